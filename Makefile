@@ -1,0 +1,93 @@
+# mpc: a compiler for process programs, and libmpr, its runtime.
+#   make            build build/mpc and build/libmpr.a
+#   make demo       build and run one example
+#   make check      build and run every test
+#   make bless      rewrite expected outputs of the golden suites
+#   make install    PREFIX=/usr/local DESTDIR=
+
+VERSION := 0.1.0
+BUILD   := build
+PREFIX  ?= /usr/local
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes
+# flex and bison output cannot avoid a few of these.
+GENWARN := -Wall -Wextra -Werror -Wno-unused-function -Wno-sign-compare \
+           -Wno-unused-parameter
+ifneq ($(SANITIZE),)
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+ALLCFLAGS = -std=c11 $(CFLAGS) $(SANFLAGS) -MMD -MP
+LDLIBS_RT :=
+
+CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+DEPS_OK := $(BUILD)/.deps-ok
+
+COMPILER_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c))
+COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/%.o) \
+                $(BUILD)/gen/parser.o $(BUILD)/gen/lexer.o
+RUNTIME_SRC  := $(wildcard runtime/*.c)
+RUNTIME_OBJ  := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC     := $(wildcard tests/unit/test_*.c)
+UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all demo check unit golden bless clean install uninstall
+all: $(BUILD)/mpc $(BUILD)/libmpr.a
+
+$(DEPS_OK): scripts/deps.sh
+	@mkdir -p $(@D)
+	@sh scripts/deps.sh
+	@touch $@
+
+$(BUILD)/gen/parser.c $(BUILD)/gen/parser.h: grammar/parser.y | $(DEPS_OK)
+	@mkdir -p $(@D)
+	bison -Wall -Werror -d -o $(BUILD)/gen/parser.c $<
+
+$(BUILD)/gen/lexer.c $(BUILD)/gen/lexer.h: grammar/lexer.l | $(DEPS_OK)
+	@mkdir -p $(@D)
+	flex --header-file=$(BUILD)/gen/lexer.h -o $(BUILD)/gen/lexer.c $<
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h
+	$(CC) $(ALLCFLAGS) $(GENWARN) -Icompiler -I$(BUILD)/gen -c -o $@ $<
+
+$(BUILD)/compiler/%.o: compiler/%.c $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(WARN) -Icompiler -I$(BUILD)/gen \
+	    -DMPC_VERSION='"$(VERSION)"' -c -o $@ $<
+
+$(BUILD)/runtime/%.o: runtime/%.c | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(WARN) -Iruntime -c -o $@ $<
+
+$(BUILD)/libmpc.a: $(COMPILER_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libmpr.a: $(RUNTIME_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/mpc: $(BUILD)/compiler/main.o $(BUILD)/libmpc.a
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmpc.a $(BUILD)/libmpr.a
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(WARN) $(CMOCKA_CFLAGS) -Icompiler -I$(BUILD)/gen \
+	    -Iruntime -o $@ $< $(BUILD)/libmpc.a $(BUILD)/libmpr.a \
+	    $(CMOCKA_LIBS) $(LDFLAGS)
+
+demo: all
+	$(BUILD)/mpc run examples/05_pipe.mp
+
+unit: $(UNIT_BIN)
+	@sh tests/run-unit.sh $(UNIT_BIN)
+
+check: all unit
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
