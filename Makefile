@@ -52,11 +52,11 @@ $(BUILD)/gen/lexer.c $(BUILD)/gen/lexer.h: grammar/lexer.l | $(DEPS_OK)
 	flex --header-file=$(BUILD)/gen/lexer.h -o $(BUILD)/gen/lexer.c $<
 
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h
-	$(CC) $(ALLCFLAGS) $(GENWARN) -Icompiler -I$(BUILD)/gen -c -o $@ $<
+	$(CC) $(ALLCFLAGS) $(GENWARN) -D_POSIX_C_SOURCE=200809L -Icompiler -I$(BUILD)/gen -c -o $@ $<
 
 $(BUILD)/compiler/%.o: compiler/%.c $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h
 	@mkdir -p $(@D)
-	$(CC) $(ALLCFLAGS) $(WARN) -Icompiler -I$(BUILD)/gen \
+	$(CC) $(ALLCFLAGS) $(WARN) -D_POSIX_C_SOURCE=200809L -Icompiler -I$(BUILD)/gen \
 	    -DMPC_VERSION='"$(VERSION)"' -c -o $@ $<
 
 $(BUILD)/runtime/%.o: runtime/%.c | $(DEPS_OK)

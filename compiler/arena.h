@@ -1,0 +1,22 @@
+/* arena: bump allocation for one compilation; everything is freed at once.
+ *
+ * All AST nodes, types, symbols and decoded strings of a compilation live
+ * in one arena, so nothing in the front end frees individual objects. */
+#ifndef MPC_ARENA_H
+#define MPC_ARENA_H
+
+#include <stddef.h>
+
+typedef struct ArenaBlock ArenaBlock;
+typedef struct Arena {
+    ArenaBlock *head;   /* current block; older blocks chained behind */
+    size_t total;       /* bytes handed out, for statistics */
+} Arena;
+
+void arena_init(Arena *a);
+void arena_free(Arena *a);
+/* Zeroed, aligned for any object. Aborts with a message on out of memory. */
+void *arena_alloc(Arena *a, size_t size);
+char *arena_strndup(Arena *a, const char *s, size_t len);
+
+#endif

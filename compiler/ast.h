@@ -1,0 +1,225 @@
+/* ast: the syntax tree, types and symbols shared by every compiler stage.
+ *
+ * The parser builds Nodes (all in the compilation's arena); sema fills in
+ * `type` on expressions and `sym` on names; gen reads the checked tree.
+ * Lists (statements, parameters, arguments, list elements, string parts)
+ * are chained through `next`. */
+#ifndef MPC_AST_H
+#define MPC_AST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "diag.h"
+
+/* ---- types ---------------------------------------------------------- */
+
+typedef enum TypeKind {
+    TY_ERROR,       /* an already reported error; silences follow-up ones */
+    TY_NONE,        /* no value: a def without return type */
+    TY_INT,         /* 64-bit signed */
+    TY_FLOAT,       /* double */
+    TY_BOOL,
+    TY_STR,
+    TY_LIST,        /* list[elem] */
+    TY_CONN,        /* conn[elem]: one end of a pipe */
+    TY_QUEUE,       /* queue[elem] */
+    TY_VALUE,       /* value[elem]: shared scalar */
+    TY_ARRAY,       /* array[elem]: shared fixed-size array */
+    TY_PROCESS,     /* a declared process (top level only) */
+    TY_GROUP,       /* a replicated process group (top level only) */
+    TY_FUNC,        /* a def, as a callee */
+} TypeKind;
+
+typedef struct Type Type;
+struct Type {
+    TypeKind kind;
+    Type *elem;     /* LIST, CONN, QUEUE, VALUE, ARRAY */
+};
+
+/* Types are interned: equal types are the same pointer. */
+Type *type_basic(TypeKind kind);            /* ERROR NONE INT FLOAT BOOL STR PROCESS GROUP FUNC */
+Type *type_of(TypeKind kind, Type *elem);   /* LIST CONN QUEUE VALUE ARRAY */
+/* `int`, `list[str]`, `conn[list[int]]`, ... into BUF; returns BUF. */
+const char *type_name(const Type *t, char *buf, size_t size);
+/* Types a message (pipe, queue, list element) may carry: int float bool
+ * str and lists of those. */
+bool type_is_message(const Type *t);
+/* int, float, bool: what value[] and array[] may hold. */
+bool type_is_scalar(const Type *t);
+
+/* ---- symbols -------------------------------------------------------- */
+
+typedef enum SymKind {
+    SYM_VAR,        /* let, for variable, replica index */
+    SYM_PARAM,
+    SYM_FUNC,       /* def */
+    SYM_BUILTIN,    /* print, len, range, ... */
+    SYM_PIPE_END,   /* one name of a `pipe a, b` declaration */
+    SYM_QUEUE,
+    SYM_VALUE,
+    SYM_ARRAY,
+    SYM_PROCESS,    /* single process */
+    SYM_GROUP,      /* process NAME[N] */
+} SymKind;
+
+typedef struct Node Node;
+typedef struct Symbol Symbol;
+struct Symbol {
+    SymKind kind;
+    const char *name;
+    Type *type;
+    Node *decl;         /* declaring node (def, let, param, top-level decl) */
+    Span span;          /* the name in the declaration, for notes */
+    bool global;        /* declared at top level of the parent program */
+    bool used;
+    int builtin;        /* SYM_BUILTIN: which one (sema's enum) */
+    const char *cname;  /* C identifier chosen by gen */
+    unsigned flags;     /* SF_* facts found by sema */
+    int index;          /* gen's scratch */
+};
+
+enum {
+    SF_PUTS = 1u << 0,      /* queue param or global: something puts into it */
+    SF_GETS = 1u << 1,      /* queue: something gets from / iterates it */
+    SF_ASSIGNED = 1u << 2,  /* variable: assigned after its declaration */
+};
+
+/* Built-in functions (Symbol.builtin, Node.builtin on ND_CALL). */
+typedef enum Builtin {
+    B_NONE,
+    B_PRINT, B_LEN, B_RANGE, B_STR, B_INT, B_FLOAT, B_BOOL, B_ABS, B_MIN,
+    B_MAX, B_GETPID, B_GETPPID, B_SLEEP, B_EXIT,
+    /* methods (ND_CALL with an ND_MEMBER callee) */
+    M_SEND, M_RECV, M_POLL, M_CLOSE,                 /* conn */
+    M_PUT, M_GET, M_PUT_NOWAIT, M_GET_NOWAIT, M_EMPTY, M_QSIZE, /* queue */
+    M_APPEND,                                        /* list */
+    M_IS_ALIVE, M_TERMINATE, M_KILL, M_JOIN,         /* process */
+    /* attributes (ND_MEMBER not called) */
+    A_VALUE,                                         /* value[T].value */
+    A_PID, A_EXITCODE, A_NAME,                       /* process */
+} Builtin;
+
+/* ---- nodes ---------------------------------------------------------- */
+
+typedef enum NodeKind {
+    /* expressions */
+    ND_INT,         /* ival */
+    ND_FLOAT,       /* fval */
+    ND_BOOL,        /* ival 0/1 */
+    ND_STR,         /* parts: ND_STRPART literal pieces and interpolated
+                       expressions, in order; a plain literal has one part */
+    ND_STRPART,     /* str/len: decoded literal bytes (may contain NUL) */
+    ND_NAME,        /* name; sym after sema */
+    ND_LIST,        /* elems */
+    ND_UNARY,       /* op (OP_NEG OP_POS OP_NOT OP_BITNOT), lhs */
+    ND_BINARY,      /* op, lhs, rhs */
+    ND_CALL,        /* callee, args (ND_KWARG for name=value) */
+    ND_KWARG,       /* name, lhs = value */
+    ND_INDEX,       /* lhs[rhs] */
+    ND_MEMBER,      /* lhs.name; a method call is ND_CALL with an ND_MEMBER callee */
+
+    /* statements */
+    ND_BLOCK,       /* body */
+    ND_LET,         /* name, decl_type (may be NULL), rhs; sym */
+    ND_ASSIGN,      /* lhs = rhs; op is OP_NONE, or OP_ADD.. for `+=` etc. */
+    ND_IF,          /* cond, then, els (NULL, an ND_BLOCK, or an ND_IF for elif) */
+    ND_WHILE,       /* cond, body */
+    ND_FOR,         /* name, sym (loop variable), rhs (iterable), body */
+    ND_BREAK,
+    ND_CONTINUE,
+    ND_RETURN,      /* lhs (may be NULL) */
+    ND_EXPR_STMT,   /* lhs */
+    ND_LOCK,        /* lhs (a value or array), body: the block runs atomically */
+    ND_PASS,
+
+    /* top level */
+    ND_DEF,         /* name, params (ND_PARAM), ret_type (NULL: none), body */
+    ND_PARAM,       /* name, decl_type, sym */
+    ND_PIPE,        /* name / name2 (the two ends), decl_type (message
+                       type), oneway (name sends, name2 receives) */
+    ND_QUEUE,       /* name, decl_type (item type), lhs: bound or NULL */
+    ND_VALUE,       /* name, decl_type (scalar type), rhs: initial value or NULL */
+    ND_ARRAY,       /* name, decl_type (element type), lhs: size or NULL,
+                       rhs: initial list or NULL (one of them is set) */
+    ND_PROCESS,     /* name, rhs (ND_CALL of a def); group: lhs = count,
+                       index_name = replica index name or NULL */
+    ND_START,       /* targets (ND_NAME list) */
+    ND_JOIN,        /* targets (ND_NAME list) */
+} NodeKind;
+
+typedef enum Op {
+    OP_NONE,
+    /* arithmetic, also the compound assignments */
+    OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_FLOORDIV, OP_MOD, OP_POW,
+    OP_BITAND, OP_BITOR, OP_BITXOR, OP_SHL, OP_SHR,
+    /* comparison */
+    OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE,
+    /* logic */
+    OP_AND, OP_OR, OP_NOT,
+    /* unary */
+    OP_NEG, OP_POS, OP_BITNOT,
+} Op;
+
+/* The operator as written in source ("+", "//", "and", ...). */
+const char *op_spelling(Op op);
+
+struct Node {
+    NodeKind kind;
+    Span span;          /* the whole construct */
+    Node *next;         /* next in the enclosing list */
+    Type *type;         /* expressions: set by sema */
+
+    Op op;
+    Node *lhs, *rhs;
+
+    int64_t ival;
+    double fval;
+    const char *str;    /* ND_STRPART bytes (arena, NUL-terminated) */
+    size_t len;
+
+    const char *name;   /* identifier (arena, NUL-terminated) */
+    Span name_span;
+    const char *name2;  /* ND_PIPE second end */
+    Span name2_span;
+    const char *index_name;     /* ND_PROCESS group replica index */
+    Span index_span;
+    Symbol *sym;        /* ND_NAME, ND_LET, ND_FOR, ND_PARAM, ND_DEF, top-level decls */
+    Symbol *sym2;       /* ND_PIPE second end; ND_PROCESS replica index */
+
+    Type *decl_type;    /* written type, NULL when absent */
+    Span type_span;
+    Type *ret_type;     /* ND_DEF */
+
+    Node *callee, *args;
+    Builtin builtin;    /* ND_CALL / ND_MEMBER: what sema resolved it to */
+    Node **argv;        /* ND_CALL: arguments in parameter order (sema) */
+    int argc;
+    Node *parts;        /* ND_STR */
+    Node *elems;        /* ND_LIST */
+    Node *cond, *then, *els;
+    Node *body;         /* ND_BLOCK statements, loop and def bodies (an ND_BLOCK) */
+    Node *params;
+    Node *targets;      /* ND_START, ND_JOIN */
+    bool oneway;        /* ND_PIPE */
+    bool parens;        /* expression was parenthesized (chained comparisons) */
+};
+
+/* A parsed file: its definitions and its top-level statements in order. */
+typedef struct Program {
+    Node *defs;         /* ND_DEF list */
+    Node *top;          /* top-level statements and declarations */
+} Program;
+
+Node *node_new(Arena *a, NodeKind kind, Span span);
+Node *node_binary(Arena *a, Op op, Node *lhs, Node *rhs, Span span);
+/* Spans from the start of A to the end of B. */
+Span span_join(Span a, Span b);
+
+/* Writes a readable indented dump of the tree (used by tests and
+ * `mpc check --dump-ast`): one node per line with its kind, fields, types
+ * and line:col range. */
+void ast_dump(FILE *out, const Program *p, const Source *src);
+
+#endif
