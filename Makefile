@@ -85,7 +85,19 @@ demo: all
 unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
 
-check: all unit
+golden: all
+	@bash tests/golden.sh errors
+	@bash tests/golden.sh codegen
+	@bash tests/golden.sh run
+
+bless: all
+	@bash tests/golden.sh errors bless
+	@bash tests/golden.sh codegen bless
+	@bash tests/golden.sh run bless
+
+check: all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory golden
 
 clean:
 	rm -rf $(BUILD)

@@ -1,0 +1,303 @@
+#include "driver.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "ast.h"
+#include "gen.h"
+#include "parse.h"
+#include "sema.h"
+
+/* One compilation: its source, arena, diagnostics and tree. */
+typedef struct Unit {
+    Source src;
+    Arena arena;
+    Diag diag;
+    Program prog;
+    bool loaded;
+} Unit;
+
+static void setup_diag(Diag *d, const DriverOptions *opt) {
+    diag_init(d, NULL, stderr);
+    if (opt->color < 0) diag_auto_color(d); else d->color = opt->color;
+    d->werror = opt->werror;
+    memcpy(d->disabled, opt->disabled, sizeof d->disabled);
+}
+
+/* Loads, parses and checks PATH. Returns true when the tree is usable. */
+static bool unit_front(Unit *u, const char *path, const DriverOptions *opt) {
+    memset(u, 0, sizeof *u);
+    arena_init(&u->arena);
+    setup_diag(&u->diag, opt);
+    if (!src_load(&u->src, path, &u->diag)) return false;
+    u->loaded = true;
+    u->diag.src = &u->src;
+    if (!parse_program(&u->src, &u->arena, &u->diag, &u->prog)) return false;
+    sema_check(&u->prog, &u->arena, &u->diag);
+    return u->diag.errors == 0;
+}
+
+static void unit_free(Unit *u) {
+    arena_free(&u->arena);
+    if (u->loaded) src_free(&u->src);
+}
+
+int driver_check(const char *path, const DriverOptions *opt) {
+    Unit u;
+    bool ok = unit_front(&u, path, opt);
+    if (ok && opt->dump_ast) ast_dump(stdout, &u.prog, &u.src);
+    unit_free(&u);
+    return ok ? 0 : 1;
+}
+
+static void file_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void file_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("mpc: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* Writes the C for U to PATH through a temporary file beside it, renamed
+ * into place only when every byte was written. */
+static int write_c(Unit *u, const char *path, const DriverOptions *opt) {
+    GenOptions g = { .line_directives = opt->line_directives };
+    if (strcmp(path, "-") == 0) {
+        gen_program(stdout, &u->prog, &u->src, &g);
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            file_error("writing standard output: %s", strerror(errno));
+            return 1;
+        }
+        return 0;
+    }
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 16);
+    if (!tmp) { file_error("out of memory"); return 1; }
+    memcpy(tmp, path, n);
+    memcpy(tmp + n, ".tmp-XXXXXX", 12);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        file_error("%s: cannot create output: %s", path, strerror(errno));
+        free(tmp);
+        return 1;
+    }
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        file_error("%s: %s", path, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        free(tmp);
+        return 1;
+    }
+    gen_program(f, &u->prog, &u->src, &g);
+    int err = 0;
+    if (fflush(f) != 0 || ferror(f)) err = errno ? errno : EIO;
+    if (fclose(f) != 0 && !err) err = errno;
+    /* Other users get the usual permissions, not mkstemp's 0600. */
+    mode_t mask = umask(0);
+    umask(mask);
+    if (!err && chmod(tmp, 0666 & ~mask) != 0) err = errno;
+    if (!err && rename(tmp, path) != 0) err = errno;
+    if (err) {
+        file_error("%s: cannot write output: %s", path, strerror(err));
+        unlink(tmp);
+    }
+    free(tmp);
+    return err ? 1 : 0;
+}
+
+int driver_compile(const char *path, const char *out, const DriverOptions *opt) {
+    Unit u;
+    int rc = 1;
+    if (unit_front(&u, path, opt)) rc = write_c(&u, out, opt);
+    unit_free(&u);
+    return rc;
+}
+
+/* ---- invoking the C compiler ----------------------------------------- */
+
+/* Where the runtime is: next to the mpc binary in the build tree
+ * (build/mpc, build/libmpr.a, runtime/mpr.h), or installed
+ * (bin/mpc, lib/libmpr.a, include/mpr.h). */
+static bool find_runtime(char *inc, char *lib, size_t size) {
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return false;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash) return false;
+    *slash = '\0';
+    const char *layouts[][2] = {
+        { "%s/../runtime", "%s/libmpr.a" },
+        { "%s/../include", "%s/../lib/libmpr.a" },
+    };
+    for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++) {
+        char hdr[PATH_MAX + 16];
+        snprintf(inc, size, layouts[i][0], exe);
+        snprintf(lib, size, layouts[i][1], exe);
+        snprintf(hdr, sizeof hdr, "%s/mpr.h", inc);
+        if (access(hdr, R_OK) == 0 && access(lib, R_OK) == 0) return true;
+    }
+    return false;
+}
+
+typedef struct Argv {
+    char **v;
+    size_t n, cap;
+} Argv;
+
+static void argv_push(Argv *a, const char *s) {
+    if (a->n + 2 > a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 32;
+        a->v = realloc(a->v, a->cap * sizeof *a->v);
+        if (!a->v) { file_error("out of memory"); exit(1); }
+    }
+    a->v[a->n] = strdup(s);
+    if (!a->v[a->n]) { file_error("out of memory"); exit(1); }
+    a->v[++a->n] = NULL;
+}
+
+/* Words of an environment variable like $CFLAGS, split on blanks. */
+static void argv_push_words(Argv *a, const char *s) {
+    while (s && *s) {
+        while (*s == ' ' || *s == '\t' || *s == '\n') s++;
+        const char *e = s;
+        while (*e && *e != ' ' && *e != '\t' && *e != '\n') e++;
+        if (e > s) {
+            char *w = strndup(s, (size_t)(e - s));
+            if (!w) { file_error("out of memory"); exit(1); }
+            argv_push(a, w);
+            free(w);
+        }
+        s = e;
+    }
+}
+
+static void argv_free(Argv *a) {
+    for (size_t i = 0; i < a->n; i++) free(a->v[i]);
+    free(a->v);
+}
+
+/* Runs ARGV and returns its exit status, 128+N when killed by signal N. */
+static int run_wait(char **argv) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        file_error("cannot start %s: %s", argv[0], strerror(errno));
+        return 1;
+    }
+    if (pid == 0) {
+        execvp(argv[0], argv);
+        fprintf(stderr, "mpc: error: cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0) {
+        if (errno != EINTR) return 1;
+    }
+    if (WIFEXITED(st)) return WEXITSTATUS(st);
+    return 128 + WTERMSIG(st);
+}
+
+static int link_program(const char *cfile, const char *out) {
+    char inc[PATH_MAX], lib[PATH_MAX];
+    if (!find_runtime(inc, lib, sizeof inc)) {
+        file_error("cannot find the runtime (mpr.h and libmpr.a) beside the mpc binary");
+        return 1;
+    }
+    const char *cc = getenv("CC");
+    const char *cflags = getenv("CFLAGS");
+    Argv a = {0};
+    argv_push_words(&a, cc && *cc ? cc : "cc");
+    argv_push_words(&a, cflags ? cflags : "-O2");
+    argv_push(&a, "-I");
+    argv_push(&a, inc);
+    argv_push(&a, "-o");
+    argv_push(&a, out);
+    argv_push(&a, cfile);
+    argv_push(&a, lib);
+    argv_push_words(&a, getenv("LDFLAGS"));
+    argv_push(&a, "-lm");
+    int rc = run_wait(a.v);
+    if (rc != 0) file_error("C compiler failed (%s exited with %d)", a.v[0], rc);
+    argv_free(&a);
+    return rc ? 1 : 0;
+}
+
+/* A private temporary directory, removed by tmpdir_remove. */
+static bool tmpdir_make(char *dir, size_t size) {
+    const char *t = getenv("TMPDIR");
+    snprintf(dir, size, "%s/mpc-XXXXXX", t && *t ? t : "/tmp");
+    if (mkdtemp(dir)) return true;
+    file_error("cannot create a temporary directory: %s", strerror(errno));
+    return false;
+}
+
+static void tmpdir_remove(const char *dir, const char *const *files) {
+    char p[PATH_MAX + 64];
+    for (; *files; files++) {
+        snprintf(p, sizeof p, "%s/%s", dir, *files);
+        unlink(p);
+    }
+    rmdir(dir);
+}
+
+/* Default program name: FILE.mp -> FILE. */
+char *driver_default_output(const char *path, const char *ext) {
+    size_t n = strlen(path);
+    if (n > 3 && strcmp(path + n - 3, ".mp") == 0) n -= 3;
+    char *s = malloc(n + strlen(ext) + 1);
+    if (!s) { file_error("out of memory"); exit(1); }
+    memcpy(s, path, n);
+    strcpy(s + n, ext);
+    return s;
+}
+
+static int build_in(const char *path, const char *dir, const char *prog,
+                    const DriverOptions *opt) {
+    char cfile[PATH_MAX + 16];
+    snprintf(cfile, sizeof cfile, "%s/prog.c", dir);
+    Unit u;
+    int rc = 1;
+    if (unit_front(&u, path, opt)) rc = write_c(&u, cfile, opt);
+    unit_free(&u);
+    if (rc == 0) rc = link_program(cfile, prog);
+    return rc;
+}
+
+int driver_build(const char *path, const char *out, const DriverOptions *opt) {
+    char dir[PATH_MAX];
+    if (!tmpdir_make(dir, sizeof dir)) return 1;
+    char *def = out ? NULL : driver_default_output(path, "");
+    int rc = build_in(path, dir, out ? out : def, opt);
+    static const char *const files[] = { "prog.c", NULL };
+    tmpdir_remove(dir, files);
+    free(def);
+    return rc;
+}
+
+int driver_run(const char *path, char **argv, const DriverOptions *opt) {
+    char dir[PATH_MAX];
+    if (!tmpdir_make(dir, sizeof dir)) return 1;
+    char prog[PATH_MAX + 16];
+    snprintf(prog, sizeof prog, "%s/prog", dir);
+    int rc = build_in(path, dir, prog, opt);
+    if (rc == 0) {
+        argv[0] = prog;
+        rc = run_wait(argv);
+    }
+    static const char *const files[] = { "prog.c", "prog", NULL };
+    tmpdir_remove(dir, files);
+    return rc;
+}

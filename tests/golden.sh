@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Golden-file suites.
+#
+#   tests/golden.sh errors [bless]   diagnostics: tests/errors/NAME.mp
+#   tests/golden.sh run [bless]      programs: examples/*.mp, tests/run/*.mp
+#   tests/golden.sh codegen [bless]  generated C: tests/codegen/NAME.mp
+#
+# errors:  `mpc check NAME.mp` must print exactly NAME.err on stderr and
+#          exit 1 when it holds an error, 0 when only warnings.
+# run:     the program is built with `mpc build` and run twice, stdout to
+#          a file and stdout to a pipe; each time stdout, stderr and the exit
+#          status must match NAME.expected:
+#              <stdout lines>
+#              --- stderr
+#              <stderr lines>
+#              --- exit N
+#          Normalization (one rule): a number after "pid " or "PID: " is
+#          replaced by <pid>. A test whose output order is truly left open
+#          by the program says `# expect: unordered` in its source; then
+#          lines are compared as sorted sets.
+# codegen: `mpc compile --no-line NAME.mp -o -` must print NAME.c.golden.
+#
+# A missing expected file is a failure that names the file. `bless`
+# rewrites the expected files from the current output.
+set -u
+suite=${1:?usage: golden.sh errors|run|codegen [bless]}
+mode=${2:-check}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root" || exit 2
+MPC=${MPC:-build/mpc}
+work=$(mktemp -d "${TMPDIR:-/tmp}/mpc-golden-XXXXXX")
+trap 'rm -rf "$work"' EXIT
+pass=0 fail=0
+
+ok()   { pass=$((pass + 1)); }
+bad()  { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# Compares expected file $1 with actual file $2; prints a short diff.
+same() {
+    if cmp -s "$1" "$2"; then return 0; fi
+    diff -u "$1" "$2" | head -n 40
+    return 1
+}
+
+normalize() { sed -E 's/(pid |PID: )[0-9]+/\1<pid>/g'; }
+
+run_errors() {
+    for src in tests/errors/*.mp; do
+        [ -e "$src" ] || continue
+        exp=${src%.mp}.err
+        "$MPC" check --color=never "$src" >/dev/null 2>"$work/err"
+        code=$?
+        if [ "$mode" = bless ]; then cp "$work/err" "$exp"; ok; continue; fi
+        if [ ! -f "$exp" ]; then bad "$src: MISSING expected file $exp"; continue; fi
+        want=0; grep -q ': error: ' "$exp" && want=1
+        if ! same "$exp" "$work/err"; then bad "$src: stderr differs"
+        elif [ "$code" -ne "$want" ]; then bad "$src: exit status $code, expected $want"
+        else ok; fi
+    done
+}
+
+# Writes the combined expected-format result of one run to $2.
+# $1: how stdout leaves the program: file or pipe.
+run_once() {
+    local how=$1 out=$2 code
+    if [ "$how" = file ]; then
+        "$work/prog" >"$work/stdout" 2>"$work/stderr" </dev/null
+        code=$?
+    else
+        { "$work/prog" 2>"$work/stderr" </dev/null; echo $? >"$work/code"; } | cat >"$work/stdout"
+        code=$(cat "$work/code")
+    fi
+    { cat "$work/stdout"; echo "--- stderr"; cat "$work/stderr"; echo "--- exit $code"; } \
+        | normalize >"$out"
+}
+
+sorted() { LC_ALL=C sort "$1" >"$1.sorted" && mv "$1.sorted" "$1"; }
+
+run_programs() {
+    for src in examples/*.mp tests/run/*.mp; do
+        [ -e "$src" ] || continue
+        exp=${src%.mp}.expected
+        if ! "$MPC" build "$src" -o "$work/prog" 2>"$work/build.err"; then
+            bad "$src: does not build"; sed 's/^/    /' "$work/build.err" | head -n 20
+            continue
+        fi
+        run_once file "$work/result.file"
+        if [ "$mode" = bless ]; then cp "$work/result.file" "$exp"; ok; continue; fi
+        if [ ! -f "$exp" ]; then bad "$src: MISSING expected file $exp"; continue; fi
+        run_once pipe "$work/result.pipe"
+        cp "$exp" "$work/want"
+        if grep -q '^# expect: unordered' "$src"; then
+            sorted "$work/want"; sorted "$work/result.file"; sorted "$work/result.pipe"
+        fi
+        if ! same "$work/want" "$work/result.file"; then bad "$src: output differs (stdout to a file)"
+        elif ! same "$work/want" "$work/result.pipe"; then bad "$src: output differs (stdout to a pipe)"
+        else ok; fi
+    done
+}
+
+run_codegen() {
+    for src in tests/codegen/*.mp; do
+        [ -e "$src" ] || continue
+        exp=${src%.mp}.c.golden
+        "$MPC" compile --no-line "$src" -o "$work/out.c" 2>"$work/err"
+        if [ "$mode" = bless ]; then cp "$work/out.c" "$exp"; ok; continue; fi
+        if [ ! -f "$exp" ]; then bad "$src: MISSING expected file $exp"; continue; fi
+        if same "$exp" "$work/out.c"; then ok; else bad "$src: generated C differs"; fi
+    done
+}
+
+case $suite in
+    errors) run_errors ;;
+    run) run_programs ;;
+    codegen) run_codegen ;;
+    *) echo "golden.sh: unknown suite '$suite'" >&2; exit 2 ;;
+esac
+echo "$suite: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
