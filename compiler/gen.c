@@ -1,0 +1,1614 @@
+/* gen: C from the checked tree.
+ *
+ * Layout of the output:
+ *   banner, #include <mpr.h>
+ *   list type descriptors, string literals      (collected while generating)
+ *   prototypes of every def
+ *   the defs, then for each def used as a process: an argument struct and
+ *   an entry stub
+ *   main(): the top-level program
+ *
+ * Values of type str and list are reference counted. An expression is
+ * generated into a C expression string plus, where needed, statements
+ * emitted before it (temporaries). A CExpr is "owned" when it yields a new
+ * reference; every owned value is either stored (a variable, a list, an
+ * argument struct) or held in a temporary that is released after the
+ * statement. Calls are always hoisted into temporaries so that evaluation
+ * order is Python's (left to right), whatever C's unspecified order. */
+#include "gen.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- text buffers ------------------------------------------------------ */
+
+typedef struct Buf {
+    char *data;
+    size_t len, cap;
+} Buf;
+
+static void buf_put(Buf *b, const char *s, size_t n) {
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        while (cap < b->len + n + 1) cap *= 2;
+        char *d = realloc(b->data, cap);
+        if (!d) {
+            fputs("mpc: fatal error: out of memory\n", stderr);
+            exit(1);
+        }
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+static void buf_vprintf(Buf *b, const char *fmt, va_list ap) {
+    char small[512];
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    if (n < 0) n = 0;
+    if ((size_t)n < sizeof small) {
+        buf_put(b, small, (size_t)n);
+    } else {
+        char *big = malloc((size_t)n + 1);
+        if (!big) {
+            fputs("mpc: fatal error: out of memory\n", stderr);
+            exit(1);
+        }
+        vsnprintf(big, (size_t)n + 1, fmt, ap2);
+        buf_put(b, big, (size_t)n);
+        free(big);
+    }
+    va_end(ap2);
+}
+
+static void buf_printf(Buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void buf_printf(Buf *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(b, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- generator state --------------------------------------------------- */
+
+/* A C expression and whether it yields a new reference. */
+typedef struct CExpr {
+    const char *code;
+    bool owned;
+} CExpr;
+
+/* Heap variables and temporaries of one C block, released when it ends. */
+typedef struct Scope Scope;
+struct Scope {
+    Scope *up;
+    const char **names;     /* C names to release */
+    Type **types;
+    int n, cap;
+    bool loop;              /* break/continue stop releasing here */
+    bool temps;             /* statement temporaries, not a block */
+};
+
+typedef struct ListType {
+    Type *type;
+    const char *cname;
+} ListType;
+
+/* A reference held in a process's argument struct, released at exit. */
+typedef struct Kept {
+    const char *proc, *field;
+    Type *type;
+    bool group;
+} Kept;
+
+typedef struct Gen {
+    const Program *prog;
+    const Source *src;
+    const GenOptions *opt;
+    Arena arena;            /* strings made while generating */
+
+    Buf types, lits, protos, body;
+    Buf *out;               /* where emit() writes */
+    int indent;
+    int mapped;             /* .mp line the next body line maps to; 0: none */
+
+    Scope *scope;
+    int ntmp;               /* temporaries in the current function */
+    int nlit;
+    ListType *ltypes;
+    int nltypes, capltypes;
+    Node *def;              /* current def, NULL in main */
+    Symbol *locked[32];     /* objects locked by enclosing `lock` blocks */
+    int nlocked;
+    Node *stub_defs[256];   /* defs used as process targets, for stubs */
+    int nstubs;
+    Kept *kept;
+    int nkept, capkept;
+} Gen;
+
+static char *gstr(Gen *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *gstr(Gen *g, const char *fmt, ...) {
+    Buf b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    char *s = arena_strndup(&g->arena, b.data ? b.data : "", b.len);
+    free(b.data);
+    return s;
+}
+
+static void loc_of(Gen *g, Span s, int *line, int *col) {
+    src_position(g->src, s.begin, line, col);
+}
+
+static const char *loc(Gen *g, Span s) {
+    int line, col;
+    loc_of(g, s, &line, &col);
+    return gstr(g, "MP_LOC(%d, %d)", line, col);
+}
+
+/* Writes bytes as the inside of a C string literal. Only printable ASCII
+ * other than \ " ? passes through, so no source text can end the literal,
+ * form a trigraph or an escape, or change the meaning of the C. */
+static void put_c_string(Buf *b, const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '\n': buf_put(b, "\\n", 2); break;
+        case '\t': buf_put(b, "\\t", 2); break;
+        case '\\': buf_put(b, "\\\\", 2); break;
+        case '"': buf_put(b, "\\\"", 2); break;
+        case '?': buf_put(b, "\\?", 2); break;
+        default:
+            if (c >= 0x20 && c < 0x7f) {
+                char ch = (char)c;
+                buf_put(b, &ch, 1);
+            } else {
+                buf_printf(b, "\\%03o", c);
+            }
+        }
+    }
+}
+
+static void emit_line_directive(Gen *g, int line) {
+    if (!g->opt->line_directives || line == g->mapped) return;
+    buf_printf(g->out, "#line %d \"", line);
+    put_c_string(g->out, g->src->name, strlen(g->src->name));
+    buf_put(g->out, "\"\n", 2);
+    g->mapped = line;
+}
+
+/* Maps the next emitted line to the .mp line where N starts. */
+static void map(Gen *g, const Node *n) {
+    int line, col;
+    loc_of(g, n->span, &line, &col);
+    emit_line_directive(g, line);
+}
+
+static void emit(Gen *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit(Gen *g, const char *fmt, ...) {
+    for (int i = 0; i < g->indent; i++) buf_put(g->out, "    ", 4);
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(g->out, fmt, ap);
+    va_end(ap);
+    buf_put(g->out, "\n", 1);
+    if (g->mapped) g->mapped++;
+}
+
+/* ---- types -------------------------------------------------------------- */
+
+static const char *ctype(Gen *g, const Type *t) {
+    (void)g;
+    switch (t->kind) {
+    case TY_INT: return "int64_t";
+    case TY_FLOAT: return "double";
+    case TY_BOOL: return "bool";
+    case TY_STR: return "mp_str *";
+    case TY_LIST: return "mp_list *";
+    case TY_CONN: return "mp_conn *";
+    case TY_QUEUE: return "mp_queue *";
+    case TY_VALUE: return "mp_value *";
+    case TY_ARRAY: return "mp_array *";
+    case TY_PROCESS: return "mp_proc *";
+    default: return "void";
+    }
+}
+
+static bool is_heap(const Type *t) {
+    return t && (t->kind == TY_STR || t->kind == TY_LIST);
+}
+
+/* "int64_t x", "mp_str *x": a declaration of NAME with type T. */
+static const char *decl(Gen *g, const Type *t, const char *name);
+
+/* The mp_val member holding a value of type T. */
+static const char *vfield(const Type *t) {
+    switch (t->kind) {
+    case TY_INT: return "i";
+    case TY_FLOAT: return "f";
+    case TY_BOOL: return "b";
+    case TY_STR: return "s";
+    default: return "l";
+    }
+}
+
+/* Suffix of the runtime's per-kind helpers (mp_value_load_i ...). */
+static const char *ksuffix(const Type *t) {
+    return t->kind == TY_FLOAT ? "f" : t->kind == TY_BOOL ? "b" : "i";
+}
+
+static const char *kind_enum(const Type *t) {
+    return t->kind == TY_FLOAT ? "MP_FLOAT" : t->kind == TY_BOOL ? "MP_BOOL" : "MP_INT";
+}
+
+/* A pointer to the runtime type descriptor of T, declaring list types at
+ * the top of the file on first use. */
+static const char *tdesc(Gen *g, Type *t) {
+    switch (t->kind) {
+    case TY_INT: return "&mp_t_int";
+    case TY_FLOAT: return "&mp_t_float";
+    case TY_BOOL: return "&mp_t_bool";
+    case TY_STR: return "&mp_t_str";
+    default: break;
+    }
+    for (int i = 0; i < g->nltypes; i++)
+        if (g->ltypes[i].type == t) return g->ltypes[i].cname;
+    const char *elem = tdesc(g, t->elem);
+    char name[256];
+    type_name(t, name, sizeof name);
+    Buf b = {0};
+    buf_put(&b, "ty_", 3);
+    for (char *p = name; *p; p++) {
+        if (*p == '[') buf_put(&b, "_", 1);
+        else if (*p != ']') buf_put(&b, p, 1);
+    }
+    const char *cname = gstr(g, "&%s", b.data);
+    buf_printf(&g->types, "static const mp_type %s = { MP_LIST, %s };\n", b.data, elem);
+    free(b.data);
+    if (g->nltypes == g->capltypes) {
+        g->capltypes = g->capltypes ? 2 * g->capltypes : 16;
+        g->ltypes = realloc(g->ltypes, (size_t)g->capltypes * sizeof *g->ltypes);
+        if (!g->ltypes) { fputs("mpc: fatal error: out of memory\n", stderr); exit(1); }
+    }
+    g->ltypes[g->nltypes++] = (ListType){ t, cname };
+    return cname;
+}
+
+static const char *decl(Gen *g, const Type *t, const char *name) {
+    const char *c = ctype(g, t);
+    return gstr(g, "%s%s%s", c, c[strlen(c) - 1] == '*' ? "" : " ", name);
+}
+
+/* ---- scopes and releases ------------------------------------------------- */
+
+static void scope_push(Gen *g, Scope *s, bool loop) {
+    memset(s, 0, sizeof *s);
+    s->up = g->scope;
+    s->loop = loop;
+    g->scope = s;
+}
+
+static void scope_add(Scope *s, const char *name, Type *t) {
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 8;
+        s->names = realloc(s->names, (size_t)s->cap * sizeof *s->names);
+        s->types = realloc(s->types, (size_t)s->cap * sizeof *s->types);
+        if (!s->names || !s->types) { fputs("mpc: fatal error: out of memory\n", stderr); exit(1); }
+    }
+    s->names[s->n] = name;
+    s->types[s->n] = t;
+    s->n++;
+}
+
+static void emit_release(Gen *g, const char *name, const Type *t) {
+    emit(g, "%s(%s);", t->kind == TY_STR ? "mp_str_unref" : "mp_list_unref", name);
+}
+
+static void release_scope(Gen *g, const Scope *s) {
+    for (int i = s->n - 1; i >= 0; i--) emit_release(g, s->names[i], s->types[i]);
+}
+
+static void scope_pop(Gen *g, bool release) {
+    Scope *s = g->scope;
+    if (release) release_scope(g, s);
+    g->scope = s->up;
+    free(s->names);
+    free(s->types);
+}
+
+/* Releases everything up to and including the innermost loop scope
+ * (break/continue), or every scope of the function (return: UNTIL NULL). */
+static void release_until(Gen *g, bool to_loop) {
+    for (Scope *s = g->scope; s; s = s->up) {
+        release_scope(g, s);
+        if (to_loop && s->loop) break;
+    }
+}
+
+static const char *new_tmp(Gen *g, const char *prefix) {
+    return gstr(g, "%s%d", prefix, ++g->ntmp);
+}
+
+/* Holds an owned value in a temporary released when the statement ends. */
+static const char *hold(Gen *g, Type *t, const char *code) {
+    const char *name = new_tmp(g, "t");
+    emit(g, "%s = %s;", decl(g, t, name), code);
+    Scope *s = g->scope;
+    while (s && !s->temps) s = s->up;
+    if (s) scope_add(s, name, t);
+    return name;
+}
+
+/* ---- expressions -------------------------------------------------------- */
+
+static CExpr gen_expr(Gen *g, Node *n);
+static void gen_block(Gen *g, Node *block, bool loop);
+static void gen_stmt(Gen *g, Node *n);
+
+/* The value of N as a borrowed reference (or plain scalar). */
+static const char *borrow(Gen *g, Node *n) {
+    CExpr e = gen_expr(g, n);
+    if (e.owned) return hold(g, n->type, e.code);
+    return e.code;
+}
+
+/* The value of N as a new reference (for storing), converted to type TO
+ * (int to float is the only implicit conversion). */
+static const char *owned(Gen *g, Node *n, Type *to) {
+    CExpr e = gen_expr(g, n);
+    if (to && to->kind == TY_FLOAT && n->type->kind == TY_INT)
+        return gstr(g, "(double)%s", e.code);
+    if (!is_heap(n->type) || e.owned) return e.code;
+    return gstr(g, "%s(%s)", n->type->kind == TY_STR ? "mp_str_ref" : "mp_list_ref", e.code);
+}
+
+/* A borrowed value converted to TO. */
+static const char *borrow_as(Gen *g, Node *n, Type *to) {
+    const char *c = borrow(g, n);
+    if (to && to->kind == TY_FLOAT && n->type->kind == TY_INT)
+        return gstr(g, "(double)%s", c);
+    return c;
+}
+
+static const char *mpval(Gen *g, Type *t, const char *code) {
+    return gstr(g, "(mp_val){ .%s = %s }", vfield(t), code);
+}
+
+static const char *str_literal(Gen *g, const char *s, size_t len) {
+    const char *name = gstr(g, "s_%d", ++g->nlit);
+    buf_printf(&g->lits, "static mp_str %s = { MP_IMMORTAL, %zu, \"", name, len);
+    put_c_string(&g->lits, s, len);
+    buf_put(&g->lits, "\" };\n", 5);
+    return gstr(g, "&%s", name);
+}
+
+/* C name of a symbol. */
+static const char *cname(Gen *g, Symbol *s) {
+    if (!s->cname) {
+        const char *prefix = s->kind == SYM_FUNC ? "f_" : "v_";
+        s->cname = gstr(g, "%s%s", prefix, s->name);
+    }
+    return s->cname;
+}
+
+/* Appends str() of the value of N to the mp_buf named BUF. */
+static void append_value(Gen *g, const char *buf, Node *n) {
+    if (n->kind == ND_STR) {
+        for (Node *p = n->parts; p; p = p->next) {
+            if (p->kind == ND_STRPART) {
+                if (p->len == 0) continue;
+                Buf b = {0};
+                put_c_string(&b, p->str, p->len);
+                emit(g, "mp_buf_cstr(&%s, \"%s\", %zu);", buf, b.data, p->len);
+                free(b.data);
+            } else {
+                append_value(g, buf, p);
+            }
+        }
+        return;
+    }
+    if (n->type->kind == TY_ARRAY) {
+        emit(g, "mp_buf_array(&%s, %s);", buf, borrow(g, n));
+        return;
+    }
+    const char *v = borrow(g, n);
+    emit(g, "mp_buf_val(&%s, %s, %s);", buf, tdesc(g, n->type), mpval(g, n->type, v));
+}
+
+static CExpr gen_fstring(Gen *g, Node *n) {
+    if (!n->parts || (n->parts->kind == ND_STRPART && !n->parts->next))
+        return (CExpr){ str_literal(g, n->parts ? n->parts->str : "", n->parts ? n->parts->len : 0), false };
+    const char *b = new_tmp(g, "b");
+    emit(g, "mp_buf %s;", b);
+    emit(g, "mp_buf_init(&%s);", b);
+    append_value(g, b, n);
+    return (CExpr){ gstr(g, "mp_buf_finish(&%s)", b), true };
+}
+
+static const char *arith_fn(Op op, bool flt) {
+    switch (op) {
+    case OP_ADD: return flt ? NULL : "mp_add";
+    case OP_SUB: return flt ? NULL : "mp_sub";
+    case OP_MUL: return flt ? NULL : "mp_mul";
+    case OP_DIV: return "mp_fdiv";
+    case OP_FLOORDIV: return flt ? "mp_ffloordiv" : "mp_floordiv";
+    case OP_MOD: return flt ? "mp_fmod" : "mp_mod";
+    case OP_POW: return flt ? "mp_fpow" : "mp_pow";
+    default: return NULL;
+    }
+}
+
+static const char *c_operator(Op op) {
+    switch (op) {
+    case OP_ADD: return "+";
+    case OP_SUB: return "-";
+    case OP_MUL: return "*";
+    case OP_BITAND: return "&";
+    case OP_BITOR: return "|";
+    case OP_BITXOR: return "^";
+    case OP_EQ: return "==";
+    case OP_NE: return "!=";
+    case OP_LT: return "<";
+    case OP_LE: return "<=";
+    case OP_GT: return ">";
+    case OP_GE: return ">=";
+    default: return "?";
+    }
+}
+
+/* L op R on already generated operands of type T (after promotion). */
+static const char *arith(Gen *g, Op op, Type *t, const char *l, const char *r, Span at) {
+    bool flt = t->kind == TY_FLOAT;
+    if (op == OP_SHL || op == OP_SHR)
+        return gstr(g, "%s(%s, %s, %s)", op == OP_SHL ? "mp_shl" : "mp_shr", l, r, loc(g, at));
+    const char *fn = arith_fn(op, flt);
+    if (op == OP_DIV)
+        return gstr(g, "mp_fdiv((double)%s, (double)%s, %s)", l, r, loc(g, at));
+    if (fn) return gstr(g, "%s(%s, %s, %s)", fn, l, r, loc(g, at));
+    return gstr(g, "(%s %s %s)", l, c_operator(op), r);
+}
+
+static Type *numeric_join(Type *a, Type *b) {
+    return a->kind == TY_FLOAT || b->kind == TY_FLOAT ? type_basic(TY_FLOAT) : a;
+}
+
+static CExpr gen_compare(Gen *g, Node *n) {
+    Type *lt = n->lhs->type, *rt = n->rhs->type;
+    const char *l = borrow(g, n->lhs);
+    const char *r = borrow(g, n->rhs);
+    const char *op = c_operator(n->op);
+    if (lt->kind == TY_STR) {
+        if (n->op == OP_EQ || n->op == OP_NE)
+            return (CExpr){ gstr(g, "(%smp_str_eq(%s, %s))", n->op == OP_NE ? "!" : "", l, r), false };
+        return (CExpr){ gstr(g, "(mp_str_cmp(%s, %s) %s 0)", l, r, op), false };
+    }
+    if (lt->kind == TY_LIST)
+        return (CExpr){ gstr(g, "(%smp_list_eq(%s, %s))", n->op == OP_NE ? "!" : "", l, r), false };
+    if (lt->kind != rt->kind) {
+        /* int against float compares as float */
+        return (CExpr){ gstr(g, "((double)%s %s (double)%s)", l, op, r), false };
+    }
+    return (CExpr){ gstr(g, "(%s %s %s)", l, op, r), false };
+}
+
+/* `a and b`, `a or b`: B is evaluated only when needed, even when it needs
+ * statements of its own. */
+static CExpr gen_logic(Gen *g, Node *n) {
+    const char *l = borrow(g, n->lhs);
+    Buf *saved = g->out;
+    int saved_mapped = g->mapped;
+    Buf rhs = {0};
+    g->out = &rhs;
+    g->indent++;
+    Scope temps;
+    scope_push(g, &temps, false);
+    temps.temps = true;
+    const char *r = borrow(g, n->rhs);
+    bool simple = rhs.len == 0 && temps.n == 0;
+    g->out = saved;
+    g->indent--;
+    if (simple) {
+        scope_pop(g, false);
+        free(rhs.data);
+        return (CExpr){ gstr(g, "(%s %s %s)", l, n->op == OP_AND ? "&&" : "||", r), false };
+    }
+    const char *t = new_tmp(g, "c");
+    g->mapped = saved_mapped;
+    emit(g, "bool %s = %s;", t, l);
+    emit(g, "if (%s%s) {", n->op == OP_AND ? "" : "!", t);
+    buf_put(g->out, rhs.data, rhs.len);
+    g->indent++;
+    emit(g, "%s = %s;", t, r);
+    scope_pop(g, true);
+    g->indent--;
+    emit(g, "}");
+    g->mapped = 0;
+    free(rhs.data);
+    return (CExpr){ t, false };
+}
+
+static CExpr gen_binary(Gen *g, Node *n) {
+    switch (n->op) {
+    case OP_AND:
+    case OP_OR:
+        return gen_logic(g, n);
+    case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_GT: case OP_GE:
+        return gen_compare(g, n);
+    default:
+        break;
+    }
+    Type *lt = n->lhs->type, *rt = n->rhs->type;
+    if (lt->kind == TY_STR && n->op == OP_ADD) {
+        const char *l = borrow(g, n->lhs), *r = borrow(g, n->rhs);
+        return (CExpr){ gstr(g, "mp_str_concat(%s, %s)", l, r), true };
+    }
+    if (lt->kind == TY_STR || rt->kind == TY_STR) {     /* str * int, int * str */
+        bool sfirst = lt->kind == TY_STR;
+        const char *l = borrow(g, n->lhs), *r = borrow(g, n->rhs);
+        return (CExpr){ gstr(g, "mp_str_repeat(%s, %s, %s)", sfirst ? l : r, sfirst ? r : l, loc(g, n->span)), true };
+    }
+    if (lt->kind == TY_LIST) {
+        const char *l = borrow(g, n->lhs), *r = borrow(g, n->rhs);
+        return (CExpr){ gstr(g, "mp_list_concat(%s, %s)", l, r), true };
+    }
+    Type *t = numeric_join(lt, rt);
+    const char *l = borrow(g, n->lhs), *r = borrow(g, n->rhs);
+    if (t->kind == TY_FLOAT) {
+        if (lt->kind == TY_INT) l = gstr(g, "(double)%s", l);
+        if (rt->kind == TY_INT) r = gstr(g, "(double)%s", r);
+    }
+    return (CExpr){ arith(g, n->op, t, l, r, n->span), false };
+}
+
+static CExpr gen_unary(Gen *g, Node *n) {
+    const char *v = borrow(g, n->lhs);
+    switch (n->op) {
+    case OP_NOT: return (CExpr){ gstr(g, "(!%s)", v), false };
+    case OP_BITNOT: return (CExpr){ gstr(g, "(~%s)", v), false };
+    case OP_POS: return (CExpr){ v, false };
+    default:
+        if (n->type->kind == TY_FLOAT) return (CExpr){ gstr(g, "(-%s)", v), false };
+        return (CExpr){ gstr(g, "mp_neg(%s, %s)", v, loc(g, n->span)), false };
+    }
+}
+
+static CExpr gen_list(Gen *g, Node *n) {
+    int count = 0;
+    for (Node *e = n->elems; e; e = e->next) count++;
+    const char *l = new_tmp(g, "l");
+    emit(g, "mp_list *%s = mp_list_new(%s, %d);", l, tdesc(g, n->type), count);
+    for (Node *e = n->elems; e; e = e->next) {
+        const char *v = owned(g, e, n->type->elem);
+        emit(g, "mp_list_push(%s, %s);", l, mpval(g, n->type->elem, v));
+    }
+    return (CExpr){ l, true };
+}
+
+/* Element access a[i] for reading. */
+static CExpr gen_index(Gen *g, Node *n) {
+    Type *ot = n->lhs->type;
+    const char *o = borrow(g, n->lhs);
+    const char *i = borrow(g, n->rhs);
+    const char *at = loc(g, n->span);
+    switch (ot->kind) {
+    case TY_STR:
+        return (CExpr){ gstr(g, "mp_str_index(%s, %s, %s)", o, i, at), true };
+    case TY_LIST:
+        return (CExpr){ gstr(g, "mp_list_get(%s, %s, %s).%s", o, i, at, vfield(n->type)), false };
+    case TY_ARRAY:
+        return (CExpr){ gstr(g, "mp_array_load_%s(%s, mp_array_index(%s, %s, %s))",
+                             ksuffix(ot->elem), o, o, i, at), false };
+    default:    /* group[i] */
+        return (CExpr){ gstr(g, "%s[mp_group_index(%s_count, %s, %s)]", o, o, i, at), false };
+    }
+}
+
+static CExpr gen_member(Gen *g, Node *n) {
+    const char *o = borrow(g, n->lhs);
+    switch (n->builtin) {
+    case A_VALUE:
+        return (CExpr){ gstr(g, "mp_value_load_%s(%s)", ksuffix(n->type), o), false };
+    case A_PID:
+        return (CExpr){ gstr(g, "mp_proc_pid(%s)", o), false };
+    case A_EXITCODE:
+        return (CExpr){ gstr(g, "(int64_t)mp_proc_exitcode(%s)", o), false };
+    case A_NAME:
+        return (CExpr){ gstr(g, "mp_str_cstr(mp_proc_name(%s))", o), true };
+    default:
+        return (CExpr){ "0", false };
+    }
+}
+
+static bool is_float(const Node *n) { return n->type->kind == TY_FLOAT; }
+
+/* min/max over two or more numbers. */
+static CExpr gen_minmax(Gen *g, Node *n, bool max) {
+    Type *t = n->type;
+    const char *acc = new_tmp(g, "m");
+    Node **argv = n->argv;
+    emit(g, "%s = %s;", decl(g, t, acc), borrow_as(g, argv[0], t));
+    for (int i = 1; i < n->argc; i++) {
+        const char *v = borrow_as(g, argv[i], t);
+        emit(g, "if (%s %s %s) %s = %s;", v, max ? ">" : "<", acc, acc, v);
+    }
+    return (CExpr){ acc, false };
+}
+
+static CExpr gen_builtin(Gen *g, Node *n) {
+    Node **a = n->argv;
+    const char *at = loc(g, n->span);
+    switch (n->builtin) {
+    case B_PRINT: {
+        const char *b = new_tmp(g, "b");
+        emit(g, "mp_buf %s;", b);
+        emit(g, "mp_buf_init(&%s);", b);
+        for (int i = 0; i < n->argc; i++) {
+            if (i > 0) emit(g, "mp_buf_cstr(&%s, \" \", 1);", b);
+            append_value(g, b, a[i]);
+        }
+        emit(g, "mp_print_buf(&%s);", b);
+        emit(g, "mp_buf_free(&%s);", b);
+        return (CExpr){ NULL, false };
+    }
+    case B_LEN: {
+        const char *v = borrow(g, a[0]);
+        switch (a[0]->type->kind) {
+        case TY_STR: return (CExpr){ gstr(g, "mp_str_len(%s)", v), false };
+        case TY_LIST: return (CExpr){ gstr(g, "mp_list_len(%s)", v), false };
+        case TY_ARRAY: return (CExpr){ gstr(g, "mp_array_len(%s)", v), false };
+        default: return (CExpr){ gstr(g, "%s_count", v), false };
+        }
+    }
+    case B_STR: {
+        if (a[0]->type->kind == TY_STR) return gen_expr(g, a[0]);
+        const char *v = borrow(g, a[0]);
+        return (CExpr){ gstr(g, "mp_str_of(%s, %s)", tdesc(g, a[0]->type), mpval(g, a[0]->type, v)), true };
+    }
+    case B_INT: {
+        const char *v = borrow(g, a[0]);
+        switch (a[0]->type->kind) {
+        case TY_STR: return (CExpr){ gstr(g, "mp_int_of_str(%s, %s)", v, at), false };
+        case TY_FLOAT: return (CExpr){ gstr(g, "mp_int_of_float(%s, %s)", v, at), false };
+        case TY_BOOL: return (CExpr){ gstr(g, "(int64_t)%s", v), false };
+        default: return (CExpr){ v, false };
+        }
+    }
+    case B_FLOAT: {
+        const char *v = borrow(g, a[0]);
+        if (a[0]->type->kind == TY_STR) return (CExpr){ gstr(g, "mp_float_of_str(%s, %s)", v, at), false };
+        return (CExpr){ gstr(g, "(double)%s", v), false };
+    }
+    case B_BOOL: {
+        const char *v = borrow(g, a[0]);
+        switch (a[0]->type->kind) {
+        case TY_STR: return (CExpr){ gstr(g, "(mp_str_len(%s) != 0)", v), false };
+        case TY_LIST: return (CExpr){ gstr(g, "(mp_list_len(%s) != 0)", v), false };
+        default: return (CExpr){ gstr(g, "(%s != 0)", v), false };
+        }
+    }
+    case B_ABS: {
+        const char *v = borrow(g, a[0]);
+        if (is_float(a[0])) return (CExpr){ gstr(g, "mp_fabs(%s)", v), false };
+        return (CExpr){ gstr(g, "mp_abs(%s, %s)", v, at), false };
+    }
+    case B_MIN: return gen_minmax(g, n, false);
+    case B_MAX: return gen_minmax(g, n, true);
+    case B_GETPID: return (CExpr){ "mp_getpid()", false };
+    case B_GETPPID: return (CExpr){ "mp_getppid()", false };
+    case B_SLEEP:
+        emit(g, "mp_sleep(%s);", borrow_as(g, a[0], type_basic(TY_FLOAT)));
+        return (CExpr){ NULL, false };
+    case B_EXIT:
+        emit(g, "mp_exit((int)%s);", borrow(g, a[0]));
+        return (CExpr){ NULL, false };
+    default:
+        return (CExpr){ "0", false };
+    }
+}
+
+/* `timeout` keyword or positional argument K of a method call, as a
+ * double; negative (wait forever) when absent. */
+static const char *timeout_arg(Gen *g, Node *n, int k) {
+    if (k < n->argc && n->argv[k]) return borrow_as(g, n->argv[k], type_basic(TY_FLOAT));
+    return "-1.0";
+}
+
+static CExpr gen_method(Gen *g, Node *n) {
+    Node *obj = n->callee->lhs;
+    const char *o = borrow(g, obj);
+    const char *at = loc(g, n->span);
+    Type *et = obj->type->elem;
+    Node **a = n->argv;
+    switch (n->builtin) {
+    case M_SEND:
+        emit(g, "mp_send(%s, %s, %s);", o, mpval(g, et, borrow_as(g, a[0], et)), at);
+        return (CExpr){ NULL, false };
+    case M_RECV:
+        return (CExpr){ gstr(g, "mp_recv(%s, %s).%s", o, at, vfield(et)), is_heap(et) };
+    case M_POLL:
+        return (CExpr){ gstr(g, "mp_poll(%s, %s, %s)", o, timeout_arg(g, n, 0), at), false };
+    case M_CLOSE:
+        emit(g, "mp_close(%s, %s);", o, at);
+        return (CExpr){ NULL, false };
+    case M_PUT:
+    case M_PUT_NOWAIT: {
+        /* put() hands its reference to the queue's copy; the runtime
+         * copies the bytes, so a borrowed value is enough. */
+        const char *v = borrow_as(g, a[0], et);
+        if (n->builtin == M_PUT) emit(g, "mp_put(%s, %s, %s);", o, mpval(g, et, v), at);
+        else emit(g, "mp_put_nowait(%s, %s, %s);", o, mpval(g, et, v), at);
+        return (CExpr){ NULL, false };
+    }
+    case M_GET:
+        if (n->argc > 0 && a[0])
+            return (CExpr){ gstr(g, "mp_get_wait(%s, %s, %s).%s", o, timeout_arg(g, n, 0), at, vfield(et)), is_heap(et) };
+        return (CExpr){ gstr(g, "mp_get(%s, %s).%s", o, at, vfield(et)), is_heap(et) };
+    case M_GET_NOWAIT:
+        return (CExpr){ gstr(g, "mp_get_wait(%s, 0.0, %s).%s", o, at, vfield(et)), is_heap(et) };
+    case M_EMPTY:
+        return (CExpr){ gstr(g, "mp_queue_empty(%s)", o), false };
+    case M_QSIZE:
+        return (CExpr){ gstr(g, "mp_queue_size(%s)", o), false };
+    case M_APPEND:
+        emit(g, "mp_list_push(%s, %s);", o, mpval(g, et, owned(g, a[0], et)));
+        return (CExpr){ NULL, false };
+    case M_IS_ALIVE:
+        return (CExpr){ gstr(g, "mp_proc_is_alive(%s)", o), false };
+    case M_TERMINATE:
+        emit(g, "mp_terminate(%s, %s);", o, at);
+        return (CExpr){ NULL, false };
+    case M_KILL:
+        emit(g, "mp_kill(%s, %s);", o, at);
+        return (CExpr){ NULL, false };
+    case M_JOIN:
+        return (CExpr){ gstr(g, "mp_join_timeout(%s, %s, %s)", o, timeout_arg(g, n, 0), at), false };
+    default:
+        return (CExpr){ "0", false };
+    }
+}
+
+static CExpr gen_call(Gen *g, Node *n) {
+    if (n->callee->kind == ND_MEMBER) return gen_method(g, n);
+    if (n->builtin != B_NONE) return gen_builtin(g, n);
+    Symbol *f = n->callee->sym;
+    Node *def = f->decl;
+    Buf args = {0};
+    Node *param = def->params;
+    for (int i = 0; i < n->argc; i++, param = param->next) {
+        const char *v = borrow_as(g, n->argv[i], param->decl_type);
+        buf_printf(&args, "%s%s", i ? ", " : "", v);
+    }
+    const char *call = gstr(g, "%s(%s)", cname(g, f), args.data ? args.data : "");
+    free(args.data);
+    if (n->type->kind == TY_NONE) {
+        emit(g, "%s;", call);
+        return (CExpr){ NULL, false };
+    }
+    if (is_heap(n->type)) return (CExpr){ call, true };
+    /* Scalars from calls are held too, so calls run left to right. */
+    const char *t = new_tmp(g, "r");
+    emit(g, "%s = %s;", decl(g, n->type, t), call);
+    return (CExpr){ t, false };
+}
+
+static CExpr gen_expr(Gen *g, Node *n) {
+    switch (n->kind) {
+    case ND_INT:
+        if (n->ival == INT64_MIN) return (CExpr){ "INT64_MIN", false };
+        return (CExpr){ gstr(g, "%" PRId64, n->ival), false };
+    case ND_FLOAT: {
+        if (n->fval != n->fval) return (CExpr){ "MP_NAN", false };
+        char buf[64];
+        snprintf(buf, sizeof buf, "%.17g", n->fval);
+        if (!strpbrk(buf, ".eEni")) strcat(buf, ".0");
+        if (strcmp(buf, "inf") == 0) return (CExpr){ "MP_INFINITY", false };
+        return (CExpr){ gstr(g, "%s", buf), false };
+    }
+    case ND_BOOL: return (CExpr){ n->ival ? "true" : "false", false };
+    case ND_STR: return gen_fstring(g, n);
+    case ND_NAME: {
+        Symbol *s = n->sym;
+        return (CExpr){ cname(g, s), false };
+    }
+    case ND_LIST: return gen_list(g, n);
+    case ND_UNARY: return gen_unary(g, n);
+    case ND_BINARY: return gen_binary(g, n);
+    case ND_CALL: return gen_call(g, n);
+    case ND_INDEX: return gen_index(g, n);
+    case ND_MEMBER: return gen_member(g, n);
+    default: return (CExpr){ "0", false };
+    }
+}
+
+/* ---- shared objects in statements ----------------------------------------- */
+
+/* The shared object (value or array symbol) an expression reads, if any. */
+static bool reads_shared(Node *n, Symbol *s) {
+    if (!n) return false;
+    if (n->kind == ND_NAME) return n->sym == s;
+    if (reads_shared(n->lhs, s) || reads_shared(n->rhs, s)) return true;
+    if (n->kind == ND_CALL) {
+        if (reads_shared(n->callee, s)) return true;
+        for (int i = 0; i < n->argc; i++)
+            if (reads_shared(n->argv[i], s)) return true;
+    }
+    for (Node *p = n->parts; p; p = p->next) if (reads_shared(p, s)) return true;
+    for (Node *e = n->elems; e; e = e->next) if (reads_shared(e, s)) return true;
+    return false;
+}
+
+static bool is_locked(Gen *g, Symbol *s) {
+    for (int i = 0; i < g->nlocked; i++) if (g->locked[i] == s) return true;
+    return false;
+}
+
+/* The shared object written by an assignment target: v.value or a[i]. */
+static Symbol *shared_target(Node *target) {
+    Node *obj = NULL;
+    if (target->kind == ND_MEMBER && target->builtin == A_VALUE) obj = target->lhs;
+    if (target->kind == ND_INDEX && target->lhs->type->kind == TY_ARRAY) obj = target->lhs;
+    return obj && obj->kind == ND_NAME ? obj->sym : NULL;
+}
+
+/* ---- statements ------------------------------------------------------------ */
+
+/* Runs one statement's generation inside a temporaries scope, so owned
+ * temporaries are released right after it. */
+static void stmt_begin(Gen *g, Scope *temps) {
+    scope_push(g, temps, false);
+    temps->temps = true;
+}
+
+static void stmt_end(Gen *g, Scope *temps) {
+    (void)temps;
+    scope_pop(g, true);
+}
+
+/* Stores the owned value CODE into variable C of type T, releasing the old. */
+static void store_var(Gen *g, const char *c, Type *t, const char *code) {
+    if (is_heap(t)) {
+        const char *tmp = new_tmp(g, "t");
+        emit(g, "%s = %s;", decl(g, t, tmp), code);
+        emit_release(g, c, t);
+        emit(g, "%s = %s;", c, tmp);
+    } else {
+        emit(g, "%s = %s;", c, code);
+    }
+}
+
+static void gen_let(Gen *g, Node *n) {
+    Symbol *s = n->sym;
+    Type *t = s->type;
+    Scope temps;
+    stmt_begin(g, &temps);
+    const char *v = owned(g, n->rhs, t);
+    Scope *outer = temps.up;
+    stmt_end(g, &temps);
+    emit(g, "%s = %s;", decl(g, t, cname(g, s)), v);
+    if (is_heap(t)) scope_add(outer, cname(g, s), t);
+}
+
+/* a[i] op= e and a[i] = e on a list, array or value. */
+static void gen_assign(Gen *g, Node *n) {
+    Node *target = n->lhs;
+    Type *t = target->type;
+    Scope temps;
+    stmt_begin(g, &temps);
+    Symbol *shared = shared_target(target);
+    bool lock = false;
+    if (shared && !is_locked(g, shared)) {
+        /* Atomic compound forms map to one atomic operation; anything else
+         * that reads what it writes holds the object's lock. */
+        bool atomic_op = n->op == OP_ADD || n->op == OP_SUB;
+        if (t->kind == TY_INT) atomic_op = atomic_op || n->op == OP_BITAND || n->op == OP_BITOR || n->op == OP_BITXOR;
+        if (t->kind == TY_BOOL) atomic_op = false;
+        if (n->op != OP_NONE && atomic_op && !reads_shared(n->rhs, shared)) {
+            const char *fn = n->op == OP_ADD ? "add" : n->op == OP_SUB ? "sub" :
+                             n->op == OP_BITAND ? "and" : n->op == OP_BITOR ? "or" : "xor";
+            const char *d = borrow_as(g, n->rhs, t);
+            const char *o = cname(g, shared);
+            if (target->kind == ND_MEMBER) {
+                emit(g, "mp_value_%s_%s(%s, %s, %s);", fn, ksuffix(t), o, d, loc(g, n->span));
+            } else {
+                const char *i = borrow(g, target->rhs);
+                emit(g, "mp_array_%s_%s(%s, mp_array_index(%s, %s, %s), %s, %s);", fn, ksuffix(t),
+                     o, o, i, loc(g, target->span), d, loc(g, n->span));
+            }
+            stmt_end(g, &temps);
+            return;
+        }
+        lock = n->op != OP_NONE || reads_shared(n->rhs, shared);
+    }
+    const char *obj = NULL;
+    if (lock) {
+        obj = cname(g, shared);
+        emit(g, "mp_%s_lock(%s, %s);", shared->kind == SYM_VALUE ? "value" : "array", obj, loc(g, n->span));
+    }
+    /* Target's container and index first, as Python evaluates them. */
+    const char *container = NULL, *index = NULL;
+    if (target->kind == ND_INDEX || target->kind == ND_MEMBER) container = borrow(g, target->lhs);
+    if (target->kind == ND_INDEX) {
+        index = borrow(g, target->rhs);
+        if (target->lhs->type->kind == TY_ARRAY)
+            index = hold(g, type_basic(TY_INT), gstr(g, "mp_array_index(%s, %s, %s)", container, index, loc(g, target->span)));
+    }
+    const char *value;
+    if (n->op == OP_NONE) {
+        value = owned(g, n->rhs, t);
+    } else {
+        /* x op= e: read the current value, combine. */
+        CExpr cur = gen_expr(g, target);
+        const char *curv = cur.owned ? hold(g, t, cur.code) : cur.code;
+        if (target->kind == ND_INDEX && target->lhs->type->kind == TY_ARRAY)
+            curv = gstr(g, "mp_array_load_%s(%s, %s)", ksuffix(t), container, index);
+        const char *r = borrow(g, n->rhs);
+        Type *rt = n->rhs->type;
+        if (t->kind == TY_STR) value = gstr(g, "%s(%s, %s)", n->op == OP_ADD ? "mp_str_concat" : "mp_str_repeat", curv, r);
+        else if (t->kind == TY_LIST) value = gstr(g, "mp_list_concat(%s, %s)", curv, r);
+        else {
+            if (t->kind == TY_FLOAT && rt->kind == TY_INT) r = gstr(g, "(double)%s", r);
+            value = arith(g, n->op, t, curv, r, n->span);
+        }
+        if (t->kind == TY_STR && n->op == OP_MUL) value = gstr(g, "mp_str_repeat(%s, %s, %s)", curv, r, loc(g, n->span));
+    }
+    switch (target->kind) {
+    case ND_NAME:
+        store_var(g, cname(g, target->sym), t, value);
+        break;
+    case ND_MEMBER:
+        emit(g, "mp_value_store_%s(%s, %s);", ksuffix(t), container, value);
+        break;
+    default:
+        if (target->lhs->type->kind == TY_ARRAY)
+            emit(g, "mp_array_store_%s(%s, %s, %s);", ksuffix(t), container, index, value);
+        else
+            emit(g, "mp_list_set(%s, %s, %s, %s);", container, index, mpval(g, t, value), loc(g, target->span));
+    }
+    if (lock)
+        emit(g, "mp_%s_unlock(%s);", shared->kind == SYM_VALUE ? "value" : "array", obj);
+    stmt_end(g, &temps);
+}
+
+static void gen_if(Gen *g, Node *n) {
+    Scope temps;
+    stmt_begin(g, &temps);
+    const char *c = borrow(g, n->cond);
+    /* The condition's temporaries are released before either branch. */
+    if (temps.n) {
+        const char *cv = new_tmp(g, "c");
+        emit(g, "bool %s = %s;", cv, c);
+        c = cv;
+    }
+    stmt_end(g, &temps);
+    emit(g, "if (%s) {", c);
+    gen_block(g, n->then, false);
+    if (!n->els) {
+        emit(g, "}");
+        return;
+    }
+    emit(g, "} else {");
+    g->indent++;
+    if (n->els->kind == ND_IF) {
+        map(g, n->els);
+        gen_if(g, n->els);
+    } else {
+        g->indent--;
+        gen_block(g, n->els, false);
+        g->indent++;
+    }
+    g->indent--;
+    emit(g, "}");
+}
+
+static void gen_while(Gen *g, Node *n) {
+    Buf *saved = g->out;
+    Buf cond = {0};
+    g->out = &cond;
+    Scope temps;
+    stmt_begin(g, &temps);
+    g->indent++;
+    const char *c = borrow(g, n->cond);
+    g->indent--;
+    bool simple = cond.len == 0 && temps.n == 0;
+    g->out = saved;
+    if (simple) {
+        scope_pop(g, false);
+        emit(g, "while (%s) {", c);
+    } else {
+        emit(g, "while (true) {");
+        buf_put(g->out, cond.data, cond.len);
+        g->indent++;
+        const char *cv = new_tmp(g, "c");
+        emit(g, "bool %s = %s;", cv, c);
+        scope_pop(g, true);
+        emit(g, "if (!%s) break;", cv);
+        g->indent--;
+        g->mapped = 0;
+    }
+    free(cond.data);
+    gen_block(g, n->body, true);
+    emit(g, "}");
+}
+
+/* Declares the loop variable of N holding VALUE (borrowed) for one
+ * iteration; heap values take a reference released at the iteration end. */
+static void loop_var(Gen *g, Node *n, const char *value, bool value_owned) {
+    Symbol *s = n->sym;
+    Type *t = s->type;
+    if (is_heap(t) && !value_owned)
+        value = gstr(g, "%s(%s)", t->kind == TY_STR ? "mp_str_ref" : "mp_list_ref", value);
+    emit(g, "%s = %s;", decl(g, t, cname(g, s)), value);
+}
+
+/* The loop body: a block whose scope also owns the loop variable. */
+static void loop_body(Gen *g, Node *n, Scope *iter) {
+    Symbol *s = n->sym;
+    if (is_heap(s->type)) scope_add(iter, cname(g, s), s->type);
+    for (Node *st = n->body->body; st; st = st->next) gen_stmt(g, st);
+}
+
+static void gen_for(Gen *g, Node *n) {
+    Node *it = n->rhs;
+    Type *t = it->type;
+    Scope iter;
+    Scope temps;
+    stmt_begin(g, &temps);
+    if (it->kind == ND_CALL && it->builtin == B_RANGE) {
+        const char *start = "0", *stop, *step = "1";
+        Node **a = it->argv;
+        if (it->argc == 1) stop = borrow(g, a[0]);
+        else { start = borrow(g, a[0]); stop = borrow(g, a[1]); }
+        if (it->argc == 3) step = borrow(g, a[2]);
+        const char *i = new_tmp(g, "i");
+        const char *hi = new_tmp(g, "n");
+        emit(g, "int64_t %s = %s;", hi, stop);
+        if (strcmp(step, "1") == 0) {
+            emit(g, "for (int64_t %s = %s; %s < %s; %s++) {", i, start, i, hi, i);
+        } else {
+            const char *st = new_tmp(g, "s");
+            emit(g, "int64_t %s = mp_range_step(%s, %s);", st, step, loc(g, it->span));
+            emit(g, "for (int64_t %s = %s; %s > 0 ? %s < %s : %s > %s; %s += %s) {",
+                 i, start, st, i, hi, i, hi, i, st);
+        }
+        g->indent++;
+        scope_push(g, &iter, true);
+        loop_var(g, n, i, false);
+    } else if (t->kind == TY_LIST || t->kind == TY_STR || t->kind == TY_ARRAY) {
+        /* The iterable is referenced for the loop, and indexed live. */
+        CExpr e = gen_expr(g, it);
+        const char *seq = e.code;
+        if (is_heap(t)) seq = hold(g, t, e.owned ? e.code : gstr(g, "%s(%s)", t->kind == TY_STR ? "mp_str_ref" : "mp_list_ref", e.code));
+        const char *i = new_tmp(g, "i");
+        const char *len = t->kind == TY_LIST ? "mp_list_len" : t->kind == TY_STR ? "mp_str_len" : "mp_array_len";
+        emit(g, "for (int64_t %s = 0; %s < %s(%s); %s++) {", i, i, len, seq, i);
+        g->indent++;
+        scope_push(g, &iter, true);
+        if (t->kind == TY_LIST)
+            loop_var(g, n, gstr(g, "mp_list_get(%s, %s, %s).%s", seq, i, loc(g, it->span), vfield(t->elem)), false);
+        else if (t->kind == TY_STR)
+            loop_var(g, n, gstr(g, "mp_str_index(%s, %s, %s)", seq, i, loc(g, it->span)), true);
+        else
+            loop_var(g, n, gstr(g, "mp_array_load_%s(%s, %s)", ksuffix(t->elem), seq, i), false);
+    } else {
+        /* conn or queue: until end of stream */
+        const char *o = borrow(g, it);
+        const char *v = new_tmp(g, "m");
+        emit(g, "mp_val %s;", v);
+        emit(g, "while (%s(%s, &%s, %s)) {", t->kind == TY_CONN ? "mp_recv_next" : "mp_get_next",
+             o, v, loc(g, it->span));
+        g->indent++;
+        scope_push(g, &iter, true);
+        loop_var(g, n, gstr(g, "%s.%s", v, vfield(t->elem)), true);
+    }
+    loop_body(g, n, &iter);
+    scope_pop(g, true);
+    g->indent--;
+    emit(g, "}");
+    stmt_end(g, &temps);
+}
+
+static void gen_lock(Gen *g, Node *n) {
+    Symbol *s = n->lhs->sym;
+    const char *kind = s->kind == SYM_VALUE ? "value" : "array";
+    bool nested = is_locked(g, s);
+    if (!nested) emit(g, "mp_%s_lock(%s, %s);", kind, cname(g, s), loc(g, n->span));
+    if (g->nlocked < 32) g->locked[g->nlocked++] = s;
+    emit(g, "{");
+    Scope block;
+    g->indent++;
+    scope_push(g, &block, false);
+    for (Node *st = n->body->body; st; st = st->next) gen_stmt(g, st);
+    scope_pop(g, true);
+    g->indent--;
+    emit(g, "}");
+    g->nlocked--;
+    if (!nested) emit(g, "mp_%s_unlock(%s);", kind, cname(g, s));
+}
+
+/* Unlocks every object held by enclosing lock blocks (return, break). */
+static void unlock_all(Gen *g, int down_to) {
+    for (int i = g->nlocked - 1; i >= down_to; i--) {
+        Symbol *s = g->locked[i];
+        emit(g, "mp_%s_unlock(%s);", s->kind == SYM_VALUE ? "value" : "array", cname(g, s));
+    }
+}
+
+static void gen_return(Gen *g, Node *n) {
+    if (!n->lhs) {
+        unlock_all(g, 0);
+        release_until(g, false);
+        emit(g, "return;");
+        return;
+    }
+    Scope temps;
+    stmt_begin(g, &temps);
+    const char *v = owned(g, n->lhs, g->def ? g->def->ret_type : NULL);
+    const char *r = new_tmp(g, "ret");
+    Type *rt = g->def && g->def->ret_type ? g->def->ret_type : n->lhs->type;
+    emit(g, "%s = %s;", decl(g, rt, r), v);
+    stmt_end(g, &temps);
+    unlock_all(g, 0);
+    release_until(g, false);
+    emit(g, "return %s;", r);
+}
+
+static void gen_stmt(Gen *g, Node *n) {
+    map(g, n);
+    Scope temps;
+    switch (n->kind) {
+    case ND_LET: gen_let(g, n); break;
+    case ND_ASSIGN: gen_assign(g, n); break;
+    case ND_IF: gen_if(g, n); break;
+    case ND_WHILE: gen_while(g, n); break;
+    case ND_FOR: gen_for(g, n); break;
+    case ND_BREAK:
+    case ND_CONTINUE:
+        /* lock blocks inside the loop are not crossed: sema keeps loops and
+         * locks apart by releasing them here. */
+        release_until(g, true);
+        emit(g, "%s;", n->kind == ND_BREAK ? "break" : "continue");
+        break;
+    case ND_RETURN: gen_return(g, n); break;
+    case ND_LOCK: gen_lock(g, n); break;
+    case ND_BLOCK:
+        emit(g, "{");
+        gen_block(g, n, false);
+        emit(g, "}");
+        break;
+    case ND_PASS: break;
+    case ND_EXPR_STMT: {
+        stmt_begin(g, &temps);
+        CExpr e = gen_expr(g, n->lhs);
+        if (e.code) {
+            if (e.owned) hold(g, n->lhs->type, e.code);
+            else if (n->lhs->kind == ND_CALL) emit(g, "(void)%s;", e.code);
+        }
+        stmt_end(g, &temps);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* The statements of BLOCK inside braces the caller has opened. */
+static void gen_block(Gen *g, Node *block, bool loop) {
+    Scope s;
+    g->indent++;
+    scope_push(g, &s, loop);
+    for (Node *st = block->body; st; st = st->next) gen_stmt(g, st);
+    scope_pop(g, true);
+    g->indent--;
+}
+
+/* ---- definitions ----------------------------------------------------------- */
+
+static void gen_signature(Gen *g, Buf *b, Node *def) {
+    Type *rt = def->ret_type ? def->ret_type : type_basic(TY_NONE);
+    buf_printf(b, "static %s(", decl(g, rt, cname(g, def->sym)));
+    if (!def->params) buf_put(b, "void", 4);
+    for (Node *p = def->params; p; p = p->next) {
+        const char *name = cname(g, p->sym);
+        if (is_heap(p->sym->type) && (p->sym->flags & SF_ASSIGNED))
+            name = gstr(g, "a_%s", p->sym->name);
+        buf_printf(b, "%s%s", p == def->params ? "" : ", ", decl(g, p->sym->type, name));
+    }
+    buf_put(b, ")", 1);
+}
+
+static void gen_def(Gen *g, Node *def) {
+    g->def = def;
+    g->ntmp = 0;
+    gen_signature(g, &g->protos, def);
+    buf_put(&g->protos, ";\n", 2);
+    buf_put(g->out, "\n", 1);
+    if (g->mapped) g->mapped++;
+    map(g, def);
+    gen_signature(g, g->out, def);
+    buf_put(g->out, "\n", 1);
+    if (g->mapped) g->mapped++;
+    emit(g, "{");
+    Scope fs;
+    g->indent++;
+    scope_push(g, &fs, false);
+    /* Parameters assigned in the body become owned locals. */
+    for (Node *p = def->params; p; p = p->next) {
+        Symbol *s = p->sym;
+        if (is_heap(s->type) && (s->flags & SF_ASSIGNED)) {
+            emit(g, "%s = %s(a_%s);", decl(g, s->type, cname(g, s)),
+                 s->type->kind == TY_STR ? "mp_str_ref" : "mp_list_ref", s->name);
+            scope_add(&fs, cname(g, s), s->type);
+        }
+    }
+    for (Node *st = def->body->body; st; st = st->next) gen_stmt(g, st);
+    scope_pop(g, true);
+    g->indent--;
+    emit(g, "}");
+    g->def = NULL;
+}
+
+/* ---- processes ---------------------------------------------------------------- */
+
+/* The argument struct and entry stub of a def used as a process target. */
+static void gen_stub(Gen *g, Node *def) {
+    const char *f = cname(g, def->sym);
+    buf_put(g->out, "\n", 1);
+    if (g->mapped) g->mapped++;
+    map(g, def);
+    emit(g, "/* Arguments of a process running %s, copied when it is declared. */", def->sym->name);
+    emit(g, "struct args_%s {", def->sym->name);
+    g->indent++;
+    if (!def->params) emit(g, "char unused;");
+    for (Node *p = def->params; p; p = p->next)
+        emit(g, "%s;", decl(g, p->sym->type, p->sym->name));
+    g->indent--;
+    emit(g, "};");
+    buf_put(g->out, "\n", 1);
+    if (g->mapped) g->mapped++;
+    emit(g, "static void run_%s(void *arg)", def->sym->name);
+    emit(g, "{");
+    g->indent++;
+    Buf call = {0};
+    for (Node *p = def->params; p; p = p->next)
+        buf_printf(&call, "%sa->%s", p == def->params ? "" : ", ", p->sym->name);
+    if (def->params) emit(g, "struct args_%s *a = arg;", def->sym->name);
+    else emit(g, "(void)arg;");
+    if (def->ret_type && is_heap(def->ret_type))
+        emit(g, "%s(%s(%s));", def->ret_type->kind == TY_STR ? "mp_str_unref" : "mp_list_unref", f, call.data ? call.data : "");
+    else
+        emit(g, "%s%s(%s);", def->ret_type ? "(void)" : "", f, call.data ? call.data : "");
+    free(call.data);
+    g->indent--;
+    emit(g, "}");
+}
+
+static bool stub_wanted(Gen *g, Node *def) {
+    for (int i = 0; i < g->nstubs; i++) if (g->stub_defs[i] == def) return false;
+    return true;
+}
+
+/* Static topology: which queues a process puts into, which pipe ends it
+ * uses; read off its call's arguments and the def's parameter facts. */
+static void gen_topology(Gen *g, Node *n, const char *proc) {
+    Node *call = n->rhs;
+    Node *param = call->callee->sym->decl->params;
+    for (int i = 0; i < call->argc; i++, param = param->next) {
+        Node *a = call->argv[i];
+        if (a->kind != ND_NAME) continue;
+        if (a->sym->kind == SYM_PIPE_END)
+            emit(g, "mp_proc_uses(%s, %s);", proc, cname(g, a->sym));
+        if (a->sym->kind == SYM_QUEUE && (param->sym->flags & SF_PUTS))
+            emit(g, "mp_proc_produces(%s, %s);", proc, cname(g, a->sym));
+    }
+}
+
+static void keep(Gen *g, const char *proc, const char *field, Type *t, bool group) {
+    if (g->nkept == g->capkept) {
+        g->capkept = g->capkept ? 2 * g->capkept : 16;
+        g->kept = realloc(g->kept, (size_t)g->capkept * sizeof *g->kept);
+        if (!g->kept) { fputs("mpc: fatal error: out of memory\n", stderr); exit(1); }
+    }
+    g->kept[g->nkept++] = (Kept){ proc, field, t, group };
+}
+
+static void gen_process(Gen *g, Node *n) {
+    Symbol *p = n->sym;
+    Node *call = n->rhs;
+    Node *def = call->callee->sym->decl;
+    const char *dn = def->sym->name;
+    const char *pc = cname(g, p);
+    if (stub_wanted(g, def) && g->nstubs < 256) g->stub_defs[g->nstubs++] = def;
+    Scope temps;
+    stmt_begin(g, &temps);
+    if (!n->lhs) {
+        /* One process: its arguments are evaluated and copied now. */
+        Buf init = {0};
+        Node *param = def->params;
+        for (int i = 0; i < call->argc; i++, param = param->next)
+            buf_printf(&init, "%s%s", i ? ", " : "", owned(g, call->argv[i], param->decl_type));
+        emit(g, "struct args_%s %s_args = { %s };", dn, pc, init.data ? init.data : "0");
+        free(init.data);
+        emit(g, "mp_proc *%s = mp_proc_new(\"%s\", -1);", pc, p->name);
+        gen_topology(g, n, pc);
+        for (param = def->params; param; param = param->next)
+            if (is_heap(param->sym->type))
+                keep(g, pc, param->sym->name, param->sym->type, false);
+        stmt_end(g, &temps);
+        return;
+    }
+    /* A group: N replicas, each with its own copy of the arguments. */
+    const char *count = gstr(g, "%s_count", pc);
+    emit(g, "int64_t %s = mp_group_size(%s, %s);", count, borrow(g, n->lhs), loc(g, n->lhs->span));
+    emit(g, "mp_proc **%s = mp_alloc((size_t)%s * sizeof *%s);", pc, count, pc);
+    emit(g, "struct args_%s *%s_args = mp_alloc((size_t)%s * sizeof *%s_args);", dn, pc, count, pc);
+    const char *k = new_tmp(g, "k");
+    emit(g, "for (int64_t %s = 0; %s < %s; %s++) {", k, k, count, k);
+    g->indent++;
+    Scope inner;
+    stmt_begin(g, &inner);
+    if (p->decl && n->sym2) emit(g, "int64_t %s = %s;", cname(g, n->sym2), k);
+    Node *param = def->params;
+    for (int i = 0; i < call->argc; i++, param = param->next)
+        emit(g, "%s_args[%s].%s = %s;", pc, k, param->sym->name, owned(g, call->argv[i], param->decl_type));
+    stmt_end(g, &inner);
+    emit(g, "%s[%s] = mp_proc_new(\"%s\", %s);", pc, k, p->name, k);
+    gen_topology(g, n, gstr(g, "%s[%s]", pc, k));
+    g->indent--;
+    emit(g, "}");
+    /* Producers were counted once per declaration when the queue was made;
+     * a group of N stands for N of them. */
+    param = def->params;
+    for (int i = 0; i < call->argc; i++, param = param->next) {
+        Node *a = call->argv[i];
+        if (a->kind == ND_NAME && a->sym->kind == SYM_QUEUE && (param->sym->flags & SF_PUTS))
+            emit(g, "mp_queue_add_producers(%s, %s - 1);", cname(g, a->sym), count);
+    }
+    for (param = def->params; param; param = param->next)
+        if (is_heap(param->sym->type))
+            keep(g, pc, param->sym->name, param->sym->type, true);
+    keep(g, pc, NULL, NULL, true);
+    stmt_end(g, &temps);
+}
+
+static void gen_start_join(Gen *g, Node *n) {
+    for (Node *t = n->targets; t; t = t->next) {
+        Symbol *p = t->sym;
+        const char *pc = cname(g, p);
+        const char *at = loc(g, t->span);
+        if (n->kind == ND_START) {
+            Node *def = p->decl->rhs->callee->sym->decl;
+            if (p->kind == SYM_GROUP) {
+                emit(g, "for (int64_t k = 0; k < %s_count; k++)", pc);
+                emit(g, "    mp_start(%s[k], run_%s, &%s_args[k], %s);", pc, def->sym->name, pc, at);
+            } else {
+                emit(g, "mp_start(%s, run_%s, &%s_args, %s);", pc, def->sym->name, pc, at);
+            }
+        } else if (p->kind == SYM_GROUP) {
+            emit(g, "for (int64_t k = 0; k < %s_count; k++)", pc);
+            emit(g, "    mp_join(%s[k], %s);", pc, at);
+        } else {
+            emit(g, "mp_join(%s, %s);", pc, at);
+        }
+    }
+}
+
+/* Counts the declarations that make processes putting into queue Q. */
+static int count_producers(const Program *prog, Symbol *q) {
+    int n = 0;
+    for (Node *t = prog->top; t; t = t->next) {
+        if (t->kind != ND_PROCESS) continue;
+        Node *call = t->rhs;
+        Node *param = call->callee->sym->decl->params;
+        for (int i = 0; i < call->argc; i++, param = param->next) {
+            Node *a = call->argv[i];
+            if (a->kind == ND_NAME && a->sym == q && (param->sym->flags & SF_PUTS)) n++;
+        }
+    }
+    return n;
+}
+
+/* Whether top-level statement N puts into queue Q itself, or (for a pipe
+ * end) uses it, anywhere inside. */
+static bool mentions(Node *n, Symbol *s) {
+    if (!n) return false;
+    if (n->kind == ND_PROCESS || n->kind == ND_START || n->kind == ND_JOIN) return false;
+    if (n->kind == ND_NAME) return n->sym == s;
+    if (mentions(n->lhs, s) || mentions(n->rhs, s) || mentions(n->cond, s) ||
+        mentions(n->then, s) || mentions(n->els, s) || mentions(n->callee, s))
+        return true;
+    for (int i = 0; i < n->argc; i++) if (mentions(n->argv[i], s)) return true;
+    for (Node *b = n->body; b; b = b->next) if (mentions(b, s)) return true;
+    for (Node *p = n->parts; p; p = p->next) if (mentions(p, s)) return true;
+    for (Node *e = n->elems; e; e = e->next) if (mentions(e, s)) return true;
+    return false;
+}
+
+static bool starts_user_of(Node *start, Symbol *end) {
+    for (Node *t = start->targets; t; t = t->next) {
+        Node *call = t->sym->decl->rhs;
+        for (int i = 0; i < call->argc; i++)
+            if (call->argv[i]->kind == ND_NAME && call->argv[i]->sym == end) return true;
+    }
+    return false;
+}
+
+static void gen_shared_decl(Gen *g, Node *n) {
+    Scope temps;
+    stmt_begin(g, &temps);
+    const char *at = loc(g, n->span);
+    switch (n->kind) {
+    case ND_PIPE: {
+        const char *a = cname(g, n->sym), *b = cname(g, n->sym2);
+        emit(g, "mp_conn *%s, *%s;", a, b);
+        emit(g, "mp_make_pipe(&%s, &%s, %s, %s, \"%s\", \"%s\", %s);", a, b, tdesc(g, n->decl_type),
+             n->oneway ? "false" : "true", n->name, n->name2, at);
+        break;
+    }
+    case ND_QUEUE: {
+        int producers = count_producers(g->prog, n->sym) + ((n->sym->flags & SF_PUTS) ? 1 : 0);
+        const char *bound = n->lhs ? borrow(g, n->lhs) : "0";
+        emit(g, "mp_queue *%s = mp_make_queue(%s, %s, %d, \"%s\", %s);", cname(g, n->sym),
+             tdesc(g, n->decl_type), bound, producers, n->name, at);
+        break;
+    }
+    case ND_VALUE: {
+        Type *t = n->decl_type;
+        const char *init = n->rhs ? borrow_as(g, n->rhs, t) : (t->kind == TY_FLOAT ? "0.0" : t->kind == TY_BOOL ? "false" : "0");
+        emit(g, "mp_value *%s = mp_make_value(%s, %s, \"%s\", %s);", cname(g, n->sym), kind_enum(t),
+             mpval(g, t, init), n->name, at);
+        break;
+    }
+    case ND_ARRAY: {
+        Type *t = n->decl_type;
+        const char *c = cname(g, n->sym);
+        if (n->rhs) {
+            const char *l = borrow(g, n->rhs);
+            emit(g, "mp_array *%s = mp_make_array_from(%s, %s, \"%s\", %s);", c, kind_enum(t), l, n->name, at);
+        } else {
+            emit(g, "mp_array *%s = mp_make_array(%s, %s, \"%s\", %s);", c, kind_enum(t), borrow(g, n->lhs), n->name, at);
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    stmt_end(g, &temps);
+}
+
+/* When the parent lets go of shared objects: a pipe end it never uses
+ * itself is closed after the start of the last process that uses it (so
+ * children see end-of-file); a queue it puts into stops counting it as a
+ * producer after its last top-level statement that mentions the queue. */
+typedef struct Release {
+    Symbol *sym;
+    Node *after;
+    bool pipe;
+} Release;
+
+static int plan_releases(const Program *prog, Release *out, int max) {
+    int n = 0;
+    for (Node *d = prog->top; d && n < max - 1; d = d->next) {
+        if (d->kind == ND_PIPE) {
+            Symbol *ends[2] = { d->sym, d->sym2 };
+            for (int e = 0; e < 2; e++) {
+                Node *last = NULL;
+                bool parent_uses = false;
+                for (Node *m = prog->top; m; m = m->next) {
+                    if (m->kind == ND_START && starts_user_of(m, ends[e])) last = m;
+                    else if (mentions(m, ends[e])) parent_uses = true;
+                }
+                if (last && !parent_uses) out[n++] = (Release){ ends[e], last, true };
+            }
+        } else if (d->kind == ND_QUEUE && (d->sym->flags & SF_PUTS)) {
+            Node *last = NULL;
+            for (Node *m = d->next; m; m = m->next)
+                if (mentions(m, d->sym)) last = m;
+            if (last) out[n++] = (Release){ d->sym, last, false };
+        }
+    }
+    return n;
+}
+
+static void gen_main(Gen *g) {
+    const Program *prog = g->prog;
+    g->ntmp = 0;
+    buf_put(g->out, "\n", 1);
+    if (g->mapped) g->mapped++;
+    emit(g, "int main(int argc, char **argv)");
+    emit(g, "{");
+    g->indent++;
+    Buf name = {0};
+    put_c_string(&name, g->src->name, strlen(g->src->name));
+    emit(g, "mp_init(\"%s\", argc, argv);", name.data ? name.data : "");
+    free(name.data);
+    Scope fs;
+    scope_push(g, &fs, false);
+    Release rel[256];
+    int nrel = plan_releases(prog, rel, 256);
+    for (Node *n = prog->top; n; n = n->next) {
+        map(g, n);
+        switch (n->kind) {
+        case ND_PIPE: case ND_QUEUE: case ND_VALUE: case ND_ARRAY:
+            gen_shared_decl(g, n);
+            break;
+        case ND_PROCESS:
+            gen_process(g, n);
+            break;
+        case ND_START:
+        case ND_JOIN:
+            gen_start_join(g, n);
+            break;
+        default:
+            gen_stmt(g, n);
+            break;
+        }
+        for (int i = 0; i < nrel; i++) {
+            if (rel[i].after != n) continue;
+            if (rel[i].pipe)
+                emit(g, "mp_conn_close(%s);    /* the parent does not use it */", cname(g, rel[i].sym));
+            else
+                emit(g, "mp_queue_producer_done(%s);    /* the parent puts no more */", cname(g, rel[i].sym));
+        }
+    }
+    g->mapped = 0;
+    if (g->opt->line_directives) buf_put(g->out, "\n", 1);
+    /* References kept in the processes' argument structs. */
+    for (int i = 0; i < g->nkept; i++) {
+        Kept *k = &g->kept[i];
+        if (!k->field) {
+            emit(g, "mp_free(%s);", k->proc);
+            emit(g, "mp_free(%s_args);", k->proc);
+            continue;
+        }
+        const char *fn = k->type->kind == TY_STR ? "mp_str_unref" : "mp_list_unref";
+        if (k->group) {
+            emit(g, "for (int64_t k = 0; k < %s_count; k++)", k->proc);
+            emit(g, "    %s(%s_args[k].%s);", fn, k->proc, k->field);
+        } else {
+            emit(g, "%s(%s_args.%s);", fn, k->proc, k->field);
+        }
+    }
+    scope_pop(g, true);
+    emit(g, "return mp_finish();");
+    g->indent--;
+    emit(g, "}");
+}
+
+void gen_program(FILE *out, const Program *p, const Source *src, const GenOptions *opt) {
+    Gen g = { .prog = p, .src = src, .opt = opt };
+    arena_init(&g.arena);
+    g.out = &g.body;
+    for (Node *d = p->defs; d; d = d->next) gen_def(&g, d);
+    for (Node *n = p->top; n; n = n->next)
+        if (n->kind == ND_PROCESS) {
+            Node *def = n->rhs->callee->sym->decl;
+            if (stub_wanted(&g, def) && g.nstubs < 256) g.stub_defs[g.nstubs++] = def;
+        }
+    for (int i = 0; i < g.nstubs; i++) gen_stub(&g, g.stub_defs[i]);
+    gen_main(&g);
+
+    const char *base = strrchr(src->name, '/');
+    base = base ? base + 1 : src->name;
+    fputs("/* Generated by mpc from ", out);
+    for (const char *c = base; *c; c++)    /* keep the comment closed */
+        fputc(c[0] == '*' && c[1] == '/' ? '_' : *c, out);
+    fputs("; do not edit. */\n#include <stdbool.h>\n#include <stdint.h>\n\n#include <mpr.h>\n", out);
+    if (g.types.len) fprintf(out, "\n%s", g.types.data);
+    if (g.lits.len) fprintf(out, "\n%s", g.lits.data);
+    if (g.protos.len) fprintf(out, "\n%s", g.protos.data);
+    if (g.body.len) fputs(g.body.data, out);
+    free(g.types.data);
+    free(g.lits.data);
+    free(g.protos.data);
+    free(g.body.data);
+    free(g.ltypes);
+    free(g.kept);
+    arena_free(&g.arena);
+}
