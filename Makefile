@@ -102,4 +102,23 @@ check: all
 clean:
 	rm -rf $(BUILD)
 
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/mpc \
+	    $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BUILD)/mpc $(DESTDIR)$(PREFIX)/bin/mpc
+	install -m 644 $(BUILD)/libmpr.a $(DESTDIR)$(PREFIX)/lib/libmpr.a
+	install -m 644 runtime/mpr.h $(DESTDIR)$(PREFIX)/include/mpr.h
+	install -m 644 share/mpc.mk $(DESTDIR)$(PREFIX)/share/mpc/mpc.mk
+	install -m 644 share/mpc.1 $(DESTDIR)$(PREFIX)/share/man/man1/mpc.1
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' share/mpr.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mpr.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/mpc $(DESTDIR)$(PREFIX)/lib/libmpr.a \
+	    $(DESTDIR)$(PREFIX)/include/mpr.h $(DESTDIR)$(PREFIX)/share/mpc/mpc.mk \
+	    $(DESTDIR)$(PREFIX)/share/man/man1/mpc.1 \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/mpr.pc
+	-rmdir $(DESTDIR)$(PREFIX)/share/mpc 2>/dev/null
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
