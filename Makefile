@@ -109,9 +109,9 @@ install: all
 	install -m 755 $(BUILD)/mpc $(DESTDIR)$(PREFIX)/bin/mpc
 	install -m 644 $(BUILD)/libmpr.a $(DESTDIR)$(PREFIX)/lib/libmpr.a
 	install -m 644 runtime/mpr.h $(DESTDIR)$(PREFIX)/include/mpr.h
-	install -m 644 share/mpc.mk $(DESTDIR)$(PREFIX)/share/mpc/mpc.mk
-	install -m 644 share/mpc.1 $(DESTDIR)$(PREFIX)/share/man/man1/mpc.1
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' share/mpr.pc.in \
+	install -m 644 compiler/mpc.mk $(DESTDIR)$(PREFIX)/share/mpc/mpc.mk
+	install -m 644 docs/mpc.1 $(DESTDIR)$(PREFIX)/share/man/man1/mpc.1
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' runtime/mpr.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mpr.pc
 
 uninstall:

@@ -84,6 +84,12 @@ enum {
     SF_PUTS = 1u << 0,      /* queue param or global: something puts into it */
     SF_GETS = 1u << 1,      /* queue: something gets from / iterates it */
     SF_ASSIGNED = 1u << 2,  /* variable: assigned after its declaration */
+    /* added by sema: the same facts for a conn param or pipe end (sends
+     * with send(); receives with recv(), poll() or a for loop). Like
+     * SF_PUTS, transitive through calls to defs; on a pipe end, only what
+     * the parent itself does (not the processes it is passed to). */
+    SF_SENDS = 1u << 3,
+    SF_RECVS = 1u << 4,
 };
 
 /* Built-in functions (Symbol.builtin, Node.builtin on ND_CALL). */
