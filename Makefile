@@ -35,7 +35,7 @@ RUNTIME_OBJ  := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all demo check unit golden bless clean install uninstall
+.PHONY: all demo check unit golden bless repeat clean install uninstall
 all: $(BUILD)/mpc $(BUILD)/libmpr.a
 
 $(DEPS_OK): scripts/deps.sh
@@ -95,9 +95,18 @@ bless: all
 	@bash tests/golden.sh codegen bless
 	@bash tests/golden.sh run bless
 
+# The program suite, many times in a row: output must never vary.
+REPEAT ?= 200
+repeat: all
+	@i=0; while [ $$i -lt $(REPEAT) ]; do i=$$((i + 1)); \
+	    bash tests/golden.sh run >$(BUILD)/repeat.log 2>&1 || \
+	    { cat $(BUILD)/repeat.log; echo "repeat: failed on run $$i"; exit 1; }; \
+	done; echo "repeat: $(REPEAT) passed, 0 failed"
+
 check: all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory golden
+	@bash tests/make/run.sh
 
 clean:
 	rm -rf $(BUILD)
