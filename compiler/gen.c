@@ -549,14 +549,16 @@ static CExpr gen_binary(Gen *g, Node *n) {
         const char *l = borrow(g, n->lhs), *r = borrow(g, n->rhs);
         return (CExpr){ gstr(g, "mp_str_concat(%s, %s)", l, r), true };
     }
-    if (lt->kind == TY_STR || rt->kind == TY_STR) {     /* str * int, int * str */
-        bool sfirst = lt->kind == TY_STR;
-        const char *l = borrow(g, n->lhs), *r = borrow(g, n->rhs);
-        return (CExpr){ gstr(g, "mp_str_repeat(%s, %s, %s)", sfirst ? l : r, sfirst ? r : l, loc(g, n->span)), true };
-    }
-    if (lt->kind == TY_LIST) {
+    if (lt->kind == TY_LIST && n->op == OP_ADD) {
         const char *l = borrow(g, n->lhs), *r = borrow(g, n->rhs);
         return (CExpr){ gstr(g, "mp_list_concat(%s, %s)", l, r), true };
+    }
+    if (is_heap(lt) || is_heap(rt)) {   /* str * int, int * list, ... */
+        Type *seq = is_heap(lt) ? lt : rt;
+        const char *l = borrow(g, n->lhs), *r = borrow(g, n->rhs);
+        bool first = is_heap(lt);
+        return (CExpr){ gstr(g, "%s(%s, %s)", seq->kind == TY_STR ? "mp_str_repeat" : "mp_list_repeat",
+                             first ? l : r, first ? r : l), true };
     }
     Type *t = numeric_join(lt, rt);
     const char *l = borrow(g, n->lhs), *r = borrow(g, n->rhs);
@@ -603,8 +605,7 @@ static CExpr gen_index(Gen *g, Node *n) {
     case TY_LIST:
         return (CExpr){ gstr(g, "mp_list_get(%s, %s, %s).%s", o, i, at, vfield(n->type)), false };
     case TY_ARRAY:
-        return (CExpr){ gstr(g, "mp_array_load_%s(%s, mp_array_index(%s, %s, %s))",
-                             ksuffix(ot->elem), o, o, i, at), false };
+        return (CExpr){ gstr(g, "mp_array_load_%s(%s, %s, %s)", ksuffix(ot->elem), o, i, at), false };
     default:    /* group[i] */
         return (CExpr){ gstr(g, "%s[mp_group_index(%s_count, %s, %s)]", o, o, i, at), false };
     }
@@ -703,7 +704,7 @@ static CExpr gen_builtin(Gen *g, Node *n) {
     case B_GETPID: return (CExpr){ "mp_getpid()", false };
     case B_GETPPID: return (CExpr){ "mp_getppid()", false };
     case B_SLEEP:
-        emit(g, "mp_sleep(%s);", borrow_as(g, a[0], type_basic(TY_FLOAT)));
+        emit(g, "mp_sleep(%s, %s);", borrow_as(g, a[0], type_basic(TY_FLOAT)), at);
         return (CExpr){ NULL, false };
     case B_EXIT:
         emit(g, "mp_exit((int)%s);", borrow(g, a[0]));
@@ -857,6 +858,19 @@ static Symbol *shared_target(Node *target) {
     return obj && obj->kind == ND_NAME ? obj->sym : NULL;
 }
 
+/* The runtime's atomic read-modify-write for `target op= e`, or NULL. */
+static const char *atomic_op(Node *target, Op op, Type *t) {
+    bool array = target->kind == ND_INDEX;
+    if (t->kind == TY_INT) {
+        if (op == OP_ADD) return "add";
+        if (op == OP_SUB) return array ? "add" : "sub";
+        if (array) return NULL;
+        return op == OP_BITAND ? "and" : op == OP_BITOR ? "or" : op == OP_BITXOR ? "xor" : NULL;
+    }
+    if (t->kind == TY_FLOAT && (op == OP_ADD || op == OP_SUB)) return "add";
+    return NULL;
+}
+
 /* ---- statements ------------------------------------------------------------ */
 
 /* Runs one statement's generation inside a temporaries scope, so owned
@@ -904,22 +918,21 @@ static void gen_assign(Gen *g, Node *n) {
     Symbol *shared = shared_target(target);
     bool lock = false;
     if (shared && !is_locked(g, shared)) {
-        /* Atomic compound forms map to one atomic operation; anything else
-         * that reads what it writes holds the object's lock. */
-        bool atomic_op = n->op == OP_ADD || n->op == OP_SUB;
-        if (t->kind == TY_INT) atomic_op = atomic_op || n->op == OP_BITAND || n->op == OP_BITOR || n->op == OP_BITXOR;
-        if (t->kind == TY_BOOL) atomic_op = false;
-        if (n->op != OP_NONE && atomic_op && !reads_shared(n->rhs, shared)) {
-            const char *fn = n->op == OP_ADD ? "add" : n->op == OP_SUB ? "sub" :
-                             n->op == OP_BITAND ? "and" : n->op == OP_BITOR ? "or" : "xor";
+        /* Compound forms the runtime has as one atomic operation; anything
+         * else that reads what it writes holds the object's lock. */
+        const char *fn = atomic_op(target, n->op, t);
+        if (fn && !reads_shared(n->rhs, shared)) {
             const char *d = borrow_as(g, n->rhs, t);
             const char *o = cname(g, shared);
+            if (n->op == OP_SUB && strcmp(fn, "add") == 0)
+                d = t->kind == TY_FLOAT ? gstr(g, "(-%s)", d) : gstr(g, "mp_neg(%s, %s)", d, loc(g, n->span));
+            bool has_loc = t->kind == TY_INT && (n->op == OP_ADD || n->op == OP_SUB);
             if (target->kind == ND_MEMBER) {
-                emit(g, "mp_value_%s_%s(%s, %s, %s);", fn, ksuffix(t), o, d, loc(g, n->span));
+                if (has_loc) emit(g, "mp_value_%s_%s(%s, %s, %s);", fn, ksuffix(t), o, d, loc(g, n->span));
+                else emit(g, "mp_value_%s_%s(%s, %s);", fn, ksuffix(t), o, d);
             } else {
                 const char *i = borrow(g, target->rhs);
-                emit(g, "mp_array_%s_%s(%s, mp_array_index(%s, %s, %s), %s, %s);", fn, ksuffix(t),
-                     o, o, i, loc(g, target->span), d, loc(g, n->span));
+                emit(g, "mp_array_%s_%s(%s, %s, %s, %s);", fn, ksuffix(t), o, i, d, loc(g, target->span));
             }
             stmt_end(g, &temps);
             return;
@@ -943,20 +956,27 @@ static void gen_assign(Gen *g, Node *n) {
     if (n->op == OP_NONE) {
         value = owned(g, n->rhs, t);
     } else {
-        /* x op= e: read the current value, combine. */
-        CExpr cur = gen_expr(g, target);
-        const char *curv = cur.owned ? hold(g, t, cur.code) : cur.code;
-        if (target->kind == ND_INDEX && target->lhs->type->kind == TY_ARRAY)
-            curv = gstr(g, "mp_array_load_%s(%s, %s)", ksuffix(t), container, index);
+        /* x op= e: read the current value through the container and
+         * index evaluated above (calls are hoisted, so what is left of
+         * them is pure), then combine. */
+        const char *curv;
+        if (target->kind == ND_NAME)
+            curv = cname(g, target->sym);
+        else if (target->kind == ND_MEMBER)
+            curv = gstr(g, "mp_value_load_%s(%s)", ksuffix(t), container);
+        else if (target->lhs->type->kind == TY_ARRAY)
+            curv = gstr(g, "mp_array_load_%s(%s, %s, %s)", ksuffix(t), container, index, loc(g, target->span));
+        else
+            curv = gstr(g, "mp_list_get(%s, %s, %s).%s", container, index, loc(g, target->span), vfield(t));
         const char *r = borrow(g, n->rhs);
         Type *rt = n->rhs->type;
-        if (t->kind == TY_STR) value = gstr(g, "%s(%s, %s)", n->op == OP_ADD ? "mp_str_concat" : "mp_str_repeat", curv, r);
-        else if (t->kind == TY_LIST) value = gstr(g, "mp_list_concat(%s, %s)", curv, r);
-        else {
+        if (is_heap(t)) {
+            const char *what = t->kind == TY_STR ? "str" : "list";
+            value = gstr(g, "mp_%s_%s(%s, %s)", what, n->op == OP_ADD ? "concat" : "repeat", curv, r);
+        } else {
             if (t->kind == TY_FLOAT && rt->kind == TY_INT) r = gstr(g, "(double)%s", r);
             value = arith(g, n->op, t, curv, r, n->span);
         }
-        if (t->kind == TY_STR && n->op == OP_MUL) value = gstr(g, "mp_str_repeat(%s, %s, %s)", curv, r, loc(g, n->span));
     }
     switch (target->kind) {
     case ND_NAME:
@@ -967,12 +987,12 @@ static void gen_assign(Gen *g, Node *n) {
         break;
     default:
         if (target->lhs->type->kind == TY_ARRAY)
-            emit(g, "mp_array_store_%s(%s, %s, %s);", ksuffix(t), container, index, value);
+            emit(g, "mp_array_store_%s(%s, %s, %s, %s);", ksuffix(t), container, index, value, loc(g, target->span));
         else
             emit(g, "mp_list_set(%s, %s, %s, %s);", container, index, mpval(g, t, value), loc(g, target->span));
     }
     if (lock)
-        emit(g, "mp_%s_unlock(%s);", shared->kind == SYM_VALUE ? "value" : "array", obj);
+        emit(g, "mp_%s_unlock(%s, %s);", shared->kind == SYM_VALUE ? "value" : "array", obj, loc(g, n->span));
     stmt_end(g, &temps);
 }
 
@@ -1095,7 +1115,7 @@ static void gen_for(Gen *g, Node *n) {
         else if (t->kind == TY_STR)
             loop_var(g, n, gstr(g, "mp_str_index(%s, %s, %s)", seq, i, loc(g, it->span)), true);
         else
-            loop_var(g, n, gstr(g, "mp_array_load_%s(%s, %s)", ksuffix(t->elem), seq, i), false);
+            loop_var(g, n, gstr(g, "mp_array_load_%s(%s, %s, %s)", ksuffix(t->elem), seq, i, loc(g, it->span)), false);
     } else {
         /* conn or queue: until end of stream */
         const char *o = borrow(g, it);
@@ -1129,14 +1149,14 @@ static void gen_lock(Gen *g, Node *n) {
     g->indent--;
     emit(g, "}");
     g->nlocked--;
-    if (!nested) emit(g, "mp_%s_unlock(%s);", kind, cname(g, s));
+    if (!nested) emit(g, "mp_%s_unlock(%s, %s);", kind, cname(g, s), loc(g, n->span));
 }
 
 /* Unlocks every object held by enclosing lock blocks (return, break). */
 static void unlock_all(Gen *g, int down_to) {
     for (int i = g->nlocked - 1; i >= down_to; i--) {
         Symbol *s = g->locked[i];
-        emit(g, "mp_%s_unlock(%s);", s->kind == SYM_VALUE ? "value" : "array", cname(g, s));
+        emit(g, "mp_%s_unlock(%s, %s);", s->kind == SYM_VALUE ? "value" : "array", cname(g, s), loc(g, s->span));
     }
 }
 
