@@ -1,0 +1,1160 @@
+/* sema: scopes and names, statements, and the parent program's process
+ * rules. Expressions and calls are in sema_expr.c, queue and pipe flow in
+ * sema_flow.c.
+ *
+ * Scopes: one hash table maps each name to its innermost Binding; a
+ * binding remembers the one it hides, and each scope chains its own
+ * bindings, so entering, leaving, declaring and looking up are all O(1)
+ * per name. The outermost scopes hold the built-ins, then every def
+ * (hoisted), then the parent program's top level. A def's body is checked
+ * with its own scopes pushed on top of that; lookups from a def skip the
+ * parent's bindings (a def cannot see the parent's variables). */
+#include "sema_impl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- hash map --------------------------------------------------------- */
+
+static uint32_t hash_str(const char *s) {
+    uint32_t h = 2166136261u;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static void *xcalloc(size_t n, size_t size) {
+    void *p = calloc(n, size);
+    if (!p) {
+        fputs("mpc: out of memory\n", stderr);
+        abort();
+    }
+    return p;
+}
+
+void hmap_free(HMap *m) {
+    free(m->ents);
+    m->ents = NULL;
+    m->cap = m->count = 0;
+}
+
+static HEnt *hmap_find(const HMap *m, const char *key, uint32_t h) {
+    size_t mask = m->cap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        HEnt *e = &m->ents[i];
+        if (!e->key || (e->hash == h && strcmp(e->key, key) == 0)) return e;
+    }
+}
+
+void *hmap_get(const HMap *m, const char *key) {
+    if (!m->cap) return NULL;
+    HEnt *e = hmap_find(m, key, hash_str(key));
+    return e->key ? e->val : NULL;
+}
+
+static void hmap_grow(HMap *m) {
+    HEnt *old = m->ents;
+    size_t ocap = m->cap;
+    m->cap = ocap ? ocap * 2 : 64;
+    m->ents = xcalloc(m->cap, sizeof *m->ents);
+    for (size_t i = 0; i < ocap; i++)
+        if (old[i].key) *hmap_find(m, old[i].key, old[i].hash) = old[i];
+    free(old);
+}
+
+void **hmap_slot(HMap *m, const char *key) {
+    if ((m->count + 1) * 4 > m->cap * 3) hmap_grow(m);
+    uint32_t h = hash_str(key);
+    HEnt *e = hmap_find(m, key, h);
+    if (!e->key) {
+        e->key = key;
+        e->hash = h;
+        e->val = NULL;
+        m->count++;
+    }
+    return &e->val;
+}
+
+void sema_push(Sema *S, void *p, void ***arr, size_t *n, size_t *cap) {
+    (void)S;
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        void **na = realloc(*arr, *cap * sizeof **arr);
+        if (!na) {
+            fputs("mpc: out of memory\n", stderr);
+            abort();
+        }
+        *arr = na;
+    }
+    (*arr)[(*n)++] = p;
+}
+
+/* ---- small helpers ---------------------------------------------------- */
+
+/* type_name into one of a few rotating buffers, so a message can name
+ * several types. */
+const char *sema_tname(const Type *t) {
+    static char bufs[4][128];
+    static int next;
+    char *b = bufs[next];
+    next = (next + 1) % 4;
+    if (!t) return "?";
+    switch (t->kind) {
+    case TY_PROCESS: return "process";
+    case TY_GROUP: return "process group";
+    case TY_FUNC: return "function";
+    case TY_NONE: return "nothing";
+    default: return type_name(t, b, sizeof bufs[0]);
+    }
+}
+
+const char *sema_sym_what(const SymX *x) {
+    switch (x->s.kind) {
+    case SYM_VAR: return "variable";
+    case SYM_PARAM: return "parameter";
+    case SYM_FUNC: return "def";
+    case SYM_BUILTIN: return "built-in function";
+    case SYM_PIPE_END: return "pipe end";
+    case SYM_QUEUE: return "queue";
+    case SYM_VALUE: return "value";
+    case SYM_ARRAY: return "array";
+    case SYM_PROCESS: return "process";
+    case SYM_GROUP: return "process group";
+    }
+    return "name";
+}
+
+static Span name_span(const Node *n) {
+    return n->name_span.end > n->name_span.begin ? n->name_span : n->span;
+}
+
+Span sema_params_span(const Node *def) {
+    if (!def->params) return name_span(def);
+    const Node *last = def->params;
+    while (last->next) last = last->next;
+    return span_join(def->params->span, last->span);
+}
+
+/* Levenshtein distance of A and B, or MAX + 1 when it exceeds MAX. */
+size_t sema_edit_distance(const char *a, const char *b, size_t max) {
+    size_t la = strlen(a), lb = strlen(b);
+    if ((la > lb ? la - lb : lb - la) > max || la > 255 || lb > 255) return max + 1;
+    size_t row[256];
+    for (size_t j = 0; j <= lb; j++) row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0], best;
+        row[0] = best = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t v = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < v) v = up + 1;
+            if (row[j - 1] + 1 < v) v = row[j - 1] + 1;
+            row[j] = v;
+            diag = up;
+            if (v < best) best = v;
+        }
+        if (best > max) return max + 1;
+    }
+    return row[lb];
+}
+
+/* ---- symbols and scopes ------------------------------------------------ */
+
+static SymX *sym_new(Sema *S, SymKind kind, const char *name, Type *t,
+                     Node *decl, Span at) {
+    SymX *x = arena_alloc(S->arena, sizeof *x);
+    x->s.kind = kind;
+    x->s.name = name;
+    x->s.type = t;
+    x->s.decl = decl;
+    x->s.span = at;
+    x->def = S->def;
+    return x;
+}
+
+static void push_scope(Sema *S, Owner owner) {
+    Scope *sc = arena_alloc(S->arena, sizeof *sc);
+    sc->owner = owner;
+    sc->parent = S->scope;
+    S->scope = sc;
+}
+
+static Owner local_owner(const Sema *S) { return S->def ? OWN_DEF : OWN_PARENT; }
+
+static void bind(Sema *S, SymX *x) {
+    Binding *b = S->free_bindings;
+    if (b) S->free_bindings = b->scope_next;
+    else b = arena_alloc(S->arena, sizeof *b);
+    void **slot = hmap_slot(&S->names, x->s.name);
+    b->sym = x;
+    b->outer = *slot;
+    b->scope = S->scope;
+    b->scope_next = S->scope->bindings;
+    S->scope->bindings = b;
+    *slot = b;
+}
+
+static void warn_unused(Sema *S, SymX *x) {
+    if (x->s.used || x->no_unused || x->s.name[0] == '_') return;
+    if (x->s.kind == SYM_PARAM) {
+        diag_warning(S->d, W_UNUSED, x->s.span, "parameter '%s' of '%s' is never used",
+                     x->s.name, x->def ? x->def->name : "?");
+    } else if (x->s.kind == SYM_VAR) {
+        if (x->s.decl && x->s.decl->kind == ND_PROCESS)
+            diag_warning(S->d, W_UNUSED, x->s.span, "replica index '%s' is never used",
+                         x->s.name);
+        else if (x->s.flags & SF_ASSIGNED)
+            diag_warning(S->d, W_UNUSED, x->s.span,
+                         "variable '%s' is assigned but never used", x->s.name);
+        else
+            diag_warning(S->d, W_UNUSED, x->s.span, "variable '%s' is never used",
+                         x->s.name);
+    }
+}
+
+static void pop_scope(Sema *S) {
+    Scope *sc = S->scope;
+    /* newest first: reverse, so warnings come in declaration order */
+    Binding *rev = NULL;
+    for (Binding *b = sc->bindings, *nx; b; b = nx) {
+        nx = b->scope_next;
+        b->scope_next = rev;
+        rev = b;
+    }
+    for (Binding *b = rev, *nx; b; b = nx) {
+        nx = b->scope_next;
+        *hmap_slot(&S->names, b->sym->s.name) = b->outer;
+        if (sc->owner == OWN_DEF || sc->owner == OWN_PARENT) warn_unused(S, b->sym);
+        b->scope_next = S->free_bindings;
+        S->free_bindings = b;
+    }
+    S->scope = sc->parent;
+}
+
+SymX *sema_lookup(Sema *S, const char *name, SymX **parent_hit) {
+    Binding *b = hmap_get(&S->names, name);
+    if (parent_hit) *parent_hit = NULL;
+    if (S->def) {
+        while (b && b->scope->owner == OWN_PARENT) {
+            if (parent_hit && !*parent_hit) *parent_hit = b->sym;
+            b = b->outer;
+        }
+    }
+    return b ? b->sym : NULL;
+}
+
+/* The closest visible name to NAME, for "did you mean". */
+static const char *suggest_name(Sema *S, const char *name) {
+    if (S->suggest_budget <= 0) return NULL;
+    S->suggest_budget--;
+    size_t max = strlen(name) < 3 ? 1 : (strlen(name) + 2) / 3;
+    const char *best = NULL;
+    size_t bestd = max + 1;
+    for (Scope *sc = S->scope; sc; sc = sc->parent) {
+        if (S->def && sc->owner == OWN_PARENT) continue;
+        for (Binding *b = sc->bindings; b; b = b->scope_next) {
+            if (sema_lookup(S, b->sym->s.name, NULL) != b->sym) continue;  /* hidden */
+            size_t dist = sema_edit_distance(name, b->sym->s.name, max);
+            if (dist < bestd) {
+                bestd = dist;
+                best = b->sym->s.name;
+            }
+        }
+    }
+    return best;
+}
+
+void sema_undefined(Sema *S, Node *n) {
+    PDecl *pd = hmap_get(&S->parent_names, n->name);
+    if (S->def && pd) {
+        if (strcmp(pd->what, "process") == 0 || strcmp(pd->what, "process group") == 0) {
+            diag_error(S->d, n->span,
+                       "'%s' is a %s of the parent program; a def cannot use processes",
+                       n->name, pd->what);
+            diag_note(S->d, pd->at, "'%s' is declared here", n->name);
+        } else {
+            diag_error(S->d, n->span,
+                       "'%s' is a %s of the parent program; pass it to '%s' as an argument",
+                       n->name, pd->what, S->def->name);
+            diag_note(S->d, pd->at, "'%s' is declared here", n->name);
+        }
+        return;
+    }
+    const char *sug = suggest_name(S, n->name);
+    if (sug)
+        diag_error(S->d, n->span, "undefined name '%s'; did you mean '%s'?", n->name, sug);
+    else
+        diag_error(S->d, n->span, "undefined name '%s'", n->name);
+    if (!S->def && pd && pd->at.begin > n->span.begin)
+        diag_note(S->d, pd->at, "'%s' is declared later, here; the parent program runs in order",
+                  n->name);
+}
+
+/* Binds X in the current scope after the redefinition and shadowing
+ * checks. */
+static void declare(Sema *S, SymX *x) {
+    const char *name = x->s.name;
+    Binding *b = hmap_get(&S->names, name);
+    if (b && b->scope == S->scope) {
+        if (b->sym->s.kind == SYM_PARAM && x->s.kind == SYM_PARAM)
+            diag_error(S->d, x->s.span, "duplicate parameter '%s'", name);
+        else
+            diag_error(S->d, x->s.span, "redefinition of '%s'", name);
+        if (b->sym->s.kind == SYM_PARAM && x->s.kind != SYM_PARAM)
+            diag_note(S->d, b->sym->s.span, "'%s' is a parameter of '%s'", name,
+                      S->def ? S->def->name : "?");
+        else
+            diag_note(S->d, b->sym->s.span, "previous definition of '%s' is here", name);
+        x->no_unused = true;
+        return;
+    }
+    SymX *r = sema_lookup(S, name, NULL);
+    if (r && r->s.kind == SYM_FUNC && S->scope->owner == OWN_PARENT) {
+        diag_error(S->d, x->s.span,
+                   "'%s' is already the name of a def; the parent program cannot reuse it",
+                   name);
+        diag_note(S->d, r->s.span, "'%s' is defined here", name);
+    } else if (r && r->s.kind == SYM_FUNC) {
+        if (diag_warning(S->d, W_SHADOW, x->s.span, "%s '%s' shadows the def '%s'",
+                         sema_sym_what(x), name, name))
+            diag_note(S->d, r->s.span, "'%s' is defined here", name);
+    } else if (r && r->s.kind == SYM_BUILTIN) {
+        diag_warning(S->d, W_SHADOW, x->s.span,
+                     "%s '%s' shadows the built-in function '%s'", sema_sym_what(x),
+                     name, name);
+    }
+    x->s.global = !S->def && S->scope == S->parent_scope;
+    bind(S, x);
+}
+
+/* ---- written types ---------------------------------------------------- */
+
+typedef enum TCtx { TC_PARAM, TC_VAR, TC_RET, TC_MSG, TC_SCALAR } TCtx;
+
+static const char *msg_kinds = "int, float, bool, str or lists of those";
+
+/* Whether T's element types are allowed (list and message elements are
+ * messages, value and array elements are scalars); reports at AT. */
+static bool wellformed(Sema *S, Type *t, Span at, bool report) {
+    if (!t || t->kind == TY_ERROR) return false;
+    switch (t->kind) {
+    case TY_LIST:
+    case TY_CONN:
+    case TY_QUEUE:
+        if (!wellformed(S, t->elem, at, report)) return false;
+        if (!type_is_message(t->elem)) {
+            if (report)
+                diag_error(S->d, at, "a %s cannot %s a %s; %s are %s",
+                           t->kind == TY_LIST ? "list" : t->kind == TY_CONN ? "pipe" : "queue",
+                           t->kind == TY_LIST ? "hold" : "carry", sema_tname(t->elem),
+                           t->kind == TY_LIST ? "list elements" : "messages", msg_kinds);
+            return false;
+        }
+        return true;
+    case TY_VALUE:
+    case TY_ARRAY:
+        if (!t->elem || t->elem->kind == TY_ERROR) return false;
+        if (!type_is_scalar(t->elem)) {
+            if (report)
+                diag_error(S->d, at, "%s holds int, float or bool, not %s",
+                           t->kind == TY_VALUE ? "a value" : "an array", sema_tname(t->elem));
+            return false;
+        }
+        return true;
+    default:
+        return true;
+    }
+}
+
+/* Whether written type T is well formed and allowed in CTX; reports at AT
+ * when REPORT. WHO names the def (TC_RET) or the object (TC_MSG). */
+static bool type_ok(Sema *S, Type *t, Span at, TCtx ctx, bool report, const char *who) {
+    if (!wellformed(S, t, at, report)) return false;
+    switch (ctx) {
+    case TC_PARAM:
+        if (t->kind == TY_PROCESS || t->kind == TY_GROUP || t->kind == TY_FUNC ||
+            t->kind == TY_NONE) {
+            if (report) diag_error(S->d, at, "a parameter cannot be a %s", sema_tname(t));
+            return false;
+        }
+        return true;
+    case TC_VAR:
+    case TC_RET:
+        if (!sema_storable(t)) {
+            if (report) {
+                if (ctx == TC_RET)
+                    diag_error(S->d, at, "'%s' cannot return a %s", who ? who : "a def",
+                               sema_tname(t));
+                else
+                    diag_error(S->d, at, "a variable cannot hold a %s", sema_tname(t));
+                diag_note(S->d, at,
+                          "shared objects (pipes, queues, values, arrays) are passed to defs as arguments");
+            }
+            return false;
+        }
+        return true;
+    case TC_MSG:
+        if (!type_is_message(t)) {
+            if (report)
+                diag_error(S->d, at, "%s cannot carry a %s; messages are %s",
+                           who ? who : "a pipe", sema_tname(t), msg_kinds);
+            return false;
+        }
+        return true;
+    case TC_SCALAR:
+        return type_is_scalar(t);
+    }
+    return true;
+}
+
+/* ---- statements ------------------------------------------------------- */
+
+static bool check_stmt(Sema *S, Node *st);
+
+static bool is_exit_call(const Node *st) {
+    return st->kind == ND_EXPR_STMT && st->lhs && st->lhs->kind == ND_CALL &&
+           st->lhs->builtin == B_EXIT;
+}
+
+static void unreachable(Sema *S, Node *st, Node *dead) {
+    if (!diag_warning(S->d, W_UNREACHABLE, st->span, "unreachable code")) return;
+    switch (dead->kind) {
+    case ND_RETURN: diag_note(S->d, dead->span, "after this 'return'"); break;
+    case ND_BREAK: diag_note(S->d, dead->span, "after this 'break'"); break;
+    case ND_CONTINUE: diag_note(S->d, dead->span, "after this 'continue'"); break;
+    case ND_WHILE: diag_note(S->d, dead->span, "this loop never ends: its condition is 'true' and it has no 'break'"); break;
+    case ND_IF: diag_note(S->d, dead->span, "every branch of this 'if' returns, breaks, continues or exits"); break;
+    default:
+        if (is_exit_call(dead)) diag_note(S->d, dead->span, "exit() ends the process");
+        else diag_note(S->d, dead->span, "this statement never finishes");
+        break;
+    }
+}
+
+typedef struct ListState {
+    bool live, warned;
+    Node *dead;
+} ListState;
+
+static void list_stmt(Sema *S, ListState *ls, Node *st) {
+    if (!ls->live && !ls->warned) {
+        unreachable(S, st, ls->dead);
+        ls->warned = true;
+    }
+    bool c = check_stmt(S, st);
+    if (ls->live && !c) {
+        ls->live = false;
+        ls->dead = st;
+    }
+}
+
+/* Checks a statement list in the current scope; returns whether its end
+ * is reachable. */
+static bool check_list(Sema *S, Node *list) {
+    ListState ls = {true, false, NULL};
+    for (Node *st = list; st; st = st->next) list_stmt(S, &ls, st);
+    return ls.live;
+}
+
+static bool check_block(Sema *S, Node *block) {
+    if (!block) return true;
+    push_scope(S, local_owner(S));
+    bool c = check_list(S, block->kind == ND_BLOCK ? block->body : block);
+    pop_scope(S);
+    return c;
+}
+
+static void check_cond(Sema *S, Node *cond, const char *what) {
+    Type *t = sema_value(S, cond, NULL);
+    if (t->kind == TY_BOOL || t->kind == TY_ERROR) return;
+    diag_error(S->d, cond->span, "%s condition must be bool, not %s", what, sema_tname(t));
+    if (t->kind == TY_INT || t->kind == TY_FLOAT)
+        diag_note(S->d, cond->span, "compare it explicitly, for example 'x != 0'");
+    else if (t->kind == TY_STR || t->kind == TY_LIST)
+        diag_note(S->d, cond->span, "test its length, for example 'len(x) > 0'");
+}
+
+static void check_let(Sema *S, Node *n) {
+    Type *decl = n->decl_type;
+    Type *t;
+    if (decl) {
+        if (!type_ok(S, decl, n->type_span.end > n->type_span.begin ? n->type_span : n->span,
+                     TC_VAR, true, NULL))
+            decl = type_basic(TY_ERROR);
+        t = sema_value(S, n->rhs, decl);
+        if (!sema_assignable(decl, t)) {
+            diag_error(S->d, n->rhs->span, "'%s' is declared as %s but is given a %s",
+                       n->name, sema_tname(decl), sema_tname(t));
+        }
+        t = decl;
+    } else if (n->rhs->kind == ND_LIST && !n->rhs->elems) {
+        diag_error(S->d, n->rhs->span,
+                   "cannot infer the type of an empty list; write 'let %s: list[int] = []'",
+                   n->name);
+        n->rhs->type = t = type_basic(TY_ERROR);
+    } else {
+        t = sema_value(S, n->rhs, NULL);
+        if (t->kind != TY_ERROR && !sema_storable(t)) {
+            diag_error(S->d, n->rhs->span, "a variable cannot hold a %s", sema_tname(t));
+            diag_note(S->d, n->rhs->span,
+                      "shared objects (pipes, queues, values, arrays) are passed to defs as arguments");
+            t = type_basic(TY_ERROR);
+        }
+    }
+    SymX *x = sym_new(S, SYM_VAR, n->name, t, n, name_span(n));
+    n->sym = &x->s;
+    declare(S, x);
+}
+
+/* Describes an assignment target for messages: 'x', 'xs[...]'. */
+static void target_desc(const Node *t, char *buf, size_t size) {
+    if (t->kind == ND_NAME) snprintf(buf, size, "'%s'", t->name);
+    else if (t->kind == ND_INDEX && t->lhs->kind == ND_NAME)
+        snprintf(buf, size, "an element of '%s'", t->lhs->name);
+    else if (t->kind == ND_MEMBER && t->lhs->kind == ND_NAME)
+        snprintf(buf, size, "'%s.%s'", t->lhs->name, t->name);
+    else snprintf(buf, size, "the target");
+}
+
+/* The type of assignment target T, or ERROR (reported). COMPOUND: the
+ * target is read too. */
+static Type *check_target(Sema *S, Node *t, bool compound) {
+    Type *err = type_basic(TY_ERROR);
+    switch (t->kind) {
+    case ND_NAME: {
+        SymX *x = sema_lookup(S, t->name, NULL);
+        if (!x) {
+            sema_undefined(S, t);
+            return t->type = err;
+        }
+        t->sym = &x->s;
+        if (compound) x->s.used = true;
+        switch (x->s.kind) {
+        case SYM_VAR:
+        case SYM_PARAM:
+            if (!sema_storable(x->s.type) && x->s.type->kind != TY_ERROR) {
+                diag_error(S->d, t->span, "cannot assign to %s '%s' of type %s",
+                           sema_sym_what(x), t->name, sema_tname(x->s.type));
+                diag_note(S->d, x->s.span, "'%s' is declared here", t->name);
+                return t->type = err;
+            }
+            x->s.flags |= SF_ASSIGNED;
+            return t->type = x->s.type;
+        case SYM_VALUE:
+            diag_error(S->d, t->span, "cannot assign to value '%s'; assign to '%s.value'",
+                       t->name, t->name);
+            break;
+        case SYM_ARRAY:
+            diag_error(S->d, t->span,
+                       "cannot assign to array '%s'; assign to its elements, '%s[i] = ...'",
+                       t->name, t->name);
+            break;
+        default:
+            diag_error(S->d, t->span, "cannot assign to %s '%s'", sema_sym_what(x), t->name);
+            break;
+        }
+        if (x->s.kind != SYM_BUILTIN)
+            diag_note(S->d, x->s.span, "'%s' is declared here", t->name);
+        return t->type = err;
+    }
+    case ND_INDEX: {
+        Type *lt = sema_expr(S, t->lhs, NULL);
+        Type *it = sema_value(S, t->rhs, NULL);
+        if (it->kind != TY_INT && it->kind != TY_ERROR)
+            diag_error(S->d, t->rhs->span, "index must be int, not %s", sema_tname(it));
+        switch (lt->kind) {
+        case TY_LIST:
+        case TY_ARRAY:
+            return t->type = lt->elem;
+        case TY_STR:
+            diag_error(S->d, t->span, "cannot assign to a character of a str: strs are immutable");
+            return t->type = err;
+        case TY_ERROR:
+            return t->type = err;
+        default:
+            diag_error(S->d, t->span, "cannot assign to an element of a %s", sema_tname(lt));
+            return t->type = err;
+        }
+    }
+    case ND_MEMBER: {
+        Type *ty = sema_expr(S, t, NULL);
+        if (ty->kind == TY_ERROR) return err;
+        if (t->builtin == A_VALUE) return ty;
+        diag_error(S->d, t->span, "cannot assign to '%s'", t->name);
+        if (t->builtin == A_PID || t->builtin == A_EXITCODE || t->builtin == A_NAME)
+            diag_note(S->d, t->span, "a process's pid, name and exitcode are read-only");
+        return t->type = err;
+    }
+    case ND_CALL:
+        sema_expr(S, t, NULL);
+        diag_error(S->d, t->span, "cannot assign to a function call");
+        return t->type = err;
+    default:
+        sema_expr(S, t, NULL);
+        diag_error(S->d, t->span, "cannot assign to this expression");
+        return t->type = err;
+    }
+}
+
+static void check_assign(Sema *S, Node *n) {
+    Type *tt = check_target(S, n->lhs, n->op != OP_NONE);
+    char desc[300];
+    if (n->op == OP_NONE) {
+        Type *rt = sema_value(S, n->rhs, tt->kind == TY_ERROR ? NULL : tt);
+        if (!sema_assignable(tt, rt)) {
+            target_desc(n->lhs, desc, sizeof desc);
+            diag_error(S->d, n->rhs->span, "cannot assign a %s to %s of type %s",
+                       sema_tname(rt), desc, sema_tname(tt));
+        }
+        return;
+    }
+    Type *rt = sema_value(S, n->rhs, tt->kind == TY_LIST ? tt : NULL);
+    Type *res = sema_binary_type(S, n, n->op, tt, rt);
+    if (!sema_assignable(tt, res)) {
+        target_desc(n->lhs, desc, sizeof desc);
+        diag_error(S->d, n->span, "'%s=' gives a %s, which cannot be stored in %s of type %s",
+                   op_spelling(n->op), sema_tname(res), desc, sema_tname(tt));
+    }
+}
+
+static void check_return(Sema *S, Node *n) {
+    if (!S->def) {
+        diag_error(S->d, n->span, "'return' outside a def");
+        diag_note(S->d, n->span, "the parent program ends with exit(code)");
+        if (n->lhs) sema_value(S, n->lhs, NULL);
+        return;
+    }
+    Node *def = S->def;
+    Type *rt = def->ret_type;
+    if (!rt) {
+        if (n->lhs) {
+            sema_value(S, n->lhs, NULL);
+            diag_error(S->d, n->lhs->span, "'%s' does not return a value", def->name);
+            diag_note(S->d, name_span(def),
+                      "'%s' has no return type; declare one with '-> type'", def->name);
+        }
+        return;
+    }
+    Span rspan = def->type_span.end > def->type_span.begin ? def->type_span : name_span(def);
+    if (!n->lhs) {
+        diag_error(S->d, n->span, "'return' needs a value: '%s' returns %s", def->name,
+                   sema_tname(rt));
+        diag_note(S->d, rspan, "the return type is declared here");
+        return;
+    }
+    bool ok = type_ok(S, rt, rspan, TC_RET, false, NULL);
+    Type *t = sema_value(S, n->lhs, ok ? rt : NULL);
+    if (ok && !sema_assignable(rt, t)) {
+        diag_error(S->d, n->lhs->span, "'%s' must return %s, not %s", def->name,
+                   sema_tname(rt), sema_tname(t));
+        diag_note(S->d, rspan, "the return type is declared here");
+    }
+}
+
+static bool check_if(Sema *S, Node *n) {
+    bool completes = false;
+    for (;;) {
+        check_cond(S, n->cond, "'if'");
+        completes |= check_block(S, n->then);
+        if (!n->els) return true;
+        if (n->els->kind == ND_IF) {
+            n = n->els;
+            continue;
+        }
+        completes |= check_block(S, n->els);
+        return completes;
+    }
+}
+
+static bool check_while(Sema *S, Node *n) {
+    check_cond(S, n->cond, "'while'");
+    Loop lp = {S->loop, false};
+    S->loop = &lp;
+    check_block(S, n->body);
+    S->loop = lp.outer;
+    bool forever = n->cond->kind == ND_BOOL && n->cond->ival;
+    return !forever || lp.has_break;
+}
+
+/* A name expression naming a queue or conn: its symbol, else NULL. */
+static SymX *flow_sym(Node *e) {
+    if (e->kind != ND_NAME || !e->sym) return NULL;
+    SymX *x = symx(e->sym);
+    if (!x->s.type) return NULL;
+    if (x->s.type->kind != TY_QUEUE && x->s.type->kind != TY_CONN) return NULL;
+    return x;
+}
+
+static bool check_for(Sema *S, Node *n) {
+    Node *it = n->rhs;
+    Type *el;
+    S->range_ok = it->kind == ND_CALL;
+    Type *t = sema_value(S, it, NULL);
+    S->range_ok = false;
+    if (it->kind == ND_CALL && it->builtin == B_RANGE) {
+        el = type_basic(TY_INT);
+    } else {
+        switch (t->kind) {
+        case TY_LIST:
+        case TY_ARRAY:
+        case TY_CONN:
+        case TY_QUEUE:
+            el = t->elem;
+            break;
+        case TY_STR:
+            el = t;
+            break;
+        case TY_ERROR:
+            el = t;
+            break;
+        default:
+            diag_error(S->d, it->span, "cannot loop over %s %s",
+                       t->kind == TY_INT || t->kind == TY_ARRAY ? "an" : "a", sema_tname(t));
+            if (t->kind == TY_INT)
+                diag_note(S->d, it->span, "to count, loop over range(n)");
+            else if (t->kind == TY_VALUE)
+                diag_note(S->d, it->span, "a value holds one %s, in '.value'",
+                          sema_tname(t->elem));
+            el = type_basic(TY_ERROR);
+            break;
+        }
+        SymX *fx = flow_sym(it);
+        if (fx && t->kind == TY_QUEUE) {
+            flow_direct(S, fx, SF_GETS, it->span);
+            flow_direct(S, fx, XF_ITERS, n->span);
+        } else if (fx && t->kind == TY_CONN) {
+            if (sema_pipe_dir(fx) == 1) sema_pipe_misuse(S, fx, it->span, true);
+            flow_direct(S, fx, SF_RECVS, it->span);
+        }
+    }
+    push_scope(S, local_owner(S));
+    SymX *x = sym_new(S, SYM_VAR, n->name, el, n, name_span(n));
+    x->no_unused = true;
+    n->sym = &x->s;
+    declare(S, x);
+    Loop lp = {S->loop, false};
+    S->loop = &lp;
+    check_list(S, n->body ? (n->body->kind == ND_BLOCK ? n->body->body : n->body) : NULL);
+    S->loop = lp.outer;
+    pop_scope(S);
+    return true;
+}
+
+static bool check_lock(Sema *S, Node *n) {
+    Type *t = sema_expr(S, n->lhs, NULL);
+    if (t->kind != TY_VALUE && t->kind != TY_ARRAY && t->kind != TY_ERROR) {
+        diag_error(S->d, n->lhs->span, "'lock' needs a value or an array, not a %s",
+                   sema_tname(t));
+    } else if (t->kind != TY_ERROR && n->lhs->kind != ND_NAME) {
+        diag_error(S->d, n->lhs->span, "'lock' needs the name of a value or an array");
+    }
+    return check_block(S, n->body);
+}
+
+/* ---- the parent's declarations ---------------------------------------- */
+
+static Span type_span_or(const Node *n) {
+    return n->type_span.end > n->type_span.begin ? n->type_span : n->span;
+}
+
+static SymX *declare_top(Sema *S, Node *n, SymKind kind, const char *name, Span at, Type *t) {
+    SymX *x = sym_new(S, kind, name, t, n, at);
+    declare(S, x);
+    return x;
+}
+
+static void check_int_expr(Sema *S, Node *e, const char *fmt, const char *name) {
+    Type *t = sema_value(S, e, NULL);
+    if (t->kind != TY_INT && t->kind != TY_ERROR) {
+        char msg[400];
+        snprintf(msg, sizeof msg, fmt, name);
+        diag_error(S->d, e->span, "%s must be int, not %s", msg, sema_tname(t));
+    }
+}
+
+static void check_pipe(Sema *S, Node *n) {
+    Type *ct = type_basic(TY_ERROR);
+    if (type_ok(S, n->decl_type, type_span_or(n), TC_MSG, true, "a pipe"))
+        ct = type_of(TY_CONN, n->decl_type);
+    n->sym = &declare_top(S, n, SYM_PIPE_END, n->name, name_span(n), ct)->s;
+    Span s2 = n->name2_span.end > n->name2_span.begin ? n->name2_span : n->span;
+    n->sym2 = &declare_top(S, n, SYM_PIPE_END, n->name2, s2, ct)->s;
+}
+
+static void check_queue(Sema *S, Node *n) {
+    Type *qt = type_basic(TY_ERROR);
+    if (type_ok(S, n->decl_type, type_span_or(n), TC_MSG, true, "a queue"))
+        qt = type_of(TY_QUEUE, n->decl_type);
+    if (n->lhs) check_int_expr(S, n->lhs, "the bound of queue '%s'", n->name);
+    n->sym = &declare_top(S, n, SYM_QUEUE, n->name, name_span(n), qt)->s;
+}
+
+static Type *shared_elem(Sema *S, Node *n, const char *what) {
+    Type *t = n->decl_type;
+    if (!t || t->kind == TY_ERROR) return type_basic(TY_ERROR);
+    if (!type_is_scalar(t)) {
+        diag_error(S->d, type_span_or(n), "%s holds int, float or bool, not %s", what,
+                   sema_tname(t));
+        return type_basic(TY_ERROR);
+    }
+    return t;
+}
+
+static void check_value_decl(Sema *S, Node *n) {
+    Type *el = shared_elem(S, n, "a value");
+    if (n->rhs) {
+        Type *t = sema_value(S, n->rhs, el);
+        if (!sema_assignable(el, t))
+            diag_error(S->d, n->rhs->span, "the initial value of '%s' must be %s, not %s",
+                       n->name, sema_tname(el), sema_tname(t));
+    }
+    Type *vt = el->kind == TY_ERROR ? el : type_of(TY_VALUE, el);
+    n->sym = &declare_top(S, n, SYM_VALUE, n->name, name_span(n), vt)->s;
+}
+
+static void check_array_decl(Sema *S, Node *n) {
+    Type *el = shared_elem(S, n, "an array");
+    if (n->lhs) check_int_expr(S, n->lhs, "the size of array '%s'", n->name);
+    if (n->rhs) {
+        Type *want = el->kind == TY_ERROR ? NULL : type_of(TY_LIST, el);
+        Type *t = sema_value(S, n->rhs, want);
+        if (want && !sema_assignable(want, t))
+            diag_error(S->d, n->rhs->span, "the initial value of array '%s' must be a %s, not %s",
+                       n->name, sema_tname(want), sema_tname(t));
+    }
+    Type *at = el->kind == TY_ERROR ? el : type_of(TY_ARRAY, el);
+    n->sym = &declare_top(S, n, SYM_ARRAY, n->name, name_span(n), at)->s;
+}
+
+static void check_process(Sema *S, Node *n) {
+    bool group = n->lhs != NULL;
+    if (group) check_int_expr(S, n->lhs, "the number of processes in '%s'", n->name);
+    if (n->index_name) {
+        push_scope(S, OWN_PARENT);
+        Span is = n->index_span.end > n->index_span.begin ? n->index_span : n->span;
+        SymX *ix = sym_new(S, SYM_VAR, n->index_name, type_basic(TY_INT), n, is);
+        n->sym2 = &ix->s;
+        declare(S, ix);
+    }
+    Node *call = n->rhs;
+    if (!call || call->kind != ND_CALL) {
+        if (call) sema_value(S, call, NULL);
+        diag_error(S->d, call ? call->span : n->span, "a process runs a call of a def: 'process %s = f(...)'",
+                   n->name);
+    } else {
+        Node *c = call->callee;
+        SymX *f = c->kind == ND_NAME ? sema_lookup(S, c->name, NULL) : NULL;
+        if (f && f->s.kind == SYM_FUNC) {
+            c->sym = &f->s;
+            f->s.used = true;
+            sema_def_call(S, call, f, true);
+        } else {
+            sema_value(S, call, NULL);
+            if (call->type && call->type->kind != TY_ERROR) {
+                if (f && f->s.kind == SYM_BUILTIN)
+                    diag_error(S->d, c->span, "a process runs a def, and '%s' is a built-in function",
+                               c->name);
+                else
+                    diag_error(S->d, c->span, "a process runs a def, not a method or expression");
+            } else if (f && f->s.kind != SYM_FUNC) {
+                diag_error(S->d, c->span, "a process runs a def, and '%s' is a %s", c->name,
+                           sema_sym_what(f));
+            }
+        }
+    }
+    if (n->index_name) pop_scope(S);
+    SymX *p = declare_top(S, n, group ? SYM_GROUP : SYM_PROCESS, n->name, name_span(n),
+                          type_basic(group ? TY_GROUP : TY_PROCESS));
+    n->sym = &p->s;
+    sema_push(S, p, (void ***)&S->procs, &S->nprocs, &S->capprocs);
+}
+
+static SymX *start_join_target(Sema *S, Node *t, const char *verb) {
+    SymX *x = sema_lookup(S, t->name, NULL);
+    if (!x) {
+        sema_undefined(S, t);
+        t->type = type_basic(TY_ERROR);
+        return NULL;
+    }
+    t->sym = &x->s;
+    x->s.used = true;
+    if (x->s.kind != SYM_PROCESS && x->s.kind != SYM_GROUP) {
+        t->type = type_basic(TY_ERROR);
+        diag_error(S->d, t->span, "'%s' is not a process; only processes can be %s", t->name, verb);
+        if (x->s.kind != SYM_BUILTIN)
+            diag_note(S->d, x->s.span, "'%s' is declared here as a %s", t->name, sema_sym_what(x));
+        return NULL;
+    }
+    t->type = type_basic(x->s.kind == SYM_GROUP ? TY_GROUP : TY_PROCESS);
+    return x;
+}
+
+static void check_start(Sema *S, Node *n) {
+    for (Node *t = n->targets; t; t = t->next) {
+        SymX *x = start_join_target(S, t, "started");
+        if (!x) continue;
+        if (x->started) {
+            diag_error(S->d, t->span, "'%s' is already started", t->name);
+            diag_note(S->d, x->start_at, "'%s' is first started here", t->name);
+            continue;
+        }
+        x->started = true;
+        x->start_at = t->span;
+    }
+}
+
+static void check_join(Sema *S, Node *n) {
+    for (Node *t = n->targets; t; t = t->next) {
+        SymX *x = start_join_target(S, t, "joined");
+        if (!x) continue;
+        if (!x->started) {
+            diag_error(S->d, t->span, "'%s' is joined before it is started", t->name);
+            diag_note(S->d, x->s.span, "'%s' is declared here; start it with 'start %s'",
+                      t->name, t->name);
+        } else if (x->joined) {
+            diag_error(S->d, t->span, "'%s' is already joined", t->name);
+            diag_note(S->d, x->join_at, "'%s' is first joined here", t->name);
+        } else {
+            x->joined = true;
+            x->join_at = t->span;
+        }
+    }
+}
+
+static bool top_only(Sema *S, Node *st) {
+    if (!S->def && S->scope == S->parent_scope) return true;
+    diag_error(S->d, st->span, "declarations, 'start' and 'join' must stand at the top level");
+    return false;
+}
+
+static bool check_stmt(Sema *S, Node *st) {
+    switch (st->kind) {
+    case ND_LET:
+        check_let(S, st);
+        return true;
+    case ND_ASSIGN:
+        check_assign(S, st);
+        return true;
+    case ND_IF:
+        return check_if(S, st);
+    case ND_WHILE:
+        return check_while(S, st);
+    case ND_FOR:
+        return check_for(S, st);
+    case ND_BREAK:
+    case ND_CONTINUE:
+        if (!S->loop) {
+            diag_error(S->d, st->span, "'%s' outside a loop",
+                       st->kind == ND_BREAK ? "break" : "continue");
+            return true;
+        }
+        if (st->kind == ND_BREAK) S->loop->has_break = true;
+        return false;
+    case ND_RETURN:
+        check_return(S, st);
+        return false;
+    case ND_EXPR_STMT:
+        if (st->lhs->kind == ND_CALL) sema_expr(S, st->lhs, NULL);
+        else sema_value(S, st->lhs, NULL);
+        return !is_exit_call(st);
+    case ND_LOCK:
+        return check_lock(S, st);
+    case ND_PASS:
+        return true;
+    case ND_BLOCK:
+        return check_block(S, st);
+    case ND_PIPE:
+        if (top_only(S, st)) check_pipe(S, st);
+        return true;
+    case ND_QUEUE:
+        if (top_only(S, st)) check_queue(S, st);
+        return true;
+    case ND_VALUE:
+        if (top_only(S, st)) check_value_decl(S, st);
+        return true;
+    case ND_ARRAY:
+        if (top_only(S, st)) check_array_decl(S, st);
+        return true;
+    case ND_PROCESS:
+        if (top_only(S, st)) check_process(S, st);
+        return true;
+    case ND_START:
+        if (top_only(S, st)) check_start(S, st);
+        return true;
+    case ND_JOIN:
+        if (top_only(S, st)) check_join(S, st);
+        return true;
+    default:
+        diag_error(S->d, st->span, "this is not a statement here");
+        return true;
+    }
+}
+
+/* ---- defs ------------------------------------------------------------- */
+
+static void def_signature(Sema *S, Node *def) {
+    SymX *f = sym_new(S, SYM_FUNC, def->name, type_basic(TY_FUNC), def, name_span(def));
+    f->def = NULL;
+    def->sym = &f->s;
+    Binding *prev = hmap_get(&S->names, def->name);
+    if (prev && prev->scope == S->scope) {
+        diag_error(S->d, name_span(def), "redefinition of '%s'", def->name);
+        diag_note(S->d, prev->sym->s.span, "previous definition of '%s' is here", def->name);
+    } else {
+        if (prev && prev->sym->s.kind == SYM_BUILTIN)
+            diag_warning(S->d, W_SHADOW, name_span(def),
+                         "def '%s' shadows the built-in function '%s'", def->name, def->name);
+        bind(S, f);
+    }
+    S->def = def;
+    for (Node *p = def->params; p; p = p->next) {
+        Type *t = p->decl_type;
+        if (!type_ok(S, t, type_span_or(p), TC_PARAM, false, NULL)) t = type_basic(TY_ERROR);
+        SymX *x = sym_new(S, SYM_PARAM, p->name, t, p, name_span(p));
+        p->sym = &x->s;
+    }
+    S->def = NULL;
+}
+
+static void check_def(Sema *S, Node *def) {
+    S->def = def;
+    S->def_sym = symx(def->sym);
+    push_scope(S, OWN_DEF);
+    for (Node *p = def->params; p; p = p->next) {
+        type_ok(S, p->decl_type, type_span_or(p), TC_PARAM, true, NULL);
+        declare(S, symx(p->sym));
+    }
+    Span rspan = def->type_span.end > def->type_span.begin ? def->type_span : name_span(def);
+    if (def->ret_type) type_ok(S, def->ret_type, rspan, TC_RET, true, def->name);
+    Node *body = def->body;
+    bool completes = check_list(S, body ? (body->kind == ND_BLOCK ? body->body : body) : NULL);
+    if (def->ret_type && completes) {
+        Span end = def->span;
+        if (body && body->span.end > body->span.begin) end = body->span;
+        end.begin = end.end - 1;
+        diag_error(S->d, end, "missing return at end of '%s'", def->name);
+        diag_note(S->d, rspan, "'%s' returns %s", def->name, sema_tname(def->ret_type));
+    }
+    pop_scope(S);
+    S->def = NULL;
+    S->def_sym = NULL;
+}
+
+/* ---- the parent's names, for errors in defs --------------------------- */
+
+static void pname(Sema *S, const char *name, Span at, const char *what) {
+    if (!name) return;
+    void **slot = hmap_slot(&S->parent_names, name);
+    if (*slot) return;
+    PDecl *pd = arena_alloc(S->arena, sizeof *pd);
+    pd->at = at;
+    pd->what = what;
+    *slot = pd;
+}
+
+static void collect_parent(Sema *S, Node *list) {
+    for (Node *st = list; st; st = st->next) {
+        switch (st->kind) {
+        case ND_LET: pname(S, st->name, name_span(st), "variable"); break;
+        case ND_FOR:
+            pname(S, st->name, name_span(st), "variable");
+            if (st->body) collect_parent(S, st->body->kind == ND_BLOCK ? st->body->body : st->body);
+            break;
+        case ND_WHILE:
+        case ND_LOCK:
+            if (st->body) collect_parent(S, st->body->kind == ND_BLOCK ? st->body->body : st->body);
+            break;
+        case ND_BLOCK: collect_parent(S, st->body); break;
+        case ND_IF:
+            for (Node *n = st; n; n = n->els && n->els->kind == ND_IF ? n->els : NULL) {
+                if (n->then) collect_parent(S, n->then->body);
+                if (n->els && n->els->kind != ND_IF) collect_parent(S, n->els->body);
+            }
+            break;
+        case ND_PIPE:
+            pname(S, st->name, name_span(st), "pipe end");
+            pname(S, st->name2, st->name2_span.end > st->name2_span.begin ? st->name2_span : st->span,
+                  "pipe end");
+            break;
+        case ND_QUEUE: pname(S, st->name, name_span(st), "queue"); break;
+        case ND_VALUE: pname(S, st->name, name_span(st), "value"); break;
+        case ND_ARRAY: pname(S, st->name, name_span(st), "array"); break;
+        case ND_PROCESS:
+            pname(S, st->name, name_span(st), st->lhs ? "process group" : "process");
+            break;
+        default: break;
+        }
+    }
+}
+
+/* ---- the whole program ------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    Builtin b;
+} builtins[] = {
+    {"print", B_PRINT}, {"len", B_LEN}, {"range", B_RANGE}, {"str", B_STR},
+    {"int", B_INT}, {"float", B_FLOAT}, {"bool", B_BOOL}, {"abs", B_ABS},
+    {"min", B_MIN}, {"max", B_MAX}, {"getpid", B_GETPID}, {"getppid", B_GETPPID},
+    {"sleep", B_SLEEP}, {"exit", B_EXIT},
+};
+
+static void process_warnings(Sema *S) {
+    for (size_t i = 0; i < S->nprocs; i++) {
+        SymX *p = S->procs[i];
+        const char *what = p->s.kind == SYM_GROUP ? "process group" : "process";
+        if (!p->started)
+            diag_warning(S->d, W_UNSTARTED, p->s.span, "%s '%s' is never started", what,
+                         p->s.name);
+        else if (!p->joined && !p->method_joined)
+            diag_warning(S->d, W_UNJOINED, p->start_at,
+                         "%s '%s' is never joined; it will be joined when the program ends",
+                         what, p->s.name);
+    }
+}
+
+bool sema_check(Program *p, Arena *a, Diag *d) {
+    Sema S;
+    memset(&S, 0, sizeof S);
+    S.prog = p;
+    S.arena = a;
+    S.d = d;
+    S.suggest_budget = 20;
+    int errors0 = d->errors;
+
+    push_scope(&S, OWN_BUILTIN);
+    for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
+        SymX *x = sym_new(&S, SYM_BUILTIN, builtins[i].name, type_basic(TY_FUNC), NULL,
+                          (Span){0, 0});
+        x->s.builtin = builtins[i].b;
+        bind(&S, x);
+    }
+    push_scope(&S, OWN_DEFS);
+    for (Node *df = p->defs; df; df = df->next) def_signature(&S, df);
+    collect_parent(&S, p->top);
+
+    push_scope(&S, OWN_PARENT);
+    S.parent_scope = S.scope;
+    ListState ls = {true, false, NULL};
+    Node *df = p->defs, *st = p->top;
+    while (df || st) {
+        if (df && (!st || df->span.begin < st->span.begin)) {
+            check_def(&S, df);
+            df = df->next;
+        } else {
+            list_stmt(&S, &ls, st);
+            st = st->next;
+        }
+    }
+    process_warnings(&S);
+    pop_scope(&S);
+    flow_solve(&S);
+    pop_scope(&S);
+    pop_scope(&S);
+
+    hmap_free(&S.names);
+    hmap_free(&S.parent_names);
+    free(S.flow);
+    free(S.procs);
+    return d->errors == errors0;
+}

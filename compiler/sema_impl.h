@@ -1,0 +1,175 @@
+/* sema_impl.h: what the parts of sema share (sema.c: scopes, statements and
+ * the parent's process rules; sema_expr.c: expressions, calls, built-ins
+ * and methods; sema_flow.c: which def puts into / gets from which queue).
+ * Private to sema_*.c. */
+#ifndef MPC_SEMA_IMPL_H
+#define MPC_SEMA_IMPL_H
+
+#include <stddef.h>
+
+#include "sema.h"
+
+/* ---- string-keyed hash map (open addressing, grows) ------------------ */
+
+typedef struct HEnt {
+    const char *key;    /* NULL: empty slot */
+    uint32_t hash;
+    void *val;
+} HEnt;
+
+typedef struct HMap {
+    HEnt *ents;
+    size_t cap, count;  /* cap a power of two */
+} HMap;
+
+void hmap_free(HMap *m);
+void *hmap_get(const HMap *m, const char *key);
+/* The value slot of KEY, inserted (NULL) when absent. */
+void **hmap_slot(HMap *m, const char *key);
+
+/* ---- extended symbols ------------------------------------------------ */
+
+/* Flow facts for queues and pipe ends. The public ones are SF_* bits of
+ * Symbol.flags; XF_ITERS is sema's own: iterated with `for`. */
+enum { XF_ITERS = 1u << 8 };
+enum { FLOW_N = 5 };    /* PUTS GETS SENDS RECVS ITERS */
+
+typedef struct Edge Edge;
+
+/* Every Symbol sema makes is the first member of a SymX, so a Symbol* from
+ * a node can be widened to reach sema's bookkeeping. */
+typedef struct SymX {
+    Symbol s;
+    Node *def;          /* the def a param or local belongs to; NULL: parent */
+    bool no_unused;     /* never warned as unused (for variables) */
+    bool shadow_ok;     /* declared with an error already reported */
+    /* processes and groups (top level) */
+    bool started, joined, method_joined;
+    Span start_at, join_at;
+    /* queues and pipe ends, params and top-level objects */
+    unsigned fl;                    /* flow bits found so far */
+    unsigned direct;                /* flow bits this def/the parent sets itself */
+    Span ev_at[FLOW_N];             /* where each bit was first seen */
+    const char *ev_via[FLOW_N];     /* the def it came through, NULL: direct */
+    Edge *users;                    /* calls that pass an argument to this param */
+    bool queued, in_flow;
+} SymX;
+
+static inline SymX *symx(Symbol *s) { return (SymX *)s; }
+
+/* ---- scopes ---------------------------------------------------------- */
+
+typedef enum Owner {
+    OWN_BUILTIN,    /* the built-in functions */
+    OWN_DEFS,       /* every def, hoisted */
+    OWN_PARENT,     /* the parent program's top level and its blocks */
+    OWN_DEF,        /* a def's parameters, body and blocks */
+} Owner;
+
+typedef struct Scope Scope;
+typedef struct Binding Binding;
+struct Binding {
+    SymX *sym;
+    Binding *outer;         /* the binding this one hides */
+    Binding *scope_next;    /* next (older) binding of the same scope */
+    Scope *scope;
+};
+struct Scope {
+    Scope *parent;
+    Binding *bindings;      /* newest first */
+    Owner owner;
+};
+
+typedef struct Loop Loop;
+struct Loop {
+    Loop *outer;
+    bool has_break;
+};
+
+/* The first declaration of each name anywhere in the parent program, so a
+ * def that uses one gets a precise error and the parent a "declared later"
+ * note. */
+typedef struct PDecl {
+    Span at;
+    const char *what;       /* "variable", "queue", ... */
+} PDecl;
+
+/* A pipe end passed to a def: checked against the def's use of the param
+ * once the flow facts are known. */
+typedef struct PipeArg {
+    struct PipeArg *next;
+    SymX *end;              /* top-level pipe end */
+    SymX *param;
+    Node *arg;
+    const char *callee;
+} PipeArg;
+
+struct Edge {
+    Edge *next_user;        /* next edge into the same param */
+    SymX *from;             /* the caller's param or top-level object */
+    SymX *to;               /* the callee's param */
+    Span at;                /* the argument */
+    const char *callee;
+};
+
+typedef struct Sema {
+    Program *prog;
+    Arena *arena;
+    Diag *d;
+    HMap names;             /* name -> innermost Binding */
+    HMap parent_names;      /* name -> PDecl */
+    Scope *scope;
+    Scope *parent_scope;    /* the parent program's outermost scope */
+    Binding *free_bindings;
+    Node *def;              /* def being checked; NULL in the parent */
+    SymX *def_sym;
+    Loop *loop;
+    int expr_depth;
+    bool too_deep;          /* "nested too deeply" was reported */
+    bool range_ok;          /* the expression being checked is a for's iterable */
+    int suggest_budget;     /* "did you mean" searches left */
+    /* flow */
+    SymX **flow;            /* queue and conn symbols with facts */
+    size_t nflow, capflow;
+    PipeArg *pipe_args;
+    /* processes and groups in declaration order */
+    SymX **procs;
+    size_t nprocs, capprocs;
+} Sema;
+
+/* sema.c */
+SymX *sema_lookup(Sema *S, const char *name, SymX **parent_hit);
+void sema_undefined(Sema *S, Node *name_node);
+const char *sema_tname(const Type *t);
+const char *sema_sym_what(const SymX *x);
+void sema_push(Sema *S, void *p, void ***arr, size_t *n, size_t *cap);
+Span sema_params_span(const Node *def);
+size_t sema_edit_distance(const char *a, const char *b, size_t max);
+
+/* sema_expr.c */
+/* Checks E; processes, groups and def names are allowed (for members,
+ * indexing, calls). HINT is the type expected, if known (empty lists). */
+Type *sema_expr(Sema *S, Node *e, Type *hint);
+/* Checks E as a value: rejects processes, defs and calls without result. */
+Type *sema_value(Sema *S, Node *e, Type *hint);
+/* T can be held by a variable, returned or passed by copy. */
+bool sema_storable(const Type *t);
+/* DST accepts a SRC value (equal, or int where float is expected). */
+bool sema_assignable(const Type *dst, const Type *src);
+/* The type of `L op R`, reporting an error at E when it has none. */
+Type *sema_binary_type(Sema *S, Node *e, Op op, Type *l, Type *r);
+/* Checks the call of a def for `process`: CALL's callee names DEF. */
+Type *sema_def_call(Sema *S, Node *call, SymX *def, bool is_process);
+/* The process or group symbol E refers to (p, w[i]), or NULL. */
+SymX *sema_proc_of(Node *e);
+/* For a one-way pipe end: 1 sends only, 2 receives only, 0 otherwise. */
+int sema_pipe_dir(const SymX *x);
+void sema_pipe_misuse(Sema *S, SymX *end, Span at, bool receiving);
+
+/* sema_flow.c */
+void flow_direct(Sema *S, SymX *x, unsigned bit, Span at);
+void flow_edge(Sema *S, SymX *from, SymX *to, Span at, const char *callee);
+void flow_pipe_arg(Sema *S, SymX *end, SymX *param, Node *arg, const char *callee);
+void flow_solve(Sema *S);
+
+#endif
