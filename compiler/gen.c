@@ -340,6 +340,7 @@ static const char *new_tmp(Gen *g, const char *prefix) {
 static const char *hold(Gen *g, Type *t, const char *code) {
     const char *name = new_tmp(g, "t");
     emit(g, "%s = %s;", decl(g, t, name), code);
+    if (!is_heap(t)) return name;
     Scope *s = g->scope;
     while (s && !s->temps) s = s->up;
     if (s) scope_add(s, name, t);
@@ -951,6 +952,14 @@ static void gen_assign(Gen *g, Node *n) {
         index = borrow(g, target->rhs);
         if (target->lhs->type->kind == TY_ARRAY)
             index = hold(g, type_basic(TY_INT), gstr(g, "mp_array_index(%s, %s, %s)", container, index, loc(g, target->span)));
+    }
+    if (n->op == OP_ADD && t->kind == TY_LIST) {
+        /* xs += ys extends the list in place, as in Python (aliases see it). */
+        const char *cur = target->kind == ND_NAME ? cname(g, target->sym)
+                        : gstr(g, "mp_list_get(%s, %s, %s).l", container, index, loc(g, target->span));
+        emit(g, "mp_list_extend(%s, %s);", cur, borrow(g, n->rhs));
+        stmt_end(g, &temps);
+        return;
     }
     const char *value;
     if (n->op == OP_NONE) {
