@@ -1,0 +1,417 @@
+/* conn.c: pipes. A pipe is an AF_UNIX SOCK_STREAM socketpair carrying
+ * frames: an 8-byte header (u32 payload length, u32 length ^ FRAME_MAGIC)
+ * then the payload in the frame.c encoding. Reads are buffered; the
+ * buffer grows only as bytes arrive, so a hostile length cannot make us
+ * allocate memory the stream does not carry. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "mpr_internal.h"
+
+#define FRAME_MAGIC 0x4d504652u         /* "MPFR" */
+#define HDR 8
+#define READ_CHUNK 65536
+
+struct mp_conn {
+    int fd;                         /* -1 once closed in this process */
+    const mp_type *type;
+    char *name;
+    bool can_send, can_recv;
+    bool keep;                      /* used by this process itself */
+    int broken;                     /* sticky EPROTO after a bad frame */
+    unsigned char *in;              /* read buffer */
+    size_t in_pos, in_len, in_cap;
+};
+
+/* Every pipe end this process made (children inherit the list). */
+static mp_conn **conns;
+static size_t nconns, capconns;
+
+/* Encoding buffer for sends, kept between calls while it is small. */
+static unsigned char *scratch;
+static size_t scratch_cap;
+
+static mp_conn *conn_new(int fd, const mp_type *t, const char *name,
+                         bool can_send, bool can_recv)
+{
+    mp_conn *c = mpr_calloc(1, sizeof *c);
+    c->fd = fd;
+    c->type = t;
+    c->name = mpr_strdup(name ? name : "conn");
+    c->can_send = can_send;
+    c->can_recv = can_recv;
+    if (nconns == capconns) {
+        capconns = capconns ? 2 * capconns : 16;
+        conns = mpr_realloc(conns, capconns * sizeof *conns);
+    }
+    conns[nconns++] = c;
+    mpr_register(MPR_OBJ_CONN, c);
+    return c;
+}
+
+int mp_pipe(mp_conn **a, mp_conn **b, const mp_type *t, bool duplex,
+            const char *name_a, const char *name_b)
+{
+    int sv[2];
+    mpr_ensure_init();
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        return -1;
+    *a = conn_new(sv[0], t, name_a, true, duplex);
+    *b = conn_new(sv[1], t, name_b, duplex, true);
+    return 0;
+}
+
+int mp_conn_close(mp_conn *c)
+{
+    if (c->fd >= 0) {
+        close(c->fd);
+        c->fd = -1;
+    }
+    free(c->in);
+    c->in = NULL;
+    c->in_pos = c->in_len = c->in_cap = 0;
+    return 0;
+}
+
+void mpr_conn_free(mp_conn *c)
+{
+    mp_conn_close(c);
+    for (size_t i = 0; i < nconns; i++)
+        if (conns[i] == c) {
+            conns[i] = conns[--nconns];
+            break;
+        }
+    if (nconns == 0) {
+        free(conns);
+        conns = NULL;
+        capconns = 0;
+        free(scratch);
+        scratch = NULL;
+        scratch_cap = 0;
+    }
+    mpr_unregister(c);
+    free(c->name);
+    free(c);
+}
+
+const char *mp_conn_name(const mp_conn *c)
+{
+    return c->name;
+}
+
+bool mp_conn_is_closed(const mp_conn *c)
+{
+    return c->fd < 0;
+}
+
+bool mp_conn_can_send(const mp_conn *c)
+{
+    return c->can_send;
+}
+
+bool mp_conn_can_recv(const mp_conn *c)
+{
+    return c->can_recv;
+}
+
+void mp_conn_keep(mp_conn *c)
+{
+    c->keep = true;
+}
+
+void mp_conn_close_unused(void)
+{
+    for (size_t i = 0; i < nconns; i++)
+        if (conns[i]->fd >= 0 && !conns[i]->keep
+            && !mpr_procs_will_use(conns[i]))
+            mp_conn_close(conns[i]);
+}
+
+void mpr_conns_close_except(mp_conn *const *keep, size_t n)
+{
+    for (size_t i = 0; i < nconns; i++) {
+        bool used = false;
+        for (size_t j = 0; j < n && !used; j++)
+            used = keep[j] == conns[i];
+        if (!used)
+            mp_conn_close(conns[i]);
+        else
+            conns[i]->keep = true;
+    }
+}
+
+void mpr_conns_close_all(void)
+{
+    for (size_t i = 0; i < nconns; i++)
+        mp_conn_close(conns[i]);
+}
+
+/* ---- send ---------------------------------------------------------- */
+
+static int send_iov(int fd, struct iovec *iov, int n)
+{
+    struct msghdr m;
+    memset(&m, 0, sizeof m);
+    while (n > 0) {
+        m.msg_iov = iov;
+        m.msg_iovlen = (size_t)n;
+        ssize_t k = sendmsg(fd, &m, MSG_NOSIGNAL);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == ECONNRESET)
+                errno = EPIPE;
+            return -1;
+        }
+        size_t left = (size_t)k;
+        while (n > 0 && left >= iov->iov_len) {
+            left -= iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (char *)iov->iov_base + left;
+            iov->iov_len -= left;
+        }
+    }
+    return 0;
+}
+
+static void put_header(unsigned char *h, size_t len)
+{
+    uint32_t n = (uint32_t)len, x = n ^ FRAME_MAGIC;
+    memcpy(h, &n, 4);
+    memcpy(h + 4, &x, 4);
+}
+
+int mp_conn_send(mp_conn *c, mp_val v)
+{
+    if (c->fd < 0 || !c->can_send) {
+        errno = EBADF;
+        return -1;
+    }
+    size_t len = mp_frame_size(c->type, v);
+    if (len > MP_MSG_MAX) {
+        errno = EMSGSIZE;
+        return -1;
+    }
+    if (c->type->kind == MP_STR && len > READ_CHUNK) {
+        /* A big string goes straight from its own memory. */
+        unsigned char h[HDR + 5];
+        uint32_t n = (uint32_t)v.s->len;
+        put_header(h, len);
+        h[HDR] = 4;                     /* str tag, see frame.c */
+        memcpy(h + HDR + 1, &n, 4);
+        struct iovec iov[2] = {
+            { h, sizeof h },
+            { (void *)v.s->data, v.s->len },
+        };
+        return send_iov(c->fd, iov, 2);
+    }
+    if (scratch_cap < HDR + len) {
+        free(scratch);
+        scratch_cap = HDR + len < 4096 ? 4096 : HDR + len;
+        scratch = mpr_malloc(scratch_cap);
+    }
+    put_header(scratch, len);
+    mp_frame_encode(c->type, v, scratch + HDR);
+    struct iovec iov = { scratch, HDR + len };
+    int r = send_iov(c->fd, &iov, 1);
+    if (scratch_cap > (1u << 20)) {     /* do not keep a huge buffer */
+        int e = errno;
+        free(scratch);
+        scratch = NULL;
+        scratch_cap = 0;
+        errno = e;
+    }
+    return r;
+}
+
+/* ---- recv ---------------------------------------------------------- */
+
+/* Makes at least `need` bytes available at c->in + c->in_pos. Returns 0,
+ * MP_EOF (end of stream with nothing buffered), or -1 (ECONNRESET: end of
+ * stream inside a frame; or a read error). */
+static int fill(mp_conn *c, size_t need)
+{
+    while (c->in_len - c->in_pos < need) {
+        size_t avail = c->in_len - c->in_pos;
+        if (c->in_cap - c->in_pos < need) {
+            /* Make room: move data to the front, grow by at most about
+             * twice what has arrived, so memory follows the stream. */
+            if (c->in_pos > 0) {
+                memmove(c->in, c->in + c->in_pos, avail);
+                c->in_pos = 0;
+                c->in_len = avail;
+            }
+            size_t target = need;
+            if (target > 2 * avail + READ_CHUNK)
+                target = 2 * avail + READ_CHUNK;
+            if (target < READ_CHUNK)
+                target = READ_CHUNK;
+            if (target > c->in_cap) {
+                c->in = mpr_realloc(c->in, target);
+                c->in_cap = target;
+            }
+        }
+        ssize_t k = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0 && errno != ECONNRESET)
+            return -1;
+        if (k <= 0) {
+            if (avail == 0)
+                return MP_EOF;
+            errno = ECONNRESET;
+            return -1;
+        }
+        c->in_len += (size_t)k;
+    }
+    return 0;
+}
+
+int mp_conn_recv(mp_conn *c, mp_val *out)
+{
+    uint32_t len, check;
+    if (c->fd < 0 || !c->can_recv) {
+        errno = EBADF;
+        return -1;
+    }
+    if (c->broken) {
+        errno = c->broken;
+        return -1;
+    }
+    int r = fill(c, HDR);
+    if (r != 0)
+        return r;
+    memcpy(&len, c->in + c->in_pos, 4);
+    memcpy(&check, c->in + c->in_pos + 4, 4);
+    if ((len ^ FRAME_MAGIC) != check || len > MP_MSG_MAX)
+        goto bad;
+    r = fill(c, HDR + (size_t)len);
+    if (r == MP_EOF) {
+        errno = ECONNRESET;
+        return -1;
+    }
+    if (r < 0)
+        return -1;
+    if (mp_frame_decode(c->type, c->in + c->in_pos + HDR, len, out) < 0)
+        goto bad;
+    c->in_pos += HDR + (size_t)len;
+    if (c->in_pos == c->in_len) {
+        c->in_pos = c->in_len = 0;
+        if (c->in_cap > 4 * READ_CHUNK) {   /* drop a big buffer */
+            free(c->in);
+            c->in = NULL;
+            c->in_cap = 0;
+        }
+    }
+    return 0;
+bad:
+    c->broken = EPROTO;
+    errno = EPROTO;
+    return -1;
+}
+
+int mp_conn_poll(mp_conn *c, double timeout)
+{
+    mpr_deadline d;
+    if (c->fd < 0 || !c->can_recv) {
+        errno = EBADF;
+        return -1;
+    }
+    if (mpr_deadline_set(&d, timeout) < 0)
+        return -1;
+    if (c->in_len > c->in_pos || c->broken)
+        return 1;
+    for (;;) {
+        struct pollfd pfd = { c->fd, POLLIN, 0 };
+        struct timespec ts, *tsp = NULL;
+        if (!d.forever) {
+            double left = mpr_deadline_left(&d);
+            ts.tv_sec = (time_t)left;
+            ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+            tsp = &ts;
+        }
+        int r = ppoll(&pfd, 1, tsp, NULL);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        return r > 0 ? 1 : 0;
+    }
+}
+
+/* ---- checked variants ---------------------------------------------- */
+
+_Noreturn static void conn_fail(mp_conn *c, const char *op, int err,
+                                mp_loc loc)
+{
+    if (err == EBADF && c->fd < 0)
+        mp_fail(loc, "%s on '%s': this end is closed", op, c->name);
+    if (err == EBADF && op[0] == 's' && !c->can_send)
+        mp_fail(loc, "send on '%s': this end of a one-way pipe only "
+                     "receives", c->name);
+    if (err == EBADF && op[0] == 'r' && !c->can_recv)
+        mp_fail(loc, "%s on '%s': this end of a one-way pipe only sends", op,
+                c->name);
+    if (err == EMSGSIZE)
+        mp_fail(loc, "%s on '%s': message too large (at most 1 GiB)", op,
+                c->name);
+    mp_fail(loc, "%s on '%s': %s", op, c->name, mp_strerror(err));
+}
+
+void mp_send(mp_conn *c, mp_val v, mp_loc loc)
+{
+    if (mp_conn_send(c, v) < 0)
+        conn_fail(c, "send", errno, loc);
+}
+
+mp_val mp_recv(mp_conn *c, mp_loc loc)
+{
+    mp_val v;
+    int r = mp_conn_recv(c, &v);
+    if (r == MP_EOF)
+        mp_fail(loc, "recv on '%s': the other end was closed", c->name);
+    if (r < 0)
+        conn_fail(c, "recv", errno, loc);
+    return v;
+}
+
+bool mp_recv_next(mp_conn *c, mp_val *out, mp_loc loc)
+{
+    int r = mp_conn_recv(c, out);
+    if (r == MP_EOF)
+        return false;
+    if (r < 0)
+        conn_fail(c, "recv", errno, loc);
+    return true;
+}
+
+void mp_close(mp_conn *c, mp_loc loc)
+{
+    (void)loc;
+    mp_conn_close(c);
+}
+
+bool mp_poll(mp_conn *c, double timeout, mp_loc loc)
+{
+    int r = mp_conn_poll(c, timeout);
+    if (r < 0)
+        conn_fail(c, "poll", errno, loc);
+    return r > 0;
+}
+
+void mp_make_pipe(mp_conn **a, mp_conn **b, const mp_type *t, bool duplex,
+                  const char *name_a, const char *name_b, mp_loc loc)
+{
+    if (mp_pipe(a, b, t, duplex, name_a, name_b) < 0)
+        mp_fail(loc, "cannot create pipe '%s, %s': %s", name_a, name_b,
+                mp_strerror(errno));
+}

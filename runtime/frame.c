@@ -1,0 +1,196 @@
+/* frame.c: the value encoding used by pipes and queues.
+ *
+ * A value is a tag byte followed by its body, in host byte order (all
+ * peers run on the same machine):
+ *     int    0x01, 8 bytes          float 0x02, 8 bytes (IEEE 754 bits)
+ *     bool   0x03, 1 byte (0 or 1)  str   0x04, u32 length, bytes
+ *     list   0x05, u32 count, count values of the element type
+ * The decoder is driven by the expected type, so nesting is bounded by
+ * the type, and it checks every tag and length against the bytes left:
+ * a list count may not exceed what the remaining bytes could hold. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+
+#include "mpr_internal.h"
+
+enum { TAG_INT = 1, TAG_FLOAT, TAG_BOOL, TAG_STR, TAG_LIST };
+
+static const unsigned char kind_tag[] = {
+    [MP_INT] = TAG_INT, [MP_FLOAT] = TAG_FLOAT, [MP_BOOL] = TAG_BOOL,
+    [MP_STR] = TAG_STR, [MP_LIST] = TAG_LIST,
+};
+
+/* Smallest encoding of a value of kind k. */
+static const size_t kind_min[] = {
+    [MP_INT] = 9, [MP_FLOAT] = 9, [MP_BOOL] = 2, [MP_STR] = 5, [MP_LIST] = 5,
+};
+
+size_t mp_frame_size(const mp_type *t, mp_val v)
+{
+    switch (t->kind) {
+    case MP_INT:
+    case MP_FLOAT:
+        return 9;
+    case MP_BOOL:
+        return 2;
+    case MP_STR:
+        return 5 + v.s->len;
+    case MP_LIST: {
+        int64_t n = mp_list_len(v.l);
+        size_t total = 5;
+        if (t->elem->kind == MP_INT || t->elem->kind == MP_FLOAT)
+            return total + 9 * (size_t)n;
+        if (t->elem->kind == MP_BOOL)
+            return total + 2 * (size_t)n;
+        for (int64_t i = 0; i < n; i++)
+            total += mp_frame_size(t->elem, mp_list_get(v.l, i, MP_LOC(0, 0)));
+        return total;
+    }
+    }
+    return 0;
+}
+
+static void wr(mpr_wr *w, const void *src, size_t len)
+{
+    const unsigned char *s = src;
+    if (len > w->n) {
+        memcpy(w->p, s, w->n);
+        s += w->n;
+        len -= w->n;
+        w->p = w->p2;
+        w->n = SIZE_MAX;
+        w->p2 = NULL;
+    }
+    memcpy(w->p, s, len);
+    w->p += len;
+    w->n -= len;
+}
+
+static void wr_head(mpr_wr *w, unsigned char tag, uint32_t n)
+{
+    unsigned char h[5];
+    h[0] = tag;
+    memcpy(h + 1, &n, 4);
+    wr(w, h, 5);
+}
+
+void mpr_frame_write(mpr_wr *w, const mp_type *t, mp_val v)
+{
+    unsigned char b[9];
+    switch (t->kind) {
+    case MP_INT:
+        b[0] = TAG_INT;
+        memcpy(b + 1, &v.i, 8);
+        wr(w, b, 9);
+        break;
+    case MP_FLOAT:
+        b[0] = TAG_FLOAT;
+        memcpy(b + 1, &v.f, 8);
+        wr(w, b, 9);
+        break;
+    case MP_BOOL:
+        b[0] = TAG_BOOL;
+        b[1] = v.b ? 1 : 0;
+        wr(w, b, 2);
+        break;
+    case MP_STR:
+        wr_head(w, TAG_STR, (uint32_t)v.s->len);
+        wr(w, v.s->data, v.s->len);
+        break;
+    case MP_LIST: {
+        int64_t n = mp_list_len(v.l);
+        wr_head(w, TAG_LIST, (uint32_t)n);
+        for (int64_t i = 0; i < n; i++)
+            mpr_frame_write(w, t->elem, mp_list_get(v.l, i, MP_LOC(0, 0)));
+        break;
+    }
+    }
+}
+
+void mp_frame_encode(const mp_type *t, mp_val v, void *buf)
+{
+    mpr_wr w = { buf, SIZE_MAX, NULL };
+    mpr_frame_write(&w, t, v);
+}
+
+struct rd {
+    const unsigned char *p, *end;
+};
+
+static int rd_head(struct rd *r, unsigned char tag, uint32_t *n)
+{
+    if (r->end - r->p < 5 || r->p[0] != tag)
+        return -1;
+    memcpy(n, r->p + 1, 4);
+    r->p += 5;
+    return 0;
+}
+
+static int rd_val(struct rd *r, const mp_type *t, mp_val *out)
+{
+    uint32_t n;
+    if (r->p >= r->end || r->p[0] != kind_tag[t->kind])
+        return -1;
+    switch (t->kind) {
+    case MP_INT:
+        if (r->end - r->p < 9)
+            return -1;
+        memcpy(&out->i, r->p + 1, 8);
+        r->p += 9;
+        return 0;
+    case MP_FLOAT:
+        if (r->end - r->p < 9)
+            return -1;
+        memcpy(&out->f, r->p + 1, 8);
+        r->p += 9;
+        return 0;
+    case MP_BOOL:
+        if (r->end - r->p < 2 || r->p[1] > 1)
+            return -1;
+        out->b = r->p[1] == 1;
+        r->p += 2;
+        return 0;
+    case MP_STR:
+        if (rd_head(r, TAG_STR, &n) < 0 || (size_t)(r->end - r->p) < n)
+            return -1;
+        out->s = mp_str_new((const char *)r->p, n);
+        r->p += n;
+        return 0;
+    case MP_LIST: {
+        if (!t->elem || rd_head(r, TAG_LIST, &n) < 0
+            || n > (size_t)(r->end - r->p) / kind_min[t->elem->kind])
+            return -1;
+        mp_list *l = mp_list_new(t, n);
+        for (uint32_t i = 0; i < n; i++) {
+            mp_val e;
+            if (rd_val(r, t->elem, &e) < 0) {
+                mp_list_unref(l);
+                return -1;
+            }
+            mp_list_push(l, e);
+        }
+        out->l = l;
+        return 0;
+    }
+    }
+    return -1;
+}
+
+int mp_frame_decode(const mp_type *t, const void *buf, size_t len,
+                    mp_val *out)
+{
+    struct rd r = { buf, (const unsigned char *)buf + len };
+    mp_val v;
+    if (rd_val(&r, t, &v) < 0)
+        goto bad;
+    if (r.p != r.end) {
+        mp_val_unref(t, v);
+        goto bad;
+    }
+    *out = v;
+    return 0;
+bad:
+    errno = EPROTO;
+    return -1;
+}

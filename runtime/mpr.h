@@ -1,0 +1,955 @@
+/* mpr.h: the public interface of libmpr, the runtime of mpc.
+ *
+ * Generated C includes only this header and links with libmpr.a (and -lm
+ * when it calls mp_fpow). The header compiles under -std=c11 -Wpedantic
+ * with gcc and clang without _GNU_SOURCE and includes only standard headers.
+ *
+ * Conventions (libdill style):
+ *   - Functions return 0 on success and -1 with errno set on failure,
+ *     unless documented otherwise. Extra positive statuses: MP_EOF (end of
+ *     stream) and MP_RECOVERED (a robust lock was taken over from a dead
+ *     owner).
+ *   - Timeouts are `double` seconds: negative waits forever, 0 does not
+ *     wait, NaN is EINVAL. A timeout returns -1 with errno ETIMEDOUT.
+ *   - Signals never make a blocking call fail: EINTR is retried inside.
+ *   - The checked variants (mp_send, mp_get, mp_join, ...) take an mp_loc
+ *     and report failures through mp_fail, which does not return.
+ *   - Running out of memory is fatal: the process prints a runtime error
+ *     ("out of memory") and exits with status 1.
+ *   - The runtime is single-threaded: call it from one thread per process.
+ *
+ * Ownership: "new ref" means the caller owns one reference and must drop it
+ * (mp_str_unref, mp_list_unref, mp_val_unref); "borrowed" means the callee
+ * keeps ownership; "takes" means the callee takes over the caller's
+ * reference.
+ */
+#ifndef MPR_H
+#define MPR_H
+
+#include <limits.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define MP_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define MP_PRINTF(fmt, args)
+#endif
+
+#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define MP_NORETURN _Noreturn
+#elif defined(__GNUC__) || defined(__clang__)
+#define MP_NORETURN __attribute__((noreturn))
+#else
+#define MP_NORETURN
+#endif
+
+/* Extra statuses (positive, distinct from 0 and -1). */
+#define MP_EOF       1          /* end of stream: recv, get */
+#define MP_RECOVERED 2          /* lock acquired; its previous owner died */
+
+/* mp_proc_exitcode of a process that has not finished. */
+#define MP_NOEXIT INT_MIN
+
+/* Largest message a pipe carries and largest queue ring: 1 GiB. */
+#define MP_MSG_MAX ((size_t)1 << 30)
+
+/* ------------------------------------------------------------------ */
+/* Values                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef enum mp_kind { MP_INT, MP_FLOAT, MP_BOOL, MP_STR, MP_LIST } mp_kind;
+
+/* A static type. List types are declared by generated code:
+ *     static const mp_type t_list_str = { MP_LIST, &mp_t_str };
+ * elem is NULL for every kind but MP_LIST. */
+typedef struct mp_type {
+    mp_kind kind;
+    const struct mp_type *elem;     /* element type of a list */
+} mp_type;
+
+extern const mp_type mp_t_int, mp_t_float, mp_t_bool, mp_t_str;
+
+/* Refcount of a static string that is never freed. */
+#define MP_IMMORTAL ((intptr_t)-1)
+
+/* A refcounted immutable byte string. data is NUL-terminated but may hold
+ * NULs; len is authoritative. Strings are byte strings: len, indexing and
+ * comparison work on bytes (the same as Python for ASCII text).
+ * A literal: static mp_str s1 = { MP_IMMORTAL, 5, "hello" }; */
+typedef struct mp_str {
+    intptr_t refs;                  /* MP_IMMORTAL for literals */
+    size_t len;                     /* bytes, without the final NUL */
+    const char *data;
+} mp_str;
+
+typedef struct mp_list mp_list;     /* refcounted, mutable, aliased */
+
+typedef union mp_val {
+    int64_t i;
+    double f;
+    bool b;
+    mp_str *s;
+    mp_list *l;
+} mp_val;
+
+/* A source location in the .mp file, for runtime errors. */
+typedef struct mp_loc {
+    int line, col;                  /* 1-based; line 0 means unknown */
+} mp_loc;
+#define MP_LOC(l, c) ((mp_loc){ (l), (c) })
+
+/* ------------------------------------------------------------------ */
+/* Runtime lifecycle and errors                                        */
+/* ------------------------------------------------------------------ */
+
+/* First call in main(): remembers the .mp file name for messages, names
+ * the process "main", installs the SIGCHLD handler, creates the shared
+ * process table and ignores SIGPIPE. Calling it again does nothing. */
+void mp_init(const char *source_name, int argc, char **argv);
+
+/* Last call in main(): joins every started child that was not joined
+ * (their failures were already reported by themselves), frees every object
+ * that is still registered (queues, values, arrays, pipe ends, processes,
+ * sync objects) and returns the status main should return: 0. */
+int mp_finish(void);
+
+/* The .mp builtin exit(n). In the main process it first joins children
+ * and frees like mp_finish, then exit(status). In a child it joins its own
+ * children, marks itself finished and _exit(status). */
+MP_NORETURN void mp_exit(int status);
+
+/* Prints one line on stderr, with one write(2):
+ *     FILE.mp:LINE:COL: runtime error: MESSAGE (in process NAME, pid N)
+ * then exits with status 1. In a child: flushes stdio, marks itself
+ * finished and _exit(1). In main: closes its pipe ends (so children
+ * waiting on them see end-of-file), joins children like mp_finish, exit(1).
+ * A message longer than about 4 KiB is truncated. */
+MP_NORETURN void mp_fail(mp_loc loc, const char *fmt, ...) MP_PRINTF(2, 3);
+
+/* Same line shape with "runtime warning:"; continues. */
+void mp_warn(mp_loc loc, const char *fmt, ...) MP_PRINTF(2, 3);
+
+/* A message for an errno value, with the runtime's own meanings for
+ * EPROTO (corrupt message or type mismatch), ECONNRESET (the other end
+ * closed in the middle of a message), EMSGSIZE, ETIMEDOUT, EPIPE,
+ * ECANCELED (broken barrier). Never NULL; valid until the next call. */
+const char *mp_strerror(int err);
+
+/* Name of the calling process in messages: "main", "p", "workers[2]". */
+const char *mp_self_name(void);
+
+/* Builtins getpid(), getppid(), sleep(seconds). mp_sleep sleeps the whole
+ * time even when signals arrive; a negative or NaN duration is an error
+ * reported at loc. */
+int64_t mp_getpid(void);
+int64_t mp_getppid(void);
+void mp_sleep(double seconds, mp_loc loc);
+
+/* malloc/free for generated code: mp_alloc never returns NULL (out of
+ * memory is fatal); mp_free(NULL) is a no-op. */
+void *mp_alloc(size_t n);
+void mp_free(void *p);
+
+/* ------------------------------------------------------------------ */
+/* Strings                                                             */
+/* ------------------------------------------------------------------ */
+
+mp_str *mp_str_new(const char *bytes, size_t len);  /* new ref, copies */
+mp_str *mp_str_cstr(const char *s);                 /* new ref, copies */
+mp_str *mp_str_ref(mp_str *s);          /* returns s; immortal: no-op */
+void mp_str_unref(mp_str *s);           /* NULL and immortal: no-op */
+int64_t mp_str_len(const mp_str *s);    /* bytes */
+bool mp_str_eq(const mp_str *a, const mp_str *b);
+int mp_str_cmp(const mp_str *a, const mp_str *b);   /* <0, 0, >0 bytewise */
+mp_str *mp_str_concat(const mp_str *a, const mp_str *b);   /* new ref */
+mp_str *mp_str_repeat(const mp_str *s, int64_t n);  /* new ref; n<=0: "" */
+/* s[i] as a new one-byte string (new ref); negative i counts from the end;
+ * out of range: runtime error "string index out of range" at loc. */
+mp_str *mp_str_index(const mp_str *s, int64_t i, mp_loc loc);
+
+/* ------------------------------------------------------------------ */
+/* Lists: Python aliasing semantics, refcounted                        */
+/* ------------------------------------------------------------------ */
+
+/* A new empty list of type list_type (kind MP_LIST) with room for cap
+ * elements. New ref. */
+mp_list *mp_list_new(const mp_type *list_type, size_t cap);
+mp_list *mp_list_ref(mp_list *l);       /* returns l */
+void mp_list_unref(mp_list *l);         /* NULL ok; frees str/list elems */
+const mp_type *mp_list_type(const mp_list *l);
+int64_t mp_list_len(const mp_list *l);
+void mp_list_push(mp_list *l, mp_val v);            /* takes v */
+/* l[i], borrowed; negative i from the end; out of range: runtime error
+ * "list index out of range" at loc. */
+mp_val mp_list_get(const mp_list *l, int64_t i, mp_loc loc);
+void mp_list_set(mp_list *l, int64_t i, mp_val v, mp_loc loc); /* takes v */
+/* Removes and returns l[i] (new ref); pop from an empty list or a bad
+ * index is a runtime error at loc. */
+mp_val mp_list_pop(mp_list *l, int64_t i, mp_loc loc);
+mp_list *mp_list_concat(const mp_list *a, const mp_list *b);   /* new ref */
+/* l += other, in place (aliases see it); other may be l itself. */
+void mp_list_extend(mp_list *l, const mp_list *other);
+mp_list *mp_list_repeat(const mp_list *l, int64_t n);          /* new ref */
+/* Python ==, element by element (floats compare with IEEE ==, so a list
+ * holding NaN is never equal to anything). */
+bool mp_list_eq(const mp_list *a, const mp_list *b);
+/* Lexicographic order as Python's <, <=, >, >= on lists: <0, 0, >0. */
+int mp_list_cmp(const mp_list *a, const mp_list *b);
+
+void mp_val_ref(const mp_type *t, mp_val v);    /* no-op for scalars */
+void mp_val_unref(const mp_type *t, mp_val v);  /* no-op for scalars */
+bool mp_val_eq(const mp_type *t, mp_val a, mp_val b);
+int mp_val_cmp(const mp_type *t, mp_val a, mp_val b); /* not for bool/NaN */
+
+/* ------------------------------------------------------------------ */
+/* Arithmetic with Python semantics (errors through mp_fail at loc)    */
+/* ------------------------------------------------------------------ */
+
+static inline int64_t mp_add(int64_t a, int64_t b, mp_loc loc)
+{
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r))
+        mp_fail(loc, "integer overflow");
+    return r;
+}
+
+static inline int64_t mp_sub(int64_t a, int64_t b, mp_loc loc)
+{
+    int64_t r;
+    if (__builtin_sub_overflow(a, b, &r))
+        mp_fail(loc, "integer overflow");
+    return r;
+}
+
+static inline int64_t mp_mul(int64_t a, int64_t b, mp_loc loc)
+{
+    int64_t r;
+    if (__builtin_mul_overflow(a, b, &r))
+        mp_fail(loc, "integer overflow");
+    return r;
+}
+
+static inline int64_t mp_neg(int64_t a, mp_loc loc)
+{
+    if (a == INT64_MIN)
+        mp_fail(loc, "integer overflow");
+    return -a;
+}
+
+static inline int64_t mp_abs(int64_t a, mp_loc loc)
+{
+    if (a == INT64_MIN)
+        mp_fail(loc, "integer overflow");
+    return a < 0 ? -a : a;
+}
+
+static inline double mp_fabs(double a)
+{
+    return __builtin_fabs(a);
+}
+
+/* a << b and a >> b as Python (>> floors); a negative count is a runtime
+ * error, so is a left shift that overflows. */
+static inline int64_t mp_shl(int64_t a, int64_t b, mp_loc loc)
+{
+    if (b < 0)
+        mp_fail(loc, "negative shift count");
+    if (a == 0)
+        return 0;
+    if (b >= 63) {
+        if (b == 63 && a == -1)
+            return INT64_MIN;
+        mp_fail(loc, "integer overflow");
+    }
+    if (a > 0 ? a > (INT64_MAX >> b) : a < INT64_MIN / ((int64_t)1 << b))
+        mp_fail(loc, "integer overflow");
+    return (int64_t)((uint64_t)a << b);
+}
+
+static inline int64_t mp_shr(int64_t a, int64_t b, mp_loc loc)
+{
+    if (b < 0)
+        mp_fail(loc, "negative shift count");
+    if (b > 63)
+        b = 63;
+    return a >= 0 ? a >> b : -1 - ((-1 - a) >> b);
+}
+
+/* The step of range(start, stop, step): 0 is a runtime error. */
+static inline int64_t mp_range_step(int64_t step, mp_loc loc)
+{
+    if (step == 0)
+        mp_fail(loc, "range() arg 3 must not be zero");
+    return step;
+}
+
+#define MP_NAN (__builtin_nan(""))
+#define MP_INFINITY (__builtin_inf())
+
+/* a // b, rounding toward negative infinity. */
+static inline int64_t mp_floordiv(int64_t a, int64_t b, mp_loc loc)
+{
+    if (b == 0)
+        mp_fail(loc, "integer division or modulo by zero");
+    if (b == -1) {
+        if (a == INT64_MIN)
+            mp_fail(loc, "integer overflow");
+        return -a;
+    }
+    int64_t q = a / b;
+    if (a % b != 0 && ((a < 0) != (b < 0)))
+        q--;
+    return q;
+}
+
+/* a % b with the sign of b. */
+static inline int64_t mp_mod(int64_t a, int64_t b, mp_loc loc)
+{
+    if (b == 0)
+        mp_fail(loc, "integer division or modulo by zero");
+    if (b == -1)
+        return 0;
+    int64_t r = a % b;
+    if (r != 0 && ((r < 0) != (b < 0)))
+        r += b;
+    return r;
+}
+
+/* a ** b for b >= 0; a negative exponent is a runtime error (the result
+ * would not be an int). */
+static inline int64_t mp_pow(int64_t a, int64_t b, mp_loc loc)
+{
+    if (b < 0)
+        mp_fail(loc, "negative exponent in integer power");
+    int64_t r = 1;
+    while (b > 0) {
+        if (b & 1) {
+            if (__builtin_mul_overflow(r, a, &r))
+                mp_fail(loc, "integer overflow");
+        }
+        b >>= 1;
+        if (b > 0 && __builtin_mul_overflow(a, a, &a))
+            mp_fail(loc, "integer overflow");
+    }
+    return r;
+}
+
+/* Out-of-line parts of the float helpers (no libm needed):
+ * mp_fmod_raw is C fmod (exact); mp_floor_raw is C floor;
+ * mp_ffloordiv_raw/mp_fmod_py_raw are Python's float // and % for b != 0. */
+double mp_fmod_raw(double a, double b);
+double mp_floor_raw(double a);
+double mp_ffloordiv_raw(double a, double b);
+double mp_fmod_py_raw(double a, double b);
+
+static inline double mp_fdiv(double a, double b, mp_loc loc)
+{
+    if (b == 0.0)
+        mp_fail(loc, "float division by zero");
+    return a / b;
+}
+
+static inline double mp_ffloordiv(double a, double b, mp_loc loc)
+{
+    if (b == 0.0)
+        mp_fail(loc, "float floor division by zero");
+    return mp_ffloordiv_raw(a, b);
+}
+
+static inline double mp_fmod(double a, double b, mp_loc loc)
+{
+    if (b == 0.0)
+        mp_fail(loc, "float modulo by zero");
+    return mp_fmod_py_raw(a, b);
+}
+
+/* Integer division of ints giving a float (Python int / int). */
+static inline double mp_idiv(int64_t a, int64_t b, mp_loc loc)
+{
+    if (b == 0)
+        mp_fail(loc, "division by zero");
+    return (double)a / (double)b;
+}
+
+/* a ** b on floats as Python: 0.0 ** negative and negative ** fractional
+ * are runtime errors, so is an overflow to infinity from finite operands.
+ * Calls pow(): programs that use it link with -lm. */
+static inline double mp_fpow(double a, double b, mp_loc loc)
+{
+    if (b == 0.0)
+        return 1.0;
+    if (a == 0.0 && b < 0.0)
+        mp_fail(loc, "0.0 cannot be raised to a negative power");
+    if (a < 0.0 && a - a == 0.0 && b > -9007199254740992.0
+        && b < 9007199254740992.0 && b != (double)(int64_t)b)
+        mp_fail(loc, "negative number cannot be raised to a fractional power");
+    double r = pow(a, b);
+    if (r - r != 0.0 && r == r && a - a == 0.0 && b - b == 0.0)
+        mp_fail(loc, "float power overflow (numerical result out of range)");
+    return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Formatting and printing (Python print/str/repr)                     */
+/* ------------------------------------------------------------------ */
+
+/* A growable byte buffer. Zero-initialized is valid (= mp_buf_init). */
+typedef struct mp_buf {
+    char *data;                     /* NUL-terminated when non-NULL */
+    size_t len, cap;
+} mp_buf;
+
+void mp_buf_init(mp_buf *b);
+void mp_buf_cstr(mp_buf *b, const char *s, size_t len);  /* append bytes */
+void mp_buf_str(mp_buf *b, const mp_str *s);             /* append str(s) */
+void mp_buf_int(mp_buf *b, int64_t i);
+void mp_buf_float(mp_buf *b, double f);                  /* Python repr */
+/* Appends str() of a value: ints in decimal; floats as Python repr
+ * (shortest round-trip: 1.0, 0.1, 1e+16, 1e-05, inf, -inf, nan, -0.0);
+ * True/False; strings raw; lists as [1, 'a', 2.5] with strings inside
+ * shown as Python repr (quote choice and escapes as Python). */
+void mp_buf_val(mp_buf *b, const mp_type *t, mp_val v);
+/* Appends repr() of a value (strings quoted). */
+void mp_buf_repr(mp_buf *b, const mp_type *t, mp_val v);
+/* The buffer's bytes as a new string (new ref); the buffer is left empty
+ * and owns no memory (no mp_buf_free needed after). */
+mp_str *mp_buf_finish(mp_buf *b);
+void mp_buf_free(mp_buf *b);                /* frees and resets */
+
+/* Writes line and '\n' to stdout with one write(2) (looping only on a
+ * partial write), never through stdio. A line of at most PIPE_BUF (4096)
+ * bytes including the newline written to a pipe is atomic: lines from
+ * concurrent processes never interleave. Longer lines, or lines to a
+ * terminal or file opened without O_APPEND, may interleave with others.
+ * EPIPE (stdout closed) is ignored quietly; another write error is
+ * reported once per process as a runtime warning. line is borrowed. */
+void mp_print(const mp_str *line);
+/* Prints the buffer's bytes as one line (same rules) and leaves it empty
+ * and owning no memory. */
+void mp_print_buf(mp_buf *b);
+
+/* str(v), new ref (for a str, the same string with one more ref). */
+mp_str *mp_str_of(const mp_type *t, mp_val v);
+/* repr(v), new ref. */
+mp_str *mp_repr_of(const mp_type *t, mp_val v);
+/* Python int(s) in base 10: surrounding whitespace, a sign and single
+ * underscores between digits are accepted; anything else is a runtime
+ * error "invalid literal for int() with base 10: '...'"; a value outside
+ * int64 is "integer overflow". */
+int64_t mp_int_of_str(const mp_str *s, mp_loc loc);
+/* Python float(s): decimal or exponent notation, inf/infinity/nan in any
+ * case, surrounding whitespace, underscores between digits; else runtime
+ * error "could not convert string to float: '...'". */
+double mp_float_of_str(const mp_str *s, mp_loc loc);
+/* Python int(f): truncates; NaN, infinities and values outside int64 are
+ * runtime errors. */
+int64_t mp_int_of_float(double f, mp_loc loc);
+
+/* ------------------------------------------------------------------ */
+/* Processes                                                           */
+/* ------------------------------------------------------------------ */
+
+typedef struct mp_proc mp_proc;
+typedef struct mp_conn mp_conn;
+typedef struct mp_queue mp_queue;
+
+/* A process not yet started. index is -1 for a single process, else the
+ * replica index: it is then named "name[index]" in messages. */
+mp_proc *mp_proc_new(const char *name, int64_t index);
+/* Before start: the child uses pipe end c. Right after fork the child
+ * closes every pipe end made by mp_pipe that it was not given, so that
+ * end-of-file works without closing by hand. No effect after start.
+ * (The parent keeps its own ends: close, in the parent, the ends it does
+ * not use once the children that use them are started, or call
+ * mp_conn_close_unused.) */
+void mp_proc_uses(mp_proc *p, mp_conn *c);
+/* Before start: the child puts into q. When the child finishes (return,
+ * exit(n), mp_fail, or killed by a signal), the parent applies
+ * mp_queue_producer_done(q) exactly once for it, from its SIGCHLD handler,
+ * so consumers blocked anywhere (even the parent) wake up. A process that
+ * is freed without being started also counts as done. The producer count
+ * given to mp_queue_new must include this process. No effect after start. */
+void mp_proc_produces(mp_proc *p, mp_queue *q);
+/* Flushes stdio and forks. The child: takes its name, sets
+ * PR_SET_PDEATHSIG SIGKILL (and dies at once if the parent is already
+ * gone), closes unused pipe ends, runs entry(arg), then finishes with
+ * status 0 (joining its own children, flushing, _exit).
+ * Errors: EINVAL started twice; EAGAIN/ENOMEM from fork. */
+int mp_proc_start(mp_proc *p, void (*entry)(void *arg), void *arg);
+/* Waits until p finishes (the runtime reaps: no zombies). 0, or -1 with
+ * ETIMEDOUT, or EINVAL if p was never started. Joining again returns 0. */
+int mp_proc_join(mp_proc *p, double timeout);
+/* As Python: 0 or the exit status, -N if killed by signal N, MP_NOEXIT if
+ * not started or not finished. */
+int mp_proc_exitcode(mp_proc *p);
+int64_t mp_proc_pid(const mp_proc *p);      /* 0 before start */
+bool mp_proc_is_alive(mp_proc *p);
+/* SIGTERM / SIGKILL to a running child; no-op (0) once it finished;
+ * EINVAL if never started. */
+int mp_proc_terminate(mp_proc *p);
+int mp_proc_kill(mp_proc *p);
+const char *mp_proc_name(const mp_proc *p);  /* "p" or "workers[2]" */
+/* Frees p. A running process is not freed: -1 with EBUSY (join it
+ * first). An unstarted process applies its producer_done first. */
+int mp_proc_free(mp_proc *p);
+
+/* Checked: failures are runtime errors at loc ("cannot start process
+ * 'p': ..."). A child that failed does not make join fail: see
+ * mp_proc_exitcode. */
+void mp_start(mp_proc *p, void (*entry)(void *arg), void *arg, mp_loc loc);
+void mp_join(mp_proc *p, mp_loc loc);
+/* p.join(timeout): waits at most timeout seconds (negative: forever);
+ * still running afterwards is not an error (see mp_proc_is_alive). */
+void mp_join_timeout(mp_proc *p, double timeout, mp_loc loc);
+void mp_terminate(mp_proc *p, mp_loc loc);
+void mp_kill(mp_proc *p, mp_loc loc);
+/* The replica count of a process group: negative is a runtime error. */
+int64_t mp_group_size(int64_t n, mp_loc loc);
+
+/* ------------------------------------------------------------------ */
+/* Pipes: typed framed messages over a socketpair                      */
+/* ------------------------------------------------------------------ */
+
+/* Makes a pipe carrying values of type t. duplex: both ends send and
+ * receive; one-way: a only sends and b only receives (the wrong direction
+ * fails with EBADF). name_a/name_b name the ends in messages (copied).
+ * Errors: EMFILE/ENFILE/ENOMEM from socketpair. */
+int mp_pipe(mp_conn **a, mp_conn **b, const mp_type *t, bool duplex,
+            const char *name_a, const char *name_b);
+/* Sends v (borrowed) as one frame of any size up to MP_MSG_MAX, looping on
+ * partial writes. Errors: EPIPE the other end is closed (never SIGPIPE),
+ * EBADF closed end or wrong direction, EMSGSIZE over MP_MSG_MAX. */
+int mp_conn_send(mp_conn *c, mp_val v);
+/* Receives one value into *out (new ref). Returns 0; MP_EOF when every
+ * holder of the other end closed it or exited, at a message boundary;
+ * -1 with ECONNRESET when the stream ends inside a message (the sender
+ * died mid-send), EPROTO for a corrupt frame or a value of the wrong type
+ * (the end is then unusable: later calls fail with EPROTO too), EBADF.
+ * Frame lengths are checked (at most MP_MSG_MAX) and memory grows only as
+ * bytes actually arrive. */
+int mp_conn_recv(mp_conn *c, mp_val *out);
+/* 1 if recv would not block (a message, end-of-file or buffered bytes),
+ * 0 if the timeout expired, -1 on error (EBADF). */
+int mp_conn_poll(mp_conn *c, double timeout);
+/* Closes this process's copy of the end; idempotent (0). The handle stays
+ * valid (later use fails with EBADF) and is freed by mp_finish. */
+int mp_conn_close(mp_conn *c);
+const char *mp_conn_name(const mp_conn *c);
+bool mp_conn_is_closed(const mp_conn *c);
+bool mp_conn_can_send(const mp_conn *c);
+bool mp_conn_can_recv(const mp_conn *c);
+/* Marks c as used by the calling process itself (see next). */
+void mp_conn_keep(mp_conn *c);
+/* Closes in the calling process every open pipe end that it did not mark
+ * with mp_conn_keep and that no unstarted process of its own will use
+ * (mp_proc_uses). Generated code may call it after the last start. */
+void mp_conn_close_unused(void);
+
+/* mp_pipe, failing at loc ("cannot create pipe 'a, b': ..."). */
+void mp_make_pipe(mp_conn **a, mp_conn **b, const mp_type *t, bool duplex,
+                  const char *name_a, const char *name_b, mp_loc loc);
+
+/* Checked variants. mp_recv at end-of-file is the runtime error
+ * "recv on 'NAME': the other end was closed". */
+void mp_send(mp_conn *c, mp_val v, mp_loc loc);
+mp_val mp_recv(mp_conn *c, mp_loc loc);                 /* new ref */
+/* For `for msg in conn`: true with a message (new ref), false at EOF. */
+bool mp_recv_next(mp_conn *c, mp_val *out, mp_loc loc);
+void mp_close(mp_conn *c, mp_loc loc);
+bool mp_poll(mp_conn *c, double timeout, mp_loc loc);
+
+/* The value encoding shared by pipes and queues, exposed for tests and
+ * fuzzing. mp_frame_size: bytes needed to encode v. mp_frame_encode writes
+ * exactly that many bytes into buf. mp_frame_decode decodes exactly len
+ * bytes into *out (new ref): 0, or -1 with EPROTO when the bytes are not
+ * one well-formed value of type t (bad tag, length beyond the buffer,
+ * bool not 0/1, trailing bytes). It never allocates more than a small
+ * multiple of len. */
+size_t mp_frame_size(const mp_type *t, mp_val v);
+void mp_frame_encode(const mp_type *t, mp_val v, void *buf);
+int mp_frame_decode(const mp_type *t, const void *buf, size_t len,
+                    mp_val *out);
+
+/* ------------------------------------------------------------------ */
+/* Queues: many producers, many consumers, across processes            */
+/* ------------------------------------------------------------------ */
+
+/* A queue of values of type t, in one anonymous shared mapping made before
+ * fork (nothing in /dev/shm). max_items bounds the number of items
+ * (0: only the ring bounds it). ring_bytes is the ring size (0: 4 MiB;
+ * rounded up to a power of two, at least 4 KiB, at most MP_MSG_MAX); pages
+ * are touched only as used. producers is the initial producer count: get
+ * returns MP_EOF once it reaches 0 and the queue is empty. NULL with errno
+ * EINVAL or ENOMEM on failure. */
+mp_queue *mp_queue_new(const mp_type *t, size_t max_items, size_t ring_bytes,
+                       int64_t producers, const char *name);
+/* Puts v (borrowed; it is copied). Blocks while full. 0, or -1 with
+ * ETIMEDOUT, or EMSGSIZE when the encoded record is larger than the ring
+ * can ever hold (ring_bytes - 8): such a record is rejected at once rather
+ * than blocking forever. FIFO per producer. */
+int mp_queue_put(mp_queue *q, mp_val v, double timeout);
+/* Takes the oldest item into *out (new ref). 0, MP_EOF (producer count is
+ * 0 and the queue is empty), or -1 with ETIMEDOUT, or EPROTO when a
+ * record is corrupt (it is skipped). */
+int mp_queue_get(mp_queue *q, mp_val *out, double timeout);
+/* Adjusts the producer count; when it reaches 0 every waiting consumer
+ * wakes. Async-signal-safe. The count never goes below 0. */
+void mp_queue_add_producers(mp_queue *q, int64_t delta);
+void mp_queue_producer_done(mp_queue *q);
+int64_t mp_queue_producers(mp_queue *q);
+/* Exact item count / emptiness, taken under the queue's locks. */
+int64_t mp_queue_size(mp_queue *q);
+bool mp_queue_empty(mp_queue *q);
+const char *mp_queue_name(const mp_queue *q);
+/* Unmaps the queue in this process and frees the handle. */
+void mp_queue_free(mp_queue *q);
+
+/* mp_queue_new with the default ring, failing at loc. bound is the .mp
+ * queue bound (0: unbounded; negative is a runtime error). */
+mp_queue *mp_make_queue(const mp_type *t, int64_t bound, int64_t producers,
+                        const char *name, mp_loc loc);
+
+/* Checked variants. mp_get at end of stream is the runtime error
+ * "get from 'q': queue is empty and every producer has finished". */
+void mp_put(mp_queue *q, mp_val v, mp_loc loc);
+mp_val mp_get(mp_queue *q, mp_loc loc);                 /* new ref */
+/* true with an item; false on timeout; end of stream is the same runtime
+ * error as mp_get. */
+bool mp_get_timeout(mp_queue *q, double timeout, mp_val *out, mp_loc loc);
+/* For `for item in q`: true with an item, false at end of stream. */
+bool mp_get_next(mp_queue *q, mp_val *out, mp_loc loc);
+/* q.get(timeout=s) / q.get_nowait() (timeout 0): an empty queue after the
+ * timeout is the runtime error "get from 'q': queue is empty" (Python
+ * raises queue.Empty); end of stream as mp_get. New ref. */
+mp_val mp_get_wait(mp_queue *q, double timeout, mp_loc loc);
+/* q.put_nowait(v): a full queue is the runtime error "put to 'q': queue is
+ * full" (Python raises queue.Full). */
+void mp_put_nowait(mp_queue *q, mp_val v, mp_loc loc);
+
+/* ------------------------------------------------------------------ */
+/* Shared values and arrays (anonymous shared mappings)                */
+/* ------------------------------------------------------------------ */
+
+/* The public part of a shared value; it lives in shared memory (with a
+ * robust lock after it). Use the functions below, not the fields. */
+typedef struct mp_value {
+    union {
+        int64_t i;
+        double f;
+        bool b;
+    } v;
+    mp_kind kind;                   /* MP_INT, MP_FLOAT or MP_BOOL */
+    const char *name;
+} mp_value;
+
+/* A shared value of kind k (MP_INT, MP_FLOAT or MP_BOOL) holding init.
+ * NULL with EINVAL (other kind) or ENOMEM. */
+mp_value *mp_value_new(mp_kind k, mp_val init, const char *name);
+void mp_value_free(mp_value *v);
+/* mp_value_new, failing at loc. */
+mp_value *mp_make_value(mp_kind k, mp_val init, const char *name, mp_loc loc);
+
+/* Every access is atomic and sequentially consistent. */
+static inline int64_t mp_value_load_i(mp_value *v)
+{
+    return __atomic_load_n(&v->v.i, __ATOMIC_SEQ_CST);
+}
+
+static inline double mp_value_load_f(mp_value *v)
+{
+    double d;
+    __atomic_load(&v->v.f, &d, __ATOMIC_SEQ_CST);
+    return d;
+}
+
+static inline bool mp_value_load_b(mp_value *v)
+{
+    return __atomic_load_n(&v->v.b, __ATOMIC_SEQ_CST);
+}
+
+static inline void mp_value_store_i(mp_value *v, int64_t x)
+{
+    __atomic_store_n(&v->v.i, x, __ATOMIC_SEQ_CST);
+}
+
+static inline void mp_value_store_f(mp_value *v, double x)
+{
+    __atomic_store(&v->v.f, &x, __ATOMIC_SEQ_CST);
+}
+
+static inline void mp_value_store_b(mp_value *v, bool x)
+{
+    __atomic_store_n(&v->v.b, x, __ATOMIC_SEQ_CST);
+}
+
+/* Atomic add; returns the new value; overflow is a runtime error at loc
+ * and leaves the value unchanged. */
+static inline int64_t mp_value_add_i(mp_value *v, int64_t delta, mp_loc loc)
+{
+    int64_t old = __atomic_load_n(&v->v.i, __ATOMIC_RELAXED), nv;
+    do {
+        if (__builtin_add_overflow(old, delta, &nv))
+            mp_fail(loc, "integer overflow");
+    } while (!__atomic_compare_exchange_n(&v->v.i, &old, nv, true,
+                                          __ATOMIC_SEQ_CST,
+                                          __ATOMIC_RELAXED));
+    return nv;
+}
+
+static inline int64_t mp_value_sub_i(mp_value *v, int64_t delta, mp_loc loc)
+{
+    int64_t old = __atomic_load_n(&v->v.i, __ATOMIC_RELAXED), nv;
+    do {
+        if (__builtin_sub_overflow(old, delta, &nv))
+            mp_fail(loc, "integer overflow");
+    } while (!__atomic_compare_exchange_n(&v->v.i, &old, nv, true,
+                                          __ATOMIC_SEQ_CST,
+                                          __ATOMIC_RELAXED));
+    return nv;
+}
+
+/* Atomic bitwise ops; return the new value. */
+static inline int64_t mp_value_and_i(mp_value *v, int64_t x)
+{
+    return __atomic_and_fetch(&v->v.i, x, __ATOMIC_SEQ_CST);
+}
+
+static inline int64_t mp_value_or_i(mp_value *v, int64_t x)
+{
+    return __atomic_or_fetch(&v->v.i, x, __ATOMIC_SEQ_CST);
+}
+
+static inline int64_t mp_value_xor_i(mp_value *v, int64_t x)
+{
+    return __atomic_xor_fetch(&v->v.i, x, __ATOMIC_SEQ_CST);
+}
+
+/* Atomic float add (compare-and-swap loop); returns the new value. */
+static inline double mp_value_add_f(mp_value *v, double delta)
+{
+    double old, nv;
+    __atomic_load(&v->v.f, &old, __ATOMIC_RELAXED);
+    do {
+        nv = old + delta;
+    } while (!__atomic_compare_exchange(&v->v.f, &old, &nv, true,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
+    return nv;
+}
+
+/* If the value equals *expected, stores desired and returns true; else
+ * stores the current value in *expected and returns false. */
+static inline bool mp_value_cas_i(mp_value *v, int64_t *expected,
+                                  int64_t desired)
+{
+    return __atomic_compare_exchange_n(&v->v.i, expected, desired, false,
+                                       __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+static inline bool mp_value_cas_f(mp_value *v, double *expected,
+                                  double desired)
+{
+    return __atomic_compare_exchange(&v->v.f, expected, &desired, false,
+                                     __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+static inline int64_t mp_value_xchg_i(mp_value *v, int64_t x)
+{
+    return __atomic_exchange_n(&v->v.i, x, __ATOMIC_SEQ_CST);
+}
+
+/* The value's robust process-shared lock, held for a statement or a
+ * `lock counter { ... }` block (not recursive). If its holder died, the
+ * lock is taken over and mp_warn reports "lock on 'NAME' recovered after
+ * process N died holding it". Unlocking a lock this process does not hold
+ * is a runtime error. */
+void mp_value_lock(mp_value *v, mp_loc loc);
+void mp_value_unlock(mp_value *v, mp_loc loc);
+
+/* The public part of a shared array (in shared memory). */
+typedef struct mp_array {
+    int64_t len;
+    mp_kind kind;                   /* MP_INT, MP_FLOAT or MP_BOOL */
+    const char *name;
+    void *data;                     /* len elements, in the same mapping */
+} mp_array;
+
+/* A zeroed shared array of n elements of kind k. NULL with EINVAL (bad
+ * kind, n < 0 or too large) or ENOMEM. */
+mp_array *mp_array_new(mp_kind k, int64_t n, const char *name);
+/* A shared array initialized from a list of int, float or bool. */
+mp_array *mp_array_from_list(const mp_list *l, const char *name);
+void mp_array_free(mp_array *a);
+/* Checked: a negative size or a failure is a runtime error at loc. k must
+ * match the list's element kind. */
+mp_array *mp_make_array(mp_kind k, int64_t n, const char *name, mp_loc loc);
+mp_array *mp_make_array_from(mp_kind k, const mp_list *l, const char *name,
+                             mp_loc loc);
+
+static inline int64_t mp_array_len(const mp_array *a) { return a->len; }
+static inline int64_t *mp_array_i(mp_array *a) { return (int64_t *)a->data; }
+static inline double *mp_array_f(mp_array *a) { return (double *)a->data; }
+static inline bool *mp_array_b(mp_array *a) { return (bool *)a->data; }
+
+/* Reports "array index out of range" for 'NAME' at loc. */
+MP_NORETURN void mp_array_index_error(const mp_array *a, int64_t i, mp_loc loc);
+
+/* i normalized as Python (negative from the end); out of range is a
+ * runtime error at loc. */
+static inline int64_t mp_array_index(const mp_array *a, int64_t i, mp_loc loc)
+{
+    int64_t j = i < 0 ? i + a->len : i;
+    if (j < 0 || j >= a->len)
+        mp_array_index_error(a, i, loc);
+    return j;
+}
+
+/* Atomic element access; i is checked with mp_array_index. */
+static inline int64_t mp_array_load_i(mp_array *a, int64_t i, mp_loc loc)
+{
+    return __atomic_load_n(&mp_array_i(a)[mp_array_index(a, i, loc)],
+                           __ATOMIC_SEQ_CST);
+}
+
+static inline void mp_array_store_i(mp_array *a, int64_t i, int64_t x,
+                                    mp_loc loc)
+{
+    __atomic_store_n(&mp_array_i(a)[mp_array_index(a, i, loc)], x,
+                     __ATOMIC_SEQ_CST);
+}
+
+static inline double mp_array_load_f(mp_array *a, int64_t i, mp_loc loc)
+{
+    double d;
+    __atomic_load(&mp_array_f(a)[mp_array_index(a, i, loc)], &d,
+                  __ATOMIC_SEQ_CST);
+    return d;
+}
+
+static inline void mp_array_store_f(mp_array *a, int64_t i, double x,
+                                    mp_loc loc)
+{
+    __atomic_store(&mp_array_f(a)[mp_array_index(a, i, loc)], &x,
+                   __ATOMIC_SEQ_CST);
+}
+
+static inline bool mp_array_load_b(mp_array *a, int64_t i, mp_loc loc)
+{
+    return __atomic_load_n(&mp_array_b(a)[mp_array_index(a, i, loc)],
+                           __ATOMIC_SEQ_CST);
+}
+
+static inline void mp_array_store_b(mp_array *a, int64_t i, bool x,
+                                    mp_loc loc)
+{
+    __atomic_store_n(&mp_array_b(a)[mp_array_index(a, i, loc)], x,
+                     __ATOMIC_SEQ_CST);
+}
+
+/* Atomic add to element i; returns the new value; overflow is a runtime
+ * error that leaves the element unchanged. */
+static inline int64_t mp_array_add_i(mp_array *a, int64_t i, int64_t delta,
+                                     mp_loc loc)
+{
+    int64_t *p = &mp_array_i(a)[mp_array_index(a, i, loc)];
+    int64_t old = __atomic_load_n(p, __ATOMIC_RELAXED), nv;
+    do {
+        if (__builtin_add_overflow(old, delta, &nv))
+            mp_fail(loc, "integer overflow");
+    } while (!__atomic_compare_exchange_n(p, &old, nv, true, __ATOMIC_SEQ_CST,
+                                          __ATOMIC_RELAXED));
+    return nv;
+}
+
+static inline double mp_array_add_f(mp_array *a, int64_t i, double delta,
+                                    mp_loc loc)
+{
+    double *p = &mp_array_f(a)[mp_array_index(a, i, loc)];
+    double old, nv;
+    __atomic_load(p, &old, __ATOMIC_RELAXED);
+    do {
+        nv = old + delta;
+    } while (!__atomic_compare_exchange(p, &old, &nv, true, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_RELAXED));
+    return nv;
+}
+
+static inline bool mp_array_cas_i(mp_array *a, int64_t i, int64_t *expected,
+                                  int64_t desired, mp_loc loc)
+{
+    return __atomic_compare_exchange_n(
+        &mp_array_i(a)[mp_array_index(a, i, loc)], expected, desired, false,
+        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+static inline bool mp_array_cas_f(mp_array *a, int64_t i, double *expected,
+                                  double desired, mp_loc loc)
+{
+    return __atomic_compare_exchange(
+        &mp_array_f(a)[mp_array_index(a, i, loc)], expected, &desired, false,
+        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+/* The whole array's robust lock (same rules as mp_value_lock). */
+void mp_array_lock(mp_array *a, mp_loc loc);
+void mp_array_unlock(mp_array *a, mp_loc loc);
+
+/* Appends the array as a Python list: [1, 16, 81]. */
+void mp_buf_array(mp_buf *b, mp_array *a);
+/* Appends str() of a shared value. */
+void mp_buf_value(mp_buf *b, mp_value *v);
+
+/* ------------------------------------------------------------------ */
+/* Synchronization objects (process-shared, in shared mappings)        */
+/* ------------------------------------------------------------------ */
+
+typedef struct mp_lock mp_lock;
+typedef struct mp_sem mp_sem;
+typedef struct mp_event mp_event;
+typedef struct mp_barrier mp_barrier;
+
+/* A robust lock. acquire: 0, MP_RECOVERED (acquired; the previous owner
+ * died holding it and the data it guards may be inconsistent), or -1 with
+ * ETIMEDOUT, EDEADLK (this process already holds it). release: 0 or -1
+ * with EPERM (not the owner). NULL with ENOMEM from new. */
+mp_lock *mp_lock_new(const char *name);
+int mp_lock_acquire(mp_lock *l, double timeout);
+int mp_lock_release(mp_lock *l);
+void mp_lock_free(mp_lock *l);
+
+/* A counting semaphore (value <= UINT32_MAX/2). acquire: 0 or -1 with
+ * ETIMEDOUT. release: 0 or -1 with EOVERFLOW. */
+mp_sem *mp_sem_new(int64_t value, const char *name);
+int mp_sem_acquire(mp_sem *s, double timeout);
+int mp_sem_release(mp_sem *s);
+int64_t mp_sem_value(mp_sem *s);
+void mp_sem_free(mp_sem *s);
+
+/* An event flag. wait: 0 once set, or -1 with ETIMEDOUT. */
+mp_event *mp_event_new(const char *name);
+void mp_event_set(mp_event *e);
+void mp_event_clear(mp_event *e);
+bool mp_event_is_set(mp_event *e);
+int mp_event_wait(mp_event *e, double timeout);
+void mp_event_free(mp_event *e);
+
+/* A cyclic barrier for 1..65535 parties. wait: 1 in exactly one process
+ * per cycle, 0 in the others; -1 with ETIMEDOUT (and the barrier becomes
+ * broken) or ECANCELED (it is broken: a wait timed out). reset repairs a
+ * broken barrier (call it when nobody waits). NULL with EINVAL/ENOMEM. */
+mp_barrier *mp_barrier_new(int64_t parties, const char *name);
+int mp_barrier_wait(mp_barrier *b, double timeout);
+void mp_barrier_reset(mp_barrier *b);
+void mp_barrier_free(mp_barrier *b);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MPR_H */

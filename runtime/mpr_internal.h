@@ -1,0 +1,145 @@
+/* mpr_internal.h: what the runtime's modules share; not installed.
+ * Every .c file defines _GNU_SOURCE before including this header.
+ * All names here are hidden (mpr_ prefix, hidden visibility). */
+#ifndef MPR_INTERNAL_H
+#define MPR_INTERNAL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "mpr.h"
+
+#pragma GCC visibility push(hidden)
+
+/* ---- error.c: process identity, fatal errors ---------------------- */
+
+struct mpr_state {
+    bool inited;                    /* mp_init ran */
+    bool is_main;                   /* false in every forked child */
+    int32_t pid;                    /* cached getpid() */
+    const char *source;             /* .mp file name for messages */
+    char name[96];                  /* "main", "p", "workers[2]" */
+    int32_t slot;                   /* index in the shared process table */
+    int argc;
+    char **argv;
+};
+extern struct mpr_state mpr_rt;
+
+_Noreturn void mpr_oom(void);
+void *mpr_malloc(size_t n);
+void *mpr_calloc(size_t n, size_t size);
+void *mpr_realloc(void *p, size_t n);
+char *mpr_strdup(const char *s);
+/* write(2) all of buf, retrying EINTR and partial writes: 0 or -1. */
+int mpr_write_all(int fd, const char *buf, size_t len);
+/* Formats the runtime error/warning line into buf (always terminated). */
+size_t mpr_format_diag(char *buf, size_t cap, mp_loc loc, const char *what,
+                       const char *fmt, va_list ap);
+
+/* ---- wait.c: deadlines, futexes, shared mappings ------------------ */
+
+typedef struct mpr_deadline {
+    bool forever;                   /* negative timeout */
+    bool now;                       /* zero timeout: never wait */
+    struct timespec at;             /* absolute CLOCK_MONOTONIC */
+} mpr_deadline;
+
+/* 0, or -1 with EINVAL for NaN. */
+int mpr_deadline_set(mpr_deadline *d, double timeout);
+/* Seconds left (0 if passed); -1 if forever. */
+double mpr_deadline_left(const mpr_deadline *d);
+/* Sleeps while *w == val, until woken or the deadline. Returns 0 (woken,
+ * value changed, or interrupted: re-check) or -1 with ETIMEDOUT. */
+int mpr_futex_wait(uint32_t *w, uint32_t val, const mpr_deadline *d,
+                   bool shared);
+void mpr_futex_wake(uint32_t *w, int n, bool shared);
+/* An anonymous MAP_SHARED mapping, zeroed; NULL with ENOMEM. */
+void *mpr_shm_alloc(size_t size);
+void mpr_shm_free(void *p, size_t size);
+/* CPU hint inside spin loops. */
+void mpr_cpu_relax(void);
+
+/* ---- sync.c: robust process-shared lock --------------------------- */
+
+typedef struct mpr_rlock {
+    pthread_mutex_t m;
+    int32_t owner;                  /* pid of the holder, 0 if free */
+} mpr_rlock;
+
+int mpr_rlock_init(mpr_rlock *l);
+/* 0, MP_RECOVERED (the previous holder died; its pid in *dead), or -1
+ * with ETIMEDOUT or EDEADLK. */
+int mpr_rlock_acquire(mpr_rlock *l, const mpr_deadline *d, int32_t *dead);
+/* 0 or -1 with EPERM. */
+int mpr_rlock_release(mpr_rlock *l);
+void mpr_rlock_destroy(mpr_rlock *l);
+/* Acquire for a statement or block, warning on recovery; fails at loc. */
+void mpr_rlock_checked(mpr_rlock *l, const char *what, const char *name,
+                       mp_loc loc);
+void mpr_runlock_checked(mpr_rlock *l, const char *what, const char *name,
+                         mp_loc loc);
+
+/* ---- init.c: registry of objects freed by mp_finish --------------- */
+
+enum mpr_objkind {
+    MPR_OBJ_PROC, MPR_OBJ_CONN, MPR_OBJ_QUEUE, MPR_OBJ_VALUE, MPR_OBJ_ARRAY,
+    MPR_OBJ_LOCK, MPR_OBJ_SEM, MPR_OBJ_EVENT, MPR_OBJ_BARRIER
+};
+void mpr_register(enum mpr_objkind kind, void *obj);
+void mpr_unregister(void *obj);
+/* Frees everything still registered (main process, at the end). */
+void mpr_free_all(void);
+/* Lazily does the part of mp_init that objects need. */
+void mpr_ensure_init(void);
+
+/* ---- proc.c: children, SIGCHLD, process table --------------------- */
+
+/* Ends the calling process: main joins children, frees, exit(status);
+ * a child joins its children, flushes, marks itself, _exit(status). */
+_Noreturn void mpr_exit_process(int status);
+void mpr_proc_init(void);
+/* Waits for every started child of this process. */
+void mpr_join_all_children(void);
+/* Writes "process 'NAME' (pid N)" or "process N" for a pid. */
+void mpr_describe_pid(int32_t pid, char *buf, size_t cap);
+/* Removes q from every process's produce list (q is being freed). */
+void mpr_procs_forget_queue(mp_queue *q);
+/* True if an unstarted process of ours will use c. */
+bool mpr_procs_will_use(const mp_conn *c);
+
+/* ---- conn.c ------------------------------------------------------- */
+
+/* In a new child: closes every pipe end not in keep[0..n). */
+void mpr_conns_close_except(mp_conn *const *keep, size_t n);
+void mpr_conns_close_all(void);
+void mpr_conn_free(mp_conn *c);
+
+/* ---- frame.c: the value encoding ---------------------------------- */
+
+/* A writer over one or two memory segments (the second one takes over
+ * when the first is full: used to write across the end of a ring). */
+typedef struct mpr_wr {
+    unsigned char *p;
+    size_t n;                       /* room left in p */
+    unsigned char *p2;              /* continues here, or NULL */
+} mpr_wr;
+void mpr_frame_write(mpr_wr *w, const mp_type *t, mp_val v);
+
+/* ---- queue.c ------------------------------------------------------ */
+
+/* Test hook: called by a producer that holds the queue's put lock, after
+ * writing a record's header and before its payload and publication. */
+extern void (*mpr_test_queue_hook)(void);
+
+/* ---- format.c ----------------------------------------------------- */
+
+void mpr_buf_reserve(mp_buf *b, size_t extra);
+void mpr_buf_repr_bytes(mp_buf *b, const char *s, size_t len);
+
+#pragma GCC visibility pop
+
+#endif /* MPR_INTERNAL_H */

@@ -1,0 +1,548 @@
+/* proc.c: child processes. fork/start, the SIGCHLD handler that reaps
+ * children and applies their producer_done, join with timeouts, exit
+ * paths, and the shared process table.
+ *
+ * Reaping happens in one place, reap_children(), called from the SIGCHLD
+ * handler and (with SIGCHLD blocked) from join/is_alive/exitcode. It only
+ * uses async-signal-safe operations: waitpid, atomics, futex wake. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mpr_internal.h"
+
+enum { P_NEW, P_RUNNING, P_DONE };
+
+struct mp_proc {
+    char *name;                     /* "p" or "workers[2]" */
+    pid_t pid;
+    int state;                      /* P_*; written by the handler too */
+    int code;                       /* exit code (Python style) when done */
+    int32_t slot;                   /* in the shared table, or -1 */
+    mp_conn **uses;
+    size_t nuses, capuses;
+    mp_queue **prods;
+    size_t nprods, capprods;
+    struct mp_proc *next;           /* this process's children */
+};
+
+/* This process's children (started or not). Linked with a single store so
+ * the handler always sees a consistent list; unlinked with SIGCHLD
+ * blocked. */
+static mp_proc *procs;
+/* Bumped (and futex-woken) every time a child is reaped. */
+static uint32_t child_events;
+
+/* ---- shared process table ------------------------------------------ */
+
+/* One slot per process ever started in this program (while slots last):
+ * pid, state and exit code, readable by every process. Used to name a
+ * dead process in messages. */
+struct slot {
+    int32_t pid;
+    int32_t state;                  /* 0 free, 1 running, 2 finished */
+    int32_t code;
+    char name[52];
+};
+
+struct table {
+    uint32_t next;                  /* next free slot */
+    uint32_t cap;
+    struct slot slots[];
+};
+
+#define TABLE_SLOTS 4096
+static struct table *table;
+static size_t table_bytes;
+
+static int32_t slot_claim(const char *name)
+{
+    if (!table)
+        return -1;
+    uint32_t i = __atomic_fetch_add(&table->next, 1, __ATOMIC_RELAXED);
+    if (i >= table->cap)
+        return -1;
+    struct slot *s = &table->slots[i];
+    strncpy(s->name, name, sizeof s->name - 1);
+    s->name[sizeof s->name - 1] = '\0';
+    __atomic_store_n(&s->state, 1, __ATOMIC_RELEASE);
+    return (int32_t)i;
+}
+
+static void slot_set(int32_t i, int32_t pid, int32_t state, int32_t code)
+{
+    if (!table || i < 0)
+        return;
+    struct slot *s = &table->slots[i];
+    if (pid)
+        __atomic_store_n(&s->pid, pid, __ATOMIC_RELAXED);
+    s->code = code;
+    __atomic_store_n(&s->state, state, __ATOMIC_RELEASE);
+}
+
+void mpr_describe_pid(int32_t pid, char *buf, size_t cap)
+{
+    if (table) {
+        uint32_t n = __atomic_load_n(&table->next, __ATOMIC_RELAXED);
+        if (n > table->cap)
+            n = table->cap;
+        for (uint32_t i = n; i-- > 0;) {
+            struct slot *s = &table->slots[i];
+            if (__atomic_load_n(&s->pid, __ATOMIC_RELAXED) == pid) {
+                snprintf(buf, cap, "process %d (%s)", (int)pid, s->name);
+                return;
+            }
+        }
+    }
+    snprintf(buf, cap, "process %d", (int)pid);
+}
+
+/* ---- reaping ------------------------------------------------------- */
+
+static void block_chld(sigset_t *old)
+{
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &s, old);
+}
+
+static void restore_mask(const sigset_t *old)
+{
+    sigprocmask(SIG_SETMASK, old, NULL);
+}
+
+static void finish_proc(mp_proc *p, int code)
+{
+    p->code = code;
+    for (size_t i = 0; i < p->nprods; i++)
+        mp_queue_producer_done(p->prods[i]);
+    slot_set(p->slot, 0, 2, code);
+    __atomic_store_n(&p->state, P_DONE, __ATOMIC_RELEASE);
+}
+
+/* Reaps every finished child of ours. Async-signal-safe; callers outside
+ * the handler block SIGCHLD around it. */
+static void reap_children(void)
+{
+    int saved = errno;
+    siginfo_t si;
+    bool any = false;
+
+    /* Cheap check first: is any child waiting to be reaped at all? */
+    si.si_pid = 0;
+    if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0
+        || si.si_pid == 0) {
+        errno = saved;
+        return;
+    }
+    for (mp_proc *p = __atomic_load_n(&procs, __ATOMIC_ACQUIRE); p;
+         p = p->next) {
+        if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != P_RUNNING)
+            continue;
+        int st;
+        pid_t r;
+        do
+            r = waitpid(p->pid, &st, WNOHANG);
+        while (r < 0 && errno == EINTR);
+        if (r == p->pid) {
+            int code = WIFEXITED(st)     ? WEXITSTATUS(st)
+                       : WIFSIGNALED(st) ? -WTERMSIG(st)
+                                         : 255;
+            finish_proc(p, code);
+            any = true;
+        } else if (r < 0 && errno == ECHILD) {
+            finish_proc(p, 255);        /* reaped behind our back */
+            any = true;
+        }
+    }
+    if (any) {
+        __atomic_fetch_add(&child_events, 1, __ATOMIC_SEQ_CST);
+        mpr_futex_wake(&child_events, INT32_MAX, false);
+    }
+    errno = saved;
+}
+
+static void on_sigchld(int sig)
+{
+    (void)sig;
+    reap_children();
+}
+
+static void reap_now(void)
+{
+    sigset_t old;
+    block_chld(&old);
+    reap_children();
+    restore_mask(&old);
+}
+
+void mpr_proc_init(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigchld;
+    sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGCHLD, &sa, NULL);
+
+    if (!table) {
+        table_bytes = sizeof(struct table)
+                      + TABLE_SLOTS * sizeof(struct slot);
+        table = mpr_shm_alloc(table_bytes);
+        if (table) {
+            table->cap = TABLE_SLOTS;
+            mpr_rt.slot = slot_claim(mpr_rt.name);
+            slot_set(mpr_rt.slot, mpr_rt.pid, 1, 0);
+        }
+    }
+}
+
+/* ---- lifecycle ----------------------------------------------------- */
+
+mp_proc *mp_proc_new(const char *name, int64_t index)
+{
+    char buf[sizeof mpr_rt.name];
+    mpr_ensure_init();
+    mp_proc *p = mpr_calloc(1, sizeof *p);
+    if (index >= 0)
+        snprintf(buf, sizeof buf, "%s[%lld]", name, (long long)index);
+    else
+        snprintf(buf, sizeof buf, "%s", name);
+    p->name = mpr_strdup(buf);
+    p->state = P_NEW;
+    p->code = MP_NOEXIT;
+    p->slot = -1;
+    p->next = procs;
+    __atomic_store_n(&procs, p, __ATOMIC_RELEASE);
+    mpr_register(MPR_OBJ_PROC, p);
+    return p;
+}
+
+void mp_proc_uses(mp_proc *p, mp_conn *c)
+{
+    if (p->state != P_NEW || !c)
+        return;
+    if (p->nuses == p->capuses) {
+        p->capuses = p->capuses ? 2 * p->capuses : 4;
+        p->uses = mpr_realloc(p->uses, p->capuses * sizeof *p->uses);
+    }
+    p->uses[p->nuses++] = c;
+}
+
+void mp_proc_produces(mp_proc *p, mp_queue *q)
+{
+    if (p->state != P_NEW || !q)
+        return;
+    if (p->nprods == p->capprods) {
+        p->capprods = p->capprods ? 2 * p->capprods : 4;
+        p->prods = mpr_realloc(p->prods, p->capprods * sizeof *p->prods);
+    }
+    p->prods[p->nprods++] = q;
+}
+
+_Noreturn static void child_main(mp_proc *p, void (*entry)(void *),
+                                 void *arg, pid_t parent,
+                                 const sigset_t *mask)
+{
+    /* The parent's children are not ours. */
+    procs = NULL;
+    child_events = 0;
+    mpr_rt.is_main = false;
+    mpr_rt.pid = (int32_t)getpid();
+    snprintf(mpr_rt.name, sizeof mpr_rt.name, "%s", p->name);
+    mpr_rt.slot = p->slot;
+    slot_set(p->slot, mpr_rt.pid, 1, 0);
+
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)            /* the parent died before prctl */
+        raise(SIGKILL);
+    char comm[16];
+    snprintf(comm, sizeof comm, "%s", p->name);
+    prctl(PR_SET_NAME, comm);
+
+    restore_mask(mask);
+    mpr_conns_close_except(p->uses, p->nuses);
+    entry(arg);
+    mpr_exit_process(0);
+}
+
+int mp_proc_start(mp_proc *p, void (*entry)(void *arg), void *arg)
+{
+    sigset_t old;
+    if (p->state != P_NEW) {
+        errno = EINVAL;
+        return -1;
+    }
+    mpr_ensure_init();
+    if (p->slot < 0)
+        p->slot = slot_claim(p->name);
+    fflush(NULL);
+    pid_t parent = (pid_t)mpr_rt.pid;
+    block_chld(&old);
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        restore_mask(&old);
+        errno = e;
+        return -1;
+    }
+    if (pid == 0)
+        child_main(p, entry, arg, parent, &old);
+    p->pid = pid;
+    slot_set(p->slot, (int32_t)pid, 1, 0);
+    __atomic_store_n(&p->state, P_RUNNING, __ATOMIC_RELEASE);
+    restore_mask(&old);                 /* a pending SIGCHLD runs here */
+    return 0;
+}
+
+int mp_proc_join(mp_proc *p, double timeout)
+{
+    mpr_deadline d;
+    if (p->state == P_NEW) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (mpr_deadline_set(&d, timeout) < 0)
+        return -1;
+    for (;;) {
+        uint32_t seq = __atomic_load_n(&child_events, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == P_DONE)
+            return 0;
+        reap_now();
+        if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == P_DONE)
+            return 0;
+        if (mpr_futex_wait(&child_events, seq, &d, false) < 0) {
+            reap_now();
+            if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == P_DONE)
+                return 0;
+            errno = ETIMEDOUT;
+            return -1;
+        }
+    }
+}
+
+int mp_proc_exitcode(mp_proc *p)
+{
+    if (p->state == P_NEW)
+        return MP_NOEXIT;
+    reap_now();
+    if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != P_DONE)
+        return MP_NOEXIT;
+    return p->code;
+}
+
+int64_t mp_proc_pid(const mp_proc *p)
+{
+    return p->pid;
+}
+
+bool mp_proc_is_alive(mp_proc *p)
+{
+    if (p->state == P_NEW)
+        return false;
+    reap_now();
+    return __atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == P_RUNNING;
+}
+
+static int proc_signal(mp_proc *p, int sig)
+{
+    sigset_t old;
+    if (p->state == P_NEW) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* With SIGCHLD blocked nobody reaps between the check and kill(), so
+     * the pid cannot have been reused. */
+    block_chld(&old);
+    reap_children();
+    if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == P_RUNNING)
+        kill(p->pid, sig);
+    restore_mask(&old);
+    return 0;
+}
+
+int mp_proc_terminate(mp_proc *p)
+{
+    return proc_signal(p, SIGTERM);
+}
+
+int mp_proc_kill(mp_proc *p)
+{
+    return proc_signal(p, SIGKILL);
+}
+
+const char *mp_proc_name(const mp_proc *p)
+{
+    return p->name;
+}
+
+int mp_proc_free(mp_proc *p)
+{
+    sigset_t old;
+    if (!p)
+        return 0;
+    if (p->state == P_RUNNING) {
+        reap_now();
+        if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == P_RUNNING) {
+            errno = EBUSY;
+            return -1;
+        }
+    }
+    if (p->state == P_NEW)              /* it will never produce */
+        for (size_t i = 0; i < p->nprods; i++)
+            mp_queue_producer_done(p->prods[i]);
+    block_chld(&old);
+    for (mp_proc **pp = &procs; *pp; pp = &(*pp)->next)
+        if (*pp == p) {
+            *pp = p->next;
+            break;
+        }
+    restore_mask(&old);
+    mpr_unregister(p);
+    free(p->uses);
+    free(p->prods);
+    free(p->name);
+    free(p);
+    return 0;
+}
+
+void mpr_procs_forget_queue(mp_queue *q)
+{
+    sigset_t old;
+    block_chld(&old);
+    for (mp_proc *p = procs; p; p = p->next)
+        for (size_t i = 0; i < p->nprods;)
+            if (p->prods[i] == q)
+                p->prods[i] = p->prods[--p->nprods];
+            else
+                i++;
+    restore_mask(&old);
+}
+
+bool mpr_procs_will_use(const mp_conn *c)
+{
+    for (mp_proc *p = procs; p; p = p->next)
+        if (p->state == P_NEW)
+            for (size_t i = 0; i < p->nuses; i++)
+                if (p->uses[i] == c)
+                    return true;
+    return false;
+}
+
+void mpr_join_all_children(void)
+{
+    for (mp_proc *p = procs; p; p = p->next)
+        if (p->state != P_NEW)
+            mp_proc_join(p, -1);
+}
+
+_Noreturn void mpr_exit_process(int status)
+{
+    if (mpr_rt.is_main) {
+        /* Children waiting on our pipe ends see end-of-file instead of
+         * waiting for a process that is leaving. */
+        mpr_conns_close_all();
+        mpr_join_all_children();
+        mpr_free_all();
+        exit(status);
+    }
+    mpr_join_all_children();
+    fflush(NULL);
+    slot_set(mpr_rt.slot, 0, 2, status);
+    _exit(status);
+}
+
+/* ---- checked variants and builtins --------------------------------- */
+
+void mp_start(mp_proc *p, void (*entry)(void *), void *arg, mp_loc loc)
+{
+    if (mp_proc_start(p, entry, arg) < 0) {
+        if (errno == EINVAL)
+            mp_fail(loc, "cannot start process '%s': it was already started",
+                    p->name);
+        mp_fail(loc, "cannot start process '%s': %s", p->name,
+                mp_strerror(errno));
+    }
+}
+
+void mp_join(mp_proc *p, mp_loc loc)
+{
+    if (mp_proc_join(p, -1) < 0) {
+        if (errno == EINVAL)
+            mp_fail(loc, "cannot join process '%s': it was never started",
+                    p->name);
+        mp_fail(loc, "cannot join process '%s': %s", p->name,
+                mp_strerror(errno));
+    }
+}
+
+int64_t mp_getpid(void)
+{
+    if (mpr_rt.pid == 0)
+        mpr_rt.pid = (int32_t)getpid();
+    return mpr_rt.pid;
+}
+
+int64_t mp_getppid(void)
+{
+    return getppid();
+}
+
+void mp_sleep(double seconds, mp_loc loc)
+{
+    struct timespec at;
+    if (seconds != seconds || seconds < 0)
+        mp_fail(loc, "sleep length must be non-negative");
+    if (seconds > 1e9)
+        seconds = 1e9;
+    clock_gettime(CLOCK_MONOTONIC, &at);
+    double whole = (double)(int64_t)seconds;
+    at.tv_sec += (time_t)whole;
+    at.tv_nsec += (long)((seconds - whole) * 1e9);
+    if (at.tv_nsec >= 1000000000L) {
+        at.tv_sec++;
+        at.tv_nsec -= 1000000000L;
+    }
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
+        ;
+}
+
+void mp_join_timeout(mp_proc *p, double timeout, mp_loc loc)
+{
+    if (mp_proc_join(p, timeout) < 0 && errno != ETIMEDOUT) {
+        if (errno == EINVAL && p->state == P_NEW)
+            mp_fail(loc, "cannot join process '%s': it was never started",
+                    p->name);
+        mp_fail(loc, "cannot join process '%s': %s", p->name,
+                mp_strerror(errno));
+    }
+}
+
+void mp_terminate(mp_proc *p, mp_loc loc)
+{
+    if (mp_proc_terminate(p) < 0)
+        mp_fail(loc, "cannot terminate process '%s': it was never started",
+                p->name);
+}
+
+void mp_kill(mp_proc *p, mp_loc loc)
+{
+    if (mp_proc_kill(p) < 0)
+        mp_fail(loc, "cannot kill process '%s': it was never started",
+                p->name);
+}
+
+int64_t mp_group_size(int64_t n, mp_loc loc)
+{
+    if (n < 0)
+        mp_fail(loc, "a process group cannot have a negative size (%lld)",
+                (long long)n);
+    return n;
+}

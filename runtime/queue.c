@@ -1,0 +1,544 @@
+/* queue.c: a many-producer many-consumer queue across processes.
+ *
+ * Everything lives in one anonymous shared mapping made before fork: a
+ * header page and a byte ring (a power of two). Records are
+ *     u32 payload length, u32 length ^ REC_MAGIC, payload (frame.c
+ *     encoding), padding to 8 bytes
+ * and may wrap around the end of the ring (the header never does).
+ *
+ * Two robust mutexes: put_lock serializes producers, get_lock consumers,
+ * so one producer and one consumer never contend for a lock. Positions are
+ * packed words (item count << 36 | byte offset), so publishing a record is
+ * ONE release store of `pub` (and consuming one is one store of `con`),
+ * made after the record is complete. A process killed while holding a
+ * lock leaves pub/con untouched: the next holder gets EOWNERDEAD, marks
+ * the mutex consistent and simply overwrites (or re-reads) the record.
+ *
+ * Waking: a consumer that finds the queue empty spins briefly, then
+ * registers in data_want, reads the data_seq futex word, re-checks, and
+ * sleeps on data_seq. A producer, after publishing, checks data_want with
+ * a full fence; only if someone registered does it swap data_want to 0,
+ * bump data_seq and FUTEX_WAKE everyone: one syscall per sleep, not per
+ * item. Full queues use space_want/space_seq the same way. The producer
+ * count reaching 0 bumps data_seq and wakes everyone too; that is
+ * async-signal-safe, so the SIGCHLD handler can do it. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpr_internal.h"
+
+#define REC_MAGIC 0x4d505152u           /* "MPQR" */
+#define OFF_BITS 36
+#define OFF_MASK ((UINT64_C(1) << OFF_BITS) - 1)
+#define CNT_MASK ((UINT64_C(1) << (64 - OFF_BITS)) - 1)
+#define HEADER_BYTES 4096
+#define DEFAULT_RING (UINT64_C(4) << 20)
+#define MIN_RING 4096
+#define SPIN 200
+
+#define OFF(w) ((w) & OFF_MASK)
+#define CNT(w) ((w) >> OFF_BITS)
+
+struct qshm {
+    uint64_t size;                  /* ring bytes, a power of two */
+    uint64_t max_items;             /* 0: bounded by the ring only */
+    _Alignas(64) mpr_rlock put_lock;
+    uint64_t pub;                   /* producers' position */
+    uint64_t pcache_con;            /* producers' stale copy of con */
+    _Alignas(64) mpr_rlock get_lock;
+    uint64_t con;                   /* consumers' position */
+    uint64_t ccache_pub;            /* consumers' stale copy of pub */
+    _Alignas(64) uint32_t data_seq; /* futex: bumped to wake consumers */
+    uint32_t data_want;             /* consumers that want a wake-up */
+    int64_t producers;
+    _Alignas(64) uint32_t space_seq;/* futex: bumped to wake producers */
+    uint32_t space_want;
+};
+
+_Static_assert(sizeof(struct qshm) <= HEADER_BYTES, "queue header size");
+
+struct mp_queue {
+    struct qshm *s;
+    unsigned char *ring;
+    uint64_t size, mask;
+    size_t map_bytes;
+    const mp_type *type;
+    char *name;
+};
+
+/* Test hook: called by a producer holding put_lock between writing a
+ * record's header and its payload. */
+void (*mpr_test_queue_hook)(void);
+
+/* Decoding buffer for records that wrap around the ring's end. */
+static unsigned char *wrap_buf;
+static size_t wrap_cap;
+
+static uint64_t pack(uint64_t cnt, uint64_t off)
+{
+    return ((cnt & CNT_MASK) << OFF_BITS) | (off & OFF_MASK);
+}
+
+static uint64_t used_bytes(uint64_t p, uint64_t c)
+{
+    return (OFF(p) - OFF(c)) & OFF_MASK;
+}
+
+static uint64_t used_items(uint64_t p, uint64_t c)
+{
+    return (CNT(p) - CNT(c)) & CNT_MASK;
+}
+
+mp_queue *mp_queue_new(const mp_type *t, size_t max_items, size_t ring_bytes,
+                       int64_t producers, const char *name)
+{
+    uint64_t size = MIN_RING;
+    if (!t || producers < 0 || ring_bytes > MP_MSG_MAX
+        || max_items > (size_t)CNT_MASK / 2) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (ring_bytes == 0)
+        ring_bytes = DEFAULT_RING;
+    while (size < ring_bytes)
+        size <<= 1;
+    mpr_ensure_init();
+    size_t bytes = HEADER_BYTES + (size_t)size;
+    struct qshm *s = mpr_shm_alloc(bytes);
+    if (!s)
+        return NULL;
+    if (mpr_rlock_init(&s->put_lock) < 0 || mpr_rlock_init(&s->get_lock) < 0) {
+        int e = errno;
+        mpr_shm_free(s, bytes);
+        errno = e;
+        return NULL;
+    }
+    s->size = size;
+    s->max_items = max_items;
+    s->producers = producers;
+    mp_queue *q = mpr_calloc(1, sizeof *q);
+    q->s = s;
+    q->ring = (unsigned char *)s + HEADER_BYTES;
+    q->size = size;
+    q->mask = size - 1;
+    q->map_bytes = bytes;
+    q->type = t;
+    q->name = mpr_strdup(name ? name : "queue");
+    mpr_register(MPR_OBJ_QUEUE, q);
+    return q;
+}
+
+void mp_queue_free(mp_queue *q)
+{
+    if (!q)
+        return;
+    mpr_procs_forget_queue(q);
+    mpr_unregister(q);
+    mpr_shm_free(q->s, q->map_bytes);
+    free(q->name);
+    free(q);
+    free(wrap_buf);
+    wrap_buf = NULL;
+    wrap_cap = 0;
+}
+
+const char *mp_queue_name(const mp_queue *q)
+{
+    return q->name;
+}
+
+/* ---- producer count ------------------------------------------------ */
+
+static void wake_all(uint32_t *seq)
+{
+    __atomic_fetch_add(seq, 1, __ATOMIC_SEQ_CST);
+    mpr_futex_wake(seq, INT32_MAX, true);
+}
+
+void mp_queue_add_producers(mp_queue *q, int64_t delta)
+{
+    struct qshm *s = q->s;
+    int64_t old = __atomic_load_n(&s->producers, __ATOMIC_SEQ_CST), nv;
+    do {
+        if (delta < 0 && old < -delta)
+            nv = 0;
+        else if (delta > 0 && old > INT64_MAX - delta)
+            nv = INT64_MAX;
+        else
+            nv = old + delta;
+    } while (!__atomic_compare_exchange_n(&s->producers, &old, nv, false,
+                                          __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
+    if (nv == 0 && old != 0)
+        wake_all(&s->data_seq);
+}
+
+void mp_queue_producer_done(mp_queue *q)
+{
+    mp_queue_add_producers(q, -1);
+}
+
+int64_t mp_queue_producers(mp_queue *q)
+{
+    return __atomic_load_n(&q->s->producers, __ATOMIC_SEQ_CST);
+}
+
+/* ---- locking ------------------------------------------------------- */
+
+/* Takes a queue lock; the deadline is computed only if we must wait. A
+ * lock whose holder died is simply taken over: the positions it guards
+ * are only ever changed by one store, so they are consistent. */
+static int qlock(mpr_rlock *l, double timeout, mpr_deadline *d, bool *dset)
+{
+    int r = pthread_mutex_trylock(&l->m);
+    if (r == 0) {
+        l->owner = mpr_rt.pid;
+        return 0;
+    }
+    if (r == EBUSY) {
+        if (!*dset) {
+            if (mpr_deadline_set(d, timeout) < 0)
+                return -1;
+            *dset = true;
+        }
+        return mpr_rlock_acquire(l, d, NULL) < 0 ? -1 : 0;
+    }
+    if (r == EOWNERDEAD) {
+        pthread_mutex_consistent(&l->m);
+        l->owner = mpr_rt.pid;
+        return 0;
+    }
+    errno = r;
+    return -1;
+}
+
+static void qunlock(mpr_rlock *l)
+{
+    l->owner = 0;
+    pthread_mutex_unlock(&l->m);
+}
+
+/* Registers as a waiter on seq/want, then sleeps unless ready() already
+ * holds. Returns 0 to re-check, -1 on timeout. */
+static int wait_on(uint32_t *seq, uint32_t *want, bool (*ready)(mp_queue *),
+                   mp_queue *q, double timeout, mpr_deadline *d, bool *dset)
+{
+    for (int i = 0; i < SPIN; i++) {
+        if (ready(q))
+            return 0;
+        mpr_cpu_relax();
+    }
+    if (!*dset) {
+        if (mpr_deadline_set(d, timeout) < 0)
+            return -1;
+        *dset = true;
+    }
+    __atomic_fetch_add(want, 1, __ATOMIC_SEQ_CST);
+    uint32_t v = __atomic_load_n(seq, __ATOMIC_SEQ_CST);
+    if (ready(q))
+        return 0;
+    if (mpr_futex_wait(seq, v, d, true) < 0) {
+        errno = ETIMEDOUT;
+        return -1;
+    }
+    return 0;
+}
+
+/* Wakes the waiters registered in want, if any. Called after a store that
+ * changed what they wait for. */
+static void wake_if_wanted(uint32_t *seq, uint32_t *want)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(want, __ATOMIC_RELAXED) != 0
+        && __atomic_exchange_n(want, 0, __ATOMIC_SEQ_CST) != 0)
+        wake_all(seq);
+}
+
+/* ---- put ----------------------------------------------------------- */
+
+static bool fits(const mp_queue *q, uint64_t p, uint64_t c, uint64_t rec)
+{
+    struct qshm *s = q->s;
+    return rec <= q->size - used_bytes(p, c)
+           && (s->max_items == 0 || used_items(p, c) < s->max_items);
+}
+
+/* The record size a producer is waiting to fit (read by ready()). */
+static uint64_t want_rec;
+
+static bool put_ready(mp_queue *q)
+{
+    struct qshm *s = q->s;
+    return fits(q, __atomic_load_n(&s->pub, __ATOMIC_ACQUIRE),
+                __atomic_load_n(&s->con, __ATOMIC_ACQUIRE), want_rec);
+}
+
+static size_t rec_bytes(size_t len)
+{
+    return 8 + ((len + 7) & ~(size_t)7);
+}
+
+int mp_queue_put(mp_queue *q, mp_val v, double timeout)
+{
+    struct qshm *s = q->s;
+    mpr_deadline d;
+    bool dset = false;
+
+    if (timeout != timeout) {
+        errno = EINVAL;
+        return -1;
+    }
+    size_t len = mp_frame_size(q->type, v);
+    if (len > MP_MSG_MAX || rec_bytes(len) > q->size) {
+        errno = EMSGSIZE;
+        return -1;
+    }
+    uint64_t rec = rec_bytes(len);
+    if (qlock(&s->put_lock, timeout, &d, &dset) < 0)
+        return -1;
+    uint64_t p;
+    for (;;) {
+        p = s->pub;
+        uint64_t c = s->pcache_con;
+        if (fits(q, p, c, rec))
+            break;
+        c = __atomic_load_n(&s->con, __ATOMIC_ACQUIRE);
+        s->pcache_con = c;
+        if (fits(q, p, c, rec))
+            break;
+        qunlock(&s->put_lock);
+        if (timeout == 0) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        want_rec = rec;
+        if (wait_on(&s->space_seq, &s->space_want, put_ready, q, timeout, &d,
+                    &dset) < 0)
+            return -1;
+        if (qlock(&s->put_lock, timeout, &d, &dset) < 0)
+            return -1;
+    }
+
+    uint64_t off = OFF(p) & q->mask;
+    uint32_t hdr[2] = { (uint32_t)len, (uint32_t)len ^ REC_MAGIC };
+    memcpy(q->ring + off, hdr, 8);
+    if (mpr_test_queue_hook)
+        mpr_test_queue_hook();
+    uint64_t po = (off + 8) & q->mask;
+    mpr_wr w = { q->ring + po, q->size - po, q->ring };
+    mpr_frame_write(&w, q->type, v);
+    __atomic_store_n(&s->pub, pack(CNT(p) + 1, OFF(p) + rec),
+                     __ATOMIC_RELEASE);
+    qunlock(&s->put_lock);
+    wake_if_wanted(&s->data_seq, &s->data_want);
+    return 0;
+}
+
+/* ---- get ----------------------------------------------------------- */
+
+static bool get_ready(mp_queue *q)
+{
+    struct qshm *s = q->s;
+    return OFF(__atomic_load_n(&s->pub, __ATOMIC_ACQUIRE))
+               != OFF(__atomic_load_n(&s->con, __ATOMIC_ACQUIRE))
+           || __atomic_load_n(&s->producers, __ATOMIC_SEQ_CST) == 0;
+}
+
+int mp_queue_get(mp_queue *q, mp_val *out, double timeout)
+{
+    struct qshm *s = q->s;
+    mpr_deadline d;
+    bool dset = false;
+    uint64_t p, c;
+
+    if (timeout != timeout) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (qlock(&s->get_lock, timeout, &d, &dset) < 0)
+        return -1;
+    for (;;) {
+        c = s->con;
+        p = s->ccache_pub;
+        if (OFF(p) != OFF(c))
+            break;
+        p = __atomic_load_n(&s->pub, __ATOMIC_ACQUIRE);
+        s->ccache_pub = p;
+        if (OFF(p) != OFF(c))
+            break;
+        if (__atomic_load_n(&s->producers, __ATOMIC_SEQ_CST) == 0) {
+            /* A producer may have put just before it finished. */
+            p = __atomic_load_n(&s->pub, __ATOMIC_ACQUIRE);
+            s->ccache_pub = p;
+            if (OFF(p) != OFF(c))
+                break;
+            qunlock(&s->get_lock);
+            return MP_EOF;
+        }
+        qunlock(&s->get_lock);
+        if (timeout == 0) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        if (wait_on(&s->data_seq, &s->data_want, get_ready, q, timeout, &d,
+                    &dset) < 0)
+            return -1;
+        if (qlock(&s->get_lock, timeout, &d, &dset) < 0)
+            return -1;
+    }
+
+    uint64_t off = OFF(c) & q->mask;
+    uint64_t avail = used_bytes(p, c);
+    uint32_t hdr[2];
+    memcpy(hdr, q->ring + off, 8);
+    int r = 0;
+    uint64_t rec = rec_bytes(hdr[0]);
+    if ((hdr[0] ^ REC_MAGIC) != hdr[1] || hdr[0] > MP_MSG_MAX
+        || rec > avail) {
+        /* Cannot happen unless something scribbled on the ring: drop
+         * everything published so far rather than read garbage. */
+        rec = avail;
+        errno = EPROTO;
+        r = -1;
+    } else {
+        uint64_t po = (off + 8) & q->mask;
+        const unsigned char *payload = q->ring + po;
+        if (po + hdr[0] > q->size) {    /* wraps: copy it out first */
+            if (wrap_cap < hdr[0]) {
+                free(wrap_buf);
+                wrap_cap = hdr[0];
+                wrap_buf = mpr_malloc(wrap_cap);
+            }
+            size_t first = (size_t)(q->size - po);
+            memcpy(wrap_buf, payload, first);
+            memcpy(wrap_buf + first, q->ring, hdr[0] - first);
+            payload = wrap_buf;
+        }
+        r = mp_frame_decode(q->type, payload, hdr[0], out);
+    }
+    __atomic_store_n(&s->con, pack(CNT(c) + 1, OFF(c) + rec),
+                     __ATOMIC_RELEASE);
+    qunlock(&s->get_lock);
+    wake_if_wanted(&s->space_seq, &s->space_want);
+    return r;
+}
+
+/* ---- size ---------------------------------------------------------- */
+
+static int64_t size_locked(mp_queue *q)
+{
+    struct qshm *s = q->s;
+    mpr_deadline d;
+    bool dset = false;
+    if (qlock(&s->put_lock, -1, &d, &dset) < 0)
+        return -1;
+    if (qlock(&s->get_lock, -1, &d, &dset) < 0) {
+        qunlock(&s->put_lock);
+        return -1;
+    }
+    int64_t n = (int64_t)used_items(s->pub, s->con);
+    qunlock(&s->get_lock);
+    qunlock(&s->put_lock);
+    return n;
+}
+
+int64_t mp_queue_size(mp_queue *q)
+{
+    return size_locked(q);
+}
+
+bool mp_queue_empty(mp_queue *q)
+{
+    return size_locked(q) == 0;
+}
+
+/* ---- checked variants ---------------------------------------------- */
+
+_Noreturn static void put_fail(mp_queue *q, mp_val v, mp_loc loc)
+{
+    if (errno == EMSGSIZE)
+        mp_fail(loc, "put to '%s': item too large for the queue "
+                     "(%zu bytes encoded, ring of %llu bytes)",
+                q->name, mp_frame_size(q->type, v),
+                (unsigned long long)q->size);
+    if (errno == ETIMEDOUT)
+        mp_fail(loc, "put to '%s': queue is full", q->name);
+    mp_fail(loc, "put to '%s': %s", q->name, mp_strerror(errno));
+}
+
+void mp_put(mp_queue *q, mp_val v, mp_loc loc)
+{
+    if (mp_queue_put(q, v, -1) < 0)
+        put_fail(q, v, loc);
+}
+
+_Noreturn static void get_fail(mp_queue *q, int r, mp_loc loc)
+{
+    if (r == MP_EOF)
+        mp_fail(loc, "get from '%s': queue is empty and every producer has "
+                     "finished", q->name);
+    mp_fail(loc, "get from '%s': %s", q->name, mp_strerror(errno));
+}
+
+mp_val mp_get(mp_queue *q, mp_loc loc)
+{
+    mp_val v;
+    int r = mp_queue_get(q, &v, -1);
+    if (r != 0)
+        get_fail(q, r, loc);
+    return v;
+}
+
+bool mp_get_timeout(mp_queue *q, double timeout, mp_val *out, mp_loc loc)
+{
+    int r = mp_queue_get(q, out, timeout);
+    if (r == 0)
+        return true;
+    if (r < 0 && errno == ETIMEDOUT)
+        return false;
+    get_fail(q, r, loc);
+}
+
+bool mp_get_next(mp_queue *q, mp_val *out, mp_loc loc)
+{
+    int r = mp_queue_get(q, out, -1);
+    if (r == 0)
+        return true;
+    if (r == MP_EOF)
+        return false;
+    get_fail(q, r, loc);
+}
+
+mp_queue *mp_make_queue(const mp_type *t, int64_t bound, int64_t producers,
+                        const char *name, mp_loc loc)
+{
+    if (bound < 0)
+        mp_fail(loc, "queue '%s' cannot have a negative bound (%lld)", name,
+                (long long)bound);
+    if ((uint64_t)bound > CNT_MASK / 2)
+        mp_fail(loc, "queue '%s': bound %lld is too large", name,
+                (long long)bound);
+    mp_queue *q = mp_queue_new(t, (size_t)bound, 0, producers, name);
+    if (!q)
+        mp_fail(loc, "cannot create queue '%s': %s", name,
+                mp_strerror(errno));
+    return q;
+}
+
+mp_val mp_get_wait(mp_queue *q, double timeout, mp_loc loc)
+{
+    mp_val v;
+    int r = mp_queue_get(q, &v, timeout);
+    if (r == 0)
+        return v;
+    if (r < 0 && errno == ETIMEDOUT)
+        mp_fail(loc, "get from '%s': queue is empty", q->name);
+    get_fail(q, r, loc);
+}
+
+void mp_put_nowait(mp_queue *q, mp_val v, mp_loc loc)
+{
+    if (mp_queue_put(q, v, 0) < 0)
+        put_fail(q, v, loc);
+}

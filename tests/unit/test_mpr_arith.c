@@ -1,0 +1,218 @@
+/* test_mpr_arith.c: the arithmetic helpers of mpr.h and arith.c, with
+ * Python semantics (expected values from CPython 3.11). */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "mpr.h"
+
+#define L MP_LOC(3, 14)
+
+struct fail_case {
+    void (*fn)(void *);
+    void *arg;
+    int fd;
+};
+
+static void fail_entry(void *a)
+{
+    struct fail_case *fc = a;
+    dup2(fc->fd, 2);
+    fc->fn(fc->arg);
+}
+
+static void expect_error(void (*fn)(void *), void *arg, const char *msg)
+{
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    struct fail_case fc = { fn, arg, pfd[1] };
+    mp_proc *p = mp_proc_new("calc", -1);
+    assert_int_equal(mp_proc_start(p, fail_entry, &fc), 0);
+    close(pfd[1]);
+    char out[4096];
+    size_t len = 0;
+    ssize_t k;
+    while ((k = read(pfd[0], out + len, sizeof out - len - 1)) > 0)
+        len += (size_t)k;
+    out[len] = '\0';
+    close(pfd[0]);
+    assert_int_equal(mp_proc_join(p, -1), 0);
+    assert_int_equal(mp_proc_exitcode(p), 1);
+    mp_proc_free(p);
+    if (!strstr(out, msg))
+        fail_msg("expected '%s' in '%s'", msg, out);
+}
+
+static bool same(double a, double b)
+{
+    return memcmp(&a, &b, sizeof a) == 0 || (a != a && b != b);
+}
+
+static void test_int_ops(void **state)
+{
+    (void)state;
+    assert_int_equal(mp_add(2, 3, L), 5);
+    assert_int_equal(mp_add(INT64_MAX, -1, L), INT64_MAX - 1);
+    assert_int_equal(mp_sub(INT64_MIN + 1, 1, L), INT64_MIN);
+    assert_int_equal(mp_mul(-4611686018427387904, 2, L), INT64_MIN);
+    assert_int_equal(mp_neg(INT64_MAX, L), -INT64_MAX);
+    /* floor division and modulo: Python rounds toward -infinity */
+    static const int64_t cases[][4] = {
+        /* a, b, a // b, a % b */
+        { -7, 2, -4, 1 },   { 7, -2, -4, -1 },  { -7, -2, 3, -1 },
+        { 7, 2, 3, 1 },     { 0, 5, 0, 0 },     { -6, 3, -2, 0 },
+        { 6, -3, -2, 0 },   { 1, -1, -1, 0 },   { INT64_MIN, -1 + 2, INT64_MIN, 0 },
+        { INT64_MIN, 2, INT64_MIN / 2, 0 },
+        { INT64_MAX, -2, -4611686018427387904, -1 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(mp_floordiv(cases[i][0], cases[i][1], L), cases[i][2]);
+        assert_int_equal(mp_mod(cases[i][0], cases[i][1], L), cases[i][3]);
+    }
+    assert_int_equal(mp_mod(INT64_MIN, -1, L), 0);
+    assert_int_equal(mp_floordiv(INT64_MAX, -1, L), -INT64_MAX);
+    /* powers */
+    assert_int_equal(mp_pow(2, 62, L), 4611686018427387904);
+    assert_int_equal(mp_pow(-2, 63, L), INT64_MIN);
+    assert_int_equal(mp_pow(3, 0, L), 1);
+    assert_int_equal(mp_pow(0, 0, L), 1);
+    assert_int_equal(mp_pow(-1, 1000001, L), -1);
+    assert_int_equal(mp_pow(10, 18, L), 1000000000000000000);
+    assert_int_equal(mp_pow(0, 5, L), 0);
+    assert_true(mp_idiv(7, 2, L) == 3.5);
+    assert_true(mp_idiv(-1, 3, L) == -1.0 / 3.0);
+}
+
+struct binop {
+    int op;
+    int64_t a, b;
+};
+
+static void int_op(void *arg)
+{
+    struct binop *o = arg;
+    switch (o->op) {
+    case 0: mp_add(o->a, o->b, L); break;
+    case 1: mp_sub(o->a, o->b, L); break;
+    case 2: mp_mul(o->a, o->b, L); break;
+    case 3: mp_floordiv(o->a, o->b, L); break;
+    case 4: mp_mod(o->a, o->b, L); break;
+    case 5: mp_pow(o->a, o->b, L); break;
+    case 6: mp_neg(o->a, L); break;
+    case 7: mp_idiv(o->a, o->b, L); break;
+    }
+}
+
+static void test_int_errors(void **state)
+{
+    (void)state;
+    static const struct {
+        struct binop o;
+        const char *msg;
+    } cases[] = {
+        { { 0, INT64_MAX, 1 }, "integer overflow" },
+        { { 0, INT64_MIN, -1 }, "integer overflow" },
+        { { 1, INT64_MIN, 1 }, "integer overflow" },
+        { { 2, INT64_MAX, 2 }, "integer overflow" },
+        { { 2, INT64_MIN, -1 }, "integer overflow" },
+        { { 3, 5, 0 }, "integer division or modulo by zero" },
+        { { 4, 5, 0 }, "integer division or modulo by zero" },
+        { { 3, INT64_MIN, -1 }, "integer overflow" },
+        { { 5, 2, 63 }, "integer overflow" },
+        { { 5, 10, 19 }, "integer overflow" },
+        { { 5, 3, 40 }, "integer overflow" },
+        { { 5, 2, -1 }, "negative exponent in integer power" },
+        { { 6, INT64_MIN, 0 }, "integer overflow" },
+        { { 7, 1, 0 }, "division by zero" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct binop o = cases[i].o;
+        char expect[160];
+        snprintf(expect, sizeof expect,
+                 "t.mp:3:14: runtime error: %s (in process calc, pid ",
+                 cases[i].msg);
+        expect_error(int_op, &o, expect);
+    }
+}
+
+static void test_float_ops(void **state)
+{
+    (void)state;
+    static const double cases[][4] = {
+        /* a, b, a // b, a % b (CPython) */
+        { -8.0, 3, -3.0, 1.0 },       { 8.0, -3, -3.0, -1.0 },
+        { -7.5, 2, -4.0, 0.5 },       { 7.5, -2, -4.0, -0.5 },
+        { -0.0, 5, -0.0, 0.0 },       { 5, -0.5, -10.0, -0.0 },
+        { 1e300, 7, 1.4285714285714286e+299, 1.0 },
+        { -1e-300, 3, -1.0, 3.0 },    { 6.0, 2.0, 3.0, 0.0 },
+        { -6.0, 3, -2.0, 0.0 },       { 0.5, 0.1, 4.0, 0.09999999999999998 },
+        { 1.0, __builtin_inf(), 0.0, 1.0 },
+        { -1.0, __builtin_inf(), -1.0, __builtin_inf() },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double q = mp_ffloordiv(cases[i][0], cases[i][1], L);
+        double m = mp_fmod(cases[i][0], cases[i][1], L);
+        if (!same(q, cases[i][2]) || !same(m, cases[i][3]))
+            fail_msg("case %zu: %.17g // %.17g = %.17g (want %.17g), "
+                     "%% = %.17g (want %.17g)", i, cases[i][0], cases[i][1],
+                     q, cases[i][2], m, cases[i][3]);
+    }
+    assert_true(mp_fdiv(1.0, 4.0, L) == 0.25);
+    assert_true(same(mp_fdiv(-0.0, 4.0, L), -0.0));
+    /* C fmod is exact */
+    assert_true(same(mp_fmod_raw(1e300, 7.0), 1.0));
+    assert_true(same(mp_fmod_raw(-5.5, 2.0), -1.5));
+    assert_true(same(mp_fmod_raw(5e-324, 1e-320), 5e-324));
+    assert_true(same(mp_fmod_raw(1.7976931348623157e308, 3e-320),
+                     8.933e-321));
+    assert_true(mp_fmod_raw(__builtin_inf(), 2.0) != mp_fmod_raw(1, 0));
+    assert_true(same(mp_floor_raw(-0.5), -1.0));
+    assert_true(same(mp_floor_raw(-0.0), -0.0));
+    assert_true(same(mp_floor_raw(2.5), 2.0));
+    assert_true(same(mp_floor_raw(-4503599627370497.0), -4503599627370497.0));
+}
+
+struct fop {
+    int op;
+    double a, b;
+};
+
+static void float_op(void *arg)
+{
+    struct fop *o = arg;
+    switch (o->op) {
+    case 0: mp_fdiv(o->a, o->b, L); break;
+    case 1: mp_ffloordiv(o->a, o->b, L); break;
+    case 2: mp_fmod(o->a, o->b, L); break;
+    }
+}
+
+static void test_float_errors(void **state)
+{
+    (void)state;
+    struct fop a = { 0, 1.0, 0.0 }, b = { 1, 1.0, -0.0 }, c = { 2, 1.0, 0.0 };
+    expect_error(float_op, &a, "runtime error: float division by zero");
+    expect_error(float_op, &b, "runtime error: float floor division by zero");
+    expect_error(float_op, &c, "runtime error: float modulo by zero");
+}
+
+int main(void)
+{
+    mp_init("t.mp", 0, NULL);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_int_ops),
+        cmocka_unit_test(test_int_errors),
+        cmocka_unit_test(test_float_ops),
+        cmocka_unit_test(test_float_errors),
+    };
+    int r = cmocka_run_group_tests_name("mpr_arith", tests, NULL, NULL);
+    mp_finish();
+    return r;
+}
