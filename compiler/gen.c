@@ -129,6 +129,13 @@ typedef struct Gen {
     int nstubs;
     Kept *kept;
     int nkept, capkept;
+    /* Inside a compare-and-swap statement: reads of this shared location
+     * are the value loaded for the attempt. */
+    struct Lit { const char *bytes; size_t len; const char *name; } *lits_tab;
+    size_t lits_cap;        /* open addressing, a power of two */
+    Symbol *cas_sym;
+    Node *cas_index;        /* NULL for a value */
+    const char *cas_old;
 } Gen;
 
 static char *gstr(Gen *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -382,12 +389,53 @@ static const char *mpval(Gen *g, Type *t, const char *code) {
     return gstr(g, "(mp_val){ .%s = %s }", vfield(t), code);
 }
 
+static size_t lit_hash(const char *s, size_t len) {
+    size_t h = 14695981039346656037u;
+    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211u;
+    return h;
+}
+
+/* A static mp_str for literal bytes; equal literals share one. */
 static const char *str_literal(Gen *g, const char *s, size_t len) {
+    if ((size_t)g->nlit * 2 >= g->lits_cap) {
+        size_t cap = g->lits_cap ? g->lits_cap * 2 : 64;
+        struct Lit *tab = calloc(cap, sizeof *tab);
+        if (!tab) { fputs("mpc: fatal error: out of memory\n", stderr); exit(1); }
+        for (size_t i = 0; i < g->lits_cap; i++) {
+            struct Lit *e = &g->lits_tab[i];
+            if (!e->name) continue;
+            size_t j = lit_hash(e->bytes, e->len) & (cap - 1);
+            while (tab[j].name) j = (j + 1) & (cap - 1);
+            tab[j] = *e;
+        }
+        free(g->lits_tab);
+        g->lits_tab = tab;
+        g->lits_cap = cap;
+    }
+    size_t j = lit_hash(s, len) & (g->lits_cap - 1);
+    for (; g->lits_tab[j].name; j = (j + 1) & (g->lits_cap - 1)) {
+        struct Lit *e = &g->lits_tab[j];
+        if (e->len == len && memcmp(e->bytes, s, len) == 0) return e->name;
+    }
     const char *name = gstr(g, "s_%d", ++g->nlit);
     buf_printf(&g->lits, "static mp_str %s = { MP_IMMORTAL, %zu, \"", name, len);
     put_c_string(&g->lits, s, len);
     buf_put(&g->lits, "\" };\n", 5);
-    return gstr(g, "&%s", name);
+    name = gstr(g, "&%s", name);
+    g->lits_tab[j] = (struct Lit){ s, len, name };
+    return name;
+}
+
+/* CODE without one pair of enclosing parentheses, for `if (...)`. */
+static const char *unparen(Gen *g, const char *code) {
+    size_t n = strlen(code);
+    if (n < 2 || code[0] != '(' || code[n - 1] != ')') return code;
+    int depth = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (code[i] == '(') depth++;
+        else if (code[i] == ')' && --depth == 0 && i != n - 1) return code;
+    }
+    return gstr(g, "%.*s", (int)(n - 2), code + 1);
 }
 
 /* C name of a symbol. */
@@ -571,6 +619,8 @@ static CExpr gen_binary(Gen *g, Node *n) {
 }
 
 static CExpr gen_unary(Gen *g, Node *n) {
+    if (n->op == OP_NEG && n->lhs->kind == ND_INT && n->lhs->ival != INT64_MIN)
+        return (CExpr){ gstr(g, "%" PRId64, -n->lhs->ival), false };
     const char *v = borrow(g, n->lhs);
     switch (n->op) {
     case OP_NOT: return (CExpr){ gstr(g, "(!%s)", v), false };
@@ -596,6 +646,8 @@ static CExpr gen_list(Gen *g, Node *n) {
 
 /* Element access a[i] for reading. */
 static CExpr gen_index(Gen *g, Node *n) {
+    if (g->cas_sym && n->lhs->kind == ND_NAME && n->lhs->sym == g->cas_sym)
+        return (CExpr){ g->cas_old, false };
     Type *ot = n->lhs->type;
     const char *o = borrow(g, n->lhs);
     const char *i = borrow(g, n->rhs);
@@ -613,6 +665,8 @@ static CExpr gen_index(Gen *g, Node *n) {
 }
 
 static CExpr gen_member(Gen *g, Node *n) {
+    if (g->cas_sym && n->builtin == A_VALUE && n->lhs->kind == ND_NAME && n->lhs->sym == g->cas_sym)
+        return (CExpr){ g->cas_old, false };
     const char *o = borrow(g, n->lhs);
     switch (n->builtin) {
     case A_VALUE:
@@ -648,6 +702,12 @@ static CExpr gen_builtin(Gen *g, Node *n) {
     const char *at = loc(g, n->span);
     switch (n->builtin) {
     case B_PRINT: {
+        bool interpolated = n->argc == 1 && a[0]->kind == ND_STR && a[0]->parts &&
+                            (a[0]->parts->kind != ND_STRPART || a[0]->parts->next);
+        if (n->argc == 1 && a[0]->type->kind == TY_STR && !interpolated) {
+            emit(g, "mp_print(%s);", borrow(g, a[0]));
+            return (CExpr){ NULL, false };
+        }
         const char *b = new_tmp(g, "b");
         emit(g, "mp_buf %s;", b);
         emit(g, "mp_buf_init(&%s);", b);
@@ -846,6 +906,42 @@ static bool reads_shared(Node *n, Symbol *s) {
     return false;
 }
 
+/* Structurally equal pure expressions (for a[i] on both sides). */
+static bool same_expr(const Node *a, const Node *b) {
+    if (!a || !b) return a == b;
+    if (a->kind != b->kind || a->op != b->op) return false;
+    switch (a->kind) {
+    case ND_INT: case ND_BOOL: return a->ival == b->ival;
+    case ND_NAME: return a->sym == b->sym;
+    case ND_UNARY: return same_expr(a->lhs, b->lhs);
+    case ND_BINARY: return same_expr(a->lhs, b->lhs) && same_expr(a->rhs, b->rhs);
+    default: return false;
+    }
+}
+
+/* An expression whose evaluation has no effect but its value (and maybe a
+ * runtime error): it can be evaluated again when a compare-and-swap is
+ * retried. Reads of shared object S are allowed only at TARGET's place. */
+static bool pure_on(const Node *n, const Symbol *s, const Node *target) {
+    if (!n) return true;
+    switch (n->kind) {
+    case ND_INT: case ND_FLOAT: case ND_BOOL: return true;
+    case ND_NAME: return n->sym != s;
+    case ND_UNARY: return pure_on(n->lhs, s, target);
+    case ND_BINARY: return pure_on(n->lhs, s, target) && pure_on(n->rhs, s, target);
+    case ND_MEMBER:
+        if (n->builtin == A_VALUE && n->lhs->kind == ND_NAME && n->lhs->sym == s)
+            return target->kind == ND_MEMBER;
+        return false;
+    case ND_INDEX:
+        if (n->lhs->kind == ND_NAME && n->lhs->sym == s)
+            return target->kind == ND_INDEX && same_expr(n->rhs, target->rhs);
+        return n->lhs->type->kind == TY_ARRAY && pure_on(n->lhs, s, target) && pure_on(n->rhs, s, target);
+    default:
+        return false;
+    }
+}
+
 static bool is_locked(Gen *g, Symbol *s) {
     for (int i = 0; i < g->nlocked; i++) if (g->locked[i] == s) return true;
     return false;
@@ -873,6 +969,61 @@ static const char *atomic_op(Node *target, Op op, Type *t) {
 }
 
 /* ---- statements ------------------------------------------------------------ */
+
+/* `a[i] = a[i] ** 2`, `v.value = v.value * 2 + 1`, `v.value *= 3`: one
+ * shared location read and written by a pure expression becomes a
+ * compare-and-swap loop, atomic without a lock. */
+static void gen_cas(Gen *g, Node *n, Symbol *shared) {
+    Node *target = n->lhs;
+    Type *t = target->type;
+    const char *o = cname(g, shared);
+    const char *k = t->kind == TY_FLOAT ? "f" : "i";
+    const char *idx = NULL;
+    const char *old = new_tmp(g, "old");
+    if (target->kind == ND_INDEX) {
+        idx = hold(g, type_basic(TY_INT), gstr(g, "mp_array_index(%s, %s, %s)", o, borrow(g, target->rhs), loc(g, target->span)));
+        emit(g, "%s = mp_array_load_%s(%s, %s, %s);", decl(g, t, old), k, o, idx, loc(g, target->span));
+    } else {
+        emit(g, "%s = mp_value_load_%s(%s);", decl(g, t, old), k, o);
+    }
+    /* The new value is computed in a buffer first: when it needs no
+     * statements of its own the loop is a bare retry of the swap. */
+    Buf *saved = g->out;
+    int saved_mapped = g->mapped;
+    Buf body = {0};
+    g->out = &body;
+    g->indent++;
+    g->cas_sym = shared;
+    g->cas_old = old;
+    const char *value;
+    if (n->op == OP_NONE) {
+        value = borrow_as(g, n->rhs, t);
+    } else {
+        const char *r = borrow(g, n->rhs);
+        if (t->kind == TY_FLOAT && n->rhs->type->kind == TY_INT) r = gstr(g, "(double)%s", r);
+        value = arith(g, n->op, t, old, r, n->span);
+    }
+    g->cas_sym = NULL;
+    g->indent--;
+    g->out = saved;
+    const char *swap = idx
+        ? gstr(g, "mp_array_cas_%s(%s, %s, &%s, %s, %s)", k, o, idx, old, value, loc(g, target->span))
+        : gstr(g, "mp_value_cas_%s(%s, &%s, %s)", k, o, old, value);
+    if (body.len == 0) {
+        emit(g, "while (!%s)", swap);
+        emit(g, "    continue;");
+    } else {
+        g->mapped = saved_mapped;
+        emit(g, "for (;;) {");
+        buf_put(g->out, body.data, body.len);
+        g->indent++;
+        emit(g, "if (%s) break;", swap);
+        g->indent--;
+        emit(g, "}");
+        g->mapped = 0;
+    }
+    free(body.data);
+}
 
 /* Runs one statement's generation inside a temporaries scope, so owned
  * temporaries are released right after it. */
@@ -905,8 +1056,8 @@ static void gen_let(Gen *g, Node *n) {
     stmt_begin(g, &temps);
     const char *v = owned(g, n->rhs, t);
     Scope *outer = temps.up;
-    stmt_end(g, &temps);
     emit(g, "%s = %s;", decl(g, t, cname(g, s)), v);
+    stmt_end(g, &temps);
     if (is_heap(t)) scope_add(outer, cname(g, s), t);
 }
 
@@ -938,7 +1089,13 @@ static void gen_assign(Gen *g, Node *n) {
             stmt_end(g, &temps);
             return;
         }
-        lock = n->op != OP_NONE || reads_shared(n->rhs, shared);
+        bool rmw = n->op != OP_NONE || reads_shared(n->rhs, shared);
+        if (rmw && t->kind != TY_BOOL && pure_on(n->rhs, shared, target)) {
+            gen_cas(g, n, shared);
+            stmt_end(g, &temps);
+            return;
+        }
+        lock = rmw;
     }
     const char *obj = NULL;
     if (lock) {
@@ -1016,7 +1173,7 @@ static void gen_if(Gen *g, Node *n) {
         c = cv;
     }
     stmt_end(g, &temps);
-    emit(g, "if (%s) {", c);
+    emit(g, "if (%s) {", unparen(g, c));
     gen_block(g, n->then, false);
     if (!n->els) {
         emit(g, "}");
@@ -1049,7 +1206,7 @@ static void gen_while(Gen *g, Node *n) {
     g->out = saved;
     if (simple) {
         scope_pop(g, false);
-        emit(g, "while (%s) {", c);
+        emit(g, "while (%s) {", unparen(g, c));
     } else {
         emit(g, "while (true) {");
         buf_put(g->out, cond.data, cond.len);
@@ -1639,5 +1796,6 @@ void gen_program(FILE *out, const Program *p, const Source *src, const GenOption
     free(g.body.data);
     free(g.ltypes);
     free(g.kept);
+    free(g.lits_tab);
     arena_free(&g.arena);
 }
