@@ -7,6 +7,7 @@
  * uses async-signal-safe operations: waitpid, atomics, futex wake. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,8 +184,19 @@ static void reap_now(void)
     restore_mask(&old);
 }
 
+/* In any forked child (ours or a plain fork()): the pid changed and the
+ * parent's children are not ours, so we must neither wait for them nor
+ * apply their producer_done. */
+static void atfork_child(void)
+{
+    mpr_rt.pid = (int32_t)getpid();
+    procs = NULL;
+    child_events = 0;
+}
+
 void mpr_proc_init(void)
 {
+    pthread_atfork(NULL, NULL, atfork_child);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigchld;
