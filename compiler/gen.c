@@ -1100,7 +1100,7 @@ static void gen_assign(Gen *g, Node *n) {
     const char *obj = NULL;
     if (lock) {
         obj = cname(g, shared);
-        emit(g, "mp_%s_lock(%s, %s);", shared->kind == SYM_VALUE ? "value" : "array", obj, loc(g, n->span));
+        emit(g, "mp_%s_lock(%s, %s);", shared->type->kind == TY_VALUE ? "value" : "array", obj, loc(g, n->span));
     }
     /* Target's container and index first, as Python evaluates them. */
     const char *container = NULL, *index = NULL;
@@ -1158,7 +1158,7 @@ static void gen_assign(Gen *g, Node *n) {
             emit(g, "mp_list_set(%s, %s, %s, %s);", container, index, mpval(g, t, value), loc(g, target->span));
     }
     if (lock)
-        emit(g, "mp_%s_unlock(%s, %s);", shared->kind == SYM_VALUE ? "value" : "array", obj, loc(g, n->span));
+        emit(g, "mp_%s_unlock(%s, %s);", shared->type->kind == TY_VALUE ? "value" : "array", obj, loc(g, n->span));
     stmt_end(g, &temps);
 }
 
@@ -1228,6 +1228,10 @@ static void gen_while(Gen *g, Node *n) {
 static void loop_var(Gen *g, Node *n, const char *value, bool value_owned) {
     Symbol *s = n->sym;
     Type *t = s->type;
+    if (!s->used) {     /* `for _ in range(n)`: nothing to declare */
+        if (value_owned && is_heap(t)) emit_release(g, value, t);
+        return;
+    }
     if (is_heap(t) && !value_owned)
         value = gstr(g, "%s(%s)", t->kind == TY_STR ? "mp_str_ref" : "mp_list_ref", value);
     emit(g, "%s = %s;", decl(g, t, cname(g, s)), value);
@@ -1236,7 +1240,7 @@ static void loop_var(Gen *g, Node *n, const char *value, bool value_owned) {
 /* The loop body: a block whose scope also owns the loop variable. */
 static void loop_body(Gen *g, Node *n, Scope *iter) {
     Symbol *s = n->sym;
-    if (is_heap(s->type)) scope_add(iter, cname(g, s), s->type);
+    if (is_heap(s->type) && s->used) scope_add(iter, cname(g, s), s->type);
     for (Node *st = n->body->body; st; st = st->next) gen_stmt(g, st);
 }
 
@@ -1302,7 +1306,7 @@ static void gen_for(Gen *g, Node *n) {
 
 static void gen_lock(Gen *g, Node *n) {
     Symbol *s = n->lhs->sym;
-    const char *kind = s->kind == SYM_VALUE ? "value" : "array";
+    const char *kind = s->type->kind == TY_VALUE ? "value" : "array";
     bool nested = is_locked(g, s);
     if (!nested) emit(g, "mp_%s_lock(%s, %s);", kind, cname(g, s), loc(g, n->span));
     if (g->nlocked < 32) g->locked[g->nlocked++] = s;
@@ -1322,7 +1326,7 @@ static void gen_lock(Gen *g, Node *n) {
 static void unlock_all(Gen *g, int down_to) {
     for (int i = g->nlocked - 1; i >= down_to; i--) {
         Symbol *s = g->locked[i];
-        emit(g, "mp_%s_unlock(%s, %s);", s->kind == SYM_VALUE ? "value" : "array", cname(g, s), loc(g, s->span));
+        emit(g, "mp_%s_unlock(%s, %s);", s->type->kind == TY_VALUE ? "value" : "array", cname(g, s), loc(g, s->span));
     }
 }
 

@@ -28,6 +28,10 @@ mode=${2:-check}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 2
 MPC=${MPC:-build/mpc}
+# Programs are built as strictly as the project's own code: generated C
+# must compile without a single warning.
+STRICT="-std=c11 -Wall -Wextra -Wpedantic -Werror"
+export CFLAGS="${CFLAGS:--O2} $STRICT"
 work=$(mktemp -d "${TMPDIR:-/tmp}/mpc-golden-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 pass=0 fail=0
@@ -98,7 +102,22 @@ run_programs() {
     done
 }
 
+# Every program's C must also pass the strict build of the other compiler.
+strict_both() {
+    local src
+    for src in examples/*.mp tests/run/*.mp tests/codegen/*.mp; do
+        [ -e "$src" ] || continue
+        "$MPC" compile "$src" -o "$work/strict.c" 2>/dev/null || continue
+        for cc in gcc clang; do
+            command -v $cc >/dev/null || continue
+            if $cc $STRICT -Iruntime -fsyntax-only "$work/strict.c" 2>"$work/cc.err"; then ok
+            else bad "$src: generated C does not pass $cc $STRICT"; head -n 10 "$work/cc.err"; fi
+        done
+    done
+}
+
 run_codegen() {
+    [ "$mode" = bless ] || strict_both
     for src in tests/codegen/*.mp; do
         [ -e "$src" ] || continue
         exp=${src%.mp}.c.golden
