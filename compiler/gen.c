@@ -660,7 +660,7 @@ static CExpr gen_index(Gen *g, Node *n) {
     case TY_ARRAY:
         return (CExpr){ gstr(g, "mp_array_load_%s(%s, %s, %s)", ksuffix(ot->elem), o, i, at), false };
     default:    /* group[i] */
-        return (CExpr){ gstr(g, "%s[mp_group_index(%s_count, %s, %s)]", o, o, i, at), false };
+        return (CExpr){ gstr(g, "%s[mp_group_index(count_%s, %s, %s)]", o, o + 2, i, at), false };
     }
 }
 
@@ -725,7 +725,7 @@ static CExpr gen_builtin(Gen *g, Node *n) {
         case TY_STR: return (CExpr){ gstr(g, "mp_str_len(%s)", v), false };
         case TY_LIST: return (CExpr){ gstr(g, "mp_list_len(%s)", v), false };
         case TY_ARRAY: return (CExpr){ gstr(g, "mp_array_len(%s)", v), false };
-        default: return (CExpr){ gstr(g, "%s_count", v), false };
+        default: return (CExpr){ gstr(g, "count_%s", v + 2), false };  /* a group */
         }
     }
     case B_STR: {
@@ -1523,7 +1523,7 @@ static void gen_process(Gen *g, Node *n) {
         Node *param = def->params;
         for (int i = 0; i < call->argc; i++, param = param->next)
             buf_printf(&init, "%s%s", i ? ", " : "", owned(g, call->argv[i], param->decl_type));
-        emit(g, "struct args_%s %s_args = { %s };", dn, pc, init.data ? init.data : "0");
+        emit(g, "struct args_%s args_%s = { %s };", dn, pc + 2, init.data ? init.data : "0");
         free(init.data);
         emit(g, "mp_proc *%s = mp_proc_new(\"%s\", -1);", pc, p->name);
         gen_topology(g, n, pc);
@@ -1534,10 +1534,10 @@ static void gen_process(Gen *g, Node *n) {
         return;
     }
     /* A group: N replicas, each with its own copy of the arguments. */
-    const char *count = gstr(g, "%s_count", pc);
+    const char *count = gstr(g, "count_%s", pc + 2);
     emit(g, "int64_t %s = mp_group_size(%s, %s);", count, borrow(g, n->lhs), loc(g, n->lhs->span));
     emit(g, "mp_proc **%s = mp_alloc((size_t)%s * sizeof *%s);", pc, count, pc);
-    emit(g, "struct args_%s *%s_args = mp_alloc((size_t)%s * sizeof *%s_args);", dn, pc, count, pc);
+    emit(g, "struct args_%s *args_%s = mp_alloc((size_t)%s * sizeof *args_%s);", dn, pc + 2, count, pc + 2);
     const char *k = new_tmp(g, "k");
     emit(g, "for (int64_t %s = 0; %s < %s; %s++) {", k, k, count, k);
     g->indent++;
@@ -1546,7 +1546,7 @@ static void gen_process(Gen *g, Node *n) {
     if (p->decl && n->sym2) emit(g, "int64_t %s = %s;", cname(g, n->sym2), k);
     Node *param = def->params;
     for (int i = 0; i < call->argc; i++, param = param->next)
-        emit(g, "%s_args[%s].%s = %s;", pc, k, param->sym->name, owned(g, call->argv[i], param->decl_type));
+        emit(g, "args_%s[%s].%s = %s;", pc + 2, k, param->sym->name, owned(g, call->argv[i], param->decl_type));
     stmt_end(g, &inner);
     emit(g, "%s[%s] = mp_proc_new(\"%s\", %s);", pc, k, p->name, k);
     gen_topology(g, n, gstr(g, "%s[%s]", pc, k));
@@ -1575,13 +1575,13 @@ static void gen_start_join(Gen *g, Node *n) {
         if (n->kind == ND_START) {
             Node *def = p->decl->rhs->callee->sym->decl;
             if (p->kind == SYM_GROUP) {
-                emit(g, "for (int64_t k = 0; k < %s_count; k++)", pc);
-                emit(g, "    mp_start(%s[k], run_%s, &%s_args[k], %s);", pc, def->sym->name, pc, at);
+                emit(g, "for (int64_t k = 0; k < count_%s; k++)", pc + 2);
+                emit(g, "    mp_start(%s[k], run_%s, &args_%s[k], %s);", pc, def->sym->name, pc + 2, at);
             } else {
-                emit(g, "mp_start(%s, run_%s, &%s_args, %s);", pc, def->sym->name, pc, at);
+                emit(g, "mp_start(%s, run_%s, &args_%s, %s);", pc, def->sym->name, pc + 2, at);
             }
         } else if (p->kind == SYM_GROUP) {
-            emit(g, "for (int64_t k = 0; k < %s_count; k++)", pc);
+            emit(g, "for (int64_t k = 0; k < count_%s; k++)", pc + 2);
             emit(g, "    mp_join(%s[k], %s);", pc, at);
         } else {
             emit(g, "mp_join(%s, %s);", pc, at);
@@ -1754,15 +1754,15 @@ static void gen_main(Gen *g) {
         Kept *k = &g->kept[i];
         if (!k->field) {
             emit(g, "mp_free(%s);", k->proc);
-            emit(g, "mp_free(%s_args);", k->proc);
+            emit(g, "mp_free(args_%s);", k->proc + 2);
             continue;
         }
         const char *fn = k->type->kind == TY_STR ? "mp_str_unref" : "mp_list_unref";
         if (k->group) {
-            emit(g, "for (int64_t k = 0; k < %s_count; k++)", k->proc);
-            emit(g, "    %s(%s_args[k].%s);", fn, k->proc, k->field);
+            emit(g, "for (int64_t k = 0; k < count_%s; k++)", k->proc + 2);
+            emit(g, "    %s(args_%s[k].%s);", fn, k->proc + 2, k->field);
         } else {
-            emit(g, "%s(%s_args.%s);", fn, k->proc, k->field);
+            emit(g, "%s(args_%s.%s);", fn, k->proc + 2, k->field);
         }
     }
     scope_pop(g, true);
