@@ -38,9 +38,15 @@ struct Type {
     Type *elem;     /* LIST, CONN, QUEUE, VALUE, ARRAY */
 };
 
-/* Types are interned: equal types are the same pointer. */
+/* Types are interned: equal types are the same pointer. They are global
+ * (shared by every compilation in the process, not in any arena): basic
+ * types are static, composite ones sit in a malloc'd intern table. */
 Type *type_basic(TypeKind kind);            /* ERROR NONE INT FLOAT BOOL STR PROCESS GROUP FUNC */
 Type *type_of(TypeKind kind, Type *elem);   /* LIST CONN QUEUE VALUE ARRAY */
+/* Frees the intern table; every Type* from type_of is invalid afterwards.
+ * Optional (the table stays reachable); call at exit for a clean valgrind
+ * report. type_of may be used again afterwards. */
+void ast_types_free(void);
 /* `int`, `list[str]`, `conn[list[int]]`, ... into BUF; returns BUF. */
 const char *type_name(const Type *t, char *buf, size_t size);
 /* Types a message (pipe, queue, list element) may carry: int float bool

@@ -1,0 +1,451 @@
+/* ast: node constructors, interned types, operator names and the tree dump. */
+#include "ast.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- nodes ------------------------------------------------------------ */
+
+Node *node_new(Arena *a, NodeKind kind, Span span) {
+    Node *n = arena_alloc(a, sizeof *n);
+    n->kind = kind;
+    n->span = span;
+    return n;
+}
+
+Node *node_binary(Arena *a, Op op, Node *lhs, Node *rhs, Span span) {
+    Node *n = node_new(a, ND_BINARY, span);
+    n->op = op;
+    n->lhs = lhs;
+    n->rhs = rhs;
+    return n;
+}
+
+Span span_join(Span a, Span b) {
+    Span s = a;
+    if (b.begin < s.begin) s.begin = b.begin;
+    if (b.end > s.end) s.end = b.end;
+    return s;
+}
+
+const char *op_spelling(Op op) {
+    switch (op) {
+    case OP_NONE: return "=";
+    case OP_ADD: return "+";
+    case OP_SUB: return "-";
+    case OP_MUL: return "*";
+    case OP_DIV: return "/";
+    case OP_FLOORDIV: return "//";
+    case OP_MOD: return "%";
+    case OP_POW: return "**";
+    case OP_BITAND: return "&";
+    case OP_BITOR: return "|";
+    case OP_BITXOR: return "^";
+    case OP_SHL: return "<<";
+    case OP_SHR: return ">>";
+    case OP_EQ: return "==";
+    case OP_NE: return "!=";
+    case OP_LT: return "<";
+    case OP_LE: return "<=";
+    case OP_GT: return ">";
+    case OP_GE: return ">=";
+    case OP_AND: return "and";
+    case OP_OR: return "or";
+    case OP_NOT: return "not";
+    case OP_NEG: return "-";
+    case OP_POS: return "+";
+    case OP_BITNOT: return "~";
+    }
+    return "?";
+}
+
+/* ---- types -------------------------------------------------------------
+ *
+ * Basic types are static. Composite types (kind + element) are interned in
+ * one process-wide hash table keyed by (kind, elem pointer); since elements
+ * are themselves interned, pointer equality is type equality. Types are
+ * never freed during a run (they are shared by every compilation);
+ * ast_types_free() releases them at exit. */
+
+static Type basic_types[TY_FUNC + 1] = {
+    [TY_ERROR] = {TY_ERROR, NULL},     [TY_NONE] = {TY_NONE, NULL},
+    [TY_INT] = {TY_INT, NULL},         [TY_FLOAT] = {TY_FLOAT, NULL},
+    [TY_BOOL] = {TY_BOOL, NULL},       [TY_STR] = {TY_STR, NULL},
+    [TY_LIST] = {TY_LIST, NULL},       [TY_CONN] = {TY_CONN, NULL},
+    [TY_QUEUE] = {TY_QUEUE, NULL},     [TY_VALUE] = {TY_VALUE, NULL},
+    [TY_ARRAY] = {TY_ARRAY, NULL},     [TY_PROCESS] = {TY_PROCESS, NULL},
+    [TY_GROUP] = {TY_GROUP, NULL},     [TY_FUNC] = {TY_FUNC, NULL},
+};
+
+/* Composite types live in slabs; the table holds pointers into them. */
+typedef struct TypeSlab TypeSlab;
+struct TypeSlab {
+    TypeSlab *prev;
+    size_t used;
+    Type types[256];
+};
+
+static struct {
+    Type **slots;       /* open addressing; NULL = empty */
+    size_t cap, count;  /* cap is a power of two */
+    TypeSlab *slab;
+} interned;
+
+static void *xcalloc(size_t n, size_t size) {
+    void *p = calloc(n, size);
+    if (!p) {
+        fputs("mpc: fatal error: out of memory\n", stderr);
+        exit(1);
+    }
+    return p;
+}
+
+static size_t type_hash(TypeKind kind, const Type *elem) {
+    uint64_t h = (uint64_t)(uintptr_t)elem * 0x9E3779B97F4A7C15u;
+    h ^= (uint64_t)kind * 0xC2B2AE3D27D4EB4Fu;
+    return (size_t)(h ^ (h >> 29));
+}
+
+static void intern_grow(void) {
+    size_t cap = interned.cap ? interned.cap * 2 : 64;
+    Type **slots = xcalloc(cap, sizeof *slots);
+    for (size_t i = 0; i < interned.cap; i++) {
+        Type *t = interned.slots[i];
+        if (!t) continue;
+        size_t j = type_hash(t->kind, t->elem) & (cap - 1);
+        while (slots[j]) j = (j + 1) & (cap - 1);
+        slots[j] = t;
+    }
+    free(interned.slots);
+    interned.slots = slots;
+    interned.cap = cap;
+}
+
+Type *type_basic(TypeKind kind) {
+    if ((unsigned)kind > TY_FUNC) kind = TY_ERROR;
+    return &basic_types[kind];
+}
+
+Type *type_of(TypeKind kind, Type *elem) {
+    if (!elem) elem = type_basic(TY_ERROR);
+    if (interned.count * 2 >= interned.cap) intern_grow();
+    size_t mask = interned.cap - 1;
+    size_t i = type_hash(kind, elem) & mask;
+    for (Type *t; (t = interned.slots[i]); i = (i + 1) & mask)
+        if (t->kind == kind && t->elem == elem) return t;
+    if (!interned.slab || interned.slab->used == sizeof interned.slab->types /
+                                                     sizeof interned.slab->types[0]) {
+        TypeSlab *s = xcalloc(1, sizeof *s);
+        s->prev = interned.slab;
+        interned.slab = s;
+    }
+    Type *t = &interned.slab->types[interned.slab->used++];
+    t->kind = kind;
+    t->elem = elem;
+    interned.slots[i] = t;
+    interned.count++;
+    return t;
+}
+
+void ast_types_free(void) {
+    while (interned.slab) {
+        TypeSlab *prev = interned.slab->prev;
+        free(interned.slab);
+        interned.slab = prev;
+    }
+    free(interned.slots);
+    interned.slots = NULL;
+    interned.cap = interned.count = 0;
+}
+
+static const char *type_kind_name(TypeKind k) {
+    switch (k) {
+    case TY_ERROR: return "<error>";
+    case TY_NONE: return "none";
+    case TY_INT: return "int";
+    case TY_FLOAT: return "float";
+    case TY_BOOL: return "bool";
+    case TY_STR: return "str";
+    case TY_LIST: return "list";
+    case TY_CONN: return "conn";
+    case TY_QUEUE: return "queue";
+    case TY_VALUE: return "value";
+    case TY_ARRAY: return "array";
+    case TY_PROCESS: return "process";
+    case TY_GROUP: return "process group";
+    case TY_FUNC: return "function";
+    }
+    return "?";
+}
+
+/* Appends to BUF at *LEN, truncating (with "...") when it is full. */
+static void put(char *buf, size_t size, size_t *len, const char *s) {
+    size_t n = strlen(s);
+    if (*len + n >= size) {
+        n = size - 1 - *len;
+        if (size >= 4) memcpy(buf + size - 4, "...", 3);
+    }
+    memcpy(buf + *len, s, n);
+    *len += n;
+    buf[*len] = '\0';
+}
+
+const char *type_name(const Type *t, char *buf, size_t size) {
+    if (size == 0) return buf;
+    buf[0] = '\0';
+    if (!t) {
+        put(buf, size, &(size_t){0}, "?");
+        return buf;
+    }
+    size_t len = 0, closers = 0;
+    /* Iterative: list[list[...]] may be deep. */
+    for (; t; t = t->elem) {
+        put(buf, size, &len, type_kind_name(t->kind));
+        if (!t->elem || t->kind < TY_LIST || t->kind > TY_ARRAY) break;
+        put(buf, size, &len, "[");
+        closers++;
+        if (len + 1 >= size) break;
+    }
+    while (closers-- && len + 1 < size) put(buf, size, &len, "]");
+    return buf;
+}
+
+bool type_is_message(const Type *t) {
+    while (t && t->kind == TY_LIST) t = t->elem;
+    return t && (t->kind == TY_INT || t->kind == TY_FLOAT || t->kind == TY_BOOL ||
+                 t->kind == TY_STR);
+}
+
+bool type_is_scalar(const Type *t) {
+    return t && (t->kind == TY_INT || t->kind == TY_FLOAT || t->kind == TY_BOOL);
+}
+
+/* ---- dump --------------------------------------------------------------- */
+
+static const char *kind_names[] = {
+    [ND_INT] = "int",           [ND_FLOAT] = "float",
+    [ND_BOOL] = "bool",         [ND_STR] = "str",
+    [ND_STRPART] = "strpart",   [ND_NAME] = "name",
+    [ND_LIST] = "list",         [ND_UNARY] = "unary",
+    [ND_BINARY] = "binary",     [ND_CALL] = "call",
+    [ND_KWARG] = "kwarg",       [ND_INDEX] = "index",
+    [ND_MEMBER] = "member",     [ND_BLOCK] = "block",
+    [ND_LET] = "let",           [ND_ASSIGN] = "assign",
+    [ND_IF] = "if",             [ND_WHILE] = "while",
+    [ND_FOR] = "for",           [ND_BREAK] = "break",
+    [ND_CONTINUE] = "continue", [ND_RETURN] = "return",
+    [ND_EXPR_STMT] = "expr",    [ND_LOCK] = "lock",
+    [ND_PASS] = "pass",         [ND_DEF] = "def",
+    [ND_PARAM] = "param",       [ND_PIPE] = "pipe",
+    [ND_QUEUE] = "queue",       [ND_VALUE] = "value",
+    [ND_ARRAY] = "array",       [ND_PROCESS] = "process",
+    [ND_START] = "start",       [ND_JOIN] = "join",
+};
+
+static const char *builtin_names[] = {
+    [B_NONE] = "",          [B_PRINT] = "print",     [B_LEN] = "len",
+    [B_RANGE] = "range",    [B_STR] = "str",         [B_INT] = "int",
+    [B_FLOAT] = "float",    [B_BOOL] = "bool",       [B_ABS] = "abs",
+    [B_MIN] = "min",        [B_MAX] = "max",         [B_GETPID] = "getpid",
+    [B_GETPPID] = "getppid", [B_SLEEP] = "sleep",    [B_EXIT] = "exit",
+    [M_SEND] = "send",      [M_RECV] = "recv",       [M_POLL] = "poll",
+    [M_CLOSE] = "close",    [M_PUT] = "put",         [M_GET] = "get",
+    [M_PUT_NOWAIT] = "put_nowait", [M_GET_NOWAIT] = "get_nowait",
+    [M_EMPTY] = "empty",    [M_QSIZE] = "qsize",     [M_APPEND] = "append",
+    [M_IS_ALIVE] = "is_alive", [M_TERMINATE] = "terminate", [M_KILL] = "kill",
+    [M_JOIN] = "join",      [A_VALUE] = "value",     [A_PID] = "pid",
+    [A_EXITCODE] = "exitcode", [A_NAME] = "name",
+};
+
+typedef struct Dumper {
+    FILE *out;
+    const Source *src;
+} Dumper;
+
+static void dump_node(Dumper *D, const Node *n, int depth, const char *role);
+
+static void dump_list(Dumper *D, const Node *n, int depth, const char *role) {
+    for (; n; n = n->next) dump_node(D, n, depth, role);
+}
+
+static void dump_type(FILE *out, const char *label, const Type *t) {
+    char buf[256];
+    fprintf(out, " %s%s", label, type_name(t, buf, sizeof buf));
+}
+
+/* Bytes as a C-like string literal: printable ASCII as is, the rest escaped. */
+static void dump_bytes(FILE *out, const char *s, size_t len) {
+    fputc('"', out);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"': fputs("\\\"", out); break;
+        case '\\': fputs("\\\\", out); break;
+        case '\n': fputs("\\n", out); break;
+        case '\t': fputs("\\t", out); break;
+        case '\r': fputs("\\r", out); break;
+        default:
+            if (c < 0x20 || c >= 0x7f) fprintf(out, "\\x%02x", c);
+            else fputc(c, out);
+        }
+    }
+    fputc('"', out);
+}
+
+/* Shortest %g form that reads back as the same double. */
+static void dump_double(FILE *out, double v) {
+    char buf[64];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) break;
+    }
+    fputs(buf, out);
+    if (!strpbrk(buf, ".eEni")) fputs(".0", out);
+}
+
+static void dump_span(Dumper *D, Span s) {
+    int l1, c1, l2, c2;
+    src_position(D->src, s.begin, &l1, &c1);
+    src_position(D->src, s.end, &l2, &c2);
+    fprintf(D->out, " @%d:%d-%d:%d", l1, c1, l2, c2);
+}
+
+static void dump_node(Dumper *D, const Node *n, int depth, const char *role) {
+    FILE *out = D->out;
+    fprintf(out, "%*s", depth * 2, "");
+    if (role) fprintf(out, "%s: ", role);
+    const char *kn = (unsigned)n->kind < sizeof kind_names / sizeof kind_names[0] &&
+                             kind_names[n->kind]
+                         ? kind_names[n->kind]
+                         : "?";
+    fputs(kn, out);
+    switch (n->kind) {
+    case ND_INT: fprintf(out, " %" PRId64, n->ival); break;
+    case ND_FLOAT: fputc(' ', out); dump_double(out, n->fval); break;
+    case ND_BOOL: fputs(n->ival ? " true" : " false", out); break;
+    case ND_STRPART: fputc(' ', out); dump_bytes(out, n->str, n->len); break;
+    case ND_NAME:
+    case ND_KWARG:
+    case ND_MEMBER:
+    case ND_FOR:
+    case ND_QUEUE:
+    case ND_VALUE:
+    case ND_ARRAY:
+        fprintf(out, " %s", n->name ? n->name : "?");
+        break;
+    case ND_UNARY:
+    case ND_BINARY: fprintf(out, " '%s'", op_spelling(n->op)); break;
+    case ND_ASSIGN:
+        if (n->op == OP_NONE) fputs(" '='", out);
+        else fprintf(out, " '%s='", op_spelling(n->op));
+        break;
+    case ND_LET:
+    case ND_PARAM:
+    case ND_DEF:
+        fprintf(out, " %s", n->name ? n->name : "?");
+        break;
+    case ND_PIPE:
+        fprintf(out, " %s %s %s", n->name ? n->name : "?", n->oneway ? "->" : ",",
+                n->name2 ? n->name2 : "?");
+        break;
+    case ND_PROCESS:
+        fprintf(out, " %s", n->name ? n->name : "?");
+        if (n->lhs) fputs(" group", out);
+        if (n->index_name) fprintf(out, " as %s", n->index_name);
+        break;
+    default: break;
+    }
+    if (n->decl_type) dump_type(out, ": ", n->decl_type);
+    if (n->kind == ND_DEF && n->ret_type) dump_type(out, "-> ", n->ret_type);
+    if ((n->kind == ND_CALL || n->kind == ND_MEMBER) && n->builtin != B_NONE &&
+        (unsigned)n->builtin < sizeof builtin_names / sizeof builtin_names[0])
+        fprintf(out, " builtin=%s", builtin_names[n->builtin]);
+    if (n->parens) fputs(" (parens)", out);
+    dump_span(D, n->span);
+    if (n->type) dump_type(out, "type=", n->type);
+    fputc('\n', out);
+
+    int d = depth + 1;
+    switch (n->kind) {
+    case ND_STR: dump_list(D, n->parts, d, NULL); break;
+    case ND_LIST: dump_list(D, n->elems, d, NULL); break;
+    case ND_UNARY: dump_node(D, n->lhs, d, NULL); break;
+    case ND_BINARY:
+    case ND_INDEX:
+        dump_node(D, n->lhs, d, NULL);
+        dump_node(D, n->rhs, d, NULL);
+        break;
+    case ND_CALL:
+        dump_node(D, n->callee, d, "callee");
+        dump_list(D, n->args, d, "arg");
+        break;
+    case ND_KWARG:
+    case ND_MEMBER:
+    case ND_EXPR_STMT: dump_node(D, n->lhs, d, NULL); break;
+    case ND_RETURN:
+        if (n->lhs) dump_node(D, n->lhs, d, NULL);
+        break;
+    case ND_BLOCK: dump_list(D, n->body, d, NULL); break;
+    case ND_LET: dump_node(D, n->rhs, d, NULL); break;
+    case ND_ASSIGN:
+        dump_node(D, n->lhs, d, "target");
+        dump_node(D, n->rhs, d, "value");
+        break;
+    case ND_IF:
+        dump_node(D, n->cond, d, "cond");
+        dump_node(D, n->then, d, "then");
+        if (n->els) dump_node(D, n->els, d, "else");
+        break;
+    case ND_WHILE:
+        dump_node(D, n->cond, d, "cond");
+        dump_node(D, n->body, d, NULL);
+        break;
+    case ND_FOR:
+        dump_node(D, n->rhs, d, "in");
+        dump_node(D, n->body, d, NULL);
+        break;
+    case ND_LOCK:
+        dump_node(D, n->lhs, d, NULL);
+        dump_node(D, n->body, d, NULL);
+        break;
+    case ND_DEF:
+        dump_list(D, n->params, d, NULL);
+        dump_node(D, n->body, d, NULL);
+        break;
+    case ND_QUEUE:
+        if (n->lhs) dump_node(D, n->lhs, d, "bound");
+        break;
+    case ND_VALUE:
+        if (n->rhs) dump_node(D, n->rhs, d, "init");
+        break;
+    case ND_ARRAY:
+        if (n->lhs) dump_node(D, n->lhs, d, "size");
+        if (n->rhs) dump_node(D, n->rhs, d, "init");
+        break;
+    case ND_PROCESS:
+        if (n->lhs) dump_node(D, n->lhs, d, "count");
+        dump_node(D, n->rhs, d, NULL);
+        break;
+    case ND_START:
+    case ND_JOIN: dump_list(D, n->targets, d, NULL); break;
+    default: break;
+    }
+}
+
+void ast_dump(FILE *out, const Program *p, const Source *src) {
+    Dumper D = {out, src};
+    fputs("program\n", out);
+    /* Definitions and top-level statements, merged back into source order. */
+    const Node *d = p->defs, *t = p->top;
+    while (d || t) {
+        if (d && (!t || d->span.begin <= t->span.begin)) {
+            dump_node(&D, d, 1, NULL);
+            d = d->next;
+        } else {
+            dump_node(&D, t, 1, NULL);
+            t = t->next;
+        }
+    }
+}

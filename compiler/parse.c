@@ -1,0 +1,596 @@
+/* parse: the entry point of the front end, and the helpers the scanner
+ * (grammar/lexer.l) and the grammar (grammar/parser.y) share: literals,
+ * string interpolation, type names and error reporting. */
+#include "parse.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parser.h"
+
+enum { NAME_MAX_BYTES = 255 };
+
+/* ---- errors ------------------------------------------------------------ */
+
+static void vreport(Parser *P, Span at, const char *fmt, va_list ap) {
+    ParseShared *sh = P->sh;
+    if (sh->fatal || sh->stopped) return;
+    if (sh->errors >= PARSE_MAX_ERRORS) {
+        diag_file_error(sh->diag, "too many syntax errors; stopping after %d",
+                        PARSE_MAX_ERRORS);
+        sh->stopped = true;
+        return;
+    }
+    char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    diag_error(sh->diag, at, "%s", msg);
+    sh->errors++;
+}
+
+void parse_error(Parser *P, Span at, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(P, at, fmt, ap);
+    va_end(ap);
+}
+
+void parse_note(Parser *P, Span at, const char *fmt, ...) {
+    if (P->sh->stopped) return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    diag_note(P->sh->diag, at, "%s", msg);
+}
+
+void parse_fatal(Parser *P, Span at, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(P, at, fmt, ap);
+    va_end(ap);
+    P->sh->fatal = true;
+}
+
+/* ---- scratch buffer ---------------------------------------------------- */
+
+static void scratch_reserve(ParseShared *sh, size_t need) {
+    if (need <= sh->cap) return;
+    size_t cap = sh->cap ? sh->cap : 256;
+    while (cap < need) cap *= 2;
+    char *p = realloc(sh->buf, cap);
+    if (!p) {
+        fputs("mpc: fatal error: out of memory\n", stderr);
+        exit(1);
+    }
+    sh->buf = p;
+    sh->cap = cap;
+}
+
+/* ---- nodes and names --------------------------------------------------- */
+
+Node *parse_node(Parser *P, NodeKind kind, Span at) {
+    return node_new(P->sh->arena, kind, at);
+}
+
+const char *parse_name(Parser *P, Span at) {
+    uint32_t len = at.end - at.begin;
+    if (len > NAME_MAX_BYTES)
+        parse_error(P, at, "name is too long (%u characters; the limit is %d)", len,
+                    NAME_MAX_BYTES);
+    return arena_strndup(P->sh->arena, P->sh->src->text + at.begin, len);
+}
+
+/* ---- numbers ----------------------------------------------------------- */
+
+static int digit_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return 99;
+}
+
+Node *parse_int_literal(Parser *P, Span at) {
+    const char *s = P->sh->src->text + at.begin;
+    size_t len = at.end - at.begin, i = 0;
+    unsigned base = 10;
+    if (len > 2 && s[0] == '0' && s[1] != '_' && (s[1] < '0' || s[1] > '9')) {
+        char b = (char)(s[1] | 0x20);
+        base = b == 'x' ? 16 : b == 'o' ? 8 : 2;
+        i = 2;
+    }
+    uint64_t v = 0;
+    bool over = false;
+    const uint64_t limit = (uint64_t)1 << 63;
+    for (; i < len; i++) {
+        if (s[i] == '_') continue;
+        uint64_t d = (uint64_t)digit_value(s[i]);
+        if (v > (limit - d) / base) { over = true; break; }
+        v = v * base + d;
+    }
+    Node *n = parse_node(P, ND_INT, at);
+    if (over) {
+        parse_error(P, at, "integer literal is too large (the maximum is "
+                    "9223372036854775807)");
+        n->ival = 0;
+    } else if (v == limit) {
+        n->ival = INT64_MIN;        /* valid only after a unary minus */
+    } else {
+        n->ival = (int64_t)v;
+    }
+    return n;
+}
+
+bool parse_is_big_literal(Parser *P, const Node *n) {
+    return n->kind == ND_INT && n->ival == INT64_MIN &&
+           P->sh->src->text[n->span.begin] != '-';
+}
+
+Node *parse_check_literal(Parser *P, Node *n) {
+    if (parse_is_big_literal(P, n)) {
+        parse_error(P, n->span, "integer literal is too large (the maximum is "
+                    "9223372036854775807)");
+        n->ival = 0;
+    }
+    return n;
+}
+
+Node *parse_float_literal(Parser *P, Span at) {
+    ParseShared *sh = P->sh;
+    const char *s = sh->src->text + at.begin;
+    size_t len = at.end - at.begin, k = 0;
+    scratch_reserve(sh, len + 1);
+    for (size_t i = 0; i < len; i++)
+        if (s[i] != '_') sh->buf[k++] = s[i];
+    sh->buf[k] = '\0';
+    Node *n = parse_node(P, ND_FLOAT, at);
+    n->fval = strtod(sh->buf, NULL);
+    if (isinf(n->fval)) {
+        parse_error(P, at, "float literal is too large (the maximum is about 1.8e308)");
+        n->fval = 0;
+    }
+    return n;
+}
+
+/* A run of digits and letters that is not a valid number. */
+Node *parse_bad_number(Parser *P, Span at) {
+    const char *s = P->sh->src->text + at.begin;
+    size_t len = at.end - at.begin;
+    char lower1 = len > 1 ? (char)(s[1] | 0x20) : 0;
+    bool prefixed = len > 1 && s[0] == '0' && (lower1 == 'x' || lower1 == 'o' || lower1 == 'b');
+    bool has_dot = memchr(s, '.', len) != NULL;
+    bool all_digits = true;
+    for (size_t i = 0; i < len; i++)
+        if (!(s[i] >= '0' && s[i] <= '9') && s[i] != '_') all_digits = false;
+
+    if (prefixed && !has_dot) {
+        const char *kind = lower1 == 'x' ? "hexadecimal" : lower1 == 'o' ? "octal" : "binary";
+        unsigned base = lower1 == 'x' ? 16 : lower1 == 'o' ? 8 : 2;
+        size_t i = 2, digits = 0;
+        for (; i < len; i++) {
+            if (s[i] == '_') continue;
+            if ((unsigned)digit_value(s[i]) >= base) break;
+            digits++;
+        }
+        if (i < len)
+            parse_error(P, at, "invalid digit '%c' in %s literal", s[i], kind);
+        else if (digits == 0)
+            parse_error(P, at, "%s literal has no digits", kind);
+        else
+            parse_error(P, at, "'_' in a number must stand between digits");
+    } else if (all_digits && len > 1 && s[0] == '0' && s[len - 1] != '_' &&
+               !strstr(s, "__")) {
+        parse_error(P, at, "leading zeros are not allowed in a decimal integer "
+                    "(for octal, write 0o...)");
+    } else if (all_digits || (!has_dot && len > 0 && s[len - 1] == '_')) {
+        parse_error(P, at, "'_' in a number must stand between digits");
+    } else {
+        size_t i = 0;
+        while (i < len && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '.')) i++;
+        if (i < len && (s[i] == 'e' || s[i] == 'E') && i + 1 == len)
+            parse_error(P, at, "exponent of a float literal has no digits");
+        else
+            parse_error(P, at, "invalid number literal '%.*s'",
+                        len > 40 ? 40 : (int)len, s);
+    }
+    Node *n = parse_node(P, ND_INT, at);
+    return n;
+}
+
+/* ---- strings ----------------------------------------------------------- */
+
+static Node *parse_fragment(Parser *P, uint32_t begin, uint32_t end);
+
+static void add_part(NodeList *l, Node *n) {
+    if (!n) return;
+    if (l->tail) l->tail->next = n; else l->head = n;
+    l->tail = n;
+}
+
+static Node *make_part(Parser *P, const char *bytes, size_t len, Span at) {
+    Node *n = parse_node(P, ND_STRPART, at);
+    n->str = arena_strndup(P->sh->arena, bytes, len);
+    n->len = len;
+    return n;
+}
+
+static bool is_hex(char c) { return digit_value(c) < 16; }
+
+static size_t put_utf8(char *out, uint32_t cp) {
+    if (cp < 0x80) { out[0] = (char)cp; return 1; }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | cp >> 6);
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | cp >> 12);
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | cp >> 18);
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Decodes the escape at T[I] (a backslash) into OUT (room for 4 bytes);
+ * returns its length in the source and sets *N to the bytes written. */
+static size_t decode_escape(Parser *P, const char *t, uint32_t i, uint32_t e, char *out,
+                            size_t *n) {
+    char c = t[i + 1];
+    *n = 1;
+    switch (c) {
+    case 'n': out[0] = '\n'; return 2;
+    case 't': out[0] = '\t'; return 2;
+    case 'r': out[0] = '\r'; return 2;
+    case '\\': out[0] = '\\'; return 2;
+    case '\'': out[0] = '\''; return 2;
+    case '"': out[0] = '"'; return 2;
+    case '0': out[0] = '\0'; return 2;
+    case 'a': out[0] = '\a'; return 2;
+    case 'b': out[0] = '\b'; return 2;
+    case 'f': out[0] = '\f'; return 2;
+    case 'v': out[0] = '\v'; return 2;
+    case 'x':
+        if (i + 3 < e && is_hex(t[i + 2]) && is_hex(t[i + 3])) {
+            out[0] = (char)(digit_value(t[i + 2]) * 16 + digit_value(t[i + 3]));
+            return 4;
+        }
+        parse_error(P, (Span){i, i + 2}, "'\\x' must be followed by two hex digits");
+        *n = 0;
+        return 2;
+    case 'u': {
+        uint32_t k = i + 2, cp = 0;
+        int digits = 0;
+        if (k < e && t[k] == '{') {
+            for (k++; k < e && is_hex(t[k]) && digits < 7; k++, digits++)
+                cp = cp * 16 + (uint32_t)digit_value(t[k]);
+            if (k < e && t[k] == '}' && digits >= 1 && digits <= 6) {
+                k++;
+                if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+                    parse_error(P, (Span){i, k}, "'\\u{%X}' is not a Unicode scalar value",
+                                cp);
+                    *n = 0;
+                } else {
+                    *n = put_utf8(out, cp);
+                }
+                return k - i;
+            }
+        }
+        parse_error(P, (Span){i, i + 2}, "'\\u' must be followed by 1 to 6 hex digits in "
+                    "braces, as in '\\u{e9}'");
+        *n = 0;
+        return 2;
+    }
+    default:
+        *n = 0;
+        if ((unsigned char)c >= 0x20 && (unsigned char)c < 0x7f) {
+            parse_error(P, (Span){i, i + 2}, "unknown escape sequence '\\%c'", c);
+            return 2;
+        }
+        parse_error(P, (Span){i, i + 1}, "unknown escape sequence after '\\'");
+        return 1;
+    }
+}
+
+/* Index of the '}' that closes the '{' at T[I], or 0 when there is none.
+ * Strings in the other quote are skipped; *BACKSLASH is set to the first
+ * backslash outside them (or 0). */
+static uint32_t find_close(const char *t, uint32_t i, uint32_t e, char quote,
+                           uint32_t *backslash) {
+    char other = quote == '"' ? '\'' : '"';
+    int depth = 1;
+    *backslash = 0;
+    for (uint32_t k = i + 1; k < e; k++) {
+        char c = t[k];
+        if (c == other) {
+            for (k++; k < e && t[k] != other; k++)
+                if (t[k] == '\\') k++;
+        } else if (c == '\\') {
+            if (!*backslash) *backslash = k;
+            k++;
+        } else if (c == '{') {
+            depth++;
+        } else if (c == '}' && --depth == 0) {
+            return k;
+        }
+    }
+    return 0;
+}
+
+static bool is_word_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+           (c >= '0' && c <= '9');
+}
+
+/* The expression in [B, E). A plain name, the most common case, is made
+ * here; anything else gets a parser of its own. */
+static Node *parse_interpolation(Parser *P, uint32_t b, uint32_t e) {
+    const char *t = P->sh->src->text;
+    uint32_t nb = b, ne = e;
+    while (nb < ne && t[nb] == ' ') nb++;
+    while (ne > nb && t[ne - 1] == ' ') ne--;
+    bool word = nb < ne && !(t[nb] >= '0' && t[nb] <= '9') && ne - nb <= 32;
+    for (uint32_t k = nb; word && k < ne; k++) word = is_word_char(t[k]);
+    if (word) {
+        static const char *const keywords[] = {
+            "def", "let", "if", "elif", "else", "while", "for", "in", "break",
+            "continue", "return", "pass", "pipe", "queue", "value", "array",
+            "process", "start", "join", "lock", "as", "and", "or", "not", "true",
+            "false",
+        };
+        for (size_t k = 0; word && k < sizeof keywords / sizeof keywords[0]; k++)
+            if (strlen(keywords[k]) == ne - nb && memcmp(keywords[k], t + nb, ne - nb) == 0)
+                word = false;
+    }
+    if (!word) return parse_fragment(P, b, e);
+    Node *n = parse_node(P, ND_NAME, (Span){nb, ne});
+    n->name = arena_strndup(P->sh->arena, t + nb, ne - nb);
+    return n;
+}
+
+/* An unmatched '{' at T[I] in the string whose closing quote is at E. If
+ * the line goes on with a '}' and the same quote, the user wrote a string
+ * in the same quote inside `{...}`: say so, and skip to that quote. */
+static void unmatched_brace(Parser *P, uint32_t i, uint32_t e, char quote) {
+    const Source *src = P->sh->src;
+    const char *t = src->text;
+    uint32_t z = 0;
+    bool brace = false;
+    for (uint32_t k = e + 1; k < P->end && t[k] != '\n'; k++) {
+        if (t[k] == '}') brace = true;
+        else if (t[k] == quote && brace) z = k;
+    }
+    if (z) {
+        parse_error(P, (Span){e, e + 1}, "a string inside '{...}' must use the other "
+                    "kind of quote (%s)", quote == '"' ? "'...'" : "\"...\"");
+        P->skip_to = z + 1;
+    } else {
+        parse_error(P, (Span){i, i + 1}, "'{' in a string has no matching '}'; write "
+                    "'{{' for a literal '{'");
+    }
+}
+
+Node *parse_string_literal(Parser *P, Span at, bool terminated) {
+    ParseShared *sh = P->sh;
+    const char *t = sh->src->text;
+    char quote = t[at.begin];
+    uint32_t b = at.begin + 1, e = terminated ? at.end - 1 : at.end;
+    Node *str = parse_node(P, ND_STR, at);
+    NodeList parts = {NULL, NULL};
+
+    if (!terminated) {
+        parse_error(P, (Span){at.begin, at.begin + 1}, "unterminated string literal "
+                    "(a string ends on the line where it starts)");
+        str->parts = make_part(P, t + b, e - b, (Span){b, e});
+        return str;
+    }
+    /* Fast path: nothing to decode. */
+    uint32_t i = b;
+    while (i < e && t[i] != '\\' && t[i] != '{' && t[i] != '}') i++;
+    if (i == e) {
+        str->parts = make_part(P, t + b, e - b, (Span){b, e});
+        return str;
+    }
+
+    scratch_reserve(sh, (size_t)(e - b) + 8);
+    size_t n = 0;           /* bytes of the current literal part */
+    uint32_t seg = b;       /* where it began */
+    i = b;
+    while (i < e) {
+        char c = t[i];
+        if (c == '\\') {
+            size_t w;
+            i += (uint32_t)decode_escape(P, t, i, e, sh->buf + n, &w);
+            n += w;
+        } else if (c == '{' && i + 1 < e && t[i + 1] == '{') {
+            sh->buf[n++] = '{';
+            i += 2;
+        } else if (c == '}' && i + 1 < e && t[i + 1] == '}') {
+            sh->buf[n++] = '}';
+            i += 2;
+        } else if (c == '}') {
+            parse_error(P, (Span){i, i + 1}, "single '}' in a string; write '}}' for a "
+                        "literal '}'");
+            i++;
+        } else if (c == '{') {
+            uint32_t backslash, close = find_close(t, i, e, quote, &backslash);
+            if (!close) {
+                unmatched_brace(P, i, e, quote);
+                break;
+            }
+            if (n) add_part(&parts, make_part(P, sh->buf, n, (Span){seg, i}));
+            n = 0;
+            uint32_t k = i + 1;
+            while (k < close && (t[k] == ' ' || t[k] == '\t')) k++;
+            if (k == close) {
+                parse_error(P, (Span){i, close + 1}, "empty '{}' in a string; write "
+                            "'{{}}' for literal braces");
+            } else if (backslash) {
+                if (backslash + 1 < close && t[backslash + 1] == quote)
+                    parse_error(P, (Span){backslash, backslash + 2}, "a string inside "
+                                "'{...}' must use the other kind of quote (%s)",
+                                quote == '"' ? "'...'" : "\"...\"");
+                else
+                    parse_error(P, (Span){backslash, backslash + 1}, "'\\' is not "
+                                "allowed inside '{...}' in a string");
+            } else {
+                add_part(&parts, parse_interpolation(P, i + 1, close));
+            }
+            i = close + 1;
+            seg = i;
+        } else {
+            sh->buf[n++] = c;
+            i++;
+        }
+    }
+    if (n) add_part(&parts, make_part(P, sh->buf, n, (Span){seg, e}));
+    if (!parts.head) parts.head = make_part(P, "", 0, (Span){b, e});
+    str->parts = parts.head;
+    return str;
+}
+
+/* ---- types ------------------------------------------------------------- */
+
+Type *parse_type_name(Parser *P, const char *name, Span at) {
+    if (strcmp(name, "int") == 0) return type_basic(TY_INT);
+    if (strcmp(name, "float") == 0) return type_basic(TY_FLOAT);
+    if (strcmp(name, "bool") == 0) return type_basic(TY_BOOL);
+    if (strcmp(name, "str") == 0) return type_basic(TY_STR);
+    if (strcmp(name, "list") == 0 || strcmp(name, "conn") == 0)
+        parse_error(P, at, "'%s' needs an element type, as in '%s[int]'", name, name);
+    else
+        parse_error(P, at, "unknown type '%s'", name);
+    return type_basic(TY_ERROR);
+}
+
+Type *parse_type_generic(Parser *P, const char *name, Span at, Type *elem) {
+    if (strcmp(name, "list") == 0) return type_of(TY_LIST, elem);
+    if (strcmp(name, "conn") == 0) return type_of(TY_CONN, elem);
+    if (strcmp(name, "int") == 0 || strcmp(name, "float") == 0 ||
+        strcmp(name, "bool") == 0 || strcmp(name, "str") == 0)
+        parse_error(P, at, "type '%s' takes no '[...]'", name);
+    else
+        parse_error(P, at, "unknown type '%s'", name);
+    return type_basic(TY_ERROR);
+}
+
+static Type *expr_type(Parser *P, Node *e) {
+    if (e->kind == ND_NAME && !e->parens) return parse_type_name(P, e->name, e->span);
+    if (e->kind == ND_INDEX && !e->parens && e->lhs->kind == ND_NAME && !e->lhs->parens)
+        return parse_type_generic(P, e->lhs->name, e->lhs->span, expr_type(P, e->rhs));
+    parse_error(P, e->span, "expected a type");
+    return type_basic(TY_ERROR);
+}
+
+static bool generic_name(const Node *e) {
+    return e->kind == ND_NAME && !e->parens &&
+           (strcmp(e->name, "list") == 0 || strcmp(e->name, "conn") == 0);
+}
+
+/* `T` or `T[bound]` written as an expression: the outermost [...] is a
+ * bound unless it is the element type of list or conn. */
+Type *parse_type_expr(Parser *P, Node *e, Node **bound, Span *type_at) {
+    *bound = NULL;
+    if (e->kind == ND_INDEX && !e->parens && !generic_name(e->lhs)) {
+        *bound = e->rhs;
+        e = e->lhs;
+    }
+    *type_at = e->span;
+    return expr_type(P, e);
+}
+
+void parse_check_target(Parser *P, Node *t) {
+    switch (t->kind) {
+    case ND_NAME: case ND_INDEX: case ND_MEMBER:
+        return;
+    case ND_CALL:
+        parse_error(P, t->span, "cannot assign to a function call");
+        return;
+    case ND_INT: case ND_FLOAT: case ND_BOOL: case ND_STR:
+        parse_error(P, t->span, "cannot assign to a literal");
+        return;
+    case ND_LIST:
+        parse_error(P, t->span, "cannot assign to a list literal");
+        return;
+    case ND_UNARY: case ND_BINARY:
+        if (t->op >= OP_EQ && t->op <= OP_GE)
+            parse_error(P, t->span, "cannot assign to a comparison");
+        else
+            parse_error(P, t->span, "cannot assign to the result of '%s'",
+                        op_spelling(t->op));
+        return;
+    default:
+        parse_error(P, t->span, "cannot assign to this expression");
+        return;
+    }
+}
+
+/* ---- parsing ----------------------------------------------------------- */
+
+static void parser_init(Parser *P, ParseShared *sh, int level, uint32_t begin,
+                        uint32_t end, int start_tok) {
+    memset(P, 0, offsetof(Parser, stack));
+    memset(&P->ops, 0, sizeof *P - offsetof(Parser, ops));
+    P->sh = sh;
+    P->level = level;
+    P->start_tok = start_tok;
+    P->pos = P->off = begin;
+    P->end = end;
+}
+
+/* Parses the expression in [BEGIN, END) of the source (one `{...}` of a
+ * string) with a scanner of its own. */
+static Node *parse_fragment(Parser *P, uint32_t begin, uint32_t end) {
+    ParseShared *sh = P->sh;
+    int level = P->level + 1;
+    if (sh->fatal || sh->stopped) return NULL;
+    if (level > PARSE_MAX_LEVEL) {
+        parse_error(P, (Span){begin, end}, "string interpolations nested too deeply");
+        return NULL;
+    }
+    Parser Q;
+    parser_init(&Q, sh, level, begin, end, TK_START_EXPR);
+    Q.base_depth = P->base_depth + P->depth + 1;
+    Q.ops = P->ops + 1;
+    if (Q.base_depth > PARSE_MAX_DEPTH) {
+        parse_fatal(P, (Span){begin - 1, begin}, "nesting too deep (limit %d)",
+                    PARSE_MAX_DEPTH);
+        return NULL;
+    }
+    if (!sh->sub[level]) sh->sub[level] = lex_new(&Q);
+    Q.scanner = sh->sub[level];
+    lex_reset(Q.scanner, &Q);
+    int rc = mpyparse(&Q, Q.scanner);
+    return rc == 0 ? Q.expr : NULL;
+}
+
+bool parse_program(const Source *src, Arena *a, Diag *d, Program *out) {
+    ParseShared sh;
+    memset(&sh, 0, sizeof sh);
+    sh.src = src;
+    sh.arena = a;
+    sh.diag = d;
+    out->defs = out->top = NULL;
+    if (src->len >= SRC_MAX_BYTES || src->len > UINT32_MAX - 2) {
+        diag_file_error(d, "%s: file too large", src->name);
+        return false;
+    }
+    Parser P;
+    parser_init(&P, &sh, 0, 0, (uint32_t)src->len, TK_START_PROGRAM);
+    P.scanner = lex_new(&P);
+    int rc = mpyparse(&P, P.scanner);
+    lex_free(P.scanner);
+    for (int i = 0; i <= PARSE_MAX_LEVEL; i++) lex_free(sh.sub[i]);
+    free(sh.buf);
+    out->defs = sh.defs;
+    out->top = sh.top;
+    return rc == 0 && sh.errors == 0 && !sh.fatal && !sh.stopped;
+}

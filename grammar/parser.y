@@ -1,0 +1,909 @@
+/* parser.y: the grammar of .mp files (bison 3.8, pure, with locations).
+ *
+ * One grammar serves two entry points, chosen by the first token the
+ * scanner hands out: START_PROGRAM parses a whole file, START_EXPR one
+ * expression (the `{...}` of an interpolated string, parsed in place with
+ * spans in the original file).
+ *
+ * Statements end at NEWLINE or ';' (the scanner drops newlines inside
+ * brackets and collapses blank lines). Syntax errors are reported by
+ * yyreport_syntax_error in the user's words; `error` rules at statement
+ * level resume at the next line, ';' or '}' (or parse the block that
+ * follows), so one run reports several errors. Nodes live in the arena,
+ * so nothing needs a %destructor. */
+
+%require "3.8"
+%define api.pure full
+%define api.prefix {mpy}
+%define api.token.prefix {TK_}
+%define api.location.type {Span}
+%define parse.error custom
+%locations
+%expect 0
+%parse-param {Parser *P} {void *scanner}
+%lex-param {void *scanner}
+
+%code requires {
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ast.h"
+#include "parse.h"
+
+typedef struct Parser Parser;
+/* A list under construction: appending is O(1). */
+typedef struct NodeList {
+    Node *head, *tail;
+} NodeList;
+}
+
+%union {
+    Node *node;
+    NodeList list;
+    const char *name;
+    Type *type;
+    Op op;
+}
+
+%code provides {
+/* ---- state shared by the scanner (grammar/lexer.l), the grammar and
+ * compiler/parse.c; not part of the public interface (see parse.h). ---- */
+
+/* Operators in one expression (counted along the nesting path) beyond
+ * which the expression is refused, so that later stages, which recurse
+ * over the tree, stay within the C stack. */
+#define PARSE_MAX_OPS 1000
+/* Syntax errors reported before the parser gives up. */
+#define PARSE_MAX_ERRORS 20
+/* String interpolations inside interpolations (bounded in practice by the
+ * quote rule; this caps the recursion whatever happens). */
+#define PARSE_MAX_LEVEL 8
+
+/* What an open bracket on the scanner's stack is. */
+typedef enum BracketKind {
+    BR_NONE,
+    BR_BLOCK,       /* { */
+    BR_GROUP,       /* ( around an expression */
+    BR_CALL,        /* ( of a call */
+    BR_PARAMS,      /* ( of a def's parameters */
+    BR_LIST,        /* [ of a list literal */
+    BR_INDEX,       /* [ of an index, a type argument, a group size */
+    BR_ELIF,        /* not a bracket: one `elif` of the current if chain */
+} BracketKind;
+
+typedef struct Bracket {
+    char c;             /* ( [ { or 'e' for BR_ELIF */
+    unsigned char kind; /* BracketKind */
+    uint32_t off;       /* where it opened */
+    int ops;            /* the operator count to restore when it closes */
+} Bracket;
+
+/* State of one parse shared with the parses of its interpolations. */
+typedef struct ParseShared {
+    const Source *src;
+    Arena *arena;
+    Diag *diag;
+    int errors;             /* errors reported by the front end */
+    bool fatal;             /* nesting too deep: stop quietly */
+    bool stopped;           /* too many errors: stop quietly */
+    char *buf;              /* scratch for decoding literals (malloc) */
+    size_t cap;
+    void *sub[PARSE_MAX_LEVEL + 1]; /* cached scanners, by level */
+    Node *defs, *defs_tail; /* the program being built */
+    Node *top, *top_tail;
+} ParseShared;
+
+/* One parse: a scanner over [pos, end) of the source and its state. */
+struct Parser {
+    ParseShared *sh;
+    void *scanner;
+    int level;              /* 0: the file; n: inside n interpolations */
+    int start_tok;          /* first token to hand out, then 0 */
+    uint32_t pos, end;      /* next byte to feed the scanner; end of input */
+    uint32_t off;           /* offset of the next token */
+    uint32_t skip_to;       /* tokens starting before this are dropped */
+    int last, last2;        /* the last two tokens returned */
+    int stmt_kw;            /* last block-opening keyword (if, while, ...) */
+    int base_depth;         /* nesting outside this scanner (interpolations) */
+    int depth;              /* open brackets */
+    Bracket stack[PARSE_MAX_DEPTH + 1];
+    int ops;                /* operators along the current nesting path */
+    bool nl_seen;           /* a newline was dropped since the last token */
+    uint32_t nl_off;        /* the first such newline */
+    int pending;            /* a token to return on the next call */
+    Span pending_loc;
+    /* facts about the last token returned, for error messages */
+    int kw_before;          /* stmt_kw before it */
+    Bracket top_before;     /* innermost open bracket before it (c == 0: none) */
+    bool forced;            /* it closed brackets left open */
+    Bracket forced_br;      /* the outermost of those */
+    bool unmatched;         /* it is a closer without opener */
+    bool mismatched;        /* it is a closer of the wrong kind */
+    Bracket mismatch_br;    /* what it closed */
+    Node *expr;             /* START_EXPR: the expression */
+};
+
+/* compiler/parse.c */
+void parse_error(Parser *P, Span at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void parse_note(Parser *P, Span at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void parse_fatal(Parser *P, Span at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+const char *parse_name(Parser *P, Span at);
+Node *parse_int_literal(Parser *P, Span at);
+Node *parse_float_literal(Parser *P, Span at);
+Node *parse_bad_number(Parser *P, Span at);
+Node *parse_string_literal(Parser *P, Span at, bool terminated);
+Node *parse_node(Parser *P, NodeKind kind, Span at);
+Type *parse_type_name(Parser *P, const char *name, Span at);
+Type *parse_type_generic(Parser *P, const char *name, Span name_at, Type *elem);
+Type *parse_type_expr(Parser *P, Node *e, Node **bound, Span *type_at);
+bool parse_is_big_literal(Parser *P, const Node *n);
+Node *parse_check_literal(Parser *P, Node *n);
+void parse_check_target(Parser *P, Node *target);
+
+/* grammar/lexer.l */
+int mpylex(MPYSTYPE *lval, MPYLTYPE *lloc, void *scanner);
+void *lex_new(Parser *P);
+void lex_reset(void *scanner, Parser *P);
+void lex_free(void *scanner);
+}
+
+%code {
+#include <stdio.h>
+#include <string.h>
+
+#define YYLLOC_DEFAULT(Cur, Rhs, N)                                 \
+    do {                                                            \
+        if (N) {                                                    \
+            (Cur).begin = YYRHSLOC(Rhs, 1).begin;                   \
+            (Cur).end = YYRHSLOC(Rhs, N).end;                       \
+        } else {                                                    \
+            (Cur).begin = (Cur).end = YYRHSLOC(Rhs, 0).end;         \
+        }                                                           \
+    } while (0)
+
+/* Bracket nesting is capped by the scanner, and right-nested operators
+ * by PARSE_MAX_OPS, so the stack stays far below this. */
+#define YYMAXDEPTH 100000
+
+static void mpyerror(const Span *at, Parser *P, void *scanner, const char *msg);
+
+static Node *mk(Parser *P, NodeKind kind, Span at) {
+    return parse_node(P, kind, at);
+}
+
+static Node *mk_unary(Parser *P, Op op, Node *e, Span at) {
+    Node *n = mk(P, ND_UNARY, at);
+    n->op = op;
+    n->lhs = e;
+    return n;
+}
+
+static Node *mk_bin(Parser *P, Op op, Node *l, Node *r, Span at) {
+    return node_binary(P->sh->arena, op, l, r, at);
+}
+
+static NodeList list1(Node *n) {
+    NodeList l = {n, n};
+    return l;
+}
+
+static NodeList list_add(NodeList l, Node *n) {
+    if (!n) return l;
+    if (!l.head) return list1(n);
+    l.tail->next = n;
+    l.tail = n;
+    return l;
+}
+
+/* An operand that might be the literal 9223372036854775808: checked once
+ * it is used as anything but the operand of a unary minus. */
+#define BIG(n) ((n)->kind == ND_INT && (n)->ival == INT64_MIN ? parse_check_literal(P, (n)) : (n))
+
+static void add_top(Parser *P, Node *n) {
+    ParseShared *sh = P->sh;
+    if (!n) return;
+    if (n->kind == ND_DEF) {
+        if (sh->defs_tail) sh->defs_tail->next = n; else sh->defs = n;
+        sh->defs_tail = n;
+    } else {
+        if (sh->top_tail) sh->top_tail->next = n; else sh->top = n;
+        sh->top_tail = n;
+    }
+}
+
+/* A declaration, start, join or def inside a block. */
+static void not_top(Parser *P, Node *n) {
+    if (!n) return;
+    const char *what = "this declaration";
+    switch (n->kind) {
+    case ND_DEF:
+        parse_error(P, (Span){n->span.begin, n->span.begin + 3},
+                    "'def' is only allowed at the top level of the program "
+                    "(functions cannot be nested)");
+        return;
+    case ND_PIPE: what = "'pipe'"; break;
+    case ND_QUEUE: what = "'queue'"; break;
+    case ND_VALUE: what = "'value'"; break;
+    case ND_ARRAY: what = "'array'"; break;
+    case ND_PROCESS: what = "'process'"; break;
+    case ND_START: what = "'start'"; break;
+    case ND_JOIN: what = "'join'"; break;
+    default: break;
+    }
+    Span at = n->span;
+    at.end = at.begin + (uint32_t)strlen(what) - 2;
+    parse_error(P, at, "%s is only allowed at the top level of the program", what);
+}
+}
+
+%token END 0 "end of file"
+%token START_PROGRAM "start of program" START_EXPR "start of expression"
+%token NEWLINE "end of line"
+%token INVALID "invalid character"
+%token <name> IDENT "name"
+%token <node> INT "integer" FLOAT "float" STRING "string"
+%token <op> AUGASSIGN "augmented assignment"
+%token DEF "'def'" LET "'let'" IF "'if'" ELIF "'elif'" ELSE "'else'"
+       WHILE "'while'" FOR "'for'" IN "'in'" BREAK "'break'"
+       CONTINUE "'continue'" RETURN "'return'" PASS "'pass'" PIPE "'pipe'"
+       QUEUE "'queue'" VALUE "'value'" ARRAY "'array'" PROCESS "'process'"
+       START "'start'" JOIN "'join'" LOCK "'lock'" AS "'as'" AND "'and'"
+       OR "'or'" NOT "'not'" TRUE "'true'" FALSE "'false'"
+%token ARROW "'->'" POW "'**'" FLOORDIV "'//'" SHL "'<<'" SHR "'>>'"
+       EQ "'=='" NE "'!='" LE "'<='" GE "'>='" LT "'<'" GT "'>'"
+       LP "'('" RP "')'" LB "'['" RB "']'" LC "'{'" RC "'}'"
+       COMMA "','" COLON "':'" SEMI "';'" DOT "'.'" ASSIGN "'='"
+       PLUS "'+'" MINUS "'-'" STAR "'*'" SLASH "'/'" PERCENT "'%'"
+       AMP "'&'" BAR "'|'" CARET "'^'" TILDE "'~'"
+
+%type <node> inner_line simple compound def toponly
+%type <node> block else_part param target_name
+%type <node> test arith primary arg
+%type <list> stmt_seq params param_list name_list elems args arg_list
+%type <type> type ret opt_type
+
+%left OR
+%left AND
+%precedence NOT
+%nonassoc EQ NE LT LE GT GE
+%left BAR
+%left CARET
+%left AMP
+%left SHL SHR
+%left PLUS MINUS
+%left STAR SLASH FLOORDIV PERCENT
+%precedence UNARY
+%precedence POW
+
+%%
+
+start:
+    START_PROGRAM top_seq
+  | START_EXPR test                 { P->expr = $2; }
+  ;
+
+/* ---- the program and blocks: items separated by NEWLINE or ';' ------- */
+
+top_seq:
+    top_line
+  | top_seq NEWLINE top_line
+  | top_seq SEMI top_line
+  ;
+
+/* Flat alternatives: each level of unit rules costs a reduction per line. */
+top_line:
+    %empty
+  | simple                          { add_top(P, $1); }
+  | compound                        { add_top(P, $1); }
+  | def                             { add_top(P, $1); }
+  | toponly                         { add_top(P, $1); }
+  | error                           { yyerrok; }
+  | error block else_part           { yyerrok; }
+  ;
+
+block:
+    LC stmt_seq RC                  { $$ = mk(P, ND_BLOCK, @$); $$->body = $2.head; }
+  ;
+
+stmt_seq:
+    inner_line                      { $$ = $1 ? list1($1) : (NodeList){NULL, NULL}; }
+  | stmt_seq NEWLINE inner_line     { $$ = list_add($1, $3); }
+  | stmt_seq SEMI inner_line        { $$ = list_add($1, $3); }
+  ;
+
+inner_line:
+    %empty                          { $$ = NULL; }
+  | simple
+  | compound
+  | def                             { not_top(P, $1); $$ = NULL; }
+  | toponly                         { not_top(P, $1); $$ = NULL; }
+  | error                           { yyerrok; $$ = NULL; }
+  | error block else_part           { yyerrok; $$ = NULL; }
+  ;
+
+/* ---- statements ------------------------------------------------------- */
+
+simple:
+    LET IDENT opt_type ASSIGN test {
+        $$ = mk(P, ND_LET, @$);
+        $$->name = $2; $$->name_span = @2;
+        $$->decl_type = $3; if ($3) $$->type_span = @3;
+        $$->rhs = $5;
+    }
+  | test                            { $$ = mk(P, ND_EXPR_STMT, @$); $$->lhs = $1; }
+  | test ASSIGN test {
+        parse_check_target(P, $1);
+        $$ = mk(P, ND_ASSIGN, @$); $$->op = OP_NONE; $$->lhs = $1; $$->rhs = $3;
+    }
+  | test AUGASSIGN test {
+        parse_check_target(P, $1);
+        $$ = mk(P, ND_ASSIGN, @$); $$->op = $2; $$->lhs = $1; $$->rhs = $3;
+    }
+  | RETURN                          { $$ = mk(P, ND_RETURN, @$); }
+  | RETURN test                     { $$ = mk(P, ND_RETURN, @$); $$->lhs = $2; }
+  | BREAK                           { $$ = mk(P, ND_BREAK, @$); }
+  | CONTINUE                        { $$ = mk(P, ND_CONTINUE, @$); }
+  | PASS                            { $$ = mk(P, ND_PASS, @$); }
+  ;
+
+opt_type:
+    %empty                          { $$ = NULL; }
+  | COLON type                      { $$ = $2; @$ = @2; }
+  ;
+
+compound:
+    IF test block else_part {
+        $$ = mk(P, ND_IF, @$); $$->cond = $2; $$->then = $3; $$->els = $4;
+    }
+  | WHILE test block                { $$ = mk(P, ND_WHILE, @$); $$->cond = $2; $$->body = $3; }
+  | FOR IDENT IN test block {
+        $$ = mk(P, ND_FOR, @$);
+        $$->name = $2; $$->name_span = @2; $$->rhs = $4; $$->body = $5;
+    }
+  | LOCK test block                 { $$ = mk(P, ND_LOCK, @$); $$->lhs = $2; $$->body = $3; }
+  ;
+
+/* Right-recursive, but each `elif` is counted as nesting by the scanner. */
+else_part:
+    %empty                          { $$ = NULL; }
+  | ELSE block                      { $$ = $2; }
+  | ELIF test block else_part {
+        $$ = mk(P, ND_IF, @$); $$->cond = $2; $$->then = $3; $$->els = $4;
+    }
+  ;
+
+/* ---- definitions and top-level declarations --------------------------- */
+
+def:
+    DEF IDENT LP params RP ret block {
+        $$ = mk(P, ND_DEF, @$);
+        $$->name = $2; $$->name_span = @2;
+        $$->params = $4.head;
+        $$->ret_type = $6; if ($6) $$->type_span = @6;
+        $$->body = $7;
+    }
+  ;
+
+params:
+    %empty                          { $$.head = $$.tail = NULL; }
+  | param_list
+  | param_list COMMA
+  ;
+
+param_list:
+    param                           { $$ = list1($1); }
+  | param_list COMMA param          { $$ = list_add($1, $3); }
+  ;
+
+param:
+    IDENT COLON type {
+        $$ = mk(P, ND_PARAM, @$);
+        $$->name = $1; $$->name_span = @1; $$->decl_type = $3; $$->type_span = @3;
+    }
+  ;
+
+ret:
+    %empty                          { $$ = NULL; }
+  | ARROW type                      { $$ = $2; @$ = @2; }
+  ;
+
+type:
+    IDENT                           { $$ = parse_type_name(P, $1, @1); }
+  | IDENT LB type RB                { $$ = parse_type_generic(P, $1, @1, $3); }
+  | QUEUE LB type RB                { $$ = type_of(TY_QUEUE, $3); }
+  | VALUE LB type RB                { $$ = type_of(TY_VALUE, $3); }
+  | ARRAY LB type RB                { $$ = type_of(TY_ARRAY, $3); }
+  ;
+
+toponly:
+    START name_list                 { $$ = mk(P, ND_START, @$); $$->targets = $2.head; }
+  | JOIN name_list                  { $$ = mk(P, ND_JOIN, @$); $$->targets = $2.head; }
+
+  | PIPE IDENT COMMA IDENT COLON type {
+        $$ = mk(P, ND_PIPE, @$);
+        $$->name = $2; $$->name_span = @2; $$->name2 = $4; $$->name2_span = @4;
+        $$->decl_type = $6; $$->type_span = @6;
+    }
+  | PIPE IDENT ARROW IDENT COLON type {
+        $$ = mk(P, ND_PIPE, @$);
+        $$->name = $2; $$->name_span = @2; $$->name2 = $4; $$->name2_span = @4;
+        $$->decl_type = $6; $$->type_span = @6; $$->oneway = true;
+    }
+    /* `T` or `T[bound]`: parsed as an expression, then split (see
+     * parse_type_expr), since `str[n]` and `list[int]` look alike. */
+  | QUEUE IDENT COLON primary {
+        $$ = mk(P, ND_QUEUE, @$);
+        $$->name = $2; $$->name_span = @2;
+        $$->decl_type = parse_type_expr(P, $4, &$$->lhs, &$$->type_span);
+    }
+  | VALUE IDENT COLON type {
+        $$ = mk(P, ND_VALUE, @$);
+        $$->name = $2; $$->name_span = @2; $$->decl_type = $4; $$->type_span = @4;
+    }
+  | VALUE IDENT COLON type ASSIGN test {
+        $$ = mk(P, ND_VALUE, @$);
+        $$->name = $2; $$->name_span = @2; $$->decl_type = $4; $$->type_span = @4;
+        $$->rhs = $6;
+    }
+  | ARRAY IDENT COLON primary {
+        $$ = mk(P, ND_ARRAY, @$);
+        $$->name = $2; $$->name_span = @2;
+        $$->decl_type = parse_type_expr(P, $4, &$$->lhs, &$$->type_span);
+        if (!$$->lhs)
+            parse_error(P, @4, "array '%s' needs a size, as in 'array %s: int[10]', "
+                        "or an initial list, as in 'array %s: int = [1, 2]'", $2, $2, $2);
+    }
+  | ARRAY IDENT COLON primary ASSIGN test {
+        $$ = mk(P, ND_ARRAY, @$);
+        $$->name = $2; $$->name_span = @2;
+        $$->decl_type = parse_type_expr(P, $4, &$$->lhs, &$$->type_span);
+        $$->rhs = $6;
+        if ($$->lhs)
+            parse_error(P, $$->lhs->span, "an array takes a size or an initial list, "
+                        "not both");
+    }
+  | PROCESS IDENT ASSIGN test {
+        $$ = mk(P, ND_PROCESS, @$);
+        $$->name = $2; $$->name_span = @2; $$->rhs = $4;
+        if ($4->kind != ND_CALL)
+            parse_error(P, @4, "a process runs a function call, as in "
+                        "'process %s = worker(...)'", $2);
+    }
+  | PROCESS IDENT LB test RB ASSIGN test {
+        $$ = mk(P, ND_PROCESS, @$);
+        $$->name = $2; $$->name_span = @2; $$->lhs = $4; $$->rhs = $7;
+        if ($7->kind != ND_CALL)
+            parse_error(P, @7, "a process runs a function call, as in "
+                        "'process %s[N] = worker(...)'", $2);
+    }
+  | PROCESS IDENT LB test RB AS IDENT ASSIGN test {
+        $$ = mk(P, ND_PROCESS, @$);
+        $$->name = $2; $$->name_span = @2; $$->lhs = $4; $$->rhs = $9;
+        $$->index_name = $7; $$->index_span = @7;
+        if ($9->kind != ND_CALL)
+            parse_error(P, @9, "a process runs a function call, as in "
+                        "'process %s[N] as %s = worker(%s)'", $2, $7, $7);
+    }
+  ;
+
+name_list:
+    target_name                     { $$ = list1($1); }
+  | name_list COMMA target_name     { $$ = list_add($1, $3); }
+  ;
+
+target_name:
+    IDENT                           { $$ = mk(P, ND_NAME, @$); $$->name = $1; }
+  ;
+
+
+/* ---- expressions ------------------------------------------------------
+ *
+ * Python's precedence, through the precedence declarations above: `not`
+ * sits in `test`, above the comparisons, so `a == not b` is refused as in
+ * Python; everything tighter is one `arith` nonterminal, so an operand
+ * costs one reduction. Comparisons are non-associative: a chain is a
+ * syntax error that yyreport_syntax_error words. A literal
+ * 9223372036854775808 is only valid right after a unary minus: BIG()
+ * refuses it everywhere else it can be consumed. */
+
+test:
+    test OR test                    { $$ = mk_bin(P, OP_OR, $1, $3, @$); }
+  | test AND test                   { $$ = mk_bin(P, OP_AND, $1, $3, @$); }
+  | NOT test                        { $$ = mk_unary(P, OP_NOT, $2, @$); }
+  | arith                           { $$ = BIG($1); }
+  ;
+
+arith:
+    arith EQ arith                  { $$ = mk_bin(P, OP_EQ, BIG($1), BIG($3), @$); }
+  | arith NE arith                  { $$ = mk_bin(P, OP_NE, BIG($1), BIG($3), @$); }
+  | arith LT arith                  { $$ = mk_bin(P, OP_LT, BIG($1), BIG($3), @$); }
+  | arith LE arith                  { $$ = mk_bin(P, OP_LE, BIG($1), BIG($3), @$); }
+  | arith GT arith                  { $$ = mk_bin(P, OP_GT, BIG($1), BIG($3), @$); }
+  | arith GE arith                  { $$ = mk_bin(P, OP_GE, BIG($1), BIG($3), @$); }
+  | arith BAR arith                 { $$ = mk_bin(P, OP_BITOR, BIG($1), BIG($3), @$); }
+  | arith CARET arith               { $$ = mk_bin(P, OP_BITXOR, BIG($1), BIG($3), @$); }
+  | arith AMP arith                 { $$ = mk_bin(P, OP_BITAND, BIG($1), BIG($3), @$); }
+  | arith SHL arith                 { $$ = mk_bin(P, OP_SHL, BIG($1), BIG($3), @$); }
+  | arith SHR arith                 { $$ = mk_bin(P, OP_SHR, BIG($1), BIG($3), @$); }
+  | arith PLUS arith                { $$ = mk_bin(P, OP_ADD, BIG($1), BIG($3), @$); }
+  | arith MINUS arith               { $$ = mk_bin(P, OP_SUB, BIG($1), BIG($3), @$); }
+  | arith STAR arith                { $$ = mk_bin(P, OP_MUL, BIG($1), BIG($3), @$); }
+  | arith SLASH arith               { $$ = mk_bin(P, OP_DIV, BIG($1), BIG($3), @$); }
+  | arith FLOORDIV arith            { $$ = mk_bin(P, OP_FLOORDIV, BIG($1), BIG($3), @$); }
+  | arith PERCENT arith             { $$ = mk_bin(P, OP_MOD, BIG($1), BIG($3), @$); }
+  | MINUS arith %prec UNARY {
+        if (parse_is_big_literal(P, $2)) {
+            $$ = $2;                /* -9223372036854775808 */
+            $$->span = @$;
+        } else {
+            $$ = mk_unary(P, OP_NEG, $2, @$);
+        }
+    }
+  | PLUS arith %prec UNARY          { $$ = mk_unary(P, OP_POS, BIG($2), @$); }
+  | TILDE arith %prec UNARY         { $$ = mk_unary(P, OP_BITNOT, BIG($2), @$); }
+    /* `-2**2` is -(2**2) and `2**-1` is 2**(-1), as in Python. */
+  | primary POW arith               { $$ = mk_bin(P, OP_POW, BIG($1), BIG($3), @$); }
+  | primary
+  ;
+
+primary:
+    INT
+  | FLOAT
+  | STRING
+  | TRUE                            { $$ = mk(P, ND_BOOL, @$); $$->ival = 1; }
+  | FALSE                           { $$ = mk(P, ND_BOOL, @$); $$->ival = 0; }
+  | IDENT                           { $$ = mk(P, ND_NAME, @$); $$->name = $1; }
+  | LP test RP                      { $$ = $2; $$->parens = true; }
+  | LB RB                           { $$ = mk(P, ND_LIST, @$); }
+  | LB elems RB                     { $$ = mk(P, ND_LIST, @$); $$->elems = $2.head; }
+  | LB elems COMMA RB               { $$ = mk(P, ND_LIST, @$); $$->elems = $2.head; }
+  | primary LP args RP {
+        $$ = mk(P, ND_CALL, @$); $$->callee = BIG($1); $$->args = $3.head;
+    }
+  | primary LB test RB {
+        $$ = mk(P, ND_INDEX, @$); $$->lhs = BIG($1); $$->rhs = $3;
+    }
+  | primary DOT IDENT {
+        $$ = mk(P, ND_MEMBER, @$);
+        $$->lhs = BIG($1); $$->name = $3; $$->name_span = @3;
+    }
+  ;
+
+elems:
+    test                            { $$ = list1($1); }
+  | elems COMMA test                { $$ = list_add($1, $3); }
+  ;
+
+args:
+    %empty                          { $$.head = $$.tail = NULL; }
+  | arg_list
+  | arg_list COMMA
+  ;
+
+arg_list:
+    arg                             { $$ = list1($1); }
+  | arg_list COMMA arg {
+        if ($3->kind != ND_KWARG && $1.tail->kind == ND_KWARG)
+            parse_error(P, @3, "positional argument after a keyword argument");
+        $$ = list_add($1, $3);
+    }
+  ;
+
+arg:
+    test
+  | IDENT ASSIGN test {
+        $$ = mk(P, ND_KWARG, @$); $$->name = $1; $$->name_span = @1; $$->lhs = $3;
+    }
+  ;
+
+%%
+
+static void mpyerror(const Span *at, Parser *P, void *scanner, const char *msg) {
+    (void)scanner;
+    if (P->sh->fatal || P->sh->stopped) return;
+    parse_error(P, *at, "%s", msg);
+}
+
+/* ---- syntax error messages ----------------------------------------------
+ *
+ * Built from the unexpected token, the tokens the parser would accept
+ * there (exact, thanks to LAC) and what the scanner knows about brackets
+ * and the statement being parsed. */
+
+typedef struct Expect {
+    yysymbol_kind_t tok[YYNTOKENS];
+    int n;
+} Expect;
+
+static bool expects(const Expect *e, yysymbol_kind_t t) {
+    for (int i = 0; i < e->n; i++)
+        if (e->tok[i] == t) return true;
+    return false;
+}
+
+static bool is_keyword(yysymbol_kind_t t) {
+    return t >= YYSYMBOL_DEF && t <= YYSYMBOL_FALSE;
+}
+
+/* Tokens that can start an expression. */
+static bool starts_expr(yysymbol_kind_t t) {
+    switch (t) {
+    case YYSYMBOL_IDENT: case YYSYMBOL_INT: case YYSYMBOL_FLOAT:
+    case YYSYMBOL_STRING: case YYSYMBOL_TRUE: case YYSYMBOL_FALSE:
+    case YYSYMBOL_NOT: case YYSYMBOL_LP: case YYSYMBOL_LB:
+    case YYSYMBOL_MINUS: case YYSYMBOL_PLUS: case YYSYMBOL_TILDE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static const char *closer_of(char c) {
+    return c == '(' ? "')'" : c == '[' ? "']'" : "'}'";
+}
+
+/* The phrase after "expected" when nothing more specific applies. */
+static void list_expected(const Expect *e, char *buf, size_t size) {
+    const char *words[8];
+    int n = 0;
+    bool expr = false;
+    for (int i = 0; i < e->n && n < 8; i++) {
+        yysymbol_kind_t t = e->tok[i];
+        const char *w;
+        if (t == YYSYMBOL_IDENT) w = "a name";
+        else if (starts_expr(t)) { if (expr) continue; expr = true; w = "an expression"; }
+        else if (t == YYSYMBOL_AUGASSIGN) w = "an assignment";
+        else w = yysymbol_name(t);
+        bool dup = false;
+        for (int j = 0; j < n; j++) dup |= strcmp(words[j], w) == 0;
+        if (!dup) words[n++] = w;
+    }
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n && len < size; i++) {
+        const char *glue = i == 0 ? "" : i == n - 1 ? " or " : ", ";
+        len += (size_t)snprintf(buf + len, size - len, "%s%s", glue, words[i]);
+    }
+}
+
+/* The code point of the UTF-8 character at S (N bytes available) and its
+ * length, or 0 when the bytes are not valid UTF-8. */
+static int utf8_decode(const unsigned char *s, uint32_t n, uint32_t *cp) {
+    unsigned c = s[0];
+    int len;
+    uint32_t min;
+    if (c >= 0xC2 && c <= 0xDF) { len = 2; min = 0x80; }
+    else if ((c & 0xF0) == 0xE0) { len = 3; min = 0x800; }
+    else if (c >= 0xF0 && c <= 0xF4) { len = 4; min = 0x10000; }
+    else return 0;
+    if ((uint32_t)len > n) return 0;
+    uint32_t v = c & (0x7Fu >> len);
+    for (int i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        v = v << 6 | (s[i] & 0x3Fu);
+    }
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+    *cp = v;
+    return len;
+}
+
+/* The message for an INVALID token. */
+static void describe_invalid(Parser *P, Span at, char *buf, size_t size) {
+    const unsigned char *t = (const unsigned char *)P->sh->src->text + at.begin;
+    uint32_t n = at.end - at.begin;
+    uint32_t cp;
+    int len;
+    if (n == 2 && t[0] == '&' && t[1] == '&')
+        snprintf(buf, size, "'&&' is not an operator; use 'and'");
+    else if (n == 2 && t[0] == '|' && t[1] == '|')
+        snprintf(buf, size, "'||' is not an operator; use 'or'");
+    else if (t[0] >= 0x80 && (len = utf8_decode(t, n, &cp)) > 0)
+        snprintf(buf, size, "non-ASCII character '%.*s' (U+%04X) outside a string or "
+                 "comment", len, (const char *)t, cp);
+    else if (t[0] >= 0x80)
+        snprintf(buf, size, "unexpected byte 0x%02x (not UTF-8)", t[0]);
+    else if (t[0] == 0)
+        snprintf(buf, size, "unexpected NUL byte");
+    else if (t[0] < 0x20 || t[0] == 0x7f)
+        snprintf(buf, size, "unexpected control character 0x%02x", t[0]);
+    else if (t[0] == '!')
+        snprintf(buf, size, "stray '!' in program (use 'not' to negate, '!=' to compare)");
+    else
+        snprintf(buf, size, "stray '%c' in program", t[0]);
+}
+
+/* The unexpected token, in words: "name 'x'", "')'", "end of line". */
+static void describe(Parser *P, yysymbol_kind_t tok, Span at, char *buf, size_t size) {
+    const char *t = P->sh->src->text + at.begin;
+    int len = (int)(at.end - at.begin);
+    const char *dots = "";
+    if (len > 32) {
+        len = 32;
+        dots = "...";
+    }
+    switch (tok) {
+    case YYSYMBOL_YYEOF:
+        snprintf(buf, size, "%s", P->level ? "'}'" : "end of file");
+        break;
+    case YYSYMBOL_IDENT:
+        snprintf(buf, size, "name '%.*s%s'", len, t, dots);
+        break;
+    case YYSYMBOL_INT:
+    case YYSYMBOL_FLOAT:
+        snprintf(buf, size, "number %.*s%s", len, t, dots);
+        break;
+    case YYSYMBOL_STRING:
+        snprintf(buf, size, "a string");
+        break;
+    case YYSYMBOL_AUGASSIGN:
+        snprintf(buf, size, "'%.*s'", len, t);
+        break;
+    case YYSYMBOL_INVALID:
+        describe_invalid(P, at, buf, size);
+        break;
+    default:
+        snprintf(buf, size, "%s", yysymbol_name(tok));
+        break;
+    }
+}
+
+static int yyreport_syntax_error(const yypcontext_t *ctx, Parser *P, void *scanner) {
+    (void)scanner;
+    if (P->sh->fatal || P->sh->stopped) return 0;
+    yysymbol_kind_t tok = yypcontext_token(ctx);
+    Span at = *yypcontext_location(ctx);
+    Expect e;
+    e.n = yypcontext_expected_tokens(ctx, e.tok, YYNTOKENS);
+    if (e.n < 0) e.n = 0;
+    char found[160];
+    describe(P, tok, at, found, sizeof found);
+    Bracket top = P->top_before;
+    const char *src = P->sh->src->text;
+
+    if (tok == YYSYMBOL_INVALID) {
+        parse_error(P, at, "%s", found);
+        return 0;
+    }
+    if ((tok == YYSYMBOL_ELSE || tok == YYSYMBOL_ELIF) && P->last2 == TK_NEWLINE) {
+        parse_error(P, at, "unexpected %s (an %s must follow '}' on the same line)",
+                    found, found);
+        return 0;
+    }
+    /* Brackets: never closed, not matching, or closing nothing. */
+    if (P->forced) {
+        Span b = {P->forced_br.off, P->forced_br.off + 1};
+        parse_error(P, b, "'%c' was never closed", P->forced_br.c);
+        return 0;
+    }
+    if (tok == YYSYMBOL_YYEOF && P->depth > 0) {
+        Bracket *br = &P->stack[P->depth - 1];
+        int i = P->depth - 1;
+        while (i > 0 && P->stack[i].c == 'e') i--;
+        br = &P->stack[i];
+        if (br->c != 'e') {
+            Span b = {br->off, br->off + 1};
+            parse_error(P, b, "'%c' was never closed", br->c);
+            return 0;
+        }
+    }
+    if (P->mismatched) {
+        parse_error(P, at, "closing %s does not match '%c'", found, P->mismatch_br.c);
+        parse_note(P, (Span){P->mismatch_br.off, P->mismatch_br.off + 1},
+                   "'%c' opened here", P->mismatch_br.c);
+        return 0;
+    }
+    if (P->unmatched) {
+        parse_error(P, at, "unmatched %s", found);
+        return 0;
+    }
+    /* `} else if` */
+    if (tok == YYSYMBOL_IF && P->last2 == TK_ELSE) {
+        parse_error(P, at, "expected '{' after 'else'; write 'elif' instead of 'else if'");
+        return 0;
+    }
+    /* A keyword where a name belongs. */
+    if (expects(&e, YYSYMBOL_IDENT) && is_keyword(tok) && !starts_expr(tok) &&
+        !expects(&e, YYSYMBOL_INT)) {
+        parse_error(P, at, "expected a name, but %s is a keyword", found);
+        return 0;
+    }
+    /* The '{' of a block. */
+    if (expects(&e, YYSYMBOL_LC)) {
+        const char *after;
+        switch (P->kw_before) {
+        case TK_IF: after = "after 'if' condition"; break;
+        case TK_ELIF: after = "after 'elif' condition"; break;
+        case TK_WHILE: after = "after 'while' condition"; break;
+        case TK_FOR: after = "after 'for' clause"; break;
+        case TK_LOCK: after = "after 'lock' object"; break;
+        case TK_ELSE: after = "after 'else'"; break;
+        case TK_DEF:
+            after = expects(&e, YYSYMBOL_ARROW) ? "or '->' after parameters"
+                                                : "after return type";
+            break;
+        default: after = NULL; break;
+        }
+        if (after) {
+            const char *hint = "";
+            if (tok == YYSYMBOL_NEWLINE) hint = " on the same line";
+            else if (tok == YYSYMBOL_ASSIGN && P->kw_before != TK_DEF)
+                hint = " (to compare, use '==')";
+            parse_error(P, at, "expected '{' %s%s", after, hint);
+            return 0;
+        }
+    }
+    bool want_expr = expects(&e, YYSYMBOL_INT);
+    bool stmt_start = expects(&e, YYSYMBOL_LET);
+    /* Inside brackets: what closes them. */
+    if (top.c == '(' || top.c == '[') {
+        yysymbol_kind_t closer = top.c == '(' ? YYSYMBOL_RP : YYSYMBOL_RB;
+        if (expects(&e, closer) && !want_expr) {
+            const char *cl = closer_of(top.c);
+            bool comma = expects(&e, YYSYMBOL_COMMA);
+            bool juxt = starts_expr(tok) && comma;
+            switch (top.kind) {
+            case BR_CALL:
+                if (juxt) parse_error(P, at, "expected ',' or ')' after argument");
+                else parse_error(P, at, "expected ')' after arguments");
+                return 0;
+            case BR_PARAMS:
+                if (juxt || tok == YYSYMBOL_IDENT)
+                    parse_error(P, at, "expected ',' or ')' after parameter");
+                else parse_error(P, at, "expected ')' after parameters");
+                return 0;
+            case BR_LIST:
+                if (juxt) parse_error(P, at, "expected ',' or ']' after list element");
+                else parse_error(P, at, "expected ']' after list elements");
+                return 0;
+            case BR_INDEX:
+                parse_error(P, at, "expected ']' after %s", comma ? "type" : "index");
+                return 0;
+            default:
+                parse_error(P, at, "expected %s", cl);
+                return 0;
+            }
+        }
+    }
+    if (want_expr && !stmt_start) {
+        if (tok == YYSYMBOL_RP || tok == YYSYMBOL_RB || tok == YYSYMBOL_RC ||
+            tok == YYSYMBOL_COMMA || tok == YYSYMBOL_NEWLINE || tok == YYSYMBOL_YYEOF ||
+            !starts_expr(tok)) {
+            const char *what = "an expression";
+            if (P->last == TK_NOT || P->last2 == TK_NOT) what = "an expression";
+            if (expects(&e, YYSYMBOL_RP) && top.c == '(')
+                parse_error(P, at, "expected an expression or ')', not %s", found);
+            else if (expects(&e, YYSYMBOL_RB) && top.c == '[')
+                parse_error(P, at, "expected an expression or ']', not %s", found);
+            else
+                parse_error(P, at, "expected %s%s%s", what,
+                            tok == YYSYMBOL_NEWLINE || tok == YYSYMBOL_YYEOF ? "" : ", not ",
+                            tok == YYSYMBOL_NEWLINE || tok == YYSYMBOL_YYEOF ? "" : found);
+            return 0;
+        }
+    }
+    if (stmt_start) {
+        parse_error(P, at, "unexpected %s at the start of a statement", found);
+        return 0;
+    }
+    /* After a complete statement. */
+    if (expects(&e, YYSYMBOL_NEWLINE)) {
+        if (tok == YYSYMBOL_ASSIGN)
+            parse_error(P, at, "unexpected '='; an assignment is a statement of its own");
+        else
+            parse_error(P, at, "unexpected %s after the end of a statement "
+                        "(statements are separated by a newline or ';')", found);
+        return 0;
+    }
+    if (e.n > 0 && e.n <= 5) {
+        char list[200];
+        list_expected(&e, list, sizeof list);
+        parse_error(P, at, "expected %s, not %s", list, found);
+        return 0;
+    }
+    (void)src;
+    parse_error(P, at, "unexpected %s", found);
+    return 0;
+}
