@@ -173,8 +173,11 @@ static SymX *sym_new(Sema *S, SymKind kind, const char *name, Type *t,
 }
 
 static void push_scope(Sema *S, Owner owner) {
-    Scope *sc = arena_alloc(S->arena, sizeof *sc);
+    Scope *sc = S->free_scopes;
+    if (sc) S->free_scopes = sc->parent;
+    else sc = arena_alloc(S->arena, sizeof *sc);
     sc->owner = owner;
+    sc->bindings = NULL;
     sc->parent = S->scope;
     S->scope = sc;
 }
@@ -229,6 +232,8 @@ static void pop_scope(Sema *S) {
         S->free_bindings = b;
     }
     S->scope = sc->parent;
+    sc->parent = S->free_scopes;
+    S->free_scopes = sc;
 }
 
 SymX *sema_lookup(Sema *S, const char *name, SymX **parent_hit) {
@@ -608,7 +613,8 @@ static void check_assign(Sema *S, Node *n) {
         }
         return;
     }
-    Type *rt = sema_value(S, n->rhs, tt->kind == TY_LIST ? tt : NULL);
+    bool empty = n->rhs->kind == ND_LIST && !n->rhs->elems;
+    Type *rt = sema_value(S, n->rhs, tt->kind == TY_LIST && empty ? tt : NULL);
     Type *res = sema_binary_type(S, n, n->op, tt, rt);
     if (!sema_assignable(tt, res)) {
         target_desc(n->lhs, desc, sizeof desc);
@@ -847,7 +853,7 @@ static void check_process(Sema *S, Node *n) {
         if (f && f->s.kind == SYM_FUNC) {
             c->sym = &f->s;
             f->s.used = true;
-            sema_def_call(S, call, f, true);
+            call->type = sema_def_call(S, call, f, true);
         } else {
             sema_value(S, call, NULL);
             if (call->type && call->type->kind != TY_ERROR) {

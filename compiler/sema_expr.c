@@ -365,8 +365,7 @@ static Type *binary_chain(Sema *S, Node *e) {
             lt = b->type = ty(TY_BOOL);
             continue;
         }
-        Type *hint = lt->kind == TY_LIST && (b->op == OP_ADD || b->op == OP_EQ || b->op == OP_NE)
-                         ? lt : NULL;
+        Type *hint = lt->kind == TY_LIST && is_empty_list(b->rhs) ? lt : NULL;
         rt = sema_value(S, b->rhs, hint);
         lt = b->type = sema_binary_type(S, b, b->op, lt, rt);
     }
@@ -590,8 +589,7 @@ typedef struct PSpec {
 
 typedef struct Callee {
     const char *name;   /* 'worker', 'put' */
-    bool is_def;
-    Span where;         /* the def's parameter list */
+    Node *def;          /* the def called, NULL: a method */
     SymX *recv;         /* method: the receiver object, if a name */
     PSpec *ps;
     int np;
@@ -606,7 +604,7 @@ static Span arg_span(const Node *a) {
 }
 
 static void where_note(Sema *S, const Callee *c) {
-    if (c->is_def) diag_note(S->d, c->where, "'%s' is defined here", c->name);
+    if (c->def) diag_note(S->d, sema_params_span(c->def), "'%s' is defined here", c->name);
 }
 
 /* The first argument bound to parameter IDX (before DUP). */
@@ -626,7 +624,7 @@ static void arg_type(Sema *S, const Callee *c, int idx, Node *val) {
     PSpec *p = &c->ps[idx];
     Type *t = sema_value(S, val, p->type);
     if (sema_assignable(p->type, t)) return;
-    if (c->is_def) {
+    if (c->def) {
         diag_error(S->d, val->span, "argument '%s' of '%s' must be %s, not %s", p->name, c->name,
                    sema_tname(p->type), sema_tname(t));
         diag_note(S->d, p->span, "parameter '%s' is declared here", p->name);
@@ -757,16 +755,22 @@ static bool flow_kind(const SymX *x) {
 Type *sema_def_call(Sema *S, Node *call, SymX *f, bool is_process) {
     Node *def = f->s.decl;
     call->callee->type = ty(TY_FUNC);
-    int np = 0;
-    for (Node *p = def->params; p; p = p->next) np++;
-    PSpec *ps = np ? arena_alloc(S->arena, (size_t)np * sizeof *ps) : NULL;
-    int i = 0;
-    for (Node *p = def->params; p; p = p->next, i++) {
-        ps[i].name = p->name;
-        ps[i].type = p->sym ? p->sym->type : ty(TY_ERROR);
-        ps[i].span = p->sym ? p->sym->span : p->span;
+    PSpec *ps = f->sig;
+    if (!ps) {  /* first call: the specs, ending with a NULL name */
+        int np = 0;
+        for (Node *p = def->params; p; p = p->next) np++;
+        f->sig = ps = arena_alloc(S->arena, (size_t)(np + 1) * sizeof *ps);
+        int k = 0;
+        for (Node *p = def->params; p; p = p->next, k++) {
+            ps[k].name = p->name;
+            ps[k].type = p->sym ? p->sym->type : ty(TY_ERROR);
+            ps[k].span = p->sym ? p->sym->span : p->span;
+        }
     }
-    Callee c = {def->name, true, sema_params_span(def), NULL, ps, np};
+    int np = 0;
+    while (ps[np].name) np++;
+    Callee c = {def->name, def, NULL, ps, np};
+    int i;
     call->builtin = B_NONE;
     bind_args(S, call, &c);
     i = 0;
@@ -968,7 +972,7 @@ static Type *method_call(Sema *S, Node *call) {
         ps.optional = me->p.optional;
         ps.kwonly = me->p.kwonly;
     }
-    Callee c = {me->name, false, m->span, recv && recv->s.kind != SYM_PROCESS ? recv : NULL,
+    Callee c = {me->name, NULL, recv && recv->s.kind != SYM_PROCESS ? recv : NULL,
                 &ps, me->np};
     bind_args(S, call, &c);
 

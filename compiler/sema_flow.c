@@ -27,19 +27,22 @@ static int flow_index(unsigned bit) {
 
 static const unsigned flow_bits[FLOW_N] = {SF_PUTS, SF_GETS, SF_SENDS, SF_RECVS, XF_ITERS};
 
-static void track(Sema *S, SymX *x) {
-    if (x->in_flow) return;
-    x->in_flow = true;
-    sema_push(S, x, (void ***)&S->flow, &S->nflow, &S->capflow);
+/* X's flow facts, allocated (and X listed) on first use. */
+static FlowInfo *track(Sema *S, SymX *x) {
+    if (!x->fi) {
+        x->fi = arena_alloc(S->arena, sizeof *x->fi);
+        sema_push(S, x, (void ***)&S->flow, &S->nflow, &S->capflow);
+    }
+    return x->fi;
 }
 
 void flow_direct(Sema *S, SymX *x, unsigned bit, Span at) {
-    track(S, x);
-    x->direct |= bit;
-    if (x->fl & bit) return;
-    x->fl |= bit;
-    x->ev_at[flow_index(bit)] = at;
-    x->ev_via[flow_index(bit)] = NULL;
+    FlowInfo *f = track(S, x);
+    f->direct |= bit;
+    if (f->fl & bit) return;
+    f->fl |= bit;
+    f->ev_at[flow_index(bit)] = at;
+    f->ev_via[flow_index(bit)] = NULL;
 }
 
 void flow_edge(Sema *S, SymX *from, SymX *to, Span at, const char *callee) {
@@ -48,10 +51,10 @@ void flow_edge(Sema *S, SymX *from, SymX *to, Span at, const char *callee) {
     e->to = to;
     e->at = at;
     e->callee = callee;
-    e->next_user = to->users;
-    to->users = e;
     track(S, from);
-    track(S, to);
+    FlowInfo *t = track(S, to);
+    e->next_user = t->users;
+    t->users = e;
 }
 
 void flow_pipe_arg(Sema *S, SymX *end, SymX *param, Node *arg, const char *callee) {
@@ -74,11 +77,11 @@ static const char *owner_name(const SymX *x, char *buf, size_t size) {
  * to 'f' here, which puts into it". */
 static void evidence(Sema *S, const SymX *x, unsigned bit, const char *verb) {
     int i = flow_index(bit);
-    if (x->ev_via[i])
-        diag_note(S->d, x->ev_at[i], "'%s' is passed to '%s' here, which %s it", x->s.name,
-                  x->ev_via[i], verb);
+    if (x->fi->ev_via[i])
+        diag_note(S->d, x->fi->ev_at[i], "'%s' is passed to '%s' here, which %s it", x->s.name,
+                  x->fi->ev_via[i], verb);
     else
-        diag_note(S->d, x->ev_at[i], "'%s' %s it here", x->def ? x->def->name : "the parent program",
+        diag_note(S->d, x->fi->ev_at[i], "'%s' %s it here", x->def ? x->def->name : "the parent program",
                   verb);
 }
 
@@ -86,19 +89,20 @@ static void never_ending_loops(Sema *S) {
     char who[300];
     for (size_t i = 0; i < S->nflow; i++) {
         SymX *x = S->flow[i];
-        if (!x->s.type || x->s.type->kind != TY_QUEUE || !(x->fl & SF_PUTS) ||
-            !(x->fl & XF_ITERS))
+        FlowInfo *f = x->fi;
+        if (!x->s.type || x->s.type->kind != TY_QUEUE || !(f->fl & SF_PUTS) ||
+            !(f->fl & XF_ITERS))
             continue;
         int it = flow_index(XF_ITERS);
-        if (x->direct & XF_ITERS) {
-            diag_error(S->d, x->ev_at[it],
+        if (f->direct & XF_ITERS) {
+            diag_error(S->d, f->ev_at[it],
                        "this loop over '%s' never ends: it waits for every process that puts into '%s' to finish, and %s puts into it too",
                        x->s.name, x->s.name, owner_name(x, who, sizeof who));
             evidence(S, x, SF_PUTS, "puts into");
-        } else if (x->direct & SF_PUTS) {
-            diag_error(S->d, x->ev_at[it],
+        } else if (f->direct & SF_PUTS) {
+            diag_error(S->d, f->ev_at[it],
                        "'%s' loops over '%s' until every process that puts into it has finished, but %s puts into '%s' too; the loop would never end",
-                       x->ev_via[it], x->s.name, owner_name(x, who, sizeof who), x->s.name);
+                       f->ev_via[it], x->s.name, owner_name(x, who, sizeof who), x->s.name);
             evidence(S, x, SF_PUTS, "puts into");
         }
     }
@@ -114,7 +118,7 @@ static void pipe_args(Sema *S) {
     for (PipeArg *p = rev; p; p = p->next) {
         int dir = sema_pipe_dir(p->end);
         unsigned bad = dir == 1 ? SF_RECVS : SF_SENDS;
-        if (!(p->param->fl & bad)) continue;
+        if (!p->param->fi || !(p->param->fi->fl & bad)) continue;
         Node *decl = p->end->s.decl;
         diag_error(S->d, p->arg->span,
                    "'%s' is the %s end of a one-way pipe, but '%s' %s its parameter '%s'",
@@ -130,17 +134,17 @@ void flow_solve(Sema *S) {
     SymX **work = NULL;
     size_t n = 0, cap = 0;
     for (size_t i = 0; i < S->nflow; i++) {
-        SymX *x = S->flow[i];
-        if (x->fl && x->users) {
-            x->queued = true;
-            sema_push(S, x, (void ***)&work, &n, &cap);
+        FlowInfo *f = S->flow[i]->fi;
+        if (f->fl && f->users) {
+            f->queued = true;
+            sema_push(S, S->flow[i], (void ***)&work, &n, &cap);
         }
     }
     while (n) {
-        SymX *x = work[--n];
+        FlowInfo *x = work[--n]->fi;
         x->queued = false;
         for (Edge *e = x->users; e; e = e->next_user) {
-            SymX *f = e->from;
+            FlowInfo *f = e->from->fi;
             unsigned add = x->fl & ~f->fl;
             if (!add) continue;
             for (int b = 0; b < FLOW_N; b++) {
@@ -151,7 +155,7 @@ void flow_solve(Sema *S) {
             f->fl |= add;
             if (!f->queued && f->users) {
                 f->queued = true;
-                sema_push(S, f, (void ***)&work, &n, &cap);
+                sema_push(S, e->from, (void ***)&work, &n, &cap);
             }
         }
     }
@@ -160,6 +164,6 @@ void flow_solve(Sema *S) {
     pipe_args(S);
     for (size_t i = 0; i < S->nflow; i++) {
         SymX *x = S->flow[i];
-        x->s.flags |= x->fl & (SF_PUTS | SF_GETS | SF_SENDS | SF_RECVS);
+        x->s.flags |= x->fi->fl & (SF_PUTS | SF_GETS | SF_SENDS | SF_RECVS);
     }
 }

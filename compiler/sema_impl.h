@@ -36,23 +36,28 @@ enum { FLOW_N = 5 };    /* PUTS GETS SENDS RECVS ITERS */
 
 typedef struct Edge Edge;
 
+/* What sema learns about a queue or pipe end (param or top-level object),
+ * allocated only for those. */
+typedef struct FlowInfo {
+    unsigned fl;                    /* flow bits found so far */
+    unsigned direct;                /* flow bits this def/the parent sets itself */
+    Span ev_at[FLOW_N];             /* where each bit was first seen */
+    const char *ev_via[FLOW_N];     /* the def it came through, NULL: direct */
+    Edge *users;                    /* calls that pass an argument to this param */
+    bool queued;
+} FlowInfo;
+
 /* Every Symbol sema makes is the first member of a SymX, so a Symbol* from
  * a node can be widened to reach sema's bookkeeping. */
 typedef struct SymX {
     Symbol s;
     Node *def;          /* the def a param or local belongs to; NULL: parent */
     bool no_unused;     /* never warned as unused (for variables) */
-    bool shadow_ok;     /* declared with an error already reported */
     /* processes and groups (top level) */
     bool started, joined, method_joined;
     Span start_at, join_at;
-    /* queues and pipe ends, params and top-level objects */
-    unsigned fl;                    /* flow bits found so far */
-    unsigned direct;                /* flow bits this def/the parent sets itself */
-    Span ev_at[FLOW_N];             /* where each bit was first seen */
-    const char *ev_via[FLOW_N];     /* the def it came through, NULL: direct */
-    Edge *users;                    /* calls that pass an argument to this param */
-    bool queued, in_flow;
+    FlowInfo *fi;       /* queues and pipe ends: NULL until they have facts */
+    void *sig;          /* defs: the parameter specs for calls (sema_expr.c) */
 } SymX;
 
 static inline SymX *symx(Symbol *s) { return (SymX *)s; }
@@ -121,6 +126,7 @@ typedef struct Sema {
     Scope *scope;
     Scope *parent_scope;    /* the parent program's outermost scope */
     Binding *free_bindings;
+    Scope *free_scopes;
     Node *def;              /* def being checked; NULL in the parent */
     SymX *def_sym;
     Loop *loop;
