@@ -320,7 +320,7 @@ inner_line:
   | compound
   | def                             { not_top(P, $1); $$ = NULL; }
   | toponly                         { not_top(P, $1); $$ = NULL; }
-  | error                           { yyerrok; $$ = NULL; }
+  | error                           { if (yychar != TK_END) yyerrok; $$ = NULL; }
   | error block else_part           { yyerrok; $$ = NULL; }
   ;
 
