@@ -81,6 +81,23 @@ static int write_c(Unit *u, const char *path, const DriverOptions *opt) {
         }
         return 0;
     }
+    /* Not a regular file (/dev/null, /dev/full, a FIFO, a terminal): write
+     * into it directly. Renaming a temporary over it would replace the
+     * device node itself (as root, /dev/null would become a plain file). */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        FILE *f = fopen(path, "w");
+        if (!f) {
+            file_error("%s: cannot open output: %s", path, strerror(errno));
+            return 1;
+        }
+        gen_program(f, &u->prog, &u->src, &g);
+        int err = 0;
+        if (fflush(f) != 0 || ferror(f)) err = errno ? errno : EIO;
+        if (fclose(f) != 0 && !err) err = errno;
+        if (err) file_error("%s: cannot write output: %s", path, strerror(err));
+        return err ? 1 : 0;
+    }
     size_t n = strlen(path);
     char *tmp = malloc(n + 16);
     if (!tmp) { file_error("out of memory"); return 1; }
