@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ast.h"
 #include "driver.h"
 
 #ifndef MPC_VERSION
@@ -175,5 +176,6 @@ int main(int argc, char **argv) {
     }
 done:
     free(files);
+    ast_types_free();       /* interned types: nothing left for valgrind */
     return rc;
 }
