@@ -18,6 +18,11 @@ GENWARN := -Wall -Wextra -Werror -Wno-unused-function -Wno-sign-compare \
            -Wno-unused-parameter
 ifneq ($(SANITIZE),)
 SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+# A sanitizer build lives apart from build/ (BUILD=... on the command line
+# still wins), and the programs the test suites build with `mpc build` get
+# the same instrumentation through $CC $CFLAGS $LDFLAGS.
+BUILD := build-san
+TESTENV := CC='$(CC)' CFLAGS='-O1 -g $(SANFLAGS)' LDFLAGS='$(SANFLAGS)'
 endif
 ALLCFLAGS = -std=c11 $(CFLAGS) $(SANFLAGS) -MMD -MP
 LDLIBS_RT :=
@@ -35,7 +40,8 @@ RUNTIME_OBJ  := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all demo check unit golden bless repeat clean install uninstall
+.PHONY: all demo check unit golden bless repeat clean install uninstall \
+        faults fuzz fuzz-build valgrind
 all: $(BUILD)/mpc $(BUILD)/libmpr.a
 
 $(DEPS_OK): scripts/deps.sh
@@ -86,27 +92,26 @@ unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
 
 golden: all
-	@bash tests/golden.sh errors
-	@bash tests/golden.sh codegen
-	@bash tests/golden.sh run
+	@MPC=$(BUILD)/mpc $(TESTENV) bash tests/golden.sh errors
+	@MPC=$(BUILD)/mpc $(TESTENV) bash tests/golden.sh codegen
+	@MPC=$(BUILD)/mpc $(TESTENV) bash tests/golden.sh run
 
 bless: all
 	@bash tests/golden.sh errors bless
 	@bash tests/golden.sh codegen bless
 	@bash tests/golden.sh run bless
 
-# The program suite, many times in a row: output must never vary.
+# The program suite, many times in a row (each program built once, then
+# run REPEAT times to a file, a pipe and a terminal): output must never vary.
 REPEAT ?= 200
 repeat: all
-	@i=0; while [ $$i -lt $(REPEAT) ]; do i=$$((i + 1)); \
-	    bash tests/golden.sh run >$(BUILD)/repeat.log 2>&1 || \
-	    { cat $(BUILD)/repeat.log; echo "repeat: failed on run $$i"; exit 1; }; \
-	done; echo "repeat: $(REPEAT) passed, 0 failed"
+	@REPEAT=$(REPEAT) bash tests/golden.sh run
 
 check: all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory golden
-	@bash tests/make/run.sh
+	@$(MAKE) --no-print-directory faults
+	@$(if $(SANITIZE),MAKEFLAGS= MFLAGS=) bash tests/make/run.sh
 
 clean:
 	rm -rf $(BUILD)
@@ -129,5 +134,36 @@ uninstall:
 	    $(DESTDIR)$(PREFIX)/share/man/man1/mpc.1 \
 	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/mpr.pc
 	-rmdir $(DESTDIR)$(PREFIX)/share/mpc 2>/dev/null
+
+# ---- reliability: fault injection, fuzzing, valgrind (docs/reliability.md)
+
+# Fault-injection suite: programs built by mpc, killed, signalled and
+# starved of fds, memory and processes; deterministic, seeded.
+faults: all
+	@MPC=$(BUILD)/mpc BUILD=$(BUILD) $(TESTENV) bash tests/faults/run.sh
+
+# libFuzzer targets (clang): the front end and the runtime's frame decoder,
+# against objects built with -fsanitize=fuzzer-no-link,address,undefined in
+# $(FUZZ_BUILD). `make fuzz FUZZ_SECONDS=N` fuzzes each target N seconds.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_LINK    := -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
+                -fno-sanitize-recover=all -g -O1
+fuzz-build:
+	@sh scripts/deps.sh fuzz
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang CFLAGS='-O1 -g' \
+	    SANITIZE=fuzzer-no-link,address,undefined \
+	    $(FUZZ_BUILD)/libmpc.a $(FUZZ_BUILD)/libmpr.a
+	clang $(FUZZ_LINK) -Icompiler -I$(FUZZ_BUILD)/gen -o $(FUZZ_BUILD)/fuzz_front \
+	    tests/fuzz/fuzz_front.c $(FUZZ_BUILD)/libmpc.a
+	clang $(FUZZ_LINK) -Iruntime -o $(FUZZ_BUILD)/fuzz_frame \
+	    tests/fuzz/fuzz_frame.c $(FUZZ_BUILD)/libmpr.a -lm
+fuzz: fuzz-build
+	@bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# valgrind memcheck over mpc for every input of the golden suites.
+valgrind: all
+	@sh scripts/deps.sh valgrind
+	@MPC=$(BUILD)/mpc bash tests/valgrind.sh
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
