@@ -107,6 +107,12 @@ REPEAT ?= 200
 repeat: all
 	@REPEAT=$(REPEAT) bash tests/golden.sh run
 
+# Benchmarks against Python multiprocessing and plain C (bench/README.md).
+# QUICK=1: smaller sizes, fewer repetitions; REPS=N repetitions.
+.PHONY: bench
+bench: all
+	@python3 bench/run.py $(if $(filter-out 0,$(QUICK)),--quick) $(if $(REPS),--reps $(REPS))
+
 check: all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory golden
