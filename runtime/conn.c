@@ -105,6 +105,11 @@ const char *mp_conn_name(const mp_conn *c)
     return c->name;
 }
 
+int mp_conn_fd(const mp_conn *c)
+{
+    return c->fd;
+}
+
 bool mp_conn_is_closed(const mp_conn *c)
 {
     return c->fd < 0;
@@ -243,16 +248,19 @@ static int fill(mp_conn *c, size_t need)
     while (c->in_len - c->in_pos < need) {
         size_t avail = c->in_len - c->in_pos;
         if (c->in_cap - c->in_pos < need) {
-            /* Make room: move data to the front, grow by at most about
-             * twice what has arrived, so memory follows the stream. */
+            /* Make room: move data to the front and grow geometrically,
+             * but never past about four times what has arrived, so
+             * memory follows the stream, not the announced length. */
             if (c->in_pos > 0) {
                 memmove(c->in, c->in + c->in_pos, avail);
                 c->in_pos = 0;
                 c->in_len = avail;
             }
-            size_t target = need;
-            if (target > 2 * avail + READ_CHUNK)
+            size_t target = 2 * c->in_cap;
+            if (target < 2 * avail + READ_CHUNK)
                 target = 2 * avail + READ_CHUNK;
+            if (target > need)
+                target = need;
             if (target < READ_CHUNK)
                 target = READ_CHUNK;
             if (target > c->in_cap) {

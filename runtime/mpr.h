@@ -542,6 +542,9 @@ int mp_conn_poll(mp_conn *c, double timeout);
  * valid (later use fails with EBADF) and is freed by mp_finish. */
 int mp_conn_close(mp_conn *c);
 const char *mp_conn_name(const mp_conn *c);
+/* The socket of this end (-1 once closed), e.g. for poll(2). Reading or
+ * writing it directly bypasses the framing. */
+int mp_conn_fd(const mp_conn *c);
 bool mp_conn_is_closed(const mp_conn *c);
 bool mp_conn_can_send(const mp_conn *c);
 bool mp_conn_can_recv(const mp_conn *c);
