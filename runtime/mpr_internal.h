@@ -131,9 +131,11 @@ void mpr_frame_write(mpr_wr *w, const mp_type *t, mp_val v);
 
 /* ---- queue.c ------------------------------------------------------ */
 
-/* Test hook: called by a producer that holds the queue's put lock, after
- * writing a record's header and before its payload and publication. */
+/* Test hooks: called by a producer that holds the queue's put lock, after
+ * writing a record's header and before its payload and publication; and
+ * by a consumer holding the get lock before it takes a record. */
 extern void (*mpr_test_queue_hook)(void);
+extern void (*mpr_test_queue_get_hook)(void);
 
 /* ---- format.c ----------------------------------------------------- */
 

@@ -68,9 +68,11 @@ struct mp_queue {
     char *name;
 };
 
-/* Test hook: called by a producer holding put_lock between writing a
- * record's header and its payload. */
+/* Test hooks: called by a producer holding put_lock between writing a
+ * record's header and its payload, and by a consumer holding get_lock
+ * after reading a record's header, before taking the record. */
 void (*mpr_test_queue_hook)(void);
+void (*mpr_test_queue_get_hook)(void);
 
 /* Decoding buffer for records that wrap around the ring's end. */
 static unsigned char *wrap_buf;
@@ -392,6 +394,8 @@ int mp_queue_get(mp_queue *q, mp_val *out, double timeout)
     uint64_t avail = used_bytes(p, c);
     uint32_t hdr[2];
     memcpy(hdr, q->ring + off, 8);
+    if (mpr_test_queue_get_hook)
+        mpr_test_queue_get_hook();
     int r = 0;
     uint64_t rec = rec_bytes(hdr[0]);
     if ((hdr[0] ^ REC_MAGIC) != hdr[1] || hdr[0] > MP_MSG_MAX
