@@ -74,7 +74,11 @@ static void scratch_reserve(ParseShared *sh, size_t need) {
 /* ---- nodes and names --------------------------------------------------- */
 
 Node *parse_node(Parser *P, NodeKind kind, Span at) {
-    return node_new(P->sh->arena, kind, at);
+    ParseShared *sh = P->sh;
+    if (sh->arena->total > PARSE_MAX_TREE && !sh->fatal)
+        parse_fatal(P, at, "program too large: its syntax tree needs more than %zu MiB",
+                    (size_t)PARSE_MAX_TREE >> 20);
+    return node_new(sh->arena, kind, at);
 }
 
 const char *parse_name(Parser *P, Span at) {

@@ -18,6 +18,12 @@
 %define api.token.prefix {TK_}
 %define api.location.type {Span}
 %define parse.error custom
+/* Exact expected-token sets for the messages: canonical LR tables, and
+ * default reductions only in states with nothing else to do, so an error
+ * is detected in the state where the token stopped fitting. (LAC would do
+ * the same with an exploration per token; this costs table size instead.) */
+%define lr.type canonical-lr
+%define lr.default-reduction consistent
 %locations
 %expect 0
 %parse-param {Parser *P} {void *scanner}
@@ -55,6 +61,9 @@ typedef struct NodeList {
 #define PARSE_MAX_OPS 1000
 /* Syntax errors reported before the parser gives up. */
 #define PARSE_MAX_ERRORS 20
+/* Memory for the tree beyond which the parse stops with an error rather
+ * than exhausting the machine (a 100 MB file of one-line statements). */
+#define PARSE_MAX_TREE ((size_t)4 << 30)
 /* String interpolations inside interpolations (bounded in practice by the
  * quote rule; this caps the recursion whatever happens). */
 #define PARSE_MAX_LEVEL 8
@@ -182,7 +191,11 @@ static Node *mk_unary(Parser *P, Op op, Node *e, Span at) {
 }
 
 static Node *mk_bin(Parser *P, Op op, Node *l, Node *r, Span at) {
-    return node_binary(P->sh->arena, op, l, r, at);
+    Node *n = mk(P, ND_BINARY, at);
+    n->op = op;
+    n->lhs = l;
+    n->rhs = r;
+    return n;
 }
 
 static NodeList list1(Node *n) {
@@ -197,6 +210,18 @@ static NodeList list_add(NodeList l, Node *n) {
     l.tail = n;
     return l;
 }
+
+/* Leaves error recovery (yyerrok), so that the next error is reported at
+ * once instead of after three good tokens, but only when the lookahead
+ * ends the statement and the enclosing list shifts it next. A bare `error`
+ * alternative consumes no token: resetting on any other lookahead would
+ * re-reduce `error` on it forever. */
+#define RESYNC(in_block)                                                    \
+    do {                                                                    \
+        if (yychar == TK_NEWLINE || yychar == TK_SEMI ||                    \
+            ((in_block) ? yychar == TK_RC : yychar == TK_END))              \
+            yyerrok;                                                        \
+    } while (0)
 
 /* An operand that might be the literal 9223372036854775808: checked once
  * it is used as anything but the operand of a unary minus. */
@@ -278,6 +303,7 @@ static void not_top(Parser *P, Node *n) {
 %precedence UNARY
 %precedence POW
 
+
 %%
 
 start:
@@ -300,8 +326,8 @@ top_line:
   | compound                        { add_top(P, $1); }
   | def                             { add_top(P, $1); }
   | toponly                         { add_top(P, $1); }
-  | error                           { yyerrok; }
-  | error block else_part           { yyerrok; }
+  | error                           { RESYNC(0); }
+  | error block else_part           { RESYNC(0); }
   ;
 
 block:
@@ -320,8 +346,8 @@ inner_line:
   | compound
   | def                             { not_top(P, $1); $$ = NULL; }
   | toponly                         { not_top(P, $1); $$ = NULL; }
-  | error                           { if (yychar != TK_END) yyerrok; $$ = NULL; }
-  | error block else_part           { yyerrok; $$ = NULL; }
+  | error                           { RESYNC(1); $$ = NULL; }
+  | error block else_part           { RESYNC(1); $$ = NULL; }
   ;
 
 /* ---- statements ------------------------------------------------------- */
@@ -736,7 +762,7 @@ static void describe(Parser *P, yysymbol_kind_t tok, Span at, char *buf, size_t 
         snprintf(buf, size, "number %.*s%s", len, t, dots);
         break;
     case YYSYMBOL_STRING:
-        snprintf(buf, size, "a string");
+        snprintf(buf, size, "string %.*s%s", len, t, dots);
         break;
     case YYSYMBOL_AUGASSIGN:
         snprintf(buf, size, "'%.*s'", len, t);
@@ -799,6 +825,13 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, Parser *P, void *scann
         parse_error(P, at, "unmatched %s", found);
         return 0;
     }
+    bool want_expr = expects(&e, YYSYMBOL_INT);
+    bool stmt_start = expects(&e, YYSYMBOL_LET);
+    /* a < b < c: comparisons do not associate. */
+    if (tok >= YYSYMBOL_EQ && tok <= YYSYMBOL_GT && !want_expr && !expects(&e, tok)) {
+        parse_error(P, at, "comparisons cannot be chained; use 'and'");
+        return 0;
+    }
     /* `} else if` */
     if (tok == YYSYMBOL_IF && P->last2 == TK_ELSE) {
         parse_error(P, at, "expected '{' after 'else'; write 'elif' instead of 'else if'");
@@ -835,8 +868,16 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, Parser *P, void *scann
             return 0;
         }
     }
-    bool want_expr = expects(&e, YYSYMBOL_INT);
-    bool stmt_start = expects(&e, YYSYMBOL_LET);
+    /* A type: a name or queue[...], value[...], array[...]. */
+    if (expects(&e, YYSYMBOL_QUEUE) && expects(&e, YYSYMBOL_IDENT) && !want_expr &&
+        !stmt_start) {
+        parse_error(P, at, "expected a type, not %s", found);
+        return 0;
+    }
+    if (P->last2 == TK_DOT && expects(&e, YYSYMBOL_IDENT)) {
+        parse_error(P, at, "expected a name after '.', not %s", found);
+        return 0;
+    }
     /* Inside brackets: what closes them. */
     if (top.c == '(' || top.c == '[') {
         yysymbol_kind_t closer = top.c == '(' ? YYSYMBOL_RP : YYSYMBOL_RB;
@@ -850,7 +891,9 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, Parser *P, void *scann
                 else parse_error(P, at, "expected ')' after arguments");
                 return 0;
             case BR_PARAMS:
-                if (juxt || tok == YYSYMBOL_IDENT)
+                if (expects(&e, YYSYMBOL_IDENT))
+                    parse_error(P, at, "expected a parameter name or ')', not %s", found);
+                else if (juxt || tok == YYSYMBOL_IDENT)
                     parse_error(P, at, "expected ',' or ')' after parameter");
                 else parse_error(P, at, "expected ')' after parameters");
                 return 0;
@@ -862,7 +905,11 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, Parser *P, void *scann
                 parse_error(P, at, "expected ']' after %s", comma ? "type" : "index");
                 return 0;
             default:
-                parse_error(P, at, "expected %s", cl);
+                if (tok == YYSYMBOL_COMMA)
+                    parse_error(P, at, "expected ')', not ','; there are no tuples "
+                                "(a list is written [a, b])");
+                else
+                    parse_error(P, at, "expected %s", cl);
                 return 0;
             }
         }
@@ -883,6 +930,12 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, Parser *P, void *scann
                             tok == YYSYMBOL_NEWLINE || tok == YYSYMBOL_YYEOF ? "" : found);
             return 0;
         }
+    }
+    /* The end of an interpolated expression. */
+    if (P->level > 0 && expects(&e, YYSYMBOL_YYEOF)) {
+        parse_error(P, at, "expected '}' after the expression in the string, not %s",
+                    found);
+        return 0;
     }
     if (stmt_start) {
         parse_error(P, at, "unexpected %s at the start of a statement", found);
