@@ -288,10 +288,17 @@ static size_t decode_escape(Parser *P, const char *t, uint32_t i, uint32_t e, ch
                 return k - i;
             }
         }
-        parse_error(P, (Span){i, i + 2}, "'\\u' must be followed by 1 to 6 hex digits in "
+        /* skip a braced group too, so that it is not taken for `{expr}` */
+        k = i + 2;
+        if (k < e && t[k] == '{') {
+            uint32_t close = k + 1;
+            while (close < e && close < k + 10 && t[close] != '}') close++;
+            k = close < e && t[close] == '}' ? close + 1 : i + 2;
+        }
+        parse_error(P, (Span){i, k}, "'\\u' must be followed by 1 to 6 hex digits in "
                     "braces, as in '\\u{e9}'");
         *n = 0;
-        return 2;
+        return k - i;
     }
     default:
         *n = 0;
@@ -597,4 +604,32 @@ bool parse_program(const Source *src, Arena *a, Diag *d, Program *out) {
     out->defs = sh.defs;
     out->top = sh.top;
     return rc == 0 && sh.errors == 0 && !sh.fatal && !sh.stopped;
+}
+
+int parse_scan(const Source *src, Arena *a, Diag *d, int *kinds, MPYSTYPE *vals,
+               Span *spans, int max) {
+    ParseShared sh;
+    memset(&sh, 0, sizeof sh);
+    sh.src = src;
+    sh.arena = a;
+    sh.diag = d;
+    Parser P;
+    parser_init(&P, &sh, 0, 0, (uint32_t)src->len, 0);
+    P.scanner = lex_new(&P);
+    int n = 0;
+    while (n < max) {
+        MPYSTYPE v;
+        Span at;
+        memset(&v, 0, sizeof v);
+        int t = mpylex(&v, &at, P.scanner);
+        kinds[n] = t;
+        if (vals) vals[n] = v;
+        if (spans) spans[n] = at;
+        n++;
+        if (t == TK_END) break;
+    }
+    lex_free(P.scanner);
+    for (int i = 0; i <= PARSE_MAX_LEVEL; i++) lex_free(sh.sub[i]);
+    free(sh.buf);
+    return n;
 }

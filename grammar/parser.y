@@ -152,6 +152,12 @@ bool parse_is_big_literal(Parser *P, const Node *n);
 Node *parse_check_literal(Parser *P, Node *n);
 void parse_check_target(Parser *P, Node *target);
 
+/* For tests of the scanner: scans SRC into at most MAX tokens (their kinds
+ * TK_*, values and spans; the last one is TK_END if it fits) and returns
+ * how many. Errors go to D. */
+int parse_scan(const Source *src, Arena *a, Diag *d, int *kinds, MPYSTYPE *vals,
+               Span *spans, int max);
+
 /* grammar/lexer.l */
 int mpylex(MPYSTYPE *lval, MPYLTYPE *lloc, void *scanner);
 void *lex_new(Parser *P);
