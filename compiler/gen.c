@@ -91,6 +91,8 @@ struct Scope {
     Type **types;
     int n, cap;
     bool loop;              /* break/continue stop releasing here */
+    Symbol *unlock;         /* a lock block: unlocked when left */
+    const char *unlock_at;
     bool temps;             /* statement temporaries, not a block */
 };
 
@@ -293,6 +295,8 @@ static const char *decl(Gen *g, const Type *t, const char *name) {
     return gstr(g, "%s%s%s", c, c[strlen(c) - 1] == '*' ? "" : " ", name);
 }
 
+static const char *cname(Gen *g, Symbol *s);
+
 /* ---- scopes and releases ------------------------------------------------- */
 
 static void scope_push(Gen *g, Scope *s, bool loop) {
@@ -320,6 +324,9 @@ static void emit_release(Gen *g, const char *name, const Type *t) {
 
 static void release_scope(Gen *g, const Scope *s) {
     for (int i = s->n - 1; i >= 0; i--) emit_release(g, s->names[i], s->types[i]);
+    if (s->unlock)
+        emit(g, "mp_%s_unlock(%s, %s);", s->unlock->type->kind == TY_VALUE ? "value" : "array",
+             cname(g, s->unlock), s->unlock_at);
 }
 
 static void scope_pop(Gen *g, bool release) {
@@ -1304,35 +1311,32 @@ static void gen_for(Gen *g, Node *n) {
     stmt_end(g, &temps);
 }
 
+/* lock v { ... }: the block's scope holds the lock, so leaving it by any
+ * way (its end, break, continue, return) unlocks after releasing. */
 static void gen_lock(Gen *g, Node *n) {
     Symbol *s = n->lhs->sym;
-    const char *kind = s->type->kind == TY_VALUE ? "value" : "array";
     bool nested = is_locked(g, s);
-    if (!nested) emit(g, "mp_%s_lock(%s, %s);", kind, cname(g, s), loc(g, n->span));
-    if (g->nlocked < 32) g->locked[g->nlocked++] = s;
+    if (!nested && g->nlocked == (int)(sizeof g->locked / sizeof g->locked[0]))
+        nested = true;      /* deeper than any real program; stays correct, just locks less */
     emit(g, "{");
     Scope block;
     g->indent++;
     scope_push(g, &block, false);
+    if (!nested) {
+        block.unlock = s;
+        block.unlock_at = loc(g, n->span);
+        emit(g, "mp_%s_lock(%s, %s);", s->type->kind == TY_VALUE ? "value" : "array", cname(g, s), block.unlock_at);
+        g->locked[g->nlocked++] = s;
+    }
     for (Node *st = n->body->body; st; st = st->next) gen_stmt(g, st);
     scope_pop(g, true);
+    if (!nested) g->nlocked--;
     g->indent--;
     emit(g, "}");
-    g->nlocked--;
-    if (!nested) emit(g, "mp_%s_unlock(%s, %s);", kind, cname(g, s), loc(g, n->span));
-}
-
-/* Unlocks every object held by enclosing lock blocks (return, break). */
-static void unlock_all(Gen *g, int down_to) {
-    for (int i = g->nlocked - 1; i >= down_to; i--) {
-        Symbol *s = g->locked[i];
-        emit(g, "mp_%s_unlock(%s, %s);", s->type->kind == TY_VALUE ? "value" : "array", cname(g, s), loc(g, s->span));
-    }
 }
 
 static void gen_return(Gen *g, Node *n) {
     if (!n->lhs) {
-        unlock_all(g, 0);
         release_until(g, false);
         emit(g, "return;");
         return;
@@ -1340,11 +1344,17 @@ static void gen_return(Gen *g, Node *n) {
     Scope temps;
     stmt_begin(g, &temps);
     const char *v = owned(g, n->lhs, g->def ? g->def->ret_type : NULL);
+    bool releases = false;
+    for (Scope *s = temps.up; s; s = s->up) releases = releases || s->n || s->unlock;
+    if (!releases && temps.n == 0) {
+        scope_pop(g, false);
+        emit(g, "return %s;", unparen(g, v));
+        return;
+    }
     const char *r = new_tmp(g, "ret");
     Type *rt = g->def && g->def->ret_type ? g->def->ret_type : n->lhs->type;
     emit(g, "%s = %s;", decl(g, rt, r), v);
     stmt_end(g, &temps);
-    unlock_all(g, 0);
     release_until(g, false);
     emit(g, "return %s;", r);
 }
