@@ -272,7 +272,7 @@ static void dump_list(Dumper *D, const Node *n, int depth, const char *role) {
 
 static void dump_type(FILE *out, const char *label, const Type *t) {
     char buf[256];
-    fprintf(out, " %s%s", label, type_name(t, buf, sizeof buf));
+    fprintf(out, "%s%s", label, type_name(t, buf, sizeof buf));
 }
 
 /* Bytes as a C-like string literal: printable ASCII as is, the rest escaped. */
@@ -358,13 +358,13 @@ static void dump_node(Dumper *D, const Node *n, int depth, const char *role) {
     default: break;
     }
     if (n->decl_type) dump_type(out, ": ", n->decl_type);
-    if (n->kind == ND_DEF && n->ret_type) dump_type(out, "-> ", n->ret_type);
+    if (n->kind == ND_DEF && n->ret_type) dump_type(out, " -> ", n->ret_type);
     if ((n->kind == ND_CALL || n->kind == ND_MEMBER) && n->builtin != B_NONE &&
         (unsigned)n->builtin < sizeof builtin_names / sizeof builtin_names[0])
         fprintf(out, " builtin=%s", builtin_names[n->builtin]);
     if (n->parens) fputs(" (parens)", out);
     dump_span(D, n->span);
-    if (n->type) dump_type(out, "type=", n->type);
+    if (n->type) dump_type(out, " type=", n->type);
     fputc('\n', out);
 
     int d = depth + 1;

@@ -129,6 +129,8 @@ struct Parser {
     bool unmatched;         /* it is a closer without opener */
     bool mismatched;        /* it is a closer of the wrong kind */
     Bracket mismatch_br;    /* what it closed */
+    bool keep_recovering;   /* the error was a '{' on the next line: let
+                               recovery discard it with its block */
     Node *expr;             /* START_EXPR: the expression */
 };
 
@@ -224,8 +226,10 @@ static NodeList list_add(NodeList l, Node *n) {
  * re-reduce `error` on it forever. */
 #define RESYNC(in_block)                                                    \
     do {                                                                    \
-        if (yychar == TK_NEWLINE || yychar == TK_SEMI ||                    \
-            ((in_block) ? yychar == TK_RC : yychar == TK_END))              \
+        if (P->keep_recovering)                                             \
+            P->keep_recovering = false;                                     \
+        else if (yychar == TK_NEWLINE || yychar == TK_SEMI ||               \
+                 ((in_block) ? yychar == TK_RC : yychar == TK_END))         \
             yyerrok;                                                        \
     } while (0)
 
@@ -681,12 +685,15 @@ static const char *closer_of(char c) {
 static void list_expected(const Expect *e, char *buf, size_t size) {
     const char *words[8];
     int n = 0;
-    bool expr = false;
+    bool any_expr = expects(e, YYSYMBOL_INT), expr = false;
     for (int i = 0; i < e->n && n < 8; i++) {
         yysymbol_kind_t t = e->tok[i];
         const char *w;
-        if (t == YYSYMBOL_IDENT) w = "a name";
-        else if (starts_expr(t)) { if (expr) continue; expr = true; w = "an expression"; }
+        if (any_expr && starts_expr(t)) {
+            if (expr) continue;
+            expr = true;
+            w = "an expression";
+        } else if (t == YYSYMBOL_IDENT) w = "a name";
         else if (t == YYSYMBOL_AUGASSIGN) w = "an assignment";
         else w = yysymbol_name(t);
         bool dup = false;
@@ -867,7 +874,10 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, Parser *P, void *scann
         }
         if (after) {
             const char *hint = "";
-            if (tok == YYSYMBOL_NEWLINE) hint = " on the same line";
+            if (tok == YYSYMBOL_NEWLINE) {
+                hint = " on the same line";
+                P->keep_recovering = true;  /* and take the block below */
+            }
             else if (tok == YYSYMBOL_ASSIGN && P->kw_before != TK_DEF)
                 hint = " (to compare, use '==')";
             parse_error(P, at, "expected '{' %s%s", after, hint);
