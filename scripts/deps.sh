@@ -1,7 +1,11 @@
 #!/bin/sh
 # Checks for the tools mpc builds with and installs only what is missing,
 # through apt-get (with sudo only when not root). Safe to run repeatedly.
+#   sh scripts/deps.sh            what `make` and `make check` need
+#   sh scripts/deps.sh fuzz       also clang and its libFuzzer runtime
+#   sh scripts/deps.sh valgrind   also valgrind
 set -eu
+extra=${1:-}
 
 missing=""
 need() { # need PACKAGE TEST-COMMAND...
@@ -17,6 +21,24 @@ need libcmocka-dev pkg-config --exists cmocka
 if ! command -v "${CC:-cc}" >/dev/null 2>&1 && ! command -v gcc >/dev/null 2>&1; then
     missing="$missing gcc libc6-dev"
 fi
+
+# clang links -fsanitize=fuzzer only with its compiler-rt package
+# (libclang-rt-N-dev on Debian 12 and Ubuntu 23.04+, part of
+# libclang-common-N-dev before).
+fuzzer_links() {
+    t=$(mktemp -d) || return 1
+    printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n)\n{ (void)d; (void)n; return 0; }\n' >"$t/f.c"
+    clang -fsanitize=fuzzer,address,undefined -o "$t/f" "$t/f.c" >/dev/null 2>&1
+    rc=$?; rm -rf "$t"; return $rc
+}
+if [ "$extra" = fuzz ]; then
+    need clang command -v clang
+    if command -v clang >/dev/null 2>&1 && ! fuzzer_links; then
+        v=$(clang -dumpversion | cut -d. -f1)
+        missing="$missing libclang-rt-$v-dev"
+    fi
+fi
+[ "$extra" = valgrind ] && need valgrind command -v valgrind
 
 [ -z "$missing" ] && exit 0
 
@@ -37,3 +59,9 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 # shellcheck disable=SC2086
 $sudo apt-get install -y -qq --no-install-recommends $missing >&2
+# clang arrived just now: its libFuzzer runtime may be a separate package.
+if [ "$extra" = fuzz ] && ! fuzzer_links; then
+    v=$(clang -dumpversion | cut -d. -f1)
+    $sudo apt-get install -y -qq --no-install-recommends "libclang-rt-$v-dev" >&2 ||
+        $sudo apt-get install -y -qq --no-install-recommends "libclang-common-$v-dev" >&2
+fi

@@ -1,0 +1,75 @@
+/* fuzz_frame.c: libFuzzer target for libmpr's message decoding.
+ *
+ * The bytes a pipe or queue receives come from another process that may
+ * have died mid-write or be corrupt; mp_frame_decode must reject anything
+ * that is not exactly one well-formed value of the expected type, without
+ * reading out of bounds or allocating more than a small multiple of the
+ * input. The first input byte picks the expected type among every message
+ * type shape up to three levels of lists (int, float, bool, str and lists
+ * of those); the rest is the frame.
+ *
+ * Oracle: a frame that decodes must re-encode to the very same bytes
+ * (mp_frame_size equal to its length, mp_frame_encode byte-identical), and
+ * the value must be released without leaks. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpr.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Type shapes: 4 scalars, then lists of depth 1..3 over each scalar. */
+enum { NSCALAR = 4, MAXDEPTH = 3, NSHAPES = NSCALAR * (MAXDEPTH + 1) };
+
+static mp_type lists[NSCALAR][MAXDEPTH];
+
+static const mp_type *shape(unsigned k)
+{
+    static const mp_type *const scalars[NSCALAR] = {
+        &mp_t_int, &mp_t_float, &mp_t_bool, &mp_t_str,
+    };
+    static int ready;
+    if (!ready) {
+        for (int s = 0; s < NSCALAR; s++)
+            for (int d = 0; d < MAXDEPTH; d++) {
+                lists[s][d].kind = MP_LIST;
+                lists[s][d].elem = d == 0 ? scalars[s] : &lists[s][d - 1];
+            }
+        ready = 1;
+    }
+    k %= NSHAPES;
+    unsigned s = k % NSCALAR, depth = k / NSCALAR;
+    return depth == 0 ? scalars[s] : &lists[s][depth - 1];
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    const mp_type *t = shape(data[0]);
+    const uint8_t *frame = data + 1;
+    size_t len = size - 1;
+    mp_val v;
+    errno = 0;
+    int rc = mp_frame_decode(t, frame, len, &v);
+    if (rc != 0) {
+        if (rc != -1 || errno != EPROTO)
+            abort();            /* the only failure is -1 with EPROTO */
+        return 0;
+    }
+    size_t n = mp_frame_size(t, v);
+    if (n != len)
+        abort();                /* decoded from more or fewer bytes */
+    unsigned char *again = malloc(n ? n : 1);
+    if (!again)
+        abort();
+    mp_frame_encode(t, v, again);
+    if (memcmp(again, frame, n) != 0)
+        abort();                /* not the same value */
+    free(again);
+    mp_val_unref(t, v);
+    return 0;
+}
