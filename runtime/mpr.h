@@ -512,6 +512,10 @@ void mp_terminate(mp_proc *p, mp_loc loc);
 void mp_kill(mp_proc *p, mp_loc loc);
 /* The replica count of a process group: negative is a runtime error. */
 int64_t mp_group_size(int64_t n, mp_loc loc);
+/* w[i] on a group of count processes: i normalized as Python (negative
+ * from the end); out of range is the runtime error "process group index
+ * out of range". */
+int64_t mp_group_index(int64_t count, int64_t i, mp_loc loc);
 
 /* ------------------------------------------------------------------ */
 /* Pipes: typed framed messages over a socketpair                      */

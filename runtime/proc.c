@@ -495,6 +495,14 @@ void mp_join(mp_proc *p, mp_loc loc)
     }
 }
 
+int64_t mp_group_index(int64_t count, int64_t i, mp_loc loc)
+{
+    int64_t j = i < 0 ? i + count : i;
+    if (j < 0 || j >= count)
+        mp_fail(loc, "process group index out of range");
+    return j;
+}
+
 int64_t mp_getpid(void)
 {
     if (mpr_rt.pid == 0)
