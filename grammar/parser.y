@@ -930,6 +930,10 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, Parser *P, void *scann
             }
         }
     }
+    if (want_expr && !stmt_start && is_keyword(tok) && !starts_expr(tok)) {
+        parse_error(P, at, "expected an expression, not the keyword %s", found);
+        return 0;
+    }
     if (want_expr && !stmt_start) {
         if (tok == YYSYMBOL_RP || tok == YYSYMBOL_RB || tok == YYSYMBOL_RC ||
             tok == YYSYMBOL_COMMA || tok == YYSYMBOL_NEWLINE || tok == YYSYMBOL_YYEOF ||
