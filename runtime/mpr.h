@@ -349,23 +349,30 @@ double mp_floor_raw(double a);
 double mp_ffloordiv_raw(double a, double b);
 double mp_fmod_py_raw(double a, double b);
 
+/* x is +0.0 or -0.0 (written without == so that user code built with
+ * -Wfloat-equal stays quiet). */
+static inline bool mp_fzero(double x)
+{
+    return x <= 0.0 && x >= 0.0;
+}
+
 static inline double mp_fdiv(double a, double b, mp_loc loc)
 {
-    if (b == 0.0)
+    if (mp_fzero(b))
         mp_fail(loc, "float division by zero");
     return a / b;
 }
 
 static inline double mp_ffloordiv(double a, double b, mp_loc loc)
 {
-    if (b == 0.0)
+    if (mp_fzero(b))
         mp_fail(loc, "float floor division by zero");
     return mp_ffloordiv_raw(a, b);
 }
 
 static inline double mp_fmod(double a, double b, mp_loc loc)
 {
-    if (b == 0.0)
+    if (mp_fzero(b))
         mp_fail(loc, "float modulo by zero");
     return mp_fmod_py_raw(a, b);
 }
@@ -383,15 +390,19 @@ static inline double mp_idiv(int64_t a, int64_t b, mp_loc loc)
  * Calls pow(): programs that use it link with -lm. */
 static inline double mp_fpow(double a, double b, mp_loc loc)
 {
-    if (b == 0.0)
+    if (mp_fzero(b))
         return 1.0;
-    if (a == 0.0 && b < 0.0)
+    if (mp_fzero(a) && b < 0.0)
         mp_fail(loc, "0.0 cannot be raised to a negative power");
-    if (a < 0.0 && a - a == 0.0 && b > -9007199254740992.0
-        && b < 9007199254740992.0 && b != (double)(int64_t)b)
-        mp_fail(loc, "negative number cannot be raised to a fractional power");
+    if (a < 0.0 && __builtin_isfinite(a) && b > -9007199254740992.0
+        && b < 9007199254740992.0) {
+        double t = (double)(int64_t)b;
+        if (b < t || b > t)
+            mp_fail(loc,
+                    "negative number cannot be raised to a fractional power");
+    }
     double r = pow(a, b);
-    if (r - r != 0.0 && r == r && a - a == 0.0 && b - b == 0.0)
+    if (__builtin_isinf(r) && __builtin_isfinite(a) && __builtin_isfinite(b))
         mp_fail(loc, "float power overflow (numerical result out of range)");
     return r;
 }
