@@ -800,7 +800,6 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, Parser *P, void *scann
     char found[160];
     describe(P, tok, at, found, sizeof found);
     Bracket top = P->top_before;
-    const char *src = P->sh->src->text;
 
     if (tok == YYSYMBOL_INVALID) {
         parse_error(P, at, "%s", found);
@@ -817,14 +816,12 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, Parser *P, void *scann
         parse_error(P, b, "'%c' was never closed", P->forced_br.c);
         return 0;
     }
-    if (tok == YYSYMBOL_YYEOF && P->depth > 0) {
-        Bracket *br = &P->stack[P->depth - 1];
+    if (tok == YYSYMBOL_YYEOF) {
         int i = P->depth - 1;
-        while (i > 0 && P->stack[i].c == 'e') i--;
-        br = &P->stack[i];
-        if (br->c != 'e') {
-            Span b = {br->off, br->off + 1};
-            parse_error(P, b, "'%c' was never closed", br->c);
+        while (i >= 0 && P->stack[i].c == 'e') i--;     /* elif markers */
+        if (i >= 0) {
+            Span b = {P->stack[i].off, P->stack[i].off + 1};
+            parse_error(P, b, "'%c' was never closed", P->stack[i].c);
             return 0;
         }
     }
@@ -918,7 +915,9 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, Parser *P, void *scann
                 else parse_error(P, at, "expected ']' after list elements");
                 return 0;
             case BR_INDEX:
-                parse_error(P, at, "expected ']' after %s", comma ? "type" : "index");
+                /* an index may go on with an operator; a type argument not */
+                parse_error(P, at, "expected ']' after %s",
+                            expects(&e, YYSYMBOL_PLUS) ? "index" : "the element type");
                 return 0;
             default:
                 if (tok == YYSYMBOL_COMMA)
@@ -934,22 +933,21 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, Parser *P, void *scann
         parse_error(P, at, "expected an expression, not the keyword %s", found);
         return 0;
     }
+    /* `a == not b`, `-not b`: as in Python, `not` binds looser. */
+    if (want_expr && tok == YYSYMBOL_NOT) {
+        parse_error(P, at, "'not' cannot stand here; write (not ...)");
+        return 0;
+    }
     if (want_expr && !stmt_start) {
-        if (tok == YYSYMBOL_RP || tok == YYSYMBOL_RB || tok == YYSYMBOL_RC ||
-            tok == YYSYMBOL_COMMA || tok == YYSYMBOL_NEWLINE || tok == YYSYMBOL_YYEOF ||
-            !starts_expr(tok)) {
-            const char *what = "an expression";
-            if (P->last == TK_NOT || P->last2 == TK_NOT) what = "an expression";
-            if (expects(&e, YYSYMBOL_RP) && top.c == '(')
-                parse_error(P, at, "expected an expression or ')', not %s", found);
-            else if (expects(&e, YYSYMBOL_RB) && top.c == '[')
-                parse_error(P, at, "expected an expression or ']', not %s", found);
-            else
-                parse_error(P, at, "expected %s%s%s", what,
-                            tok == YYSYMBOL_NEWLINE || tok == YYSYMBOL_YYEOF ? "" : ", not ",
-                            tok == YYSYMBOL_NEWLINE || tok == YYSYMBOL_YYEOF ? "" : found);
-            return 0;
-        }
+        if (expects(&e, YYSYMBOL_RP) && top.c == '(')
+            parse_error(P, at, "expected an expression or ')', not %s", found);
+        else if (expects(&e, YYSYMBOL_RB) && top.c == '[')
+            parse_error(P, at, "expected an expression or ']', not %s", found);
+        else if (tok == YYSYMBOL_NEWLINE || tok == YYSYMBOL_YYEOF)
+            parse_error(P, at, "expected an expression");
+        else
+            parse_error(P, at, "expected an expression, not %s", found);
+        return 0;
     }
     /* The end of an interpolated expression. */
     if (P->level > 0 && expects(&e, YYSYMBOL_YYEOF)) {
@@ -976,7 +974,6 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, Parser *P, void *scann
         parse_error(P, at, "expected %s, not %s", list, found);
         return 0;
     }
-    (void)src;
     parse_error(P, at, "unexpected %s", found);
     return 0;
 }

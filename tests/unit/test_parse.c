@@ -647,6 +647,8 @@ static void test_syntax_errors(void **state) {
     want_error("x = 'a' 'b'\n", "unexpected string 'b' after the end of a statement", 1, 9);
     want_error("let x = 1 if\n", "unexpected 'if' after the end of a statement", 1, 11);
     want_error("x = a && b\n", "'&&' is not an operator; use 'and'", 1, 7);
+    want_error("x = a == not b\n", "'not' cannot stand here; write (not ...)", 1, 10);
+    want_error("def f(a: list[int x]) {}\n", "expected ']' after the element type", 1, 19);
     want_error("print(start)\n", "expected an expression, not the keyword 'start'", 1, 7);
     want_error("x = [1, value]\n", "expected an expression, not the keyword 'value'", 1, 9);
 }
