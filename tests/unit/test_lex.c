@@ -487,6 +487,12 @@ static void test_stray(void **state) {
     want_error_at("x = \x80\x80", "unexpected byte 0x80", 1, 5);
 }
 
+static void test_bom(void **state) {
+    (void)state;
+    want_tokens("\xef\xbb\xbfx = 1\n", TK_IDENT, TK_ASSIGN, TK_INT, TK_NEWLINE, TK_END);
+    want_error_at("x = 1\n\xef\xbb\xbf", "non-ASCII character '\xef\xbb\xbf' (U+FEFF)", 2, 1);
+}
+
 static void test_stray_tokens(void **state) {
     (void)state;
     want_tokens("$ ? \xc3\xa9\xc3\xa9 &&", TK_INVALID, TK_INVALID, TK_INVALID, TK_INVALID,
@@ -596,6 +602,7 @@ int main(void) {
         cmocka_unit_test(test_interpolation),
         cmocka_unit_test(test_interpolation_errors),
         cmocka_unit_test(test_stray),
+        cmocka_unit_test(test_bom),
         cmocka_unit_test(test_stray_tokens),
         cmocka_unit_test(test_nul_byte),
         cmocka_unit_test(test_long_names),
