@@ -16,8 +16,9 @@
  *
  * Waking: a consumer that finds the queue empty spins briefly, then
  * registers in data_want, reads the data_seq futex word, re-checks, and
- * sleeps on data_seq. A producer, after publishing, checks data_want with
- * a full fence; only if someone registered does it swap data_want to 0,
+ * sleeps on data_seq. A producer publishes with a sequentially consistent
+ * store, then reads data_want; only if someone registered does it swap
+ * data_want to 0,
  * bump data_seq and FUTEX_WAKE everyone: one syscall per sleep, not per
  * item. Full queues use space_want/space_seq the same way. The producer
  * count reaching 0 bumps data_seq and wakes everyone too; that is
@@ -247,12 +248,11 @@ static int wait_on(uint32_t *seq, uint32_t *want, bool (*ready)(mp_queue *),
     return 0;
 }
 
-/* Wakes the waiters registered in want, if any. Called after a store that
- * changed what they wait for. */
+/* Wakes the waiters registered in want, if any. Called after a
+ * sequentially consistent store that changed what they wait for. */
 static void wake_if_wanted(uint32_t *seq, uint32_t *want)
 {
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    if (__atomic_load_n(want, __ATOMIC_RELAXED) != 0
+    if (__atomic_load_n(want, __ATOMIC_SEQ_CST) != 0
         && __atomic_exchange_n(want, 0, __ATOMIC_SEQ_CST) != 0)
         wake_all(seq);
 }
@@ -272,8 +272,8 @@ static uint64_t want_rec;
 static bool put_ready(mp_queue *q)
 {
     struct qshm *s = q->s;
-    return fits(q, __atomic_load_n(&s->pub, __ATOMIC_ACQUIRE),
-                __atomic_load_n(&s->con, __ATOMIC_ACQUIRE), want_rec);
+    return fits(q, __atomic_load_n(&s->pub, __ATOMIC_SEQ_CST),
+                __atomic_load_n(&s->con, __ATOMIC_SEQ_CST), want_rec);
 }
 
 static size_t rec_bytes(size_t len)
@@ -291,7 +291,10 @@ int mp_queue_put(mp_queue *q, mp_val v, double timeout)
         errno = EINVAL;
         return -1;
     }
-    size_t len = mp_frame_size(q->type, v);
+    mp_kind kind = q->type->kind;
+    size_t len = kind == MP_INT || kind == MP_FLOAT ? 9
+                 : kind == MP_BOOL                  ? 2
+                                                    : mp_frame_size(q->type, v);
     if (len > MP_MSG_MAX || rec_bytes(len) > q->size) {
         errno = EMSGSIZE;
         return -1;
@@ -328,10 +331,19 @@ int mp_queue_put(mp_queue *q, mp_val v, double timeout)
     if (mpr_test_queue_hook)
         mpr_test_queue_hook();
     uint64_t po = (off + 8) & q->mask;
-    mpr_wr w = { q->ring + po, q->size - po, q->ring };
-    mpr_frame_write(&w, q->type, v);
+    if (len == 9 && po + 9 <= q->size) {
+        /* An int or float in one piece: the frame.c encoding, inline. */
+        q->ring[po] = kind == MP_INT ? 1 : 2;
+        memcpy(q->ring + po + 1, &v.i, 8);
+    } else {
+        mpr_wr w = { q->ring + po, q->size - po, q->ring };
+        mpr_frame_write(&w, q->type, v);
+    }
+    /* Publish with one sequentially consistent store: either a consumer
+     * that registered in data_want is seen by wake_if_wanted, or that
+     * consumer's re-check sees this record. */
     __atomic_store_n(&s->pub, pack(CNT(p) + 1, OFF(p) + rec),
-                     __ATOMIC_RELEASE);
+                     __ATOMIC_SEQ_CST);
     qunlock(&s->put_lock);
     wake_if_wanted(&s->data_seq, &s->data_want);
     return 0;
@@ -342,8 +354,8 @@ int mp_queue_put(mp_queue *q, mp_val v, double timeout)
 static bool get_ready(mp_queue *q)
 {
     struct qshm *s = q->s;
-    return OFF(__atomic_load_n(&s->pub, __ATOMIC_ACQUIRE))
-               != OFF(__atomic_load_n(&s->con, __ATOMIC_ACQUIRE))
+    return OFF(__atomic_load_n(&s->pub, __ATOMIC_SEQ_CST))
+               != OFF(__atomic_load_n(&s->con, __ATOMIC_SEQ_CST))
            || __atomic_load_n(&s->producers, __ATOMIC_SEQ_CST) == 0;
 }
 
@@ -408,6 +420,13 @@ int mp_queue_get(mp_queue *q, mp_val *out, double timeout)
     } else {
         uint64_t po = (off + 8) & q->mask;
         const unsigned char *payload = q->ring + po;
+        mp_kind kind = q->type->kind;
+        if (hdr[0] == 9 && po + 9 <= q->size
+            && (kind == MP_INT || kind == MP_FLOAT)
+            && payload[0] == (kind == MP_INT ? 1 : 2)) {
+            memcpy(&out->i, payload + 1, 8);    /* int or float, inline */
+            goto take;
+        }
         if (po + hdr[0] > q->size) {    /* wraps: copy it out first */
             if (wrap_cap < hdr[0]) {
                 free(wrap_buf);
@@ -421,8 +440,9 @@ int mp_queue_get(mp_queue *q, mp_val *out, double timeout)
         }
         r = mp_frame_decode(q->type, payload, hdr[0], out);
     }
+take:
     __atomic_store_n(&s->con, pack(CNT(c) + 1, OFF(c) + rec),
-                     __ATOMIC_RELEASE);
+                     __ATOMIC_SEQ_CST);
     qunlock(&s->get_lock);
     wake_if_wanted(&s->space_seq, &s->space_want);
     return r;

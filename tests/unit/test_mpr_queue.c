@@ -135,6 +135,39 @@ static void test_strings_lists_and_wrap(void **state)
     mp_queue_free(q);
 }
 
+/* Int and float records (24 bytes) in a 4 KiB ring: every so often one
+ * straddles the ring's end and takes the general path. */
+static void test_scalars_wrap(void **state)
+{
+    (void)state;
+    mp_queue *qi = mp_queue_new(&mp_t_int, 0, 4096, 1, "ints");
+    mp_queue *qf = mp_queue_new(&mp_t_float, 0, 4096, 1, "floats");
+    mp_queue *qb = mp_queue_new(&mp_t_bool, 0, 4096, 1, "bools");
+    int64_t next_put = 0, next_get = 0;
+    for (int round = 0; round < 2000; round++) {
+        int n = 1 + round % 150;
+        for (int k = 0; k < n; k++, next_put++) {
+            assert_int_equal(mp_queue_put(qi, int_val(next_put * 7919), 0), 0);
+            mp_val f = { .f = (double)next_put / 3.0 };
+            assert_int_equal(mp_queue_put(qf, f, 0), 0);
+            mp_val b = { .b = next_put % 3 == 0 };
+            assert_int_equal(mp_queue_put(qb, b, 0), 0);
+        }
+        for (int k = 0; k < n; k++, next_get++) {
+            mp_val v;
+            assert_int_equal(mp_queue_get(qi, &v, 0), 0);
+            assert_int_equal(v.i, next_get * 7919);
+            assert_int_equal(mp_queue_get(qf, &v, 0), 0);
+            assert_true(v.f == (double)next_get / 3.0);
+            assert_int_equal(mp_queue_get(qb, &v, 0), 0);
+            assert_int_equal(v.b, next_get % 3 == 0);
+        }
+    }
+    mp_queue_free(qi);
+    mp_queue_free(qf);
+    mp_queue_free(qb);
+}
+
 static void test_bounds_and_sizes(void **state)
 {
     (void)state;
@@ -662,6 +695,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fifo_and_size),
         cmocka_unit_test(test_strings_lists_and_wrap),
+        cmocka_unit_test(test_scalars_wrap),
         cmocka_unit_test(test_bounds_and_sizes),
         cmocka_unit_test(test_stress_8x8),
         cmocka_unit_test(test_big_items_across_processes),
