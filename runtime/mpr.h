@@ -206,7 +206,9 @@ int mp_list_cmp(const mp_list *a, const mp_list *b);
 void mp_val_ref(const mp_type *t, mp_val v);    /* no-op for scalars */
 void mp_val_unref(const mp_type *t, mp_val v);  /* no-op for scalars */
 bool mp_val_eq(const mp_type *t, mp_val a, mp_val b);
-int mp_val_cmp(const mp_type *t, mp_val a, mp_val b); /* not for bool/NaN */
+/* <0, 0, >0 (False < True; a NaN compares equal to everything: use the
+ * C operators on floats when NaN matters). */
+int mp_val_cmp(const mp_type *t, mp_val a, mp_val b);
 
 /* ------------------------------------------------------------------ */
 /* Arithmetic with Python semantics (errors through mp_fail at loc)    */
@@ -783,10 +785,10 @@ static inline int64_t mp_value_xchg_i(mp_value *v, int64_t x)
 }
 
 /* The value's robust process-shared lock, held for a statement or a
- * `lock counter { ... }` block (not recursive). If its holder died, the
- * lock is taken over and mp_warn reports "lock on 'NAME' recovered after
- * process N died holding it". Unlocking a lock this process does not hold
- * is a runtime error. */
+ * `lock counter { ... }` block (not recursive: locking it twice is a
+ * runtime error). If its holder died, the lock is taken over and mp_warn
+ * reports "lock on 'NAME' recovered after process N (PNAME) died holding
+ * it". Unlocking a lock this process does not hold is a runtime error. */
 void mp_value_lock(mp_value *v, mp_loc loc);
 void mp_value_unlock(mp_value *v, mp_loc loc);
 
