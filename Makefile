@@ -6,6 +6,7 @@
 #   make install    PREFIX=/usr/local DESTDIR=
 
 VERSION := 0.1.0
+SHELL := /bin/bash
 BUILD   := build
 PREFIX  ?= /usr/local
 
@@ -92,9 +93,9 @@ unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
 
 golden: all
-	@MPC=$(BUILD)/mpc $(TESTENV) bash tests/golden.sh errors
-	@MPC=$(BUILD)/mpc $(TESTENV) bash tests/golden.sh codegen
-	@MPC=$(BUILD)/mpc $(TESTENV) bash tests/golden.sh run
+	@status=0; for suite in errors codegen run; do \
+	    MPC=$(BUILD)/mpc $(TESTENV) bash tests/golden.sh $$suite || status=1; \
+	done; exit $$status
 
 bless: all
 	@bash tests/golden.sh errors bless
@@ -113,11 +114,17 @@ repeat: all
 bench: all
 	@python3 bench/run.py $(if $(filter-out 0,$(QUICK)),--quick) $(if $(REPS),--reps $(REPS))
 
+# Every suite runs even when an earlier one fails; the last line adds
+# them up.
 check: all
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory golden
-	@$(MAKE) --no-print-directory faults
-	@$(if $(SANITIZE),MAKEFLAGS= MFLAGS=) bash tests/make/run.sh
+	@rm -f $(BUILD)/check.log; status=0; \
+	for suite in unit golden faults; do \
+	    $(MAKE) --no-print-directory $$suite 2>&1 | tee -a $(BUILD)/check.log; \
+	    [ "$${PIPESTATUS[0]}" -eq 0 ] || status=1; \
+	done; \
+	$(if $(SANITIZE),MAKEFLAGS= MFLAGS=) bash tests/make/run.sh 2>&1 | tee -a $(BUILD)/check.log; \
+	[ "$${PIPESTATUS[0]}" -eq 0 ] || status=1; \
+	sh tests/summary.sh $(BUILD)/check.log && exit $$status
 
 clean:
 	rm -rf $(BUILD)
