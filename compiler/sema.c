@@ -108,6 +108,14 @@ const char *sema_tname(const Type *t) {
     }
 }
 
+const char *sema_an_word(const char *w) {
+    return strchr("aeiou", w[0]) ? "an" : "a";
+}
+
+const char *sema_an(const Type *t) {
+    return t && (t->kind == TY_INT || t->kind == TY_ARRAY) ? "an" : "a";
+}
+
 const char *sema_sym_what(const SymX *x) {
     switch (x->s.kind) {
     case SYM_VAR: return "variable";
@@ -272,6 +280,10 @@ static const char *suggest_name(Sema *S, const char *name) {
 void sema_undefined(Sema *S, Node *n) {
     PDecl *pd = hmap_get(&S->parent_names, n->name);
     if (S->def && pd) {
+        SymX *hit;      /* no "unused" warning on top of this error */
+        sema_lookup(S, n->name, &hit);
+        if (hit) hit->s.used = true;
+        pd->used_in_def = true;
         if (strcmp(pd->what, "process") == 0 || strcmp(pd->what, "process group") == 0) {
             diag_error(S->d, n->span,
                        "'%s' is a %s of the parent program; a def cannot use processes",
@@ -279,8 +291,8 @@ void sema_undefined(Sema *S, Node *n) {
             diag_note(S->d, pd->at, "'%s' is declared here", n->name);
         } else {
             diag_error(S->d, n->span,
-                       "'%s' is a %s of the parent program; pass it to '%s' as an argument",
-                       n->name, pd->what, S->def->name);
+                       "'%s' is %s %s of the parent program; pass it to '%s' as an argument",
+                       n->name, sema_an_word(pd->what), pd->what, S->def->name);
             diag_note(S->d, pd->at, "'%s' is declared here", n->name);
         }
         return;
@@ -297,7 +309,7 @@ void sema_undefined(Sema *S, Node *n) {
 
 /* Binds X in the current scope after the redefinition and shadowing
  * checks. */
-static void declare(Sema *S, SymX *x) {
+static bool declare(Sema *S, SymX *x) {
     const char *name = x->s.name;
     Binding *b = hmap_get(&S->names, name);
     if (b && b->scope == S->scope) {
@@ -311,7 +323,7 @@ static void declare(Sema *S, SymX *x) {
         else
             diag_note(S->d, b->sym->s.span, "previous definition of '%s' is here", name);
         x->no_unused = true;
-        return;
+        return false;
     }
     SymX *r = sema_lookup(S, name, NULL);
     if (r && r->s.kind == SYM_FUNC && S->scope->owner == OWN_PARENT) {
@@ -329,7 +341,12 @@ static void declare(Sema *S, SymX *x) {
                      name, name);
     }
     x->s.global = !S->def && S->scope == S->parent_scope;
+    if (!S->def) {
+        PDecl *pd = hmap_get(&S->parent_names, name);
+        if (pd && pd->used_in_def) x->no_unused = true;
+    }
     bind(S, x);
+    return true;
 }
 
 /* ---- written types ---------------------------------------------------- */
@@ -349,9 +366,10 @@ static bool wellformed(Sema *S, Type *t, Span at, bool report) {
         if (!wellformed(S, t->elem, at, report)) return false;
         if (!type_is_message(t->elem)) {
             if (report)
-                diag_error(S->d, at, "a %s cannot %s a %s; %s are %s",
+                diag_error(S->d, at, "a %s cannot %s %s %s; %s are %s",
                            t->kind == TY_LIST ? "list" : t->kind == TY_CONN ? "pipe" : "queue",
-                           t->kind == TY_LIST ? "hold" : "carry", sema_tname(t->elem),
+                           t->kind == TY_LIST ? "hold" : "carry", sema_an(t->elem),
+                           sema_tname(t->elem),
                            t->kind == TY_LIST ? "list elements" : "messages", msg_kinds);
             return false;
         }
@@ -379,7 +397,7 @@ static bool type_ok(Sema *S, Type *t, Span at, TCtx ctx, bool report, const char
     case TC_PARAM:
         if (t->kind == TY_PROCESS || t->kind == TY_GROUP || t->kind == TY_FUNC ||
             t->kind == TY_NONE) {
-            if (report) diag_error(S->d, at, "a parameter cannot be a %s", sema_tname(t));
+            if (report) diag_error(S->d, at, "a parameter cannot be %s %s", sema_an(t), sema_tname(t));
             return false;
         }
         return true;
@@ -388,10 +406,10 @@ static bool type_ok(Sema *S, Type *t, Span at, TCtx ctx, bool report, const char
         if (!sema_storable(t)) {
             if (report) {
                 if (ctx == TC_RET)
-                    diag_error(S->d, at, "'%s' cannot return a %s", who ? who : "a def",
-                               sema_tname(t));
+                    diag_error(S->d, at, "'%s' cannot return %s %s", who ? who : "a def",
+                               sema_an(t), sema_tname(t));
                 else
-                    diag_error(S->d, at, "a variable cannot hold a %s", sema_tname(t));
+                    diag_error(S->d, at, "a variable cannot hold %s %s", sema_an(t), sema_tname(t));
                 diag_note(S->d, at,
                           "shared objects (pipes, queues, values, arrays) are passed to defs as arguments");
             }
@@ -401,8 +419,8 @@ static bool type_ok(Sema *S, Type *t, Span at, TCtx ctx, bool report, const char
     case TC_MSG:
         if (!type_is_message(t)) {
             if (report)
-                diag_error(S->d, at, "%s cannot carry a %s; messages are %s",
-                           who ? who : "a pipe", sema_tname(t), msg_kinds);
+                diag_error(S->d, at, "%s cannot carry %s %s; messages are %s",
+                           who ? who : "a pipe", sema_an(t), sema_tname(t), msg_kinds);
             return false;
         }
         return true;
@@ -488,8 +506,8 @@ static void check_let(Sema *S, Node *n) {
             decl = type_basic(TY_ERROR);
         t = sema_value(S, n->rhs, decl);
         if (!sema_assignable(decl, t)) {
-            diag_error(S->d, n->rhs->span, "'%s' is declared as %s but is given a %s",
-                       n->name, sema_tname(decl), sema_tname(t));
+            diag_error(S->d, n->rhs->span, "'%s' is declared as %s but is given %s %s",
+                       n->name, sema_tname(decl), sema_an(t), sema_tname(t));
         }
         t = decl;
     } else if (n->rhs->kind == ND_LIST && !n->rhs->elems) {
@@ -500,13 +518,15 @@ static void check_let(Sema *S, Node *n) {
     } else {
         t = sema_value(S, n->rhs, NULL);
         if (t->kind != TY_ERROR && !sema_storable(t)) {
-            diag_error(S->d, n->rhs->span, "a variable cannot hold a %s", sema_tname(t));
+            diag_error(S->d, n->rhs->span, "a variable cannot hold %s %s", sema_an(t),
+                       sema_tname(t));
             diag_note(S->d, n->rhs->span,
                       "shared objects (pipes, queues, values, arrays) are passed to defs as arguments");
             t = type_basic(TY_ERROR);
         }
     }
     SymX *x = sym_new(S, SYM_VAR, n->name, t, n, name_span(n));
+    x->no_unused = t->kind == TY_ERROR;     /* its line has an error already */
     n->sym = &x->s;
     declare(S, x);
 }
@@ -515,7 +535,7 @@ static void check_let(Sema *S, Node *n) {
 static void target_desc(const Node *t, char *buf, size_t size) {
     if (t->kind == ND_NAME) snprintf(buf, size, "'%s'", t->name);
     else if (t->kind == ND_INDEX && t->lhs->kind == ND_NAME)
-        snprintf(buf, size, "an element of '%s'", t->lhs->name);
+        snprintf(buf, size, "'%s[...]'", t->lhs->name);
     else if (t->kind == ND_MEMBER && t->lhs->kind == ND_NAME)
         snprintf(buf, size, "'%s.%s'", t->lhs->name, t->name);
     else snprintf(buf, size, "the target");
@@ -577,19 +597,13 @@ static Type *check_target(Sema *S, Node *t, bool compound) {
         case TY_ERROR:
             return t->type = err;
         default:
-            diag_error(S->d, t->span, "cannot assign to an element of a %s", sema_tname(lt));
+            diag_error(S->d, t->span, "cannot assign to an element of %s %s", sema_an(lt),
+                       sema_tname(lt));
             return t->type = err;
         }
     }
-    case ND_MEMBER: {
-        Type *ty = sema_expr(S, t, NULL);
-        if (ty->kind == TY_ERROR) return err;
-        if (t->builtin == A_VALUE) return ty;
-        diag_error(S->d, t->span, "cannot assign to '%s'", t->name);
-        if (t->builtin == A_PID || t->builtin == A_EXITCODE || t->builtin == A_NAME)
-            diag_note(S->d, t->span, "a process's pid, name and exitcode are read-only");
-        return t->type = err;
-    }
+    case ND_MEMBER:
+        return sema_member(S, t, true);
     case ND_CALL:
         sema_expr(S, t, NULL);
         diag_error(S->d, t->span, "cannot assign to a function call");
@@ -608,8 +622,8 @@ static void check_assign(Sema *S, Node *n) {
         Type *rt = sema_value(S, n->rhs, tt->kind == TY_ERROR ? NULL : tt);
         if (!sema_assignable(tt, rt)) {
             target_desc(n->lhs, desc, sizeof desc);
-            diag_error(S->d, n->rhs->span, "cannot assign a %s to %s of type %s",
-                       sema_tname(rt), desc, sema_tname(tt));
+            diag_error(S->d, n->rhs->span, "cannot assign %s %s to %s of type %s",
+                       sema_an(rt), sema_tname(rt), desc, sema_tname(tt));
         }
         return;
     }
@@ -618,8 +632,8 @@ static void check_assign(Sema *S, Node *n) {
     Type *res = sema_binary_type(S, n, n->op, tt, rt);
     if (!sema_assignable(tt, res)) {
         target_desc(n->lhs, desc, sizeof desc);
-        diag_error(S->d, n->span, "'%s=' gives a %s, which cannot be stored in %s of type %s",
-                   op_spelling(n->op), sema_tname(res), desc, sema_tname(tt));
+        diag_error(S->d, n->span, "'%s=' gives %s %s, which cannot be stored in %s of type %s",
+                   op_spelling(n->op), sema_an(res), sema_tname(res), desc, sema_tname(tt));
     }
 }
 
@@ -749,8 +763,8 @@ static bool check_for(Sema *S, Node *n) {
 static bool check_lock(Sema *S, Node *n) {
     Type *t = sema_expr(S, n->lhs, NULL);
     if (t->kind != TY_VALUE && t->kind != TY_ARRAY && t->kind != TY_ERROR) {
-        diag_error(S->d, n->lhs->span, "'lock' needs a value or an array, not a %s",
-                   sema_tname(t));
+        diag_error(S->d, n->lhs->span, "'lock' needs a value or an array, not %s %s",
+                   sema_an(t), sema_tname(t));
     } else if (t->kind != TY_ERROR && n->lhs->kind != ND_NAME) {
         diag_error(S->d, n->lhs->span, "'lock' needs the name of a value or an array");
     }
@@ -825,7 +839,7 @@ static void check_array_decl(Sema *S, Node *n) {
         Type *want = el->kind == TY_ERROR ? NULL : type_of(TY_LIST, el);
         Type *t = sema_value(S, n->rhs, want);
         if (want && !sema_assignable(want, t))
-            diag_error(S->d, n->rhs->span, "the initial value of array '%s' must be a %s, not %s",
+            diag_error(S->d, n->rhs->span, "the initial value of array '%s' must be %s, not %s",
                        n->name, sema_tname(want), sema_tname(t));
     }
     Type *at = el->kind == TY_ERROR ? el : type_of(TY_ARRAY, el);
@@ -855,24 +869,28 @@ static void check_process(Sema *S, Node *n) {
             f->s.used = true;
             call->type = sema_def_call(S, call, f, true);
         } else {
-            sema_value(S, call, NULL);
-            if (call->type && call->type->kind != TY_ERROR) {
-                if (f && f->s.kind == SYM_BUILTIN)
-                    diag_error(S->d, c->span, "a process runs a def, and '%s' is a built-in function",
-                               c->name);
-                else
-                    diag_error(S->d, c->span, "a process runs a def, not a method or expression");
-            } else if (f && f->s.kind != SYM_FUNC) {
-                diag_error(S->d, c->span, "a process runs a def, and '%s' is a %s", c->name,
-                           sema_sym_what(f));
+            if (c->kind == ND_NAME && !f) {
+                sema_undefined(S, c);
+            } else if (f) {
+                c->sym = &f->s;
+                f->s.used = true;
+                diag_error(S->d, c->span, "a process runs a def, and '%s' is %s %s", c->name,
+                           sema_an_word(sema_sym_what(f)), sema_sym_what(f));
+            } else {
+                if (c->kind == ND_MEMBER) sema_expr(S, c->lhs, NULL);
+                else sema_expr(S, c, NULL);
+                diag_error(S->d, c->span, "a process runs a def, not a method or an expression");
             }
+            for (Node *a = call->args; a; a = a->next)
+                sema_value(S, a->kind == ND_KWARG ? a->lhs : a, NULL);
+            call->type = type_basic(TY_ERROR);
         }
     }
     if (n->index_name) pop_scope(S);
-    SymX *p = declare_top(S, n, group ? SYM_GROUP : SYM_PROCESS, n->name, name_span(n),
-                          type_basic(group ? TY_GROUP : TY_PROCESS));
+    SymX *p = sym_new(S, group ? SYM_GROUP : SYM_PROCESS, n->name,
+                      type_basic(group ? TY_GROUP : TY_PROCESS), n, name_span(n));
     n->sym = &p->s;
-    sema_push(S, p, (void ***)&S->procs, &S->nprocs, &S->capprocs);
+    if (declare(S, p)) sema_push(S, p, (void ***)&S->procs, &S->nprocs, &S->capprocs);
 }
 
 static SymX *start_join_target(Sema *S, Node *t, const char *verb) {
@@ -888,7 +906,8 @@ static SymX *start_join_target(Sema *S, Node *t, const char *verb) {
         t->type = type_basic(TY_ERROR);
         diag_error(S->d, t->span, "'%s' is not a process; only processes can be %s", t->name, verb);
         if (x->s.kind != SYM_BUILTIN)
-            diag_note(S->d, x->s.span, "'%s' is declared here as a %s", t->name, sema_sym_what(x));
+            diag_note(S->d, x->s.span, "'%s' is declared here as %s %s", t->name,
+                      sema_an_word(sema_sym_what(x)), sema_sym_what(x));
         return NULL;
     }
     t->type = type_basic(x->s.kind == SYM_GROUP ? TY_GROUP : TY_PROCESS);
@@ -1017,6 +1036,7 @@ static void def_signature(Sema *S, Node *def) {
         Type *t = p->decl_type;
         if (!type_ok(S, t, type_span_or(p), TC_PARAM, false, NULL)) t = type_basic(TY_ERROR);
         SymX *x = sym_new(S, SYM_PARAM, p->name, t, p, name_span(p));
+        x->no_unused = t->kind == TY_ERROR;
         p->sym = &x->s;
     }
     S->def = NULL;
@@ -1031,10 +1051,10 @@ static void check_def(Sema *S, Node *def) {
         declare(S, symx(p->sym));
     }
     Span rspan = def->type_span.end > def->type_span.begin ? def->type_span : name_span(def);
-    if (def->ret_type) type_ok(S, def->ret_type, rspan, TC_RET, true, def->name);
+    bool ret_ok = !def->ret_type || type_ok(S, def->ret_type, rspan, TC_RET, true, def->name);
     Node *body = def->body;
     bool completes = check_list(S, body ? (body->kind == ND_BLOCK ? body->body : body) : NULL);
-    if (def->ret_type && completes) {
+    if (def->ret_type && ret_ok && completes) {
         Span end = def->span;
         if (body && body->span.end > body->span.begin) end = body->span;
         end.begin = end.end - 1;

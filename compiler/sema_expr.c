@@ -6,9 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Deepest expression nesting checked (right-nested `**` or unary chains;
- * left-nested operator chains are walked without recursion). */
-enum { MAX_EXPR_DEPTH = 1000 };
+/* Deepest expression nesting checked. The parser already refuses more
+ * than 1000 operators in an expression and deep brackets, so this is only
+ * a guard; left-nested operator chains are walked without recursion. */
+enum { MAX_EXPR_DEPTH = 4000 };
 
 static Type *ty(TypeKind k) { return type_basic(k); }
 static bool is_num(const Type *t) { return t->kind == TY_INT || t->kind == TY_FLOAT; }
@@ -38,16 +39,6 @@ static bool printable(const Type *t) {
     return sema_storable(t) || t->kind == TY_ARRAY;
 }
 
-/* "a queue[int]", "an int" */
-static const char *article(const Type *t) {
-    switch (t->kind) {
-    case TY_INT:
-    case TY_ARRAY:
-        return "an";
-    default:
-        return "a";
-    }
-}
 
 static bool is_cmp(Op op) { return op >= OP_EQ && op <= OP_GE; }
 
@@ -133,7 +124,8 @@ static void not_a_value(Sema *S, Node *e, Type *t) {
         else
             diag_error(S->d, e->span, "this call does not return a value");
         if (c->kind == ND_NAME && c->sym && c->sym->kind == SYM_FUNC)
-            diag_note(S->d, c->sym->span, "'%s' has no return type ('-> type')", name);
+            diag_note(S->d, c->sym->span, "'%s' has no return type; declare one with '-> type'",
+                      name);
     }
 }
 
@@ -185,7 +177,7 @@ static Type *list_expr(Sema *S, Node *e, Type *hint) {
             continue;
         }
         if (!type_is_message(t)) {
-            diag_error(S->d, x->span, "a list cannot hold a %s", sema_tname(t));
+            diag_error(S->d, x->span, "a list cannot hold %s %s", sema_an(t), sema_tname(t));
             bad = true;
             continue;
         }
@@ -242,7 +234,7 @@ static Type *list_expr(Sema *S, Node *e, Type *hint) {
 /* ---- strings ------------------------------------------------------------ */
 
 static void not_printable(Sema *S, Node *e, Type *t, const char *how) {
-    diag_error(S->d, e->span, "cannot %s a %s", how, sema_tname(t));
+    diag_error(S->d, e->span, "cannot %s %s %s", how, sema_an(t), sema_tname(t));
     if (t->kind == TY_VALUE && e->kind == ND_NAME)
         diag_note(S->d, e->span, "its content is '%s.value'", e->name);
 }
@@ -416,15 +408,17 @@ static Type *index_expr(Sema *S, Node *e) {
     case TY_ERROR:
         return t;
     case TY_VALUE:
-        diag_error(S->d, e->span, "cannot index a %s", sema_tname(t));
+        diag_error(S->d, e->span, "cannot index %s %s", sema_an(t), sema_tname(t));
         if (e->lhs->kind == ND_NAME)
             diag_note(S->d, e->span, "its content is '%s.value'", e->lhs->name);
         return ty(TY_ERROR);
     default:
-        diag_error(S->d, e->span, "cannot index %s %s", article(t), sema_tname(t));
+        diag_error(S->d, e->span, "cannot index %s %s", sema_an(t), sema_tname(t));
         return ty(TY_ERROR);
     }
 }
+
+static Type *member_expr(Sema *S, Node *e, Type *t);
 
 typedef struct MParam {
     const char *name;
@@ -549,14 +543,34 @@ static void no_member(Sema *S, Node *m, Type *t, const char *what) {
     members_note(S, at, t->kind);
 }
 
-static Type *member_expr(Sema *S, Node *e) {
+/* An attribute o.name; ASSIGNING: as an assignment target (only
+ * v.value can be one). */
+Type *sema_member(Sema *S, Node *e, bool assigning) {
     Type *t = sema_expr(S, e->lhs, NULL);
-    if (is_err(t)) return t;
+    if (is_err(t)) return e->type = t;
+    if (assigning) {
+        const Attr *a = find_attr(t->kind, e->name);
+        if (a && a->b == A_VALUE) {
+            e->builtin = a->b;
+            return e->type = t->elem;
+        }
+        if (a) {
+            diag_error(S->d, e->span, "cannot assign to '%s.%s'",
+                       e->lhs->kind == ND_NAME ? e->lhs->name : "p", e->name);
+            diag_note(S->d, e->span, "a process's pid, name and exitcode are read-only");
+            return e->type = ty(TY_ERROR);
+        }
+    }
+    return e->type = member_expr(S, e, t);
+}
+
+static Type *member_expr(Sema *S, Node *e, Type *t) {
     const Attr *a = find_attr(t->kind, e->name);
     if (!a) {
         Span at = e->name_span.end > e->name_span.begin ? e->name_span : e->span;
         if (find_method(t->kind, e->name))
-            diag_error(S->d, at, "'%s' is a method; call it: %s(...)", e->name, e->name);
+            diag_error(S->d, at, "'%s' is a method; call it: %s.%s(...)", e->name,
+                       e->lhs->kind == ND_NAME ? e->lhs->name : "x", e->name);
         else
             no_member(S, e, t, "attribute");
         return ty(TY_ERROR);
@@ -585,6 +599,7 @@ typedef struct PSpec {
     Type *type;
     Span span;          /* the parameter, for notes (defs) */
     bool optional, kwonly;
+    bool is_elem;       /* method: the object's element type */
 } PSpec;
 
 typedef struct Callee {
@@ -631,9 +646,9 @@ static void arg_type(Sema *S, const Callee *c, int idx, Node *val) {
     } else {
         diag_error(S->d, val->span, "argument of '%s' must be %s, not %s", c->name,
                    sema_tname(p->type), sema_tname(t));
-        if (c->recv)
+        if (c->recv && p->is_elem)
             diag_note(S->d, c->recv->s.span, "'%s' is declared here as %s %s", c->recv->s.name,
-                      article(c->recv->s.type), sema_tname(c->recv->s.type));
+                      sema_an(c->recv->s.type), sema_tname(c->recv->s.type));
     }
 }
 
@@ -884,7 +899,7 @@ static Type *builtin_call(Sema *S, Node *call, SymX *b, bool range_ok) {
                               : (is_num(t) || t->kind == TY_BOOL || t->kind == TY_STR ||
                                  (id == B_BOOL && t->kind == TY_LIST));
         if (!is_err(t) && !ok)
-            diag_error(S->d, argv[0]->span, "%s() cannot convert %s %s", name, article(t),
+            diag_error(S->d, argv[0]->span, "%s() cannot convert %s %s", name, sema_an(t),
                        sema_tname(t));
         return ty(rk);
     }
@@ -969,6 +984,7 @@ static Type *method_call(Sema *S, Node *call) {
     if (me->np) {
         ps.name = me->p.name;
         ps.type = me->p.ty == 'T' ? t->elem : ty(TY_FLOAT);
+        ps.is_elem = me->p.ty == 'T';
         ps.optional = me->p.optional;
         ps.kwonly = me->p.kwonly;
     }
@@ -1028,11 +1044,12 @@ static Type *call_expr(Sema *S, Node *call, bool range_ok) {
         if (x->s.kind == SYM_FUNC) return sema_def_call(S, call, x, false);
         if (x->s.kind == SYM_BUILTIN) return builtin_call(S, call, x, range_ok);
         c->type = name_expr(S, c);
-        if (x->s.kind == SYM_PROCESS || x->s.kind == SYM_GROUP)
-            diag_error(S->d, c->span, "'%s' is a %s, not a function", c->name, sema_sym_what(x));
+        if (x->s.kind == SYM_VAR || x->s.kind == SYM_PARAM)
+            diag_error(S->d, c->span, "'%s' is %s %s of type %s, not a function", c->name,
+                       sema_an_word(sema_sym_what(x)), sema_sym_what(x), sema_tname(x->s.type));
         else
-            diag_error(S->d, c->span, "'%s' is not a function; it is a %s of type %s", c->name,
-                       sema_sym_what(x), sema_tname(x->s.type));
+            diag_error(S->d, c->span, "'%s' is %s %s, not a function", c->name,
+                       sema_an_word(sema_sym_what(x)), sema_sym_what(x));
         if (x->s.kind != SYM_BUILTIN) diag_note(S->d, x->s.span, "'%s' is declared here", c->name);
         check_args_only(S, call);
         return ty(TY_ERROR);
@@ -1057,7 +1074,7 @@ static Type *expr_inner(Sema *S, Node *e, Type *hint) {
     case ND_UNARY: return unary_expr(S, e);
     case ND_BINARY: return binary_chain(S, e);
     case ND_INDEX: return index_expr(S, e);
-    case ND_MEMBER: return member_expr(S, e);
+    case ND_MEMBER: return sema_member(S, e, false);
     case ND_KWARG:
         diag_error(S->d, e->span, "a keyword argument is only allowed in a call");
         if (e->lhs) sema_value(S, e->lhs, NULL);

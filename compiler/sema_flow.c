@@ -80,9 +80,10 @@ static void evidence(Sema *S, const SymX *x, unsigned bit, const char *verb) {
     if (x->fi->ev_via[i])
         diag_note(S->d, x->fi->ev_at[i], "'%s' is passed to '%s' here, which %s it", x->s.name,
                   x->fi->ev_via[i], verb);
+    else if (x->def)
+        diag_note(S->d, x->fi->ev_at[i], "'%s' %s it here", x->def->name, verb);
     else
-        diag_note(S->d, x->fi->ev_at[i], "'%s' %s it here", x->def ? x->def->name : "the parent program",
-                  verb);
+        diag_note(S->d, x->fi->ev_at[i], "the parent program %s it here", verb);
 }
 
 static void never_ending_loops(Sema *S) {

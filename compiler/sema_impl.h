@@ -97,6 +97,7 @@ struct Loop {
 typedef struct PDecl {
     Span at;
     const char *what;       /* "variable", "queue", ... */
+    bool used_in_def;       /* a def used it (an error): not "unused" too */
 } PDecl;
 
 /* A pipe end passed to a def: checked against the def's use of the param
@@ -148,6 +149,9 @@ SymX *sema_lookup(Sema *S, const char *name, SymX **parent_hit);
 void sema_undefined(Sema *S, Node *name_node);
 const char *sema_tname(const Type *t);
 const char *sema_sym_what(const SymX *x);
+/* "a" or "an" before type T's name, or before word W. */
+const char *sema_an(const Type *t);
+const char *sema_an_word(const char *w);
 void sema_push(Sema *S, void *p, void ***arr, size_t *n, size_t *cap);
 Span sema_params_span(const Node *def);
 size_t sema_edit_distance(const char *a, const char *b, size_t max);
@@ -162,6 +166,8 @@ Type *sema_value(Sema *S, Node *e, Type *hint);
 bool sema_storable(const Type *t);
 /* DST accepts a SRC value (equal, or int where float is expected). */
 bool sema_assignable(const Type *dst, const Type *src);
+/* An attribute o.name, or (ASSIGNING) an assignment target v.value. */
+Type *sema_member(Sema *S, Node *e, bool assigning);
 /* The type of `L op R`, reporting an error at E when it has none. */
 Type *sema_binary_type(Sema *S, Node *e, Op op, Type *l, Type *r);
 /* Checks the call of a def for `process`: CALL's callee names DEF. */

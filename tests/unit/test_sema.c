@@ -268,7 +268,7 @@ static void test_assign_targets(void **state) {
     expect_error("def f() { pass }\nprocess p = f()\np = 1\nstart p\njoin p\n",
                  "cannot assign to process 'p'");
     expect_error("def f() { pass }\nprocess p = f()\nstart p\njoin p\np.pid = 3\n",
-                 "cannot assign to 'pid'");
+                 "cannot assign to 'p.pid'");
     expect_error("def f(c: conn[int]) {\n    c = c\n}\n", "cannot assign to parameter 'c'");
     expect_clean("def f(x: int, v: value[float], a: array[bool], xs: list[int]) {\n"
                  "    x = 2\n    v.value = x\n    a[x] = true\n    xs[0] = x\n    xs += [x]\n"
@@ -332,7 +332,7 @@ static void test_calls(void **state) {
     call_error("worker()", "missing arguments 'name' and 'age' in call to 'worker'");
     call_error("worker(\"a\", \"b\")", "argument 'age' of 'worker' must be int, not str");
     call_error("worker(\"a\", \"b\")", "parameter 'age' is declared here");
-    call_error("let x = 1\nx(2)", "'x' is not a function");
+    call_error("let x = 1\nx(2)", "'x' is a variable of type int, not a function");
     call_error("print(worker)", "'worker' is a def, not a value");
     call_error("print(len)", "'len' is a built-in function, not a value");
     /* arguments are bound in parameter order */
