@@ -127,8 +127,6 @@ typedef struct Gen {
     Node *def;              /* current def, NULL in main */
     Symbol *locked[32];     /* objects locked by enclosing `lock` blocks */
     int nlocked;
-    Node *stub_defs[256];   /* defs used as process targets, for stubs */
-    int nstubs;
     Kept *kept;
     int nkept, capkept;
     /* Inside a compare-and-swap statement: reads of this shared location
@@ -270,17 +268,12 @@ static const char *tdesc(Gen *g, Type *t) {
     for (int i = 0; i < g->nltypes; i++)
         if (g->ltypes[i].type == t) return g->ltypes[i].cname;
     const char *elem = tdesc(g, t->elem);
-    char name[256];
-    type_name(t, name, sizeof name);
-    Buf b = {0};
-    buf_put(&b, "ty_", 3);
-    for (char *p = name; *p; p++) {
-        if (*p == '[') buf_put(&b, "_", 1);
-        else if (*p != ']') buf_put(&b, p, 1);
-    }
-    const char *cname = gstr(g, "&%s", b.data);
-    buf_printf(&g->types, "static const mp_type %s = { MP_LIST, %s };\n", b.data, elem);
-    free(b.data);
+    /* ty_list_int, ty_list_list_str: built from the element's name, so
+     * any depth gets its own name. */
+    const char *ename = strncmp(elem, "&mp_t_", 6) == 0 ? elem + 6 : elem + 4;
+    const char *bare = gstr(g, "ty_list_%s", ename);
+    const char *cname = gstr(g, "&%s", bare);
+    buf_printf(&g->types, "static const mp_type %s = { MP_LIST, %s };\n", bare, elem);
     if (g->nltypes == g->capltypes) {
         g->capltypes = g->capltypes ? 2 * g->capltypes : 16;
         g->ltypes = realloc(g->ltypes, (size_t)g->capltypes * sizeof *g->ltypes);
@@ -1489,11 +1482,6 @@ static void gen_stub(Gen *g, Node *def) {
     emit(g, "}");
 }
 
-static bool stub_wanted(Gen *g, Node *def) {
-    for (int i = 0; i < g->nstubs; i++) if (g->stub_defs[i] == def) return false;
-    return true;
-}
-
 /* Static topology: which queues a process puts into, which pipe ends it
  * uses; read off its call's arguments and the def's parameter facts. */
 static void gen_topology(Gen *g, Node *n, const char *proc) {
@@ -1524,7 +1512,6 @@ static void gen_process(Gen *g, Node *n) {
     Node *def = call->callee->sym->decl;
     const char *dn = def->sym->name;
     const char *pc = cname(g, p);
-    if (stub_wanted(g, def) && g->nstubs < 256) g->stub_defs[g->nstubs++] = def;
     Scope temps;
     stmt_begin(g, &temps);
     if (!n->lhs) {
@@ -1692,9 +1679,12 @@ typedef struct Release {
     bool pipe;
 } Release;
 
-static int plan_releases(const Program *prog, Release *out, int max) {
-    int n = 0;
-    for (Node *d = prog->top; d && n < max - 1; d = d->next) {
+static Release *plan_releases(const Program *prog, int *count) {
+    int n = 0, max = 0;
+    for (Node *d = prog->top; d; d = d->next) max += d->kind == ND_PIPE ? 2 : d->kind == ND_QUEUE;
+    Release *out = malloc((size_t)(max ? max : 1) * sizeof *out);
+    if (!out) { fputs("mpc: fatal error: out of memory\n", stderr); exit(1); }
+    for (Node *d = prog->top; d; d = d->next) {
         if (d->kind == ND_PIPE) {
             Symbol *ends[2] = { d->sym, d->sym2 };
             for (int e = 0; e < 2; e++) {
@@ -1713,7 +1703,8 @@ static int plan_releases(const Program *prog, Release *out, int max) {
             if (last) out[n++] = (Release){ d->sym, last, false };
         }
     }
-    return n;
+    *count = n;
+    return out;
 }
 
 static void gen_main(Gen *g) {
@@ -1730,8 +1721,8 @@ static void gen_main(Gen *g) {
     free(name.data);
     Scope fs;
     scope_push(g, &fs, false);
-    Release rel[256];
-    int nrel = plan_releases(prog, rel, 256);
+    int nrel;
+    Release *rel = plan_releases(prog, &nrel);
     for (Node *n = prog->top; n; n = n->next) {
         map(g, n);
         switch (n->kind) {
@@ -1775,6 +1766,7 @@ static void gen_main(Gen *g) {
             emit(g, "%s(args_%s.%s);", fn, k->proc + 2, k->field);
         }
     }
+    free(rel);
     scope_pop(g, true);
     emit(g, "return mp_finish();");
     g->indent--;
@@ -1786,12 +1778,12 @@ void gen_program(FILE *out, const Program *p, const Source *src, const GenOption
     arena_init(&g.arena);
     g.out = &g.body;
     for (Node *d = p->defs; d; d = d->next) gen_def(&g, d);
+    /* An argument struct and entry stub for each def a process runs, in
+     * the order of the defs. */
     for (Node *n = p->top; n; n = n->next)
-        if (n->kind == ND_PROCESS) {
-            Node *def = n->rhs->callee->sym->decl;
-            if (stub_wanted(&g, def) && g.nstubs < 256) g.stub_defs[g.nstubs++] = def;
-        }
-    for (int i = 0; i < g.nstubs; i++) gen_stub(&g, g.stub_defs[i]);
+        if (n->kind == ND_PROCESS) n->rhs->callee->sym->index = 1;
+    for (Node *d = p->defs; d; d = d->next)
+        if (d->sym->index == 1) gen_stub(&g, d);
     gen_main(&g);
 
     const char *base = strrchr(src->name, '/');
