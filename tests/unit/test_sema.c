@@ -569,6 +569,46 @@ static void test_scale(void **state) {
     free(text);
 }
 
+/* Every expression node of a checked tree has a type; calls have argv. */
+static int untyped(const Node *n) {
+    int bad = 0;
+    for (; n; n = n->next) {
+        if (n->kind <= ND_MEMBER && !n->type) {
+            fprintf(stderr, "untyped node kind %d at %u\n", (int)n->kind, n->span.begin);
+            bad++;
+        }
+        if (n->kind == ND_CALL && n->argc && !n->argv) bad++;
+        const Node *kids[] = {n->lhs, n->rhs, n->callee, n->args, n->parts, n->elems,
+                              n->cond, n->then, n->els, n->body, n->params, n->targets};
+        for (size_t i = 0; i < sizeof kids / sizeof kids[0]; i++) bad += untyped(kids[i]);
+    }
+    return bad;
+}
+
+static void test_every_expression_typed(void **state) {
+    (void)state;
+    Run r;
+    run(&r, "def scale(x: float, factor: float) -> float { return x * factor }\n"
+            "def relay(inp: queue[int], out: queue[int]) {\n"
+            "    for x in inp { out.put(x * 2) }\n}\n"
+            "def idx(i: int, v: value[float], a: array[int]) {\n"
+            "    lock v { v.value += i }\n    a[i] = a[i] ** 2 + len(a)\n}\n"
+            "let f: float = 3\nlet fl: list[float] = [1, 2]\nfl.append(3)\n"
+            "print(scale(2, factor=3), fl, [0] * 3, \"ab\" * 2, min(1, 2.5), \"x{f}y\")\n"
+            "for c in \"hey\" { print(c) }\nfor i in range(1, 9, 2) { print(-i, not (i > 2)) }\n"
+            "queue a: int[4]\nqueue b: int\nvalue acc: float = 0\narray arr: int = [1, 2, 3]\n"
+            "pipe p1, p2: list[str]\np1.send([\"s\"])\nprint(p2.recv(), p2.poll(0.5))\n"
+            "process mid = relay(a, b)\nprocess w[3] as i = idx(i, acc, arr)\n"
+            "start mid, w\na.put(1)\nprint(b.get(timeout=1), a.empty(), a.qsize())\n"
+            "join mid, w\nprint(len(w), w[0].exitcode, mid.pid, mid.name, mid.is_alive())\n");
+    if (r.diag.errors || r.diag.warnings) fprintf(stderr, "%s", r.out);
+    assert_int_equal(r.diag.errors, 0);
+    assert_int_equal(r.diag.warnings, 0);
+    assert_int_equal(untyped(r.prog.defs), 0);
+    assert_int_equal(untyped(r.prog.top), 0);
+    done(&r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_examples_clean),
@@ -588,6 +628,7 @@ int main(void) {
         cmocka_unit_test(test_flow),
         cmocka_unit_test(test_assigned_flag),
         cmocka_unit_test(test_scale),
+        cmocka_unit_test(test_every_expression_typed),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     ast_types_free();
