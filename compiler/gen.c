@@ -776,10 +776,10 @@ static CExpr gen_builtin(Gen *g, Node *n) {
 }
 
 /* `timeout` keyword or positional argument K of a method call, as a
- * double; negative (wait forever) when absent. */
-static const char *timeout_arg(Gen *g, Node *n, int k) {
+ * double; ABSENT when not given. */
+static const char *timeout_arg(Gen *g, Node *n, int k, const char *absent) {
     if (k < n->argc && n->argv[k]) return borrow_as(g, n->argv[k], type_basic(TY_FLOAT));
-    return "-1.0";
+    return absent;
 }
 
 static CExpr gen_method(Gen *g, Node *n) {
@@ -795,7 +795,7 @@ static CExpr gen_method(Gen *g, Node *n) {
     case M_RECV:
         return (CExpr){ gstr(g, "mp_recv(%s, %s).%s", o, at, vfield(et)), is_heap(et) };
     case M_POLL:
-        return (CExpr){ gstr(g, "mp_poll(%s, %s, %s)", o, timeout_arg(g, n, 0), at), false };
+        return (CExpr){ gstr(g, "mp_poll(%s, %s, %s)", o, timeout_arg(g, n, 0, "0.0"), at), false };
     case M_CLOSE:
         emit(g, "mp_close(%s, %s);", o, at);
         return (CExpr){ NULL, false };
@@ -810,7 +810,7 @@ static CExpr gen_method(Gen *g, Node *n) {
     }
     case M_GET:
         if (n->argc > 0 && a[0])
-            return (CExpr){ gstr(g, "mp_get_wait(%s, %s, %s).%s", o, timeout_arg(g, n, 0), at, vfield(et)), is_heap(et) };
+            return (CExpr){ gstr(g, "mp_get_wait(%s, %s, %s).%s", o, timeout_arg(g, n, 0, "-1.0"), at, vfield(et)), is_heap(et) };
         return (CExpr){ gstr(g, "mp_get(%s, %s).%s", o, at, vfield(et)), is_heap(et) };
     case M_GET_NOWAIT:
         return (CExpr){ gstr(g, "mp_get_wait(%s, 0.0, %s).%s", o, at, vfield(et)), is_heap(et) };
@@ -830,7 +830,7 @@ static CExpr gen_method(Gen *g, Node *n) {
         emit(g, "mp_kill(%s, %s);", o, at);
         return (CExpr){ NULL, false };
     case M_JOIN:
-        return (CExpr){ gstr(g, "mp_join_timeout(%s, %s, %s)", o, timeout_arg(g, n, 0), at), false };
+        return (CExpr){ gstr(g, "mp_join_timeout(%s, %s, %s)", o, timeout_arg(g, n, 0, "-1.0"), at), false };
     default:
         return (CExpr){ "0", false };
     }
