@@ -26,7 +26,6 @@ BUILD := build-san
 TESTENV := CC='$(CC)' CFLAGS='-O1 -g $(SANFLAGS)' LDFLAGS='$(SANFLAGS)'
 endif
 ALLCFLAGS = -std=c11 $(CFLAGS) $(SANFLAGS) -MMD -MP
-LDLIBS_RT :=
 
 CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
