@@ -331,8 +331,9 @@ int mp_queue_put(mp_queue *q, mp_val v, double timeout)
     if (mpr_test_queue_hook)
         mpr_test_queue_hook();
     uint64_t po = (off + 8) & q->mask;
-    if (len == 9 && po + 9 <= q->size) {
-        /* An int or float in one piece: the frame.c encoding, inline. */
+    if (len == 9 && (kind == MP_INT || kind == MP_FLOAT) && po + 9 <= q->size) {
+        /* An int or float in one piece: the frame.c encoding, inline.
+         * (A 4-byte str or a 2-element list[bool] is 9 bytes too.) */
         q->ring[po] = kind == MP_INT ? 1 : 2;
         memcpy(q->ring + po + 1, &v.i, 8);
     } else {
