@@ -10,7 +10,10 @@
  *
  * Oracle: a frame that decodes must re-encode to the very same bytes
  * (mp_frame_size equal to its length, mp_frame_encode byte-identical), and
- * the value must be released without leaks. */
+ * the value must be released without leaks. The decoded value then goes
+ * through a queue (put, get) and a pipe (send, recv) of its type, within
+ * this process, and must come back as the same bytes: the queue's and the
+ * pipe's own framing see every shape and size of value. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 enum { NSCALAR = 4, MAXDEPTH = 3, NSHAPES = NSCALAR * (MAXDEPTH + 1) };
 
 static mp_type lists[NSCALAR][MAXDEPTH];
+static mp_queue *queues[NSHAPES];
+static mp_conn *ends[NSHAPES][2];
 
 static const mp_type *shape(unsigned k)
 {
@@ -45,6 +50,42 @@ static const mp_type *shape(unsigned k)
     return depth == 0 ? scalars[s] : &lists[s][depth - 1];
 }
 
+/* Encodes v and compares with want (n bytes); aborts on a difference. */
+static void same_bytes(const mp_type *t, mp_val v, const uint8_t *want,
+                       size_t n)
+{
+    if (mp_frame_size(t, v) != n)
+        abort();                /* decoded from more or fewer bytes */
+    unsigned char *again = malloc(n ? n : 1);
+    if (!again)
+        abort();
+    mp_frame_encode(t, v, again);
+    if (memcmp(again, want, n) != 0)
+        abort();                /* not the same value */
+    free(again);
+}
+
+/* v through a queue and a pipe of type t (shape k): the same bytes back. */
+static void through_queue_and_pipe(unsigned k, const mp_type *t, mp_val v,
+                                   const uint8_t *frame, size_t len)
+{
+    k %= NSHAPES;
+    if (!queues[k]) {
+        queues[k] = mp_queue_new(t, 0, 1 << 16, 1, "q");
+        if (!queues[k] || mp_pipe(&ends[k][0], &ends[k][1], t, true, "a", "b") != 0)
+            abort();
+    }
+    mp_val back;
+    if (mp_queue_put(queues[k], v, 0) != 0 || mp_queue_get(queues[k], &back, 0) != 0)
+        abort();                /* fits (len < 64 KiB), nobody else uses it */
+    same_bytes(t, back, frame, len);
+    mp_val_unref(t, back);
+    if (mp_conn_send(ends[k][0], v) != 0 || mp_conn_recv(ends[k][1], &back) != 0)
+        abort();                /* fits in the socket buffer */
+    same_bytes(t, back, frame, len);
+    mp_val_unref(t, back);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -60,16 +101,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();            /* the only failure is -1 with EPROTO */
         return 0;
     }
-    size_t n = mp_frame_size(t, v);
-    if (n != len)
-        abort();                /* decoded from more or fewer bytes */
-    unsigned char *again = malloc(n ? n : 1);
-    if (!again)
-        abort();
-    mp_frame_encode(t, v, again);
-    if (memcmp(again, frame, n) != 0)
-        abort();                /* not the same value */
-    free(again);
+    same_bytes(t, v, frame, len);
+    through_queue_and_pipe(data[0], t, v, frame, len);
     mp_val_unref(t, v);
     return 0;
 }
