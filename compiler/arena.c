@@ -11,6 +11,25 @@ struct ArenaBlock {
     alignas(max_align_t) unsigned char data[];
 };
 
+/* Under AddressSanitizer every object is followed by a poisoned gap, so
+ * that reading past one (a node field its kind does not have, see ast.h)
+ * is reported instead of quietly reading the next object. */
+#if defined(__SANITIZE_ADDRESS__)
+#define ARENA_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ARENA_ASAN 1
+#endif
+#endif
+#ifdef ARENA_ASAN
+#include <sanitizer/asan_interface.h>
+enum { REDZONE = 16 };
+#else
+enum { REDZONE = 0 };
+#define ASAN_POISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#define ASAN_UNPOISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#endif
+
 /* Large enough that malloc takes blocks straight from mmap: fresh pages are
  * already zero, so calloc costs no memset. */
 enum { ARENA_BLOCK = 1024 * 1024 };
@@ -21,18 +40,21 @@ void arena_free(Arena *a) {
     ArenaBlock *b = a->head;
     while (b) {
         ArenaBlock *prev = b->prev;
+        ASAN_UNPOISON_MEMORY_REGION(b->data, b->cap);
         free(b);
         b = prev;
     }
     a->head = NULL;
 }
 
-void *arena_alloc(Arena *a, size_t size) {
-    size_t align = alignof(max_align_t);
-    size = (size + align - 1) & ~(align - 1);
+void *arena_alloc_aligned(Arena *a, size_t size, size_t align) {
     ArenaBlock *b = a->head;
-    if (!b || b->cap - b->used < size) {
-        size_t cap = size > ARENA_BLOCK ? size : ARENA_BLOCK;
+    if (REDZONE && align < 8) align = 8;    /* ASan poisons 8-byte granules */
+    /* REDZONE: a gap after the object (poisoned); 8-aligned for ASan. */
+    size_t need = REDZONE ? ((size + 7) & ~(size_t)7) + REDZONE : size;
+    size_t at = b ? (b->used + align - 1) & ~(align - 1) : 0;
+    if (!b || at > b->cap || b->cap - at < need) {
+        size_t cap = need > ARENA_BLOCK ? need : ARENA_BLOCK;
         b = calloc(1, sizeof *b + cap);
         if (!b) {
             fputs("mpc: fatal error: out of memory\n", stderr);
@@ -42,15 +64,22 @@ void *arena_alloc(Arena *a, size_t size) {
         b->used = 0;
         b->cap = cap;
         a->head = b;
+        ASAN_POISON_MEMORY_REGION(b->data, cap);
+        at = 0;
     }
-    void *p = b->data + b->used;
-    b->used += size;
-    a->total += size;
+    void *p = b->data + at;
+    ASAN_UNPOISON_MEMORY_REGION(p, size);
+    b->used = at + need;
+    a->total += need;
     return p;
 }
 
+void *arena_alloc(Arena *a, size_t size) {
+    return arena_alloc_aligned(a, size, alignof(max_align_t));
+}
+
 char *arena_strndup(Arena *a, const char *s, size_t len) {
-    char *p = arena_alloc(a, len + 1);
+    char *p = arena_alloc_aligned(a, len + 1, 1);
     memcpy(p, s, len);
     p[len] = '\0';
     return p;

@@ -17,6 +17,9 @@ void arena_init(Arena *a);
 void arena_free(Arena *a);
 /* Zeroed, aligned for any object. Aborts with a message on out of memory. */
 void *arena_alloc(Arena *a, size_t size);
+/* Zeroed, aligned to ALIGN (a power of two): small objects (nodes, strings)
+ * need not take max_align_t's 16 bytes. */
+void *arena_alloc_aligned(Arena *a, size_t size, size_t align);
 char *arena_strndup(Arena *a, const char *s, size_t len);
 
 #endif
