@@ -2,15 +2,48 @@
 #include "ast.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- nodes ------------------------------------------------------------ */
 
+/* Where the fields of each kind end (see struct Node): a node is allocated
+ * up to there. */
+#define HEADER offsetof(Node, ival)
+#define END(field) (offsetof(Node, field) + sizeof ((Node *)0)->field)
+
+static const uint8_t node_sizes[] = {
+    [ND_INT] = END(ival),           [ND_FLOAT] = END(fval),
+    [ND_BOOL] = END(ival),          [ND_STR] = END(parts),
+    [ND_STRPART] = END(len),        [ND_NAME] = END(sym),
+    [ND_LIST] = END(elems),         [ND_UNARY] = HEADER,
+    [ND_BINARY] = HEADER,           [ND_CALL] = END(argv),
+    [ND_KWARG] = END(name_span),    [ND_INDEX] = HEADER,
+    [ND_MEMBER] = END(name_span),   [ND_BLOCK] = END(body),
+    [ND_LET] = END(type_span),      [ND_ASSIGN] = HEADER,
+    [ND_IF] = END(els),             [ND_WHILE] = END(body),
+    [ND_FOR] = END(body),           [ND_BREAK] = HEADER,
+    [ND_CONTINUE] = HEADER,         [ND_RETURN] = HEADER,
+    [ND_EXPR_STMT] = HEADER,        [ND_LOCK] = END(body),
+    [ND_PASS] = HEADER,             [ND_DEF] = END(params),
+    [ND_PARAM] = END(type_span),    [ND_PIPE] = END(sym2),
+    [ND_QUEUE] = END(type_span),    [ND_VALUE] = END(type_span),
+    [ND_ARRAY] = END(type_span),    [ND_PROCESS] = END(sym2),
+    [ND_START] = END(targets),      [ND_JOIN] = END(targets),
+};
+_Static_assert(sizeof(Node) <= 255, "node_sizes holds bytes");
+_Static_assert(sizeof node_sizes / sizeof node_sizes[0] == ND_JOIN + 1,
+               "a size for every node kind");
+
+size_t node_size(NodeKind kind) {
+    return (unsigned)kind <= ND_JOIN && node_sizes[kind] ? node_sizes[kind] : sizeof(Node);
+}
+
 Node *node_new(Arena *a, NodeKind kind, Span span) {
-    Node *n = arena_alloc(a, sizeof *n);
-    n->kind = kind;
+    Node *n = arena_alloc_aligned(a, node_size(kind), _Alignof(Node));
+    n->kind = (uint8_t)kind;
     n->span = span;
     return n;
 }
@@ -28,6 +61,85 @@ Span span_join(Span a, Span b) {
     if (b.begin < s.begin) s.begin = b.begin;
     if (b.end > s.end) s.end = b.end;
     return s;
+}
+
+/* ---- children ------------------------------------------------------------ */
+
+static bool visit_list(Node *l, const char *role, NodeVisit f, void *ctx) {
+    for (; l; l = l->next)
+        if (f(ctx, l, role)) return true;
+    return false;
+}
+
+/* The one place that knows which fields of each kind hold children. */
+bool ast_children(Node *n, bool argv, NodeVisit f, void *ctx) {
+#define ONE(child, role) \
+    do { if ((child) && f(ctx, (child), (role))) return true; } while (0)
+    switch ((NodeKind)n->kind) {
+    case ND_INT: case ND_FLOAT: case ND_BOOL: case ND_STRPART: case ND_NAME:
+    case ND_BREAK: case ND_CONTINUE: case ND_PASS: case ND_PARAM: case ND_PIPE:
+        return false;
+    case ND_STR: return visit_list(n->parts, NULL, f, ctx);
+    case ND_LIST: return visit_list(n->elems, NULL, f, ctx);
+    case ND_UNARY: case ND_KWARG: case ND_MEMBER: case ND_RETURN: case ND_EXPR_STMT:
+        ONE(n->lhs, NULL);
+        return false;
+    case ND_BINARY: case ND_INDEX:
+        ONE(n->lhs, NULL);
+        ONE(n->rhs, NULL);
+        return false;
+    case ND_CALL:
+        ONE(n->callee, "callee");
+        if (!argv) return visit_list(n->args, "arg", f, ctx);
+        for (int i = 0; i < n->argc; i++) ONE(n->argv[i], "arg");  /* NULL: omitted */
+        return false;
+    case ND_BLOCK: return visit_list(n->body, NULL, f, ctx);
+    case ND_LET:
+        ONE(n->rhs, NULL);
+        return false;
+    case ND_ASSIGN:
+        ONE(n->lhs, "target");
+        ONE(n->rhs, "value");
+        return false;
+    case ND_IF:
+        ONE(n->cond, "cond");
+        ONE(n->then, "then");
+        ONE(n->els, "else");
+        return false;
+    case ND_WHILE:
+        ONE(n->cond, "cond");
+        ONE(n->body, NULL);
+        return false;
+    case ND_FOR:
+        ONE(n->rhs, "in");
+        ONE(n->body, NULL);
+        return false;
+    case ND_LOCK:
+        ONE(n->lhs, NULL);
+        ONE(n->body, NULL);
+        return false;
+    case ND_DEF:
+        if (visit_list(n->params, NULL, f, ctx)) return true;
+        ONE(n->body, NULL);
+        return false;
+    case ND_QUEUE:
+        ONE(n->lhs, "bound");
+        return false;
+    case ND_VALUE:
+        ONE(n->rhs, "init");
+        return false;
+    case ND_ARRAY:
+        ONE(n->lhs, "size");
+        ONE(n->rhs, "init");
+        return false;
+    case ND_PROCESS:
+        ONE(n->lhs, "count");
+        ONE(n->rhs, NULL);
+        return false;
+    case ND_START: case ND_JOIN: return visit_list(n->targets, NULL, f, ctx);
+    }
+#undef ONE
+    return false;
 }
 
 const char *op_spelling(Op op) {
@@ -266,8 +378,15 @@ typedef struct Dumper {
 
 static void dump_node(Dumper *D, const Node *n, int depth, const char *role);
 
-static void dump_list(Dumper *D, const Node *n, int depth, const char *role) {
-    for (; n; n = n->next) dump_node(D, n, depth, role);
+typedef struct DumpKids {
+    Dumper *D;
+    int depth;
+} DumpKids;
+
+static bool dump_child(void *ctx, Node *child, const char *role) {
+    DumpKids *k = ctx;
+    dump_node(k->D, child, k->depth, role);
+    return false;
 }
 
 static void dump_type(FILE *out, const char *label, const Type *t) {
@@ -357,7 +476,12 @@ static void dump_node(Dumper *D, const Node *n, int depth, const char *role) {
         break;
     default: break;
     }
-    if (n->decl_type) dump_type(out, ": ", n->decl_type);
+    switch (n->kind) {
+    case ND_LET: case ND_PARAM: case ND_PIPE: case ND_QUEUE: case ND_VALUE: case ND_ARRAY:
+        if (n->decl_type) dump_type(out, ": ", n->decl_type);
+        break;
+    default: break;
+    }
     if (n->kind == ND_DEF && n->ret_type) dump_type(out, " -> ", n->ret_type);
     if ((n->kind == ND_CALL || n->kind == ND_MEMBER) && n->builtin != B_NONE &&
         (unsigned)n->builtin < sizeof builtin_names / sizeof builtin_names[0])
@@ -367,71 +491,8 @@ static void dump_node(Dumper *D, const Node *n, int depth, const char *role) {
     if (n->type) dump_type(out, " type=", n->type);
     fputc('\n', out);
 
-    int d = depth + 1;
-    switch (n->kind) {
-    case ND_STR: dump_list(D, n->parts, d, NULL); break;
-    case ND_LIST: dump_list(D, n->elems, d, NULL); break;
-    case ND_UNARY: dump_node(D, n->lhs, d, NULL); break;
-    case ND_BINARY:
-    case ND_INDEX:
-        dump_node(D, n->lhs, d, NULL);
-        dump_node(D, n->rhs, d, NULL);
-        break;
-    case ND_CALL:
-        dump_node(D, n->callee, d, "callee");
-        dump_list(D, n->args, d, "arg");
-        break;
-    case ND_KWARG:
-    case ND_MEMBER:
-    case ND_EXPR_STMT: dump_node(D, n->lhs, d, NULL); break;
-    case ND_RETURN:
-        if (n->lhs) dump_node(D, n->lhs, d, NULL);
-        break;
-    case ND_BLOCK: dump_list(D, n->body, d, NULL); break;
-    case ND_LET: dump_node(D, n->rhs, d, NULL); break;
-    case ND_ASSIGN:
-        dump_node(D, n->lhs, d, "target");
-        dump_node(D, n->rhs, d, "value");
-        break;
-    case ND_IF:
-        dump_node(D, n->cond, d, "cond");
-        dump_node(D, n->then, d, "then");
-        if (n->els) dump_node(D, n->els, d, "else");
-        break;
-    case ND_WHILE:
-        dump_node(D, n->cond, d, "cond");
-        dump_node(D, n->body, d, NULL);
-        break;
-    case ND_FOR:
-        dump_node(D, n->rhs, d, "in");
-        dump_node(D, n->body, d, NULL);
-        break;
-    case ND_LOCK:
-        dump_node(D, n->lhs, d, NULL);
-        dump_node(D, n->body, d, NULL);
-        break;
-    case ND_DEF:
-        dump_list(D, n->params, d, NULL);
-        dump_node(D, n->body, d, NULL);
-        break;
-    case ND_QUEUE:
-        if (n->lhs) dump_node(D, n->lhs, d, "bound");
-        break;
-    case ND_VALUE:
-        if (n->rhs) dump_node(D, n->rhs, d, "init");
-        break;
-    case ND_ARRAY:
-        if (n->lhs) dump_node(D, n->lhs, d, "size");
-        if (n->rhs) dump_node(D, n->rhs, d, "init");
-        break;
-    case ND_PROCESS:
-        if (n->lhs) dump_node(D, n->lhs, d, "count");
-        dump_node(D, n->rhs, d, NULL);
-        break;
-    case ND_START:
-    case ND_JOIN: dump_list(D, n->targets, d, NULL); break;
-    default: break;
-    }
+    DumpKids k = {D, depth + 1};
+    ast_children((Node *)n, false, dump_child, &k);
 }
 
 void ast_dump(FILE *out, const Program *p, const Source *src) {

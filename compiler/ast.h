@@ -177,45 +177,77 @@ typedef enum Op {
 /* The operator as written in source ("+", "//", "and", ...). */
 const char *op_spelling(Op op);
 
+/* A node is a common header and the fields of its kind. Every field has a
+ * fixed offset (the kind-specific ones overlap in anonymous unions), and
+ * node_new allocates only the bytes up to the last field its kind uses
+ * (node_size), so a name costs 64 bytes and a binary operator 48 instead
+ * of one 288-byte struct holding every field of every kind. Reading a field
+ * the kind does not own reads another field or past the node: code that
+ * walks nodes of any kind goes through ast_children. The SANITIZE=address
+ * build puts a poisoned gap after every arena object to catch that. */
 struct Node {
-    NodeKind kind;
+    /* small enums as bytes (NodeKind, Op, Builtin): the header fits in 48 */
+    uint8_t kind;       /* NodeKind */
+    uint8_t op;         /* Op: ND_UNARY, ND_BINARY, ND_ASSIGN; else OP_NONE */
+    uint8_t builtin;    /* Builtin: ND_CALL / ND_MEMBER, what sema resolved it to */
+    bool parens : 1;    /* expression was parenthesized (chained comparisons) */
+    bool oneway : 1;    /* ND_PIPE */
     Span span;          /* the whole construct */
+    int argc;           /* ND_CALL: entries of argv (in what would be padding) */
     Node *next;         /* next in the enclosing list */
     Type *type;         /* expressions: set by sema */
+    Node *lhs, *rhs;    /* operands; see NodeKind for each kind's use */
 
-    Op op;
-    Node *lhs, *rhs;
-
-    int64_t ival;
-    double fval;
-    const char *str;    /* ND_STRPART bytes (arena, NUL-terminated) */
-    size_t len;
-
-    const char *name;   /* identifier (arena, NUL-terminated) */
-    Span name_span;
-    const char *name2;  /* ND_PIPE second end */
-    Span name2_span;
-    const char *index_name;     /* ND_PROCESS group replica index */
-    Span index_span;
-    Symbol *sym;        /* ND_NAME, ND_LET, ND_FOR, ND_PARAM, ND_DEF, top-level decls */
-    Symbol *sym2;       /* ND_PIPE second end; ND_PROCESS replica index */
-
-    Type *decl_type;    /* written type, NULL when absent */
-    Span type_span;
-    Type *ret_type;     /* ND_DEF */
-
-    Node *callee, *args;
-    Builtin builtin;    /* ND_CALL / ND_MEMBER: what sema resolved it to */
-    Node **argv;        /* ND_CALL: arguments in parameter order (sema) */
-    int argc;
-    Node *parts;        /* ND_STR */
-    Node *elems;        /* ND_LIST */
-    Node *cond, *then, *els;
-    Node *body;         /* ND_BLOCK statements, loop and def bodies (an ND_BLOCK) */
-    Node *params;
-    Node *targets;      /* ND_START, ND_JOIN */
-    bool oneway;        /* ND_PIPE */
-    bool parens;        /* expression was parenthesized (chained comparisons) */
+    /* The fields of each kind (see NodeKind). Names must be unique across
+     * the union, so fields shared by several kinds (body, type_span, sym)
+     * sit where all of them can reach them. */
+    union {
+        int64_t ival;                   /* ND_INT, ND_BOOL */
+        double fval;                    /* ND_FLOAT */
+        struct {                        /* ND_STRPART */
+            const char *str;            /* bytes (arena, NUL-terminated) */
+            size_t len;
+        };
+        Node *parts;                    /* ND_STR */
+        Node *elems;                    /* ND_LIST */
+        Node *targets;                  /* ND_START, ND_JOIN */
+        struct {                        /* ND_CALL */
+            Node *callee, *args;
+            Node **argv;                /* arguments in parameter order (sema) */
+        };
+        struct {                        /* ND_IF (all three), ND_WHILE (cond) */
+            Node *cond, *then, *els;
+        };
+        struct {                        /* names, declarations, bodies */
+            const char *name;           /* identifier (arena, NUL-terminated) */
+            Symbol *sym;                /* ND_NAME, ND_LET, ND_FOR, ND_PARAM, ND_DEF,
+                                           top-level decls */
+            Span name_span;             /* the name in a declaration, ND_KWARG, ND_MEMBER */
+            union {
+                Type *decl_type;        /* written type, NULL when absent */
+                Node *body;             /* ND_BLOCK statements; ND_WHILE, ND_FOR,
+                                           ND_LOCK, ND_DEF: an ND_BLOCK */
+            };
+            Span type_span;             /* decl_type, or ND_DEF's ret_type */
+            union {
+                struct {                /* ND_DEF */
+                    Type *ret_type;     /* NULL: none */
+                    Node *params;       /* ND_PARAM list */
+                };
+                struct {                /* ND_PIPE, ND_PROCESS */
+                    union {
+                        const char *name2;      /* ND_PIPE second end */
+                        const char *index_name; /* ND_PROCESS replica index */
+                    };
+                    union {
+                        Span name2_span;
+                        Span index_span;
+                    };
+                    Symbol *sym2;       /* second end; replica index */
+                };
+            };
+        };
+    };
 };
 
 /* A parsed file: its definitions and its top-level statements in order. */
@@ -224,7 +256,18 @@ typedef struct Program {
     Node *top;          /* top-level statements and declarations */
 } Program;
 
+/* A zeroed node of node_size(KIND) bytes. */
 Node *node_new(Arena *a, NodeKind kind, Span span);
+/* Bytes a node of KIND occupies: the header and its own fields. */
+size_t node_size(NodeKind kind);
+/* The child nodes of N in source order, whatever its kind, each with the
+ * role ast_dump shows ("cond", "arg", NULL...). Lists (arguments, elements,
+ * statements, string parts, targets) are yielded node by node. Calls F for
+ * each; stops and returns true as soon as F does. With ARGV, an ND_CALL
+ * whose argv is set (after sema) yields argv instead of args, so keyword
+ * arguments come as their values in parameter order. */
+typedef bool (*NodeVisit)(void *ctx, Node *child, const char *role);
+bool ast_children(Node *n, bool argv, NodeVisit f, void *ctx);
 Node *node_binary(Arena *a, Op op, Node *lhs, Node *rhs, Span span);
 /* Spans from the start of A to the end of B. */
 Span span_join(Span a, Span b);

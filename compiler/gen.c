@@ -891,19 +891,18 @@ static CExpr gen_expr(Gen *g, Node *n) {
 
 /* ---- shared objects in statements ----------------------------------------- */
 
-/* The shared object (value or array symbol) an expression reads, if any. */
+/* Whether expression N reads shared object S (a value or array symbol). */
+static bool reads_shared_child(void *s, Node *child, const char *role);
+
 static bool reads_shared(Node *n, Symbol *s) {
     if (!n) return false;
     if (n->kind == ND_NAME) return n->sym == s;
-    if (reads_shared(n->lhs, s) || reads_shared(n->rhs, s)) return true;
-    if (n->kind == ND_CALL) {
-        if (reads_shared(n->callee, s)) return true;
-        for (int i = 0; i < n->argc; i++)
-            if (reads_shared(n->argv[i], s)) return true;
-    }
-    for (Node *p = n->parts; p; p = p->next) if (reads_shared(p, s)) return true;
-    for (Node *e = n->elems; e; e = e->next) if (reads_shared(e, s)) return true;
-    return false;
+    return ast_children(n, true, reads_shared_child, s);
+}
+
+static bool reads_shared_child(void *s, Node *child, const char *role) {
+    (void)role;
+    return reads_shared(child, s);
 }
 
 /* Structurally equal pure expressions (for a[i] on both sides). */
@@ -1603,18 +1602,18 @@ static int count_producers(const Program *prog, Symbol *q) {
 
 /* Whether top-level statement N puts into queue Q itself, or (for a pipe
  * end) uses it, anywhere inside. */
+static bool mentions_child(void *s, Node *child, const char *role);
+
 static bool mentions(Node *n, Symbol *s) {
     if (!n) return false;
     if (n->kind == ND_PROCESS || n->kind == ND_START || n->kind == ND_JOIN) return false;
     if (n->kind == ND_NAME) return n->sym == s;
-    if (mentions(n->lhs, s) || mentions(n->rhs, s) || mentions(n->cond, s) ||
-        mentions(n->then, s) || mentions(n->els, s) || mentions(n->callee, s))
-        return true;
-    for (int i = 0; i < n->argc; i++) if (mentions(n->argv[i], s)) return true;
-    for (Node *b = n->body; b; b = b->next) if (mentions(b, s)) return true;
-    for (Node *p = n->parts; p; p = p->next) if (mentions(p, s)) return true;
-    for (Node *e = n->elems; e; e = e->next) if (mentions(e, s)) return true;
-    return false;
+    return ast_children(n, true, mentions_child, s);
+}
+
+static bool mentions_child(void *s, Node *child, const char *role) {
+    (void)role;
+    return mentions(child, s);
 }
 
 static bool starts_user_of(Node *start, Symbol *end) {

@@ -570,18 +570,28 @@ static void test_scale(void **state) {
 }
 
 /* Every expression node of a checked tree has a type; calls have argv. */
-static int untyped(const Node *n) {
+static bool untyped_child(void *bad, Node *child, const char *role);
+
+static int untyped(Node *n) {
     int bad = 0;
-    for (; n; n = n->next) {
-        if (n->kind <= ND_MEMBER && !n->type) {
-            fprintf(stderr, "untyped node kind %d at %u\n", (int)n->kind, n->span.begin);
-            bad++;
-        }
-        if (n->kind == ND_CALL && n->argc && !n->argv) bad++;
-        const Node *kids[] = {n->lhs, n->rhs, n->callee, n->args, n->parts, n->elems,
-                              n->cond, n->then, n->els, n->body, n->params, n->targets};
-        for (size_t i = 0; i < sizeof kids / sizeof kids[0]; i++) bad += untyped(kids[i]);
+    if (n->kind <= ND_MEMBER && !n->type) {
+        fprintf(stderr, "untyped node kind %d at %u\n", (int)n->kind, n->span.begin);
+        bad++;
     }
+    if (n->kind == ND_CALL && n->argc && !n->argv) bad++;
+    ast_children(n, false, untyped_child, &bad);
+    return bad;
+}
+
+static bool untyped_child(void *bad, Node *child, const char *role) {
+    (void)role;
+    *(int *)bad += untyped(child);
+    return false;
+}
+
+static int untyped_list(Node *list) {
+    int bad = 0;
+    for (; list; list = list->next) bad += untyped(list);
     return bad;
 }
 
@@ -604,8 +614,8 @@ static void test_every_expression_typed(void **state) {
     if (r.diag.errors || r.diag.warnings) fprintf(stderr, "%s", r.out);
     assert_int_equal(r.diag.errors, 0);
     assert_int_equal(r.diag.warnings, 0);
-    assert_int_equal(untyped(r.prog.defs), 0);
-    assert_int_equal(untyped(r.prog.top), 0);
+    assert_int_equal(untyped_list(r.prog.defs), 0);
+    assert_int_equal(untyped_list(r.prog.top), 0);
     done(&r);
 }
 
