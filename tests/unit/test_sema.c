@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "ast.h"
+#include "gen.h"
 #include "parse.h"
 #include "sema.h"
 
@@ -619,6 +620,55 @@ static void test_every_expression_typed(void **state) {
     done(&r);
 }
 
+/* Every node kind, reached through ast_children, and every walker over a
+ * tree holding all of them: ast_dump and code generation. A node holds
+ * only its kind's fields (see ast.h), so a walker reading another kind's
+ * field is caught here by the SANITIZE=address build, which poisons the
+ * bytes after every node. */
+static bool count_kinds(void *seen, Node *child, const char *role) {
+    (void)role;
+    ((int *)seen)[child->kind]++;
+    assert_true(node_size((NodeKind)child->kind) <= sizeof(Node));
+    ast_children(child, false, count_kinds, seen);
+    return false;
+}
+
+static void test_every_node_kind(void **state) {
+    (void)state;
+    Run r;
+    run(&r, "def half(x: float) -> float { return x / 2 }\n"
+            "def work(q: queue[int], c: conn[str], v: value[int], a: array[float], k: int) {\n"
+            "    let s = \"k={k} {half(1.5)}\"\n    let ok = true\n"
+            "    while ok and not (k < 0) {\n        if k > 3 { break } elif k == 2 { continue }"
+            " else { pass }\n        ok = false\n    }\n"
+            "    for i in range(k) { q.put(-i) }\n    lock v { v.value += 1 }\n"
+            "    a[0] = a[0] * 2.0\n    c.send(s)\n    print([k, 2][0], c.poll(timeout=0))\n}\n"
+            "queue q: int[8]\npipe c1, c2: str\nvalue v: int = 0\narray a: float[4]\n"
+            "process p = work(q, c1, v, a, 1)\nprocess w[2] as i = work(q, c1, v, a, i)\n"
+            "start p, w\nprint(c2.recv())\njoin p, w\nfor x in q { print(x) }\n");
+    if (r.diag.errors || r.diag.warnings) fprintf(stderr, "%s", r.out);
+    assert_int_equal(r.diag.errors, 0);
+    int seen[ND_JOIN + 1] = {0};
+    for (Node *n = r.prog.defs; n; n = n->next) count_kinds(seen, n, NULL);
+    for (Node *n = r.prog.top; n; n = n->next) count_kinds(seen, n, NULL);
+    for (int k = 0; k <= ND_JOIN; k++) {
+        if (!seen[k]) fprintf(stderr, "node kind %d not reached\n", k);
+        assert_true(seen[k] > 0);
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    ast_dump(f, &r.prog, &r.src);
+    GenOptions go = {.line_directives = true};
+    gen_program(f, &r.prog, &r.src, &go);
+    fclose(f);
+    assert_non_null(strstr(buf, "pipe c1 , c2: str"));
+    assert_non_null(strstr(buf, "mp_make_pipe(&v_c1, &v_c2"));
+    free(buf);
+    done(&r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_examples_clean),
@@ -639,6 +689,7 @@ int main(void) {
         cmocka_unit_test(test_assigned_flag),
         cmocka_unit_test(test_scale),
         cmocka_unit_test(test_every_expression_typed),
+        cmocka_unit_test(test_every_node_kind),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     ast_types_free();
