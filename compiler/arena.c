@@ -47,6 +47,19 @@ void arena_free(Arena *a) {
     a->head = NULL;
 }
 
+void arena_reset(Arena *a) {
+    ArenaBlock *keep = a->head;
+    if (!keep) return;
+    a->head = keep->prev;
+    arena_free(a);
+    /* Only the used part is dirty: allocations stay zeroed. */
+    memset(keep->data, 0, keep->used);
+    ASAN_POISON_MEMORY_REGION(keep->data, keep->cap);
+    keep->used = 0;
+    keep->prev = NULL;
+    a->head = keep;
+}
+
 void *arena_alloc_aligned(Arena *a, size_t size, size_t align) {
     ArenaBlock *b = a->head;
     if (REDZONE && align < 8) align = 8;    /* ASan poisons 8-byte granules */

@@ -112,7 +112,10 @@ typedef struct Gen {
     const Program *prog;
     const Source *src;
     const GenOptions *opt;
-    Arena arena;            /* strings made while generating */
+    Arena arena;            /* strings made while generating a function or a
+                               top-level statement; reset after each */
+    Arena perm;             /* strings that outlive it: C names of symbols,
+                               type descriptors and string literals */
 
     Buf types, lits, protos, body;
     Buf *out;               /* where emit() writes */
@@ -140,14 +143,25 @@ typedef struct Gen {
 
 static char *gstr(Gen *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static char *gstr(Gen *g, const char *fmt, ...) {
-    Buf b = {0};
+    char small[256];
     va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) n = 0;
+    if ((size_t)n < sizeof small) return arena_strndup(&g->arena, small, (size_t)n);
+    Buf b = {0};
     va_start(ap, fmt);
     buf_vprintf(&b, fmt, ap);
     va_end(ap);
     char *s = arena_strndup(&g->arena, b.data ? b.data : "", b.len);
     free(b.data);
     return s;
+}
+
+/* S copied where it survives arena resets (see Gen.perm). */
+static const char *keep_str(Gen *g, const char *s) {
+    return arena_strndup(&g->perm, s, strlen(s));
 }
 
 static void loc_of(Gen *g, Span s, int *line, int *col) {
@@ -272,7 +286,7 @@ static const char *tdesc(Gen *g, Type *t) {
      * any depth gets its own name. */
     const char *ename = strncmp(elem, "&mp_t_", 6) == 0 ? elem + 6 : elem + 4;
     const char *bare = gstr(g, "ty_list_%s", ename);
-    const char *cname = gstr(g, "&%s", bare);
+    const char *cname = keep_str(g, gstr(g, "&%s", bare));
     buf_printf(&g->types, "static const mp_type %s = { MP_LIST, %s };\n", bare, elem);
     if (g->nltypes == g->capltypes) {
         g->capltypes = g->capltypes ? 2 * g->capltypes : 16;
@@ -421,7 +435,7 @@ static const char *str_literal(Gen *g, const char *s, size_t len) {
     buf_printf(&g->lits, "static mp_str %s = { MP_IMMORTAL, %zu, \"", name, len);
     put_c_string(&g->lits, s, len);
     buf_put(&g->lits, "\" };\n", 5);
-    name = gstr(g, "&%s", name);
+    name = keep_str(g, gstr(g, "&%s", name));
     g->lits_tab[j] = (struct Lit){ s, len, name };
     return name;
 }
@@ -442,7 +456,7 @@ static const char *unparen(Gen *g, const char *code) {
 static const char *cname(Gen *g, Symbol *s) {
     if (!s->cname) {
         const char *prefix = s->kind == SYM_FUNC ? "f_" : "v_";
-        s->cname = gstr(g, "%s%s", prefix, s->name);
+        s->cname = keep_str(g, gstr(g, "%s%s", prefix, s->name));
     }
     return s->cname;
 }
@@ -1444,6 +1458,7 @@ static void gen_def(Gen *g, Node *def) {
     g->indent--;
     emit(g, "}");
     g->def = NULL;
+    arena_reset(&g->arena);
 }
 
 /* ---- processes ---------------------------------------------------------------- */
@@ -1479,6 +1494,7 @@ static void gen_stub(Gen *g, Node *def) {
     free(call.data);
     g->indent--;
     emit(g, "}");
+    arena_reset(&g->arena);
 }
 
 /* Static topology: which queues a process puts into, which pipe ends it
@@ -1746,6 +1762,7 @@ static void gen_main(Gen *g) {
             else
                 emit(g, "mp_queue_producer_done(%s);    /* the parent puts no more */", cname(g, rel[i].sym));
         }
+        arena_reset(&g->arena);
     }
     g->mapped = 0;
     if (g->opt->line_directives) buf_put(g->out, "\n", 1);
@@ -1775,6 +1792,7 @@ static void gen_main(Gen *g) {
 void gen_program(FILE *out, const Program *p, const Source *src, const GenOptions *opt) {
     Gen g = { .prog = p, .src = src, .opt = opt };
     arena_init(&g.arena);
+    arena_init(&g.perm);
     g.out = &g.body;
     for (Node *d = p->defs; d; d = d->next) gen_def(&g, d);
     /* An argument struct and entry stub for each def a process runs, in
@@ -1803,4 +1821,5 @@ void gen_program(FILE *out, const Program *p, const Source *src, const GenOption
     free(g.kept);
     free(g.lits_tab);
     arena_free(&g.arena);
+    arena_free(&g.perm);
 }
