@@ -1,9 +1,13 @@
+/* madvise(MADV_HUGEPAGE) is not POSIX. */
+#define _DEFAULT_SOURCE
 #include "arena.h"
 
 #include <stdalign.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 struct ArenaBlock {
     ArenaBlock *prev;
@@ -31,8 +35,25 @@ enum { REDZONE = 0 };
 #endif
 
 /* Large enough that malloc takes blocks straight from mmap: fresh pages are
- * already zero, so calloc costs no memset. */
-enum { ARENA_BLOCK = 1024 * 1024 };
+ * already zero, so calloc costs no memset. Each block is twice the size of
+ * the one before, up to ARENA_BLOCK_MAX: a big tree (hundreds of MB for a
+ * million lines) takes few blocks, a small one stays small. */
+enum { ARENA_BLOCK = 1024 * 1024, ARENA_BLOCK_MAX = 32 * 1024 * 1024 };
+
+/* Where the kernel backs memory with huge pages only on request, ask for
+ * them on big blocks: a big tree is mostly page faults otherwise (one per
+ * 4 KiB filled). Only the 2 MiB-aligned part of the block can use them. */
+static void want_huge_pages(void *p, size_t len) {
+#if defined(MADV_HUGEPAGE)
+    enum { HUGE = 2 * 1024 * 1024 };
+    uintptr_t b = ((uintptr_t)p + HUGE - 1) & ~(uintptr_t)(HUGE - 1);
+    uintptr_t e = ((uintptr_t)p + len) & ~(uintptr_t)(HUGE - 1);
+    if (e > b) (void)madvise((void *)b, e - b, MADV_HUGEPAGE);    /* a hint */
+#else
+    (void)p;
+    (void)len;
+#endif
+}
 
 void arena_init(Arena *a) { a->head = NULL; a->total = 0; }
 
@@ -53,6 +74,7 @@ void arena_reset(Arena *a) {
     a->head = keep->prev;
     arena_free(a);
     /* Only the used part is dirty: allocations stay zeroed. */
+    ASAN_UNPOISON_MEMORY_REGION(keep->data, keep->used);
     memset(keep->data, 0, keep->used);
     ASAN_POISON_MEMORY_REGION(keep->data, keep->cap);
     keep->used = 0;
@@ -67,7 +89,9 @@ void *arena_alloc_aligned(Arena *a, size_t size, size_t align) {
     size_t need = REDZONE ? ((size + 7) & ~(size_t)7) + REDZONE : size;
     size_t at = b ? (b->used + align - 1) & ~(align - 1) : 0;
     if (!b || at > b->cap || b->cap - at < need) {
-        size_t cap = need > ARENA_BLOCK ? need : ARENA_BLOCK;
+        size_t cap = b ? b->cap * 2 : ARENA_BLOCK;
+        if (cap > ARENA_BLOCK_MAX) cap = ARENA_BLOCK_MAX;
+        if (cap < need) cap = need;
         b = calloc(1, sizeof *b + cap);
         if (!b) {
             fputs("mpc: fatal error: out of memory\n", stderr);
@@ -77,6 +101,7 @@ void *arena_alloc_aligned(Arena *a, size_t size, size_t align) {
         b->used = 0;
         b->cap = cap;
         a->head = b;
+        if (cap >= 4 * (size_t)ARENA_BLOCK) want_huge_pages(b->data, cap);
         ASAN_POISON_MEMORY_REGION(b->data, cap);
         at = 0;
     }
