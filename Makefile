@@ -32,6 +32,12 @@ CMOCKA_LIBS   = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 DEPS_OK := $(BUILD)/.deps-ok
 
+# Objects depend on the flags they were built with: changing CC, CFLAGS or
+# SANITIZE rebuilds them instead of mixing old and new objects.
+FLAGS_STAMP := $(BUILD)/.flags
+FLAGS_NOW   := $(CC) $(ALLCFLAGS)
+$(shell mkdir -p $(BUILD) && { [ -f $(FLAGS_STAMP) ] && [ "$$(cat $(FLAGS_STAMP))" = '$(FLAGS_NOW)' ] || echo '$(FLAGS_NOW)' > $(FLAGS_STAMP); })
+
 COMPILER_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c))
 COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/%.o) \
                 $(BUILD)/gen/parser.o $(BUILD)/gen/lexer.o
@@ -57,15 +63,15 @@ $(BUILD)/gen/lexer.c $(BUILD)/gen/lexer.h: grammar/lexer.l | $(DEPS_OK)
 	@mkdir -p $(@D)
 	flex --header-file=$(BUILD)/gen/lexer.h -o $(BUILD)/gen/lexer.c $<
 
-$(BUILD)/gen/%.o: $(BUILD)/gen/%.c $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h $(FLAGS_STAMP)
 	$(CC) $(ALLCFLAGS) $(GENWARN) -D_POSIX_C_SOURCE=200809L -Icompiler -I$(BUILD)/gen -c -o $@ $<
 
-$(BUILD)/compiler/%.o: compiler/%.c $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h
+$(BUILD)/compiler/%.o: compiler/%.c $(BUILD)/gen/parser.h $(BUILD)/gen/lexer.h $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(WARN) -D_POSIX_C_SOURCE=200809L -Icompiler -I$(BUILD)/gen \
 	    -DMPC_VERSION='"$(VERSION)"' -c -o $@ $<
 
-$(BUILD)/runtime/%.o: runtime/%.c | $(DEPS_OK)
+$(BUILD)/runtime/%.o: runtime/%.c $(FLAGS_STAMP) | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(WARN) -Iruntime -c -o $@ $<
 
