@@ -33,6 +33,7 @@ BENCH = os.path.join(ROOT, "bench")
 OUT = os.path.join(ROOT, "build", "bench")
 MPC = os.path.join(ROOT, "build", "mpc")
 LIBMPR = os.path.join(ROOT, "build", "libmpr.a")
+SNAPSHOT = os.path.join(OUT, "mpc-snapshot")
 IMPLS = ("mpc", "c", "py")
 IMPL_NAMES = {"mpc": "mpc", "c": "C", "py": "Python"}
 
@@ -438,13 +439,16 @@ def run_compile(builder, quick, reps, timeout, logdir):
     cfile = mp[:-3] + ".c"
     obj = mp[:-3] + ".o"
     inc = os.path.join(ROOT, "runtime")
+    # A copy of build/mpc taken when the run started: the tree may be
+    # rebuilt while the benchmark runs.
+    mpc = SNAPSHOT if os.path.exists(SNAPSHOT) else MPC
     steps = {
-        "check": [MPC, "check", mp],
-        "compile": [MPC, "compile", mp, "-o", cfile],
+        "check": [mpc, "check", mp],
+        "compile": [mpc, "compile", mp, "-o", cfile],
         "cc": [builder.cc, "-O0", "-c", "-I", inc, "-o", obj, cfile],
     }
     res = {k: {"secs": [], "rss": [], "fail": None} for k in steps}
-    if not os.path.exists(MPC):
+    if not os.path.exists(mpc):
         for k in steps:
             res[k]["fail"] = "build/mpc does not exist"
     for rep in range(reps):
@@ -628,7 +632,10 @@ def machine():
                 break
     except OSError:
         pass
+    rev = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     return {"nproc": os.cpu_count(), "model": model, "kernel": platform.release(),
+            "commit": rev.stdout.strip() or "?",
             "python": platform.python_version(),
             "cc": subprocess.run([os.environ.get("CC") or "cc", "--version"],
                                  stdout=subprocess.PIPE, text=True).stdout.splitlines()[0]}
@@ -659,9 +666,11 @@ def main():
     load0 = os.getloadavg()[0]
     header = (f"{started:%Y-%m-%d %H:%M %Z}; {mach['nproc']} x {mach['model']}; "
               f"Linux {mach['kernel']}; {mach['cc']}; Python {mach['python']}; "
-              f"{reps} interleaved repetitions; `{cmdline}`")
+              f"commit {mach['commit']}; {reps} interleaved repetitions; `{cmdline}`")
     log(f"bench: {header}")
 
+    if os.path.exists(MPC):
+        shutil.copy2(MPC, SNAPSHOT)
     builder = Builder(cc)
     metrics = [m for m in METRICS if m.workload in only]
     # Build everything first, so that the runs are not interleaved with builds.
