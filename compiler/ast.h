@@ -3,7 +3,8 @@
  * The parser builds Nodes (all in the compilation's arena); sema fills in
  * `type` on expressions and `sym` on names; gen reads the checked tree.
  * Lists (statements, parameters, arguments, list elements, string parts)
- * are chained through `next`. */
+ * are chained through `next`. Each node holds only its kind's fields (see
+ * struct Node); walk children of any kind with ast_children. */
 #ifndef MPC_AST_H
 #define MPC_AST_H
 
@@ -127,7 +128,8 @@ typedef enum NodeKind {
     ND_LIST,        /* elems */
     ND_UNARY,       /* op (OP_NEG OP_POS OP_NOT OP_BITNOT), lhs */
     ND_BINARY,      /* op, lhs, rhs */
-    ND_CALL,        /* callee, args (ND_KWARG for name=value) */
+    ND_CALL,        /* callee, args (ND_KWARG for name=value); argv/argc and
+                       builtin after sema */
     ND_KWARG,       /* name, lhs = value */
     ND_INDEX,       /* lhs[rhs] */
     ND_MEMBER,      /* lhs.name; a method call is ND_CALL with an ND_MEMBER callee */
