@@ -84,9 +84,9 @@ void arena_reset(Arena *a) {
 
 void *arena_alloc_aligned(Arena *a, size_t size, size_t align) {
     ArenaBlock *b = a->head;
-    if (REDZONE && align < 8) align = 8;    /* ASan poisons 8-byte granules */
+    if (REDZONE > 0 && align < 8) align = 8;    /* ASan poisons 8-byte granules */
     /* REDZONE: a gap after the object (poisoned); 8-aligned for ASan. */
-    size_t need = REDZONE ? ((size + 7) & ~(size_t)7) + REDZONE : size;
+    size_t need = REDZONE > 0 ? ((size + 7) & ~(size_t)7) + REDZONE : size;
     size_t at = b ? (b->used + align - 1) & ~(align - 1) : 0;
     if (!b || at > b->cap || b->cap - at < need) {
         size_t cap = b ? b->cap * 2 : ARENA_BLOCK;
