@@ -127,7 +127,7 @@ check: all
 	    $(MAKE) --no-print-directory $$suite 2>&1 | tee -a $(BUILD)/check.log; \
 	    [ "$${PIPESTATUS[0]}" -eq 0 ] || status=1; \
 	done; \
-	$(if $(SANITIZE),MAKEFLAGS= MFLAGS=) bash tests/make/run.sh 2>&1 | tee -a $(BUILD)/check.log; \
+	$(if $(SANITIZE),MAKEFLAGS= MFLAGS=) $(TESTENV) bash tests/make/run.sh 2>&1 | tee -a $(BUILD)/check.log; \
 	[ "$${PIPESTATUS[0]}" -eq 0 ] || status=1; \
 	sh tests/summary.sh $(BUILD)/check.log && exit $$status
 
