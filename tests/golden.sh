@@ -6,7 +6,8 @@
 #   tests/golden.sh codegen [bless]  generated C: tests/codegen/NAME.mp
 #
 # errors:  `mpc check NAME.mp` must print exactly NAME.err on stderr and
-#          exit 1 when it holds an error, 0 when only warnings.
+#          exit 1 when it holds an error, 0 when only warnings. The source
+#          may say `# mpc-flags: OPTIONS` and `# expect-exit: N`.
 # run:     the program is built with `mpc build` and run twice, stdout to
 #          a file and stdout to a pipe; each time stdout, stderr and the exit
 #          status must match NAME.expected:
@@ -54,11 +55,17 @@ run_errors() {
     for src in tests/errors/*.mp; do
         [ -e "$src" ] || continue
         exp=${src%.mp}.err
-        "$MPC" check --color=never "$src" >/dev/null 2>"$work/err"
+        # A test may give options (`# mpc-flags: -Werror`) and its exit
+        # status (`# expect-exit: 2`) in its source.
+        flags=$(sed -n 's/^# mpc-flags: //p' "$src" | head -n 1)
+        # shellcheck disable=SC2086
+        "$MPC" check --color=never $flags "$src" >/dev/null 2>"$work/err"
         code=$?
         if [ "$mode" = bless ]; then cp "$work/err" "$exp"; ok; continue; fi
         if [ ! -f "$exp" ]; then bad "$src: MISSING expected file $exp"; continue; fi
         want=0; grep -q ': error: ' "$exp" && want=1
+        override=$(sed -n 's/^# expect-exit: //p' "$src" | head -n 1)
+        [ -n "$override" ] && want=$override
         if ! same "$exp" "$work/err"; then bad "$src: stderr differs"
         elif [ "$code" -ne "$want" ]; then bad "$src: exit status $code, expected $want"
         else ok; fi
