@@ -1658,6 +1658,8 @@ static void gen_shared_decl(Gen *g, Node *n) {
         const char *bound = n->lhs ? borrow(g, n->lhs) : "0";
         emit(g, "mp_queue *%s = mp_make_queue(%s, %s, %d, \"%s\", %s);", cname(g, n->sym),
              tdesc(g, n->decl_type), bound, producers, n->name, at);
+        if (n->sym->flags & SF_PUTS)
+            emit(g, "mp_self_produces(%s);    /* the parent puts into it too */", cname(g, n->sym));
         break;
     }
     case ND_VALUE: {
@@ -1760,7 +1762,7 @@ static void gen_main(Gen *g) {
             if (rel[i].pipe)
                 emit(g, "mp_conn_close(%s);    /* the parent does not use it */", cname(g, rel[i].sym));
             else
-                emit(g, "mp_queue_producer_done(%s);    /* the parent puts no more */", cname(g, rel[i].sym));
+                emit(g, "mp_self_done(%s);    /* the parent puts no more */", cname(g, rel[i].sym));
         }
         arena_reset(&g->arena);
     }

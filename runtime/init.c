@@ -109,6 +109,7 @@ void mp_init(const char *source_name, int argc, char **argv)
 int mp_finish(void)
 {
     mpr_ensure_init();
+    mpr_self_done_all();
     if (mpr_rt.is_main)
         mpr_conns_close_all();
     mpr_join_all_children();

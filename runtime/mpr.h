@@ -623,6 +623,13 @@ int mp_queue_get(mp_queue *q, mp_val *out, double timeout);
  * wakes. Async-signal-safe. The count never goes below 0. */
 void mp_queue_add_producers(mp_queue *q, int64_t delta);
 void mp_queue_producer_done(mp_queue *q);
+/* The calling process counts as one of q's producers (it is included in
+ * the count given to mp_queue_new). mp_self_done(q) says it puts no more
+ * (idempotent); if the process leaves first (returns from main, exit,
+ * mp_fail), its share is released then, so consumers still see the end of
+ * the stream. */
+void mp_self_produces(mp_queue *q);
+void mp_self_done(mp_queue *q);
 int64_t mp_queue_producers(mp_queue *q);
 /* Exact item count / emptiness, taken under the queue's locks. */
 int64_t mp_queue_size(mp_queue *q);

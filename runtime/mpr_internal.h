@@ -101,6 +101,8 @@ void mpr_ensure_init(void);
 /* Ends the calling process: main joins children, frees, exit(status);
  * a child joins its children, flushes, marks itself, _exit(status). */
 _Noreturn void mpr_exit_process(int status);
+/* Releases this process's remaining producer shares (mp_self_produces). */
+void mpr_self_done_all(void);
 void mpr_proc_init(void);
 /* Waits for every started child of this process. */
 void mpr_join_all_children(void);

@@ -18,6 +18,10 @@
 
 #include "mpr_internal.h"
 
+/* Queues this process produces into itself (the main program's puts). */
+static mp_queue **self_prods;
+static size_t nself_prods, capself_prods;
+
 enum { P_NEW, P_RUNNING, P_DONE };
 
 struct mp_proc {
@@ -263,8 +267,11 @@ _Noreturn static void child_main(mp_proc *p, void (*entry)(void *),
                                  void *arg, pid_t parent,
                                  const sigset_t *mask)
 {
-    /* The parent's children are not ours. */
+    /* The parent's children, and its shares as a producer, are not ours. */
     procs = NULL;
+    free(self_prods);
+    self_prods = NULL;
+    nself_prods = capself_prods = 0;
     child_events = 0;
     mpr_rt.is_main = false;
     mpr_rt.pid = (int32_t)getpid();
@@ -455,8 +462,39 @@ void mpr_join_all_children(void)
             mp_proc_join(p, -1);
 }
 
+void mp_self_produces(mp_queue *q)
+{
+    if (nself_prods == capself_prods) {
+        capself_prods = capself_prods ? 2 * capself_prods : 4;
+        self_prods = mpr_realloc(self_prods, capself_prods * sizeof *self_prods);
+    }
+    self_prods[nself_prods++] = q;
+}
+
+void mp_self_done(mp_queue *q)
+{
+    for (size_t i = 0; i < nself_prods; i++)
+        if (self_prods[i] == q) {
+            self_prods[i] = self_prods[--nself_prods];
+            mp_queue_producer_done(q);
+            return;
+        }
+}
+
+/* Leaving: every queue still waiting for this process's items hears that
+ * none will come, before anyone is joined. */
+void mpr_self_done_all(void)
+{
+    while (nself_prods > 0)
+        mp_queue_producer_done(self_prods[--nself_prods]);
+    free(self_prods);
+    self_prods = NULL;
+    capself_prods = 0;
+}
+
 _Noreturn void mpr_exit_process(int status)
 {
+    mpr_self_done_all();
     if (mpr_rt.is_main) {
         /* Children waiting on our pipe ends see end-of-file instead of
          * waiting for a process that is leaving. */
