@@ -322,6 +322,12 @@ def run_timed(argv, timeout, logpath=None, env=None):
     return t1 - t0, (None if timed_out else p.returncode), out, ru
 
 
+def cpu_secs(ru):
+    """User + system time of a waited-for child and the descendants it
+    waited for (all of a benchmark's processes)."""
+    return ru.ru_utime + ru.ru_stime
+
+
 def parse_result(out):
     for line in out.splitlines():
         if line.startswith("RESULT "):
@@ -334,6 +340,7 @@ class Cell:
 
     def __init__(self):
         self.samples = []           # seconds of work (run - baseline)
+        self.cpu = []               # CPU seconds of the process tree, same
         self.units = None
         self.fail = None
 
@@ -398,10 +405,10 @@ def run_metric(builder, metric, quick, reps, timeout, cache, logdir):
                 continue
             full, base = cmds[impl]
             lp = os.path.join(logdir, f"{tag}-{impl}-{rep}")
-            tb, sb, ob, _ = run_timed(base, timeout, lp + "-base.err")
+            tb, sb, ob, rb = run_timed(base, timeout, lp + "-base.err")
             why = verify(metric, impl, quick, sb, ob, True)
             if why is None:
-                tf, sf, of, _ = run_timed(full, timeout, lp + ".err")
+                tf, sf, of, rf = run_timed(full, timeout, lp + ".err")
                 why = verify(metric, impl, quick, sf, of, False)
                 if why:
                     open(lp + ".out", "w").write(of)
@@ -413,6 +420,7 @@ def run_metric(builder, metric, quick, reps, timeout, cache, logdir):
                 log(f"  {metric.workload} {metric.name} {impl}: {cell.fail}")
                 continue
             cell.samples.append(tf - tb)
+            cell.cpu.append(cpu_secs(rf) - cpu_secs(rb))
             log(f"  {metric.workload:6} {metric.name:26} {impl:4} rep {rep + 1}: "
                 f"{fmt(cell.value(metric, tf - tb))} {metric.unit} "
                 f"({tf:.3f}s - {tb:.3f}s)")
@@ -503,15 +511,17 @@ def summarize(metric, cells):
                      "max": max(vals), "n": len(vals), "units": c.units,
                      "samples": c.samples}
 
-    def ratio(a, b):
+    def ratio(a, b, what="samples"):
         ca, cb = cells[a], cells[b]
         if ca.fail or cb.fail or not ca.samples or not cb.samples:
             return None
         # Cost ratios of runs paired by repetition (interleaved in time).
-        rs = [ca.cost(x) / cb.cost(y) for x, y in zip(ca.samples, cb.samples) if y > 0]
+        xs, ys = getattr(ca, what), getattr(cb, what)
+        rs = [ca.cost(x) / cb.cost(y) for x, y in zip(xs, ys) if y > 0]
         return statistics.median(rs) if rs else None
 
     row["mpc/C"] = ratio("mpc", "c")
+    row["mpc/C cpu"] = ratio("mpc", "c", "cpu")
     row["Py/mpc"] = ratio("py", "mpc")
     status = ""
     if metric.target:
@@ -535,13 +545,15 @@ def cell_text(c):
 
 
 def table(rows, compile_res, md=False):
-    head = ["workload", "metric", "unit", "mpc", "C", "Python", "mpc/C", "Py/mpc", "target"]
+    head = ["workload", "metric", "unit", "mpc", "C", "Python", "mpc/C", "Py/mpc",
+            "mpc/C cpu", "target"]
     body = []
     for r in rows:
         body.append([r["workload"], r["metric"], r["unit"], cell_text(r["mpc"]),
                      cell_text(r["c"]), cell_text(r["py"]),
                      fmt(r["mpc/C"]) if r["mpc/C"] is not None else "-",
                      fmt(r["Py/mpc"]) if r["Py/mpc"] is not None else "-",
+                     fmt(r["mpc/C cpu"]) if r["mpc/C cpu"] is not None else "-",
                      r["status"] or "-"])
     lines = []
     if not body:
@@ -703,6 +715,8 @@ def main():
     print("mpc/C and Py/mpc are ratios of the time per unit of work (runs paired")
     print("by repetition, median): mpc/C < 1 means mpc is faster than C, Py/mpc")
     print("is how many times faster mpc is than Python. Values: median [min-max].")
+    print("mpc/C cpu: the same ratio on CPU time (user + system, all processes),")
+    print("less sensitive to other load on the machine; the targets use wall time.")
     print()
     print(text)
     md = (f"Run: {header}\n\n" + table(rows, compile_res, md=True) + "\n")
