@@ -246,6 +246,10 @@ static int link_program(const char *cfile, const char *out) {
     argv_push(&a, lib);
     argv_push_words(&a, getenv("LDFLAGS"));
     argv_push(&a, "-lm");
+    /* Bind every symbol at start: otherwise each child resolves the libc
+     * calls its parent never made and writes the GOT, a copy-on-write
+     * fault per child (bench/RESULTS.md, spawn). */
+    argv_push(&a, "-Wl,-z,now");
     int rc = run_wait(a.v);
     if (rc != 0) file_error("C compiler failed (%s exited with %d)", a.v[0], rc);
     argv_free(&a);
