@@ -409,6 +409,10 @@ static size_t lit_hash(const char *s, size_t len) {
     return h;
 }
 
+/* The longest string literal a C11 compiler must accept is 4095 bytes
+ * (-Woverlength-strings under -Wpedantic). */
+enum { LIT_MAX = 4095 };
+
 /* A static mp_str for literal bytes; equal literals share one. */
 static const char *str_literal(Gen *g, const char *s, size_t len) {
     if ((size_t)g->nlit * 2 >= g->lits_cap) {
@@ -432,9 +436,24 @@ static const char *str_literal(Gen *g, const char *s, size_t len) {
         if (e->len == len && memcmp(e->bytes, s, len) == 0) return e->name;
     }
     const char *name = gstr(g, "s_%d", ++g->nlit);
-    buf_printf(&g->lits, "static mp_str %s = { MP_IMMORTAL, %zu, \"", name, len);
-    put_c_string(&g->lits, s, len);
-    buf_put(&g->lits, "\" };\n", 5);
+    if (len <= LIT_MAX) {
+        buf_printf(&g->lits, "static mp_str %s = { MP_IMMORTAL, %zu, \"", name, len);
+        put_c_string(&g->lits, s, len);
+        buf_put(&g->lits, "\" };\n", 5);
+    } else {
+        /* Longer than C guarantees a string literal can be: the bytes as
+         * an array, NUL-terminated like every mp_str. */
+        buf_printf(&g->lits, "static const char %s_bytes[%zu] = {", name, len + 1);
+        for (size_t i = 0; i <= len; i++) {
+            unsigned c = i < len ? (unsigned char)s[i] : 0;
+            const char *sep = i % 12 ? " " : "\n    ";
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ' ')
+                buf_printf(&g->lits, "%s'%c',", sep, (char)c);
+            else
+                buf_printf(&g->lits, "%s'\\%03o',", sep, c);
+        }
+        buf_printf(&g->lits, "\n};\nstatic mp_str %s = { MP_IMMORTAL, %zu, %s_bytes };\n", name, len, name);
+    }
     name = keep_str(g, gstr(g, "&%s", name));
     g->lits_tab[j] = (struct Lit){ s, len, name };
     return name;
