@@ -12,43 +12,10 @@
 #include <cmocka.h>
 
 #include "mpr.h"
+#include "mpr_test.h"
 
 #define L MP_LOC(3, 14)
 
-struct fail_case {
-    void (*fn)(void *);
-    void *arg;
-    int fd;
-};
-
-static void fail_entry(void *a)
-{
-    struct fail_case *fc = a;
-    dup2(fc->fd, 2);
-    fc->fn(fc->arg);
-}
-
-static void expect_error(void (*fn)(void *), void *arg, const char *msg)
-{
-    int pfd[2];
-    assert_int_equal(pipe(pfd), 0);
-    struct fail_case fc = { fn, arg, pfd[1] };
-    mp_proc *p = mp_proc_new("calc", -1);
-    assert_int_equal(mp_proc_start(p, fail_entry, &fc), 0);
-    close(pfd[1]);
-    char out[4096];
-    size_t len = 0;
-    ssize_t k;
-    while ((k = read(pfd[0], out + len, sizeof out - len - 1)) > 0)
-        len += (size_t)k;
-    out[len] = '\0';
-    close(pfd[0]);
-    assert_int_equal(mp_proc_join(p, -1), 0);
-    assert_int_equal(mp_proc_exitcode(p), 1);
-    mp_proc_free(p);
-    if (!strstr(out, msg))
-        fail_msg("expected '%s' in '%s'", msg, out);
-}
 
 static bool same(double a, double b)
 {
@@ -136,9 +103,9 @@ static void test_int_errors(void **state)
         struct binop o = cases[i].o;
         char expect[160];
         snprintf(expect, sizeof expect,
-                 "t.mp:3:14: runtime error: %s (in process calc, pid ",
+                 "t.mp:3:14: runtime error: %s (in process t, pid ",
                  cases[i].msg);
-        expect_error(int_op, &o, expect);
+        mpt_expect_error(int_op, &o, expect);
     }
 }
 
@@ -198,9 +165,9 @@ static void test_float_errors(void **state)
 {
     (void)state;
     struct fop a = { 0, 1.0, 0.0 }, b = { 1, 1.0, -0.0 }, c = { 2, 1.0, 0.0 };
-    expect_error(float_op, &a, "runtime error: float division by zero");
-    expect_error(float_op, &b, "runtime error: float floor division by zero");
-    expect_error(float_op, &c, "runtime error: float modulo by zero");
+    mpt_expect_error(float_op, &a, "runtime error: float division by zero");
+    mpt_expect_error(float_op, &b, "runtime error: float floor division by zero");
+    mpt_expect_error(float_op, &c, "runtime error: float modulo by zero");
 }
 
 int main(void)

@@ -13,41 +13,11 @@
 #include <cmocka.h>
 
 #include "mpr.h"
-
-/* Runs fn in a runtime child with stderr captured. */
-struct run {
-    void (*fn)(void *);
-    void *arg;
-    int fd;
-};
-
-static void run_entry(void *a)
-{
-    struct run *r = a;
-    dup2(r->fd, 2);
-    r->fn(r->arg);
-}
+#include "mpr_test.h"
 
 static char *capture(void (*fn)(void *), void *arg, int *code, int64_t *pid)
 {
-    int pfd[2];
-    assert_int_equal(pipe(pfd), 0);
-    struct run r = { fn, arg, pfd[1] };
-    mp_proc *p = mp_proc_new("errs", -1);
-    assert_int_equal(mp_proc_start(p, run_entry, &r), 0);
-    close(pfd[1]);
-    size_t len = 0, cap = 16384;
-    char *out = malloc(cap);
-    ssize_t k;
-    while ((k = read(pfd[0], out + len, cap - len - 1)) > 0)
-        len += (size_t)k;
-    out[len] = '\0';
-    close(pfd[0]);
-    assert_int_equal(mp_proc_join(p, -1), 0);
-    *code = mp_proc_exitcode(p);
-    *pid = mp_proc_pid(p);
-    mp_proc_free(p);
-    return out;
+    return mpt_capture(fn, arg, "errs", code, pid);
 }
 
 static void warn_then_fail(void *arg)

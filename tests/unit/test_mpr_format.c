@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "mpr.h"
+#include "mpr_test.h"
 
 static const mp_type t_list_int = { MP_LIST, &mp_t_int };
 static const mp_type t_list_str = { MP_LIST, &mp_t_str };
@@ -23,40 +24,6 @@ static const mp_type t_list_list_int = { MP_LIST, &t_list_int };
 
 /* ---- running code that fails in a child ---------------------------- */
 
-struct fail_case {
-    void (*fn)(void *);
-    void *arg;
-    int fd;
-};
-
-static void fail_entry(void *a)
-{
-    struct fail_case *fc = a;
-    dup2(fc->fd, 2);
-    fc->fn(fc->arg);
-}
-
-static void expect_error(void (*fn)(void *), void *arg, const char *msg)
-{
-    int pfd[2];
-    assert_int_equal(pipe(pfd), 0);
-    struct fail_case fc = { fn, arg, pfd[1] };
-    mp_proc *p = mp_proc_new("t", -1);
-    assert_int_equal(mp_proc_start(p, fail_entry, &fc), 0);
-    close(pfd[1]);
-    char out[8192];
-    size_t len = 0;
-    ssize_t k;
-    while ((k = read(pfd[0], out + len, sizeof out - len - 1)) > 0)
-        len += (size_t)k;
-    out[len] = '\0';
-    close(pfd[0]);
-    assert_int_equal(mp_proc_join(p, -1), 0);
-    assert_int_equal(mp_proc_exitcode(p), 1);
-    mp_proc_free(p);
-    if (!strstr(out, msg))
-        fail_msg("expected '%s' in '%s'", msg, out);
-}
 
 static char *fmt_float(double d)
 {
@@ -445,13 +412,13 @@ static void test_int_of_str_errors(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(expect, sizeof expect,
                  "invalid literal for int() with base 10: '%s'", bad[i]);
-        expect_error(bad_int, (void *)bad[i], expect);
+        mpt_expect_error(bad_int, (void *)bad[i], expect);
     }
-    expect_error(bad_int_nul, NULL,
+    mpt_expect_error(bad_int_nul, NULL,
                  "invalid literal for int() with base 10: '1\\x00'");
-    expect_error(bad_int, "9223372036854775808",
+    mpt_expect_error(bad_int, "9223372036854775808",
                  "integer overflow in int(): '9223372036854775808'");
-    expect_error(bad_int, "-99999999999999999999999",
+    mpt_expect_error(bad_int, "-99999999999999999999999",
                  "integer overflow in int()");
 }
 
@@ -492,7 +459,7 @@ static void test_float_of_str_errors(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(expect, sizeof expect,
                  "could not convert string to float: '%s'", bad[i]);
-        expect_error(bad_float, (void *)bad[i], expect);
+        mpt_expect_error(bad_float, (void *)bad[i], expect);
     }
 }
 
@@ -510,12 +477,12 @@ static void test_int_of_float(void **state)
     assert_int_equal(mp_int_of_float(-9223372036854775808.0, MP_LOC(1, 1)),
                      INT64_MIN);
     double nan = __builtin_nan(""), inf = __builtin_inf(), big = 1e19;
-    expect_error(bad_float_int, &nan,
+    mpt_expect_error(bad_float_int, &nan,
                  "t.mp:2:5: runtime error: cannot convert float NaN to "
                  "integer");
-    expect_error(bad_float_int, &inf, "cannot convert float infinity to "
+    mpt_expect_error(bad_float_int, &inf, "cannot convert float infinity to "
                                       "integer");
-    expect_error(bad_float_int, &big, "integer overflow");
+    mpt_expect_error(bad_float_int, &big, "integer overflow");
 }
 
 int main(void)

@@ -11,57 +11,13 @@
 #include <cmocka.h>
 
 #include "mpr.h"
+#include "mpr_test.h"
 
 static const mp_type t_list_int = { MP_LIST, &mp_t_int };
 static const mp_type t_list_str = { MP_LIST, &mp_t_str };
 static const mp_type t_list_list_int = { MP_LIST, &t_list_int };
 static const mp_type t_list_float = { MP_LIST, &mp_t_float };
 
-/* Runs fn(arg) in a child process; returns what it wrote on stderr and
- * its exit code. */
-struct fail_case {
-    void (*fn)(void *);
-    void *arg;
-    int fd;
-};
-
-static void fail_entry(void *a)
-{
-    struct fail_case *fc = a;
-    dup2(fc->fd, 2);
-    fc->fn(fc->arg);
-}
-
-static char *run_child(void (*fn)(void *), void *arg, int *code)
-{
-    int pfd[2];
-    assert_int_equal(pipe(pfd), 0);
-    struct fail_case fc = { fn, arg, pfd[1] };
-    mp_proc *p = mp_proc_new("t", -1);
-    assert_int_equal(mp_proc_start(p, fail_entry, &fc), 0);
-    close(pfd[1]);
-    size_t len = 0, cap = 4096;
-    char *out = malloc(cap);
-    ssize_t k;
-    while ((k = read(pfd[0], out + len, cap - len - 1)) > 0)
-        len += (size_t)k;
-    out[len] = '\0';
-    close(pfd[0]);
-    assert_int_equal(mp_proc_join(p, -1), 0);
-    *code = mp_proc_exitcode(p);
-    mp_proc_free(p);
-    return out;
-}
-
-static void expect_error(void (*fn)(void *), void *arg, const char *msg)
-{
-    int code;
-    char *out = run_child(fn, arg, &code);
-    if (!strstr(out, msg))
-        fail_msg("expected '%s' in '%s'", msg, out);
-    assert_int_equal(code, 1);
-    free(out);
-}
 
 static void test_str_basics(void **state)
 {
@@ -130,10 +86,10 @@ static void str_index_neg_oob(void *arg)
 static void test_str_index_errors(void **state)
 {
     (void)state;
-    expect_error(str_index_oob, NULL,
+    mpt_expect_error(str_index_oob, NULL,
                  "t.mp:4:9: runtime error: string index out of range "
                  "(in process t, pid ");
-    expect_error(str_index_neg_oob, NULL, "string index out of range");
+    mpt_expect_error(str_index_neg_oob, NULL, "string index out of range");
 }
 
 static mp_list *ints(int n, ...)
@@ -275,12 +231,12 @@ static void test_list_errors(void **state)
 {
     (void)state;
     int i2 = 2, im3 = -3;
-    expect_error(list_get_oob, &i2, "t.mp:7:3: runtime error: list index out "
+    mpt_expect_error(list_get_oob, &i2, "t.mp:7:3: runtime error: list index out "
                                     "of range (in process t, pid ");
-    expect_error(list_get_oob, &im3, "list index out of range");
-    expect_error(list_set_oob, NULL, "t.mp:8:1: runtime error: list index out "
+    mpt_expect_error(list_get_oob, &im3, "list index out of range");
+    mpt_expect_error(list_set_oob, NULL, "t.mp:8:1: runtime error: list index out "
                                      "of range");
-    expect_error(list_pop_empty, NULL, "t.mp:9:2: runtime error: pop from "
+    mpt_expect_error(list_pop_empty, NULL, "t.mp:9:2: runtime error: pop from "
                                        "empty list");
 }
 

@@ -1,0 +1,61 @@
+/* mpr_test.h: what the runtime's unit tests share. Include after cmocka.h
+ * and mpr.h. */
+#ifndef MPR_TEST_H
+#define MPR_TEST_H
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct mpt_run {
+    void (*fn)(void *);
+    void *arg;
+    int fd;
+};
+
+static inline void mpt_run_entry(void *a)
+{
+    struct mpt_run *r = a;
+    dup2(r->fd, 2);
+    r->fn(r->arg);
+}
+
+/* Runs fn(arg) in a runtime child named NAME and returns what it wrote on
+ * stderr (malloc'd), its exit code and its pid. */
+static inline char *mpt_capture(void (*fn)(void *), void *arg, const char *name,
+                                int *code, int64_t *pid)
+{
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    struct mpt_run r = { fn, arg, pfd[1] };
+    mp_proc *p = mp_proc_new(name, -1);
+    assert_int_equal(mp_proc_start(p, mpt_run_entry, &r), 0);
+    close(pfd[1]);
+    size_t len = 0, cap = 16384;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    ssize_t k;
+    while ((k = read(pfd[0], out + len, cap - len - 1)) > 0)
+        len += (size_t)k;
+    out[len] = '\0';
+    close(pfd[0]);
+    assert_int_equal(mp_proc_join(p, -1), 0);
+    *code = mp_proc_exitcode(p);
+    if (pid)
+        *pid = mp_proc_pid(p);
+    mp_proc_free(p);
+    return out;
+}
+
+/* fn(arg) must end its process with a runtime error containing MSG. */
+static inline void mpt_expect_error(void (*fn)(void *), void *arg, const char *msg)
+{
+    int code;
+    char *out = mpt_capture(fn, arg, "t", &code, NULL);
+    if (!strstr(out, msg))
+        fail_msg("expected '%s' in '%s'", msg, out);
+    assert_int_equal(code, 1);
+    free(out);
+}
+
+#endif
