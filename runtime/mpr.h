@@ -683,37 +683,40 @@ void mp_value_free(mp_value *v);
 /* mp_value_new, failing at loc. */
 mp_value *mp_make_value(mp_kind k, mp_val init, const char *name, mp_loc loc);
 
-/* Every access is atomic and sequentially consistent. */
+/* Every access is atomic. A load acquires and a store releases (on x86
+ * both are plain moves); the read-modify-write operations below are
+ * sequentially consistent. The language promises that each statement on
+ * shared data is atomic, not a single order of all shared accesses. */
 static inline int64_t mp_value_load_i(mp_value *v)
 {
-    return __atomic_load_n(&v->v.i, __ATOMIC_SEQ_CST);
+    return __atomic_load_n(&v->v.i, __ATOMIC_ACQUIRE);
 }
 
 static inline double mp_value_load_f(mp_value *v)
 {
     double d;
-    __atomic_load(&v->v.f, &d, __ATOMIC_SEQ_CST);
+    __atomic_load(&v->v.f, &d, __ATOMIC_ACQUIRE);
     return d;
 }
 
 static inline bool mp_value_load_b(mp_value *v)
 {
-    return __atomic_load_n(&v->v.b, __ATOMIC_SEQ_CST);
+    return __atomic_load_n(&v->v.b, __ATOMIC_ACQUIRE);
 }
 
 static inline void mp_value_store_i(mp_value *v, int64_t x)
 {
-    __atomic_store_n(&v->v.i, x, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&v->v.i, x, __ATOMIC_RELEASE);
 }
 
 static inline void mp_value_store_f(mp_value *v, double x)
 {
-    __atomic_store(&v->v.f, &x, __ATOMIC_SEQ_CST);
+    __atomic_store(&v->v.f, &x, __ATOMIC_RELEASE);
 }
 
 static inline void mp_value_store_b(mp_value *v, bool x)
 {
-    __atomic_store_n(&v->v.b, x, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&v->v.b, x, __ATOMIC_RELEASE);
 }
 
 /* Atomic add; returns the new value; overflow is a runtime error at loc
@@ -841,21 +844,21 @@ static inline int64_t mp_array_index(const mp_array *a, int64_t i, mp_loc loc)
 static inline int64_t mp_array_load_i(mp_array *a, int64_t i, mp_loc loc)
 {
     return __atomic_load_n(&mp_array_i(a)[mp_array_index(a, i, loc)],
-                           __ATOMIC_SEQ_CST);
+                           __ATOMIC_ACQUIRE);
 }
 
 static inline void mp_array_store_i(mp_array *a, int64_t i, int64_t x,
                                     mp_loc loc)
 {
     __atomic_store_n(&mp_array_i(a)[mp_array_index(a, i, loc)], x,
-                     __ATOMIC_SEQ_CST);
+                     __ATOMIC_RELEASE);
 }
 
 static inline double mp_array_load_f(mp_array *a, int64_t i, mp_loc loc)
 {
     double d;
     __atomic_load(&mp_array_f(a)[mp_array_index(a, i, loc)], &d,
-                  __ATOMIC_SEQ_CST);
+                  __ATOMIC_ACQUIRE);
     return d;
 }
 
@@ -863,20 +866,20 @@ static inline void mp_array_store_f(mp_array *a, int64_t i, double x,
                                     mp_loc loc)
 {
     __atomic_store(&mp_array_f(a)[mp_array_index(a, i, loc)], &x,
-                   __ATOMIC_SEQ_CST);
+                   __ATOMIC_RELEASE);
 }
 
 static inline bool mp_array_load_b(mp_array *a, int64_t i, mp_loc loc)
 {
     return __atomic_load_n(&mp_array_b(a)[mp_array_index(a, i, loc)],
-                           __ATOMIC_SEQ_CST);
+                           __ATOMIC_ACQUIRE);
 }
 
 static inline void mp_array_store_b(mp_array *a, int64_t i, bool x,
                                     mp_loc loc)
 {
     __atomic_store_n(&mp_array_b(a)[mp_array_index(a, i, loc)], x,
-                     __ATOMIC_SEQ_CST);
+                     __ATOMIC_RELEASE);
 }
 
 /* Atomic add to element i; returns the new value; overflow is a runtime
