@@ -149,10 +149,12 @@ static void mring_producer_done(mring *q)
 /* ---- the single-producer single-consumer futex ring ------------------- */
 
 typedef struct sring {
-    _Alignas(64) uint32_t head;     /* consumer's index (futex word) */
-    uint32_t pwait;                 /* the producer sleeps on head */
-    _Alignas(64) uint32_t tail;     /* producer's index (futex word) */
-    uint32_t cwait;                 /* the consumer sleeps on tail */
+    _Alignas(64) uint32_t head;     /* consumer's index */
+    uint32_t pwait;                 /* the producer is (about to be) asleep */
+    uint32_t pseq;                  /* futex word the producer sleeps on */
+    _Alignas(64) uint32_t tail;     /* producer's index */
+    uint32_t cwait;                 /* the consumer is (about to be) asleep */
+    uint32_t cseq;                  /* futex word the consumer sleeps on */
     uint32_t done;                  /* the producer finished */
     _Alignas(64) int64_t slot[CAP];
 } sring;
@@ -167,14 +169,20 @@ static void futex_wake(uint32_t *w)
     syscall(SYS_futex, w, FUTEX_WAKE, 1, NULL, NULL, 0);
 }
 
-/* A side that finds the ring full (empty) spins a little, then raises its
- * wait flag and sleeps on the other side's index. The other side clears
- * the flag with an exchange and wakes it: the consumer only once the ring
- * is down to half full (hysteresis, so a full ring does not cost a wake-up
- * per item), the producer as soon as there is an item. The seq_cst store
- * of an index followed by the load of the flag, against the seq_cst store
- * of the flag followed by the load of the index, make sure one of the two
- * sides sees the other (and FUTEX_WAIT re-checks the index). */
+/* A side that finds the ring full (empty) spins a little, then reads its
+ * futex word, raises its wait flag, checks the ring again and sleeps on the
+ * word. The other side, after changing its index, takes the flag down with
+ * an exchange and, if it was up, bumps the word and wakes the sleeper: the
+ * consumer only once the ring is down to half full (hysteresis, so a full
+ * ring does not cost a wake-up per item), the producer as soon as there is
+ * an item (and always when it finishes). The seq_cst store of an index
+ * followed by the load of the flag, against the seq_cst store of the flag
+ * followed by the load of the index, make sure that either the sleeper
+ * sees the change or the waker sees the flag. The word is read before the
+ * flag goes up, so a waker that takes down a flag raised after it looked
+ * (a late waker of an earlier sleep) still bumps the word after that read,
+ * and FUTEX_WAIT returns at once instead of sleeping through the wake-up
+ * the taken-down flag would have brought. */
 
 /* Producer side: its own tail, and its last view of head. */
 static uint32_t s_tail, s_head_seen;
@@ -192,26 +200,27 @@ static void sring_put(sring *q, int64_t x)
                 cpu_relax();
                 continue;
             }
+            uint32_t seq = __atomic_load_n(&q->pseq, __ATOMIC_SEQ_CST);
             __atomic_store_n(&q->pwait, 1, __ATOMIC_SEQ_CST);
-            uint32_t h = __atomic_load_n(&q->head, __ATOMIC_SEQ_CST);
-            if (t - h == CAP)
-                futex_wait(&q->head, h);
-            __atomic_store_n(&q->pwait, 0, __ATOMIC_RELAXED);
+            if (t - __atomic_load_n(&q->head, __ATOMIC_SEQ_CST) == CAP)
+                futex_wait(&q->pseq, seq);
         }
     }
     q->slot[t & MASK] = x;
     s_tail = t + 1;
     __atomic_store_n(&q->tail, t + 1, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&q->cwait, __ATOMIC_SEQ_CST)
-        && __atomic_exchange_n(&q->cwait, 0, __ATOMIC_SEQ_CST))
-        futex_wake(&q->tail);
+        && __atomic_exchange_n(&q->cwait, 0, __ATOMIC_SEQ_CST)) {
+        __atomic_fetch_add(&q->cseq, 1, __ATOMIC_SEQ_CST);
+        futex_wake(&q->cseq);
+    }
 }
 
 static void sring_producer_done(sring *q)
 {
     __atomic_store_n(&q->done, 1, __ATOMIC_SEQ_CST);
-    __atomic_store_n(&q->cwait, 0, __ATOMIC_SEQ_CST);
-    futex_wake(&q->tail);
+    __atomic_fetch_add(&q->cseq, 1, __ATOMIC_SEQ_CST);
+    futex_wake(&q->cseq);
 }
 
 /* Consumer side: its own head, and its last view of tail. */
@@ -236,11 +245,11 @@ static int sring_get(sring *q, int64_t *x)
                 cpu_relax();
                 continue;
             }
+            uint32_t seq = __atomic_load_n(&q->cseq, __ATOMIC_SEQ_CST);
             __atomic_store_n(&q->cwait, 1, __ATOMIC_SEQ_CST);
-            uint32_t t = __atomic_load_n(&q->tail, __ATOMIC_SEQ_CST);
-            if (t == h && !__atomic_load_n(&q->done, __ATOMIC_SEQ_CST))
-                futex_wait(&q->tail, t);
-            __atomic_store_n(&q->cwait, 0, __ATOMIC_RELAXED);
+            if (__atomic_load_n(&q->tail, __ATOMIC_SEQ_CST) == h
+                && !__atomic_load_n(&q->done, __ATOMIC_SEQ_CST))
+                futex_wait(&q->cseq, seq);
         }
     }
     *x = q->slot[h & MASK];
@@ -248,8 +257,10 @@ static int sring_get(sring *q, int64_t *x)
     __atomic_store_n(&q->head, h + 1, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&q->pwait, __ATOMIC_SEQ_CST)
         && c_tail_seen - (h + 1) <= CAP / 2
-        && __atomic_exchange_n(&q->pwait, 0, __ATOMIC_SEQ_CST))
-        futex_wake(&q->head);
+        && __atomic_exchange_n(&q->pwait, 0, __ATOMIC_SEQ_CST)) {
+        __atomic_fetch_add(&q->pseq, 1, __ATOMIC_SEQ_CST);
+        futex_wake(&q->pseq);
+    }
     return 1;
 }
 
