@@ -69,17 +69,23 @@ static void file_error(const char *fmt, ...) {
     va_end(ap);
 }
 
+/* Generates U's C into F; 0, or the errno of what failed. */
+static int gen_to(FILE *f, Unit *u, const GenOptions *g) {
+    errno = 0;
+    int err = 0;
+    if (!gen_program(f, &u->prog, &u->src, g)) err = errno ? errno : EIO;
+    if ((fflush(f) != 0 || ferror(f)) && !err) err = errno ? errno : EIO;
+    return err;
+}
+
 /* Writes the C for U to PATH through a temporary file beside it, renamed
  * into place only when every byte was written. */
 static int write_c(Unit *u, const char *path, const DriverOptions *opt) {
     GenOptions g = { .line_directives = opt->line_directives };
     if (strcmp(path, "-") == 0) {
-        gen_program(stdout, &u->prog, &u->src, &g);
-        if (fflush(stdout) != 0 || ferror(stdout)) {
-            file_error("writing standard output: %s", strerror(errno));
-            return 1;
-        }
-        return 0;
+        int err = gen_to(stdout, u, &g);
+        if (err) file_error("writing standard output: %s", strerror(err));
+        return err ? 1 : 0;
     }
     /* Not a regular file (/dev/null, /dev/full, a FIFO, a terminal): write
      * into it directly. Renaming a temporary over it would replace the
@@ -91,9 +97,7 @@ static int write_c(Unit *u, const char *path, const DriverOptions *opt) {
             file_error("%s: cannot open output: %s", path, strerror(errno));
             return 1;
         }
-        gen_program(f, &u->prog, &u->src, &g);
-        int err = 0;
-        if (fflush(f) != 0 || ferror(f)) err = errno ? errno : EIO;
+        int err = gen_to(f, u, &g);
         if (fclose(f) != 0 && !err) err = errno;
         if (err) file_error("%s: cannot write output: %s", path, strerror(err));
         return err ? 1 : 0;
@@ -117,9 +121,7 @@ static int write_c(Unit *u, const char *path, const DriverOptions *opt) {
         free(tmp);
         return 1;
     }
-    gen_program(f, &u->prog, &u->src, &g);
-    int err = 0;
-    if (fflush(f) != 0 || ferror(f)) err = errno ? errno : EIO;
+    int err = gen_to(f, u, &g);
     if (fclose(f) != 0 && !err) err = errno;
     /* Other users get the usual permissions, not mkstemp's 0600. */
     mode_t mask = umask(0);

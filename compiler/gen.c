@@ -27,7 +27,11 @@
 typedef struct Buf {
     char *data;
     size_t len, cap;
+    FILE *spill;        /* the body: full megabytes go to a temporary file */
+    bool spill_failed;
 } Buf;
+
+enum { SPILL_AT = 1 << 20 };
 
 static void buf_put(Buf *b, const char *s, size_t n) {
     if (b->len + n + 1 > b->cap) {
@@ -44,6 +48,12 @@ static void buf_put(Buf *b, const char *s, size_t n) {
     memcpy(b->data + b->len, s, n);
     b->len += n;
     b->data[b->len] = '\0';
+    /* The body of a large program is written out as it grows, not held:
+     * it can only be emitted after the declarations it makes us collect. */
+    if (b->spill && b->len >= SPILL_AT) {
+        if (fwrite(b->data, 1, b->len, b->spill) != b->len) b->spill_failed = true;
+        b->len = 0;
+    }
 }
 
 static void buf_vprintf(Buf *b, const char *fmt, va_list ap) {
@@ -1810,11 +1820,12 @@ static void gen_main(Gen *g) {
     emit(g, "}");
 }
 
-void gen_program(FILE *out, const Program *p, const Source *src, const GenOptions *opt) {
+bool gen_program(FILE *out, const Program *p, const Source *src, const GenOptions *opt) {
     Gen g = { .prog = p, .src = src, .opt = opt };
     arena_init(&g.arena);
     arena_init(&g.perm);
     g.out = &g.body;
+    g.body.spill = tmpfile();   /* NULL (no temporary space): all in memory */
     for (Node *d = p->defs; d; d = d->next) gen_def(&g, d);
     /* An argument struct and entry stub for each def a process runs, in
      * the order of the defs. */
@@ -1833,6 +1844,16 @@ void gen_program(FILE *out, const Program *p, const Source *src, const GenOption
     if (g.types.len) fprintf(out, "\n%s", g.types.data);
     if (g.lits.len) fprintf(out, "\n%s", g.lits.data);
     if (g.protos.len) fprintf(out, "\n%s", g.protos.data);
+    bool ok = !g.body.spill_failed;
+    if (g.body.spill) {
+        char chunk[1 << 16];
+        size_t n;
+        rewind(g.body.spill);
+        while (ok && (n = fread(chunk, 1, sizeof chunk, g.body.spill)) > 0)
+            fwrite(chunk, 1, n, out);
+        ok = ok && !ferror(g.body.spill);
+        fclose(g.body.spill);
+    }
     if (g.body.len) fputs(g.body.data, out);
     free(g.types.data);
     free(g.lits.data);
@@ -1843,4 +1864,5 @@ void gen_program(FILE *out, const Program *p, const Source *src, const GenOption
     free(g.lits_tab);
     arena_free(&g.arena);
     arena_free(&g.perm);
+    return ok;
 }

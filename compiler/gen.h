@@ -13,8 +13,9 @@ typedef struct GenOptions {
 } GenOptions;
 
 /* Writes the C translation of P to OUT. The caller checks OUT for write
- * errors. */
-void gen_program(FILE *out, const Program *p, const Source *src,
+ * errors; false means the temporary file that holds a large program's
+ * body could not be written or read back (errno says why). */
+bool gen_program(FILE *out, const Program *p, const Source *src,
                  const GenOptions *opt);
 
 #endif
