@@ -237,8 +237,13 @@ static int wait_on(uint32_t *seq, uint32_t *want, bool (*ready)(mp_queue *),
             return -1;
         *dset = true;
     }
-    __atomic_fetch_add(want, 1, __ATOMIC_SEQ_CST);
+    /* The sequence word is read before registering: a waker that takes
+     * this registration down bumps seq after it, so the futex wait below
+     * then returns at once. Read after registering, a late waker could
+     * consume the registration, bump seq before it is read, and leave this
+     * process asleep with nobody registered to wake it. */
     uint32_t v = __atomic_load_n(seq, __ATOMIC_SEQ_CST);
+    __atomic_fetch_add(want, 1, __ATOMIC_SEQ_CST);
     if (ready(q))
         return 0;
     if (mpr_futex_wait(seq, v, d, true) < 0) {
