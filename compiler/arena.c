@@ -1,5 +1,3 @@
-/* madvise(MADV_HUGEPAGE) is not POSIX. */
-#define _DEFAULT_SOURCE
 #include "arena.h"
 
 #include <stdalign.h>
@@ -7,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 struct ArenaBlock {
     ArenaBlock *prev;
@@ -39,21 +36,6 @@ enum { REDZONE = 0 };
  * the one before, up to ARENA_BLOCK_MAX: a big tree (hundreds of MB for a
  * million lines) takes few blocks, a small one stays small. */
 enum { ARENA_BLOCK = 1024 * 1024, ARENA_BLOCK_MAX = 32 * 1024 * 1024 };
-
-/* Where the kernel backs memory with huge pages only on request, ask for
- * them on big blocks: a big tree is mostly page faults otherwise (one per
- * 4 KiB filled). Only the 2 MiB-aligned part of the block can use them. */
-static void want_huge_pages(void *p, size_t len) {
-#if defined(MADV_HUGEPAGE)
-    enum { HUGE = 2 * 1024 * 1024 };
-    uintptr_t b = ((uintptr_t)p + HUGE - 1) & ~(uintptr_t)(HUGE - 1);
-    uintptr_t e = ((uintptr_t)p + len) & ~(uintptr_t)(HUGE - 1);
-    if (e > b) (void)madvise((void *)b, e - b, MADV_HUGEPAGE);    /* a hint */
-#else
-    (void)p;
-    (void)len;
-#endif
-}
 
 void arena_init(Arena *a) { a->head = NULL; a->total = 0; }
 
@@ -101,7 +83,6 @@ void *arena_alloc_aligned(Arena *a, size_t size, size_t align) {
         b->used = 0;
         b->cap = cap;
         a->head = b;
-        if (cap >= 4 * (size_t)ARENA_BLOCK) want_huge_pages(b->data, cap);
         ASAN_POISON_MEMORY_REGION(b->data, cap);
         at = 0;
     }
