@@ -272,7 +272,7 @@ void ast_types_free(void) {
     interned.cap = interned.count = 0;
 }
 
-static const char *type_kind_name(TypeKind k) {
+const char *type_kind_name(TypeKind k) {
     switch (k) {
     case TY_ERROR: return "<error>";
     case TY_NONE: return "none";

@@ -48,6 +48,8 @@ Type *type_of(TypeKind kind, Type *elem);   /* LIST CONN QUEUE VALUE ARRAY */
  * Optional (the table stays reachable); call at exit for a clean valgrind
  * report. type_of may be used again afterwards. */
 void ast_types_free(void);
+/* The name of a kind alone: "int", "queue", "process group", "none". */
+const char *type_kind_name(TypeKind k);
 /* `int`, `list[str]`, `conn[list[int]]`, ... into BUF; returns BUF. */
 const char *type_name(const Type *t, char *buf, size_t size);
 /* Types a message (pipe, queue, list element) may carry: int float bool

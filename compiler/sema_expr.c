@@ -479,21 +479,7 @@ static const Attr *find_attr(TypeKind k, const char *name) {
 }
 
 static const char *kind_noun(TypeKind k) {
-    switch (k) {
-    case TY_INT: return "int";
-    case TY_FLOAT: return "float";
-    case TY_BOOL: return "bool";
-    case TY_STR: return "str";
-    case TY_LIST: return "list";
-    case TY_CONN: return "conn";
-    case TY_QUEUE: return "queue";
-    case TY_VALUE: return "value";
-    case TY_ARRAY: return "array";
-    case TY_PROCESS: return "process";
-    case TY_GROUP: return "process group";
-    case TY_FUNC: return "function";
-    default: return "nothing";
-    }
+    return k == TY_NONE || k == TY_ERROR ? "nothing" : type_kind_name(k);
 }
 
 /* "a queue has: put, get, ..." for the kind of T, and a "did you mean". */
