@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "mpr.h"
+#include "mpr_test.h"
 
 static const mp_type t_list_str = { MP_LIST, &mp_t_str };
 static const mp_type t_list_int = { MP_LIST, &mp_t_int };
@@ -451,18 +452,13 @@ static void test_ack_protocol(void **state)
 
 /* ---- checked variants: the messages ---------------------------------- */
 
-struct errcase {
-    int which;
-    int fd;
-};
-
+/* ARG is which case to run; each ends its process with a runtime error. */
 static void checked_error(void *arg)
 {
-    struct errcase *e = arg;
-    dup2(e->fd, 2);
+    int which = (int)(intptr_t)arg;
     mp_conn *a, *b;
-    mp_pipe(&a, &b, &mp_t_int, e->which >= 2, "parent_conn", "child_conn");
-    switch (e->which) {
+    mp_pipe(&a, &b, &mp_t_int, which >= 2, "parent_conn", "child_conn");
+    switch (which) {
     case 0: mp_send(b, (mp_val){ .i = 1 }, MP_LOC(4, 5)); break;
     case 1: mp_recv(a, MP_LOC(4, 6)); break;
     case 2:
@@ -506,23 +502,7 @@ static void test_checked_messages(void **state)
         "closed in the middle of a message",
     };
     for (int i = 0; i < 6; i++) {
-        int pfd[2];
-        assert_int_equal(pipe(pfd), 0);
-        struct errcase e = { i, pfd[1] };
-        mp_proc *p = mp_proc_new("t", -1);
-        assert_int_equal(mp_proc_start(p, checked_error, &e), 0);
-        close(pfd[1]);
-        char out[1024];
-        ssize_t n = 0, k;
-        while ((k = read(pfd[0], out + n, sizeof out - 1 - (size_t)n)) > 0)
-            n += k;
-        out[n] = '\0';
-        close(pfd[0]);
-        assert_int_equal(mp_proc_join(p, -1), 0);
-        assert_int_equal(mp_proc_exitcode(p), 1);
-        mp_proc_free(p);
-        if (!strstr(out, expect[i]))
-            fail_msg("expected '%s' in '%s'", expect[i], out);
+        mpt_expect_error(checked_error, (void *)(intptr_t)i, expect[i]);
     }
 }
 
