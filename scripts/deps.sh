@@ -13,8 +13,15 @@ need() { # need PACKAGE TEST-COMMAND...
     if ! "$@" >/dev/null 2>&1; then missing="$missing $pkg"; fi
 }
 
+# grammar/parser.y says %require "3.8" (Debian 12, Ubuntu 22.04 and later).
+BISON_MIN=3.8
+bison_new_enough() {
+    v=$(bison --version 2>/dev/null | sed -n '1s/.* \([0-9][0-9.]*\)$/\1/p')
+    [ -n "$v" ] && [ "$(printf '%s\n%s\n' "$BISON_MIN" "$v" | sort -V | head -n1)" = "$BISON_MIN" ]
+}
+
 need flex          command -v flex
-need bison         command -v bison
+need bison         bison_new_enough
 need pkg-config    command -v pkg-config
 need make          command -v make
 need libcmocka-dev pkg-config --exists cmocka
@@ -59,6 +66,11 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 # shellcheck disable=SC2086
 $sudo apt-get install -y -qq --no-install-recommends $missing >&2
+if ! bison_new_enough; then
+    echo "deps: error: bison $BISON_MIN or later is needed (found: $(bison --version 2>/dev/null | head -n1));" >&2
+    echo "deps: install a newer bison (Debian 12 / Ubuntu 22.04 ship one) and put it first on PATH" >&2
+    exit 1
+fi
 # clang arrived just now: its libFuzzer runtime may be a separate package.
 if [ "$extra" = fuzz ] && ! fuzzer_links; then
     v=$(clang -dumpversion | cut -d. -f1)
