@@ -16,14 +16,12 @@
 #include "parse.h"
 #include "parser.h"
 
+#include "front_test.h"
+
 enum { MAX_TOKS = 256 };
 
 typedef struct Scan {
-    Arena arena;
-    Source src;
-    Diag diag;
-    char *out;              /* diagnostics */
-    size_t outlen;
+    Front f;            /* first: a Scan is used as its Front */
     int n;
     int kinds[MAX_TOKS];
     MPYSTYPE vals[MAX_TOKS];
@@ -31,24 +29,19 @@ typedef struct Scan {
 } Scan;
 
 static Scan *scan_len(const char *text, size_t len) {
-    Scan *s = calloc(1, sizeof *s);
+    Scan *s = malloc(sizeof *s);
     assert_non_null(s);
-    arena_init(&s->arena);
-    src_from_string(&s->src, "t.mp", text, len);
-    FILE *f = open_memstream(&s->out, &s->outlen);
-    assert_non_null(f);
-    diag_init(&s->diag, &s->src, f);
-    s->n = parse_scan(&s->src, &s->arena, &s->diag, s->kinds, s->vals, s->spans, MAX_TOKS);
-    fclose(f);
+    front_open(&s->f, text, len);
+    s->n = parse_scan(&s->f.src, &s->f.arena, &s->f.diag, s->kinds, s->vals, s->spans,
+                      MAX_TOKS);
+    front_end_diag(&s->f);
     return s;
 }
 
 static Scan *scan(const char *text) { return scan_len(text, strlen(text)); }
 
 static void done(Scan *s) {
-    arena_free(&s->arena);
-    src_free(&s->src);
-    free(s->out);
+    front_close(&s->f);
     free(s);
 }
 
@@ -67,27 +60,21 @@ static void want_tokens(const char *text, ...) {
         if (want == TK_END) break;
     }
     va_end(ap);
-    if (s->diag.errors) {
-        fprintf(stderr, "source: %s\n%s", text, s->out);
+    if (s->f.diag.errors) {
+        fprintf(stderr, "source: %s\n%s", text, s->f.out);
         fail_msg("unexpected diagnostics");
     }
     done(s);
 }
 
 /* Parses TEXT (stray bytes are reported by the parser, which gets them as
- * INVALID tokens); the diagnostics are in s->out. */
+ * INVALID tokens); the diagnostics are in s->f.out. */
 static Scan *parse_text(const char *text) {
-    Scan *s = calloc(1, sizeof *s);
+    Scan *s = malloc(sizeof *s);
     assert_non_null(s);
-    arena_init(&s->arena);
-    src_from_string(&s->src, "t.mp", text, strlen(text));
-    FILE *f = open_memstream(&s->out, &s->outlen);
-    assert_non_null(f);
-    diag_init(&s->diag, &s->src, f);
-    Program prog;
-    bool ok = parse_program(&s->src, &s->arena, &s->diag, &prog);
-    assert_true(ok == (s->diag.errors == 0));
-    fclose(f);
+    front_open(&s->f, text, strlen(text));
+    front_parse(&s->f);
+    front_end_diag(&s->f);
     return s;
 }
 
@@ -96,8 +83,8 @@ static void want_error_at(const char *text, const char *msg, int line, int col) 
     Scan *s = parse_text(text);
     char where[64];
     snprintf(where, sizeof where, "t.mp:%d:%d: error: ", line, col);
-    if (s->diag.errors != 1 || !strstr(s->out, msg) || strncmp(s->out, where, strlen(where))) {
-        fprintf(stderr, "source: %s\nwant %s%s\ngot:\n%s", text, where, msg, s->out);
+    if (s->f.diag.errors != 1 || !strstr(s->f.out, msg) || strncmp(s->f.out, where, strlen(where))) {
+        fprintf(stderr, "source: %s\nwant %s%s\ngot:\n%s", text, where, msg, s->f.out);
         fail();
     }
     done(s);
@@ -142,7 +129,7 @@ static void test_member_keywords(void **state) {
     assert_string_equal(s->vals[7].name, "value");
     assert_string_equal(s->vals[10].name, "queue");
     assert_string_equal(s->vals[13].name, "def");
-    assert_int_equal(s->diag.errors, 0);
+    assert_int_equal(s->f.diag.errors, 0);
     done(s);
 }
 
@@ -229,8 +216,8 @@ static void test_unclosed_bracket_recovery(void **state) {
 
 static void want_int(const char *text, int64_t v) {
     Scan *s = scan(text);
-    if (s->kinds[0] != TK_INT || s->n != 2 || s->diag.errors) {
-        fprintf(stderr, "source: %s\n%s", text, s->out);
+    if (s->kinds[0] != TK_INT || s->n != 2 || s->f.diag.errors) {
+        fprintf(stderr, "source: %s\n%s", text, s->f.out);
         fail();
     }
     assert_int_equal(s->vals[0].node->kind, ND_INT);
@@ -280,8 +267,8 @@ static void test_int_errors(void **state) {
 
 static void want_float(const char *text, double v) {
     Scan *s = scan(text);
-    if (s->kinds[0] != TK_FLOAT || s->n != 2 || s->diag.errors) {
-        fprintf(stderr, "source: %s\n%s", text, s->out);
+    if (s->kinds[0] != TK_FLOAT || s->n != 2 || s->f.diag.errors) {
+        fprintf(stderr, "source: %s\n%s", text, s->f.out);
         fail();
     }
     assert_true(s->vals[0].node->fval == v);
@@ -310,8 +297,8 @@ static void test_float_literals(void **state) {
 /* The single part of the string token in TEXT must hold BYTES. */
 static void want_string(const char *text, const char *bytes, size_t len) {
     Scan *s = scan(text);
-    if (s->kinds[0] != TK_STRING || s->diag.errors) {
-        fprintf(stderr, "source: %s\n%s", text, s->out);
+    if (s->kinds[0] != TK_STRING || s->f.diag.errors) {
+        fprintf(stderr, "source: %s\n%s", text, s->f.out);
         fail();
     }
     Node *str = s->vals[0].node;
@@ -380,7 +367,7 @@ static void test_interpolation(void **state) {
     (void)state;
     const char *text = "\"a{x}b{y + 1}c{ z }\"";
     Scan *s = scan(text);
-    assert_int_equal(s->diag.errors, 0);
+    assert_int_equal(s->f.diag.errors, 0);
     Node *p = s->vals[0].node->parts;
     assert_int_equal(p->kind, ND_STRPART);
     assert_string_equal(p->str, "a");
@@ -416,7 +403,7 @@ static void test_interpolation(void **state) {
 
     /* strings in the other quote inside, with braces */
     s = scan("\"<{f('}}', '{{')}>\"");
-    assert_int_equal(s->diag.errors, 0);
+    assert_int_equal(s->f.diag.errors, 0);
     p = s->vals[0].node->parts;
     assert_string_equal(p->str, "<");
     assert_int_equal(p->next->kind, ND_CALL);
@@ -429,7 +416,7 @@ static void test_interpolation(void **state) {
 
     /* interpolation inside interpolation */
     s = scan("\"{'<{x.y}>'}\"");
-    assert_int_equal(s->diag.errors, 0);
+    assert_int_equal(s->f.diag.errors, 0);
     p = s->vals[0].node->parts;
     assert_int_equal(p->kind, ND_STR);
     assert_int_equal(p->parts->next->kind, ND_MEMBER);
@@ -438,7 +425,7 @@ static void test_interpolation(void **state) {
 
     /* keywords are not taken for names */
     s = scan("\"{true} {not b}\"");
-    assert_int_equal(s->diag.errors, 0);
+    assert_int_equal(s->f.diag.errors, 0);
     p = s->vals[0].node->parts;
     assert_int_equal(p->kind, ND_BOOL);
     assert_int_equal(p->next->next->kind, ND_UNARY);
@@ -526,21 +513,21 @@ static void test_long_names(void **state) {
     memset(name, 'n', 100000);
     name[255] = '\0';
     Scan *s = scan(name);
-    assert_int_equal(s->diag.errors, 0);
+    assert_int_equal(s->f.diag.errors, 0);
     assert_int_equal(strlen(s->vals[0].name), 255);
     done(s);
     name[255] = 'n';
     name[256] = '\0';
     s = scan(name);
-    assert_int_equal(s->diag.errors, 1);
-    assert_non_null(strstr(s->out, "name is too long (256 characters; the limit is 255)"));
+    assert_int_equal(s->f.diag.errors, 1);
+    assert_non_null(strstr(s->f.out, "name is too long (256 characters; the limit is 255)"));
     done(s);
     name[256] = 'n';
     name[100000] = '\0';
     s = scan(name);
-    assert_int_equal(s->diag.errors, 1);
+    assert_int_equal(s->f.diag.errors, 1);
     assert_int_equal(s->n, 2);
-    assert_non_null(strstr(s->out, "(100000 characters; the limit is 255)"));
+    assert_non_null(strstr(s->f.out, "(100000 characters; the limit is 255)"));
     done(s);
     free(name);
 }

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "mpr.h"
+#include "mpr_test.h"
 
 /* A byte channel between test processes (plain pipe, not an mp_conn). */
 struct chan {
@@ -39,21 +40,6 @@ static void chan_close(struct chan *c)
     if (c->w >= 0)
         close(c->w);
     c->r = c->w = -1;
-}
-
-static void put_byte(int fd, char c)
-{
-    while (write(fd, &c, 1) < 0 && errno == EINTR)
-        ;
-}
-
-static int get_byte(int fd)
-{
-    char c;
-    ssize_t n;
-    while ((n = read(fd, &c, 1)) < 0 && errno == EINTR)
-        ;
-    return n == 1 ? (unsigned char)c : -1;
 }
 
 /* Reads everything until EOF, waiting at most `secs` in total for each

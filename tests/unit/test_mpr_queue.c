@@ -30,21 +30,6 @@ static const mp_type t_list_str = { MP_LIST, &mp_t_str };
 
 static int ready_fd = -1, block_fd = -1;
 
-static void put_byte(int fd, char c)
-{
-    while (write(fd, &c, 1) < 0 && errno == EINTR)
-        ;
-}
-
-static int get_byte(int fd)
-{
-    char c;
-    ssize_t n;
-    while ((n = read(fd, &c, 1)) < 0 && errno == EINTR)
-        ;
-    return n == 1 ? (unsigned char)c : -1;
-}
-
 /* Signals the test, then blocks until killed. */
 static void signal_and_block(void)
 {

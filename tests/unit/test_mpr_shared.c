@@ -24,15 +24,6 @@ static const mp_type t_list_float = { MP_LIST, &mp_t_float };
 
 #define L MP_LOC(1, 1)
 
-static int get_byte(int fd)
-{
-    char c;
-    ssize_t n;
-    while ((n = read(fd, &c, 1)) < 0 && errno == EINTR)
-        ;
-    return n == 1 ? (unsigned char)c : -1;
-}
-
 static char *fmt_array(mp_array *a)
 {
     static char out[256];

@@ -15,21 +15,7 @@
 #include <cmocka.h>
 
 #include "mpr.h"
-
-static int get_byte(int fd)
-{
-    char c;
-    ssize_t n;
-    while ((n = read(fd, &c, 1)) < 0 && errno == EINTR)
-        ;
-    return n == 1 ? (unsigned char)c : -1;
-}
-
-static void put_byte(int fd, char c)
-{
-    while (write(fd, &c, 1) < 0 && errno == EINTR)
-        ;
-}
+#include "mpr_test.h"
 
 /* ---- locks ---------------------------------------------------------- */
 

@@ -15,43 +15,30 @@
 #include "ast.h"
 #include "parse.h"
 
-typedef struct Run {
-    Arena arena;
-    Source src;
-    Diag diag;
-    Program prog;
-    bool ok;
-    char *out;          /* diagnostics */
-    size_t outlen;
-} Run;
+#include "front_test.h"
+
+typedef Front Run;
 
 static Run *parse_len(const char *text, size_t len) {
-    Run *r = calloc(1, sizeof *r);
+    Run *r = malloc(sizeof *r);
     assert_non_null(r);
-    arena_init(&r->arena);
-    src_from_string(&r->src, "t.mp", text, len);
-    FILE *f = open_memstream(&r->out, &r->outlen);
-    assert_non_null(f);
-    diag_init(&r->diag, &r->src, f);
+    front_open(r, text, len);
     r->diag.limit = 0;
-    r->ok = parse_program(&r->src, &r->arena, &r->diag, &r->prog);
-    fclose(f);
-    assert_true(r->ok == (r->diag.errors == 0));
+    front_parse(r);
+    front_end_diag(r);
     return r;
 }
 
 static Run *parse(const char *text) { return parse_len(text, strlen(text)); }
 
 static void done(Run *r) {
-    arena_free(&r->arena);
-    src_free(&r->src);
-    free(r->out);
+    front_close(r);
     free(r);
 }
 
 static Run *parse_ok(const char *text) {
     Run *r = parse(text);
-    if (!r->ok) {
+    if (!r->parsed) {
         fprintf(stderr, "--- source:\n%s\n--- diagnostics:\n%s", text, r->out);
         fail_msg("expected a clean parse");
     }

@@ -16,34 +16,18 @@
 #include "parse.h"
 #include "sema.h"
 
-typedef struct Run {
-    Arena arena;
-    Source src;
-    Diag diag;
-    Program prog;
-    char *out;          /* everything printed */
-    size_t outlen;
-    bool parsed;
-} Run;
+#include "front_test.h"
+
+typedef Front Run;
 
 /* Parses and checks TEXT; the diagnostics are in r->out. */
 static void run(Run *r, const char *text) {
-    memset(r, 0, sizeof *r);
-    arena_init(&r->arena);
-    src_from_string(&r->src, "t.mp", text, strlen(text));
-    FILE *f = open_memstream(&r->out, &r->outlen);
-    assert_non_null(f);
-    diag_init(&r->diag, &r->src, f);
-    r->parsed = parse_program(&r->src, &r->arena, &r->diag, &r->prog);
-    if (r->parsed) sema_check(&r->prog, &r->arena, &r->diag);
-    fclose(f);
+    front_open(r, text, strlen(text));
+    if (front_parse(r)) sema_check(&r->prog, &r->arena, &r->diag);
+    front_end_diag(r);
 }
 
-static void done(Run *r) {
-    arena_free(&r->arena);
-    src_free(&r->src);
-    free(r->out);
-}
+static void done(Run *r) { front_close(r); }
 
 static void expect_clean(const char *text) {
     Run r;
