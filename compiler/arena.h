@@ -1,7 +1,8 @@
 /* arena: bump allocation for one compilation; everything is freed at once.
  *
- * All AST nodes, types, symbols and decoded strings of a compilation live
- * in one arena, so nothing in the front end frees individual objects. */
+ * All AST nodes, symbols and decoded strings of a compilation live in one
+ * arena, so nothing in the front end frees individual objects. Types are
+ * not here: ast.c interns them for the whole process (ast_types_free). */
 #ifndef MPC_ARENA_H
 #define MPC_ARENA_H
 

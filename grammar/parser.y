@@ -646,8 +646,8 @@ static void mpyerror(const Span *at, Parser *P, void *scanner, const char *msg) 
 /* ---- syntax error messages ----------------------------------------------
  *
  * Built from the unexpected token, the tokens the parser would accept
- * there (exact, thanks to LAC) and what the scanner knows about brackets
- * and the statement being parsed. */
+ * there (exact, thanks to the canonical LR tables chosen above) and what
+ * the scanner knows about brackets and the statement being parsed. */
 
 typedef struct Expect {
     yysymbol_kind_t tok[YYNTOKENS];
