@@ -10,9 +10,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keywords.h"
 #include "parser.h"
 
 enum { NAME_MAX_BYTES = 255 };
+
+/* ---- keywords ---------------------------------------------------------- */
+
+static const struct Keyword {
+    const char *word;
+    unsigned char len;
+    unsigned char flags;
+    int tok;
+} keywords[] = {
+#define KEYWORD(tok, word, flags) {word, sizeof word - 1, flags, TK_##tok},
+    MPC_KEYWORDS(KEYWORD)
+#undef KEYWORD
+};
+enum { NKEYWORDS = sizeof keywords / sizeof keywords[0] };
+
+int parse_keyword(const char *s, size_t n) {
+    for (int i = 0; i < NKEYWORDS; i++)
+        if (keywords[i].len == n && memcmp(keywords[i].word, s, n) == 0)
+            return keywords[i].tok;
+    return 0;
+}
+
+unsigned parse_keyword_flags(int t) {
+    for (int i = 0; i < NKEYWORDS; i++)
+        if (keywords[i].tok == t) return keywords[i].flags;
+    return 0;
+}
+
+int parse_keyword_count(void) { return NKEYWORDS; }
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -350,17 +380,7 @@ static Node *parse_interpolation(Parser *P, uint32_t b, uint32_t e) {
     while (ne > nb && t[ne - 1] == ' ') ne--;
     bool word = nb < ne && !(t[nb] >= '0' && t[nb] <= '9') && ne - nb <= 32;
     for (uint32_t k = nb; word && k < ne; k++) word = is_word_char(t[k]);
-    if (word) {
-        static const char *const keywords[] = {
-            "def", "let", "if", "elif", "else", "while", "for", "in", "break",
-            "continue", "return", "pass", "pipe", "queue", "value", "array",
-            "process", "start", "join", "lock", "as", "and", "or", "not", "true",
-            "false",
-        };
-        for (size_t k = 0; word && k < sizeof keywords / sizeof keywords[0]; k++)
-            if (strlen(keywords[k]) == ne - nb && memcmp(keywords[k], t + nb, ne - nb) == 0)
-                word = false;
-    }
+    if (word) word = !parse_keyword(t + nb, ne - nb);
     if (!word) return parse_fragment(P, b, e);
     Node *n = parse_node(P, ND_NAME, (Span){nb, ne});
     n->name = arena_strndup(P->sh->arena, t + nb, ne - nb);

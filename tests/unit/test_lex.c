@@ -14,6 +14,7 @@
 
 #include "ast.h"
 #include "parse.h"
+#include "keywords.h"
 #include "parser.h"
 
 #include "front_test.h"
@@ -105,6 +106,29 @@ static void test_keywords(void **state) {
     want_tokens("define iffy _if if_ x1 int list conn str",
                   TK_IDENT, TK_IDENT, TK_IDENT, TK_IDENT, TK_IDENT, TK_IDENT, TK_IDENT,
                   TK_IDENT, TK_IDENT, TK_END);
+}
+
+/* compiler/keywords.h and the grammar's %token list agree: each keyword
+ * scans as its own token, and the grammar's keyword range (DEF..FALSE,
+ * what its messages call a keyword) holds exactly the listed tokens. */
+static void test_keyword_table(void **state) {
+    (void)state;
+    static const struct { int tok; const char *word; } table[] = {
+#define KEYWORD(tok, word, flags) {TK_##tok, word},
+        MPC_KEYWORDS(KEYWORD)
+#undef KEYWORD
+    };
+    int n = (int)(sizeof table / sizeof table[0]);
+    assert_int_equal(n, parse_keyword_count());
+    assert_int_equal(TK_FALSE - TK_DEF + 1, n);
+    for (int i = 0; i < n; i++) {
+        assert_in_range(table[i].tok, TK_DEF, TK_FALSE);
+        for (int j = 0; j < i; j++) assert_int_not_equal(table[i].tok, table[j].tok);
+        want_tokens(table[i].word, table[i].tok, TK_END);
+        assert_int_equal(parse_keyword(table[i].word, strlen(table[i].word)), table[i].tok);
+    }
+    assert_int_equal(parse_keyword("defx", 4), 0);
+    assert_int_equal(parse_keyword("de", 2), 0);
 }
 
 static void test_names(void **state) {
@@ -572,6 +596,7 @@ static void test_huge_tokens(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keywords),
+        cmocka_unit_test(test_keyword_table),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_member_keywords),
         cmocka_unit_test(test_operators),
