@@ -1,4 +1,5 @@
 #include "arena.h"
+#include "util.h"
 
 #include <stdalign.h>
 #include <stdint.h>
@@ -74,11 +75,8 @@ void *arena_alloc_aligned(Arena *a, size_t size, size_t align) {
         size_t cap = b ? b->cap * 2 : ARENA_BLOCK;
         if (cap > ARENA_BLOCK_MAX) cap = ARENA_BLOCK_MAX;
         if (cap < need) cap = need;
-        b = calloc(1, sizeof *b + cap);
-        if (!b) {
-            fputs("mpc: fatal error: out of memory\n", stderr);
-            exit(1);
-        }
+        if (cap > SIZE_MAX - sizeof *b) mpc_out_of_memory();
+        b = xcalloc(1, sizeof *b + cap);
         b->prev = a->head;
         b->used = 0;
         b->cap = cap;

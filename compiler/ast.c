@@ -1,5 +1,6 @@
 /* ast: node constructors, interned types, operator names and the tree dump. */
 #include "ast.h"
+#include "util.h"
 
 #include <inttypes.h>
 #include <stddef.h>
@@ -200,39 +201,19 @@ struct TypeSlab {
 };
 
 static struct {
-    Type **slots;       /* open addressing; NULL = empty */
-    size_t cap, count;  /* cap is a power of two */
+    HMap map;           /* Type -> itself, keyed by kind and elem */
     TypeSlab *slab;
 } interned;
 
-static void *xcalloc(size_t n, size_t size) {
-    void *p = calloc(n, size);
-    if (!p) {
-        fputs("mpc: fatal error: out of memory\n", stderr);
-        exit(1);
-    }
-    return p;
-}
-
-static size_t type_hash(TypeKind kind, const Type *elem) {
+static uint64_t type_hash(TypeKind kind, const Type *elem) {
     uint64_t h = (uint64_t)(uintptr_t)elem * 0x9E3779B97F4A7C15u;
     h ^= (uint64_t)kind * 0xC2B2AE3D27D4EB4Fu;
-    return (size_t)(h ^ (h >> 29));
+    return h ^ (h >> 29);
 }
 
-static void intern_grow(void) {
-    size_t cap = interned.cap ? interned.cap * 2 : 64;
-    Type **slots = xcalloc(cap, sizeof *slots);
-    for (size_t i = 0; i < interned.cap; i++) {
-        Type *t = interned.slots[i];
-        if (!t) continue;
-        size_t j = type_hash(t->kind, t->elem) & (cap - 1);
-        while (slots[j]) j = (j + 1) & (cap - 1);
-        slots[j] = t;
-    }
-    free(interned.slots);
-    interned.slots = slots;
-    interned.cap = cap;
+static bool type_eq(const void *a, const void *b) {
+    const Type *x = a, *y = b;
+    return x->kind == y->kind && x->elem == y->elem;
 }
 
 Type *type_basic(TypeKind kind) {
@@ -242,11 +223,10 @@ Type *type_basic(TypeKind kind) {
 
 Type *type_of(TypeKind kind, Type *elem) {
     if (!elem) elem = type_basic(TY_ERROR);
-    if (interned.count * 2 >= interned.cap) intern_grow();
-    size_t mask = interned.cap - 1;
-    size_t i = type_hash(kind, elem) & mask;
-    for (Type *t; (t = interned.slots[i]); i = (i + 1) & mask)
-        if (t->kind == kind && t->elem == elem) return t;
+    Type probe = {kind, elem};
+    uint64_t h = type_hash(kind, elem);
+    HEnt *e = hmap_find(&interned.map, &probe, h, type_eq);
+    if (e) return e->val;
     if (!interned.slab || interned.slab->used == sizeof interned.slab->types /
                                                      sizeof interned.slab->types[0]) {
         TypeSlab *s = xcalloc(1, sizeof *s);
@@ -256,8 +236,7 @@ Type *type_of(TypeKind kind, Type *elem) {
     Type *t = &interned.slab->types[interned.slab->used++];
     t->kind = kind;
     t->elem = elem;
-    interned.slots[i] = t;
-    interned.count++;
+    hmap_insert(&interned.map, t, h, type_eq)->val = t;
     return t;
 }
 
@@ -267,9 +246,7 @@ void ast_types_free(void) {
         free(interned.slab);
         interned.slab = prev;
     }
-    free(interned.slots);
-    interned.slots = NULL;
-    interned.cap = interned.count = 0;
+    hmap_free(&interned.map);
 }
 
 const char *type_kind_name(TypeKind k) {

@@ -1,4 +1,5 @@
 #include "diag.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -88,20 +89,17 @@ bool src_load(Source *s, const char *path, Diag *d) {
     }
     if (!why) {
         size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
-        s->text = malloc(cap);
+        s->text = xmalloc(cap);
         size_t n;
-        while (s->text && (n = fread(s->text + s->len, 1, cap - s->len - 1, f)) > 0) {
+        while ((n = fread(s->text + s->len, 1, cap - s->len - 1, f)) > 0) {
             s->len += n;
             if (cap - s->len - 1 == 0) {
                 if (cap >= SRC_MAX_BYTES) { why = "file too large (limit 1 GiB)"; break; }
-                char *t = realloc(s->text, cap * 2);
-                if (!t) break;
-                s->text = t;
+                s->text = xrealloc(s->text, cap, 2);
                 cap *= 2;
             }
         }
-        if (!s->text) why = "out of memory";
-        else if (ferror(f)) why = strerror(errno);
+        if (ferror(f)) why = strerror(errno);
         else s->text[s->len] = '\0';
     }
     if (f) fclose(f);
@@ -122,11 +120,7 @@ bool src_load(Source *s, const char *path, Diag *d) {
 void src_from_string(Source *s, const char *name, const char *text, size_t len) {
     memset(s, 0, sizeof *s);
     s->name = name;
-    s->text = malloc(len + 1);
-    if (!s->text) {
-        fputs("mpc: fatal error: out of memory\n", stderr);
-        exit(1);
-    }
+    s->text = xmalloc(len + 1);
     memcpy(s->text, text, len);
     s->text[len] = '\0';
     s->len = len;
@@ -142,11 +136,7 @@ void src_free(Source *s) {
 static void build_lines(Source *s) {
     size_t n = 1;
     for (size_t i = 0; i < s->len; i++) n += s->text[i] == '\n';
-    s->lines = malloc(n * sizeof *s->lines);
-    if (!s->lines) {
-        fputs("mpc: fatal error: out of memory\n", stderr);
-        exit(1);
-    }
+    s->lines = xrealloc(NULL, n, sizeof *s->lines);
     s->lines[0] = 0;
     size_t k = 1;
     for (size_t i = 0; i < s->len; i++)

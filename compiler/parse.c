@@ -92,12 +92,7 @@ static void scratch_reserve(ParseShared *sh, size_t need) {
     if (need <= sh->cap) return;
     size_t cap = sh->cap ? sh->cap : 256;
     while (cap < need) cap *= 2;
-    char *p = realloc(sh->buf, cap);
-    if (!p) {
-        fputs("mpc: fatal error: out of memory\n", stderr);
-        exit(1);
-    }
-    sh->buf = p;
+    sh->buf = xrealloc(sh->buf, cap, 1);
     sh->cap = cap;
 }
 

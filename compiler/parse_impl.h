@@ -10,6 +10,7 @@
 
 #include "ast.h"
 #include "parse.h"
+#include "util.h"
 
 typedef struct Parser Parser;
 /* A list under construction: appending is O(1). */

@@ -15,77 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- hash map --------------------------------------------------------- */
-
-static uint32_t hash_str(const char *s) {
-    uint32_t h = 2166136261u;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
-
-static void *xcalloc(size_t n, size_t size) {
-    void *p = calloc(n, size);
-    if (!p) {
-        fputs("mpc: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
-
-void hmap_free(HMap *m) {
-    free(m->ents);
-    m->ents = NULL;
-    m->cap = m->count = 0;
-}
-
-static HEnt *hmap_find(const HMap *m, const char *key, uint32_t h) {
-    size_t mask = m->cap - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
-        HEnt *e = &m->ents[i];
-        if (!e->key || (e->hash == h && strcmp(e->key, key) == 0)) return e;
-    }
-}
-
-void *hmap_get(const HMap *m, const char *key) {
-    if (!m->cap) return NULL;
-    HEnt *e = hmap_find(m, key, hash_str(key));
-    return e->key ? e->val : NULL;
-}
-
-static void hmap_grow(HMap *m) {
-    HEnt *old = m->ents;
-    size_t ocap = m->cap;
-    m->cap = ocap ? ocap * 2 : 64;
-    m->ents = xcalloc(m->cap, sizeof *m->ents);
-    for (size_t i = 0; i < ocap; i++)
-        if (old[i].key) *hmap_find(m, old[i].key, old[i].hash) = old[i];
-    free(old);
-}
-
-void **hmap_slot(HMap *m, const char *key) {
-    if ((m->count + 1) * 4 > m->cap * 3) hmap_grow(m);
-    uint32_t h = hash_str(key);
-    HEnt *e = hmap_find(m, key, h);
-    if (!e->key) {
-        e->key = key;
-        e->hash = h;
-        e->val = NULL;
-        m->count++;
-    }
-    return &e->val;
-}
-
 void sema_push(Sema *S, void *p, void ***arr, size_t *n, size_t *cap) {
     (void)S;
-    if (*n == *cap) {
-        *cap = *cap ? *cap * 2 : 16;
-        void **na = realloc(*arr, *cap * sizeof **arr);
-        if (!na) {
-            fputs("mpc: out of memory\n", stderr);
-            abort();
-        }
-        *arr = na;
-    }
+    *arr = vec_reserve(*arr, cap, *n + 1, sizeof **arr);
     (*arr)[(*n)++] = p;
 }
 

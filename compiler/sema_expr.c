@@ -335,11 +335,7 @@ static Type *binary_chain(Sema *S, Node *e) {
     size_t n = 0, cap = 32;
     for (Node *b = e; b->kind == ND_BINARY; b = b->lhs) {
         if (n == cap) {
-            Node **ns = malloc(cap * 2 * sizeof *ns);
-            if (!ns) {
-                fputs("mpc: out of memory\n", stderr);
-                abort();
-            }
+            Node **ns = xmalloc(cap * 2 * sizeof *ns);
             memcpy(ns, st, n * sizeof *ns);
             if (st != small) free(st);
             st = ns;

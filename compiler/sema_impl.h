@@ -8,24 +8,7 @@
 #include <stddef.h>
 
 #include "sema.h"
-
-/* ---- string-keyed hash map (open addressing, grows) ------------------ */
-
-typedef struct HEnt {
-    const char *key;    /* NULL: empty slot */
-    uint32_t hash;
-    void *val;
-} HEnt;
-
-typedef struct HMap {
-    HEnt *ents;
-    size_t cap, count;  /* cap a power of two */
-} HMap;
-
-void hmap_free(HMap *m);
-void *hmap_get(const HMap *m, const char *key);
-/* The value slot of KEY, inserted (NULL) when absent. */
-void **hmap_slot(HMap *m, const char *key);
+#include "util.h"
 
 /* ---- extended symbols ------------------------------------------------ */
 
