@@ -117,9 +117,9 @@ static void aliased_loops(Sema *S) {
         else if (has(a->p2, SF_PUTS) && has(a->p1, XF_ITERS)) put = a->p2, iter = a->p1;
         if (!put || !a->obj->s.type || a->obj->s.type->kind != TY_QUEUE) continue;
         diag_error(S->d, a->arg->span,
-                   "'%s' is passed to '%s' for both '%s' and '%s': it loops over '%s' until every process that puts into it has finished, but puts into '%s' itself; the loop would never end",
-                   a->obj->s.name, a->callee, a->p1->s.name, a->p2->s.name, iter->s.name,
-                   put->s.name);
+                   "'%s' is passed to '%s' for both '%s' and '%s': '%s' loops over '%s' until every process that puts into it has finished, but puts into '%s' itself; the loop would never end",
+                   a->obj->s.name, a->callee, a->p1->s.name, a->p2->s.name, a->callee,
+                   iter->s.name, put->s.name);
         evidence(S, iter, XF_ITERS, "loops over");
         evidence(S, put, SF_PUTS, "puts into");
         if (a->obj->fi) a->obj->fi->explained = true;
