@@ -13,6 +13,7 @@
 
 #include "arena.h"
 #include "ast.h"
+#include "cleanup.h"
 #include "gen.h"
 #include "parse.h"
 #include "sema.h"
@@ -85,6 +86,7 @@ static int write_c(Unit *u, const char *path, const DriverOptions *opt) {
     if (strcmp(path, "-") == 0) {
         int err = gen_to(stdout, u, &g);
         if (err) file_error("writing standard output: %s", strerror(err));
+        clearerr(stdout);   /* reported: main's final check need not repeat it */
         return err ? 1 : 0;
     }
     /* Not a regular file (/dev/null, /dev/full, a FIFO, a terminal): write
@@ -107,9 +109,13 @@ static int write_c(Unit *u, const char *path, const DriverOptions *opt) {
     if (!tmp) { file_error("out of memory"); return 1; }
     memcpy(tmp, path, n);
     memcpy(tmp + n, ".tmp-XXXXXX", 12);
+    cleanup_hold();
     int fd = mkstemp(tmp);
+    int saved = errno;
+    int slot = fd < 0 ? -1 : cleanup_add(tmp, false);
+    cleanup_release();
     if (fd < 0) {
-        file_error("%s: cannot create output: %s", path, strerror(errno));
+        file_error("%s: cannot create output: %s", path, strerror(saved));
         free(tmp);
         return 1;
     }
@@ -118,6 +124,7 @@ static int write_c(Unit *u, const char *path, const DriverOptions *opt) {
         file_error("%s: %s", path, strerror(errno));
         close(fd);
         unlink(tmp);
+        cleanup_forget(slot);
         free(tmp);
         return 1;
     }
@@ -132,13 +139,27 @@ static int write_c(Unit *u, const char *path, const DriverOptions *opt) {
         file_error("%s: cannot write output: %s", path, strerror(err));
         unlink(tmp);
     }
+    cleanup_forget(slot);
     free(tmp);
     return err ? 1 : 0;
+}
+
+/* True (and says so) when writing OUT would replace the source PATH: the
+ * same file by any name (./a.mp, a symlink, a hard link), compared by
+ * device and inode. Only a regular input counts: a device or pipe read as
+ * the source is not destroyed by writing to it. */
+static bool output_is_input(const char *path, const char *out) {
+    struct stat in, o;
+    if (strcmp(out, "-") == 0 || stat(path, &in) != 0 || !S_ISREG(in.st_mode)) return false;
+    if (stat(out, &o) != 0 || in.st_dev != o.st_dev || in.st_ino != o.st_ino) return false;
+    file_error("output '%s' is the input file '%s'; refusing to overwrite the source", out, path);
+    return true;
 }
 
 int driver_compile(const char *path, const char *out, const DriverOptions *opt) {
     Unit u;
     int rc = 1;
+    if (output_is_input(path, out)) return 1;
     if (unit_front(&u, path, opt)) rc = write_c(&u, out, opt);
     unit_free(&u);
     return rc;
@@ -211,20 +232,26 @@ static void argv_free(Argv *a) {
 /* Runs ARGV and returns its exit status, 128+N when killed by signal N. */
 static int run_wait(char **argv) {
     fflush(NULL);
+    cleanup_hold();
     pid_t pid = fork();
     if (pid < 0) {
+        cleanup_release();
         file_error("cannot start %s: %s", argv[0], strerror(errno));
         return 1;
     }
     if (pid == 0) {
+        cleanup_in_child();
         execvp(argv[0], argv);
         fprintf(stderr, "mpc: error: cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
+    cleanup_child(pid);
+    cleanup_release();
     int st;
     while (waitpid(pid, &st, 0) < 0) {
-        if (errno != EINTR) return 1;
+        if (errno != EINTR) { cleanup_after_child(); return 1; }
     }
+    cleanup_after_child();
     if (WIFEXITED(st)) return WEXITSTATUS(st);
     return 128 + WTERMSIG(st);
 }
@@ -258,22 +285,40 @@ static int link_program(const char *cfile, const char *out) {
     return rc ? 1 : 0;
 }
 
-/* A private temporary directory, removed by tmpdir_remove. */
+/* The files mpc may leave in its temporary directory. */
+static const char *const tmp_files[] = { "prog.c", "prog", NULL };
+
+/* A private temporary directory, removed by tmpdir_remove (or on a
+ * signal, with every file of tmp_files). */
 static bool tmpdir_make(char *dir, size_t size) {
     const char *t = getenv("TMPDIR");
     snprintf(dir, size, "%s/mpc-XXXXXX", t && *t ? t : "/tmp");
-    if (mkdtemp(dir)) return true;
-    file_error("cannot create a temporary directory: %s", strerror(errno));
-    return false;
+    cleanup_hold();
+    bool ok = mkdtemp(dir) != NULL;
+    int saved = errno;
+    if (ok) {
+        char p[PATH_MAX + 64];
+        for (const char *const *f = tmp_files; *f; f++) {
+            snprintf(p, sizeof p, "%s/%s", dir, *f);
+            cleanup_add(p, false);
+        }
+        cleanup_add(dir, true);
+    }
+    cleanup_release();
+    if (!ok) file_error("cannot create a temporary directory: %s", strerror(saved));
+    return ok;
 }
 
-static void tmpdir_remove(const char *dir, const char *const *files) {
+static void tmpdir_remove(const char *dir) {
     char p[PATH_MAX + 64];
-    for (; *files; files++) {
-        snprintf(p, sizeof p, "%s/%s", dir, *files);
+    cleanup_hold();
+    for (const char *const *f = tmp_files; *f; f++) {
+        snprintf(p, sizeof p, "%s/%s", dir, *f);
         unlink(p);
     }
     rmdir(dir);
+    cleanup_forget_all();
+    cleanup_release();
 }
 
 /* Default program name: FILE.mp -> FILE. */
@@ -300,12 +345,12 @@ static int build_in(const char *path, const char *dir, const char *prog,
 }
 
 int driver_build(const char *path, const char *out, const DriverOptions *opt) {
-    char dir[PATH_MAX];
-    if (!tmpdir_make(dir, sizeof dir)) return 1;
     char *def = out ? NULL : driver_default_output(path, "");
+    if (output_is_input(path, out ? out : def)) { free(def); return 1; }
+    char dir[PATH_MAX];
+    if (!tmpdir_make(dir, sizeof dir)) { free(def); return 1; }
     int rc = build_in(path, dir, out ? out : def, opt);
-    static const char *const files[] = { "prog.c", NULL };
-    tmpdir_remove(dir, files);
+    tmpdir_remove(dir);
     free(def);
     return rc;
 }
@@ -320,7 +365,6 @@ int driver_run(const char *path, char **argv, const DriverOptions *opt) {
         argv[0] = prog;
         rc = run_wait(argv);
     }
-    static const char *const files[] = { "prog.c", "prog", NULL };
-    tmpdir_remove(dir, files);
+    tmpdir_remove(dir);
     return rc;
 }

@@ -449,7 +449,7 @@ static const char *str_literal(Gen *g, const char *s, size_t len) {
     if (len <= LIT_MAX) {
         buf_printf(&g->lits, "static mp_str %s = { MP_IMMORTAL, %zu, \"", name, len);
         put_c_string(&g->lits, s, len);
-        buf_put(&g->lits, "\" };\n", 5);
+        buf_put(&g->lits, "\", 0 };\n", 8);
     } else {
         /* Longer than C guarantees a string literal can be: the bytes as
          * an array, NUL-terminated like every mp_str. */
@@ -462,7 +462,7 @@ static const char *str_literal(Gen *g, const char *s, size_t len) {
             else
                 buf_printf(&g->lits, "%s'\\%03o',", sep, c);
         }
-        buf_printf(&g->lits, "\n};\nstatic mp_str %s = { MP_IMMORTAL, %zu, %s_bytes };\n", name, len, name);
+        buf_printf(&g->lits, "\n};\nstatic mp_str %s = { MP_IMMORTAL, %zu, %s_bytes, 0 };\n", name, len, name);
     }
     name = keep_str(g, gstr(g, "&%s", name));
     g->lits_tab[j] = (struct Lit){ s, len, name };
@@ -1318,14 +1318,17 @@ static void gen_for(Gen *g, Node *n) {
         const char *seq = e.code;
         if (is_heap(t)) seq = hold(g, t, e.owned ? e.code : gstr(g, "%s(%s)", t->kind == TY_STR ? "mp_str_ref" : "mp_list_ref", e.code));
         const char *i = new_tmp(g, "i");
-        const char *len = t->kind == TY_LIST ? "mp_list_len" : t->kind == TY_STR ? "mp_str_len" : "mp_array_len";
-        emit(g, "for (int64_t %s = 0; %s < %s(%s); %s++) {", i, i, len, seq, i);
+        const char *len = t->kind == TY_LIST ? "mp_list_len" : "mp_array_len";
+        if (t->kind == TY_STR)  /* by byte offset: one pass over the characters */
+            emit(g, "for (size_t %s = 0; %s < %s->len;) {", i, i, seq);
+        else
+            emit(g, "for (int64_t %s = 0; %s < %s(%s); %s++) {", i, i, len, seq, i);
         g->indent++;
         scope_push(g, &iter, true);
         if (t->kind == TY_LIST)
             loop_var(g, n, gstr(g, "mp_list_get(%s, %s, %s).%s", seq, i, loc(g, it->span), vfield(t->elem)), false);
         else if (t->kind == TY_STR)
-            loop_var(g, n, gstr(g, "mp_str_index(%s, %s, %s)", seq, i, loc(g, it->span)), true);
+            loop_var(g, n, gstr(g, "mp_str_next(%s, &%s)", seq, i), true);
         else
             loop_var(g, n, gstr(g, "mp_array_load_%s(%s, %s, %s)", ksuffix(t->elem), seq, i, loc(g, it->span)), false);
     } else {

@@ -1,9 +1,11 @@
 /* mpc: the command line. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ast.h"
+#include "cleanup.h"
 #include "driver.h"
 
 #ifndef MPC_VERSION
@@ -83,7 +85,7 @@ static int usage_error(const Command *c, const char *fmt, const char *arg) {
     return 2;
 }
 
-int main(int argc, char **argv) {
+static int mpc_main(int argc, char **argv) {
     if (argc < 2) {
         usage_all(stderr);
         return 2;
@@ -178,4 +180,23 @@ done:
     free(files);
     ast_types_free();       /* interned types: nothing left for valgrind */
     return rc;
+}
+
+/* A write that failed (stdout to a full disk or a closed pipe: --dump-ast,
+ * help, version, compile -o -) is an error, never a silent exit 0. A
+ * failure of stderr itself cannot be reported; it only sets the status. */
+static int check_streams(int rc) {
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        int err = errno ? errno : EIO;
+        fprintf(stderr, "mpc: error: writing standard output: %s\n", strerror(err));
+        if (rc == 0) rc = 1;
+    }
+    if ((fflush(stderr) != 0 || ferror(stderr)) && rc == 0) rc = 1;
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    cleanup_install();
+    return check_streams(mpc_main(argc, argv));
 }

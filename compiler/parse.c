@@ -579,7 +579,8 @@ static Node *parse_fragment(Parser *P, uint32_t begin, uint32_t end) {
     int level = P->level + 1;
     if (sh->fatal || sh->stopped) return NULL;
     if (level > PARSE_MAX_LEVEL) {
-        parse_error(P, (Span){begin, end}, "string interpolations nested too deeply");
+        parse_error(P, (Span){begin, end}, "string interpolations nested too deeply (limit %d)",
+                    PARSE_MAX_LEVEL);
         return NULL;
     }
     Parser Q;
@@ -587,8 +588,9 @@ static Node *parse_fragment(Parser *P, uint32_t begin, uint32_t end) {
     Q.base_depth = P->base_depth + P->depth + 1;
     Q.ops = P->ops + 1;
     if (Q.base_depth > PARSE_MAX_DEPTH) {
-        parse_fatal(P, (Span){begin - 1, begin}, "nesting too deep (limit %d)",
-                    PARSE_MAX_DEPTH);
+        parse_fatal(P, (Span){begin - 1, begin}, "nesting too deep (limit %d): this "
+                    "interpolation would be level %d of open brackets and blocks",
+                    PARSE_MAX_DEPTH, Q.base_depth);
         return NULL;
     }
     if (!sh->sub[level]) sh->sub[level] = lex_new(&Q);

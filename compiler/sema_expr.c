@@ -744,6 +744,19 @@ static bool bind_args(Sema *S, Node *call, const Callee *c) {
 
 /* ---- calls --------------------------------------------------------------- */
 
+/* Records every earlier parameter of this call given the same queue or
+ * pipe end as parameter P (the I-th): the callee sees two names for one
+ * object, which its own facts cannot tell. */
+static void flow_aliases(Sema *S, Node *call, Node *def, Node *p, int i) {
+    Node *a = call->argv[i];
+    int j = 0;
+    for (Node *q = def->params; q != p; q = q->next, j++) {
+        Node *b = call->argv[j];
+        if (b && b->kind == ND_NAME && b->sym == a->sym && q->sym)
+            flow_alias(S, symx(a->sym), symx(q->sym), symx(p->sym), a, def->name);
+    }
+}
+
 static bool flow_kind(const SymX *x) {
     return x->s.type && (x->s.type->kind == TY_QUEUE || x->s.type->kind == TY_CONN) &&
            (x->s.kind == SYM_PARAM || x->s.kind == SYM_QUEUE || x->s.kind == SYM_PIPE_END);
@@ -778,6 +791,7 @@ Type *sema_def_call(Sema *S, Node *call, SymX *f, bool is_process) {
         if (!flow_kind(x) || !flow_kind(param) || x->s.type != param->s.type) continue;
         if (!is_process) flow_edge(S, x, param, a->span, def->name);
         if (sema_pipe_dir(x)) flow_pipe_arg(S, x, param, a, def->name);
+        flow_aliases(S, call, def, p, i);
     }
     Type *rt = def->ret_type;
     if (!rt) return ty(TY_NONE);

@@ -7,7 +7,9 @@
  * the caller's object to the callee's parameter. flow_solve propagates the
  * facts backwards along the edges with a worklist (each symbol is revisited
  * only when it gains a fact, so the work is linear in the edges times the
- * five facts), then reports loops that could never end and one-way pipe
+ * five facts), then reports loops that could never end (also when both
+ * the putting and the looping happen in defs the same process calls, or in
+ * one def given the same queue for two parameters) and one-way pipe
  * ends passed to defs that use them the wrong way, and publishes the facts
  * as SF_* flags for code generation. */
 #include "sema_impl.h"
@@ -67,6 +69,17 @@ void flow_pipe_arg(Sema *S, SymX *end, SymX *param, Node *arg, const char *calle
     S->pipe_args = p;
 }
 
+void flow_alias(Sema *S, SymX *obj, SymX *p1, SymX *p2, Node *arg, const char *callee) {
+    Alias *a = arena_alloc(S->arena, sizeof *a);
+    a->obj = obj;
+    a->p1 = p1;
+    a->p2 = p2;
+    a->arg = arg;
+    a->callee = callee;
+    a->next = S->aliases;
+    S->aliases = a;
+}
+
 static const char *owner_name(const SymX *x, char *buf, size_t size) {
     if (x->def) snprintf(buf, size, "'%s'", x->def->name);
     else snprintf(buf, size, "the parent program");
@@ -86,8 +99,47 @@ static void evidence(Sema *S, const SymX *x, unsigned bit, const char *verb) {
         diag_note(S->d, x->fi->ev_at[i], "the parent program %s it here", verb);
 }
 
+static bool has(const SymX *x, unsigned bit) { return x->fi && (x->fi->fl & bit); }
+
+/* relay(q, q) where relay puts into one parameter and loops over the
+ * other: the loop waits for its own process. Marks the object explained so
+ * that the facts it got through the call are not reported again. */
+static void aliased_loops(Sema *S) {
+    Alias *rev = NULL;
+    for (Alias *a = S->aliases, *nx; a; a = nx) {
+        nx = a->next;
+        a->next = rev;
+        rev = a;
+    }
+    for (Alias *a = rev; a; a = a->next) {
+        SymX *put = NULL, *iter = NULL;
+        if (has(a->p1, SF_PUTS) && has(a->p2, XF_ITERS)) put = a->p1, iter = a->p2;
+        else if (has(a->p2, SF_PUTS) && has(a->p1, XF_ITERS)) put = a->p2, iter = a->p1;
+        if (!put || !a->obj->s.type || a->obj->s.type->kind != TY_QUEUE) continue;
+        diag_error(S->d, a->arg->span,
+                   "'%s' is passed to '%s' for both '%s' and '%s': '%s' loops over '%s' until every process that puts into it has finished, but puts into '%s' itself; the loop would never end",
+                   a->obj->s.name, a->callee, a->p1->s.name, a->p2->s.name, a->callee,
+                   iter->s.name, put->s.name);
+        evidence(S, iter, XF_ITERS, "loops over");
+        evidence(S, put, SF_PUTS, "puts into");
+        if (a->obj->fi) a->obj->fi->explained = true;
+    }
+}
+
+/* Objects whose PUTS and ITERS both came from one callee parameter that
+ * has both itself: that parameter's def is where the error is reported. */
+static void mark_explained(Sema *S) {
+    for (size_t i = 0; i < S->nflow; i++) {
+        FlowInfo *f = S->flow[i]->fi;
+        if ((f->fl & SF_PUTS) && (f->fl & XF_ITERS))
+            for (Edge *e = f->users; e; e = e->next_user) e->from->fi->explained = true;
+    }
+}
+
 static void never_ending_loops(Sema *S) {
     char who[300];
+    aliased_loops(S);
+    mark_explained(S);
     for (size_t i = 0; i < S->nflow; i++) {
         SymX *x = S->flow[i];
         FlowInfo *f = x->fi;
@@ -104,6 +156,13 @@ static void never_ending_loops(Sema *S) {
             diag_error(S->d, f->ev_at[it],
                        "'%s' loops over '%s' until every process that puts into it has finished, but %s puts into '%s' too; the loop would never end",
                        f->ev_via[it], x->s.name, owner_name(x, who, sizeof who), x->s.name);
+            evidence(S, x, SF_PUTS, "puts into");
+        } else if (!f->explained) {
+            /* fill(q) then drain(q): both facts come through calls. */
+            diag_error(S->d, f->ev_at[it],
+                       "'%s' loops over '%s' until every process that puts into it has finished, but %s also puts into '%s' (through '%s'); the loop would never end",
+                       f->ev_via[it], x->s.name, owner_name(x, who, sizeof who), x->s.name,
+                       f->ev_via[flow_index(SF_PUTS)]);
             evidence(S, x, SF_PUTS, "puts into");
         }
     }

@@ -28,6 +28,7 @@ typedef struct FlowInfo {
     const char *ev_via[FLOW_N];     /* the def it came through, NULL: direct */
     Edge *users;                    /* calls that pass an argument to this param */
     bool queued;
+    bool explained;                 /* a never-ending loop through it was reported elsewhere */
 } FlowInfo;
 
 /* Every Symbol sema makes is the first member of a SymX, so a Symbol* from
@@ -93,6 +94,15 @@ typedef struct PipeArg {
     const char *callee;
 } PipeArg;
 
+/* One object passed for two parameters of the same call (relay(q, q)). */
+typedef struct Alias {
+    struct Alias *next;
+    SymX *obj;
+    SymX *p1, *p2;          /* the two parameters, in order */
+    Node *arg;              /* the second argument */
+    const char *callee;
+} Alias;
+
 struct Edge {
     Edge *next_user;        /* next edge into the same param */
     SymX *from;             /* the caller's param or top-level object */
@@ -122,6 +132,7 @@ typedef struct Sema {
     SymX **flow;            /* queue and conn symbols with facts */
     size_t nflow, capflow;
     PipeArg *pipe_args;
+    Alias *aliases;
     /* processes and groups in declaration order */
     SymX **procs;
     size_t nprocs, capprocs;
@@ -165,6 +176,7 @@ void sema_pipe_misuse(Sema *S, SymX *end, Span at, bool receiving);
 void flow_direct(Sema *S, SymX *x, unsigned bit, Span at);
 void flow_edge(Sema *S, SymX *from, SymX *to, Span at, const char *callee);
 void flow_pipe_arg(Sema *S, SymX *end, SymX *param, Node *arg, const char *callee);
+void flow_alias(Sema *S, SymX *obj, SymX *p1, SymX *p2, Node *arg, const char *callee);
 void flow_solve(Sema *S);
 
 #endif

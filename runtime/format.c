@@ -251,7 +251,7 @@ void mp_buf_float(mp_buf *b, double f)
 
 /* Decodes one UTF-8 sequence at s (n bytes left): the code point and its
  * length, or -1 if the bytes are not valid UTF-8. */
-static long utf8_decode(const unsigned char *s, size_t n, int *len)
+long mpr_utf8_decode(const unsigned char *s, size_t n, int *len)
 {
     unsigned c = s[0];
     long cp;
@@ -333,7 +333,7 @@ void mpr_buf_repr_bytes(mp_buf *b, const char *s, size_t len)
             i++;
         } else {
             int k;
-            long cp = utf8_decode(u + i, len - i, &k);
+            long cp = mpr_utf8_decode(u + i, len - i, &k);
             if (cp < 0) {               /* not UTF-8: show the byte */
                 snprintf(esc, sizeof esc, "\\x%02x", c);
                 mp_buf_cstr(b, esc, 4);

@@ -79,14 +79,18 @@ extern const mp_type mp_t_int, mp_t_float, mp_t_bool, mp_t_str;
 /* Refcount of a static string that is never freed. */
 #define MP_IMMORTAL ((intptr_t)-1)
 
-/* A refcounted immutable byte string. data is NUL-terminated but may hold
- * NULs; len is authoritative. Strings are byte strings: len, indexing and
- * comparison work on bytes (the same as Python for ASCII text).
- * A literal: static mp_str s1 = { MP_IMMORTAL, 5, "hello" }; */
+/* A refcounted immutable string of UTF-8 bytes. data is NUL-terminated but
+ * may hold NULs; len is authoritative. len(), indexing and iteration work
+ * on characters (code points, as Python's str); a byte that is not part of
+ * valid UTF-8 is a character of its own. Comparison is bytewise, which is
+ * code point order. chars caches the character count (+1; 0: not counted
+ * yet): a string whose count equals len is ASCII and indexed directly.
+ * A literal: static mp_str s1 = { MP_IMMORTAL, 5, "hello", 0 }; */
 typedef struct mp_str {
     intptr_t refs;                  /* MP_IMMORTAL for literals */
     size_t len;                     /* bytes, without the final NUL */
     const char *data;
+    size_t chars;                   /* characters + 1; 0: not counted yet */
 } mp_str;
 
 typedef struct mp_list mp_list;     /* refcounted, mutable, aliased */
@@ -165,14 +169,18 @@ mp_str *mp_str_new(const char *bytes, size_t len);  /* new ref, copies */
 mp_str *mp_str_cstr(const char *s);                 /* new ref, copies */
 mp_str *mp_str_ref(mp_str *s);          /* returns s; immortal: no-op */
 void mp_str_unref(mp_str *s);           /* NULL and immortal: no-op */
-int64_t mp_str_len(const mp_str *s);    /* bytes */
+int64_t mp_str_len(const mp_str *s);    /* characters */
 bool mp_str_eq(const mp_str *a, const mp_str *b);
 int mp_str_cmp(const mp_str *a, const mp_str *b);   /* <0, 0, >0 bytewise */
 mp_str *mp_str_concat(const mp_str *a, const mp_str *b);   /* new ref */
 mp_str *mp_str_repeat(const mp_str *s, int64_t n);  /* new ref; n<=0: "" */
-/* s[i] as a new one-byte string (new ref); negative i counts from the end;
- * out of range: runtime error "string index out of range" at loc. */
+/* s[i], the i-th character, as a new string (new ref); negative i counts
+ * from the end; out of range: runtime error "string index out of range" at
+ * loc. Direct for ASCII strings, a scan otherwise. */
 mp_str *mp_str_index(const mp_str *s, int64_t i, mp_loc loc);
+/* For `for ch in s`: the character at byte offset *off as a new string
+ * (new ref), advancing *off past it (*off < s->len). */
+mp_str *mp_str_next(const mp_str *s, size_t *off);
 
 /* ------------------------------------------------------------------ */
 /* Lists: Python aliasing semantics, refcounted                        */

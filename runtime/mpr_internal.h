@@ -143,6 +143,10 @@ extern void (*mpr_test_queue_get_hook)(void);
 
 void mpr_buf_reserve(mp_buf *b, size_t extra);
 void mpr_buf_repr_bytes(mp_buf *b, const char *s, size_t len);
+/* Decodes one UTF-8 sequence at s (n > 0 bytes left): the code point and
+ * its length, or -1 if the bytes are not valid UTF-8 (then the first byte
+ * is a character of its own, for len, indexing and repr alike). */
+long mpr_utf8_decode(const unsigned char *s, size_t n, int *len);
 
 #pragma GCC visibility pop
 

@@ -21,7 +21,7 @@ struct mp_list {
 
 /* ---- strings ------------------------------------------------------ */
 
-static mp_str empty_str = { MP_IMMORTAL, 0, "" };
+static mp_str empty_str = { MP_IMMORTAL, 0, "", 1 };
 
 /* One immortal string per byte value, for indexing. */
 static char byte_chars[256][2];
@@ -38,6 +38,7 @@ static mp_str *str_alloc(size_t len, char **data)
     s->refs = 1;
     s->len = len;
     s->data = *data;
+    s->chars = 0;
     return s;
 }
 
@@ -71,9 +72,36 @@ void mp_str_unref(mp_str *s)
         free(s);
 }
 
+/* Bytes of the character at p (n > 0 bytes left). */
+static size_t char_bytes(const char *p, size_t n)
+{
+    int k;
+    if ((unsigned char)*p < 0x80)
+        return 1;
+    return mpr_utf8_decode((const unsigned char *)p, n, &k) < 0 ? 1 : (size_t)k;
+}
+
+/* The character count, counted once per string (strings are immutable;
+ * the cache is per process, like the refcount). */
+static size_t str_chars(const mp_str *s)
+{
+    if (s->chars)
+        return s->chars - 1;
+    size_t n = 0, i = 0;
+    while (i < s->len && (unsigned char)s->data[i] < 0x80)
+        i++;
+    n = i;
+    while (i < s->len) {
+        i += char_bytes(s->data + i, s->len - i);
+        n++;
+    }
+    ((mp_str *)s)->chars = n + 1;
+    return n;
+}
+
 int64_t mp_str_len(const mp_str *s)
 {
-    return (int64_t)s->len;
+    return (int64_t)str_chars(s);
 }
 
 bool mp_str_eq(const mp_str *a, const mp_str *b)
@@ -117,20 +145,44 @@ mp_str *mp_str_repeat(const mp_str *s, int64_t n)
     return r;
 }
 
-mp_str *mp_str_index(const mp_str *s, int64_t i, mp_loc loc)
+/* One immortal string per byte value: the ASCII characters, and the
+ * bytes that are not part of valid UTF-8. */
+static mp_str *byte_str(unsigned char c)
 {
-    int64_t n = (int64_t)s->len;
-    int64_t j = i < 0 ? i + n : i;
-    if (j < 0 || j >= n)
-        mp_fail(loc, "string index out of range");
     if (!byte_strs_ready) {
-        for (int c = 0; c < 256; c++) {
-            byte_chars[c][0] = (char)c;
-            byte_strs[c] = (mp_str){ MP_IMMORTAL, 1, byte_chars[c] };
+        for (int k = 0; k < 256; k++) {
+            byte_chars[k][0] = (char)k;
+            byte_strs[k] = (mp_str){ MP_IMMORTAL, 1, byte_chars[k], 2 };
         }
         byte_strs_ready = true;
     }
-    return &byte_strs[(unsigned char)s->data[j]];
+    return &byte_strs[c];
+}
+
+mp_str *mp_str_next(const mp_str *s, size_t *off)
+{
+    const char *p = s->data + *off;
+    size_t k = char_bytes(p, s->len - *off);
+    *off += k;
+    if (k == 1)
+        return byte_str((unsigned char)*p);
+    mp_str *r = mp_str_new(p, k);
+    r->chars = 2;
+    return r;
+}
+
+mp_str *mp_str_index(const mp_str *s, int64_t i, mp_loc loc)
+{
+    int64_t n = (int64_t)str_chars(s);
+    int64_t j = i < 0 ? i + n : i;
+    if (j < 0 || j >= n)
+        mp_fail(loc, "string index out of range");
+    if ((size_t)n == s->len)
+        return byte_str((unsigned char)s->data[j]);
+    size_t off = 0;
+    for (int64_t c = 0; c < j; c++)
+        off += char_bytes(s->data + off, s->len - off);
+    return mp_str_next(s, &off);
 }
 
 /* ---- lists -------------------------------------------------------- */

@@ -396,7 +396,7 @@ static void test_too_large(void **state)
     mp_conn *a, *b;
     assert_int_equal(mp_pipe(&a, &b, &mp_t_str, true, "a", "b"), 0);
     /* only the length is looked at before refusing */
-    mp_str fake = { MP_IMMORTAL, (1u << 30), "tiny" };
+    mp_str fake = { MP_IMMORTAL, (1u << 30), "tiny", 0 };
     assert_int_equal(mp_conn_send(a, (mp_val){ .s = &fake }), -1);
     assert_int_equal(errno, EMSGSIZE);
     mp_conn_close(a);
@@ -408,7 +408,7 @@ static void test_too_large(void **state)
 static void acker(void *arg)
 {
     mp_conn *c = arg;
-    static mp_str ack = { MP_IMMORTAL, 3, "ack" };
+    static mp_str ack = { MP_IMMORTAL, 3, "ack", 0 };
     mp_val v;
     int n = 0;
     while (mp_recv_next(c, &v, L)) {

@@ -617,7 +617,7 @@ static void checked_error(void *arg)
         break;
     case 5: {
         mp_queue *s = mp_make_queue(&mp_t_str, 0, 1, "s", L);
-        mp_str fake = { MP_IMMORTAL, 5u << 20, "x" };
+        mp_str fake = { MP_IMMORTAL, 5u << 20, "x", 0 };
         mp_put(s, (mp_val){ .s = &fake }, MP_LOC(3, 6));
         break;
     }

@@ -22,7 +22,7 @@ static const mp_type t_list_float = { MP_LIST, &mp_t_float };
 static void test_str_basics(void **state)
 {
     (void)state;
-    static mp_str lit = { MP_IMMORTAL, 5, "hello" };
+    static mp_str lit = { MP_IMMORTAL, 5, "hello", 0 };
     mp_str *a = mp_str_cstr("hello");
     assert_int_equal(mp_str_len(a), 5);
     assert_true(mp_str_eq(a, &lit));
@@ -90,6 +90,93 @@ static void test_str_index_errors(void **state)
                  "t.mp:4:9: runtime error: string index out of range "
                  "(in process t, pid ");
     mpt_expect_error(str_index_neg_oob, NULL, "string index out of range");
+}
+
+/* Characters of S by mp_str_next, joined with '|'. */
+static void walk(const mp_str *s, char *out)
+{
+    out[0] = '\0';
+    for (size_t off = 0; off < s->len;) {
+        mp_str *ch = mp_str_next(s, &off);
+        if (out[0])
+            strcat(out, "|");
+        strcat(out, ch->data);
+        mp_str_unref(ch);
+    }
+}
+
+static void test_str_characters(void **state)
+{
+    (void)state;
+    char buf[256];
+    /* 1-, 2-, 3- and 4-byte characters */
+    mp_str *s = mp_str_cstr("h\xc3\xa9llo\xe2\x86\x92\xf0\x9f\x98\x80");
+    assert_int_equal(mp_str_len(s), 7);
+    assert_int_equal(s->len, 13);
+    const char *want[] = { "h", "\xc3\xa9", "l", "l", "o", "\xe2\x86\x92", "\xf0\x9f\x98\x80" };
+    for (int i = 0; i < 7; i++) {
+        mp_str *c = mp_str_index(s, i, MP_LOC(1, 1));
+        mp_str *d = mp_str_index(s, i - 7, MP_LOC(1, 1));
+        assert_string_equal(c->data, want[i]);
+        assert_string_equal(d->data, want[i]);
+        assert_int_equal(mp_str_len(c), 1);
+        mp_str_unref(c);
+        mp_str_unref(d);
+    }
+    walk(s, buf);
+    assert_string_equal(buf, "h|\xc3\xa9|l|l|o|\xe2\x86\x92|\xf0\x9f\x98\x80");
+    /* not UTF-8: each such byte is a character (truncated, stray
+     * continuation, overlong, surrogate, over U+10FFFF, invalid lead) */
+    mp_str *bad = mp_str_new("\xc3(\x82\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80\xff\xe2\x82", 15);
+    assert_int_equal(mp_str_len(bad), 15);
+    mp_str *b0 = mp_str_index(bad, 0, MP_LOC(1, 1));
+    assert_int_equal(b0->len, 1);
+    assert_int_equal((unsigned char)b0->data[0], 0xc3);
+    mp_str *b14 = mp_str_index(bad, -1, MP_LOC(1, 1));
+    assert_int_equal((unsigned char)b14->data[0], 0x82);
+    /* ASCII: the count is the byte count; characters are the static
+     * one-byte strings, never allocated */
+    mp_str *a = mp_str_cstr("abc");
+    assert_int_equal(mp_str_len(a), 3);
+    assert_ptr_equal(mp_str_index(a, 1, MP_LOC(1, 1)), mp_str_index(a, -2, MP_LOC(1, 1)));
+    assert_true(mp_str_index(a, 0, MP_LOC(1, 1))->refs == MP_IMMORTAL);
+    /* a concatenation is counted afresh (two invalid halves make one) */
+    mp_str *h1 = mp_str_new("\xc3", 1), *h2 = mp_str_new("\xa9", 1);
+    assert_int_equal(mp_str_len(h1) + mp_str_len(h2), 2);
+    mp_str *joined = mp_str_concat(h1, h2);
+    assert_int_equal(mp_str_len(joined), 1);
+    static mp_str lit = { MP_IMMORTAL, 3, "\xc3\xa9x", 0 };
+    assert_int_equal(mp_str_len(&lit), 2);
+    assert_int_equal(mp_str_len(&lit), 2);     /* cached */
+    mp_str_unref(b0);
+    mp_str_unref(b14);
+    mp_str_unref(joined);
+    mp_str_unref(h1);
+    mp_str_unref(h2);
+    mp_str_unref(a);
+    mp_str_unref(bad);
+    mp_str_unref(s);
+}
+
+static void str_index_oob_utf8(void *arg)
+{
+    (void)arg;
+    mp_str *s = mp_str_cstr("\xc3\xa9\xc3\xa9");
+    mp_str_index(s, 2, MP_LOC(4, 9));
+}
+
+static void str_index_neg_oob_utf8(void *arg)
+{
+    (void)arg;
+    mp_str *s = mp_str_cstr("\xc3\xa9\xc3\xa9");
+    mp_str_index(s, -3, MP_LOC(4, 9));
+}
+
+static void test_str_characters_errors(void **state)
+{
+    (void)state;
+    mpt_expect_error(str_index_oob_utf8, NULL, "string index out of range");
+    mpt_expect_error(str_index_neg_oob_utf8, NULL, "string index out of range");
 }
 
 static mp_list *ints(int n, ...)
@@ -246,6 +333,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_str_basics),
         cmocka_unit_test(test_str_index_errors),
+        cmocka_unit_test(test_str_characters),
+        cmocka_unit_test(test_str_characters_errors),
         cmocka_unit_test(test_list_basics),
         cmocka_unit_test(test_list_aliasing_and_refs),
         cmocka_unit_test(test_list_compare),

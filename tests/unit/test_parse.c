@@ -781,6 +781,22 @@ static void test_nesting_limit(void **state) {
     s = repeat("if a { pass }", " elif a { pass }", 400, "", "", 0, "\n");
     want_error(s, "too many 'elif' branches (nesting limit 256)", 1, 4102);
     free(s);
+    /* an elif chain counts too: a bracket in a late branch's body says so,
+     * and names the limit and the branch it is in */
+    s = repeat("if a { pass }", " elif a { f(1) }", 255, "", "", 0, "\n");
+    want_error(s, "too many 'elif' branches (nesting limit 256): this '(' would be level 257, "
+               "counting each 'elif' before it (255) and each open bracket and block (1)",
+               1, 4089);
+    free(s);
+    s = repeat("if a { pass }", " elif a { f(1) }", 255, "", "", 0, "\n");
+    r = parse(s);
+    assert_non_null(strstr(r->out, "note: inside this 'elif', the 255th"));
+    assert_non_null(strstr(r->out, "note: the first 'elif' counted is here"));
+    done(r);
+    free(s);
+    s = repeat("if a {\n", "if a {\n", 255, "x = \"{a + 1}\"\n", "}\n", 256, "");
+    want_error(s, "nesting too deep (limit 256): this interpolation would be level 257", 257, 6);
+    free(s);
     s = repeat("if a { pass }", " elif a { pass }", 200, "\n", "if a { pass } elif a { pass }\n",
                200, "");
     r = parse_ok(s);
