@@ -795,12 +795,18 @@ static inline int64_t mp_value_xchg_i(mp_value *v, int64_t x)
 }
 
 /* The value's robust process-shared lock, held for a statement or a
- * `lock counter { ... }` block (not recursive: locking it twice is a
- * runtime error). If its holder died, the lock is taken over and mp_warn
+ * `lock counter { ... }` block. Re-entrant, as Python's RLock: taking it
+ * again in the process that holds it counts, and it is released by the
+ * matching last unlock (or when the process leaves by exit or a runtime
+ * error). If its holder died, the lock is taken over and mp_warn
  * reports "lock on 'NAME' recovered after process N (PNAME) died holding
  * it". Unlocking a lock this process does not hold is a runtime error. */
 void mp_value_lock(mp_value *v, mp_loc loc);
 void mp_value_unlock(mp_value *v, mp_loc loc);
+/* The value read under its lock (a guarded value). */
+int64_t mp_value_read_i(mp_value *v, mp_loc loc);
+double mp_value_read_f(mp_value *v, mp_loc loc);
+bool mp_value_read_b(mp_value *v, mp_loc loc);
 
 /* The public part of a shared array (in shared memory). */
 typedef struct mp_array {
@@ -897,6 +903,21 @@ static inline int64_t mp_array_add_i(mp_array *a, int64_t i, int64_t delta,
     return nv;
 }
 
+/* Atomic subtract (a separate operation: -delta overflows for INT64_MIN
+ * even when the result fits). */
+static inline int64_t mp_array_sub_i(mp_array *a, int64_t i, int64_t delta,
+                                     mp_loc loc)
+{
+    int64_t *p = &mp_array_i(a)[mp_array_index(a, i, loc)];
+    int64_t old = __atomic_load_n(p, __ATOMIC_RELAXED), nv;
+    do {
+        if (__builtin_sub_overflow(old, delta, &nv))
+            mp_fail(loc, "integer overflow");
+    } while (!__atomic_compare_exchange_n(p, &old, nv, true, __ATOMIC_SEQ_CST,
+                                          __ATOMIC_RELAXED));
+    return nv;
+}
+
 static inline double mp_array_add_f(mp_array *a, int64_t i, double delta,
                                     mp_loc loc)
 {
@@ -929,6 +950,11 @@ static inline bool mp_array_cas_f(mp_array *a, int64_t i, double *expected,
 /* The whole array's robust lock (same rules as mp_value_lock). */
 void mp_array_lock(mp_array *a, mp_loc loc);
 void mp_array_unlock(mp_array *a, mp_loc loc);
+/* Element i read under the array's lock (a guarded array: one that lock
+ * blocks use, so reads must not see a block half done). */
+int64_t mp_array_read_i(mp_array *a, int64_t i, mp_loc loc);
+double mp_array_read_f(mp_array *a, int64_t i, mp_loc loc);
+bool mp_array_read_b(mp_array *a, int64_t i, mp_loc loc);
 
 /* Appends the array as a Python list: [1, 16, 81]. */
 void mp_buf_array(mp_buf *b, mp_array *a);
