@@ -1795,9 +1795,12 @@ static void gen_shared_decl(Gen *g, Node *n) {
     }
     case ND_QUEUE: {
         int producers = count_producers(g->prog, n->sym) + ((n->sym->flags & SF_PUTS) ? 1 : 0);
-        const char *bound = n->lhs ? borrow(g, n->lhs) : "0";
-        emit(g, "mp_queue *%s = mp_make_queue(%s, %s, %d, \"%s\", %s);", cname(g, n->sym),
-             tdesc(g, n->decl_type), bound, producers, n->name, at);
+        if (n->lhs)     /* a bound of 0 is a rendezvous */
+            emit(g, "mp_queue *%s = mp_make_queue(%s, %s, %d, \"%s\", %s);", cname(g, n->sym),
+                 tdesc(g, n->decl_type), borrow(g, n->lhs), producers, n->name, at);
+        else
+            emit(g, "mp_queue *%s = mp_make_queue_unbounded(%s, %d, \"%s\", %s);", cname(g, n->sym),
+                 tdesc(g, n->decl_type), producers, n->name, at);
         if (n->sym->flags & SF_PUTS)
             emit(g, "mp_self_produces(%s);    /* the parent puts into it too */", cname(g, n->sym));
         break;

@@ -603,17 +603,23 @@ int mp_frame_decode(const mp_type *t, const void *buf, size_t len,
 
 /* A queue of values of type t, in one anonymous shared mapping made before
  * fork (nothing in /dev/shm). max_items bounds the number of items
- * (0: only the ring bounds it). ring_bytes is the ring size (0: 4 MiB;
+ * (0: only the ring bounds it; MP_RENDEZVOUS: none is stored, a put waits
+ * until a get takes its item, as Go's unbuffered channel). ring_bytes is the ring size (0: 4 MiB;
  * rounded up to a power of two, at least 4 KiB, at most MP_MSG_MAX); pages
  * are touched only as used. producers is the initial producer count: get
  * returns MP_EOF once it reaches 0 and the queue is empty. NULL with errno
  * EINVAL or ENOMEM on failure. */
+#define MP_RENDEZVOUS ((size_t)-1)
 mp_queue *mp_queue_new(const mp_type *t, size_t max_items, size_t ring_bytes,
                        int64_t producers, const char *name);
 /* Puts v (borrowed; it is copied). Blocks while full. 0, or -1 with
  * ETIMEDOUT, or EMSGSIZE when the encoded record is larger than the ring
  * can ever hold (ring_bytes - 8): such a record is rejected at once rather
- * than blocking forever. FIFO per producer. */
+ * than blocking forever. FIFO per producer. Only capacity makes a timeout
+ * of 0 fail: a lock another process holds for a moment is waited for. On
+ * a rendezvous queue, returns once a get has taken the item; with a
+ * timeout of 0 that needs a get already waiting; an item no get took in
+ * time is withdrawn (ETIMEDOUT). */
 int mp_queue_put(mp_queue *q, mp_val v, double timeout);
 /* Takes the oldest item into *out (new ref). 0, MP_EOF (producer count is
  * 0 and the queue is empty), or -1 with ETIMEDOUT, or EPROTO when a
@@ -639,9 +645,12 @@ const char *mp_queue_name(const mp_queue *q);
 void mp_queue_free(mp_queue *q);
 
 /* mp_queue_new with the default ring, failing at loc. bound is the .mp
- * queue bound (0: unbounded; negative is a runtime error). */
+ * queue bound (0: a rendezvous; negative is a runtime error). */
 mp_queue *mp_make_queue(const mp_type *t, int64_t bound, int64_t producers,
                         const char *name, mp_loc loc);
+/* A queue declared without a bound (only its ring bounds it). */
+mp_queue *mp_make_queue_unbounded(const mp_type *t, int64_t producers,
+                                  const char *name, mp_loc loc);
 
 /* Checked variants. mp_get at end of stream is the runtime error
  * "get from 'q': queue is empty and every producer has finished". */
