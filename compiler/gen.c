@@ -140,6 +140,11 @@ typedef struct Gen {
     Node *def;              /* current def, NULL in main */
     Symbol *locked[32];     /* objects locked by enclosing `lock` blocks */
     int nlocked;
+    bool stmt_locked;       /* a statement holds its target's lock */
+    Symbol **guarded;       /* objects every access to which takes the lock */
+    int nguarded, capguarded;
+    Type *guarded_types[8]; /* value/array types guarded through a parameter */
+    int nguarded_types;
     Kept *kept;
     int nkept, capkept;
     /* Inside a compare-and-swap statement: reads of this shared location
@@ -381,6 +386,8 @@ static const char *hold(Gen *g, Type *t, const char *code) {
 /* ---- expressions -------------------------------------------------------- */
 
 static CExpr gen_expr(Gen *g, Node *n);
+/* Whether a read of shared object OBJ (a name) takes the object's lock. */
+static bool locked_read(Gen *g, const Node *obj);
 static void gen_block(Gen *g, Node *block, bool loop);
 static void gen_stmt(Gen *g, Node *n);
 
@@ -507,7 +514,12 @@ static void append_value(Gen *g, const char *buf, Node *n) {
         return;
     }
     if (n->type->kind == TY_ARRAY) {
-        emit(g, "mp_buf_array(&%s, %s);", buf, borrow(g, n));
+        /* A guarded array prints as one snapshot, under its lock. */
+        const char *a = borrow(g, n);
+        bool lock = locked_read(g, n);
+        if (lock) emit(g, "mp_array_lock(%s, %s);", a, loc(g, n->span));
+        emit(g, "mp_buf_array(&%s, %s);", buf, a);
+        if (lock) emit(g, "mp_array_unlock(%s, %s);", a, loc(g, n->span));
         return;
     }
     const char *v = borrow(g, n);
@@ -701,7 +713,7 @@ static CExpr gen_index(Gen *g, Node *n) {
     case TY_LIST:
         return (CExpr){ gstr(g, "mp_list_get(%s, %s, %s).%s", o, i, at, vfield(n->type)), false };
     case TY_ARRAY:
-        return (CExpr){ gstr(g, "mp_array_load_%s(%s, %s, %s)", ksuffix(ot->elem), o, i, at), false };
+        return (CExpr){ gstr(g, "mp_array_%s_%s(%s, %s, %s)", locked_read(g, n->lhs) ? "read" : "load", ksuffix(ot->elem), o, i, at), false };
     default:    /* group[i] */
         return (CExpr){ gstr(g, "%s[mp_group_index(count_%s, %s, %s)]", o, o + 2, i, at), false };
     }
@@ -713,6 +725,8 @@ static CExpr gen_member(Gen *g, Node *n) {
     const char *o = borrow(g, n->lhs);
     switch (n->builtin) {
     case A_VALUE:
+        if (locked_read(g, n->lhs))
+            return (CExpr){ gstr(g, "mp_value_read_%s(%s, %s)", ksuffix(n->type), o, loc(g, n->span)), false };
         return (CExpr){ gstr(g, "mp_value_load_%s(%s)", ksuffix(n->type), o), false };
     case A_PID:
         return (CExpr){ gstr(g, "mp_proc_pid(%s)", o), false };
@@ -1002,12 +1016,80 @@ static const char *atomic_op(Node *target, Op op, Type *t) {
     bool array = target->kind == ND_INDEX;
     if (t->kind == TY_INT) {
         if (op == OP_ADD) return "add";
-        if (op == OP_SUB) return array ? "add" : "sub";
+        if (op == OP_SUB) return "sub";
         if (array) return NULL;
         return op == OP_BITAND ? "and" : op == OP_BITOR ? "or" : op == OP_BITXOR ? "xor" : NULL;
     }
     if (t->kind == TY_FLOAT && (op == OP_ADD || op == OP_SUB)) return "add";
     return NULL;
+}
+
+/* How a statement writing shared object S is made atomic when no lock
+ * block on S encloses it. */
+typedef enum SharedPlan { SH_STORE, SH_ATOMIC, SH_CAS, SH_LOCK } SharedPlan;
+
+static SharedPlan shared_plan(Node *n, Symbol *s) {
+    Node *target = n->lhs;
+    Type *t = target->type;
+    if (atomic_op(target, n->op, t) && !reads_shared(n->rhs, s)) return SH_ATOMIC;
+    if (n->op == OP_NONE && !reads_shared(n->rhs, s)) return SH_STORE;
+    if (t->kind != TY_BOOL && pure_on(n->rhs, s, target)) return SH_CAS;
+    return SH_LOCK;
+}
+
+/* ---- guarded objects ------------------------------------------------------- */
+
+/* A lock block's loads and stores are atomic only against others that
+ * take the same lock. So an object that a lock block names, or that some
+ * statement must lock, is guarded: every access to it, in any process,
+ * takes its lock (re-entrant, so a def called inside a block can use the
+ * object too) instead of a lock-free atomic operation. Objects never
+ * locked keep the lock-free path. A handle parameter may stand for any
+ * object of its type: locking through a parameter guards the whole type,
+ * and a parameter is guarded when any object of its type is. */
+static void guard(Gen *g, Symbol *s) {
+    if (!s->global) {
+        for (int i = 0; i < g->nguarded_types; i++) if (g->guarded_types[i] == s->type) return;
+        if (g->nguarded_types < (int)(sizeof g->guarded_types / sizeof g->guarded_types[0]))
+            g->guarded_types[g->nguarded_types++] = s->type;
+        return;
+    }
+    for (int i = 0; i < g->nguarded; i++) if (g->guarded[i] == s) return;
+    if (g->nguarded == g->capguarded) {
+        g->capguarded = g->capguarded ? 2 * g->capguarded : 8;
+        g->guarded = realloc(g->guarded, (size_t)g->capguarded * sizeof *g->guarded);
+        if (!g->guarded) { fputs("mpc: fatal error: out of memory\n", stderr); exit(1); }
+    }
+    g->guarded[g->nguarded++] = s;
+}
+
+static bool is_guarded(Gen *g, Symbol *s) {
+    for (int i = 0; i < g->nguarded_types; i++) if (g->guarded_types[i] == s->type) return true;
+    for (int i = 0; i < g->nguarded; i++)
+        if (g->guarded[i] == s || (!s->global && g->guarded[i]->type == s->type)) return true;
+    return false;
+}
+
+static bool find_guarded(void *g, Node *n, const char *role) {
+    (void)role;
+    if (n->kind == ND_LOCK && n->lhs->kind == ND_NAME && n->lhs->sym)
+        guard(g, n->lhs->sym);
+    if (n->kind == ND_ASSIGN) {
+        Symbol *s = shared_target(n->lhs);
+        if (s && shared_plan(n, s) == SH_LOCK) guard(g, s);
+    }
+    ast_children(n, true, find_guarded, g);
+    return false;
+}
+
+static void find_guarded_all(Gen *g) {
+    for (Node *d = g->prog->defs; d; d = d->next) find_guarded(g, d, NULL);
+    for (Node *n = g->prog->top; n; n = n->next) find_guarded(g, n, NULL);
+}
+
+static bool locked_read(Gen *g, const Node *obj) {
+    if (obj->kind != ND_NAME || !obj->sym || g->stmt_locked) return false;
+    return !is_locked(g, obj->sym) && is_guarded(g, obj->sym);
 }
 
 /* ---- statements ------------------------------------------------------------ */
@@ -1103,6 +1185,24 @@ static void gen_let(Gen *g, Node *n) {
     if (is_heap(t)) scope_add(outer, cname(g, s), t);
 }
 
+/* Takes a statement's lock on its target; reads of other shared objects
+ * in the rest of the statement are plain atomic loads, so a statement never
+ * holds two locks (and two statements cannot deadlock each other). */
+static void lock_stmt(Gen *g, const char *kind, const char *obj, Span at) {
+    emit(g, "mp_%s_lock(%s, %s);", kind, obj, loc(g, at));
+    g->stmt_locked = true;
+}
+
+/* A scalar right side computed into a temporary before a statement takes
+ * its lock, so the reads of other shared objects in it are not made while
+ * holding it. Literals and local names need no temporary. */
+static const char *settle(Gen *g, Node *rhs, Type *t, const char *code) {
+    if (rhs->kind == ND_INT || rhs->kind == ND_FLOAT || rhs->kind == ND_BOOL
+        || (rhs->kind == ND_NAME && (rhs->sym->kind == SYM_VAR || rhs->sym->kind == SYM_PARAM)))
+        return code;
+    return hold(g, t, code);
+}
+
 /* a[i] op= e and a[i] = e on a list, array or value. */
 static void gen_assign(Gen *g, Node *n) {
     Node *target = n->lhs;
@@ -1112,14 +1212,14 @@ static void gen_assign(Gen *g, Node *n) {
     Symbol *shared = shared_target(target);
     bool lock = false;
     if (shared && !is_locked(g, shared)) {
-        /* Compound forms the runtime has as one atomic operation; anything
-         * else that reads what it writes holds the object's lock. */
-        const char *fn = atomic_op(target, n->op, t);
-        if (fn && !reads_shared(n->rhs, shared)) {
+        SharedPlan plan = is_guarded(g, shared) ? SH_LOCK : shared_plan(n, shared);
+        if (plan == SH_ATOMIC) {
+            /* A compound form the runtime has as one atomic operation. */
+            const char *fn = atomic_op(target, n->op, t);
             const char *d = borrow_as(g, n->rhs, t);
             const char *o = cname(g, shared);
             if (n->op == OP_SUB && strcmp(fn, "add") == 0)
-                d = t->kind == TY_FLOAT ? gstr(g, "(-%s)", d) : gstr(g, "mp_neg(%s, %s)", d, loc(g, n->span));
+                d = gstr(g, "(-%s)", d);    /* float: negation is exact */
             bool has_loc = t->kind == TY_INT && (n->op == OP_ADD || n->op == OP_SUB);
             if (target->kind == ND_MEMBER) {
                 if (has_loc) emit(g, "mp_value_%s_%s(%s, %s, %s);", fn, ksuffix(t), o, d, loc(g, n->span));
@@ -1131,19 +1231,20 @@ static void gen_assign(Gen *g, Node *n) {
             stmt_end(g, &temps);
             return;
         }
-        bool rmw = n->op != OP_NONE || reads_shared(n->rhs, shared);
-        if (rmw && t->kind != TY_BOOL && pure_on(n->rhs, shared, target)) {
+        if (plan == SH_CAS) {
             gen_cas(g, n, shared);
             stmt_end(g, &temps);
             return;
         }
-        lock = rmw;
+        lock = plan == SH_LOCK;
     }
-    const char *obj = NULL;
-    if (lock) {
-        obj = cname(g, shared);
-        emit(g, "mp_%s_lock(%s, %s);", shared->type->kind == TY_VALUE ? "value" : "array", obj, loc(g, n->span));
-    }
+    /* A statement that reads what it writes holds the lock from the start;
+     * one that does not takes it only around the store, after its right
+     * side (and any call in it) is evaluated, as Python does. */
+    const char *obj = lock ? cname(g, shared) : NULL;
+    const char *kind = lock && shared->type->kind == TY_VALUE ? "value" : "array";
+    bool early = lock && reads_shared(n->rhs, shared);
+    if (early) lock_stmt(g, kind, obj, n->span);
     /* Target's container and index first, as Python evaluates them. */
     const char *container = NULL, *index = NULL;
     if (target->kind == ND_INDEX || target->kind == ND_MEMBER) container = borrow(g, target->lhs);
@@ -1163,6 +1264,10 @@ static void gen_assign(Gen *g, Node *n) {
     const char *value;
     if (n->op == OP_NONE) {
         value = owned(g, n->rhs, t);
+        if (lock && !early) {
+            value = settle(g, n->rhs, t, value);
+            lock_stmt(g, kind, obj, n->span);
+        }
     } else {
         /* x op= e: read the current value through the container and
          * index evaluated above (calls are hoisted, so what is left of
@@ -1177,6 +1282,10 @@ static void gen_assign(Gen *g, Node *n) {
         else
             curv = gstr(g, "mp_list_get(%s, %s, %s).%s", container, index, loc(g, target->span), vfield(t));
         const char *r = borrow(g, n->rhs);
+        if (lock && !early) {
+            r = settle(g, n->rhs, n->rhs->type, r);
+            lock_stmt(g, kind, obj, n->span);
+        }
         Type *rt = n->rhs->type;
         if (is_heap(t)) {
             const char *what = t->kind == TY_STR ? "str" : "list";
@@ -1199,8 +1308,10 @@ static void gen_assign(Gen *g, Node *n) {
         else
             emit(g, "mp_list_set(%s, %s, %s, %s);", container, index, mpval(g, t, value), loc(g, target->span));
     }
-    if (lock)
-        emit(g, "mp_%s_unlock(%s, %s);", shared->type->kind == TY_VALUE ? "value" : "array", obj, loc(g, n->span));
+    if (lock) {
+        emit(g, "mp_%s_unlock(%s, %s);", kind, obj, loc(g, n->span));
+        g->stmt_locked = false;
+    }
     stmt_end(g, &temps);
 }
 
@@ -1330,7 +1441,7 @@ static void gen_for(Gen *g, Node *n) {
         else if (t->kind == TY_STR)
             loop_var(g, n, gstr(g, "mp_str_next(%s, &%s)", seq, i), true);
         else
-            loop_var(g, n, gstr(g, "mp_array_load_%s(%s, %s, %s)", ksuffix(t->elem), seq, i, loc(g, it->span)), false);
+            loop_var(g, n, gstr(g, "mp_array_%s_%s(%s, %s, %s)", locked_read(g, it) ? "read" : "load", ksuffix(t->elem), seq, i, loc(g, it->span)), false);
     } else {
         /* conn or queue: until end of stream */
         const char *o = borrow(g, it);
@@ -1687,9 +1798,12 @@ static void gen_shared_decl(Gen *g, Node *n) {
     }
     case ND_QUEUE: {
         int producers = count_producers(g->prog, n->sym) + ((n->sym->flags & SF_PUTS) ? 1 : 0);
-        const char *bound = n->lhs ? borrow(g, n->lhs) : "0";
-        emit(g, "mp_queue *%s = mp_make_queue(%s, %s, %d, \"%s\", %s);", cname(g, n->sym),
-             tdesc(g, n->decl_type), bound, producers, n->name, at);
+        if (n->lhs)     /* a bound of 0 is a rendezvous */
+            emit(g, "mp_queue *%s = mp_make_queue(%s, %s, %d, \"%s\", %s);", cname(g, n->sym),
+                 tdesc(g, n->decl_type), borrow(g, n->lhs), producers, n->name, at);
+        else
+            emit(g, "mp_queue *%s = mp_make_queue_unbounded(%s, %d, \"%s\", %s);", cname(g, n->sym),
+                 tdesc(g, n->decl_type), producers, n->name, at);
         if (n->sym->flags & SF_PUTS)
             emit(g, "mp_self_produces(%s);    /* the parent puts into it too */", cname(g, n->sym));
         break;
@@ -1829,6 +1943,7 @@ bool gen_program(FILE *out, const Program *p, const Source *src, const GenOption
     arena_init(&g.perm);
     g.out = &g.body;
     g.body.spill = tmpfile();   /* NULL (no temporary space): all in memory */
+    find_guarded_all(&g);
     for (Node *d = p->defs; d; d = d->next) gen_def(&g, d);
     /* An argument struct and entry stub for each def a process runs, in
      * the order of the defs. */
@@ -1864,6 +1979,7 @@ bool gen_program(FILE *out, const Program *p, const Source *src, const GenOption
     free(g.body.data);
     free(g.ltypes);
     free(g.kept);
+    free(g.guarded);
     free(g.lits_tab);
     arena_free(&g.arena);
     arena_free(&g.perm);

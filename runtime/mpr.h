@@ -611,17 +611,23 @@ int mp_frame_decode(const mp_type *t, const void *buf, size_t len,
 
 /* A queue of values of type t, in one anonymous shared mapping made before
  * fork (nothing in /dev/shm). max_items bounds the number of items
- * (0: only the ring bounds it). ring_bytes is the ring size (0: 4 MiB;
+ * (0: only the ring bounds it; MP_RENDEZVOUS: none is stored, a put waits
+ * until a get takes its item, as Go's unbuffered channel). ring_bytes is the ring size (0: 4 MiB;
  * rounded up to a power of two, at least 4 KiB, at most MP_MSG_MAX); pages
  * are touched only as used. producers is the initial producer count: get
  * returns MP_EOF once it reaches 0 and the queue is empty. NULL with errno
  * EINVAL or ENOMEM on failure. */
+#define MP_RENDEZVOUS ((size_t)-1)
 mp_queue *mp_queue_new(const mp_type *t, size_t max_items, size_t ring_bytes,
                        int64_t producers, const char *name);
 /* Puts v (borrowed; it is copied). Blocks while full. 0, or -1 with
  * ETIMEDOUT, or EMSGSIZE when the encoded record is larger than the ring
  * can ever hold (ring_bytes - 8): such a record is rejected at once rather
- * than blocking forever. FIFO per producer. */
+ * than blocking forever. FIFO per producer. Only capacity makes a timeout
+ * of 0 fail: a lock another process holds for a moment is waited for. On
+ * a rendezvous queue, returns once a get has taken the item; with a
+ * timeout of 0 that needs a get already waiting; an item no get took in
+ * time is withdrawn (ETIMEDOUT). */
 int mp_queue_put(mp_queue *q, mp_val v, double timeout);
 /* Takes the oldest item into *out (new ref). 0, MP_EOF (producer count is
  * 0 and the queue is empty), or -1 with ETIMEDOUT, or EPROTO when a
@@ -647,9 +653,12 @@ const char *mp_queue_name(const mp_queue *q);
 void mp_queue_free(mp_queue *q);
 
 /* mp_queue_new with the default ring, failing at loc. bound is the .mp
- * queue bound (0: unbounded; negative is a runtime error). */
+ * queue bound (0: a rendezvous; negative is a runtime error). */
 mp_queue *mp_make_queue(const mp_type *t, int64_t bound, int64_t producers,
                         const char *name, mp_loc loc);
+/* A queue declared without a bound (only its ring bounds it). */
+mp_queue *mp_make_queue_unbounded(const mp_type *t, int64_t producers,
+                                  const char *name, mp_loc loc);
 
 /* Checked variants. mp_get at end of stream is the runtime error
  * "get from 'q': queue is empty and every producer has finished". */
@@ -803,12 +812,18 @@ static inline int64_t mp_value_xchg_i(mp_value *v, int64_t x)
 }
 
 /* The value's robust process-shared lock, held for a statement or a
- * `lock counter { ... }` block (not recursive: locking it twice is a
- * runtime error). If its holder died, the lock is taken over and mp_warn
+ * `lock counter { ... }` block. Re-entrant, as Python's RLock: taking it
+ * again in the process that holds it counts, and it is released by the
+ * matching last unlock (or when the process leaves by exit or a runtime
+ * error). If its holder died, the lock is taken over and mp_warn
  * reports "lock on 'NAME' recovered after process N (PNAME) died holding
  * it". Unlocking a lock this process does not hold is a runtime error. */
 void mp_value_lock(mp_value *v, mp_loc loc);
 void mp_value_unlock(mp_value *v, mp_loc loc);
+/* The value read under its lock (a guarded value). */
+int64_t mp_value_read_i(mp_value *v, mp_loc loc);
+double mp_value_read_f(mp_value *v, mp_loc loc);
+bool mp_value_read_b(mp_value *v, mp_loc loc);
 
 /* The public part of a shared array (in shared memory). */
 typedef struct mp_array {
@@ -905,6 +920,21 @@ static inline int64_t mp_array_add_i(mp_array *a, int64_t i, int64_t delta,
     return nv;
 }
 
+/* Atomic subtract (a separate operation: -delta overflows for INT64_MIN
+ * even when the result fits). */
+static inline int64_t mp_array_sub_i(mp_array *a, int64_t i, int64_t delta,
+                                     mp_loc loc)
+{
+    int64_t *p = &mp_array_i(a)[mp_array_index(a, i, loc)];
+    int64_t old = __atomic_load_n(p, __ATOMIC_RELAXED), nv;
+    do {
+        if (__builtin_sub_overflow(old, delta, &nv))
+            mp_fail(loc, "integer overflow");
+    } while (!__atomic_compare_exchange_n(p, &old, nv, true, __ATOMIC_SEQ_CST,
+                                          __ATOMIC_RELAXED));
+    return nv;
+}
+
 static inline double mp_array_add_f(mp_array *a, int64_t i, double delta,
                                     mp_loc loc)
 {
@@ -937,6 +967,11 @@ static inline bool mp_array_cas_f(mp_array *a, int64_t i, double *expected,
 /* The whole array's robust lock (same rules as mp_value_lock). */
 void mp_array_lock(mp_array *a, mp_loc loc);
 void mp_array_unlock(mp_array *a, mp_loc loc);
+/* Element i read under the array's lock (a guarded array: one that lock
+ * blocks use, so reads must not see a block half done). */
+int64_t mp_array_read_i(mp_array *a, int64_t i, mp_loc loc);
+double mp_array_read_f(mp_array *a, int64_t i, mp_loc loc);
+bool mp_array_read_b(mp_array *a, int64_t i, mp_loc loc);
 
 /* Appends the array as a Python list: [1, 16, 81]. */
 void mp_buf_array(mp_buf *b, mp_array *a);

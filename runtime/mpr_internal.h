@@ -82,6 +82,9 @@ void mpr_rlock_checked(mpr_rlock *l, const char *what, const char *name,
                        mp_loc loc);
 void mpr_runlock_checked(mpr_rlock *l, const char *what, const char *name,
                          mp_loc loc);
+/* Releases every value and array lock this process holds (it is leaving
+ * by exit() or a runtime error: the objects stay usable by the others). */
+void mpr_runlock_all(void);
 
 /* ---- init.c: registry of objects freed by mp_finish --------------- */
 

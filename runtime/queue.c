@@ -45,6 +45,8 @@
 struct qshm {
     uint64_t size;                  /* ring bytes, a power of two */
     uint64_t max_items;             /* 0: bounded by the ring only */
+    uint32_t rendezvous;            /* max_items is 1 and a put waits for
+                                       its item to be taken */
     _Alignas(64) mpr_rlock put_lock;
     uint64_t pub;                   /* producers' position */
     uint64_t pcache_con;            /* producers' stale copy of con */
@@ -54,6 +56,7 @@ struct qshm {
     _Alignas(64) uint32_t data_seq; /* futex: bumped to wake consumers */
     uint32_t data_want;             /* consumers that want a wake-up */
     int64_t producers;
+    int64_t getters;                /* consumers waiting for an item */
     _Alignas(64) uint32_t space_seq;/* futex: bumped to wake producers */
     uint32_t space_want;
 };
@@ -98,6 +101,9 @@ mp_queue *mp_queue_new(const mp_type *t, size_t max_items, size_t ring_bytes,
                        int64_t producers, const char *name)
 {
     uint64_t size = MIN_RING;
+    bool rendezvous = max_items == MP_RENDEZVOUS;
+    if (rendezvous)
+        max_items = 1;
     if (!t || producers < 0 || ring_bytes > MP_MSG_MAX
         || max_items > (size_t)CNT_MASK / 2) {
         errno = EINVAL;
@@ -120,6 +126,7 @@ mp_queue *mp_queue_new(const mp_type *t, size_t max_items, size_t ring_bytes,
     }
     s->size = size;
     s->max_items = max_items;
+    s->rendezvous = rendezvous;
     s->producers = producers;
     mp_queue *q = mpr_calloc(1, sizeof *q);
     q->s = s;
@@ -191,7 +198,9 @@ int64_t mp_queue_producers(mp_queue *q)
 
 /* Takes a queue lock; the deadline is computed only if we must wait. A
  * lock whose holder died is simply taken over: the positions it guards
- * are only ever changed by one store, so they are consistent. */
+ * are only ever changed by one store, so they are consistent. A holder
+ * keeps it only to copy one record, so a non-blocking call (timeout 0)
+ * waits for it: only capacity may make put_nowait/get_nowait fail. */
 static int qlock(mpr_rlock *l, double timeout, mpr_deadline *d, bool *dset)
 {
     int r = pthread_mutex_trylock(&l->m);
@@ -199,6 +208,8 @@ static int qlock(mpr_rlock *l, double timeout, mpr_deadline *d, bool *dset)
         l->owner = mpr_rt.pid;
         return 0;
     }
+    if (r == EBUSY && timeout == 0)
+        return mpr_rlock_acquire(l, NULL, NULL) < 0 ? -1 : 0;
     if (r == EBUSY) {
         if (!*dset) {
             if (mpr_deadline_set(d, timeout) < 0)
@@ -281,6 +292,73 @@ static bool put_ready(mp_queue *q)
                 __atomic_load_n(&s->con, __ATOMIC_SEQ_CST), want_rec);
 }
 
+/* ---- rendezvous ---------------------------------------------------- */
+
+/* What a rendezvous producer waits for (read by ready()): the item it
+ * published at count want_cnt to be taken; with put_nowait, only while
+ * some get is waiting. */
+static uint64_t want_cnt;
+static bool want_nowait;
+
+static bool taken(mp_queue *q)
+{
+    return CNT(__atomic_load_n(&q->s->con, __ATOMIC_SEQ_CST)) != want_cnt;
+}
+
+static bool handoff_ready(mp_queue *q)
+{
+    return taken(q)
+           || (want_nowait
+               && __atomic_load_n(&q->s->getters, __ATOMIC_SEQ_CST) == 0);
+}
+
+/* Takes back the item published at p if no get has taken it: under both
+ * locks (put then get, as size_locked), so no get is half way through
+ * it. 0 if it was taken after all, else -1 with ETIMEDOUT. */
+static int withdraw(mp_queue *q, uint64_t p)
+{
+    struct qshm *s = q->s;
+    mpr_deadline d;
+    bool dset = false;
+    if (qlock(&s->put_lock, -1, &d, &dset) < 0)
+        return -1;
+    if (qlock(&s->get_lock, -1, &d, &dset) < 0) {
+        qunlock(&s->put_lock);
+        return -1;
+    }
+    bool gone = taken(q);
+    if (!gone) {
+        s->ccache_pub = p;
+        __atomic_store_n(&s->pub, p, __ATOMIC_SEQ_CST);
+    }
+    qunlock(&s->get_lock);
+    qunlock(&s->put_lock);
+    if (gone)
+        return 0;
+    wake_if_wanted(&s->space_seq, &s->space_want);  /* room again */
+    errno = ETIMEDOUT;
+    return -1;
+}
+
+/* A rendezvous put has published its item at p: waits until a get takes
+ * it (every take wakes the space waiters). A put_nowait waits only while
+ * a get is waiting (it published only because one was). */
+static int handoff(mp_queue *q, uint64_t p, double timeout, mpr_deadline *d,
+                   bool *dset)
+{
+    struct qshm *s = q->s;
+    want_cnt = CNT(p);
+    want_nowait = timeout == 0;
+    while (!handoff_ready(q)) {
+        if (wait_on(&s->space_seq, &s->space_want, handoff_ready, q,
+                    want_nowait ? -1 : timeout, d, dset) < 0)
+            break;
+    }
+    if (taken(q))
+        return 0;
+    return withdraw(q, p);
+}
+
 static size_t rec_bytes(size_t len)
 {
     return 8 + ((len + 7) & ~(size_t)7);
@@ -330,6 +408,12 @@ int mp_queue_put(mp_queue *q, mp_val v, double timeout)
             return -1;
     }
 
+    if (s->rendezvous && timeout == 0
+        && __atomic_load_n(&s->getters, __ATOMIC_SEQ_CST) == 0) {
+        qunlock(&s->put_lock);      /* nobody is waiting to take it */
+        errno = ETIMEDOUT;
+        return -1;
+    }
     uint64_t off = OFF(p) & q->mask;
     uint32_t hdr[2] = { (uint32_t)len, (uint32_t)len ^ REC_MAGIC };
     memcpy(q->ring + off, hdr, 8);
@@ -352,6 +436,8 @@ int mp_queue_put(mp_queue *q, mp_val v, double timeout)
                      __ATOMIC_SEQ_CST);
     qunlock(&s->put_lock);
     wake_if_wanted(&s->data_seq, &s->data_want);
+    if (s->rendezvous)
+        return handoff(q, p, timeout, &d, &dset);
     return 0;
 }
 
@@ -365,7 +451,23 @@ static bool get_ready(mp_queue *q)
            || __atomic_load_n(&s->producers, __ATOMIC_SEQ_CST) == 0;
 }
 
+static int get_item(mp_queue *q, mp_val *out, double timeout, bool *counted);
+
+/* A get that had to wait counts in `getters` until it leaves, with an
+ * item or without: a rendezvous put_nowait hands over only to a get that
+ * is waiting. */
 int mp_queue_get(mp_queue *q, mp_val *out, double timeout)
+{
+    struct qshm *s = q->s;
+    bool counted = false;
+    int r = get_item(q, out, timeout, &counted);
+    if (counted && __atomic_sub_fetch(&s->getters, 1, __ATOMIC_SEQ_CST) == 0
+        && s->rendezvous)
+        wake_all(&s->space_seq);
+    return r;
+}
+
+static int get_item(mp_queue *q, mp_val *out, double timeout, bool *counted)
 {
     struct qshm *s = q->s;
     mpr_deadline d;
@@ -400,6 +502,10 @@ int mp_queue_get(mp_queue *q, mp_val *out, double timeout)
         if (timeout == 0) {
             errno = ETIMEDOUT;
             return -1;
+        }
+        if (!*counted) {
+            *counted = true;
+            __atomic_fetch_add(&s->getters, 1, __ATOMIC_SEQ_CST);
         }
         if (wait_on(&s->data_seq, &s->data_want, get_ready, q, timeout, &d,
                     &dset) < 0)
@@ -549,7 +655,18 @@ mp_queue *mp_make_queue(const mp_type *t, int64_t bound, int64_t producers,
     if ((uint64_t)bound > CNT_MASK / 2)
         mp_fail(loc, "queue '%s': bound %lld is too large", name,
                 (long long)bound);
-    mp_queue *q = mp_queue_new(t, (size_t)bound, 0, producers, name);
+    mp_queue *q = mp_queue_new(t, bound ? (size_t)bound : MP_RENDEZVOUS, 0,
+                               producers, name);
+    if (!q)
+        mp_fail(loc, "cannot create queue '%s': %s", name,
+                mp_strerror(errno));
+    return q;
+}
+
+mp_queue *mp_make_queue_unbounded(const mp_type *t, int64_t producers,
+                                  const char *name, mp_loc loc)
+{
+    mp_queue *q = mp_queue_new(t, 0, 0, producers, name);
     if (!q)
         mp_fail(loc, "cannot create queue '%s': %s", name,
                 mp_strerror(errno));

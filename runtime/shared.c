@@ -80,6 +80,30 @@ void mp_value_unlock(mp_value *v, mp_loc loc)
                         loc);
 }
 
+/* Reads of a guarded value or array element: lock, load, unlock. */
+#define LOCKED_READ(T, obj, load, kind)                                     \
+    do {                                                                    \
+        mp_##kind##_lock(obj, loc);                                         \
+        T x_ = load;                                                        \
+        mp_##kind##_unlock(obj, loc);                                       \
+        return x_;                                                          \
+    } while (0)
+
+int64_t mp_value_read_i(mp_value *v, mp_loc loc)
+{
+    LOCKED_READ(int64_t, v, mp_value_load_i(v), value);
+}
+
+double mp_value_read_f(mp_value *v, mp_loc loc)
+{
+    LOCKED_READ(double, v, mp_value_load_f(v), value);
+}
+
+bool mp_value_read_b(mp_value *v, mp_loc loc)
+{
+    LOCKED_READ(bool, v, mp_value_load_b(v), value);
+}
+
 void mp_buf_value(mp_buf *b, mp_value *v)
 {
     switch (v->kind) {
@@ -177,6 +201,24 @@ void mp_array_unlock(mp_array *a, mp_loc loc)
 {
     mpr_runlock_checked(&((struct array_shm *)a)->lock, "array", a->name,
                         loc);
+}
+
+int64_t mp_array_read_i(mp_array *a, int64_t i, mp_loc loc)
+{
+    int64_t j = mp_array_index(a, i, loc);
+    LOCKED_READ(int64_t, a, mp_array_i(a)[j], array);
+}
+
+double mp_array_read_f(mp_array *a, int64_t i, mp_loc loc)
+{
+    int64_t j = mp_array_index(a, i, loc);
+    LOCKED_READ(double, a, mp_array_f(a)[j], array);
+}
+
+bool mp_array_read_b(mp_array *a, int64_t i, mp_loc loc)
+{
+    int64_t j = mp_array_index(a, i, loc);
+    LOCKED_READ(bool, a, mp_array_b(a)[j], array);
 }
 
 void mp_buf_array(mp_buf *b, mp_array *a)

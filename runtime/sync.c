@@ -3,6 +3,7 @@
  * mp_barrier. Each lives in its own anonymous shared mapping. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -83,11 +84,57 @@ void mpr_rlock_destroy(mpr_rlock *l)
     (void)l;    /* other processes may still use it: nothing to release */
 }
 
+/* The value and array locks this process holds, oldest first, with how
+ * many times each is held: a statement on an object inside a lock block
+ * on it (or in a def called there) takes it again, as Python's RLock
+ * allows. Process-local: a forked child (another pid) starts with none. */
+static struct held {
+    mpr_rlock *l;
+    unsigned long depth;
+} *held;
+static size_t nheld, capheld;
+static int32_t held_pid;
+
+static struct held *held_find(mpr_rlock *l)
+{
+    if (held_pid != my_pid()) {
+        held_pid = my_pid();
+        nheld = 0;
+    }
+    for (size_t i = nheld; i-- > 0;)
+        if (held[i].l == l)
+            return &held[i];
+    return NULL;
+}
+
+static void held_push(mpr_rlock *l)
+{
+    if (nheld == capheld) {
+        capheld = capheld ? capheld * 2 : 8;
+        held = mpr_realloc(held, capheld * sizeof *held);
+    }
+    held[nheld++] = (struct held){ l, 1 };
+}
+
+static void held_remove(struct held *h)
+{
+    size_t i = (size_t)(h - held);
+    memmove(&held[i], &held[i + 1], (nheld - i - 1) * sizeof *held);
+    nheld--;
+}
+
 void mpr_rlock_checked(mpr_rlock *l, const char *what, const char *name,
                        mp_loc loc)
 {
+    struct held *h = held_find(l);
+    if (h) {
+        h->depth++;
+        return;
+    }
     int32_t dead = 0;
     int r = mpr_rlock_acquire(l, NULL, &dead);
+    if (r >= 0)
+        held_push(l);
     if (r == MP_RECOVERED) {
         char who[128];
         mpr_describe_pid(dead, who, sizeof who);
@@ -104,9 +151,25 @@ void mpr_rlock_checked(mpr_rlock *l, const char *what, const char *name,
 void mpr_runlock_checked(mpr_rlock *l, const char *what, const char *name,
                          mp_loc loc)
 {
-    if (mpr_rlock_release(l) < 0)
+    struct held *h = held_find(l);
+    if (h && --h->depth > 0)
+        return;
+    if (h)
+        held_remove(h);
+    if (!h || mpr_rlock_release(l) < 0)
         mp_fail(loc, "unlock of %s '%s': this process does not hold its lock",
                 what, name);
+}
+
+void mpr_runlock_all(void)
+{
+    if (held_pid != my_pid())
+        return;                 /* a forked child holds none of these */
+    while (nheld > 0)
+        mpr_rlock_release(held[--nheld].l);
+    free(held);
+    held = NULL;
+    capheld = 0;
 }
 
 /* ---- shared objects: one mapping each ------------------------------ */

@@ -591,6 +591,108 @@ static void test_cross_process_wakeups(void **state)
     mp_queue_free(sq);
 }
 
+/* ---- non-blocking calls and rendezvous --------------------------------- */
+
+static mp_queue *nq;
+static int nq_ready[2], nq_block[2];
+
+static void hold_put_lock(void)
+{
+    put_byte(nq_ready[1], 'H');
+    get_byte(nq_block[0]);
+}
+
+/* Holds the put lock (the hook runs inside put) until the test says. */
+static void slow_putter(void *arg)
+{
+    (void)arg;
+    mpr_test_queue_hook = hold_put_lock;
+    mp_exit(mp_queue_put(nq, int_val(1), -1) == 0 ? 0 : 1);
+}
+
+/* put_nowait while another process holds the lock: it waits for it. */
+static void nowait_putter(void *arg)
+{
+    (void)arg;
+    put_byte(nq_ready[1], 'N');
+    mp_exit(mp_queue_put(nq, int_val(2), 0) == 0 ? 0 : 1);
+}
+
+static void test_nowait_waits_for_a_busy_lock(void **state)
+{
+    (void)state;
+    nq = mp_queue_new(&mp_t_int, 10, 0, 2, "nq");
+    assert_int_equal(pipe(nq_ready), 0);
+    assert_int_equal(pipe(nq_block), 0);
+    mp_proc *a = mp_proc_new("slow", -1), *b = mp_proc_new("nowait", -1);
+    assert_int_equal(mp_proc_start(a, slow_putter, NULL), 0);
+    assert_int_equal(get_byte(nq_ready[0]), 'H');
+    assert_int_equal(mp_proc_start(b, nowait_putter, NULL), 0);
+    assert_int_equal(get_byte(nq_ready[0]), 'N');
+    put_byte(nq_block[1], 'G');
+    assert_int_equal(mp_proc_join(a, -1), 0);
+    assert_int_equal(mp_proc_join(b, -1), 0);
+    assert_int_equal(mp_proc_exitcode(a), 0);
+    assert_int_equal(mp_proc_exitcode(b), 0);
+    assert_int_equal(mp_queue_size(nq), 2);
+    mp_val v;
+    assert_int_equal(mp_queue_get(nq, &v, 0), 0);
+    assert_int_equal(mp_queue_get(nq, &v, 0), 0);
+    mp_proc_free(a);
+    mp_proc_free(b);
+    mp_queue_free(nq);
+    for (int i = 0; i < 2; i++) {
+        close(nq_ready[i]);
+        close(nq_block[i]);
+    }
+}
+
+/* Takes one item and sends it back through the pipe. */
+static void rv_getter(void *arg)
+{
+    (void)arg;
+    mp_val v;
+    int r = mp_queue_get(nq, &v, -1);
+    put_byte(nq_ready[1], r == 0 ? (char)v.i : 'E');
+    mp_exit(0);
+}
+
+static void test_rendezvous(void **state)
+{
+    (void)state;
+    nq = mp_queue_new(&mp_t_int, MP_RENDEZVOUS, 0, 1, "rv");
+    assert_non_null(nq);
+    assert_int_equal(pipe(nq_ready), 0);
+    /* nobody waits: put_nowait is full, a put with a timeout withdraws */
+    assert_int_equal(mp_queue_put(nq, int_val(1), 0), -1);
+    assert_int_equal(errno, ETIMEDOUT);
+    assert_int_equal(mp_queue_put(nq, int_val(2), 0.01), -1);
+    assert_int_equal(errno, ETIMEDOUT);
+    assert_int_equal(mp_queue_size(nq), 0);
+    mp_val v;
+    assert_int_equal(mp_queue_get(nq, &v, 0), -1);
+    /* a waiting get: put_nowait succeeds once it waits, and returns only
+     * when it has been taken */
+    mp_proc *c = mp_proc_new("getter", -1);
+    assert_int_equal(mp_proc_start(c, rv_getter, NULL), 0);
+    while (mp_queue_put(nq, int_val('x'), 0) < 0)
+        assert_int_equal(errno, ETIMEDOUT);
+    assert_int_equal(mp_queue_size(nq), 0);
+    assert_int_equal(get_byte(nq_ready[0]), 'x');
+    assert_int_equal(mp_proc_join(c, -1), 0);
+    /* a blocking put waits for a get */
+    c = mp_proc_new("getter", -1);
+    assert_int_equal(mp_proc_start(c, rv_getter, NULL), 0);
+    assert_int_equal(mp_queue_put(nq, int_val('y'), -1), 0);
+    assert_int_equal(mp_queue_size(nq), 0);
+    assert_int_equal(get_byte(nq_ready[0]), 'y');
+    assert_int_equal(mp_proc_join(c, -1), 0);
+    mp_proc_free(c);
+    mp_queue_free(nq);
+    close(nq_ready[0]);
+    close(nq_ready[1]);
+}
+
 /* ---- checked variants ------------------------------------------------- */
 
 /* ARG is which case to run; each ends its process with a runtime error. */
@@ -616,7 +718,7 @@ static void checked_error(void *arg)
         mp_get_timeout(q, 1.0, &v, MP_LOC(3, 5));
         break;
     case 5: {
-        mp_queue *s = mp_make_queue(&mp_t_str, 0, 1, "s", L);
+        mp_queue *s = mp_make_queue_unbounded(&mp_t_str, 1, "s", L);
         mp_str fake = { MP_IMMORTAL, 5u << 20, "x", 0 };
         mp_put(s, (mp_val){ .s = &fake }, MP_LOC(3, 6));
         break;
@@ -641,7 +743,7 @@ static void test_checked_messages(void **state)
         mpt_expect_error(checked_error, (void *)(intptr_t)i, expect[i]);
     }
     /* the non-failing paths */
-    mp_queue *q = mp_make_queue(&mp_t_int, 0, 1, "ok", L);
+    mp_queue *q = mp_make_queue_unbounded(&mp_t_int, 1, "ok", L);
     mp_val v;
     assert_false(mp_get_timeout(q, 0.001, &v, L));
     mp_put(q, int_val(8), L);
@@ -672,6 +774,8 @@ int main(void)
         cmocka_unit_test(test_producer_killed_blocked_on_full),
         cmocka_unit_test(test_cross_process_wakeups),
         cmocka_unit_test(test_checked_messages),
+        cmocka_unit_test(test_nowait_waits_for_a_busy_lock),
+        cmocka_unit_test(test_rendezvous),
     };
     int r = cmocka_run_group_tests_name("mpr_queue", tests, NULL, NULL);
     mp_finish();

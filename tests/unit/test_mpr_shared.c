@@ -4,6 +4,7 @@
  * SIGKILLed, array indexing and formatting, and runtime errors. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -365,6 +366,70 @@ static void test_squarers(void **state)
     mp_array_free(shared_numbers);
 }
 
+/* ---- re-entrant locks and leaving while holding them ------------------- */
+
+/* Subtracting INT64_MIN is its own operation: negating it would overflow
+ * although the result fits. */
+static void test_array_sub_int64_min(void **state)
+{
+    (void)state;
+    mp_array *a = mp_array_new(MP_INT, 2, "a");
+    mp_array_store_i(a, 1, -5, L);
+    assert_true(mp_array_sub_i(a, 1, INT64_MIN, L) == INT64_MAX - 4);
+    mp_array_store_i(a, 0, INT64_MIN, L);
+    assert_true(mp_array_sub_i(a, 0, INT64_MIN, L) == 0);
+    assert_true(mp_array_sub_i(a, 0, -7, L) == 7);
+    mp_array_free(a);
+}
+
+static mp_value *held_v;
+static mp_array *held_a;
+
+/* Takes both locks twice (a block, then a statement inside it), then
+ * leaves as ARG says: 0 exit(0), 1 a runtime error, 2 exit(3) nested
+ * in a third level. */
+static void leave_holding(void *arg)
+{
+    int how = (int)(intptr_t)arg;
+    mp_value_lock(held_v, L);
+    mp_array_lock(held_a, L);
+    mp_value_lock(held_v, L);
+    mp_array_lock(held_a, L);
+    mp_value_store_i(held_v, mp_value_load_i(held_v) + 1);
+    if (how == 1) {
+        dup2(open("/dev/null", O_WRONLY), 2);   /* the expected error line */
+        mp_array_load_i(held_a, 5, MP_LOC(3, 1));
+    }
+    if (how == 2)
+        mp_value_lock(held_v, L);
+    mp_exit(how == 2 ? 3 : 0);
+}
+
+static void test_exit_releases_locks(void **state)
+{
+    (void)state;
+    held_v = mp_value_new(MP_INT, (mp_val){ .i = 0 }, "counter");
+    held_a = mp_array_new(MP_INT, 2, "arr");
+    for (int how = 0; how < 3; how++) {
+        mp_proc *p = mp_proc_new("leaver", -1);
+        assert_int_equal(mp_proc_start(p, leave_holding,
+                                       (void *)(intptr_t)how), 0);
+        assert_int_equal(mp_proc_join(p, -1), 0);
+        assert_int_equal(mp_proc_exitcode(p), how == 0 ? 0 : how == 1 ? 1 : 3);
+        mp_proc_free(p);
+        /* free again, and no "recovered" warning */
+        char *err = with_stderr(lock_value, held_v);
+        assert_string_equal(err, "");
+        err = with_stderr(lock_array, held_a);
+        assert_string_equal(err, "");
+        mp_array_unlock(held_a, L);
+        mp_value_unlock(held_v, L);
+    }
+    assert_int_equal(mp_value_load_i(held_v), 3);
+    mp_value_free(held_v);
+    mp_array_free(held_a);
+}
+
 /* ---- runtime errors --------------------------------------------------- */
 
 /* ARG is which case to run; each ends its process with a runtime error. */
@@ -382,9 +447,12 @@ static void checked_error(void *arg)
     case 1: mp_array_load_i(a, 3, MP_LOC(2, 2)); break;
     case 2: mp_array_store_i(a, -4, 0, MP_LOC(2, 3)); break;
     case 3: mp_value_unlock(v, MP_LOC(2, 4)); break;
-    case 4:
+    case 4:     /* re-entrant: two locks need two unlocks, not three */
         mp_value_lock(v, L);
-        mp_value_lock(v, MP_LOC(2, 5));
+        mp_value_lock(v, L);
+        mp_value_unlock(v, L);
+        mp_value_unlock(v, L);
+        mp_value_unlock(v, MP_LOC(2, 5));
         break;
     case 5: mp_make_array(MP_INT, -2, "neg", MP_LOC(2, 6)); break;
     case 6: {
@@ -395,6 +463,10 @@ static void checked_error(void *arg)
     case 7:
         mp_array_store_i(a, 0, INT64_MIN, L);
         mp_array_add_i(a, 0, -1, MP_LOC(2, 8));
+        break;
+    case 8:
+        mp_array_store_i(a, 0, 0, L);
+        mp_array_sub_i(a, 0, INT64_MIN, MP_LOC(2, 9));
         break;
     }
     /* an overflow must leave the value unchanged */
@@ -410,14 +482,15 @@ static void test_checked_errors(void **state)
         "t.mp:2:3: runtime error: array index out of range",
         "t.mp:2:4: runtime error: unlock of value 'counter': this process "
         "does not hold its lock",
-        "t.mp:2:5: runtime error: lock on value 'counter': this process "
-        "already holds it",
+        "t.mp:2:5: runtime error: unlock of value 'counter': this process "
+        "does not hold its lock",
         "t.mp:2:6: runtime error: array 'neg' cannot have a negative size",
         "t.mp:2:7: runtime error: array 'mismatch': the list's elements have "
         "the wrong type",
         "t.mp:2:8: runtime error: integer overflow",
+        "t.mp:2:9: runtime error: integer overflow",
     };
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < 9; i++) {
         mpt_expect_error(checked_error, (void *)(intptr_t)i, expect[i]);
     }
 }
@@ -430,6 +503,8 @@ int main(void)
         cmocka_unit_test(test_16x100000_atomic),
         cmocka_unit_test(test_16x100000_locked),
         cmocka_unit_test(test_lock_recovered_after_holder_killed),
+        cmocka_unit_test(test_array_sub_int64_min),
+        cmocka_unit_test(test_exit_releases_locks),
         cmocka_unit_test(test_array_ops),
         cmocka_unit_test(test_squarers),
         cmocka_unit_test(test_checked_errors),
