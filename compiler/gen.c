@@ -296,6 +296,10 @@ static const char *tdesc(Gen *g, Type *t) {
      * any depth gets its own name. */
     const char *ename = strncmp(elem, "&mp_t_", 6) == 0 ? elem + 6 : elem + 4;
     const char *bare = gstr(g, "ty_list_%s", ename);
+    /* Equal types need not be one Type object (an array's element list, a
+     * declared type): the name decides, so no descriptor is defined twice. */
+    for (int i = 0; i < g->nltypes; i++)
+        if (strcmp(g->ltypes[i].cname + 1, bare) == 0) return g->ltypes[i].cname;
     const char *cname = keep_str(g, gstr(g, "&%s", bare));
     buf_printf(&g->types, "static const mp_type %s = { MP_LIST, %s };\n", bare, elem);
     if (g->nltypes == g->capltypes) {
@@ -481,11 +485,15 @@ static const char *unparen(Gen *g, const char *code) {
     return gstr(g, "%.*s", (int)(n - 2), code + 1);
 }
 
-/* C name of a symbol. */
+/* C name of a symbol: every user name gets a prefix, so none is a C
+ * keyword, a libc or runtime name or macro, or a generated helper's name.
+ * A variable hiding others of its name in its function is v2_x, v3_x...:
+ * no user name makes those, and C never sees one name twice in scope. */
 static const char *cname(Gen *g, Symbol *s) {
     if (!s->cname) {
-        const char *prefix = s->kind == SYM_FUNC ? "f_" : "v_";
-        s->cname = keep_str(g, gstr(g, "%s%s", prefix, s->name));
+        if (s->kind == SYM_FUNC) s->cname = keep_str(g, gstr(g, "f_%s", s->name));
+        else if (s->shadows) s->cname = keep_str(g, gstr(g, "v%d_%s", s->shadows + 1, s->name));
+        else s->cname = keep_str(g, gstr(g, "v_%s", s->name));
     }
     return s->cname;
 }
@@ -773,6 +781,14 @@ static CExpr gen_builtin(Gen *g, Node *n) {
     }
     case B_STR: {
         if (a[0]->type->kind == TY_STR) return gen_expr(g, a[0]);
+        if (a[0]->type->kind == TY_ARRAY) {
+            /* An array is no mp_val: formatted as "{a}" is. */
+            const char *b = new_tmp(g, "b");
+            emit(g, "mp_buf %s;", b);
+            emit(g, "mp_buf_init(&%s);", b);
+            append_value(g, b, a[0]);
+            return (CExpr){ gstr(g, "mp_buf_finish(&%s)", b), true };
+        }
         const char *v = borrow(g, a[0]);
         return (CExpr){ gstr(g, "mp_str_of(%s, %s)", tdesc(g, a[0]->type), mpval(g, a[0]->type, v)), true };
     }
@@ -1492,6 +1508,12 @@ static void gen_def(Gen *g, Node *def) {
 
 /* ---- processes ---------------------------------------------------------------- */
 
+/* The argument struct's member for parameter P: prefixed like every user
+ * name, so a parameter called `int` or `NULL` is no C token. */
+static const char *field(Gen *g, const Node *p) {
+    return keep_str(g, gstr(g, "v_%s", p->sym->name));
+}
+
 /* The argument struct and entry stub of a def used as a process target. */
 static void gen_stub(Gen *g, Node *def) {
     const char *f = cname(g, def->sym);
@@ -1503,7 +1525,7 @@ static void gen_stub(Gen *g, Node *def) {
     g->indent++;
     if (!def->params) emit(g, "char unused;");
     for (Node *p = def->params; p; p = p->next)
-        emit(g, "%s;", decl(g, p->sym->type, p->sym->name));
+        emit(g, "%s;", decl(g, p->sym->type, field(g, p)));
     g->indent--;
     emit(g, "};");
     buf_put(g->out, "\n", 1);
@@ -1513,7 +1535,7 @@ static void gen_stub(Gen *g, Node *def) {
     g->indent++;
     Buf call = {0};
     for (Node *p = def->params; p; p = p->next)
-        buf_printf(&call, "%sa->%s", p == def->params ? "" : ", ", p->sym->name);
+        buf_printf(&call, "%sa->%s", p == def->params ? "" : ", ", field(g, p));
     if (def->params) emit(g, "struct args_%s *a = arg;", def->sym->name);
     else emit(g, "(void)arg;");
     if (def->ret_type && is_heap(def->ret_type))
@@ -1570,7 +1592,7 @@ static void gen_process(Gen *g, Node *n) {
         gen_topology(g, n, pc);
         for (param = def->params; param; param = param->next)
             if (is_heap(param->sym->type))
-                keep(g, pc, param->sym->name, param->sym->type, false);
+                keep(g, pc, field(g, param), param->sym->type, false);
         stmt_end(g, &temps);
         return;
     }
@@ -1587,7 +1609,7 @@ static void gen_process(Gen *g, Node *n) {
     if (p->decl && n->sym2) emit(g, "int64_t %s = %s;", cname(g, n->sym2), k);
     Node *param = def->params;
     for (int i = 0; i < call->argc; i++, param = param->next)
-        emit(g, "args_%s[%s].%s = %s;", pc + 2, k, param->sym->name, owned(g, call->argv[i], param->decl_type));
+        emit(g, "args_%s[%s].%s = %s;", pc + 2, k, field(g, param), owned(g, call->argv[i], param->decl_type));
     stmt_end(g, &inner);
     emit(g, "%s[%s] = mp_proc_new(\"%s\", %s);", pc, k, p->name, k);
     gen_topology(g, n, gstr(g, "%s[%s]", pc, k));
@@ -1603,7 +1625,7 @@ static void gen_process(Gen *g, Node *n) {
     }
     for (param = def->params; param; param = param->next)
         if (is_heap(param->sym->type))
-            keep(g, pc, param->sym->name, param->sym->type, true);
+            keep(g, pc, field(g, param), param->sym->type, true);
     keep(g, pc, NULL, NULL, true);
     stmt_end(g, &temps);
 }
