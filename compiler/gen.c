@@ -1008,8 +1008,9 @@ static CExpr gen_method(Gen *g, Node *n) {
 
 /* The arguments of call N to a def, generated in source order (keyword
  * arguments too, as Python evaluates them, not in parameter order): the
- * code of parameter k's argument ends up in ARGS[k], owned and converted to
- * the parameter's type when OWN. */
+ * code of parameter k's argument ends up in ARGS[k], converted to the
+ * parameter's type. OWN (a process declaration): owned, and lists copied,
+ * so later changes to them do not reach the process. */
 static void def_args(Gen *g, Node *n, bool own, const char **args) {
     Node *def = n->callee->sym->decl;
     Ops ops = {0};
@@ -1019,14 +1020,16 @@ static void def_args(Gen *g, Node *n, bool own, const char **args) {
         Node *v = a->kind == ND_KWARG ? a->lhs : a;
         Node *param = def->params;
         for (int k = 0; k < n->argc; k++, param = param->next)
-            if (n->argv[k] == v) slot[k] = operand(g, &ops, v, own, param->decl_type);
+            if (n->argv[k] == v)
+                slot[k] = operand(g, &ops, v, own && v->type->kind != TY_LIST, param->decl_type);
     }
     ops_settle(g, &ops);
     Node *param = def->params;
     for (int k = 0; k < n->argc; k++, param = param->next) {
         const char *c = ops.code[slot[k]];
-        if (!own && param->decl_type->kind == TY_FLOAT && n->argv[k]->type->kind == TY_INT)
+        if (!ops.owned[slot[k]] && param->decl_type->kind == TY_FLOAT && n->argv[k]->type->kind == TY_INT)
             c = gstr(g, "(double)%s", c);
+        if (own && n->argv[k]->type->kind == TY_LIST) c = gstr(g, "mp_list_copy(%s)", c);
         args[k] = c;
     }
     free(slot);

@@ -197,6 +197,9 @@ mp_list *mp_list_concat(const mp_list *a, const mp_list *b);   /* new ref */
 /* l += other, in place (aliases see it); other may be l itself. */
 void mp_list_extend(mp_list *l, const mp_list *other);
 mp_list *mp_list_repeat(const mp_list *l, int64_t n);          /* new ref */
+/* A copy of l and of every list inside it (strings are immutable and
+ * shared): what a process declaration hands its process. New ref. */
+mp_list *mp_list_copy(const mp_list *l);
 /* Python ==, element by element (floats compare with IEEE ==, so a list
  * holding NaN is never equal to anything). */
 bool mp_list_eq(const mp_list *a, const mp_list *b);
