@@ -987,8 +987,19 @@ static Type *method_call(Sema *S, Node *call) {
                 diag_error(S->d, call->span, "'%s' is stopped before it is started", p->s.name);
             diag_note(S->d, p->s.span, "'%s' is declared here; start it with 'start %s'",
                       p->s.name, p->s.name);
+        } else if (p && me->b == M_JOIN && p->joined) {
+            /* one rule for `join p` and `p.join()`: a process is joined once */
+            diag_error(S->d, call->span, "'%s' is already joined", p->s.name);
+            diag_note(S->d, p->join_at, "'%s' is first joined here", p->s.name);
         } else if (p && me->b == M_JOIN && !call->argv[0] && m->lhs->kind == ND_NAME) {
-            p->method_joined = true;
+            /* Standing directly at the top level it surely runs, as `join p`
+             * does; in a block it may not (or may run again). */
+            if (!S->def && S->scope == S->parent_scope) {
+                p->joined = true;
+                p->join_at = call->span;
+            } else {
+                p->method_joined = true;
+            }
         }
     }
     if (recv && flow_kind(recv)) {
