@@ -54,8 +54,10 @@ extern "C" {
 #define MP_EOF       1          /* end of stream: recv, get */
 #define MP_RECOVERED 2          /* lock acquired; its previous owner died */
 
-/* mp_proc_exitcode of a process that has not finished. */
-#define MP_NOEXIT INT_MIN
+/* mp_proc_exitcode of a process that has not finished: Python's None,
+ * which .mp does not have. Documented (docs/language.md) and no real
+ * exit code: those are 0..255, or -N for signal N. */
+#define MP_NOEXIT (-256)
 
 /* Largest message a pipe carries and largest queue ring: 1 GiB. */
 #define MP_MSG_MAX ((size_t)1 << 30)

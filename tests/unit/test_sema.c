@@ -459,8 +459,12 @@ static void test_process_rules(void **state) {
     proc_warning("process p = f()\n", "process 'p' is never started");
     proc_warning("process p = f()\nstart p\nprint(p.exitcode)\njoin p\n",
                  "'exitcode' of 'p' is read before 'p' is joined");
-    proc_warning("process p = f()\nprint(p.pid)\nstart p\njoin p\n",
-                 "'p.pid' is read before 'p' is started");
+    proc_error("process p = f()\nprint(p.pid)\nstart p\njoin p\n",
+               "'p.pid' is read before 'p' is started");
+    proc_error("process p = f()\nlet c = p.exitcode\nstart p\njoin p\nprint(c)\n",
+               "'p.exitcode' is read before 'p' is started");
+    proc_error("process w[2] = f()\nprint(w[1].pid)\nstart w\njoin w\n",
+               "'w[i].pid' is read before 'w' is started");
     expect_clean("def f() { pass }\nprocess p = f()\nstart p\np.join()\nprint(p.exitcode, p.name, p.is_alive())\n");
     expect_clean("def f() { pass }\nprocess p = f()\nstart p\np.join(1.5)\np.terminate()\np.kill()\njoin p\n");
 }
