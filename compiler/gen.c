@@ -1300,11 +1300,21 @@ static void gen_assign(Gen *g, Node *n) {
         obj = cname(g, shared);
         emit(g, "mp_%s_lock(%s, %s);", shared->type->kind == TY_VALUE ? "value" : "array", obj, loc(g, n->span));
     }
+    /* `t[i] = e`: Python evaluates e first, then the target's container
+     * and index; `t[i] op= e` the other way round. */
+    const char *first = NULL;
+    if (n->op == OP_NONE && target->kind == ND_INDEX && !lock) {
+        Ops ops = {0};
+        operand(g, &ops, n->rhs, true, t);
+        pin(g, &ops, 0);
+        first = ops.code[0];
+        ops_free(&ops);
+    }
     /* Target's container and index first, as Python evaluates them. */
     const char *container = NULL, *index = NULL;
-    if (target->kind == ND_INDEX || target->kind == ND_MEMBER) container = borrow(g, target->lhs);
+    if (target->kind == ND_MEMBER) container = borrow(g, target->lhs);
     if (target->kind == ND_INDEX) {
-        index = borrow(g, target->rhs);
+        sides(g, target, &container, &index);
         if (target->lhs->type->kind == TY_ARRAY)
             index = hold(g, type_basic(TY_INT), gstr(g, "mp_array_index(%s, %s, %s)", container, index, loc(g, target->span)));
     }
@@ -1318,7 +1328,7 @@ static void gen_assign(Gen *g, Node *n) {
     }
     const char *value;
     if (n->op == OP_NONE) {
-        value = owned(g, n->rhs, t);
+        value = first ? first : owned(g, n->rhs, t);
     } else {
         /* x op= e: read the current value through the container and
          * index evaluated above (calls are hoisted, so what is left of
