@@ -85,6 +85,8 @@ struct Symbol {
     bool used;
     int builtin;        /* SYM_BUILTIN: which one (sema's enum) */
     const char *cname;  /* C identifier chosen by gen */
+    int shadows;        /* visible variables of this name it hides in its
+                           C function (sema); gen names it apart from them */
     unsigned flags;     /* SF_* facts found by sema */
     int index;          /* gen's scratch */
 };

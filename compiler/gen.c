@@ -301,6 +301,10 @@ static const char *tdesc(Gen *g, Type *t) {
      * any depth gets its own name. */
     const char *ename = strncmp(elem, "&mp_t_", 6) == 0 ? elem + 6 : elem + 4;
     const char *bare = gstr(g, "ty_list_%s", ename);
+    /* Equal types need not be one Type object (an array's element list, a
+     * declared type): the name decides, so no descriptor is defined twice. */
+    for (int i = 0; i < g->nltypes; i++)
+        if (strcmp(g->ltypes[i].cname + 1, bare) == 0) return g->ltypes[i].cname;
     const char *cname = keep_str(g, gstr(g, "&%s", bare));
     buf_printf(&g->types, "static const mp_type %s = { MP_LIST, %s };\n", bare, elem);
     if (g->nltypes == g->capltypes) {
@@ -416,6 +420,61 @@ static const char *borrow_as(Gen *g, Node *n, Type *to) {
     return c;
 }
 
+/* ---- operands in Python's order ---------------------------------------------- */
+
+/* Operands of one construct (a call's arguments, a binary operator's sides),
+ * generated left to right. An operand's code may run later than the
+ * statements a later operand needs (a call hoisted, an index checked): then
+ * the earlier codes are computed into temporaries before those statements,
+ * so effects and runtime errors happen in Python's order. */
+typedef struct Ops {
+    const char **code;
+    Type **type;
+    bool *owned;
+    int n, cap;
+} Ops;
+
+/* Whether CODE is a name or a literal: nothing left to run. */
+static bool settled(const char *code) {
+    if (code[0] == '&') code++;
+    if (code[0] == '-') code++;
+    for (const char *c = code; *c; c++)
+        if (!(*c == '_' || *c == '.' || (*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') ||
+              (*c >= 'A' && *c <= 'Z')))
+            return false;
+    return code[0] != '\0';
+}
+
+/* Computes operand I of OPS now, into a temporary. */
+static void pin(Gen *g, Ops *ops, int i) {
+    Type *t = ops->type[i];
+    const char *code = ops->code[i];
+    if (settled(code)) return;
+    if (is_heap(t) && !ops->owned[i]) {
+        /* a borrowed element: keep it alive while later operands run */
+        ops->code[i] = hold(g, t, gstr(g, "%s(%s)", t->kind == TY_STR ? "mp_str_ref" : "mp_list_ref", code));
+        return;
+    }
+    const char *name = new_tmp(g, "o");
+    emit(g, "%s = %s;", decl(g, t, name), code);
+    ops->code[i] = name;
+}
+
+/* Before the operands' codes are combined into one C expression, where C
+ * leaves their order open: all but the last one still to run are computed
+ * now, in order. */
+static void ops_settle(Gen *g, Ops *ops) {
+    int last = ops->n - 1;
+    while (last >= 0 && settled(ops->code[last])) last--;
+    for (int i = 0; i < last; i++) pin(g, ops, i);
+}
+
+/* Generates N as the next operand of OPS (owned and converted to TO when
+ * OWN, else borrowed); returns its index in OPS. */
+static int operand(Gen *g, Ops *ops, Node *n, bool own, Type *to);
+/* Adds CODE, already generated, as the next operand. */
+static int ops_add(Ops *ops, const char *code, Type *t, bool own);
+
 static const char *mpval(Gen *g, Type *t, const char *code) {
     return gstr(g, "(mp_val){ .%s = %s }", vfield(t), code);
 }
@@ -488,11 +547,48 @@ static const char *unparen(Gen *g, const char *code) {
     return gstr(g, "%.*s", (int)(n - 2), code + 1);
 }
 
-/* C name of a symbol. */
+static int operand(Gen *g, Ops *ops, Node *n, bool own, Type *to) {
+    Buf later = {0};
+    Buf *saved = g->out;
+    g->out = &later;
+    const char *code = own ? owned(g, n, to) : borrow(g, n);
+    g->out = saved;
+    if (later.len)
+        for (int i = 0; i < ops->n; i++) pin(g, ops, i);
+    if (later.len) buf_put(g->out, later.data, later.len);
+    free(later.data);
+    return ops_add(ops, code, own && to && to->kind == TY_FLOAT ? to : n->type, own);
+}
+
+static int ops_add(Ops *ops, const char *code, Type *t, bool own) {
+    if (ops->n == ops->cap) {
+        ops->cap = ops->cap ? 2 * ops->cap : 8;
+        ops->code = realloc(ops->code, (size_t)ops->cap * sizeof *ops->code);
+        ops->type = realloc(ops->type, (size_t)ops->cap * sizeof *ops->type);
+        ops->owned = realloc(ops->owned, (size_t)ops->cap * sizeof *ops->owned);
+        if (!ops->code || !ops->type || !ops->owned) { fputs("mpc: fatal error: out of memory\n", stderr); exit(1); }
+    }
+    ops->code[ops->n] = code;
+    ops->type[ops->n] = t;
+    ops->owned[ops->n] = own;
+    return ops->n++;
+}
+
+static void ops_free(Ops *ops) {
+    free(ops->code);
+    free(ops->type);
+    free(ops->owned);
+}
+
+/* C name of a symbol: every user name gets a prefix, so none is a C
+ * keyword, a libc or runtime name or macro, or a generated helper's name.
+ * A variable hiding others of its name in its function is v2_x, v3_x...:
+ * no user name makes those, and C never sees one name twice in scope. */
 static const char *cname(Gen *g, Symbol *s) {
     if (!s->cname) {
-        const char *prefix = s->kind == SYM_FUNC ? "f_" : "v_";
-        s->cname = keep_str(g, gstr(g, "%s%s", prefix, s->name));
+        if (s->kind == SYM_FUNC) s->cname = keep_str(g, gstr(g, "f_%s", s->name));
+        else if (s->shadows) s->cname = keep_str(g, gstr(g, "v%d_%s", s->shadows + 1, s->name));
+        else s->cname = keep_str(g, gstr(g, "v_%s", s->name));
     }
     return s->cname;
 }
@@ -583,10 +679,21 @@ static Type *numeric_join(Type *a, Type *b) {
     return a->kind == TY_FLOAT || b->kind == TY_FLOAT ? type_basic(TY_FLOAT) : a;
 }
 
+/* Both operands of N, borrowed, the left one first. */
+static void sides(Gen *g, Node *n, const char **l, const char **r) {
+    Ops ops = {0};
+    operand(g, &ops, n->lhs, false, NULL);
+    operand(g, &ops, n->rhs, false, NULL);
+    ops_settle(g, &ops);
+    *l = ops.code[0];
+    *r = ops.code[1];
+    ops_free(&ops);
+}
+
 static CExpr gen_compare(Gen *g, Node *n) {
     Type *lt = n->lhs->type, *rt = n->rhs->type;
-    const char *l = borrow(g, n->lhs);
-    const char *r = borrow(g, n->rhs);
+    const char *l, *r;
+    sides(g, n, &l, &r);
     const char *op = c_operator(n->op);
     if (lt->kind == TY_STR) {
         if (n->op == OP_EQ || n->op == OP_NE)
@@ -650,22 +757,26 @@ static CExpr gen_binary(Gen *g, Node *n) {
     }
     Type *lt = n->lhs->type, *rt = n->rhs->type;
     if (lt->kind == TY_STR && n->op == OP_ADD) {
-        const char *l = borrow(g, n->lhs), *r = borrow(g, n->rhs);
+        const char *l, *r;
+        sides(g, n, &l, &r);
         return (CExpr){ gstr(g, "mp_str_concat(%s, %s)", l, r), true };
     }
     if (lt->kind == TY_LIST && n->op == OP_ADD) {
-        const char *l = borrow(g, n->lhs), *r = borrow(g, n->rhs);
+        const char *l, *r;
+        sides(g, n, &l, &r);
         return (CExpr){ gstr(g, "mp_list_concat(%s, %s)", l, r), true };
     }
     if (is_heap(lt) || is_heap(rt)) {   /* str * int, int * list, ... */
         Type *seq = is_heap(lt) ? lt : rt;
-        const char *l = borrow(g, n->lhs), *r = borrow(g, n->rhs);
+        const char *l, *r;
+        sides(g, n, &l, &r);
         bool first = is_heap(lt);
         return (CExpr){ gstr(g, "%s(%s, %s)", seq->kind == TY_STR ? "mp_str_repeat" : "mp_list_repeat",
                              first ? l : r, first ? r : l), true };
     }
     Type *t = numeric_join(lt, rt);
-    const char *l = borrow(g, n->lhs), *r = borrow(g, n->rhs);
+    const char *l, *r;
+    sides(g, n, &l, &r);
     if (t->kind == TY_FLOAT) {
         if (lt->kind == TY_INT) l = gstr(g, "(double)%s", l);
         if (rt->kind == TY_INT) r = gstr(g, "(double)%s", r);
@@ -704,8 +815,8 @@ static CExpr gen_index(Gen *g, Node *n) {
     if (g->cas_sym && n->lhs->kind == ND_NAME && n->lhs->sym == g->cas_sym)
         return (CExpr){ g->cas_old, false };
     Type *ot = n->lhs->type;
-    const char *o = borrow(g, n->lhs);
-    const char *i = borrow(g, n->rhs);
+    const char *o, *i;
+    sides(g, n, &o, &i);
     const char *at = loc(g, n->span);
     switch (ot->kind) {
     case TY_STR:
@@ -787,6 +898,14 @@ static CExpr gen_builtin(Gen *g, Node *n) {
     }
     case B_STR: {
         if (a[0]->type->kind == TY_STR) return gen_expr(g, a[0]);
+        if (a[0]->type->kind == TY_ARRAY) {
+            /* An array is no mp_val: formatted as "{a}" is. */
+            const char *b = new_tmp(g, "b");
+            emit(g, "mp_buf %s;", b);
+            emit(g, "mp_buf_init(&%s);", b);
+            append_value(g, b, a[0]);
+            return (CExpr){ gstr(g, "mp_buf_finish(&%s)", b), true };
+        }
         const char *v = borrow(g, a[0]);
         return (CExpr){ gstr(g, "mp_str_of(%s, %s)", tdesc(g, a[0]->type), mpval(g, a[0]->type, v)), true };
     }
@@ -842,6 +961,14 @@ static const char *timeout_arg(Gen *g, Node *n, int k, const char *absent) {
 static CExpr gen_method(Gen *g, Node *n) {
     Node *obj = n->callee->lhs;
     const char *o = borrow(g, obj);
+    if (n->argc > 0 && n->argv[0]) {
+        /* the object (`xs[i()]`) before the argument (`.append(f())`) */
+        Ops ops = {0};
+        ops_add(&ops, o, obj->type, false);
+        pin(g, &ops, 0);
+        o = ops.code[0];
+        ops_free(&ops);
+    }
     const char *at = loc(g, n->span);
     Type *et = obj->type->elem;
     Node **a = n->argv;
@@ -893,17 +1020,46 @@ static CExpr gen_method(Gen *g, Node *n) {
     }
 }
 
+/* The arguments of call N to a def, generated in source order (keyword
+ * arguments too, as Python evaluates them, not in parameter order): the
+ * code of parameter k's argument ends up in ARGS[k], converted to the
+ * parameter's type. OWN (a process declaration): owned, and lists copied,
+ * so later changes to them do not reach the process. */
+static void def_args(Gen *g, Node *n, bool own, const char **args) {
+    Node *def = n->callee->sym->decl;
+    Ops ops = {0};
+    int *slot = calloc((size_t)n->argc + 1, sizeof *slot);
+    if (!slot) { fputs("mpc: fatal error: out of memory\n", stderr); exit(1); }
+    for (Node *a = n->args; a; a = a->next) {
+        Node *v = a->kind == ND_KWARG ? a->lhs : a;
+        Node *param = def->params;
+        for (int k = 0; k < n->argc; k++, param = param->next)
+            if (n->argv[k] == v)
+                slot[k] = operand(g, &ops, v, own && v->type->kind != TY_LIST, param->decl_type);
+    }
+    ops_settle(g, &ops);
+    Node *param = def->params;
+    for (int k = 0; k < n->argc; k++, param = param->next) {
+        const char *c = ops.code[slot[k]];
+        if (!ops.owned[slot[k]] && param->decl_type->kind == TY_FLOAT && n->argv[k]->type->kind == TY_INT)
+            c = gstr(g, "(double)%s", c);
+        if (own && n->argv[k]->type->kind == TY_LIST) c = gstr(g, "mp_list_copy(%s)", c);
+        args[k] = c;
+    }
+    free(slot);
+    ops_free(&ops);
+}
+
 static CExpr gen_call(Gen *g, Node *n) {
     if (n->callee->kind == ND_MEMBER) return gen_method(g, n);
     if (n->builtin != B_NONE) return gen_builtin(g, n);
     Symbol *f = n->callee->sym;
-    Node *def = f->decl;
     Buf args = {0};
-    Node *param = def->params;
-    for (int i = 0; i < n->argc; i++, param = param->next) {
-        const char *v = borrow_as(g, n->argv[i], param->decl_type);
-        buf_printf(&args, "%s%s", i ? ", " : "", v);
-    }
+    const char **argv = malloc(((size_t)n->argc + 1) * sizeof *argv);
+    if (!argv) { fputs("mpc: fatal error: out of memory\n", stderr); exit(1); }
+    def_args(g, n, false, argv);
+    for (int i = 0; i < n->argc; i++) buf_printf(&args, "%s%s", i ? ", " : "", argv[i]);
+    free(argv);
     const char *call = gstr(g, "%s(%s)", cname(g, f), args.data ? args.data : "");
     free(args.data);
     if (n->type->kind == TY_NONE) {
@@ -1245,11 +1401,21 @@ static void gen_assign(Gen *g, Node *n) {
     const char *kind = lock && shared->type->kind == TY_VALUE ? "value" : "array";
     bool early = lock && reads_shared(n->rhs, shared);
     if (early) lock_stmt(g, kind, obj, n->span);
+    /* `t[i] = e`: Python evaluates e first, then the target's container
+     * and index; `t[i] op= e` the other way round. */
+    const char *first = NULL;
+    if (n->op == OP_NONE && target->kind == ND_INDEX && !early) {
+        Ops ops = {0};
+        operand(g, &ops, n->rhs, true, t);
+        pin(g, &ops, 0);
+        first = ops.code[0];
+        ops_free(&ops);
+    }
     /* Target's container and index first, as Python evaluates them. */
     const char *container = NULL, *index = NULL;
-    if (target->kind == ND_INDEX || target->kind == ND_MEMBER) container = borrow(g, target->lhs);
+    if (target->kind == ND_MEMBER) container = borrow(g, target->lhs);
     if (target->kind == ND_INDEX) {
-        index = borrow(g, target->rhs);
+        sides(g, target, &container, &index);
         if (target->lhs->type->kind == TY_ARRAY)
             index = hold(g, type_basic(TY_INT), gstr(g, "mp_array_index(%s, %s, %s)", container, index, loc(g, target->span)));
     }
@@ -1263,9 +1429,9 @@ static void gen_assign(Gen *g, Node *n) {
     }
     const char *value;
     if (n->op == OP_NONE) {
-        value = owned(g, n->rhs, t);
+        value = first ? first : owned(g, n->rhs, t);
         if (lock && !early) {
-            value = settle(g, n->rhs, t, value);
+            if (!first) value = settle(g, n->rhs, t, value);
             lock_stmt(g, kind, obj, n->span);
         }
     } else {
@@ -1405,10 +1571,16 @@ static void gen_for(Gen *g, Node *n) {
     stmt_begin(g, &temps);
     if (it->kind == ND_CALL && it->builtin == B_RANGE) {
         const char *start = "0", *stop, *step = "1";
-        Node **a = it->argv;
-        if (it->argc == 1) stop = borrow(g, a[0]);
-        else { start = borrow(g, a[0]); stop = borrow(g, a[1]); }
-        if (it->argc == 3) step = borrow(g, a[2]);
+        Ops ops = {0};
+        for (int k = 0; k < it->argc; k++) operand(g, &ops, it->argv[k], false, NULL);
+        if (it->argc == 1) stop = ops.code[0];
+        else { start = ops.code[0]; stop = ops.code[1]; }
+        if (it->argc == 3) step = ops.code[2];
+        if (it->argc > 1) {     /* start is used last, in the loop's init */
+            pin(g, &ops, 0);
+            start = ops.code[0];
+        }
+        ops_free(&ops);
         const char *i = new_tmp(g, "i");
         const char *hi = new_tmp(g, "n");
         emit(g, "int64_t %s = %s;", hi, stop);
@@ -1606,6 +1778,12 @@ static void gen_def(Gen *g, Node *def) {
 
 /* ---- processes ---------------------------------------------------------------- */
 
+/* The argument struct's member for parameter P: prefixed like every user
+ * name, so a parameter called `int` or `NULL` is no C token. */
+static const char *field(Gen *g, const Node *p) {
+    return keep_str(g, gstr(g, "v_%s", p->sym->name));
+}
+
 /* The argument struct and entry stub of a def used as a process target. */
 static void gen_stub(Gen *g, Node *def) {
     const char *f = cname(g, def->sym);
@@ -1617,7 +1795,7 @@ static void gen_stub(Gen *g, Node *def) {
     g->indent++;
     if (!def->params) emit(g, "char unused;");
     for (Node *p = def->params; p; p = p->next)
-        emit(g, "%s;", decl(g, p->sym->type, p->sym->name));
+        emit(g, "%s;", decl(g, p->sym->type, field(g, p)));
     g->indent--;
     emit(g, "};");
     buf_put(g->out, "\n", 1);
@@ -1627,7 +1805,7 @@ static void gen_stub(Gen *g, Node *def) {
     g->indent++;
     Buf call = {0};
     for (Node *p = def->params; p; p = p->next)
-        buf_printf(&call, "%sa->%s", p == def->params ? "" : ", ", p->sym->name);
+        buf_printf(&call, "%sa->%s", p == def->params ? "" : ", ", field(g, p));
     if (def->params) emit(g, "struct args_%s *a = arg;", def->sym->name);
     else emit(g, "(void)arg;");
     if (def->ret_type && is_heap(def->ret_type))
@@ -1675,16 +1853,18 @@ static void gen_process(Gen *g, Node *n) {
     if (!n->lhs) {
         /* One process: its arguments are evaluated and copied now. */
         Buf init = {0};
-        Node *param = def->params;
-        for (int i = 0; i < call->argc; i++, param = param->next)
-            buf_printf(&init, "%s%s", i ? ", " : "", owned(g, call->argv[i], param->decl_type));
+        const char **argv = malloc(((size_t)call->argc + 1) * sizeof *argv);
+        if (!argv) { fputs("mpc: fatal error: out of memory\n", stderr); exit(1); }
+        def_args(g, call, true, argv);
+        for (int i = 0; i < call->argc; i++) buf_printf(&init, "%s%s", i ? ", " : "", argv[i]);
+        free(argv);
         emit(g, "struct args_%s args_%s = { %s };", dn, pc + 2, init.data ? init.data : "0");
         free(init.data);
         emit(g, "mp_proc *%s = mp_proc_new(\"%s\", -1);", pc, p->name);
         gen_topology(g, n, pc);
-        for (param = def->params; param; param = param->next)
+        for (Node *param = def->params; param; param = param->next)
             if (is_heap(param->sym->type))
-                keep(g, pc, param->sym->name, param->sym->type, false);
+                keep(g, pc, field(g, param), param->sym->type, false);
         stmt_end(g, &temps);
         return;
     }
@@ -1699,9 +1879,13 @@ static void gen_process(Gen *g, Node *n) {
     Scope inner;
     stmt_begin(g, &inner);
     if (p->decl && n->sym2) emit(g, "int64_t %s = %s;", cname(g, n->sym2), k);
+    const char **argv = malloc(((size_t)call->argc + 1) * sizeof *argv);
+    if (!argv) { fputs("mpc: fatal error: out of memory\n", stderr); exit(1); }
+    def_args(g, call, true, argv);
     Node *param = def->params;
     for (int i = 0; i < call->argc; i++, param = param->next)
-        emit(g, "args_%s[%s].%s = %s;", pc + 2, k, param->sym->name, owned(g, call->argv[i], param->decl_type));
+        emit(g, "args_%s[%s].%s = %s;", pc + 2, k, field(g, param), argv[i]);
+    free(argv);
     stmt_end(g, &inner);
     emit(g, "%s[%s] = mp_proc_new(\"%s\", %s);", pc, k, p->name, k);
     gen_topology(g, n, gstr(g, "%s[%s]", pc, k));
@@ -1717,7 +1901,7 @@ static void gen_process(Gen *g, Node *n) {
     }
     for (param = def->params; param; param = param->next)
         if (is_heap(param->sym->type))
-            keep(g, pc, param->sym->name, param->sym->type, true);
+            keep(g, pc, field(g, param), param->sym->type, true);
     keep(g, pc, NULL, NULL, true);
     stmt_end(g, &temps);
 }

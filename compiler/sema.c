@@ -272,6 +272,10 @@ static bool declare(Sema *S, SymX *x) {
                      "%s '%s' shadows the built-in function '%s'", sema_sym_what(x),
                      name, name);
     }
+    /* C declares a name before its initializer runs: `let x = x + 1` in a
+     * block would read itself if both were one C name. */
+    if (r && r->s.kind != SYM_FUNC && r->s.kind != SYM_BUILTIN)
+        x->s.shadows = r->s.shadows + 1;
     x->s.global = !S->def && S->scope == S->parent_scope;
     if (!S->def) {
         PDecl *pd = hmap_get(&S->parent_names, name);

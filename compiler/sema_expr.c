@@ -561,14 +561,20 @@ static Type *member_expr(Sema *S, Node *e, Type *t) {
     if (a->b == A_VALUE) return t->elem;
     SymX *p = sema_proc_of(e->lhs);
     if (a->b == A_NAME) return ty(TY_STR);
-    if (p && a->b == A_PID && !p->started)
-        diag_warning(S->d, W_UNSTARTED, e->span, "'%s.pid' is read before '%s' is started",
-                     p->s.name, p->s.name);
+    if (p && (a->b == A_PID || a->b == A_EXITCODE) && !p->started) {
+        /* Python's None; `start` stands only at the top level, in order,
+         * so this is known here, never left to the run. */
+        diag_error(S->d, e->span, "'%s%s.%s' is read before '%s' is started", p->s.name,
+                   e->lhs->kind == ND_INDEX ? "[i]" : "", e->name, p->s.name);
+        diag_note(S->d, p->s.span, "a process has no %s until 'start %s'",
+                  a->b == A_PID ? "pid" : "exit code", p->s.name);
+        return ty(TY_INT);
+    }
     if (p && a->b == A_EXITCODE && !p->joined && !p->method_joined) {
         if (diag_warning(S->d, W_UNJOINED, e->span,
                          "'exitcode' of '%s' is read before '%s' is joined", p->s.name,
                          p->s.name))
-            diag_note(S->d, e->span, "the process may still be running; 'join %s' waits for it",
+            diag_note(S->d, e->span, "while it runs, exitcode is -256 (Python's None); 'join %s' waits for it",
                       p->s.name);
     }
     return ty(TY_INT);
@@ -997,8 +1003,19 @@ static Type *method_call(Sema *S, Node *call) {
                 diag_error(S->d, call->span, "'%s' is stopped before it is started", p->s.name);
             diag_note(S->d, p->s.span, "'%s' is declared here; start it with 'start %s'",
                       p->s.name, p->s.name);
+        } else if (p && me->b == M_JOIN && p->joined) {
+            /* one rule for `join p` and `p.join()`: a process is joined once */
+            diag_error(S->d, call->span, "'%s' is already joined", p->s.name);
+            diag_note(S->d, p->join_at, "'%s' is first joined here", p->s.name);
         } else if (p && me->b == M_JOIN && !call->argv[0] && m->lhs->kind == ND_NAME) {
-            p->method_joined = true;
+            /* Standing directly at the top level it surely runs, as `join p`
+             * does; in a block it may not (or may run again). */
+            if (!S->def && S->scope == S->parent_scope) {
+                p->joined = true;
+                p->join_at = call->span;
+            } else {
+                p->method_joined = true;
+            }
         }
     }
     if (recv && flow_kind(recv)) {

@@ -124,6 +124,21 @@ static void add_top(Parser *P, Node *n) {
     }
 }
 
+/* A statement made of expression E. `p.start()`, Python's spelling, is
+ * `start p`: one rule for both (top level only, once, before any join). */
+static Node *expr_stmt(Parser *P, Node *e, Span at) {
+    Node *m = e && e->kind == ND_CALL ? e->callee : NULL;
+    if (m && m->kind == ND_MEMBER && !e->args && strcmp(m->name, "start") == 0 &&
+        m->lhs->kind == ND_NAME) {
+        Node *n = mk(P, ND_START, at);
+        n->targets = m->lhs;
+        return n;
+    }
+    Node *n = mk(P, ND_EXPR_STMT, at);
+    n->lhs = e;
+    return n;
+}
+
 /* A declaration, start, join or def inside a block. */
 static void not_top(Parser *P, Node *n) {
     if (!n) return;
@@ -244,7 +259,7 @@ simple:
         $$->decl_type = $3; if ($3) $$->type_span = @3;
         $$->rhs = $5;
     }
-  | test                            { $$ = mk(P, ND_EXPR_STMT, @$); $$->lhs = $1; }
+  | test                            { $$ = expr_stmt(P, $1, @$); }
   | test ASSIGN test {
         parse_check_target(P, $1);
         $$ = mk(P, ND_ASSIGN, @$); $$->op = OP_NONE; $$->lhs = $1; $$->rhs = $3;

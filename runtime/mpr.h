@@ -54,8 +54,10 @@ extern "C" {
 #define MP_EOF       1          /* end of stream: recv, get */
 #define MP_RECOVERED 2          /* lock acquired; its previous owner died */
 
-/* mp_proc_exitcode of a process that has not finished. */
-#define MP_NOEXIT INT_MIN
+/* mp_proc_exitcode of a process that has not finished: Python's None,
+ * which .mp does not have. Documented (docs/language.md) and no real
+ * exit code: those are 0..255, or -N for signal N. */
+#define MP_NOEXIT (-256)
 
 /* Largest message a pipe carries and largest queue ring: 1 GiB. */
 #define MP_MSG_MAX ((size_t)1 << 30)
@@ -205,6 +207,9 @@ mp_list *mp_list_concat(const mp_list *a, const mp_list *b);   /* new ref */
 /* l += other, in place (aliases see it); other may be l itself. */
 void mp_list_extend(mp_list *l, const mp_list *other);
 mp_list *mp_list_repeat(const mp_list *l, int64_t n);          /* new ref */
+/* A copy of l and of every list inside it (strings are immutable and
+ * shared): what a process declaration hands its process. New ref. */
+mp_list *mp_list_copy(const mp_list *l);
 /* Python ==, element by element (floats compare with IEEE ==, so a list
  * holding NaN is never equal to anything). */
 bool mp_list_eq(const mp_list *a, const mp_list *b);

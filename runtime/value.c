@@ -304,6 +304,21 @@ mp_list *mp_list_concat(const mp_list *a, const mp_list *b)
     return r;
 }
 
+mp_list *mp_list_copy(const mp_list *l)
+{
+    mp_list *r = mp_list_new(l->type, (size_t)l->len);
+    const mp_type *et = l->type->elem;
+    for (int64_t i = 0; i < l->len; i++) {
+        mp_val v = l->items[i];
+        if (et->kind == MP_LIST)
+            v.l = mp_list_copy(v.l);
+        else
+            mp_val_ref(et, v);
+        r->items[r->len++] = v;
+    }
+    return r;
+}
+
 mp_list *mp_list_repeat(const mp_list *l, int64_t n)
 {
     int64_t total;

@@ -259,6 +259,42 @@ static void test_list_aliasing_and_refs(void **state)
     mp_list_unref(n);
 }
 
+/* mp_list_copy: what a process declaration hands its process. Changing
+ * the original afterwards, at any depth, does not change the copy. */
+static void test_list_copy(void **state)
+{
+    (void)state;
+    mp_list *n = mp_list_new(&t_list_list_int, 0);
+    mp_list *inner = ints(2, 1, 2);
+    mp_list_push(n, (mp_val){ .l = inner });
+    mp_list *c = mp_list_copy(n);
+    assert_true(mp_list_eq(c, n));
+    assert_ptr_equal(mp_list_type(c), &t_list_list_int);
+    mp_list_push(inner, (mp_val){ .i = 3 });
+    mp_list_push(n, (mp_val){ .l = ints(0) });
+    assert_int_equal(mp_list_len(c), 1);
+    assert_int_equal(mp_list_len(mp_list_get(c, 0, MP_LOC(1, 1)).l), 2);
+    mp_list_unref(n);
+    assert_int_equal(mp_list_get(mp_list_get(c, 0, MP_LOC(1, 1)).l, 1, MP_LOC(1, 1)).i, 2);
+    mp_list_unref(c);
+    /* strings are shared, not copied: they cannot change */
+    mp_list *a = mp_list_new(&t_list_str, 0);
+    mp_str *s = mp_str_cstr("kept");
+    mp_list_push(a, (mp_val){ .s = s });
+    mp_list *b = mp_list_copy(a);
+    assert_int_equal(s->refs, 2);
+    mp_list_set(a, 0, (mp_val){ .s = mp_str_cstr("new") }, MP_LOC(1, 1));
+    assert_string_equal(mp_list_get(b, 0, MP_LOC(1, 1)).s->data, "kept");
+    mp_list_unref(a);
+    mp_list_unref(b);
+    mp_list *z = ints(0);
+    mp_list *e = mp_list_copy(z);
+    assert_int_equal(mp_list_len(e), 0);
+    assert_ptr_not_equal(e, z);
+    mp_list_unref(z);
+    mp_list_unref(e);
+}
+
 static void test_list_compare(void **state)
 {
     (void)state;
@@ -337,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_str_characters_errors),
         cmocka_unit_test(test_list_basics),
         cmocka_unit_test(test_list_aliasing_and_refs),
+        cmocka_unit_test(test_list_copy),
         cmocka_unit_test(test_list_compare),
         cmocka_unit_test(test_list_errors),
     };

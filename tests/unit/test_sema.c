@@ -419,6 +419,16 @@ static void test_process_rules(void **state) {
     proc_error("process p = f()\nstart p\njoin p\njoin p\n", "'p' is already joined");
     proc_error("process p = f()\np.join()\nstart p\n", "'p' is joined before it is started");
     proc_error("process p = f()\np.terminate()\nstart p\njoin p\n", "'p' is stopped before it is started");
+    /* one rule for both spellings of start and join */
+    proc_error("process p = f()\nstart p\np.join()\njoin p\n", "'p' is already joined");
+    proc_error("process p = f()\nstart p\njoin p\np.join()\n", "'p' is already joined");
+    proc_error("process p = f()\nstart p\njoin p\np.join(1.0)\n", "'p' is already joined");
+    proc_error("process p = f()\nstart p\np.join()\np.join()\n", "'p' is already joined");
+    proc_error("process p = f()\np.start()\nstart p\njoin p\n", "'p' is already started");
+    proc_error("process p = f()\nif true { p.start() }\n", "must stand at the top level");
+    proc_error("process p = f()\np.join()\np.start()\n", "'p' is joined before it is started");
+    expect_clean("def f() { pass }\nprocess p = f()\np.start()\np.join()\nprint(p.exitcode)\n");
+    expect_clean("def f() { pass }\nprocess p = f()\nstart p\nif p.is_alive() { p.join() }\njoin p\n");
     proc_error("process p = print(1)\n", "'print' is a built-in function");
     proc_error("process w[1.5] = f()\n", "the number of processes in 'w' must be int, not float");
     proc_error("process p = f()\nprint(p)\nstart p\njoin p\n", "process 'p' is not a value");
@@ -433,8 +443,12 @@ static void test_process_rules(void **state) {
     proc_warning("process p = f()\n", "process 'p' is never started");
     proc_warning("process p = f()\nstart p\nprint(p.exitcode)\njoin p\n",
                  "'exitcode' of 'p' is read before 'p' is joined");
-    proc_warning("process p = f()\nprint(p.pid)\nstart p\njoin p\n",
-                 "'p.pid' is read before 'p' is started");
+    proc_error("process p = f()\nprint(p.pid)\nstart p\njoin p\n",
+               "'p.pid' is read before 'p' is started");
+    proc_error("process p = f()\nlet c = p.exitcode\nstart p\njoin p\nprint(c)\n",
+               "'p.exitcode' is read before 'p' is started");
+    proc_error("process w[2] = f()\nprint(w[1].pid)\nstart w\njoin w\n",
+               "'w[i].pid' is read before 'w' is started");
     expect_clean("def f() { pass }\nprocess p = f()\nstart p\np.join()\nprint(p.exitcode, p.name, p.is_alive())\n");
     expect_clean("def f() { pass }\nprocess p = f()\nstart p\np.join(1.5)\np.terminate()\np.kill()\njoin p\n");
 }
