@@ -561,6 +561,8 @@ static const char *arith(Gen *g, Op op, Type *t, const char *l, const char *r, S
     if (op == OP_SHL || op == OP_SHR)
         return gstr(g, "%s(%s, %s, %s)", op == OP_SHL ? "mp_shl" : "mp_shr", l, r, loc(g, at));
     const char *fn = arith_fn(op, flt);
+    if (op == OP_DIV && !flt)   /* int / int: exact, correctly rounded */
+        return gstr(g, "mp_idiv(%s, %s, %s)", l, r, loc(g, at));
     if (op == OP_DIV)
         return gstr(g, "mp_fdiv((double)%s, (double)%s, %s)", l, r, loc(g, at));
     if (fn) return gstr(g, "%s(%s, %s, %s)", fn, l, r, loc(g, at));
@@ -584,8 +586,13 @@ static CExpr gen_compare(Gen *g, Node *n) {
     if (lt->kind == TY_LIST)
         return (CExpr){ gstr(g, "(%smp_list_eq(%s, %s))", n->op == OP_NE ? "!" : "", l, r), false };
     if (lt->kind != rt->kind) {
-        /* int against float compares as float */
-        return (CExpr){ gstr(g, "((double)%s %s (double)%s)", l, op, r), false };
+        /* int against float compares exactly, as Python (no rounding) */
+        static const char *const names[] = {
+            [OP_EQ] = "eq", [OP_NE] = "ne", [OP_LT] = "lt",
+            [OP_LE] = "le", [OP_GT] = "gt", [OP_GE] = "ge",
+        };
+        return (CExpr){ gstr(g, "mp_%s_%s(%s, %s)", lt->kind == TY_INT ? "if" : "fi",
+                             names[n->op], l, r), false };
     }
     return (CExpr){ gstr(g, "(%s %s %s)", l, op, r), false };
 }

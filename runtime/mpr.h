@@ -315,7 +315,7 @@ static inline int64_t mp_floordiv(int64_t a, int64_t b, mp_loc loc)
 static inline int64_t mp_mod(int64_t a, int64_t b, mp_loc loc)
 {
     if (b == 0)
-        mp_fail(loc, "integer division or modulo by zero");
+        mp_fail(loc, "integer modulo by zero");
     if (b == -1)
         return 0;
     int64_t r = a % b;
@@ -375,17 +375,39 @@ static inline double mp_ffloordiv(double a, double b, mp_loc loc)
 static inline double mp_fmod(double a, double b, mp_loc loc)
 {
     if (mp_fzero(b))
-        mp_fail(loc, "float modulo by zero");
+        mp_fail(loc, "float modulo");
     return mp_fmod_py_raw(a, b);
 }
+
+/* a / b of two ints, correctly rounded (Python's int / int), for any
+ * int64 operands; b != 0. */
+double mp_idiv_raw(int64_t a, int64_t b);
+/* Exact comparison of an int with a float, as Python: -1, 0 or 1, and 2
+ * when b is NaN (then only != holds). */
+int mp_cmp_if(int64_t a, double b);
 
 /* Integer division of ints giving a float (Python int / int). */
 static inline double mp_idiv(int64_t a, int64_t b, mp_loc loc)
 {
     if (b == 0)
         mp_fail(loc, "division by zero");
-    return (double)a / (double)b;
+    return mp_idiv_raw(a, b);
 }
+
+/* int OP float and float OP int, compared exactly (no rounding of the
+ * int to a float first). */
+static inline bool mp_if_eq(int64_t a, double b) { return mp_cmp_if(a, b) == 0; }
+static inline bool mp_if_ne(int64_t a, double b) { return mp_cmp_if(a, b) != 0; }
+static inline bool mp_if_lt(int64_t a, double b) { return mp_cmp_if(a, b) == -1; }
+static inline bool mp_if_le(int64_t a, double b) { int c = mp_cmp_if(a, b); return c == -1 || c == 0; }
+static inline bool mp_if_gt(int64_t a, double b) { return mp_cmp_if(a, b) == 1; }
+static inline bool mp_if_ge(int64_t a, double b) { int c = mp_cmp_if(a, b); return c == 1 || c == 0; }
+static inline bool mp_fi_eq(double a, int64_t b) { return mp_if_eq(b, a); }
+static inline bool mp_fi_ne(double a, int64_t b) { return mp_if_ne(b, a); }
+static inline bool mp_fi_lt(double a, int64_t b) { return mp_if_gt(b, a); }
+static inline bool mp_fi_le(double a, int64_t b) { return mp_if_ge(b, a); }
+static inline bool mp_fi_gt(double a, int64_t b) { return mp_if_lt(b, a); }
+static inline bool mp_fi_ge(double a, int64_t b) { return mp_if_le(b, a); }
 
 /* a ** b on floats as Python: 0.0 ** negative and negative ** fractional
  * are runtime errors, so is an overflow to infinity from finite operands.
