@@ -899,6 +899,8 @@ static CExpr gen_call(Gen *g, Node *n) {
     }
     const char *call = gstr(g, "%s(%s)", cname(g, f), args.data ? args.data : "");
     free(args.data);
+    /* Deep recursion is a located runtime error, not a SIGSEGV. */
+    emit(g, "mp_stack_check(%s);", loc(g, n->span));
     if (n->type->kind == TY_NONE) {
         emit(g, "%s;", call);
         return (CExpr){ NULL, false };
@@ -1313,8 +1315,8 @@ static void gen_for(Gen *g, Node *n) {
         } else {
             const char *st = new_tmp(g, "s");
             emit(g, "int64_t %s = mp_range_step(%s, %s);", st, step, loc(g, it->span));
-            emit(g, "for (int64_t %s = %s; %s > 0 ? %s < %s : %s > %s; %s += %s) {",
-                 i, start, st, i, hi, i, hi, i, st);
+            emit(g, "for (int64_t %s = %s; %s > 0 ? %s < %s : %s > %s; %s = mp_range_next(%s, %s, %s)) {",
+                 i, start, st, i, hi, i, hi, i, i, st, hi);
         }
         g->indent++;
         scope_push(g, &iter, true);

@@ -133,6 +133,25 @@ MP_NORETURN void mp_exit(int status);
  * A message longer than about 4 KiB is truncated. */
 MP_NORETURN void mp_fail(mp_loc loc, const char *fmt, ...) MP_PRINTF(2, 3);
 
+/* Deep recursion: before each call of a def, the caller checks that its
+ * stack frame is above mp_stack_floor (set by mp_init from the stack size
+ * limit, leaving room for the runtime's own calls). Below it, the runtime
+ * error "maximum recursion depth exceeded" at the call (Python's
+ * RecursionError) instead of a crash by SIGSEGV. */
+extern uintptr_t mp_stack_floor;
+/* A def that always calls itself is a valid program (it ends with that
+ * runtime error, as Python's ends with RecursionError); the C compilers'
+ * warning about it is moot, so generated C stays warning-free. */
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
+#pragma GCC diagnostic ignored "-Winfinite-recursion"
+#endif
+MP_NORETURN void mp_stack_overflow(mp_loc loc);
+static inline void mp_stack_check(mp_loc loc)
+{
+    if ((uintptr_t)__builtin_frame_address(0) < mp_stack_floor)
+        mp_stack_overflow(loc);
+}
+
 /* Same line shape with "runtime warning:"; continues. */
 void mp_warn(mp_loc loc, const char *fmt, ...) MP_PRINTF(2, 3);
 
@@ -290,6 +309,17 @@ static inline int64_t mp_range_step(int64_t step, mp_loc loc)
     if (step == 0)
         mp_fail(loc, "range() arg 3 must not be zero");
     return step;
+}
+
+/* The value after i in a range stepping by step towards stop. Past the
+ * int64 limits there is no next value: stop is returned, which ends the
+ * loop (Python's range stops there too: it cannot reach stop). */
+static inline int64_t mp_range_next(int64_t i, int64_t step, int64_t stop)
+{
+    int64_t next;
+    if (__builtin_add_overflow(i, step, &next))
+        return stop;
+    return next;
 }
 
 #define MP_NAN (__builtin_nan(""))
