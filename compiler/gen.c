@@ -1679,6 +1679,24 @@ static bool starts_user_of(Node *start, Symbol *end) {
     return false;
 }
 
+/* How many processes may use pipe end END: each declaration passing it
+ * (a group counts as several), and main if it uses it itself. */
+static int end_users(const Program *prog, Symbol *end) {
+    int n = 0;
+    bool by_main = false;
+    for (Node *t = prog->top; t; t = t->next) {
+        if (t->kind != ND_PROCESS) {
+            by_main = by_main || mentions(t, end);
+            continue;
+        }
+        Node *call = t->rhs;
+        for (int i = 0; i < call->argc; i++)
+            if (call->argv[i]->kind == ND_NAME && call->argv[i]->sym == end)
+                n += t->lhs ? 2 : 1;
+    }
+    return n + by_main;
+}
+
 static void gen_shared_decl(Gen *g, Node *n) {
     Scope temps;
     stmt_begin(g, &temps);
@@ -1689,6 +1707,10 @@ static void gen_shared_decl(Gen *g, Node *n) {
         emit(g, "mp_conn *%s, *%s;", a, b);
         emit(g, "mp_make_pipe(&%s, &%s, %s, %s, \"%s\", \"%s\", %s);", a, b, tdesc(g, n->decl_type),
              n->oneway ? "false" : "true", n->name, n->name2, at);
+        /* An end several processes use sends and receives whole frames
+         * under a lock; the others stay lock-free. */
+        if (end_users(g->prog, n->sym) > 1) emit(g, "mp_conn_share(%s);", a);
+        if (end_users(g->prog, n->sym2) > 1) emit(g, "mp_conn_share(%s);", b);
         break;
     }
     case ND_QUEUE: {

@@ -586,6 +586,13 @@ int64_t mp_group_index(int64_t count, int64_t i, mp_loc loc);
 /* Pipes: typed framed messages over a socketpair                      */
 /* ------------------------------------------------------------------ */
 
+/* Marks c as used by several processes (the compiler calls it right after
+ * making the pipe, before any start): each send and each receive then
+ * moves one whole frame under a lock in shared memory, and receives read
+ * no further than their frame, so messages never interleave or split. */
+void mp_conn_share(mp_conn *c);
+bool mp_conn_is_shared(const mp_conn *c);
+
 /* Makes a pipe carrying values of type t. duplex: both ends send and
  * receive; one-way: a only sends and b only receives (the wrong direction
  * fails with EBADF). name_a/name_b name the ends in messages (copied).
