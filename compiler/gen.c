@@ -669,6 +669,8 @@ static const char *arith(Gen *g, Op op, Type *t, const char *l, const char *r, S
     if (op == OP_SHL || op == OP_SHR)
         return gstr(g, "%s(%s, %s, %s)", op == OP_SHL ? "mp_shl" : "mp_shr", l, r, loc(g, at));
     const char *fn = arith_fn(op, flt);
+    if (op == OP_DIV && !flt)   /* int / int: exact, correctly rounded */
+        return gstr(g, "mp_idiv(%s, %s, %s)", l, r, loc(g, at));
     if (op == OP_DIV)
         return gstr(g, "mp_fdiv((double)%s, (double)%s, %s)", l, r, loc(g, at));
     if (fn) return gstr(g, "%s(%s, %s, %s)", fn, l, r, loc(g, at));
@@ -703,8 +705,13 @@ static CExpr gen_compare(Gen *g, Node *n) {
     if (lt->kind == TY_LIST)
         return (CExpr){ gstr(g, "(%smp_list_eq(%s, %s))", n->op == OP_NE ? "!" : "", l, r), false };
     if (lt->kind != rt->kind) {
-        /* int against float compares as float */
-        return (CExpr){ gstr(g, "((double)%s %s (double)%s)", l, op, r), false };
+        /* int against float compares exactly, as Python (no rounding) */
+        static const char *const names[] = {
+            [OP_EQ] = "eq", [OP_NE] = "ne", [OP_LT] = "lt",
+            [OP_LE] = "le", [OP_GT] = "gt", [OP_GE] = "ge",
+        };
+        return (CExpr){ gstr(g, "mp_%s_%s(%s, %s)", lt->kind == TY_INT ? "if" : "fi",
+                             names[n->op], l, r), false };
     }
     return (CExpr){ gstr(g, "(%s %s %s)", l, op, r), false };
 }
@@ -1062,6 +1069,8 @@ static CExpr gen_call(Gen *g, Node *n) {
     free(argv);
     const char *call = gstr(g, "%s(%s)", cname(g, f), args.data ? args.data : "");
     free(args.data);
+    /* Deep recursion is a located runtime error, not a SIGSEGV. */
+    emit(g, "mp_stack_check(%s);", loc(g, n->span));
     if (n->type->kind == TY_NONE) {
         emit(g, "%s;", call);
         return (CExpr){ NULL, false };
@@ -1589,8 +1598,8 @@ static void gen_for(Gen *g, Node *n) {
         } else {
             const char *st = new_tmp(g, "s");
             emit(g, "int64_t %s = mp_range_step(%s, %s);", st, step, loc(g, it->span));
-            emit(g, "for (int64_t %s = %s; %s > 0 ? %s < %s : %s > %s; %s += %s) {",
-                 i, start, st, i, hi, i, hi, i, st);
+            emit(g, "for (int64_t %s = %s; %s > 0 ? %s < %s : %s > %s; %s = mp_range_next(%s, %s, %s)) {",
+                 i, start, st, i, hi, i, hi, i, i, st, hi);
         }
         g->indent++;
         scope_push(g, &iter, true);
@@ -1968,6 +1977,24 @@ static bool starts_user_of(Node *start, Symbol *end) {
     return false;
 }
 
+/* How many processes may use pipe end END: each declaration passing it
+ * (a group counts as several), and main if it uses it itself. */
+static int end_users(const Program *prog, Symbol *end) {
+    int n = 0;
+    bool by_main = false;
+    for (Node *t = prog->top; t; t = t->next) {
+        if (t->kind != ND_PROCESS) {
+            by_main = by_main || mentions(t, end);
+            continue;
+        }
+        Node *call = t->rhs;
+        for (int i = 0; i < call->argc; i++)
+            if (call->argv[i]->kind == ND_NAME && call->argv[i]->sym == end)
+                n += t->lhs ? 2 : 1;
+    }
+    return n + by_main;
+}
+
 static void gen_shared_decl(Gen *g, Node *n) {
     Scope temps;
     stmt_begin(g, &temps);
@@ -1978,6 +2005,10 @@ static void gen_shared_decl(Gen *g, Node *n) {
         emit(g, "mp_conn *%s, *%s;", a, b);
         emit(g, "mp_make_pipe(&%s, &%s, %s, %s, \"%s\", \"%s\", %s);", a, b, tdesc(g, n->decl_type),
              n->oneway ? "false" : "true", n->name, n->name2, at);
+        /* An end several processes use sends and receives whole frames
+         * under a lock; the others stay lock-free. */
+        if (end_users(g->prog, n->sym) > 1) emit(g, "mp_conn_share(%s);", a);
+        if (end_users(g->prog, n->sym2) > 1) emit(g, "mp_conn_share(%s);", b);
         break;
     }
     case ND_QUEUE: {

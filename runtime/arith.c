@@ -111,3 +111,68 @@ double mp_fmod_py_raw(double vx, double wx)
     }
     return mod;
 }
+
+__extension__ typedef unsigned __int128 u128;
+
+/* Bit length of x (0 for 0). */
+static int bit_length(u128 x)
+{
+    int n = 0;
+    while (x) {
+        x >>= 1;
+        n++;
+    }
+    return n;
+}
+
+/* |a| / |b| correctly rounded (ties to even), as CPython's
+ * long_true_divide: an integer quotient of 55 or 56 bits plus a sticky bit
+ * for the remainder, rounded once to 53 bits. Both fit in 2^63, so the
+ * result is a normal double and scaling by a power of two is exact. */
+static double udiv_round(uint64_t a, uint64_t b)
+{
+    int shift = 55 - (bit_length(a) - bit_length(b));
+    u128 n = a, d = b;
+    if (shift >= 0)
+        n <<= shift;
+    else
+        d <<= -shift;
+    u128 q = n / d;
+    bool sticky = n % d != 0;
+    int extra = bit_length(q) - 53;     /* 2 or 3 */
+    uint64_t keep = (uint64_t)(q >> extra);
+    uint64_t rest = (uint64_t)q & ((1ULL << extra) - 1);
+    uint64_t half = 1ULL << (extra - 1);
+    if (rest > half || (rest == half && (sticky || (keep & 1))))
+        keep++;
+    int e = extra - shift;
+    return e >= 0 ? (double)keep * pow2(e) : (double)keep / pow2(-e);
+}
+
+double mp_idiv_raw(int64_t a, int64_t b)
+{
+    const int64_t exact = 9007199254740992;     /* 2^53 */
+    if (a >= -exact && a <= exact && b >= -exact && b <= exact)
+        return (double)a / (double)b;   /* both exact: IEEE rounds once */
+    uint64_t ua = a < 0 ? 0 - (uint64_t)a : (uint64_t)a;
+    uint64_t ub = b < 0 ? 0 - (uint64_t)b : (uint64_t)b;
+    if (ua == 0)
+        return (a < 0) == (b < 0) ? 0.0 : -0.0;
+    double q = udiv_round(ua, ub);
+    return (a < 0) != (b < 0) ? -q : q;
+}
+
+int mp_cmp_if(int64_t a, double b)
+{
+    if (b != b)
+        return 2;
+    if (b >= 9223372036854775808.0)            /* 2^63 and above */
+        return -1;
+    if (b < -9223372036854775808.0)
+        return 1;
+    int64_t t = (int64_t)b;                     /* b truncated, exact */
+    if (a != t)
+        return a < t ? -1 : 1;
+    double frac = b - (double)t;                /* exact: |b| < 2^63 */
+    return frac > 0 ? -1 : frac < 0 ? 1 : 0;
+}

@@ -18,8 +18,15 @@
 #define HDR 8
 #define READ_CHUNK 65536
 
+/* The locks of an end used by several processes (mp_conn_share), in
+ * memory shared with them: a whole frame is sent or received under one. */
+struct conn_locks {
+    mpr_rlock send, recv;
+};
+
 struct mp_conn {
     int fd;                         /* -1 once closed in this process */
+    struct conn_locks *locks;       /* NULL: one user, no locking */
     const mp_type *type;
     char *name;
     bool can_send, can_recv;
@@ -79,9 +86,31 @@ int mp_conn_close(mp_conn *c)
     return 0;
 }
 
+void mp_conn_share(mp_conn *c)
+{
+    if (c->locks)
+        return;
+    struct conn_locks *l = mpr_shm_alloc(sizeof *l);
+    if (!l)
+        mpr_oom();
+    if (mpr_rlock_init(&l->send) < 0 || mpr_rlock_init(&l->recv) < 0)
+        mpr_oom();                      /* only ENOMEM is possible */
+    c->locks = l;
+}
+
+bool mp_conn_is_shared(const mp_conn *c)
+{
+    return c->locks != NULL;
+}
+
 void mpr_conn_free(mp_conn *c)
 {
     mp_conn_close(c);
+    if (c->locks) {
+        mpr_rlock_destroy(&c->locks->send);
+        mpr_rlock_destroy(&c->locks->recv);
+        mpr_shm_free(c->locks, sizeof *c->locks);
+    }
     for (size_t i = 0; i < nconns; i++)
         if (conns[i] == c) {
             conns[i] = conns[--nconns];
@@ -195,6 +224,28 @@ static void put_header(unsigned char *h, size_t len)
     memcpy(h + 4, &x, 4);
 }
 
+/* Takes one of a shared end's locks. A holder that died left the stream
+ * at an unknown point: the frame check of the next read finds out. */
+static void lock_end(mpr_rlock *l)
+{
+    int32_t dead = 0;
+    mpr_rlock_acquire(l, NULL, &dead);
+}
+
+/* Sends a whole frame: under the send lock when the end is shared, so
+ * frames of several senders never interleave. */
+static int send_frame(mp_conn *c, struct iovec *iov, int n)
+{
+    if (!c->locks)
+        return send_iov(c->fd, iov, n);
+    lock_end(&c->locks->send);
+    int r = send_iov(c->fd, iov, n);
+    int e = errno;
+    mpr_rlock_release(&c->locks->send);
+    errno = e;
+    return r;
+}
+
 int mp_conn_send(mp_conn *c, mp_val v)
 {
     if (c->fd < 0 || !c->can_send) {
@@ -217,7 +268,7 @@ int mp_conn_send(mp_conn *c, mp_val v)
             { h, sizeof h },
             { (void *)v.s->data, v.s->len },
         };
-        return send_iov(c->fd, iov, 2);
+        return send_frame(c, iov, 2);
     }
     if (scratch_cap < HDR + len) {
         free(scratch);
@@ -227,7 +278,7 @@ int mp_conn_send(mp_conn *c, mp_val v)
     put_header(scratch, len);
     mp_frame_encode(c->type, v, scratch + HDR);
     struct iovec iov = { scratch, HDR + len };
-    int r = send_iov(c->fd, &iov, 1);
+    int r = send_frame(c, &iov, 1);
     if (scratch_cap > (1u << 20)) {     /* do not keep a huge buffer */
         int e = errno;
         free(scratch);
@@ -268,7 +319,12 @@ static int fill(mp_conn *c, size_t need)
                 c->in_cap = target;
             }
         }
-        ssize_t k = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
+        /* A shared end reads no further than the frame: the bytes after
+         * it belong to whichever process receives next. */
+        size_t want = c->in_cap - c->in_len;
+        if (c->locks && want > need - avail)
+            want = need - avail;
+        ssize_t k = read(c->fd, c->in + c->in_len, want);
         if (k < 0 && errno == EINTR)
             continue;
         if (k < 0 && errno != ECONNRESET)
@@ -284,7 +340,23 @@ static int fill(mp_conn *c, size_t need)
     return 0;
 }
 
+static int recv_frame(mp_conn *c, mp_val *out);
+
+/* Receives a whole frame: under the receive lock when the end is shared,
+ * so each frame goes whole to exactly one process. */
 int mp_conn_recv(mp_conn *c, mp_val *out)
+{
+    if (!c->locks || c->fd < 0 || !c->can_recv)
+        return recv_frame(c, out);
+    lock_end(&c->locks->recv);
+    int r = recv_frame(c, out);
+    int e = errno;
+    mpr_rlock_release(&c->locks->recv);
+    errno = e;
+    return r;
+}
+
+static int recv_frame(mp_conn *c, mp_val *out)
 {
     uint32_t len, check;
     if (c->fd < 0 || !c->can_recv) {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "mpr_internal.h"
@@ -81,6 +82,34 @@ _Noreturn void mp_fail(mp_loc loc, const char *fmt, ...)
     mpr_exit_process(1);
 }
 
+uintptr_t mp_stack_floor;
+
+void mpr_stack_init(void)
+{
+    struct rlimit rl;
+    size_t size = (size_t)8 << 20;              /* the usual default */
+    /* Bigger or unlimited stacks still stop at 64 MiB: endless recursion
+     * then fails in well under a second instead of first touching
+     * gigabytes of stack (hundreds of thousands of calls remain). */
+    const size_t cap = (size_t)64 << 20;
+    if (getrlimit(RLIMIT_STACK, &rl) == 0)
+        size = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > cap
+                   ? cap : (size_t)rl.rlim_cur;
+    /* Arguments and environment take up to a quarter of the limit above
+     * us; keep 256 KiB more for the runtime's calls (mp_fail, exit). */
+    size_t reserve = size / 4 + ((size_t)256 << 10);
+    if (reserve > size / 2)
+        reserve = size / 2;
+    uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+    size_t room = size - reserve;
+    mp_stack_floor = here > room ? here - room : 0;
+}
+
+_Noreturn void mp_stack_overflow(mp_loc loc)
+{
+    mp_fail(loc, "maximum recursion depth exceeded");
+}
+
 void mp_warn(mp_loc loc, const char *fmt, ...)
 {
     char line[4608];
@@ -110,6 +139,8 @@ const char *mp_strerror(int err)
         return "the barrier is broken";
     case EBADF:
         return "closed, or not usable in this direction";
+    case EFBIG:
+        return "file too large (the file size limit, ulimit -f, is reached)";
     default:
         return strerror(err);
     }

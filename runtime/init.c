@@ -1,6 +1,7 @@
 /* init.c: mp_init/mp_finish/mp_exit and the registry of objects that
  * mp_finish frees, so leak checkers see a clean main process. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,13 @@ static void free_obj(struct obj o)
     }
 }
 
+void mpr_queues_release_unreached(void)
+{
+    for (size_t i = 0; i < nobjs; i++)
+        if (objs[i].kind == MPR_OBJ_QUEUE)
+            mpr_queue_release_unreached(objs[i].p);
+}
+
 void mpr_free_all(void)
 {
     /* Processes first: they refer to pipe ends and queues. */
@@ -86,14 +94,57 @@ void mpr_free_all(void)
     capobjs = 0;
 }
 
+/* A closed stdin, stdout or stderr (`prog >&-`) would hand descriptor 0,
+ * 1 or 2 to the first pipe, queue or file the runtime opens, and print or
+ * an error message would then write into it. Every closed one of them is
+ * filled with /dev/null (as if redirected there; Python prints nothing
+ * either), or, without /dev/null, with a pipe nobody reads. */
+static bool std_fds_open(void)
+{
+    return fcntl(0, F_GETFD) >= 0 && fcntl(1, F_GETFD) >= 0
+           && fcntl(2, F_GETFD) >= 0;
+}
+
+/* Keeps fd if it filled a standard slot; else closes it. */
+static bool keep_low(int fd)
+{
+    if (fd <= 2)
+        return true;
+    close(fd);
+    return false;
+}
+
+static void fill_std_fds(void)
+{
+    while (!std_fds_open()) {
+        int fd = open("/dev/null", O_RDWR);
+        if (fd >= 0) {
+            if (!keep_low(fd))
+                return;
+            continue;
+        }
+        int p[2];
+        if (pipe(p) < 0)
+            return;                     /* nothing left to fill them with */
+        bool a = keep_low(p[0]), b = keep_low(p[1]);
+        if (!a && !b)
+            return;
+    }
+}
+
 void mpr_ensure_init(void)
 {
     if (mpr_rt.inited)
         return;
     mpr_rt.inited = true;
+    fill_std_fds();
+    mpr_stack_init();
     if (mpr_rt.pid == 0)
         mpr_rt.pid = (int32_t)getpid();
     signal(SIGPIPE, SIG_IGN);
+    /* Past `ulimit -f` a write fails with EFBIG, reported like a full
+     * disk, instead of the signal killing the process. */
+    signal(SIGXFSZ, SIG_IGN);
     mpr_proc_init();
 }
 

@@ -139,6 +139,25 @@ MP_NORETURN void mp_exit(int status);
  * A message longer than about 4 KiB is truncated. */
 MP_NORETURN void mp_fail(mp_loc loc, const char *fmt, ...) MP_PRINTF(2, 3);
 
+/* Deep recursion: before each call of a def, the caller checks that its
+ * stack frame is above mp_stack_floor (set by mp_init from the stack size
+ * limit, leaving room for the runtime's own calls). Below it, the runtime
+ * error "maximum recursion depth exceeded" at the call (Python's
+ * RecursionError) instead of a crash by SIGSEGV. */
+extern uintptr_t mp_stack_floor;
+/* A def that always calls itself is a valid program (it ends with that
+ * runtime error, as Python's ends with RecursionError); the C compilers'
+ * warning about it is moot, so generated C stays warning-free. */
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
+#pragma GCC diagnostic ignored "-Winfinite-recursion"
+#endif
+MP_NORETURN void mp_stack_overflow(mp_loc loc);
+static inline void mp_stack_check(mp_loc loc)
+{
+    if ((uintptr_t)__builtin_frame_address(0) < mp_stack_floor)
+        mp_stack_overflow(loc);
+}
+
 /* Same line shape with "runtime warning:"; continues. */
 void mp_warn(mp_loc loc, const char *fmt, ...) MP_PRINTF(2, 3);
 
@@ -305,6 +324,17 @@ static inline int64_t mp_range_step(int64_t step, mp_loc loc)
     return step;
 }
 
+/* The value after i in a range stepping by step towards stop. Past the
+ * int64 limits there is no next value: stop is returned, which ends the
+ * loop (Python's range stops there too: it cannot reach stop). */
+static inline int64_t mp_range_next(int64_t i, int64_t step, int64_t stop)
+{
+    int64_t next;
+    if (__builtin_add_overflow(i, step, &next))
+        return stop;
+    return next;
+}
+
 #define MP_NAN (__builtin_nan(""))
 #define MP_INFINITY (__builtin_inf())
 
@@ -328,7 +358,7 @@ static inline int64_t mp_floordiv(int64_t a, int64_t b, mp_loc loc)
 static inline int64_t mp_mod(int64_t a, int64_t b, mp_loc loc)
 {
     if (b == 0)
-        mp_fail(loc, "integer division or modulo by zero");
+        mp_fail(loc, "integer modulo by zero");
     if (b == -1)
         return 0;
     int64_t r = a % b;
@@ -388,17 +418,39 @@ static inline double mp_ffloordiv(double a, double b, mp_loc loc)
 static inline double mp_fmod(double a, double b, mp_loc loc)
 {
     if (mp_fzero(b))
-        mp_fail(loc, "float modulo by zero");
+        mp_fail(loc, "float modulo");
     return mp_fmod_py_raw(a, b);
 }
+
+/* a / b of two ints, correctly rounded (Python's int / int), for any
+ * int64 operands; b != 0. */
+double mp_idiv_raw(int64_t a, int64_t b);
+/* Exact comparison of an int with a float, as Python: -1, 0 or 1, and 2
+ * when b is NaN (then only != holds). */
+int mp_cmp_if(int64_t a, double b);
 
 /* Integer division of ints giving a float (Python int / int). */
 static inline double mp_idiv(int64_t a, int64_t b, mp_loc loc)
 {
     if (b == 0)
         mp_fail(loc, "division by zero");
-    return (double)a / (double)b;
+    return mp_idiv_raw(a, b);
 }
+
+/* int OP float and float OP int, compared exactly (no rounding of the
+ * int to a float first). */
+static inline bool mp_if_eq(int64_t a, double b) { return mp_cmp_if(a, b) == 0; }
+static inline bool mp_if_ne(int64_t a, double b) { return mp_cmp_if(a, b) != 0; }
+static inline bool mp_if_lt(int64_t a, double b) { return mp_cmp_if(a, b) == -1; }
+static inline bool mp_if_le(int64_t a, double b) { int c = mp_cmp_if(a, b); return c == -1 || c == 0; }
+static inline bool mp_if_gt(int64_t a, double b) { return mp_cmp_if(a, b) == 1; }
+static inline bool mp_if_ge(int64_t a, double b) { int c = mp_cmp_if(a, b); return c == 1 || c == 0; }
+static inline bool mp_fi_eq(double a, int64_t b) { return mp_if_eq(b, a); }
+static inline bool mp_fi_ne(double a, int64_t b) { return mp_if_ne(b, a); }
+static inline bool mp_fi_lt(double a, int64_t b) { return mp_if_gt(b, a); }
+static inline bool mp_fi_le(double a, int64_t b) { return mp_if_ge(b, a); }
+static inline bool mp_fi_gt(double a, int64_t b) { return mp_if_lt(b, a); }
+static inline bool mp_fi_ge(double a, int64_t b) { return mp_if_le(b, a); }
 
 /* a ** b on floats as Python: 0.0 ** negative and negative ** fractional
  * are runtime errors, so is an overflow to infinity from finite operands.
@@ -546,6 +598,13 @@ int64_t mp_group_index(int64_t count, int64_t i, mp_loc loc);
 /* ------------------------------------------------------------------ */
 /* Pipes: typed framed messages over a socketpair                      */
 /* ------------------------------------------------------------------ */
+
+/* Marks c as used by several processes (the compiler calls it right after
+ * making the pipe, before any start): each send and each receive then
+ * moves one whole frame under a lock in shared memory, and receives read
+ * no further than their frame, so messages never interleave or split. */
+void mp_conn_share(mp_conn *c);
+bool mp_conn_is_shared(const mp_conn *c);
 
 /* Makes a pipe carrying values of type t. duplex: both ends send and
  * receive; one-way: a only sends and b only receives (the wrong direction

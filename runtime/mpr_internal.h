@@ -34,6 +34,8 @@ void *mpr_malloc(size_t n);
 void *mpr_calloc(size_t n, size_t size);
 void *mpr_realloc(void *p, size_t n);
 char *mpr_strdup(const char *s);
+/* Sets mp_stack_floor from the stack size limit (mpr_ensure_init). */
+void mpr_stack_init(void);
 /* write(2) all of buf, retrying EINTR and partial writes: 0 or -1. */
 int mpr_write_all(int fd, const char *buf, size_t len);
 /* Formats the runtime error/warning line into buf (always terminated). */
@@ -141,6 +143,14 @@ void mpr_frame_write(mpr_wr *w, const mp_type *t, mp_val v);
  * by a consumer holding the get lock before it takes a record. */
 extern void (*mpr_test_queue_hook)(void);
 extern void (*mpr_test_queue_get_hook)(void);
+
+/* A producer share counted for q by the compiler is now held by a process
+ * object or by main itself (mp_proc_produces, mp_self_produces). */
+void mpr_queue_claim(mp_queue *q);
+/* Main is leaving: shares of declarations it never reached are done. */
+void mpr_queue_release_unreached(mp_queue *q);
+/* The same for every queue of this (main) process. */
+void mpr_queues_release_unreached(void);
 
 /* ---- format.c ----------------------------------------------------- */
 

@@ -261,6 +261,7 @@ void mp_proc_produces(mp_proc *p, mp_queue *q)
         p->prods = mpr_realloc(p->prods, p->capprods * sizeof *p->prods);
     }
     p->prods[p->nprods++] = q;
+    mpr_queue_claim(q);
 }
 
 _Noreturn static void child_main(mp_proc *p, void (*entry)(void *),
@@ -469,6 +470,7 @@ void mp_self_produces(mp_queue *q)
         self_prods = mpr_realloc(self_prods, capself_prods * sizeof *self_prods);
     }
     self_prods[nself_prods++] = q;
+    mpr_queue_claim(q);
 }
 
 void mp_self_done(mp_queue *q)
@@ -482,9 +484,20 @@ void mp_self_done(mp_queue *q)
 }
 
 /* Leaving: every queue still waiting for this process's items hears that
- * none will come, before anyone is joined. */
+ * none will come, before anyone is joined. Main also speaks for the
+ * producers it never started and the declarations it never reached (a
+ * runtime error, exit(), a failed start): they will never produce. */
 void mpr_self_done_all(void)
 {
+    if (mpr_rt.is_main) {
+        for (mp_proc *p = procs; p; p = p->next)
+            if (p->state == P_NEW) {
+                for (size_t i = 0; i < p->nprods; i++)
+                    mp_queue_producer_done(p->prods[i]);
+                p->nprods = 0;
+            }
+        mpr_queues_release_unreached();
+    }
     while (nself_prods > 0)
         mp_queue_producer_done(self_prods[--nself_prods]);
     free(self_prods);

@@ -70,6 +70,9 @@ struct mp_queue {
     size_t map_bytes;
     const mp_type *type;
     char *name;
+    /* Main only: producer shares counted for process declarations that
+     * have not made their process yet (released if main leaves first). */
+    int64_t unreached;
 };
 
 /* Test hooks: called by a producer holding put_lock between writing a
@@ -167,7 +170,7 @@ static void wake_all(uint32_t *seq)
     mpr_futex_wake(seq, INT32_MAX, true);
 }
 
-void mp_queue_add_producers(mp_queue *q, int64_t delta)
+static void add_count(mp_queue *q, int64_t delta)
 {
     struct qshm *s = q->s;
     int64_t old = __atomic_load_n(&s->producers, __ATOMIC_SEQ_CST), nv;
@@ -184,9 +187,27 @@ void mp_queue_add_producers(mp_queue *q, int64_t delta)
         wake_all(&s->data_seq);
 }
 
+void mp_queue_add_producers(mp_queue *q, int64_t delta)
+{
+    q->unreached += delta;
+    add_count(q, delta);
+}
+
 void mp_queue_producer_done(mp_queue *q)
 {
-    mp_queue_add_producers(q, -1);
+    add_count(q, -1);
+}
+
+void mpr_queue_claim(mp_queue *q)
+{
+    q->unreached--;
+}
+
+void mpr_queue_release_unreached(mp_queue *q)
+{
+    if (q->unreached > 0)
+        add_count(q, -q->unreached);
+    q->unreached = 0;
 }
 
 int64_t mp_queue_producers(mp_queue *q)
@@ -670,6 +691,7 @@ mp_queue *mp_make_queue_unbounded(const mp_type *t, int64_t producers,
     if (!q)
         mp_fail(loc, "cannot create queue '%s': %s", name,
                 mp_strerror(errno));
+    q->unreached = producers;   /* the compiler counted every declaration */
     return q;
 }
 

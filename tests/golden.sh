@@ -16,7 +16,9 @@
 #              <stderr lines>
 #              --- exit N
 #          (and a third time with a terminal as stdout when script(1) is
-#          installed; REPEAT=N repeats the runs N times after one build).
+#          installed; REPEAT=N repeats the runs N times after one build);
+#          then once each with stdin, stdout or stderr closed, where the
+#          closed stream's part of NAME.expected must be empty.
 #          Normalization (one rule): a number after "pid " or "PID: " is
 #          replaced by <pid>. A test whose output order is truly left open
 #          by the program says `# expect: unordered` in its source; then
@@ -85,6 +87,17 @@ run_once() {
         script -qec "'$work/prog' 2>'$work/stderr'" /dev/null </dev/null >"$work/stdout.raw"
         code=$?
         tr -d '\r' <"$work/stdout.raw" >"$work/stdout"
+    elif [ "$how" = closed0 ]; then
+        "$work/prog" >"$work/stdout" 2>"$work/stderr" <&-
+        code=$?
+    elif [ "$how" = closed1 ]; then
+        "$work/prog" >&- 2>"$work/stderr" </dev/null
+        code=$?
+        : >"$work/stdout"
+    elif [ "$how" = closed2 ]; then
+        "$work/prog" >"$work/stdout" 2>&- </dev/null
+        code=$?
+        : >"$work/stderr"
     else
         { "$work/prog" 2>"$work/stderr" </dev/null; echo $? >"$work/code"; } | cat >"$work/stdout"
         code=$(cat "$work/code")
@@ -99,6 +112,16 @@ sorted() { LC_ALL=C sort "$1" >"$1.sorted" && mv "$1.sorted" "$1"; }
 # script(1) is there.
 modes="file pipe"
 command -v script >/dev/null 2>&1 && modes="file pipe tty"
+# Once per program (not repeated): stdin, stdout or stderr closed. The
+# runtime must never hand descriptors 0-2 to a pipe or queue, so the
+# program behaves the same; a closed stream's expected part is empty.
+closed_modes="closed0 closed1 closed2"
+
+# The expected result $1 as seen with stream $2 (1 or 2) closed, into $3.
+expect_closed() {
+    if [ "$2" = 1 ]; then sed -n '/^--- stderr$/,$p' "$1" >"$3"
+    else sed '/^--- stderr$/,/^--- exit /{/^--- /!d}' "$1" >"$3"; fi
+}
 
 run_programs() {
     for src in examples/*.mp tests/run/*.mp; do
@@ -130,6 +153,19 @@ run_programs() {
                     bad "$src: output differs (stdout to a $how, run $n)"; failed=true; break
                 fi
             done
+        done
+        for how in $closed_modes; do
+            $failed && break
+            run_once "$how" "$work/result.$how"
+            case $how in
+                closed1) expect_closed "$exp" 1 "$work/want.$how" ;;
+                closed2) expect_closed "$exp" 2 "$work/want.$how" ;;
+                *) cp "$work/want" "$work/want.$how" ;;
+            esac
+            $unordered && sorted "$work/result.$how" && sorted "$work/want.$how"
+            if ! same "$work/want.$how" "$work/result.$how"; then
+                bad "$src: output differs (${how#closed} closed)"; failed=true
+            fi
         done
         $failed || ok
     done

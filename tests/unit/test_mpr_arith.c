@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "mpr.h"
 #include "mpr_test.h"
+#include "arith_exact.h"
 
 #define L MP_LOC(3, 14)
 
@@ -90,7 +92,7 @@ static void test_int_errors(void **state)
         { { 2, INT64_MAX, 2 }, "integer overflow" },
         { { 2, INT64_MIN, -1 }, "integer overflow" },
         { { 3, 5, 0 }, "integer division or modulo by zero" },
-        { { 4, 5, 0 }, "integer division or modulo by zero" },
+        { { 4, 5, 0 }, "integer modulo by zero" },
         { { 3, INT64_MIN, -1 }, "integer overflow" },
         { { 5, 2, 63 }, "integer overflow" },
         { { 5, 10, 19 }, "integer overflow" },
@@ -167,7 +169,40 @@ static void test_float_errors(void **state)
     struct fop a = { 0, 1.0, 0.0 }, b = { 1, 1.0, -0.0 }, c = { 2, 1.0, 0.0 };
     mpt_expect_error(float_op, &a, "runtime error: float division by zero");
     mpt_expect_error(float_op, &b, "runtime error: float floor division by zero");
-    mpt_expect_error(float_op, &c, "runtime error: float modulo by zero");
+    mpt_expect_error(float_op, &c, "runtime error: float modulo (in process");
+}
+
+/* Every int / int and int <=> float of the table is what python3 said. */
+static void test_exact_mixed(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof idiv_table / sizeof idiv_table[0]; i++) {
+        double q = mp_idiv(idiv_table[i].a, idiv_table[i].b, L);
+        uint64_t got;
+        memcpy(&got, &q, sizeof got);
+        if (got != idiv_table[i].bits)
+            fail_msg("%" PRId64 " / %" PRId64 " = %.17g (bits %" PRIx64
+                     ", want %" PRIx64 ")", idiv_table[i].a, idiv_table[i].b,
+                     q, got, idiv_table[i].bits);
+    }
+    for (size_t i = 0; i < sizeof cmp_table / sizeof cmp_table[0]; i++) {
+        double f;
+        memcpy(&f, &cmp_table[i].f, sizeof f);
+        int64_t a = cmp_table[i].a;
+        int c = cmp_table[i].cmp;
+        if (mp_cmp_if(a, f) != c)
+            fail_msg("%" PRId64 " <=> %.17g = %d, want %d", a, f,
+                     mp_cmp_if(a, f), c);
+        /* the operators, both ways round */
+        assert_true(mp_if_eq(a, f) == (c == 0) && mp_fi_eq(f, a) == (c == 0));
+        assert_true(mp_if_ne(a, f) == (c != 0) && mp_fi_ne(f, a) == (c != 0));
+        assert_true(mp_if_lt(a, f) == (c == -1) && mp_fi_gt(f, a) == (c == -1));
+        assert_true(mp_if_gt(a, f) == (c == 1) && mp_fi_lt(f, a) == (c == 1));
+        assert_true(mp_if_le(a, f) == (c == -1 || c == 0));
+        assert_true(mp_fi_ge(f, a) == (c == -1 || c == 0));
+        assert_true(mp_if_ge(a, f) == (c == 1 || c == 0));
+        assert_true(mp_fi_le(f, a) == (c == 1 || c == 0));
+    }
 }
 
 int main(void)
@@ -178,6 +213,7 @@ int main(void)
         cmocka_unit_test(test_int_errors),
         cmocka_unit_test(test_float_ops),
         cmocka_unit_test(test_float_errors),
+        cmocka_unit_test(test_exact_mixed),
     };
     int r = cmocka_run_group_tests_name("mpr_arith", tests, NULL, NULL);
     mp_finish();

@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -522,6 +523,84 @@ static void test_poll_timeout(void **state)
     mp_conn_close(b);
 }
 
+/* A shared end takes exactly one frame per receive, leaving the rest in
+ * the socket for the other processes; several forked receivers and
+ * senders of frames larger than the socket buffer account for every
+ * message exactly. */
+static void test_shared_end(void **state)
+{
+    (void)state;
+    mp_conn *a, *b;
+    assert_int_equal(mp_pipe(&a, &b, &mp_t_int, false, "tx", "rx"), 0);
+    mp_conn_share(b);
+    assert_true(mp_conn_is_shared(b) && !mp_conn_is_shared(a));
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(mp_conn_send(a, (mp_val){ .i = i }), 0);
+    mp_val out;
+    assert_int_equal(mp_conn_recv(b, &out), 0);
+    assert_int_equal(out.i, 0);
+    char peek[64];
+    ssize_t left = recv(mp_conn_fd(b), peek, sizeof peek, MSG_PEEK | MSG_DONTWAIT);
+    assert_int_equal(left, 2 * 17);                 /* 8 header + 9 body */
+    mp_conn_close(a);
+    mp_conn_close(b);
+
+    enum { SENDERS = 3, RECEIVERS = 3, EACH = 20, LEN = 100000 };
+    mp_conn *tx, *rx, *rep_tx, *rep_rx;
+    assert_int_equal(mp_pipe(&tx, &rx, &mp_t_str, false, "tx", "rx"), 0);
+    assert_int_equal(mp_pipe(&rep_tx, &rep_rx, &mp_t_int, false, "r", "s"), 0);
+    mp_conn_share(tx);
+    mp_conn_share(rx);
+    mp_conn_share(rep_tx);
+    pid_t kids[SENDERS + RECEIVERS];
+    for (int k = 0; k < SENDERS + RECEIVERS; k++) {
+        kids[k] = fork();
+        assert_true(kids[k] >= 0);
+        if (kids[k] > 0)
+            continue;
+        int ok = 0, bad = 0;
+        if (k < SENDERS) {
+            char *buf = malloc(LEN);
+            for (int m = 0; m < EACH; m++) {
+                memset(buf, 'a' + k * EACH % 26 + m % 26, LEN);
+                mp_str *str = mp_str_new(buf, LEN - (size_t)m);
+                ok += mp_conn_send(tx, (mp_val){ .s = str }) == 0;
+                mp_str_unref(str);
+            }
+            free(buf);
+            _exit(ok == EACH ? 0 : 1);
+        }
+        mp_conn_close(tx);
+        while (mp_conn_recv(rx, &out) == 0) {
+            size_t n = out.s->len;
+            bool same = n > LEN - EACH && n <= LEN;
+            for (size_t j = 1; same && j < n; j++)
+                same = out.s->data[j] == out.s->data[0];
+            ok += same;
+            bad += !same;
+            mp_str_unref(out.s);
+        }
+        mp_conn_send(rep_tx, (mp_val){ .i = bad ? -1 : ok });
+        _exit(0);
+    }
+    mp_conn_close(tx);
+    mp_conn_close(rx);
+    mp_conn_close(rep_tx);
+    int64_t total = 0;
+    for (int k = 0; k < RECEIVERS; k++) {
+        assert_int_equal(mp_conn_recv(rep_rx, &out), 0);
+        assert_true(out.i >= 0);
+        total += out.i;
+    }
+    assert_int_equal(total, SENDERS * EACH);
+    for (int k = 0; k < SENDERS + RECEIVERS; k++) {
+        int st;
+        assert_int_equal(waitpid(kids[k], &st, 0), kids[k]);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    mp_conn_close(rep_rx);
+}
+
 int main(void)
 {
     mp_init("t.mp", 0, NULL);
@@ -539,6 +618,7 @@ int main(void)
         cmocka_unit_test(test_ack_protocol),
         cmocka_unit_test(test_checked_messages),
         cmocka_unit_test(test_poll_timeout),
+        cmocka_unit_test(test_shared_end),
     };
     int r = cmocka_run_group_tests_name("mpr_conn", tests, NULL, NULL);
     mp_finish();
