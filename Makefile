@@ -141,6 +141,7 @@ install: all
 	install -m 755 $(BUILD)/mpc $(DESTDIR)$(PREFIX)/bin/mpc
 	install -m 644 $(BUILD)/libmpr.a $(DESTDIR)$(PREFIX)/lib/libmpr.a
 	install -m 644 runtime/mpr.h $(DESTDIR)$(PREFIX)/include/mpr.h
+	install -m 644 runtime/mpr_api.h $(DESTDIR)$(PREFIX)/include/mpr_api.h
 	install -m 644 compiler/mpc.mk $(DESTDIR)$(PREFIX)/share/mpc/mpc.mk
 	install -m 644 docs/mpc.1 $(DESTDIR)$(PREFIX)/share/man/man1/mpc.1
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' runtime/mpr.pc.in \
@@ -148,7 +149,8 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/mpc $(DESTDIR)$(PREFIX)/lib/libmpr.a \
-	    $(DESTDIR)$(PREFIX)/include/mpr.h $(DESTDIR)$(PREFIX)/share/mpc/mpc.mk \
+	    $(DESTDIR)$(PREFIX)/include/mpr.h $(DESTDIR)$(PREFIX)/include/mpr_api.h \
+	    $(DESTDIR)$(PREFIX)/share/mpc/mpc.mk \
 	    $(DESTDIR)$(PREFIX)/share/man/man1/mpc.1 \
 	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/mpr.pc
 	-rmdir $(DESTDIR)$(PREFIX)/share/mpc 2>/dev/null

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "mpr.h"
+#include "mpr_api.h"
 
 #pragma GCC visibility push(hidden)
 

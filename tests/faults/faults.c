@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mpr.h"
+#include "mpr_api.h"
 
 static const char *case_name = "?";
 static uint64_t seed;

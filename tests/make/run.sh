@@ -21,7 +21,7 @@ mk() { make --no-print-directory -C "$work/proj" "$@"; }
 # build, and CFLAGS/LDFLAGS in the environment carry the same flags to the
 # user's project; the install itself uses the tree's own flags.
 check "make install" env -u CFLAGS -u LDFLAGS make --no-print-directory -C "$root" install PREFIX="$prefix"
-for f in bin/mpc lib/libmpr.a include/mpr.h lib/pkgconfig/mpr.pc share/mpc/mpc.mk share/man/man1/mpc.1; do
+for f in bin/mpc lib/libmpr.a include/mpr.h include/mpr_api.h lib/pkgconfig/mpr.pc share/mpc/mpc.mk share/man/man1/mpc.1; do
     check "installed $f" test -f "$prefix/$f"
 done
 check "pkg-config finds mpr" env PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs mpr

@@ -1,5 +1,5 @@
 /* mpr_test.h: what the runtime's unit tests share. Include after cmocka.h
- * and mpr.h. */
+ * and mpr_api.h. */
 #ifndef MPR_TEST_H
 #define MPR_TEST_H
 

@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "mpr.h"
+#include "mpr_api.h"
 #include "mpr_test.h"
 
 static const mp_type t_list_str = { MP_LIST, &mp_t_str };

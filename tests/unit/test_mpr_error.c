@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "mpr.h"
+#include "mpr_api.h"
 #include "mpr_test.h"
 
 static char *capture(void (*fn)(void *), void *arg, int *code, int64_t *pid)

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "mpr.h"
+#include "mpr_api.h"
 
 static const mp_type t_list_int = { MP_LIST, &mp_t_int };
 static const mp_type t_list_str = { MP_LIST, &mp_t_str };

@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "mpr.h"
+#include "mpr_api.h"
 #include "mpr_test.h"
 
 /* A byte channel between test processes (plain pipe, not an mp_conn). */

@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "mpr.h"
+#include "mpr_api.h"
 #include "mpr_test.h"
 
 /* Hooks inside queue.c (hidden symbols of libmpr). */

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "mpr.h"
+#include "mpr_api.h"
 #include "mpr_test.h"
 
 /* ---- locks ---------------------------------------------------------- */
