@@ -1,0 +1,632 @@
+/* gen_expr: expressions, with operands evaluated in Python's order,
+ * built-in functions and methods. */
+#include "gen_impl.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- expressions -------------------------------------------------------- */
+
+/* The value of N as a borrowed reference (or plain scalar). */
+const char *borrow(Gen *g, Node *n) {
+    CExpr e = gen_expr(g, n);
+    if (e.owned) return hold(g, n->type, e.code);
+    return e.code;
+}
+
+/* The value of N as a new reference (for storing), converted to type TO
+ * (int to float is the only implicit conversion). */
+const char *owned(Gen *g, Node *n, Type *to) {
+    CExpr e = gen_expr(g, n);
+    if (to && to->kind == TY_FLOAT && n->type->kind == TY_INT)
+        return gstr(g, "(double)%s", e.code);
+    if (!is_heap(n->type) || e.owned) return e.code;
+    return gstr(g, "%s(%s)", n->type->kind == TY_STR ? "mp_str_ref" : "mp_list_ref", e.code);
+}
+
+/* A borrowed value converted to TO. */
+const char *borrow_as(Gen *g, Node *n, Type *to) {
+    const char *c = borrow(g, n);
+    if (to && to->kind == TY_FLOAT && n->type->kind == TY_INT)
+        return gstr(g, "(double)%s", c);
+    return c;
+}
+
+/* ---- operands in Python's order ---------------------------------------------- */
+
+/* Whether CODE is a name or a literal: nothing left to run. */
+static bool settled(const char *code) {
+    if (code[0] == '&') code++;
+    if (code[0] == '-') code++;
+    for (const char *c = code; *c; c++)
+        if (!(*c == '_' || *c == '.' || (*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') ||
+              (*c >= 'A' && *c <= 'Z')))
+            return false;
+    return code[0] != '\0';
+}
+
+/* Computes operand I of OPS now, into a temporary. */
+void pin(Gen *g, Ops *ops, int i) {
+    Type *t = ops->type[i];
+    const char *code = ops->code[i];
+    if (settled(code)) return;
+    if (is_heap(t) && !ops->owned[i]) {
+        /* a borrowed element: keep it alive while later operands run */
+        ops->code[i] = hold(g, t, gstr(g, "%s(%s)", t->kind == TY_STR ? "mp_str_ref" : "mp_list_ref", code));
+        return;
+    }
+    const char *name = new_tmp(g, "o");
+    emit(g, "%s = %s;", decl(g, t, name), code);
+    ops->code[i] = name;
+}
+
+/* Before the operands' codes are combined into one C expression, where C
+ * leaves their order open: all but the last one still to run are computed
+ * now, in order. */
+static void ops_settle(Gen *g, Ops *ops) {
+    int last = ops->n - 1;
+    while (last >= 0 && settled(ops->code[last])) last--;
+    for (int i = 0; i < last; i++) pin(g, ops, i);
+}
+
+/* Adds CODE, already generated, as the next operand. */
+static int ops_add(Ops *ops, const char *code, Type *t, bool own);
+
+/* CODE without one pair of enclosing parentheses, for `if (...)`. */
+const char *unparen(Gen *g, const char *code) {
+    size_t n = strlen(code);
+    if (n < 2 || code[0] != '(' || code[n - 1] != ')') return code;
+    int depth = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (code[i] == '(') depth++;
+        else if (code[i] == ')' && --depth == 0 && i != n - 1) return code;
+    }
+    return gstr(g, "%.*s", (int)(n - 2), code + 1);
+}
+
+int operand(Gen *g, Ops *ops, Node *n, bool own, Type *to) {
+    Side later;
+    side_begin(g, &later);
+    const char *code = own ? owned(g, n, to) : borrow(g, n);
+    side_end(g, &later);
+    if (later.buf.len)
+        for (int i = 0; i < ops->n; i++) pin(g, ops, i);
+    side_splice(g, &later);
+    return ops_add(ops, code, own && to && to->kind == TY_FLOAT ? to : n->type, own);
+}
+
+static int ops_add(Ops *ops, const char *code, Type *t, bool own) {
+    if (ops->n == ops->cap) {
+        ops->cap = ops->cap ? 2 * ops->cap : 8;
+        ops->code = realloc(ops->code, (size_t)ops->cap * sizeof *ops->code);
+        ops->type = realloc(ops->type, (size_t)ops->cap * sizeof *ops->type);
+        ops->owned = realloc(ops->owned, (size_t)ops->cap * sizeof *ops->owned);
+        if (!ops->code || !ops->type || !ops->owned) { fputs("mpc: fatal error: out of memory\n", stderr); exit(1); }
+    }
+    ops->code[ops->n] = code;
+    ops->type[ops->n] = t;
+    ops->owned[ops->n] = own;
+    return ops->n++;
+}
+
+void ops_free(Ops *ops) {
+    free(ops->code);
+    free(ops->type);
+    free(ops->owned);
+}
+
+/* Appends str() of the value of N to the mp_buf named BUF. */
+static void append_value(Gen *g, const char *buf, Node *n) {
+    if (n->kind == ND_STR) {
+        for (Node *p = n->parts; p; p = p->next) {
+            if (p->kind == ND_STRPART) {
+                if (p->len == 0) continue;
+                Buf b = {0};
+                put_c_string(&b, p->str, p->len);
+                emit(g, "mp_buf_cstr(&%s, \"%s\", %zu);", buf, b.data, p->len);
+                free(b.data);
+            } else {
+                append_value(g, buf, p);
+            }
+        }
+        return;
+    }
+    if (n->type->kind == TY_ARRAY) {
+        /* A guarded array prints as one snapshot, under its lock. */
+        const char *a = borrow(g, n);
+        bool lock = locked_read(g, n);
+        if (lock) emit(g, "mp_array_lock(%s, %s);", a, loc(g, n->span));
+        emit(g, "mp_buf_array(&%s, %s);", buf, a);
+        if (lock) emit(g, "mp_array_unlock(%s, %s);", a, loc(g, n->span));
+        return;
+    }
+    const char *v = borrow(g, n);
+    emit(g, "mp_buf_val(&%s, %s, %s);", buf, tdesc(g, n->type), mpval(g, n->type, v));
+}
+
+static CExpr gen_fstring(Gen *g, Node *n) {
+    if (!n->parts || (n->parts->kind == ND_STRPART && !n->parts->next))
+        return (CExpr){ str_literal(g, n->parts ? n->parts->str : "", n->parts ? n->parts->len : 0), false };
+    const char *b = new_tmp(g, "b");
+    emit(g, "mp_buf %s;", b);
+    emit(g, "mp_buf_init(&%s);", b);
+    append_value(g, b, n);
+    return (CExpr){ gstr(g, "mp_buf_finish(&%s)", b), true };
+}
+
+static const char *arith_fn(Op op, bool flt) {
+    switch (op) {
+    case OP_ADD: return flt ? NULL : "mp_add";
+    case OP_SUB: return flt ? NULL : "mp_sub";
+    case OP_MUL: return flt ? NULL : "mp_mul";
+    case OP_DIV: return "mp_fdiv";
+    case OP_FLOORDIV: return flt ? "mp_ffloordiv" : "mp_floordiv";
+    case OP_MOD: return flt ? "mp_fmod" : "mp_mod";
+    case OP_POW: return flt ? "mp_fpow" : "mp_pow";
+    default: return NULL;
+    }
+}
+
+static const char *c_operator(Op op) {
+    switch (op) {
+    case OP_ADD: return "+";
+    case OP_SUB: return "-";
+    case OP_MUL: return "*";
+    case OP_BITAND: return "&";
+    case OP_BITOR: return "|";
+    case OP_BITXOR: return "^";
+    case OP_EQ: return "==";
+    case OP_NE: return "!=";
+    case OP_LT: return "<";
+    case OP_LE: return "<=";
+    case OP_GT: return ">";
+    case OP_GE: return ">=";
+    default: return "?";
+    }
+}
+
+/* L op R on already generated operands of type T (after promotion). */
+const char *arith(Gen *g, Op op, Type *t, const char *l, const char *r, Span at) {
+    bool flt = t->kind == TY_FLOAT;
+    if (op == OP_SHL || op == OP_SHR)
+        return gstr(g, "%s(%s, %s, %s)", op == OP_SHL ? "mp_shl" : "mp_shr", l, r, loc(g, at));
+    const char *fn = arith_fn(op, flt);
+    if (op == OP_DIV && !flt)   /* int / int: exact, correctly rounded */
+        return gstr(g, "mp_idiv(%s, %s, %s)", l, r, loc(g, at));
+    if (op == OP_DIV)
+        return gstr(g, "mp_fdiv((double)%s, (double)%s, %s)", l, r, loc(g, at));
+    if (fn) return gstr(g, "%s(%s, %s, %s)", fn, l, r, loc(g, at));
+    return gstr(g, "(%s %s %s)", l, c_operator(op), r);
+}
+
+static Type *numeric_join(Type *a, Type *b) {
+    return a->kind == TY_FLOAT || b->kind == TY_FLOAT ? type_basic(TY_FLOAT) : a;
+}
+
+/* Both operands of N, borrowed, the left one first. */
+void sides(Gen *g, Node *n, const char **l, const char **r) {
+    Ops ops = {0};
+    operand(g, &ops, n->lhs, false, NULL);
+    operand(g, &ops, n->rhs, false, NULL);
+    ops_settle(g, &ops);
+    *l = ops.code[0];
+    *r = ops.code[1];
+    ops_free(&ops);
+}
+
+static CExpr gen_compare(Gen *g, Node *n) {
+    Type *lt = n->lhs->type, *rt = n->rhs->type;
+    const char *l, *r;
+    sides(g, n, &l, &r);
+    const char *op = c_operator(n->op);
+    if (lt->kind == TY_STR) {
+        if (n->op == OP_EQ || n->op == OP_NE)
+            return (CExpr){ gstr(g, "(%smp_str_eq(%s, %s))", n->op == OP_NE ? "!" : "", l, r), false };
+        return (CExpr){ gstr(g, "(mp_str_cmp(%s, %s) %s 0)", l, r, op), false };
+    }
+    if (lt->kind == TY_LIST)
+        return (CExpr){ gstr(g, "(%smp_list_eq(%s, %s))", n->op == OP_NE ? "!" : "", l, r), false };
+    if (lt->kind != rt->kind) {
+        /* int against float compares exactly, as Python (no rounding) */
+        static const char *const names[] = {
+            [OP_EQ] = "eq", [OP_NE] = "ne", [OP_LT] = "lt",
+            [OP_LE] = "le", [OP_GT] = "gt", [OP_GE] = "ge",
+        };
+        return (CExpr){ gstr(g, "mp_%s_%s(%s, %s)", lt->kind == TY_INT ? "if" : "fi",
+                             names[n->op], l, r), false };
+    }
+    return (CExpr){ gstr(g, "(%s %s %s)", l, op, r), false };
+}
+
+/* `a and b`, `a or b`: B is evaluated only when needed, even when it needs
+ * statements of its own. */
+static CExpr gen_logic(Gen *g, Node *n) {
+    const char *l = borrow(g, n->lhs);
+    Side rhs;
+    side_begin(g, &rhs);
+    g->indent++;
+    Scope temps;
+    scope_push(g, &temps, false);
+    temps.temps = true;
+    const char *r = borrow(g, n->rhs);
+    bool simple = rhs.buf.len == 0 && temps.n == 0;
+    side_end(g, &rhs);
+    g->indent--;
+    if (simple) {
+        scope_pop(g, false);
+        side_free(&rhs);
+        return (CExpr){ gstr(g, "(%s %s %s)", l, n->op == OP_AND ? "&&" : "||", r), false };
+    }
+    const char *t = new_tmp(g, "c");
+    g->mapped = rhs.mapped;
+    emit(g, "bool %s = %s;", t, l);
+    emit(g, "if (%s%s) {", n->op == OP_AND ? "" : "!", t);
+    side_splice(g, &rhs);
+    g->indent++;
+    emit(g, "%s = %s;", t, r);
+    scope_pop(g, true);
+    g->indent--;
+    emit(g, "}");
+    g->mapped = 0;
+    return (CExpr){ t, false };
+}
+
+static CExpr gen_binary(Gen *g, Node *n) {
+    switch (n->op) {
+    case OP_AND:
+    case OP_OR:
+        return gen_logic(g, n);
+    case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_GT: case OP_GE:
+        return gen_compare(g, n);
+    default:
+        break;
+    }
+    Type *lt = n->lhs->type, *rt = n->rhs->type;
+    if (lt->kind == TY_STR && n->op == OP_ADD) {
+        const char *l, *r;
+        sides(g, n, &l, &r);
+        return (CExpr){ gstr(g, "mp_str_concat(%s, %s)", l, r), true };
+    }
+    if (lt->kind == TY_LIST && n->op == OP_ADD) {
+        const char *l, *r;
+        sides(g, n, &l, &r);
+        return (CExpr){ gstr(g, "mp_list_concat(%s, %s)", l, r), true };
+    }
+    if (is_heap(lt) || is_heap(rt)) {   /* str * int, int * list, ... */
+        Type *seq = is_heap(lt) ? lt : rt;
+        const char *l, *r;
+        sides(g, n, &l, &r);
+        bool first = is_heap(lt);
+        return (CExpr){ gstr(g, "%s(%s, %s)", seq->kind == TY_STR ? "mp_str_repeat" : "mp_list_repeat",
+                             first ? l : r, first ? r : l), true };
+    }
+    Type *t = numeric_join(lt, rt);
+    const char *l, *r;
+    sides(g, n, &l, &r);
+    if (t->kind == TY_FLOAT) {
+        if (lt->kind == TY_INT) l = gstr(g, "(double)%s", l);
+        if (rt->kind == TY_INT) r = gstr(g, "(double)%s", r);
+    }
+    return (CExpr){ arith(g, n->op, t, l, r, n->span), false };
+}
+
+static CExpr gen_unary(Gen *g, Node *n) {
+    if (n->op == OP_NEG && n->lhs->kind == ND_INT && n->lhs->ival != INT64_MIN)
+        return (CExpr){ gstr(g, "%" PRId64, -n->lhs->ival), false };
+    const char *v = borrow(g, n->lhs);
+    switch (n->op) {
+    case OP_NOT: return (CExpr){ gstr(g, "(!%s)", v), false };
+    case OP_BITNOT: return (CExpr){ gstr(g, "(~%s)", v), false };
+    case OP_POS: return (CExpr){ v, false };
+    default:
+        if (n->type->kind == TY_FLOAT) return (CExpr){ gstr(g, "(-%s)", v), false };
+        return (CExpr){ gstr(g, "mp_neg(%s, %s)", v, loc(g, n->span)), false };
+    }
+}
+
+static CExpr gen_list(Gen *g, Node *n) {
+    int count = 0;
+    for (Node *e = n->elems; e; e = e->next) count++;
+    const char *l = new_tmp(g, "l");
+    emit(g, "mp_list *%s = mp_list_new(%s, %d);", l, tdesc(g, n->type), count);
+    for (Node *e = n->elems; e; e = e->next) {
+        const char *v = owned(g, e, n->type->elem);
+        emit(g, "mp_list_push(%s, %s);", l, mpval(g, n->type->elem, v));
+    }
+    return (CExpr){ l, true };
+}
+
+/* Element access a[i] for reading. */
+static CExpr gen_index(Gen *g, Node *n) {
+    if (g->cas_sym && n->lhs->kind == ND_NAME && n->lhs->sym == g->cas_sym)
+        return (CExpr){ g->cas_old, false };
+    Type *ot = n->lhs->type;
+    const char *o, *i;
+    sides(g, n, &o, &i);
+    const char *at = loc(g, n->span);
+    switch (ot->kind) {
+    case TY_STR:
+        return (CExpr){ gstr(g, "mp_str_index(%s, %s, %s)", o, i, at), true };
+    case TY_LIST:
+        return (CExpr){ gstr(g, "mp_list_get(%s, %s, %s).%s", o, i, at, vfield(n->type)), false };
+    case TY_ARRAY:
+        return (CExpr){ gstr(g, "mp_array_%s_%s(%s, %s, %s)", locked_read(g, n->lhs) ? "read" : "load", ksuffix(ot->elem), o, i, at), false };
+    default:    /* group[i] */
+        return (CExpr){ gstr(g, "%s[mp_group_index(%s, %s, %s)]", o, companion(g, "count", n->lhs->sym), i, at), false };
+    }
+}
+
+static CExpr gen_member(Gen *g, Node *n) {
+    if (g->cas_sym && n->builtin == A_VALUE && n->lhs->kind == ND_NAME && n->lhs->sym == g->cas_sym)
+        return (CExpr){ g->cas_old, false };
+    const char *o = borrow(g, n->lhs);
+    switch (n->builtin) {
+    case A_VALUE:
+        if (locked_read(g, n->lhs))
+            return (CExpr){ gstr(g, "mp_value_read_%s(%s, %s)", ksuffix(n->type), o, loc(g, n->span)), false };
+        return (CExpr){ gstr(g, "mp_value_load_%s(%s)", ksuffix(n->type), o), false };
+    case A_PID:
+        return (CExpr){ gstr(g, "mp_proc_pid(%s)", o), false };
+    case A_EXITCODE:
+        return (CExpr){ gstr(g, "(int64_t)mp_proc_exitcode(%s)", o), false };
+    case A_NAME:
+        return (CExpr){ gstr(g, "mp_str_cstr(mp_proc_name(%s))", o), true };
+    default:
+        return (CExpr){ "0", false };
+    }
+}
+
+static bool is_float(const Node *n) { return n->type->kind == TY_FLOAT; }
+
+/* min/max over two or more numbers. */
+static CExpr gen_minmax(Gen *g, Node *n, bool max) {
+    Type *t = n->type;
+    const char *acc = new_tmp(g, "m");
+    Node **argv = n->argv;
+    emit(g, "%s = %s;", decl(g, t, acc), borrow_as(g, argv[0], t));
+    for (int i = 1; i < n->argc; i++) {
+        const char *v = borrow_as(g, argv[i], t);
+        emit(g, "if (%s %s %s) %s = %s;", v, max ? ">" : "<", acc, acc, v);
+    }
+    return (CExpr){ acc, false };
+}
+
+static CExpr gen_builtin(Gen *g, Node *n) {
+    Node **a = n->argv;
+    const char *at = loc(g, n->span);
+    switch (n->builtin) {
+    case B_PRINT: {
+        bool interpolated = n->argc == 1 && a[0]->kind == ND_STR && a[0]->parts &&
+                            (a[0]->parts->kind != ND_STRPART || a[0]->parts->next);
+        if (n->argc == 1 && a[0]->type->kind == TY_STR && !interpolated) {
+            emit(g, "mp_print(%s);", borrow(g, a[0]));
+            return (CExpr){ NULL, false };
+        }
+        const char *b = new_tmp(g, "b");
+        emit(g, "mp_buf %s;", b);
+        emit(g, "mp_buf_init(&%s);", b);
+        for (int i = 0; i < n->argc; i++) {
+            if (i > 0) emit(g, "mp_buf_cstr(&%s, \" \", 1);", b);
+            append_value(g, b, a[i]);
+        }
+        emit(g, "mp_print_buf(&%s);", b);
+        emit(g, "mp_buf_free(&%s);", b);
+        return (CExpr){ NULL, false };
+    }
+    case B_LEN: {
+        const char *v = borrow(g, a[0]);
+        switch (a[0]->type->kind) {
+        case TY_STR: return (CExpr){ gstr(g, "mp_str_len(%s)", v), false };
+        case TY_LIST: return (CExpr){ gstr(g, "mp_list_len(%s)", v), false };
+        case TY_ARRAY: return (CExpr){ gstr(g, "mp_array_len(%s)", v), false };
+        default: return (CExpr){ companion(g, "count", a[0]->sym), false };  /* a group */
+        }
+    }
+    case B_STR: {
+        if (a[0]->type->kind == TY_STR) return gen_expr(g, a[0]);
+        if (a[0]->type->kind == TY_ARRAY) {
+            /* An array is no mp_val: formatted as "{a}" is. */
+            const char *b = new_tmp(g, "b");
+            emit(g, "mp_buf %s;", b);
+            emit(g, "mp_buf_init(&%s);", b);
+            append_value(g, b, a[0]);
+            return (CExpr){ gstr(g, "mp_buf_finish(&%s)", b), true };
+        }
+        const char *v = borrow(g, a[0]);
+        return (CExpr){ gstr(g, "mp_str_of(%s, %s)", tdesc(g, a[0]->type), mpval(g, a[0]->type, v)), true };
+    }
+    case B_INT: {
+        const char *v = borrow(g, a[0]);
+        switch (a[0]->type->kind) {
+        case TY_STR: return (CExpr){ gstr(g, "mp_int_of_str(%s, %s)", v, at), false };
+        case TY_FLOAT: return (CExpr){ gstr(g, "mp_int_of_float(%s, %s)", v, at), false };
+        case TY_BOOL: return (CExpr){ gstr(g, "(int64_t)%s", v), false };
+        default: return (CExpr){ v, false };
+        }
+    }
+    case B_FLOAT: {
+        const char *v = borrow(g, a[0]);
+        if (a[0]->type->kind == TY_STR) return (CExpr){ gstr(g, "mp_float_of_str(%s, %s)", v, at), false };
+        return (CExpr){ gstr(g, "(double)%s", v), false };
+    }
+    case B_BOOL: {
+        const char *v = borrow(g, a[0]);
+        switch (a[0]->type->kind) {
+        case TY_STR: return (CExpr){ gstr(g, "(mp_str_len(%s) != 0)", v), false };
+        case TY_LIST: return (CExpr){ gstr(g, "(mp_list_len(%s) != 0)", v), false };
+        default: return (CExpr){ gstr(g, "(%s != 0)", v), false };
+        }
+    }
+    case B_ABS: {
+        const char *v = borrow(g, a[0]);
+        if (is_float(a[0])) return (CExpr){ gstr(g, "mp_fabs(%s)", v), false };
+        return (CExpr){ gstr(g, "mp_abs(%s, %s)", v, at), false };
+    }
+    case B_MIN: return gen_minmax(g, n, false);
+    case B_MAX: return gen_minmax(g, n, true);
+    case B_GETPID: return (CExpr){ "mp_getpid()", false };
+    case B_GETPPID: return (CExpr){ "mp_getppid()", false };
+    case B_SLEEP:
+        emit(g, "mp_sleep(%s, %s);", borrow_as(g, a[0], type_basic(TY_FLOAT)), at);
+        return (CExpr){ NULL, false };
+    case B_EXIT:
+        emit(g, "mp_exit((int)%s);", borrow(g, a[0]));
+        return (CExpr){ NULL, false };
+    default:
+        return (CExpr){ "0", false };
+    }
+}
+
+/* `timeout` keyword or positional argument K of a method call, as a
+ * double; ABSENT when not given. */
+static const char *timeout_arg(Gen *g, Node *n, int k, const char *absent) {
+    if (k < n->argc && n->argv[k]) return borrow_as(g, n->argv[k], type_basic(TY_FLOAT));
+    return absent;
+}
+
+static CExpr gen_method(Gen *g, Node *n) {
+    Node *obj = n->callee->lhs;
+    const char *o = borrow(g, obj);
+    if (n->argc > 0 && n->argv[0]) {
+        /* the object (`xs[i()]`) before the argument (`.append(f())`) */
+        Ops ops = {0};
+        ops_add(&ops, o, obj->type, false);
+        pin(g, &ops, 0);
+        o = ops.code[0];
+        ops_free(&ops);
+    }
+    const char *at = loc(g, n->span);
+    Type *et = obj->type->elem;
+    Node **a = n->argv;
+    switch (n->builtin) {
+    case M_SEND:
+        emit(g, "mp_send(%s, %s, %s);", o, mpval(g, et, borrow_as(g, a[0], et)), at);
+        return (CExpr){ NULL, false };
+    case M_RECV:
+        return (CExpr){ gstr(g, "mp_recv(%s, %s).%s", o, at, vfield(et)), is_heap(et) };
+    case M_POLL:
+        return (CExpr){ gstr(g, "mp_poll(%s, %s, %s)", o, timeout_arg(g, n, 0, "0.0"), at), false };
+    case M_CLOSE:
+        emit(g, "mp_close(%s, %s);", o, at);
+        return (CExpr){ NULL, false };
+    case M_PUT:
+    case M_PUT_NOWAIT: {
+        /* put() hands its reference to the queue's copy; the runtime
+         * copies the bytes, so a borrowed value is enough. */
+        const char *v = borrow_as(g, a[0], et);
+        if (n->builtin == M_PUT) emit(g, "mp_put(%s, %s, %s);", o, mpval(g, et, v), at);
+        else emit(g, "mp_put_nowait(%s, %s, %s);", o, mpval(g, et, v), at);
+        return (CExpr){ NULL, false };
+    }
+    case M_GET:
+        if (n->argc > 0 && a[0])
+            return (CExpr){ gstr(g, "mp_get_wait(%s, %s, %s).%s", o, timeout_arg(g, n, 0, "-1.0"), at, vfield(et)), is_heap(et) };
+        return (CExpr){ gstr(g, "mp_get(%s, %s).%s", o, at, vfield(et)), is_heap(et) };
+    case M_GET_NOWAIT:
+        return (CExpr){ gstr(g, "mp_get_wait(%s, 0.0, %s).%s", o, at, vfield(et)), is_heap(et) };
+    case M_EMPTY:
+        return (CExpr){ gstr(g, "mp_queue_empty(%s)", o), false };
+    case M_QSIZE:
+        return (CExpr){ gstr(g, "mp_queue_size(%s)", o), false };
+    case M_APPEND:
+        emit(g, "mp_list_push(%s, %s);", o, mpval(g, et, owned(g, a[0], et)));
+        return (CExpr){ NULL, false };
+    case M_IS_ALIVE:
+        return (CExpr){ gstr(g, "mp_proc_is_alive(%s)", o), false };
+    case M_TERMINATE:
+        emit(g, "mp_terminate(%s, %s);", o, at);
+        return (CExpr){ NULL, false };
+    case M_KILL:
+        emit(g, "mp_kill(%s, %s);", o, at);
+        return (CExpr){ NULL, false };
+    case M_JOIN:
+        return (CExpr){ gstr(g, "mp_join_timeout(%s, %s, %s)", o, timeout_arg(g, n, 0, "-1.0"), at), false };
+    default:
+        return (CExpr){ "0", false };
+    }
+}
+
+/* The arguments of call N to a def, generated in source order (keyword
+ * arguments too, as Python evaluates them, not in parameter order): the
+ * code of parameter k's argument ends up in ARGS[k], converted to the
+ * parameter's type. OWN (a process declaration): owned, and lists copied,
+ * so later changes to them do not reach the process. */
+void def_args(Gen *g, Node *n, bool own, const char **args) {
+    Node *def = n->callee->sym->decl;
+    Ops ops = {0};
+    int *slot = calloc((size_t)n->argc + 1, sizeof *slot);
+    if (!slot) { fputs("mpc: fatal error: out of memory\n", stderr); exit(1); }
+    for (Node *a = n->args; a; a = a->next) {
+        Node *v = a->kind == ND_KWARG ? a->lhs : a;
+        Node *param = def->params;
+        for (int k = 0; k < n->argc; k++, param = param->next)
+            if (n->argv[k] == v)
+                slot[k] = operand(g, &ops, v, own && v->type->kind != TY_LIST, param->decl_type);
+    }
+    ops_settle(g, &ops);
+    Node *param = def->params;
+    for (int k = 0; k < n->argc; k++, param = param->next) {
+        const char *c = ops.code[slot[k]];
+        if (!ops.owned[slot[k]] && param->decl_type->kind == TY_FLOAT && n->argv[k]->type->kind == TY_INT)
+            c = gstr(g, "(double)%s", c);
+        if (own && n->argv[k]->type->kind == TY_LIST) c = gstr(g, "mp_list_copy(%s)", c);
+        args[k] = c;
+    }
+    free(slot);
+    ops_free(&ops);
+}
+
+static CExpr gen_call(Gen *g, Node *n) {
+    if (n->callee->kind == ND_MEMBER) return gen_method(g, n);
+    if (n->builtin != B_NONE) return gen_builtin(g, n);
+    Symbol *f = n->callee->sym;
+    Buf args = {0};
+    const char **argv = malloc(((size_t)n->argc + 1) * sizeof *argv);
+    if (!argv) { fputs("mpc: fatal error: out of memory\n", stderr); exit(1); }
+    def_args(g, n, false, argv);
+    for (int i = 0; i < n->argc; i++) buf_printf(&args, "%s%s", i ? ", " : "", argv[i]);
+    free(argv);
+    const char *call = gstr(g, "%s(%s)", cname(g, f), args.data ? args.data : "");
+    free(args.data);
+    /* Deep recursion is a located runtime error, not a SIGSEGV. */
+    emit(g, "mp_stack_check(%s);", loc(g, n->span));
+    if (n->type->kind == TY_NONE) {
+        emit(g, "%s;", call);
+        return (CExpr){ NULL, false };
+    }
+    if (is_heap(n->type)) return (CExpr){ call, true };
+    /* Scalars from calls are held too, so calls run left to right. */
+    const char *t = new_tmp(g, "r");
+    emit(g, "%s = %s;", decl(g, n->type, t), call);
+    return (CExpr){ t, false };
+}
+
+CExpr gen_expr(Gen *g, Node *n) {
+    switch (n->kind) {
+    case ND_INT:
+        if (n->ival == INT64_MIN) return (CExpr){ "INT64_MIN", false };
+        return (CExpr){ gstr(g, "%" PRId64, n->ival), false };
+    case ND_FLOAT: {
+        if (n->fval != n->fval) return (CExpr){ "MP_NAN", false };
+        char buf[64];
+        snprintf(buf, sizeof buf, "%.17g", n->fval);
+        if (!strpbrk(buf, ".eEni")) strcat(buf, ".0");
+        if (strcmp(buf, "inf") == 0) return (CExpr){ "MP_INFINITY", false };
+        return (CExpr){ gstr(g, "%s", buf), false };
+    }
+    case ND_BOOL: return (CExpr){ n->ival ? "true" : "false", false };
+    case ND_STR: return gen_fstring(g, n);
+    case ND_NAME: {
+        Symbol *s = n->sym;
+        return (CExpr){ cname(g, s), false };
+    }
+    case ND_LIST: return gen_list(g, n);
+    case ND_UNARY: return gen_unary(g, n);
+    case ND_BINARY: return gen_binary(g, n);
+    case ND_CALL: return gen_call(g, n);
+    case ND_INDEX: return gen_index(g, n);
+    case ND_MEMBER: return gen_member(g, n);
+    default: return (CExpr){ "0", false };
+    }
+}
