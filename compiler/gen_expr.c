@@ -48,25 +48,25 @@ static bool settled(const char *code) {
 
 /* Computes operand I of OPS now, into a temporary. */
 void pin(Gen *g, Ops *ops, int i) {
-    Type *t = ops->type[i];
-    const char *code = ops->code[i];
+    Type *t = ops->items[i].type;
+    const char *code = ops->items[i].code;
     if (settled(code)) return;
-    if (is_heap(t) && !ops->owned[i]) {
+    if (is_heap(t) && !ops->items[i].owned) {
         /* a borrowed element: keep it alive while later operands run */
-        ops->code[i] = hold(g, t, gstr(g, "%s(%s)", t->kind == TY_STR ? "mp_str_ref" : "mp_list_ref", code));
+        ops->items[i].code = hold(g, t, gstr(g, "%s(%s)", t->kind == TY_STR ? "mp_str_ref" : "mp_list_ref", code));
         return;
     }
     const char *name = new_tmp(g, "o");
     emit(g, "%s = %s;", decl(g, t, name), code);
-    ops->code[i] = name;
+    ops->items[i].code = name;
 }
 
 /* Before the operands' codes are combined into one C expression, where C
  * leaves their order open: all but the last one still to run are computed
  * now, in order. */
 static void ops_settle(Gen *g, Ops *ops) {
-    int last = ops->n - 1;
-    while (last >= 0 && settled(ops->code[last])) last--;
+    int last = ops->len - 1;
+    while (last >= 0 && settled(ops->items[last].code)) last--;
     for (int i = 0; i < last; i++) pin(g, ops, i);
 }
 
@@ -91,29 +91,14 @@ int operand(Gen *g, Ops *ops, Node *n, bool own, Type *to) {
     const char *code = own ? owned(g, n, to) : borrow(g, n);
     side_end(g, &later);
     if (later.buf.len)
-        for (int i = 0; i < ops->n; i++) pin(g, ops, i);
+        for (int i = 0; i < (int)ops->len; i++) pin(g, ops, i);
     side_splice(g, &later);
     return ops_add(ops, code, own && to && to->kind == TY_FLOAT ? to : n->type, own);
 }
 
 static int ops_add(Ops *ops, const char *code, Type *t, bool own) {
-    if (ops->n == ops->cap) {
-        ops->cap = ops->cap ? 2 * ops->cap : 8;
-        ops->code = realloc(ops->code, (size_t)ops->cap * sizeof *ops->code);
-        ops->type = realloc(ops->type, (size_t)ops->cap * sizeof *ops->type);
-        ops->owned = realloc(ops->owned, (size_t)ops->cap * sizeof *ops->owned);
-        if (!ops->code || !ops->type || !ops->owned) { fputs("mpc: fatal error: out of memory\n", stderr); exit(1); }
-    }
-    ops->code[ops->n] = code;
-    ops->type[ops->n] = t;
-    ops->owned[ops->n] = own;
-    return ops->n++;
-}
-
-void ops_free(Ops *ops) {
-    free(ops->code);
-    free(ops->type);
-    free(ops->owned);
+    vec_push(ops, ((Operand){ code, t, own }));
+    return (int)ops->len - 1;
 }
 
 /* Appends str() of the value of N to the mp_buf named BUF. */
@@ -210,9 +195,9 @@ void sides(Gen *g, Node *n, const char **l, const char **r) {
     operand(g, &ops, n->lhs, false, NULL);
     operand(g, &ops, n->rhs, false, NULL);
     ops_settle(g, &ops);
-    *l = ops.code[0];
-    *r = ops.code[1];
-    ops_free(&ops);
+    *l = ops.items[0].code;
+    *r = ops.items[1].code;
+    vec_free(&ops);
 }
 
 static CExpr gen_compare(Gen *g, Node *n) {
@@ -250,7 +235,7 @@ static CExpr gen_logic(Gen *g, Node *n) {
     scope_push(g, &temps, false);
     temps.temps = true;
     const char *r = borrow(g, n->rhs);
-    bool simple = rhs.buf.len == 0 && temps.n == 0;
+    bool simple = rhs.buf.len == 0 && temps.held.len == 0;
     side_end(g, &rhs);
     g->indent--;
     if (simple) {
@@ -493,8 +478,8 @@ static CExpr gen_method(Gen *g, Node *n) {
         Ops ops = {0};
         ops_add(&ops, o, obj->type, false);
         pin(g, &ops, 0);
-        o = ops.code[0];
-        ops_free(&ops);
+        o = ops.items[0].code;
+        vec_free(&ops);
     }
     const char *at = loc(g, n->span);
     Type *et = obj->type->elem;
@@ -555,8 +540,7 @@ static CExpr gen_method(Gen *g, Node *n) {
 void def_args(Gen *g, Node *n, bool own, const char **args) {
     Node *def = n->callee->sym->decl;
     Ops ops = {0};
-    int *slot = calloc((size_t)n->argc + 1, sizeof *slot);
-    if (!slot) { fputs("mpc: fatal error: out of memory\n", stderr); exit(1); }
+    int *slot = xcalloc((size_t)n->argc + 1, sizeof *slot);
     for (Node *a = n->args; a; a = a->next) {
         Node *v = a->kind == ND_KWARG ? a->lhs : a;
         Node *param = def->params;
@@ -567,14 +551,14 @@ void def_args(Gen *g, Node *n, bool own, const char **args) {
     ops_settle(g, &ops);
     Node *param = def->params;
     for (int k = 0; k < n->argc; k++, param = param->next) {
-        const char *c = ops.code[slot[k]];
-        if (!ops.owned[slot[k]] && param->decl_type->kind == TY_FLOAT && n->argv[k]->type->kind == TY_INT)
+        const char *c = ops.items[slot[k]].code;
+        if (!ops.items[slot[k]].owned && param->decl_type->kind == TY_FLOAT && n->argv[k]->type->kind == TY_INT)
             c = gstr(g, "(double)%s", c);
         if (own && n->argv[k]->type->kind == TY_LIST) c = gstr(g, "mp_list_copy(%s)", c);
         args[k] = c;
     }
     free(slot);
-    ops_free(&ops);
+    vec_free(&ops);
 }
 
 static CExpr gen_call(Gen *g, Node *n) {
@@ -582,8 +566,7 @@ static CExpr gen_call(Gen *g, Node *n) {
     if (n->builtin != B_NONE) return gen_builtin(g, n);
     Symbol *f = n->callee->sym;
     Buf args = {0};
-    const char **argv = malloc(((size_t)n->argc + 1) * sizeof *argv);
-    if (!argv) { fputs("mpc: fatal error: out of memory\n", stderr); exit(1); }
+    const char **argv = xmalloc(((size_t)n->argc + 1) * sizeof *argv);
     def_args(g, n, false, argv);
     for (int i = 0; i < n->argc; i++) buf_printf(&args, "%s%s", i ? ", " : "", argv[i]);
     free(argv);

@@ -28,6 +28,7 @@
 #include <stdio.h>
 
 #include "gen.h"
+#include "util.h"
 
 /* ---- text buffers (gen_out.c) ------------------------------------------ */
 
@@ -51,13 +52,17 @@ typedef struct CExpr {
     bool owned;
 } CExpr;
 
+/* A reference a C block owns: its C name and type. */
+typedef struct Held {
+    const char *name;
+    Type *type;
+} Held;
+
 /* Heap variables and temporaries of one C block, released when it ends. */
 typedef struct Scope Scope;
 struct Scope {
     Scope *up;
-    const char **names;     /* C names to release */
-    Type **types;
-    int n, cap;
+    VEC(Held) held;         /* references to release, in order made */
     bool loop;              /* break/continue stop releasing here */
     Symbol *unlock;         /* a lock block: unlocked when left */
     const char *unlock_at;
@@ -96,10 +101,8 @@ typedef struct Gen {
     int mapped;             /* .mp line the next body line maps to; 0: none */
 
     /* file-level declarations collected while generating (gen_types.c) */
-    ListType *ltypes;       /* list type descriptors declared so far */
-    int nltypes, capltypes;
-    struct Lit { const char *bytes; size_t len; const char *name; } *lits_tab;
-    size_t lits_cap;        /* lits_tab: open addressing, a power of two */
+    VEC(ListType) ltypes;   /* list type descriptors declared so far */
+    HMap lits_by_bytes;     /* StrLit key -> its C name ("&s_3") */
     int nlit;               /* string literals declared (s_1, s_2, ...) */
 
     /* the function being generated */
@@ -111,10 +114,8 @@ typedef struct Gen {
     Symbol *locked[32];     /* objects locked by enclosing `lock` blocks */
     int nlocked;
     bool stmt_locked;       /* the current statement holds its target's lock */
-    Symbol **guarded;       /* objects every access to which takes the lock */
-    int nguarded, capguarded;
-    Type *guarded_types[8]; /* value/array types guarded through a parameter */
-    int nguarded_types;
+    VEC(Symbol *) guarded;  /* objects every access to which takes the lock */
+    VEC(Type *) guarded_types;  /* value/array types guarded through a parameter */
 
     /* Inside a compare-and-swap statement: reads of shared object cas_sym
      * are cas_old, the value loaded for the attempt. */
@@ -122,8 +123,7 @@ typedef struct Gen {
     const char *cas_old;
 
     /* references in process argument structs, released at the end of main */
-    Kept *kept;
-    int nkept, capkept;
+    VEC(Kept) kept;
 } Gen;
 
 /* ---- emitting (gen_out.c) ---------------------------------------------- */
@@ -194,12 +194,12 @@ const char *hold(Gen *g, Type *t, const char *code);
  * statements a later operand needs (a call hoisted, an index checked): then
  * the earlier codes are computed into temporaries before those statements,
  * so effects and runtime errors happen in Python's order. */
-typedef struct Ops {
-    const char **code;
-    Type **type;
-    bool *owned;
-    int n, cap;
-} Ops;
+typedef struct Operand {
+    const char *code;
+    Type *type;
+    bool owned;
+} Operand;
+typedef VEC(Operand) Ops;
 
 CExpr gen_expr(Gen *g, Node *n);
 /* The value of N as a borrowed reference (or plain scalar). */
@@ -213,7 +213,6 @@ const char *borrow_as(Gen *g, Node *n, Type *to);
 int operand(Gen *g, Ops *ops, Node *n, bool own, Type *to);
 /* Computes operand I of OPS now, into a temporary. */
 void pin(Gen *g, Ops *ops, int i);
-void ops_free(Ops *ops);
 /* CODE without one pair of enclosing parentheses, for `if (...)`. */
 const char *unparen(Gen *g, const char *code);
 /* L op R on already generated operands of type T (after promotion). */

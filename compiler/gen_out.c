@@ -14,12 +14,7 @@ void buf_put(Buf *b, const char *s, size_t n) {
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 4096;
         while (cap < b->len + n + 1) cap *= 2;
-        char *d = realloc(b->data, cap);
-        if (!d) {
-            fputs("mpc: fatal error: out of memory\n", stderr);
-            exit(1);
-        }
-        b->data = d;
+        b->data = xrealloc(b->data, cap, 1);
         b->cap = cap;
     }
     memcpy(b->data + b->len, s, n);
@@ -42,11 +37,7 @@ static void buf_vprintf(Buf *b, const char *fmt, va_list ap) {
     if ((size_t)n < sizeof small) {
         buf_put(b, small, (size_t)n);
     } else {
-        char *big = malloc((size_t)n + 1);
-        if (!big) {
-            fputs("mpc: fatal error: out of memory\n", stderr);
-            exit(1);
-        }
+        char *big = xmalloc((size_t)n + 1);
         vsnprintf(big, (size_t)n + 1, fmt, ap2);
         buf_put(b, big, (size_t)n);
         free(big);

@@ -110,12 +110,7 @@ static void gen_topology(Gen *g, Node *n, const char *proc) {
 }
 
 static void keep(Gen *g, Symbol *proc, const char *field, Type *t, bool group) {
-    if (g->nkept == g->capkept) {
-        g->capkept = g->capkept ? 2 * g->capkept : 16;
-        g->kept = realloc(g->kept, (size_t)g->capkept * sizeof *g->kept);
-        if (!g->kept) { fputs("mpc: fatal error: out of memory\n", stderr); exit(1); }
-    }
-    g->kept[g->nkept++] = (Kept){ proc, field, t, group };
+    vec_push(&g->kept, ((Kept){ proc, field, t, group }));
 }
 
 static void gen_process(Gen *g, Node *n) {
@@ -130,8 +125,7 @@ static void gen_process(Gen *g, Node *n) {
     if (!n->lhs) {
         /* One process: its arguments are evaluated and copied now. */
         Buf init = {0};
-        const char **argv = malloc(((size_t)call->argc + 1) * sizeof *argv);
-        if (!argv) { fputs("mpc: fatal error: out of memory\n", stderr); exit(1); }
+        const char **argv = xmalloc(((size_t)call->argc + 1) * sizeof *argv);
         def_args(g, call, true, argv);
         for (int i = 0; i < call->argc; i++) buf_printf(&init, "%s%s", i ? ", " : "", argv[i]);
         free(argv);
@@ -156,8 +150,7 @@ static void gen_process(Gen *g, Node *n) {
     Scope inner;
     stmt_begin(g, &inner);
     if (p->decl && n->sym2) emit(g, "int64_t %s = %s;", cname(g, n->sym2), k);
-    const char **argv = malloc(((size_t)call->argc + 1) * sizeof *argv);
-    if (!argv) { fputs("mpc: fatal error: out of memory\n", stderr); exit(1); }
+    const char **argv = xmalloc(((size_t)call->argc + 1) * sizeof *argv);
     def_args(g, call, true, argv);
     Node *param = def->params;
     for (int i = 0; i < call->argc; i++, param = param->next)
@@ -330,8 +323,7 @@ typedef struct Release {
 static Release *plan_releases(const Program *prog, int *count) {
     int n = 0, max = 0;
     for (Node *d = prog->top; d; d = d->next) max += d->kind == ND_PIPE ? 2 : d->kind == ND_QUEUE;
-    Release *out = malloc((size_t)(max ? max : 1) * sizeof *out);
-    if (!out) { fputs("mpc: fatal error: out of memory\n", stderr); exit(1); }
+    Release *out = xmalloc((size_t)(max ? max : 1) * sizeof *out);
     for (Node *d = prog->top; d; d = d->next) {
         if (d->kind == ND_PIPE) {
             Symbol *ends[2] = { d->sym, d->sym2 };
@@ -400,8 +392,8 @@ static void gen_main(Gen *g) {
     g->mapped = 0;
     if (g->opt->line_directives) buf_put(g->out, "\n", 1);
     /* References kept in the processes' argument structs. */
-    for (int i = 0; i < g->nkept; i++) {
-        Kept *k = &g->kept[i];
+    for (size_t i = 0; i < g->kept.len; i++) {
+        Kept *k = &g->kept.items[i];
         const char *args = companion(g, "args", k->proc);
         if (!k->field) {
             emit(g, "mp_free(%s);", cname(g, k->proc));
@@ -463,10 +455,11 @@ bool gen_program(FILE *out, const Program *p, const Source *src, const GenOption
     free(g.lits.data);
     free(g.protos.data);
     free(g.body.data);
-    free(g.ltypes);
-    free(g.kept);
-    free(g.guarded);
-    free(g.lits_tab);
+    vec_free(&g.ltypes);
+    vec_free(&g.kept);
+    vec_free(&g.guarded);
+    vec_free(&g.guarded_types);
+    hmap_free(&g.lits_by_bytes);
     arena_free(&g.arena);
     arena_free(&g.perm);
     return ok;

@@ -15,15 +15,7 @@ void scope_push(Gen *g, Scope *s, bool loop) {
 }
 
 void scope_add(Scope *s, const char *name, Type *t) {
-    if (s->n == s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 8;
-        s->names = realloc(s->names, (size_t)s->cap * sizeof *s->names);
-        s->types = realloc(s->types, (size_t)s->cap * sizeof *s->types);
-        if (!s->names || !s->types) { fputs("mpc: fatal error: out of memory\n", stderr); exit(1); }
-    }
-    s->names[s->n] = name;
-    s->types[s->n] = t;
-    s->n++;
+    vec_push(&s->held, ((Held){ name, t }));
 }
 
 void emit_release(Gen *g, const char *name, const Type *t) {
@@ -31,7 +23,7 @@ void emit_release(Gen *g, const char *name, const Type *t) {
 }
 
 static void release_scope(Gen *g, const Scope *s) {
-    for (int i = s->n - 1; i >= 0; i--) emit_release(g, s->names[i], s->types[i]);
+    for (size_t i = s->held.len; i-- > 0;) emit_release(g, s->held.items[i].name, s->held.items[i].type);
     if (s->unlock)
         emit(g, "mp_%s_unlock(%s, %s);", s->unlock->type->kind == TY_VALUE ? "value" : "array",
              cname(g, s->unlock), s->unlock_at);
@@ -41,8 +33,7 @@ void scope_pop(Gen *g, bool release) {
     Scope *s = g->scope;
     if (release) release_scope(g, s);
     g->scope = s->up;
-    free(s->names);
-    free(s->types);
+    vec_free(&s->held);
 }
 
 /* Releases everything up to and including the innermost loop scope

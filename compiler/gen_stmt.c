@@ -108,24 +108,22 @@ static SharedPlan shared_plan(Node *n, Symbol *s) {
  * and a parameter is guarded when any object of its type is. */
 static void guard(Gen *g, Symbol *s) {
     if (!s->global) {
-        for (int i = 0; i < g->nguarded_types; i++) if (g->guarded_types[i] == s->type) return;
-        if (g->nguarded_types < (int)(sizeof g->guarded_types / sizeof g->guarded_types[0]))
-            g->guarded_types[g->nguarded_types++] = s->type;
+        for (size_t i = 0; i < g->guarded_types.len; i++)
+            if (g->guarded_types.items[i] == s->type) return;
+        vec_push(&g->guarded_types, s->type);
         return;
     }
-    for (int i = 0; i < g->nguarded; i++) if (g->guarded[i] == s) return;
-    if (g->nguarded == g->capguarded) {
-        g->capguarded = g->capguarded ? 2 * g->capguarded : 8;
-        g->guarded = realloc(g->guarded, (size_t)g->capguarded * sizeof *g->guarded);
-        if (!g->guarded) { fputs("mpc: fatal error: out of memory\n", stderr); exit(1); }
-    }
-    g->guarded[g->nguarded++] = s;
+    for (size_t i = 0; i < g->guarded.len; i++) if (g->guarded.items[i] == s) return;
+    vec_push(&g->guarded, s);
 }
 
 static bool is_guarded(Gen *g, Symbol *s) {
-    for (int i = 0; i < g->nguarded_types; i++) if (g->guarded_types[i] == s->type) return true;
-    for (int i = 0; i < g->nguarded; i++)
-        if (g->guarded[i] == s || (!s->global && g->guarded[i]->type == s->type)) return true;
+    for (size_t i = 0; i < g->guarded_types.len; i++)
+        if (g->guarded_types.items[i] == s->type) return true;
+    for (size_t i = 0; i < g->guarded.len; i++) {
+        Symbol *x = g->guarded.items[i];
+        if (x == s || (!s->global && x->type == s->type)) return true;
+    }
     return false;
 }
 
@@ -309,8 +307,8 @@ static void gen_assign(Gen *g, Node *n) {
         Ops ops = {0};
         operand(g, &ops, n->rhs, true, t);
         pin(g, &ops, 0);
-        first = ops.code[0];
-        ops_free(&ops);
+        first = ops.items[0].code;
+        vec_free(&ops);
     }
     /* Target's container and index first, as Python evaluates them. */
     const char *container = NULL, *index = NULL;
@@ -387,7 +385,7 @@ static void gen_if(Gen *g, Node *n) {
     stmt_begin(g, &temps);
     const char *c = borrow(g, n->cond);
     /* The condition's temporaries are released before either branch. */
-    if (temps.n) {
+    if (temps.held.len) {
         const char *cv = new_tmp(g, "c");
         emit(g, "bool %s = %s;", cv, c);
         c = cv;
@@ -421,7 +419,7 @@ static void gen_while(Gen *g, Node *n) {
     g->indent++;
     const char *c = borrow(g, n->cond);
     g->indent--;
-    bool simple = cond.buf.len == 0 && temps.n == 0;
+    bool simple = cond.buf.len == 0 && temps.held.len == 0;
     side_end(g, &cond);
     if (simple) {
         scope_pop(g, false);
@@ -473,14 +471,14 @@ static void gen_for(Gen *g, Node *n) {
         const char *start = "0", *stop, *step = "1";
         Ops ops = {0};
         for (int k = 0; k < it->argc; k++) operand(g, &ops, it->argv[k], false, NULL);
-        if (it->argc == 1) stop = ops.code[0];
-        else { start = ops.code[0]; stop = ops.code[1]; }
-        if (it->argc == 3) step = ops.code[2];
+        if (it->argc == 1) stop = ops.items[0].code;
+        else { start = ops.items[0].code; stop = ops.items[1].code; }
+        if (it->argc == 3) step = ops.items[2].code;
         if (it->argc > 1) {     /* start is used last, in the loop's init */
             pin(g, &ops, 0);
-            start = ops.code[0];
+            start = ops.items[0].code;
         }
-        ops_free(&ops);
+        vec_free(&ops);
         const char *i = new_tmp(g, "i");
         const char *hi = new_tmp(g, "n");
         emit(g, "int64_t %s = %s;", hi, stop);
@@ -566,8 +564,8 @@ static void gen_return(Gen *g, Node *n) {
     stmt_begin(g, &temps);
     const char *v = owned(g, n->lhs, g->def ? g->def->ret_type : NULL);
     bool releases = false;
-    for (Scope *s = temps.up; s; s = s->up) releases = releases || s->n || s->unlock;
-    if (!releases && temps.n == 0) {
+    for (Scope *s = temps.up; s; s = s->up) releases = releases || s->held.len || s->unlock;
+    if (!releases && temps.held.len == 0) {
         scope_pop(g, false);
         emit(g, "return %s;", unparen(g, v));
         return;

@@ -58,8 +58,8 @@ const char *tdesc(Gen *g, Type *t) {
     case TY_STR: return "&mp_t_str";
     default: break;
     }
-    for (int i = 0; i < g->nltypes; i++)
-        if (g->ltypes[i].type == t) return g->ltypes[i].cname;
+    for (size_t i = 0; i < g->ltypes.len; i++)
+        if (g->ltypes.items[i].type == t) return g->ltypes.items[i].cname;
     const char *elem = tdesc(g, t->elem);
     /* ty_list_int, ty_list_list_str: built from the element's name, so
      * any depth gets its own name. */
@@ -67,16 +67,11 @@ const char *tdesc(Gen *g, Type *t) {
     const char *bare = gstr(g, "ty_list_%s", ename);
     /* Equal types need not be one Type object (an array's element list, a
      * declared type): the name decides, so no descriptor is defined twice. */
-    for (int i = 0; i < g->nltypes; i++)
-        if (strcmp(g->ltypes[i].cname + 1, bare) == 0) return g->ltypes[i].cname;
+    for (size_t i = 0; i < g->ltypes.len; i++)
+        if (strcmp(g->ltypes.items[i].cname + 1, bare) == 0) return g->ltypes.items[i].cname;
     const char *cname = keep_str(g, gstr(g, "&%s", bare));
     buf_printf(&g->types, "static const mp_type %s = { MP_LIST, %s };\n", bare, elem);
-    if (g->nltypes == g->capltypes) {
-        g->capltypes = g->capltypes ? 2 * g->capltypes : 16;
-        g->ltypes = realloc(g->ltypes, (size_t)g->capltypes * sizeof *g->ltypes);
-        if (!g->ltypes) { fputs("mpc: fatal error: out of memory\n", stderr); exit(1); }
-    }
-    g->ltypes[g->nltypes++] = (ListType){ t, cname };
+    vec_push(&g->ltypes, ((ListType){ t, cname }));
     return cname;
 }
 
@@ -90,10 +85,16 @@ const char *mpval(Gen *g, Type *t, const char *code) {
     return gstr(g, "(mp_val){ .%s = %s }", vfield(t), code);
 }
 
-static size_t lit_hash(const char *s, size_t len) {
-    size_t h = 14695981039346656037u;
-    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211u;
-    return h;
+/* The key of a string literal in Gen.lits_by_bytes: its bytes (which may
+ * hold NULs), borrowed from the tree. */
+typedef struct StrLit {
+    const char *bytes;
+    size_t len;
+} StrLit;
+
+static bool strlit_eq(const void *a, const void *b) {
+    const StrLit *x = a, *y = b;
+    return x->len == y->len && memcmp(x->bytes, y->bytes, x->len) == 0;
 }
 
 /* The longest string literal a C11 compiler must accept is 4095 bytes
@@ -102,26 +103,10 @@ enum { LIT_MAX = 4095 };
 
 /* A static mp_str for literal bytes; equal literals share one. */
 const char *str_literal(Gen *g, const char *s, size_t len) {
-    if ((size_t)g->nlit * 2 >= g->lits_cap) {
-        size_t cap = g->lits_cap ? g->lits_cap * 2 : 64;
-        struct Lit *tab = calloc(cap, sizeof *tab);
-        if (!tab) { fputs("mpc: fatal error: out of memory\n", stderr); exit(1); }
-        for (size_t i = 0; i < g->lits_cap; i++) {
-            struct Lit *e = &g->lits_tab[i];
-            if (!e->name) continue;
-            size_t j = lit_hash(e->bytes, e->len) & (cap - 1);
-            while (tab[j].name) j = (j + 1) & (cap - 1);
-            tab[j] = *e;
-        }
-        free(g->lits_tab);
-        g->lits_tab = tab;
-        g->lits_cap = cap;
-    }
-    size_t j = lit_hash(s, len) & (g->lits_cap - 1);
-    for (; g->lits_tab[j].name; j = (j + 1) & (g->lits_cap - 1)) {
-        struct Lit *e = &g->lits_tab[j];
-        if (e->len == len && memcmp(e->bytes, s, len) == 0) return e->name;
-    }
+    StrLit probe = { s, len };
+    uint64_t h = hash_bytes(s, len);
+    HEnt *hit = hmap_find(&g->lits_by_bytes, &probe, h, strlit_eq);
+    if (hit) return hit->val;
     const char *name = gstr(g, "s_%d", ++g->nlit);
     if (len <= LIT_MAX) {
         buf_printf(&g->lits, "static mp_str %s = { MP_IMMORTAL, %zu, \"", name, len);
@@ -142,7 +127,9 @@ const char *str_literal(Gen *g, const char *s, size_t len) {
         buf_printf(&g->lits, "\n};\nstatic mp_str %s = { MP_IMMORTAL, %zu, %s_bytes, 0 };\n", name, len, name);
     }
     name = keep_str(g, gstr(g, "&%s", name));
-    g->lits_tab[j] = (struct Lit){ s, len, name };
+    StrLit *key = arena_alloc(&g->perm, sizeof *key);
+    *key = probe;
+    hmap_insert(&g->lits_by_bytes, key, h, strlit_eq)->val = (void *)name;
     return name;
 }
 

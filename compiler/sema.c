@@ -15,12 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void sema_push(Sema *S, void *p, void ***arr, size_t *n, size_t *cap) {
-    (void)S;
-    *arr = vec_reserve(*arr, cap, *n + 1, sizeof **arr);
-    (*arr)[(*n)++] = p;
-}
-
 /* ---- small helpers ---------------------------------------------------- */
 
 /* type_name into one of a few rotating buffers, so a message can name
@@ -826,7 +820,7 @@ static void check_process(Sema *S, Node *n) {
     SymX *p = sym_new(S, group ? SYM_GROUP : SYM_PROCESS, n->name,
                       type_basic(group ? TY_GROUP : TY_PROCESS), n, name_span(n));
     n->sym = &p->s;
-    if (declare(S, p)) sema_push(S, p, (void ***)&S->procs, &S->nprocs, &S->capprocs);
+    if (declare(S, p)) vec_push(&S->procs, p);
 }
 
 static SymX *start_join_target(Sema *S, Node *t, const char *verb) {
@@ -1062,8 +1056,8 @@ static const struct {
 };
 
 static void process_warnings(Sema *S) {
-    for (size_t i = 0; i < S->nprocs; i++) {
-        SymX *p = S->procs[i];
+    for (size_t i = 0; i < S->procs.len; i++) {
+        SymX *p = S->procs.items[i];
         const char *what = p->s.kind == SYM_GROUP ? "process group" : "process";
         if (!p->started)
             diag_warning(S->d, W_UNSTARTED, p->s.span, "%s '%s' is never started", what,
@@ -1116,7 +1110,7 @@ bool sema_check(Program *p, Arena *a, Diag *d) {
 
     hmap_free(&S.names);
     hmap_free(&S.parent_names);
-    free(S.flow);
-    free(S.procs);
+    vec_free(&S.flow);
+    vec_free(&S.procs);
     return d->errors == errors0;
 }

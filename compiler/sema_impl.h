@@ -129,13 +129,11 @@ typedef struct Sema {
     bool range_ok;          /* the expression being checked is a for's iterable */
     int suggest_budget;     /* "did you mean" searches left */
     /* flow */
-    SymX **flow;            /* queue and conn symbols with facts */
-    size_t nflow, capflow;
+    VEC(SymX *) flow;       /* queue and conn symbols with facts */
     PipeArg *pipe_args;
     Alias *aliases;
     /* processes and groups in declaration order */
-    SymX **procs;
-    size_t nprocs, capprocs;
+    VEC(SymX *) procs;
 } Sema;
 
 /* sema.c */
@@ -146,7 +144,6 @@ const char *sema_sym_what(const SymX *x);
 /* "a" or "an" before type T's name, or before word W. */
 const char *sema_an(const Type *t);
 const char *sema_an_word(const char *w);
-void sema_push(Sema *S, void *p, void ***arr, size_t *n, size_t *cap);
 Span sema_params_span(const Node *def);
 size_t sema_edit_distance(const char *a, const char *b, size_t max);
 
