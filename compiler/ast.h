@@ -103,19 +103,14 @@ enum {
     SF_RECVS = 1u << 4,
 };
 
-/* Built-in functions (Symbol.builtin, Node.builtin on ND_CALL). */
+/* Built-in functions, methods and attributes (Symbol.builtin, Node.builtin
+ * on ND_CALL and ND_MEMBER): one per row of builtins.def. */
 typedef enum Builtin {
     B_NONE,
-    B_PRINT, B_LEN, B_RANGE, B_STR, B_INT, B_FLOAT, B_BOOL, B_ABS, B_MIN,
-    B_MAX, B_GETPID, B_GETPPID, B_SLEEP, B_EXIT,
-    /* methods (ND_CALL with an ND_MEMBER callee) */
-    M_SEND, M_RECV, M_POLL, M_CLOSE,                 /* conn */
-    M_PUT, M_GET, M_PUT_NOWAIT, M_GET_NOWAIT, M_EMPTY, M_QSIZE, /* queue */
-    M_APPEND,                                        /* list */
-    M_IS_ALIVE, M_TERMINATE, M_KILL, M_JOIN,         /* process */
-    /* attributes (ND_MEMBER not called) */
-    A_VALUE,                                         /* value[T].value */
-    A_PID, A_EXITCODE, A_NAME,                       /* process */
+#define BUILTIN(id, name, kind, on, param, ptype, flags, lo, hi, result, check, emit) id,
+#include "builtins.def"
+#undef BUILTIN
+    B__COUNT
 } Builtin;
 
 /* ---- nodes ---------------------------------------------------------- */

@@ -1,5 +1,6 @@
 /* gen_expr: expressions, with operands evaluated in Python's order,
  * built-in functions and methods. */
+#include "builtins.h"
 #include "gen_impl.h"
 
 #include <inttypes.h>
@@ -342,30 +343,108 @@ static CExpr gen_index(Gen *g, Node *n) {
     }
 }
 
-static CExpr gen_member(Gen *g, Node *n) {
-    if (g->cas_sym && n->builtin == A_VALUE && n->lhs->kind == ND_NAME && n->lhs->sym == g->cas_sym)
-        return (CExpr){ g->cas_old, false };
-    const char *o = borrow(g, n->lhs);
-    switch (n->builtin) {
-    case A_VALUE:
-        if (locked_read(g, n->lhs))
-            return (CExpr){ gstr(g, "mp_value_read_%s(%s, %s)", ksuffix(n->type), o, loc(g, n->span)), false };
-        return (CExpr){ gstr(g, "mp_value_load_%s(%s)", ksuffix(n->type), o), false };
-    case A_PID:
-        return (CExpr){ gstr(g, "mp_proc_pid(%s)", o), false };
-    case A_EXITCODE:
-        return (CExpr){ gstr(g, "(int64_t)mp_proc_exitcode(%s)", o), false };
-    case A_NAME:
-        return (CExpr){ gstr(g, "mp_str_cstr(mp_proc_name(%s))", o), true };
-    default:
-        return (CExpr){ "0", false };
+/* A built-in's use, for its EMIT hook (builtins.def). */
+typedef struct BEmit {
+    Node *n;            /* the call, or the attribute (ND_MEMBER) */
+    Node **a;           /* a call's arguments (a method's by parameter) */
+    const char *o;      /* methods and attributes: the object, borrowed */
+    Type *et;           /* methods and attributes: the object's element type */
+    const char *at;     /* MP_LOC of the call */
+} BEmit;
+
+static CExpr done(void) { return (CExpr){ NULL, false }; }
+
+/* ---- functions ---- */
+
+static CExpr emit_print(Gen *g, const BEmit *e) {
+    Node *n = e->n;
+    Node **a = e->a;
+    bool interpolated = n->argc == 1 && a[0]->kind == ND_STR && a[0]->parts &&
+                        (a[0]->parts->kind != ND_STRPART || a[0]->parts->next);
+    if (n->argc == 1 && a[0]->type->kind == TY_STR && !interpolated) {
+        emit(g, "mp_print(%s);", borrow(g, a[0]));
+        return done();
+    }
+    const char *b = new_tmp(g, "b");
+    emit(g, "mp_buf %s;", b);
+    emit(g, "mp_buf_init(&%s);", b);
+    for (int i = 0; i < n->argc; i++) {
+        if (i > 0) emit(g, "mp_buf_cstr(&%s, \" \", 1);", b);
+        append_value(g, b, a[i]);
+    }
+    emit(g, "mp_print_buf(&%s);", b);
+    emit(g, "mp_buf_free(&%s);", b);
+    return done();
+}
+
+static CExpr emit_len(Gen *g, const BEmit *e) {
+    Node *x = e->a[0];
+    const char *v = borrow(g, x);
+    switch (x->type->kind) {
+    case TY_STR: return (CExpr){ gstr(g, "mp_str_len(%s)", v), false };
+    case TY_LIST: return (CExpr){ gstr(g, "mp_list_len(%s)", v), false };
+    case TY_ARRAY: return (CExpr){ gstr(g, "mp_array_len(%s)", v), false };
+    default: return (CExpr){ companion(g, "count", x->sym), false };  /* a group */
     }
 }
 
-static bool is_float(const Node *n) { return n->type->kind == TY_FLOAT; }
+/* Never reached: range() stands only as a for loop's iterable, which
+ * gen_for emits as a counting loop. */
+static CExpr emit_range(Gen *g, const BEmit *e) {
+    (void)g;
+    (void)e;
+    return (CExpr){ "0", false };
+}
+
+static CExpr emit_str(Gen *g, const BEmit *e) {
+    Node *x = e->a[0];
+    if (x->type->kind == TY_STR) return gen_expr(g, x);
+    if (x->type->kind == TY_ARRAY) {
+        /* An array is no mp_val: formatted as "{a}" is. */
+        const char *b = new_tmp(g, "b");
+        emit(g, "mp_buf %s;", b);
+        emit(g, "mp_buf_init(&%s);", b);
+        append_value(g, b, x);
+        return (CExpr){ gstr(g, "mp_buf_finish(&%s)", b), true };
+    }
+    const char *v = borrow(g, x);
+    return (CExpr){ gstr(g, "mp_str_of(%s, %s)", tdesc(g, x->type), mpval(g, x->type, v)), true };
+}
+
+static CExpr emit_int(Gen *g, const BEmit *e) {
+    const char *v = borrow(g, e->a[0]);
+    switch (e->a[0]->type->kind) {
+    case TY_STR: return (CExpr){ gstr(g, "mp_int_of_str(%s, %s)", v, e->at), false };
+    case TY_FLOAT: return (CExpr){ gstr(g, "mp_int_of_float(%s, %s)", v, e->at), false };
+    case TY_BOOL: return (CExpr){ gstr(g, "(int64_t)%s", v), false };
+    default: return (CExpr){ v, false };
+    }
+}
+
+static CExpr emit_float(Gen *g, const BEmit *e) {
+    const char *v = borrow(g, e->a[0]);
+    if (e->a[0]->type->kind == TY_STR)
+        return (CExpr){ gstr(g, "mp_float_of_str(%s, %s)", v, e->at), false };
+    return (CExpr){ gstr(g, "(double)%s", v), false };
+}
+
+static CExpr emit_bool(Gen *g, const BEmit *e) {
+    const char *v = borrow(g, e->a[0]);
+    switch (e->a[0]->type->kind) {
+    case TY_STR: return (CExpr){ gstr(g, "(mp_str_len(%s) != 0)", v), false };
+    case TY_LIST: return (CExpr){ gstr(g, "(mp_list_len(%s) != 0)", v), false };
+    default: return (CExpr){ gstr(g, "(%s != 0)", v), false };
+    }
+}
+
+static CExpr emit_abs(Gen *g, const BEmit *e) {
+    const char *v = borrow(g, e->a[0]);
+    if (e->a[0]->type->kind == TY_FLOAT) return (CExpr){ gstr(g, "mp_fabs(%s)", v), false };
+    return (CExpr){ gstr(g, "mp_abs(%s, %s)", v, e->at), false };
+}
 
 /* min/max over two or more numbers. */
-static CExpr gen_minmax(Gen *g, Node *n, bool max) {
+static CExpr minmax(Gen *g, Node *n, bool max) {
     Type *t = n->type;
     const char *acc = new_tmp(g, "m");
     Node **argv = n->argv;
@@ -377,97 +456,156 @@ static CExpr gen_minmax(Gen *g, Node *n, bool max) {
     return (CExpr){ acc, false };
 }
 
-static CExpr gen_builtin(Gen *g, Node *n) {
-    Node **a = n->argv;
-    const char *at = loc(g, n->span);
-    switch (n->builtin) {
-    case B_PRINT: {
-        bool interpolated = n->argc == 1 && a[0]->kind == ND_STR && a[0]->parts &&
-                            (a[0]->parts->kind != ND_STRPART || a[0]->parts->next);
-        if (n->argc == 1 && a[0]->type->kind == TY_STR && !interpolated) {
-            emit(g, "mp_print(%s);", borrow(g, a[0]));
-            return (CExpr){ NULL, false };
-        }
-        const char *b = new_tmp(g, "b");
-        emit(g, "mp_buf %s;", b);
-        emit(g, "mp_buf_init(&%s);", b);
-        for (int i = 0; i < n->argc; i++) {
-            if (i > 0) emit(g, "mp_buf_cstr(&%s, \" \", 1);", b);
-            append_value(g, b, a[i]);
-        }
-        emit(g, "mp_print_buf(&%s);", b);
-        emit(g, "mp_buf_free(&%s);", b);
-        return (CExpr){ NULL, false };
-    }
-    case B_LEN: {
-        const char *v = borrow(g, a[0]);
-        switch (a[0]->type->kind) {
-        case TY_STR: return (CExpr){ gstr(g, "mp_str_len(%s)", v), false };
-        case TY_LIST: return (CExpr){ gstr(g, "mp_list_len(%s)", v), false };
-        case TY_ARRAY: return (CExpr){ gstr(g, "mp_array_len(%s)", v), false };
-        default: return (CExpr){ companion(g, "count", a[0]->sym), false };  /* a group */
-        }
-    }
-    case B_STR: {
-        if (a[0]->type->kind == TY_STR) return gen_expr(g, a[0]);
-        if (a[0]->type->kind == TY_ARRAY) {
-            /* An array is no mp_val: formatted as "{a}" is. */
-            const char *b = new_tmp(g, "b");
-            emit(g, "mp_buf %s;", b);
-            emit(g, "mp_buf_init(&%s);", b);
-            append_value(g, b, a[0]);
-            return (CExpr){ gstr(g, "mp_buf_finish(&%s)", b), true };
-        }
-        const char *v = borrow(g, a[0]);
-        return (CExpr){ gstr(g, "mp_str_of(%s, %s)", tdesc(g, a[0]->type), mpval(g, a[0]->type, v)), true };
-    }
-    case B_INT: {
-        const char *v = borrow(g, a[0]);
-        switch (a[0]->type->kind) {
-        case TY_STR: return (CExpr){ gstr(g, "mp_int_of_str(%s, %s)", v, at), false };
-        case TY_FLOAT: return (CExpr){ gstr(g, "mp_int_of_float(%s, %s)", v, at), false };
-        case TY_BOOL: return (CExpr){ gstr(g, "(int64_t)%s", v), false };
-        default: return (CExpr){ v, false };
-        }
-    }
-    case B_FLOAT: {
-        const char *v = borrow(g, a[0]);
-        if (a[0]->type->kind == TY_STR) return (CExpr){ gstr(g, "mp_float_of_str(%s, %s)", v, at), false };
-        return (CExpr){ gstr(g, "(double)%s", v), false };
-    }
-    case B_BOOL: {
-        const char *v = borrow(g, a[0]);
-        switch (a[0]->type->kind) {
-        case TY_STR: return (CExpr){ gstr(g, "(mp_str_len(%s) != 0)", v), false };
-        case TY_LIST: return (CExpr){ gstr(g, "(mp_list_len(%s) != 0)", v), false };
-        default: return (CExpr){ gstr(g, "(%s != 0)", v), false };
-        }
-    }
-    case B_ABS: {
-        const char *v = borrow(g, a[0]);
-        if (is_float(a[0])) return (CExpr){ gstr(g, "mp_fabs(%s)", v), false };
-        return (CExpr){ gstr(g, "mp_abs(%s, %s)", v, at), false };
-    }
-    case B_MIN: return gen_minmax(g, n, false);
-    case B_MAX: return gen_minmax(g, n, true);
-    case B_GETPID: return (CExpr){ "mp_getpid()", false };
-    case B_GETPPID: return (CExpr){ "mp_getppid()", false };
-    case B_SLEEP:
-        emit(g, "mp_sleep(%s, %s);", borrow_as(g, a[0], type_basic(TY_FLOAT)), at);
-        return (CExpr){ NULL, false };
-    case B_EXIT:
-        emit(g, "mp_exit((int)%s);", borrow(g, a[0]));
-        return (CExpr){ NULL, false };
-    default:
-        return (CExpr){ "0", false };
-    }
+static CExpr emit_min(Gen *g, const BEmit *e) { return minmax(g, e->n, false); }
+static CExpr emit_max(Gen *g, const BEmit *e) { return minmax(g, e->n, true); }
+
+static CExpr emit_getpid(Gen *g, const BEmit *e) {
+    (void)g;
+    (void)e;
+    return (CExpr){ "mp_getpid()", false };
 }
 
-/* `timeout` keyword or positional argument K of a method call, as a
- * double; ABSENT when not given. */
-static const char *timeout_arg(Gen *g, Node *n, int k, const char *absent) {
-    if (k < n->argc && n->argv[k]) return borrow_as(g, n->argv[k], type_basic(TY_FLOAT));
+static CExpr emit_getppid(Gen *g, const BEmit *e) {
+    (void)g;
+    (void)e;
+    return (CExpr){ "mp_getppid()", false };
+}
+
+static CExpr emit_sleep(Gen *g, const BEmit *e) {
+    emit(g, "mp_sleep(%s, %s);", borrow_as(g, e->a[0], type_basic(TY_FLOAT)), e->at);
+    return done();
+}
+
+static CExpr emit_exit(Gen *g, const BEmit *e) {
+    emit(g, "mp_exit((int)%s);", borrow(g, e->a[0]));
+    return done();
+}
+
+/* ---- methods ---- */
+
+/* `timeout` keyword or positional argument of a method call, as a double;
+ * ABSENT when not given. */
+static const char *timeout_arg(Gen *g, const BEmit *e, const char *absent) {
+    if (e->n->argc > 0 && e->a[0]) return borrow_as(g, e->a[0], type_basic(TY_FLOAT));
     return absent;
+}
+
+/* An element received from a queue or pipe: an owned reference when heap. */
+static CExpr received(Gen *g, const BEmit *e, const char *call) {
+    return (CExpr){ gstr(g, "%s.%s", call, vfield(e->et)), is_heap(e->et) };
+}
+
+static CExpr emit_send(Gen *g, const BEmit *e) {
+    emit(g, "mp_send(%s, %s, %s);", e->o, mpval(g, e->et, borrow_as(g, e->a[0], e->et)), e->at);
+    return done();
+}
+
+static CExpr emit_recv(Gen *g, const BEmit *e) {
+    return received(g, e, gstr(g, "mp_recv(%s, %s)", e->o, e->at));
+}
+
+static CExpr emit_poll(Gen *g, const BEmit *e) {
+    return (CExpr){ gstr(g, "mp_poll(%s, %s, %s)", e->o, timeout_arg(g, e, "0.0"), e->at), false };
+}
+
+static CExpr emit_close(Gen *g, const BEmit *e) {
+    emit(g, "mp_close(%s, %s);", e->o, e->at);
+    return done();
+}
+
+/* put() hands its reference to the queue's copy; the runtime copies the
+ * bytes, so a borrowed value is enough. */
+static CExpr put(Gen *g, const BEmit *e, const char *fn) {
+    const char *v = borrow_as(g, e->a[0], e->et);
+    emit(g, "%s(%s, %s, %s);", fn, e->o, mpval(g, e->et, v), e->at);
+    return done();
+}
+
+static CExpr emit_put(Gen *g, const BEmit *e) { return put(g, e, "mp_put"); }
+static CExpr emit_put_nowait(Gen *g, const BEmit *e) { return put(g, e, "mp_put_nowait"); }
+
+static CExpr emit_get(Gen *g, const BEmit *e) {
+    if (e->n->argc > 0 && e->a[0])
+        return received(g, e, gstr(g, "mp_get_wait(%s, %s, %s)", e->o, timeout_arg(g, e, "-1.0"), e->at));
+    return received(g, e, gstr(g, "mp_get(%s, %s)", e->o, e->at));
+}
+
+static CExpr emit_get_nowait(Gen *g, const BEmit *e) {
+    return received(g, e, gstr(g, "mp_get_wait(%s, 0.0, %s)", e->o, e->at));
+}
+
+static CExpr emit_empty(Gen *g, const BEmit *e) {
+    return (CExpr){ gstr(g, "mp_queue_empty(%s)", e->o), false };
+}
+
+static CExpr emit_qsize(Gen *g, const BEmit *e) {
+    return (CExpr){ gstr(g, "mp_queue_size(%s)", e->o), false };
+}
+
+static CExpr emit_append(Gen *g, const BEmit *e) {
+    emit(g, "mp_list_push(%s, %s);", e->o, mpval(g, e->et, owned(g, e->a[0], e->et)));
+    return done();
+}
+
+static CExpr emit_is_alive(Gen *g, const BEmit *e) {
+    return (CExpr){ gstr(g, "mp_proc_is_alive(%s)", e->o), false };
+}
+
+static CExpr emit_terminate(Gen *g, const BEmit *e) {
+    emit(g, "mp_terminate(%s, %s);", e->o, e->at);
+    return done();
+}
+
+static CExpr emit_kill(Gen *g, const BEmit *e) {
+    emit(g, "mp_kill(%s, %s);", e->o, e->at);
+    return done();
+}
+
+static CExpr emit_join(Gen *g, const BEmit *e) {
+    return (CExpr){ gstr(g, "mp_join_timeout(%s, %s, %s)", e->o, timeout_arg(g, e, "-1.0"), e->at), false };
+}
+
+/* ---- attributes ---- */
+
+static CExpr emit_value(Gen *g, const BEmit *e) {
+    Node *n = e->n;
+    if (locked_read(g, n->lhs))
+        return (CExpr){ gstr(g, "mp_value_read_%s(%s, %s)", ksuffix(n->type), e->o, loc(g, n->span)), false };
+    return (CExpr){ gstr(g, "mp_value_load_%s(%s)", ksuffix(n->type), e->o), false };
+}
+
+static CExpr emit_pid(Gen *g, const BEmit *e) {
+    return (CExpr){ gstr(g, "mp_proc_pid(%s)", e->o), false };
+}
+
+static CExpr emit_exitcode(Gen *g, const BEmit *e) {
+    return (CExpr){ gstr(g, "(int64_t)mp_proc_exitcode(%s)", e->o), false };
+}
+
+static CExpr emit_name(Gen *g, const BEmit *e) {
+    return (CExpr){ gstr(g, "mp_str_cstr(mp_proc_name(%s))", e->o), true };
+}
+
+typedef CExpr (*EmitFn)(Gen *g, const BEmit *e);
+
+/* The EMIT column of builtins.def. */
+static const EmitFn emitters[B__COUNT] = {
+#define BUILTIN(id, name, kind, on, param, ptype, flags, lo, hi, result, check, emit) [id] = emit,
+#include "builtins.def"
+#undef BUILTIN
+};
+
+static CExpr gen_member(Gen *g, Node *n) {
+    if (g->cas_sym && n->builtin == A_VALUE && n->lhs->kind == ND_NAME && n->lhs->sym == g->cas_sym)
+        return (CExpr){ g->cas_old, false };
+    BEmit e = { n, NULL, borrow(g, n->lhs), n->lhs->type->elem, NULL };
+    e.at = loc(g, n->span);
+    return emitters[n->builtin](g, &e);
+}
+
+static CExpr gen_builtin(Gen *g, Node *n) {
+    BEmit e = { n, n->argv, NULL, NULL, loc(g, n->span) };
+    return emitters[n->builtin](g, &e);
 }
 
 static CExpr gen_method(Gen *g, Node *n) {
@@ -481,55 +619,8 @@ static CExpr gen_method(Gen *g, Node *n) {
         o = ops.items[0].code;
         vec_free(&ops);
     }
-    const char *at = loc(g, n->span);
-    Type *et = obj->type->elem;
-    Node **a = n->argv;
-    switch (n->builtin) {
-    case M_SEND:
-        emit(g, "mp_send(%s, %s, %s);", o, mpval(g, et, borrow_as(g, a[0], et)), at);
-        return (CExpr){ NULL, false };
-    case M_RECV:
-        return (CExpr){ gstr(g, "mp_recv(%s, %s).%s", o, at, vfield(et)), is_heap(et) };
-    case M_POLL:
-        return (CExpr){ gstr(g, "mp_poll(%s, %s, %s)", o, timeout_arg(g, n, 0, "0.0"), at), false };
-    case M_CLOSE:
-        emit(g, "mp_close(%s, %s);", o, at);
-        return (CExpr){ NULL, false };
-    case M_PUT:
-    case M_PUT_NOWAIT: {
-        /* put() hands its reference to the queue's copy; the runtime
-         * copies the bytes, so a borrowed value is enough. */
-        const char *v = borrow_as(g, a[0], et);
-        if (n->builtin == M_PUT) emit(g, "mp_put(%s, %s, %s);", o, mpval(g, et, v), at);
-        else emit(g, "mp_put_nowait(%s, %s, %s);", o, mpval(g, et, v), at);
-        return (CExpr){ NULL, false };
-    }
-    case M_GET:
-        if (n->argc > 0 && a[0])
-            return (CExpr){ gstr(g, "mp_get_wait(%s, %s, %s).%s", o, timeout_arg(g, n, 0, "-1.0"), at, vfield(et)), is_heap(et) };
-        return (CExpr){ gstr(g, "mp_get(%s, %s).%s", o, at, vfield(et)), is_heap(et) };
-    case M_GET_NOWAIT:
-        return (CExpr){ gstr(g, "mp_get_wait(%s, 0.0, %s).%s", o, at, vfield(et)), is_heap(et) };
-    case M_EMPTY:
-        return (CExpr){ gstr(g, "mp_queue_empty(%s)", o), false };
-    case M_QSIZE:
-        return (CExpr){ gstr(g, "mp_queue_size(%s)", o), false };
-    case M_APPEND:
-        emit(g, "mp_list_push(%s, %s);", o, mpval(g, et, owned(g, a[0], et)));
-        return (CExpr){ NULL, false };
-    case M_IS_ALIVE:
-        return (CExpr){ gstr(g, "mp_proc_is_alive(%s)", o), false };
-    case M_TERMINATE:
-        emit(g, "mp_terminate(%s, %s);", o, at);
-        return (CExpr){ NULL, false };
-    case M_KILL:
-        emit(g, "mp_kill(%s, %s);", o, at);
-        return (CExpr){ NULL, false };
-    case M_JOIN:
-        return (CExpr){ gstr(g, "mp_join_timeout(%s, %s, %s)", o, timeout_arg(g, n, 0, "-1.0"), at), false };
-    default:
-        return (CExpr){ "0", false };
-    }
+    BEmit e = { n, n->argv, o, obj->type->elem, loc(g, n->span) };
+    return emitters[n->builtin](g, &e);
 }
 
 /* The arguments of call N to a def, generated in source order (keyword

@@ -1045,16 +1045,6 @@ static void collect_parent(Sema *S, Node *list) {
 
 /* ---- the whole program ------------------------------------------------- */
 
-static const struct {
-    const char *name;
-    Builtin b;
-} builtins[] = {
-    {"print", B_PRINT}, {"len", B_LEN}, {"range", B_RANGE}, {"str", B_STR},
-    {"int", B_INT}, {"float", B_FLOAT}, {"bool", B_BOOL}, {"abs", B_ABS},
-    {"min", B_MIN}, {"max", B_MAX}, {"getpid", B_GETPID}, {"getppid", B_GETPPID},
-    {"sleep", B_SLEEP}, {"exit", B_EXIT},
-};
-
 static void process_warnings(Sema *S) {
     for (size_t i = 0; i < S->procs.len; i++) {
         SymX *p = S->procs.items[i];
@@ -1079,10 +1069,11 @@ bool sema_check(Program *p, Arena *a, Diag *d) {
     int errors0 = d->errors;
 
     push_scope(&S, OWN_BUILTIN);
-    for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
-        SymX *x = sym_new(&S, SYM_BUILTIN, builtins[i].name, type_basic(TY_FUNC), NULL,
+    for (int b = 0; b < B__COUNT; b++) {
+        if (builtin_defs[b].kind != BK_FUNC) continue;
+        SymX *x = sym_new(&S, SYM_BUILTIN, builtin_defs[b].name, type_basic(TY_FUNC), NULL,
                           (Span){0, 0});
-        x->s.builtin = builtins[i].b;
+        x->s.builtin = b;
         bind(&S, x);
     }
     push_scope(&S, OWN_DEFS);

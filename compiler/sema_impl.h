@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "builtins.h"
 #include "sema.h"
 #include "util.h"
 
