@@ -89,6 +89,15 @@ struct Symbol {
                            C function (sema); gen names it apart from them */
     unsigned flags;     /* SF_* facts found by sema */
     int index;          /* gen's scratch */
+    /* What the parent does with its shared objects (sema_facts.c): */
+    int producers;      /* queue: the process declarations putting into it,
+                           plus 1 when the parent puts into it too */
+    int users;          /* pipe end: processes that may use it (a group
+                           counts as 2: more than one), plus 1 for main */
+    Node *release_after;    /* pipe end, queue: the top-level statement
+                               after which the parent lets go of it (closes
+                               the end / stops producing); NULL: never */
+    bool guarded;       /* value, array (named): every access takes its lock */
 };
 
 enum {

@@ -200,64 +200,6 @@ static void gen_start_join(Gen *g, Node *n) {
     }
 }
 
-/* Counts the declarations that make processes putting into queue Q. */
-static int count_producers(const Program *prog, Symbol *q) {
-    int n = 0;
-    for (Node *t = prog->top; t; t = t->next) {
-        if (t->kind != ND_PROCESS) continue;
-        Node *call = t->rhs;
-        Node *param = call->callee->sym->decl->params;
-        for (int i = 0; i < call->argc; i++, param = param->next) {
-            Node *a = call->argv[i];
-            if (a->kind == ND_NAME && a->sym == q && (param->sym->flags & SF_PUTS)) n++;
-        }
-    }
-    return n;
-}
-
-/* Whether top-level statement N puts into queue Q itself, or (for a pipe
- * end) uses it, anywhere inside. */
-static bool mentions_child(void *s, Node *child, const char *role);
-
-static bool mentions(Node *n, Symbol *s) {
-    if (!n) return false;
-    if (n->kind == ND_PROCESS || n->kind == ND_START || n->kind == ND_JOIN) return false;
-    if (n->kind == ND_NAME) return n->sym == s;
-    return ast_children(n, true, mentions_child, s);
-}
-
-static bool mentions_child(void *s, Node *child, const char *role) {
-    (void)role;
-    return mentions(child, s);
-}
-
-static bool starts_user_of(Node *start, Symbol *end) {
-    for (Node *t = start->targets; t; t = t->next) {
-        Node *call = t->sym->decl->rhs;
-        for (int i = 0; i < call->argc; i++)
-            if (call->argv[i]->kind == ND_NAME && call->argv[i]->sym == end) return true;
-    }
-    return false;
-}
-
-/* How many processes may use pipe end END: each declaration passing it
- * (a group counts as several), and main if it uses it itself. */
-static int end_users(const Program *prog, Symbol *end) {
-    int n = 0;
-    bool by_main = false;
-    for (Node *t = prog->top; t; t = t->next) {
-        if (t->kind != ND_PROCESS) {
-            by_main = by_main || mentions(t, end);
-            continue;
-        }
-        Node *call = t->rhs;
-        for (int i = 0; i < call->argc; i++)
-            if (call->argv[i]->kind == ND_NAME && call->argv[i]->sym == end)
-                n += t->lhs ? 2 : 1;
-    }
-    return n + by_main;
-}
-
 static void gen_shared_decl(Gen *g, Node *n) {
     Scope temps;
     stmt_begin(g, &temps);
@@ -270,12 +212,12 @@ static void gen_shared_decl(Gen *g, Node *n) {
              n->oneway ? "false" : "true", n->name, n->name2, at);
         /* An end several processes use sends and receives whole frames
          * under a lock; the others stay lock-free. */
-        if (end_users(g->prog, n->sym) > 1) emit(g, "mp_conn_share(%s);", a);
-        if (end_users(g->prog, n->sym2) > 1) emit(g, "mp_conn_share(%s);", b);
+        if (n->sym->users > 1) emit(g, "mp_conn_share(%s);", a);
+        if (n->sym2->users > 1) emit(g, "mp_conn_share(%s);", b);
         break;
     }
     case ND_QUEUE: {
-        int producers = count_producers(g->prog, n->sym) + ((n->sym->flags & SF_PUTS) ? 1 : 0);
+        int producers = n->sym->producers;
         if (n->lhs)     /* a bound of 0 is a rendezvous */
             emit(g, "mp_queue *%s = mp_make_queue(%s, %s, %d, \"%s\", %s);", cname(g, n->sym),
                  tdesc(g, n->decl_type), borrow(g, n->lhs), producers, n->name, at);
@@ -310,41 +252,18 @@ static void gen_shared_decl(Gen *g, Node *n) {
     stmt_end(g, &temps);
 }
 
-/* When the parent lets go of shared objects: a pipe end it never uses
- * itself is closed after the start of the last process that uses it (so
- * children see end-of-file); a queue it puts into stops counting it as a
- * producer after its last top-level statement that mentions the queue. */
-typedef struct Release {
-    Symbol *sym;
-    Node *after;
-    bool pipe;
-} Release;
+/* The shared objects the parent lets go of at some point (release_after,
+ * found by sema), in declaration order. */
+typedef VEC(Symbol *) Releases;
 
-static Release *plan_releases(const Program *prog, int *count) {
-    int n = 0, max = 0;
-    for (Node *d = prog->top; d; d = d->next) max += d->kind == ND_PIPE ? 2 : d->kind == ND_QUEUE;
-    Release *out = xmalloc((size_t)(max ? max : 1) * sizeof *out);
+static Releases releases(const Program *prog) {
+    Releases r = {0};
     for (Node *d = prog->top; d; d = d->next) {
-        if (d->kind == ND_PIPE) {
-            Symbol *ends[2] = { d->sym, d->sym2 };
-            for (int e = 0; e < 2; e++) {
-                Node *last = NULL;
-                bool parent_uses = false;
-                for (Node *m = prog->top; m; m = m->next) {
-                    if (m->kind == ND_START && starts_user_of(m, ends[e])) last = m;
-                    else if (mentions(m, ends[e])) parent_uses = true;
-                }
-                if (last && !parent_uses) out[n++] = (Release){ ends[e], last, true };
-            }
-        } else if (d->kind == ND_QUEUE && (d->sym->flags & SF_PUTS)) {
-            Node *last = NULL;
-            for (Node *m = d->next; m; m = m->next)
-                if (mentions(m, d->sym)) last = m;
-            if (last) out[n++] = (Release){ d->sym, last, false };
-        }
+        if (d->kind == ND_PIPE && d->sym->release_after) vec_push(&r, d->sym);
+        if (d->kind == ND_PIPE && d->sym2->release_after) vec_push(&r, d->sym2);
+        if (d->kind == ND_QUEUE && d->sym->release_after) vec_push(&r, d->sym);
     }
-    *count = n;
-    return out;
+    return r;
 }
 
 static void gen_main(Gen *g) {
@@ -361,8 +280,7 @@ static void gen_main(Gen *g) {
     free(name.data);
     Scope fs;
     scope_push(g, &fs, false);
-    int nrel;
-    Release *rel = plan_releases(prog, &nrel);
+    Releases rel = releases(prog);
     for (Node *n = prog->top; n; n = n->next) {
         map(g, n);
         switch (n->kind) {
@@ -380,15 +298,17 @@ static void gen_main(Gen *g) {
             gen_stmt(g, n);
             break;
         }
-        for (int i = 0; i < nrel; i++) {
-            if (rel[i].after != n) continue;
-            if (rel[i].pipe)
-                emit(g, "mp_conn_close(%s);    /* the parent does not use it */", cname(g, rel[i].sym));
+        for (size_t i = 0; i < rel.len; i++) {
+            Symbol *x = rel.items[i];
+            if (x->release_after != n) continue;
+            if (x->kind == SYM_PIPE_END)
+                emit(g, "mp_conn_close(%s);    /* the parent does not use it */", cname(g, x));
             else
-                emit(g, "mp_self_done(%s);    /* the parent puts no more */", cname(g, rel[i].sym));
+                emit(g, "mp_self_done(%s);    /* the parent puts no more */", cname(g, x));
         }
         arena_reset(&g->arena);
     }
+    vec_free(&rel);
     g->mapped = 0;
     if (g->opt->line_directives) buf_put(g->out, "\n", 1);
     /* References kept in the processes' argument structs. */
@@ -408,7 +328,6 @@ static void gen_main(Gen *g) {
             emit(g, "%s(%s.%s);", fn, args, k->field);
         }
     }
-    free(rel);
     scope_pop(g, true);
     emit(g, "return mp_finish();");
     g->indent--;

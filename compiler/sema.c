@@ -1096,6 +1096,7 @@ bool sema_check(Program *p, Arena *a, Diag *d) {
     process_warnings(&S);
     pop_scope(&S);
     flow_solve(&S);
+    if (d->errors == errors0) facts_compute(p);
     pop_scope(&S);
     pop_scope(&S);
 

@@ -177,4 +177,7 @@ void flow_pipe_arg(Sema *S, SymX *end, SymX *param, Node *arg, const char *calle
 void flow_alias(Sema *S, SymX *obj, SymX *p1, SymX *p2, Node *arg, const char *callee);
 void flow_solve(Sema *S);
 
+/* sema_facts.c: after flow_solve, on a program without errors */
+void facts_compute(Program *p);
+
 #endif
