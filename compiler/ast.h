@@ -122,6 +122,10 @@ typedef enum Builtin {
     B__COUNT
 } Builtin;
 
+/* How a statement writing a shared value or array element is made atomic
+ * when no lock block on the object encloses it (Node.plan). */
+typedef enum SharedPlan { SH_STORE, SH_ATOMIC, SH_CAS, SH_LOCK } SharedPlan;
+
 /* ---- nodes ---------------------------------------------------------- */
 
 typedef enum NodeKind {
@@ -202,6 +206,9 @@ struct Node {
     uint8_t builtin;    /* Builtin: ND_CALL / ND_MEMBER, what sema resolved it to */
     bool parens : 1;    /* expression was parenthesized (chained comparisons) */
     bool oneway : 1;    /* ND_PIPE */
+    /* ND_ASSIGN to a shared v.value or a[i] (sema_facts.c): */
+    unsigned plan : 2;          /* SharedPlan: how the write is made atomic */
+    bool reads_target : 1;      /* the right side reads the shared object */
     Span span;          /* the whole construct */
     int argc;           /* ND_CALL: entries of argv (in what would be padding) */
     Node *next;         /* next in the enclosing list */

@@ -114,8 +114,6 @@ typedef struct Gen {
     Symbol *locked[32];     /* objects locked by enclosing `lock` blocks */
     int nlocked;
     bool stmt_locked;       /* the current statement holds its target's lock */
-    VEC(Symbol *) guarded;  /* objects every access to which takes the lock */
-    VEC(Type *) guarded_types;  /* value/array types guarded through a parameter */
 
     /* Inside a compare-and-swap statement: reads of shared object cas_sym
      * are cas_old, the value loaded for the attempt. */
@@ -225,8 +223,6 @@ void def_args(Gen *g, Node *n, bool own, const char **args);
 
 /* ---- statements (gen_stmt.c) ------------------------------------------- */
 
-/* Finds the objects every access to which takes the lock. */
-void find_guarded_all(Gen *g);
 /* Whether a read of shared object OBJ (a name) takes the object's lock. */
 bool locked_read(Gen *g, const Node *obj);
 /* One statement's generation inside a temporaries scope. */

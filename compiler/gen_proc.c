@@ -340,7 +340,6 @@ bool gen_program(FILE *out, const Program *p, const Source *src, const GenOption
     arena_init(&g.perm);
     g.out = &g.body;
     g.body.spill = tmpfile();   /* NULL (no temporary space): all in memory */
-    find_guarded_all(&g);
     for (Node *d = p->defs; d; d = d->next) gen_def(&g, d);
     /* An argument struct and entry stub for each def a process runs, in
      * the order of the defs. */
@@ -376,8 +375,6 @@ bool gen_program(FILE *out, const Program *p, const Source *src, const GenOption
     free(g.body.data);
     vec_free(&g.ltypes);
     vec_free(&g.kept);
-    vec_free(&g.guarded);
-    vec_free(&g.guarded_types);
     hmap_free(&g.lits_by_bytes);
     arena_free(&g.arena);
     arena_free(&g.perm);

@@ -1,152 +1,21 @@
 /* gen_stmt: statements, and every access to a shared value or array:
  * a plain store, an atomic, a compare-and-swap loop or the object's lock. */
 #include "gen_impl.h"
+#include "sema.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- shared objects in statements ----------------------------------------- */
 
-/* Whether expression N reads shared object S (a value or array symbol). */
-static bool reads_shared_child(void *s, Node *child, const char *role);
-
-static bool reads_shared(Node *n, Symbol *s) {
-    if (!n) return false;
-    if (n->kind == ND_NAME) return n->sym == s;
-    return ast_children(n, true, reads_shared_child, s);
-}
-
-static bool reads_shared_child(void *s, Node *child, const char *role) {
-    (void)role;
-    return reads_shared(child, s);
-}
-
-/* Structurally equal pure expressions (for a[i] on both sides). */
-static bool same_expr(const Node *a, const Node *b) {
-    if (!a || !b) return a == b;
-    if (a->kind != b->kind || a->op != b->op) return false;
-    switch (a->kind) {
-    case ND_INT: case ND_BOOL: return a->ival == b->ival;
-    case ND_NAME: return a->sym == b->sym;
-    case ND_UNARY: return same_expr(a->lhs, b->lhs);
-    case ND_BINARY: return same_expr(a->lhs, b->lhs) && same_expr(a->rhs, b->rhs);
-    default: return false;
-    }
-}
-
-/* An expression whose evaluation has no effect but its value (and maybe a
- * runtime error): it can be evaluated again when a compare-and-swap is
- * retried. Reads of shared object S are allowed only at TARGET's place. */
-static bool pure_on(const Node *n, const Symbol *s, const Node *target) {
-    if (!n) return true;
-    switch (n->kind) {
-    case ND_INT: case ND_FLOAT: case ND_BOOL: return true;
-    case ND_NAME: return n->sym != s;
-    case ND_UNARY: return pure_on(n->lhs, s, target);
-    case ND_BINARY: return pure_on(n->lhs, s, target) && pure_on(n->rhs, s, target);
-    case ND_MEMBER:
-        if (n->builtin == A_VALUE && n->lhs->kind == ND_NAME && n->lhs->sym == s)
-            return target->kind == ND_MEMBER;
-        return false;
-    case ND_INDEX:
-        if (n->lhs->kind == ND_NAME && n->lhs->sym == s)
-            return target->kind == ND_INDEX && same_expr(n->rhs, target->rhs);
-        return n->lhs->type->kind == TY_ARRAY && pure_on(n->lhs, s, target) && pure_on(n->rhs, s, target);
-    default:
-        return false;
-    }
-}
-
 static bool is_locked(Gen *g, Symbol *s) {
     for (int i = 0; i < g->nlocked; i++) if (g->locked[i] == s) return true;
     return false;
 }
 
-/* The shared object written by an assignment target: v.value or a[i]. */
-static Symbol *shared_target(Node *target) {
-    Node *obj = NULL;
-    if (target->kind == ND_MEMBER && target->builtin == A_VALUE) obj = target->lhs;
-    if (target->kind == ND_INDEX && target->lhs->type->kind == TY_ARRAY) obj = target->lhs;
-    return obj && obj->kind == ND_NAME ? obj->sym : NULL;
-}
-
-/* The runtime's atomic read-modify-write for `target op= e`, or NULL. */
-static const char *atomic_op(Node *target, Op op, Type *t) {
-    bool array = target->kind == ND_INDEX;
-    if (t->kind == TY_INT) {
-        if (op == OP_ADD) return "add";
-        if (op == OP_SUB) return "sub";
-        if (array) return NULL;
-        return op == OP_BITAND ? "and" : op == OP_BITOR ? "or" : op == OP_BITXOR ? "xor" : NULL;
-    }
-    if (t->kind == TY_FLOAT && (op == OP_ADD || op == OP_SUB)) return "add";
-    return NULL;
-}
-
-/* How a statement writing shared object S is made atomic when no lock
- * block on S encloses it. */
-typedef enum SharedPlan { SH_STORE, SH_ATOMIC, SH_CAS, SH_LOCK } SharedPlan;
-
-static SharedPlan shared_plan(Node *n, Symbol *s) {
-    Node *target = n->lhs;
-    Type *t = target->type;
-    if (atomic_op(target, n->op, t) && !reads_shared(n->rhs, s)) return SH_ATOMIC;
-    if (n->op == OP_NONE && !reads_shared(n->rhs, s)) return SH_STORE;
-    if (t->kind != TY_BOOL && pure_on(n->rhs, s, target)) return SH_CAS;
-    return SH_LOCK;
-}
-
-/* ---- guarded objects ------------------------------------------------------- */
-
-/* A lock block's loads and stores are atomic only against others that
- * take the same lock. So an object that a lock block names, or that some
- * statement must lock, is guarded: every access to it, in any process,
- * takes its lock (re-entrant, so a def called inside a block can use the
- * object too) instead of a lock-free atomic operation. Objects never
- * locked keep the lock-free path. A handle parameter may stand for any
- * object of its type: locking through a parameter guards the whole type,
- * and a parameter is guarded when any object of its type is. */
-static void guard(Gen *g, Symbol *s) {
-    if (!s->global) {
-        for (size_t i = 0; i < g->guarded_types.len; i++)
-            if (g->guarded_types.items[i] == s->type) return;
-        vec_push(&g->guarded_types, s->type);
-        return;
-    }
-    for (size_t i = 0; i < g->guarded.len; i++) if (g->guarded.items[i] == s) return;
-    vec_push(&g->guarded, s);
-}
-
-static bool is_guarded(Gen *g, Symbol *s) {
-    for (size_t i = 0; i < g->guarded_types.len; i++)
-        if (g->guarded_types.items[i] == s->type) return true;
-    for (size_t i = 0; i < g->guarded.len; i++) {
-        Symbol *x = g->guarded.items[i];
-        if (x == s || (!s->global && x->type == s->type)) return true;
-    }
-    return false;
-}
-
-static bool find_guarded(void *g, Node *n, const char *role) {
-    (void)role;
-    if (n->kind == ND_LOCK && n->lhs->kind == ND_NAME && n->lhs->sym)
-        guard(g, n->lhs->sym);
-    if (n->kind == ND_ASSIGN) {
-        Symbol *s = shared_target(n->lhs);
-        if (s && shared_plan(n, s) == SH_LOCK) guard(g, s);
-    }
-    ast_children(n, true, find_guarded, g);
-    return false;
-}
-
-void find_guarded_all(Gen *g) {
-    for (Node *d = g->prog->defs; d; d = d->next) find_guarded(g, d, NULL);
-    for (Node *n = g->prog->top; n; n = n->next) find_guarded(g, n, NULL);
-}
-
 bool locked_read(Gen *g, const Node *obj) {
     if (obj->kind != ND_NAME || !obj->sym || g->stmt_locked) return false;
-    return !is_locked(g, obj->sym) && is_guarded(g, obj->sym);
+    return !is_locked(g, obj->sym) && obj->sym->guarded;
 }
 
 /* ---- statements ------------------------------------------------------------ */
@@ -264,13 +133,13 @@ static void gen_assign(Gen *g, Node *n) {
     Type *t = target->type;
     Scope temps;
     stmt_begin(g, &temps);
-    Symbol *shared = shared_target(target);
+    Symbol *shared = sema_shared_target(target);
     bool lock = false;
     if (shared && !is_locked(g, shared)) {
-        SharedPlan plan = is_guarded(g, shared) ? SH_LOCK : shared_plan(n, shared);
+        SharedPlan plan = n->plan;
         if (plan == SH_ATOMIC) {
             /* A compound form the runtime has as one atomic operation. */
-            const char *fn = atomic_op(target, n->op, t);
+            const char *fn = sema_atomic_op(target, n->op, t);
             const char *d = borrow_as(g, n->rhs, t);
             const char *o = cname(g, shared);
             if (n->op == OP_SUB && strcmp(fn, "add") == 0)
@@ -298,7 +167,7 @@ static void gen_assign(Gen *g, Node *n) {
      * side (and any call in it) is evaluated, as Python does. */
     const char *obj = lock ? cname(g, shared) : NULL;
     const char *kind = lock && shared->type->kind == TY_VALUE ? "value" : "array";
-    bool early = lock && reads_shared(n->rhs, shared);
+    bool early = lock && n->reads_target;
     if (early) lock_stmt(g, kind, obj, n->span);
     /* `t[i] = e`: Python evaluates e first, then the target's container
      * and index; `t[i] op= e` the other way round. */

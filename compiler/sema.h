@@ -10,4 +10,11 @@
 /* Returns true when there was no error (warnings allowed unless -Werror). */
 bool sema_check(Program *p, Arena *a, Diag *d);
 
+/* The shared object an assignment target writes (v.value, a[i] of a named
+ * value or array), or NULL. */
+Symbol *sema_shared_target(const Node *target);
+/* The runtime's atomic read-modify-write ("add", "sub", "and", "or",
+ * "xor") for `target op= e` with TARGET of type T, or NULL. */
+const char *sema_atomic_op(const Node *target, Op op, const Type *t);
+
 #endif
