@@ -1,7 +1,9 @@
 /* sema: names, types, calls and the parent program's process rules.
  *
  * Runs on a tree that parsed. Fills Node.type, Node.sym, Node.builtin,
- * Node.argv and Symbol.flags; reports through D. */
+ * Node.argv and Symbol.flags; on a program without errors also the facts
+ * for code generation (Symbol.producers ... Node.plan, see ast.h);
+ * reports through D. */
 #ifndef MPC_SEMA_H
 #define MPC_SEMA_H
 

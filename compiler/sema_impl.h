@@ -1,6 +1,7 @@
 /* sema_impl.h: what the parts of sema share (sema.c: scopes, statements and
  * the parent's process rules; sema_expr.c: expressions, calls, built-ins
- * and methods; sema_flow.c: which def puts into / gets from which queue).
+ * and methods; sema_flow.c: which def puts into / gets from which queue;
+ * sema_facts.c: the facts gen reads, computed once at the end).
  * Private to sema_*.c. */
 #ifndef MPC_SEMA_IMPL_H
 #define MPC_SEMA_IMPL_H
