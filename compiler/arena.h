@@ -19,7 +19,7 @@ void arena_free(Arena *a);
 /* Frees everything allocated so far, keeping one block for reuse: for
  * scratch arenas emptied often (gen's per-function strings). */
 void arena_reset(Arena *a);
-/* Zeroed, aligned for any object. Aborts with a message on out of memory. */
+/* Zeroed, aligned for any object. Out of memory: mpc_out_of_memory(). */
 void *arena_alloc(Arena *a, size_t size);
 /* Zeroed, aligned to ALIGN (a power of two): small objects (nodes, strings)
  * need not take max_align_t's 16 bytes. */

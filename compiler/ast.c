@@ -1,5 +1,6 @@
 /* ast: node constructors, interned types, operator names and the tree dump. */
 #include "ast.h"
+#include "builtins.h"
 #include "util.h"
 
 #include <inttypes.h>
@@ -333,20 +334,6 @@ static const char *kind_names[] = {
     [ND_START] = "start",       [ND_JOIN] = "join",
 };
 
-static const char *builtin_names[] = {
-    [B_NONE] = "",          [B_PRINT] = "print",     [B_LEN] = "len",
-    [B_RANGE] = "range",    [B_STR] = "str",         [B_INT] = "int",
-    [B_FLOAT] = "float",    [B_BOOL] = "bool",       [B_ABS] = "abs",
-    [B_MIN] = "min",        [B_MAX] = "max",         [B_GETPID] = "getpid",
-    [B_GETPPID] = "getppid", [B_SLEEP] = "sleep",    [B_EXIT] = "exit",
-    [M_SEND] = "send",      [M_RECV] = "recv",       [M_POLL] = "poll",
-    [M_CLOSE] = "close",    [M_PUT] = "put",         [M_GET] = "get",
-    [M_PUT_NOWAIT] = "put_nowait", [M_GET_NOWAIT] = "get_nowait",
-    [M_EMPTY] = "empty",    [M_QSIZE] = "qsize",     [M_APPEND] = "append",
-    [M_IS_ALIVE] = "is_alive", [M_TERMINATE] = "terminate", [M_KILL] = "kill",
-    [M_JOIN] = "join",      [A_VALUE] = "value",     [A_PID] = "pid",
-    [A_EXITCODE] = "exitcode", [A_NAME] = "name",
-};
 
 typedef struct Dumper {
     FILE *out;
@@ -461,8 +448,8 @@ static void dump_node(Dumper *D, const Node *n, int depth, const char *role) {
     }
     if (n->kind == ND_DEF && n->ret_type) dump_type(out, " -> ", n->ret_type);
     if ((n->kind == ND_CALL || n->kind == ND_MEMBER) && n->builtin != B_NONE &&
-        (unsigned)n->builtin < sizeof builtin_names / sizeof builtin_names[0])
-        fprintf(out, " builtin=%s", builtin_names[n->builtin]);
+        n->builtin < B__COUNT)
+        fprintf(out, " builtin=%s", builtin_defs[n->builtin].name);
     if (n->parens) fputs(" (parens)", out);
     dump_span(D, n->span);
     if (n->type) dump_type(out, " type=", n->type);

@@ -89,6 +89,15 @@ struct Symbol {
                            C function (sema); gen names it apart from them */
     unsigned flags;     /* SF_* facts found by sema */
     int index;          /* gen's scratch */
+    /* What the parent does with its shared objects (sema_facts.c): */
+    int producers;      /* queue: the process declarations putting into it,
+                           plus 1 when the parent puts into it too */
+    int users;          /* pipe end: processes that may use it (a group
+                           counts as 2: more than one), plus 1 for main */
+    Node *release_after;    /* pipe end, queue: the top-level statement
+                               after which the parent lets go of it (closes
+                               the end / stops producing); NULL: never */
+    bool guarded;       /* value, array (named): every access takes its lock */
 };
 
 enum {
@@ -103,20 +112,19 @@ enum {
     SF_RECVS = 1u << 4,
 };
 
-/* Built-in functions (Symbol.builtin, Node.builtin on ND_CALL). */
+/* Built-in functions, methods and attributes (Symbol.builtin, Node.builtin
+ * on ND_CALL and ND_MEMBER): one per row of builtins.def. */
 typedef enum Builtin {
     B_NONE,
-    B_PRINT, B_LEN, B_RANGE, B_STR, B_INT, B_FLOAT, B_BOOL, B_ABS, B_MIN,
-    B_MAX, B_GETPID, B_GETPPID, B_SLEEP, B_EXIT,
-    /* methods (ND_CALL with an ND_MEMBER callee) */
-    M_SEND, M_RECV, M_POLL, M_CLOSE,                 /* conn */
-    M_PUT, M_GET, M_PUT_NOWAIT, M_GET_NOWAIT, M_EMPTY, M_QSIZE, /* queue */
-    M_APPEND,                                        /* list */
-    M_IS_ALIVE, M_TERMINATE, M_KILL, M_JOIN,         /* process */
-    /* attributes (ND_MEMBER not called) */
-    A_VALUE,                                         /* value[T].value */
-    A_PID, A_EXITCODE, A_NAME,                       /* process */
+#define BUILTIN(id, name, kind, on, param, ptype, flags, lo, hi, result, check, emit) id,
+#include "builtins.def"
+#undef BUILTIN
+    B__COUNT
 } Builtin;
+
+/* How a statement writing a shared value or array element is made atomic
+ * when no lock block on the object encloses it (Node.plan). */
+typedef enum SharedPlan { SH_STORE, SH_ATOMIC, SH_CAS, SH_LOCK } SharedPlan;
 
 /* ---- nodes ---------------------------------------------------------- */
 
@@ -198,6 +206,9 @@ struct Node {
     uint8_t builtin;    /* Builtin: ND_CALL / ND_MEMBER, what sema resolved it to */
     bool parens : 1;    /* expression was parenthesized (chained comparisons) */
     bool oneway : 1;    /* ND_PIPE */
+    /* ND_ASSIGN to a shared v.value or a[i] (sema_facts.c): */
+    unsigned plan : 2;          /* SharedPlan: how the write is made atomic */
+    bool reads_target : 1;      /* the right side reads the shared object */
     Span span;          /* the whole construct */
     int argc;           /* ND_CALL: entries of argv (in what would be padding) */
     Node *next;         /* next in the enclosing list */

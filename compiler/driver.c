@@ -17,6 +17,7 @@
 #include "gen.h"
 #include "parse.h"
 #include "sema.h"
+#include "util.h"
 
 /* One compilation: its source, arena, diagnostics and tree. */
 typedef struct Unit {
@@ -105,8 +106,7 @@ static int write_c(Unit *u, const char *path, const DriverOptions *opt) {
         return err ? 1 : 0;
     }
     size_t n = strlen(path);
-    char *tmp = malloc(n + 16);
-    if (!tmp) { file_error("out of memory"); return 1; }
+    char *tmp = xmalloc(n + 16);
     memcpy(tmp, path, n);
     memcpy(tmp + n, ".tmp-XXXXXX", 12);
     cleanup_hold();
@@ -192,20 +192,20 @@ static bool find_runtime(char *inc, char *lib, size_t size) {
     return false;
 }
 
-typedef struct Argv {
-    char **v;
-    size_t n, cap;
-} Argv;
+/* An exec argument vector: items[len - 1] is the terminating NULL. */
+typedef VEC(char *) Argv;
+
+static char *dup_bytes(const char *s, size_t n) {
+    char *d = xmalloc(n + 1);
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
 
 static void argv_push(Argv *a, const char *s) {
-    if (a->n + 2 > a->cap) {
-        a->cap = a->cap ? a->cap * 2 : 32;
-        a->v = realloc(a->v, a->cap * sizeof *a->v);
-        if (!a->v) { file_error("out of memory"); exit(1); }
-    }
-    a->v[a->n] = strdup(s);
-    if (!a->v[a->n]) { file_error("out of memory"); exit(1); }
-    a->v[++a->n] = NULL;
+    if (a->len) a->len--;   /* over the NULL */
+    vec_push(a, dup_bytes(s, strlen(s)));
+    vec_push(a, NULL);
 }
 
 /* Words of an environment variable like $CFLAGS, split on blanks. */
@@ -215,8 +215,7 @@ static void argv_push_words(Argv *a, const char *s) {
         const char *e = s;
         while (*e && *e != ' ' && *e != '\t' && *e != '\n') e++;
         if (e > s) {
-            char *w = strndup(s, (size_t)(e - s));
-            if (!w) { file_error("out of memory"); exit(1); }
+            char *w = dup_bytes(s, (size_t)(e - s));
             argv_push(a, w);
             free(w);
         }
@@ -225,8 +224,8 @@ static void argv_push_words(Argv *a, const char *s) {
 }
 
 static void argv_free(Argv *a) {
-    for (size_t i = 0; i < a->n; i++) free(a->v[i]);
-    free(a->v);
+    for (size_t i = 0; i < a->len; i++) free(a->items[i]);
+    vec_free(a);
 }
 
 /* Runs ARGV and returns its exit status, 128+N when killed by signal N. */
@@ -279,8 +278,8 @@ static int link_program(const char *cfile, const char *out) {
      * calls its parent never made and writes the GOT, a copy-on-write
      * fault per child (bench/RESULTS.md, spawn). */
     argv_push(&a, "-Wl,-z,now");
-    int rc = run_wait(a.v);
-    if (rc != 0) file_error("C compiler failed (%s exited with %d)", a.v[0], rc);
+    int rc = run_wait(a.items);
+    if (rc != 0) file_error("C compiler failed (%s exited with %d)", a.items[0], rc);
     argv_free(&a);
     return rc ? 1 : 0;
 }
@@ -325,8 +324,7 @@ static void tmpdir_remove(const char *dir) {
 char *driver_default_output(const char *path, const char *ext) {
     size_t n = strlen(path);
     if (n > 3 && strcmp(path + n - 3, ".mp") == 0) n -= 3;
-    char *s = malloc(n + strlen(ext) + 1);
-    if (!s) { file_error("out of memory"); exit(1); }
+    char *s = xmalloc(n + strlen(ext) + 1);
     memcpy(s, path, n);
     strcpy(s + n, ext);
     return s;

@@ -7,6 +7,7 @@
 #include "ast.h"
 #include "cleanup.h"
 #include "driver.h"
+#include "util.h"
 
 #ifndef MPC_VERSION
 #define MPC_VERSION "dev"
@@ -111,11 +112,10 @@ static int mpc_main(int argc, char **argv) {
 
     DriverOptions opt = { .line_directives = true, .color = -1 };
     const char *out = NULL;
-    const char **files = calloc((size_t)argc, sizeof *files);
+    const char **files = xcalloc((size_t)argc, sizeof *files);
     int nfiles = 0;
     char **run_args = NULL;
     int rc = 0;
-    if (!files) return 1;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--") == 0) {
@@ -170,8 +170,7 @@ static int mpc_main(int argc, char **argv) {
         /* Program arguments follow "--"; argv[0] is filled in by the driver. */
         int n = 0;
         while (run_args && run_args[n]) n++;
-        char **pargv = calloc((size_t)n + 2, sizeof *pargv);
-        if (!pargv) { rc = 1; goto done; }
+        char **pargv = xcalloc((size_t)n + 2, sizeof *pargv);
         for (int i = 0; i < n; i++) pargv[i + 1] = run_args[i];
         rc = driver_run(files[0], pargv, &opt);
         free(pargv);

@@ -15,12 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void sema_push(Sema *S, void *p, void ***arr, size_t *n, size_t *cap) {
-    (void)S;
-    *arr = vec_reserve(*arr, cap, *n + 1, sizeof **arr);
-    (*arr)[(*n)++] = p;
-}
-
 /* ---- small helpers ---------------------------------------------------- */
 
 /* type_name into one of a few rotating buffers, so a message can name
@@ -826,7 +820,7 @@ static void check_process(Sema *S, Node *n) {
     SymX *p = sym_new(S, group ? SYM_GROUP : SYM_PROCESS, n->name,
                       type_basic(group ? TY_GROUP : TY_PROCESS), n, name_span(n));
     n->sym = &p->s;
-    if (declare(S, p)) sema_push(S, p, (void ***)&S->procs, &S->nprocs, &S->capprocs);
+    if (declare(S, p)) vec_push(&S->procs, p);
 }
 
 static SymX *start_join_target(Sema *S, Node *t, const char *verb) {
@@ -1051,19 +1045,9 @@ static void collect_parent(Sema *S, Node *list) {
 
 /* ---- the whole program ------------------------------------------------- */
 
-static const struct {
-    const char *name;
-    Builtin b;
-} builtins[] = {
-    {"print", B_PRINT}, {"len", B_LEN}, {"range", B_RANGE}, {"str", B_STR},
-    {"int", B_INT}, {"float", B_FLOAT}, {"bool", B_BOOL}, {"abs", B_ABS},
-    {"min", B_MIN}, {"max", B_MAX}, {"getpid", B_GETPID}, {"getppid", B_GETPPID},
-    {"sleep", B_SLEEP}, {"exit", B_EXIT},
-};
-
 static void process_warnings(Sema *S) {
-    for (size_t i = 0; i < S->nprocs; i++) {
-        SymX *p = S->procs[i];
+    for (size_t i = 0; i < S->procs.len; i++) {
+        SymX *p = S->procs.items[i];
         const char *what = p->s.kind == SYM_GROUP ? "process group" : "process";
         if (!p->started)
             diag_warning(S->d, W_UNSTARTED, p->s.span, "%s '%s' is never started", what,
@@ -1085,10 +1069,11 @@ bool sema_check(Program *p, Arena *a, Diag *d) {
     int errors0 = d->errors;
 
     push_scope(&S, OWN_BUILTIN);
-    for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
-        SymX *x = sym_new(&S, SYM_BUILTIN, builtins[i].name, type_basic(TY_FUNC), NULL,
+    for (int b = 0; b < B__COUNT; b++) {
+        if (builtin_defs[b].kind != BK_FUNC) continue;
+        SymX *x = sym_new(&S, SYM_BUILTIN, builtin_defs[b].name, type_basic(TY_FUNC), NULL,
                           (Span){0, 0});
-        x->s.builtin = builtins[i].b;
+        x->s.builtin = b;
         bind(&S, x);
     }
     push_scope(&S, OWN_DEFS);
@@ -1111,12 +1096,13 @@ bool sema_check(Program *p, Arena *a, Diag *d) {
     process_warnings(&S);
     pop_scope(&S);
     flow_solve(&S);
+    if (d->errors == errors0) facts_compute(p);
     pop_scope(&S);
     pop_scope(&S);
 
     hmap_free(&S.names);
     hmap_free(&S.parent_names);
-    free(S.flow);
-    free(S.procs);
+    vec_free(&S.flow);
+    vec_free(&S.procs);
     return d->errors == errors0;
 }

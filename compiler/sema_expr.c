@@ -416,62 +416,12 @@ static Type *index_expr(Sema *S, Node *e) {
 
 static Type *member_expr(Sema *S, Node *e, Type *t);
 
-typedef struct MParam {
-    const char *name;
-    char ty;            /* 'T': the element type, 'f': float */
-    bool optional, kwonly;
-} MParam;
-
-typedef struct Method {
-    TypeKind on;
-    const char *name;
-    Builtin b;
-    char ret;           /* 'n' none, 'T' element, 'b' bool, 'i' int */
-    int np;
-    MParam p;
-} Method;
-
-static const Method methods[] = {
-    {TY_CONN, "send", M_SEND, 'n', 1, {"obj", 'T', false, false}},
-    {TY_CONN, "recv", M_RECV, 'T', 0, {NULL, 0, false, false}},
-    {TY_CONN, "poll", M_POLL, 'b', 1, {"timeout", 'f', true, false}},
-    {TY_CONN, "close", M_CLOSE, 'n', 0, {NULL, 0, false, false}},
-    {TY_QUEUE, "put", M_PUT, 'n', 1, {"obj", 'T', false, false}},
-    {TY_QUEUE, "get", M_GET, 'T', 1, {"timeout", 'f', true, true}},
-    {TY_QUEUE, "put_nowait", M_PUT_NOWAIT, 'n', 1, {"obj", 'T', false, false}},
-    {TY_QUEUE, "get_nowait", M_GET_NOWAIT, 'T', 0, {NULL, 0, false, false}},
-    {TY_QUEUE, "empty", M_EMPTY, 'b', 0, {NULL, 0, false, false}},
-    {TY_QUEUE, "qsize", M_QSIZE, 'i', 0, {NULL, 0, false, false}},
-    {TY_LIST, "append", M_APPEND, 'n', 1, {"object", 'T', false, false}},
-    {TY_PROCESS, "is_alive", M_IS_ALIVE, 'b', 0, {NULL, 0, false, false}},
-    {TY_PROCESS, "terminate", M_TERMINATE, 'n', 0, {NULL, 0, false, false}},
-    {TY_PROCESS, "kill", M_KILL, 'n', 0, {NULL, 0, false, false}},
-    {TY_PROCESS, "join", M_JOIN, 'n', 1, {"timeout", 'f', true, false}},
-};
-
-typedef struct Attr {
-    TypeKind on;
-    const char *name;
-    Builtin b;
-} Attr;
-
-static const Attr attrs[] = {
-    {TY_VALUE, "value", A_VALUE},
-    {TY_PROCESS, "pid", A_PID},
-    {TY_PROCESS, "exitcode", A_EXITCODE},
-    {TY_PROCESS, "name", A_NAME},
-};
-
-static const Method *find_method(TypeKind k, const char *name) {
-    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
-        if (methods[i].on == k && strcmp(methods[i].name, name) == 0) return &methods[i];
-    return NULL;
+static const BuiltinDef *find_method(TypeKind k, const char *name) {
+    return builtin_member(BK_METHOD, k, name);
 }
 
-static const Attr *find_attr(TypeKind k, const char *name) {
-    for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++)
-        if (attrs[i].on == k && strcmp(attrs[i].name, name) == 0) return &attrs[i];
-    return NULL;
+static const BuiltinDef *find_attr(TypeKind k, const char *name) {
+    return builtin_member(BK_ATTR, k, name);
 }
 
 static const char *kind_noun(TypeKind k) {
@@ -483,12 +433,13 @@ static void members_note(Sema *S, Span at, TypeKind k) {
     char buf[300];
     size_t len = 0;
     buf[0] = 0;
-    for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++)
-        if (attrs[i].on == k)
-            len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", len ? ", " : "", attrs[i].name);
-    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
-        if (methods[i].on == k)
-            len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", len ? ", " : "", methods[i].name);
+    for (BuiltinKind bk = BK_ATTR;; bk = BK_METHOD) {
+        for (int i = 0; i < B__COUNT; i++)
+            if (builtin_defs[i].kind == bk && builtin_defs[i].on == k)
+                len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", len ? ", " : "",
+                                        builtin_defs[i].name);
+        if (bk == BK_METHOD) break;
+    }
     const char *art = k == TY_INT || k == TY_ARRAY ? "an" : "a";
     if (len)
         diag_note(S->d, at, "%s %s has: %s", art, kind_noun(k), buf);
@@ -503,13 +454,13 @@ static void members_note(Sema *S, Span at, TypeKind k) {
 static const char *suggest_member(TypeKind k, const char *name) {
     const char *best = NULL;
     size_t bestd = 3;
-    for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) {
-        size_t dd = attrs[i].on == k ? sema_edit_distance(name, attrs[i].name, 2) : 3;
-        if (dd < bestd) { bestd = dd; best = attrs[i].name; }
-    }
-    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
-        size_t dd = methods[i].on == k ? sema_edit_distance(name, methods[i].name, 2) : 3;
-        if (dd < bestd) { bestd = dd; best = methods[i].name; }
+    for (BuiltinKind bk = BK_ATTR;; bk = BK_METHOD) {
+        for (int i = 0; i < B__COUNT; i++) {
+            const BuiltinDef *d = &builtin_defs[i];
+            size_t dd = d->kind == bk && d->on == k ? sema_edit_distance(name, d->name, 2) : 3;
+            if (dd < bestd) { bestd = dd; best = d->name; }
+        }
+        if (bk == BK_METHOD) break;
     }
     return best;
 }
@@ -531,9 +482,9 @@ Type *sema_member(Sema *S, Node *e, bool assigning) {
     Type *t = sema_expr(S, e->lhs, NULL);
     if (is_err(t)) return e->type = t;
     if (assigning) {
-        const Attr *a = find_attr(t->kind, e->name);
-        if (a && a->b == A_VALUE) {
-            e->builtin = a->b;
+        const BuiltinDef *a = find_attr(t->kind, e->name);
+        if (a && builtin_id(a) == A_VALUE) {
+            e->builtin = A_VALUE;
             return e->type = t->elem;
         }
         if (a) {
@@ -547,7 +498,7 @@ Type *sema_member(Sema *S, Node *e, bool assigning) {
 }
 
 static Type *member_expr(Sema *S, Node *e, Type *t) {
-    const Attr *a = find_attr(t->kind, e->name);
+    const BuiltinDef *a = find_attr(t->kind, e->name);
     if (!a) {
         Span at = e->name_span.end > e->name_span.begin ? e->name_span : e->span;
         if (find_method(t->kind, e->name))
@@ -557,20 +508,21 @@ static Type *member_expr(Sema *S, Node *e, Type *t) {
             no_member(S, e, t, "attribute");
         return ty(TY_ERROR);
     }
-    e->builtin = a->b;
-    if (a->b == A_VALUE) return t->elem;
+    Builtin id = builtin_id(a);
+    e->builtin = id;
+    if (a->result == 'T') return t->elem;
     SymX *p = sema_proc_of(e->lhs);
-    if (a->b == A_NAME) return ty(TY_STR);
-    if (p && (a->b == A_PID || a->b == A_EXITCODE) && !p->started) {
+    if (a->result == 's') return ty(TY_STR);
+    if (p && (id == A_PID || id == A_EXITCODE) && !p->started) {
         /* Python's None; `start` stands only at the top level, in order,
          * so this is known here, never left to the run. */
         diag_error(S->d, e->span, "'%s%s.%s' is read before '%s' is started", p->s.name,
                    e->lhs->kind == ND_INDEX ? "[i]" : "", e->name, p->s.name);
         diag_note(S->d, p->s.span, "a process has no %s until 'start %s'",
-                  a->b == A_PID ? "pid" : "exit code", p->s.name);
+                  id == A_PID ? "pid" : "exit code", p->s.name);
         return ty(TY_INT);
     }
-    if (p && a->b == A_EXITCODE && !p->joined && !p->method_joined) {
+    if (p && id == A_EXITCODE && !p->joined && !p->method_joined) {
         if (diag_warning(S->d, W_UNJOINED, e->span,
                          "'exitcode' of '%s' is read before '%s' is joined", p->s.name,
                          p->s.name))
@@ -841,118 +793,163 @@ static bool arity(Sema *S, Node *call, const char *name, int given, int lo, int 
     return false;
 }
 
-static Type *builtin_call(Sema *S, Node *call, SymX *b, bool range_ok) {
-    const char *name = b->s.name;
+/* The type a row's RESULT letter stands for; OBJ: a method's object. */
+static Type *result_type(char r, Type *obj) {
+    switch (r) {
+    case 'T': return obj->elem;
+    case 'b': return ty(TY_BOOL);
+    case 'i': return ty(TY_INT);
+    case 'f': return ty(TY_FLOAT);
+    case 's': return ty(TY_STR);
+    default: return ty(TY_NONE);
+    }
+}
+
+/* A call of a built-in function, for its CHECK hook (builtins.def): its
+ * positional arguments ARGV[0..N-1] are not checked yet. */
+typedef struct BCall {
+    Node *call;
+    const BuiltinDef *d;
     Node **argv;
+    int n;
+    bool range_ok;      /* the call is a for loop's iterable */
+} BCall;
+
+/* Checks the arguments as values, at most 3 of their types kept in TYPES. */
+static void arg_values(Sema *S, const BCall *c, Type **types) {
+    for (int i = 0; i < c->n; i++) types[i < 3 ? i : 2] = sema_value(S, c->argv[i], NULL);
+}
+
+static Type *check_generic(Sema *S, const BCall *c) {
+    Type *types[3] = {NULL, NULL, NULL};
+    arg_values(S, c, types);
+    arity(S, c->call, c->d->name, c->n, c->d->lo, c->d->hi);
+    return result_type(c->d->result, NULL);
+}
+
+static Type *check_print(Sema *S, const BCall *c) {
+    for (int i = 0; i < c->n; i++) {
+        Type *t = sema_value(S, c->argv[i], NULL);
+        if (!printable(t)) not_printable(S, c->argv[i], t, "print");
+    }
+    return ty(TY_NONE);
+}
+
+static Type *check_len(Sema *S, const BCall *c) {
+    Node **argv = c->argv;
+    Type *types[3] = {NULL, NULL, NULL};
+    /* len(w) of a process group is its number of processes */
+    for (int i = 0; i < c->n; i++) {
+        Type *t = sema_expr(S, argv[i], NULL);
+        if (t->kind == TY_PROCESS || t->kind == TY_FUNC || t->kind == TY_NONE) {
+            not_a_value(S, argv[i], t);
+            t = ty(TY_ERROR);
+        }
+        types[i < 3 ? i : 2] = t;
+    }
+    if (!arity(S, c->call, c->d->name, c->n, c->d->lo, c->d->hi)) return ty(TY_INT);
+    Type *t = types[0];
+    if (!is_err(t) && t->kind != TY_STR && t->kind != TY_LIST && t->kind != TY_ARRAY &&
+        t->kind != TY_GROUP)
+        diag_error(S->d, argv[0]->span, "len() needs a str, list, array or process group, not %s",
+                   sema_tname(t));
+    return ty(TY_INT);
+}
+
+static Type *check_range(Sema *S, const BCall *c) {
+    Node **argv = c->argv;
+    for (int i = 0; i < c->n; i++) {
+        Type *t = sema_value(S, argv[i], NULL);
+        if (!is_err(t) && t->kind != TY_INT)
+            diag_error(S->d, argv[i]->span, "range() arguments must be int, not %s",
+                       sema_tname(t));
+    }
+    arity(S, c->call, c->d->name, c->n, c->d->lo, c->d->hi);
+    if (c->n == 3 && argv[2]->kind == ND_INT && argv[2]->ival == 0)
+        diag_error(S->d, argv[2]->span, "range() step must not be zero");
+    if (!c->range_ok) {
+        diag_error(S->d, c->call->span, "range() can only be used in a for loop: 'for i in range(n)'");
+        return ty(TY_ERROR);
+    }
+    return type_of(TY_LIST, ty(TY_INT));
+}
+
+/* str(), int(), float(), bool() */
+static Type *check_convert(Sema *S, const BCall *c) {
+    Type *types[3] = {NULL, NULL, NULL};
+    arg_values(S, c, types);
+    Type *rk = result_type(c->d->result, NULL);
+    if (!arity(S, c->call, c->d->name, c->n, c->d->lo, c->d->hi)) return rk;
+    Type *t = types[0];
+    Builtin id = builtin_id(c->d);
+    bool ok = id == B_STR ? printable(t)
+                          : (is_num(t) || t->kind == TY_BOOL || t->kind == TY_STR ||
+                             (id == B_BOOL && t->kind == TY_LIST));
+    if (!is_err(t) && !ok)
+        diag_error(S->d, c->argv[0]->span, "%s() cannot convert %s %s", c->d->name, sema_an(t),
+                   sema_tname(t));
+    return rk;
+}
+
+static Type *check_abs(Sema *S, const BCall *c) {
+    Type *types[3] = {NULL, NULL, NULL};
+    arg_values(S, c, types);
+    if (!arity(S, c->call, c->d->name, c->n, c->d->lo, c->d->hi)) return ty(TY_ERROR);
+    Type *t = types[0];
+    if (is_err(t) || is_num(t)) return t;
+    diag_error(S->d, c->argv[0]->span, "abs() needs a number, not %s", sema_tname(t));
+    return ty(TY_ERROR);
+}
+
+static Type *check_minmax(Sema *S, const BCall *c) {
+    Type *res = ty(TY_INT);
+    bool bad = false;
+    for (int i = 0; i < c->n; i++) {
+        Type *t = sema_value(S, c->argv[i], NULL);
+        if (is_err(t)) { bad = true; continue; }
+        if (!is_num(t)) {
+            diag_error(S->d, c->argv[i]->span, "%s() needs numbers, not %s", c->d->name,
+                       sema_tname(t));
+            bad = true;
+        } else if (t->kind == TY_FLOAT) {
+            res = t;
+        }
+    }
+    if (!arity(S, c->call, c->d->name, c->n, c->d->lo, c->d->hi)) return ty(TY_ERROR);
+    return bad ? ty(TY_ERROR) : res;
+}
+
+static Type *check_sleep_exit(Sema *S, const BCall *c) {
+    Type *types[3] = {NULL, NULL, NULL};
+    arg_values(S, c, types);
+    if (!arity(S, c->call, c->d->name, c->n, c->d->lo, c->d->hi)) return ty(TY_NONE);
+    if (c->n == 1) {
+        Type *t = types[0];
+        bool sleep = builtin_id(c->d) == B_SLEEP;
+        bool ok = sleep ? is_num(t) : t->kind == TY_INT;
+        if (!is_err(t) && !ok)
+            diag_error(S->d, c->argv[0]->span, "%s() needs %s, not %s", c->d->name,
+                       sleep ? "a number of seconds" : "an int exit code", sema_tname(t));
+    }
+    return ty(TY_NONE);
+}
+
+typedef Type *(*CheckFn)(Sema *S, const BCall *c);
+
+/* The CHECK column of builtins.def. */
+static const CheckFn checkers[B__COUNT] = {
+#define BUILTIN(id, name, kind, on, param, ptype, flags, lo, hi, result, check, emit) [id] = check,
+#include "builtins.def"
+#undef BUILTIN
+};
+
+static Type *builtin_call(Sema *S, Node *call, SymX *b, bool range_ok) {
     Builtin id = (Builtin)b->s.builtin;
     call->builtin = id;
     call->callee->type = ty(TY_FUNC);
-    int n = positional_args(S, call, name, &argv);
-    Type *types[3] = {NULL, NULL, NULL};
-    switch (id) {
-    case B_PRINT:
-        for (int i = 0; i < n; i++) {
-            Type *t = sema_value(S, argv[i], NULL);
-            if (!printable(t)) not_printable(S, argv[i], t, "print");
-        }
-        return ty(TY_NONE);
-    case B_LEN: {
-        /* len(w) of a process group is its number of processes */
-        for (int i = 0; i < n; i++) {
-            Type *t = sema_expr(S, argv[i], NULL);
-            if (t->kind == TY_PROCESS || t->kind == TY_FUNC || t->kind == TY_NONE) {
-                not_a_value(S, argv[i], t);
-                t = ty(TY_ERROR);
-            }
-            types[i < 3 ? i : 2] = t;
-        }
-        if (!arity(S, call, name, n, 1, 1)) return ty(TY_INT);
-        Type *t = types[0];
-        if (!is_err(t) && t->kind != TY_STR && t->kind != TY_LIST && t->kind != TY_ARRAY &&
-            t->kind != TY_GROUP)
-            diag_error(S->d, argv[0]->span, "len() needs a str, list, array or process group, not %s",
-                       sema_tname(t));
-        return ty(TY_INT);
-    }
-    case B_RANGE:
-        for (int i = 0; i < n; i++) {
-            Type *t = sema_value(S, argv[i], NULL);
-            if (!is_err(t) && t->kind != TY_INT)
-                diag_error(S->d, argv[i]->span, "range() arguments must be int, not %s",
-                           sema_tname(t));
-        }
-        arity(S, call, name, n, 1, 3);
-        if (n == 3 && argv[2]->kind == ND_INT && argv[2]->ival == 0)
-            diag_error(S->d, argv[2]->span, "range() step must not be zero");
-        if (!range_ok) {
-            diag_error(S->d, call->span, "range() can only be used in a for loop: 'for i in range(n)'");
-            return ty(TY_ERROR);
-        }
-        return type_of(TY_LIST, ty(TY_INT));
-    case B_STR:
-    case B_INT:
-    case B_FLOAT:
-    case B_BOOL: {
-        for (int i = 0; i < n; i++) types[i < 3 ? i : 2] = sema_value(S, argv[i], NULL);
-        TypeKind rk = id == B_STR ? TY_STR : id == B_INT ? TY_INT : id == B_FLOAT ? TY_FLOAT : TY_BOOL;
-        if (!arity(S, call, name, n, 1, 1)) return ty(rk);
-        Type *t = types[0];
-        bool ok = id == B_STR ? printable(t)
-                              : (is_num(t) || t->kind == TY_BOOL || t->kind == TY_STR ||
-                                 (id == B_BOOL && t->kind == TY_LIST));
-        if (!is_err(t) && !ok)
-            diag_error(S->d, argv[0]->span, "%s() cannot convert %s %s", name, sema_an(t),
-                       sema_tname(t));
-        return ty(rk);
-    }
-    case B_ABS: {
-        for (int i = 0; i < n; i++) types[i < 3 ? i : 2] = sema_value(S, argv[i], NULL);
-        if (!arity(S, call, name, n, 1, 1)) return ty(TY_ERROR);
-        Type *t = types[0];
-        if (is_err(t) || is_num(t)) return t;
-        diag_error(S->d, argv[0]->span, "abs() needs a number, not %s", sema_tname(t));
-        return ty(TY_ERROR);
-    }
-    case B_MIN:
-    case B_MAX: {
-        Type *res = ty(TY_INT);
-        bool bad = false;
-        for (int i = 0; i < n; i++) {
-            Type *t = sema_value(S, argv[i], NULL);
-            if (is_err(t)) { bad = true; continue; }
-            if (!is_num(t)) {
-                diag_error(S->d, argv[i]->span, "%s() needs numbers, not %s", name, sema_tname(t));
-                bad = true;
-            } else if (t->kind == TY_FLOAT) {
-                res = t;
-            }
-        }
-        if (!arity(S, call, name, n, 2, 1 << 30)) return ty(TY_ERROR);
-        return bad ? ty(TY_ERROR) : res;
-    }
-    case B_GETPID:
-    case B_GETPPID:
-        for (int i = 0; i < n; i++) sema_value(S, argv[i], NULL);
-        arity(S, call, name, n, 0, 0);
-        return ty(TY_INT);
-    case B_SLEEP:
-    case B_EXIT: {
-        for (int i = 0; i < n; i++) types[i < 3 ? i : 2] = sema_value(S, argv[i], NULL);
-        if (!arity(S, call, name, n, 1, 1)) return ty(TY_NONE);
-        if (n == 1) {
-            Type *t = types[0];
-            bool ok = id == B_SLEEP ? is_num(t) : t->kind == TY_INT;
-            if (!is_err(t) && !ok)
-                diag_error(S->d, argv[0]->span, "%s() needs %s, not %s", name,
-                           id == B_SLEEP ? "a number of seconds" : "an int exit code",
-                           sema_tname(t));
-        }
-        return ty(TY_NONE);
-    }
-    default:
-        check_args_only(S, call);
-        return ty(TY_ERROR);
-    }
+    BCall c = {call, &builtin_defs[id], NULL, 0, range_ok};
+    c.n = positional_args(S, call, b->s.name, &c.argv);
+    return checkers[id](S, &c);
 }
 
 static Type *method_call(Sema *S, Node *call) {
@@ -963,7 +960,7 @@ static Type *method_call(Sema *S, Node *call) {
         check_args_only(S, call);
         return t;
     }
-    const Method *me = find_method(t->kind, m->name);
+    const BuiltinDef *me = find_method(t->kind, m->name);
     if (!me) {
         Span at = m->name_span.end > m->name_span.begin ? m->name_span : m->span;
         if (find_attr(t->kind, m->name)) {
@@ -979,35 +976,36 @@ static Type *method_call(Sema *S, Node *call) {
         return ty(TY_ERROR);
     }
     m->type = ty(TY_FUNC);
-    m->builtin = call->builtin = me->b;
+    Builtin id = builtin_id(me);
+    m->builtin = call->builtin = id;
     SymX *recv = m->lhs->kind == ND_NAME && m->lhs->sym ? symx(m->lhs->sym) : NULL;
     PSpec ps;
     memset(&ps, 0, sizeof ps);
-    if (me->np) {
-        ps.name = me->p.name;
-        ps.type = me->p.ty == 'T' ? t->elem : ty(TY_FLOAT);
-        ps.is_elem = me->p.ty == 'T';
-        ps.optional = me->p.optional;
-        ps.kwonly = me->p.kwonly;
+    if (me->param) {
+        ps.name = me->param;
+        ps.type = me->ptype == 'T' ? t->elem : ty(TY_FLOAT);
+        ps.is_elem = me->ptype == 'T';
+        ps.optional = me->flags & BP_OPTIONAL;
+        ps.kwonly = me->flags & BP_KWONLY;
     }
     Callee c = {me->name, NULL, recv && recv->s.kind != SYM_PROCESS ? recv : NULL,
-                &ps, me->np};
+                &ps, me->param ? 1 : 0};
     bind_args(S, call, &c);
 
     if (t->kind == TY_PROCESS) {
         SymX *p = sema_proc_of(m->lhs);
-        if (p && !p->started && (me->b == M_JOIN || me->b == M_TERMINATE || me->b == M_KILL)) {
-            if (me->b == M_JOIN)
+        if (p && !p->started && (id == M_JOIN || id == M_TERMINATE || id == M_KILL)) {
+            if (id == M_JOIN)
                 diag_error(S->d, call->span, "'%s' is joined before it is started", p->s.name);
             else
                 diag_error(S->d, call->span, "'%s' is stopped before it is started", p->s.name);
             diag_note(S->d, p->s.span, "'%s' is declared here; start it with 'start %s'",
                       p->s.name, p->s.name);
-        } else if (p && me->b == M_JOIN && p->joined) {
+        } else if (p && id == M_JOIN && p->joined) {
             /* one rule for `join p` and `p.join()`: a process is joined once */
             diag_error(S->d, call->span, "'%s' is already joined", p->s.name);
             diag_note(S->d, p->join_at, "'%s' is first joined here", p->s.name);
-        } else if (p && me->b == M_JOIN && !call->argv[0] && m->lhs->kind == ND_NAME) {
+        } else if (p && id == M_JOIN && !call->argv[0] && m->lhs->kind == ND_NAME) {
             /* Standing directly at the top level it surely runs, as `join p`
              * does; in a block it may not (or may run again). */
             if (!S->def && S->scope == S->parent_scope) {
@@ -1020,7 +1018,7 @@ static Type *method_call(Sema *S, Node *call) {
     }
     if (recv && flow_kind(recv)) {
         unsigned bit = 0;
-        switch (me->b) {
+        switch (id) {
         case M_PUT: case M_PUT_NOWAIT: bit = SF_PUTS; break;
         case M_GET: case M_GET_NOWAIT: bit = SF_GETS; break;
         case M_SEND: bit = SF_SENDS; break;
@@ -1032,12 +1030,7 @@ static Type *method_call(Sema *S, Node *call) {
         if (dir == 2 && bit == SF_SENDS) sema_pipe_misuse(S, recv, call->span, false);
         if (bit) flow_direct(S, recv, bit, call->span);
     }
-    switch (me->ret) {
-    case 'T': return t->elem;
-    case 'b': return ty(TY_BOOL);
-    case 'i': return ty(TY_INT);
-    default: return ty(TY_NONE);
-    }
+    return result_type(me->result, t);
 }
 
 /* RANGE_OK: the call is a for loop's iterable. */

@@ -33,7 +33,7 @@ static const unsigned flow_bits[FLOW_N] = {SF_PUTS, SF_GETS, SF_SENDS, SF_RECVS,
 static FlowInfo *track(Sema *S, SymX *x) {
     if (!x->fi) {
         x->fi = arena_alloc(S->arena, sizeof *x->fi);
-        sema_push(S, x, (void ***)&S->flow, &S->nflow, &S->capflow);
+        vec_push(&S->flow, x);
     }
     return x->fi;
 }
@@ -129,8 +129,8 @@ static void aliased_loops(Sema *S) {
 /* Objects whose PUTS and ITERS both came from one callee parameter that
  * has both itself: that parameter's def is where the error is reported. */
 static void mark_explained(Sema *S) {
-    for (size_t i = 0; i < S->nflow; i++) {
-        FlowInfo *f = S->flow[i]->fi;
+    for (size_t i = 0; i < S->flow.len; i++) {
+        FlowInfo *f = S->flow.items[i]->fi;
         if ((f->fl & SF_PUTS) && (f->fl & XF_ITERS))
             for (Edge *e = f->users; e; e = e->next_user) e->from->fi->explained = true;
     }
@@ -140,8 +140,8 @@ static void never_ending_loops(Sema *S) {
     char who[300];
     aliased_loops(S);
     mark_explained(S);
-    for (size_t i = 0; i < S->nflow; i++) {
-        SymX *x = S->flow[i];
+    for (size_t i = 0; i < S->flow.len; i++) {
+        SymX *x = S->flow.items[i];
         FlowInfo *f = x->fi;
         if (!x->s.type || x->s.type->kind != TY_QUEUE || !(f->fl & SF_PUTS) ||
             !(f->fl & XF_ITERS))
@@ -191,17 +191,16 @@ static void pipe_args(Sema *S) {
 }
 
 void flow_solve(Sema *S) {
-    SymX **work = NULL;
-    size_t n = 0, cap = 0;
-    for (size_t i = 0; i < S->nflow; i++) {
-        FlowInfo *f = S->flow[i]->fi;
+    VEC(SymX *) work = {0};
+    for (size_t i = 0; i < S->flow.len; i++) {
+        FlowInfo *f = S->flow.items[i]->fi;
         if (f->fl && f->users) {
             f->queued = true;
-            sema_push(S, S->flow[i], (void ***)&work, &n, &cap);
+            vec_push(&work, S->flow.items[i]);
         }
     }
-    while (n) {
-        FlowInfo *x = work[--n]->fi;
+    while (work.len) {
+        FlowInfo *x = work.items[--work.len]->fi;
         x->queued = false;
         for (Edge *e = x->users; e; e = e->next_user) {
             FlowInfo *f = e->from->fi;
@@ -215,15 +214,15 @@ void flow_solve(Sema *S) {
             f->fl |= add;
             if (!f->queued && f->users) {
                 f->queued = true;
-                sema_push(S, e->from, (void ***)&work, &n, &cap);
+                vec_push(&work, e->from);
             }
         }
     }
-    free(work);
+    vec_free(&work);
     never_ending_loops(S);
     pipe_args(S);
-    for (size_t i = 0; i < S->nflow; i++) {
-        SymX *x = S->flow[i];
+    for (size_t i = 0; i < S->flow.len; i++) {
+        SymX *x = S->flow.items[i];
         x->s.flags |= x->fi->fl & (SF_PUTS | SF_GETS | SF_SENDS | SF_RECVS);
     }
 }

@@ -1,12 +1,14 @@
 /* sema_impl.h: what the parts of sema share (sema.c: scopes, statements and
  * the parent's process rules; sema_expr.c: expressions, calls, built-ins
- * and methods; sema_flow.c: which def puts into / gets from which queue).
+ * and methods; sema_flow.c: which def puts into / gets from which queue;
+ * sema_facts.c: the facts gen reads, computed once at the end).
  * Private to sema_*.c. */
 #ifndef MPC_SEMA_IMPL_H
 #define MPC_SEMA_IMPL_H
 
 #include <stddef.h>
 
+#include "builtins.h"
 #include "sema.h"
 #include "util.h"
 
@@ -129,13 +131,11 @@ typedef struct Sema {
     bool range_ok;          /* the expression being checked is a for's iterable */
     int suggest_budget;     /* "did you mean" searches left */
     /* flow */
-    SymX **flow;            /* queue and conn symbols with facts */
-    size_t nflow, capflow;
+    VEC(SymX *) flow;       /* queue and conn symbols with facts */
     PipeArg *pipe_args;
     Alias *aliases;
     /* processes and groups in declaration order */
-    SymX **procs;
-    size_t nprocs, capprocs;
+    VEC(SymX *) procs;
 } Sema;
 
 /* sema.c */
@@ -146,7 +146,6 @@ const char *sema_sym_what(const SymX *x);
 /* "a" or "an" before type T's name, or before word W. */
 const char *sema_an(const Type *t);
 const char *sema_an_word(const char *w);
-void sema_push(Sema *S, void *p, void ***arr, size_t *n, size_t *cap);
 Span sema_params_span(const Node *def);
 size_t sema_edit_distance(const char *a, const char *b, size_t max);
 
@@ -178,5 +177,8 @@ void flow_edge(Sema *S, SymX *from, SymX *to, Span at, const char *callee);
 void flow_pipe_arg(Sema *S, SymX *end, SymX *param, Node *arg, const char *callee);
 void flow_alias(Sema *S, SymX *obj, SymX *p1, SymX *p2, Node *arg, const char *callee);
 void flow_solve(Sema *S);
+
+/* sema_facts.c: after flow_solve, on a program without errors */
+void facts_compute(Program *p);
 
 #endif

@@ -1,0 +1,234 @@
+/* gen_impl.h: what the parts of gen share. Private to gen_*.c.
+ *
+ *   gen_out.c    text buffers, emit(), #line mapping, side buffers
+ *   gen_types.c  C types, runtime type descriptors, string literals, C names
+ *   gen_scope.c  C blocks: temporaries and the releases when a block ends
+ *   gen_expr.c   expressions, operands in Python's order, built-ins, methods
+ *   gen_stmt.c   statements, shared access (atomics, CAS, locks)
+ *   gen_proc.c   defs, process argument structs and stubs, main, the file
+ *
+ * Layout of the output:
+ *   banner, #include <mpr.h>
+ *   list type descriptors, string literals      (collected while generating)
+ *   prototypes of every def
+ *   the defs, then for each def used as a process: an argument struct and
+ *   an entry stub
+ *   main(): the top-level program
+ *
+ * Values of type str and list are reference counted. An expression is
+ * generated into a C expression string plus, where needed, statements
+ * emitted before it (temporaries). A CExpr is "owned" when it yields a new
+ * reference; every owned value is either stored (a variable, a list, an
+ * argument struct) or held in a temporary that is released after the
+ * statement. Calls are always hoisted into temporaries so that evaluation
+ * order is Python's (left to right), whatever C's unspecified order. */
+#ifndef MPC_GEN_IMPL_H
+#define MPC_GEN_IMPL_H
+
+#include <stdio.h>
+
+#include "gen.h"
+#include "util.h"
+
+/* ---- text buffers (gen_out.c) ------------------------------------------ */
+
+typedef struct Buf {
+    char *data;
+    size_t len, cap;
+    FILE *spill;        /* the body: full megabytes go to a temporary file */
+    bool spill_failed;
+} Buf;
+
+void buf_put(Buf *b, const char *s, size_t n);
+void buf_printf(Buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Writes bytes as the inside of a C string literal. */
+void put_c_string(Buf *b, const char *s, size_t n);
+
+/* ---- generator state --------------------------------------------------- */
+
+/* A C expression and whether it yields a new reference. */
+typedef struct CExpr {
+    const char *code;
+    bool owned;
+} CExpr;
+
+/* A reference a C block owns: its C name and type. */
+typedef struct Held {
+    const char *name;
+    Type *type;
+} Held;
+
+/* Heap variables and temporaries of one C block, released when it ends. */
+typedef struct Scope Scope;
+struct Scope {
+    Scope *up;
+    VEC(Held) held;         /* references to release, in order made */
+    bool loop;              /* break/continue stop releasing here */
+    Symbol *unlock;         /* a lock block: unlocked when left */
+    const char *unlock_at;
+    bool temps;             /* statement temporaries, not a block */
+};
+
+typedef struct ListType {
+    Type *type;
+    const char *cname;
+} ListType;
+
+/* A reference held in a process's argument struct, released at exit. */
+typedef struct Kept {
+    Symbol *proc;
+    const char *field;      /* NULL: the group's arrays themselves */
+    Type *type;
+    bool group;
+} Kept;
+
+typedef struct Gen {
+    /* input */
+    const Program *prog;
+    const Source *src;
+    const GenOptions *opt;
+
+    /* memory */
+    Arena arena;            /* strings made while generating a function or a
+                               top-level statement; reset after each */
+    Arena perm;             /* strings that outlive it: C names of symbols,
+                               type descriptors and string literals */
+
+    /* output: the four parts of the file, in file order */
+    Buf types, lits, protos, body;
+    Buf *out;               /* where emit() writes */
+    int indent;
+    int mapped;             /* .mp line the next body line maps to; 0: none */
+
+    /* file-level declarations collected while generating (gen_types.c) */
+    VEC(ListType) ltypes;   /* list type descriptors declared so far */
+    HMap lits_by_bytes;     /* StrLit key -> its C name ("&s_3") */
+    int nlit;               /* string literals declared (s_1, s_2, ...) */
+
+    /* the function being generated */
+    Node *def;              /* current def, NULL in main */
+    Scope *scope;           /* innermost C block */
+    int ntmp;               /* temporaries made in it so far */
+
+    /* locks */
+    Symbol *locked[32];     /* objects locked by enclosing `lock` blocks */
+    int nlocked;
+    bool stmt_locked;       /* the current statement holds its target's lock */
+
+    /* Inside a compare-and-swap statement: reads of shared object cas_sym
+     * are cas_old, the value loaded for the attempt. */
+    Symbol *cas_sym;
+    const char *cas_old;
+
+    /* references in process argument structs, released at the end of main */
+    VEC(Kept) kept;
+} Gen;
+
+/* ---- emitting (gen_out.c) ---------------------------------------------- */
+
+char *gstr(Gen *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* S copied where it survives arena resets (see Gen.perm). */
+const char *keep_str(Gen *g, const char *s);
+/* "MP_LOC(line, col)" of S. */
+const char *loc(Gen *g, Span s);
+/* Maps the next emitted line to the .mp line where N starts. */
+void map(Gen *g, const Node *n);
+/* One indented line of C. */
+void emit(Gen *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Output diverted from g->out into a side buffer, spliced in later (after
+ * statements that must come before it) or dropped. */
+typedef struct Side {
+    Buf buf;
+    Buf *saved;             /* the output diverted from */
+    int mapped;             /* g->mapped when diverted */
+} Side;
+
+void side_begin(Gen *g, Side *s);
+/* Back to the output diverted from; the side text is kept. */
+void side_end(Gen *g, Side *s);
+/* Appends the side text to g->out and frees it. */
+void side_splice(Gen *g, Side *s);
+void side_free(Side *s);
+
+/* ---- types, descriptors, literals, names (gen_types.c) ----------------- */
+
+bool is_heap(const Type *t);
+/* The mp_val member holding a value of type T. */
+const char *vfield(const Type *t);
+/* Suffix of the runtime's per-kind helpers (mp_value_load_i ...). */
+const char *ksuffix(const Type *t);
+const char *kind_enum(const Type *t);
+/* A pointer to the runtime type descriptor of T. */
+const char *tdesc(Gen *g, Type *t);
+/* "int64_t x", "mp_str *x": a declaration of NAME with type T. */
+const char *decl(Gen *g, const Type *t, const char *name);
+/* CODE as an mp_val of type T. */
+const char *mpval(Gen *g, Type *t, const char *code);
+/* A static mp_str for literal bytes; equal literals share one. */
+const char *str_literal(Gen *g, const char *s, size_t len);
+/* C name of a symbol. */
+const char *cname(Gen *g, Symbol *s);
+/* C name of a process's or group's companion ("args", "count"). */
+const char *companion(Gen *g, const char *what, Symbol *p);
+
+/* ---- blocks and temporaries (gen_scope.c) ------------------------------- */
+
+void scope_push(Gen *g, Scope *s, bool loop);
+void scope_add(Scope *s, const char *name, Type *t);
+/* Leaves the innermost scope, releasing its references when RELEASE. */
+void scope_pop(Gen *g, bool release);
+void emit_release(Gen *g, const char *name, const Type *t);
+/* Releases up to the innermost loop (TO_LOOP) or the whole function. */
+void release_until(Gen *g, bool to_loop);
+const char *new_tmp(Gen *g, const char *prefix);
+/* Holds an owned value in a temporary released when the statement ends. */
+const char *hold(Gen *g, Type *t, const char *code);
+
+/* ---- expressions (gen_expr.c) ------------------------------------------ */
+
+/* Operands of one construct (a call's arguments, a binary operator's sides),
+ * generated left to right. An operand's code may run later than the
+ * statements a later operand needs (a call hoisted, an index checked): then
+ * the earlier codes are computed into temporaries before those statements,
+ * so effects and runtime errors happen in Python's order. */
+typedef struct Operand {
+    const char *code;
+    Type *type;
+    bool owned;
+} Operand;
+typedef VEC(Operand) Ops;
+
+CExpr gen_expr(Gen *g, Node *n);
+/* The value of N as a borrowed reference (or plain scalar). */
+const char *borrow(Gen *g, Node *n);
+/* The value of N as a new reference, converted to TO (may be NULL). */
+const char *owned(Gen *g, Node *n, Type *to);
+/* A borrowed value converted to TO. */
+const char *borrow_as(Gen *g, Node *n, Type *to);
+/* Generates N as the next operand of OPS (owned and converted to TO when
+ * OWN, else borrowed); returns its index in OPS. */
+int operand(Gen *g, Ops *ops, Node *n, bool own, Type *to);
+/* Computes operand I of OPS now, into a temporary. */
+void pin(Gen *g, Ops *ops, int i);
+/* CODE without one pair of enclosing parentheses, for `if (...)`. */
+const char *unparen(Gen *g, const char *code);
+/* L op R on already generated operands of type T (after promotion). */
+const char *arith(Gen *g, Op op, Type *t, const char *l, const char *r, Span at);
+/* Both operands of N, borrowed, the left one first. */
+void sides(Gen *g, Node *n, const char **l, const char **r);
+/* The arguments of call N to a def, in Python's order, into ARGS by
+ * parameter; OWN: owned copies (a process declaration). */
+void def_args(Gen *g, Node *n, bool own, const char **args);
+
+/* ---- statements (gen_stmt.c) ------------------------------------------- */
+
+/* Whether a read of shared object OBJ (a name) takes the object's lock. */
+bool locked_read(Gen *g, const Node *obj);
+/* One statement's generation inside a temporaries scope. */
+void stmt_begin(Gen *g, Scope *temps);
+void stmt_end(Gen *g, Scope *temps);
+void gen_stmt(Gen *g, Node *n);
+void gen_block(Gen *g, Node *block, bool loop);
+
+#endif

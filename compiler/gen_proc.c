@@ -1,0 +1,382 @@
+/* gen_proc: defs, the argument struct and entry stub of each def a
+ * process runs, main() with the process topology, and the file itself. */
+#include "gen_impl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- definitions ----------------------------------------------------------- */
+
+static void gen_signature(Gen *g, Buf *b, Node *def) {
+    Type *rt = def->ret_type ? def->ret_type : type_basic(TY_NONE);
+    buf_printf(b, "static %s(", decl(g, rt, cname(g, def->sym)));
+    if (!def->params) buf_put(b, "void", 4);
+    for (Node *p = def->params; p; p = p->next) {
+        const char *name = cname(g, p->sym);
+        if (is_heap(p->sym->type) && (p->sym->flags & SF_ASSIGNED))
+            name = gstr(g, "a_%s", p->sym->name);
+        buf_printf(b, "%s%s", p == def->params ? "" : ", ", decl(g, p->sym->type, name));
+    }
+    buf_put(b, ")", 1);
+}
+
+static void gen_def(Gen *g, Node *def) {
+    g->def = def;
+    g->ntmp = 0;
+    gen_signature(g, &g->protos, def);
+    buf_put(&g->protos, ";\n", 2);
+    buf_put(g->out, "\n", 1);
+    if (g->mapped) g->mapped++;
+    map(g, def);
+    gen_signature(g, g->out, def);
+    buf_put(g->out, "\n", 1);
+    if (g->mapped) g->mapped++;
+    emit(g, "{");
+    Scope fs;
+    g->indent++;
+    scope_push(g, &fs, false);
+    /* Parameters assigned in the body become owned locals. */
+    for (Node *p = def->params; p; p = p->next) {
+        Symbol *s = p->sym;
+        if (is_heap(s->type) && (s->flags & SF_ASSIGNED)) {
+            emit(g, "%s = %s(a_%s);", decl(g, s->type, cname(g, s)),
+                 s->type->kind == TY_STR ? "mp_str_ref" : "mp_list_ref", s->name);
+            scope_add(&fs, cname(g, s), s->type);
+        }
+    }
+    for (Node *st = def->body->body; st; st = st->next) gen_stmt(g, st);
+    scope_pop(g, true);
+    g->indent--;
+    emit(g, "}");
+    g->def = NULL;
+    arena_reset(&g->arena);
+}
+
+/* ---- processes ---------------------------------------------------------------- */
+
+/* The argument struct's member for parameter P: prefixed like every user
+ * name, so a parameter called `int` or `NULL` is no C token. */
+static const char *field(Gen *g, const Node *p) {
+    return keep_str(g, gstr(g, "v_%s", p->sym->name));
+}
+
+/* The argument struct and entry stub of a def used as a process target. */
+static void gen_stub(Gen *g, Node *def) {
+    const char *f = cname(g, def->sym);
+    buf_put(g->out, "\n", 1);
+    if (g->mapped) g->mapped++;
+    map(g, def);
+    emit(g, "/* Arguments of a process running %s, copied when it is declared. */", def->sym->name);
+    emit(g, "struct args_%s {", def->sym->name);
+    g->indent++;
+    if (!def->params) emit(g, "char unused;");
+    for (Node *p = def->params; p; p = p->next)
+        emit(g, "%s;", decl(g, p->sym->type, field(g, p)));
+    g->indent--;
+    emit(g, "};");
+    buf_put(g->out, "\n", 1);
+    if (g->mapped) g->mapped++;
+    emit(g, "static void run_%s(void *arg)", def->sym->name);
+    emit(g, "{");
+    g->indent++;
+    Buf call = {0};
+    for (Node *p = def->params; p; p = p->next)
+        buf_printf(&call, "%sa->%s", p == def->params ? "" : ", ", field(g, p));
+    if (def->params) emit(g, "struct args_%s *a = arg;", def->sym->name);
+    else emit(g, "(void)arg;");
+    if (def->ret_type && is_heap(def->ret_type))
+        emit(g, "%s(%s(%s));", def->ret_type->kind == TY_STR ? "mp_str_unref" : "mp_list_unref", f, call.data ? call.data : "");
+    else
+        emit(g, "%s%s(%s);", def->ret_type ? "(void)" : "", f, call.data ? call.data : "");
+    free(call.data);
+    g->indent--;
+    emit(g, "}");
+    arena_reset(&g->arena);
+}
+
+/* Static topology: which queues a process puts into, which pipe ends it
+ * uses; read off its call's arguments and the def's parameter facts. */
+static void gen_topology(Gen *g, Node *n, const char *proc) {
+    Node *call = n->rhs;
+    Node *param = call->callee->sym->decl->params;
+    for (int i = 0; i < call->argc; i++, param = param->next) {
+        Node *a = call->argv[i];
+        if (a->kind != ND_NAME) continue;
+        if (a->sym->kind == SYM_PIPE_END)
+            emit(g, "mp_proc_uses(%s, %s);", proc, cname(g, a->sym));
+        if (a->sym->kind == SYM_QUEUE && (param->sym->flags & SF_PUTS))
+            emit(g, "mp_proc_produces(%s, %s);", proc, cname(g, a->sym));
+    }
+}
+
+static void keep(Gen *g, Symbol *proc, const char *field, Type *t, bool group) {
+    vec_push(&g->kept, ((Kept){ proc, field, t, group }));
+}
+
+static void gen_process(Gen *g, Node *n) {
+    Symbol *p = n->sym;
+    Node *call = n->rhs;
+    Node *def = call->callee->sym->decl;
+    const char *dn = def->sym->name;
+    const char *pc = cname(g, p);
+    const char *args = companion(g, "args", p);
+    Scope temps;
+    stmt_begin(g, &temps);
+    if (!n->lhs) {
+        /* One process: its arguments are evaluated and copied now. */
+        Buf init = {0};
+        const char **argv = xmalloc(((size_t)call->argc + 1) * sizeof *argv);
+        def_args(g, call, true, argv);
+        for (int i = 0; i < call->argc; i++) buf_printf(&init, "%s%s", i ? ", " : "", argv[i]);
+        free(argv);
+        emit(g, "struct args_%s %s = { %s };", dn, args, init.data ? init.data : "0");
+        free(init.data);
+        emit(g, "mp_proc *%s = mp_proc_new(\"%s\", -1);", pc, p->name);
+        gen_topology(g, n, pc);
+        for (Node *param = def->params; param; param = param->next)
+            if (is_heap(param->sym->type))
+                keep(g, p, field(g, param), param->sym->type, false);
+        stmt_end(g, &temps);
+        return;
+    }
+    /* A group: N replicas, each with its own copy of the arguments. */
+    const char *count = companion(g, "count", p);
+    emit(g, "int64_t %s = mp_group_size(%s, %s);", count, borrow(g, n->lhs), loc(g, n->lhs->span));
+    emit(g, "mp_proc **%s = mp_alloc((size_t)%s * sizeof *%s);", pc, count, pc);
+    emit(g, "struct args_%s *%s = mp_alloc((size_t)%s * sizeof *%s);", dn, args, count, args);
+    const char *k = new_tmp(g, "k");
+    emit(g, "for (int64_t %s = 0; %s < %s; %s++) {", k, k, count, k);
+    g->indent++;
+    Scope inner;
+    stmt_begin(g, &inner);
+    if (p->decl && n->sym2) emit(g, "int64_t %s = %s;", cname(g, n->sym2), k);
+    const char **argv = xmalloc(((size_t)call->argc + 1) * sizeof *argv);
+    def_args(g, call, true, argv);
+    Node *param = def->params;
+    for (int i = 0; i < call->argc; i++, param = param->next)
+        emit(g, "%s[%s].%s = %s;", args, k, field(g, param), argv[i]);
+    free(argv);
+    stmt_end(g, &inner);
+    emit(g, "%s[%s] = mp_proc_new(\"%s\", %s);", pc, k, p->name, k);
+    gen_topology(g, n, gstr(g, "%s[%s]", pc, k));
+    g->indent--;
+    emit(g, "}");
+    /* Producers were counted once per declaration when the queue was made;
+     * a group of N stands for N of them. */
+    param = def->params;
+    for (int i = 0; i < call->argc; i++, param = param->next) {
+        Node *a = call->argv[i];
+        if (a->kind == ND_NAME && a->sym->kind == SYM_QUEUE && (param->sym->flags & SF_PUTS))
+            emit(g, "mp_queue_add_producers(%s, %s - 1);", cname(g, a->sym), count);
+    }
+    for (param = def->params; param; param = param->next)
+        if (is_heap(param->sym->type))
+            keep(g, p, field(g, param), param->sym->type, true);
+    keep(g, p, NULL, NULL, true);
+    stmt_end(g, &temps);
+}
+
+static void gen_start_join(Gen *g, Node *n) {
+    for (Node *t = n->targets; t; t = t->next) {
+        Symbol *p = t->sym;
+        const char *pc = cname(g, p);
+        const char *args = companion(g, "args", p);
+        const char *count = companion(g, "count", p);
+        const char *at = loc(g, t->span);
+        if (n->kind == ND_START) {
+            Node *def = p->decl->rhs->callee->sym->decl;
+            if (p->kind == SYM_GROUP) {
+                emit(g, "for (int64_t k = 0; k < %s; k++)", count);
+                emit(g, "    mp_start(%s[k], run_%s, &%s[k], %s);", pc, def->sym->name, args, at);
+            } else {
+                emit(g, "mp_start(%s, run_%s, &%s, %s);", pc, def->sym->name, args, at);
+            }
+        } else if (p->kind == SYM_GROUP) {
+            emit(g, "for (int64_t k = 0; k < %s; k++)", count);
+            emit(g, "    mp_join(%s[k], %s);", pc, at);
+        } else {
+            emit(g, "mp_join(%s, %s);", pc, at);
+        }
+    }
+}
+
+static void gen_shared_decl(Gen *g, Node *n) {
+    Scope temps;
+    stmt_begin(g, &temps);
+    const char *at = loc(g, n->span);
+    switch (n->kind) {
+    case ND_PIPE: {
+        const char *a = cname(g, n->sym), *b = cname(g, n->sym2);
+        emit(g, "mp_conn *%s, *%s;", a, b);
+        emit(g, "mp_make_pipe(&%s, &%s, %s, %s, \"%s\", \"%s\", %s);", a, b, tdesc(g, n->decl_type),
+             n->oneway ? "false" : "true", n->name, n->name2, at);
+        /* An end several processes use sends and receives whole frames
+         * under a lock; the others stay lock-free. */
+        if (n->sym->users > 1) emit(g, "mp_conn_share(%s);", a);
+        if (n->sym2->users > 1) emit(g, "mp_conn_share(%s);", b);
+        break;
+    }
+    case ND_QUEUE: {
+        int producers = n->sym->producers;
+        if (n->lhs)     /* a bound of 0 is a rendezvous */
+            emit(g, "mp_queue *%s = mp_make_queue(%s, %s, %d, \"%s\", %s);", cname(g, n->sym),
+                 tdesc(g, n->decl_type), borrow(g, n->lhs), producers, n->name, at);
+        else
+            emit(g, "mp_queue *%s = mp_make_queue_unbounded(%s, %d, \"%s\", %s);", cname(g, n->sym),
+                 tdesc(g, n->decl_type), producers, n->name, at);
+        if (n->sym->flags & SF_PUTS)
+            emit(g, "mp_self_produces(%s);    /* the parent puts into it too */", cname(g, n->sym));
+        break;
+    }
+    case ND_VALUE: {
+        Type *t = n->decl_type;
+        const char *init = n->rhs ? borrow_as(g, n->rhs, t) : (t->kind == TY_FLOAT ? "0.0" : t->kind == TY_BOOL ? "false" : "0");
+        emit(g, "mp_value *%s = mp_make_value(%s, %s, \"%s\", %s);", cname(g, n->sym), kind_enum(t),
+             mpval(g, t, init), n->name, at);
+        break;
+    }
+    case ND_ARRAY: {
+        Type *t = n->decl_type;
+        const char *c = cname(g, n->sym);
+        if (n->rhs) {
+            const char *l = borrow(g, n->rhs);
+            emit(g, "mp_array *%s = mp_make_array_from(%s, %s, \"%s\", %s);", c, kind_enum(t), l, n->name, at);
+        } else {
+            emit(g, "mp_array *%s = mp_make_array(%s, %s, \"%s\", %s);", c, kind_enum(t), borrow(g, n->lhs), n->name, at);
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    stmt_end(g, &temps);
+}
+
+/* The shared objects the parent lets go of at some point (release_after,
+ * found by sema), in declaration order. */
+typedef VEC(Symbol *) Releases;
+
+static Releases releases(const Program *prog) {
+    Releases r = {0};
+    for (Node *d = prog->top; d; d = d->next) {
+        if (d->kind == ND_PIPE && d->sym->release_after) vec_push(&r, d->sym);
+        if (d->kind == ND_PIPE && d->sym2->release_after) vec_push(&r, d->sym2);
+        if (d->kind == ND_QUEUE && d->sym->release_after) vec_push(&r, d->sym);
+    }
+    return r;
+}
+
+static void gen_main(Gen *g) {
+    const Program *prog = g->prog;
+    g->ntmp = 0;
+    buf_put(g->out, "\n", 1);
+    if (g->mapped) g->mapped++;
+    emit(g, "int main(int argc, char **argv)");
+    emit(g, "{");
+    g->indent++;
+    Buf name = {0};
+    put_c_string(&name, g->src->name, strlen(g->src->name));
+    emit(g, "mp_init(\"%s\", argc, argv);", name.data ? name.data : "");
+    free(name.data);
+    Scope fs;
+    scope_push(g, &fs, false);
+    Releases rel = releases(prog);
+    for (Node *n = prog->top; n; n = n->next) {
+        map(g, n);
+        switch (n->kind) {
+        case ND_PIPE: case ND_QUEUE: case ND_VALUE: case ND_ARRAY:
+            gen_shared_decl(g, n);
+            break;
+        case ND_PROCESS:
+            gen_process(g, n);
+            break;
+        case ND_START:
+        case ND_JOIN:
+            gen_start_join(g, n);
+            break;
+        default:
+            gen_stmt(g, n);
+            break;
+        }
+        for (size_t i = 0; i < rel.len; i++) {
+            Symbol *x = rel.items[i];
+            if (x->release_after != n) continue;
+            if (x->kind == SYM_PIPE_END)
+                emit(g, "mp_conn_close(%s);    /* the parent does not use it */", cname(g, x));
+            else
+                emit(g, "mp_self_done(%s);    /* the parent puts no more */", cname(g, x));
+        }
+        arena_reset(&g->arena);
+    }
+    vec_free(&rel);
+    g->mapped = 0;
+    if (g->opt->line_directives) buf_put(g->out, "\n", 1);
+    /* References kept in the processes' argument structs. */
+    for (size_t i = 0; i < g->kept.len; i++) {
+        Kept *k = &g->kept.items[i];
+        const char *args = companion(g, "args", k->proc);
+        if (!k->field) {
+            emit(g, "mp_free(%s);", cname(g, k->proc));
+            emit(g, "mp_free(%s);", args);
+            continue;
+        }
+        const char *fn = k->type->kind == TY_STR ? "mp_str_unref" : "mp_list_unref";
+        if (k->group) {
+            emit(g, "for (int64_t k = 0; k < %s; k++)", companion(g, "count", k->proc));
+            emit(g, "    %s(%s[k].%s);", fn, args, k->field);
+        } else {
+            emit(g, "%s(%s.%s);", fn, args, k->field);
+        }
+    }
+    scope_pop(g, true);
+    emit(g, "return mp_finish();");
+    g->indent--;
+    emit(g, "}");
+}
+
+bool gen_program(FILE *out, const Program *p, const Source *src, const GenOptions *opt) {
+    Gen g = { .prog = p, .src = src, .opt = opt };
+    arena_init(&g.arena);
+    arena_init(&g.perm);
+    g.out = &g.body;
+    g.body.spill = tmpfile();   /* NULL (no temporary space): all in memory */
+    for (Node *d = p->defs; d; d = d->next) gen_def(&g, d);
+    /* An argument struct and entry stub for each def a process runs, in
+     * the order of the defs. */
+    for (Node *n = p->top; n; n = n->next)
+        if (n->kind == ND_PROCESS) n->rhs->callee->sym->index = 1;
+    for (Node *d = p->defs; d; d = d->next)
+        if (d->sym->index == 1) gen_stub(&g, d);
+    gen_main(&g);
+
+    const char *base = strrchr(src->name, '/');
+    base = base ? base + 1 : src->name;
+    fputs("/* Generated by mpc from ", out);
+    for (const char *c = base; *c; c++)    /* keep the comment closed */
+        fputc(c[0] == '*' && c[1] == '/' ? '_' : *c, out);
+    fputs("; do not edit. */\n#include <stdbool.h>\n#include <stdint.h>\n\n#include <mpr.h>\n", out);
+    if (g.types.len) fprintf(out, "\n%s", g.types.data);
+    if (g.lits.len) fprintf(out, "\n%s", g.lits.data);
+    if (g.protos.len) fprintf(out, "\n%s", g.protos.data);
+    bool ok = !g.body.spill_failed;
+    if (g.body.spill) {
+        char chunk[1 << 16];
+        size_t n;
+        rewind(g.body.spill);
+        while (ok && (n = fread(chunk, 1, sizeof chunk, g.body.spill)) > 0)
+            fwrite(chunk, 1, n, out);
+        ok = ok && !ferror(g.body.spill);
+        fclose(g.body.spill);
+    }
+    if (g.body.len) fputs(g.body.data, out);
+    free(g.types.data);
+    free(g.lits.data);
+    free(g.protos.data);
+    free(g.body.data);
+    vec_free(&g.ltypes);
+    vec_free(&g.kept);
+    hmap_free(&g.lits_by_bytes);
+    arena_free(&g.arena);
+    arena_free(&g.perm);
+    return ok;
+}

@@ -1,0 +1,61 @@
+/* gen_scope: C blocks. Each holds the references its variables and
+ * temporaries own, released when the block is left by any way. */
+#include "gen_impl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- scopes and releases ------------------------------------------------- */
+
+void scope_push(Gen *g, Scope *s, bool loop) {
+    memset(s, 0, sizeof *s);
+    s->up = g->scope;
+    s->loop = loop;
+    g->scope = s;
+}
+
+void scope_add(Scope *s, const char *name, Type *t) {
+    vec_push(&s->held, ((Held){ name, t }));
+}
+
+void emit_release(Gen *g, const char *name, const Type *t) {
+    emit(g, "%s(%s);", t->kind == TY_STR ? "mp_str_unref" : "mp_list_unref", name);
+}
+
+static void release_scope(Gen *g, const Scope *s) {
+    for (size_t i = s->held.len; i-- > 0;) emit_release(g, s->held.items[i].name, s->held.items[i].type);
+    if (s->unlock)
+        emit(g, "mp_%s_unlock(%s, %s);", s->unlock->type->kind == TY_VALUE ? "value" : "array",
+             cname(g, s->unlock), s->unlock_at);
+}
+
+void scope_pop(Gen *g, bool release) {
+    Scope *s = g->scope;
+    if (release) release_scope(g, s);
+    g->scope = s->up;
+    vec_free(&s->held);
+}
+
+/* Releases everything up to and including the innermost loop scope
+ * (break/continue: TO_LOOP), or every scope of the function (return). */
+void release_until(Gen *g, bool to_loop) {
+    for (Scope *s = g->scope; s; s = s->up) {
+        release_scope(g, s);
+        if (to_loop && s->loop) break;
+    }
+}
+
+const char *new_tmp(Gen *g, const char *prefix) {
+    return gstr(g, "%s%d", prefix, ++g->ntmp);
+}
+
+/* Holds an owned value in a temporary released when the statement ends. */
+const char *hold(Gen *g, Type *t, const char *code) {
+    const char *name = new_tmp(g, "t");
+    emit(g, "%s = %s;", decl(g, t, name), code);
+    if (!is_heap(t)) return name;
+    Scope *s = g->scope;
+    while (s && !s->temps) s = s->up;
+    if (s) scope_add(s, name, t);
+    return name;
+}

@@ -1,0 +1,497 @@
+/* gen_stmt: statements, and every access to a shared value or array:
+ * a plain store, an atomic, a compare-and-swap loop or the object's lock. */
+#include "gen_impl.h"
+#include "sema.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- shared objects in statements ----------------------------------------- */
+
+static bool is_locked(Gen *g, Symbol *s) {
+    for (int i = 0; i < g->nlocked; i++) if (g->locked[i] == s) return true;
+    return false;
+}
+
+bool locked_read(Gen *g, const Node *obj) {
+    if (obj->kind != ND_NAME || !obj->sym || g->stmt_locked) return false;
+    return !is_locked(g, obj->sym) && obj->sym->guarded;
+}
+
+/* ---- statements ------------------------------------------------------------ */
+
+/* `a[i] = a[i] ** 2`, `v.value = v.value * 2 + 1`, `v.value *= 3`: one
+ * shared location read and written by a pure expression becomes a
+ * compare-and-swap loop, atomic without a lock. */
+static void gen_cas(Gen *g, Node *n, Symbol *shared) {
+    Node *target = n->lhs;
+    Type *t = target->type;
+    const char *o = cname(g, shared);
+    const char *k = t->kind == TY_FLOAT ? "f" : "i";
+    const char *idx = NULL;
+    const char *old = new_tmp(g, "old");
+    if (target->kind == ND_INDEX) {
+        idx = hold(g, type_basic(TY_INT), gstr(g, "mp_array_index(%s, %s, %s)", o, borrow(g, target->rhs), loc(g, target->span)));
+        emit(g, "%s = mp_array_load_%s(%s, %s, %s);", decl(g, t, old), k, o, idx, loc(g, target->span));
+    } else {
+        emit(g, "%s = mp_value_load_%s(%s);", decl(g, t, old), k, o);
+    }
+    /* The new value is computed in a buffer first: when it needs no
+     * statements of its own the loop is a bare retry of the swap. */
+    Side body;
+    side_begin(g, &body);
+    g->indent++;
+    g->cas_sym = shared;
+    g->cas_old = old;
+    const char *value;
+    if (n->op == OP_NONE) {
+        value = borrow_as(g, n->rhs, t);
+    } else {
+        const char *r = borrow(g, n->rhs);
+        if (t->kind == TY_FLOAT && n->rhs->type->kind == TY_INT) r = gstr(g, "(double)%s", r);
+        value = arith(g, n->op, t, old, r, n->span);
+    }
+    g->cas_sym = NULL;
+    g->indent--;
+    side_end(g, &body);
+    const char *swap = idx
+        ? gstr(g, "mp_array_cas_%s(%s, %s, &%s, %s, %s)", k, o, idx, old, value, loc(g, target->span))
+        : gstr(g, "mp_value_cas_%s(%s, &%s, %s)", k, o, old, value);
+    if (body.buf.len == 0) {
+        side_free(&body);
+        emit(g, "while (!%s)", swap);
+        emit(g, "    continue;");
+    } else {
+        g->mapped = body.mapped;
+        emit(g, "for (;;) {");
+        side_splice(g, &body);
+        g->indent++;
+        emit(g, "if (%s) break;", swap);
+        g->indent--;
+        emit(g, "}");
+        g->mapped = 0;
+    }
+}
+
+/* Runs one statement's generation inside a temporaries scope, so owned
+ * temporaries are released right after it. */
+void stmt_begin(Gen *g, Scope *temps) {
+    scope_push(g, temps, false);
+    temps->temps = true;
+}
+
+void stmt_end(Gen *g, Scope *temps) {
+    (void)temps;
+    scope_pop(g, true);
+}
+
+/* Stores the owned value CODE into variable C of type T, releasing the old. */
+static void store_var(Gen *g, const char *c, Type *t, const char *code) {
+    if (is_heap(t)) {
+        const char *tmp = new_tmp(g, "t");
+        emit(g, "%s = %s;", decl(g, t, tmp), code);
+        emit_release(g, c, t);
+        emit(g, "%s = %s;", c, tmp);
+    } else {
+        emit(g, "%s = %s;", c, code);
+    }
+}
+
+static void gen_let(Gen *g, Node *n) {
+    Symbol *s = n->sym;
+    Type *t = s->type;
+    Scope temps;
+    stmt_begin(g, &temps);
+    const char *v = owned(g, n->rhs, t);
+    Scope *outer = temps.up;
+    emit(g, "%s = %s;", decl(g, t, cname(g, s)), v);
+    stmt_end(g, &temps);
+    if (is_heap(t)) scope_add(outer, cname(g, s), t);
+}
+
+/* Takes a statement's lock on its target; reads of other shared objects
+ * in the rest of the statement are plain atomic loads, so a statement never
+ * holds two locks (and two statements cannot deadlock each other). */
+static void lock_stmt(Gen *g, const char *kind, const char *obj, Span at) {
+    emit(g, "mp_%s_lock(%s, %s);", kind, obj, loc(g, at));
+    g->stmt_locked = true;
+}
+
+/* A scalar right side computed into a temporary before a statement takes
+ * its lock, so the reads of other shared objects in it are not made while
+ * holding it. Literals and local names need no temporary. */
+static const char *settle(Gen *g, Node *rhs, Type *t, const char *code) {
+    if (rhs->kind == ND_INT || rhs->kind == ND_FLOAT || rhs->kind == ND_BOOL
+        || (rhs->kind == ND_NAME && (rhs->sym->kind == SYM_VAR || rhs->sym->kind == SYM_PARAM)))
+        return code;
+    return hold(g, t, code);
+}
+
+/* a[i] op= e and a[i] = e on a list, array or value. */
+static void gen_assign(Gen *g, Node *n) {
+    Node *target = n->lhs;
+    Type *t = target->type;
+    Scope temps;
+    stmt_begin(g, &temps);
+    Symbol *shared = sema_shared_target(target);
+    bool lock = false;
+    if (shared && !is_locked(g, shared)) {
+        SharedPlan plan = n->plan;
+        if (plan == SH_ATOMIC) {
+            /* A compound form the runtime has as one atomic operation. */
+            const char *fn = sema_atomic_op(target, n->op, t);
+            const char *d = borrow_as(g, n->rhs, t);
+            const char *o = cname(g, shared);
+            if (n->op == OP_SUB && strcmp(fn, "add") == 0)
+                d = gstr(g, "(-%s)", d);    /* float: negation is exact */
+            bool has_loc = t->kind == TY_INT && (n->op == OP_ADD || n->op == OP_SUB);
+            if (target->kind == ND_MEMBER) {
+                if (has_loc) emit(g, "mp_value_%s_%s(%s, %s, %s);", fn, ksuffix(t), o, d, loc(g, n->span));
+                else emit(g, "mp_value_%s_%s(%s, %s);", fn, ksuffix(t), o, d);
+            } else {
+                const char *i = borrow(g, target->rhs);
+                emit(g, "mp_array_%s_%s(%s, %s, %s, %s);", fn, ksuffix(t), o, i, d, loc(g, target->span));
+            }
+            stmt_end(g, &temps);
+            return;
+        }
+        if (plan == SH_CAS) {
+            gen_cas(g, n, shared);
+            stmt_end(g, &temps);
+            return;
+        }
+        lock = plan == SH_LOCK;
+    }
+    /* A statement that reads what it writes holds the lock from the start;
+     * one that does not takes it only around the store, after its right
+     * side (and any call in it) is evaluated, as Python does. */
+    const char *obj = lock ? cname(g, shared) : NULL;
+    const char *kind = lock && shared->type->kind == TY_VALUE ? "value" : "array";
+    bool early = lock && n->reads_target;
+    if (early) lock_stmt(g, kind, obj, n->span);
+    /* `t[i] = e`: Python evaluates e first, then the target's container
+     * and index; `t[i] op= e` the other way round. */
+    const char *first = NULL;
+    if (n->op == OP_NONE && target->kind == ND_INDEX && !early) {
+        Ops ops = {0};
+        operand(g, &ops, n->rhs, true, t);
+        pin(g, &ops, 0);
+        first = ops.items[0].code;
+        vec_free(&ops);
+    }
+    /* Target's container and index first, as Python evaluates them. */
+    const char *container = NULL, *index = NULL;
+    if (target->kind == ND_MEMBER) container = borrow(g, target->lhs);
+    if (target->kind == ND_INDEX) {
+        sides(g, target, &container, &index);
+        if (target->lhs->type->kind == TY_ARRAY)
+            index = hold(g, type_basic(TY_INT), gstr(g, "mp_array_index(%s, %s, %s)", container, index, loc(g, target->span)));
+    }
+    if (n->op == OP_ADD && t->kind == TY_LIST) {
+        /* xs += ys extends the list in place, as in Python (aliases see it). */
+        const char *cur = target->kind == ND_NAME ? cname(g, target->sym)
+                        : gstr(g, "mp_list_get(%s, %s, %s).l", container, index, loc(g, target->span));
+        emit(g, "mp_list_extend(%s, %s);", cur, borrow(g, n->rhs));
+        stmt_end(g, &temps);
+        return;
+    }
+    const char *value;
+    if (n->op == OP_NONE) {
+        value = first ? first : owned(g, n->rhs, t);
+        if (lock && !early) {
+            if (!first) value = settle(g, n->rhs, t, value);
+            lock_stmt(g, kind, obj, n->span);
+        }
+    } else {
+        /* x op= e: read the current value through the container and
+         * index evaluated above (calls are hoisted, so what is left of
+         * them is pure), then combine. */
+        const char *curv;
+        if (target->kind == ND_NAME)
+            curv = cname(g, target->sym);
+        else if (target->kind == ND_MEMBER)
+            curv = gstr(g, "mp_value_load_%s(%s)", ksuffix(t), container);
+        else if (target->lhs->type->kind == TY_ARRAY)
+            curv = gstr(g, "mp_array_load_%s(%s, %s, %s)", ksuffix(t), container, index, loc(g, target->span));
+        else
+            curv = gstr(g, "mp_list_get(%s, %s, %s).%s", container, index, loc(g, target->span), vfield(t));
+        const char *r = borrow(g, n->rhs);
+        if (lock && !early) {
+            r = settle(g, n->rhs, n->rhs->type, r);
+            lock_stmt(g, kind, obj, n->span);
+        }
+        Type *rt = n->rhs->type;
+        if (is_heap(t)) {
+            const char *what = t->kind == TY_STR ? "str" : "list";
+            value = gstr(g, "mp_%s_%s(%s, %s)", what, n->op == OP_ADD ? "concat" : "repeat", curv, r);
+        } else {
+            if (t->kind == TY_FLOAT && rt->kind == TY_INT) r = gstr(g, "(double)%s", r);
+            value = arith(g, n->op, t, curv, r, n->span);
+        }
+    }
+    switch (target->kind) {
+    case ND_NAME:
+        store_var(g, cname(g, target->sym), t, value);
+        break;
+    case ND_MEMBER:
+        emit(g, "mp_value_store_%s(%s, %s);", ksuffix(t), container, value);
+        break;
+    default:
+        if (target->lhs->type->kind == TY_ARRAY)
+            emit(g, "mp_array_store_%s(%s, %s, %s, %s);", ksuffix(t), container, index, value, loc(g, target->span));
+        else
+            emit(g, "mp_list_set(%s, %s, %s, %s);", container, index, mpval(g, t, value), loc(g, target->span));
+    }
+    if (lock) {
+        emit(g, "mp_%s_unlock(%s, %s);", kind, obj, loc(g, n->span));
+        g->stmt_locked = false;
+    }
+    stmt_end(g, &temps);
+}
+
+static void gen_if(Gen *g, Node *n) {
+    Scope temps;
+    stmt_begin(g, &temps);
+    const char *c = borrow(g, n->cond);
+    /* The condition's temporaries are released before either branch. */
+    if (temps.held.len) {
+        const char *cv = new_tmp(g, "c");
+        emit(g, "bool %s = %s;", cv, c);
+        c = cv;
+    }
+    stmt_end(g, &temps);
+    emit(g, "if (%s) {", unparen(g, c));
+    gen_block(g, n->then, false);
+    if (!n->els) {
+        emit(g, "}");
+        return;
+    }
+    emit(g, "} else {");
+    g->indent++;
+    if (n->els->kind == ND_IF) {
+        map(g, n->els);
+        gen_if(g, n->els);
+    } else {
+        g->indent--;
+        gen_block(g, n->els, false);
+        g->indent++;
+    }
+    g->indent--;
+    emit(g, "}");
+}
+
+static void gen_while(Gen *g, Node *n) {
+    Side cond;
+    side_begin(g, &cond);
+    Scope temps;
+    stmt_begin(g, &temps);
+    g->indent++;
+    const char *c = borrow(g, n->cond);
+    g->indent--;
+    bool simple = cond.buf.len == 0 && temps.held.len == 0;
+    side_end(g, &cond);
+    if (simple) {
+        scope_pop(g, false);
+        side_free(&cond);
+        emit(g, "while (%s) {", unparen(g, c));
+    } else {
+        emit(g, "while (true) {");
+        side_splice(g, &cond);
+        g->indent++;
+        const char *cv = new_tmp(g, "c");
+        emit(g, "bool %s = %s;", cv, c);
+        scope_pop(g, true);
+        emit(g, "if (!%s) break;", cv);
+        g->indent--;
+        g->mapped = 0;
+    }
+    gen_block(g, n->body, true);
+    emit(g, "}");
+}
+
+/* Declares the loop variable of N holding VALUE (borrowed) for one
+ * iteration; heap values take a reference released at the iteration end. */
+static void loop_var(Gen *g, Node *n, const char *value, bool value_owned) {
+    Symbol *s = n->sym;
+    Type *t = s->type;
+    if (!s->used) {     /* `for _ in range(n)`: nothing to declare */
+        if (value_owned && is_heap(t)) emit_release(g, value, t);
+        return;
+    }
+    if (is_heap(t) && !value_owned)
+        value = gstr(g, "%s(%s)", t->kind == TY_STR ? "mp_str_ref" : "mp_list_ref", value);
+    emit(g, "%s = %s;", decl(g, t, cname(g, s)), value);
+}
+
+/* The loop body: a block whose scope also owns the loop variable. */
+static void loop_body(Gen *g, Node *n, Scope *iter) {
+    Symbol *s = n->sym;
+    if (is_heap(s->type) && s->used) scope_add(iter, cname(g, s), s->type);
+    for (Node *st = n->body->body; st; st = st->next) gen_stmt(g, st);
+}
+
+static void gen_for(Gen *g, Node *n) {
+    Node *it = n->rhs;
+    Type *t = it->type;
+    Scope iter;
+    Scope temps;
+    stmt_begin(g, &temps);
+    if (it->kind == ND_CALL && it->builtin == B_RANGE) {
+        const char *start = "0", *stop, *step = "1";
+        Ops ops = {0};
+        for (int k = 0; k < it->argc; k++) operand(g, &ops, it->argv[k], false, NULL);
+        if (it->argc == 1) stop = ops.items[0].code;
+        else { start = ops.items[0].code; stop = ops.items[1].code; }
+        if (it->argc == 3) step = ops.items[2].code;
+        if (it->argc > 1) {     /* start is used last, in the loop's init */
+            pin(g, &ops, 0);
+            start = ops.items[0].code;
+        }
+        vec_free(&ops);
+        const char *i = new_tmp(g, "i");
+        const char *hi = new_tmp(g, "n");
+        emit(g, "int64_t %s = %s;", hi, stop);
+        if (strcmp(step, "1") == 0) {
+            emit(g, "for (int64_t %s = %s; %s < %s; %s++) {", i, start, i, hi, i);
+        } else {
+            const char *st = new_tmp(g, "s");
+            emit(g, "int64_t %s = mp_range_step(%s, %s);", st, step, loc(g, it->span));
+            emit(g, "for (int64_t %s = %s; %s > 0 ? %s < %s : %s > %s; %s = mp_range_next(%s, %s, %s)) {",
+                 i, start, st, i, hi, i, hi, i, i, st, hi);
+        }
+        g->indent++;
+        scope_push(g, &iter, true);
+        loop_var(g, n, i, false);
+    } else if (t->kind == TY_LIST || t->kind == TY_STR || t->kind == TY_ARRAY) {
+        /* The iterable is referenced for the loop, and indexed live. */
+        CExpr e = gen_expr(g, it);
+        const char *seq = e.code;
+        if (is_heap(t)) seq = hold(g, t, e.owned ? e.code : gstr(g, "%s(%s)", t->kind == TY_STR ? "mp_str_ref" : "mp_list_ref", e.code));
+        const char *i = new_tmp(g, "i");
+        const char *len = t->kind == TY_LIST ? "mp_list_len" : "mp_array_len";
+        if (t->kind == TY_STR)  /* by byte offset: one pass over the characters */
+            emit(g, "for (size_t %s = 0; %s < %s->len;) {", i, i, seq);
+        else
+            emit(g, "for (int64_t %s = 0; %s < %s(%s); %s++) {", i, i, len, seq, i);
+        g->indent++;
+        scope_push(g, &iter, true);
+        if (t->kind == TY_LIST)
+            loop_var(g, n, gstr(g, "mp_list_get(%s, %s, %s).%s", seq, i, loc(g, it->span), vfield(t->elem)), false);
+        else if (t->kind == TY_STR)
+            loop_var(g, n, gstr(g, "mp_str_next(%s, &%s)", seq, i), true);
+        else
+            loop_var(g, n, gstr(g, "mp_array_%s_%s(%s, %s, %s)", locked_read(g, it) ? "read" : "load", ksuffix(t->elem), seq, i, loc(g, it->span)), false);
+    } else {
+        /* conn or queue: until end of stream */
+        const char *o = borrow(g, it);
+        const char *v = new_tmp(g, "m");
+        emit(g, "mp_val %s;", v);
+        emit(g, "while (%s(%s, &%s, %s)) {", t->kind == TY_CONN ? "mp_recv_next" : "mp_get_next",
+             o, v, loc(g, it->span));
+        g->indent++;
+        scope_push(g, &iter, true);
+        loop_var(g, n, gstr(g, "%s.%s", v, vfield(t->elem)), true);
+    }
+    loop_body(g, n, &iter);
+    scope_pop(g, true);
+    g->indent--;
+    emit(g, "}");
+    stmt_end(g, &temps);
+}
+
+/* lock v { ... }: the block's scope holds the lock, so leaving it by any
+ * way (its end, break, continue, return) unlocks after releasing. */
+static void gen_lock(Gen *g, Node *n) {
+    Symbol *s = n->lhs->sym;
+    bool nested = is_locked(g, s);
+    if (!nested && g->nlocked == (int)(sizeof g->locked / sizeof g->locked[0]))
+        nested = true;      /* deeper than any real program; stays correct, just locks less */
+    emit(g, "{");
+    Scope block;
+    g->indent++;
+    scope_push(g, &block, false);
+    if (!nested) {
+        block.unlock = s;
+        block.unlock_at = loc(g, n->span);
+        emit(g, "mp_%s_lock(%s, %s);", s->type->kind == TY_VALUE ? "value" : "array", cname(g, s), block.unlock_at);
+        g->locked[g->nlocked++] = s;
+    }
+    for (Node *st = n->body->body; st; st = st->next) gen_stmt(g, st);
+    scope_pop(g, true);
+    if (!nested) g->nlocked--;
+    g->indent--;
+    emit(g, "}");
+}
+
+static void gen_return(Gen *g, Node *n) {
+    if (!n->lhs) {
+        release_until(g, false);
+        emit(g, "return;");
+        return;
+    }
+    Scope temps;
+    stmt_begin(g, &temps);
+    const char *v = owned(g, n->lhs, g->def ? g->def->ret_type : NULL);
+    bool releases = false;
+    for (Scope *s = temps.up; s; s = s->up) releases = releases || s->held.len || s->unlock;
+    if (!releases && temps.held.len == 0) {
+        scope_pop(g, false);
+        emit(g, "return %s;", unparen(g, v));
+        return;
+    }
+    const char *r = new_tmp(g, "ret");
+    Type *rt = g->def && g->def->ret_type ? g->def->ret_type : n->lhs->type;
+    emit(g, "%s = %s;", decl(g, rt, r), v);
+    stmt_end(g, &temps);
+    release_until(g, false);
+    emit(g, "return %s;", r);
+}
+
+void gen_stmt(Gen *g, Node *n) {
+    map(g, n);
+    Scope temps;
+    switch (n->kind) {
+    case ND_LET: gen_let(g, n); break;
+    case ND_ASSIGN: gen_assign(g, n); break;
+    case ND_IF: gen_if(g, n); break;
+    case ND_WHILE: gen_while(g, n); break;
+    case ND_FOR: gen_for(g, n); break;
+    case ND_BREAK:
+    case ND_CONTINUE:
+        /* lock blocks inside the loop are not crossed: sema keeps loops and
+         * locks apart by releasing them here. */
+        release_until(g, true);
+        emit(g, "%s;", n->kind == ND_BREAK ? "break" : "continue");
+        break;
+    case ND_RETURN: gen_return(g, n); break;
+    case ND_LOCK: gen_lock(g, n); break;
+    case ND_BLOCK:
+        emit(g, "{");
+        gen_block(g, n, false);
+        emit(g, "}");
+        break;
+    case ND_PASS: break;
+    case ND_EXPR_STMT: {
+        stmt_begin(g, &temps);
+        CExpr e = gen_expr(g, n->lhs);
+        if (e.code) {
+            if (e.owned) hold(g, n->lhs->type, e.code);
+            else if (n->lhs->kind == ND_CALL) emit(g, "(void)%s;", e.code);
+        }
+        stmt_end(g, &temps);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* The statements of BLOCK inside braces the caller has opened. */
+void gen_block(Gen *g, Node *block, bool loop) {
+    Scope s;
+    g->indent++;
+    scope_push(g, &s, loop);
+    for (Node *st = block->body; st; st = st->next) gen_stmt(g, st);
+    scope_pop(g, true);
+    g->indent--;
+}

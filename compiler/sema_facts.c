@@ -1,0 +1,250 @@
+/* sema_facts: the facts about the whole program that code generation
+ * needs: how each write to a shared value or array is made atomic and
+ * which objects every access locks; how many producers each queue starts
+ * with, how many processes use each pipe end, and when the parent lets go
+ * of each (from the flow facts in Symbol.flags). Stored on the tree and
+ * symbols (ast.h) so gen only reads them. */
+#include "sema_impl.h"
+
+#include <stdlib.h>
+
+/* ---- the parent's processes, queues and pipes ------------------------- */
+
+/* The queue or pipe end S is used by top-level statement N itself (not
+ * through a process it declares, starts or joins). */
+static bool mentions_child(void *s, Node *child, const char *role);
+
+static bool mentions(Node *n, Symbol *s) {
+    if (!n) return false;
+    if (n->kind == ND_PROCESS || n->kind == ND_START || n->kind == ND_JOIN) return false;
+    if (n->kind == ND_NAME) return n->sym == s;
+    return ast_children(n, true, mentions_child, s);
+}
+
+static bool mentions_child(void *s, Node *child, const char *role) {
+    (void)role;
+    return mentions(child, s);
+}
+
+/* `start` statement START starts a process that is passed END. */
+static bool starts_user_of(Node *start, Symbol *end) {
+    for (Node *t = start->targets; t; t = t->next) {
+        Node *call = t->sym->decl->rhs;
+        for (int i = 0; i < call->argc; i++)
+            if (call->argv[i]->kind == ND_NAME && call->argv[i]->sym == end) return true;
+    }
+    return false;
+}
+
+/* Producers and users counted over the process declarations. */
+static void count_uses(Program *p) {
+    for (Node *t = p->top; t; t = t->next) {
+        if (t->kind != ND_PROCESS) continue;
+        Node *call = t->rhs;
+        Node *param = call->callee->sym->decl->params;
+        for (int i = 0; i < call->argc; i++, param = param->next) {
+            Node *a = call->argv[i];
+            if (a->kind != ND_NAME) continue;
+            if (a->sym->kind == SYM_QUEUE && (param->sym->flags & SF_PUTS)) a->sym->producers++;
+            if (a->sym->kind == SYM_PIPE_END) a->sym->users += t->lhs ? 2 : 1;
+        }
+    }
+}
+
+static bool used_by_main(Program *p, Symbol *s) {
+    for (Node *t = p->top; t; t = t->next)
+        if (t->kind != ND_PROCESS && mentions(t, s)) return true;
+    return false;
+}
+
+/* A pipe end the parent never uses itself is closed after the start of
+ * the last process that uses it (so children see end-of-file). */
+static void pipe_end_facts(Program *p, Symbol *end) {
+    bool by_main = used_by_main(p, end);
+    end->users += by_main;
+    Node *last = NULL;
+    for (Node *m = p->top; m; m = m->next)
+        if (m->kind == ND_START && starts_user_of(m, end)) last = m;
+    if (!by_main) end->release_after = last;
+}
+
+/* A queue the parent puts into stops counting it as a producer after its
+ * last top-level statement that mentions the queue. */
+static void queue_facts(Node *decl) {
+    Symbol *q = decl->sym;
+    if (!(q->flags & SF_PUTS)) return;
+    q->producers++;
+    for (Node *m = decl->next; m; m = m->next)
+        if (mentions(m, q)) q->release_after = m;
+}
+
+/* ---- shared values and arrays --------------------------------------- */
+
+/* Whether expression N reads shared object S (a value or array symbol). */
+static bool reads_shared_child(void *s, Node *child, const char *role);
+
+static bool reads_shared(Node *n, Symbol *s) {
+    if (!n) return false;
+    if (n->kind == ND_NAME) return n->sym == s;
+    return ast_children(n, true, reads_shared_child, s);
+}
+
+static bool reads_shared_child(void *s, Node *child, const char *role) {
+    (void)role;
+    return reads_shared(child, s);
+}
+
+/* Structurally equal pure expressions (for a[i] on both sides). */
+static bool same_expr(const Node *a, const Node *b) {
+    if (!a || !b) return a == b;
+    if (a->kind != b->kind || a->op != b->op) return false;
+    switch (a->kind) {
+    case ND_INT: case ND_BOOL: return a->ival == b->ival;
+    case ND_NAME: return a->sym == b->sym;
+    case ND_UNARY: return same_expr(a->lhs, b->lhs);
+    case ND_BINARY: return same_expr(a->lhs, b->lhs) && same_expr(a->rhs, b->rhs);
+    default: return false;
+    }
+}
+
+/* An expression whose evaluation has no effect but its value (and maybe a
+ * runtime error): it can be evaluated again when a compare-and-swap is
+ * retried. Reads of shared object S are allowed only at TARGET's place. */
+static bool pure_on(const Node *n, const Symbol *s, const Node *target) {
+    if (!n) return true;
+    switch (n->kind) {
+    case ND_INT: case ND_FLOAT: case ND_BOOL: return true;
+    case ND_NAME: return n->sym != s;
+    case ND_UNARY: return pure_on(n->lhs, s, target);
+    case ND_BINARY: return pure_on(n->lhs, s, target) && pure_on(n->rhs, s, target);
+    case ND_MEMBER:
+        if (n->builtin == A_VALUE && n->lhs->kind == ND_NAME && n->lhs->sym == s)
+            return target->kind == ND_MEMBER;
+        return false;
+    case ND_INDEX:
+        if (n->lhs->kind == ND_NAME && n->lhs->sym == s)
+            return target->kind == ND_INDEX && same_expr(n->rhs, target->rhs);
+        return n->lhs->type->kind == TY_ARRAY && pure_on(n->lhs, s, target) && pure_on(n->rhs, s, target);
+    default:
+        return false;
+    }
+}
+
+Symbol *sema_shared_target(const Node *target) {
+    Node *obj = NULL;
+    if (target->kind == ND_MEMBER && target->builtin == A_VALUE) obj = target->lhs;
+    if (target->kind == ND_INDEX && target->lhs->type->kind == TY_ARRAY) obj = target->lhs;
+    return obj && obj->kind == ND_NAME ? obj->sym : NULL;
+}
+
+const char *sema_atomic_op(const Node *target, Op op, const Type *t) {
+    bool array = target->kind == ND_INDEX;
+    if (t->kind == TY_INT) {
+        if (op == OP_ADD) return "add";
+        if (op == OP_SUB) return "sub";
+        if (array) return NULL;
+        return op == OP_BITAND ? "and" : op == OP_BITOR ? "or" : op == OP_BITXOR ? "xor" : NULL;
+    }
+    if (t->kind == TY_FLOAT && (op == OP_ADD || op == OP_SUB)) return "add";
+    return NULL;
+}
+
+/* How assignment N writing shared object S is made atomic, unless S is
+ * guarded. */
+static SharedPlan shared_plan(Node *n, Symbol *s) {
+    Node *target = n->lhs;
+    Type *t = target->type;
+    if (sema_atomic_op(target, n->op, t) && !reads_shared(n->rhs, s)) return SH_ATOMIC;
+    if (n->op == OP_NONE && !reads_shared(n->rhs, s)) return SH_STORE;
+    if (t->kind != TY_BOOL && pure_on(n->rhs, s, target)) return SH_CAS;
+    return SH_LOCK;
+}
+
+/* ---- guarded objects -------------------------------------------------- */
+
+/* A lock block's loads and stores are atomic only against others that
+ * take the same lock. So an object that a lock block names, or that some
+ * statement must lock, is guarded: every access to it, in any process,
+ * takes its lock (re-entrant, so a def called inside a block can use the
+ * object too) instead of a lock-free atomic operation. Objects never
+ * locked keep the lock-free path. A handle parameter may stand for any
+ * object of its type: locking through a parameter guards the whole type,
+ * and a parameter is guarded when any object of its type is. */
+typedef struct Guards {
+    VEC(Symbol *) objs;     /* top-level objects */
+    VEC(Type *) types;      /* types locked through a parameter */
+} Guards;
+
+static void guard(Guards *gs, Symbol *s) {
+    if (!s->global) {
+        for (size_t i = 0; i < gs->types.len; i++)
+            if (gs->types.items[i] == s->type) return;
+        vec_push(&gs->types, s->type);
+        return;
+    }
+    for (size_t i = 0; i < gs->objs.len; i++) if (gs->objs.items[i] == s) return;
+    vec_push(&gs->objs, s);
+}
+
+static bool is_guarded(const Guards *gs, const Symbol *s) {
+    for (size_t i = 0; i < gs->types.len; i++)
+        if (gs->types.items[i] == s->type) return true;
+    for (size_t i = 0; i < gs->objs.len; i++) {
+        Symbol *x = gs->objs.items[i];
+        if (x == s || (!s->global && x->type == s->type)) return true;
+    }
+    return false;
+}
+
+static bool find_guarded(void *gs, Node *n, const char *role) {
+    (void)role;
+    if (n->kind == ND_LOCK && n->lhs->kind == ND_NAME && n->lhs->sym)
+        guard(gs, n->lhs->sym);
+    if (n->kind == ND_ASSIGN) {
+        Symbol *s = sema_shared_target(n->lhs);
+        if (s && shared_plan(n, s) == SH_LOCK) guard(gs, s);
+    }
+    ast_children(n, true, find_guarded, gs);
+    return false;
+}
+
+/* Once the guarded set is complete: Symbol.guarded on every value and
+ * array name, Node.plan and Node.reads_target on every shared write. */
+static bool mark_shared(void *gs, Node *n, const char *role) {
+    (void)role;
+    if (n->kind == ND_NAME && n->sym && n->sym->type &&
+        (n->sym->type->kind == TY_VALUE || n->sym->type->kind == TY_ARRAY))
+        n->sym->guarded = is_guarded(gs, n->sym);
+    if (n->kind == ND_ASSIGN) {
+        Symbol *s = sema_shared_target(n->lhs);
+        if (s) {
+            n->plan = is_guarded(gs, s) ? SH_LOCK : shared_plan(n, s);
+            n->reads_target = reads_shared(n->rhs, s);
+        }
+    }
+    ast_children(n, true, mark_shared, gs);
+    return false;
+}
+
+static void shared_facts(Program *p) {
+    Guards gs = {0};
+    for (Node *d = p->defs; d; d = d->next) find_guarded(&gs, d, NULL);
+    for (Node *n = p->top; n; n = n->next) find_guarded(&gs, n, NULL);
+    for (Node *d = p->defs; d; d = d->next) mark_shared(&gs, d, NULL);
+    for (Node *n = p->top; n; n = n->next) mark_shared(&gs, n, NULL);
+    vec_free(&gs.objs);
+    vec_free(&gs.types);
+}
+
+void facts_compute(Program *p) {
+    shared_facts(p);
+    count_uses(p);
+    for (Node *d = p->top; d; d = d->next) {
+        if (d->kind == ND_PIPE) {
+            pipe_end_facts(p, d->sym);
+            pipe_end_facts(p, d->sym2);
+        } else if (d->kind == ND_QUEUE) {
+            queue_facts(d);
+        }
+    }
+}

@@ -1,0 +1,77 @@
+/* Unit tests of compiler/builtins.c: the one table of built-in functions,
+ * methods and attributes that sema and gen are driven from. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "builtins.h"
+
+/* Every Builtin but B_NONE has a row, and fits Node.builtin (a byte). */
+static void test_every_id_has_a_row(void **state) {
+    (void)state;
+    assert_true(B__COUNT <= 256);
+    assert_int_equal(builtin_defs[B_NONE].kind, 0);
+    for (int i = 1; i < B__COUNT; i++) {
+        const BuiltinDef *d = &builtin_defs[i];
+        assert_non_null(d->name);
+        assert_true(d->kind == BK_FUNC || d->kind == BK_METHOD || d->kind == BK_ATTR);
+        assert_int_equal(builtin_id(d), i);
+    }
+}
+
+/* Rows are well formed for their kind. */
+static void test_rows_are_consistent(void **state) {
+    (void)state;
+    for (int i = 1; i < B__COUNT; i++) {
+        const BuiltinDef *d = &builtin_defs[i];
+        if (d->kind == BK_FUNC) {
+            assert_true(d->lo >= 0 && d->lo <= d->hi);
+            assert_null(d->param);
+            assert_true(d->result != 'T');     /* no object to take it from */
+        } else {
+            assert_int_not_equal(d->on, TY_NONE);
+            if (d->kind == BK_ATTR) assert_null(d->param);
+            if (d->param) assert_true(d->ptype == 'T' || d->ptype == 'f');
+            if (d->flags & BP_KWONLY) assert_true(d->flags & BP_OPTIONAL);
+        }
+    }
+}
+
+/* A name means one thing: one function, or one member per type kind. */
+static void test_names_are_unique(void **state) {
+    (void)state;
+    for (int i = 1; i < B__COUNT; i++)
+        for (int j = i + 1; j < B__COUNT; j++) {
+            const BuiltinDef *a = &builtin_defs[i], *b = &builtin_defs[j];
+            if (strcmp(a->name, b->name) != 0) continue;
+            bool funcs = a->kind == BK_FUNC && b->kind == BK_FUNC;
+            bool members = a->kind != BK_FUNC && b->kind != BK_FUNC && a->on == b->on;
+            assert_false(funcs || members);
+        }
+}
+
+static void test_member_lookup(void **state) {
+    (void)state;
+    assert_int_equal(builtin_id(builtin_member(BK_METHOD, TY_QUEUE, "put")), M_PUT);
+    assert_int_equal(builtin_id(builtin_member(BK_ATTR, TY_PROCESS, "pid")), A_PID);
+    assert_null(builtin_member(BK_METHOD, TY_PROCESS, "pid"));    /* an attribute */
+    assert_null(builtin_member(BK_METHOD, TY_CONN, "put"));        /* a queue's */
+    assert_null(builtin_member(BK_METHOD, TY_QUEUE, "print"));     /* a function */
+    const BuiltinDef *get = builtin_member(BK_METHOD, TY_QUEUE, "get");
+    assert_string_equal(get->param, "timeout");
+    assert_true(get->flags & BP_KWONLY);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_id_has_a_row),
+        cmocka_unit_test(test_rows_are_consistent),
+        cmocka_unit_test(test_names_are_unique),
+        cmocka_unit_test(test_member_lookup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
