@@ -14,7 +14,13 @@ static char paths[SLOTS][PATH_MAX];
 static volatile sig_atomic_t used[SLOTS];   /* 0 free, 1 file, 2 directory */
 static volatile sig_atomic_t child;         /* pid waited for, 0: none */
 static volatile sig_atomic_t pending;       /* a signal that came meanwhile */
-static const int signals[] = { SIGINT, SIGTERM, SIGHUP };
+/* Every signal whose default action ends the process and that can be
+ * caught: not only ^C and kill, also a terminal's ^\, SIGPIPE, timers and
+ * ulimit -t, so no such death leaves a temporary behind. */
+static const int signals[] = {
+    SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGALRM, SIGUSR1, SIGUSR2,
+    SIGVTALRM, SIGPROF, SIGXCPU,
+};
 
 static void remove_all(void) {
     for (int kind = 1; kind <= 2; kind++)
@@ -53,6 +59,11 @@ static void on_signal(int sig, siginfo_t *info, void *ctx) {
 void cleanup_install(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
+    /* ulimit -f reached while writing the output: the write fails with
+     * EFBIG and is reported (and the temporary removed) like a full disk,
+     * instead of SIGXFSZ killing mpc mid-file. */
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGXFSZ, &sa, NULL);
     sa.sa_sigaction = on_signal;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigemptyset(&sa.sa_mask);

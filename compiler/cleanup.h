@@ -1,6 +1,7 @@
 /* cleanup: mpc's temporary files and directories are removed when mpc is
- * interrupted (SIGINT, SIGTERM, SIGHUP), and mpc then dies by the same
- * signal so that its caller sees it. A child mpc waits for (the C
+ * interrupted (SIGINT, SIGTERM, SIGHUP, SIGQUIT, and every other signal
+ * that would end it), and mpc then dies by the same signal so that its
+ * caller sees it. SIGXFSZ is ignored: a write past ulimit -f fails. A child mpc waits for (the C
  * compiler, the program of `mpc run`) gets the signal too. */
 #ifndef MPC_CLEANUP_H
 #define MPC_CLEANUP_H

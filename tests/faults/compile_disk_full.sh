@@ -5,7 +5,8 @@
 # exits 1. Three ways, each where this machine allows it:
 #   tmpfs   a 64 KiB tmpfs in a private mount namespace (unshare -m, root),
 #           filled up to a few hundred bytes: ENOSPC
-#   fsize   ulimit -f 1 (files over 1 KiB), SIGXFSZ ignored: EFBIG
+#   fsize   ulimit -f 1 (files over 1 KiB), SIGXFSZ ignored or not: EFBIG,
+#           also in build and run (nothing left in $TMPDIR)
 #   device  -o onto a character device like /dev/full (a private node made
 #           with mknod): ENOSPC, and the node is still a device afterwards
 # Runs every way available; skipped (77) only if none is.
@@ -69,15 +70,38 @@ if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null &&
     done
 fi
 
-# RLIMIT_FSIZE: every machine.
-for before in no yes; do
-    dir=$work/fsize-$before; rm -rf "$dir"; mkdir -p "$dir"
-    [ "$before" = yes ] && cp "$work/old.c" "$dir/out.c"
-    (trap '' XFSZ; ulimit -f 1 && exec "$MPC" compile "$src" -o "$dir/out.c") 2>"$work/fsize.err"
+# RLIMIT_FSIZE: every machine. SIGXFSZ either already ignored by the
+# caller, or left at its default (mpc itself must not die by it, leaving
+# its temporary behind with status 153).
+for xfsz in ignored default; do
+    for before in no yes; do
+        dir=$work/fsize-$xfsz-$before; rm -rf "$dir"; mkdir -p "$dir"
+        [ "$before" = yes ] && cp "$work/old.c" "$dir/out.c"
+        (if [ $xfsz = ignored ]; then trap '' XFSZ; else trap - XFSZ; fi
+         ulimit -f 1 && exec "$MPC" compile "$src" -o "$dir/out.c") 2>"$work/fsize.err"
+        code=$?
+        ran=1
+        check_err "fsize($xfsz,$before)" "$code" "$work/fsize.err" "File too large"
+        check_dir "fsize($xfsz,$before)" "$dir" "$before"
+    done
+done
+
+# The same limit in `mpc build` and `mpc run`, whose C goes to a private
+# directory in $TMPDIR: an error, and nothing left there.
+for cmd in build run; do
+    rm -rf "$work/tmp" "$work/prog"; mkdir -p "$work/tmp"
+    if [ $cmd = build ]; then
+        (trap - XFSZ; ulimit -f 1 && TMPDIR=$work/tmp exec "$MPC" build "$src" -o "$work/prog") \
+            2>"$work/fsize.err"
+    else
+        (trap - XFSZ; ulimit -f 1 && TMPDIR=$work/tmp exec "$MPC" run "$src") 2>"$work/fsize.err"
+    fi
     code=$?
-    ran=1
-    check_err "fsize($before)" "$code" "$work/fsize.err" "File too large"
-    check_dir "fsize($before)" "$dir" "$before"
+    [ "$code" -eq 1 ] || { echo "fsize($cmd): mpc exited $code, expected 1"; fails=1; }
+    grep -q "^mpc: error: .*prog.c: cannot write output: File too large\$" "$work/fsize.err" ||
+        { echo "fsize($cmd): stderr:"; cat "$work/fsize.err"; fails=1; }
+    [ -z "$(ls -A "$work/tmp")" ] || { echo "fsize($cmd): left in TMPDIR:"; ls -laR "$work/tmp"; fails=1; }
+    [ -e "$work/prog" ] && { echo "fsize($cmd): program left"; fails=1; }
 done
 
 # A full device: written into, never renamed over.
