@@ -169,6 +169,10 @@ const char *mpval(Gen *g, Type *t, const char *code);
 const char *str_literal(Gen *g, const char *s, size_t len);
 /* C name of a symbol. */
 const char *cname(Gen *g, Symbol *s);
+/* After S's declaration: `(void)v_x;` when the program never reads S, so
+ * that an unused name (only a warning in mpc, or none for `_x`) does not
+ * make the C fail under -Wall -Wextra -Werror. */
+void mark_unread(Gen *g, Symbol *s);
 /* C name of a process's or group's companion ("args", "count"). */
 const char *companion(Gen *g, const char *what, Symbol *p);
 

@@ -43,6 +43,7 @@ static void gen_def(Gen *g, Node *def) {
                  s->type->kind == TY_STR ? "mp_str_ref" : "mp_list_ref", s->name);
             scope_add(&fs, cname(g, s), s->type);
         }
+        mark_unread(g, s);
     }
     for (Node *st = def->body->body; st; st = st->next) gen_stmt(g, st);
     scope_pop(g, true);
@@ -149,7 +150,10 @@ static void gen_process(Gen *g, Node *n) {
     g->indent++;
     Scope inner;
     stmt_begin(g, &inner);
-    if (p->decl && n->sym2) emit(g, "int64_t %s = %s;", cname(g, n->sym2), k);
+    if (p->decl && n->sym2) {
+        emit(g, "int64_t %s = %s;", cname(g, n->sym2), k);
+        mark_unread(g, n->sym2);
+    }
     const char **argv = xmalloc(((size_t)call->argc + 1) * sizeof *argv);
     def_args(g, call, true, argv);
     Node *param = def->params;
@@ -249,6 +253,7 @@ static void gen_shared_decl(Gen *g, Node *n) {
     default:
         break;
     }
+    if (n->kind != ND_PIPE) mark_unread(g, n->sym);
     stmt_end(g, &temps);
 }
 

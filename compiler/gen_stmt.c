@@ -105,6 +105,7 @@ static void gen_let(Gen *g, Node *n) {
     const char *v = owned(g, n->rhs, t);
     Scope *outer = temps.up;
     emit(g, "%s = %s;", decl(g, t, cname(g, s)), v);
+    mark_unread(g, s);
     stmt_end(g, &temps);
     if (is_heap(t)) scope_add(outer, cname(g, s), t);
 }

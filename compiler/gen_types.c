@@ -146,6 +146,10 @@ const char *cname(Gen *g, Symbol *s) {
     return s->cname;
 }
 
+void mark_unread(Gen *g, Symbol *s) {
+    if (!s->used) emit(g, "(void)%s;", cname(g, s));
+}
+
 /* C name of a process's or group's companion object WHAT ("args": its
  * argument struct, "count": a group's size), named apart as the process is. */
 const char *companion(Gen *g, const char *what, Symbol *p) {
