@@ -118,14 +118,17 @@ static void lock_stmt(Gen *g, const char *kind, const char *obj, Span at) {
     g->stmt_locked = true;
 }
 
+/* A literal or a local name: evaluating it can neither fail nor be seen. */
+static bool simple_operand(const Node *n) {
+    return n->kind == ND_INT || n->kind == ND_FLOAT || n->kind == ND_BOOL ||
+           (n->kind == ND_NAME && (n->sym->kind == SYM_VAR || n->sym->kind == SYM_PARAM));
+}
+
 /* A scalar right side computed into a temporary before a statement takes
  * its lock, so the reads of other shared objects in it are not made while
  * holding it. Literals and local names need no temporary. */
 static const char *settle(Gen *g, Node *rhs, Type *t, const char *code) {
-    if (rhs->kind == ND_INT || rhs->kind == ND_FLOAT || rhs->kind == ND_BOOL
-        || (rhs->kind == ND_NAME && (rhs->sym->kind == SYM_VAR || rhs->sym->kind == SYM_PARAM)))
-        return code;
-    return hold(g, t, code);
+    return simple_operand(rhs) ? code : hold(g, t, code);
 }
 
 /* a[i] op= e and a[i] = e on a list, array or value. */
@@ -141,6 +144,14 @@ static void gen_assign(Gen *g, Node *n) {
         if (plan == SH_ATOMIC) {
             /* A compound form the runtime has as one atomic operation. */
             const char *fn = sema_atomic_op(target, n->op, t);
+            /* a[i] op= e: Python takes a[i] (and fails on a bad index)
+             * before it evaluates e. A literal or a local needs no care. */
+            const char *i = NULL;
+            if (target->kind == ND_INDEX) {
+                i = borrow(g, target->rhs);
+                if (!simple_operand(n->rhs))
+                    i = hold(g, type_basic(TY_INT), gstr(g, "mp_array_index(%s, %s, %s)", cname(g, shared), i, loc(g, target->span)));
+            }
             const char *d = borrow_as(g, n->rhs, t);
             const char *o = cname(g, shared);
             if (n->op == OP_SUB && strcmp(fn, "add") == 0)
@@ -150,7 +161,6 @@ static void gen_assign(Gen *g, Node *n) {
                 if (has_loc) emit(g, "mp_value_%s_%s(%s, %s, %s);", fn, ksuffix(t), o, d, loc(g, n->span));
                 else emit(g, "mp_value_%s_%s(%s, %s);", fn, ksuffix(t), o, d);
             } else {
-                const char *i = borrow(g, target->rhs);
                 emit(g, "mp_array_%s_%s(%s, %s, %s, %s);", fn, ksuffix(t), o, i, d, loc(g, target->span));
             }
             stmt_end(g, &temps);
