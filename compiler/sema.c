@@ -869,6 +869,13 @@ static void check_join(Sema *S, Node *n) {
         } else if (x->joined) {
             diag_error(S->d, t->span, "'%s' is already joined", t->name);
             diag_note(S->d, x->join_at, "'%s' is first joined here", t->name);
+        } else if (x->member_joins) {
+            MemberJoin *j = x->member_joins;
+            while (j->next) j = j->next;    /* the first one */
+            diag_error(S->d, t->span, "'%s[%lld]' is already joined", t->name, (long long)j->index);
+            diag_note(S->d, j->at, "'%s[%lld]' is first joined here", t->name, (long long)j->index);
+            x->joined = true;   /* the rest of it is joined: no "never joined" too */
+            x->join_at = t->span;
         } else {
             x->joined = true;
             x->join_at = t->span;

@@ -72,6 +72,32 @@ SymX *sema_proc_of(Node *e) {
     return symx(e->sym);
 }
 
+MemberJoin *sema_member_join(SymX *g, int64_t k) {
+    for (MemberJoin *j = g->member_joins; j; j = j->next)
+        if (j->index == k) return j;
+    return NULL;
+}
+
+/* One join rule for every spelling: a member joined by a top-level
+ * `w[K].join()` is joined once. Only a literal index is known here; any
+ * other index is left to the runtime, whose join is idempotent. */
+void sema_join_member(Sema *S, SymX *g, Node *member, Span at, bool joins) {
+    Node *k = member->rhs;
+    if (!k || k->kind != ND_INT) return;
+    MemberJoin *first = sema_member_join(g, k->ival);
+    if (first) {
+        diag_error(S->d, at, "'%s[%lld]' is already joined", g->s.name, (long long)k->ival);
+        diag_note(S->d, first->at, "'%s[%lld]' is first joined here", g->s.name,
+                  (long long)k->ival);
+    } else if (joins) {
+        MemberJoin *j = arena_alloc(S->arena, sizeof *j);
+        j->index = k->ival;
+        j->at = at;
+        j->next = g->member_joins;
+        g->member_joins = j;
+    }
+}
+
 int sema_pipe_dir(const SymX *x) {
     if (x->s.kind != SYM_PIPE_END || !x->s.decl || !x->s.decl->oneway) return 0;
     return x->s.decl->sym == &x->s ? 1 : 2;
@@ -1005,6 +1031,10 @@ static Type *method_call(Sema *S, Node *call) {
             /* one rule for `join p` and `p.join()`: a process is joined once */
             diag_error(S->d, call->span, "'%s' is already joined", p->s.name);
             diag_note(S->d, p->join_at, "'%s' is first joined here", p->s.name);
+        } else if (p && id == M_JOIN && m->lhs->kind == ND_INDEX) {
+            sema_join_member(S, p, m->lhs, call->span,
+                             !call->argv[0] && !S->def && S->scope == S->parent_scope);
+            if (!call->argv[0]) p->method_joined = true;  /* joined in part, for the warnings */
         } else if (p && id == M_JOIN && !call->argv[0] && m->lhs->kind == ND_NAME) {
             /* Standing directly at the top level it surely runs, as `join p`
              * does; in a block it may not (or may run again). */

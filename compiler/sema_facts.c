@@ -14,7 +14,7 @@
  * through a process it declares, starts or joins). */
 static bool mentions_child(void *s, Node *child, const char *role);
 
-static bool mentions(Node *n, Symbol *s) {
+bool sema_top_mentions(Node *n, Symbol *s) {
     if (!n) return false;
     if (n->kind == ND_PROCESS || n->kind == ND_START || n->kind == ND_JOIN) return false;
     if (n->kind == ND_NAME) return n->sym == s;
@@ -23,7 +23,7 @@ static bool mentions(Node *n, Symbol *s) {
 
 static bool mentions_child(void *s, Node *child, const char *role) {
     (void)role;
-    return mentions(child, s);
+    return sema_top_mentions(child, s);
 }
 
 /* `start` statement START starts a process that is passed END. */
@@ -53,7 +53,7 @@ static void count_uses(Program *p) {
 
 static bool used_by_main(Program *p, Symbol *s) {
     for (Node *t = p->top; t; t = t->next)
-        if (t->kind != ND_PROCESS && mentions(t, s)) return true;
+        if (t->kind != ND_PROCESS && sema_top_mentions(t, s)) return true;
     return false;
 }
 
@@ -75,7 +75,7 @@ static void queue_facts(Node *decl) {
     if (!(q->flags & SF_PUTS)) return;
     q->producers++;
     for (Node *m = decl->next; m; m = m->next)
-        if (mentions(m, q)) q->release_after = m;
+        if (sema_top_mentions(m, q)) q->release_after = m;
 }
 
 /* ---- shared values and arrays --------------------------------------- */

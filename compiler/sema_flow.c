@@ -190,6 +190,97 @@ static void pipe_args(Sema *S) {
     }
 }
 
+/* ---- joins that wait for an end of stream ----------------------------- */
+
+/* The parameter of process or group P's def that is given queue Q and has
+ * fact BIT, or NULL (also after an error in P's declaration). */
+static SymX *proc_param(const SymX *p, const Symbol *q, unsigned bit) {
+    Node *call = p->s.decl ? p->s.decl->rhs : NULL;
+    if (!call || call->kind != ND_CALL || !call->argv || !call->callee || !call->callee->sym ||
+        call->callee->sym->kind != SYM_FUNC || !call->callee->sym->decl)
+        return NULL;
+    Node *param = call->callee->sym->decl->params;
+    for (int i = 0; i < call->argc && param; i++, param = param->next) {
+        Node *a = call->argv[i];
+        if (a && a->kind == ND_NAME && a->sym == q && param->sym && has(symx(param->sym), bit))
+            return symx(param->sym);
+    }
+    return NULL;
+}
+
+/* The last top-level statement after FROM that uses Q itself: the parent
+ * counts as a producer of Q until after it (sema_facts.c). */
+static Node *parent_last_use(Node *from, Symbol *q) {
+    Node *last = NULL;
+    for (Node *m = from->next; m; m = m->next)
+        if (sema_top_mentions(m, q)) last = m;
+    return last;
+}
+
+/* A producer of Q other than P not started before AT (or never started):
+ * the loop over Q waits for it. */
+static SymX *late_producer(Sema *S, const SymX *p, const Symbol *q, Span at) {
+    for (size_t i = 0; i < S->procs.len; i++) {
+        SymX *r = S->procs.items[i];
+        if (r == p || !proc_param(r, q, SF_PUTS)) continue;
+        if (!r->started || r->start_at.begin > at.begin) return r;
+    }
+    return NULL;
+}
+
+/* Joining P (statement ST, at AT, no timeout) waits until every loop of P
+ * over a queue ends; report each loop that only something after the join
+ * could end. */
+static void join_waits(Sema *S, SymX *p, Node *st, Span at) {
+    Node *call = p->s.decl ? p->s.decl->rhs : NULL;
+    if (!call || call->kind != ND_CALL || !call->argv) return;
+    for (int i = 0; i < call->argc; i++) {
+        Node *a = call->argv[i];
+        if (!a || a->kind != ND_NAME || !a->sym || a->sym->kind != SYM_QUEUE) continue;
+        SymX *q = symx(a->sym), *iter = proc_param(p, &q->s, XF_ITERS);
+        if (!iter) continue;
+        Node *use = has(q, SF_PUTS) ? parent_last_use(st, &q->s) : NULL;
+        SymX *r = use ? NULL : late_producer(S, p, &q->s, at);
+        if (use) {
+            diag_error(S->d, at,
+                       "'%s' loops over '%s' until every process that puts into it has finished, but the parent program puts into '%s' until after this join; the join would wait forever",
+                       p->s.name, q->s.name, q->s.name);
+            diag_note(S->d, use->span,
+                      "the parent program still uses '%s' here: it stops counting as a producer of '%s' only after its last statement that uses it",
+                      q->s.name, q->s.name);
+        } else if (r) {
+            diag_error(S->d, at,
+                       "'%s' loops over '%s' until every process that puts into it has finished, but '%s', which puts into '%s', is %s; the join would wait forever",
+                       p->s.name, q->s.name, r->s.name, q->s.name,
+                       r->started ? "started only after this join" : "never started");
+            if (r->started) diag_note(S->d, r->start_at, "'%s' is started here", r->s.name);
+            else diag_note(S->d, r->s.span, "'%s' is declared here and never started", r->s.name);
+        } else {
+            continue;
+        }
+        evidence(S, iter, XF_ITERS, "loops over");
+    }
+}
+
+/* `start` and `join` stand only at the top level, so the order of each
+ * join against the parent's puts and the producers' starts is known. */
+static void joins_in_order(Sema *S) {
+    for (Node *st = S->prog->top; st; st = st->next) {
+        if (st->kind == ND_JOIN) {
+            for (Node *t = st->targets; t; t = t->next)
+                if (t->sym && (t->sym->kind == SYM_PROCESS || t->sym->kind == SYM_GROUP))
+                    join_waits(S, symx(t->sym), st, t->span);
+            continue;
+        }
+        Node *call = st->kind == ND_EXPR_STMT ? st->lhs : NULL;
+        if (!call || call->kind != ND_CALL || call->builtin != M_JOIN || !call->callee ||
+            call->callee->kind != ND_MEMBER || (call->argv && call->argv[0]))
+            continue;   /* a join with a timeout does not wait forever */
+        SymX *p = sema_proc_of(call->callee->lhs);
+        if (p) join_waits(S, p, st, call->span);
+    }
+}
+
 void flow_solve(Sema *S) {
     VEC(SymX *) work = {0};
     for (size_t i = 0; i < S->flow.len; i++) {
@@ -220,6 +311,7 @@ void flow_solve(Sema *S) {
     }
     vec_free(&work);
     never_ending_loops(S);
+    joins_in_order(S);
     pipe_args(S);
     for (size_t i = 0; i < S->flow.len; i++) {
         SymX *x = S->flow.items[i];

@@ -7,6 +7,7 @@
 #define MPC_SEMA_IMPL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "builtins.h"
 #include "sema.h"
@@ -20,6 +21,13 @@ enum { XF_ITERS = 1u << 8 };
 enum { FLOW_N = 5 };    /* PUTS GETS SENDS RECVS ITERS */
 
 typedef struct Edge Edge;
+
+/* A group member joined at the top level by `w[K].join()` (K a literal). */
+typedef struct MemberJoin {
+    struct MemberJoin *next;
+    int64_t index;
+    Span at;
+} MemberJoin;
 
 /* What sema learns about a queue or pipe end (param or top-level object),
  * allocated only for those. */
@@ -42,6 +50,7 @@ typedef struct SymX {
     /* processes and groups (top level) */
     bool started, joined, method_joined;
     Span start_at, join_at;
+    MemberJoin *member_joins;   /* groups: members joined one by one */
     FlowInfo *fi;       /* queues and pipe ends: NULL until they have facts */
     void *sig;          /* defs: the parameter specs for calls (sema_expr.c) */
 } SymX;
@@ -167,6 +176,13 @@ Type *sema_binary_type(Sema *S, Node *e, Op op, Type *l, Type *r);
 Type *sema_def_call(Sema *S, Node *call, SymX *def, bool is_process);
 /* The process or group symbol E refers to (p, w[i]), or NULL. */
 SymX *sema_proc_of(Node *e);
+/* Top-level statement N uses queue or pipe end S itself (sema_facts.c);
+ * the parent lets go of a queue after the last one. */
+bool sema_top_mentions(Node *n, Symbol *s);
+/* The member join of group G at literal index K, or NULL. */
+MemberJoin *sema_member_join(SymX *g, int64_t k);
+/* Check a `w[K].join()`; JOINS: it surely runs, record it. */
+void sema_join_member(Sema *S, SymX *g, Node *member, Span at, bool joins);
 /* For a one-way pipe end: 1 sends only, 2 receives only, 0 otherwise. */
 int sema_pipe_dir(const SymX *x);
 void sema_pipe_misuse(Sema *S, SymX *end, Span at, bool receiving);

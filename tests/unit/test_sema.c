@@ -409,6 +409,26 @@ static void proc_warning(const char *text, const char *msg) {
     expect_warning(buf, msg);
 }
 
+#define DRAIN "def drain(q: queue[int]) {\n    for x in q { print(x) }\n}\n" \
+              "def fill(q: queue[int]) { q.put(1) }\nqueue q: int\n"
+
+static void test_join_waits_forever(void **state) {
+    (void)state;
+    const char *msg = "the join would wait forever";
+    expect_error(DRAIN "process c = drain(q)\nstart c\njoin c\nq.put(1)\n", msg);
+    expect_error(DRAIN "process c = drain(q)\nstart c\nc.join()\nfill(q)\n", msg);
+    expect_error(DRAIN "process c = drain(q)\nstart c\nq.put(1)\nc.join()\nprint(q.qsize())\n", msg);
+    expect_error(DRAIN "process c = drain(q)\nprocess p = fill(q)\nstart c\njoin c\nstart p\njoin p\n",
+                 "'p' is started here");
+    expect_error(DRAIN "process c = drain(q)\nstart c\njoin c\nprocess p = fill(q)\nstart p\njoin p\n", msg);
+    expect_error(DRAIN "process c = drain(q)\nprocess p = fill(q)\nstart c\nc.join()\n",
+                 "'p' is declared here and never started");
+    expect_error(DRAIN "process w[2] = drain(q)\nstart w\nw[1].join()\nfill(q)\njoin w\n", msg);
+    /* quiet: producers started first, the parent done with q, a timeout */
+    expect_clean(DRAIN "process c = drain(q)\nprocess p = fill(q)\nstart c, p\nfill(q)\njoin c\njoin p\n");
+    expect_clean(DRAIN "process c = drain(q)\nstart c\nq.put(1)\nc.join(0.5)\nq.put(2)\njoin c\n");
+}
+
 static void test_process_rules(void **state) {
     (void)state;
     proc_error("let x = 1\nstart x\n", "'x' is not a process");
@@ -424,6 +444,14 @@ static void test_process_rules(void **state) {
     proc_error("process p = f()\nstart p\njoin p\np.join()\n", "'p' is already joined");
     proc_error("process p = f()\nstart p\njoin p\np.join(1.0)\n", "'p' is already joined");
     proc_error("process p = f()\nstart p\np.join()\np.join()\n", "'p' is already joined");
+    /* ... and for one process of a group */
+    proc_error("process w[2] = f()\nstart w\nw[0].join()\nw[0].join()\n", "'w[0]' is already joined");
+    proc_error("process w[2] = f()\nstart w\nw[1].join()\njoin w\n", "'w[1]' is first joined here");
+    proc_error("process w[2] = f()\nstart w\nw[0].join()\nif true { w[0].join(1.0) }\n",
+               "'w[0]' is already joined");
+    expect_clean("def f() { pass }\nprocess w[2] = f()\nstart w\nw[0].join(1.0)\nw[0].join()\nw[1].join()\n");
+    expect_clean("def f() { pass }\nprocess w[2] = f()\nstart w\nlet i = 0\nw[i].join()\nw[0].join()\nw[1].join()\n"
+                 "print(w[1].exitcode)\n");
     proc_error("process p = f()\np.start()\nstart p\njoin p\n", "'p' is already started");
     proc_error("process p = f()\nif true { p.start() }\n", "must stand at the top level");
     proc_error("process p = f()\np.join()\np.start()\n", "'p' is joined before it is started");
@@ -682,6 +710,7 @@ int main(void) {
         cmocka_unit_test(test_builtins),
         cmocka_unit_test(test_methods),
         cmocka_unit_test(test_process_rules),
+        cmocka_unit_test(test_join_waits_forever),
         cmocka_unit_test(test_pipes),
         cmocka_unit_test(test_flow),
         cmocka_unit_test(test_assigned_flag),
