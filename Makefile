@@ -47,7 +47,7 @@ UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all demo check unit golden bless repeat clean install uninstall \
-        faults fuzz fuzz-build valgrind
+        faults fuzz fuzz-build valgrind format format-check
 all: $(BUILD)/mpc $(BUILD)/libmpr.a
 
 $(DEPS_OK): scripts/deps.sh
@@ -123,13 +123,19 @@ bench: all
 # them up.
 check: all
 	@rm -f $(BUILD)/check.log; status=0; \
-	for suite in unit golden faults; do \
+	for suite in format-check unit golden faults; do \
 	    $(MAKE) --no-print-directory $$suite 2>&1 | tee -a $(BUILD)/check.log; \
 	    [ "$${PIPESTATUS[0]}" -eq 0 ] || status=1; \
 	done; \
 	$(if $(SANITIZE),MAKEFLAGS= MFLAGS=) $(TESTENV) bash tests/make/run.sh 2>&1 | tee -a $(BUILD)/check.log; \
 	[ "$${PIPESTATUS[0]}" -eq 0 ] || status=1; \
 	sh tests/summary.sh $(BUILD)/check.log && exit $$status
+
+# One style for every C file (.clang-format); make check runs the check.
+format: | $(DEPS_OK)
+	@sh tests/format.sh fix
+format-check: | $(DEPS_OK)
+	@sh tests/format.sh
 
 clean:
 	rm -rf $(BUILD)

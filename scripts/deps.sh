@@ -24,6 +24,7 @@ need flex          command -v flex
 need bison         bison_new_enough
 need pkg-config    command -v pkg-config
 need make          command -v make
+need clang-format  command -v clang-format
 need libcmocka-dev pkg-config --exists cmocka
 if ! command -v "${CC:-cc}" >/dev/null 2>&1 && ! command -v gcc >/dev/null 2>&1; then
     missing="$missing gcc libc6-dev"
