@@ -38,7 +38,10 @@ enum { REDZONE = 0 };
  * million lines) takes few blocks, a small one stays small. */
 enum { ARENA_BLOCK = 1024 * 1024, ARENA_BLOCK_MAX = 32 * 1024 * 1024 };
 
-void arena_init(Arena *a) { a->head = NULL; a->total = 0; }
+void arena_init(Arena *a) {
+    a->head = NULL;
+    a->total = 0;
+}
 
 void arena_free(Arena *a) {
     ArenaBlock *b = a->head;
@@ -67,7 +70,7 @@ void arena_reset(Arena *a) {
 
 void *arena_alloc_aligned(Arena *a, size_t size, size_t align) {
     ArenaBlock *b = a->head;
-    if (REDZONE > 0 && align < 8) align = 8;    /* ASan poisons 8-byte granules */
+    if (REDZONE > 0 && align < 8) align = 8; /* ASan poisons 8-byte granules */
     /* REDZONE: a gap after the object (poisoned); 8-aligned for ASan. */
     size_t need = REDZONE > 0 ? ((size + 7) & ~(size_t)7) + REDZONE : size;
     size_t at = b ? (b->used + align - 1) & ~(align - 1) : 0;

@@ -10,8 +10,8 @@
 
 typedef struct ArenaBlock ArenaBlock;
 typedef struct Arena {
-    ArenaBlock *head;   /* current block; older blocks chained behind */
-    size_t total;       /* bytes handed out, for statistics */
+    ArenaBlock *head; /* current block; older blocks chained behind */
+    size_t total;     /* bytes handed out, for statistics */
 } Arena;
 
 void arena_init(Arena *a);

@@ -14,26 +14,21 @@
 /* Where the fields of each kind end (see struct Node): a node is allocated
  * up to there. */
 #define HEADER offsetof(Node, ival)
-#define END(field) (offsetof(Node, field) + sizeof ((Node *)0)->field)
+#define END(field) (offsetof(Node, field) + sizeof((Node *)0)->field)
 
 static const uint8_t node_sizes[] = {
-    [ND_INT] = END(ival),           [ND_FLOAT] = END(fval),
-    [ND_BOOL] = END(ival),          [ND_STR] = END(parts),
-    [ND_STRPART] = END(len),        [ND_NAME] = END(sym),
-    [ND_LIST] = END(elems),         [ND_UNARY] = HEADER,
-    [ND_BINARY] = HEADER,           [ND_CALL] = END(argv),
-    [ND_KWARG] = END(name_span),    [ND_INDEX] = HEADER,
-    [ND_MEMBER] = END(name_span),   [ND_BLOCK] = END(body),
-    [ND_LET] = END(type_span),      [ND_ASSIGN] = HEADER,
-    [ND_IF] = END(els),             [ND_WHILE] = END(body),
-    [ND_FOR] = END(body),           [ND_BREAK] = HEADER,
-    [ND_CONTINUE] = HEADER,         [ND_RETURN] = HEADER,
-    [ND_EXPR_STMT] = HEADER,        [ND_LOCK] = END(body),
-    [ND_PASS] = HEADER,             [ND_DEF] = END(params),
-    [ND_PARAM] = END(type_span),    [ND_PIPE] = END(sym2),
-    [ND_QUEUE] = END(type_span),    [ND_VALUE] = END(type_span),
-    [ND_ARRAY] = END(type_span),    [ND_PROCESS] = END(sym2),
-    [ND_START] = END(targets),      [ND_JOIN] = END(targets),
+    [ND_INT] = END(ival),         [ND_FLOAT] = END(fval),      [ND_BOOL] = END(ival),
+    [ND_STR] = END(parts),        [ND_STRPART] = END(len),     [ND_NAME] = END(sym),
+    [ND_LIST] = END(elems),       [ND_UNARY] = HEADER,         [ND_BINARY] = HEADER,
+    [ND_CALL] = END(argv),        [ND_KWARG] = END(name_span), [ND_INDEX] = HEADER,
+    [ND_MEMBER] = END(name_span), [ND_BLOCK] = END(body),      [ND_LET] = END(type_span),
+    [ND_ASSIGN] = HEADER,         [ND_IF] = END(els),          [ND_WHILE] = END(body),
+    [ND_FOR] = END(body),         [ND_BREAK] = HEADER,         [ND_CONTINUE] = HEADER,
+    [ND_RETURN] = HEADER,         [ND_EXPR_STMT] = HEADER,     [ND_LOCK] = END(body),
+    [ND_PASS] = HEADER,           [ND_DEF] = END(params),      [ND_PARAM] = END(type_span),
+    [ND_PIPE] = END(sym2),        [ND_QUEUE] = END(type_span), [ND_VALUE] = END(type_span),
+    [ND_ARRAY] = END(type_span),  [ND_PROCESS] = END(sym2),    [ND_START] = END(targets),
+    [ND_JOIN] = END(targets),
 };
 _Static_assert(sizeof(Node) <= 255, "node_sizes holds bytes");
 _Static_assert(sizeof node_sizes / sizeof node_sizes[0] == ND_JOIN + 1,
@@ -75,30 +70,40 @@ static bool visit_list(Node *l, const char *role, NodeVisit f, void *ctx) {
 
 /* The one place that knows which fields of each kind hold children. */
 bool ast_children(Node *n, bool argv, NodeVisit f, void *ctx) {
-#define ONE(child, role) \
-    do { if ((child) && f(ctx, (child), (role))) return true; } while (0)
+#define ONE(child, role)                                     \
+    do {                                                     \
+        if ((child) && f(ctx, (child), (role))) return true; \
+    } while (0)
     switch ((NodeKind)n->kind) {
-    case ND_INT: case ND_FLOAT: case ND_BOOL: case ND_STRPART: case ND_NAME:
-    case ND_BREAK: case ND_CONTINUE: case ND_PASS: case ND_PARAM: case ND_PIPE:
-        return false;
+    case ND_INT:
+    case ND_FLOAT:
+    case ND_BOOL:
+    case ND_STRPART:
+    case ND_NAME:
+    case ND_BREAK:
+    case ND_CONTINUE:
+    case ND_PASS:
+    case ND_PARAM:
+    case ND_PIPE: return false;
     case ND_STR: return visit_list(n->parts, NULL, f, ctx);
     case ND_LIST: return visit_list(n->elems, NULL, f, ctx);
-    case ND_UNARY: case ND_KWARG: case ND_MEMBER: case ND_RETURN: case ND_EXPR_STMT:
-        ONE(n->lhs, NULL);
-        return false;
-    case ND_BINARY: case ND_INDEX:
+    case ND_UNARY:
+    case ND_KWARG:
+    case ND_MEMBER:
+    case ND_RETURN:
+    case ND_EXPR_STMT: ONE(n->lhs, NULL); return false;
+    case ND_BINARY:
+    case ND_INDEX:
         ONE(n->lhs, NULL);
         ONE(n->rhs, NULL);
         return false;
     case ND_CALL:
         ONE(n->callee, "callee");
         if (!argv) return visit_list(n->args, "arg", f, ctx);
-        for (int i = 0; i < n->argc; i++) ONE(n->argv[i], "arg");  /* NULL: omitted */
+        for (int i = 0; i < n->argc; i++) ONE(n->argv[i], "arg"); /* NULL: omitted */
         return false;
     case ND_BLOCK: return visit_list(n->body, NULL, f, ctx);
-    case ND_LET:
-        ONE(n->rhs, NULL);
-        return false;
+    case ND_LET: ONE(n->rhs, NULL); return false;
     case ND_ASSIGN:
         ONE(n->lhs, "target");
         ONE(n->rhs, "value");
@@ -124,12 +129,8 @@ bool ast_children(Node *n, bool argv, NodeVisit f, void *ctx) {
         if (visit_list(n->params, NULL, f, ctx)) return true;
         ONE(n->body, NULL);
         return false;
-    case ND_QUEUE:
-        ONE(n->lhs, "bound");
-        return false;
-    case ND_VALUE:
-        ONE(n->rhs, "init");
-        return false;
+    case ND_QUEUE: ONE(n->lhs, "bound"); return false;
+    case ND_VALUE: ONE(n->rhs, "init"); return false;
     case ND_ARRAY:
         ONE(n->lhs, "size");
         ONE(n->rhs, "init");
@@ -138,7 +139,8 @@ bool ast_children(Node *n, bool argv, NodeVisit f, void *ctx) {
         ONE(n->lhs, "count");
         ONE(n->rhs, NULL);
         return false;
-    case ND_START: case ND_JOIN: return visit_list(n->targets, NULL, f, ctx);
+    case ND_START:
+    case ND_JOIN: return visit_list(n->targets, NULL, f, ctx);
     }
 #undef ONE
     return false;
@@ -184,13 +186,11 @@ const char *op_spelling(Op op) {
  * ast_types_free() releases them at exit. */
 
 static Type basic_types[TY_FUNC + 1] = {
-    [TY_ERROR] = {TY_ERROR, NULL},     [TY_NONE] = {TY_NONE, NULL},
-    [TY_INT] = {TY_INT, NULL},         [TY_FLOAT] = {TY_FLOAT, NULL},
-    [TY_BOOL] = {TY_BOOL, NULL},       [TY_STR] = {TY_STR, NULL},
-    [TY_LIST] = {TY_LIST, NULL},       [TY_CONN] = {TY_CONN, NULL},
-    [TY_QUEUE] = {TY_QUEUE, NULL},     [TY_VALUE] = {TY_VALUE, NULL},
-    [TY_ARRAY] = {TY_ARRAY, NULL},     [TY_PROCESS] = {TY_PROCESS, NULL},
-    [TY_GROUP] = {TY_GROUP, NULL},     [TY_FUNC] = {TY_FUNC, NULL},
+    [TY_ERROR] = {TY_ERROR, NULL}, [TY_NONE] = {TY_NONE, NULL},   [TY_INT] = {TY_INT, NULL},
+    [TY_FLOAT] = {TY_FLOAT, NULL}, [TY_BOOL] = {TY_BOOL, NULL},   [TY_STR] = {TY_STR, NULL},
+    [TY_LIST] = {TY_LIST, NULL},   [TY_CONN] = {TY_CONN, NULL},   [TY_QUEUE] = {TY_QUEUE, NULL},
+    [TY_VALUE] = {TY_VALUE, NULL}, [TY_ARRAY] = {TY_ARRAY, NULL}, [TY_PROCESS] = {TY_PROCESS, NULL},
+    [TY_GROUP] = {TY_GROUP, NULL}, [TY_FUNC] = {TY_FUNC, NULL},
 };
 
 /* Composite types live in slabs; the table holds pointers into them. */
@@ -202,7 +202,7 @@ struct TypeSlab {
 };
 
 static struct {
-    HMap map;           /* Type -> itself, keyed by kind and elem */
+    HMap map; /* Type -> itself, keyed by kind and elem */
     TypeSlab *slab;
 } interned;
 
@@ -228,8 +228,8 @@ Type *type_of(TypeKind kind, Type *elem) {
     uint64_t h = type_hash(kind, elem);
     HEnt *e = hmap_find(&interned.map, &probe, h, type_eq);
     if (e) return e->val;
-    if (!interned.slab || interned.slab->used == sizeof interned.slab->types /
-                                                     sizeof interned.slab->types[0]) {
+    if (!interned.slab ||
+        interned.slab->used == sizeof interned.slab->types / sizeof interned.slab->types[0]) {
         TypeSlab *s = xcalloc(1, sizeof *s);
         s->prev = interned.slab;
         interned.slab = s;
@@ -304,8 +304,8 @@ const char *type_name(const Type *t, char *buf, size_t size) {
 
 bool type_is_message(const Type *t) {
     while (t && t->kind == TY_LIST) t = t->elem;
-    return t && (t->kind == TY_INT || t->kind == TY_FLOAT || t->kind == TY_BOOL ||
-                 t->kind == TY_STR);
+    return t &&
+           (t->kind == TY_INT || t->kind == TY_FLOAT || t->kind == TY_BOOL || t->kind == TY_STR);
 }
 
 bool type_is_scalar(const Type *t) {
@@ -315,25 +315,19 @@ bool type_is_scalar(const Type *t) {
 /* ---- dump --------------------------------------------------------------- */
 
 static const char *kind_names[] = {
-    [ND_INT] = "int",           [ND_FLOAT] = "float",
-    [ND_BOOL] = "bool",         [ND_STR] = "str",
-    [ND_STRPART] = "strpart",   [ND_NAME] = "name",
-    [ND_LIST] = "list",         [ND_UNARY] = "unary",
-    [ND_BINARY] = "binary",     [ND_CALL] = "call",
-    [ND_KWARG] = "kwarg",       [ND_INDEX] = "index",
-    [ND_MEMBER] = "member",     [ND_BLOCK] = "block",
-    [ND_LET] = "let",           [ND_ASSIGN] = "assign",
-    [ND_IF] = "if",             [ND_WHILE] = "while",
-    [ND_FOR] = "for",           [ND_BREAK] = "break",
-    [ND_CONTINUE] = "continue", [ND_RETURN] = "return",
-    [ND_EXPR_STMT] = "expr",    [ND_LOCK] = "lock",
-    [ND_PASS] = "pass",         [ND_DEF] = "def",
-    [ND_PARAM] = "param",       [ND_PIPE] = "pipe",
-    [ND_QUEUE] = "queue",       [ND_VALUE] = "value",
-    [ND_ARRAY] = "array",       [ND_PROCESS] = "process",
-    [ND_START] = "start",       [ND_JOIN] = "join",
+    [ND_INT] = "int",       [ND_FLOAT] = "float",     [ND_BOOL] = "bool",
+    [ND_STR] = "str",       [ND_STRPART] = "strpart", [ND_NAME] = "name",
+    [ND_LIST] = "list",     [ND_UNARY] = "unary",     [ND_BINARY] = "binary",
+    [ND_CALL] = "call",     [ND_KWARG] = "kwarg",     [ND_INDEX] = "index",
+    [ND_MEMBER] = "member", [ND_BLOCK] = "block",     [ND_LET] = "let",
+    [ND_ASSIGN] = "assign", [ND_IF] = "if",           [ND_WHILE] = "while",
+    [ND_FOR] = "for",       [ND_BREAK] = "break",     [ND_CONTINUE] = "continue",
+    [ND_RETURN] = "return", [ND_EXPR_STMT] = "expr",  [ND_LOCK] = "lock",
+    [ND_PASS] = "pass",     [ND_DEF] = "def",         [ND_PARAM] = "param",
+    [ND_PIPE] = "pipe",     [ND_QUEUE] = "queue",     [ND_VALUE] = "value",
+    [ND_ARRAY] = "array",   [ND_PROCESS] = "process", [ND_START] = "start",
+    [ND_JOIN] = "join",
 };
-
 
 typedef struct Dumper {
     FILE *out;
@@ -399,25 +393,29 @@ static void dump_node(Dumper *D, const Node *n, int depth, const char *role) {
     FILE *out = D->out;
     fprintf(out, "%*s", depth * 2, "");
     if (role) fprintf(out, "%s: ", role);
-    const char *kn = (unsigned)n->kind < sizeof kind_names / sizeof kind_names[0] &&
-                             kind_names[n->kind]
-                         ? kind_names[n->kind]
-                         : "?";
+    const char *kn =
+        (unsigned)n->kind < sizeof kind_names / sizeof kind_names[0] && kind_names[n->kind]
+            ? kind_names[n->kind]
+            : "?";
     fputs(kn, out);
     switch (n->kind) {
     case ND_INT: fprintf(out, " %" PRId64, n->ival); break;
-    case ND_FLOAT: fputc(' ', out); dump_double(out, n->fval); break;
+    case ND_FLOAT:
+        fputc(' ', out);
+        dump_double(out, n->fval);
+        break;
     case ND_BOOL: fputs(n->ival ? " true" : " false", out); break;
-    case ND_STRPART: fputc(' ', out); dump_bytes(out, n->str, n->len); break;
+    case ND_STRPART:
+        fputc(' ', out);
+        dump_bytes(out, n->str, n->len);
+        break;
     case ND_NAME:
     case ND_KWARG:
     case ND_MEMBER:
     case ND_FOR:
     case ND_QUEUE:
     case ND_VALUE:
-    case ND_ARRAY:
-        fprintf(out, " %s", n->name ? n->name : "?");
-        break;
+    case ND_ARRAY: fprintf(out, " %s", n->name ? n->name : "?"); break;
     case ND_UNARY:
     case ND_BINARY: fprintf(out, " '%s'", op_spelling(n->op)); break;
     case ND_ASSIGN:
@@ -426,9 +424,7 @@ static void dump_node(Dumper *D, const Node *n, int depth, const char *role) {
         break;
     case ND_LET:
     case ND_PARAM:
-    case ND_DEF:
-        fprintf(out, " %s", n->name ? n->name : "?");
-        break;
+    case ND_DEF: fprintf(out, " %s", n->name ? n->name : "?"); break;
     case ND_PIPE:
         fprintf(out, " %s %s %s", n->name ? n->name : "?", n->oneway ? "->" : ",",
                 n->name2 ? n->name2 : "?");
@@ -441,7 +437,12 @@ static void dump_node(Dumper *D, const Node *n, int depth, const char *role) {
     default: break;
     }
     switch (n->kind) {
-    case ND_LET: case ND_PARAM: case ND_PIPE: case ND_QUEUE: case ND_VALUE: case ND_ARRAY:
+    case ND_LET:
+    case ND_PARAM:
+    case ND_PIPE:
+    case ND_QUEUE:
+    case ND_VALUE:
+    case ND_ARRAY:
         if (n->decl_type) dump_type(out, ": ", n->decl_type);
         break;
     default: break;

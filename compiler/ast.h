@@ -17,33 +17,33 @@
 /* ---- types ---------------------------------------------------------- */
 
 typedef enum TypeKind {
-    TY_ERROR,       /* an already reported error; silences follow-up ones */
-    TY_NONE,        /* no value: a def without return type */
-    TY_INT,         /* 64-bit signed */
-    TY_FLOAT,       /* double */
+    TY_ERROR, /* an already reported error; silences follow-up ones */
+    TY_NONE,  /* no value: a def without return type */
+    TY_INT,   /* 64-bit signed */
+    TY_FLOAT, /* double */
     TY_BOOL,
     TY_STR,
-    TY_LIST,        /* list[elem] */
-    TY_CONN,        /* conn[elem]: one end of a pipe */
-    TY_QUEUE,       /* queue[elem] */
-    TY_VALUE,       /* value[elem]: shared scalar */
-    TY_ARRAY,       /* array[elem]: shared fixed-size array */
-    TY_PROCESS,     /* a declared process (top level only) */
-    TY_GROUP,       /* a replicated process group (top level only) */
-    TY_FUNC,        /* a def, as a callee */
+    TY_LIST,    /* list[elem] */
+    TY_CONN,    /* conn[elem]: one end of a pipe */
+    TY_QUEUE,   /* queue[elem] */
+    TY_VALUE,   /* value[elem]: shared scalar */
+    TY_ARRAY,   /* array[elem]: shared fixed-size array */
+    TY_PROCESS, /* a declared process (top level only) */
+    TY_GROUP,   /* a replicated process group (top level only) */
+    TY_FUNC,    /* a def, as a callee */
 } TypeKind;
 
 typedef struct Type Type;
 struct Type {
     TypeKind kind;
-    Type *elem;     /* LIST, CONN, QUEUE, VALUE, ARRAY */
+    Type *elem; /* LIST, CONN, QUEUE, VALUE, ARRAY */
 };
 
 /* Types are interned: equal types are the same pointer. They are global
  * (shared by every compilation in the process, not in any arena): basic
  * types are static, composite ones sit in a malloc'd intern table. */
-Type *type_basic(TypeKind kind);            /* ERROR NONE INT FLOAT BOOL STR PROCESS GROUP FUNC */
-Type *type_of(TypeKind kind, Type *elem);   /* LIST CONN QUEUE VALUE ARRAY */
+Type *type_basic(TypeKind kind);          /* ERROR NONE INT FLOAT BOOL STR PROCESS GROUP FUNC */
+Type *type_of(TypeKind kind, Type *elem); /* LIST CONN QUEUE VALUE ARRAY */
 /* Frees the intern table; every Type* from type_of is invalid afterwards.
  * Optional (the table stays reachable); call at exit for a clean valgrind
  * report. type_of may be used again afterwards. */
@@ -61,16 +61,16 @@ bool type_is_scalar(const Type *t);
 /* ---- symbols -------------------------------------------------------- */
 
 typedef enum SymKind {
-    SYM_VAR,        /* let, for variable, replica index */
+    SYM_VAR, /* let, for variable, replica index */
     SYM_PARAM,
-    SYM_FUNC,       /* def */
-    SYM_BUILTIN,    /* print, len, range, ... */
-    SYM_PIPE_END,   /* one name of a `pipe a, b` declaration */
+    SYM_FUNC,     /* def */
+    SYM_BUILTIN,  /* print, len, range, ... */
+    SYM_PIPE_END, /* one name of a `pipe a, b` declaration */
     SYM_QUEUE,
     SYM_VALUE,
     SYM_ARRAY,
-    SYM_PROCESS,    /* single process */
-    SYM_GROUP,      /* process NAME[N] */
+    SYM_PROCESS, /* single process */
+    SYM_GROUP,   /* process NAME[N] */
 } SymKind;
 
 typedef struct Node Node;
@@ -79,31 +79,31 @@ struct Symbol {
     SymKind kind;
     const char *name;
     Type *type;
-    Node *decl;         /* declaring node (def, let, param, top-level decl) */
-    Span span;          /* the name in the declaration, for notes */
-    bool global;        /* declared at top level of the parent program */
+    Node *decl;  /* declaring node (def, let, param, top-level decl) */
+    Span span;   /* the name in the declaration, for notes */
+    bool global; /* declared at top level of the parent program */
     bool used;
-    int builtin;        /* SYM_BUILTIN: which one (sema's enum) */
-    const char *cname;  /* C identifier chosen by gen */
-    int shadows;        /* visible variables of this name it hides in its
+    int builtin;       /* SYM_BUILTIN: which one (sema's enum) */
+    const char *cname; /* C identifier chosen by gen */
+    int shadows;       /* visible variables of this name it hides in its
                            C function (sema); gen names it apart from them */
-    unsigned flags;     /* SF_* facts found by sema */
-    int index;          /* gen's scratch */
+    unsigned flags;    /* SF_* facts found by sema */
+    int index;         /* gen's scratch */
     /* What the parent does with its shared objects (sema_facts.c): */
-    int producers;      /* queue: the process declarations putting into it,
+    int producers;       /* queue: the process declarations putting into it,
                            plus 1 when the parent puts into it too */
-    int users;          /* pipe end: processes that may use it (a group
+    int users;           /* pipe end: processes that may use it (a group
                            counts as 2: more than one), plus 1 for main */
-    Node *release_after;    /* pipe end, queue: the top-level statement
+    Node *release_after; /* pipe end, queue: the top-level statement
                                after which the parent lets go of it (closes
                                the end / stops producing); NULL: never */
-    bool guarded;       /* value, array (named): every access takes its lock */
+    bool guarded;        /* value, array (named): every access takes its lock */
 };
 
 enum {
-    SF_PUTS = 1u << 0,      /* queue param or global: something puts into it */
-    SF_GETS = 1u << 1,      /* queue: something gets from / iterates it */
-    SF_ASSIGNED = 1u << 2,  /* variable: assigned after its declaration */
+    SF_PUTS = 1u << 0,     /* queue param or global: something puts into it */
+    SF_GETS = 1u << 1,     /* queue: something gets from / iterates it */
+    SF_ASSIGNED = 1u << 2, /* variable: assigned after its declaration */
     /* added by sema: the same facts for a conn param or pipe end (sends
      * with send(); receives with recv(), poll() or a for loop). Like
      * SF_PUTS, transitive through calls to defs; on a pipe end, only what
@@ -130,62 +130,81 @@ typedef enum SharedPlan { SH_STORE, SH_ATOMIC, SH_CAS, SH_LOCK } SharedPlan;
 
 typedef enum NodeKind {
     /* expressions */
-    ND_INT,         /* ival */
-    ND_FLOAT,       /* fval */
-    ND_BOOL,        /* ival 0/1 */
-    ND_STR,         /* parts: ND_STRPART literal pieces and interpolated
+    ND_INT,     /* ival */
+    ND_FLOAT,   /* fval */
+    ND_BOOL,    /* ival 0/1 */
+    ND_STR,     /* parts: ND_STRPART literal pieces and interpolated
                        expressions, in order; a plain literal has one part */
-    ND_STRPART,     /* str/len: decoded literal bytes (may contain NUL) */
-    ND_NAME,        /* name; sym after sema */
-    ND_LIST,        /* elems */
-    ND_UNARY,       /* op (OP_NEG OP_POS OP_NOT OP_BITNOT), lhs */
-    ND_BINARY,      /* op, lhs, rhs */
-    ND_CALL,        /* callee, args (ND_KWARG for name=value); argv/argc and
+    ND_STRPART, /* str/len: decoded literal bytes (may contain NUL) */
+    ND_NAME,    /* name; sym after sema */
+    ND_LIST,    /* elems */
+    ND_UNARY,   /* op (OP_NEG OP_POS OP_NOT OP_BITNOT), lhs */
+    ND_BINARY,  /* op, lhs, rhs */
+    ND_CALL,    /* callee, args (ND_KWARG for name=value); argv/argc and
                        builtin after sema */
-    ND_KWARG,       /* name, lhs = value */
-    ND_INDEX,       /* lhs[rhs] */
-    ND_MEMBER,      /* lhs.name; a method call is ND_CALL with an ND_MEMBER callee */
+    ND_KWARG,   /* name, lhs = value */
+    ND_INDEX,   /* lhs[rhs] */
+    ND_MEMBER,  /* lhs.name; a method call is ND_CALL with an ND_MEMBER callee */
 
     /* statements */
-    ND_BLOCK,       /* body */
-    ND_LET,         /* name, decl_type (may be NULL), rhs; sym */
-    ND_ASSIGN,      /* lhs = rhs; op is OP_NONE, or OP_ADD.. for `+=` etc. */
-    ND_IF,          /* cond, then, els (NULL, an ND_BLOCK, or an ND_IF for elif) */
-    ND_WHILE,       /* cond, body */
-    ND_FOR,         /* name, sym (loop variable), rhs (iterable), body */
+    ND_BLOCK,  /* body */
+    ND_LET,    /* name, decl_type (may be NULL), rhs; sym */
+    ND_ASSIGN, /* lhs = rhs; op is OP_NONE, or OP_ADD.. for `+=` etc. */
+    ND_IF,     /* cond, then, els (NULL, an ND_BLOCK, or an ND_IF for elif) */
+    ND_WHILE,  /* cond, body */
+    ND_FOR,    /* name, sym (loop variable), rhs (iterable), body */
     ND_BREAK,
     ND_CONTINUE,
-    ND_RETURN,      /* lhs (may be NULL) */
-    ND_EXPR_STMT,   /* lhs */
-    ND_LOCK,        /* lhs (a value or array), body: the block runs atomically */
+    ND_RETURN,    /* lhs (may be NULL) */
+    ND_EXPR_STMT, /* lhs */
+    ND_LOCK,      /* lhs (a value or array), body: the block runs atomically */
     ND_PASS,
 
     /* top level */
-    ND_DEF,         /* name, params (ND_PARAM), ret_type (NULL: none), body */
-    ND_PARAM,       /* name, decl_type, sym */
-    ND_PIPE,        /* name / name2 (the two ends), decl_type (message
+    ND_DEF,     /* name, params (ND_PARAM), ret_type (NULL: none), body */
+    ND_PARAM,   /* name, decl_type, sym */
+    ND_PIPE,    /* name / name2 (the two ends), decl_type (message
                        type), oneway (name sends, name2 receives) */
-    ND_QUEUE,       /* name, decl_type (item type), lhs: bound or NULL */
-    ND_VALUE,       /* name, decl_type (scalar type), rhs: initial value or NULL */
-    ND_ARRAY,       /* name, decl_type (element type), lhs: size or NULL,
+    ND_QUEUE,   /* name, decl_type (item type), lhs: bound or NULL */
+    ND_VALUE,   /* name, decl_type (scalar type), rhs: initial value or NULL */
+    ND_ARRAY,   /* name, decl_type (element type), lhs: size or NULL,
                        rhs: initial list or NULL (one of them is set) */
-    ND_PROCESS,     /* name, rhs (ND_CALL of a def); group: lhs = count,
+    ND_PROCESS, /* name, rhs (ND_CALL of a def); group: lhs = count,
                        index_name = replica index name or NULL */
-    ND_START,       /* targets (ND_NAME list) */
-    ND_JOIN,        /* targets (ND_NAME list) */
+    ND_START,   /* targets (ND_NAME list) */
+    ND_JOIN,    /* targets (ND_NAME list) */
 } NodeKind;
 
 typedef enum Op {
     OP_NONE,
     /* arithmetic, also the compound assignments */
-    OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_FLOORDIV, OP_MOD, OP_POW,
-    OP_BITAND, OP_BITOR, OP_BITXOR, OP_SHL, OP_SHR,
+    OP_ADD,
+    OP_SUB,
+    OP_MUL,
+    OP_DIV,
+    OP_FLOORDIV,
+    OP_MOD,
+    OP_POW,
+    OP_BITAND,
+    OP_BITOR,
+    OP_BITXOR,
+    OP_SHL,
+    OP_SHR,
     /* comparison */
-    OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE,
+    OP_EQ,
+    OP_NE,
+    OP_LT,
+    OP_LE,
+    OP_GT,
+    OP_GE,
     /* logic */
-    OP_AND, OP_OR, OP_NOT,
+    OP_AND,
+    OP_OR,
+    OP_NOT,
     /* unary */
-    OP_NEG, OP_POS, OP_BITNOT,
+    OP_NEG,
+    OP_POS,
+    OP_BITNOT,
 } Op;
 
 /* The operator as written in source ("+", "//", "and", ...). */
@@ -201,57 +220,57 @@ const char *op_spelling(Op op);
  * build puts a poisoned gap after every arena object to catch that. */
 struct Node {
     /* small enums as bytes (NodeKind, Op, Builtin): the header fits in 48 */
-    uint8_t kind;       /* NodeKind */
-    uint8_t op;         /* Op: ND_UNARY, ND_BINARY, ND_ASSIGN; else OP_NONE */
-    uint8_t builtin;    /* Builtin: ND_CALL / ND_MEMBER, what sema resolved it to */
-    bool parens : 1;    /* expression was parenthesized (chained comparisons) */
-    bool oneway : 1;    /* ND_PIPE */
+    uint8_t kind;    /* NodeKind */
+    uint8_t op;      /* Op: ND_UNARY, ND_BINARY, ND_ASSIGN; else OP_NONE */
+    uint8_t builtin; /* Builtin: ND_CALL / ND_MEMBER, what sema resolved it to */
+    bool parens : 1; /* expression was parenthesized (chained comparisons) */
+    bool oneway : 1; /* ND_PIPE */
     /* ND_ASSIGN to a shared v.value or a[i] (sema_facts.c): */
-    unsigned plan : 2;          /* SharedPlan: how the write is made atomic */
-    bool reads_target : 1;      /* the right side reads the shared object */
-    Span span;          /* the whole construct */
-    int argc;           /* ND_CALL: entries of argv (in what would be padding) */
-    Node *next;         /* next in the enclosing list */
-    Type *type;         /* expressions: set by sema */
-    Node *lhs, *rhs;    /* operands; see NodeKind for each kind's use */
+    unsigned plan : 2;     /* SharedPlan: how the write is made atomic */
+    bool reads_target : 1; /* the right side reads the shared object */
+    Span span;             /* the whole construct */
+    int argc;              /* ND_CALL: entries of argv (in what would be padding) */
+    Node *next;            /* next in the enclosing list */
+    Type *type;            /* expressions: set by sema */
+    Node *lhs, *rhs;       /* operands; see NodeKind for each kind's use */
 
     /* The fields of each kind (see NodeKind). Names must be unique across
      * the union, so fields shared by several kinds (body, type_span, sym)
      * sit where all of them can reach them. */
     union {
-        int64_t ival;                   /* ND_INT, ND_BOOL */
-        double fval;                    /* ND_FLOAT */
-        struct {                        /* ND_STRPART */
-            const char *str;            /* bytes (arena, NUL-terminated) */
+        int64_t ival;        /* ND_INT, ND_BOOL */
+        double fval;         /* ND_FLOAT */
+        struct {             /* ND_STRPART */
+            const char *str; /* bytes (arena, NUL-terminated) */
             size_t len;
         };
-        Node *parts;                    /* ND_STR */
-        Node *elems;                    /* ND_LIST */
-        Node *targets;                  /* ND_START, ND_JOIN */
-        struct {                        /* ND_CALL */
+        Node *parts;   /* ND_STR */
+        Node *elems;   /* ND_LIST */
+        Node *targets; /* ND_START, ND_JOIN */
+        struct {       /* ND_CALL */
             Node *callee, *args;
-            Node **argv;                /* arguments in parameter order (sema) */
+            Node **argv; /* arguments in parameter order (sema) */
         };
-        struct {                        /* ND_IF (all three), ND_WHILE (cond) */
+        struct { /* ND_IF (all three), ND_WHILE (cond) */
             Node *cond, *then, *els;
         };
-        struct {                        /* names, declarations, bodies */
-            const char *name;           /* identifier (arena, NUL-terminated) */
-            Symbol *sym;                /* ND_NAME, ND_LET, ND_FOR, ND_PARAM, ND_DEF,
+        struct {              /* names, declarations, bodies */
+            const char *name; /* identifier (arena, NUL-terminated) */
+            Symbol *sym;      /* ND_NAME, ND_LET, ND_FOR, ND_PARAM, ND_DEF,
                                            top-level decls */
-            Span name_span;             /* the name in a declaration, ND_KWARG, ND_MEMBER */
+            Span name_span;   /* the name in a declaration, ND_KWARG, ND_MEMBER */
             union {
-                Type *decl_type;        /* written type, NULL when absent */
-                Node *body;             /* ND_BLOCK statements; ND_WHILE, ND_FOR,
+                Type *decl_type; /* written type, NULL when absent */
+                Node *body;      /* ND_BLOCK statements; ND_WHILE, ND_FOR,
                                            ND_LOCK, ND_DEF: an ND_BLOCK */
             };
-            Span type_span;             /* decl_type, or ND_DEF's ret_type */
+            Span type_span; /* decl_type, or ND_DEF's ret_type */
             union {
-                struct {                /* ND_DEF */
-                    Type *ret_type;     /* NULL: none */
-                    Node *params;       /* ND_PARAM list */
+                struct {            /* ND_DEF */
+                    Type *ret_type; /* NULL: none */
+                    Node *params;   /* ND_PARAM list */
                 };
-                struct {                /* ND_PIPE, ND_PROCESS */
+                struct { /* ND_PIPE, ND_PROCESS */
                     union {
                         const char *name2;      /* ND_PIPE second end */
                         const char *index_name; /* ND_PROCESS replica index */
@@ -260,7 +279,7 @@ struct Node {
                         Span name2_span;
                         Span index_span;
                     };
-                    Symbol *sym2;       /* second end; replica index */
+                    Symbol *sym2; /* second end; replica index */
                 };
             };
         };
@@ -269,8 +288,8 @@ struct Node {
 
 /* A parsed file: its definitions and its top-level statements in order. */
 typedef struct Program {
-    Node *defs;         /* ND_DEF list */
-    Node *top;          /* top-level statements and declarations */
+    Node *defs; /* ND_DEF list */
+    Node *top;  /* top-level statements and declarations */
 } Program;
 
 /* A zeroed node of node_size(KIND) bytes. */

@@ -6,7 +6,7 @@
 
 const BuiltinDef builtin_defs[B__COUNT] = {
 #define BUILTIN(id, name, kind, on, param, ptype, flags, lo, hi, result, check, emit) \
-    [id] = { name, kind, on, param, ptype, flags, lo, hi, result },
+    [id] = {name, kind, on, param, ptype, flags, lo, hi, result},
 #include "builtins.def"
 #undef BUILTIN
 };

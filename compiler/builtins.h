@@ -13,13 +13,13 @@ enum { BP_OPTIONAL = 1u << 0, BP_KWONLY = 1u << 1 };
 /* One row of builtins.def without its hooks (those are sema's and gen's). */
 typedef struct BuiltinDef {
     const char *name;
-    BuiltinKind kind;       /* 0: B_NONE, no row */
-    TypeKind on;            /* methods and attributes: the object's type kind */
-    const char *param;      /* a method's one parameter, NULL: none */
-    char ptype;             /* 'T' the object's element type, 'f' float */
-    unsigned flags;         /* BP_* of the parameter */
-    int lo, hi;             /* functions: argument count bounds */
-    char result;            /* see builtins.def */
+    BuiltinKind kind;  /* 0: B_NONE, no row */
+    TypeKind on;       /* methods and attributes: the object's type kind */
+    const char *param; /* a method's one parameter, NULL: none */
+    char ptype;        /* 'T' the object's element type, 'f' float */
+    unsigned flags;    /* BP_* of the parameter */
+    int lo, hi;        /* functions: argument count bounds */
+    char result;       /* see builtins.def */
 } BuiltinDef;
 
 /* Indexed by Builtin. */

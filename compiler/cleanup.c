@@ -11,15 +11,15 @@
 enum { SLOTS = 8 };
 
 static char paths[SLOTS][PATH_MAX];
-static volatile sig_atomic_t used[SLOTS];   /* 0 free, 1 file, 2 directory */
-static volatile sig_atomic_t child;         /* pid waited for, 0: none */
-static volatile sig_atomic_t pending;       /* a signal that came meanwhile */
+static volatile sig_atomic_t used[SLOTS]; /* 0 free, 1 file, 2 directory */
+static volatile sig_atomic_t child;       /* pid waited for, 0: none */
+static volatile sig_atomic_t pending;     /* a signal that came meanwhile */
 /* Every signal whose default action ends the process and that can be
  * caught: not only ^C and kill, also a terminal's ^\, SIGPIPE, timers and
  * ulimit -t, so no such death leaves a temporary behind. */
 static const int signals[] = {
-    SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGALRM, SIGUSR1, SIGUSR2,
-    SIGVTALRM, SIGPROF, SIGXCPU,
+    SIGINT,  SIGTERM, SIGHUP,    SIGQUIT, SIGPIPE, SIGALRM,
+    SIGUSR1, SIGUSR2, SIGVTALRM, SIGPROF, SIGXCPU,
 };
 
 static void remove_all(void) {
@@ -43,7 +43,7 @@ static void die_by(int sig) {
     sigaddset(&set, sig);
     sigprocmask(SIG_UNBLOCK, &set, NULL);
     raise(sig);
-    _exit(128 + sig);   /* not reached */
+    _exit(128 + sig); /* not reached */
 }
 
 static void on_signal(int sig, siginfo_t *info, void *ctx) {
@@ -80,8 +80,7 @@ void cleanup_install(void) {
 static void mask(int how) {
     sigset_t set;
     sigemptyset(&set);
-    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
-        sigaddset(&set, signals[i]);
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) sigaddset(&set, signals[i]);
     sigprocmask(how, &set, NULL);
 }
 

@@ -10,15 +10,12 @@
 /* ---- sources ---------------------------------------------------------- */
 
 static const char *warning_names[W__COUNT] = {
-    [W_UNJOINED] = "unjoined",
-    [W_UNSTARTED] = "unstarted",
-    [W_UNUSED] = "unused",
-    [W_SHADOW] = "shadow",
-    [W_UNREACHABLE] = "unreachable",
+    [W_UNJOINED] = "unjoined", [W_UNSTARTED] = "unstarted",     [W_UNUSED] = "unused",
+    [W_SHADOW] = "shadow",     [W_UNREACHABLE] = "unreachable",
 };
 
-static void report(Diag *d, const char *level, const char *color, Span at,
-                   bool located, const char *fmt, va_list ap);
+static void report(Diag *d, const char *level, const char *color, Span at, bool located,
+                   const char *fmt, va_list ap);
 
 /* Length of the valid UTF-8 sequence at P (at most N bytes), or 0. */
 static size_t utf8_len(const unsigned char *p, size_t n) {
@@ -26,10 +23,16 @@ static size_t utf8_len(const unsigned char *p, size_t n) {
     size_t len;
     unsigned min;
     if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) { len = 2; min = 0x80; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; min = 0x800; }
-    else if (c >= 0xF0 && c <= 0xF4) { len = 4; min = 0x10000; }
-    else return 0;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+        len = 3;
+        min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        min = 0x10000;
+    } else return 0;
     if (len > n) return 0;
     unsigned cp = c & (0x7F >> len);
     for (size_t i = 1; i < len; i++) {
@@ -57,11 +60,13 @@ static bool src_validate(const Source *s, Diag *d) {
             located_error(d, (uint32_t)i, "NUL byte in source file");
             return false;
         }
-        if (p[i] < 0x80) { i++; continue; }
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
         size_t n = utf8_len(p + i, s->len - i);
         if (n == 0) {
-            located_error(d, (uint32_t)i,
-                          "invalid UTF-8 (byte 0x%02x); source must be UTF-8",
+            located_error(d, (uint32_t)i, "invalid UTF-8 (byte 0x%02x); source must be UTF-8",
                           p[i]);
             return false;
         }
@@ -83,7 +88,7 @@ bool src_load(Source *s, const char *path, Diag *d) {
     } else if (S_ISDIR(st.st_mode)) {
         why = "is a directory";
     } else if (!S_ISREG(st.st_mode) && st.st_size == 0) {
-        st.st_size = 0;     /* a pipe or device: read what comes */
+        st.st_size = 0; /* a pipe or device: read what comes */
     } else if ((uint64_t)st.st_size >= SRC_MAX_BYTES) {
         why = "file too large (limit 1 GiB)";
     }
@@ -94,7 +99,10 @@ bool src_load(Source *s, const char *path, Diag *d) {
         while ((n = fread(s->text + s->len, 1, cap - s->len - 1, f)) > 0) {
             s->len += n;
             if (cap - s->len - 1 == 0) {
-                if (cap >= SRC_MAX_BYTES) { why = "file too large (limit 1 GiB)"; break; }
+                if (cap >= SRC_MAX_BYTES) {
+                    why = "file too large (limit 1 GiB)";
+                    break;
+                }
                 s->text = xrealloc(s->text, cap, 2);
                 cap *= 2;
             }
@@ -146,12 +154,13 @@ static void build_lines(Source *s) {
 
 /* Index of the line containing OFF. */
 static size_t line_index(const Source *cs, uint32_t off) {
-    Source *s = (Source *)cs;   /* the line table is a cache */
+    Source *s = (Source *)cs; /* the line table is a cache */
     if (!s->lines) build_lines(s);
     size_t lo = 0, hi = s->nlines;
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
-        if (s->lines[mid] <= off) lo = mid; else hi = mid;
+        if (s->lines[mid] <= off) lo = mid;
+        else hi = mid;
     }
     return lo;
 }
@@ -159,8 +168,7 @@ static size_t line_index(const Source *cs, uint32_t off) {
 /* Columns count characters, not bytes: UTF-8 continuation bytes are skipped. */
 static int chars_between(const char *text, uint32_t from, uint32_t to) {
     int n = 0;
-    for (uint32_t i = from; i < to; i++)
-        n += ((unsigned char)text[i] & 0xC0) != 0x80;
+    for (uint32_t i = from; i < to; i++) n += ((unsigned char)text[i] & 0xC0) != 0x80;
     return n;
 }
 
@@ -191,9 +199,7 @@ Warning diag_warning_by_name(const char *name) {
     return W__COUNT;
 }
 
-const char *diag_warning_name(Warning w) {
-    return w < W__COUNT ? warning_names[w] : "?";
-}
+const char *diag_warning_name(Warning w) { return w < W__COUNT ? warning_names[w] : "?"; }
 
 /* Long lines are shown as a window around the range. */
 enum { SHOW_MAX = 160, SHOW_BEFORE = 60 };
@@ -226,8 +232,7 @@ static void show_line(Diag *d, Span at, int line, const char *color) {
     int gw = snprintf(gutter, sizeof gutter, "%5d", line);
     fprintf(d->out, "%s | %s", gutter, cut_left ? "..." : "");
     fwrite(s->text + from, 1, to - from, d->out);
-    fprintf(d->out, "%s\n%*s | %s", cut_right ? "..." : "", gw, "",
-            cut_left ? "   " : "");
+    fprintf(d->out, "%s\n%*s | %s", cut_right ? "..." : "", gw, "", cut_left ? "   " : "");
     /* Tabs are copied so the caret lines up under them. */
     for (uint32_t i = from; i < b; i++) {
         unsigned char c = (unsigned char)s->text[i];
@@ -242,8 +247,8 @@ static void show_line(Diag *d, Span at, int line, const char *color) {
     fputc('\n', d->out);
 }
 
-static void report(Diag *d, const char *level, const char *color, Span at,
-                   bool located, const char *fmt, va_list ap) {
+static void report(Diag *d, const char *level, const char *color, Span at, bool located,
+                   const char *fmt, va_list ap) {
     char msg[2048];
     vsnprintf(msg, sizeof msg, fmt, ap);
     const char *bold = d->color ? "\033[1m" : "";
@@ -260,8 +265,8 @@ static void report(Diag *d, const char *level, const char *color, Span at,
     if (located && d->src) show_line(d, at, line, color);
 }
 
-static void report_fmt(Diag *d, const char *level, const char *color, Span at,
-                       const char *fmt, ...) {
+static void report_fmt(Diag *d, const char *level, const char *color, Span at, const char *fmt,
+                       ...) {
     va_list ap;
     va_start(ap, fmt);
     report(d, level, color, at, true, fmt, ap);
@@ -296,8 +301,7 @@ bool diag_warning(Diag *d, Warning w, Span at, const char *fmt, ...) {
     if (d->werror) {
         diag_error(d, at, "%s [-Werror=%s]", msg, warning_names[w]);
     } else {
-        report_fmt(d, "warning", "\033[1;35m", at, "%s [-W%s]", msg,
-                   warning_names[w]);
+        report_fmt(d, "warning", "\033[1;35m", at, "%s [-W%s]", msg, warning_names[w]);
         d->warnings++;
     }
     return true;

@@ -24,20 +24,20 @@ typedef struct Span {
 } Span;
 
 typedef struct Source {
-    const char *name;   /* as the user named it; used in every message */
-    char *text;         /* contents, NUL-terminated; owned (malloc) */
+    const char *name; /* as the user named it; used in every message */
+    char *text;       /* contents, NUL-terminated; owned (malloc) */
     size_t len;
-    uint32_t *lines;    /* offsets of line starts, built lazily */
+    uint32_t *lines; /* offsets of line starts, built lazily */
     size_t nlines;
 } Source;
 
 /* Named warnings: each can be disabled with -Wno-NAME. */
 typedef enum Warning {
-    W_UNJOINED,         /* a started process is never joined */
-    W_UNSTARTED,        /* a declared process is never started */
-    W_UNUSED,           /* a local variable or parameter is never used */
-    W_SHADOW,           /* a local hides a function or builtin */
-    W_UNREACHABLE,      /* code after return, break or continue */
+    W_UNJOINED,    /* a started process is never joined */
+    W_UNSTARTED,   /* a declared process is never started */
+    W_UNUSED,      /* a local variable or parameter is never used */
+    W_SHADOW,      /* a local hides a function or builtin */
+    W_UNREACHABLE, /* code after return, break or continue */
     W__COUNT
 } Warning;
 
@@ -45,10 +45,10 @@ typedef struct Diag {
     const Source *src;
     FILE *out;
     int errors, warnings;
-    bool color;                 /* ANSI colors (stderr is a tty, no NO_COLOR) */
-    bool werror;                /* warnings count as errors */
+    bool color;  /* ANSI colors (stderr is a tty, no NO_COLOR) */
+    bool werror; /* warnings count as errors */
     bool disabled[W__COUNT];
-    int limit;                  /* stop printing after this many errors (0: none) */
+    int limit; /* stop printing after this many errors (0: none) */
 } Diag;
 
 /* Largest source accepted; offsets are 32-bit. */
@@ -71,15 +71,12 @@ void diag_auto_color(Diag *d);
 Warning diag_warning_by_name(const char *name);
 const char *diag_warning_name(Warning w);
 
-void diag_error(Diag *d, Span at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void diag_error(Diag *d, Span at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Returns false when the warning is disabled, so callers skip its notes. */
 bool diag_warning(Diag *d, Warning w, Span at, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-void diag_note(Diag *d, Span at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void diag_note(Diag *d, Span at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* A message about the file as a whole (no location, no source line). */
-void diag_file_error(Diag *d, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void diag_file_error(Diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -30,7 +30,8 @@ typedef struct Unit {
 
 static void setup_diag(Diag *d, const DriverOptions *opt) {
     diag_init(d, NULL, stderr);
-    if (opt->color < 0) diag_auto_color(d); else d->color = opt->color;
+    if (opt->color < 0) diag_auto_color(d);
+    else d->color = opt->color;
     d->werror = opt->werror;
     memcpy(d->disabled, opt->disabled, sizeof d->disabled);
 }
@@ -83,11 +84,11 @@ static int gen_to(FILE *f, Unit *u, const GenOptions *g) {
 /* Writes the C for U to PATH through a temporary file beside it, renamed
  * into place only when every byte was written. */
 static int write_c(Unit *u, const char *path, const DriverOptions *opt) {
-    GenOptions g = { .line_directives = opt->line_directives };
+    GenOptions g = {.line_directives = opt->line_directives};
     if (strcmp(path, "-") == 0) {
         int err = gen_to(stdout, u, &g);
         if (err) file_error("writing standard output: %s", strerror(err));
-        clearerr(stdout);   /* reported: main's final check need not repeat it */
+        clearerr(stdout); /* reported: main's final check need not repeat it */
         return err ? 1 : 0;
     }
     /* Not a regular file (/dev/null, /dev/full, a FIFO, a terminal): write
@@ -179,8 +180,8 @@ static bool find_runtime(char *inc, char *lib, size_t size) {
     if (!slash) return false;
     *slash = '\0';
     const char *layouts[][2] = {
-        { "%s/../runtime", "%s/libmpr.a" },
-        { "%s/../include", "%s/../lib/libmpr.a" },
+        {"%s/../runtime", "%s/libmpr.a"},
+        {"%s/../include", "%s/../lib/libmpr.a"},
     };
     for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++) {
         char hdr[PATH_MAX + 16];
@@ -203,7 +204,7 @@ static char *dup_bytes(const char *s, size_t n) {
 }
 
 static void argv_push(Argv *a, const char *s) {
-    if (a->len) a->len--;   /* over the NULL */
+    if (a->len) a->len--; /* over the NULL */
     vec_push(a, dup_bytes(s, strlen(s)));
     vec_push(a, NULL);
 }
@@ -248,7 +249,10 @@ static int run_wait(char **argv) {
     cleanup_release();
     int st;
     while (waitpid(pid, &st, 0) < 0) {
-        if (errno != EINTR) { cleanup_after_child(); return 1; }
+        if (errno != EINTR) {
+            cleanup_after_child();
+            return 1;
+        }
     }
     cleanup_after_child();
     if (WIFEXITED(st)) return WEXITSTATUS(st);
@@ -285,7 +289,7 @@ static int link_program(const char *cfile, const char *out) {
 }
 
 /* The files mpc may leave in its temporary directory. */
-static const char *const tmp_files[] = { "prog.c", "prog", NULL };
+static const char *const tmp_files[] = {"prog.c", "prog", NULL};
 
 /* A private temporary directory, removed by tmpdir_remove (or on a
  * signal, with every file of tmp_files). */
@@ -330,8 +334,7 @@ char *driver_default_output(const char *path, const char *ext) {
     return s;
 }
 
-static int build_in(const char *path, const char *dir, const char *prog,
-                    const DriverOptions *opt) {
+static int build_in(const char *path, const char *dir, const char *prog, const DriverOptions *opt) {
     char cfile[PATH_MAX + 16];
     snprintf(cfile, sizeof cfile, "%s/prog.c", dir);
     Unit u;
@@ -344,9 +347,15 @@ static int build_in(const char *path, const char *dir, const char *prog,
 
 int driver_build(const char *path, const char *out, const DriverOptions *opt) {
     char *def = out ? NULL : driver_default_output(path, "");
-    if (output_is_input(path, out ? out : def)) { free(def); return 1; }
+    if (output_is_input(path, out ? out : def)) {
+        free(def);
+        return 1;
+    }
     char dir[PATH_MAX];
-    if (!tmpdir_make(dir, sizeof dir)) { free(def); return 1; }
+    if (!tmpdir_make(dir, sizeof dir)) {
+        free(def);
+        return 1;
+    }
     int rc = build_in(path, dir, out ? out : def, opt);
     tmpdir_remove(dir);
     free(def);

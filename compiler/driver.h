@@ -8,11 +8,11 @@
 #include "diag.h"
 
 typedef struct DriverOptions {
-    bool dump_ast;              /* check: print the tree after analysis */
-    bool line_directives;       /* compile: #line directives (default on) */
+    bool dump_ast;        /* check: print the tree after analysis */
+    bool line_directives; /* compile: #line directives (default on) */
     bool werror;
     bool disabled[W__COUNT];
-    int color;                  /* -1 auto, 0 never, 1 always */
+    int color; /* -1 auto, 0 never, 1 always */
 } DriverOptions;
 
 /* Parses and checks PATH; with dump_ast prints the tree to stdout.

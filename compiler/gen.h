@@ -9,13 +9,12 @@
 #include "ast.h"
 
 typedef struct GenOptions {
-    bool line_directives;       /* emit #line mapping back to the .mp file */
+    bool line_directives; /* emit #line mapping back to the .mp file */
 } GenOptions;
 
 /* Writes the C translation of P to OUT. The caller checks OUT for write
  * errors; false means the temporary file that holds a large program's
  * body could not be written or read back (errno says why). */
-bool gen_program(FILE *out, const Program *p, const Source *src,
-                 const GenOptions *opt);
+bool gen_program(FILE *out, const Program *p, const Source *src, const GenOptions *opt);
 
 #endif

@@ -20,8 +20,7 @@ const char *borrow(Gen *g, Node *n) {
  * (int to float is the only implicit conversion). */
 const char *owned(Gen *g, Node *n, Type *to) {
     CExpr e = gen_expr(g, n);
-    if (to && to->kind == TY_FLOAT && n->type->kind == TY_INT)
-        return gstr(g, "(double)%s", e.code);
+    if (to && to->kind == TY_FLOAT && n->type->kind == TY_INT) return gstr(g, "(double)%s", e.code);
     if (!is_heap(n->type) || e.owned) return e.code;
     return gstr(g, "%s(%s)", n->type->kind == TY_STR ? "mp_str_ref" : "mp_list_ref", e.code);
 }
@@ -29,8 +28,7 @@ const char *owned(Gen *g, Node *n, Type *to) {
 /* A borrowed value converted to TO. */
 const char *borrow_as(Gen *g, Node *n, Type *to) {
     const char *c = borrow(g, n);
-    if (to && to->kind == TY_FLOAT && n->type->kind == TY_INT)
-        return gstr(g, "(double)%s", c);
+    if (to && to->kind == TY_FLOAT && n->type->kind == TY_INT) return gstr(g, "(double)%s", c);
     return c;
 }
 
@@ -54,7 +52,8 @@ void pin(Gen *g, Ops *ops, int i) {
     if (settled(code)) return;
     if (is_heap(t) && !ops->items[i].owned) {
         /* a borrowed element: keep it alive while later operands run */
-        ops->items[i].code = hold(g, t, gstr(g, "%s(%s)", t->kind == TY_STR ? "mp_str_ref" : "mp_list_ref", code));
+        ops->items[i].code =
+            hold(g, t, gstr(g, "%s(%s)", t->kind == TY_STR ? "mp_str_ref" : "mp_list_ref", code));
         return;
     }
     const char *name = new_tmp(g, "o");
@@ -98,7 +97,7 @@ int operand(Gen *g, Ops *ops, Node *n, bool own, Type *to) {
 }
 
 static int ops_add(Ops *ops, const char *code, Type *t, bool own) {
-    vec_push(ops, ((Operand){ code, t, own }));
+    vec_push(ops, ((Operand){code, t, own}));
     return (int)ops->len - 1;
 }
 
@@ -133,12 +132,13 @@ static void append_value(Gen *g, const char *buf, Node *n) {
 
 static CExpr gen_fstring(Gen *g, Node *n) {
     if (!n->parts || (n->parts->kind == ND_STRPART && !n->parts->next))
-        return (CExpr){ str_literal(g, n->parts ? n->parts->str : "", n->parts ? n->parts->len : 0), false };
+        return (CExpr){str_literal(g, n->parts ? n->parts->str : "", n->parts ? n->parts->len : 0),
+                       false};
     const char *b = new_tmp(g, "b");
     emit(g, "mp_buf %s;", b);
     emit(g, "mp_buf_init(&%s);", b);
     append_value(g, b, n);
-    return (CExpr){ gstr(g, "mp_buf_finish(&%s)", b), true };
+    return (CExpr){gstr(g, "mp_buf_finish(&%s)", b), true};
 }
 
 static const char *arith_fn(Op op, bool flt) {
@@ -178,10 +178,9 @@ const char *arith(Gen *g, Op op, Type *t, const char *l, const char *r, Span at)
     if (op == OP_SHL || op == OP_SHR)
         return gstr(g, "%s(%s, %s, %s)", op == OP_SHL ? "mp_shl" : "mp_shr", l, r, loc(g, at));
     const char *fn = arith_fn(op, flt);
-    if (op == OP_DIV && !flt)   /* int / int: exact, correctly rounded */
+    if (op == OP_DIV && !flt) /* int / int: exact, correctly rounded */
         return gstr(g, "mp_idiv(%s, %s, %s)", l, r, loc(g, at));
-    if (op == OP_DIV)
-        return gstr(g, "mp_fdiv((double)%s, (double)%s, %s)", l, r, loc(g, at));
+    if (op == OP_DIV) return gstr(g, "mp_fdiv((double)%s, (double)%s, %s)", l, r, loc(g, at));
     if (fn) return gstr(g, "%s(%s, %s, %s)", fn, l, r, loc(g, at));
     return gstr(g, "(%s %s %s)", l, c_operator(op), r);
 }
@@ -208,21 +207,23 @@ static CExpr gen_compare(Gen *g, Node *n) {
     const char *op = c_operator(n->op);
     if (lt->kind == TY_STR) {
         if (n->op == OP_EQ || n->op == OP_NE)
-            return (CExpr){ gstr(g, "(%smp_str_eq(%s, %s))", n->op == OP_NE ? "!" : "", l, r), false };
-        return (CExpr){ gstr(g, "(mp_str_cmp(%s, %s) %s 0)", l, r, op), false };
+            return (CExpr){gstr(g, "(%smp_str_eq(%s, %s))", n->op == OP_NE ? "!" : "", l, r),
+                           false};
+        return (CExpr){gstr(g, "(mp_str_cmp(%s, %s) %s 0)", l, r, op), false};
     }
     if (lt->kind == TY_LIST)
-        return (CExpr){ gstr(g, "(%smp_list_eq(%s, %s))", n->op == OP_NE ? "!" : "", l, r), false };
+        return (CExpr){gstr(g, "(%smp_list_eq(%s, %s))", n->op == OP_NE ? "!" : "", l, r), false};
     if (lt->kind != rt->kind) {
         /* int against float compares exactly, as Python (no rounding) */
         static const char *const names[] = {
             [OP_EQ] = "eq", [OP_NE] = "ne", [OP_LT] = "lt",
             [OP_LE] = "le", [OP_GT] = "gt", [OP_GE] = "ge",
         };
-        return (CExpr){ gstr(g, "mp_%s_%s(%s, %s)", lt->kind == TY_INT ? "if" : "fi",
-                             names[n->op], l, r), false };
+        return (CExpr){
+            gstr(g, "mp_%s_%s(%s, %s)", lt->kind == TY_INT ? "if" : "fi", names[n->op], l, r),
+            false};
     }
-    return (CExpr){ gstr(g, "(%s %s %s)", l, op, r), false };
+    return (CExpr){gstr(g, "(%s %s %s)", l, op, r), false};
 }
 
 /* `a and b`, `a or b`: B is evaluated only when needed, even when it needs
@@ -242,7 +243,7 @@ static CExpr gen_logic(Gen *g, Node *n) {
     if (simple) {
         scope_pop(g, false);
         side_free(&rhs);
-        return (CExpr){ gstr(g, "(%s %s %s)", l, n->op == OP_AND ? "&&" : "||", r), false };
+        return (CExpr){gstr(g, "(%s %s %s)", l, n->op == OP_AND ? "&&" : "||", r), false};
     }
     const char *t = new_tmp(g, "c");
     g->mapped = rhs.mapped;
@@ -255,37 +256,41 @@ static CExpr gen_logic(Gen *g, Node *n) {
     g->indent--;
     emit(g, "}");
     g->mapped = 0;
-    return (CExpr){ t, false };
+    return (CExpr){t, false};
 }
 
 static CExpr gen_binary(Gen *g, Node *n) {
     switch (n->op) {
     case OP_AND:
-    case OP_OR:
-        return gen_logic(g, n);
-    case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_GT: case OP_GE:
-        return gen_compare(g, n);
-    default:
-        break;
+    case OP_OR: return gen_logic(g, n);
+    case OP_EQ:
+    case OP_NE:
+    case OP_LT:
+    case OP_LE:
+    case OP_GT:
+    case OP_GE: return gen_compare(g, n);
+    default: break;
     }
     Type *lt = n->lhs->type, *rt = n->rhs->type;
     if (lt->kind == TY_STR && n->op == OP_ADD) {
         const char *l, *r;
         sides(g, n, &l, &r);
-        return (CExpr){ gstr(g, "mp_str_concat(%s, %s)", l, r), true };
+        return (CExpr){gstr(g, "mp_str_concat(%s, %s)", l, r), true};
     }
     if (lt->kind == TY_LIST && n->op == OP_ADD) {
         const char *l, *r;
         sides(g, n, &l, &r);
-        return (CExpr){ gstr(g, "mp_list_concat(%s, %s)", l, r), true };
+        return (CExpr){gstr(g, "mp_list_concat(%s, %s)", l, r), true};
     }
-    if (is_heap(lt) || is_heap(rt)) {   /* str * int, int * list, ... */
+    if (is_heap(lt) || is_heap(rt)) { /* str * int, int * list, ... */
         Type *seq = is_heap(lt) ? lt : rt;
         const char *l, *r;
         sides(g, n, &l, &r);
         bool first = is_heap(lt);
-        return (CExpr){ gstr(g, "%s(%s, %s)", seq->kind == TY_STR ? "mp_str_repeat" : "mp_list_repeat",
-                             first ? l : r, first ? r : l), true };
+        return (CExpr){gstr(g, "%s(%s, %s)",
+                            seq->kind == TY_STR ? "mp_str_repeat" : "mp_list_repeat", first ? l : r,
+                            first ? r : l),
+                       true};
     }
     Type *t = numeric_join(lt, rt);
     const char *l, *r;
@@ -294,20 +299,20 @@ static CExpr gen_binary(Gen *g, Node *n) {
         if (lt->kind == TY_INT) l = gstr(g, "(double)%s", l);
         if (rt->kind == TY_INT) r = gstr(g, "(double)%s", r);
     }
-    return (CExpr){ arith(g, n->op, t, l, r, n->span), false };
+    return (CExpr){arith(g, n->op, t, l, r, n->span), false};
 }
 
 static CExpr gen_unary(Gen *g, Node *n) {
     if (n->op == OP_NEG && n->lhs->kind == ND_INT && n->lhs->ival != INT64_MIN)
-        return (CExpr){ gstr(g, "%" PRId64, -n->lhs->ival), false };
+        return (CExpr){gstr(g, "%" PRId64, -n->lhs->ival), false};
     const char *v = borrow(g, n->lhs);
     switch (n->op) {
-    case OP_NOT: return (CExpr){ gstr(g, "(!%s)", v), false };
-    case OP_BITNOT: return (CExpr){ gstr(g, "(~%s)", v), false };
-    case OP_POS: return (CExpr){ v, false };
+    case OP_NOT: return (CExpr){gstr(g, "(!%s)", v), false};
+    case OP_BITNOT: return (CExpr){gstr(g, "(~%s)", v), false};
+    case OP_POS: return (CExpr){v, false};
     default:
-        if (n->type->kind == TY_FLOAT) return (CExpr){ gstr(g, "(-%s)", v), false };
-        return (CExpr){ gstr(g, "mp_neg(%s, %s)", v, loc(g, n->span)), false };
+        if (n->type->kind == TY_FLOAT) return (CExpr){gstr(g, "(-%s)", v), false};
+        return (CExpr){gstr(g, "mp_neg(%s, %s)", v, loc(g, n->span)), false};
     }
 }
 
@@ -320,39 +325,42 @@ static CExpr gen_list(Gen *g, Node *n) {
         const char *v = owned(g, e, n->type->elem);
         emit(g, "mp_list_push(%s, %s);", l, mpval(g, n->type->elem, v));
     }
-    return (CExpr){ l, true };
+    return (CExpr){l, true};
 }
 
 /* Element access a[i] for reading. */
 static CExpr gen_index(Gen *g, Node *n) {
     if (g->cas_sym && n->lhs->kind == ND_NAME && n->lhs->sym == g->cas_sym)
-        return (CExpr){ g->cas_old, false };
+        return (CExpr){g->cas_old, false};
     Type *ot = n->lhs->type;
     const char *o, *i;
     sides(g, n, &o, &i);
     const char *at = loc(g, n->span);
     switch (ot->kind) {
-    case TY_STR:
-        return (CExpr){ gstr(g, "mp_str_index(%s, %s, %s)", o, i, at), true };
+    case TY_STR: return (CExpr){gstr(g, "mp_str_index(%s, %s, %s)", o, i, at), true};
     case TY_LIST:
-        return (CExpr){ gstr(g, "mp_list_get(%s, %s, %s).%s", o, i, at, vfield(n->type)), false };
+        return (CExpr){gstr(g, "mp_list_get(%s, %s, %s).%s", o, i, at, vfield(n->type)), false};
     case TY_ARRAY:
-        return (CExpr){ gstr(g, "mp_array_%s_%s(%s, %s, %s)", locked_read(g, n->lhs) ? "read" : "load", ksuffix(ot->elem), o, i, at), false };
-    default:    /* group[i] */
-        return (CExpr){ gstr(g, "%s[mp_group_index(%s, %s, %s)]", o, companion(g, "count", n->lhs->sym), i, at), false };
+        return (CExpr){gstr(g, "mp_array_%s_%s(%s, %s, %s)",
+                            locked_read(g, n->lhs) ? "read" : "load", ksuffix(ot->elem), o, i, at),
+                       false};
+    default: /* group[i] */
+        return (CExpr){
+            gstr(g, "%s[mp_group_index(%s, %s, %s)]", o, companion(g, "count", n->lhs->sym), i, at),
+            false};
     }
 }
 
 /* A built-in's use, for its EMIT hook (builtins.def). */
 typedef struct BEmit {
-    Node *n;            /* the call, or the attribute (ND_MEMBER) */
-    Node **a;           /* a call's arguments (a method's by parameter) */
-    const char *o;      /* methods and attributes: the object, borrowed */
-    Type *et;           /* methods and attributes: the object's element type */
-    const char *at;     /* MP_LOC of the call */
+    Node *n;        /* the call, or the attribute (ND_MEMBER) */
+    Node **a;       /* a call's arguments (a method's by parameter) */
+    const char *o;  /* methods and attributes: the object, borrowed */
+    Type *et;       /* methods and attributes: the object's element type */
+    const char *at; /* MP_LOC of the call */
 } BEmit;
 
-static CExpr done(void) { return (CExpr){ NULL, false }; }
+static CExpr done(void) { return (CExpr){NULL, false}; }
 
 /* ---- functions ---- */
 
@@ -381,10 +389,10 @@ static CExpr emit_len(Gen *g, const BEmit *e) {
     Node *x = e->a[0];
     const char *v = borrow(g, x);
     switch (x->type->kind) {
-    case TY_STR: return (CExpr){ gstr(g, "mp_str_len(%s)", v), false };
-    case TY_LIST: return (CExpr){ gstr(g, "mp_list_len(%s)", v), false };
-    case TY_ARRAY: return (CExpr){ gstr(g, "mp_array_len(%s)", v), false };
-    default: return (CExpr){ companion(g, "count", x->sym), false };  /* a group */
+    case TY_STR: return (CExpr){gstr(g, "mp_str_len(%s)", v), false};
+    case TY_LIST: return (CExpr){gstr(g, "mp_list_len(%s)", v), false};
+    case TY_ARRAY: return (CExpr){gstr(g, "mp_array_len(%s)", v), false};
+    default: return (CExpr){companion(g, "count", x->sym), false}; /* a group */
     }
 }
 
@@ -393,7 +401,7 @@ static CExpr emit_len(Gen *g, const BEmit *e) {
 static CExpr emit_range(Gen *g, const BEmit *e) {
     (void)g;
     (void)e;
-    return (CExpr){ "0", false };
+    return (CExpr){"0", false};
 }
 
 static CExpr emit_str(Gen *g, const BEmit *e) {
@@ -405,42 +413,42 @@ static CExpr emit_str(Gen *g, const BEmit *e) {
         emit(g, "mp_buf %s;", b);
         emit(g, "mp_buf_init(&%s);", b);
         append_value(g, b, x);
-        return (CExpr){ gstr(g, "mp_buf_finish(&%s)", b), true };
+        return (CExpr){gstr(g, "mp_buf_finish(&%s)", b), true};
     }
     const char *v = borrow(g, x);
-    return (CExpr){ gstr(g, "mp_str_of(%s, %s)", tdesc(g, x->type), mpval(g, x->type, v)), true };
+    return (CExpr){gstr(g, "mp_str_of(%s, %s)", tdesc(g, x->type), mpval(g, x->type, v)), true};
 }
 
 static CExpr emit_int(Gen *g, const BEmit *e) {
     const char *v = borrow(g, e->a[0]);
     switch (e->a[0]->type->kind) {
-    case TY_STR: return (CExpr){ gstr(g, "mp_int_of_str(%s, %s)", v, e->at), false };
-    case TY_FLOAT: return (CExpr){ gstr(g, "mp_int_of_float(%s, %s)", v, e->at), false };
-    case TY_BOOL: return (CExpr){ gstr(g, "(int64_t)%s", v), false };
-    default: return (CExpr){ v, false };
+    case TY_STR: return (CExpr){gstr(g, "mp_int_of_str(%s, %s)", v, e->at), false};
+    case TY_FLOAT: return (CExpr){gstr(g, "mp_int_of_float(%s, %s)", v, e->at), false};
+    case TY_BOOL: return (CExpr){gstr(g, "(int64_t)%s", v), false};
+    default: return (CExpr){v, false};
     }
 }
 
 static CExpr emit_float(Gen *g, const BEmit *e) {
     const char *v = borrow(g, e->a[0]);
     if (e->a[0]->type->kind == TY_STR)
-        return (CExpr){ gstr(g, "mp_float_of_str(%s, %s)", v, e->at), false };
-    return (CExpr){ gstr(g, "(double)%s", v), false };
+        return (CExpr){gstr(g, "mp_float_of_str(%s, %s)", v, e->at), false};
+    return (CExpr){gstr(g, "(double)%s", v), false};
 }
 
 static CExpr emit_bool(Gen *g, const BEmit *e) {
     const char *v = borrow(g, e->a[0]);
     switch (e->a[0]->type->kind) {
-    case TY_STR: return (CExpr){ gstr(g, "(mp_str_len(%s) != 0)", v), false };
-    case TY_LIST: return (CExpr){ gstr(g, "(mp_list_len(%s) != 0)", v), false };
-    default: return (CExpr){ gstr(g, "(%s != 0)", v), false };
+    case TY_STR: return (CExpr){gstr(g, "(mp_str_len(%s) != 0)", v), false};
+    case TY_LIST: return (CExpr){gstr(g, "(mp_list_len(%s) != 0)", v), false};
+    default: return (CExpr){gstr(g, "(%s != 0)", v), false};
     }
 }
 
 static CExpr emit_abs(Gen *g, const BEmit *e) {
     const char *v = borrow(g, e->a[0]);
-    if (e->a[0]->type->kind == TY_FLOAT) return (CExpr){ gstr(g, "mp_fabs(%s)", v), false };
-    return (CExpr){ gstr(g, "mp_abs(%s, %s)", v, e->at), false };
+    if (e->a[0]->type->kind == TY_FLOAT) return (CExpr){gstr(g, "mp_fabs(%s)", v), false};
+    return (CExpr){gstr(g, "mp_abs(%s, %s)", v, e->at), false};
 }
 
 /* min/max over two or more numbers. */
@@ -453,7 +461,7 @@ static CExpr minmax(Gen *g, Node *n, bool max) {
         const char *v = borrow_as(g, argv[i], t);
         emit(g, "if (%s %s %s) %s = %s;", v, max ? ">" : "<", acc, acc, v);
     }
-    return (CExpr){ acc, false };
+    return (CExpr){acc, false};
 }
 
 static CExpr emit_min(Gen *g, const BEmit *e) { return minmax(g, e->n, false); }
@@ -462,13 +470,13 @@ static CExpr emit_max(Gen *g, const BEmit *e) { return minmax(g, e->n, true); }
 static CExpr emit_getpid(Gen *g, const BEmit *e) {
     (void)g;
     (void)e;
-    return (CExpr){ "mp_getpid()", false };
+    return (CExpr){"mp_getpid()", false};
 }
 
 static CExpr emit_getppid(Gen *g, const BEmit *e) {
     (void)g;
     (void)e;
-    return (CExpr){ "mp_getppid()", false };
+    return (CExpr){"mp_getppid()", false};
 }
 
 static CExpr emit_sleep(Gen *g, const BEmit *e) {
@@ -492,7 +500,7 @@ static const char *timeout_arg(Gen *g, const BEmit *e, const char *absent) {
 
 /* An element received from a queue or pipe: an owned reference when heap. */
 static CExpr received(Gen *g, const BEmit *e, const char *call) {
-    return (CExpr){ gstr(g, "%s.%s", call, vfield(e->et)), is_heap(e->et) };
+    return (CExpr){gstr(g, "%s.%s", call, vfield(e->et)), is_heap(e->et)};
 }
 
 static CExpr emit_send(Gen *g, const BEmit *e) {
@@ -505,7 +513,7 @@ static CExpr emit_recv(Gen *g, const BEmit *e) {
 }
 
 static CExpr emit_poll(Gen *g, const BEmit *e) {
-    return (CExpr){ gstr(g, "mp_poll(%s, %s, %s)", e->o, timeout_arg(g, e, "0.0"), e->at), false };
+    return (CExpr){gstr(g, "mp_poll(%s, %s, %s)", e->o, timeout_arg(g, e, "0.0"), e->at), false};
 }
 
 static CExpr emit_close(Gen *g, const BEmit *e) {
@@ -526,7 +534,8 @@ static CExpr emit_put_nowait(Gen *g, const BEmit *e) { return put(g, e, "mp_put_
 
 static CExpr emit_get(Gen *g, const BEmit *e) {
     if (e->n->argc > 0 && e->a[0])
-        return received(g, e, gstr(g, "mp_get_wait(%s, %s, %s)", e->o, timeout_arg(g, e, "-1.0"), e->at));
+        return received(g, e,
+                        gstr(g, "mp_get_wait(%s, %s, %s)", e->o, timeout_arg(g, e, "-1.0"), e->at));
     return received(g, e, gstr(g, "mp_get(%s, %s)", e->o, e->at));
 }
 
@@ -535,11 +544,11 @@ static CExpr emit_get_nowait(Gen *g, const BEmit *e) {
 }
 
 static CExpr emit_empty(Gen *g, const BEmit *e) {
-    return (CExpr){ gstr(g, "mp_queue_empty(%s)", e->o), false };
+    return (CExpr){gstr(g, "mp_queue_empty(%s)", e->o), false};
 }
 
 static CExpr emit_qsize(Gen *g, const BEmit *e) {
-    return (CExpr){ gstr(g, "mp_queue_size(%s)", e->o), false };
+    return (CExpr){gstr(g, "mp_queue_size(%s)", e->o), false};
 }
 
 static CExpr emit_append(Gen *g, const BEmit *e) {
@@ -548,7 +557,7 @@ static CExpr emit_append(Gen *g, const BEmit *e) {
 }
 
 static CExpr emit_is_alive(Gen *g, const BEmit *e) {
-    return (CExpr){ gstr(g, "mp_proc_is_alive(%s)", e->o), false };
+    return (CExpr){gstr(g, "mp_proc_is_alive(%s)", e->o), false};
 }
 
 static CExpr emit_terminate(Gen *g, const BEmit *e) {
@@ -562,7 +571,8 @@ static CExpr emit_kill(Gen *g, const BEmit *e) {
 }
 
 static CExpr emit_join(Gen *g, const BEmit *e) {
-    return (CExpr){ gstr(g, "mp_join_timeout(%s, %s, %s)", e->o, timeout_arg(g, e, "-1.0"), e->at), false };
+    return (CExpr){gstr(g, "mp_join_timeout(%s, %s, %s)", e->o, timeout_arg(g, e, "-1.0"), e->at),
+                   false};
 }
 
 /* ---- attributes ---- */
@@ -570,20 +580,21 @@ static CExpr emit_join(Gen *g, const BEmit *e) {
 static CExpr emit_value(Gen *g, const BEmit *e) {
     Node *n = e->n;
     if (locked_read(g, n->lhs))
-        return (CExpr){ gstr(g, "mp_value_read_%s(%s, %s)", ksuffix(n->type), e->o, loc(g, n->span)), false };
-    return (CExpr){ gstr(g, "mp_value_load_%s(%s)", ksuffix(n->type), e->o), false };
+        return (CExpr){gstr(g, "mp_value_read_%s(%s, %s)", ksuffix(n->type), e->o, loc(g, n->span)),
+                       false};
+    return (CExpr){gstr(g, "mp_value_load_%s(%s)", ksuffix(n->type), e->o), false};
 }
 
 static CExpr emit_pid(Gen *g, const BEmit *e) {
-    return (CExpr){ gstr(g, "mp_proc_pid(%s)", e->o), false };
+    return (CExpr){gstr(g, "mp_proc_pid(%s)", e->o), false};
 }
 
 static CExpr emit_exitcode(Gen *g, const BEmit *e) {
-    return (CExpr){ gstr(g, "(int64_t)mp_proc_exitcode(%s)", e->o), false };
+    return (CExpr){gstr(g, "(int64_t)mp_proc_exitcode(%s)", e->o), false};
 }
 
 static CExpr emit_name(Gen *g, const BEmit *e) {
-    return (CExpr){ gstr(g, "mp_str_cstr(mp_proc_name(%s))", e->o), true };
+    return (CExpr){gstr(g, "mp_str_cstr(mp_proc_name(%s))", e->o), true};
 }
 
 typedef CExpr (*EmitFn)(Gen *g, const BEmit *e);
@@ -597,14 +608,14 @@ static const EmitFn emitters[B__COUNT] = {
 
 static CExpr gen_member(Gen *g, Node *n) {
     if (g->cas_sym && n->builtin == A_VALUE && n->lhs->kind == ND_NAME && n->lhs->sym == g->cas_sym)
-        return (CExpr){ g->cas_old, false };
-    BEmit e = { n, NULL, borrow(g, n->lhs), n->lhs->type->elem, NULL };
+        return (CExpr){g->cas_old, false};
+    BEmit e = {n, NULL, borrow(g, n->lhs), n->lhs->type->elem, NULL};
     e.at = loc(g, n->span);
     return emitters[n->builtin](g, &e);
 }
 
 static CExpr gen_builtin(Gen *g, Node *n) {
-    BEmit e = { n, n->argv, NULL, NULL, loc(g, n->span) };
+    BEmit e = {n, n->argv, NULL, NULL, loc(g, n->span)};
     return emitters[n->builtin](g, &e);
 }
 
@@ -619,7 +630,7 @@ static CExpr gen_method(Gen *g, Node *n) {
         o = ops.items[0].code;
         vec_free(&ops);
     }
-    BEmit e = { n, n->argv, o, obj->type->elem, loc(g, n->span) };
+    BEmit e = {n, n->argv, o, obj->type->elem, loc(g, n->span)};
     return emitters[n->builtin](g, &e);
 }
 
@@ -643,7 +654,8 @@ void def_args(Gen *g, Node *n, bool own, const char **args) {
     Node *param = def->params;
     for (int k = 0; k < n->argc; k++, param = param->next) {
         const char *c = ops.items[slot[k]].code;
-        if (!ops.items[slot[k]].owned && param->decl_type->kind == TY_FLOAT && n->argv[k]->type->kind == TY_INT)
+        if (!ops.items[slot[k]].owned && param->decl_type->kind == TY_FLOAT &&
+            n->argv[k]->type->kind == TY_INT)
             c = gstr(g, "(double)%s", c);
         if (own && n->argv[k]->type->kind == TY_LIST) c = gstr(g, "mp_list_copy(%s)", c);
         args[k] = c;
@@ -667,33 +679,33 @@ static CExpr gen_call(Gen *g, Node *n) {
     emit(g, "mp_stack_check(%s);", loc(g, n->span));
     if (n->type->kind == TY_NONE) {
         emit(g, "%s;", call);
-        return (CExpr){ NULL, false };
+        return (CExpr){NULL, false};
     }
-    if (is_heap(n->type)) return (CExpr){ call, true };
+    if (is_heap(n->type)) return (CExpr){call, true};
     /* Scalars from calls are held too, so calls run left to right. */
     const char *t = new_tmp(g, "r");
     emit(g, "%s = %s;", decl(g, n->type, t), call);
-    return (CExpr){ t, false };
+    return (CExpr){t, false};
 }
 
 CExpr gen_expr(Gen *g, Node *n) {
     switch (n->kind) {
     case ND_INT:
-        if (n->ival == INT64_MIN) return (CExpr){ "INT64_MIN", false };
-        return (CExpr){ gstr(g, "%" PRId64, n->ival), false };
+        if (n->ival == INT64_MIN) return (CExpr){"INT64_MIN", false};
+        return (CExpr){gstr(g, "%" PRId64, n->ival), false};
     case ND_FLOAT: {
-        if (n->fval != n->fval) return (CExpr){ "MP_NAN", false };
+        if (n->fval != n->fval) return (CExpr){"MP_NAN", false};
         char buf[64];
         snprintf(buf, sizeof buf, "%.17g", n->fval);
         if (!strpbrk(buf, ".eEni")) strcat(buf, ".0");
-        if (strcmp(buf, "inf") == 0) return (CExpr){ "MP_INFINITY", false };
-        return (CExpr){ gstr(g, "%s", buf), false };
+        if (strcmp(buf, "inf") == 0) return (CExpr){"MP_INFINITY", false};
+        return (CExpr){gstr(g, "%s", buf), false};
     }
-    case ND_BOOL: return (CExpr){ n->ival ? "true" : "false", false };
+    case ND_BOOL: return (CExpr){n->ival ? "true" : "false", false};
     case ND_STR: return gen_fstring(g, n);
     case ND_NAME: {
         Symbol *s = n->sym;
-        return (CExpr){ cname(g, s), false };
+        return (CExpr){cname(g, s), false};
     }
     case ND_LIST: return gen_list(g, n);
     case ND_UNARY: return gen_unary(g, n);
@@ -701,6 +713,6 @@ CExpr gen_expr(Gen *g, Node *n) {
     case ND_CALL: return gen_call(g, n);
     case ND_INDEX: return gen_index(g, n);
     case ND_MEMBER: return gen_member(g, n);
-    default: return (CExpr){ "0", false };
+    default: return (CExpr){"0", false};
     }
 }

@@ -35,7 +35,7 @@
 typedef struct Buf {
     char *data;
     size_t len, cap;
-    FILE *spill;        /* the body: full megabytes go to a temporary file */
+    FILE *spill; /* the body: full megabytes go to a temporary file */
     bool spill_failed;
 } Buf;
 
@@ -62,11 +62,11 @@ typedef struct Held {
 typedef struct Scope Scope;
 struct Scope {
     Scope *up;
-    VEC(Held) held;         /* references to release, in order made */
-    bool loop;              /* break/continue stop releasing here */
-    Symbol *unlock;         /* a lock block: unlocked when left */
+    VEC(Held) held; /* references to release, in order made */
+    bool loop;      /* break/continue stop releasing here */
+    Symbol *unlock; /* a lock block: unlocked when left */
     const char *unlock_at;
-    bool temps;             /* statement temporaries, not a block */
+    bool temps; /* statement temporaries, not a block */
 };
 
 typedef struct ListType {
@@ -77,7 +77,7 @@ typedef struct ListType {
 /* A reference held in a process's argument struct, released at exit. */
 typedef struct Kept {
     Symbol *proc;
-    const char *field;      /* NULL: the group's arrays themselves */
+    const char *field; /* NULL: the group's arrays themselves */
     Type *type;
     bool group;
 } Kept;
@@ -89,31 +89,31 @@ typedef struct Gen {
     const GenOptions *opt;
 
     /* memory */
-    Arena arena;            /* strings made while generating a function or a
+    Arena arena; /* strings made while generating a function or a
                                top-level statement; reset after each */
-    Arena perm;             /* strings that outlive it: C names of symbols,
+    Arena perm;  /* strings that outlive it: C names of symbols,
                                type descriptors and string literals */
 
     /* output: the four parts of the file, in file order */
     Buf types, lits, protos, body;
-    Buf *out;               /* where emit() writes */
+    Buf *out; /* where emit() writes */
     int indent;
-    int mapped;             /* .mp line the next body line maps to; 0: none */
+    int mapped; /* .mp line the next body line maps to; 0: none */
 
     /* file-level declarations collected while generating (gen_types.c) */
-    VEC(ListType) ltypes;   /* list type descriptors declared so far */
-    HMap lits_by_bytes;     /* StrLit key -> its C name ("&s_3") */
-    int nlit;               /* string literals declared (s_1, s_2, ...) */
+    VEC(ListType) ltypes; /* list type descriptors declared so far */
+    HMap lits_by_bytes;   /* StrLit key -> its C name ("&s_3") */
+    int nlit;             /* string literals declared (s_1, s_2, ...) */
 
     /* the function being generated */
-    Node *def;              /* current def, NULL in main */
-    Scope *scope;           /* innermost C block */
-    int ntmp;               /* temporaries made in it so far */
+    Node *def;    /* current def, NULL in main */
+    Scope *scope; /* innermost C block */
+    int ntmp;     /* temporaries made in it so far */
 
     /* locks */
-    Symbol *locked[32];     /* objects locked by enclosing `lock` blocks */
+    Symbol *locked[32]; /* objects locked by enclosing `lock` blocks */
     int nlocked;
-    bool stmt_locked;       /* the current statement holds its target's lock */
+    bool stmt_locked; /* the current statement holds its target's lock */
 
     /* Inside a compare-and-swap statement: reads of shared object cas_sym
      * are cas_old, the value loaded for the attempt. */
@@ -140,8 +140,8 @@ void emit(Gen *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
  * statements that must come before it) or dropped. */
 typedef struct Side {
     Buf buf;
-    Buf *saved;             /* the output diverted from */
-    int mapped;             /* g->mapped when diverted */
+    Buf *saved; /* the output diverted from */
+    int mapped; /* g->mapped when diverted */
 } Side;
 
 void side_begin(Gen *g, Side *s);

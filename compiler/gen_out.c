@@ -70,9 +70,7 @@ char *gstr(Gen *g, const char *fmt, ...) {
 }
 
 /* S copied where it survives arena resets (see Gen.perm). */
-const char *keep_str(Gen *g, const char *s) {
-    return arena_strndup(&g->perm, s, strlen(s));
-}
+const char *keep_str(Gen *g, const char *s) { return arena_strndup(&g->perm, s, strlen(s)); }
 
 static void loc_of(Gen *g, Span s, int *line, int *col) {
     src_position(g->src, s.begin, line, col);
@@ -135,13 +133,11 @@ void emit(Gen *g, const char *fmt, ...) {
 /* ---- side buffers ------------------------------------------------------ */
 
 void side_begin(Gen *g, Side *s) {
-    *s = (Side){ .saved = g->out, .mapped = g->mapped };
+    *s = (Side){.saved = g->out, .mapped = g->mapped};
     g->out = &s->buf;
 }
 
-void side_end(Gen *g, Side *s) {
-    g->out = s->saved;
-}
+void side_end(Gen *g, Side *s) { g->out = s->saved; }
 
 void side_splice(Gen *g, Side *s) {
     if (s->buf.len) buf_put(g->out, s->buf.data, s->buf.len);

@@ -71,8 +71,7 @@ static void gen_stub(Gen *g, Node *def) {
     emit(g, "struct args_%s {", def->sym->name);
     g->indent++;
     if (!def->params) emit(g, "char unused;");
-    for (Node *p = def->params; p; p = p->next)
-        emit(g, "%s;", decl(g, p->sym->type, field(g, p)));
+    for (Node *p = def->params; p; p = p->next) emit(g, "%s;", decl(g, p->sym->type, field(g, p)));
     g->indent--;
     emit(g, "};");
     buf_put(g->out, "\n", 1);
@@ -86,9 +85,9 @@ static void gen_stub(Gen *g, Node *def) {
     if (def->params) emit(g, "struct args_%s *a = arg;", def->sym->name);
     else emit(g, "(void)arg;");
     if (def->ret_type && is_heap(def->ret_type))
-        emit(g, "%s(%s(%s));", def->ret_type->kind == TY_STR ? "mp_str_unref" : "mp_list_unref", f, call.data ? call.data : "");
-    else
-        emit(g, "%s%s(%s);", def->ret_type ? "(void)" : "", f, call.data ? call.data : "");
+        emit(g, "%s(%s(%s));", def->ret_type->kind == TY_STR ? "mp_str_unref" : "mp_list_unref", f,
+             call.data ? call.data : "");
+    else emit(g, "%s%s(%s);", def->ret_type ? "(void)" : "", f, call.data ? call.data : "");
     free(call.data);
     g->indent--;
     emit(g, "}");
@@ -103,15 +102,14 @@ static void gen_topology(Gen *g, Node *n, const char *proc) {
     for (int i = 0; i < call->argc; i++, param = param->next) {
         Node *a = call->argv[i];
         if (a->kind != ND_NAME) continue;
-        if (a->sym->kind == SYM_PIPE_END)
-            emit(g, "mp_proc_uses(%s, %s);", proc, cname(g, a->sym));
+        if (a->sym->kind == SYM_PIPE_END) emit(g, "mp_proc_uses(%s, %s);", proc, cname(g, a->sym));
         if (a->sym->kind == SYM_QUEUE && (param->sym->flags & SF_PUTS))
             emit(g, "mp_proc_produces(%s, %s);", proc, cname(g, a->sym));
     }
 }
 
 static void keep(Gen *g, Symbol *proc, const char *field, Type *t, bool group) {
-    vec_push(&g->kept, ((Kept){ proc, field, t, group }));
+    vec_push(&g->kept, ((Kept){proc, field, t, group}));
 }
 
 static void gen_process(Gen *g, Node *n) {
@@ -135,8 +133,7 @@ static void gen_process(Gen *g, Node *n) {
         emit(g, "mp_proc *%s = mp_proc_new(\"%s\", -1);", pc, p->name);
         gen_topology(g, n, pc);
         for (Node *param = def->params; param; param = param->next)
-            if (is_heap(param->sym->type))
-                keep(g, p, field(g, param), param->sym->type, false);
+            if (is_heap(param->sym->type)) keep(g, p, field(g, param), param->sym->type, false);
         stmt_end(g, &temps);
         return;
     }
@@ -174,8 +171,7 @@ static void gen_process(Gen *g, Node *n) {
             emit(g, "mp_queue_add_producers(%s, %s - 1);", cname(g, a->sym), count);
     }
     for (param = def->params; param; param = param->next)
-        if (is_heap(param->sym->type))
-            keep(g, p, field(g, param), param->sym->type, true);
+        if (is_heap(param->sym->type)) keep(g, p, field(g, param), param->sym->type, true);
     keep(g, p, NULL, NULL, true);
     stmt_end(g, &temps);
 }
@@ -222,7 +218,7 @@ static void gen_shared_decl(Gen *g, Node *n) {
     }
     case ND_QUEUE: {
         int producers = n->sym->producers;
-        if (n->lhs)     /* a bound of 0 is a rendezvous */
+        if (n->lhs) /* a bound of 0 is a rendezvous */
             emit(g, "mp_queue *%s = mp_make_queue(%s, %s, %d, \"%s\", %s);", cname(g, n->sym),
                  tdesc(g, n->decl_type), borrow(g, n->lhs), producers, n->name, at);
         else
@@ -234,7 +230,10 @@ static void gen_shared_decl(Gen *g, Node *n) {
     }
     case ND_VALUE: {
         Type *t = n->decl_type;
-        const char *init = n->rhs ? borrow_as(g, n->rhs, t) : (t->kind == TY_FLOAT ? "0.0" : t->kind == TY_BOOL ? "false" : "0");
+        const char *init = n->rhs ? borrow_as(g, n->rhs, t)
+                                  : (t->kind == TY_FLOAT  ? "0.0"
+                                     : t->kind == TY_BOOL ? "false"
+                                                          : "0");
         emit(g, "mp_value *%s = mp_make_value(%s, %s, \"%s\", %s);", cname(g, n->sym), kind_enum(t),
              mpval(g, t, init), n->name, at);
         break;
@@ -244,14 +243,15 @@ static void gen_shared_decl(Gen *g, Node *n) {
         const char *c = cname(g, n->sym);
         if (n->rhs) {
             const char *l = borrow(g, n->rhs);
-            emit(g, "mp_array *%s = mp_make_array_from(%s, %s, \"%s\", %s);", c, kind_enum(t), l, n->name, at);
+            emit(g, "mp_array *%s = mp_make_array_from(%s, %s, \"%s\", %s);", c, kind_enum(t), l,
+                 n->name, at);
         } else {
-            emit(g, "mp_array *%s = mp_make_array(%s, %s, \"%s\", %s);", c, kind_enum(t), borrow(g, n->lhs), n->name, at);
+            emit(g, "mp_array *%s = mp_make_array(%s, %s, \"%s\", %s);", c, kind_enum(t),
+                 borrow(g, n->lhs), n->name, at);
         }
         break;
     }
-    default:
-        break;
+    default: break;
     }
     if (n->kind != ND_PIPE) mark_unread(g, n->sym);
     stmt_end(g, &temps);
@@ -289,27 +289,21 @@ static void gen_main(Gen *g) {
     for (Node *n = prog->top; n; n = n->next) {
         map(g, n);
         switch (n->kind) {
-        case ND_PIPE: case ND_QUEUE: case ND_VALUE: case ND_ARRAY:
-            gen_shared_decl(g, n);
-            break;
-        case ND_PROCESS:
-            gen_process(g, n);
-            break;
+        case ND_PIPE:
+        case ND_QUEUE:
+        case ND_VALUE:
+        case ND_ARRAY: gen_shared_decl(g, n); break;
+        case ND_PROCESS: gen_process(g, n); break;
         case ND_START:
-        case ND_JOIN:
-            gen_start_join(g, n);
-            break;
-        default:
-            gen_stmt(g, n);
-            break;
+        case ND_JOIN: gen_start_join(g, n); break;
+        default: gen_stmt(g, n); break;
         }
         for (size_t i = 0; i < rel.len; i++) {
             Symbol *x = rel.items[i];
             if (x->release_after != n) continue;
             if (x->kind == SYM_PIPE_END)
                 emit(g, "mp_conn_close(%s);    /* the parent does not use it */", cname(g, x));
-            else
-                emit(g, "mp_self_done(%s);    /* the parent puts no more */", cname(g, x));
+            else emit(g, "mp_self_done(%s);    /* the parent puts no more */", cname(g, x));
         }
         arena_reset(&g->arena);
     }
@@ -340,11 +334,11 @@ static void gen_main(Gen *g) {
 }
 
 bool gen_program(FILE *out, const Program *p, const Source *src, const GenOptions *opt) {
-    Gen g = { .prog = p, .src = src, .opt = opt };
+    Gen g = {.prog = p, .src = src, .opt = opt};
     arena_init(&g.arena);
     arena_init(&g.perm);
     g.out = &g.body;
-    g.body.spill = tmpfile();   /* NULL (no temporary space): all in memory */
+    g.body.spill = tmpfile(); /* NULL (no temporary space): all in memory */
     for (Node *d = p->defs; d; d = d->next) gen_def(&g, d);
     /* An argument struct and entry stub for each def a process runs, in
      * the order of the defs. */
@@ -357,9 +351,10 @@ bool gen_program(FILE *out, const Program *p, const Source *src, const GenOption
     const char *base = strrchr(src->name, '/');
     base = base ? base + 1 : src->name;
     fputs("/* Generated by mpc from ", out);
-    for (const char *c = base; *c; c++)    /* keep the comment closed */
+    for (const char *c = base; *c; c++) /* keep the comment closed */
         fputc(c[0] == '*' && c[1] == '/' ? '_' : *c, out);
-    fputs("; do not edit. */\n#include <stdbool.h>\n#include <stdint.h>\n\n#include <mpr.h>\n", out);
+    fputs("; do not edit. */\n#include <stdbool.h>\n#include <stdint.h>\n\n#include <mpr.h>\n",
+          out);
     if (g.types.len) fprintf(out, "\n%s", g.types.data);
     if (g.lits.len) fprintf(out, "\n%s", g.lits.data);
     if (g.protos.len) fprintf(out, "\n%s", g.protos.data);

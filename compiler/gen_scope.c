@@ -14,16 +14,15 @@ void scope_push(Gen *g, Scope *s, bool loop) {
     g->scope = s;
 }
 
-void scope_add(Scope *s, const char *name, Type *t) {
-    vec_push(&s->held, ((Held){ name, t }));
-}
+void scope_add(Scope *s, const char *name, Type *t) { vec_push(&s->held, ((Held){name, t})); }
 
 void emit_release(Gen *g, const char *name, const Type *t) {
     emit(g, "%s(%s);", t->kind == TY_STR ? "mp_str_unref" : "mp_list_unref", name);
 }
 
 static void release_scope(Gen *g, const Scope *s) {
-    for (size_t i = s->held.len; i-- > 0;) emit_release(g, s->held.items[i].name, s->held.items[i].type);
+    for (size_t i = s->held.len; i-- > 0;)
+        emit_release(g, s->held.items[i].name, s->held.items[i].type);
     if (s->unlock)
         emit(g, "mp_%s_unlock(%s, %s);", s->unlock->type->kind == TY_VALUE ? "value" : "array",
              cname(g, s->unlock), s->unlock_at);
@@ -45,9 +44,7 @@ void release_until(Gen *g, bool to_loop) {
     }
 }
 
-const char *new_tmp(Gen *g, const char *prefix) {
-    return gstr(g, "%s%d", prefix, ++g->ntmp);
-}
+const char *new_tmp(Gen *g, const char *prefix) { return gstr(g, "%s%d", prefix, ++g->ntmp); }
 
 /* Holds an owned value in a temporary released when the statement ends. */
 const char *hold(Gen *g, Type *t, const char *code) {

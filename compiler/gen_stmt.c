@@ -9,7 +9,8 @@
 /* ---- shared objects in statements ----------------------------------------- */
 
 static bool is_locked(Gen *g, Symbol *s) {
-    for (int i = 0; i < g->nlocked; i++) if (g->locked[i] == s) return true;
+    for (int i = 0; i < g->nlocked; i++)
+        if (g->locked[i] == s) return true;
     return false;
 }
 
@@ -31,8 +32,11 @@ static void gen_cas(Gen *g, Node *n, Symbol *shared) {
     const char *idx = NULL;
     const char *old = new_tmp(g, "old");
     if (target->kind == ND_INDEX) {
-        idx = hold(g, type_basic(TY_INT), gstr(g, "mp_array_index(%s, %s, %s)", o, borrow(g, target->rhs), loc(g, target->span)));
-        emit(g, "%s = mp_array_load_%s(%s, %s, %s);", decl(g, t, old), k, o, idx, loc(g, target->span));
+        idx = hold(
+            g, type_basic(TY_INT),
+            gstr(g, "mp_array_index(%s, %s, %s)", o, borrow(g, target->rhs), loc(g, target->span)));
+        emit(g, "%s = mp_array_load_%s(%s, %s, %s);", decl(g, t, old), k, o, idx,
+             loc(g, target->span));
     } else {
         emit(g, "%s = mp_value_load_%s(%s);", decl(g, t, old), k, o);
     }
@@ -54,9 +58,9 @@ static void gen_cas(Gen *g, Node *n, Symbol *shared) {
     g->cas_sym = NULL;
     g->indent--;
     side_end(g, &body);
-    const char *swap = idx
-        ? gstr(g, "mp_array_cas_%s(%s, %s, &%s, %s, %s)", k, o, idx, old, value, loc(g, target->span))
-        : gstr(g, "mp_value_cas_%s(%s, &%s, %s)", k, o, old, value);
+    const char *swap = idx ? gstr(g, "mp_array_cas_%s(%s, %s, &%s, %s, %s)", k, o, idx, old, value,
+                                  loc(g, target->span))
+                           : gstr(g, "mp_value_cas_%s(%s, &%s, %s)", k, o, old, value);
     if (body.buf.len == 0) {
         side_free(&body);
         emit(g, "while (!%s)", swap);
@@ -150,18 +154,22 @@ static void gen_assign(Gen *g, Node *n) {
             if (target->kind == ND_INDEX) {
                 i = borrow(g, target->rhs);
                 if (!simple_operand(n->rhs))
-                    i = hold(g, type_basic(TY_INT), gstr(g, "mp_array_index(%s, %s, %s)", cname(g, shared), i, loc(g, target->span)));
+                    i = hold(g, type_basic(TY_INT),
+                             gstr(g, "mp_array_index(%s, %s, %s)", cname(g, shared), i,
+                                  loc(g, target->span)));
             }
             const char *d = borrow_as(g, n->rhs, t);
             const char *o = cname(g, shared);
             if (n->op == OP_SUB && strcmp(fn, "add") == 0)
-                d = gstr(g, "(-%s)", d);    /* float: negation is exact */
+                d = gstr(g, "(-%s)", d); /* float: negation is exact */
             bool has_loc = t->kind == TY_INT && (n->op == OP_ADD || n->op == OP_SUB);
             if (target->kind == ND_MEMBER) {
-                if (has_loc) emit(g, "mp_value_%s_%s(%s, %s, %s);", fn, ksuffix(t), o, d, loc(g, n->span));
+                if (has_loc)
+                    emit(g, "mp_value_%s_%s(%s, %s, %s);", fn, ksuffix(t), o, d, loc(g, n->span));
                 else emit(g, "mp_value_%s_%s(%s, %s);", fn, ksuffix(t), o, d);
             } else {
-                emit(g, "mp_array_%s_%s(%s, %s, %s, %s);", fn, ksuffix(t), o, i, d, loc(g, target->span));
+                emit(g, "mp_array_%s_%s(%s, %s, %s, %s);", fn, ksuffix(t), o, i, d,
+                     loc(g, target->span));
             }
             stmt_end(g, &temps);
             return;
@@ -196,12 +204,15 @@ static void gen_assign(Gen *g, Node *n) {
     if (target->kind == ND_INDEX) {
         sides(g, target, &container, &index);
         if (target->lhs->type->kind == TY_ARRAY)
-            index = hold(g, type_basic(TY_INT), gstr(g, "mp_array_index(%s, %s, %s)", container, index, loc(g, target->span)));
+            index =
+                hold(g, type_basic(TY_INT),
+                     gstr(g, "mp_array_index(%s, %s, %s)", container, index, loc(g, target->span)));
     }
     if (n->op == OP_ADD && t->kind == TY_LIST) {
         /* xs += ys extends the list in place, as in Python (aliases see it). */
         const char *cur = target->kind == ND_NAME ? cname(g, target->sym)
-                        : gstr(g, "mp_list_get(%s, %s, %s).l", container, index, loc(g, target->span));
+                                                  : gstr(g, "mp_list_get(%s, %s, %s).l", container,
+                                                         index, loc(g, target->span));
         emit(g, "mp_list_extend(%s, %s);", cur, borrow(g, n->rhs));
         stmt_end(g, &temps);
         return;
@@ -218,14 +229,15 @@ static void gen_assign(Gen *g, Node *n) {
          * index evaluated above (calls are hoisted, so what is left of
          * them is pure), then combine. */
         const char *curv;
-        if (target->kind == ND_NAME)
-            curv = cname(g, target->sym);
+        if (target->kind == ND_NAME) curv = cname(g, target->sym);
         else if (target->kind == ND_MEMBER)
             curv = gstr(g, "mp_value_load_%s(%s)", ksuffix(t), container);
         else if (target->lhs->type->kind == TY_ARRAY)
-            curv = gstr(g, "mp_array_load_%s(%s, %s, %s)", ksuffix(t), container, index, loc(g, target->span));
+            curv = gstr(g, "mp_array_load_%s(%s, %s, %s)", ksuffix(t), container, index,
+                        loc(g, target->span));
         else
-            curv = gstr(g, "mp_list_get(%s, %s, %s).%s", container, index, loc(g, target->span), vfield(t));
+            curv = gstr(g, "mp_list_get(%s, %s, %s).%s", container, index, loc(g, target->span),
+                        vfield(t));
         const char *r = borrow(g, n->rhs);
         if (lock && !early) {
             r = settle(g, n->rhs, n->rhs->type, r);
@@ -234,24 +246,23 @@ static void gen_assign(Gen *g, Node *n) {
         Type *rt = n->rhs->type;
         if (is_heap(t)) {
             const char *what = t->kind == TY_STR ? "str" : "list";
-            value = gstr(g, "mp_%s_%s(%s, %s)", what, n->op == OP_ADD ? "concat" : "repeat", curv, r);
+            value =
+                gstr(g, "mp_%s_%s(%s, %s)", what, n->op == OP_ADD ? "concat" : "repeat", curv, r);
         } else {
             if (t->kind == TY_FLOAT && rt->kind == TY_INT) r = gstr(g, "(double)%s", r);
             value = arith(g, n->op, t, curv, r, n->span);
         }
     }
     switch (target->kind) {
-    case ND_NAME:
-        store_var(g, cname(g, target->sym), t, value);
-        break;
-    case ND_MEMBER:
-        emit(g, "mp_value_store_%s(%s, %s);", ksuffix(t), container, value);
-        break;
+    case ND_NAME: store_var(g, cname(g, target->sym), t, value); break;
+    case ND_MEMBER: emit(g, "mp_value_store_%s(%s, %s);", ksuffix(t), container, value); break;
     default:
         if (target->lhs->type->kind == TY_ARRAY)
-            emit(g, "mp_array_store_%s(%s, %s, %s, %s);", ksuffix(t), container, index, value, loc(g, target->span));
+            emit(g, "mp_array_store_%s(%s, %s, %s, %s);", ksuffix(t), container, index, value,
+                 loc(g, target->span));
         else
-            emit(g, "mp_list_set(%s, %s, %s, %s);", container, index, mpval(g, t, value), loc(g, target->span));
+            emit(g, "mp_list_set(%s, %s, %s, %s);", container, index, mpval(g, t, value),
+                 loc(g, target->span));
     }
     if (lock) {
         emit(g, "mp_%s_unlock(%s, %s);", kind, obj, loc(g, n->span));
@@ -325,7 +336,7 @@ static void gen_while(Gen *g, Node *n) {
 static void loop_var(Gen *g, Node *n, const char *value, bool value_owned) {
     Symbol *s = n->sym;
     Type *t = s->type;
-    if (!s->used) {     /* `for _ in range(n)`: nothing to declare */
+    if (!s->used) { /* `for _ in range(n)`: nothing to declare */
         if (value_owned && is_heap(t)) emit_release(g, value, t);
         return;
     }
@@ -352,9 +363,12 @@ static void gen_for(Gen *g, Node *n) {
         Ops ops = {0};
         for (int k = 0; k < it->argc; k++) operand(g, &ops, it->argv[k], false, NULL);
         if (it->argc == 1) stop = ops.items[0].code;
-        else { start = ops.items[0].code; stop = ops.items[1].code; }
+        else {
+            start = ops.items[0].code;
+            stop = ops.items[1].code;
+        }
         if (it->argc == 3) step = ops.items[2].code;
-        if (it->argc > 1) {     /* start is used last, in the loop's init */
+        if (it->argc > 1) { /* start is used last, in the loop's init */
             pin(g, &ops, 0);
             start = ops.items[0].code;
         }
@@ -367,7 +381,9 @@ static void gen_for(Gen *g, Node *n) {
         } else {
             const char *st = new_tmp(g, "s");
             emit(g, "int64_t %s = mp_range_step(%s, %s);", st, step, loc(g, it->span));
-            emit(g, "for (int64_t %s = %s; %s > 0 ? %s < %s : %s > %s; %s = mp_range_next(%s, %s, %s)) {",
+            emit(g,
+                 "for (int64_t %s = %s; %s > 0 ? %s < %s : %s > %s; %s = mp_range_next(%s, %s, "
+                 "%s)) {",
                  i, start, st, i, hi, i, hi, i, i, st, hi);
         }
         g->indent++;
@@ -377,28 +393,36 @@ static void gen_for(Gen *g, Node *n) {
         /* The iterable is referenced for the loop, and indexed live. */
         CExpr e = gen_expr(g, it);
         const char *seq = e.code;
-        if (is_heap(t)) seq = hold(g, t, e.owned ? e.code : gstr(g, "%s(%s)", t->kind == TY_STR ? "mp_str_ref" : "mp_list_ref", e.code));
+        if (is_heap(t))
+            seq = hold(g, t,
+                       e.owned ? e.code
+                               : gstr(g, "%s(%s)", t->kind == TY_STR ? "mp_str_ref" : "mp_list_ref",
+                                      e.code));
         const char *i = new_tmp(g, "i");
         const char *len = t->kind == TY_LIST ? "mp_list_len" : "mp_array_len";
-        if (t->kind == TY_STR)  /* by byte offset: one pass over the characters */
+        if (t->kind == TY_STR) /* by byte offset: one pass over the characters */
             emit(g, "for (size_t %s = 0; %s < %s->len;) {", i, i, seq);
-        else
-            emit(g, "for (int64_t %s = 0; %s < %s(%s); %s++) {", i, i, len, seq, i);
+        else emit(g, "for (int64_t %s = 0; %s < %s(%s); %s++) {", i, i, len, seq, i);
         g->indent++;
         scope_push(g, &iter, true);
         if (t->kind == TY_LIST)
-            loop_var(g, n, gstr(g, "mp_list_get(%s, %s, %s).%s", seq, i, loc(g, it->span), vfield(t->elem)), false);
-        else if (t->kind == TY_STR)
-            loop_var(g, n, gstr(g, "mp_str_next(%s, &%s)", seq, i), true);
+            loop_var(
+                g, n,
+                gstr(g, "mp_list_get(%s, %s, %s).%s", seq, i, loc(g, it->span), vfield(t->elem)),
+                false);
+        else if (t->kind == TY_STR) loop_var(g, n, gstr(g, "mp_str_next(%s, &%s)", seq, i), true);
         else
-            loop_var(g, n, gstr(g, "mp_array_%s_%s(%s, %s, %s)", locked_read(g, it) ? "read" : "load", ksuffix(t->elem), seq, i, loc(g, it->span)), false);
+            loop_var(g, n,
+                     gstr(g, "mp_array_%s_%s(%s, %s, %s)", locked_read(g, it) ? "read" : "load",
+                          ksuffix(t->elem), seq, i, loc(g, it->span)),
+                     false);
     } else {
         /* conn or queue: until end of stream */
         const char *o = borrow(g, it);
         const char *v = new_tmp(g, "m");
         emit(g, "mp_val %s;", v);
-        emit(g, "while (%s(%s, &%s, %s)) {", t->kind == TY_CONN ? "mp_recv_next" : "mp_get_next",
-             o, v, loc(g, it->span));
+        emit(g, "while (%s(%s, &%s, %s)) {", t->kind == TY_CONN ? "mp_recv_next" : "mp_get_next", o,
+             v, loc(g, it->span));
         g->indent++;
         scope_push(g, &iter, true);
         loop_var(g, n, gstr(g, "%s.%s", v, vfield(t->elem)), true);
@@ -416,7 +440,7 @@ static void gen_lock(Gen *g, Node *n) {
     Symbol *s = n->lhs->sym;
     bool nested = is_locked(g, s);
     if (!nested && g->nlocked == (int)(sizeof g->locked / sizeof g->locked[0]))
-        nested = true;      /* deeper than any real program; stays correct, just locks less */
+        nested = true; /* deeper than any real program; stays correct, just locks less */
     emit(g, "{");
     Scope block;
     g->indent++;
@@ -424,7 +448,8 @@ static void gen_lock(Gen *g, Node *n) {
     if (!nested) {
         block.unlock = s;
         block.unlock_at = loc(g, n->span);
-        emit(g, "mp_%s_lock(%s, %s);", s->type->kind == TY_VALUE ? "value" : "array", cname(g, s), block.unlock_at);
+        emit(g, "mp_%s_lock(%s, %s);", s->type->kind == TY_VALUE ? "value" : "array", cname(g, s),
+             block.unlock_at);
         g->locked[g->nlocked++] = s;
     }
     for (Node *st = n->body->body; st; st = st->next) gen_stmt(g, st);
@@ -492,8 +517,7 @@ void gen_stmt(Gen *g, Node *n) {
         stmt_end(g, &temps);
         break;
     }
-    default:
-        break;
+    default: break;
     }
 }
 

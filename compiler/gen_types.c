@@ -24,9 +24,7 @@ static const char *ctype(Gen *g, const Type *t) {
     }
 }
 
-bool is_heap(const Type *t) {
-    return t && (t->kind == TY_STR || t->kind == TY_LIST);
-}
+bool is_heap(const Type *t) { return t && (t->kind == TY_STR || t->kind == TY_LIST); }
 
 /* The mp_val member holding a value of type T. */
 const char *vfield(const Type *t) {
@@ -71,7 +69,7 @@ const char *tdesc(Gen *g, Type *t) {
         if (strcmp(g->ltypes.items[i].cname + 1, bare) == 0) return g->ltypes.items[i].cname;
     const char *cname = keep_str(g, gstr(g, "&%s", bare));
     buf_printf(&g->types, "static const mp_type %s = { MP_LIST, %s };\n", bare, elem);
-    vec_push(&g->ltypes, ((ListType){ t, cname }));
+    vec_push(&g->ltypes, ((ListType){t, cname}));
     return cname;
 }
 
@@ -79,7 +77,6 @@ const char *decl(Gen *g, const Type *t, const char *name) {
     const char *c = ctype(g, t);
     return gstr(g, "%s%s%s", c, c[strlen(c) - 1] == '*' ? "" : " ", name);
 }
-
 
 const char *mpval(Gen *g, Type *t, const char *code) {
     return gstr(g, "(mp_val){ .%s = %s }", vfield(t), code);
@@ -103,7 +100,7 @@ enum { LIT_MAX = 4095 };
 
 /* A static mp_str for literal bytes; equal literals share one. */
 const char *str_literal(Gen *g, const char *s, size_t len) {
-    StrLit probe = { s, len };
+    StrLit probe = {s, len};
     uint64_t h = hash_bytes(s, len);
     HEnt *hit = hmap_find(&g->lits_by_bytes, &probe, h, strlit_eq);
     if (hit) return hit->val;
@@ -119,12 +116,13 @@ const char *str_literal(Gen *g, const char *s, size_t len) {
         for (size_t i = 0; i <= len; i++) {
             unsigned c = i < len ? (unsigned char)s[i] : 0;
             const char *sep = i % 12 ? " " : "\n    ";
-            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ' ')
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == ' ')
                 buf_printf(&g->lits, "%s'%c',", sep, (char)c);
-            else
-                buf_printf(&g->lits, "%s'\\%03o',", sep, c);
+            else buf_printf(&g->lits, "%s'\\%03o',", sep, c);
         }
-        buf_printf(&g->lits, "\n};\nstatic mp_str %s = { MP_IMMORTAL, %zu, %s_bytes, 0 };\n", name, len, name);
+        buf_printf(&g->lits, "\n};\nstatic mp_str %s = { MP_IMMORTAL, %zu, %s_bytes, 0 };\n", name,
+                   len, name);
     }
     name = keep_str(g, gstr(g, "&%s", name));
     StrLit *key = arena_alloc(&g->perm, sizeof *key);

@@ -20,27 +20,27 @@ typedef struct Command {
 } Command;
 
 static const Command commands[] = {
-    { "check", "mpc check [OPTIONS] FILE.mp...",
-      "Parse and check each FILE.mp; report every error and warning.\n"
-      "\n"
-      "  --dump-ast       print the checked syntax tree to standard output\n" },
-    { "compile", "mpc compile [OPTIONS] FILE.mp [-o OUT.c]",
-      "Translate FILE.mp to C. The default output is FILE.c beside the\n"
-      "input; '-o -' writes to standard output. The output is replaced\n"
-      "atomically: a failed compile leaves no partial file.\n"
-      "\n"
-      "  -o OUT.c         write the C to OUT.c\n"
-      "  --no-line        omit #line directives\n" },
-    { "build", "mpc build [OPTIONS] FILE.mp [-o PROG]",
-      "Compile FILE.mp and link it with the runtime into the program PROG\n"
-      "(default: FILE without .mp), using $CC (default cc), $CFLAGS\n"
-      "(default -O2) and $LDFLAGS.\n"
-      "\n"
-      "  -o PROG          name of the program to write\n"
-      "  --no-line        omit #line directives\n" },
-    { "run", "mpc run [OPTIONS] FILE.mp [-- ARGS...]",
-      "Build FILE.mp in a temporary directory, run it with ARGS, and exit\n"
-      "with its exit status (128+N when it is killed by signal N).\n" },
+    {"check", "mpc check [OPTIONS] FILE.mp...",
+     "Parse and check each FILE.mp; report every error and warning.\n"
+     "\n"
+     "  --dump-ast       print the checked syntax tree to standard output\n"},
+    {"compile", "mpc compile [OPTIONS] FILE.mp [-o OUT.c]",
+     "Translate FILE.mp to C. The default output is FILE.c beside the\n"
+     "input; '-o -' writes to standard output. The output is replaced\n"
+     "atomically: a failed compile leaves no partial file.\n"
+     "\n"
+     "  -o OUT.c         write the C to OUT.c\n"
+     "  --no-line        omit #line directives\n"},
+    {"build", "mpc build [OPTIONS] FILE.mp [-o PROG]",
+     "Compile FILE.mp and link it with the runtime into the program PROG\n"
+     "(default: FILE without .mp), using $CC (default cc), $CFLAGS\n"
+     "(default -O2) and $LDFLAGS.\n"
+     "\n"
+     "  -o PROG          name of the program to write\n"
+     "  --no-line        omit #line directives\n"},
+    {"run", "mpc run [OPTIONS] FILE.mp [-- ARGS...]",
+     "Build FILE.mp in a temporary directory, run it with ARGS, and exit\n"
+     "with its exit status (128+N when it is killed by signal N).\n"},
 };
 
 static const char common_help[] =
@@ -64,7 +64,8 @@ static void usage_all(FILE *f) {
           "  run        build and run a program\n"
           "  help CMD   show help for a command\n"
           "\n"
-          "  mpc --version    show the version\n", f);
+          "  mpc --version    show the version\n",
+          f);
 }
 
 static const Command *find_command(const char *name) {
@@ -101,7 +102,10 @@ static int mpc_main(int argc, char **argv) {
         return 0;
     }
     if (strcmp(cmd, "help") == 0) {
-        if (argc < 3) { usage_all(stdout); return 0; }
+        if (argc < 3) {
+            usage_all(stdout);
+            return 0;
+        }
         const Command *c = find_command(argv[2]);
         if (!c) return usage_error(NULL, "unknown command '%s'", argv[2]);
         help_command(c);
@@ -110,7 +114,7 @@ static int mpc_main(int argc, char **argv) {
     const Command *c = find_command(cmd);
     if (!c) return usage_error(NULL, "unknown command '%s'", cmd);
 
-    DriverOptions opt = { .line_directives = true, .color = -1 };
+    DriverOptions opt = {.line_directives = true, .color = -1};
     const char *out = NULL;
     const char **files = xcalloc((size_t)argc, sizeof *files);
     int nfiles = 0;
@@ -125,7 +129,10 @@ static int mpc_main(int argc, char **argv) {
             help_command(c);
             goto done;
         } else if (strcmp(a, "-o") == 0 && strcmp(cmd, "check") && strcmp(cmd, "run")) {
-            if (++i == argc) { rc = usage_error(c, "%s needs an argument", "-o"); goto done; }
+            if (++i == argc) {
+                rc = usage_error(c, "%s needs an argument", "-o");
+                goto done;
+            }
             out = argv[i];
         } else if (strcmp(a, "--dump-ast") == 0 && strcmp(cmd, "check") == 0) {
             opt.dump_ast = true;
@@ -136,14 +143,20 @@ static int mpc_main(int argc, char **argv) {
         } else if (strncmp(a, "-Wno-", 5) == 0 || strncmp(a, "-W", 2) == 0) {
             bool off = strncmp(a, "-Wno-", 5) == 0;
             Warning w = diag_warning_by_name(a + (off ? 5 : 2));
-            if (w == W__COUNT) { rc = usage_error(c, "unknown warning option '%s'", a); goto done; }
+            if (w == W__COUNT) {
+                rc = usage_error(c, "unknown warning option '%s'", a);
+                goto done;
+            }
             opt.disabled[w] = off;
         } else if (strncmp(a, "--color=", 8) == 0) {
             const char *v = a + 8;
             if (strcmp(v, "auto") == 0) opt.color = -1;
             else if (strcmp(v, "always") == 0) opt.color = 1;
             else if (strcmp(v, "never") == 0) opt.color = 0;
-            else { rc = usage_error(c, "unknown --color value '%s'", v); goto done; }
+            else {
+                rc = usage_error(c, "unknown --color value '%s'", v);
+                goto done;
+            }
         } else if (a[0] == '-' && a[1] != '\0') {
             rc = usage_error(c, "unknown option '%s'", a);
             goto done;
@@ -151,7 +164,10 @@ static int mpc_main(int argc, char **argv) {
             files[nfiles++] = a;
         }
     }
-    if (nfiles == 0) { rc = usage_error(c, "no input file%s", ""); goto done; }
+    if (nfiles == 0) {
+        rc = usage_error(c, "no input file%s", "");
+        goto done;
+    }
     if (strcmp(cmd, "check") != 0 && nfiles > 1) {
         rc = usage_error(c, "'%s' takes one input file", cmd);
         goto done;
@@ -177,7 +193,7 @@ static int mpc_main(int argc, char **argv) {
     }
 done:
     free(files);
-    ast_types_free();       /* interned types: nothing left for valgrind */
+    ast_types_free(); /* interned types: nothing left for valgrind */
     return rc;
 }
 

@@ -31,8 +31,7 @@ enum { NKEYWORDS = sizeof keywords / sizeof keywords[0] };
 
 int parse_keyword(const char *s, size_t n) {
     for (int i = 0; i < NKEYWORDS; i++)
-        if (keywords[i].len == n && memcmp(keywords[i].word, s, n) == 0)
-            return keywords[i].tok;
+        if (keywords[i].len == n && memcmp(keywords[i].word, s, n) == 0) return keywords[i].tok;
     return 0;
 }
 
@@ -50,8 +49,7 @@ static void vreport(Parser *P, Span at, const char *fmt, va_list ap) {
     ParseShared *sh = P->sh;
     if (sh->fatal || sh->stopped) return;
     if (sh->errors >= PARSE_MAX_ERRORS) {
-        diag_file_error(sh->diag, "too many syntax errors; stopping after %d",
-                        PARSE_MAX_ERRORS);
+        diag_file_error(sh->diag, "too many syntax errors; stopping after %d", PARSE_MAX_ERRORS);
         sh->stopped = true;
         return;
     }
@@ -138,16 +136,20 @@ Node *parse_int_literal(Parser *P, Span at) {
     for (; i < len; i++) {
         if (s[i] == '_') continue;
         uint64_t d = (uint64_t)digit_value(s[i]);
-        if (v > (limit - d) / base) { over = true; break; }
+        if (v > (limit - d) / base) {
+            over = true;
+            break;
+        }
         v = v * base + d;
     }
     Node *n = parse_node(P, ND_INT, at);
     if (over) {
-        parse_error(P, at, "integer literal is too large (the maximum is "
+        parse_error(P, at,
+                    "integer literal is too large (the maximum is "
                     "9223372036854775807)");
         n->ival = 0;
     } else if (v == limit) {
-        n->ival = INT64_MIN;        /* valid only after a unary minus */
+        n->ival = INT64_MIN; /* valid only after a unary minus */
     } else {
         n->ival = (int64_t)v;
     }
@@ -155,13 +157,13 @@ Node *parse_int_literal(Parser *P, Span at) {
 }
 
 bool parse_is_big_literal(Parser *P, const Node *n) {
-    return n->kind == ND_INT && n->ival == INT64_MIN &&
-           P->sh->src->text[n->span.begin] != '-';
+    return n->kind == ND_INT && n->ival == INT64_MIN && P->sh->src->text[n->span.begin] != '-';
 }
 
 Node *parse_check_literal(Parser *P, Node *n) {
     if (parse_is_big_literal(P, n)) {
-        parse_error(P, n->span, "integer literal is too large (the maximum is "
+        parse_error(P, n->span,
+                    "integer literal is too large (the maximum is "
                     "9223372036854775807)");
         n->ival = 0;
     }
@@ -205,15 +207,12 @@ Node *parse_bad_number(Parser *P, Span at) {
             if ((unsigned)digit_value(s[i]) >= base) break;
             digits++;
         }
-        if (i < len)
-            parse_error(P, at, "invalid digit '%c' in %s literal", s[i], kind);
-        else if (digits == 0)
-            parse_error(P, at, "%s literal has no digits", kind);
-        else
-            parse_error(P, at, "'_' in a number must stand between digits");
-    } else if (all_digits && len > 1 && s[0] == '0' && s[len - 1] != '_' &&
-               !strstr(s, "__")) {
-        parse_error(P, at, "leading zeros are not allowed in a decimal integer "
+        if (i < len) parse_error(P, at, "invalid digit '%c' in %s literal", s[i], kind);
+        else if (digits == 0) parse_error(P, at, "%s literal has no digits", kind);
+        else parse_error(P, at, "'_' in a number must stand between digits");
+    } else if (all_digits && len > 1 && s[0] == '0' && s[len - 1] != '_' && !strstr(s, "__")) {
+        parse_error(P, at,
+                    "leading zeros are not allowed in a decimal integer "
                     "(for octal, write 0o...)");
     } else if (all_digits || (!has_dot && len > 0 && s[len - 1] == '_')) {
         parse_error(P, at, "'_' in a number must stand between digits");
@@ -222,9 +221,7 @@ Node *parse_bad_number(Parser *P, Span at) {
         while (i < len && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '.')) i++;
         if (i < len && (s[i] == 'e' || s[i] == 'E') && i + 1 == len)
             parse_error(P, at, "exponent of a float literal has no digits");
-        else
-            parse_error(P, at, "invalid number literal '%.*s'",
-                        len > 40 ? 40 : (int)len, s);
+        else parse_error(P, at, "invalid number literal '%.*s'", len > 40 ? 40 : (int)len, s);
     }
     Node *n = parse_node(P, ND_INT, at);
     return n;
@@ -236,7 +233,8 @@ static Node *parse_fragment(Parser *P, uint32_t begin, uint32_t end);
 
 static void add_part(NodeList *l, Node *n) {
     if (!n) return;
-    if (l->tail) l->tail->next = n; else l->head = n;
+    if (l->tail) l->tail->next = n;
+    else l->head = n;
     l->tail = n;
 }
 
@@ -250,7 +248,10 @@ static Node *make_part(Parser *P, const char *bytes, size_t len, Span at) {
 static bool is_hex(char c) { return digit_value(c) < 16; }
 
 static size_t put_utf8(char *out, uint32_t cp) {
-    if (cp < 0x80) { out[0] = (char)cp; return 1; }
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
     if (cp < 0x800) {
         out[0] = (char)(0xC0 | cp >> 6);
         out[1] = (char)(0x80 | (cp & 0x3F));
@@ -304,8 +305,7 @@ static size_t decode_escape(Parser *P, const char *t, uint32_t i, uint32_t e, ch
             if (k < e && t[k] == '}' && digits >= 1 && digits <= 6) {
                 k++;
                 if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-                    parse_error(P, (Span){i, k}, "'\\u{%X}' is not a Unicode scalar value",
-                                cp);
+                    parse_error(P, (Span){i, k}, "'\\u{%X}' is not a Unicode scalar value", cp);
                     *n = 0;
                 } else {
                     *n = put_utf8(out, cp);
@@ -320,7 +320,8 @@ static size_t decode_escape(Parser *P, const char *t, uint32_t i, uint32_t e, ch
             while (close < e && close < k + 10 && t[close] != '}') close++;
             k = close < e && t[close] == '}' ? close + 1 : i + 2;
         }
-        parse_error(P, (Span){i, k}, "'\\u' must be followed by 1 to 6 hex digits in "
+        parse_error(P, (Span){i, k},
+                    "'\\u' must be followed by 1 to 6 hex digits in "
                     "braces, as in '\\u{e9}'");
         *n = 0;
         return k - i;
@@ -339,8 +340,7 @@ static size_t decode_escape(Parser *P, const char *t, uint32_t i, uint32_t e, ch
 /* Index of the '}' that closes the '{' at T[I], or 0 when there is none.
  * Strings in the other quote are skipped; *BACKSLASH is set to the first
  * backslash outside them (or 0). */
-static uint32_t find_close(const char *t, uint32_t i, uint32_t e, char quote,
-                           uint32_t *backslash) {
+static uint32_t find_close(const char *t, uint32_t i, uint32_t e, char quote, uint32_t *backslash) {
     char other = quote == '"' ? '\'' : '"';
     int depth = 1;
     *backslash = 0;
@@ -362,8 +362,7 @@ static uint32_t find_close(const char *t, uint32_t i, uint32_t e, char quote,
 }
 
 static bool is_word_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-           (c >= '0' && c <= '9');
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (c >= '0' && c <= '9');
 }
 
 /* The expression in [B, E). A plain name, the most common case, is made
@@ -395,11 +394,14 @@ static void unmatched_brace(Parser *P, uint32_t i, uint32_t e, char quote) {
         else if (t[k] == quote && brace) z = k;
     }
     if (z) {
-        parse_error(P, (Span){e, e + 1}, "a string inside '{...}' must use the other "
-                    "kind of quote (%s)", quote == '"' ? "'...'" : "\"...\"");
+        parse_error(P, (Span){e, e + 1},
+                    "a string inside '{...}' must use the other "
+                    "kind of quote (%s)",
+                    quote == '"' ? "'...'" : "\"...\"");
         P->skip_to = z + 1;
     } else {
-        parse_error(P, (Span){i, i + 1}, "'{' in a string has no matching '}'; write "
+        parse_error(P, (Span){i, i + 1},
+                    "'{' in a string has no matching '}'; write "
                     "'{{' for a literal '{'");
     }
 }
@@ -413,7 +415,8 @@ Node *parse_string_literal(Parser *P, Span at, bool terminated) {
     NodeList parts = {NULL, NULL};
 
     if (!terminated) {
-        parse_error(P, (Span){at.begin, at.begin + 1}, "unterminated string literal "
+        parse_error(P, (Span){at.begin, at.begin + 1},
+                    "unterminated string literal "
                     "(a string ends on the line where it starts)");
         str->parts = make_part(P, t + b, e - b, (Span){b, e});
         return str;
@@ -427,8 +430,8 @@ Node *parse_string_literal(Parser *P, Span at, bool terminated) {
     }
 
     scratch_reserve(sh, (size_t)(e - b) + 8);
-    size_t n = 0;           /* bytes of the current literal part */
-    uint32_t seg = b;       /* where it began */
+    size_t n = 0;     /* bytes of the current literal part */
+    uint32_t seg = b; /* where it began */
     i = b;
     while (i < e) {
         char c = t[i];
@@ -443,7 +446,8 @@ Node *parse_string_literal(Parser *P, Span at, bool terminated) {
             sh->buf[n++] = '}';
             i += 2;
         } else if (c == '}') {
-            parse_error(P, (Span){i, i + 1}, "single '}' in a string; write '}}' for a "
+            parse_error(P, (Span){i, i + 1},
+                        "single '}' in a string; write '}}' for a "
                         "literal '}'");
             i++;
         } else if (c == '{') {
@@ -457,15 +461,18 @@ Node *parse_string_literal(Parser *P, Span at, bool terminated) {
             uint32_t k = i + 1;
             while (k < close && (t[k] == ' ' || t[k] == '\t')) k++;
             if (k == close) {
-                parse_error(P, (Span){i, close + 1}, "empty '{}' in a string; write "
+                parse_error(P, (Span){i, close + 1},
+                            "empty '{}' in a string; write "
                             "'{{}}' for literal braces");
             } else if (backslash) {
                 if (backslash + 1 < close && t[backslash + 1] == quote)
-                    parse_error(P, (Span){backslash, backslash + 2}, "a string inside "
+                    parse_error(P, (Span){backslash, backslash + 2},
+                                "a string inside "
                                 "'{...}' must use the other kind of quote (%s)",
                                 quote == '"' ? "'...'" : "\"...\"");
                 else
-                    parse_error(P, (Span){backslash, backslash + 1}, "'\\' is not "
+                    parse_error(P, (Span){backslash, backslash + 1},
+                                "'\\' is not "
                                 "allowed inside '{...}' in a string");
             } else {
                 add_part(&parts, parse_interpolation(P, i + 1, close));
@@ -492,19 +499,17 @@ Type *parse_type_name(Parser *P, const char *name, Span at) {
     if (strcmp(name, "str") == 0) return type_basic(TY_STR);
     if (strcmp(name, "list") == 0 || strcmp(name, "conn") == 0)
         parse_error(P, at, "'%s' needs an element type, as in '%s[int]'", name, name);
-    else
-        parse_error(P, at, "unknown type '%s'", name);
+    else parse_error(P, at, "unknown type '%s'", name);
     return type_basic(TY_ERROR);
 }
 
 Type *parse_type_generic(Parser *P, const char *name, Span at, Type *elem) {
     if (strcmp(name, "list") == 0) return type_of(TY_LIST, elem);
     if (strcmp(name, "conn") == 0) return type_of(TY_CONN, elem);
-    if (strcmp(name, "int") == 0 || strcmp(name, "float") == 0 ||
-        strcmp(name, "bool") == 0 || strcmp(name, "str") == 0)
+    if (strcmp(name, "int") == 0 || strcmp(name, "float") == 0 || strcmp(name, "bool") == 0 ||
+        strcmp(name, "str") == 0)
         parse_error(P, at, "type '%s' takes no '[...]'", name);
-    else
-        parse_error(P, at, "unknown type '%s'", name);
+    else parse_error(P, at, "unknown type '%s'", name);
     return type_basic(TY_ERROR);
 }
 
@@ -535,34 +540,29 @@ Type *parse_type_expr(Parser *P, Node *e, Node **bound, Span *type_at) {
 
 void parse_check_target(Parser *P, Node *t) {
     switch (t->kind) {
-    case ND_NAME: case ND_INDEX: case ND_MEMBER:
-        return;
-    case ND_CALL:
-        parse_error(P, t->span, "cannot assign to a function call");
-        return;
-    case ND_INT: case ND_FLOAT: case ND_BOOL: case ND_STR:
-        parse_error(P, t->span, "cannot assign to a literal");
-        return;
-    case ND_LIST:
-        parse_error(P, t->span, "cannot assign to a list literal");
-        return;
-    case ND_UNARY: case ND_BINARY:
+    case ND_NAME:
+    case ND_INDEX:
+    case ND_MEMBER: return;
+    case ND_CALL: parse_error(P, t->span, "cannot assign to a function call"); return;
+    case ND_INT:
+    case ND_FLOAT:
+    case ND_BOOL:
+    case ND_STR: parse_error(P, t->span, "cannot assign to a literal"); return;
+    case ND_LIST: parse_error(P, t->span, "cannot assign to a list literal"); return;
+    case ND_UNARY:
+    case ND_BINARY:
         if (t->op >= OP_EQ && t->op <= OP_GE)
             parse_error(P, t->span, "cannot assign to a comparison");
-        else
-            parse_error(P, t->span, "cannot assign to the result of '%s'",
-                        op_spelling(t->op));
+        else parse_error(P, t->span, "cannot assign to the result of '%s'", op_spelling(t->op));
         return;
-    default:
-        parse_error(P, t->span, "cannot assign to this expression");
-        return;
+    default: parse_error(P, t->span, "cannot assign to this expression"); return;
     }
 }
 
 /* ---- parsing ----------------------------------------------------------- */
 
-static void parser_init(Parser *P, ParseShared *sh, int level, uint32_t begin,
-                        uint32_t end, int start_tok) {
+static void parser_init(Parser *P, ParseShared *sh, int level, uint32_t begin, uint32_t end,
+                        int start_tok) {
     memset(P, 0, offsetof(Parser, stack));
     memset(&P->ops, 0, sizeof *P - offsetof(Parser, ops));
     P->sh = sh;
@@ -588,7 +588,8 @@ static Node *parse_fragment(Parser *P, uint32_t begin, uint32_t end) {
     Q.base_depth = P->base_depth + P->depth + 1;
     Q.ops = P->ops + 1;
     if (Q.base_depth > PARSE_MAX_DEPTH) {
-        parse_fatal(P, (Span){begin - 1, begin}, "nesting too deep (limit %d): this "
+        parse_fatal(P, (Span){begin - 1, begin},
+                    "nesting too deep (limit %d): this "
                     "interpolation would be level %d of open brackets and blocks",
                     PARSE_MAX_DEPTH, Q.base_depth);
         return NULL;
@@ -623,8 +624,8 @@ bool parse_program(const Source *src, Arena *a, Diag *d, Program *out) {
     return rc == 0 && sh.errors == 0 && !sh.fatal && !sh.stopped;
 }
 
-int parse_scan(const Source *src, Arena *a, Diag *d, int *kinds, MPYSTYPE *vals,
-               Span *spans, int max) {
+int parse_scan(const Source *src, Arena *a, Diag *d, int *kinds, MPYSTYPE *vals, Span *spans,
+               int max) {
     ParseShared sh;
     memset(&sh, 0, sizeof sh);
     sh.src = src;

@@ -37,13 +37,13 @@ union MPYSTYPE;
 /* What an open bracket on the scanner's stack is. */
 typedef enum BracketKind {
     BR_NONE,
-    BR_BLOCK,       /* { */
-    BR_GROUP,       /* ( around an expression */
-    BR_CALL,        /* ( of a call */
-    BR_PARAMS,      /* ( of a def's parameters */
-    BR_LIST,        /* [ of a list literal */
-    BR_INDEX,       /* [ of an index, a type argument, a group size */
-    BR_ELIF,        /* not a bracket: one `elif` of the current if chain */
+    BR_BLOCK,  /* { */
+    BR_GROUP,  /* ( around an expression */
+    BR_CALL,   /* ( of a call */
+    BR_PARAMS, /* ( of a def's parameters */
+    BR_LIST,   /* [ of a list literal */
+    BR_INDEX,  /* [ of an index, a type argument, a group size */
+    BR_ELIF,   /* not a bracket: one `elif` of the current if chain */
 } BracketKind;
 
 typedef struct Bracket {
@@ -58,13 +58,13 @@ typedef struct ParseShared {
     const Source *src;
     Arena *arena;
     Diag *diag;
-    int errors;             /* errors reported by the front end */
-    bool fatal;             /* nesting too deep: stop quietly */
-    bool stopped;           /* too many errors: stop quietly */
-    char *buf;              /* scratch for decoding literals (malloc) */
+    int errors;   /* errors reported by the front end */
+    bool fatal;   /* nesting too deep: stop quietly */
+    bool stopped; /* too many errors: stop quietly */
+    char *buf;    /* scratch for decoding literals (malloc) */
     size_t cap;
     void *sub[PARSE_MAX_LEVEL + 1]; /* cached scanners, by level */
-    Node *defs, *defs_tail; /* the program being built */
+    Node *defs, *defs_tail;         /* the program being built */
     Node *top, *top_tail;
 } ParseShared;
 
@@ -72,41 +72,38 @@ typedef struct ParseShared {
 struct Parser {
     ParseShared *sh;
     void *scanner;
-    int level;              /* 0: the file; n: inside n interpolations */
-    int start_tok;          /* first token to hand out, then 0 */
-    uint32_t pos, end;      /* next byte to feed the scanner; end of input */
-    uint32_t off;           /* offset of the next token */
-    uint32_t skip_to;       /* tokens starting before this are dropped */
-    int last, last2;        /* the last two tokens returned */
-    int stmt_kw;            /* last block-opening keyword (if, while, ...) */
-    int base_depth;         /* nesting outside this scanner (interpolations) */
-    int depth;              /* open brackets */
+    int level;         /* 0: the file; n: inside n interpolations */
+    int start_tok;     /* first token to hand out, then 0 */
+    uint32_t pos, end; /* next byte to feed the scanner; end of input */
+    uint32_t off;      /* offset of the next token */
+    uint32_t skip_to;  /* tokens starting before this are dropped */
+    int last, last2;   /* the last two tokens returned */
+    int stmt_kw;       /* last block-opening keyword (if, while, ...) */
+    int base_depth;    /* nesting outside this scanner (interpolations) */
+    int depth;         /* open brackets */
     Bracket stack[PARSE_MAX_DEPTH + 1];
-    int ops;                /* operators along the current nesting path */
-    bool nl_seen;           /* a newline was dropped since the last token */
-    uint32_t nl_off;        /* the first such newline */
-    int pending;            /* a token to return on the next call */
+    int ops;         /* operators along the current nesting path */
+    bool nl_seen;    /* a newline was dropped since the last token */
+    uint32_t nl_off; /* the first such newline */
+    int pending;     /* a token to return on the next call */
     Span pending_loc;
     /* facts about the last token returned, for error messages */
-    int kw_before;          /* stmt_kw before it */
-    Bracket top_before;     /* innermost open bracket before it (c == 0: none) */
-    bool forced;            /* it closed brackets left open */
-    Bracket forced_br;      /* the outermost of those */
-    bool unmatched;         /* it is a closer without opener */
-    bool mismatched;        /* it is a closer of the wrong kind */
-    Bracket mismatch_br;    /* what it closed */
-    bool keep_recovering;   /* the error was a '{' on the next line: let
+    int kw_before;        /* stmt_kw before it */
+    Bracket top_before;   /* innermost open bracket before it (c == 0: none) */
+    bool forced;          /* it closed brackets left open */
+    Bracket forced_br;    /* the outermost of those */
+    bool unmatched;       /* it is a closer without opener */
+    bool mismatched;      /* it is a closer of the wrong kind */
+    Bracket mismatch_br;  /* what it closed */
+    bool keep_recovering; /* the error was a '{' on the next line: let
                                recovery discard it with its block */
-    Node *expr;             /* START_EXPR: the expression */
+    Node *expr;           /* START_EXPR: the expression */
 };
 
 /* compiler/parse.c */
-void parse_error(Parser *P, Span at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-void parse_note(Parser *P, Span at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-void parse_fatal(Parser *P, Span at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void parse_error(Parser *P, Span at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void parse_note(Parser *P, Span at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void parse_fatal(Parser *P, Span at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const char *parse_name(Parser *P, Span at);
 Node *parse_int_literal(Parser *P, Span at);
 Node *parse_float_literal(Parser *P, Span at);
@@ -123,8 +120,8 @@ void parse_check_target(Parser *P, Node *target);
 /* For tests of the scanner: scans SRC into at most MAX tokens (their kinds
  * TK_*, values and spans; the last one is TK_END if it fits) and returns
  * how many. Errors go to D. */
-int parse_scan(const Source *src, Arena *a, Diag *d, int *kinds, union MPYSTYPE *vals,
-               Span *spans, int max);
+int parse_scan(const Source *src, Arena *a, Diag *d, int *kinds, union MPYSTYPE *vals, Span *spans,
+               int max);
 
 /* grammar/lexer.l */
 int mpylex(union MPYSTYPE *lval, Span *lloc, void *scanner);
@@ -136,12 +133,12 @@ void lex_free(void *scanner);
 
 /* How a keyword behaves in the scanner. */
 enum {
-    KW_STMT = 1,    /* only begins a statement: inside ( or [ it shows a
+    KW_STMT = 1,  /* only begins a statement: inside ( or [ it shows a
                        bracket was left open */
-    KW_TYPE = 2,    /* also names a type after ':', '[' or '->' */
-    KW_BLOCK = 4,   /* opens a block (if, while, def, ...): remembered
+    KW_TYPE = 2,  /* also names a type after ':', '[' or '->' */
+    KW_BLOCK = 4, /* opens a block (if, while, def, ...): remembered
                        for messages */
-    KW_OP = 8,      /* an operator: counts toward the expression limit */
+    KW_OP = 8,    /* an operator: counts toward the expression limit */
 };
 
 /* The token of the keyword spelled S[0..N), or 0 when it is a name. */

@@ -34,9 +34,7 @@ const char *sema_tname(const Type *t) {
     }
 }
 
-const char *sema_an_word(const char *w) {
-    return strchr("aeiou", w[0]) ? "an" : "a";
-}
+const char *sema_an_word(const char *w) { return strchr("aeiou", w[0]) ? "an" : "a"; }
 
 const char *sema_an(const Type *t) {
     return t && (t->kind == TY_INT || t->kind == TY_ARRAY) ? "an" : "a";
@@ -94,8 +92,7 @@ size_t sema_edit_distance(const char *a, const char *b, size_t max) {
 
 /* ---- symbols and scopes ------------------------------------------------ */
 
-static SymX *sym_new(Sema *S, SymKind kind, const char *name, Type *t,
-                     Node *decl, Span at) {
+static SymX *sym_new(Sema *S, SymKind kind, const char *name, Type *t, Node *decl, Span at) {
     SymX *x = arena_alloc(S->arena, sizeof *x);
     x->s.kind = kind;
     x->s.name = name;
@@ -134,18 +131,15 @@ static void bind(Sema *S, SymX *x) {
 static void warn_unused(Sema *S, SymX *x) {
     if (x->s.used || x->no_unused || x->s.name[0] == '_') return;
     if (x->s.kind == SYM_PARAM) {
-        diag_warning(S->d, W_UNUSED, x->s.span, "parameter '%s' of '%s' is never used",
-                     x->s.name, x->def ? x->def->name : "?");
+        diag_warning(S->d, W_UNUSED, x->s.span, "parameter '%s' of '%s' is never used", x->s.name,
+                     x->def ? x->def->name : "?");
     } else if (x->s.kind == SYM_VAR) {
         if (x->s.decl && x->s.decl->kind == ND_PROCESS)
-            diag_warning(S->d, W_UNUSED, x->s.span, "replica index '%s' is never used",
-                         x->s.name);
+            diag_warning(S->d, W_UNUSED, x->s.span, "replica index '%s' is never used", x->s.name);
         else if (x->s.flags & SF_ASSIGNED)
-            diag_warning(S->d, W_UNUSED, x->s.span,
-                         "variable '%s' is assigned but never used", x->s.name);
-        else
-            diag_warning(S->d, W_UNUSED, x->s.span, "variable '%s' is never used",
+            diag_warning(S->d, W_UNUSED, x->s.span, "variable '%s' is assigned but never used",
                          x->s.name);
+        else diag_warning(S->d, W_UNUSED, x->s.span, "variable '%s' is never used", x->s.name);
     }
 }
 
@@ -192,7 +186,7 @@ static const char *suggest_name(Sema *S, const char *name) {
     for (Scope *sc = S->scope; sc; sc = sc->parent) {
         if (S->def && sc->owner == OWN_PARENT) continue;
         for (Binding *b = sc->bindings; b; b = b->scope_next) {
-            if (sema_lookup(S, b->sym->s.name, NULL) != b->sym) continue;  /* hidden */
+            if (sema_lookup(S, b->sym->s.name, NULL) != b->sym) continue; /* hidden */
             size_t dist = sema_edit_distance(name, b->sym->s.name, max);
             if (dist < bestd) {
                 bestd = dist;
@@ -206,14 +200,14 @@ static const char *suggest_name(Sema *S, const char *name) {
 void sema_undefined(Sema *S, Node *n) {
     PDecl *pd = hmap_get(&S->parent_names, n->name);
     if (S->def && pd) {
-        SymX *hit;      /* no "unused" warning on top of this error */
+        SymX *hit; /* no "unused" warning on top of this error */
         sema_lookup(S, n->name, &hit);
         if (hit) hit->s.used = true;
         pd->used_in_def = true;
         if (strcmp(pd->what, "process") == 0 || strcmp(pd->what, "process group") == 0) {
             diag_error(S->d, n->span,
-                       "'%s' is a %s of the parent program; a def cannot use processes",
-                       n->name, pd->what);
+                       "'%s' is a %s of the parent program; a def cannot use processes", n->name,
+                       pd->what);
             diag_note(S->d, pd->at, "'%s' is declared here", n->name);
         } else {
             diag_error(S->d, n->span,
@@ -224,10 +218,8 @@ void sema_undefined(Sema *S, Node *n) {
         return;
     }
     const char *sug = suggest_name(S, n->name);
-    if (sug)
-        diag_error(S->d, n->span, "undefined name '%s'; did you mean '%s'?", n->name, sug);
-    else
-        diag_error(S->d, n->span, "undefined name '%s'", n->name);
+    if (sug) diag_error(S->d, n->span, "undefined name '%s'; did you mean '%s'?", n->name, sug);
+    else diag_error(S->d, n->span, "undefined name '%s'", n->name);
     if (!S->def && pd && pd->at.begin > n->span.begin)
         diag_note(S->d, pd->at, "'%s' is declared later, here; the parent program runs in order",
                   n->name);
@@ -241,35 +233,30 @@ static bool declare(Sema *S, SymX *x) {
     if (b && b->scope == S->scope) {
         if (b->sym->s.kind == SYM_PARAM && x->s.kind == SYM_PARAM)
             diag_error(S->d, x->s.span, "duplicate parameter '%s'", name);
-        else
-            diag_error(S->d, x->s.span, "redefinition of '%s'", name);
+        else diag_error(S->d, x->s.span, "redefinition of '%s'", name);
         if (b->sym->s.kind == SYM_PARAM && x->s.kind != SYM_PARAM)
             diag_note(S->d, b->sym->s.span, "'%s' is a parameter of '%s'", name,
                       S->def ? S->def->name : "?");
-        else
-            diag_note(S->d, b->sym->s.span, "previous definition of '%s' is here", name);
+        else diag_note(S->d, b->sym->s.span, "previous definition of '%s' is here", name);
         x->no_unused = true;
         return false;
     }
     SymX *r = sema_lookup(S, name, NULL);
     if (r && r->s.kind == SYM_FUNC && S->scope->owner == OWN_PARENT) {
         diag_error(S->d, x->s.span,
-                   "'%s' is already the name of a def; the parent program cannot reuse it",
-                   name);
+                   "'%s' is already the name of a def; the parent program cannot reuse it", name);
         diag_note(S->d, r->s.span, "'%s' is defined here", name);
     } else if (r && r->s.kind == SYM_FUNC) {
         if (diag_warning(S->d, W_SHADOW, x->s.span, "%s '%s' shadows the def '%s'",
                          sema_sym_what(x), name, name))
             diag_note(S->d, r->s.span, "'%s' is defined here", name);
     } else if (r && r->s.kind == SYM_BUILTIN) {
-        diag_warning(S->d, W_SHADOW, x->s.span,
-                     "%s '%s' shadows the built-in function '%s'", sema_sym_what(x),
-                     name, name);
+        diag_warning(S->d, W_SHADOW, x->s.span, "%s '%s' shadows the built-in function '%s'",
+                     sema_sym_what(x), name, name);
     }
     /* C declares a name before its initializer runs: `let x = x + 1` in a
      * block would read itself if both were one C name. */
-    if (r && r->s.kind != SYM_FUNC && r->s.kind != SYM_BUILTIN)
-        x->s.shadows = r->s.shadows + 1;
+    if (r && r->s.kind != SYM_FUNC && r->s.kind != SYM_BUILTIN) x->s.shadows = r->s.shadows + 1;
     x->s.global = !S->def && S->scope == S->parent_scope;
     if (!S->def) {
         PDecl *pd = hmap_get(&S->parent_names, name);
@@ -297,10 +284,12 @@ static bool wellformed(Sema *S, Type *t, Span at, bool report) {
         if (!type_is_message(t->elem)) {
             if (report)
                 diag_error(S->d, at, "a %s cannot %s %s %s; %s are %s",
-                           t->kind == TY_LIST ? "list" : t->kind == TY_CONN ? "pipe" : "queue",
+                           t->kind == TY_LIST   ? "list"
+                           : t->kind == TY_CONN ? "pipe"
+                                                : "queue",
                            t->kind == TY_LIST ? "hold" : "carry", sema_an(t->elem),
-                           sema_tname(t->elem),
-                           t->kind == TY_LIST ? "list elements" : "messages", msg_kinds);
+                           sema_tname(t->elem), t->kind == TY_LIST ? "list elements" : "messages",
+                           msg_kinds);
             return false;
         }
         return true;
@@ -314,8 +303,7 @@ static bool wellformed(Sema *S, Type *t, Span at, bool report) {
             return false;
         }
         return true;
-    default:
-        return true;
+    default: return true;
     }
 }
 
@@ -327,7 +315,8 @@ static bool type_ok(Sema *S, Type *t, Span at, TCtx ctx, bool report, const char
     case TC_PARAM:
         if (t->kind == TY_PROCESS || t->kind == TY_GROUP || t->kind == TY_FUNC ||
             t->kind == TY_NONE) {
-            if (report) diag_error(S->d, at, "a parameter cannot be %s %s", sema_an(t), sema_tname(t));
+            if (report)
+                diag_error(S->d, at, "a parameter cannot be %s %s", sema_an(t), sema_tname(t));
             return false;
         }
         return true;
@@ -341,7 +330,8 @@ static bool type_ok(Sema *S, Type *t, Span at, TCtx ctx, bool report, const char
                 else
                     diag_error(S->d, at, "a variable cannot hold %s %s", sema_an(t), sema_tname(t));
                 diag_note(S->d, at,
-                          "shared objects (pipes, queues, values, arrays) are passed to defs as arguments");
+                          "shared objects (pipes, queues, values, arrays) are passed to defs as "
+                          "arguments");
             }
             return false;
         }
@@ -349,13 +339,12 @@ static bool type_ok(Sema *S, Type *t, Span at, TCtx ctx, bool report, const char
     case TC_MSG:
         if (!type_is_message(t)) {
             if (report)
-                diag_error(S->d, at, "%s cannot carry %s %s; messages are %s",
-                           who ? who : "a pipe", sema_an(t), sema_tname(t), msg_kinds);
+                diag_error(S->d, at, "%s cannot carry %s %s; messages are %s", who ? who : "a pipe",
+                           sema_an(t), sema_tname(t), msg_kinds);
             return false;
         }
         return true;
-    case TC_SCALAR:
-        return type_is_scalar(t);
+    case TC_SCALAR: return type_is_scalar(t);
     }
     return true;
 }
@@ -375,8 +364,14 @@ static void unreachable(Sema *S, Node *st, Node *dead) {
     case ND_RETURN: diag_note(S->d, dead->span, "after this 'return'"); break;
     case ND_BREAK: diag_note(S->d, dead->span, "after this 'break'"); break;
     case ND_CONTINUE: diag_note(S->d, dead->span, "after this 'continue'"); break;
-    case ND_WHILE: diag_note(S->d, dead->span, "this loop never ends: its condition is 'true' and it has no 'break'"); break;
-    case ND_IF: diag_note(S->d, dead->span, "every branch of this 'if' returns, breaks, continues or exits"); break;
+    case ND_WHILE:
+        diag_note(S->d, dead->span,
+                  "this loop never ends: its condition is 'true' and it has no 'break'");
+        break;
+    case ND_IF:
+        diag_note(S->d, dead->span,
+                  "every branch of this 'if' returns, breaks, continues or exits");
+        break;
     default:
         if (is_exit_call(dead)) diag_note(S->d, dead->span, "exit() ends the process");
         else diag_note(S->d, dead->span, "this statement never finishes");
@@ -436,8 +431,8 @@ static void check_let(Sema *S, Node *n) {
             decl = type_basic(TY_ERROR);
         t = sema_value(S, n->rhs, decl);
         if (!sema_assignable(decl, t)) {
-            diag_error(S->d, n->rhs->span, "'%s' is declared as %s but is given %s %s",
-                       n->name, sema_tname(decl), sema_an(t), sema_tname(t));
+            diag_error(S->d, n->rhs->span, "'%s' is declared as %s but is given %s %s", n->name,
+                       sema_tname(decl), sema_an(t), sema_tname(t));
         }
         t = decl;
     } else if (n->rhs->kind == ND_LIST && !n->rhs->elems) {
@@ -450,13 +445,14 @@ static void check_let(Sema *S, Node *n) {
         if (t->kind != TY_ERROR && !sema_storable(t)) {
             diag_error(S->d, n->rhs->span, "a variable cannot hold %s %s", sema_an(t),
                        sema_tname(t));
-            diag_note(S->d, n->rhs->span,
-                      "shared objects (pipes, queues, values, arrays) are passed to defs as arguments");
+            diag_note(
+                S->d, n->rhs->span,
+                "shared objects (pipes, queues, values, arrays) are passed to defs as arguments");
             t = type_basic(TY_ERROR);
         }
     }
     SymX *x = sym_new(S, SYM_VAR, n->name, t, n, name_span(n));
-    x->no_unused = t->kind == TY_ERROR;     /* its line has an error already */
+    x->no_unused = t->kind == TY_ERROR; /* its line has an error already */
     n->sym = &x->s;
     declare(S, x);
 }
@@ -488,16 +484,16 @@ static Type *check_target(Sema *S, Node *t, bool compound) {
         case SYM_VAR:
         case SYM_PARAM:
             if (!sema_storable(x->s.type) && x->s.type->kind != TY_ERROR) {
-                diag_error(S->d, t->span, "cannot assign to %s '%s' of type %s",
-                           sema_sym_what(x), t->name, sema_tname(x->s.type));
+                diag_error(S->d, t->span, "cannot assign to %s '%s' of type %s", sema_sym_what(x),
+                           t->name, sema_tname(x->s.type));
                 diag_note(S->d, x->s.span, "'%s' is declared here", t->name);
                 return t->type = err;
             }
             x->s.flags |= SF_ASSIGNED;
             return t->type = x->s.type;
         case SYM_VALUE:
-            diag_error(S->d, t->span, "cannot assign to value '%s'; assign to '%s.value'",
-                       t->name, t->name);
+            diag_error(S->d, t->span, "cannot assign to value '%s'; assign to '%s.value'", t->name,
+                       t->name);
             break;
         case SYM_ARRAY:
             diag_error(S->d, t->span,
@@ -508,8 +504,7 @@ static Type *check_target(Sema *S, Node *t, bool compound) {
             diag_error(S->d, t->span, "cannot assign to %s '%s'", sema_sym_what(x), t->name);
             break;
         }
-        if (x->s.kind != SYM_BUILTIN)
-            diag_note(S->d, x->s.span, "'%s' is declared here", t->name);
+        if (x->s.kind != SYM_BUILTIN) diag_note(S->d, x->s.span, "'%s' is declared here", t->name);
         return t->type = err;
     }
     case ND_INDEX: {
@@ -519,21 +514,18 @@ static Type *check_target(Sema *S, Node *t, bool compound) {
             diag_error(S->d, t->rhs->span, "index must be int, not %s", sema_tname(it));
         switch (lt->kind) {
         case TY_LIST:
-        case TY_ARRAY:
-            return t->type = lt->elem;
+        case TY_ARRAY: return t->type = lt->elem;
         case TY_STR:
             diag_error(S->d, t->span, "cannot assign to a character of a str: strs are immutable");
             return t->type = err;
-        case TY_ERROR:
-            return t->type = err;
+        case TY_ERROR: return t->type = err;
         default:
             diag_error(S->d, t->span, "cannot assign to an element of %s %s", sema_an(lt),
                        sema_tname(lt));
             return t->type = err;
         }
     }
-    case ND_MEMBER:
-        return sema_member(S, t, true);
+    case ND_MEMBER: return sema_member(S, t, true);
     case ND_CALL:
         sema_expr(S, t, NULL);
         diag_error(S->d, t->span, "cannot assign to a function call");
@@ -552,8 +544,8 @@ static void check_assign(Sema *S, Node *n) {
         Type *rt = sema_value(S, n->rhs, tt->kind == TY_ERROR ? NULL : tt);
         if (!sema_assignable(tt, rt)) {
             target_desc(n->lhs, desc, sizeof desc);
-            diag_error(S->d, n->rhs->span, "cannot assign %s %s to %s of type %s",
-                       sema_an(rt), sema_tname(rt), desc, sema_tname(tt));
+            diag_error(S->d, n->rhs->span, "cannot assign %s %s to %s of type %s", sema_an(rt),
+                       sema_tname(rt), desc, sema_tname(tt));
         }
         return;
     }
@@ -580,8 +572,8 @@ static void check_return(Sema *S, Node *n) {
         if (n->lhs) {
             sema_value(S, n->lhs, NULL);
             diag_error(S->d, n->lhs->span, "'%s' does not return a value", def->name);
-            diag_note(S->d, name_span(def),
-                      "'%s' has no return type; declare one with '-> type'", def->name);
+            diag_note(S->d, name_span(def), "'%s' has no return type; declare one with '-> type'",
+                      def->name);
         }
         return;
     }
@@ -595,8 +587,8 @@ static void check_return(Sema *S, Node *n) {
     bool ok = type_ok(S, rt, rspan, TC_RET, false, NULL);
     Type *t = sema_value(S, n->lhs, ok ? rt : NULL);
     if (ok && !sema_assignable(rt, t)) {
-        diag_error(S->d, n->lhs->span, "'%s' must return %s, not %s", def->name,
-                   sema_tname(rt), sema_tname(t));
+        diag_error(S->d, n->lhs->span, "'%s' must return %s, not %s", def->name, sema_tname(rt),
+                   sema_tname(t));
         diag_note(S->d, rspan, "the return type is declared here");
     }
 }
@@ -648,23 +640,15 @@ static bool check_for(Sema *S, Node *n) {
         case TY_LIST:
         case TY_ARRAY:
         case TY_CONN:
-        case TY_QUEUE:
-            el = t->elem;
-            break;
-        case TY_STR:
-            el = t;
-            break;
-        case TY_ERROR:
-            el = t;
-            break;
+        case TY_QUEUE: el = t->elem; break;
+        case TY_STR: el = t; break;
+        case TY_ERROR: el = t; break;
         default:
             diag_error(S->d, it->span, "cannot loop over %s %s",
                        t->kind == TY_INT || t->kind == TY_ARRAY ? "an" : "a", sema_tname(t));
-            if (t->kind == TY_INT)
-                diag_note(S->d, it->span, "to count, loop over range(n)");
+            if (t->kind == TY_INT) diag_note(S->d, it->span, "to count, loop over range(n)");
             else if (t->kind == TY_VALUE)
-                diag_note(S->d, it->span, "a value holds one %s, in '.value'",
-                          sema_tname(t->elem));
+                diag_note(S->d, it->span, "a value holds one %s, in '.value'", sema_tname(t->elem));
             el = type_basic(TY_ERROR);
             break;
         }
@@ -693,8 +677,8 @@ static bool check_for(Sema *S, Node *n) {
 static bool check_lock(Sema *S, Node *n) {
     Type *t = sema_expr(S, n->lhs, NULL);
     if (t->kind != TY_VALUE && t->kind != TY_ARRAY && t->kind != TY_ERROR) {
-        diag_error(S->d, n->lhs->span, "'lock' needs a value or an array, not %s %s",
-                   sema_an(t), sema_tname(t));
+        diag_error(S->d, n->lhs->span, "'lock' needs a value or an array, not %s %s", sema_an(t),
+                   sema_tname(t));
     } else if (t->kind != TY_ERROR && n->lhs->kind != ND_NAME) {
         diag_error(S->d, n->lhs->span, "'lock' needs the name of a value or an array");
     }
@@ -755,8 +739,8 @@ static void check_value_decl(Sema *S, Node *n) {
     if (n->rhs) {
         Type *t = sema_value(S, n->rhs, el);
         if (!sema_assignable(el, t))
-            diag_error(S->d, n->rhs->span, "the initial value of '%s' must be %s, not %s",
-                       n->name, sema_tname(el), sema_tname(t));
+            diag_error(S->d, n->rhs->span, "the initial value of '%s' must be %s, not %s", n->name,
+                       sema_tname(el), sema_tname(t));
     }
     Type *vt = el->kind == TY_ERROR ? el : type_of(TY_VALUE, el);
     n->sym = &declare_top(S, n, SYM_VALUE, n->name, name_span(n), vt)->s;
@@ -789,8 +773,8 @@ static void check_process(Sema *S, Node *n) {
     Node *call = n->rhs;
     if (!call || call->kind != ND_CALL) {
         if (call) sema_value(S, call, NULL);
-        diag_error(S->d, call ? call->span : n->span, "a process runs a call of a def: 'process %s = f(...)'",
-                   n->name);
+        diag_error(S->d, call ? call->span : n->span,
+                   "a process runs a call of a def: 'process %s = f(...)'", n->name);
     } else {
         Node *c = call->callee;
         SymX *f = c->kind == ND_NAME ? sema_lookup(S, c->name, NULL) : NULL;
@@ -864,17 +848,17 @@ static void check_join(Sema *S, Node *n) {
         if (!x) continue;
         if (!x->started) {
             diag_error(S->d, t->span, "'%s' is joined before it is started", t->name);
-            diag_note(S->d, x->s.span, "'%s' is declared here; start it with 'start %s'",
-                      t->name, t->name);
+            diag_note(S->d, x->s.span, "'%s' is declared here; start it with 'start %s'", t->name,
+                      t->name);
         } else if (x->joined) {
             diag_error(S->d, t->span, "'%s' is already joined", t->name);
             diag_note(S->d, x->join_at, "'%s' is first joined here", t->name);
         } else if (x->member_joins) {
             MemberJoin *j = x->member_joins;
-            while (j->next) j = j->next;    /* the first one */
+            while (j->next) j = j->next; /* the first one */
             diag_error(S->d, t->span, "'%s[%lld]' is already joined", t->name, (long long)j->index);
             diag_note(S->d, j->at, "'%s[%lld]' is first joined here", t->name, (long long)j->index);
-            x->joined = true;   /* the rest of it is joined: no "never joined" too */
+            x->joined = true; /* the rest of it is joined: no "never joined" too */
             x->join_at = t->span;
         } else {
             x->joined = true;
@@ -891,18 +875,11 @@ static bool top_only(Sema *S, Node *st) {
 
 static bool check_stmt(Sema *S, Node *st) {
     switch (st->kind) {
-    case ND_LET:
-        check_let(S, st);
-        return true;
-    case ND_ASSIGN:
-        check_assign(S, st);
-        return true;
-    case ND_IF:
-        return check_if(S, st);
-    case ND_WHILE:
-        return check_while(S, st);
-    case ND_FOR:
-        return check_for(S, st);
+    case ND_LET: check_let(S, st); return true;
+    case ND_ASSIGN: check_assign(S, st); return true;
+    case ND_IF: return check_if(S, st);
+    case ND_WHILE: return check_while(S, st);
+    case ND_FOR: return check_for(S, st);
     case ND_BREAK:
     case ND_CONTINUE:
         if (!S->loop) {
@@ -912,19 +889,14 @@ static bool check_stmt(Sema *S, Node *st) {
         }
         if (st->kind == ND_BREAK) S->loop->has_break = true;
         return false;
-    case ND_RETURN:
-        check_return(S, st);
-        return false;
+    case ND_RETURN: check_return(S, st); return false;
     case ND_EXPR_STMT:
         if (st->lhs->kind == ND_CALL) sema_expr(S, st->lhs, NULL);
         else sema_value(S, st->lhs, NULL);
         return !is_exit_call(st);
-    case ND_LOCK:
-        return check_lock(S, st);
-    case ND_PASS:
-        return true;
-    case ND_BLOCK:
-        return check_block(S, st);
+    case ND_LOCK: return check_lock(S, st);
+    case ND_PASS: return true;
+    case ND_BLOCK: return check_block(S, st);
     case ND_PIPE:
         if (top_only(S, st)) check_pipe(S, st);
         return true;
@@ -946,9 +918,7 @@ static bool check_stmt(Sema *S, Node *st) {
     case ND_JOIN:
         if (top_only(S, st)) check_join(S, st);
         return true;
-    default:
-        diag_error(S->d, st->span, "this is not a statement here");
-        return true;
+    default: diag_error(S->d, st->span, "this is not a statement here"); return true;
     }
 }
 
@@ -1036,7 +1006,8 @@ static void collect_parent(Sema *S, Node *list) {
             break;
         case ND_PIPE:
             pname(S, st->name, name_span(st), "pipe end");
-            pname(S, st->name2, st->name2_span.end > st->name2_span.begin ? st->name2_span : st->span,
+            pname(S, st->name2,
+                  st->name2_span.end > st->name2_span.begin ? st->name2_span : st->span,
                   "pipe end");
             break;
         case ND_QUEUE: pname(S, st->name, name_span(st), "queue"); break;
@@ -1057,12 +1028,11 @@ static void process_warnings(Sema *S) {
         SymX *p = S->procs.items[i];
         const char *what = p->s.kind == SYM_GROUP ? "process group" : "process";
         if (!p->started)
-            diag_warning(S->d, W_UNSTARTED, p->s.span, "%s '%s' is never started", what,
-                         p->s.name);
+            diag_warning(S->d, W_UNSTARTED, p->s.span, "%s '%s' is never started", what, p->s.name);
         else if (!p->joined && !p->method_joined)
             diag_warning(S->d, W_UNJOINED, p->start_at,
-                         "%s '%s' is never joined; it will be joined when the program ends",
-                         what, p->s.name);
+                         "%s '%s' is never joined; it will be joined when the program ends", what,
+                         p->s.name);
     }
 }
 
@@ -1078,8 +1048,8 @@ bool sema_check(Program *p, Arena *a, Diag *d) {
     push_scope(&S, OWN_BUILTIN);
     for (int b = 0; b < B__COUNT; b++) {
         if (builtin_defs[b].kind != BK_FUNC) continue;
-        SymX *x = sym_new(&S, SYM_BUILTIN, builtin_defs[b].name, type_basic(TY_FUNC), NULL,
-                          (Span){0, 0});
+        SymX *x =
+            sym_new(&S, SYM_BUILTIN, builtin_defs[b].name, type_basic(TY_FUNC), NULL, (Span){0, 0});
         x->s.builtin = b;
         bind(&S, x);
     }

@@ -21,12 +21,9 @@ bool sema_storable(const Type *t) {
     case TY_FLOAT:
     case TY_BOOL:
     case TY_STR:
-    case TY_ERROR:
-        return true;
-    case TY_LIST:
-        return type_is_message(t);
-    default:
-        return false;
+    case TY_ERROR: return true;
+    case TY_LIST: return type_is_message(t);
+    default: return false;
     }
 }
 
@@ -35,10 +32,7 @@ bool sema_assignable(const Type *dst, const Type *src) {
     return dst->kind == TY_FLOAT && src->kind == TY_INT;
 }
 
-static bool printable(const Type *t) {
-    return sema_storable(t) || t->kind == TY_ARRAY;
-}
-
+static bool printable(const Type *t) { return sema_storable(t) || t->kind == TY_ARRAY; }
 
 static bool is_cmp(Op op) { return op >= OP_EQ && op <= OP_GE; }
 
@@ -54,14 +48,10 @@ static Type *name_expr(Sema *S, Node *e) {
     x->s.used = true;
     switch (x->s.kind) {
     case SYM_FUNC:
-    case SYM_BUILTIN:
-        return ty(TY_FUNC);
-    case SYM_PROCESS:
-        return ty(TY_PROCESS);
-    case SYM_GROUP:
-        return ty(TY_GROUP);
-    default:
-        return x->s.type ? x->s.type : ty(TY_ERROR);
+    case SYM_BUILTIN: return ty(TY_FUNC);
+    case SYM_PROCESS: return ty(TY_PROCESS);
+    case SYM_GROUP: return ty(TY_GROUP);
+    default: return x->s.type ? x->s.type : ty(TY_ERROR);
     }
 }
 
@@ -111,8 +101,8 @@ void sema_pipe_misuse(Sema *S, SymX *end, Span at, bool receiving) {
     else
         diag_error(S->d, at, "'%s' is the receiving end of a one-way pipe; it cannot send",
                    end->s.name);
-    diag_note(S->d, p->span, "'pipe %s -> %s' sends from '%s' to '%s'", p->name, p->name2,
-              p->name, p->name2);
+    diag_note(S->d, p->span, "'pipe %s -> %s' sends from '%s' to '%s'", p->name, p->name2, p->name,
+              p->name2);
 }
 
 /* ---- values ------------------------------------------------------------ */
@@ -128,10 +118,10 @@ static void not_a_value(Sema *S, Node *e, Type *t) {
         } else {
             if (e->kind == ND_NAME)
                 diag_error(S->d, e->span, "process '%s' is not a value", e->name);
-            else
-                diag_error(S->d, e->span, "a process is not a value");
+            else diag_error(S->d, e->span, "a process is not a value");
             diag_note(S->d, e->span,
-                      "processes cannot be passed, stored or printed; use pid, name, exitcode or is_alive()");
+                      "processes cannot be passed, stored or printed; use pid, name, exitcode or "
+                      "is_alive()");
         }
     } else if (t->kind == TY_FUNC) {
         if (e->kind == ND_NAME && e->sym && e->sym->kind == SYM_BUILTIN)
@@ -140,15 +130,12 @@ static void not_a_value(Sema *S, Node *e, Type *t) {
         else if (e->kind == ND_NAME)
             diag_error(S->d, e->span, "'%s' is a def, not a value; call it: %s(...)", e->name,
                        e->name);
-        else
-            diag_error(S->d, e->span, "a function is not a value");
+        else diag_error(S->d, e->span, "a function is not a value");
     } else if (t->kind == TY_NONE) {
         Node *c = e->kind == ND_CALL ? e->callee : e;
         const char *name = c->kind == ND_NAME || c->kind == ND_MEMBER ? c->name : NULL;
-        if (name)
-            diag_error(S->d, e->span, "'%s' does not return a value", name);
-        else
-            diag_error(S->d, e->span, "this call does not return a value");
+        if (name) diag_error(S->d, e->span, "'%s' does not return a value", name);
+        else diag_error(S->d, e->span, "this call does not return a value");
         if (c->kind == ND_NAME && c->sym && c->sym->kind == SYM_FUNC)
             diag_note(S->d, c->sym->span, "'%s' has no return type; declare one with '-> type'",
                       name);
@@ -161,11 +148,8 @@ Type *sema_value(Sema *S, Node *e, Type *hint) {
     case TY_PROCESS:
     case TY_GROUP:
     case TY_FUNC:
-    case TY_NONE:
-        not_a_value(S, e, t);
-        return ty(TY_ERROR);
-    default:
-        return t;
+    case TY_NONE: not_a_value(S, e, t); return ty(TY_ERROR);
+    default: return t;
     }
 }
 
@@ -222,7 +206,8 @@ static Type *list_expr(Sema *S, Node *e, Type *hint) {
             if (is_num(el) && is_num(t)) {
                 el = ty(TY_FLOAT);
             } else {
-                diag_error(S->d, x->span, "list elements must have one type: this one is %s, the first is %s",
+                diag_error(S->d, x->span,
+                           "list elements must have one type: this one is %s, the first is %s",
                            sema_tname(t), sema_tname(el));
                 diag_note(S->d, first->span, "the first element is here");
                 bad = true;
@@ -237,7 +222,8 @@ static Type *list_expr(Sema *S, Node *e, Type *hint) {
                 x->type = el;
             } else if (el) {
                 x->type = ty(TY_ERROR);
-                diag_error(S->d, x->span, "list elements must have one type: this one is a list, the first is %s",
+                diag_error(S->d, x->span,
+                           "list elements must have one type: this one is a list, the first is %s",
                            sema_tname(el));
                 diag_note(S->d, first->span, "the first element is here");
                 bad = true;
@@ -245,8 +231,9 @@ static Type *list_expr(Sema *S, Node *e, Type *hint) {
                 x->type = ty(TY_ERROR);
                 if (!bad) {
                     diag_error(S->d, e->span, "cannot infer the type of a list of empty lists");
-                    diag_note(S->d, e->span,
-                              "give it a type through a variable: 'let xs: list[list[int]] = [[]]'");
+                    diag_note(
+                        S->d, e->span,
+                        "give it a type through a variable: 'let xs: list[list[int]] = [[]]'");
                 }
                 bad = true;
                 break;
@@ -293,8 +280,8 @@ Type *sema_binary_type(Sema *S, Node *e, Op op, Type *l, Type *r) {
     }
     if (is_err(l) || is_err(r)) return is_cmp(op) ? tbool : ty(TY_ERROR);
     bool nums = is_num(l) && is_num(r);
-    Type *arith = nums ? (l->kind == TY_FLOAT || r->kind == TY_FLOAT ? ty(TY_FLOAT) : ty(TY_INT))
-                       : NULL;
+    Type *arith =
+        nums ? (l->kind == TY_FLOAT || r->kind == TY_FLOAT ? ty(TY_FLOAT) : ty(TY_INT)) : NULL;
     switch (op) {
     case OP_ADD:
         if (nums) return arith;
@@ -332,8 +319,7 @@ Type *sema_binary_type(Sema *S, Node *e, Op op, Type *l, Type *r) {
     case OP_GE:
         if (nums || (l == r && (l->kind == TY_STR || l->kind == TY_BOOL))) return tbool;
         break;
-    default:
-        break;
+    default: break;
     }
     diag_error(S->d, e->span, "cannot apply '%s' to %s and %s", op_spelling(op), sema_tname(l),
                sema_tname(r));
@@ -407,8 +393,7 @@ static Type *unary_expr(Sema *S, Node *e) {
         if (is_err(t) || t->kind == TY_INT) return t;
         diag_error(S->d, e->span, "'~' needs an int, not %s", sema_tname(t));
         return ty(TY_ERROR);
-    default:
-        return ty(TY_ERROR);
+    default: return ty(TY_ERROR);
     }
 }
 
@@ -421,14 +406,10 @@ static Type *index_expr(Sema *S, Node *e) {
         diag_error(S->d, e->rhs->span, "index must be int, not %s", sema_tname(it));
     switch (t->kind) {
     case TY_LIST:
-    case TY_ARRAY:
-        return t->elem;
-    case TY_STR:
-        return t;
-    case TY_GROUP:
-        return ty(TY_PROCESS);
-    case TY_ERROR:
-        return t;
+    case TY_ARRAY: return t->elem;
+    case TY_STR: return t;
+    case TY_GROUP: return ty(TY_PROCESS);
+    case TY_ERROR: return t;
     case TY_VALUE:
         diag_error(S->d, e->span, "cannot index %s %s", sema_an(t), sema_tname(t));
         if (e->lhs->kind == ND_NAME)
@@ -467,14 +448,14 @@ static void members_note(Sema *S, Span at, TypeKind k) {
         if (bk == BK_METHOD) break;
     }
     const char *art = k == TY_INT || k == TY_ARRAY ? "an" : "a";
-    if (len)
-        diag_note(S->d, at, "%s %s has: %s", art, kind_noun(k), buf);
+    if (len) diag_note(S->d, at, "%s %s has: %s", art, kind_noun(k), buf);
     else if (k == TY_ARRAY)
         diag_note(S->d, at, "an array has no methods or attributes; use len(a) and a[i]");
     else if (k == TY_GROUP)
-        diag_note(S->d, at, "a process group has no methods or attributes; use 'start w', 'join w', or one process: w[i]");
-    else
-        diag_note(S->d, at, "%s %s has no methods or attributes", art, kind_noun(k));
+        diag_note(S->d, at,
+                  "a process group has no methods or attributes; use 'start w', 'join w', or one "
+                  "process: w[i]");
+    else diag_note(S->d, at, "%s %s has no methods or attributes", art, kind_noun(k));
 }
 
 static const char *suggest_member(TypeKind k, const char *name) {
@@ -484,7 +465,10 @@ static const char *suggest_member(TypeKind k, const char *name) {
         for (int i = 0; i < B__COUNT; i++) {
             const BuiltinDef *d = &builtin_defs[i];
             size_t dd = d->kind == bk && d->on == k ? sema_edit_distance(name, d->name, 2) : 3;
-            if (dd < bestd) { bestd = dd; best = d->name; }
+            if (dd < bestd) {
+                bestd = dd;
+                best = d->name;
+            }
         }
         if (bk == BK_METHOD) break;
     }
@@ -497,8 +481,7 @@ static void no_member(Sema *S, Node *m, Type *t, const char *what) {
     if (sug)
         diag_error(S->d, at, "%s has no %s '%s'; did you mean '%s'?", kind_noun(t->kind), what,
                    m->name, sug);
-    else
-        diag_error(S->d, at, "%s has no %s '%s'", kind_noun(t->kind), what, m->name);
+    else diag_error(S->d, at, "%s has no %s '%s'", kind_noun(t->kind), what, m->name);
     members_note(S, at, t->kind);
 }
 
@@ -530,8 +513,7 @@ static Type *member_expr(Sema *S, Node *e, Type *t) {
         if (find_method(t->kind, e->name))
             diag_error(S->d, at, "'%s' is a method; call it: %s.%s(...)", e->name,
                        e->lhs->kind == ND_NAME ? e->lhs->name : "x", e->name);
-        else
-            no_member(S, e, t, "attribute");
+        else no_member(S, e, t, "attribute");
         return ty(TY_ERROR);
     }
     Builtin id = builtin_id(a);
@@ -550,9 +532,9 @@ static Type *member_expr(Sema *S, Node *e, Type *t) {
     }
     if (p && id == A_EXITCODE && !p->joined && !p->method_joined) {
         if (diag_warning(S->d, W_UNJOINED, e->span,
-                         "'exitcode' of '%s' is read before '%s' is joined", p->s.name,
-                         p->s.name))
-            diag_note(S->d, e->span, "while it runs, exitcode is -256 (Python's None); 'join %s' waits for it",
+                         "'exitcode' of '%s' is read before '%s' is joined", p->s.name, p->s.name))
+            diag_note(S->d, e->span,
+                      "while it runs, exitcode is -256 (Python's None); 'join %s' waits for it",
                       p->s.name);
     }
     return ty(TY_INT);
@@ -563,15 +545,15 @@ static Type *member_expr(Sema *S, Node *e, Type *t) {
 typedef struct PSpec {
     const char *name;
     Type *type;
-    Span span;          /* the parameter, for notes (defs) */
+    Span span; /* the parameter, for notes (defs) */
     bool optional, kwonly;
-    bool is_elem;       /* method: the object's element type */
+    bool is_elem; /* method: the object's element type */
 } PSpec;
 
 typedef struct Callee {
-    const char *name;   /* 'worker', 'put' */
-    Node *def;          /* the def called, NULL: a method */
-    SymX *recv;         /* method: the receiver object, if a name */
+    const char *name; /* 'worker', 'put' */
+    Node *def;        /* the def called, NULL: a method */
+    SymX *recv;       /* method: the receiver object, if a name */
     PSpec *ps;
     int np;
 } Callee;
@@ -638,14 +620,16 @@ static bool bind_args(Sema *S, Node *call, const Callee *c) {
                 size_t best = 3;
                 for (int i = 0; i < c->np; i++) {
                     size_t dd = sema_edit_distance(a->name, c->ps[i].name, 2);
-                    if (dd < best) { best = dd; sug = c->ps[i].name; }
+                    if (dd < best) {
+                        best = dd;
+                        sug = c->ps[i].name;
+                    }
                 }
                 Span at = a->name_span.end > a->name_span.begin ? a->name_span : a->span;
                 if (sug)
                     diag_error(S->d, at, "'%s' has no parameter named '%s'; did you mean '%s'?",
                                c->name, a->name, sug);
-                else
-                    diag_error(S->d, at, "'%s' has no parameter named '%s'", c->name, a->name);
+                else diag_error(S->d, at, "'%s' has no parameter named '%s'", c->name, a->name);
                 where_note(S, c);
                 a->type = sema_value(S, a->lhs, NULL);
                 ok = false;
@@ -750,7 +734,7 @@ Type *sema_def_call(Sema *S, Node *call, SymX *f, bool is_process) {
     Node *def = f->s.decl;
     call->callee->type = ty(TY_FUNC);
     PSpec *ps = f->sig;
-    if (!ps) {  /* first call: the specs, ending with a NULL name */
+    if (!ps) { /* first call: the specs, ending with a NULL name */
         int np = 0;
         for (Node *p = def->params; p; p = p->next) np++;
         f->sig = ps = arena_alloc(S->arena, (size_t)(np + 1) * sizeof *ps);
@@ -838,7 +822,7 @@ typedef struct BCall {
     const BuiltinDef *d;
     Node **argv;
     int n;
-    bool range_ok;      /* the call is a for loop's iterable */
+    bool range_ok; /* the call is a for loop's iterable */
 } BCall;
 
 /* Checks the arguments as values, at most 3 of their types kept in TYPES. */
@@ -887,14 +871,14 @@ static Type *check_range(Sema *S, const BCall *c) {
     for (int i = 0; i < c->n; i++) {
         Type *t = sema_value(S, argv[i], NULL);
         if (!is_err(t) && t->kind != TY_INT)
-            diag_error(S->d, argv[i]->span, "range() arguments must be int, not %s",
-                       sema_tname(t));
+            diag_error(S->d, argv[i]->span, "range() arguments must be int, not %s", sema_tname(t));
     }
     arity(S, c->call, c->d->name, c->n, c->d->lo, c->d->hi);
     if (c->n == 3 && argv[2]->kind == ND_INT && argv[2]->ival == 0)
         diag_error(S->d, argv[2]->span, "range() step must not be zero");
     if (!c->range_ok) {
-        diag_error(S->d, c->call->span, "range() can only be used in a for loop: 'for i in range(n)'");
+        diag_error(S->d, c->call->span,
+                   "range() can only be used in a for loop: 'for i in range(n)'");
         return ty(TY_ERROR);
     }
     return type_of(TY_LIST, ty(TY_INT));
@@ -932,7 +916,10 @@ static Type *check_minmax(Sema *S, const BCall *c) {
     bool bad = false;
     for (int i = 0; i < c->n; i++) {
         Type *t = sema_value(S, c->argv[i], NULL);
-        if (is_err(t)) { bad = true; continue; }
+        if (is_err(t)) {
+            bad = true;
+            continue;
+        }
         if (!is_num(t)) {
             diag_error(S->d, c->argv[i]->span, "%s() needs numbers, not %s", c->d->name,
                        sema_tname(t));
@@ -992,8 +979,8 @@ static Type *method_call(Sema *S, Node *call) {
         if (find_attr(t->kind, m->name)) {
             char lhs[200] = "x";
             if (m->lhs->kind == ND_NAME) snprintf(lhs, sizeof lhs, "%s", m->lhs->name);
-            diag_error(S->d, at, "'%s' is an attribute, not a method; write '%s.%s'", m->name,
-                       lhs, m->name);
+            diag_error(S->d, at, "'%s' is an attribute, not a method; write '%s.%s'", m->name, lhs,
+                       m->name);
         } else {
             no_member(S, m, t, "method");
         }
@@ -1014,8 +1001,8 @@ static Type *method_call(Sema *S, Node *call) {
         ps.optional = me->flags & BP_OPTIONAL;
         ps.kwonly = me->flags & BP_KWONLY;
     }
-    Callee c = {me->name, NULL, recv && recv->s.kind != SYM_PROCESS ? recv : NULL,
-                &ps, me->param ? 1 : 0};
+    Callee c = {me->name, NULL, recv && recv->s.kind != SYM_PROCESS ? recv : NULL, &ps,
+                me->param ? 1 : 0};
     bind_args(S, call, &c);
 
     if (t->kind == TY_PROCESS) {
@@ -1023,10 +1010,9 @@ static Type *method_call(Sema *S, Node *call) {
         if (p && !p->started && (id == M_JOIN || id == M_TERMINATE || id == M_KILL)) {
             if (id == M_JOIN)
                 diag_error(S->d, call->span, "'%s' is joined before it is started", p->s.name);
-            else
-                diag_error(S->d, call->span, "'%s' is stopped before it is started", p->s.name);
-            diag_note(S->d, p->s.span, "'%s' is declared here; start it with 'start %s'",
-                      p->s.name, p->s.name);
+            else diag_error(S->d, call->span, "'%s' is stopped before it is started", p->s.name);
+            diag_note(S->d, p->s.span, "'%s' is declared here; start it with 'start %s'", p->s.name,
+                      p->s.name);
         } else if (p && id == M_JOIN && p->joined) {
             /* one rule for `join p` and `p.join()`: a process is joined once */
             diag_error(S->d, call->span, "'%s' is already joined", p->s.name);
@@ -1034,7 +1020,7 @@ static Type *method_call(Sema *S, Node *call) {
         } else if (p && id == M_JOIN && m->lhs->kind == ND_INDEX) {
             sema_join_member(S, p, m->lhs, call->span,
                              !call->argv[0] && !S->def && S->scope == S->parent_scope);
-            if (!call->argv[0]) p->method_joined = true;  /* joined in part, for the warnings */
+            if (!call->argv[0]) p->method_joined = true; /* joined in part, for the warnings */
         } else if (p && id == M_JOIN && !call->argv[0] && m->lhs->kind == ND_NAME) {
             /* Standing directly at the top level it surely runs, as `join p`
              * does; in a block it may not (or may run again). */
@@ -1049,10 +1035,13 @@ static Type *method_call(Sema *S, Node *call) {
     if (recv && flow_kind(recv)) {
         unsigned bit = 0;
         switch (id) {
-        case M_PUT: case M_PUT_NOWAIT: bit = SF_PUTS; break;
-        case M_GET: case M_GET_NOWAIT: bit = SF_GETS; break;
+        case M_PUT:
+        case M_PUT_NOWAIT: bit = SF_PUTS; break;
+        case M_GET:
+        case M_GET_NOWAIT: bit = SF_GETS; break;
         case M_SEND: bit = SF_SENDS; break;
-        case M_RECV: case M_POLL: bit = SF_RECVS; break;
+        case M_RECV:
+        case M_POLL: bit = SF_RECVS; break;
         default: break;
         }
         int dir = sema_pipe_dir(recv);
@@ -1115,9 +1104,7 @@ static Type *expr_inner(Sema *S, Node *e, Type *hint) {
         diag_error(S->d, e->span, "a keyword argument is only allowed in a call");
         if (e->lhs) sema_value(S, e->lhs, NULL);
         return ty(TY_ERROR);
-    default:
-        diag_error(S->d, e->span, "expected an expression");
-        return ty(TY_ERROR);
+    default: diag_error(S->d, e->span, "expected an expression"); return ty(TY_ERROR);
     }
 }
 

@@ -99,7 +99,8 @@ static bool same_expr(const Node *a, const Node *b) {
     if (!a || !b) return a == b;
     if (a->kind != b->kind || a->op != b->op) return false;
     switch (a->kind) {
-    case ND_INT: case ND_BOOL: return a->ival == b->ival;
+    case ND_INT:
+    case ND_BOOL: return a->ival == b->ival;
     case ND_NAME: return a->sym == b->sym;
     case ND_UNARY: return same_expr(a->lhs, b->lhs);
     case ND_BINARY: return same_expr(a->lhs, b->lhs) && same_expr(a->rhs, b->rhs);
@@ -113,7 +114,9 @@ static bool same_expr(const Node *a, const Node *b) {
 static bool pure_on(const Node *n, const Symbol *s, const Node *target) {
     if (!n) return true;
     switch (n->kind) {
-    case ND_INT: case ND_FLOAT: case ND_BOOL: return true;
+    case ND_INT:
+    case ND_FLOAT:
+    case ND_BOOL: return true;
     case ND_NAME: return n->sym != s;
     case ND_UNARY: return pure_on(n->lhs, s, target);
     case ND_BINARY: return pure_on(n->lhs, s, target) && pure_on(n->rhs, s, target);
@@ -124,9 +127,9 @@ static bool pure_on(const Node *n, const Symbol *s, const Node *target) {
     case ND_INDEX:
         if (n->lhs->kind == ND_NAME && n->lhs->sym == s)
             return target->kind == ND_INDEX && same_expr(n->rhs, target->rhs);
-        return n->lhs->type->kind == TY_ARRAY && pure_on(n->lhs, s, target) && pure_on(n->rhs, s, target);
-    default:
-        return false;
+        return n->lhs->type->kind == TY_ARRAY && pure_on(n->lhs, s, target) &&
+               pure_on(n->rhs, s, target);
+    default: return false;
     }
 }
 
@@ -171,8 +174,8 @@ static SharedPlan shared_plan(Node *n, Symbol *s) {
  * object of its type: locking through a parameter guards the whole type,
  * and a parameter is guarded when any object of its type is. */
 typedef struct Guards {
-    VEC(Symbol *) objs;     /* top-level objects */
-    VEC(Type *) types;      /* types locked through a parameter */
+    VEC(Symbol *) objs; /* top-level objects */
+    VEC(Type *) types;  /* types locked through a parameter */
 } Guards;
 
 static void guard(Guards *gs, Symbol *s) {
@@ -182,7 +185,8 @@ static void guard(Guards *gs, Symbol *s) {
         vec_push(&gs->types, s->type);
         return;
     }
-    for (size_t i = 0; i < gs->objs.len; i++) if (gs->objs.items[i] == s) return;
+    for (size_t i = 0; i < gs->objs.len; i++)
+        if (gs->objs.items[i] == s) return;
     vec_push(&gs->objs, s);
 }
 
@@ -198,8 +202,7 @@ static bool is_guarded(const Guards *gs, const Symbol *s) {
 
 static bool find_guarded(void *gs, Node *n, const char *role) {
     (void)role;
-    if (n->kind == ND_LOCK && n->lhs->kind == ND_NAME && n->lhs->sym)
-        guard(gs, n->lhs->sym);
+    if (n->kind == ND_LOCK && n->lhs->kind == ND_NAME && n->lhs->sym) guard(gs, n->lhs->sym);
     if (n->kind == ND_ASSIGN) {
         Symbol *s = sema_shared_target(n->lhs);
         if (s && shared_plan(n, s) == SH_LOCK) guard(gs, s);

@@ -23,7 +23,7 @@ static int flow_index(unsigned bit) {
     case SF_GETS: return 1;
     case SF_SENDS: return 2;
     case SF_RECVS: return 3;
-    default: return 4;  /* XF_ITERS */
+    default: return 4; /* XF_ITERS */
     }
 }
 
@@ -93,10 +93,8 @@ static void evidence(Sema *S, const SymX *x, unsigned bit, const char *verb) {
     if (x->fi->ev_via[i])
         diag_note(S->d, x->fi->ev_at[i], "'%s' is passed to '%s' here, which %s it", x->s.name,
                   x->fi->ev_via[i], verb);
-    else if (x->def)
-        diag_note(S->d, x->fi->ev_at[i], "'%s' %s it here", x->def->name, verb);
-    else
-        diag_note(S->d, x->fi->ev_at[i], "the parent program %s it here", verb);
+    else if (x->def) diag_note(S->d, x->fi->ev_at[i], "'%s' %s it here", x->def->name, verb);
+    else diag_note(S->d, x->fi->ev_at[i], "the parent program %s it here", verb);
 }
 
 static bool has(const SymX *x, unsigned bit) { return x->fi && (x->fi->fl & bit); }
@@ -117,9 +115,11 @@ static void aliased_loops(Sema *S) {
         else if (has(a->p2, SF_PUTS) && has(a->p1, XF_ITERS)) put = a->p2, iter = a->p1;
         if (!put || !a->obj->s.type || a->obj->s.type->kind != TY_QUEUE) continue;
         diag_error(S->d, a->arg->span,
-                   "'%s' is passed to '%s' for both '%s' and '%s': '%s' loops over '%s' until every process that puts into it has finished, but puts into '%s' itself; the loop would never end",
-                   a->obj->s.name, a->callee, a->p1->s.name, a->p2->s.name, a->callee,
-                   iter->s.name, put->s.name);
+                   "'%s' is passed to '%s' for both '%s' and '%s': '%s' loops over '%s' until "
+                   "every process that puts into it has finished, but puts into '%s' itself; the "
+                   "loop would never end",
+                   a->obj->s.name, a->callee, a->p1->s.name, a->p2->s.name, a->callee, iter->s.name,
+                   put->s.name);
         evidence(S, iter, XF_ITERS, "loops over");
         evidence(S, put, SF_PUTS, "puts into");
         if (a->obj->fi) a->obj->fi->explained = true;
@@ -143,24 +143,26 @@ static void never_ending_loops(Sema *S) {
     for (size_t i = 0; i < S->flow.len; i++) {
         SymX *x = S->flow.items[i];
         FlowInfo *f = x->fi;
-        if (!x->s.type || x->s.type->kind != TY_QUEUE || !(f->fl & SF_PUTS) ||
-            !(f->fl & XF_ITERS))
+        if (!x->s.type || x->s.type->kind != TY_QUEUE || !(f->fl & SF_PUTS) || !(f->fl & XF_ITERS))
             continue;
         int it = flow_index(XF_ITERS);
         if (f->direct & XF_ITERS) {
             diag_error(S->d, f->ev_at[it],
-                       "this loop over '%s' never ends: it waits for every process that puts into '%s' to finish, and %s puts into it too",
+                       "this loop over '%s' never ends: it waits for every process that puts into "
+                       "'%s' to finish, and %s puts into it too",
                        x->s.name, x->s.name, owner_name(x, who, sizeof who));
             evidence(S, x, SF_PUTS, "puts into");
         } else if (f->direct & SF_PUTS) {
             diag_error(S->d, f->ev_at[it],
-                       "'%s' loops over '%s' until every process that puts into it has finished, but %s puts into '%s' too; the loop would never end",
+                       "'%s' loops over '%s' until every process that puts into it has finished, "
+                       "but %s puts into '%s' too; the loop would never end",
                        f->ev_via[it], x->s.name, owner_name(x, who, sizeof who), x->s.name);
             evidence(S, x, SF_PUTS, "puts into");
         } else if (!f->explained) {
             /* fill(q) then drain(q): both facts come through calls. */
             diag_error(S->d, f->ev_at[it],
-                       "'%s' loops over '%s' until every process that puts into it has finished, but %s also puts into '%s' (through '%s'); the loop would never end",
+                       "'%s' loops over '%s' until every process that puts into it has finished, "
+                       "but %s also puts into '%s' (through '%s'); the loop would never end",
                        f->ev_via[it], x->s.name, owner_name(x, who, sizeof who), x->s.name,
                        f->ev_via[flow_index(SF_PUTS)]);
             evidence(S, x, SF_PUTS, "puts into");
@@ -242,15 +244,19 @@ static void join_waits(Sema *S, SymX *p, Node *st, Span at) {
         Node *use = has(q, SF_PUTS) ? parent_last_use(st, &q->s) : NULL;
         SymX *r = use ? NULL : late_producer(S, p, &q->s, at);
         if (use) {
-            diag_error(S->d, at,
-                       "'%s' loops over '%s' until every process that puts into it has finished, but the parent program puts into '%s' until after this join; the join would wait forever",
-                       p->s.name, q->s.name, q->s.name);
+            diag_error(
+                S->d, at,
+                "'%s' loops over '%s' until every process that puts into it has finished, but the "
+                "parent program puts into '%s' until after this join; the join would wait forever",
+                p->s.name, q->s.name, q->s.name);
             diag_note(S->d, use->span,
-                      "the parent program still uses '%s' here: it stops counting as a producer of '%s' only after its last statement that uses it",
+                      "the parent program still uses '%s' here: it stops counting as a producer of "
+                      "'%s' only after its last statement that uses it",
                       q->s.name, q->s.name);
         } else if (r) {
             diag_error(S->d, at,
-                       "'%s' loops over '%s' until every process that puts into it has finished, but '%s', which puts into '%s', is %s; the join would wait forever",
+                       "'%s' loops over '%s' until every process that puts into it has finished, "
+                       "but '%s', which puts into '%s', is %s; the join would wait forever",
                        p->s.name, q->s.name, r->s.name, q->s.name,
                        r->started ? "started only after this join" : "never started");
             if (r->started) diag_note(S->d, r->start_at, "'%s' is started here", r->s.name);
@@ -275,7 +281,7 @@ static void joins_in_order(Sema *S) {
         Node *call = st->kind == ND_EXPR_STMT ? st->lhs : NULL;
         if (!call || call->kind != ND_CALL || call->builtin != M_JOIN || !call->callee ||
             call->callee->kind != ND_MEMBER || (call->argv && call->argv[0]))
-            continue;   /* a join with a timeout does not wait forever */
+            continue; /* a join with a timeout does not wait forever */
         SymX *p = sema_proc_of(call->callee->lhs);
         if (p) join_waits(S, p, st, call->span);
     }

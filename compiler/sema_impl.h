@@ -18,7 +18,7 @@
 /* Flow facts for queues and pipe ends. The public ones are SF_* bits of
  * Symbol.flags; XF_ITERS is sema's own: iterated with `for`. */
 enum { XF_ITERS = 1u << 8 };
-enum { FLOW_N = 5 };    /* PUTS GETS SENDS RECVS ITERS */
+enum { FLOW_N = 5 }; /* PUTS GETS SENDS RECVS ITERS */
 
 typedef struct Edge Edge;
 
@@ -32,27 +32,27 @@ typedef struct MemberJoin {
 /* What sema learns about a queue or pipe end (param or top-level object),
  * allocated only for those. */
 typedef struct FlowInfo {
-    unsigned fl;                    /* flow bits found so far */
-    unsigned direct;                /* flow bits this def/the parent sets itself */
-    Span ev_at[FLOW_N];             /* where each bit was first seen */
-    const char *ev_via[FLOW_N];     /* the def it came through, NULL: direct */
-    Edge *users;                    /* calls that pass an argument to this param */
+    unsigned fl;                /* flow bits found so far */
+    unsigned direct;            /* flow bits this def/the parent sets itself */
+    Span ev_at[FLOW_N];         /* where each bit was first seen */
+    const char *ev_via[FLOW_N]; /* the def it came through, NULL: direct */
+    Edge *users;                /* calls that pass an argument to this param */
     bool queued;
-    bool explained;                 /* a never-ending loop through it was reported elsewhere */
+    bool explained; /* a never-ending loop through it was reported elsewhere */
 } FlowInfo;
 
 /* Every Symbol sema makes is the first member of a SymX, so a Symbol* from
  * a node can be widened to reach sema's bookkeeping. */
 typedef struct SymX {
     Symbol s;
-    Node *def;          /* the def a param or local belongs to; NULL: parent */
-    bool no_unused;     /* never warned as unused (for variables) */
+    Node *def;      /* the def a param or local belongs to; NULL: parent */
+    bool no_unused; /* never warned as unused (for variables) */
     /* processes and groups (top level) */
     bool started, joined, method_joined;
     Span start_at, join_at;
-    MemberJoin *member_joins;   /* groups: members joined one by one */
-    FlowInfo *fi;       /* queues and pipe ends: NULL until they have facts */
-    void *sig;          /* defs: the parameter specs for calls (sema_expr.c) */
+    MemberJoin *member_joins; /* groups: members joined one by one */
+    FlowInfo *fi;             /* queues and pipe ends: NULL until they have facts */
+    void *sig;                /* defs: the parameter specs for calls (sema_expr.c) */
 } SymX;
 
 static inline SymX *symx(Symbol *s) { return (SymX *)s; }
@@ -60,23 +60,23 @@ static inline SymX *symx(Symbol *s) { return (SymX *)s; }
 /* ---- scopes ---------------------------------------------------------- */
 
 typedef enum Owner {
-    OWN_BUILTIN,    /* the built-in functions */
-    OWN_DEFS,       /* every def, hoisted */
-    OWN_PARENT,     /* the parent program's top level and its blocks */
-    OWN_DEF,        /* a def's parameters, body and blocks */
+    OWN_BUILTIN, /* the built-in functions */
+    OWN_DEFS,    /* every def, hoisted */
+    OWN_PARENT,  /* the parent program's top level and its blocks */
+    OWN_DEF,     /* a def's parameters, body and blocks */
 } Owner;
 
 typedef struct Scope Scope;
 typedef struct Binding Binding;
 struct Binding {
     SymX *sym;
-    Binding *outer;         /* the binding this one hides */
-    Binding *scope_next;    /* next (older) binding of the same scope */
+    Binding *outer;      /* the binding this one hides */
+    Binding *scope_next; /* next (older) binding of the same scope */
     Scope *scope;
 };
 struct Scope {
     Scope *parent;
-    Binding *bindings;      /* newest first */
+    Binding *bindings; /* newest first */
     Owner owner;
 };
 
@@ -91,15 +91,15 @@ struct Loop {
  * note. */
 typedef struct PDecl {
     Span at;
-    const char *what;       /* "variable", "queue", ... */
-    bool used_in_def;       /* a def used it (an error): not "unused" too */
+    const char *what; /* "variable", "queue", ... */
+    bool used_in_def; /* a def used it (an error): not "unused" too */
 } PDecl;
 
 /* A pipe end passed to a def: checked against the def's use of the param
  * once the flow facts are known. */
 typedef struct PipeArg {
     struct PipeArg *next;
-    SymX *end;              /* top-level pipe end */
+    SymX *end; /* top-level pipe end */
     SymX *param;
     Node *arg;
     const char *callee;
@@ -109,16 +109,16 @@ typedef struct PipeArg {
 typedef struct Alias {
     struct Alias *next;
     SymX *obj;
-    SymX *p1, *p2;          /* the two parameters, in order */
-    Node *arg;              /* the second argument */
+    SymX *p1, *p2; /* the two parameters, in order */
+    Node *arg;     /* the second argument */
     const char *callee;
 } Alias;
 
 struct Edge {
-    Edge *next_user;        /* next edge into the same param */
-    SymX *from;             /* the caller's param or top-level object */
-    SymX *to;               /* the callee's param */
-    Span at;                /* the argument */
+    Edge *next_user; /* next edge into the same param */
+    SymX *from;      /* the caller's param or top-level object */
+    SymX *to;        /* the callee's param */
+    Span at;         /* the argument */
     const char *callee;
 };
 
@@ -126,21 +126,21 @@ typedef struct Sema {
     Program *prog;
     Arena *arena;
     Diag *d;
-    HMap names;             /* name -> innermost Binding */
-    HMap parent_names;      /* name -> PDecl */
+    HMap names;        /* name -> innermost Binding */
+    HMap parent_names; /* name -> PDecl */
     Scope *scope;
-    Scope *parent_scope;    /* the parent program's outermost scope */
+    Scope *parent_scope; /* the parent program's outermost scope */
     Binding *free_bindings;
     Scope *free_scopes;
-    Node *def;              /* def being checked; NULL in the parent */
+    Node *def; /* def being checked; NULL in the parent */
     SymX *def_sym;
     Loop *loop;
     int expr_depth;
-    bool too_deep;          /* "nested too deeply" was reported */
-    bool range_ok;          /* the expression being checked is a for's iterable */
-    int suggest_budget;     /* "did you mean" searches left */
+    bool too_deep;      /* "nested too deeply" was reported */
+    bool range_ok;      /* the expression being checked is a for's iterable */
+    int suggest_budget; /* "did you mean" searches left */
     /* flow */
-    VEC(SymX *) flow;       /* queue and conn symbols with facts */
+    VEC(SymX *) flow; /* queue and conn symbols with facts */
     PipeArg *pipe_args;
     Alias *aliases;
     /* processes and groups in declaration order */

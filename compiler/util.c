@@ -46,7 +46,7 @@ void *vec_reserve(void *items, size_t *cap, size_t need, size_t size) {
 
 uint64_t hash_bytes(const void *p, size_t n) {
     const unsigned char *s = p;
-    uint64_t h = 14695981039346656037u;    /* FNV-1a */
+    uint64_t h = 14695981039346656037u; /* FNV-1a */
     for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 1099511628211u;
     return h;
 }

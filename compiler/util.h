@@ -26,14 +26,14 @@ void *xrealloc(void *p, size_t n, size_t size);
  * inside a key except through the equality function it is given, so one
  * map serves names, byte strings and interned types alike. */
 typedef struct HEnt {
-    const void *key;    /* NULL: empty slot */
+    const void *key; /* NULL: empty slot */
     uint64_t hash;
     void *val;
 } HEnt;
 
 typedef struct HMap {
     HEnt *ents;
-    size_t cap, count;  /* cap a power of two */
+    size_t cap, count; /* cap a power of two */
 } HMap;
 
 typedef bool (*HEq)(const void *a, const void *b);
@@ -55,16 +55,16 @@ void **hmap_slot(HMap *m, const char *key);
 
 /* VEC(T) is an anonymous struct type: declare a field or variable with
  * it, zero-initialised, then vec_push. vec_free releases the items. */
-#define VEC(T)              \
-    struct {                \
-        T *items;           \
-        size_t len, cap;    \
+#define VEC(T)           \
+    struct {             \
+        T *items;        \
+        size_t len, cap; \
     }
 
 /* ITEMS resized (doubling) to hold at least NEED objects of SIZE bytes. */
 void *vec_reserve(void *items, size_t *cap, size_t need, size_t size);
 
-#define vec_push(v, x)                                                              \
+#define vec_push(v, x)                                                                  \
     ((v)->items = vec_reserve((v)->items, &(v)->cap, (v)->len + 1, sizeof *(v)->items), \
      (v)->items[(v)->len++] = (x))
 

@@ -14,7 +14,7 @@
 
 #include "mpr_internal.h"
 
-#define FRAME_MAGIC 0x4d504652u         /* "MPFR" */
+#define FRAME_MAGIC 0x4d504652u /* "MPFR" */
 #define HDR 8
 #define READ_CHUNK 65536
 
@@ -25,14 +25,14 @@ struct conn_locks {
 };
 
 struct mp_conn {
-    int fd;                         /* -1 once closed in this process */
-    struct conn_locks *locks;       /* NULL: one user, no locking */
+    int fd;                   /* -1 once closed in this process */
+    struct conn_locks *locks; /* NULL: one user, no locking */
     const mp_type *type;
     char *name;
     bool can_send, can_recv;
-    bool keep;                      /* used by this process itself */
-    int broken;                     /* sticky EPROTO after a bad frame */
-    unsigned char *in;              /* read buffer */
+    bool keep;         /* used by this process itself */
+    int broken;        /* sticky EPROTO after a bad frame */
+    unsigned char *in; /* read buffer */
     size_t in_pos, in_len, in_cap;
 };
 
@@ -44,9 +44,7 @@ static size_t nconns, capconns;
 static unsigned char *scratch;
 static size_t scratch_cap;
 
-static mp_conn *conn_new(int fd, const mp_type *t, const char *name,
-                         bool can_send, bool can_recv)
-{
+static mp_conn *conn_new(int fd, const mp_type *t, const char *name, bool can_send, bool can_recv) {
     mp_conn *c = mpr_calloc(1, sizeof *c);
     c->fd = fd;
     c->type = t;
@@ -62,20 +60,17 @@ static mp_conn *conn_new(int fd, const mp_type *t, const char *name,
     return c;
 }
 
-int mp_pipe(mp_conn **a, mp_conn **b, const mp_type *t, bool duplex,
-            const char *name_a, const char *name_b)
-{
+int mp_pipe(mp_conn **a, mp_conn **b, const mp_type *t, bool duplex, const char *name_a,
+            const char *name_b) {
     int sv[2];
     mpr_ensure_init();
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-        return -1;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return -1;
     *a = conn_new(sv[0], t, name_a, true, duplex);
     *b = conn_new(sv[1], t, name_b, duplex, true);
     return 0;
 }
 
-int mp_conn_close(mp_conn *c)
-{
+int mp_conn_close(mp_conn *c) {
     if (c->fd >= 0) {
         close(c->fd);
         c->fd = -1;
@@ -86,25 +81,18 @@ int mp_conn_close(mp_conn *c)
     return 0;
 }
 
-void mp_conn_share(mp_conn *c)
-{
-    if (c->locks)
-        return;
+void mp_conn_share(mp_conn *c) {
+    if (c->locks) return;
     struct conn_locks *l = mpr_shm_alloc(sizeof *l);
-    if (!l)
-        mpr_oom();
+    if (!l) mpr_oom();
     if (mpr_rlock_init(&l->send) < 0 || mpr_rlock_init(&l->recv) < 0)
-        mpr_oom();                      /* only ENOMEM is possible */
+        mpr_oom(); /* only ENOMEM is possible */
     c->locks = l;
 }
 
-bool mp_conn_is_shared(const mp_conn *c)
-{
-    return c->locks != NULL;
-}
+bool mp_conn_is_shared(const mp_conn *c) { return c->locks != NULL; }
 
-void mpr_conn_free(mp_conn *c)
-{
+void mpr_conn_free(mp_conn *c) {
     mp_conn_close(c);
     if (c->locks) {
         mpr_rlock_destroy(&c->locks->send);
@@ -129,67 +117,40 @@ void mpr_conn_free(mp_conn *c)
     free(c);
 }
 
-const char *mp_conn_name(const mp_conn *c)
-{
-    return c->name;
-}
+const char *mp_conn_name(const mp_conn *c) { return c->name; }
 
-int mp_conn_fd(const mp_conn *c)
-{
-    return c->fd;
-}
+int mp_conn_fd(const mp_conn *c) { return c->fd; }
 
-bool mp_conn_is_closed(const mp_conn *c)
-{
-    return c->fd < 0;
-}
+bool mp_conn_is_closed(const mp_conn *c) { return c->fd < 0; }
 
-bool mp_conn_can_send(const mp_conn *c)
-{
-    return c->can_send;
-}
+bool mp_conn_can_send(const mp_conn *c) { return c->can_send; }
 
-bool mp_conn_can_recv(const mp_conn *c)
-{
-    return c->can_recv;
-}
+bool mp_conn_can_recv(const mp_conn *c) { return c->can_recv; }
 
-void mp_conn_keep(mp_conn *c)
-{
-    c->keep = true;
-}
+void mp_conn_keep(mp_conn *c) { c->keep = true; }
 
-void mp_conn_close_unused(void)
-{
+void mp_conn_close_unused(void) {
     for (size_t i = 0; i < nconns; i++)
-        if (conns[i]->fd >= 0 && !conns[i]->keep
-            && !mpr_procs_will_use(conns[i]))
+        if (conns[i]->fd >= 0 && !conns[i]->keep && !mpr_procs_will_use(conns[i]))
             mp_conn_close(conns[i]);
 }
 
-void mpr_conns_close_except(mp_conn *const *keep, size_t n)
-{
+void mpr_conns_close_except(mp_conn *const *keep, size_t n) {
     for (size_t i = 0; i < nconns; i++) {
         bool used = false;
-        for (size_t j = 0; j < n && !used; j++)
-            used = keep[j] == conns[i];
-        if (!used)
-            mp_conn_close(conns[i]);
-        else
-            conns[i]->keep = true;
+        for (size_t j = 0; j < n && !used; j++) used = keep[j] == conns[i];
+        if (!used) mp_conn_close(conns[i]);
+        else conns[i]->keep = true;
     }
 }
 
-void mpr_conns_close_all(void)
-{
-    for (size_t i = 0; i < nconns; i++)
-        mp_conn_close(conns[i]);
+void mpr_conns_close_all(void) {
+    for (size_t i = 0; i < nconns; i++) mp_conn_close(conns[i]);
 }
 
 /* ---- send ---------------------------------------------------------- */
 
-static int send_iov(int fd, struct iovec *iov, int n)
-{
+static int send_iov(int fd, struct iovec *iov, int n) {
     struct msghdr m;
     memset(&m, 0, sizeof m);
     while (n > 0) {
@@ -197,10 +158,8 @@ static int send_iov(int fd, struct iovec *iov, int n)
         m.msg_iovlen = (size_t)n;
         ssize_t k = sendmsg(fd, &m, MSG_NOSIGNAL);
         if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == ECONNRESET)
-                errno = EPIPE;
+            if (errno == EINTR) continue;
+            if (errno == ECONNRESET) errno = EPIPE;
             return -1;
         }
         size_t left = (size_t)k;
@@ -217,8 +176,7 @@ static int send_iov(int fd, struct iovec *iov, int n)
     return 0;
 }
 
-static void put_header(unsigned char *h, size_t len)
-{
+static void put_header(unsigned char *h, size_t len) {
     uint32_t n = (uint32_t)len, x = n ^ FRAME_MAGIC;
     memcpy(h, &n, 4);
     memcpy(h + 4, &x, 4);
@@ -226,18 +184,15 @@ static void put_header(unsigned char *h, size_t len)
 
 /* Takes one of a shared end's locks. A holder that died left the stream
  * at an unknown point: the frame check of the next read finds out. */
-static void lock_end(mpr_rlock *l)
-{
+static void lock_end(mpr_rlock *l) {
     int32_t dead = 0;
     mpr_rlock_acquire(l, NULL, &dead);
 }
 
 /* Sends a whole frame: under the send lock when the end is shared, so
  * frames of several senders never interleave. */
-static int send_frame(mp_conn *c, struct iovec *iov, int n)
-{
-    if (!c->locks)
-        return send_iov(c->fd, iov, n);
+static int send_frame(mp_conn *c, struct iovec *iov, int n) {
+    if (!c->locks) return send_iov(c->fd, iov, n);
     lock_end(&c->locks->send);
     int r = send_iov(c->fd, iov, n);
     int e = errno;
@@ -246,8 +201,7 @@ static int send_frame(mp_conn *c, struct iovec *iov, int n)
     return r;
 }
 
-int mp_conn_send(mp_conn *c, mp_val v)
-{
+int mp_conn_send(mp_conn *c, mp_val v) {
     if (c->fd < 0 || !c->can_send) {
         errno = EBADF;
         return -1;
@@ -262,11 +216,11 @@ int mp_conn_send(mp_conn *c, mp_val v)
         unsigned char h[HDR + 5];
         uint32_t n = (uint32_t)v.s->len;
         put_header(h, len);
-        h[HDR] = 4;                     /* str tag, see frame.c */
+        h[HDR] = 4; /* str tag, see frame.c */
         memcpy(h + HDR + 1, &n, 4);
         struct iovec iov[2] = {
-            { h, sizeof h },
-            { (void *)v.s->data, v.s->len },
+            {h, sizeof h},
+            {(void *)v.s->data, v.s->len},
         };
         return send_frame(c, iov, 2);
     }
@@ -277,9 +231,9 @@ int mp_conn_send(mp_conn *c, mp_val v)
     }
     put_header(scratch, len);
     mp_frame_encode(c->type, v, scratch + HDR);
-    struct iovec iov = { scratch, HDR + len };
+    struct iovec iov = {scratch, HDR + len};
     int r = send_frame(c, &iov, 1);
-    if (scratch_cap > (1u << 20)) {     /* do not keep a huge buffer */
+    if (scratch_cap > (1u << 20)) { /* do not keep a huge buffer */
         int e = errno;
         free(scratch);
         scratch = NULL;
@@ -294,8 +248,7 @@ int mp_conn_send(mp_conn *c, mp_val v)
 /* Makes at least `need` bytes available at c->in + c->in_pos. Returns 0,
  * MP_EOF (end of stream with nothing buffered), or -1 (ECONNRESET: end of
  * stream inside a frame; or a read error). */
-static int fill(mp_conn *c, size_t need)
-{
+static int fill(mp_conn *c, size_t need) {
     while (c->in_len - c->in_pos < need) {
         size_t avail = c->in_len - c->in_pos;
         if (c->in_cap - c->in_pos < need) {
@@ -308,12 +261,9 @@ static int fill(mp_conn *c, size_t need)
                 c->in_len = avail;
             }
             size_t target = 2 * c->in_cap;
-            if (target < 2 * avail + READ_CHUNK)
-                target = 2 * avail + READ_CHUNK;
-            if (target > need)
-                target = need;
-            if (target < READ_CHUNK)
-                target = READ_CHUNK;
+            if (target < 2 * avail + READ_CHUNK) target = 2 * avail + READ_CHUNK;
+            if (target > need) target = need;
+            if (target < READ_CHUNK) target = READ_CHUNK;
             if (target > c->in_cap) {
                 c->in = mpr_realloc(c->in, target);
                 c->in_cap = target;
@@ -322,16 +272,12 @@ static int fill(mp_conn *c, size_t need)
         /* A shared end reads no further than the frame: the bytes after
          * it belong to whichever process receives next. */
         size_t want = c->in_cap - c->in_len;
-        if (c->locks && want > need - avail)
-            want = need - avail;
+        if (c->locks && want > need - avail) want = need - avail;
         ssize_t k = read(c->fd, c->in + c->in_len, want);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0 && errno != ECONNRESET)
-            return -1;
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0 && errno != ECONNRESET) return -1;
         if (k <= 0) {
-            if (avail == 0)
-                return MP_EOF;
+            if (avail == 0) return MP_EOF;
             errno = ECONNRESET;
             return -1;
         }
@@ -344,10 +290,8 @@ static int recv_frame(mp_conn *c, mp_val *out);
 
 /* Receives a whole frame: under the receive lock when the end is shared,
  * so each frame goes whole to exactly one process. */
-int mp_conn_recv(mp_conn *c, mp_val *out)
-{
-    if (!c->locks || c->fd < 0 || !c->can_recv)
-        return recv_frame(c, out);
+int mp_conn_recv(mp_conn *c, mp_val *out) {
+    if (!c->locks || c->fd < 0 || !c->can_recv) return recv_frame(c, out);
     lock_end(&c->locks->recv);
     int r = recv_frame(c, out);
     int e = errno;
@@ -356,8 +300,7 @@ int mp_conn_recv(mp_conn *c, mp_val *out)
     return r;
 }
 
-static int recv_frame(mp_conn *c, mp_val *out)
-{
+static int recv_frame(mp_conn *c, mp_val *out) {
     uint32_t len, check;
     if (c->fd < 0 || !c->can_recv) {
         errno = EBADF;
@@ -368,25 +311,21 @@ static int recv_frame(mp_conn *c, mp_val *out)
         return -1;
     }
     int r = fill(c, HDR);
-    if (r != 0)
-        return r;
+    if (r != 0) return r;
     memcpy(&len, c->in + c->in_pos, 4);
     memcpy(&check, c->in + c->in_pos + 4, 4);
-    if ((len ^ FRAME_MAGIC) != check || len > MP_MSG_MAX)
-        goto bad;
+    if ((len ^ FRAME_MAGIC) != check || len > MP_MSG_MAX) goto bad;
     r = fill(c, HDR + (size_t)len);
     if (r == MP_EOF) {
         errno = ECONNRESET;
         return -1;
     }
-    if (r < 0)
-        return -1;
-    if (mp_frame_decode(c->type, c->in + c->in_pos + HDR, len, out) < 0)
-        goto bad;
+    if (r < 0) return -1;
+    if (mp_frame_decode(c->type, c->in + c->in_pos + HDR, len, out) < 0) goto bad;
     c->in_pos += HDR + (size_t)len;
     if (c->in_pos == c->in_len) {
         c->in_pos = c->in_len = 0;
-        if (c->in_cap > 4 * READ_CHUNK) {   /* drop a big buffer */
+        if (c->in_cap > 4 * READ_CHUNK) { /* drop a big buffer */
             free(c->in);
             c->in = NULL;
             c->in_cap = 0;
@@ -399,19 +338,16 @@ bad:
     return -1;
 }
 
-int mp_conn_poll(mp_conn *c, double timeout)
-{
+int mp_conn_poll(mp_conn *c, double timeout) {
     mpr_deadline d;
     if (c->fd < 0 || !c->can_recv) {
         errno = EBADF;
         return -1;
     }
-    if (mpr_deadline_set(&d, timeout) < 0)
-        return -1;
-    if (c->in_len > c->in_pos || c->broken)
-        return 1;
+    if (mpr_deadline_set(&d, timeout) < 0) return -1;
+    if (c->in_len > c->in_pos || c->broken) return 1;
     for (;;) {
-        struct pollfd pfd = { c->fd, POLLIN, 0 };
+        struct pollfd pfd = {c->fd, POLLIN, 0};
         struct timespec ts, *tsp = NULL;
         if (!d.forever) {
             double left = mpr_deadline_left(&d);
@@ -420,78 +356,59 @@ int mp_conn_poll(mp_conn *c, double timeout)
             tsp = &ts;
         }
         int r = ppoll(&pfd, 1, tsp, NULL);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return -1;
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return -1;
         return r > 0 ? 1 : 0;
     }
 }
 
 /* ---- checked variants ---------------------------------------------- */
 
-_Noreturn static void conn_fail(mp_conn *c, const char *op, int err,
-                                mp_loc loc)
-{
-    if (err == EBADF && c->fd < 0)
-        mp_fail(loc, "%s on '%s': this end is closed", op, c->name);
+_Noreturn static void conn_fail(mp_conn *c, const char *op, int err, mp_loc loc) {
+    if (err == EBADF && c->fd < 0) mp_fail(loc, "%s on '%s': this end is closed", op, c->name);
     if (err == EBADF && op[0] == 's' && !c->can_send)
-        mp_fail(loc, "send on '%s': this end of a one-way pipe only "
-                     "receives", c->name);
+        mp_fail(loc,
+                "send on '%s': this end of a one-way pipe only "
+                "receives",
+                c->name);
     if (err == EBADF && op[0] == 'r' && !c->can_recv)
-        mp_fail(loc, "%s on '%s': this end of a one-way pipe only sends", op,
-                c->name);
-    if (err == EMSGSIZE)
-        mp_fail(loc, "%s on '%s': message too large (at most 1 GiB)", op,
-                c->name);
+        mp_fail(loc, "%s on '%s': this end of a one-way pipe only sends", op, c->name);
+    if (err == EMSGSIZE) mp_fail(loc, "%s on '%s': message too large (at most 1 GiB)", op, c->name);
     mp_fail(loc, "%s on '%s': %s", op, c->name, mp_strerror(err));
 }
 
-void mp_send(mp_conn *c, mp_val v, mp_loc loc)
-{
-    if (mp_conn_send(c, v) < 0)
-        conn_fail(c, "send", errno, loc);
+void mp_send(mp_conn *c, mp_val v, mp_loc loc) {
+    if (mp_conn_send(c, v) < 0) conn_fail(c, "send", errno, loc);
 }
 
-mp_val mp_recv(mp_conn *c, mp_loc loc)
-{
+mp_val mp_recv(mp_conn *c, mp_loc loc) {
     mp_val v;
     int r = mp_conn_recv(c, &v);
-    if (r == MP_EOF)
-        mp_fail(loc, "recv on '%s': the other end was closed", c->name);
-    if (r < 0)
-        conn_fail(c, "recv", errno, loc);
+    if (r == MP_EOF) mp_fail(loc, "recv on '%s': the other end was closed", c->name);
+    if (r < 0) conn_fail(c, "recv", errno, loc);
     return v;
 }
 
-bool mp_recv_next(mp_conn *c, mp_val *out, mp_loc loc)
-{
+bool mp_recv_next(mp_conn *c, mp_val *out, mp_loc loc) {
     int r = mp_conn_recv(c, out);
-    if (r == MP_EOF)
-        return false;
-    if (r < 0)
-        conn_fail(c, "recv", errno, loc);
+    if (r == MP_EOF) return false;
+    if (r < 0) conn_fail(c, "recv", errno, loc);
     return true;
 }
 
-void mp_close(mp_conn *c, mp_loc loc)
-{
+void mp_close(mp_conn *c, mp_loc loc) {
     (void)loc;
     mp_conn_close(c);
 }
 
-bool mp_poll(mp_conn *c, double timeout, mp_loc loc)
-{
+bool mp_poll(mp_conn *c, double timeout, mp_loc loc) {
     int r = mp_conn_poll(c, timeout);
-    if (r < 0)
-        conn_fail(c, "poll", errno, loc);
+    if (r < 0) conn_fail(c, "poll", errno, loc);
     return r > 0;
 }
 
-void mp_make_pipe(mp_conn **a, mp_conn **b, const mp_type *t, bool duplex,
-                  const char *name_a, const char *name_b, mp_loc loc)
-{
+void mp_make_pipe(mp_conn **a, mp_conn **b, const mp_type *t, bool duplex, const char *name_a,
+                  const char *name_b, mp_loc loc) {
     if (mp_pipe(a, b, t, duplex, name_a, name_b) < 0)
-        mp_fail(loc, "cannot create pipe '%s, %s': %s", name_a, name_b,
-                mp_strerror(errno));
+        mp_fail(loc, "cannot create pipe '%s, %s': %s", name_a, name_b, mp_strerror(errno));
 }

@@ -10,55 +10,42 @@
 
 /* ---- buffers ------------------------------------------------------ */
 
-void mp_buf_init(mp_buf *b)
-{
+void mp_buf_init(mp_buf *b) {
     b->data = NULL;
     b->len = b->cap = 0;
 }
 
-void mpr_buf_reserve(mp_buf *b, size_t extra)
-{
-    if (extra > SIZE_MAX / 2 - b->len)
-        mpr_oom();
+void mpr_buf_reserve(mp_buf *b, size_t extra) {
+    if (extra > SIZE_MAX / 2 - b->len) mpr_oom();
     size_t need = b->len + extra + 1;
-    if (need <= b->cap)
-        return;
+    if (need <= b->cap) return;
     size_t cap = b->cap < 64 ? 64 : b->cap;
-    while (cap < need)
-        cap *= 2;
+    while (cap < need) cap *= 2;
     b->data = mpr_realloc(b->data, cap);
     b->cap = cap;
 }
 
-void mp_buf_cstr(mp_buf *b, const char *s, size_t len)
-{
+void mp_buf_cstr(mp_buf *b, const char *s, size_t len) {
     mpr_buf_reserve(b, len);
-    if (len)
-        memcpy(b->data + b->len, s, len);
+    if (len) memcpy(b->data + b->len, s, len);
     b->len += len;
     b->data[b->len] = '\0';
 }
 
-static void buf_char(mp_buf *b, char c)
-{
+static void buf_char(mp_buf *b, char c) {
     mpr_buf_reserve(b, 1);
     b->data[b->len++] = c;
     b->data[b->len] = '\0';
 }
 
-void mp_buf_str(mp_buf *b, const mp_str *s)
-{
-    mp_buf_cstr(b, s->data, s->len);
-}
+void mp_buf_str(mp_buf *b, const mp_str *s) { mp_buf_cstr(b, s->data, s->len); }
 
-void mp_buf_free(mp_buf *b)
-{
+void mp_buf_free(mp_buf *b) {
     free(b->data);
     mp_buf_init(b);
 }
 
-mp_str *mp_buf_finish(mp_buf *b)
-{
+mp_str *mp_buf_finish(mp_buf *b) {
     mp_str *s = mp_str_new(b->data ? b->data : "", b->len);
     mp_buf_free(b);
     return s;
@@ -66,8 +53,7 @@ mp_str *mp_buf_finish(mp_buf *b)
 
 /* ---- numbers ------------------------------------------------------ */
 
-void mp_buf_int(mp_buf *b, int64_t i)
-{
+void mp_buf_int(mp_buf *b, int64_t i) {
     char tmp[24];
     char *p = tmp + sizeof tmp;
     uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
@@ -75,8 +61,7 @@ void mp_buf_int(mp_buf *b, int64_t i)
         *--p = (char)('0' + u % 10);
         u /= 10;
     } while (u);
-    if (i < 0)
-        *--p = '-';
+    if (i < 0) *--p = '-';
     mp_buf_cstr(b, p, (size_t)(tmp + sizeof tmp - p));
 }
 
@@ -89,21 +74,18 @@ struct digits {
 };
 
 /* The correctly rounded p-digit decimal of x (glibc printf is exact). */
-static void nearest_digits(double x, int p, struct digits *out)
-{
+static void nearest_digits(double x, int p, struct digits *out) {
     char buf[48];
     snprintf(buf, sizeof buf, "%.*e", p - 1, x);
     int n = 0;
     const char *s = buf;
     for (; *s && *s != 'e'; s++)
-        if (*s >= '0' && *s <= '9')
-            out->d[n++] = *s;
+        if (*s >= '0' && *s <= '9') out->d[n++] = *s;
     out->n = n;
     out->decpt = atoi(s + 1) + 1;
 }
 
-static bool digits_roundtrip(const struct digits *g, double x)
-{
+static bool digits_roundtrip(const struct digits *g, double x) {
     char buf[48];
     int k = 0;
     buf[k++] = '0';
@@ -115,25 +97,21 @@ static bool digits_roundtrip(const struct digits *g, double x)
 }
 
 /* Adds +1 or -1 in the last place. */
-static void digits_step(struct digits *g, int dir)
-{
+static void digits_step(struct digits *g, int dir) {
     int i = g->n - 1;
     if (dir > 0) {
-        while (i >= 0 && g->d[i] == '9')
-            g->d[i--] = '0';
+        while (i >= 0 && g->d[i] == '9') g->d[i--] = '0';
         if (i >= 0) {
             g->d[i]++;
         } else {
             g->d[0] = '1';
-            for (int j = 1; j < g->n; j++)
-                g->d[j] = '0';
+            for (int j = 1; j < g->n; j++) g->d[j] = '0';
             g->decpt++;
         }
     } else {
-        while (i >= 0 && g->d[i] == '0')
-            g->d[i--] = '9';
+        while (i >= 0 && g->d[i] == '0') g->d[i--] = '9';
         g->d[i]--;
-        if (g->d[0] == '0') {       /* 1000 - 1 = 0999: renormalize */
+        if (g->d[0] == '0') { /* 1000 - 1 = 0999: renormalize */
             memmove(g->d, g->d + 1, (size_t)(g->n - 1));
             g->n--;
             g->decpt--;
@@ -148,8 +126,7 @@ static void digits_step(struct digits *g, int dir)
 /* Is there a p-digit decimal that reads back as x? The nearest one, or,
  * next to a power of two where the rounding interval is lopsided, its
  * neighbor on the other side. */
-static bool digits_try(double x, int p, struct digits *out)
-{
+static bool digits_try(double x, int p, struct digits *out) {
     struct digits g;
     nearest_digits(x, p, &g);
     if (digits_roundtrip(&g, x)) {
@@ -169,8 +146,7 @@ static bool digits_try(double x, int p, struct digits *out)
 
 /* Shortest digits that round-trip (what Python's repr uses). The property
  * is monotonic in the number of digits, so a binary search finds it. */
-static void shortest_digits(double x, struct digits *out)
-{
+static void shortest_digits(double x, struct digits *out) {
     int lo = 1, hi = 17;
     struct digits best;
     nearest_digits(x, 17, &best);
@@ -184,31 +160,24 @@ static void shortest_digits(double x, struct digits *out)
             lo = mid + 1;
         }
     }
-    if (lo == 17 && !digits_try(x, 17, &best))
-        nearest_digits(x, 17, &best);
-    while (best.n > 1 && best.d[best.n - 1] == '0')
-        best.n--;
+    if (lo == 17 && !digits_try(x, 17, &best)) nearest_digits(x, 17, &best);
+    while (best.n > 1 && best.d[best.n - 1] == '0') best.n--;
     *out = best;
 }
 
-void mp_buf_float(mp_buf *b, double f)
-{
+void mp_buf_float(mp_buf *b, double f) {
     if (f != f) {
         mp_buf_cstr(b, "nan", 3);
         return;
     }
     if (f - f != 0.0) {
-        if (f < 0)
-            mp_buf_cstr(b, "-inf", 4);
-        else
-            mp_buf_cstr(b, "inf", 3);
+        if (f < 0) mp_buf_cstr(b, "-inf", 4);
+        else mp_buf_cstr(b, "inf", 3);
         return;
     }
     if (f == 0.0) {
-        if (__builtin_signbit(f))
-            mp_buf_cstr(b, "-0.0", 4);
-        else
-            mp_buf_cstr(b, "0.0", 3);
+        if (__builtin_signbit(f)) mp_buf_cstr(b, "-0.0", 4);
+        else mp_buf_cstr(b, "0.0", 3);
         return;
     }
     if (f < 0) {
@@ -218,11 +187,10 @@ void mp_buf_float(mp_buf *b, double f)
     struct digits g;
     shortest_digits(f, &g);
     int n = g.n, dp = g.decpt;
-    if (dp > -4 && dp <= 16) {          /* fixed notation */
+    if (dp > -4 && dp <= 16) { /* fixed notation */
         if (dp <= 0) {
             mp_buf_cstr(b, "0.", 2);
-            for (int i = 0; i < -dp; i++)
-                buf_char(b, '0');
+            for (int i = 0; i < -dp; i++) buf_char(b, '0');
             mp_buf_cstr(b, g.d, (size_t)n);
         } else if (dp < n) {
             mp_buf_cstr(b, g.d, (size_t)dp);
@@ -230,19 +198,18 @@ void mp_buf_float(mp_buf *b, double f)
             mp_buf_cstr(b, g.d + dp, (size_t)(n - dp));
         } else {
             mp_buf_cstr(b, g.d, (size_t)n);
-            for (int i = n; i < dp; i++)
-                buf_char(b, '0');
+            for (int i = n; i < dp; i++) buf_char(b, '0');
             mp_buf_cstr(b, ".0", 2);
         }
-    } else {                            /* exponent notation */
+    } else { /* exponent notation */
         char e[16];
         buf_char(b, g.d[0]);
         if (n > 1) {
             buf_char(b, '.');
             mp_buf_cstr(b, g.d + 1, (size_t)(n - 1));
         }
-        int k = snprintf(e, sizeof e, "e%c%02d", dp - 1 < 0 ? '-' : '+',
-                         dp - 1 < 0 ? 1 - dp : dp - 1);
+        int k =
+            snprintf(e, sizeof e, "e%c%02d", dp - 1 < 0 ? '-' : '+', dp - 1 < 0 ? 1 - dp : dp - 1);
         mp_buf_cstr(b, e, (size_t)k);
     }
 }
@@ -251,8 +218,7 @@ void mp_buf_float(mp_buf *b, double f)
 
 /* Decodes one UTF-8 sequence at s (n bytes left): the code point and its
  * length, or -1 if the bytes are not valid UTF-8. */
-long mpr_utf8_decode(const unsigned char *s, size_t n, int *len)
-{
+long mpr_utf8_decode(const unsigned char *s, size_t n, int *len) {
     unsigned c = s[0];
     long cp;
     int k;
@@ -271,15 +237,13 @@ long mpr_utf8_decode(const unsigned char *s, size_t n, int *len)
     } else {
         return -1;
     }
-    if ((size_t)k > n)
-        return -1;
+    if ((size_t)k > n) return -1;
     for (int i = 1; i < k; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return -1;
+        if ((s[i] & 0xc0) != 0x80) return -1;
         cp = (cp << 6) | (s[i] & 0x3f);
     }
-    if ((k == 3 && cp < 0x800) || (k == 4 && (cp < 0x10000 || cp > 0x10ffff))
-        || (cp >= 0xd800 && cp <= 0xdfff))
+    if ((k == 3 && cp < 0x800) || (k == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
         return -1;
     *len = k;
     return cp;
@@ -288,23 +252,18 @@ long mpr_utf8_decode(const unsigned char *s, size_t n, int *len)
 /* Python's str.isprintable() for a code point, for the characters that
  * matter in practice: controls, separators and format characters. Other
  * code points (including unassigned ones) count as printable. */
-static bool cp_printable(long cp)
-{
-    if (cp < 0x20 || (cp >= 0x7f && cp <= 0xa0) || cp == 0xad)
+static bool cp_printable(long cp) {
+    if (cp < 0x20 || (cp >= 0x7f && cp <= 0xa0) || cp == 0xad) return false;
+    if (cp == 0x61c || cp == 0x1680 || cp == 0x180e) return false;
+    if ((cp >= 0x2000 && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202f) ||
+        (cp >= 0x205f && cp <= 0x206f) || cp == 0x3000 || cp == 0xfeff ||
+        (cp >= 0xfff9 && cp <= 0xfffb))
         return false;
-    if (cp == 0x61c || cp == 0x1680 || cp == 0x180e)
-        return false;
-    if ((cp >= 0x2000 && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202f)
-        || (cp >= 0x205f && cp <= 0x206f) || cp == 0x3000 || cp == 0xfeff
-        || (cp >= 0xfff9 && cp <= 0xfffb))
-        return false;
-    if ((cp >= 0xe000 && cp <= 0xf8ff) || cp >= 0xf0000)
-        return false;                   /* private use */
+    if ((cp >= 0xe000 && cp <= 0xf8ff) || cp >= 0xf0000) return false; /* private use */
     return true;
 }
 
-void mpr_buf_repr_bytes(mp_buf *b, const char *s, size_t len)
-{
+void mpr_buf_repr_bytes(mp_buf *b, const char *s, size_t len) {
     bool squote = memchr(s, '\'', len) != NULL;
     bool dquote = memchr(s, '"', len) != NULL;
     char q = squote && !dquote ? '"' : '\'';
@@ -334,7 +293,7 @@ void mpr_buf_repr_bytes(mp_buf *b, const char *s, size_t len)
         } else {
             int k;
             long cp = mpr_utf8_decode(u + i, len - i, &k);
-            if (cp < 0) {               /* not UTF-8: show the byte */
+            if (cp < 0) { /* not UTF-8: show the byte */
                 snprintf(esc, sizeof esc, "\\x%02x", c);
                 mp_buf_cstr(b, esc, 4);
                 i++;
@@ -343,12 +302,9 @@ void mpr_buf_repr_bytes(mp_buf *b, const char *s, size_t len)
                 i += (size_t)k;
             } else {
                 int m;
-                if (cp < 0x100)
-                    m = snprintf(esc, sizeof esc, "\\x%02lx", cp);
-                else if (cp < 0x10000)
-                    m = snprintf(esc, sizeof esc, "\\u%04lx", cp);
-                else
-                    m = snprintf(esc, sizeof esc, "\\U%08lx", cp);
+                if (cp < 0x100) m = snprintf(esc, sizeof esc, "\\x%02lx", cp);
+                else if (cp < 0x10000) m = snprintf(esc, sizeof esc, "\\u%04lx", cp);
+                else m = snprintf(esc, sizeof esc, "\\U%08lx", cp);
                 mp_buf_cstr(b, esc, (size_t)m);
                 i += (size_t)k;
             }
@@ -359,33 +315,23 @@ void mpr_buf_repr_bytes(mp_buf *b, const char *s, size_t len)
 
 /* ---- values ------------------------------------------------------- */
 
-static void buf_value(mp_buf *b, const mp_type *t, mp_val v, bool repr)
-{
+static void buf_value(mp_buf *b, const mp_type *t, mp_val v, bool repr) {
     switch (t->kind) {
-    case MP_INT:
-        mp_buf_int(b, v.i);
-        break;
-    case MP_FLOAT:
-        mp_buf_float(b, v.f);
-        break;
+    case MP_INT: mp_buf_int(b, v.i); break;
+    case MP_FLOAT: mp_buf_float(b, v.f); break;
     case MP_BOOL:
-        if (v.b)
-            mp_buf_cstr(b, "True", 4);
-        else
-            mp_buf_cstr(b, "False", 5);
+        if (v.b) mp_buf_cstr(b, "True", 4);
+        else mp_buf_cstr(b, "False", 5);
         break;
     case MP_STR:
-        if (repr)
-            mpr_buf_repr_bytes(b, v.s->data, v.s->len);
-        else
-            mp_buf_str(b, v.s);
+        if (repr) mpr_buf_repr_bytes(b, v.s->data, v.s->len);
+        else mp_buf_str(b, v.s);
         break;
     case MP_LIST: {
         int64_t n = mp_list_len(v.l);
         buf_char(b, '[');
         for (int64_t i = 0; i < n; i++) {
-            if (i)
-                mp_buf_cstr(b, ", ", 2);
+            if (i) mp_buf_cstr(b, ", ", 2);
             buf_value(b, t->elem, mp_list_get(v.l, i, MP_LOC(0, 0)), true);
         }
         buf_char(b, ']');
@@ -394,28 +340,19 @@ static void buf_value(mp_buf *b, const mp_type *t, mp_val v, bool repr)
     }
 }
 
-void mp_buf_val(mp_buf *b, const mp_type *t, mp_val v)
-{
-    buf_value(b, t, v, false);
-}
+void mp_buf_val(mp_buf *b, const mp_type *t, mp_val v) { buf_value(b, t, v, false); }
 
-void mp_buf_repr(mp_buf *b, const mp_type *t, mp_val v)
-{
-    buf_value(b, t, v, true);
-}
+void mp_buf_repr(mp_buf *b, const mp_type *t, mp_val v) { buf_value(b, t, v, true); }
 
-mp_str *mp_str_of(const mp_type *t, mp_val v)
-{
-    if (t->kind == MP_STR)
-        return mp_str_ref(v.s);
+mp_str *mp_str_of(const mp_type *t, mp_val v) {
+    if (t->kind == MP_STR) return mp_str_ref(v.s);
     mp_buf b;
     mp_buf_init(&b);
     buf_value(&b, t, v, false);
     return mp_buf_finish(&b);
 }
 
-mp_str *mp_repr_of(const mp_type *t, mp_val v)
-{
+mp_str *mp_repr_of(const mp_type *t, mp_val v) {
     mp_buf b;
     mp_buf_init(&b);
     buf_value(&b, t, v, true);
@@ -424,33 +361,22 @@ mp_str *mp_repr_of(const mp_type *t, mp_val v)
 
 /* ---- conversions -------------------------------------------------- */
 
-static bool is_space(unsigned char c)
-{
-    return c == ' ' || (c >= '\t' && c <= '\r');
-}
+static bool is_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
-static void trim(const mp_str *s, const char **p, const char **end)
-{
+static void trim(const mp_str *s, const char **p, const char **end) {
     *p = s->data;
     *end = s->data + s->len;
-    while (*p < *end && is_space((unsigned char)**p))
-        (*p)++;
-    while (*end > *p && is_space((unsigned char)(*end)[-1]))
-        (*end)--;
+    while (*p < *end && is_space((unsigned char)**p)) (*p)++;
+    while (*end > *p && is_space((unsigned char)(*end)[-1])) (*end)--;
 }
 
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 /* Copies a digit run with single underscores between digits into out
  * (without them); returns the end, or NULL if there is no digit or an
  * underscore is misplaced. */
-static const char *digit_part(const char *p, const char *end, mp_buf *out)
-{
-    if (p >= end || !is_digit(*p))
-        return NULL;
+static const char *digit_part(const char *p, const char *end, mp_buf *out) {
+    if (p >= end || !is_digit(*p)) return NULL;
     while (p < end) {
         if (is_digit(*p)) {
             buf_char(out, *p++);
@@ -463,25 +389,21 @@ static const char *digit_part(const char *p, const char *end, mp_buf *out)
     return p;
 }
 
-_Noreturn static void conv_fail(const mp_str *s, const char *what,
-                                mp_loc loc)
-{
+_Noreturn static void conv_fail(const mp_str *s, const char *what, mp_loc loc) {
     mp_buf b;
     mp_buf_init(&b);
     mpr_buf_repr_bytes(&b, s->data, s->len > 200 ? 200 : s->len);
     mp_fail(loc, "%s: %s", what, b.data);
 }
 
-int64_t mp_int_of_str(const mp_str *s, mp_loc loc)
-{
+int64_t mp_int_of_str(const mp_str *s, mp_loc loc) {
     const char *p, *end;
     bool neg = false;
     uint64_t acc = 0;
     mp_buf digits;
 
     trim(s, &p, &end);
-    if (p < end && (*p == '+' || *p == '-'))
-        neg = *p++ == '-';
+    if (p < end && (*p == '+' || *p == '-')) neg = *p++ == '-';
     mp_buf_init(&digits);
     const char *q = digit_part(p, end, &digits);
     if (!q || q != end) {
@@ -502,34 +424,27 @@ int64_t mp_int_of_str(const mp_str *s, mp_loc loc)
     return neg ? (int64_t)(0 - acc) : (int64_t)acc;
 }
 
-static bool word_ieq(const char *p, const char *end, const char *w)
-{
+static bool word_ieq(const char *p, const char *end, const char *w) {
     size_t n = strlen(w);
-    if ((size_t)(end - p) != n)
-        return false;
+    if ((size_t)(end - p) != n) return false;
     for (size_t i = 0; i < n; i++) {
         char c = p[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        if (c != w[i])
-            return false;
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if (c != w[i]) return false;
     }
     return true;
 }
 
-double mp_float_of_str(const mp_str *s, mp_loc loc)
-{
+double mp_float_of_str(const mp_str *s, mp_loc loc) {
     const char *p, *end;
     bool neg = false;
     mp_buf num;
 
     trim(s, &p, &end);
-    if (p < end && (*p == '+' || *p == '-'))
-        neg = *p++ == '-';
+    if (p < end && (*p == '+' || *p == '-')) neg = *p++ == '-';
     if (word_ieq(p, end, "inf") || word_ieq(p, end, "infinity"))
         return neg ? -__builtin_inf() : __builtin_inf();
-    if (word_ieq(p, end, "nan"))
-        return neg ? -__builtin_nan("") : __builtin_nan("");
+    if (word_ieq(p, end, "nan")) return neg ? -__builtin_nan("") : __builtin_nan("");
 
     mp_buf_init(&num);
     buf_char(&num, neg ? '-' : '+');
@@ -540,44 +455,35 @@ double mp_float_of_str(const mp_str *s, mp_loc loc)
         if (p < end && *p == '.') {
             buf_char(&num, *p++);
             q = digit_part(p, end, &num);
-            if (q)
-                p = q;
+            if (q) p = q;
         }
     } else if (p < end && *p == '.') {
         buf_char(&num, *p++);
         q = digit_part(p, end, &num);
-        if (q)
-            p = q;
-        else
-            ok = false;
+        if (q) p = q;
+        else ok = false;
     } else {
         ok = false;
     }
     if (ok && p < end && (*p == 'e' || *p == 'E')) {
         buf_char(&num, *p++);
-        if (p < end && (*p == '+' || *p == '-'))
-            buf_char(&num, *p++);
+        if (p < end && (*p == '+' || *p == '-')) buf_char(&num, *p++);
         q = digit_part(p, end, &num);
-        if (q)
-            p = q;
-        else
-            ok = false;
+        if (q) p = q;
+        else ok = false;
     }
     if (!ok || p != end) {
         mp_buf_free(&num);
         conv_fail(s, "could not convert string to float", loc);
     }
-    double d = strtod(num.data, NULL);  /* overflow gives inf, as Python */
+    double d = strtod(num.data, NULL); /* overflow gives inf, as Python */
     mp_buf_free(&num);
     return d;
 }
 
-int64_t mp_int_of_float(double f, mp_loc loc)
-{
-    if (f != f)
-        mp_fail(loc, "cannot convert float NaN to integer");
-    if (f - f != 0.0)
-        mp_fail(loc, "cannot convert float infinity to integer");
+int64_t mp_int_of_float(double f, mp_loc loc) {
+    if (f != f) mp_fail(loc, "cannot convert float NaN to integer");
+    if (f - f != 0.0) mp_fail(loc, "cannot convert float infinity to integer");
     if (f >= 9223372036854775808.0 || f < -9223372036854775808.0)
         mp_fail(loc, "integer overflow in int()");
     return (int64_t)f;

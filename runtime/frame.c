@@ -26,23 +26,17 @@ static const size_t kind_min[] = {
     [MP_INT] = 9, [MP_FLOAT] = 9, [MP_BOOL] = 2, [MP_STR] = 5, [MP_LIST] = 5,
 };
 
-size_t mp_frame_size(const mp_type *t, mp_val v)
-{
+size_t mp_frame_size(const mp_type *t, mp_val v) {
     switch (t->kind) {
     case MP_INT:
-    case MP_FLOAT:
-        return 9;
-    case MP_BOOL:
-        return 2;
-    case MP_STR:
-        return 5 + v.s->len;
+    case MP_FLOAT: return 9;
+    case MP_BOOL: return 2;
+    case MP_STR: return 5 + v.s->len;
     case MP_LIST: {
         int64_t n = mp_list_len(v.l);
         size_t total = 5;
-        if (t->elem->kind == MP_INT || t->elem->kind == MP_FLOAT)
-            return total + 9 * (size_t)n;
-        if (t->elem->kind == MP_BOOL)
-            return total + 2 * (size_t)n;
+        if (t->elem->kind == MP_INT || t->elem->kind == MP_FLOAT) return total + 9 * (size_t)n;
+        if (t->elem->kind == MP_BOOL) return total + 2 * (size_t)n;
         for (int64_t i = 0; i < n; i++)
             total += mp_frame_size(t->elem, mp_list_get(v.l, i, MP_LOC(0, 0)));
         return total;
@@ -51,8 +45,7 @@ size_t mp_frame_size(const mp_type *t, mp_val v)
     return 0;
 }
 
-static void wr(mpr_wr *w, const void *src, size_t len)
-{
+static void wr(mpr_wr *w, const void *src, size_t len) {
     const unsigned char *s = src;
     if (len > w->n) {
         memcpy(w->p, s, w->n);
@@ -67,16 +60,14 @@ static void wr(mpr_wr *w, const void *src, size_t len)
     w->n -= len;
 }
 
-static void wr_head(mpr_wr *w, unsigned char tag, uint32_t n)
-{
+static void wr_head(mpr_wr *w, unsigned char tag, uint32_t n) {
     unsigned char h[5];
     h[0] = tag;
     memcpy(h + 1, &n, 4);
     wr(w, h, 5);
 }
 
-void mpr_frame_write(mpr_wr *w, const mp_type *t, mp_val v)
-{
+void mpr_frame_write(mpr_wr *w, const mp_type *t, mp_val v) {
     unsigned char b[9];
     switch (t->kind) {
     case MP_INT:
@@ -108,9 +99,8 @@ void mpr_frame_write(mpr_wr *w, const mp_type *t, mp_val v)
     }
 }
 
-void mp_frame_encode(const mp_type *t, mp_val v, void *buf)
-{
-    mpr_wr w = { buf, SIZE_MAX, NULL };
+void mp_frame_encode(const mp_type *t, mp_val v, void *buf) {
+    mpr_wr w = {buf, SIZE_MAX, NULL};
     mpr_frame_write(&w, t, v);
 }
 
@@ -118,48 +108,40 @@ struct rd {
     const unsigned char *p, *end;
 };
 
-static int rd_head(struct rd *r, unsigned char tag, uint32_t *n)
-{
-    if (r->end - r->p < 5 || r->p[0] != tag)
-        return -1;
+static int rd_head(struct rd *r, unsigned char tag, uint32_t *n) {
+    if (r->end - r->p < 5 || r->p[0] != tag) return -1;
     memcpy(n, r->p + 1, 4);
     r->p += 5;
     return 0;
 }
 
-static int rd_val(struct rd *r, const mp_type *t, mp_val *out)
-{
+static int rd_val(struct rd *r, const mp_type *t, mp_val *out) {
     uint32_t n;
-    if (r->p >= r->end || r->p[0] != kind_tag[t->kind])
-        return -1;
+    if (r->p >= r->end || r->p[0] != kind_tag[t->kind]) return -1;
     switch (t->kind) {
     case MP_INT:
-        if (r->end - r->p < 9)
-            return -1;
+        if (r->end - r->p < 9) return -1;
         memcpy(&out->i, r->p + 1, 8);
         r->p += 9;
         return 0;
     case MP_FLOAT:
-        if (r->end - r->p < 9)
-            return -1;
+        if (r->end - r->p < 9) return -1;
         memcpy(&out->f, r->p + 1, 8);
         r->p += 9;
         return 0;
     case MP_BOOL:
-        if (r->end - r->p < 2 || r->p[1] > 1)
-            return -1;
+        if (r->end - r->p < 2 || r->p[1] > 1) return -1;
         out->b = r->p[1] == 1;
         r->p += 2;
         return 0;
     case MP_STR:
-        if (rd_head(r, TAG_STR, &n) < 0 || (size_t)(r->end - r->p) < n)
-            return -1;
+        if (rd_head(r, TAG_STR, &n) < 0 || (size_t)(r->end - r->p) < n) return -1;
         out->s = mp_str_new((const char *)r->p, n);
         r->p += n;
         return 0;
     case MP_LIST: {
-        if (!t->elem || rd_head(r, TAG_LIST, &n) < 0
-            || n > (size_t)(r->end - r->p) / kind_min[t->elem->kind])
+        if (!t->elem || rd_head(r, TAG_LIST, &n) < 0 ||
+            n > (size_t)(r->end - r->p) / kind_min[t->elem->kind])
             return -1;
         mp_list *l = mp_list_new(t, n);
         for (uint32_t i = 0; i < n; i++) {
@@ -177,13 +159,10 @@ static int rd_val(struct rd *r, const mp_type *t, mp_val *out)
     return -1;
 }
 
-int mp_frame_decode(const mp_type *t, const void *buf, size_t len,
-                    mp_val *out)
-{
-    struct rd r = { buf, (const unsigned char *)buf + len };
+int mp_frame_decode(const mp_type *t, const void *buf, size_t len, mp_val *out) {
+    struct rd r = {buf, (const unsigned char *)buf + len};
     mp_val v;
-    if (rd_val(&r, t, &v) < 0)
-        goto bad;
+    if (rd_val(&r, t, &v) < 0) goto bad;
     if (r.p != r.end) {
         mp_val_unref(t, v);
         goto bad;

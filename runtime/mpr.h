@@ -60,8 +60,8 @@ extern "C" {
 #endif
 
 /* Extra statuses (positive, distinct from 0 and -1). */
-#define MP_EOF       1          /* end of stream: recv, get */
-#define MP_RECOVERED 2          /* lock acquired; its previous owner died */
+#define MP_EOF 1       /* end of stream: recv, get */
+#define MP_RECOVERED 2 /* lock acquired; its previous owner died */
 
 /* mp_proc_exitcode of a process that has not finished: Python's None,
  * which .mp does not have. Documented (docs/language.md) and no real
@@ -82,7 +82,7 @@ typedef enum mp_kind { MP_INT, MP_FLOAT, MP_BOOL, MP_STR, MP_LIST } mp_kind;
  * elem is NULL for every kind but MP_LIST. */
 typedef struct mp_type {
     mp_kind kind;
-    const struct mp_type *elem;     /* element type of a list */
+    const struct mp_type *elem; /* element type of a list */
 } mp_type;
 
 extern const mp_type mp_t_int, mp_t_float, mp_t_bool, mp_t_str;
@@ -98,13 +98,13 @@ extern const mp_type mp_t_int, mp_t_float, mp_t_bool, mp_t_str;
  * yet): a string whose count equals len is ASCII and indexed directly.
  * A literal: static mp_str s1 = { MP_IMMORTAL, 5, "hello", 0 }; */
 typedef struct mp_str {
-    intptr_t refs;                  /* MP_IMMORTAL for literals */
-    size_t len;                     /* bytes, without the final NUL */
+    intptr_t refs; /* MP_IMMORTAL for literals */
+    size_t len;    /* bytes, without the final NUL */
     const char *data;
-    size_t chars;                   /* characters + 1; 0: not counted yet */
+    size_t chars; /* characters + 1; 0: not counted yet */
 } mp_str;
 
-typedef struct mp_list mp_list;     /* refcounted, mutable, aliased */
+typedef struct mp_list mp_list; /* refcounted, mutable, aliased */
 
 typedef union mp_val {
     int64_t i;
@@ -116,9 +116,9 @@ typedef union mp_val {
 
 /* A source location in the .mp file, for runtime errors. */
 typedef struct mp_loc {
-    int line, col;                  /* 1-based; line 0 means unknown */
+    int line, col; /* 1-based; line 0 means unknown */
 } mp_loc;
-#define MP_LOC(l, c) ((mp_loc){ (l), (c) })
+#define MP_LOC(l, c) ((mp_loc){(l), (c)})
 
 /* ------------------------------------------------------------------ */
 /* Runtime lifecycle and errors                                        */
@@ -161,10 +161,8 @@ extern uintptr_t mp_stack_floor;
 #pragma GCC diagnostic ignored "-Winfinite-recursion"
 #endif
 MP_NORETURN void mp_stack_overflow(mp_loc loc);
-static inline void mp_stack_check(mp_loc loc)
-{
-    if ((uintptr_t)__builtin_frame_address(0) < mp_stack_floor)
-        mp_stack_overflow(loc);
+static inline void mp_stack_check(mp_loc loc) {
+    if ((uintptr_t)__builtin_frame_address(0) < mp_stack_floor) mp_stack_overflow(loc);
 }
 
 /* Builtins getpid(), getppid(), sleep(seconds). mp_sleep sleeps the whole
@@ -183,14 +181,14 @@ void mp_free(void *p);
 /* Strings                                                             */
 /* ------------------------------------------------------------------ */
 
-mp_str *mp_str_cstr(const char *s);                 /* new ref, copies */
-mp_str *mp_str_ref(mp_str *s);          /* returns s; immortal: no-op */
-void mp_str_unref(mp_str *s);           /* NULL and immortal: no-op */
-int64_t mp_str_len(const mp_str *s);    /* characters */
+mp_str *mp_str_cstr(const char *s);  /* new ref, copies */
+mp_str *mp_str_ref(mp_str *s);       /* returns s; immortal: no-op */
+void mp_str_unref(mp_str *s);        /* NULL and immortal: no-op */
+int64_t mp_str_len(const mp_str *s); /* characters */
 bool mp_str_eq(const mp_str *a, const mp_str *b);
-int mp_str_cmp(const mp_str *a, const mp_str *b);   /* <0, 0, >0 bytewise */
-mp_str *mp_str_concat(const mp_str *a, const mp_str *b);   /* new ref */
-mp_str *mp_str_repeat(const mp_str *s, int64_t n);  /* new ref; n<=0: "" */
+int mp_str_cmp(const mp_str *a, const mp_str *b);        /* <0, 0, >0 bytewise */
+mp_str *mp_str_concat(const mp_str *a, const mp_str *b); /* new ref */
+mp_str *mp_str_repeat(const mp_str *s, int64_t n);       /* new ref; n<=0: "" */
 /* s[i], the i-th character, as a new string (new ref); negative i counts
  * from the end; out of range: runtime error "string index out of range" at
  * loc. Direct for ASCII strings, a scan otherwise. */
@@ -206,10 +204,10 @@ mp_str *mp_str_next(const mp_str *s, size_t *off);
 /* A new empty list of type list_type (kind MP_LIST) with room for cap
  * elements. New ref. */
 mp_list *mp_list_new(const mp_type *list_type, size_t cap);
-mp_list *mp_list_ref(mp_list *l);       /* returns l */
-void mp_list_unref(mp_list *l);         /* NULL ok; frees str/list elems */
+mp_list *mp_list_ref(mp_list *l); /* returns l */
+void mp_list_unref(mp_list *l);   /* NULL ok; frees str/list elems */
 int64_t mp_list_len(const mp_list *l);
-void mp_list_push(mp_list *l, mp_val v);            /* takes v */
+void mp_list_push(mp_list *l, mp_val v); /* takes v */
 /* l[i], borrowed; negative i from the end; out of range: runtime error
  * "list index out of range" at loc. */
 mp_val mp_list_get(const mp_list *l, int64_t i, mp_loc loc);
@@ -217,7 +215,7 @@ void mp_list_set(mp_list *l, int64_t i, mp_val v, mp_loc loc); /* takes v */
 mp_list *mp_list_concat(const mp_list *a, const mp_list *b);   /* new ref */
 /* l += other, in place (aliases see it); other may be l itself. */
 void mp_list_extend(mp_list *l, const mp_list *other);
-mp_list *mp_list_repeat(const mp_list *l, int64_t n);          /* new ref */
+mp_list *mp_list_repeat(const mp_list *l, int64_t n); /* new ref */
 /* A copy of l and of every list inside it (strings are immutable and
  * shared): what a process declaration hands its process. New ref. */
 mp_list *mp_list_copy(const mp_list *l);
@@ -228,60 +226,43 @@ bool mp_list_eq(const mp_list *a, const mp_list *b);
 /* Arithmetic with Python semantics (errors through mp_fail at loc)    */
 /* ------------------------------------------------------------------ */
 
-static inline int64_t mp_add(int64_t a, int64_t b, mp_loc loc)
-{
+static inline int64_t mp_add(int64_t a, int64_t b, mp_loc loc) {
     int64_t r;
-    if (__builtin_add_overflow(a, b, &r))
-        mp_fail(loc, "integer overflow");
+    if (__builtin_add_overflow(a, b, &r)) mp_fail(loc, "integer overflow");
     return r;
 }
 
-static inline int64_t mp_sub(int64_t a, int64_t b, mp_loc loc)
-{
+static inline int64_t mp_sub(int64_t a, int64_t b, mp_loc loc) {
     int64_t r;
-    if (__builtin_sub_overflow(a, b, &r))
-        mp_fail(loc, "integer overflow");
+    if (__builtin_sub_overflow(a, b, &r)) mp_fail(loc, "integer overflow");
     return r;
 }
 
-static inline int64_t mp_mul(int64_t a, int64_t b, mp_loc loc)
-{
+static inline int64_t mp_mul(int64_t a, int64_t b, mp_loc loc) {
     int64_t r;
-    if (__builtin_mul_overflow(a, b, &r))
-        mp_fail(loc, "integer overflow");
+    if (__builtin_mul_overflow(a, b, &r)) mp_fail(loc, "integer overflow");
     return r;
 }
 
-static inline int64_t mp_neg(int64_t a, mp_loc loc)
-{
-    if (a == INT64_MIN)
-        mp_fail(loc, "integer overflow");
+static inline int64_t mp_neg(int64_t a, mp_loc loc) {
+    if (a == INT64_MIN) mp_fail(loc, "integer overflow");
     return -a;
 }
 
-static inline int64_t mp_abs(int64_t a, mp_loc loc)
-{
-    if (a == INT64_MIN)
-        mp_fail(loc, "integer overflow");
+static inline int64_t mp_abs(int64_t a, mp_loc loc) {
+    if (a == INT64_MIN) mp_fail(loc, "integer overflow");
     return a < 0 ? -a : a;
 }
 
-static inline double mp_fabs(double a)
-{
-    return __builtin_fabs(a);
-}
+static inline double mp_fabs(double a) { return __builtin_fabs(a); }
 
 /* a << b and a >> b as Python (>> floors); a negative count is a runtime
  * error, so is a left shift that overflows. */
-static inline int64_t mp_shl(int64_t a, int64_t b, mp_loc loc)
-{
-    if (b < 0)
-        mp_fail(loc, "negative shift count");
-    if (a == 0)
-        return 0;
+static inline int64_t mp_shl(int64_t a, int64_t b, mp_loc loc) {
+    if (b < 0) mp_fail(loc, "negative shift count");
+    if (a == 0) return 0;
     if (b >= 63) {
-        if (b == 63 && a == -1)
-            return INT64_MIN;
+        if (b == 63 && a == -1) return INT64_MIN;
         mp_fail(loc, "integer overflow");
     }
     if (a > 0 ? a > (INT64_MAX >> b) : a < INT64_MIN / ((int64_t)1 << b))
@@ -289,31 +270,24 @@ static inline int64_t mp_shl(int64_t a, int64_t b, mp_loc loc)
     return (int64_t)((uint64_t)a << b);
 }
 
-static inline int64_t mp_shr(int64_t a, int64_t b, mp_loc loc)
-{
-    if (b < 0)
-        mp_fail(loc, "negative shift count");
-    if (b > 63)
-        b = 63;
+static inline int64_t mp_shr(int64_t a, int64_t b, mp_loc loc) {
+    if (b < 0) mp_fail(loc, "negative shift count");
+    if (b > 63) b = 63;
     return a >= 0 ? a >> b : -1 - ((-1 - a) >> b);
 }
 
 /* The step of range(start, stop, step): 0 is a runtime error. */
-static inline int64_t mp_range_step(int64_t step, mp_loc loc)
-{
-    if (step == 0)
-        mp_fail(loc, "range() arg 3 must not be zero");
+static inline int64_t mp_range_step(int64_t step, mp_loc loc) {
+    if (step == 0) mp_fail(loc, "range() arg 3 must not be zero");
     return step;
 }
 
 /* The value after i in a range stepping by step towards stop. Past the
  * int64 limits there is no next value: stop is returned, which ends the
  * loop (Python's range stops there too: it cannot reach stop). */
-static inline int64_t mp_range_next(int64_t i, int64_t step, int64_t stop)
-{
+static inline int64_t mp_range_next(int64_t i, int64_t step, int64_t stop) {
     int64_t next;
-    if (__builtin_add_overflow(i, step, &next))
-        return stop;
+    if (__builtin_add_overflow(i, step, &next)) return stop;
     return next;
 }
 
@@ -321,49 +295,37 @@ static inline int64_t mp_range_next(int64_t i, int64_t step, int64_t stop)
 #define MP_INFINITY (__builtin_inf())
 
 /* a // b, rounding toward negative infinity. */
-static inline int64_t mp_floordiv(int64_t a, int64_t b, mp_loc loc)
-{
-    if (b == 0)
-        mp_fail(loc, "integer division or modulo by zero");
+static inline int64_t mp_floordiv(int64_t a, int64_t b, mp_loc loc) {
+    if (b == 0) mp_fail(loc, "integer division or modulo by zero");
     if (b == -1) {
-        if (a == INT64_MIN)
-            mp_fail(loc, "integer overflow");
+        if (a == INT64_MIN) mp_fail(loc, "integer overflow");
         return -a;
     }
     int64_t q = a / b;
-    if (a % b != 0 && ((a < 0) != (b < 0)))
-        q--;
+    if (a % b != 0 && ((a < 0) != (b < 0))) q--;
     return q;
 }
 
 /* a % b with the sign of b. */
-static inline int64_t mp_mod(int64_t a, int64_t b, mp_loc loc)
-{
-    if (b == 0)
-        mp_fail(loc, "integer modulo by zero");
-    if (b == -1)
-        return 0;
+static inline int64_t mp_mod(int64_t a, int64_t b, mp_loc loc) {
+    if (b == 0) mp_fail(loc, "integer modulo by zero");
+    if (b == -1) return 0;
     int64_t r = a % b;
-    if (r != 0 && ((r < 0) != (b < 0)))
-        r += b;
+    if (r != 0 && ((r < 0) != (b < 0))) r += b;
     return r;
 }
 
 /* a ** b for b >= 0; a negative exponent is a runtime error (the result
  * would not be an int). */
-static inline int64_t mp_pow(int64_t a, int64_t b, mp_loc loc)
-{
-    if (b < 0)
-        mp_fail(loc, "negative exponent in integer power");
+static inline int64_t mp_pow(int64_t a, int64_t b, mp_loc loc) {
+    if (b < 0) mp_fail(loc, "negative exponent in integer power");
     int64_t r = 1;
     while (b > 0) {
         if (b & 1) {
-            if (__builtin_mul_overflow(r, a, &r))
-                mp_fail(loc, "integer overflow");
+            if (__builtin_mul_overflow(r, a, &r)) mp_fail(loc, "integer overflow");
         }
         b >>= 1;
-        if (b > 0 && __builtin_mul_overflow(a, a, &a))
-            mp_fail(loc, "integer overflow");
+        if (b > 0 && __builtin_mul_overflow(a, a, &a)) mp_fail(loc, "integer overflow");
     }
     return r;
 }
@@ -378,29 +340,20 @@ double mp_fmod_py_raw(double a, double b);
 
 /* x is +0.0 or -0.0 (written without == so that user code built with
  * -Wfloat-equal stays quiet). */
-static inline bool mp_fzero(double x)
-{
-    return x <= 0.0 && x >= 0.0;
-}
+static inline bool mp_fzero(double x) { return x <= 0.0 && x >= 0.0; }
 
-static inline double mp_fdiv(double a, double b, mp_loc loc)
-{
-    if (mp_fzero(b))
-        mp_fail(loc, "float division by zero");
+static inline double mp_fdiv(double a, double b, mp_loc loc) {
+    if (mp_fzero(b)) mp_fail(loc, "float division by zero");
     return a / b;
 }
 
-static inline double mp_ffloordiv(double a, double b, mp_loc loc)
-{
-    if (mp_fzero(b))
-        mp_fail(loc, "float floor division by zero");
+static inline double mp_ffloordiv(double a, double b, mp_loc loc) {
+    if (mp_fzero(b)) mp_fail(loc, "float floor division by zero");
     return mp_ffloordiv_raw(a, b);
 }
 
-static inline double mp_fmod(double a, double b, mp_loc loc)
-{
-    if (mp_fzero(b))
-        mp_fail(loc, "float modulo");
+static inline double mp_fmod(double a, double b, mp_loc loc) {
+    if (mp_fzero(b)) mp_fail(loc, "float modulo");
     return mp_fmod_py_raw(a, b);
 }
 
@@ -412,10 +365,8 @@ double mp_idiv_raw(int64_t a, int64_t b);
 int mp_cmp_if(int64_t a, double b);
 
 /* Integer division of ints giving a float (Python int / int). */
-static inline double mp_idiv(int64_t a, int64_t b, mp_loc loc)
-{
-    if (b == 0)
-        mp_fail(loc, "division by zero");
+static inline double mp_idiv(int64_t a, int64_t b, mp_loc loc) {
+    if (b == 0) mp_fail(loc, "division by zero");
     return mp_idiv_raw(a, b);
 }
 
@@ -424,9 +375,15 @@ static inline double mp_idiv(int64_t a, int64_t b, mp_loc loc)
 static inline bool mp_if_eq(int64_t a, double b) { return mp_cmp_if(a, b) == 0; }
 static inline bool mp_if_ne(int64_t a, double b) { return mp_cmp_if(a, b) != 0; }
 static inline bool mp_if_lt(int64_t a, double b) { return mp_cmp_if(a, b) == -1; }
-static inline bool mp_if_le(int64_t a, double b) { int c = mp_cmp_if(a, b); return c == -1 || c == 0; }
+static inline bool mp_if_le(int64_t a, double b) {
+    int c = mp_cmp_if(a, b);
+    return c == -1 || c == 0;
+}
 static inline bool mp_if_gt(int64_t a, double b) { return mp_cmp_if(a, b) == 1; }
-static inline bool mp_if_ge(int64_t a, double b) { int c = mp_cmp_if(a, b); return c == 1 || c == 0; }
+static inline bool mp_if_ge(int64_t a, double b) {
+    int c = mp_cmp_if(a, b);
+    return c == 1 || c == 0;
+}
 static inline bool mp_fi_eq(double a, int64_t b) { return mp_if_eq(b, a); }
 static inline bool mp_fi_ne(double a, int64_t b) { return mp_if_ne(b, a); }
 static inline bool mp_fi_lt(double a, int64_t b) { return mp_if_gt(b, a); }
@@ -437,18 +394,12 @@ static inline bool mp_fi_ge(double a, int64_t b) { return mp_if_le(b, a); }
 /* a ** b on floats as Python: 0.0 ** negative and negative ** fractional
  * are runtime errors, so is an overflow to infinity from finite operands.
  * Calls pow(): programs that use it link with -lm. */
-static inline double mp_fpow(double a, double b, mp_loc loc)
-{
-    if (mp_fzero(b))
-        return 1.0;
-    if (mp_fzero(a) && b < 0.0)
-        mp_fail(loc, "0.0 cannot be raised to a negative power");
-    if (a < 0.0 && __builtin_isfinite(a) && b > -9007199254740992.0
-        && b < 9007199254740992.0) {
+static inline double mp_fpow(double a, double b, mp_loc loc) {
+    if (mp_fzero(b)) return 1.0;
+    if (mp_fzero(a) && b < 0.0) mp_fail(loc, "0.0 cannot be raised to a negative power");
+    if (a < 0.0 && __builtin_isfinite(a) && b > -9007199254740992.0 && b < 9007199254740992.0) {
         double t = (double)(int64_t)b;
-        if (b < t || b > t)
-            mp_fail(loc,
-                    "negative number cannot be raised to a fractional power");
+        if (b < t || b > t) mp_fail(loc, "negative number cannot be raised to a fractional power");
     }
     double r = pow(a, b);
     if (__builtin_isinf(r) && __builtin_isfinite(a) && __builtin_isfinite(b))
@@ -462,12 +413,12 @@ static inline double mp_fpow(double a, double b, mp_loc loc)
 
 /* A growable byte buffer. Zero-initialized is valid (= mp_buf_init). */
 typedef struct mp_buf {
-    char *data;                     /* NUL-terminated when non-NULL */
+    char *data; /* NUL-terminated when non-NULL */
     size_t len, cap;
 } mp_buf;
 
 void mp_buf_init(mp_buf *b);
-void mp_buf_cstr(mp_buf *b, const char *s, size_t len);  /* append bytes */
+void mp_buf_cstr(mp_buf *b, const char *s, size_t len); /* append bytes */
 /* Appends str() of a value: ints in decimal; floats as Python repr
  * (shortest round-trip: 1.0, 0.1, 1e+16, 1e-05, inf, -inf, nan, -0.0);
  * True/False; strings raw; lists as [1, 'a', 2.5] with strings inside
@@ -476,7 +427,7 @@ void mp_buf_val(mp_buf *b, const mp_type *t, mp_val v);
 /* The buffer's bytes as a new string (new ref); the buffer is left empty
  * and owns no memory (no mp_buf_free needed after). */
 mp_str *mp_buf_finish(mp_buf *b);
-void mp_buf_free(mp_buf *b);                /* frees and resets */
+void mp_buf_free(mp_buf *b); /* frees and resets */
 
 /* Writes line and '\n' to stdout with one write(2) (looping only on a
  * partial write), never through stdio. A line of at most PIPE_BUF (4096)
@@ -533,9 +484,9 @@ void mp_proc_produces(mp_proc *p, mp_queue *q);
 /* As Python: 0 or the exit status, -N if killed by signal N, MP_NOEXIT if
  * not started or not finished. */
 int mp_proc_exitcode(mp_proc *p);
-int64_t mp_proc_pid(const mp_proc *p);      /* 0 before start */
+int64_t mp_proc_pid(const mp_proc *p); /* 0 before start */
 bool mp_proc_is_alive(mp_proc *p);
-const char *mp_proc_name(const mp_proc *p);  /* "p" or "workers[2]" */
+const char *mp_proc_name(const mp_proc *p); /* "p" or "workers[2]" */
 /* Checked: failures are runtime errors at loc ("cannot start process
  * 'p': ..."). A child that failed does not make join fail: see
  * mp_proc_exitcode. */
@@ -567,13 +518,13 @@ void mp_conn_share(mp_conn *c);
 int mp_conn_close(mp_conn *c);
 
 /* mp_pipe, failing at loc ("cannot create pipe 'a, b': ..."). */
-void mp_make_pipe(mp_conn **a, mp_conn **b, const mp_type *t, bool duplex,
-                  const char *name_a, const char *name_b, mp_loc loc);
+void mp_make_pipe(mp_conn **a, mp_conn **b, const mp_type *t, bool duplex, const char *name_a,
+                  const char *name_b, mp_loc loc);
 
 /* Checked variants. mp_recv at end-of-file is the runtime error
  * "recv on 'NAME': the other end was closed". */
 void mp_send(mp_conn *c, mp_val v, mp_loc loc);
-mp_val mp_recv(mp_conn *c, mp_loc loc);                 /* new ref */
+mp_val mp_recv(mp_conn *c, mp_loc loc); /* new ref */
 /* For `for msg in conn`: true with a message (new ref), false at EOF. */
 bool mp_recv_next(mp_conn *c, mp_val *out, mp_loc loc);
 void mp_close(mp_conn *c, mp_loc loc);
@@ -599,16 +550,16 @@ int64_t mp_queue_size(mp_queue *q);
 bool mp_queue_empty(mp_queue *q);
 /* mp_queue_new with the default ring, failing at loc. bound is the .mp
  * queue bound (0: a rendezvous; negative is a runtime error). */
-mp_queue *mp_make_queue(const mp_type *t, int64_t bound, int64_t producers,
-                        const char *name, mp_loc loc);
+mp_queue *mp_make_queue(const mp_type *t, int64_t bound, int64_t producers, const char *name,
+                        mp_loc loc);
 /* A queue declared without a bound (only its ring bounds it). */
-mp_queue *mp_make_queue_unbounded(const mp_type *t, int64_t producers,
-                                  const char *name, mp_loc loc);
+mp_queue *mp_make_queue_unbounded(const mp_type *t, int64_t producers, const char *name,
+                                  mp_loc loc);
 
 /* Checked variants. mp_get at end of stream is the runtime error
  * "get from 'q': queue is empty and every producer has finished". */
 void mp_put(mp_queue *q, mp_val v, mp_loc loc);
-mp_val mp_get(mp_queue *q, mp_loc loc);                 /* new ref */
+mp_val mp_get(mp_queue *q, mp_loc loc); /* new ref */
 /* true with an item; false on timeout; end of stream is the same runtime
  * error as mp_get. */
 bool mp_get_timeout(mp_queue *q, double timeout, mp_val *out, mp_loc loc);
@@ -634,7 +585,7 @@ typedef struct mp_value {
         double f;
         bool b;
     } v;
-    mp_kind kind;                   /* MP_INT, MP_FLOAT or MP_BOOL */
+    mp_kind kind; /* MP_INT, MP_FLOAT or MP_BOOL */
     const char *name;
 } mp_value;
 
@@ -645,110 +596,89 @@ mp_value *mp_make_value(mp_kind k, mp_val init, const char *name, mp_loc loc);
  * both are plain moves); the read-modify-write operations below are
  * sequentially consistent. The language promises that each statement on
  * shared data is atomic, not a single order of all shared accesses. */
-static inline int64_t mp_value_load_i(mp_value *v)
-{
+static inline int64_t mp_value_load_i(mp_value *v) {
     return __atomic_load_n(&v->v.i, __ATOMIC_ACQUIRE);
 }
 
-static inline double mp_value_load_f(mp_value *v)
-{
+static inline double mp_value_load_f(mp_value *v) {
     double d;
     __atomic_load(&v->v.f, &d, __ATOMIC_ACQUIRE);
     return d;
 }
 
-static inline bool mp_value_load_b(mp_value *v)
-{
+static inline bool mp_value_load_b(mp_value *v) {
     return __atomic_load_n(&v->v.b, __ATOMIC_ACQUIRE);
 }
 
-static inline void mp_value_store_i(mp_value *v, int64_t x)
-{
+static inline void mp_value_store_i(mp_value *v, int64_t x) {
     __atomic_store_n(&v->v.i, x, __ATOMIC_RELEASE);
 }
 
-static inline void mp_value_store_f(mp_value *v, double x)
-{
+static inline void mp_value_store_f(mp_value *v, double x) {
     __atomic_store(&v->v.f, &x, __ATOMIC_RELEASE);
 }
 
-static inline void mp_value_store_b(mp_value *v, bool x)
-{
+static inline void mp_value_store_b(mp_value *v, bool x) {
     __atomic_store_n(&v->v.b, x, __ATOMIC_RELEASE);
 }
 
 /* Atomic add; returns the new value; overflow is a runtime error at loc
  * and leaves the value unchanged. */
-static inline int64_t mp_value_add_i(mp_value *v, int64_t delta, mp_loc loc)
-{
+static inline int64_t mp_value_add_i(mp_value *v, int64_t delta, mp_loc loc) {
     int64_t old = __atomic_load_n(&v->v.i, __ATOMIC_RELAXED), nv;
     do {
-        if (__builtin_add_overflow(old, delta, &nv))
-            mp_fail(loc, "integer overflow");
-    } while (!__atomic_compare_exchange_n(&v->v.i, &old, nv, true,
-                                          __ATOMIC_SEQ_CST,
-                                          __ATOMIC_RELAXED));
+        if (__builtin_add_overflow(old, delta, &nv)) mp_fail(loc, "integer overflow");
+    } while (
+        !__atomic_compare_exchange_n(&v->v.i, &old, nv, true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
     return nv;
 }
 
-static inline int64_t mp_value_sub_i(mp_value *v, int64_t delta, mp_loc loc)
-{
+static inline int64_t mp_value_sub_i(mp_value *v, int64_t delta, mp_loc loc) {
     int64_t old = __atomic_load_n(&v->v.i, __ATOMIC_RELAXED), nv;
     do {
-        if (__builtin_sub_overflow(old, delta, &nv))
-            mp_fail(loc, "integer overflow");
-    } while (!__atomic_compare_exchange_n(&v->v.i, &old, nv, true,
-                                          __ATOMIC_SEQ_CST,
-                                          __ATOMIC_RELAXED));
+        if (__builtin_sub_overflow(old, delta, &nv)) mp_fail(loc, "integer overflow");
+    } while (
+        !__atomic_compare_exchange_n(&v->v.i, &old, nv, true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
     return nv;
 }
 
 /* Atomic bitwise ops; return the new value. */
-static inline int64_t mp_value_and_i(mp_value *v, int64_t x)
-{
+static inline int64_t mp_value_and_i(mp_value *v, int64_t x) {
     return __atomic_and_fetch(&v->v.i, x, __ATOMIC_SEQ_CST);
 }
 
-static inline int64_t mp_value_or_i(mp_value *v, int64_t x)
-{
+static inline int64_t mp_value_or_i(mp_value *v, int64_t x) {
     return __atomic_or_fetch(&v->v.i, x, __ATOMIC_SEQ_CST);
 }
 
-static inline int64_t mp_value_xor_i(mp_value *v, int64_t x)
-{
+static inline int64_t mp_value_xor_i(mp_value *v, int64_t x) {
     return __atomic_xor_fetch(&v->v.i, x, __ATOMIC_SEQ_CST);
 }
 
 /* Atomic float add (compare-and-swap loop); returns the new value. */
-static inline double mp_value_add_f(mp_value *v, double delta)
-{
+static inline double mp_value_add_f(mp_value *v, double delta) {
     double old, nv;
     __atomic_load(&v->v.f, &old, __ATOMIC_RELAXED);
     do {
         nv = old + delta;
-    } while (!__atomic_compare_exchange(&v->v.f, &old, &nv, true,
-                                        __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
+    } while (
+        !__atomic_compare_exchange(&v->v.f, &old, &nv, true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
     return nv;
 }
 
 /* If the value equals *expected, stores desired and returns true; else
  * stores the current value in *expected and returns false. */
-static inline bool mp_value_cas_i(mp_value *v, int64_t *expected,
-                                  int64_t desired)
-{
-    return __atomic_compare_exchange_n(&v->v.i, expected, desired, false,
-                                       __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+static inline bool mp_value_cas_i(mp_value *v, int64_t *expected, int64_t desired) {
+    return __atomic_compare_exchange_n(&v->v.i, expected, desired, false, __ATOMIC_SEQ_CST,
+                                       __ATOMIC_SEQ_CST);
 }
 
-static inline bool mp_value_cas_f(mp_value *v, double *expected,
-                                  double desired)
-{
-    return __atomic_compare_exchange(&v->v.f, expected, &desired, false,
-                                     __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+static inline bool mp_value_cas_f(mp_value *v, double *expected, double desired) {
+    return __atomic_compare_exchange(&v->v.f, expected, &desired, false, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_SEQ_CST);
 }
 
-static inline int64_t mp_value_xchg_i(mp_value *v, int64_t x)
-{
+static inline int64_t mp_value_xchg_i(mp_value *v, int64_t x) {
     return __atomic_exchange_n(&v->v.i, x, __ATOMIC_SEQ_CST);
 }
 
@@ -769,16 +699,15 @@ bool mp_value_read_b(mp_value *v, mp_loc loc);
 /* The public part of a shared array (in shared memory). */
 typedef struct mp_array {
     int64_t len;
-    mp_kind kind;                   /* MP_INT, MP_FLOAT or MP_BOOL */
+    mp_kind kind; /* MP_INT, MP_FLOAT or MP_BOOL */
     const char *name;
-    void *data;                     /* len elements, in the same mapping */
+    void *data; /* len elements, in the same mapping */
 } mp_array;
 
 /* Checked: a negative size or a failure is a runtime error at loc. k must
  * match the list's element kind. */
 mp_array *mp_make_array(mp_kind k, int64_t n, const char *name, mp_loc loc);
-mp_array *mp_make_array_from(mp_kind k, const mp_list *l, const char *name,
-                             mp_loc loc);
+mp_array *mp_make_array_from(mp_kind k, const mp_list *l, const char *name, mp_loc loc);
 
 static inline int64_t mp_array_len(const mp_array *a) { return a->len; }
 static inline int64_t *mp_array_i(mp_array *a) { return (int64_t *)a->data; }
@@ -789,113 +718,81 @@ MP_NORETURN void mp_array_index_error(const mp_array *a, int64_t i, mp_loc loc);
 
 /* i normalized as Python (negative from the end); out of range is a
  * runtime error at loc. */
-static inline int64_t mp_array_index(const mp_array *a, int64_t i, mp_loc loc)
-{
+static inline int64_t mp_array_index(const mp_array *a, int64_t i, mp_loc loc) {
     int64_t j = i < 0 ? i + a->len : i;
-    if (j < 0 || j >= a->len)
-        mp_array_index_error(a, i, loc);
+    if (j < 0 || j >= a->len) mp_array_index_error(a, i, loc);
     return j;
 }
 
 /* Atomic element access; i is checked with mp_array_index. */
-static inline int64_t mp_array_load_i(mp_array *a, int64_t i, mp_loc loc)
-{
-    return __atomic_load_n(&mp_array_i(a)[mp_array_index(a, i, loc)],
-                           __ATOMIC_ACQUIRE);
+static inline int64_t mp_array_load_i(mp_array *a, int64_t i, mp_loc loc) {
+    return __atomic_load_n(&mp_array_i(a)[mp_array_index(a, i, loc)], __ATOMIC_ACQUIRE);
 }
 
-static inline void mp_array_store_i(mp_array *a, int64_t i, int64_t x,
-                                    mp_loc loc)
-{
-    __atomic_store_n(&mp_array_i(a)[mp_array_index(a, i, loc)], x,
-                     __ATOMIC_RELEASE);
+static inline void mp_array_store_i(mp_array *a, int64_t i, int64_t x, mp_loc loc) {
+    __atomic_store_n(&mp_array_i(a)[mp_array_index(a, i, loc)], x, __ATOMIC_RELEASE);
 }
 
-static inline double mp_array_load_f(mp_array *a, int64_t i, mp_loc loc)
-{
+static inline double mp_array_load_f(mp_array *a, int64_t i, mp_loc loc) {
     double d;
-    __atomic_load(&mp_array_f(a)[mp_array_index(a, i, loc)], &d,
-                  __ATOMIC_ACQUIRE);
+    __atomic_load(&mp_array_f(a)[mp_array_index(a, i, loc)], &d, __ATOMIC_ACQUIRE);
     return d;
 }
 
-static inline void mp_array_store_f(mp_array *a, int64_t i, double x,
-                                    mp_loc loc)
-{
-    __atomic_store(&mp_array_f(a)[mp_array_index(a, i, loc)], &x,
-                   __ATOMIC_RELEASE);
+static inline void mp_array_store_f(mp_array *a, int64_t i, double x, mp_loc loc) {
+    __atomic_store(&mp_array_f(a)[mp_array_index(a, i, loc)], &x, __ATOMIC_RELEASE);
 }
 
-static inline bool mp_array_load_b(mp_array *a, int64_t i, mp_loc loc)
-{
-    return __atomic_load_n(&mp_array_b(a)[mp_array_index(a, i, loc)],
-                           __ATOMIC_ACQUIRE);
+static inline bool mp_array_load_b(mp_array *a, int64_t i, mp_loc loc) {
+    return __atomic_load_n(&mp_array_b(a)[mp_array_index(a, i, loc)], __ATOMIC_ACQUIRE);
 }
 
-static inline void mp_array_store_b(mp_array *a, int64_t i, bool x,
-                                    mp_loc loc)
-{
-    __atomic_store_n(&mp_array_b(a)[mp_array_index(a, i, loc)], x,
-                     __ATOMIC_RELEASE);
+static inline void mp_array_store_b(mp_array *a, int64_t i, bool x, mp_loc loc) {
+    __atomic_store_n(&mp_array_b(a)[mp_array_index(a, i, loc)], x, __ATOMIC_RELEASE);
 }
 
 /* Atomic add to element i; returns the new value; overflow is a runtime
  * error that leaves the element unchanged. */
-static inline int64_t mp_array_add_i(mp_array *a, int64_t i, int64_t delta,
-                                     mp_loc loc)
-{
+static inline int64_t mp_array_add_i(mp_array *a, int64_t i, int64_t delta, mp_loc loc) {
     int64_t *p = &mp_array_i(a)[mp_array_index(a, i, loc)];
     int64_t old = __atomic_load_n(p, __ATOMIC_RELAXED), nv;
     do {
-        if (__builtin_add_overflow(old, delta, &nv))
-            mp_fail(loc, "integer overflow");
-    } while (!__atomic_compare_exchange_n(p, &old, nv, true, __ATOMIC_SEQ_CST,
-                                          __ATOMIC_RELAXED));
+        if (__builtin_add_overflow(old, delta, &nv)) mp_fail(loc, "integer overflow");
+    } while (!__atomic_compare_exchange_n(p, &old, nv, true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
     return nv;
 }
 
 /* Atomic subtract (a separate operation: -delta overflows for INT64_MIN
  * even when the result fits). */
-static inline int64_t mp_array_sub_i(mp_array *a, int64_t i, int64_t delta,
-                                     mp_loc loc)
-{
+static inline int64_t mp_array_sub_i(mp_array *a, int64_t i, int64_t delta, mp_loc loc) {
     int64_t *p = &mp_array_i(a)[mp_array_index(a, i, loc)];
     int64_t old = __atomic_load_n(p, __ATOMIC_RELAXED), nv;
     do {
-        if (__builtin_sub_overflow(old, delta, &nv))
-            mp_fail(loc, "integer overflow");
-    } while (!__atomic_compare_exchange_n(p, &old, nv, true, __ATOMIC_SEQ_CST,
-                                          __ATOMIC_RELAXED));
+        if (__builtin_sub_overflow(old, delta, &nv)) mp_fail(loc, "integer overflow");
+    } while (!__atomic_compare_exchange_n(p, &old, nv, true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
     return nv;
 }
 
-static inline double mp_array_add_f(mp_array *a, int64_t i, double delta,
-                                    mp_loc loc)
-{
+static inline double mp_array_add_f(mp_array *a, int64_t i, double delta, mp_loc loc) {
     double *p = &mp_array_f(a)[mp_array_index(a, i, loc)];
     double old, nv;
     __atomic_load(p, &old, __ATOMIC_RELAXED);
     do {
         nv = old + delta;
-    } while (!__atomic_compare_exchange(p, &old, &nv, true, __ATOMIC_SEQ_CST,
-                                        __ATOMIC_RELAXED));
+    } while (!__atomic_compare_exchange(p, &old, &nv, true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
     return nv;
 }
 
-static inline bool mp_array_cas_i(mp_array *a, int64_t i, int64_t *expected,
-                                  int64_t desired, mp_loc loc)
-{
-    return __atomic_compare_exchange_n(
-        &mp_array_i(a)[mp_array_index(a, i, loc)], expected, desired, false,
-        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+static inline bool mp_array_cas_i(mp_array *a, int64_t i, int64_t *expected, int64_t desired,
+                                  mp_loc loc) {
+    return __atomic_compare_exchange_n(&mp_array_i(a)[mp_array_index(a, i, loc)], expected, desired,
+                                       false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
 
-static inline bool mp_array_cas_f(mp_array *a, int64_t i, double *expected,
-                                  double desired, mp_loc loc)
-{
-    return __atomic_compare_exchange(
-        &mp_array_f(a)[mp_array_index(a, i, loc)], expected, &desired, false,
-        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+static inline bool mp_array_cas_f(mp_array *a, int64_t i, double *expected, double desired,
+                                  mp_loc loc) {
+    return __atomic_compare_exchange(&mp_array_f(a)[mp_array_index(a, i, loc)], expected, &desired,
+                                     false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
 
 /* The whole array's robust lock (same rules as mp_value_lock). */

@@ -37,7 +37,7 @@ const char *mp_self_name(void);
 /* Strings and lists                                                  */
 /* ------------------------------------------------------------------ */
 
-mp_str *mp_str_new(const char *bytes, size_t len);  /* new ref, copies */
+mp_str *mp_str_new(const char *bytes, size_t len); /* new ref, copies */
 
 const mp_type *mp_list_type(const mp_list *l);
 
@@ -48,8 +48,8 @@ mp_val mp_list_pop(mp_list *l, int64_t i, mp_loc loc);
 /* Lexicographic order as Python's <, <=, >, >= on lists: <0, 0, >0. */
 int mp_list_cmp(const mp_list *a, const mp_list *b);
 
-void mp_val_ref(const mp_type *t, mp_val v);    /* no-op for scalars */
-void mp_val_unref(const mp_type *t, mp_val v);  /* no-op for scalars */
+void mp_val_ref(const mp_type *t, mp_val v);   /* no-op for scalars */
+void mp_val_unref(const mp_type *t, mp_val v); /* no-op for scalars */
 bool mp_val_eq(const mp_type *t, mp_val a, mp_val b);
 /* <0, 0, >0 (False < True; a NaN compares equal to everything: use the
  * C operators on floats when NaN matters). */
@@ -59,9 +59,9 @@ int mp_val_cmp(const mp_type *t, mp_val a, mp_val b);
 /* Formatting                                                         */
 /* ------------------------------------------------------------------ */
 
-void mp_buf_str(mp_buf *b, const mp_str *s);             /* append str(s) */
+void mp_buf_str(mp_buf *b, const mp_str *s); /* append str(s) */
 void mp_buf_int(mp_buf *b, int64_t i);
-void mp_buf_float(mp_buf *b, double f);                  /* Python repr */
+void mp_buf_float(mp_buf *b, double f); /* Python repr */
 
 /* Appends repr() of a value (strings quoted). */
 void mp_buf_repr(mp_buf *b, const mp_type *t, mp_val v);
@@ -103,8 +103,8 @@ bool mp_conn_is_shared(const mp_conn *c);
  * receive; one-way: a only sends and b only receives (the wrong direction
  * fails with EBADF). name_a/name_b name the ends in messages (copied).
  * Errors: EMFILE/ENFILE/ENOMEM from socketpair. */
-int mp_pipe(mp_conn **a, mp_conn **b, const mp_type *t, bool duplex,
-            const char *name_a, const char *name_b);
+int mp_pipe(mp_conn **a, mp_conn **b, const mp_type *t, bool duplex, const char *name_a,
+            const char *name_b);
 
 /* Sends v (borrowed) as one frame of any size up to MP_MSG_MAX, looping on
  * partial writes. Errors: EPIPE the other end is closed (never SIGPIPE),
@@ -154,8 +154,7 @@ void mp_conn_close_unused(void);
  * multiple of len. */
 size_t mp_frame_size(const mp_type *t, mp_val v);
 void mp_frame_encode(const mp_type *t, mp_val v, void *buf);
-int mp_frame_decode(const mp_type *t, const void *buf, size_t len,
-                    mp_val *out);
+int mp_frame_decode(const mp_type *t, const void *buf, size_t len, mp_val *out);
 
 /* ------------------------------------------------------------------ */
 /* Queues                                                             */
@@ -171,8 +170,8 @@ int mp_frame_decode(const mp_type *t, const void *buf, size_t len,
  * returns MP_EOF once it reaches 0 and the queue is empty. NULL with errno
  * EINVAL or ENOMEM on failure. */
 #define MP_RENDEZVOUS ((size_t)-1)
-mp_queue *mp_queue_new(const mp_type *t, size_t max_items, size_t ring_bytes,
-                       int64_t producers, const char *name);
+mp_queue *mp_queue_new(const mp_type *t, size_t max_items, size_t ring_bytes, int64_t producers,
+                       const char *name);
 
 /* Puts v (borrowed; it is copied). Blocks while full. 0, or -1 with
  * ETIMEDOUT, or EMSGSIZE when the encoded record is larger than the ring
@@ -211,7 +210,6 @@ mp_array *mp_array_new(mp_kind k, int64_t n, const char *name);
 /* A shared array initialized from a list of int, float or bool. */
 mp_array *mp_array_from_list(const mp_list *l, const char *name);
 void mp_array_free(mp_array *a);
-
 
 /* ------------------------------------------------------------------ */
 /* Synchronization objects (process-shared, in shared mappings)       */

@@ -18,12 +18,12 @@
 /* ---- error.c: process identity, fatal errors ---------------------- */
 
 struct mpr_state {
-    bool inited;                    /* mp_init ran */
-    bool is_main;                   /* false in every forked child */
-    int32_t pid;                    /* cached getpid() */
-    const char *source;             /* .mp file name for messages */
-    char name[96];                  /* "main", "p", "workers[2]" */
-    int32_t slot;                   /* index in the shared process table */
+    bool inited;        /* mp_init ran */
+    bool is_main;       /* false in every forked child */
+    int32_t pid;        /* cached getpid() */
+    const char *source; /* .mp file name for messages */
+    char name[96];      /* "main", "p", "workers[2]" */
+    int32_t slot;       /* index in the shared process table */
     int argc;
     char **argv;
 };
@@ -39,15 +39,15 @@ void mpr_stack_init(void);
 /* write(2) all of buf, retrying EINTR and partial writes: 0 or -1. */
 int mpr_write_all(int fd, const char *buf, size_t len);
 /* Formats the runtime error/warning line into buf (always terminated). */
-size_t mpr_format_diag(char *buf, size_t cap, mp_loc loc, const char *what,
-                       const char *fmt, va_list ap);
+size_t mpr_format_diag(char *buf, size_t cap, mp_loc loc, const char *what, const char *fmt,
+                       va_list ap);
 
 /* ---- wait.c: deadlines, futexes, shared mappings ------------------ */
 
 typedef struct mpr_deadline {
-    bool forever;                   /* negative timeout */
-    bool now;                       /* zero timeout: never wait */
-    struct timespec at;             /* absolute CLOCK_MONOTONIC */
+    bool forever;       /* negative timeout */
+    bool now;           /* zero timeout: never wait */
+    struct timespec at; /* absolute CLOCK_MONOTONIC */
 } mpr_deadline;
 
 /* 0, or -1 with EINVAL for NaN. */
@@ -56,8 +56,7 @@ int mpr_deadline_set(mpr_deadline *d, double timeout);
 double mpr_deadline_left(const mpr_deadline *d);
 /* Sleeps while *w == val, until woken or the deadline. Returns 0 (woken,
  * value changed, or interrupted: re-check) or -1 with ETIMEDOUT. */
-int mpr_futex_wait(uint32_t *w, uint32_t val, const mpr_deadline *d,
-                   bool shared);
+int mpr_futex_wait(uint32_t *w, uint32_t val, const mpr_deadline *d, bool shared);
 void mpr_futex_wake(uint32_t *w, int n, bool shared);
 /* An anonymous MAP_SHARED mapping, zeroed; NULL with ENOMEM. */
 void *mpr_shm_alloc(size_t size);
@@ -69,7 +68,7 @@ void mpr_cpu_relax(void);
 
 typedef struct mpr_rlock {
     pthread_mutex_t m;
-    int32_t owner;                  /* pid of the holder, 0 if free */
+    int32_t owner; /* pid of the holder, 0 if free */
 } mpr_rlock;
 
 int mpr_rlock_init(mpr_rlock *l);
@@ -80,10 +79,8 @@ int mpr_rlock_acquire(mpr_rlock *l, const mpr_deadline *d, int32_t *dead);
 int mpr_rlock_release(mpr_rlock *l);
 void mpr_rlock_destroy(mpr_rlock *l);
 /* Acquire for a statement or block, warning on recovery; fails at loc. */
-void mpr_rlock_checked(mpr_rlock *l, const char *what, const char *name,
-                       mp_loc loc);
-void mpr_runlock_checked(mpr_rlock *l, const char *what, const char *name,
-                         mp_loc loc);
+void mpr_rlock_checked(mpr_rlock *l, const char *what, const char *name, mp_loc loc);
+void mpr_runlock_checked(mpr_rlock *l, const char *what, const char *name, mp_loc loc);
 /* Releases every value and array lock this process holds (it is leaving
  * by exit() or a runtime error: the objects stay usable by the others). */
 void mpr_runlock_all(void);
@@ -91,8 +88,15 @@ void mpr_runlock_all(void);
 /* ---- init.c: registry of objects freed by mp_finish --------------- */
 
 enum mpr_objkind {
-    MPR_OBJ_PROC, MPR_OBJ_CONN, MPR_OBJ_QUEUE, MPR_OBJ_VALUE, MPR_OBJ_ARRAY,
-    MPR_OBJ_LOCK, MPR_OBJ_SEM, MPR_OBJ_EVENT, MPR_OBJ_BARRIER
+    MPR_OBJ_PROC,
+    MPR_OBJ_CONN,
+    MPR_OBJ_QUEUE,
+    MPR_OBJ_VALUE,
+    MPR_OBJ_ARRAY,
+    MPR_OBJ_LOCK,
+    MPR_OBJ_SEM,
+    MPR_OBJ_EVENT,
+    MPR_OBJ_BARRIER
 };
 void mpr_register(enum mpr_objkind kind, void *obj);
 void mpr_unregister(void *obj);
@@ -131,8 +135,8 @@ void mpr_conn_free(mp_conn *c);
  * when the first is full: used to write across the end of a ring). */
 typedef struct mpr_wr {
     unsigned char *p;
-    size_t n;                       /* room left in p */
-    unsigned char *p2;              /* continues here, or NULL */
+    size_t n;          /* room left in p */
+    unsigned char *p2; /* continues here, or NULL */
 } mpr_wr;
 void mpr_frame_write(mpr_wr *w, const mp_type *t, mp_val v);
 

@@ -25,16 +25,16 @@ static size_t nself_prods, capself_prods;
 enum { P_NEW, P_RUNNING, P_DONE };
 
 struct mp_proc {
-    char *name;                     /* "p" or "workers[2]" */
+    char *name; /* "p" or "workers[2]" */
     pid_t pid;
-    int state;                      /* P_*; written by the handler too */
-    int code;                       /* exit code (Python style) when done */
-    int32_t slot;                   /* in the shared table, or -1 */
+    int state;    /* P_*; written by the handler too */
+    int code;     /* exit code (Python style) when done */
+    int32_t slot; /* in the shared table, or -1 */
     mp_conn **uses;
     size_t nuses, capuses;
     mp_queue **prods;
     size_t nprods, capprods;
-    struct mp_proc *next;           /* this process's children */
+    struct mp_proc *next; /* this process's children */
 };
 
 /* This process's children (started or not). Linked with a single store so
@@ -51,13 +51,13 @@ static uint32_t child_events;
  * dead process in messages. */
 struct slot {
     int32_t pid;
-    int32_t state;                  /* 0 free, 1 running, 2 finished */
+    int32_t state; /* 0 free, 1 running, 2 finished */
     int32_t code;
     char name[52];
 };
 
 struct table {
-    uint32_t next;                  /* next free slot */
+    uint32_t next; /* next free slot */
     uint32_t cap;
     struct slot slots[];
 };
@@ -66,13 +66,10 @@ struct table {
 static struct table *table;
 static size_t table_bytes;
 
-static int32_t slot_claim(const char *name)
-{
-    if (!table)
-        return -1;
+static int32_t slot_claim(const char *name) {
+    if (!table) return -1;
     uint32_t i = __atomic_fetch_add(&table->next, 1, __ATOMIC_RELAXED);
-    if (i >= table->cap)
-        return -1;
+    if (i >= table->cap) return -1;
     struct slot *s = &table->slots[i];
     strncpy(s->name, name, sizeof s->name - 1);
     s->name[sizeof s->name - 1] = '\0';
@@ -80,23 +77,18 @@ static int32_t slot_claim(const char *name)
     return (int32_t)i;
 }
 
-static void slot_set(int32_t i, int32_t pid, int32_t state, int32_t code)
-{
-    if (!table || i < 0)
-        return;
+static void slot_set(int32_t i, int32_t pid, int32_t state, int32_t code) {
+    if (!table || i < 0) return;
     struct slot *s = &table->slots[i];
-    if (pid)
-        __atomic_store_n(&s->pid, pid, __ATOMIC_RELAXED);
+    if (pid) __atomic_store_n(&s->pid, pid, __ATOMIC_RELAXED);
     s->code = code;
     __atomic_store_n(&s->state, state, __ATOMIC_RELEASE);
 }
 
-void mpr_describe_pid(int32_t pid, char *buf, size_t cap)
-{
+void mpr_describe_pid(int32_t pid, char *buf, size_t cap) {
     if (table) {
         uint32_t n = __atomic_load_n(&table->next, __ATOMIC_RELAXED);
-        if (n > table->cap)
-            n = table->cap;
+        if (n > table->cap) n = table->cap;
         for (uint32_t i = n; i-- > 0;) {
             struct slot *s = &table->slots[i];
             if (__atomic_load_n(&s->pid, __ATOMIC_RELAXED) == pid) {
@@ -110,60 +102,47 @@ void mpr_describe_pid(int32_t pid, char *buf, size_t cap)
 
 /* ---- reaping ------------------------------------------------------- */
 
-static void block_chld(sigset_t *old)
-{
+static void block_chld(sigset_t *old) {
     sigset_t s;
     sigemptyset(&s);
     sigaddset(&s, SIGCHLD);
     sigprocmask(SIG_BLOCK, &s, old);
 }
 
-static void restore_mask(const sigset_t *old)
-{
-    sigprocmask(SIG_SETMASK, old, NULL);
-}
+static void restore_mask(const sigset_t *old) { sigprocmask(SIG_SETMASK, old, NULL); }
 
-static void finish_proc(mp_proc *p, int code)
-{
+static void finish_proc(mp_proc *p, int code) {
     p->code = code;
-    for (size_t i = 0; i < p->nprods; i++)
-        mp_queue_producer_done(p->prods[i]);
+    for (size_t i = 0; i < p->nprods; i++) mp_queue_producer_done(p->prods[i]);
     slot_set(p->slot, 0, 2, code);
     __atomic_store_n(&p->state, P_DONE, __ATOMIC_RELEASE);
 }
 
 /* Reaps every finished child of ours. Async-signal-safe; callers outside
  * the handler block SIGCHLD around it. */
-static void reap_children(void)
-{
+static void reap_children(void) {
     int saved = errno;
     siginfo_t si;
     bool any = false;
 
     /* Cheap check first: is any child waiting to be reaped at all? */
     si.si_pid = 0;
-    if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0
-        || si.si_pid == 0) {
+    if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0) {
         errno = saved;
         return;
     }
-    for (mp_proc *p = __atomic_load_n(&procs, __ATOMIC_ACQUIRE); p;
-         p = p->next) {
-        if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != P_RUNNING)
-            continue;
+    for (mp_proc *p = __atomic_load_n(&procs, __ATOMIC_ACQUIRE); p; p = p->next) {
+        if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != P_RUNNING) continue;
         int st;
         pid_t r;
-        do
-            r = waitpid(p->pid, &st, WNOHANG);
+        do r = waitpid(p->pid, &st, WNOHANG);
         while (r < 0 && errno == EINTR);
         if (r == p->pid) {
-            int code = WIFEXITED(st)     ? WEXITSTATUS(st)
-                       : WIFSIGNALED(st) ? -WTERMSIG(st)
-                                         : 255;
+            int code = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? -WTERMSIG(st) : 255;
             finish_proc(p, code);
             any = true;
         } else if (r < 0 && errno == ECHILD) {
-            finish_proc(p, 255);        /* reaped behind our back */
+            finish_proc(p, 255); /* reaped behind our back */
             any = true;
         }
     }
@@ -174,14 +153,12 @@ static void reap_children(void)
     errno = saved;
 }
 
-static void on_sigchld(int sig)
-{
+static void on_sigchld(int sig) {
     (void)sig;
     reap_children();
 }
 
-static void reap_now(void)
-{
+static void reap_now(void) {
     sigset_t old;
     block_chld(&old);
     reap_children();
@@ -191,15 +168,13 @@ static void reap_now(void)
 /* In any forked child (ours or a plain fork()): the pid changed and the
  * parent's children are not ours, so we must neither wait for them nor
  * apply their producer_done. */
-static void atfork_child(void)
-{
+static void atfork_child(void) {
     mpr_rt.pid = (int32_t)getpid();
     procs = NULL;
     child_events = 0;
 }
 
-void mpr_proc_init(void)
-{
+void mpr_proc_init(void) {
     pthread_atfork(NULL, NULL, atfork_child);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -209,8 +184,7 @@ void mpr_proc_init(void)
     sigaction(SIGCHLD, &sa, NULL);
 
     if (!table) {
-        table_bytes = sizeof(struct table)
-                      + TABLE_SLOTS * sizeof(struct slot);
+        table_bytes = sizeof(struct table) + TABLE_SLOTS * sizeof(struct slot);
         table = mpr_shm_alloc(table_bytes);
         if (table) {
             table->cap = TABLE_SLOTS;
@@ -222,15 +196,12 @@ void mpr_proc_init(void)
 
 /* ---- lifecycle ----------------------------------------------------- */
 
-mp_proc *mp_proc_new(const char *name, int64_t index)
-{
+mp_proc *mp_proc_new(const char *name, int64_t index) {
     char buf[sizeof mpr_rt.name];
     mpr_ensure_init();
     mp_proc *p = mpr_calloc(1, sizeof *p);
-    if (index >= 0)
-        snprintf(buf, sizeof buf, "%s[%lld]", name, (long long)index);
-    else
-        snprintf(buf, sizeof buf, "%s", name);
+    if (index >= 0) snprintf(buf, sizeof buf, "%s[%lld]", name, (long long)index);
+    else snprintf(buf, sizeof buf, "%s", name);
     p->name = mpr_strdup(buf);
     p->state = P_NEW;
     p->code = MP_NOEXIT;
@@ -241,10 +212,8 @@ mp_proc *mp_proc_new(const char *name, int64_t index)
     return p;
 }
 
-void mp_proc_uses(mp_proc *p, mp_conn *c)
-{
-    if (p->state != P_NEW || !c)
-        return;
+void mp_proc_uses(mp_proc *p, mp_conn *c) {
+    if (p->state != P_NEW || !c) return;
     if (p->nuses == p->capuses) {
         p->capuses = p->capuses ? 2 * p->capuses : 4;
         p->uses = mpr_realloc(p->uses, p->capuses * sizeof *p->uses);
@@ -252,10 +221,8 @@ void mp_proc_uses(mp_proc *p, mp_conn *c)
     p->uses[p->nuses++] = c;
 }
 
-void mp_proc_produces(mp_proc *p, mp_queue *q)
-{
-    if (p->state != P_NEW || !q)
-        return;
+void mp_proc_produces(mp_proc *p, mp_queue *q) {
+    if (p->state != P_NEW || !q) return;
     if (p->nprods == p->capprods) {
         p->capprods = p->capprods ? 2 * p->capprods : 4;
         p->prods = mpr_realloc(p->prods, p->capprods * sizeof *p->prods);
@@ -264,10 +231,8 @@ void mp_proc_produces(mp_proc *p, mp_queue *q)
     mpr_queue_claim(q);
 }
 
-_Noreturn static void child_main(mp_proc *p, void (*entry)(void *),
-                                 void *arg, pid_t parent,
-                                 const sigset_t *mask)
-{
+_Noreturn static void child_main(mp_proc *p, void (*entry)(void *), void *arg, pid_t parent,
+                                 const sigset_t *mask) {
     /* The parent's children, and its shares as a producer, are not ours. */
     procs = NULL;
     free(self_prods);
@@ -281,7 +246,7 @@ _Noreturn static void child_main(mp_proc *p, void (*entry)(void *),
     slot_set(p->slot, mpr_rt.pid, 1, 0);
 
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)            /* the parent died before prctl */
+    if (getppid() != parent) /* the parent died before prctl */
         raise(SIGKILL);
     char comm[16];
     snprintf(comm, sizeof comm, "%s", p->name);
@@ -293,16 +258,14 @@ _Noreturn static void child_main(mp_proc *p, void (*entry)(void *),
     mpr_exit_process(0);
 }
 
-int mp_proc_start(mp_proc *p, void (*entry)(void *arg), void *arg)
-{
+int mp_proc_start(mp_proc *p, void (*entry)(void *arg), void *arg) {
     sigset_t old;
     if (p->state != P_NEW) {
         errno = EINVAL;
         return -1;
     }
     mpr_ensure_init();
-    if (p->slot < 0)
-        p->slot = slot_claim(p->name);
+    if (p->slot < 0) p->slot = slot_claim(p->name);
     fflush(NULL);
     pid_t parent = (pid_t)mpr_rt.pid;
     block_chld(&old);
@@ -313,66 +276,51 @@ int mp_proc_start(mp_proc *p, void (*entry)(void *arg), void *arg)
         errno = e;
         return -1;
     }
-    if (pid == 0)
-        child_main(p, entry, arg, parent, &old);
+    if (pid == 0) child_main(p, entry, arg, parent, &old);
     p->pid = pid;
     slot_set(p->slot, (int32_t)pid, 1, 0);
     __atomic_store_n(&p->state, P_RUNNING, __ATOMIC_RELEASE);
-    restore_mask(&old);                 /* a pending SIGCHLD runs here */
+    restore_mask(&old); /* a pending SIGCHLD runs here */
     return 0;
 }
 
-int mp_proc_join(mp_proc *p, double timeout)
-{
+int mp_proc_join(mp_proc *p, double timeout) {
     mpr_deadline d;
     if (p->state == P_NEW) {
         errno = EINVAL;
         return -1;
     }
-    if (mpr_deadline_set(&d, timeout) < 0)
-        return -1;
+    if (mpr_deadline_set(&d, timeout) < 0) return -1;
     for (;;) {
         uint32_t seq = __atomic_load_n(&child_events, __ATOMIC_SEQ_CST);
-        if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == P_DONE)
-            return 0;
+        if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == P_DONE) return 0;
         reap_now();
-        if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == P_DONE)
-            return 0;
+        if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == P_DONE) return 0;
         if (mpr_futex_wait(&child_events, seq, &d, false) < 0) {
             reap_now();
-            if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == P_DONE)
-                return 0;
+            if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == P_DONE) return 0;
             errno = ETIMEDOUT;
             return -1;
         }
     }
 }
 
-int mp_proc_exitcode(mp_proc *p)
-{
-    if (p->state == P_NEW)
-        return MP_NOEXIT;
+int mp_proc_exitcode(mp_proc *p) {
+    if (p->state == P_NEW) return MP_NOEXIT;
     reap_now();
-    if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != P_DONE)
-        return MP_NOEXIT;
+    if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != P_DONE) return MP_NOEXIT;
     return p->code;
 }
 
-int64_t mp_proc_pid(const mp_proc *p)
-{
-    return p->pid;
-}
+int64_t mp_proc_pid(const mp_proc *p) { return p->pid; }
 
-bool mp_proc_is_alive(mp_proc *p)
-{
-    if (p->state == P_NEW)
-        return false;
+bool mp_proc_is_alive(mp_proc *p) {
+    if (p->state == P_NEW) return false;
     reap_now();
     return __atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == P_RUNNING;
 }
 
-static int proc_signal(mp_proc *p, int sig)
-{
+static int proc_signal(mp_proc *p, int sig) {
     sigset_t old;
     if (p->state == P_NEW) {
         errno = EINVAL;
@@ -382,32 +330,20 @@ static int proc_signal(mp_proc *p, int sig)
      * the pid cannot have been reused. */
     block_chld(&old);
     reap_children();
-    if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == P_RUNNING)
-        kill(p->pid, sig);
+    if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == P_RUNNING) kill(p->pid, sig);
     restore_mask(&old);
     return 0;
 }
 
-int mp_proc_terminate(mp_proc *p)
-{
-    return proc_signal(p, SIGTERM);
-}
+int mp_proc_terminate(mp_proc *p) { return proc_signal(p, SIGTERM); }
 
-int mp_proc_kill(mp_proc *p)
-{
-    return proc_signal(p, SIGKILL);
-}
+int mp_proc_kill(mp_proc *p) { return proc_signal(p, SIGKILL); }
 
-const char *mp_proc_name(const mp_proc *p)
-{
-    return p->name;
-}
+const char *mp_proc_name(const mp_proc *p) { return p->name; }
 
-int mp_proc_free(mp_proc *p)
-{
+int mp_proc_free(mp_proc *p) {
     sigset_t old;
-    if (!p)
-        return 0;
+    if (!p) return 0;
     if (p->state == P_RUNNING) {
         reap_now();
         if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == P_RUNNING) {
@@ -415,9 +351,8 @@ int mp_proc_free(mp_proc *p)
             return -1;
         }
     }
-    if (p->state == P_NEW)              /* it will never produce */
-        for (size_t i = 0; i < p->nprods; i++)
-            mp_queue_producer_done(p->prods[i]);
+    if (p->state == P_NEW) /* it will never produce */
+        for (size_t i = 0; i < p->nprods; i++) mp_queue_producer_done(p->prods[i]);
     block_chld(&old);
     for (mp_proc **pp = &procs; *pp; pp = &(*pp)->next)
         if (*pp == p) {
@@ -433,38 +368,30 @@ int mp_proc_free(mp_proc *p)
     return 0;
 }
 
-void mpr_procs_forget_queue(mp_queue *q)
-{
+void mpr_procs_forget_queue(mp_queue *q) {
     sigset_t old;
     block_chld(&old);
     for (mp_proc *p = procs; p; p = p->next)
         for (size_t i = 0; i < p->nprods;)
-            if (p->prods[i] == q)
-                p->prods[i] = p->prods[--p->nprods];
-            else
-                i++;
+            if (p->prods[i] == q) p->prods[i] = p->prods[--p->nprods];
+            else i++;
     restore_mask(&old);
 }
 
-bool mpr_procs_will_use(const mp_conn *c)
-{
+bool mpr_procs_will_use(const mp_conn *c) {
     for (mp_proc *p = procs; p; p = p->next)
         if (p->state == P_NEW)
             for (size_t i = 0; i < p->nuses; i++)
-                if (p->uses[i] == c)
-                    return true;
+                if (p->uses[i] == c) return true;
     return false;
 }
 
-void mpr_join_all_children(void)
-{
+void mpr_join_all_children(void) {
     for (mp_proc *p = procs; p; p = p->next)
-        if (p->state != P_NEW)
-            mp_proc_join(p, -1);
+        if (p->state != P_NEW) mp_proc_join(p, -1);
 }
 
-void mp_self_produces(mp_queue *q)
-{
+void mp_self_produces(mp_queue *q) {
     if (nself_prods == capself_prods) {
         capself_prods = capself_prods ? 2 * capself_prods : 4;
         self_prods = mpr_realloc(self_prods, capself_prods * sizeof *self_prods);
@@ -473,8 +400,7 @@ void mp_self_produces(mp_queue *q)
     mpr_queue_claim(q);
 }
 
-void mp_self_done(mp_queue *q)
-{
+void mp_self_done(mp_queue *q) {
     for (size_t i = 0; i < nself_prods; i++)
         if (self_prods[i] == q) {
             self_prods[i] = self_prods[--nself_prods];
@@ -487,26 +413,22 @@ void mp_self_done(mp_queue *q)
  * none will come, before anyone is joined. Main also speaks for the
  * producers it never started and the declarations it never reached (a
  * runtime error, exit(), a failed start): they will never produce. */
-void mpr_self_done_all(void)
-{
+void mpr_self_done_all(void) {
     if (mpr_rt.is_main) {
         for (mp_proc *p = procs; p; p = p->next)
             if (p->state == P_NEW) {
-                for (size_t i = 0; i < p->nprods; i++)
-                    mp_queue_producer_done(p->prods[i]);
+                for (size_t i = 0; i < p->nprods; i++) mp_queue_producer_done(p->prods[i]);
                 p->nprods = 0;
             }
         mpr_queues_release_unreached();
     }
-    while (nself_prods > 0)
-        mp_queue_producer_done(self_prods[--nself_prods]);
+    while (nself_prods > 0) mp_queue_producer_done(self_prods[--nself_prods]);
     free(self_prods);
     self_prods = NULL;
     capself_prods = 0;
 }
 
-_Noreturn void mpr_exit_process(int status)
-{
+_Noreturn void mpr_exit_process(int status) {
     /* First: the children main joins below may be waiting for them. */
     mpr_runlock_all();
     mpr_self_done_all();
@@ -526,55 +448,39 @@ _Noreturn void mpr_exit_process(int status)
 
 /* ---- checked variants and builtins --------------------------------- */
 
-void mp_start(mp_proc *p, void (*entry)(void *), void *arg, mp_loc loc)
-{
+void mp_start(mp_proc *p, void (*entry)(void *), void *arg, mp_loc loc) {
     if (mp_proc_start(p, entry, arg) < 0) {
         if (errno == EINVAL)
-            mp_fail(loc, "cannot start process '%s': it was already started",
-                    p->name);
-        mp_fail(loc, "cannot start process '%s': %s", p->name,
-                mp_strerror(errno));
+            mp_fail(loc, "cannot start process '%s': it was already started", p->name);
+        mp_fail(loc, "cannot start process '%s': %s", p->name, mp_strerror(errno));
     }
 }
 
-void mp_join(mp_proc *p, mp_loc loc)
-{
+void mp_join(mp_proc *p, mp_loc loc) {
     if (mp_proc_join(p, -1) < 0) {
         if (errno == EINVAL)
-            mp_fail(loc, "cannot join process '%s': it was never started",
-                    p->name);
-        mp_fail(loc, "cannot join process '%s': %s", p->name,
-                mp_strerror(errno));
+            mp_fail(loc, "cannot join process '%s': it was never started", p->name);
+        mp_fail(loc, "cannot join process '%s': %s", p->name, mp_strerror(errno));
     }
 }
 
-int64_t mp_group_index(int64_t count, int64_t i, mp_loc loc)
-{
+int64_t mp_group_index(int64_t count, int64_t i, mp_loc loc) {
     int64_t j = i < 0 ? i + count : i;
-    if (j < 0 || j >= count)
-        mp_fail(loc, "process group index out of range");
+    if (j < 0 || j >= count) mp_fail(loc, "process group index out of range");
     return j;
 }
 
-int64_t mp_getpid(void)
-{
-    if (mpr_rt.pid == 0)
-        mpr_rt.pid = (int32_t)getpid();
+int64_t mp_getpid(void) {
+    if (mpr_rt.pid == 0) mpr_rt.pid = (int32_t)getpid();
     return mpr_rt.pid;
 }
 
-int64_t mp_getppid(void)
-{
-    return getppid();
-}
+int64_t mp_getppid(void) { return getppid(); }
 
-void mp_sleep(double seconds, mp_loc loc)
-{
+void mp_sleep(double seconds, mp_loc loc) {
     struct timespec at;
-    if (seconds != seconds || seconds < 0)
-        mp_fail(loc, "sleep length must be non-negative");
-    if (seconds > 1e9)
-        seconds = 1e9;
+    if (seconds != seconds || seconds < 0) mp_fail(loc, "sleep length must be non-negative");
+    if (seconds > 1e9) seconds = 1e9;
     clock_gettime(CLOCK_MONOTONIC, &at);
     double whole = (double)(int64_t)seconds;
     at.tv_sec += (time_t)whole;
@@ -587,35 +493,25 @@ void mp_sleep(double seconds, mp_loc loc)
         ;
 }
 
-void mp_join_timeout(mp_proc *p, double timeout, mp_loc loc)
-{
+void mp_join_timeout(mp_proc *p, double timeout, mp_loc loc) {
     if (mp_proc_join(p, timeout) < 0 && errno != ETIMEDOUT) {
         if (errno == EINVAL && p->state == P_NEW)
-            mp_fail(loc, "cannot join process '%s': it was never started",
-                    p->name);
-        mp_fail(loc, "cannot join process '%s': %s", p->name,
-                mp_strerror(errno));
+            mp_fail(loc, "cannot join process '%s': it was never started", p->name);
+        mp_fail(loc, "cannot join process '%s': %s", p->name, mp_strerror(errno));
     }
 }
 
-void mp_terminate(mp_proc *p, mp_loc loc)
-{
+void mp_terminate(mp_proc *p, mp_loc loc) {
     if (mp_proc_terminate(p) < 0)
-        mp_fail(loc, "cannot terminate process '%s': it was never started",
-                p->name);
+        mp_fail(loc, "cannot terminate process '%s': it was never started", p->name);
 }
 
-void mp_kill(mp_proc *p, mp_loc loc)
-{
+void mp_kill(mp_proc *p, mp_loc loc) {
     if (mp_proc_kill(p) < 0)
-        mp_fail(loc, "cannot kill process '%s': it was never started",
-                p->name);
+        mp_fail(loc, "cannot kill process '%s': it was never started", p->name);
 }
 
-int64_t mp_group_size(int64_t n, mp_loc loc)
-{
-    if (n < 0)
-        mp_fail(loc, "a process group cannot have a negative size (%lld)",
-                (long long)n);
+int64_t mp_group_size(int64_t n, mp_loc loc) {
+    if (n < 0) mp_fail(loc, "a process group cannot have a negative size (%lld)", (long long)n);
     return n;
 }

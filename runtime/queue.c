@@ -30,7 +30,7 @@
 
 #include "mpr_internal.h"
 
-#define REC_MAGIC 0x4d505152u           /* "MPQR" */
+#define REC_MAGIC 0x4d505152u /* "MPQR" */
 #define OFF_BITS 36
 #define OFF_MASK ((UINT64_C(1) << OFF_BITS) - 1)
 #define CNT_MASK ((UINT64_C(1) << (64 - OFF_BITS)) - 1)
@@ -39,25 +39,25 @@
 #define MIN_RING 4096
 #define SPIN 200
 
-#define OFF(w) ((w) & OFF_MASK)
+#define OFF(w) ((w)&OFF_MASK)
 #define CNT(w) ((w) >> OFF_BITS)
 
 struct qshm {
-    uint64_t size;                  /* ring bytes, a power of two */
-    uint64_t max_items;             /* 0: bounded by the ring only */
-    uint32_t rendezvous;            /* max_items is 1 and a put waits for
+    uint64_t size;       /* ring bytes, a power of two */
+    uint64_t max_items;  /* 0: bounded by the ring only */
+    uint32_t rendezvous; /* max_items is 1 and a put waits for
                                        its item to be taken */
     _Alignas(64) mpr_rlock put_lock;
-    uint64_t pub;                   /* producers' position */
-    uint64_t pcache_con;            /* producers' stale copy of con */
+    uint64_t pub;        /* producers' position */
+    uint64_t pcache_con; /* producers' stale copy of con */
     _Alignas(64) mpr_rlock get_lock;
     uint64_t con;                   /* consumers' position */
     uint64_t ccache_pub;            /* consumers' stale copy of pub */
     _Alignas(64) uint32_t data_seq; /* futex: bumped to wake consumers */
     uint32_t data_want;             /* consumers that want a wake-up */
     int64_t producers;
-    int64_t getters;                /* consumers waiting for an item */
-    _Alignas(64) uint32_t space_seq;/* futex: bumped to wake producers */
+    int64_t getters;                 /* consumers waiting for an item */
+    _Alignas(64) uint32_t space_seq; /* futex: bumped to wake producers */
     uint32_t space_want;
 };
 
@@ -85,42 +85,29 @@ void (*mpr_test_queue_get_hook)(void);
 static unsigned char *wrap_buf;
 static size_t wrap_cap;
 
-static uint64_t pack(uint64_t cnt, uint64_t off)
-{
+static uint64_t pack(uint64_t cnt, uint64_t off) {
     return ((cnt & CNT_MASK) << OFF_BITS) | (off & OFF_MASK);
 }
 
-static uint64_t used_bytes(uint64_t p, uint64_t c)
-{
-    return (OFF(p) - OFF(c)) & OFF_MASK;
-}
+static uint64_t used_bytes(uint64_t p, uint64_t c) { return (OFF(p) - OFF(c)) & OFF_MASK; }
 
-static uint64_t used_items(uint64_t p, uint64_t c)
-{
-    return (CNT(p) - CNT(c)) & CNT_MASK;
-}
+static uint64_t used_items(uint64_t p, uint64_t c) { return (CNT(p) - CNT(c)) & CNT_MASK; }
 
-mp_queue *mp_queue_new(const mp_type *t, size_t max_items, size_t ring_bytes,
-                       int64_t producers, const char *name)
-{
+mp_queue *mp_queue_new(const mp_type *t, size_t max_items, size_t ring_bytes, int64_t producers,
+                       const char *name) {
     uint64_t size = MIN_RING;
     bool rendezvous = max_items == MP_RENDEZVOUS;
-    if (rendezvous)
-        max_items = 1;
-    if (!t || producers < 0 || ring_bytes > MP_MSG_MAX
-        || max_items > (size_t)CNT_MASK / 2) {
+    if (rendezvous) max_items = 1;
+    if (!t || producers < 0 || ring_bytes > MP_MSG_MAX || max_items > (size_t)CNT_MASK / 2) {
         errno = EINVAL;
         return NULL;
     }
-    if (ring_bytes == 0)
-        ring_bytes = DEFAULT_RING;
-    while (size < ring_bytes)
-        size <<= 1;
+    if (ring_bytes == 0) ring_bytes = DEFAULT_RING;
+    while (size < ring_bytes) size <<= 1;
     mpr_ensure_init();
     size_t bytes = HEADER_BYTES + (size_t)size;
     struct qshm *s = mpr_shm_alloc(bytes);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     if (mpr_rlock_init(&s->put_lock) < 0 || mpr_rlock_init(&s->get_lock) < 0) {
         int e = errno;
         mpr_shm_free(s, bytes);
@@ -143,10 +130,8 @@ mp_queue *mp_queue_new(const mp_type *t, size_t max_items, size_t ring_bytes,
     return q;
 }
 
-void mp_queue_free(mp_queue *q)
-{
-    if (!q)
-        return;
+void mp_queue_free(mp_queue *q) {
+    if (!q) return;
     mpr_procs_forget_queue(q);
     mpr_unregister(q);
     mpr_shm_free(q->s, q->map_bytes);
@@ -157,61 +142,42 @@ void mp_queue_free(mp_queue *q)
     wrap_cap = 0;
 }
 
-const char *mp_queue_name(const mp_queue *q)
-{
-    return q->name;
-}
+const char *mp_queue_name(const mp_queue *q) { return q->name; }
 
 /* ---- producer count ------------------------------------------------ */
 
-static void wake_all(uint32_t *seq)
-{
+static void wake_all(uint32_t *seq) {
     __atomic_fetch_add(seq, 1, __ATOMIC_SEQ_CST);
     mpr_futex_wake(seq, INT32_MAX, true);
 }
 
-static void add_count(mp_queue *q, int64_t delta)
-{
+static void add_count(mp_queue *q, int64_t delta) {
     struct qshm *s = q->s;
     int64_t old = __atomic_load_n(&s->producers, __ATOMIC_SEQ_CST), nv;
     do {
-        if (delta < 0 && old < -delta)
-            nv = 0;
-        else if (delta > 0 && old > INT64_MAX - delta)
-            nv = INT64_MAX;
-        else
-            nv = old + delta;
-    } while (!__atomic_compare_exchange_n(&s->producers, &old, nv, false,
-                                          __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
-    if (nv == 0 && old != 0)
-        wake_all(&s->data_seq);
+        if (delta < 0 && old < -delta) nv = 0;
+        else if (delta > 0 && old > INT64_MAX - delta) nv = INT64_MAX;
+        else nv = old + delta;
+    } while (!__atomic_compare_exchange_n(&s->producers, &old, nv, false, __ATOMIC_SEQ_CST,
+                                          __ATOMIC_SEQ_CST));
+    if (nv == 0 && old != 0) wake_all(&s->data_seq);
 }
 
-void mp_queue_add_producers(mp_queue *q, int64_t delta)
-{
+void mp_queue_add_producers(mp_queue *q, int64_t delta) {
     q->unreached += delta;
     add_count(q, delta);
 }
 
-void mp_queue_producer_done(mp_queue *q)
-{
-    add_count(q, -1);
-}
+void mp_queue_producer_done(mp_queue *q) { add_count(q, -1); }
 
-void mpr_queue_claim(mp_queue *q)
-{
-    q->unreached--;
-}
+void mpr_queue_claim(mp_queue *q) { q->unreached--; }
 
-void mpr_queue_release_unreached(mp_queue *q)
-{
-    if (q->unreached > 0)
-        add_count(q, -q->unreached);
+void mpr_queue_release_unreached(mp_queue *q) {
+    if (q->unreached > 0) add_count(q, -q->unreached);
     q->unreached = 0;
 }
 
-int64_t mp_queue_producers(mp_queue *q)
-{
+int64_t mp_queue_producers(mp_queue *q) {
     return __atomic_load_n(&q->s->producers, __ATOMIC_SEQ_CST);
 }
 
@@ -222,19 +188,16 @@ int64_t mp_queue_producers(mp_queue *q)
  * are only ever changed by one store, so they are consistent. A holder
  * keeps it only to copy one record, so a non-blocking call (timeout 0)
  * waits for it: only capacity may make put_nowait/get_nowait fail. */
-static int qlock(mpr_rlock *l, double timeout, mpr_deadline *d, bool *dset)
-{
+static int qlock(mpr_rlock *l, double timeout, mpr_deadline *d, bool *dset) {
     int r = pthread_mutex_trylock(&l->m);
     if (r == 0) {
         l->owner = mpr_rt.pid;
         return 0;
     }
-    if (r == EBUSY && timeout == 0)
-        return mpr_rlock_acquire(l, NULL, NULL) < 0 ? -1 : 0;
+    if (r == EBUSY && timeout == 0) return mpr_rlock_acquire(l, NULL, NULL) < 0 ? -1 : 0;
     if (r == EBUSY) {
         if (!*dset) {
-            if (mpr_deadline_set(d, timeout) < 0)
-                return -1;
+            if (mpr_deadline_set(d, timeout) < 0) return -1;
             *dset = true;
         }
         return mpr_rlock_acquire(l, d, NULL) < 0 ? -1 : 0;
@@ -248,25 +211,21 @@ static int qlock(mpr_rlock *l, double timeout, mpr_deadline *d, bool *dset)
     return -1;
 }
 
-static void qunlock(mpr_rlock *l)
-{
+static void qunlock(mpr_rlock *l) {
     l->owner = 0;
     pthread_mutex_unlock(&l->m);
 }
 
 /* Registers as a waiter on seq/want, then sleeps unless ready() already
  * holds. Returns 0 to re-check, -1 on timeout. */
-static int wait_on(uint32_t *seq, uint32_t *want, bool (*ready)(mp_queue *),
-                   mp_queue *q, double timeout, mpr_deadline *d, bool *dset)
-{
+static int wait_on(uint32_t *seq, uint32_t *want, bool (*ready)(mp_queue *), mp_queue *q,
+                   double timeout, mpr_deadline *d, bool *dset) {
     for (int i = 0; i < SPIN; i++) {
-        if (ready(q))
-            return 0;
+        if (ready(q)) return 0;
         mpr_cpu_relax();
     }
     if (!*dset) {
-        if (mpr_deadline_set(d, timeout) < 0)
-            return -1;
+        if (mpr_deadline_set(d, timeout) < 0) return -1;
         *dset = true;
     }
     /* The sequence word is read before registering: a waker that takes
@@ -276,8 +235,7 @@ static int wait_on(uint32_t *seq, uint32_t *want, bool (*ready)(mp_queue *),
      * process asleep with nobody registered to wake it. */
     uint32_t v = __atomic_load_n(seq, __ATOMIC_SEQ_CST);
     __atomic_fetch_add(want, 1, __ATOMIC_SEQ_CST);
-    if (ready(q))
-        return 0;
+    if (ready(q)) return 0;
     if (mpr_futex_wait(seq, v, d, true) < 0) {
         errno = ETIMEDOUT;
         return -1;
@@ -287,27 +245,24 @@ static int wait_on(uint32_t *seq, uint32_t *want, bool (*ready)(mp_queue *),
 
 /* Wakes the waiters registered in want, if any. Called after a
  * sequentially consistent store that changed what they wait for. */
-static void wake_if_wanted(uint32_t *seq, uint32_t *want)
-{
-    if (__atomic_load_n(want, __ATOMIC_SEQ_CST) != 0
-        && __atomic_exchange_n(want, 0, __ATOMIC_SEQ_CST) != 0)
+static void wake_if_wanted(uint32_t *seq, uint32_t *want) {
+    if (__atomic_load_n(want, __ATOMIC_SEQ_CST) != 0 &&
+        __atomic_exchange_n(want, 0, __ATOMIC_SEQ_CST) != 0)
         wake_all(seq);
 }
 
 /* ---- put ----------------------------------------------------------- */
 
-static bool fits(const mp_queue *q, uint64_t p, uint64_t c, uint64_t rec)
-{
+static bool fits(const mp_queue *q, uint64_t p, uint64_t c, uint64_t rec) {
     struct qshm *s = q->s;
-    return rec <= q->size - used_bytes(p, c)
-           && (s->max_items == 0 || used_items(p, c) < s->max_items);
+    return rec <= q->size - used_bytes(p, c) &&
+           (s->max_items == 0 || used_items(p, c) < s->max_items);
 }
 
 /* The record size a producer is waiting to fit (read by ready()). */
 static uint64_t want_rec;
 
-static bool put_ready(mp_queue *q)
-{
+static bool put_ready(mp_queue *q) {
     struct qshm *s = q->s;
     return fits(q, __atomic_load_n(&s->pub, __ATOMIC_SEQ_CST),
                 __atomic_load_n(&s->con, __ATOMIC_SEQ_CST), want_rec);
@@ -321,28 +276,22 @@ static bool put_ready(mp_queue *q)
 static uint64_t want_cnt;
 static bool want_nowait;
 
-static bool taken(mp_queue *q)
-{
+static bool taken(mp_queue *q) {
     return CNT(__atomic_load_n(&q->s->con, __ATOMIC_SEQ_CST)) != want_cnt;
 }
 
-static bool handoff_ready(mp_queue *q)
-{
-    return taken(q)
-           || (want_nowait
-               && __atomic_load_n(&q->s->getters, __ATOMIC_SEQ_CST) == 0);
+static bool handoff_ready(mp_queue *q) {
+    return taken(q) || (want_nowait && __atomic_load_n(&q->s->getters, __ATOMIC_SEQ_CST) == 0);
 }
 
 /* Takes back the item published at p if no get has taken it: under both
  * locks (put then get, as size_locked), so no get is half way through
  * it. 0 if it was taken after all, else -1 with ETIMEDOUT. */
-static int withdraw(mp_queue *q, uint64_t p)
-{
+static int withdraw(mp_queue *q, uint64_t p) {
     struct qshm *s = q->s;
     mpr_deadline d;
     bool dset = false;
-    if (qlock(&s->put_lock, -1, &d, &dset) < 0)
-        return -1;
+    if (qlock(&s->put_lock, -1, &d, &dset) < 0) return -1;
     if (qlock(&s->get_lock, -1, &d, &dset) < 0) {
         qunlock(&s->put_lock);
         return -1;
@@ -354,9 +303,8 @@ static int withdraw(mp_queue *q, uint64_t p)
     }
     qunlock(&s->get_lock);
     qunlock(&s->put_lock);
-    if (gone)
-        return 0;
-    wake_if_wanted(&s->space_seq, &s->space_want);  /* room again */
+    if (gone) return 0;
+    wake_if_wanted(&s->space_seq, &s->space_want); /* room again */
     errno = ETIMEDOUT;
     return -1;
 }
@@ -364,29 +312,22 @@ static int withdraw(mp_queue *q, uint64_t p)
 /* A rendezvous put has published its item at p: waits until a get takes
  * it (every take wakes the space waiters). A put_nowait waits only while
  * a get is waiting (it published only because one was). */
-static int handoff(mp_queue *q, uint64_t p, double timeout, mpr_deadline *d,
-                   bool *dset)
-{
+static int handoff(mp_queue *q, uint64_t p, double timeout, mpr_deadline *d, bool *dset) {
     struct qshm *s = q->s;
     want_cnt = CNT(p);
     want_nowait = timeout == 0;
     while (!handoff_ready(q)) {
-        if (wait_on(&s->space_seq, &s->space_want, handoff_ready, q,
-                    want_nowait ? -1 : timeout, d, dset) < 0)
+        if (wait_on(&s->space_seq, &s->space_want, handoff_ready, q, want_nowait ? -1 : timeout, d,
+                    dset) < 0)
             break;
     }
-    if (taken(q))
-        return 0;
+    if (taken(q)) return 0;
     return withdraw(q, p);
 }
 
-static size_t rec_bytes(size_t len)
-{
-    return 8 + ((len + 7) & ~(size_t)7);
-}
+static size_t rec_bytes(size_t len) { return 8 + ((len + 7) & ~(size_t)7); }
 
-int mp_queue_put(mp_queue *q, mp_val v, double timeout)
-{
+int mp_queue_put(mp_queue *q, mp_val v, double timeout) {
     struct qshm *s = q->s;
     mpr_deadline d;
     bool dset = false;
@@ -404,42 +345,34 @@ int mp_queue_put(mp_queue *q, mp_val v, double timeout)
         return -1;
     }
     uint64_t rec = rec_bytes(len);
-    if (qlock(&s->put_lock, timeout, &d, &dset) < 0)
-        return -1;
+    if (qlock(&s->put_lock, timeout, &d, &dset) < 0) return -1;
     uint64_t p;
     for (;;) {
         p = s->pub;
         uint64_t c = s->pcache_con;
-        if (fits(q, p, c, rec))
-            break;
+        if (fits(q, p, c, rec)) break;
         c = __atomic_load_n(&s->con, __ATOMIC_ACQUIRE);
         s->pcache_con = c;
-        if (fits(q, p, c, rec))
-            break;
+        if (fits(q, p, c, rec)) break;
         qunlock(&s->put_lock);
         if (timeout == 0) {
             errno = ETIMEDOUT;
             return -1;
         }
         want_rec = rec;
-        if (wait_on(&s->space_seq, &s->space_want, put_ready, q, timeout, &d,
-                    &dset) < 0)
-            return -1;
-        if (qlock(&s->put_lock, timeout, &d, &dset) < 0)
-            return -1;
+        if (wait_on(&s->space_seq, &s->space_want, put_ready, q, timeout, &d, &dset) < 0) return -1;
+        if (qlock(&s->put_lock, timeout, &d, &dset) < 0) return -1;
     }
 
-    if (s->rendezvous && timeout == 0
-        && __atomic_load_n(&s->getters, __ATOMIC_SEQ_CST) == 0) {
-        qunlock(&s->put_lock);      /* nobody is waiting to take it */
+    if (s->rendezvous && timeout == 0 && __atomic_load_n(&s->getters, __ATOMIC_SEQ_CST) == 0) {
+        qunlock(&s->put_lock); /* nobody is waiting to take it */
         errno = ETIMEDOUT;
         return -1;
     }
     uint64_t off = OFF(p) & q->mask;
-    uint32_t hdr[2] = { (uint32_t)len, (uint32_t)len ^ REC_MAGIC };
+    uint32_t hdr[2] = {(uint32_t)len, (uint32_t)len ^ REC_MAGIC};
     memcpy(q->ring + off, hdr, 8);
-    if (mpr_test_queue_hook)
-        mpr_test_queue_hook();
+    if (mpr_test_queue_hook) mpr_test_queue_hook();
     uint64_t po = (off + 8) & q->mask;
     if (len == 9 && (kind == MP_INT || kind == MP_FLOAT) && po + 9 <= q->size) {
         /* An int or float in one piece: the frame.c encoding, inline.
@@ -447,29 +380,26 @@ int mp_queue_put(mp_queue *q, mp_val v, double timeout)
         q->ring[po] = kind == MP_INT ? 1 : 2;
         memcpy(q->ring + po + 1, &v.i, 8);
     } else {
-        mpr_wr w = { q->ring + po, q->size - po, q->ring };
+        mpr_wr w = {q->ring + po, q->size - po, q->ring};
         mpr_frame_write(&w, q->type, v);
     }
     /* Publish with one sequentially consistent store: either a consumer
      * that registered in data_want is seen by wake_if_wanted, or that
      * consumer's re-check sees this record. */
-    __atomic_store_n(&s->pub, pack(CNT(p) + 1, OFF(p) + rec),
-                     __ATOMIC_SEQ_CST);
+    __atomic_store_n(&s->pub, pack(CNT(p) + 1, OFF(p) + rec), __ATOMIC_SEQ_CST);
     qunlock(&s->put_lock);
     wake_if_wanted(&s->data_seq, &s->data_want);
-    if (s->rendezvous)
-        return handoff(q, p, timeout, &d, &dset);
+    if (s->rendezvous) return handoff(q, p, timeout, &d, &dset);
     return 0;
 }
 
 /* ---- get ----------------------------------------------------------- */
 
-static bool get_ready(mp_queue *q)
-{
+static bool get_ready(mp_queue *q) {
     struct qshm *s = q->s;
-    return OFF(__atomic_load_n(&s->pub, __ATOMIC_SEQ_CST))
-               != OFF(__atomic_load_n(&s->con, __ATOMIC_SEQ_CST))
-           || __atomic_load_n(&s->producers, __ATOMIC_SEQ_CST) == 0;
+    return OFF(__atomic_load_n(&s->pub, __ATOMIC_SEQ_CST)) !=
+               OFF(__atomic_load_n(&s->con, __ATOMIC_SEQ_CST)) ||
+           __atomic_load_n(&s->producers, __ATOMIC_SEQ_CST) == 0;
 }
 
 static int get_item(mp_queue *q, mp_val *out, double timeout, bool *counted);
@@ -477,19 +407,16 @@ static int get_item(mp_queue *q, mp_val *out, double timeout, bool *counted);
 /* A get that had to wait counts in `getters` until it leaves, with an
  * item or without: a rendezvous put_nowait hands over only to a get that
  * is waiting. */
-int mp_queue_get(mp_queue *q, mp_val *out, double timeout)
-{
+int mp_queue_get(mp_queue *q, mp_val *out, double timeout) {
     struct qshm *s = q->s;
     bool counted = false;
     int r = get_item(q, out, timeout, &counted);
-    if (counted && __atomic_sub_fetch(&s->getters, 1, __ATOMIC_SEQ_CST) == 0
-        && s->rendezvous)
+    if (counted && __atomic_sub_fetch(&s->getters, 1, __ATOMIC_SEQ_CST) == 0 && s->rendezvous)
         wake_all(&s->space_seq);
     return r;
 }
 
-static int get_item(mp_queue *q, mp_val *out, double timeout, bool *counted)
-{
+static int get_item(mp_queue *q, mp_val *out, double timeout, bool *counted) {
     struct qshm *s = q->s;
     mpr_deadline d;
     bool dset = false;
@@ -499,23 +426,19 @@ static int get_item(mp_queue *q, mp_val *out, double timeout, bool *counted)
         errno = EINVAL;
         return -1;
     }
-    if (qlock(&s->get_lock, timeout, &d, &dset) < 0)
-        return -1;
+    if (qlock(&s->get_lock, timeout, &d, &dset) < 0) return -1;
     for (;;) {
         c = s->con;
         p = s->ccache_pub;
-        if (OFF(p) != OFF(c))
-            break;
+        if (OFF(p) != OFF(c)) break;
         p = __atomic_load_n(&s->pub, __ATOMIC_ACQUIRE);
         s->ccache_pub = p;
-        if (OFF(p) != OFF(c))
-            break;
+        if (OFF(p) != OFF(c)) break;
         if (__atomic_load_n(&s->producers, __ATOMIC_SEQ_CST) == 0) {
             /* A producer may have put just before it finished. */
             p = __atomic_load_n(&s->pub, __ATOMIC_ACQUIRE);
             s->ccache_pub = p;
-            if (OFF(p) != OFF(c))
-                break;
+            if (OFF(p) != OFF(c)) break;
             qunlock(&s->get_lock);
             return MP_EOF;
         }
@@ -528,23 +451,18 @@ static int get_item(mp_queue *q, mp_val *out, double timeout, bool *counted)
             *counted = true;
             __atomic_fetch_add(&s->getters, 1, __ATOMIC_SEQ_CST);
         }
-        if (wait_on(&s->data_seq, &s->data_want, get_ready, q, timeout, &d,
-                    &dset) < 0)
-            return -1;
-        if (qlock(&s->get_lock, timeout, &d, &dset) < 0)
-            return -1;
+        if (wait_on(&s->data_seq, &s->data_want, get_ready, q, timeout, &d, &dset) < 0) return -1;
+        if (qlock(&s->get_lock, timeout, &d, &dset) < 0) return -1;
     }
 
     uint64_t off = OFF(c) & q->mask;
     uint64_t avail = used_bytes(p, c);
     uint32_t hdr[2];
     memcpy(hdr, q->ring + off, 8);
-    if (mpr_test_queue_get_hook)
-        mpr_test_queue_get_hook();
+    if (mpr_test_queue_get_hook) mpr_test_queue_get_hook();
     int r = 0;
     uint64_t rec = rec_bytes(hdr[0]);
-    if ((hdr[0] ^ REC_MAGIC) != hdr[1] || hdr[0] > MP_MSG_MAX
-        || rec > avail) {
+    if ((hdr[0] ^ REC_MAGIC) != hdr[1] || hdr[0] > MP_MSG_MAX || rec > avail) {
         /* Cannot happen unless something scribbled on the ring: drop
          * everything published so far rather than read garbage. */
         rec = avail;
@@ -554,13 +472,12 @@ static int get_item(mp_queue *q, mp_val *out, double timeout, bool *counted)
         uint64_t po = (off + 8) & q->mask;
         const unsigned char *payload = q->ring + po;
         mp_kind kind = q->type->kind;
-        if (hdr[0] == 9 && po + 9 <= q->size
-            && (kind == MP_INT || kind == MP_FLOAT)
-            && payload[0] == (kind == MP_INT ? 1 : 2)) {
-            memcpy(&out->i, payload + 1, 8);    /* int or float, inline */
+        if (hdr[0] == 9 && po + 9 <= q->size && (kind == MP_INT || kind == MP_FLOAT) &&
+            payload[0] == (kind == MP_INT ? 1 : 2)) {
+            memcpy(&out->i, payload + 1, 8); /* int or float, inline */
             goto take;
         }
-        if (po + hdr[0] > q->size) {    /* wraps: copy it out first */
+        if (po + hdr[0] > q->size) { /* wraps: copy it out first */
             if (wrap_cap < hdr[0]) {
                 free(wrap_buf);
                 wrap_cap = hdr[0];
@@ -574,8 +491,7 @@ static int get_item(mp_queue *q, mp_val *out, double timeout, bool *counted)
         r = mp_frame_decode(q->type, payload, hdr[0], out);
     }
 take:
-    __atomic_store_n(&s->con, pack(CNT(c) + 1, OFF(c) + rec),
-                     __ATOMIC_SEQ_CST);
+    __atomic_store_n(&s->con, pack(CNT(c) + 1, OFF(c) + rec), __ATOMIC_SEQ_CST);
     qunlock(&s->get_lock);
     wake_if_wanted(&s->space_seq, &s->space_want);
     return r;
@@ -583,13 +499,11 @@ take:
 
 /* ---- size ---------------------------------------------------------- */
 
-static int64_t size_locked(mp_queue *q)
-{
+static int64_t size_locked(mp_queue *q) {
     struct qshm *s = q->s;
     mpr_deadline d;
     bool dset = false;
-    if (qlock(&s->put_lock, -1, &d, &dset) < 0)
-        return -1;
+    if (qlock(&s->put_lock, -1, &d, &dset) < 0) return -1;
     if (qlock(&s->get_lock, -1, &d, &dset) < 0) {
         qunlock(&s->put_lock);
         return -1;
@@ -600,114 +514,83 @@ static int64_t size_locked(mp_queue *q)
     return n;
 }
 
-int64_t mp_queue_size(mp_queue *q)
-{
-    return size_locked(q);
-}
+int64_t mp_queue_size(mp_queue *q) { return size_locked(q); }
 
-bool mp_queue_empty(mp_queue *q)
-{
-    return size_locked(q) == 0;
-}
+bool mp_queue_empty(mp_queue *q) { return size_locked(q) == 0; }
 
 /* ---- checked variants ---------------------------------------------- */
 
-_Noreturn static void put_fail(mp_queue *q, mp_val v, mp_loc loc)
-{
+_Noreturn static void put_fail(mp_queue *q, mp_val v, mp_loc loc) {
     if (errno == EMSGSIZE)
-        mp_fail(loc, "put to '%s': item too large for the queue "
-                     "(%zu bytes encoded, ring of %llu bytes)",
-                q->name, mp_frame_size(q->type, v),
-                (unsigned long long)q->size);
-    if (errno == ETIMEDOUT)
-        mp_fail(loc, "put to '%s': queue is full", q->name);
+        mp_fail(loc,
+                "put to '%s': item too large for the queue "
+                "(%zu bytes encoded, ring of %llu bytes)",
+                q->name, mp_frame_size(q->type, v), (unsigned long long)q->size);
+    if (errno == ETIMEDOUT) mp_fail(loc, "put to '%s': queue is full", q->name);
     mp_fail(loc, "put to '%s': %s", q->name, mp_strerror(errno));
 }
 
-void mp_put(mp_queue *q, mp_val v, mp_loc loc)
-{
-    if (mp_queue_put(q, v, -1) < 0)
-        put_fail(q, v, loc);
+void mp_put(mp_queue *q, mp_val v, mp_loc loc) {
+    if (mp_queue_put(q, v, -1) < 0) put_fail(q, v, loc);
 }
 
-_Noreturn static void get_fail(mp_queue *q, int r, mp_loc loc)
-{
+_Noreturn static void get_fail(mp_queue *q, int r, mp_loc loc) {
     if (r == MP_EOF)
-        mp_fail(loc, "get from '%s': queue is empty and every producer has "
-                     "finished", q->name);
+        mp_fail(loc,
+                "get from '%s': queue is empty and every producer has "
+                "finished",
+                q->name);
     mp_fail(loc, "get from '%s': %s", q->name, mp_strerror(errno));
 }
 
-mp_val mp_get(mp_queue *q, mp_loc loc)
-{
+mp_val mp_get(mp_queue *q, mp_loc loc) {
     mp_val v;
     int r = mp_queue_get(q, &v, -1);
-    if (r != 0)
-        get_fail(q, r, loc);
+    if (r != 0) get_fail(q, r, loc);
     return v;
 }
 
-bool mp_get_timeout(mp_queue *q, double timeout, mp_val *out, mp_loc loc)
-{
+bool mp_get_timeout(mp_queue *q, double timeout, mp_val *out, mp_loc loc) {
     int r = mp_queue_get(q, out, timeout);
-    if (r == 0)
-        return true;
-    if (r < 0 && errno == ETIMEDOUT)
-        return false;
+    if (r == 0) return true;
+    if (r < 0 && errno == ETIMEDOUT) return false;
     get_fail(q, r, loc);
 }
 
-bool mp_get_next(mp_queue *q, mp_val *out, mp_loc loc)
-{
+bool mp_get_next(mp_queue *q, mp_val *out, mp_loc loc) {
     int r = mp_queue_get(q, out, -1);
-    if (r == 0)
-        return true;
-    if (r == MP_EOF)
-        return false;
+    if (r == 0) return true;
+    if (r == MP_EOF) return false;
     get_fail(q, r, loc);
 }
 
-mp_queue *mp_make_queue(const mp_type *t, int64_t bound, int64_t producers,
-                        const char *name, mp_loc loc)
-{
+mp_queue *mp_make_queue(const mp_type *t, int64_t bound, int64_t producers, const char *name,
+                        mp_loc loc) {
     if (bound < 0)
-        mp_fail(loc, "queue '%s' cannot have a negative bound (%lld)", name,
-                (long long)bound);
+        mp_fail(loc, "queue '%s' cannot have a negative bound (%lld)", name, (long long)bound);
     if ((uint64_t)bound > CNT_MASK / 2)
-        mp_fail(loc, "queue '%s': bound %lld is too large", name,
-                (long long)bound);
-    mp_queue *q = mp_queue_new(t, bound ? (size_t)bound : MP_RENDEZVOUS, 0,
-                               producers, name);
-    if (!q)
-        mp_fail(loc, "cannot create queue '%s': %s", name,
-                mp_strerror(errno));
+        mp_fail(loc, "queue '%s': bound %lld is too large", name, (long long)bound);
+    mp_queue *q = mp_queue_new(t, bound ? (size_t)bound : MP_RENDEZVOUS, 0, producers, name);
+    if (!q) mp_fail(loc, "cannot create queue '%s': %s", name, mp_strerror(errno));
     return q;
 }
 
-mp_queue *mp_make_queue_unbounded(const mp_type *t, int64_t producers,
-                                  const char *name, mp_loc loc)
-{
+mp_queue *mp_make_queue_unbounded(const mp_type *t, int64_t producers, const char *name,
+                                  mp_loc loc) {
     mp_queue *q = mp_queue_new(t, 0, 0, producers, name);
-    if (!q)
-        mp_fail(loc, "cannot create queue '%s': %s", name,
-                mp_strerror(errno));
-    q->unreached = producers;   /* the compiler counted every declaration */
+    if (!q) mp_fail(loc, "cannot create queue '%s': %s", name, mp_strerror(errno));
+    q->unreached = producers; /* the compiler counted every declaration */
     return q;
 }
 
-mp_val mp_get_wait(mp_queue *q, double timeout, mp_loc loc)
-{
+mp_val mp_get_wait(mp_queue *q, double timeout, mp_loc loc) {
     mp_val v;
     int r = mp_queue_get(q, &v, timeout);
-    if (r == 0)
-        return v;
-    if (r < 0 && errno == ETIMEDOUT)
-        mp_fail(loc, "get from '%s': queue is empty", q->name);
+    if (r == 0) return v;
+    if (r < 0 && errno == ETIMEDOUT) mp_fail(loc, "get from '%s': queue is empty", q->name);
     get_fail(q, r, loc);
 }
 
-void mp_put_nowait(mp_queue *q, mp_val v, mp_loc loc)
-{
-    if (mp_queue_put(q, v, 0) < 0)
-        put_fail(q, v, loc);
+void mp_put_nowait(mp_queue *q, mp_val v, mp_loc loc) {
+    if (mp_queue_put(q, v, 0) < 0) put_fail(q, v, loc);
 }

@@ -11,18 +11,13 @@
 
 /* ---- robust lock -------------------------------------------------- */
 
-int mpr_rlock_init(mpr_rlock *l)
-{
+int mpr_rlock_init(mpr_rlock *l) {
     pthread_mutexattr_t a;
     int r = pthread_mutexattr_init(&a);
-    if (r == 0)
-        r = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
-    if (r == 0)
-        r = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-    if (r == 0)
-        r = pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK);
-    if (r == 0)
-        r = pthread_mutex_init(&l->m, &a);
+    if (r == 0) r = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+    if (r == 0) r = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+    if (r == 0) r = pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK);
+    if (r == 0) r = pthread_mutex_init(&l->m, &a);
     pthread_mutexattr_destroy(&a);
     l->owner = 0;
     if (r != 0) {
@@ -32,22 +27,16 @@ int mpr_rlock_init(mpr_rlock *l)
     return 0;
 }
 
-static int32_t my_pid(void)
-{
-    if (mpr_rt.pid == 0)
-        mpr_rt.pid = (int32_t)getpid();
+static int32_t my_pid(void) {
+    if (mpr_rt.pid == 0) mpr_rt.pid = (int32_t)getpid();
     return mpr_rt.pid;
 }
 
-int mpr_rlock_acquire(mpr_rlock *l, const mpr_deadline *d, int32_t *dead)
-{
+int mpr_rlock_acquire(mpr_rlock *l, const mpr_deadline *d, int32_t *dead) {
     int r;
-    if (!d || d->forever)
-        r = pthread_mutex_lock(&l->m);
-    else if (d->now)
-        r = pthread_mutex_trylock(&l->m);
-    else
-        r = pthread_mutex_clocklock(&l->m, CLOCK_MONOTONIC, &d->at);
+    if (!d || d->forever) r = pthread_mutex_lock(&l->m);
+    else if (d->now) r = pthread_mutex_trylock(&l->m);
+    else r = pthread_mutex_clocklock(&l->m, CLOCK_MONOTONIC, &d->at);
     if (r == 0) {
         __atomic_store_n(&l->owner, my_pid(), __ATOMIC_RELAXED);
         return 0;
@@ -56,16 +45,14 @@ int mpr_rlock_acquire(mpr_rlock *l, const mpr_deadline *d, int32_t *dead)
         int32_t o = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
         pthread_mutex_consistent(&l->m);
         __atomic_store_n(&l->owner, my_pid(), __ATOMIC_RELAXED);
-        if (dead)
-            *dead = o;
+        if (dead) *dead = o;
         return MP_RECOVERED;
     }
     errno = r == EBUSY ? ETIMEDOUT : r;
     return -1;
 }
 
-int mpr_rlock_release(mpr_rlock *l)
-{
+int mpr_rlock_release(mpr_rlock *l) {
     if (__atomic_load_n(&l->owner, __ATOMIC_RELAXED) != my_pid()) {
         errno = EPERM;
         return -1;
@@ -79,9 +66,8 @@ int mpr_rlock_release(mpr_rlock *l)
     return 0;
 }
 
-void mpr_rlock_destroy(mpr_rlock *l)
-{
-    (void)l;    /* other processes may still use it: nothing to release */
+void mpr_rlock_destroy(mpr_rlock *l) {
+    (void)l; /* other processes may still use it: nothing to release */
 }
 
 /* The value and array locks this process holds, oldest first, with how
@@ -91,41 +77,35 @@ void mpr_rlock_destroy(mpr_rlock *l)
 static struct held {
     mpr_rlock *l;
     unsigned long depth;
-} *held;
+} * held;
 static size_t nheld, capheld;
 static int32_t held_pid;
 
-static struct held *held_find(mpr_rlock *l)
-{
+static struct held *held_find(mpr_rlock *l) {
     if (held_pid != my_pid()) {
         held_pid = my_pid();
         nheld = 0;
     }
     for (size_t i = nheld; i-- > 0;)
-        if (held[i].l == l)
-            return &held[i];
+        if (held[i].l == l) return &held[i];
     return NULL;
 }
 
-static void held_push(mpr_rlock *l)
-{
+static void held_push(mpr_rlock *l) {
     if (nheld == capheld) {
         capheld = capheld ? capheld * 2 : 8;
         held = mpr_realloc(held, capheld * sizeof *held);
     }
-    held[nheld++] = (struct held){ l, 1 };
+    held[nheld++] = (struct held){l, 1};
 }
 
-static void held_remove(struct held *h)
-{
+static void held_remove(struct held *h) {
     size_t i = (size_t)(h - held);
     memmove(&held[i], &held[i + 1], (nheld - i - 1) * sizeof *held);
     nheld--;
 }
 
-void mpr_rlock_checked(mpr_rlock *l, const char *what, const char *name,
-                       mp_loc loc)
-{
+void mpr_rlock_checked(mpr_rlock *l, const char *what, const char *name, mp_loc loc) {
     struct held *h = held_find(l);
     if (h) {
         h->depth++;
@@ -133,40 +113,27 @@ void mpr_rlock_checked(mpr_rlock *l, const char *what, const char *name,
     }
     int32_t dead = 0;
     int r = mpr_rlock_acquire(l, NULL, &dead);
-    if (r >= 0)
-        held_push(l);
+    if (r >= 0) held_push(l);
     if (r == MP_RECOVERED) {
         char who[128];
         mpr_describe_pid(dead, who, sizeof who);
-        mp_warn(loc, "lock on '%s' recovered after %s died holding it", name,
-                who);
-    }
-    else if (r < 0 && errno == EDEADLK)
-        mp_fail(loc, "lock on %s '%s': this process already holds it", what,
-                name);
-    else if (r < 0)
-        mp_fail(loc, "lock on %s '%s': %s", what, name, mp_strerror(errno));
+        mp_warn(loc, "lock on '%s' recovered after %s died holding it", name, who);
+    } else if (r < 0 && errno == EDEADLK)
+        mp_fail(loc, "lock on %s '%s': this process already holds it", what, name);
+    else if (r < 0) mp_fail(loc, "lock on %s '%s': %s", what, name, mp_strerror(errno));
 }
 
-void mpr_runlock_checked(mpr_rlock *l, const char *what, const char *name,
-                         mp_loc loc)
-{
+void mpr_runlock_checked(mpr_rlock *l, const char *what, const char *name, mp_loc loc) {
     struct held *h = held_find(l);
-    if (h && --h->depth > 0)
-        return;
-    if (h)
-        held_remove(h);
+    if (h && --h->depth > 0) return;
+    if (h) held_remove(h);
     if (!h || mpr_rlock_release(l) < 0)
-        mp_fail(loc, "unlock of %s '%s': this process does not hold its lock",
-                what, name);
+        mp_fail(loc, "unlock of %s '%s': this process does not hold its lock", what, name);
 }
 
-void mpr_runlock_all(void)
-{
-    if (held_pid != my_pid())
-        return;                 /* a forked child holds none of these */
-    while (nheld > 0)
-        mpr_rlock_release(held[--nheld].l);
+void mpr_runlock_all(void) {
+    if (held_pid != my_pid()) return; /* a forked child holds none of these */
+    while (nheld > 0) mpr_rlock_release(held[--nheld].l);
     free(held);
     held = NULL;
     capheld = 0;
@@ -176,25 +143,20 @@ void mpr_runlock_all(void)
 
 #define NAME_MAX_LEN 64
 
-static void *obj_alloc(size_t size, enum mpr_objkind kind)
-{
+static void *obj_alloc(size_t size, enum mpr_objkind kind) {
     mpr_ensure_init();
     void *p = mpr_shm_alloc(size);
-    if (p)
-        mpr_register(kind, p);
+    if (p) mpr_register(kind, p);
     return p;
 }
 
-static void obj_free(void *p, size_t size)
-{
-    if (!p)
-        return;
+static void obj_free(void *p, size_t size) {
+    if (!p) return;
     mpr_unregister(p);
     mpr_shm_free(p, size);
 }
 
-static void copy_name(char *dst, const char *name)
-{
+static void copy_name(char *dst, const char *name) {
     strncpy(dst, name ? name : "", NAME_MAX_LEN - 1);
     dst[NAME_MAX_LEN - 1] = '\0';
 }
@@ -206,11 +168,9 @@ struct mp_lock {
     char name[NAME_MAX_LEN];
 };
 
-mp_lock *mp_lock_new(const char *name)
-{
+mp_lock *mp_lock_new(const char *name) {
     mp_lock *l = obj_alloc(sizeof *l, MPR_OBJ_LOCK);
-    if (!l)
-        return NULL;
+    if (!l) return NULL;
     if (mpr_rlock_init(&l->rl) < 0) {
         int e = errno;
         obj_free(l, sizeof *l);
@@ -221,148 +181,113 @@ mp_lock *mp_lock_new(const char *name)
     return l;
 }
 
-int mp_lock_acquire(mp_lock *l, double timeout)
-{
+int mp_lock_acquire(mp_lock *l, double timeout) {
     mpr_deadline d;
-    if (mpr_deadline_set(&d, timeout) < 0)
-        return -1;
+    if (mpr_deadline_set(&d, timeout) < 0) return -1;
     return mpr_rlock_acquire(&l->rl, &d, NULL);
 }
 
-int mp_lock_release(mp_lock *l)
-{
-    return mpr_rlock_release(&l->rl);
-}
+int mp_lock_release(mp_lock *l) { return mpr_rlock_release(&l->rl); }
 
-void mp_lock_free(mp_lock *l)
-{
-    obj_free(l, sizeof *l);
-}
+void mp_lock_free(mp_lock *l) { obj_free(l, sizeof *l); }
 
 /* ---- mp_sem ------------------------------------------------------- */
 
 struct mp_sem {
-    uint32_t value;                 /* futex word */
-    uint32_t waiters;               /* processes sleeping in acquire */
+    uint32_t value;   /* futex word */
+    uint32_t waiters; /* processes sleeping in acquire */
     char name[NAME_MAX_LEN];
 };
 
 #define SEM_MAX 0x7fffffffu
 
-mp_sem *mp_sem_new(int64_t value, const char *name)
-{
+mp_sem *mp_sem_new(int64_t value, const char *name) {
     if (value < 0 || value > (int64_t)SEM_MAX) {
         errno = EINVAL;
         return NULL;
     }
     mp_sem *s = obj_alloc(sizeof *s, MPR_OBJ_SEM);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     s->value = (uint32_t)value;
     copy_name(s->name, name);
     return s;
 }
 
-static bool sem_try(mp_sem *s)
-{
+static bool sem_try(mp_sem *s) {
     uint32_t v = __atomic_load_n(&s->value, __ATOMIC_RELAXED);
     while (v > 0)
-        if (__atomic_compare_exchange_n(&s->value, &v, v - 1, true,
-                                        __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+        if (__atomic_compare_exchange_n(&s->value, &v, v - 1, true, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_RELAXED))
             return true;
     return false;
 }
 
-int mp_sem_acquire(mp_sem *s, double timeout)
-{
+int mp_sem_acquire(mp_sem *s, double timeout) {
     mpr_deadline d;
-    if (mpr_deadline_set(&d, timeout) < 0)
-        return -1;
+    if (mpr_deadline_set(&d, timeout) < 0) return -1;
     for (;;) {
-        if (sem_try(s))
-            return 0;
+        if (sem_try(s)) return 0;
         __atomic_fetch_add(&s->waiters, 1, __ATOMIC_SEQ_CST);
         int r = 0;
         if (__atomic_load_n(&s->value, __ATOMIC_SEQ_CST) == 0)
             r = mpr_futex_wait(&s->value, 0, &d, true);
         __atomic_fetch_sub(&s->waiters, 1, __ATOMIC_SEQ_CST);
         if (r < 0) {
-            if (sem_try(s))
-                return 0;
+            if (sem_try(s)) return 0;
             errno = ETIMEDOUT;
             return -1;
         }
     }
 }
 
-int mp_sem_release(mp_sem *s)
-{
+int mp_sem_release(mp_sem *s) {
     uint32_t v = __atomic_load_n(&s->value, __ATOMIC_RELAXED);
     do {
         if (v >= SEM_MAX) {
             errno = EOVERFLOW;
             return -1;
         }
-    } while (!__atomic_compare_exchange_n(&s->value, &v, v + 1, true,
-                                          __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
-    if (__atomic_load_n(&s->waiters, __ATOMIC_SEQ_CST) > 0)
-        mpr_futex_wake(&s->value, 1, true);
+    } while (!__atomic_compare_exchange_n(&s->value, &v, v + 1, true, __ATOMIC_SEQ_CST,
+                                          __ATOMIC_RELAXED));
+    if (__atomic_load_n(&s->waiters, __ATOMIC_SEQ_CST) > 0) mpr_futex_wake(&s->value, 1, true);
     return 0;
 }
 
-int64_t mp_sem_value(mp_sem *s)
-{
-    return __atomic_load_n(&s->value, __ATOMIC_SEQ_CST);
-}
+int64_t mp_sem_value(mp_sem *s) { return __atomic_load_n(&s->value, __ATOMIC_SEQ_CST); }
 
-void mp_sem_free(mp_sem *s)
-{
-    obj_free(s, sizeof *s);
-}
+void mp_sem_free(mp_sem *s) { obj_free(s, sizeof *s); }
 
 /* ---- mp_event ----------------------------------------------------- */
 
 struct mp_event {
-    uint32_t flag;                  /* futex word: 0 clear, 1 set */
+    uint32_t flag; /* futex word: 0 clear, 1 set */
     uint32_t waiters;
     char name[NAME_MAX_LEN];
 };
 
-mp_event *mp_event_new(const char *name)
-{
+mp_event *mp_event_new(const char *name) {
     mp_event *e = obj_alloc(sizeof *e, MPR_OBJ_EVENT);
-    if (e)
-        copy_name(e->name, name);
+    if (e) copy_name(e->name, name);
     return e;
 }
 
-void mp_event_set(mp_event *e)
-{
+void mp_event_set(mp_event *e) {
     __atomic_store_n(&e->flag, 1, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&e->waiters, __ATOMIC_SEQ_CST) > 0)
         mpr_futex_wake(&e->flag, INT32_MAX, true);
 }
 
-void mp_event_clear(mp_event *e)
-{
-    __atomic_store_n(&e->flag, 0, __ATOMIC_SEQ_CST);
-}
+void mp_event_clear(mp_event *e) { __atomic_store_n(&e->flag, 0, __ATOMIC_SEQ_CST); }
 
-bool mp_event_is_set(mp_event *e)
-{
-    return __atomic_load_n(&e->flag, __ATOMIC_SEQ_CST) != 0;
-}
+bool mp_event_is_set(mp_event *e) { return __atomic_load_n(&e->flag, __ATOMIC_SEQ_CST) != 0; }
 
-int mp_event_wait(mp_event *e, double timeout)
-{
+int mp_event_wait(mp_event *e, double timeout) {
     mpr_deadline d;
-    if (mpr_deadline_set(&d, timeout) < 0)
-        return -1;
+    if (mpr_deadline_set(&d, timeout) < 0) return -1;
     while (!mp_event_is_set(e)) {
         __atomic_fetch_add(&e->waiters, 1, __ATOMIC_SEQ_CST);
         int r = 0;
-        if (!mp_event_is_set(e))
-            r = mpr_futex_wait(&e->flag, 0, &d, true);
+        if (!mp_event_is_set(e)) r = mpr_futex_wait(&e->flag, 0, &d, true);
         __atomic_fetch_sub(&e->waiters, 1, __ATOMIC_SEQ_CST);
         if (r < 0 && !mp_event_is_set(e)) {
             errno = ETIMEDOUT;
@@ -372,10 +297,7 @@ int mp_event_wait(mp_event *e, double timeout)
     return 0;
 }
 
-void mp_event_free(mp_event *e)
-{
-    obj_free(e, sizeof *e);
-}
+void mp_event_free(mp_event *e) { obj_free(e, sizeof *e); }
 
 /* ---- mp_barrier ---------------------------------------------------- */
 
@@ -391,44 +313,38 @@ struct mp_barrier {
 #define BAR_BROKEN 0x80000000u
 #define BAR_GEN(w) (((w) >> 16) & 0x7fffu)
 
-mp_barrier *mp_barrier_new(int64_t parties, const char *name)
-{
+mp_barrier *mp_barrier_new(int64_t parties, const char *name) {
     if (parties < 1 || parties > 65535) {
         errno = EINVAL;
         return NULL;
     }
     mp_barrier *b = obj_alloc(sizeof *b, MPR_OBJ_BARRIER);
-    if (!b)
-        return NULL;
+    if (!b) return NULL;
     b->parties = (uint32_t)parties;
     copy_name(b->name, name);
     return b;
 }
 
-int mp_barrier_wait(mp_barrier *b, double timeout)
-{
+int mp_barrier_wait(mp_barrier *b, double timeout) {
     mpr_deadline d;
-    if (mpr_deadline_set(&d, timeout) < 0)
-        return -1;
+    if (mpr_deadline_set(&d, timeout) < 0) return -1;
     uint32_t w = __atomic_load_n(&b->word, __ATOMIC_SEQ_CST);
     do {
         if (w & BAR_BROKEN) {
             errno = ECANCELED;
             return -1;
         }
-    } while (!__atomic_compare_exchange_n(&b->word, &w, w + 1, true,
-                                          __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
+    } while (!__atomic_compare_exchange_n(&b->word, &w, w + 1, true, __ATOMIC_SEQ_CST,
+                                          __ATOMIC_SEQ_CST));
     uint32_t gen = BAR_GEN(w);
     if ((w & 0xffffu) + 1 == b->parties) {
-        __atomic_store_n(&b->word, ((gen + 1) & 0x7fffu) << 16,
-                         __ATOMIC_SEQ_CST);
+        __atomic_store_n(&b->word, ((gen + 1) & 0x7fffu) << 16, __ATOMIC_SEQ_CST);
         mpr_futex_wake(&b->word, INT32_MAX, true);
         return 1;
     }
     for (;;) {
         w = __atomic_load_n(&b->word, __ATOMIC_SEQ_CST);
-        if (BAR_GEN(w) != gen)
-            return 0;
+        if (BAR_GEN(w) != gen) return 0;
         if (w & BAR_BROKEN) {
             errno = ECANCELED;
             return -1;
@@ -437,12 +353,9 @@ int mp_barrier_wait(mp_barrier *b, double timeout)
             /* Timed out: break the barrier unless the cycle completed. */
             w = __atomic_load_n(&b->word, __ATOMIC_SEQ_CST);
             do {
-                if (BAR_GEN(w) != gen)
-                    return 0;
-            } while (!__atomic_compare_exchange_n(&b->word, &w,
-                                                  w | BAR_BROKEN, true,
-                                                  __ATOMIC_SEQ_CST,
-                                                  __ATOMIC_SEQ_CST));
+                if (BAR_GEN(w) != gen) return 0;
+            } while (!__atomic_compare_exchange_n(&b->word, &w, w | BAR_BROKEN, true,
+                                                  __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
             mpr_futex_wake(&b->word, INT32_MAX, true);
             errno = ETIMEDOUT;
             return -1;
@@ -450,15 +363,10 @@ int mp_barrier_wait(mp_barrier *b, double timeout)
     }
 }
 
-void mp_barrier_reset(mp_barrier *b)
-{
+void mp_barrier_reset(mp_barrier *b) {
     uint32_t w = __atomic_load_n(&b->word, __ATOMIC_SEQ_CST);
-    __atomic_store_n(&b->word, ((BAR_GEN(w) + 1) & 0x7fffu) << 16,
-                     __ATOMIC_SEQ_CST);
+    __atomic_store_n(&b->word, ((BAR_GEN(w) + 1) & 0x7fffu) << 16, __ATOMIC_SEQ_CST);
     mpr_futex_wake(&b->word, INT32_MAX, true);
 }
 
-void mp_barrier_free(mp_barrier *b)
-{
-    obj_free(b, sizeof *b);
-}
+void mp_barrier_free(mp_barrier *b) { obj_free(b, sizeof *b); }

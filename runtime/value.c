@@ -7,31 +7,29 @@
 
 #include "mpr_internal.h"
 
-const mp_type mp_t_int = { MP_INT, NULL };
-const mp_type mp_t_float = { MP_FLOAT, NULL };
-const mp_type mp_t_bool = { MP_BOOL, NULL };
-const mp_type mp_t_str = { MP_STR, NULL };
+const mp_type mp_t_int = {MP_INT, NULL};
+const mp_type mp_t_float = {MP_FLOAT, NULL};
+const mp_type mp_t_bool = {MP_BOOL, NULL};
+const mp_type mp_t_str = {MP_STR, NULL};
 
 struct mp_list {
     intptr_t refs;
-    const mp_type *type;            /* the list type (kind MP_LIST) */
+    const mp_type *type; /* the list type (kind MP_LIST) */
     int64_t len, cap;
     mp_val *items;
 };
 
 /* ---- strings ------------------------------------------------------ */
 
-static mp_str empty_str = { MP_IMMORTAL, 0, "", 1 };
+static mp_str empty_str = {MP_IMMORTAL, 0, "", 1};
 
 /* One immortal string per byte value, for indexing. */
 static char byte_chars[256][2];
 static mp_str byte_strs[256];
 static bool byte_strs_ready;
 
-static mp_str *str_alloc(size_t len, char **data)
-{
-    if (len > SIZE_MAX - sizeof(mp_str) - 1)
-        mpr_oom();
+static mp_str *str_alloc(size_t len, char **data) {
+    if (len > SIZE_MAX - sizeof(mp_str) - 1) mpr_oom();
     mp_str *s = mpr_malloc(sizeof *s + len + 1);
     *data = (char *)(s + 1);
     (*data)[len] = '\0';
@@ -42,54 +40,39 @@ static mp_str *str_alloc(size_t len, char **data)
     return s;
 }
 
-mp_str *mp_str_new(const char *bytes, size_t len)
-{
+mp_str *mp_str_new(const char *bytes, size_t len) {
     char *d;
-    if (len == 0)
-        return &empty_str;
+    if (len == 0) return &empty_str;
     mp_str *s = str_alloc(len, &d);
     memcpy(d, bytes, len);
     return s;
 }
 
-mp_str *mp_str_cstr(const char *s)
-{
-    return mp_str_new(s, strlen(s));
-}
+mp_str *mp_str_cstr(const char *s) { return mp_str_new(s, strlen(s)); }
 
-mp_str *mp_str_ref(mp_str *s)
-{
-    if (s && s->refs >= 0)
-        s->refs++;
+mp_str *mp_str_ref(mp_str *s) {
+    if (s && s->refs >= 0) s->refs++;
     return s;
 }
 
-void mp_str_unref(mp_str *s)
-{
-    if (!s || s->refs < 0)
-        return;
-    if (--s->refs == 0)
-        free(s);
+void mp_str_unref(mp_str *s) {
+    if (!s || s->refs < 0) return;
+    if (--s->refs == 0) free(s);
 }
 
 /* Bytes of the character at p (n > 0 bytes left). */
-static size_t char_bytes(const char *p, size_t n)
-{
+static size_t char_bytes(const char *p, size_t n) {
     int k;
-    if ((unsigned char)*p < 0x80)
-        return 1;
+    if ((unsigned char)*p < 0x80) return 1;
     return mpr_utf8_decode((const unsigned char *)p, n, &k) < 0 ? 1 : (size_t)k;
 }
 
 /* The character count, counted once per string (strings are immutable;
  * the cache is per process, like the refcount). */
-static size_t str_chars(const mp_str *s)
-{
-    if (s->chars)
-        return s->chars - 1;
+static size_t str_chars(const mp_str *s) {
+    if (s->chars) return s->chars - 1;
     size_t n = 0, i = 0;
-    while (i < s->len && (unsigned char)s->data[i] < 0x80)
-        i++;
+    while (i < s->len && (unsigned char)s->data[i] < 0x80) i++;
     n = i;
     while (i < s->len) {
         i += char_bytes(s->data + i, s->len - i);
@@ -99,104 +82,79 @@ static size_t str_chars(const mp_str *s)
     return n;
 }
 
-int64_t mp_str_len(const mp_str *s)
-{
-    return (int64_t)str_chars(s);
-}
+int64_t mp_str_len(const mp_str *s) { return (int64_t)str_chars(s); }
 
-bool mp_str_eq(const mp_str *a, const mp_str *b)
-{
+bool mp_str_eq(const mp_str *a, const mp_str *b) {
     return a == b || (a->len == b->len && memcmp(a->data, b->data, a->len) == 0);
 }
 
-int mp_str_cmp(const mp_str *a, const mp_str *b)
-{
+int mp_str_cmp(const mp_str *a, const mp_str *b) {
     size_t n = a->len < b->len ? a->len : b->len;
     int c = n ? memcmp(a->data, b->data, n) : 0;
-    if (c != 0)
-        return c < 0 ? -1 : 1;
+    if (c != 0) return c < 0 ? -1 : 1;
     return a->len < b->len ? -1 : a->len > b->len;
 }
 
-mp_str *mp_str_concat(const mp_str *a, const mp_str *b)
-{
+mp_str *mp_str_concat(const mp_str *a, const mp_str *b) {
     char *d;
-    if (a->len > SIZE_MAX / 2 || b->len > SIZE_MAX / 2)
-        mpr_oom();
-    if (a->len + b->len == 0)
-        return &empty_str;
+    if (a->len > SIZE_MAX / 2 || b->len > SIZE_MAX / 2) mpr_oom();
+    if (a->len + b->len == 0) return &empty_str;
     mp_str *s = str_alloc(a->len + b->len, &d);
     memcpy(d, a->data, a->len);
     memcpy(d + a->len, b->data, b->len);
     return s;
 }
 
-mp_str *mp_str_repeat(const mp_str *s, int64_t n)
-{
+mp_str *mp_str_repeat(const mp_str *s, int64_t n) {
     char *d;
     size_t total;
-    if (n <= 0 || s->len == 0)
-        return &empty_str;
-    if (__builtin_mul_overflow(s->len, (uint64_t)n, &total))
-        mpr_oom();
+    if (n <= 0 || s->len == 0) return &empty_str;
+    if (__builtin_mul_overflow(s->len, (uint64_t)n, &total)) mpr_oom();
     mp_str *r = str_alloc(total, &d);
-    for (int64_t i = 0; i < n; i++)
-        memcpy(d + (size_t)i * s->len, s->data, s->len);
+    for (int64_t i = 0; i < n; i++) memcpy(d + (size_t)i * s->len, s->data, s->len);
     return r;
 }
 
 /* One immortal string per byte value: the ASCII characters, and the
  * bytes that are not part of valid UTF-8. */
-static mp_str *byte_str(unsigned char c)
-{
+static mp_str *byte_str(unsigned char c) {
     if (!byte_strs_ready) {
         for (int k = 0; k < 256; k++) {
             byte_chars[k][0] = (char)k;
-            byte_strs[k] = (mp_str){ MP_IMMORTAL, 1, byte_chars[k], 2 };
+            byte_strs[k] = (mp_str){MP_IMMORTAL, 1, byte_chars[k], 2};
         }
         byte_strs_ready = true;
     }
     return &byte_strs[c];
 }
 
-mp_str *mp_str_next(const mp_str *s, size_t *off)
-{
+mp_str *mp_str_next(const mp_str *s, size_t *off) {
     const char *p = s->data + *off;
     size_t k = char_bytes(p, s->len - *off);
     *off += k;
-    if (k == 1)
-        return byte_str((unsigned char)*p);
+    if (k == 1) return byte_str((unsigned char)*p);
     mp_str *r = mp_str_new(p, k);
     r->chars = 2;
     return r;
 }
 
-mp_str *mp_str_index(const mp_str *s, int64_t i, mp_loc loc)
-{
+mp_str *mp_str_index(const mp_str *s, int64_t i, mp_loc loc) {
     int64_t n = (int64_t)str_chars(s);
     int64_t j = i < 0 ? i + n : i;
-    if (j < 0 || j >= n)
-        mp_fail(loc, "string index out of range");
-    if ((size_t)n == s->len)
-        return byte_str((unsigned char)s->data[j]);
+    if (j < 0 || j >= n) mp_fail(loc, "string index out of range");
+    if ((size_t)n == s->len) return byte_str((unsigned char)s->data[j]);
     size_t off = 0;
-    for (int64_t c = 0; c < j; c++)
-        off += char_bytes(s->data + off, s->len - off);
+    for (int64_t c = 0; c < j; c++) off += char_bytes(s->data + off, s->len - off);
     return mp_str_next(s, &off);
 }
 
 /* ---- lists -------------------------------------------------------- */
 
-static bool kind_has_refs(mp_kind k)
-{
-    return k == MP_STR || k == MP_LIST;
-}
+static bool kind_has_refs(mp_kind k) { return k == MP_STR || k == MP_LIST; }
 
-mp_list *mp_list_new(const mp_type *list_type, size_t cap)
-{
+mp_list *mp_list_new(const mp_type *list_type, size_t cap) {
     mp_list *l = mpr_malloc(sizeof *l);
-    if (cap > (size_t)INT64_MAX / sizeof(mp_val))
-        mpr_oom();
+    if (cap > (size_t)INT64_MAX / sizeof(mp_val)) mpr_oom();
     l->refs = 1;
     l->type = list_type;
     l->len = 0;
@@ -205,92 +163,68 @@ mp_list *mp_list_new(const mp_type *list_type, size_t cap)
     return l;
 }
 
-mp_list *mp_list_ref(mp_list *l)
-{
-    if (l)
-        l->refs++;
+mp_list *mp_list_ref(mp_list *l) {
+    if (l) l->refs++;
     return l;
 }
 
-void mp_list_unref(mp_list *l)
-{
-    if (!l || --l->refs > 0)
-        return;
+void mp_list_unref(mp_list *l) {
+    if (!l || --l->refs > 0) return;
     const mp_type *et = l->type->elem;
     if (kind_has_refs(et->kind))
-        for (int64_t i = 0; i < l->len; i++)
-            mp_val_unref(et, l->items[i]);
+        for (int64_t i = 0; i < l->len; i++) mp_val_unref(et, l->items[i]);
     free(l->items);
     free(l);
 }
 
-const mp_type *mp_list_type(const mp_list *l)
-{
-    return l->type;
-}
+const mp_type *mp_list_type(const mp_list *l) { return l->type; }
 
-int64_t mp_list_len(const mp_list *l)
-{
-    return l->len;
-}
+int64_t mp_list_len(const mp_list *l) { return l->len; }
 
-static void list_grow(mp_list *l, int64_t need)
-{
-    if (need <= l->cap)
-        return;
+static void list_grow(mp_list *l, int64_t need) {
+    if (need <= l->cap) return;
     int64_t cap = l->cap < 4 ? 4 : l->cap;
     while (cap < need) {
-        if (cap > INT64_MAX / 2 / (int64_t)sizeof(mp_val))
-            mpr_oom();
+        if (cap > INT64_MAX / 2 / (int64_t)sizeof(mp_val)) mpr_oom();
         cap *= 2;
     }
     l->items = mpr_realloc(l->items, (size_t)cap * sizeof(mp_val));
     l->cap = cap;
 }
 
-void mp_list_push(mp_list *l, mp_val v)
-{
+void mp_list_push(mp_list *l, mp_val v) {
     list_grow(l, l->len + 1);
     l->items[l->len++] = v;
 }
 
-static int64_t list_index(const mp_list *l, int64_t i, mp_loc loc)
-{
+static int64_t list_index(const mp_list *l, int64_t i, mp_loc loc) {
     int64_t j = i < 0 ? i + l->len : i;
-    if (j < 0 || j >= l->len)
-        mp_fail(loc, "list index out of range");
+    if (j < 0 || j >= l->len) mp_fail(loc, "list index out of range");
     return j;
 }
 
-mp_val mp_list_get(const mp_list *l, int64_t i, mp_loc loc)
-{
+mp_val mp_list_get(const mp_list *l, int64_t i, mp_loc loc) {
     return l->items[list_index(l, i, loc)];
 }
 
-void mp_list_set(mp_list *l, int64_t i, mp_val v, mp_loc loc)
-{
+void mp_list_set(mp_list *l, int64_t i, mp_val v, mp_loc loc) {
     int64_t j = list_index(l, i, loc);
     mp_val old = l->items[j];
     l->items[j] = v;
     mp_val_unref(l->type->elem, old);
 }
 
-mp_val mp_list_pop(mp_list *l, int64_t i, mp_loc loc)
-{
-    if (l->len == 0)
-        mp_fail(loc, "pop from empty list");
+mp_val mp_list_pop(mp_list *l, int64_t i, mp_loc loc) {
+    if (l->len == 0) mp_fail(loc, "pop from empty list");
     int64_t j = i < 0 ? i + l->len : i;
-    if (j < 0 || j >= l->len)
-        mp_fail(loc, "pop index out of range");
+    if (j < 0 || j >= l->len) mp_fail(loc, "pop index out of range");
     mp_val v = l->items[j];
-    memmove(&l->items[j], &l->items[j + 1],
-            (size_t)(l->len - j - 1) * sizeof(mp_val));
+    memmove(&l->items[j], &l->items[j + 1], (size_t)(l->len - j - 1) * sizeof(mp_val));
     l->len--;
     return v;
 }
 
-mp_list *mp_list_concat(const mp_list *a, const mp_list *b)
-{
+mp_list *mp_list_concat(const mp_list *a, const mp_list *b) {
     mp_list *r = mp_list_new(a->type, (size_t)(a->len + b->len));
     const mp_type *et = a->type->elem;
     for (int64_t i = 0; i < a->len; i++) {
@@ -304,28 +238,22 @@ mp_list *mp_list_concat(const mp_list *a, const mp_list *b)
     return r;
 }
 
-mp_list *mp_list_copy(const mp_list *l)
-{
+mp_list *mp_list_copy(const mp_list *l) {
     mp_list *r = mp_list_new(l->type, (size_t)l->len);
     const mp_type *et = l->type->elem;
     for (int64_t i = 0; i < l->len; i++) {
         mp_val v = l->items[i];
-        if (et->kind == MP_LIST)
-            v.l = mp_list_copy(v.l);
-        else
-            mp_val_ref(et, v);
+        if (et->kind == MP_LIST) v.l = mp_list_copy(v.l);
+        else mp_val_ref(et, v);
         r->items[r->len++] = v;
     }
     return r;
 }
 
-mp_list *mp_list_repeat(const mp_list *l, int64_t n)
-{
+mp_list *mp_list_repeat(const mp_list *l, int64_t n) {
     int64_t total;
-    if (n <= 0 || l->len == 0)
-        return mp_list_new(l->type, 0);
-    if (__builtin_mul_overflow(l->len, n, &total)
-        || total > INT64_MAX / (int64_t)sizeof(mp_val))
+    if (n <= 0 || l->len == 0) return mp_list_new(l->type, 0);
+    if (__builtin_mul_overflow(l->len, n, &total) || total > INT64_MAX / (int64_t)sizeof(mp_val))
         mpr_oom();
     mp_list *r = mp_list_new(l->type, (size_t)total);
     const mp_type *et = l->type->elem;
@@ -337,86 +265,61 @@ mp_list *mp_list_repeat(const mp_list *l, int64_t n)
     return r;
 }
 
-bool mp_list_eq(const mp_list *a, const mp_list *b)
-{
-    if (a == b)
-        return true;
-    if (a->len != b->len)
-        return false;
+bool mp_list_eq(const mp_list *a, const mp_list *b) {
+    if (a == b) return true;
+    if (a->len != b->len) return false;
     const mp_type *et = a->type->elem;
     for (int64_t i = 0; i < a->len; i++)
-        if (!mp_val_eq(et, a->items[i], b->items[i]))
-            return false;
+        if (!mp_val_eq(et, a->items[i], b->items[i])) return false;
     return true;
 }
 
-int mp_list_cmp(const mp_list *a, const mp_list *b)
-{
+int mp_list_cmp(const mp_list *a, const mp_list *b) {
     const mp_type *et = a->type->elem;
     int64_t n = a->len < b->len ? a->len : b->len;
     for (int64_t i = 0; i < n; i++) {
         int c = mp_val_cmp(et, a->items[i], b->items[i]);
-        if (c != 0)
-            return c;
+        if (c != 0) return c;
     }
     return a->len < b->len ? -1 : a->len > b->len;
 }
 
 /* ---- generic values ----------------------------------------------- */
 
-void mp_val_ref(const mp_type *t, mp_val v)
-{
-    if (t->kind == MP_STR)
-        mp_str_ref(v.s);
-    else if (t->kind == MP_LIST)
-        mp_list_ref(v.l);
+void mp_val_ref(const mp_type *t, mp_val v) {
+    if (t->kind == MP_STR) mp_str_ref(v.s);
+    else if (t->kind == MP_LIST) mp_list_ref(v.l);
 }
 
-void mp_val_unref(const mp_type *t, mp_val v)
-{
-    if (t->kind == MP_STR)
-        mp_str_unref(v.s);
-    else if (t->kind == MP_LIST)
-        mp_list_unref(v.l);
+void mp_val_unref(const mp_type *t, mp_val v) {
+    if (t->kind == MP_STR) mp_str_unref(v.s);
+    else if (t->kind == MP_LIST) mp_list_unref(v.l);
 }
 
-bool mp_val_eq(const mp_type *t, mp_val a, mp_val b)
-{
+bool mp_val_eq(const mp_type *t, mp_val a, mp_val b) {
     switch (t->kind) {
-    case MP_INT:
-        return a.i == b.i;
-    case MP_FLOAT:
-        return a.f == b.f;
-    case MP_BOOL:
-        return a.b == b.b;
-    case MP_STR:
-        return mp_str_eq(a.s, b.s);
-    case MP_LIST:
-        return a.l == b.l || mp_list_eq(a.l, b.l);
+    case MP_INT: return a.i == b.i;
+    case MP_FLOAT: return a.f == b.f;
+    case MP_BOOL: return a.b == b.b;
+    case MP_STR: return mp_str_eq(a.s, b.s);
+    case MP_LIST: return a.l == b.l || mp_list_eq(a.l, b.l);
     }
     return false;
 }
 
-int mp_val_cmp(const mp_type *t, mp_val a, mp_val b)
-{
+int mp_val_cmp(const mp_type *t, mp_val a, mp_val b) {
     switch (t->kind) {
-    case MP_INT:
-        return a.i < b.i ? -1 : a.i > b.i;
-    case MP_FLOAT:
-        return a.f < b.f ? -1 : a.f > b.f;
-    case MP_BOOL:
-        return (int)a.b - (int)b.b;
-    case MP_STR:
-        return mp_str_cmp(a.s, b.s);
-    case MP_LIST:
-        return mp_list_cmp(a.l, b.l);
+    case MP_INT: return a.i < b.i ? -1 : a.i > b.i;
+    case MP_FLOAT: return a.f < b.f ? -1 : a.f > b.f;
+    case MP_BOOL: return (int)a.b - (int)b.b;
+    case MP_STR: return mp_str_cmp(a.s, b.s);
+    case MP_LIST: return mp_list_cmp(a.l, b.l);
     }
     return 0;
 }
 
-void mp_list_extend(mp_list *l, const mp_list *other)
-{
-    int64_t n = other->len;             /* other may be l itself */
+void mp_list_extend(mp_list *l, const mp_list *other) {
+    int64_t n = other->len; /* other may be l itself */
     list_grow(l, l->len + n);
     const mp_type *et = l->type->elem;
     for (int64_t i = 0; i < n; i++) {

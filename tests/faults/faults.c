@@ -33,8 +33,7 @@ static const char *case_name = "?";
 static uint64_t seed;
 
 static MP_NORETURN void failf(const char *fmt, ...) MP_PRINTF(1, 2);
-static void failf(const char *fmt, ...)
-{
+static void failf(const char *fmt, ...) {
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
@@ -46,12 +45,14 @@ static void failf(const char *fmt, ...)
     _exit(1);
 }
 
-#define CHECK(cond, ...) do { if (!(cond)) failf(__VA_ARGS__); } while (0)
+#define CHECK(cond, ...)                 \
+    do {                                 \
+        if (!(cond)) failf(__VA_ARGS__); \
+    } while (0)
 
 /* xorshift64*: the only source of randomness. */
 static uint64_t rng_state;
-static uint64_t rnd(void)
-{
+static uint64_t rnd(void) {
     rng_state ^= rng_state >> 12;
     rng_state ^= rng_state << 25;
     rng_state ^= rng_state >> 27;
@@ -59,8 +60,7 @@ static uint64_t rnd(void)
 }
 static uint64_t rnd_below(uint64_t n) { return n ? rnd() % n : 0; }
 
-static double now(void)
-{
+static double now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
@@ -70,10 +70,8 @@ static double now(void)
 #define DEADLINE 20.0
 
 /* Shared scratch memory, made before fork. */
-static void *shared(size_t n)
-{
-    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                   -1, 0);
+static void *shared(size_t n) {
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     CHECK(p != MAP_FAILED, "mmap: %s", strerror(errno));
     return p;
 }
@@ -83,36 +81,31 @@ static void astore(int64_t *p, int64_t v) { __atomic_store_n(p, v, __ATOMIC_SEQ_
 static int64_t ainc(int64_t *p) { return __atomic_add_fetch(p, 1, __ATOMIC_SEQ_CST); }
 
 /* Waits until *p >= v. */
-static void await_at_least(int64_t *p, int64_t v, const char *what)
-{
+static void await_at_least(int64_t *p, int64_t v, const char *what) {
     double end = now() + DEADLINE;
     while (aload(p) < v) {
-        CHECK(now() < end, "timed out waiting for %s (%" PRId64 " < %" PRId64 ")",
-              what, aload(p), v);
+        CHECK(now() < end, "timed out waiting for %s (%" PRId64 " < %" PRId64 ")", what, aload(p),
+              v);
         sched_yield();
     }
 }
 
 /* State letter of process pid from /proc/PID/stat ('S' sleeping, 'R'...). */
-static char proc_state(pid_t pid)
-{
+static char proc_state(pid_t pid) {
     char path[64], buf[512];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return '?';
+    if (fd < 0) return '?';
     ssize_t n = read(fd, buf, sizeof buf - 1);
     close(fd);
-    if (n <= 0)
-        return '?';
+    if (n <= 0) return '?';
     buf[n] = '\0';
     char *p = strrchr(buf, ')');
     return p && p[1] == ' ' ? p[2] : '?';
 }
 
 /* Waits until pid sleeps in the kernel (blocked in a system call). */
-static void await_blocked(pid_t pid, const char *what)
-{
+static void await_blocked(pid_t pid, const char *what) {
     double end = now() + DEADLINE;
     while (proc_state(pid) != 'S') {
         CHECK(now() < end, "%s never blocked", what);
@@ -120,19 +113,15 @@ static void await_blocked(pid_t pid, const char *what)
     }
 }
 
-static mp_proc *spawn(const char *name, void (*entry)(void *), void *arg)
-{
+static mp_proc *spawn(const char *name, void (*entry)(void *), void *arg) {
     mp_proc *p = mp_proc_new(name, -1);
     CHECK(p != NULL, "mp_proc_new");
-    CHECK(mp_proc_start(p, entry, arg) == 0, "start %s: %s", name,
-          strerror(errno));
+    CHECK(mp_proc_start(p, entry, arg) == 0, "start %s: %s", name, strerror(errno));
     return p;
 }
 
-static int join(mp_proc *p)
-{
-    CHECK(mp_proc_join(p, DEADLINE) == 0, "join %s: %s", mp_proc_name(p),
-          strerror(errno));
+static int join(mp_proc *p) {
+    CHECK(mp_proc_join(p, DEADLINE) == 0, "join %s: %s", mp_proc_name(p), strerror(errno));
     return mp_proc_exitcode(p);
 }
 
@@ -150,47 +139,40 @@ struct lk {
     mp_value *v;
     mp_array *a;
     int w, victim, k, phase, external;
-    int ready[2];                   /* victim -> parent: "I hold the lock" */
-    int hold[2];                    /* never written: the victim blocks */
+    int ready[2]; /* victim -> parent: "I hold the lock" */
+    int hold[2];  /* never written: the victim blocks */
 };
 
-static void lk_die(struct lk *s)
-{
-    if (!s->external)
-        raise(SIGKILL);
+static void lk_die(struct lk *s) {
+    if (!s->external) raise(SIGKILL);
     char c = 'L';
     while (write(s->ready[1], &c, 1) < 0 && errno == EINTR)
         ;
     while (read(s->hold[0], &c, 1) < 0 && errno == EINTR)
         ;
-    _exit(3);                       /* not reached: killed while blocked */
+    _exit(3); /* not reached: killed while blocked */
 }
 
-static void lk_worker(void *arg)
-{
+static void lk_worker(void *arg) {
     struct lk *s = arg;
     for (int i = 0; i < LK_ITER; i++) {
         mp_value_lock(s->v, MP_LOC(1, 1));
         int dying = s->w == s->victim && i == s->k;
-        if (dying && s->phase == 0)
-            lk_die(s);
+        if (dying && s->phase == 0) lk_die(s);
         int64_t x = mp_value_load_i(s->v);
         mp_value_store_i(s->v, x + 1);
-        if (dying && s->phase == 1)
-            lk_die(s);
+        if (dying && s->phase == 1) lk_die(s);
         int64_t y = mp_array_load_i(s->a, s->w, MP_LOC(1, 1));
         mp_array_store_i(s->a, s->w, y + 1, MP_LOC(1, 1));
-        if (dying)
-            lk_die(s);
+        if (dying) lk_die(s);
         mp_value_unlock(s->v, MP_LOC(1, 1));
     }
 }
 
-static void case_lock_kill(void)
-{
+static void case_lock_kill(void) {
     for (int round = 0; round < 4; round++) {
         struct lk s[LK_WORKERS];
-        mp_value *v = mp_value_new(MP_INT, (mp_val){ .i = 0 }, "v");
+        mp_value *v = mp_value_new(MP_INT, (mp_val){.i = 0}, "v");
         mp_array *a = mp_array_new(MP_INT, LK_WORKERS, "a");
         CHECK(v && a, "shared objects");
         int ready[2], hold[2];
@@ -201,8 +183,8 @@ static void case_lock_kill(void)
         int external = (int)rnd_below(2);
         mp_proc *p[LK_WORKERS];
         for (int w = 0; w < LK_WORKERS; w++) {
-            s[w] = (struct lk){ v, a, w, victim, k, phase, external,
-                                { ready[0], ready[1] }, { hold[0], hold[1] } };
+            s[w] = (struct lk){
+                v, a, w, victim, k, phase, external, {ready[0], ready[1]}, {hold[0], hold[1]}};
             char name[16];
             snprintf(name, sizeof name, "w%d", w);
             p[w] = spawn(name, lk_worker, &s[w]);
@@ -217,10 +199,8 @@ static void case_lock_kill(void)
         }
         for (int w = 0; w < LK_WORKERS; w++) {
             int code = join(p[w]);
-            if (w == victim)
-                CHECK(code == -SIGKILL, "victim exit code %d, not -9", code);
-            else
-                CHECK(code == 0, "worker %d exit code %d", w, code);
+            if (w == victim) CHECK(code == -SIGKILL, "victim exit code %d, not -9", code);
+            else CHECK(code == 0, "worker %d exit code %d", w, code);
         }
         /* The dead owner's lock is taken over here if no survivor did. */
         mp_value_lock(v, MP_LOC(1, 1));
@@ -228,18 +208,23 @@ static void case_lock_kill(void)
         for (int w = 0; w < LK_WORKERS; w++) {
             int64_t c = mp_array_load_i(a, w, MP_LOC(1, 1));
             int64_t want = w != victim ? LK_ITER : k + (phase == 2);
-            CHECK(c == want, "round %d: worker %d did %" PRId64 " increments, "
+            CHECK(c == want,
+                  "round %d: worker %d did %" PRId64 " increments, "
                   "expected %" PRId64 " (victim %d killed at %d, phase %d)",
                   round, w, c, want, victim, k, phase);
             sum += c;
         }
         int64_t total = mp_value_load_i(v);
-        CHECK(total == sum + (phase == 1), "round %d: v = %" PRId64 ", "
-              "expected %" PRId64, round, total, sum + (phase == 1));
+        CHECK(total == sum + (phase == 1),
+              "round %d: v = %" PRId64 ", "
+              "expected %" PRId64,
+              round, total, sum + (phase == 1));
         mp_value_unlock(v, MP_LOC(1, 1));
-        for (int w = 0; w < LK_WORKERS; w++)
-            mp_proc_free(p[w]);
-        close(ready[0]); close(ready[1]); close(hold[0]); close(hold[1]);
+        for (int w = 0; w < LK_WORKERS; w++) mp_proc_free(p[w]);
+        close(ready[0]);
+        close(ready[1]);
+        close(hold[0]);
+        close(hold[1]);
         mp_value_free(v);
         mp_array_free(a);
     }
@@ -252,27 +237,24 @@ static void case_lock_kill(void)
 /* Items are "P:SEQ:" followed by a payload whose bytes are a function of
  * (P, SEQ) and whose length is random: the consumer can tell a torn,
  * duplicated, reordered or lost item. */
-static mp_str *item_make(char p, int64_t seq, size_t len)
-{
+static mp_str *item_make(char p, int64_t seq, size_t len) {
     char head[48];
     int h = snprintf(head, sizeof head, "%c:%" PRId64 ":", p, seq);
     char *b = malloc((size_t)h + len);
     CHECK(b != NULL, "malloc");
     memcpy(b, head, (size_t)h);
-    for (size_t i = 0; i < len; i++)
-        b[h + i] = (char)('a' + (seq * 7 + (int64_t)i * 3 + p) % 26);
+    for (size_t i = 0; i < len; i++) b[h + i] = (char)('a' + (seq * 7 + (int64_t)i * 3 + p) % 26);
     mp_str *s = mp_str_new(b, (size_t)h + len);
     free(b);
     return s;
 }
 
 /* Checks an item; returns its producer and sets *seq. */
-static char item_check(const mp_str *s, int64_t *seq)
-{
+static char item_check(const mp_str *s, int64_t *seq) {
     char p;
     int h = 0;
-    CHECK(s->len > 3 && sscanf(s->data, "%c:%" SCNd64 ":%n", &p, seq, &h) == 2
-          && h > 0, "malformed item (%zu bytes)", s->len);
+    CHECK(s->len > 3 && sscanf(s->data, "%c:%" SCNd64 ":%n", &p, seq, &h) == 2 && h > 0,
+          "malformed item (%zu bytes)", s->len);
     for (size_t i = (size_t)h; i < s->len; i++)
         CHECK(s->data[i] == (char)('a' + (*seq * 7 + (int64_t)(i - (size_t)h) * 3 + p) % 26),
               "torn item %c:%" PRId64 " at byte %zu", p, *seq, i);
@@ -282,51 +264,47 @@ static char item_check(const mp_str *s, int64_t *seq)
 struct qk {
     mp_queue *q;
     char who;
-    int64_t count;                  /* items to put (victim: unbounded) */
+    int64_t count; /* items to put (victim: unbounded) */
     uint64_t seed;
-    int64_t *progress;              /* shared: items the consumer took */
+    int64_t *progress; /* shared: items the consumer took */
 };
 
-static void qk_producer(void *arg)
-{
+static void qk_producer(void *arg) {
     struct qk *s = arg;
     rng_state = s->seed;
     for (int64_t i = 0; i < s->count; i++) {
         mp_str *it = item_make(s->who, i, (size_t)rnd_below(20000));
-        CHECK(mp_queue_put(s->q, (mp_val){ .s = it }, -1) == 0, "put: %s",
-              strerror(errno));
+        CHECK(mp_queue_put(s->q, (mp_val){.s = it}, -1) == 0, "put: %s", strerror(errno));
         mp_str_unref(it);
     }
 }
 
-static void case_queue_put_kill(void)
-{
+static void case_queue_put_kill(void) {
     for (int round = 0; round < 6; round++) {
         /* A small ring so that records wrap and producers block often. */
         mp_queue *q = mp_queue_new(&mp_t_str, 0, 64 << 10, 2, "q");
         CHECK(q != NULL, "queue: %s", strerror(errno));
-        struct qk victim = { q, 'A', INT64_MAX, rnd() | 1, NULL };
-        struct qk other = { q, 'B', 300, rnd() | 1, NULL };
+        struct qk victim = {q, 'A', INT64_MAX, rnd() | 1, NULL};
+        struct qk other = {q, 'B', 300, rnd() | 1, NULL};
         mp_proc *pa = mp_proc_new("A", -1), *pb = mp_proc_new("B", -1);
         mp_proc_produces(pa, q);
         mp_proc_produces(pb, q);
         CHECK(mp_proc_start(pa, qk_producer, &victim) == 0, "start A");
         CHECK(mp_proc_start(pb, qk_producer, &other) == 0, "start B");
         int64_t kill_after = (int64_t)rnd_below(80);
-        int64_t next[2] = { 0, 0 };
+        int64_t next[2] = {0, 0};
         bool killed = false;
         double end = now() + DEADLINE;
         for (;;) {
             mp_val v;
             int rc = mp_queue_get(q, &v, DEADLINE);
             CHECK(rc != -1, "get: %s", strerror(errno));
-            if (rc == MP_EOF)
-                break;
+            if (rc == MP_EOF) break;
             int64_t seq;
             char p = item_check(v.s, &seq);
             CHECK(p == 'A' || p == 'B', "item from nowhere");
-            CHECK(seq == next[p - 'A'], "producer %c: item %" PRId64
-                  " after %" PRId64 " (lost, duplicated or reordered)",
+            CHECK(seq == next[p - 'A'],
+                  "producer %c: item %" PRId64 " after %" PRId64 " (lost, duplicated or reordered)",
                   p, seq, next[p - 'A'] - 1);
             next[p - 'A']++;
             mp_str_unref(v.s);
@@ -337,8 +315,7 @@ static void case_queue_put_kill(void)
             CHECK(now() < end, "round %d: consumer never reached the end", round);
         }
         CHECK(killed, "round %d: end of stream before A was killed", round);
-        CHECK(next[1] == 300, "round %d: B's items: %" PRId64 " of 300", round,
-              next[1]);
+        CHECK(next[1] == 300, "round %d: B's items: %" PRId64 " of 300", round, next[1]);
         CHECK(join(pa) == -SIGKILL, "A not killed");
         CHECK(join(pb) == 0, "B failed");
         CHECK(mp_queue_size(q) == 0, "items left after end of stream");
@@ -356,19 +333,17 @@ enum { QG_ITEMS = 2000 };
 
 struct qg {
     mp_queue *q;
-    int64_t *seen;                  /* shared: times each item was got */
-    int64_t *got;                   /* shared: items this consumer got */
+    int64_t *seen; /* shared: times each item was got */
+    int64_t *got;  /* shared: items this consumer got */
 };
 
-static void qg_consumer(void *arg)
-{
+static void qg_consumer(void *arg) {
     struct qg *s = arg;
     for (;;) {
         mp_val v;
         int rc = mp_queue_get(s->q, &v, -1);
         CHECK(rc != -1, "get: %s", strerror(errno));
-        if (rc == MP_EOF)
-            return;
+        if (rc == MP_EOF) return;
         int64_t seq;
         item_check(v.s, &seq);
         CHECK(seq >= 0 && seq < QG_ITEMS, "bad item %" PRId64, seq);
@@ -378,22 +353,21 @@ static void qg_consumer(void *arg)
     }
 }
 
-static void case_queue_get_kill(void)
-{
+static void case_queue_get_kill(void) {
     for (int round = 0; round < 6; round++) {
         mp_queue *q = mp_queue_new(&mp_t_str, 8, 64 << 10, 1, "q");
         CHECK(q != NULL, "queue");
         int64_t *mem = shared(sizeof(int64_t) * (QG_ITEMS + 2));
-        struct qg c1 = { q, mem, &mem[QG_ITEMS] };
-        struct qg c2 = { q, mem, &mem[QG_ITEMS + 1] };
+        struct qg c1 = {q, mem, &mem[QG_ITEMS]};
+        struct qg c2 = {q, mem, &mem[QG_ITEMS + 1]};
         mp_proc *p1 = spawn("c1", qg_consumer, &c1);
         mp_proc *p2 = spawn("c2", qg_consumer, &c2);
         int64_t kill_after = 1 + (int64_t)rnd_below(QG_ITEMS / 4);
         bool killed = false;
         for (int64_t i = 0; i < QG_ITEMS; i++) {
             mp_str *it = item_make('M', i, (size_t)rnd_below(3000));
-            CHECK(mp_queue_put(q, (mp_val){ .s = it }, DEADLINE) == 0,
-                  "put %" PRId64 ": %s", i, strerror(errno));
+            CHECK(mp_queue_put(q, (mp_val){.s = it}, DEADLINE) == 0, "put %" PRId64 ": %s", i,
+                  strerror(errno));
             mp_str_unref(it);
             if (!killed && aload(c1.got) >= kill_after) {
                 CHECK(mp_proc_kill(p1) == 0, "kill c1");
@@ -401,14 +375,13 @@ static void case_queue_get_kill(void)
             }
         }
         mp_queue_producer_done(q);
-        if (!killed)
-            CHECK(mp_proc_kill(p1) == 0, "kill c1");
+        if (!killed) CHECK(mp_proc_kill(p1) == 0, "kill c1");
         CHECK(join(p1) == -SIGKILL || mp_proc_exitcode(p1) == 0, "c1 exit");
         CHECK(join(p2) == 0, "c2 failed");
         int64_t missing = 0;
         for (int64_t i = 0; i < QG_ITEMS; i++) {
-            CHECK(mem[i] <= 1, "round %d: item %" PRId64 " got %" PRId64
-                  " times", round, i, mem[i]);
+            CHECK(mem[i] <= 1, "round %d: item %" PRId64 " got %" PRId64 " times", round, i,
+                  mem[i]);
             missing += mem[i] == 0;
         }
         /* Only an item the killed consumer had taken but not yet counted
@@ -427,35 +400,32 @@ static void case_queue_get_kill(void)
 
 struct pk {
     mp_conn *tx;
-    int small;                      /* small messages first */
-    size_t big;                     /* then one message this large */
+    int small;  /* small messages first */
+    size_t big; /* then one message this large */
     uint64_t seed;
 };
 
-static void pk_sender(void *arg)
-{
+static void pk_sender(void *arg) {
     struct pk *s = arg;
     rng_state = s->seed;
     for (int i = 0; i < s->small; i++) {
         mp_str *it = item_make('S', i, (size_t)rnd_below(500));
-        CHECK(mp_conn_send(s->tx, (mp_val){ .s = it }) == 0, "send");
+        CHECK(mp_conn_send(s->tx, (mp_val){.s = it}) == 0, "send");
         mp_str_unref(it);
     }
     mp_str *it = item_make('S', s->small, s->big);
-    mp_conn_send(s->tx, (mp_val){ .s = it });   /* killed in here */
+    mp_conn_send(s->tx, (mp_val){.s = it}); /* killed in here */
     _exit(4);
 }
 
 /* Deterministic: the big message cannot fit in the socket buffers, so
  * once its first bytes are readable its sender is blocked inside it. */
-static void case_pipe_send_kill(void)
-{
+static void case_pipe_send_kill(void) {
     for (int round = 0; round < 6; round++) {
         mp_conn *tx, *rx;
         CHECK(mp_pipe(&tx, &rx, &mp_t_str, false, "tx", "rx") == 0, "pipe");
-        struct pk s = { tx, (int)rnd_below(50),
-                        (size_t)(2 << 20) + (size_t)rnd_below(6 << 20),
-                        rnd() | 1 };
+        struct pk s = {tx, (int)rnd_below(50), (size_t)(2 << 20) + (size_t)rnd_below(6 << 20),
+                       rnd() | 1};
         mp_proc *p = mp_proc_new("sender", -1);
         mp_proc_uses(p, tx);
         CHECK(mp_proc_start(p, pk_sender, &s) == 0, "start");
@@ -475,8 +445,10 @@ static void case_pipe_send_kill(void)
         mp_val v;
         errno = 0;
         int rc = mp_conn_recv(rx, &v);
-        CHECK(rc == -1 && errno == ECONNRESET, "torn message: recv gave %d "
-              "(%s), not ECONNRESET", rc, strerror(errno));
+        CHECK(rc == -1 && errno == ECONNRESET,
+              "torn message: recv gave %d "
+              "(%s), not ECONNRESET",
+              rc, strerror(errno));
         mp_conn_close(rx);
         mp_proc_free(p);
     }
@@ -487,29 +459,26 @@ static void case_pipe_send_kill(void)
  * intact prefix, then end-of-file or ECONNRESET, never a corrupt value. */
 struct pr {
     mp_conn *rx;
-    int64_t *got;                   /* shared: messages received */
+    int64_t *got; /* shared: messages received */
 };
 
-static void pr_sender(void *arg)
-{
+static void pr_sender(void *arg) {
     struct pk *s = arg;
     rng_state = s->seed;
     for (int64_t i = 0;; i++) {
         mp_str *it = item_make('S', i, (size_t)rnd_below(300000));
-        CHECK(mp_conn_send(s->tx, (mp_val){ .s = it }) == 0, "send");
+        CHECK(mp_conn_send(s->tx, (mp_val){.s = it}) == 0, "send");
         mp_str_unref(it);
     }
 }
 
-static void pr_receiver(void *arg)
-{
+static void pr_receiver(void *arg) {
     struct pr *s = arg;
     for (int64_t i = 0;; i++) {
         mp_val v;
         errno = 0;
         int rc = mp_conn_recv(s->rx, &v);
-        if (rc == MP_EOF || (rc == -1 && errno == ECONNRESET))
-            mp_exit(0);
+        if (rc == MP_EOF || (rc == -1 && errno == ECONNRESET)) mp_exit(0);
         CHECK(rc == 0, "recv: %d (%s)", rc, strerror(errno));
         int64_t seq;
         item_check(v.s, &seq);
@@ -519,14 +488,13 @@ static void pr_receiver(void *arg)
     }
 }
 
-static void case_pipe_stream_kill(void)
-{
+static void case_pipe_stream_kill(void) {
     for (int round = 0; round < 6; round++) {
         mp_conn *tx, *rx;
         CHECK(mp_pipe(&tx, &rx, &mp_t_str, false, "tx", "rx") == 0, "pipe");
         int64_t *got = shared(sizeof *got);
-        struct pk s = { tx, 0, 0, rnd() | 1 };
-        struct pr r = { rx, got };
+        struct pk s = {tx, 0, 0, rnd() | 1};
+        struct pr r = {rx, got};
         mp_proc *ps = mp_proc_new("sender", -1), *pr = mp_proc_new("receiver", -1);
         mp_proc_uses(ps, tx);
         mp_proc_uses(pr, rx);
@@ -555,9 +523,8 @@ static void case_pipe_stream_kill(void)
  * call. The call must then succeed with the right result. */
 enum { NSIG_EACH = 25 };
 
-static int64_t *handled;            /* shared */
-static void on_usr1(int sig)
-{
+static int64_t *handled; /* shared */
+static void on_usr1(int sig) {
     (void)sig;
     __atomic_add_fetch(handled, 1, __ATOMIC_SEQ_CST);
 }
@@ -565,8 +532,8 @@ static void on_usr1(int sig)
 struct sg {
     const char *what;
     pid_t target;
-    int64_t *armed;                 /* shared: main is about to block */
-    mp_conn *a, *b;                 /* duplex pipe: a main's, b helper's */
+    int64_t *armed; /* shared: main is about to block */
+    mp_conn *a, *b; /* duplex pipe: a main's, b helper's */
     mp_queue *q;
     mp_value *v;
     mp_lock *lock;
@@ -574,27 +541,24 @@ struct sg {
     mp_event *ev;
     mp_barrier *bar;
     void (*release)(struct sg *);
-    int locked[2];                  /* helper -> main: it holds the lock */
+    int locked[2]; /* helper -> main: it holds the lock */
 };
 
-static void sg_spam(struct sg *s)
-{
+static void sg_spam(struct sg *s) {
     await_at_least(s->armed, 1, "main to arm");
     int64_t base = aload(handled);
     for (int i = 1; i <= NSIG_EACH; i++) {
         await_blocked(s->target, s->what);
         kill(s->target, SIGUSR1);
-        if (i % 5 == 0)
-            kill(s->target, SIGCHLD);   /* the runtime's own handler too */
+        if (i % 5 == 0) kill(s->target, SIGCHLD); /* the runtime's own handler too */
         await_at_least(handled, base + i, "the signal handler");
     }
 }
 
-static void sg_helper(void *arg)
-{
+static void sg_helper(void *arg) {
     struct sg *s = arg;
     signal(SIGUSR1, SIG_IGN);
-    if (s->release == NULL) {       /* lock cases: hold it first */
+    if (s->release == NULL) { /* lock cases: hold it first */
         mp_value_lock(s->v, MP_LOC(1, 1));
         CHECK(mp_lock_acquire(s->lock, -1) == 0, "helper lock");
         char c = 'x';
@@ -608,48 +572,51 @@ static void sg_helper(void *arg)
     s->release(s);
 }
 
-static void rel_send(struct sg *s)
-{
+static void rel_send(struct sg *s) {
     mp_str *m = mp_str_cstr("wake up");
-    CHECK(mp_conn_send(s->b, (mp_val){ .s = m }) == 0, "helper send");
+    CHECK(mp_conn_send(s->b, (mp_val){.s = m}) == 0, "helper send");
     mp_str_unref(m);
 }
-static void rel_recv_big(struct sg *s)
-{
+static void rel_recv_big(struct sg *s) {
     mp_val v;
     CHECK(mp_conn_recv(s->b, &v) == 0, "helper recv: %s", strerror(errno));
     CHECK(v.s->len == (size_t)4 << 20, "big message: %zu bytes", v.s->len);
     mp_str_unref(v.s);
 }
-static void rel_put(struct sg *s)
-{
-    CHECK(mp_queue_put(s->q, (mp_val){ .i = 42 }, -1) == 0, "helper put");
+static void rel_put(struct sg *s) {
+    CHECK(mp_queue_put(s->q, (mp_val){.i = 42}, -1) == 0, "helper put");
 }
-static void rel_get(struct sg *s)
-{
+static void rel_get(struct sg *s) {
     mp_val v;
     CHECK(mp_queue_get(s->q, &v, -1) == 0 && v.i == 1, "helper get");
 }
-static void rel_nothing(struct sg *s) { (void)s; }   /* join: it exits */
+static void rel_nothing(struct sg *s) { (void)s; } /* join: it exits */
 static void rel_sem(struct sg *s) { CHECK(mp_sem_release(s->sem) == 0, "sem"); }
 static void rel_event(struct sg *s) { mp_event_set(s->ev); }
-static void rel_barrier(struct sg *s)
-{
-    CHECK(mp_barrier_wait(s->bar, -1) >= 0, "helper barrier");
-}
+static void rel_barrier(struct sg *s) { CHECK(mp_barrier_wait(s->bar, -1) >= 0, "helper barrier"); }
 
 enum call {
-    C_RECV, C_SEND, C_POLL, C_GET, C_GET_TIMEOUT, C_PUT, C_JOIN, C_VLOCK,
-    C_LOCK, C_SEM, C_EVENT, C_BARRIER, C__N
+    C_RECV,
+    C_SEND,
+    C_POLL,
+    C_GET,
+    C_GET_TIMEOUT,
+    C_PUT,
+    C_JOIN,
+    C_VLOCK,
+    C_LOCK,
+    C_SEM,
+    C_EVENT,
+    C_BARRIER,
+    C__N
 };
 static const char *const call_names[C__N] = {
-    "mp_conn_recv", "mp_conn_send", "mp_conn_poll", "mp_queue_get",
-    "mp_queue_get(timeout)", "mp_queue_put", "mp_proc_join", "mp_value_lock",
-    "mp_lock_acquire", "mp_sem_acquire", "mp_event_wait", "mp_barrier_wait",
+    "mp_conn_recv",          "mp_conn_send",   "mp_conn_poll",  "mp_queue_get",
+    "mp_queue_get(timeout)", "mp_queue_put",   "mp_proc_join",  "mp_value_lock",
+    "mp_lock_acquire",       "mp_sem_acquire", "mp_event_wait", "mp_barrier_wait",
 };
 
-static void signal_one(enum call c)
-{
+static void signal_one(enum call c) {
     struct sg s;
     memset(&s, 0, sizeof s);
     s.what = call_names[c];
@@ -657,7 +624,7 @@ static void signal_one(enum call c)
     s.armed = shared(sizeof *s.armed);
     CHECK(mp_pipe(&s.a, &s.b, &mp_t_str, true, "a", "b") == 0, "pipe");
     s.q = mp_queue_new(&mp_t_int, 1, 0, 1, "q");
-    s.v = mp_value_new(MP_INT, (mp_val){ .i = 0 }, "v");
+    s.v = mp_value_new(MP_INT, (mp_val){.i = 0}, "v");
     s.lock = mp_lock_new("lock");
     s.sem = mp_sem_new(0, "sem");
     s.ev = mp_event_new("ev");
@@ -665,14 +632,13 @@ static void signal_one(enum call c)
     CHECK(s.q && s.v && s.lock && s.sem && s.ev && s.bar, "objects");
     CHECK(pipe(s.locked) == 0, "pipe");
     static void (*const rel[C__N])(struct sg *) = {
-        [C_RECV] = rel_send, [C_SEND] = rel_recv_big, [C_POLL] = rel_send,
-        [C_GET] = rel_put, [C_GET_TIMEOUT] = rel_put, [C_PUT] = rel_get,
-        [C_JOIN] = rel_nothing, [C_VLOCK] = NULL, [C_LOCK] = NULL,
-        [C_SEM] = rel_sem, [C_EVENT] = rel_event, [C_BARRIER] = rel_barrier,
+        [C_RECV] = rel_send,    [C_SEND] = rel_recv_big,   [C_POLL] = rel_send,
+        [C_GET] = rel_put,      [C_GET_TIMEOUT] = rel_put, [C_PUT] = rel_get,
+        [C_JOIN] = rel_nothing, [C_VLOCK] = NULL,          [C_LOCK] = NULL,
+        [C_SEM] = rel_sem,      [C_EVENT] = rel_event,     [C_BARRIER] = rel_barrier,
     };
     s.release = rel[c];
-    if (c == C_PUT)
-        CHECK(mp_queue_put(s.q, (mp_val){ .i = 1 }, 0) == 0, "fill the queue");
+    if (c == C_PUT) CHECK(mp_queue_put(s.q, (mp_val){.i = 1}, 0) == 0, "fill the queue");
     mp_proc *h = mp_proc_new("helper", -1);
     mp_proc_uses(h, s.b);
     CHECK(mp_proc_start(h, sg_helper, &s) == 0, "start helper");
@@ -688,8 +654,7 @@ static void signal_one(enum call c)
     switch (c) {
     case C_RECV:
         rc = mp_conn_recv(s.a, &v);
-        CHECK(rc == 0 && v.s->len == 7, "%s gave %d (%s)", s.what, rc,
-              strerror(errno));
+        CHECK(rc == 0 && v.s->len == 7, "%s gave %d (%s)", s.what, rc, strerror(errno));
         mp_str_unref(v.s);
         break;
     case C_SEND: {
@@ -698,7 +663,7 @@ static void signal_one(enum call c)
         memset(b, 'z', (size_t)4 << 20);
         big = mp_str_new(b, (size_t)4 << 20);
         free(b);
-        rc = mp_conn_send(s.a, (mp_val){ .s = big });
+        rc = mp_conn_send(s.a, (mp_val){.s = big});
         CHECK(rc == 0, "%s gave %d (%s)", s.what, rc, strerror(errno));
         mp_str_unref(big);
         break;
@@ -718,16 +683,15 @@ static void signal_one(enum call c)
         CHECK(rc == 0 && v.i == 42, "%s gave %d (%s)", s.what, rc, strerror(errno));
         break;
     case C_PUT:
-        rc = mp_queue_put(s.q, (mp_val){ .i = 2 }, -1);
+        rc = mp_queue_put(s.q, (mp_val){.i = 2}, -1);
         CHECK(rc == 0, "%s gave %d (%s)", s.what, rc, strerror(errno));
         break;
     case C_JOIN:
         rc = mp_proc_join(h, -1);
-        CHECK(rc == 0 && mp_proc_exitcode(h) == 0, "%s gave %d (%s)", s.what,
-              rc, strerror(errno));
+        CHECK(rc == 0 && mp_proc_exitcode(h) == 0, "%s gave %d (%s)", s.what, rc, strerror(errno));
         break;
     case C_VLOCK:
-        mp_value_lock(s.v, MP_LOC(1, 1));   /* fails the process on error */
+        mp_value_lock(s.v, MP_LOC(1, 1)); /* fails the process on error */
         mp_value_unlock(s.v, MP_LOC(1, 1));
         break;
     case C_LOCK:
@@ -747,12 +711,13 @@ static void signal_one(enum call c)
         rc = mp_barrier_wait(s.bar, -1);
         CHECK(rc >= 0, "%s gave %d (%s)", s.what, rc, strerror(errno));
         break;
-    case C__N:
-        break;
+    case C__N: break;
     }
     CHECK(join(h) == 0, "helper failed for %s", s.what);
-    CHECK(aload(handled) - before == NSIG_EACH, "%s: %" PRId64 " signals "
-          "handled, expected %d", s.what, aload(handled) - before, NSIG_EACH);
+    CHECK(aload(handled) - before == NSIG_EACH,
+          "%s: %" PRId64 " signals "
+          "handled, expected %d",
+          s.what, aload(handled) - before, NSIG_EACH);
     mp_conn_close(s.a);
     mp_conn_close(s.b);
     close(s.locked[0]);
@@ -767,27 +732,24 @@ static void signal_one(enum call c)
     munmap(s.armed, sizeof *s.armed);
 }
 
-static void case_signals(void)
-{
+static void case_signals(void) {
     handled = shared(sizeof *handled);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_usr1;
     sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;                /* no SA_RESTART: calls see EINTR */
+    sa.sa_flags = 0; /* no SA_RESTART: calls see EINTR */
     CHECK(sigaction(SIGUSR1, &sa, NULL) == 0, "sigaction");
     /* Seeded order of the calls. */
     enum call order[C__N];
-    for (int i = 0; i < C__N; i++)
-        order[i] = (enum call)i;
+    for (int i = 0; i < C__N; i++) order[i] = (enum call)i;
     for (int i = C__N - 1; i > 0; i--) {
         int j = (int)rnd_below((uint64_t)i + 1);
         enum call t = order[i];
         order[i] = order[j];
         order[j] = t;
     }
-    for (int i = 0; i < C__N; i++)
-        signal_one(order[i]);
+    for (int i = 0; i < C__N; i++) signal_one(order[i]);
 
     /* mp_sleep sleeps its whole duration however many signals arrive
      * (a lower bound only: never a flaky upper bound). */
@@ -813,16 +775,15 @@ static const struct {
     const char *name;
     void (*run)(void);
 } cases[] = {
-    { "lock_kill", case_lock_kill },
-    { "queue_put_kill", case_queue_put_kill },
-    { "queue_get_kill", case_queue_get_kill },
-    { "pipe_send_kill", case_pipe_send_kill },
-    { "pipe_stream_kill", case_pipe_stream_kill },
-    { "signals", case_signals },
+    {"lock_kill", case_lock_kill},
+    {"queue_put_kill", case_queue_put_kill},
+    {"queue_get_kill", case_queue_get_kill},
+    {"pipe_send_kill", case_pipe_send_kill},
+    {"pipe_stream_kill", case_pipe_stream_kill},
+    {"signals", case_signals},
 };
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: faults CASE SEED\n");
         return 2;
@@ -830,8 +791,7 @@ int main(int argc, char **argv)
     case_name = argv[1];
     seed = strtoull(argv[2], NULL, 10);
     rng_state = seed * 2 + 1;
-    for (int i = 0; i < 20; i++)
-        rnd();
+    for (int i = 0; i < 20; i++) rnd();
     mp_init("faults.c", argc, argv);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         if (strcmp(cases[i].name, case_name) == 0) {

@@ -25,23 +25,24 @@
 
 static int pids[256], npids;
 
-static void on_alarm(int sig)
-{
+static void on_alarm(int sig) {
     (void)sig;
     char buf[128];
     for (int i = 0; i < npids; i++) {
         if (kill(pids[i], 0) == 0) {
-            int n = snprintf(buf, sizeof buf, "reap: pid %d outlived the "
-                             "killed program\n", pids[i]);
-            if (write(2, buf, (size_t)n) < 0) { /* nothing to do */ }
+            int n = snprintf(buf, sizeof buf,
+                             "reap: pid %d outlived the "
+                             "killed program\n",
+                             pids[i]);
+            if (write(2, buf, (size_t)n) < 0) { /* nothing to do */
+            }
             kill(pids[i], SIGKILL);
         }
     }
     _exit(1);
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     if (argc < 4) {
         fprintf(stderr, "usage: reap LINES SIGNAL PROGRAM [ARGS...]\n");
         return 2;
@@ -52,9 +53,15 @@ int main(int argc, char **argv)
         return 1;
     }
     int fd[2];
-    if (pipe(fd) != 0) { perror("reap: pipe"); return 1; }
+    if (pipe(fd) != 0) {
+        perror("reap: pipe");
+        return 1;
+    }
     pid_t main_pid = fork();
-    if (main_pid < 0) { perror("reap: fork"); return 1; }
+    if (main_pid < 0) {
+        perror("reap: fork");
+        return 1;
+    }
     if (main_pid == 0) {
         dup2(fd[1], 1);
         close(fd[0]);
@@ -70,31 +77,28 @@ int main(int argc, char **argv)
     char line[512];
     for (int i = 0; i < lines; i++) {
         if (!fgets(line, sizeof line, in)) {
-            fprintf(stderr, "reap: the program ended after %d of %d lines\n",
-                    i, lines);
+            fprintf(stderr, "reap: the program ended after %d of %d lines\n", i, lines);
             return 1;
         }
         int pid;
-        if (sscanf(line, "pid %d", &pid) == 1 && npids < 256)
-            pids[npids++] = pid;
+        if (sscanf(line, "pid %d", &pid) == 1 && npids < 256) pids[npids++] = pid;
     }
-    if (kill(main_pid, sig) != 0) { perror("reap: kill"); return 1; }
+    if (kill(main_pid, sig) != 0) {
+        perror("reap: kill");
+        return 1;
+    }
     int reaped = 0, main_status = -1;
     for (;;) {
         int st;
         pid_t p = waitpid(-1, &st, 0);
         if (p < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == ECHILD)
-                break;
+            if (errno == EINTR) continue;
+            if (errno == ECHILD) break;
             perror("reap: waitpid");
             return 1;
         }
-        if (p == main_pid)
-            main_status = st;
-        else
-            reaped++;
+        if (p == main_pid) main_status = st;
+        else reaped++;
     }
     alarm(0);
     for (int i = 0; i < npids; i++) {
@@ -104,8 +108,10 @@ int main(int argc, char **argv)
         }
     }
     if (!WIFSIGNALED(main_status) || WTERMSIG(main_status) != sig) {
-        fprintf(stderr, "reap: the program was not killed by signal %d "
-                "(status 0x%x)\n", sig, main_status);
+        fprintf(stderr,
+                "reap: the program was not killed by signal %d "
+                "(status 0x%x)\n",
+                sig, main_status);
         return 1;
     }
     printf("main: signal %d; descendants reaped: %d\n", sig, reaped);

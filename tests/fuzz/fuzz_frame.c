@@ -31,10 +31,12 @@ static mp_type lists[NSCALAR][MAXDEPTH];
 static mp_queue *queues[NSHAPES];
 static mp_conn *ends[NSHAPES][2];
 
-static const mp_type *shape(unsigned k)
-{
+static const mp_type *shape(unsigned k) {
     static const mp_type *const scalars[NSCALAR] = {
-        &mp_t_int, &mp_t_float, &mp_t_bool, &mp_t_str,
+        &mp_t_int,
+        &mp_t_float,
+        &mp_t_bool,
+        &mp_t_str,
     };
     static int ready;
     if (!ready) {
@@ -51,45 +53,36 @@ static const mp_type *shape(unsigned k)
 }
 
 /* Encodes v and compares with want (n bytes); aborts on a difference. */
-static void same_bytes(const mp_type *t, mp_val v, const uint8_t *want,
-                       size_t n)
-{
-    if (mp_frame_size(t, v) != n)
-        abort();                /* decoded from more or fewer bytes */
+static void same_bytes(const mp_type *t, mp_val v, const uint8_t *want, size_t n) {
+    if (mp_frame_size(t, v) != n) abort(); /* decoded from more or fewer bytes */
     unsigned char *again = malloc(n ? n : 1);
-    if (!again)
-        abort();
+    if (!again) abort();
     mp_frame_encode(t, v, again);
-    if (memcmp(again, want, n) != 0)
-        abort();                /* not the same value */
+    if (memcmp(again, want, n) != 0) abort(); /* not the same value */
     free(again);
 }
 
 /* v through a queue and a pipe of type t (shape k): the same bytes back. */
-static void through_queue_and_pipe(unsigned k, const mp_type *t, mp_val v,
-                                   const uint8_t *frame, size_t len)
-{
+static void through_queue_and_pipe(unsigned k, const mp_type *t, mp_val v, const uint8_t *frame,
+                                   size_t len) {
     k %= NSHAPES;
     if (!queues[k]) {
         queues[k] = mp_queue_new(t, 0, 1 << 16, 1, "q");
-        if (!queues[k] || mp_pipe(&ends[k][0], &ends[k][1], t, true, "a", "b") != 0)
-            abort();
+        if (!queues[k] || mp_pipe(&ends[k][0], &ends[k][1], t, true, "a", "b") != 0) abort();
     }
     mp_val back;
     if (mp_queue_put(queues[k], v, 0) != 0 || mp_queue_get(queues[k], &back, 0) != 0)
-        abort();                /* fits (len < 64 KiB), nobody else uses it */
+        abort(); /* fits (len < 64 KiB), nobody else uses it */
     same_bytes(t, back, frame, len);
     mp_val_unref(t, back);
     if (mp_conn_send(ends[k][0], v) != 0 || mp_conn_recv(ends[k][1], &back) != 0)
-        abort();                /* fits in the socket buffer */
+        abort(); /* fits in the socket buffer */
     same_bytes(t, back, frame, len);
     mp_val_unref(t, back);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-    if (size < 1)
-        return 0;
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (size < 1) return 0;
     const mp_type *t = shape(data[0]);
     const uint8_t *frame = data + 1;
     size_t len = size - 1;
@@ -97,8 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     errno = 0;
     int rc = mp_frame_decode(t, frame, len, &v);
     if (rc != 0) {
-        if (rc != -1 || errno != EPROTO)
-            abort();            /* the only failure is -1 with EPROTO */
+        if (rc != -1 || errno != EPROTO) abort(); /* the only failure is -1 with EPROTO */
         return 0;
     }
     same_bytes(t, v, frame, len);

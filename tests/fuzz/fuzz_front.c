@@ -22,22 +22,18 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static FILE *null_out(void)
-{
+static FILE *null_out(void) {
     static FILE *f;
     if (!f) {
         f = fopen("/dev/null", "w");
-        if (!f)
-            abort();
+        if (!f) abort();
     }
     return f;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     /* Offsets are 32-bit (SRC_MAX_BYTES); fuzz inputs are far smaller. */
-    if (size > 1 << 20)
-        return 0;
+    if (size > 1 << 20) return 0;
     FILE *out = null_out();
     Source src;
     Arena arena;
@@ -49,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (parse_program(&src, &arena, &diag, &prog)) {
         sema_check(&prog, &arena, &diag);
         if (diag.errors == 0) {
-            GenOptions g = { .line_directives = (size & 1) != 0 };
+            GenOptions g = {.line_directives = (size & 1) != 0};
             gen_program(out, &prog, &src, &g);
         }
     }

@@ -13,9 +13,9 @@ typedef struct Front {
     Source src;
     Diag diag;
     Program prog;
-    bool parsed;        /* front_parse found no error */
-    FILE *diag_file;    /* open between front_open and front_end_diag */
-    char *out;          /* the diagnostics, as printed */
+    bool parsed;     /* front_parse found no error */
+    FILE *diag_file; /* open between front_open and front_end_diag */
+    char *out;       /* the diagnostics, as printed */
     size_t outlen;
 } Front;
 

@@ -9,15 +9,13 @@
 #include <unistd.h>
 
 /* One byte over a pipe: how tests order their processes without sleeping. */
-static inline void put_byte(int fd, char c)
-{
+static inline void put_byte(int fd, char c) {
     while (write(fd, &c, 1) < 0 && errno == EINTR)
         ;
 }
 
 /* The next byte from FD, or -1 at end of file. */
-static inline int get_byte(int fd)
-{
+static inline int get_byte(int fd) {
     char c;
     ssize_t n;
     while ((n = read(fd, &c, 1)) < 0 && errno == EINTR)
@@ -31,8 +29,7 @@ struct mpt_run {
     int fd;
 };
 
-static inline void mpt_run_entry(void *a)
-{
+static inline void mpt_run_entry(void *a) {
     struct mpt_run *r = a;
     dup2(r->fd, 2);
     r->fn(r->arg);
@@ -40,12 +37,11 @@ static inline void mpt_run_entry(void *a)
 
 /* Runs fn(arg) in a runtime child named NAME and returns what it wrote on
  * stderr (malloc'd), its exit code and its pid. */
-static inline char *mpt_capture(void (*fn)(void *), void *arg, const char *name,
-                                int *code, int64_t *pid)
-{
+static inline char *mpt_capture(void (*fn)(void *), void *arg, const char *name, int *code,
+                                int64_t *pid) {
     int pfd[2];
     assert_int_equal(pipe(pfd), 0);
-    struct mpt_run r = { fn, arg, pfd[1] };
+    struct mpt_run r = {fn, arg, pfd[1]};
     mp_proc *p = mp_proc_new(name, -1);
     assert_int_equal(mp_proc_start(p, mpt_run_entry, &r), 0);
     close(pfd[1]);
@@ -53,25 +49,21 @@ static inline char *mpt_capture(void (*fn)(void *), void *arg, const char *name,
     char *out = malloc(cap);
     assert_non_null(out);
     ssize_t k;
-    while ((k = read(pfd[0], out + len, cap - len - 1)) > 0)
-        len += (size_t)k;
+    while ((k = read(pfd[0], out + len, cap - len - 1)) > 0) len += (size_t)k;
     out[len] = '\0';
     close(pfd[0]);
     assert_int_equal(mp_proc_join(p, -1), 0);
     *code = mp_proc_exitcode(p);
-    if (pid)
-        *pid = mp_proc_pid(p);
+    if (pid) *pid = mp_proc_pid(p);
     mp_proc_free(p);
     return out;
 }
 
 /* fn(arg) must end its process with a runtime error containing MSG. */
-static inline void mpt_expect_error(void (*fn)(void *), void *arg, const char *msg)
-{
+static inline void mpt_expect_error(void (*fn)(void *), void *arg, const char *msg) {
     int code;
     char *out = mpt_capture(fn, arg, "t", &code, NULL);
-    if (!strstr(out, msg))
-        fail_msg("expected '%s' in '%s'", msg, out);
+    if (!strstr(out, msg)) fail_msg("expected '%s' in '%s'", msg, out);
     assert_int_equal(code, 1);
     free(out);
 }

@@ -31,7 +31,7 @@ static void test_rows_are_consistent(void **state) {
         if (d->kind == BK_FUNC) {
             assert_true(d->lo >= 0 && d->lo <= d->hi);
             assert_null(d->param);
-            assert_true(d->result != 'T');     /* no object to take it from */
+            assert_true(d->result != 'T'); /* no object to take it from */
         } else {
             assert_int_not_equal(d->on, TY_NONE);
             if (d->kind == BK_ATTR) assert_null(d->param);
@@ -58,9 +58,9 @@ static void test_member_lookup(void **state) {
     (void)state;
     assert_int_equal(builtin_id(builtin_member(BK_METHOD, TY_QUEUE, "put")), M_PUT);
     assert_int_equal(builtin_id(builtin_member(BK_ATTR, TY_PROCESS, "pid")), A_PID);
-    assert_null(builtin_member(BK_METHOD, TY_PROCESS, "pid"));    /* an attribute */
-    assert_null(builtin_member(BK_METHOD, TY_CONN, "put"));        /* a queue's */
-    assert_null(builtin_member(BK_METHOD, TY_QUEUE, "print"));     /* a function */
+    assert_null(builtin_member(BK_METHOD, TY_PROCESS, "pid")); /* an attribute */
+    assert_null(builtin_member(BK_METHOD, TY_CONN, "put"));    /* a queue's */
+    assert_null(builtin_member(BK_METHOD, TY_QUEUE, "print")); /* a function */
     const BuiltinDef *get = builtin_member(BK_METHOD, TY_QUEUE, "get");
     assert_string_equal(get->param, "timeout");
     assert_true(get->flags & BP_KWONLY);

@@ -22,7 +22,7 @@
 enum { MAX_TOKS = 256 };
 
 typedef struct Scan {
-    Front f;            /* first: a Scan is used as its Front */
+    Front f; /* first: a Scan is used as its Front */
     int n;
     int kinds[MAX_TOKS];
     MPYSTYPE vals[MAX_TOKS];
@@ -33,8 +33,7 @@ static Scan *scan_len(const char *text, size_t len) {
     Scan *s = malloc(sizeof *s);
     assert_non_null(s);
     front_open(&s->f, text, len);
-    s->n = parse_scan(&s->f.src, &s->f.arena, &s->f.diag, s->kinds, s->vals, s->spans,
-                      MAX_TOKS);
+    s->n = parse_scan(&s->f.src, &s->f.arena, &s->f.diag, s->kinds, s->vals, s->spans, MAX_TOKS);
     front_end_diag(&s->f);
     return s;
 }
@@ -84,7 +83,8 @@ static void want_error_at(const char *text, const char *msg, int line, int col) 
     Scan *s = parse_text(text);
     char where[64];
     snprintf(where, sizeof where, "t.mp:%d:%d: error: ", line, col);
-    if (s->f.diag.errors != 1 || !strstr(s->f.out, msg) || strncmp(s->f.out, where, strlen(where))) {
+    if (s->f.diag.errors != 1 || !strstr(s->f.out, msg) ||
+        strncmp(s->f.out, where, strlen(where))) {
         fprintf(stderr, "source: %s\nwant %s%s\ngot:\n%s", text, where, msg, s->f.out);
         fail();
     }
@@ -95,17 +95,16 @@ static void want_error_at(const char *text, const char *msg, int line, int col) 
 
 static void test_keywords(void **state) {
     (void)state;
-    want_tokens("def let if elif else while for in break continue return pass",
-                  TK_DEF, TK_LET, TK_IF, TK_ELIF, TK_ELSE, TK_WHILE, TK_FOR, TK_IN,
-                  TK_BREAK, TK_CONTINUE, TK_RETURN, TK_PASS, TK_END);
-    want_tokens("pipe queue value array process start join lock as and or not",
-                  TK_PIPE, TK_QUEUE, TK_VALUE, TK_ARRAY, TK_PROCESS, TK_START, TK_JOIN,
-                  TK_LOCK, TK_AS, TK_AND, TK_OR, TK_NOT, TK_END);
+    want_tokens("def let if elif else while for in break continue return pass", TK_DEF, TK_LET,
+                TK_IF, TK_ELIF, TK_ELSE, TK_WHILE, TK_FOR, TK_IN, TK_BREAK, TK_CONTINUE, TK_RETURN,
+                TK_PASS, TK_END);
+    want_tokens("pipe queue value array process start join lock as and or not", TK_PIPE, TK_QUEUE,
+                TK_VALUE, TK_ARRAY, TK_PROCESS, TK_START, TK_JOIN, TK_LOCK, TK_AS, TK_AND, TK_OR,
+                TK_NOT, TK_END);
     want_tokens("true false", TK_TRUE, TK_FALSE, TK_END);
     /* words that contain keywords, and the type names, are names */
-    want_tokens("define iffy _if if_ x1 int list conn str",
-                  TK_IDENT, TK_IDENT, TK_IDENT, TK_IDENT, TK_IDENT, TK_IDENT, TK_IDENT,
-                  TK_IDENT, TK_IDENT, TK_END);
+    want_tokens("define iffy _if if_ x1 int list conn str", TK_IDENT, TK_IDENT, TK_IDENT, TK_IDENT,
+                TK_IDENT, TK_IDENT, TK_IDENT, TK_IDENT, TK_IDENT, TK_END);
 }
 
 /* compiler/keywords.h and the grammar's %token list agree: each keyword
@@ -113,7 +112,10 @@ static void test_keywords(void **state) {
  * what its messages call a keyword) holds exactly the listed tokens. */
 static void test_keyword_table(void **state) {
     (void)state;
-    static const struct { int tok; const char *word; } table[] = {
+    static const struct {
+        int tok;
+        const char *word;
+    } table[] = {
 #define KEYWORD(tok, word, flags) {TK_##tok, word},
         MPC_KEYWORDS(KEYWORD)
 #undef KEYWORD
@@ -145,7 +147,7 @@ static void test_member_keywords(void **state) {
     (void)state;
     /* after '.', any word is a name */
     Scan *s = scan("p.join() v.value q . queue x.def");
-    int want[] = {TK_IDENT, TK_DOT, TK_IDENT, TK_LP, TK_RP, TK_IDENT, TK_DOT, TK_IDENT,
+    int want[] = {TK_IDENT, TK_DOT, TK_IDENT, TK_LP,    TK_RP,  TK_IDENT, TK_DOT, TK_IDENT,
                   TK_IDENT, TK_DOT, TK_IDENT, TK_IDENT, TK_DOT, TK_IDENT, TK_END};
     assert_int_equal(s->n, (int)(sizeof want / sizeof want[0]));
     for (int i = 0; i < s->n; i++) assert_int_equal(s->kinds[i], want[i]);
@@ -159,13 +161,11 @@ static void test_member_keywords(void **state) {
 
 static void test_operators(void **state) {
     (void)state;
-    want_tokens("-> ** // << >> == != <= >= < >",
-                  TK_ARROW, TK_POW, TK_FLOORDIV, TK_SHL, TK_SHR, TK_EQ, TK_NE, TK_LE,
-                  TK_GE, TK_LT, TK_GT, TK_END);
-    want_tokens("+ - * / % & | ^ ~ . = , : ;",
-                  TK_PLUS, TK_MINUS, TK_STAR, TK_SLASH, TK_PERCENT, TK_AMP, TK_BAR,
-                  TK_CARET, TK_TILDE, TK_DOT, TK_ASSIGN, TK_COMMA, TK_COLON, TK_SEMI,
-                  TK_END);
+    want_tokens("-> ** // << >> == != <= >= < >", TK_ARROW, TK_POW, TK_FLOORDIV, TK_SHL, TK_SHR,
+                TK_EQ, TK_NE, TK_LE, TK_GE, TK_LT, TK_GT, TK_END);
+    want_tokens("+ - * / % & | ^ ~ . = , : ;", TK_PLUS, TK_MINUS, TK_STAR, TK_SLASH, TK_PERCENT,
+                TK_AMP, TK_BAR, TK_CARET, TK_TILDE, TK_DOT, TK_ASSIGN, TK_COMMA, TK_COLON, TK_SEMI,
+                TK_END);
     want_tokens("( ) [ ] { }", TK_LP, TK_RP, TK_LB, TK_RB, TK_LC, TK_RC, TK_END);
     /* longest match */
     want_tokens("a***b", TK_IDENT, TK_POW, TK_STAR, TK_IDENT, TK_END);
@@ -176,8 +176,8 @@ static void test_operators(void **state) {
 static void test_augmented(void **state) {
     (void)state;
     Scan *s = scan("+= -= *= /= //= %= **= &= |= ^= <<= >>=");
-    Op want[] = {OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_FLOORDIV, OP_MOD, OP_POW,
-                 OP_BITAND, OP_BITOR, OP_BITXOR, OP_SHL, OP_SHR};
+    Op want[] = {OP_ADD, OP_SUB,    OP_MUL,   OP_DIV,    OP_FLOORDIV, OP_MOD,
+                 OP_POW, OP_BITAND, OP_BITOR, OP_BITXOR, OP_SHL,      OP_SHR};
     assert_int_equal(s->n, 13);
     for (int i = 0; i < 12; i++) {
         assert_int_equal(s->kinds[i], TK_AUGASSIGN);
@@ -191,18 +191,17 @@ static void test_augmented(void **state) {
 static void test_newlines(void **state) {
     (void)state;
     /* leading, repeated and trailing blank lines and comments collapse */
-    want_tokens("\n\n# c\n  x\n\n   \n# c\ny # c\n\n",
-                  TK_IDENT, TK_NEWLINE, TK_IDENT, TK_NEWLINE, TK_END);
+    want_tokens("\n\n# c\n  x\n\n   \n# c\ny # c\n\n", TK_IDENT, TK_NEWLINE, TK_IDENT, TK_NEWLINE,
+                TK_END);
     /* no newline at the end of the file */
     want_tokens("x", TK_IDENT, TK_END);
     /* inside ( ) and [ ] newlines are dropped */
-    want_tokens("f(a,\n  b\n)\n", TK_IDENT, TK_LP, TK_IDENT, TK_COMMA, TK_IDENT, TK_RP,
-                  TK_NEWLINE, TK_END);
-    want_tokens("[1,\n\n 2]\n", TK_LB, TK_INT, TK_COMMA, TK_INT, TK_RB, TK_NEWLINE,
-                  TK_END);
+    want_tokens("f(a,\n  b\n)\n", TK_IDENT, TK_LP, TK_IDENT, TK_COMMA, TK_IDENT, TK_RP, TK_NEWLINE,
+                TK_END);
+    want_tokens("[1,\n\n 2]\n", TK_LB, TK_INT, TK_COMMA, TK_INT, TK_RB, TK_NEWLINE, TK_END);
     /* inside { } they count, but not right after '{' */
-    want_tokens("{\n x\n y\n}\n", TK_LC, TK_IDENT, TK_NEWLINE, TK_IDENT, TK_NEWLINE,
-                  TK_RC, TK_NEWLINE, TK_END);
+    want_tokens("{\n x\n y\n}\n", TK_LC, TK_IDENT, TK_NEWLINE, TK_IDENT, TK_NEWLINE, TK_RC,
+                TK_NEWLINE, TK_END);
     /* not after ';' */
     want_tokens("x;\ny; z", TK_IDENT, TK_SEMI, TK_IDENT, TK_SEMI, TK_IDENT, TK_END);
     /* CRLF */
@@ -213,7 +212,7 @@ static void test_newline_span(void **state) {
     (void)state;
     Scan *s = scan("ab  # c\n\n\ncd");
     assert_int_equal(s->kinds[1], TK_NEWLINE);
-    assert_int_equal(s->spans[1].begin, 7);     /* the first '\n' */
+    assert_int_equal(s->spans[1].begin, 7); /* the first '\n' */
     assert_int_equal(s->spans[1].end, 8);
     assert_int_equal(s->spans[2].begin, 10);
     done(s);
@@ -224,16 +223,16 @@ static void test_newline_span(void **state) {
 static void test_unclosed_bracket_recovery(void **state) {
     (void)state;
     Scan *s = scan("f(a,\nlet x = 1\n");
-    int want[] = {TK_IDENT, TK_LP, TK_IDENT, TK_COMMA, TK_NEWLINE, TK_LET, TK_IDENT,
-                  TK_ASSIGN, TK_INT, TK_NEWLINE, TK_END};
+    int want[] = {TK_IDENT, TK_LP,     TK_IDENT, TK_COMMA,   TK_NEWLINE, TK_LET,
+                  TK_IDENT, TK_ASSIGN, TK_INT,   TK_NEWLINE, TK_END};
     assert_int_equal(s->n, (int)(sizeof want / sizeof want[0]));
     for (int i = 0; i < s->n; i++) assert_int_equal(s->kinds[i], want[i]);
-    assert_int_equal(s->spans[4].begin, 4);     /* at the newline after "f(a," */
+    assert_int_equal(s->spans[4].begin, 4); /* at the newline after "f(a," */
     done(s);
     /* type keywords inside brackets are fine */
-    want_tokens("f(q: queue[int],\n v: value[int])", TK_IDENT, TK_LP, TK_IDENT,
-                  TK_COLON, TK_QUEUE, TK_LB, TK_IDENT, TK_RB, TK_COMMA, TK_IDENT,
-                  TK_COLON, TK_VALUE, TK_LB, TK_IDENT, TK_RB, TK_RP, TK_END);
+    want_tokens("f(q: queue[int],\n v: value[int])", TK_IDENT, TK_LP, TK_IDENT, TK_COLON, TK_QUEUE,
+                TK_LB, TK_IDENT, TK_RB, TK_COMMA, TK_IDENT, TK_COLON, TK_VALUE, TK_LB, TK_IDENT,
+                TK_RB, TK_RP, TK_END);
 }
 
 /* ---- numbers ------------------------------------------------------------- */
@@ -309,7 +308,7 @@ static void test_float_literals(void **state) {
     want_float("1E+2", 100.0);
     want_float("1_0.2_5", 10.25);
     want_float("0.1", 0.1);
-    want_float("1e-400", 0.0);    /* underflow is zero, as in Python */
+    want_float("1e-400", 0.0); /* underflow is zero, as in Python */
     want_float("1.7976931348623157e308", 1.7976931348623157e308);
     want_error_at("x = 1e400", "float literal is too large", 1, 5);
     want_error_at("x = 1e", "exponent of a float literal has no digits", 1, 5);
@@ -353,8 +352,8 @@ static void test_escapes(void **state) {
     want_string("\"\\n\\t\\r\\\\\\'\\\"\"", "\n\t\r\\'\"", 6);
     want_string("'\\0\\a\\b\\f\\v'", "\0\a\b\f\v", 5);
     want_string("\"\\x41\\x7a\\xff\"", "Az\xff", 3);
-    want_string("\"\\u{41}\\u{e9}\\u{20AC}\\u{1F600}\"",
-                  "A\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 10);
+    want_string("\"\\u{41}\\u{e9}\\u{20AC}\\u{1F600}\"", "A\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
+                10);
     want_string("\"\\u{10FFFF}\"", "\xf4\x8f\xbf\xbf", 4);
     want_string("\"{{}}{{x}}\"", "{}{x}", 5);
 }
@@ -367,8 +366,7 @@ static void test_escape_errors(void **state) {
     want_error_at("x = \"\\u41\"", "'\\u' must be followed by 1 to 6 hex digits", 1, 6);
     want_error_at("x = \"\\u{}\"", "'\\u' must be followed by 1 to 6 hex digits", 1, 6);
     want_error_at("x = \"\\u{1234567}\"", "'\\u' must be followed", 1, 6);
-    want_error_at("x = \"\\u{110000}\"", "'\\u{110000}' is not a Unicode scalar value",
-                    1, 6);
+    want_error_at("x = \"\\u{110000}\"", "'\\u{110000}' is not a Unicode scalar value", 1, 6);
     want_error_at("x = \"\\u{D800}\"", "is not a Unicode scalar value", 1, 6);
 }
 
@@ -380,8 +378,8 @@ static void test_unterminated(void **state) {
     want_error_at("x = \"abc\\", "unterminated string literal", 1, 5);
     /* the next line scans normally */
     Scan *s = scan("x = \"abc\ny = 2\n");
-    int want[] = {TK_IDENT, TK_ASSIGN, TK_STRING, TK_NEWLINE, TK_IDENT, TK_ASSIGN, TK_INT,
-                  TK_NEWLINE, TK_END};
+    int want[] = {TK_IDENT,  TK_ASSIGN, TK_STRING,  TK_NEWLINE, TK_IDENT,
+                  TK_ASSIGN, TK_INT,    TK_NEWLINE, TK_END};
     assert_int_equal(s->n, (int)(sizeof want / sizeof want[0]));
     for (int i = 0; i < s->n; i++) assert_int_equal(s->kinds[i], want[i]);
     done(s);
@@ -405,7 +403,7 @@ static void test_interpolation(void **state) {
     p = p->next;
     assert_int_equal(p->kind, ND_BINARY);
     assert_int_equal(p->op, OP_ADD);
-    assert_int_equal(p->span.begin, 7);         /* spans in the file */
+    assert_int_equal(p->span.begin, 7); /* spans in the file */
     assert_int_equal(p->span.end, 12);
     assert_int_equal(p->rhs->kind, ND_INT);
     assert_int_equal(p->rhs->span.begin, 11);
@@ -463,16 +461,14 @@ static void test_interpolation_errors(void **state) {
     want_error_at("x = \"a {} b\"", "empty '{}' in a string", 1, 8);
     want_error_at("x = \"a { } b\"", "empty '{}' in a string", 1, 8);
     want_error_at("print(\"{f(\"x\")}\")",
-                    "a string inside '{...}' must use the other kind of quote ('...')", 1, 11);
+                  "a string inside '{...}' must use the other kind of quote ('...')", 1, 11);
     want_error_at("print('{f('x')}')",
-                    "a string inside '{...}' must use the other kind of quote (\"...\")", 1,
-                    11);
+                  "a string inside '{...}' must use the other kind of quote (\"...\")", 1, 11);
     want_error_at("x = \"{f(\\\"x\\\")}\"", "must use the other kind of quote", 1, 9);
     want_error_at("x = \"{a \\n}\"", "'\\' is not allowed inside '{...}'", 1, 9);
     /* errors inside are located in the file */
     want_error_at("x = \"..{1 +}\"", "expected an expression", 1, 12);
-    want_error_at("x = \"..{a b}\"", "expected '}' after the expression in the string", 1,
-                    11);
+    want_error_at("x = \"..{a b}\"", "expected '}' after the expression in the string", 1, 11);
     want_error_at("x = \"..{(a}\"", "'(' was never closed", 1, 9);
     want_error_at("x = \"{a $ b}\"", "stray '$' in program", 1, 9);
 }
@@ -489,8 +485,10 @@ static void test_stray(void **state) {
     want_error_at("x = !a", "stray '!' in program (use 'not'", 1, 5);
     want_error_at("x = a && b", "'&&' is not an operator; use 'and'", 1, 7);
     want_error_at("x = a || b", "'||' is not an operator; use 'or'", 1, 7);
-    want_error_at("x = caf\xc3\xa9", "non-ASCII character '\xc3\xa9' (U+00E9) outside a "
-                    "string or comment", 1, 8);
+    want_error_at("x = caf\xc3\xa9",
+                  "non-ASCII character '\xc3\xa9' (U+00E9) outside a "
+                  "string or comment",
+                  1, 8);
     want_error_at("x = \xe2\x82\xac", "non-ASCII character '\xe2\x82\xac' (U+20AC)", 1, 5);
     want_error_at("x = \x01", "unexpected control character 0x01", 1, 5);
     /* src_load rejects these; the scanner copes anyway */
@@ -506,16 +504,14 @@ static void test_bom(void **state) {
 
 static void test_stray_tokens(void **state) {
     (void)state;
-    want_tokens("$ ? \xc3\xa9\xc3\xa9 &&", TK_INVALID, TK_INVALID, TK_INVALID, TK_INVALID,
-                  TK_END);
+    want_tokens("$ ? \xc3\xa9\xc3\xa9 &&", TK_INVALID, TK_INVALID, TK_INVALID, TK_INVALID, TK_END);
 }
 
 static void test_nul_byte(void **state) {
     (void)state;
     const char text[] = "x = 1\0 + 2\n";
     Scan *s = scan_len(text, sizeof text - 1);
-    int kinds[] = {TK_IDENT, TK_ASSIGN, TK_INT, TK_INVALID, TK_PLUS, TK_INT, TK_NEWLINE,
-                   TK_END};
+    int kinds[] = {TK_IDENT, TK_ASSIGN, TK_INT, TK_INVALID, TK_PLUS, TK_INT, TK_NEWLINE, TK_END};
     assert_int_equal(s->n, 8);
     for (int i = 0; i < 8; i++) assert_int_equal(s->kinds[i], kinds[i]);
     assert_int_equal(s->spans[3].begin, 5);
@@ -564,7 +560,7 @@ static void test_spans(void **state) {
         assert_int_equal(s->spans[i].begin, want[i].begin);
         assert_int_equal(s->spans[i].end, want[i].end);
     }
-    assert_int_equal(s->spans[6].begin, 20);    /* end of file */
+    assert_int_equal(s->spans[6].begin, 20); /* end of file */
     assert_int_equal(s->vals[3].node->span.begin, 9);
     assert_int_equal(s->vals[5].node->parts->span.begin, 17);
     assert_int_equal(s->vals[5].node->parts->span.end, 19);

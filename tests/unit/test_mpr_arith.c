@@ -18,14 +18,9 @@
 
 #define L MP_LOC(3, 14)
 
+static bool same(double a, double b) { return memcmp(&a, &b, sizeof a) == 0 || (a != a && b != b); }
 
-static bool same(double a, double b)
-{
-    return memcmp(&a, &b, sizeof a) == 0 || (a != a && b != b);
-}
-
-static void test_int_ops(void **state)
-{
+static void test_int_ops(void **state) {
     (void)state;
     assert_int_equal(mp_add(2, 3, L), 5);
     assert_int_equal(mp_add(INT64_MAX, -1, L), INT64_MAX - 1);
@@ -35,11 +30,17 @@ static void test_int_ops(void **state)
     /* floor division and modulo: Python rounds toward -infinity */
     static const int64_t cases[][4] = {
         /* a, b, a // b, a % b */
-        { -7, 2, -4, 1 },   { 7, -2, -4, -1 },  { -7, -2, 3, -1 },
-        { 7, 2, 3, 1 },     { 0, 5, 0, 0 },     { -6, 3, -2, 0 },
-        { 6, -3, -2, 0 },   { 1, -1, -1, 0 },   { INT64_MIN, -1 + 2, INT64_MIN, 0 },
-        { INT64_MIN, 2, INT64_MIN / 2, 0 },
-        { INT64_MAX, -2, -4611686018427387904, -1 },
+        {-7, 2, -4, 1},
+        {7, -2, -4, -1},
+        {-7, -2, 3, -1},
+        {7, 2, 3, 1},
+        {0, 5, 0, 0},
+        {-6, 3, -2, 0},
+        {6, -3, -2, 0},
+        {1, -1, -1, 0},
+        {INT64_MIN, -1 + 2, INT64_MIN, 0},
+        {INT64_MIN, 2, INT64_MIN / 2, 0},
+        {INT64_MAX, -2, -4611686018427387904, -1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         assert_int_equal(mp_floordiv(cases[i][0], cases[i][1], L), cases[i][2]);
@@ -64,8 +65,7 @@ struct binop {
     int64_t a, b;
 };
 
-static void int_op(void *arg)
-{
+static void int_op(void *arg) {
     struct binop *o = arg;
     switch (o->op) {
     case 0: mp_add(o->a, o->b, L); break;
@@ -79,59 +79,61 @@ static void int_op(void *arg)
     }
 }
 
-static void test_int_errors(void **state)
-{
+static void test_int_errors(void **state) {
     (void)state;
     static const struct {
         struct binop o;
         const char *msg;
     } cases[] = {
-        { { 0, INT64_MAX, 1 }, "integer overflow" },
-        { { 0, INT64_MIN, -1 }, "integer overflow" },
-        { { 1, INT64_MIN, 1 }, "integer overflow" },
-        { { 2, INT64_MAX, 2 }, "integer overflow" },
-        { { 2, INT64_MIN, -1 }, "integer overflow" },
-        { { 3, 5, 0 }, "integer division or modulo by zero" },
-        { { 4, 5, 0 }, "integer modulo by zero" },
-        { { 3, INT64_MIN, -1 }, "integer overflow" },
-        { { 5, 2, 63 }, "integer overflow" },
-        { { 5, 10, 19 }, "integer overflow" },
-        { { 5, 3, 40 }, "integer overflow" },
-        { { 5, 2, -1 }, "negative exponent in integer power" },
-        { { 6, INT64_MIN, 0 }, "integer overflow" },
-        { { 7, 1, 0 }, "division by zero" },
+        {{0, INT64_MAX, 1}, "integer overflow"},
+        {{0, INT64_MIN, -1}, "integer overflow"},
+        {{1, INT64_MIN, 1}, "integer overflow"},
+        {{2, INT64_MAX, 2}, "integer overflow"},
+        {{2, INT64_MIN, -1}, "integer overflow"},
+        {{3, 5, 0}, "integer division or modulo by zero"},
+        {{4, 5, 0}, "integer modulo by zero"},
+        {{3, INT64_MIN, -1}, "integer overflow"},
+        {{5, 2, 63}, "integer overflow"},
+        {{5, 10, 19}, "integer overflow"},
+        {{5, 3, 40}, "integer overflow"},
+        {{5, 2, -1}, "negative exponent in integer power"},
+        {{6, INT64_MIN, 0}, "integer overflow"},
+        {{7, 1, 0}, "division by zero"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct binop o = cases[i].o;
         char expect[160];
-        snprintf(expect, sizeof expect,
-                 "t.mp:3:14: runtime error: %s (in process t, pid ",
+        snprintf(expect, sizeof expect, "t.mp:3:14: runtime error: %s (in process t, pid ",
                  cases[i].msg);
         mpt_expect_error(int_op, &o, expect);
     }
 }
 
-static void test_float_ops(void **state)
-{
+static void test_float_ops(void **state) {
     (void)state;
     static const double cases[][4] = {
         /* a, b, a // b, a % b (CPython) */
-        { -8.0, 3, -3.0, 1.0 },       { 8.0, -3, -3.0, -1.0 },
-        { -7.5, 2, -4.0, 0.5 },       { 7.5, -2, -4.0, -0.5 },
-        { -0.0, 5, -0.0, 0.0 },       { 5, -0.5, -10.0, -0.0 },
-        { 1e300, 7, 1.4285714285714286e+299, 1.0 },
-        { -1e-300, 3, -1.0, 3.0 },    { 6.0, 2.0, 3.0, 0.0 },
-        { -6.0, 3, -2.0, 0.0 },       { 0.5, 0.1, 4.0, 0.09999999999999998 },
-        { 1.0, __builtin_inf(), 0.0, 1.0 },
-        { -1.0, __builtin_inf(), -1.0, __builtin_inf() },
+        {-8.0, 3, -3.0, 1.0},
+        {8.0, -3, -3.0, -1.0},
+        {-7.5, 2, -4.0, 0.5},
+        {7.5, -2, -4.0, -0.5},
+        {-0.0, 5, -0.0, 0.0},
+        {5, -0.5, -10.0, -0.0},
+        {1e300, 7, 1.4285714285714286e+299, 1.0},
+        {-1e-300, 3, -1.0, 3.0},
+        {6.0, 2.0, 3.0, 0.0},
+        {-6.0, 3, -2.0, 0.0},
+        {0.5, 0.1, 4.0, 0.09999999999999998},
+        {1.0, __builtin_inf(), 0.0, 1.0},
+        {-1.0, __builtin_inf(), -1.0, __builtin_inf()},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         double q = mp_ffloordiv(cases[i][0], cases[i][1], L);
         double m = mp_fmod(cases[i][0], cases[i][1], L);
         if (!same(q, cases[i][2]) || !same(m, cases[i][3]))
             fail_msg("case %zu: %.17g // %.17g = %.17g (want %.17g), "
-                     "%% = %.17g (want %.17g)", i, cases[i][0], cases[i][1],
-                     q, cases[i][2], m, cases[i][3]);
+                     "%% = %.17g (want %.17g)",
+                     i, cases[i][0], cases[i][1], q, cases[i][2], m, cases[i][3]);
     }
     assert_true(mp_fdiv(1.0, 4.0, L) == 0.25);
     assert_true(same(mp_fdiv(-0.0, 4.0, L), -0.0));
@@ -139,8 +141,7 @@ static void test_float_ops(void **state)
     assert_true(same(mp_fmod_raw(1e300, 7.0), 1.0));
     assert_true(same(mp_fmod_raw(-5.5, 2.0), -1.5));
     assert_true(same(mp_fmod_raw(5e-324, 1e-320), 5e-324));
-    assert_true(same(mp_fmod_raw(1.7976931348623157e308, 3e-320),
-                     8.933e-321));
+    assert_true(same(mp_fmod_raw(1.7976931348623157e308, 3e-320), 8.933e-321));
     assert_true(mp_fmod_raw(__builtin_inf(), 2.0) != mp_fmod_raw(1, 0));
     assert_true(same(mp_floor_raw(-0.5), -1.0));
     assert_true(same(mp_floor_raw(-0.0), -0.0));
@@ -153,8 +154,7 @@ struct fop {
     double a, b;
 };
 
-static void float_op(void *arg)
-{
+static void float_op(void *arg) {
     struct fop *o = arg;
     switch (o->op) {
     case 0: mp_fdiv(o->a, o->b, L); break;
@@ -163,27 +163,24 @@ static void float_op(void *arg)
     }
 }
 
-static void test_float_errors(void **state)
-{
+static void test_float_errors(void **state) {
     (void)state;
-    struct fop a = { 0, 1.0, 0.0 }, b = { 1, 1.0, -0.0 }, c = { 2, 1.0, 0.0 };
+    struct fop a = {0, 1.0, 0.0}, b = {1, 1.0, -0.0}, c = {2, 1.0, 0.0};
     mpt_expect_error(float_op, &a, "runtime error: float division by zero");
     mpt_expect_error(float_op, &b, "runtime error: float floor division by zero");
     mpt_expect_error(float_op, &c, "runtime error: float modulo (in process");
 }
 
 /* Every int / int and int <=> float of the table is what python3 said. */
-static void test_exact_mixed(void **state)
-{
+static void test_exact_mixed(void **state) {
     (void)state;
     for (size_t i = 0; i < sizeof idiv_table / sizeof idiv_table[0]; i++) {
         double q = mp_idiv(idiv_table[i].a, idiv_table[i].b, L);
         uint64_t got;
         memcpy(&got, &q, sizeof got);
         if (got != idiv_table[i].bits)
-            fail_msg("%" PRId64 " / %" PRId64 " = %.17g (bits %" PRIx64
-                     ", want %" PRIx64 ")", idiv_table[i].a, idiv_table[i].b,
-                     q, got, idiv_table[i].bits);
+            fail_msg("%" PRId64 " / %" PRId64 " = %.17g (bits %" PRIx64 ", want %" PRIx64 ")",
+                     idiv_table[i].a, idiv_table[i].b, q, got, idiv_table[i].bits);
     }
     for (size_t i = 0; i < sizeof cmp_table / sizeof cmp_table[0]; i++) {
         double f;
@@ -191,8 +188,7 @@ static void test_exact_mixed(void **state)
         int64_t a = cmp_table[i].a;
         int c = cmp_table[i].cmp;
         if (mp_cmp_if(a, f) != c)
-            fail_msg("%" PRId64 " <=> %.17g = %d, want %d", a, f,
-                     mp_cmp_if(a, f), c);
+            fail_msg("%" PRId64 " <=> %.17g = %d, want %d", a, f, mp_cmp_if(a, f), c);
         /* the operators, both ways round */
         assert_true(mp_if_eq(a, f) == (c == 0) && mp_fi_eq(f, a) == (c == 0));
         assert_true(mp_if_ne(a, f) == (c != 0) && mp_fi_ne(f, a) == (c != 0));
@@ -205,14 +201,11 @@ static void test_exact_mixed(void **state)
     }
 }
 
-int main(void)
-{
+int main(void) {
     mp_init("t.mp", 0, NULL);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_int_ops),
-        cmocka_unit_test(test_int_errors),
-        cmocka_unit_test(test_float_ops),
-        cmocka_unit_test(test_float_errors),
+        cmocka_unit_test(test_int_ops),     cmocka_unit_test(test_int_errors),
+        cmocka_unit_test(test_float_ops),   cmocka_unit_test(test_float_errors),
         cmocka_unit_test(test_exact_mixed),
     };
     int r = cmocka_run_group_tests_name("mpr_arith", tests, NULL, NULL);

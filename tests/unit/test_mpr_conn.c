@@ -21,14 +21,13 @@
 #include "mpr_api.h"
 #include "mpr_test.h"
 
-static const mp_type t_list_str = { MP_LIST, &mp_t_str };
-static const mp_type t_list_int = { MP_LIST, &mp_t_int };
+static const mp_type t_list_str = {MP_LIST, &mp_t_str};
+static const mp_type t_list_int = {MP_LIST, &mp_t_int};
 
 #define L MP_LOC(1, 1)
 
 /* Pseudo-random bytes (n a multiple of 8). */
-static void fill_pattern(char *buf, size_t n, uint64_t seed)
-{
+static void fill_pattern(char *buf, size_t n, uint64_t seed) {
     uint64_t x = seed | 1;
     uint64_t *p = (uint64_t *)(void *)buf;
     for (size_t i = 0; i < n / 8; i++) {
@@ -39,8 +38,7 @@ static void fill_pattern(char *buf, size_t n, uint64_t seed)
     }
 }
 
-static void test_same_process_both_ways(void **state)
-{
+static void test_same_process_both_ways(void **state) {
     (void)state;
     mp_conn *a, *b;
     assert_int_equal(mp_pipe(&a, &b, &t_list_str, true, "left", "right"), 0);
@@ -52,9 +50,8 @@ static void test_same_process_both_ways(void **state)
     assert_int_equal(mp_conn_poll(b, 0), 0);
     for (int i = 0; i < 100; i++) {
         mp_list *l = mp_list_new(&t_list_str, 0);
-        for (int k = 0; k < i; k++)
-            mp_list_push(l, (mp_val){ .s = mp_str_cstr("it's") });
-        assert_int_equal(mp_conn_send(i % 2 ? a : b, (mp_val){ .l = l }), 0);
+        for (int k = 0; k < i; k++) mp_list_push(l, (mp_val){.s = mp_str_cstr("it's")});
+        assert_int_equal(mp_conn_send(i % 2 ? a : b, (mp_val){.l = l}), 0);
         mp_val out;
         assert_int_equal(mp_conn_poll(i % 2 ? b : a, -1), 1);
         assert_int_equal(mp_conn_recv(i % 2 ? b : a, &out), 0);
@@ -67,8 +64,8 @@ static void test_same_process_both_ways(void **state)
      * reader) */
     for (int i = 0; i < 100; i++) {
         mp_list *l = mp_list_new(&t_list_str, 1);
-        mp_list_push(l, (mp_val){ .s = mp_str_new("x", (size_t)(i % 3)) });
-        assert_int_equal(mp_conn_send(a, (mp_val){ .l = l }), 0);
+        mp_list_push(l, (mp_val){.s = mp_str_new("x", (size_t)(i % 3))});
+        assert_int_equal(mp_conn_send(a, (mp_val){.l = l}), 0);
         mp_list_unref(l);
     }
     for (int i = 0; i < 100; i++) {
@@ -78,39 +75,38 @@ static void test_same_process_both_ways(void **state)
         mp_list_unref(out.l);
     }
     assert_int_equal(mp_conn_close(a), 0);
-    assert_int_equal(mp_conn_close(a), 0);          /* idempotent */
+    assert_int_equal(mp_conn_close(a), 0); /* idempotent */
     assert_true(mp_conn_is_closed(a));
     assert_int_equal(mp_conn_fd(a), -1);
     mp_val out;
-    assert_int_equal(mp_conn_poll(b, -1), 1);       /* EOF is readable */
+    assert_int_equal(mp_conn_poll(b, -1), 1); /* EOF is readable */
     assert_int_equal(mp_conn_recv(b, &out), MP_EOF);
     assert_int_equal(mp_conn_recv(b, &out), MP_EOF);
     mp_list *empty = mp_list_new(&t_list_str, 0);
-    assert_int_equal(mp_conn_send(b, (mp_val){ .l = empty }), -1);
+    assert_int_equal(mp_conn_send(b, (mp_val){.l = empty}), -1);
     assert_int_equal(errno, EPIPE);
     mp_list_unref(empty);
-    assert_int_equal(mp_conn_send(a, (mp_val){ .i = 1 }), -1);
+    assert_int_equal(mp_conn_send(a, (mp_val){.i = 1}), -1);
     assert_int_equal(errno, EBADF);
     assert_int_equal(mp_conn_recv(a, &out), -1);
     assert_int_equal(errno, EBADF);
     mp_conn_close(b);
 }
 
-static void test_one_way(void **state)
-{
+static void test_one_way(void **state) {
     (void)state;
     mp_conn *a, *b;
     assert_int_equal(mp_pipe(&a, &b, &mp_t_int, false, "tx", "rx"), 0);
     assert_true(mp_conn_can_send(a) && !mp_conn_can_recv(a));
     assert_true(!mp_conn_can_send(b) && mp_conn_can_recv(b));
     mp_val out;
-    assert_int_equal(mp_conn_send(b, (mp_val){ .i = 1 }), -1);
+    assert_int_equal(mp_conn_send(b, (mp_val){.i = 1}), -1);
     assert_int_equal(errno, EBADF);
     assert_int_equal(mp_conn_recv(a, &out), -1);
     assert_int_equal(errno, EBADF);
     assert_int_equal(mp_conn_poll(a, 0), -1);
     assert_int_equal(errno, EBADF);
-    assert_int_equal(mp_conn_send(a, (mp_val){ .i = -77 }), 0);
+    assert_int_equal(mp_conn_send(a, (mp_val){.i = -77}), 0);
     assert_int_equal(mp_conn_recv(b, &out), 0);
     assert_int_equal(out.i, -77);
     mp_conn_close(a);
@@ -119,21 +115,18 @@ static void test_one_way(void **state)
 
 /* Sending to a closed peer fails with EPIPE even with SIGPIPE at its
  * default action (MSG_NOSIGNAL): checked in a child. */
-static void send_with_sigpipe_default(void *arg)
-{
+static void send_with_sigpipe_default(void *arg) {
     mp_conn **ends = arg;
     signal(SIGPIPE, SIG_DFL);
-    mp_val v = { .i = 1 };
+    mp_val v = {.i = 1};
     int r = mp_conn_send(ends[0], v);
     mp_exit(r == -1 && errno == EPIPE ? 0 : 1);
 }
 
-static void test_no_sigpipe(void **state)
-{
+static void test_no_sigpipe(void **state) {
     (void)state;
     mp_conn *ends[2];
-    assert_int_equal(mp_pipe(&ends[0], &ends[1], &mp_t_int, true, "a", "b"),
-                     0);
+    assert_int_equal(mp_pipe(&ends[0], &ends[1], &mp_t_int, true, "a", "b"), 0);
     mp_conn_close(ends[1]);
     mp_proc *p = mp_proc_new("p", -1);
     mp_proc_uses(p, ends[0]);
@@ -145,22 +138,19 @@ static void test_no_sigpipe(void **state)
 }
 
 /* A peer that exits: recv returns MP_EOF once every holder is gone. */
-static void child_sends_three(void *arg)
-{
+static void child_sends_three(void *arg) {
     mp_conn *a = arg;
-    for (int i = 0; i < 3; i++)
-        mp_send(a, (mp_val){ .i = i }, L);
+    for (int i = 0; i < 3; i++) mp_send(a, (mp_val){.i = i}, L);
 }
 
-static void test_peer_exit_gives_eof(void **state)
-{
+static void test_peer_exit_gives_eof(void **state) {
     (void)state;
     mp_conn *a, *b;
     assert_int_equal(mp_pipe(&a, &b, &mp_t_int, true, "a", "b"), 0);
     mp_proc *p = mp_proc_new("sender", -1);
     mp_proc_uses(p, a);
     assert_int_equal(mp_proc_start(p, child_sends_three, a), 0);
-    mp_conn_close(a);                   /* the parent does not use it */
+    mp_conn_close(a); /* the parent does not use it */
     mp_val out;
     for (int i = 0; i < 3; i++) {
         assert_int_equal(mp_conn_recv(b, &out), 0);
@@ -176,14 +166,13 @@ static void test_peer_exit_gives_eof(void **state)
 
 #define BIG (64u << 20)
 
-static void child_sends_big(void *arg)
-{
+static void child_sends_big(void *arg) {
     mp_conn **ends = arg;
     char *buf = malloc(BIG);
     fill_pattern(buf, BIG, 42);
     mp_str *s = mp_str_new(buf, BIG);
     free(buf);
-    mp_send(ends[0], (mp_val){ .s = s }, L);
+    mp_send(ends[0], (mp_val){.s = s}, L);
     mp_str_unref(s);
     /* and it echoes one back, received then re-sent */
     mp_val v = mp_recv(ends[0], L);
@@ -191,12 +180,10 @@ static void child_sends_big(void *arg)
     mp_str_unref(v.s);
 }
 
-static void test_64mb_roundtrip(void **state)
-{
+static void test_64mb_roundtrip(void **state) {
     (void)state;
     mp_conn *ends[2];
-    assert_int_equal(mp_pipe(&ends[0], &ends[1], &mp_t_str, true, "a", "b"),
-                     0);
+    assert_int_equal(mp_pipe(&ends[0], &ends[1], &mp_t_str, true, "a", "b"), 0);
     mp_proc *p = mp_proc_new("big", -1);
     mp_proc_uses(p, ends[0]);
     assert_int_equal(mp_proc_start(p, child_sends_big, ends), 0);
@@ -224,18 +211,15 @@ static void test_64mb_roundtrip(void **state)
 }
 
 /* A big list in one message, from a child. */
-static void child_sends_list(void *arg)
-{
+static void child_sends_list(void *arg) {
     mp_conn *a = arg;
     mp_list *l = mp_list_new(&t_list_int, 0);
-    for (int i = 0; i < 200000; i++)
-        mp_list_push(l, (mp_val){ .i = (int64_t)i * i });
-    mp_send(a, (mp_val){ .l = l }, L);
+    for (int i = 0; i < 200000; i++) mp_list_push(l, (mp_val){.i = (int64_t)i * i});
+    mp_send(a, (mp_val){.l = l}, L);
     mp_list_unref(l);
 }
 
-static void test_big_list(void **state)
-{
+static void test_big_list(void **state) {
     (void)state;
     mp_conn *a, *b;
     assert_int_equal(mp_pipe(&a, &b, &t_list_int, false, "a", "b"), 0);
@@ -246,8 +230,7 @@ static void test_big_list(void **state)
     mp_val out;
     assert_int_equal(mp_conn_recv(b, &out), 0);
     assert_int_equal(mp_list_len(out.l), 200000);
-    for (int i = 0; i < 200000; i++)
-        assert_int_equal(mp_list_get(out.l, i, L).i, (int64_t)i * i);
+    for (int i = 0; i < 200000; i++) assert_int_equal(mp_list_get(out.l, i, L).i, (int64_t)i * i);
     mp_list_unref(out.l);
     assert_int_equal(mp_conn_recv(b, &out), MP_EOF);
     assert_int_equal(mp_proc_join(p, -1), 0);
@@ -256,15 +239,14 @@ static void test_big_list(void **state)
 }
 
 /* Receiving a message of another type is a protocol error. */
-static void test_type_mismatch_between_processes(void **state)
-{
+static void test_type_mismatch_between_processes(void **state) {
     (void)state;
     mp_conn *a, *b, *x, *y;
     assert_int_equal(mp_pipe(&a, &b, &mp_t_int, false, "a", "b"), 0);
     assert_int_equal(mp_pipe(&x, &y, &t_list_int, false, "x", "y"), 0);
     /* send ints through a, read them from a list-typed end by swapping
      * descriptors: y's socket now carries a's frames */
-    assert_int_equal(mp_conn_send(a, (mp_val){ .i = 1 }), 0);
+    assert_int_equal(mp_conn_send(a, (mp_val){.i = 1}), 0);
     int tmp = dup(mp_conn_fd(b));
     dup2(tmp, mp_conn_fd(y));
     close(tmp);
@@ -279,23 +261,20 @@ static void test_type_mismatch_between_processes(void **state)
 
 /* ---- a sender killed in the middle of a message ---------------------- */
 
-static void child_sends_then_hangs(void *arg)
-{
+static void child_sends_then_hangs(void *arg) {
     mp_conn **ends = arg;
     char *buf = malloc(BIG);
     memset(buf, 'k', BIG);
     mp_str *s = mp_str_new(buf, BIG);
     free(buf);
-    mp_send(ends[0], (mp_val){ .s = s }, L);    /* blocks: nobody reads */
+    mp_send(ends[0], (mp_val){.s = s}, L); /* blocks: nobody reads */
     mp_exit(9);
 }
 
-static void test_sender_killed_mid_message(void **state)
-{
+static void test_sender_killed_mid_message(void **state) {
     (void)state;
     mp_conn *ends[2];
-    assert_int_equal(mp_pipe(&ends[0], &ends[1], &mp_t_str, true, "a", "b"),
-                     0);
+    assert_int_equal(mp_pipe(&ends[0], &ends[1], &mp_t_str, true, "a", "b"), 0);
     mp_proc *p = mp_proc_new("dies", -1);
     mp_proc_uses(p, ends[0]);
     assert_int_equal(mp_proc_start(p, child_sends_then_hangs, ends), 0);
@@ -317,21 +296,18 @@ static void test_sender_killed_mid_message(void **state)
 
 /* ---- corrupt and hostile frames ------------------------------------- */
 
-static void raw_write(mp_conn *c, const void *buf, size_t n)
-{
+static void raw_write(mp_conn *c, const void *buf, size_t n) {
     assert_int_equal(write(mp_conn_fd(c), buf, n), (ssize_t)n);
 }
 
-static void header(unsigned char *h, uint32_t len, uint32_t check)
-{
+static void header(unsigned char *h, uint32_t len, uint32_t check) {
     memcpy(h, &len, 4);
     memcpy(h + 4, &check, 4);
 }
 
 #define MAGIC 0x4d504652u
 
-static void test_corrupt_frames(void **state)
-{
+static void test_corrupt_frames(void **state) {
     (void)state;
     mp_conn *a, *b;
     mp_val v;
@@ -343,7 +319,7 @@ static void test_corrupt_frames(void **state)
     raw_write(a, h, 8);
     assert_int_equal(mp_conn_recv(b, &v), -1);
     assert_int_equal(errno, EPROTO);
-    assert_int_equal(mp_conn_send(a, (mp_val){ .i = 1 }), 0);
+    assert_int_equal(mp_conn_send(a, (mp_val){.i = 1}), 0);
     assert_int_equal(mp_conn_recv(b, &v), -1);
     assert_int_equal(errno, EPROTO);
     mp_conn_close(a);
@@ -362,7 +338,7 @@ static void test_corrupt_frames(void **state)
     assert_int_equal(mp_pipe(&a, &b, &mp_t_int, true, "a", "b"), 0);
     header(h, 2, 2 ^ MAGIC);
     h[8] = 3;
-    h[9] = 1;                           /* a bool */
+    h[9] = 1; /* a bool */
     raw_write(a, h, 10);
     assert_int_equal(mp_conn_recv(b, &v), -1);
     assert_int_equal(errno, EPROTO);
@@ -375,7 +351,7 @@ static void test_corrupt_frames(void **state)
     assert_int_equal(mp_pipe(&a, &b, &mp_t_str, true, "a", "b"), 0);
     header(h, 1u << 30, (1u << 30) ^ MAGIC);
     raw_write(a, h, 8);
-    unsigned char junk[100] = { 4 };
+    unsigned char junk[100] = {4};
     raw_write(a, junk, sizeof junk);
     mp_conn_close(a);
     assert_int_equal(mp_conn_recv(b, &v), -1);
@@ -391,14 +367,13 @@ static void test_corrupt_frames(void **state)
     mp_conn_close(b);
 }
 
-static void test_too_large(void **state)
-{
+static void test_too_large(void **state) {
     (void)state;
     mp_conn *a, *b;
     assert_int_equal(mp_pipe(&a, &b, &mp_t_str, true, "a", "b"), 0);
     /* only the length is looked at before refusing */
-    mp_str fake = { MP_IMMORTAL, (1u << 30), "tiny", 0 };
-    assert_int_equal(mp_conn_send(a, (mp_val){ .s = &fake }), -1);
+    mp_str fake = {MP_IMMORTAL, (1u << 30), "tiny", 0};
+    assert_int_equal(mp_conn_send(a, (mp_val){.s = &fake}), -1);
     assert_int_equal(errno, EMSGSIZE);
     mp_conn_close(a);
     mp_conn_close(b);
@@ -406,37 +381,33 @@ static void test_too_large(void **state)
 
 /* ---- a two-process protocol (the notebook's acknowledgement) -------- */
 
-static void acker(void *arg)
-{
+static void acker(void *arg) {
     mp_conn *c = arg;
-    static mp_str ack = { MP_IMMORTAL, 3, "ack", 0 };
+    static mp_str ack = {MP_IMMORTAL, 3, "ack", 0};
     mp_val v;
     int n = 0;
     while (mp_recv_next(c, &v, L)) {
-        mp_send(c, (mp_val){ .s = &ack }, L);
+        mp_send(c, (mp_val){.s = &ack}, L);
         n++;
         bool bye = strcmp(v.s->data, "Bye") == 0;
         mp_str_unref(v.s);
-        if (bye)
-            break;
+        if (bye) break;
     }
     mp_exit(n);
 }
 
-static void test_ack_protocol(void **state)
-{
+static void test_ack_protocol(void **state) {
     (void)state;
     mp_conn *a, *b;
-    assert_int_equal(mp_pipe(&a, &b, &mp_t_str, true, "parent_conn",
-                             "child_conn"), 0);
+    assert_int_equal(mp_pipe(&a, &b, &mp_t_str, true, "parent_conn", "child_conn"), 0);
     mp_proc *p = mp_proc_new("receiver", -1);
     mp_proc_uses(p, b);
     assert_int_equal(mp_proc_start(p, acker, b), 0);
     mp_conn_close(b);
-    const char *msgs[] = { "Hi", "How are you?", "Bye" };
+    const char *msgs[] = {"Hi", "How are you?", "Bye"};
     for (int i = 0; i < 3; i++) {
         mp_str *s = mp_str_cstr(msgs[i]);
-        mp_send(a, (mp_val){ .s = s }, L);
+        mp_send(a, (mp_val){.s = s}, L);
         mp_str_unref(s);
         mp_val r = mp_recv(a, L);
         assert_string_equal(r.s->data, "ack");
@@ -444,7 +415,7 @@ static void test_ack_protocol(void **state)
     }
     mp_val r;
     assert_false(mp_recv_next(a, &r, L));
-    assert_false(mp_poll(a, 0, L) == false);    /* EOF: readable */
+    assert_false(mp_poll(a, 0, L) == false); /* EOF: readable */
     assert_int_equal(mp_proc_join(p, -1), 0);
     assert_int_equal(mp_proc_exitcode(p), 3);
     mp_proc_free(p);
@@ -454,13 +425,12 @@ static void test_ack_protocol(void **state)
 /* ---- checked variants: the messages ---------------------------------- */
 
 /* ARG is which case to run; each ends its process with a runtime error. */
-static void checked_error(void *arg)
-{
+static void checked_error(void *arg) {
     int which = (int)(intptr_t)arg;
     mp_conn *a, *b;
     mp_pipe(&a, &b, &mp_t_int, which >= 2, "parent_conn", "child_conn");
     switch (which) {
-    case 0: mp_send(b, (mp_val){ .i = 1 }, MP_LOC(4, 5)); break;
+    case 0: mp_send(b, (mp_val){.i = 1}, MP_LOC(4, 5)); break;
     case 1: mp_recv(a, MP_LOC(4, 6)); break;
     case 2:
         mp_close(b, L);
@@ -468,11 +438,11 @@ static void checked_error(void *arg)
         break;
     case 3:
         mp_close(b, L);
-        mp_send(a, (mp_val){ .i = 1 }, MP_LOC(4, 8));
+        mp_send(a, (mp_val){.i = 1}, MP_LOC(4, 8));
         break;
     case 4:
         mp_close(a, L);
-        mp_send(a, (mp_val){ .i = 1 }, MP_LOC(4, 9));
+        mp_send(a, (mp_val){.i = 1}, MP_LOC(4, 9));
         break;
     case 5: {
         /* a sender dying mid-message: make a truncated frame by hand */
@@ -486,8 +456,7 @@ static void checked_error(void *arg)
     }
 }
 
-static void test_checked_messages(void **state)
-{
+static void test_checked_messages(void **state) {
     (void)state;
     static const char *expect[] = {
         "t.mp:4:5: runtime error: send on 'child_conn': this end of a "
@@ -507,8 +476,7 @@ static void test_checked_messages(void **state)
     }
 }
 
-static void test_poll_timeout(void **state)
-{
+static void test_poll_timeout(void **state) {
     (void)state;
     mp_conn *a, *b;
     assert_int_equal(mp_pipe(&a, &b, &mp_t_int, true, "a", "b"), 0);
@@ -516,7 +484,7 @@ static void test_poll_timeout(void **state)
     assert_int_equal(mp_conn_poll(b, 0.01), 0);
     assert_int_equal(mp_conn_poll(b, __builtin_nan("")), -1);
     assert_int_equal(errno, EINVAL);
-    mp_conn_send(a, (mp_val){ .i = 3 });
+    mp_conn_send(a, (mp_val){.i = 3});
     assert_int_equal(mp_conn_poll(b, 0), 1);
     assert_true(mp_poll(b, 5.0, L));
     mp_conn_close(a);
@@ -527,21 +495,19 @@ static void test_poll_timeout(void **state)
  * the socket for the other processes; several forked receivers and
  * senders of frames larger than the socket buffer account for every
  * message exactly. */
-static void test_shared_end(void **state)
-{
+static void test_shared_end(void **state) {
     (void)state;
     mp_conn *a, *b;
     assert_int_equal(mp_pipe(&a, &b, &mp_t_int, false, "tx", "rx"), 0);
     mp_conn_share(b);
     assert_true(mp_conn_is_shared(b) && !mp_conn_is_shared(a));
-    for (int i = 0; i < 3; i++)
-        assert_int_equal(mp_conn_send(a, (mp_val){ .i = i }), 0);
+    for (int i = 0; i < 3; i++) assert_int_equal(mp_conn_send(a, (mp_val){.i = i}), 0);
     mp_val out;
     assert_int_equal(mp_conn_recv(b, &out), 0);
     assert_int_equal(out.i, 0);
     char peek[64];
     ssize_t left = recv(mp_conn_fd(b), peek, sizeof peek, MSG_PEEK | MSG_DONTWAIT);
-    assert_int_equal(left, 2 * 17);                 /* 8 header + 9 body */
+    assert_int_equal(left, 2 * 17); /* 8 header + 9 body */
     mp_conn_close(a);
     mp_conn_close(b);
 
@@ -556,15 +522,14 @@ static void test_shared_end(void **state)
     for (int k = 0; k < SENDERS + RECEIVERS; k++) {
         kids[k] = fork();
         assert_true(kids[k] >= 0);
-        if (kids[k] > 0)
-            continue;
+        if (kids[k] > 0) continue;
         int ok = 0, bad = 0;
         if (k < SENDERS) {
             char *buf = malloc(LEN);
             for (int m = 0; m < EACH; m++) {
                 memset(buf, 'a' + k * EACH % 26 + m % 26, LEN);
                 mp_str *str = mp_str_new(buf, LEN - (size_t)m);
-                ok += mp_conn_send(tx, (mp_val){ .s = str }) == 0;
+                ok += mp_conn_send(tx, (mp_val){.s = str}) == 0;
                 mp_str_unref(str);
             }
             free(buf);
@@ -574,13 +539,12 @@ static void test_shared_end(void **state)
         while (mp_conn_recv(rx, &out) == 0) {
             size_t n = out.s->len;
             bool same = n > LEN - EACH && n <= LEN;
-            for (size_t j = 1; same && j < n; j++)
-                same = out.s->data[j] == out.s->data[0];
+            for (size_t j = 1; same && j < n; j++) same = out.s->data[j] == out.s->data[0];
             ok += same;
             bad += !same;
             mp_str_unref(out.s);
         }
-        mp_conn_send(rep_tx, (mp_val){ .i = bad ? -1 : ok });
+        mp_conn_send(rep_tx, (mp_val){.i = bad ? -1 : ok});
         _exit(0);
     }
     mp_conn_close(tx);
@@ -601,8 +565,7 @@ static void test_shared_end(void **state)
     mp_conn_close(rep_rx);
 }
 
-int main(void)
-{
+int main(void) {
     mp_init("t.mp", 0, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_process_both_ways),

@@ -15,13 +15,11 @@
 #include "mpr_api.h"
 #include "mpr_test.h"
 
-static char *capture(void (*fn)(void *), void *arg, int *code, int64_t *pid)
-{
+static char *capture(void (*fn)(void *), void *arg, int *code, int64_t *pid) {
     return mpt_capture(fn, arg, "errs", code, pid);
 }
 
-static void warn_then_fail(void *arg)
-{
+static void warn_then_fail(void *arg) {
     (void)arg;
     mp_warn(MP_LOC(2, 3), "careful: %s", "x");
     mp_warn(MP_LOC(0, 0), "no location");
@@ -29,8 +27,7 @@ static void warn_then_fail(void *arg)
     mp_fail(MP_LOC(10, 20), "stop at %d", 10);
 }
 
-static void test_line_format(void **state)
-{
+static void test_line_format(void **state) {
     (void)state;
     int code;
     int64_t pid;
@@ -51,8 +48,7 @@ static void test_line_format(void **state)
     free(out);
 }
 
-static void long_message(void *arg)
-{
+static void long_message(void *arg) {
     (void)arg;
     char big[10000];
     memset(big, 'm', sizeof big - 1);
@@ -60,8 +56,7 @@ static void long_message(void *arg)
     mp_fail(MP_LOC(1, 1), "%s", big);
 }
 
-static void test_long_message_truncated(void **state)
-{
+static void test_long_message_truncated(void **state) {
     (void)state;
     int code;
     int64_t pid;
@@ -70,20 +65,16 @@ static void test_long_message_truncated(void **state)
     assert_true(n > 4000 && n < 5000);
     assert_int_equal(out[n - 1], '\n');
     assert_non_null(strstr(out, "mmm (in process errs, pid "));
-    assert_ptr_equal(strchr(out, '\n'), out + n - 1);      /* one line */
+    assert_ptr_equal(strchr(out, '\n'), out + n - 1); /* one line */
     assert_int_equal(code, 1);
     free(out);
 }
 
-static void exit_code(void *arg)
-{
-    mp_exit(*(int *)arg);
-}
+static void exit_code(void *arg) { mp_exit(*(int *)arg); }
 
-static void test_exit_codes(void **state)
-{
+static void test_exit_codes(void **state) {
     (void)state;
-    int codes[] = { 0, 1, 2, 255 };
+    int codes[] = {0, 1, 2, 255};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         int code;
         int64_t pid;
@@ -94,13 +85,10 @@ static void test_exit_codes(void **state)
     }
 }
 
-static void test_strerror(void **state)
-{
+static void test_strerror(void **state) {
     (void)state;
-    assert_string_equal(mp_strerror(EPROTO),
-                        "corrupt message or value of the wrong type");
-    assert_string_equal(mp_strerror(ECONNRESET),
-                        "the other end closed in the middle of a message");
+    assert_string_equal(mp_strerror(EPROTO), "corrupt message or value of the wrong type");
+    assert_string_equal(mp_strerror(ECONNRESET), "the other end closed in the middle of a message");
     assert_string_equal(mp_strerror(EPIPE), "the other end was closed");
     assert_string_equal(mp_strerror(ETIMEDOUT), "timed out");
     assert_string_equal(mp_strerror(ECANCELED), "the barrier is broken");
@@ -111,27 +99,24 @@ static void test_strerror(void **state)
     assert_int_equal(mp_getppid(), getppid());
 }
 
-static void name_of_child(void *arg)
-{
+static void name_of_child(void *arg) {
     (void)arg;
     fprintf(stderr, "%s %lld", mp_self_name(), (long long)mp_getpid());
 }
 
-static void test_identity_in_child(void **state)
-{
+static void test_identity_in_child(void **state) {
     (void)state;
     int code;
     int64_t pid;
     char *out = capture(name_of_child, NULL, &code, &pid);
     char expect[64];
     snprintf(expect, sizeof expect, "errs %lld", (long long)pid);
-    assert_string_equal(out, expect);       /* stdio flushed at exit */
+    assert_string_equal(out, expect); /* stdio flushed at exit */
     assert_int_equal(code, 0);
     free(out);
 }
 
-static void test_alloc(void **state)
-{
+static void test_alloc(void **state) {
     (void)state;
     char *p = mp_alloc(0);
     assert_non_null(p);
@@ -142,14 +127,12 @@ static void test_alloc(void **state)
     mp_free(NULL);
 }
 
-static void bad_sleep(void *arg)
-{
+static void bad_sleep(void *arg) {
     (void)arg;
     mp_sleep(-1.0, MP_LOC(4, 4));
 }
 
-static void test_sleep(void **state)
-{
+static void test_sleep(void **state) {
     (void)state;
     mp_sleep(0, MP_LOC(1, 1));
     mp_sleep(0.001, MP_LOC(1, 1));
@@ -162,10 +145,9 @@ static void test_sleep(void **state)
     free(out);
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     mp_init("prog.mp", argc, argv);
-    mp_init("prog.mp", argc, argv);     /* a second call is harmless */
+    mp_init("prog.mp", argc, argv); /* a second call is harmless */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_line_format),
         cmocka_unit_test(test_long_message_truncated),

@@ -16,17 +16,15 @@
 #include "mpr_api.h"
 #include "mpr_test.h"
 
-static const mp_type t_list_int = { MP_LIST, &mp_t_int };
-static const mp_type t_list_str = { MP_LIST, &mp_t_str };
-static const mp_type t_list_float = { MP_LIST, &mp_t_float };
-static const mp_type t_list_bool = { MP_LIST, &mp_t_bool };
-static const mp_type t_list_list_int = { MP_LIST, &t_list_int };
+static const mp_type t_list_int = {MP_LIST, &mp_t_int};
+static const mp_type t_list_str = {MP_LIST, &mp_t_str};
+static const mp_type t_list_float = {MP_LIST, &mp_t_float};
+static const mp_type t_list_bool = {MP_LIST, &mp_t_bool};
+static const mp_type t_list_list_int = {MP_LIST, &t_list_int};
 
 /* ---- running code that fails in a child ---------------------------- */
 
-
-static char *fmt_float(double d)
-{
+static char *fmt_float(double d) {
     static char out[64];
     mp_buf b;
     mp_buf_init(&b);
@@ -37,45 +35,44 @@ static char *fmt_float(double d)
     return out;
 }
 
-static void test_float_repr_table(void **state)
-{
+static void test_float_repr_table(void **state) {
     (void)state;
     static const struct {
         double d;
         const char *s;
     } cases[] = {
-        { 0.1, "0.1" },
-        { 1e16, "1e+16" },
-        { 1e-5, "1e-05" },
-        { 123456789.0, "123456789.0" },
-        { 1.0 / 3.0, "0.3333333333333333" },
-        { -0.0, "-0.0" },
-        { 0.0, "0.0" },
-        { 2.5, "2.5" },
-        { 1e22, "1e+22" },
-        { 5e-324, "5e-324" },
-        { 1.0, "1.0" },
-        { -1.5, "-1.5" },
-        { 1e15, "1000000000000000.0" },
-        { 9999999999999998.0, "9999999999999998.0" },
-        { 1.5e16, "1.5e+16" },
-        { 0.0001, "0.0001" },
-        { 0.00012345, "0.00012345" },
-        { 1.7976931348623157e308, "1.7976931348623157e+308" },
-        { 2.2250738585072014e-308, "2.2250738585072014e-308" },
-        { 0.1 + 0.2, "0.30000000000000004" },
-        { 100.0, "100.0" },
-        { 1e100, "1e+100" },
-        { 1.23e-7, "1.23e-07" },
-        { 9007199254740993.0, "9007199254740992.0" },
-        { 4.35, "4.35" },
-        { 2.0 / 3.0, "0.6666666666666666" },
-        { 1e23, "1e+23" },
-        { 8.98846567431158e307, "8.98846567431158e+307" },
-        { 1.1125369292536007e-308, "1.1125369292536007e-308" },
-        { 3.14159, "3.14159" },
-        { -273.15, "-273.15" },
-        { 123456.789, "123456.789" },
+        {0.1, "0.1"},
+        {1e16, "1e+16"},
+        {1e-5, "1e-05"},
+        {123456789.0, "123456789.0"},
+        {1.0 / 3.0, "0.3333333333333333"},
+        {-0.0, "-0.0"},
+        {0.0, "0.0"},
+        {2.5, "2.5"},
+        {1e22, "1e+22"},
+        {5e-324, "5e-324"},
+        {1.0, "1.0"},
+        {-1.5, "-1.5"},
+        {1e15, "1000000000000000.0"},
+        {9999999999999998.0, "9999999999999998.0"},
+        {1.5e16, "1.5e+16"},
+        {0.0001, "0.0001"},
+        {0.00012345, "0.00012345"},
+        {1.7976931348623157e308, "1.7976931348623157e+308"},
+        {2.2250738585072014e-308, "2.2250738585072014e-308"},
+        {0.1 + 0.2, "0.30000000000000004"},
+        {100.0, "100.0"},
+        {1e100, "1e+100"},
+        {1.23e-7, "1.23e-07"},
+        {9007199254740993.0, "9007199254740992.0"},
+        {4.35, "4.35"},
+        {2.0 / 3.0, "0.6666666666666666"},
+        {1e23, "1e+23"},
+        {8.98846567431158e307, "8.98846567431158e+307"},
+        {1.1125369292536007e-308, "1.1125369292536007e-308"},
+        {3.14159, "3.14159"},
+        {-273.15, "-273.15"},
+        {123456.789, "123456.789"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *got = fmt_float(cases[i].d);
@@ -89,8 +86,7 @@ static void test_float_repr_table(void **state)
 }
 
 /* Every printed float must read back as itself. */
-static void test_float_roundtrip_random(void **state)
-{
+static void test_float_roundtrip_random(void **state) {
     (void)state;
     uint64_t x = 0x9e3779b97f4a7c15ull;
     for (int i = 0; i < 20000; i++) {
@@ -99,17 +95,14 @@ static void test_float_roundtrip_random(void **state)
         x ^= x << 17;
         double d;
         memcpy(&d, &x, 8);
-        if (d != d || d - d != 0)
-            continue;
+        if (d != d || d - d != 0) continue;
         const char *s = fmt_float(d);
-        if (strtod(s, NULL) != d)
-            fail_msg("%s does not round-trip", s);
+        if (strtod(s, NULL) != d) fail_msg("%s does not round-trip", s);
         assert_true(strlen(s) <= 24);
     }
 }
 
-static char *fmt_val(const mp_type *t, mp_val v, bool repr)
-{
+static char *fmt_val(const mp_type *t, mp_val v, bool repr) {
     static char out[512];
     mp_str *s = repr ? mp_repr_of(t, v) : mp_str_of(t, v);
     assert_true(s->len < sizeof out);
@@ -118,104 +111,92 @@ static char *fmt_val(const mp_type *t, mp_val v, bool repr)
     return out;
 }
 
-static void test_str_repr(void **state)
-{
+static void test_str_repr(void **state) {
     (void)state;
     static const struct {
         const char *in;
         size_t len;
         const char *out;
     } cases[] = {
-        { "a", 1, "'a'" },
-        { "it's", 4, "\"it's\"" },
-        { "say \"hi\"", 8, "'say \"hi\"'" },
-        { "both ' and \"", 12, "'both \\' and \"'" },
-        { "back\\slash", 10, "'back\\\\slash'" },
-        { "tab\there\n\r", 10, "'tab\\there\\n\\r'" },
-        { "\0\x7f\x1b", 3, "'\\x00\\x7f\\x1b'" },
-        { "\xc3\xa9", 2, "'\xc3\xa9'" },                     /* é */
-        { "\xc2\x80\xc2\xa0\xc2\xad", 6, "'\\x80\\xa0\\xad'" },
-        { "\xe2\x80\xa8", 3, "'\\u2028'" },
-        { "\xee\x80\x80", 3, "'\\ue000'" },
-        { "\xf0\x9f\x98\x80", 4, "'\xf0\x9f\x98\x80'" },     /* emoji */
-        { "\xff", 1, "'\\xff'" },                    /* not UTF-8 */
-        { "", 0, "''" },
+        {"a", 1, "'a'"},
+        {"it's", 4, "\"it's\""},
+        {"say \"hi\"", 8, "'say \"hi\"'"},
+        {"both ' and \"", 12, "'both \\' and \"'"},
+        {"back\\slash", 10, "'back\\\\slash'"},
+        {"tab\there\n\r", 10, "'tab\\there\\n\\r'"},
+        {"\0\x7f\x1b", 3, "'\\x00\\x7f\\x1b'"},
+        {"\xc3\xa9", 2, "'\xc3\xa9'"}, /* é */
+        {"\xc2\x80\xc2\xa0\xc2\xad", 6, "'\\x80\\xa0\\xad'"},
+        {"\xe2\x80\xa8", 3, "'\\u2028'"},
+        {"\xee\x80\x80", 3, "'\\ue000'"},
+        {"\xf0\x9f\x98\x80", 4, "'\xf0\x9f\x98\x80'"}, /* emoji */
+        {"\xff", 1, "'\\xff'"},                        /* not UTF-8 */
+        {"", 0, "''"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         mp_str *s = mp_str_new(cases[i].in, cases[i].len);
-        const char *got = fmt_val(&mp_t_str, (mp_val){ .s = s }, true);
+        const char *got = fmt_val(&mp_t_str, (mp_val){.s = s}, true);
         if (strcmp(got, cases[i].out) != 0)
             fail_msg("case %zu: expected %s, got %s", i, cases[i].out, got);
         /* str() of a string is the string itself */
-        mp_str *same = mp_str_of(&mp_t_str, (mp_val){ .s = s });
+        mp_str *same = mp_str_of(&mp_t_str, (mp_val){.s = s});
         assert_ptr_equal(same, s);
         mp_str_unref(same);
         mp_str_unref(s);
     }
 }
 
-static void test_values_and_lists(void **state)
-{
+static void test_values_and_lists(void **state) {
     (void)state;
-    assert_string_equal(fmt_val(&mp_t_int, (mp_val){ .i = 0 }, false), "0");
-    assert_string_equal(fmt_val(&mp_t_int, (mp_val){ .i = -42 }, false),
-                        "-42");
-    assert_string_equal(fmt_val(&mp_t_int, (mp_val){ .i = INT64_MIN }, false),
+    assert_string_equal(fmt_val(&mp_t_int, (mp_val){.i = 0}, false), "0");
+    assert_string_equal(fmt_val(&mp_t_int, (mp_val){.i = -42}, false), "-42");
+    assert_string_equal(fmt_val(&mp_t_int, (mp_val){.i = INT64_MIN}, false),
                         "-9223372036854775808");
-    assert_string_equal(fmt_val(&mp_t_int, (mp_val){ .i = INT64_MAX }, false),
-                        "9223372036854775807");
-    assert_string_equal(fmt_val(&mp_t_bool, (mp_val){ .b = true }, false),
-                        "True");
-    assert_string_equal(fmt_val(&mp_t_bool, (mp_val){ .b = false }, true),
-                        "False");
-    assert_string_equal(fmt_val(&mp_t_float, (mp_val){ .f = 2.0 }, false),
-                        "2.0");
+    assert_string_equal(fmt_val(&mp_t_int, (mp_val){.i = INT64_MAX}, false), "9223372036854775807");
+    assert_string_equal(fmt_val(&mp_t_bool, (mp_val){.b = true}, false), "True");
+    assert_string_equal(fmt_val(&mp_t_bool, (mp_val){.b = false}, true), "False");
+    assert_string_equal(fmt_val(&mp_t_float, (mp_val){.f = 2.0}, false), "2.0");
 
     mp_list *l = mp_list_new(&t_list_str, 0);
-    assert_string_equal(fmt_val(&t_list_str, (mp_val){ .l = l }, false), "[]");
-    mp_list_push(l, (mp_val){ .s = mp_str_cstr("a") });
-    mp_list_push(l, (mp_val){ .s = mp_str_cstr("it's") });
-    mp_list_push(l, (mp_val){ .s = mp_str_cstr("") });
-    assert_string_equal(fmt_val(&t_list_str, (mp_val){ .l = l }, false),
-                        "['a', \"it's\", '']");
+    assert_string_equal(fmt_val(&t_list_str, (mp_val){.l = l}, false), "[]");
+    mp_list_push(l, (mp_val){.s = mp_str_cstr("a")});
+    mp_list_push(l, (mp_val){.s = mp_str_cstr("it's")});
+    mp_list_push(l, (mp_val){.s = mp_str_cstr("")});
+    assert_string_equal(fmt_val(&t_list_str, (mp_val){.l = l}, false), "['a', \"it's\", '']");
     mp_list_unref(l);
 
     mp_list *f = mp_list_new(&t_list_float, 0);
-    mp_list_push(f, (mp_val){ .f = 0.1 });
-    mp_list_push(f, (mp_val){ .f = -0.0 });
-    mp_list_push(f, (mp_val){ .f = __builtin_inf() });
-    mp_list_push(f, (mp_val){ .f = 1e16 });
-    assert_string_equal(fmt_val(&t_list_float, (mp_val){ .l = f }, false),
-                        "[0.1, -0.0, inf, 1e+16]");
+    mp_list_push(f, (mp_val){.f = 0.1});
+    mp_list_push(f, (mp_val){.f = -0.0});
+    mp_list_push(f, (mp_val){.f = __builtin_inf()});
+    mp_list_push(f, (mp_val){.f = 1e16});
+    assert_string_equal(fmt_val(&t_list_float, (mp_val){.l = f}, false), "[0.1, -0.0, inf, 1e+16]");
     mp_list_unref(f);
 
     mp_list *bl = mp_list_new(&t_list_bool, 0);
-    mp_list_push(bl, (mp_val){ .b = true });
-    mp_list_push(bl, (mp_val){ .b = false });
-    assert_string_equal(fmt_val(&t_list_bool, (mp_val){ .l = bl }, false),
-                        "[True, False]");
+    mp_list_push(bl, (mp_val){.b = true});
+    mp_list_push(bl, (mp_val){.b = false});
+    assert_string_equal(fmt_val(&t_list_bool, (mp_val){.l = bl}, false), "[True, False]");
     mp_list_unref(bl);
 
     mp_list *n = mp_list_new(&t_list_list_int, 0);
     mp_list *a = mp_list_new(&t_list_int, 0);
-    mp_list_push(a, (mp_val){ .i = 1 });
-    mp_list_push(a, (mp_val){ .i = 2 });
-    mp_list_push(n, (mp_val){ .l = a });
-    mp_list_push(n, (mp_val){ .l = mp_list_new(&t_list_int, 0) });
-    assert_string_equal(fmt_val(&t_list_list_int, (mp_val){ .l = n }, false),
-                        "[[1, 2], []]");
+    mp_list_push(a, (mp_val){.i = 1});
+    mp_list_push(a, (mp_val){.i = 2});
+    mp_list_push(n, (mp_val){.l = a});
+    mp_list_push(n, (mp_val){.l = mp_list_new(&t_list_int, 0)});
+    assert_string_equal(fmt_val(&t_list_list_int, (mp_val){.l = n}, false), "[[1, 2], []]");
     mp_list_unref(n);
 }
 
-static void test_buf(void **state)
-{
+static void test_buf(void **state) {
     (void)state;
-    mp_buf b = { 0 };
+    mp_buf b = {0};
     mp_buf_cstr(&b, "x = ", 4);
     mp_buf_int(&b, 7);
     mp_buf_cstr(&b, ", ", 2);
     mp_str *raw = mp_str_cstr("raw 's'");
-    mp_buf_val(&b, &mp_t_str, (mp_val){ .s = raw });
+    mp_buf_val(&b, &mp_t_str, (mp_val){.s = raw});
     mp_str_unref(raw);
     assert_string_equal(b.data, "x = 7, raw 's'");
     mp_str *s = mp_buf_finish(&b);
@@ -225,8 +206,7 @@ static void test_buf(void **state)
     assert_int_equal(b.len, 0);
     mp_str_unref(s);
     mp_buf_init(&b);
-    for (int i = 0; i < 10000; i++)
-        mp_buf_cstr(&b, "abc", 3);
+    for (int i = 0; i < 10000; i++) mp_buf_cstr(&b, "abc", 3);
     assert_int_equal(b.len, 30000);
     mp_buf_free(&b);
     assert_null(b.data);
@@ -237,8 +217,7 @@ static void test_buf(void **state)
 
 /* ---- printing ------------------------------------------------------ */
 
-static void test_print_one_write(void **state)
-{
+static void test_print_one_write(void **state) {
     (void)state;
     int pfd[2];
     assert_int_equal(pipe(pfd), 0);
@@ -247,7 +226,7 @@ static void test_print_one_write(void **state)
     mp_str *s = mp_str_new("a\0b", 3);
     mp_print(s);
     mp_str_unref(s);
-    mp_buf b = { 0 };
+    mp_buf b = {0};
     mp_buf_cstr(&b, "line two", 8);
     mp_print_buf(&b);
     assert_null(b.data);
@@ -262,24 +241,21 @@ static void test_print_one_write(void **state)
 }
 
 /* Lines from several processes printing at once never interleave. */
-static void printer(void *arg)
-{
+static void printer(void *arg) {
     int id = *(int *)arg;
     for (int i = 0; i < 2000; i++) {
-        mp_buf b = { 0 };
+        mp_buf b = {0};
         mp_buf_cstr(&b, "proc ", 5);
         mp_buf_int(&b, id);
         mp_buf_cstr(&b, " line ", 6);
         mp_buf_int(&b, i);
         mp_buf_cstr(&b, " ", 1);
-        for (int k = 0; k < 100 + (i * 37 + id) % 300; k++)
-            mp_buf_cstr(&b, "x", 1);
+        for (int k = 0; k < 100 + (i * 37 + id) % 300; k++) mp_buf_cstr(&b, "x", 1);
         mp_print_buf(&b);
     }
 }
 
-static void test_print_no_interleave(void **state)
-{
+static void test_print_no_interleave(void **state) {
     (void)state;
     enum { N = 4 };
     int pfd[2];
@@ -296,7 +272,7 @@ static void test_print_no_interleave(void **state)
     dup2(saved, 1);
     close(saved);
     close(pfd[1]);
-    int next[N] = { 0 };
+    int next[N] = {0};
     char line[1024];
     size_t len = 0;
     char buf[65536];
@@ -311,8 +287,7 @@ static void test_print_no_interleave(void **state)
             }
             line[len] = '\0';
             int id, i, consumed;
-            assert_int_equal(sscanf(line, "proc %d line %d %n", &id, &i,
-                                    &consumed), 2);
+            assert_int_equal(sscanf(line, "proc %d line %d %n", &id, &i, &consumed), 2);
             assert_true(id >= 0 && id < N);
             assert_int_equal(i, next[id]);
             next[id]++;
@@ -333,8 +308,7 @@ static void test_print_no_interleave(void **state)
 }
 
 /* Printing to a closed pipe is quiet and does not kill the process. */
-static void test_print_epipe(void **state)
-{
+static void test_print_epipe(void **state) {
     (void)state;
     int pfd[2];
     assert_int_equal(pipe(pfd), 0);
@@ -355,30 +329,27 @@ static void test_print_epipe(void **state)
     close(pfd[1]);
     close(errp[1]);
     char buf[256];
-    assert_int_equal(read(errp[0], buf, sizeof buf), 0);   /* no warning */
+    assert_int_equal(read(errp[0], buf, sizeof buf), 0); /* no warning */
     close(errp[0]);
 }
 
 /* ---- conversions --------------------------------------------------- */
 
-static int64_t int_of(const char *s, size_t len)
-{
+static int64_t int_of(const char *s, size_t len) {
     mp_str *x = mp_str_new(s, len);
     int64_t v = mp_int_of_str(x, MP_LOC(1, 1));
     mp_str_unref(x);
     return v;
 }
 
-static double float_of(const char *s)
-{
+static double float_of(const char *s) {
     mp_str *x = mp_str_cstr(s);
     double v = mp_float_of_str(x, MP_LOC(1, 1));
     mp_str_unref(x);
     return v;
 }
 
-static void test_int_of_str(void **state)
-{
+static void test_int_of_str(void **state) {
     (void)state;
     assert_int_equal(int_of("42", 2), 42);
     assert_int_equal(int_of(" -7 ", 4), -7);
@@ -391,39 +362,32 @@ static void test_int_of_str(void **state)
     assert_int_equal(int_of("-9223372036854775808", 20), INT64_MIN);
 }
 
-static void bad_int(void *arg)
-{
+static void bad_int(void *arg) {
     const char *s = arg;
     int_of(s, strlen(s));
 }
 
-static void bad_int_nul(void *arg)
-{
+static void bad_int_nul(void *arg) {
     (void)arg;
     int_of("1\0", 2);
 }
 
-static void test_int_of_str_errors(void **state)
-{
+static void test_int_of_str_errors(void **state) {
     (void)state;
-    static const char *bad[] = { "", "abc", "1__0", "_1", "1_", "12a",
-                                 "0x10", "1.5", " ", "+", "-_1", "1 2" };
+    static const char *bad[] = {"",     "abc", "1__0", "_1", "1_",  "12a",
+                                "0x10", "1.5", " ",    "+",  "-_1", "1 2"};
     char expect[128];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        snprintf(expect, sizeof expect,
-                 "invalid literal for int() with base 10: '%s'", bad[i]);
+        snprintf(expect, sizeof expect, "invalid literal for int() with base 10: '%s'", bad[i]);
         mpt_expect_error(bad_int, (void *)bad[i], expect);
     }
-    mpt_expect_error(bad_int_nul, NULL,
-                 "invalid literal for int() with base 10: '1\\x00'");
+    mpt_expect_error(bad_int_nul, NULL, "invalid literal for int() with base 10: '1\\x00'");
     mpt_expect_error(bad_int, "9223372036854775808",
-                 "integer overflow in int(): '9223372036854775808'");
-    mpt_expect_error(bad_int, "-99999999999999999999999",
-                 "integer overflow in int()");
+                     "integer overflow in int(): '9223372036854775808'");
+    mpt_expect_error(bad_int, "-99999999999999999999999", "integer overflow in int()");
 }
 
-static void test_float_of_str(void **state)
-{
+static void test_float_of_str(void **state) {
     (void)state;
     assert_true(float_of("1.5") == 1.5);
     assert_true(float_of(" -2e3 ") == -2000.0);
@@ -444,49 +408,38 @@ static void test_float_of_str(void **state)
     assert_true(float_of("0.1") == 0.1);
 }
 
-static void bad_float(void *arg)
-{
-    float_of(arg);
-}
+static void bad_float(void *arg) { float_of(arg); }
 
-static void test_float_of_str_errors(void **state)
-{
+static void test_float_of_str_errors(void **state) {
     (void)state;
-    static const char *bad[] = { "", "e5", ".", "1e", "abc", "0x1p3",
-                                 "1__0", "nan(1)", "in", "1_e5", "infinit",
-                                 "1.5.2", "--1" };
+    static const char *bad[] = {"",       "e5", ".",    "1e",      "abc",   "0x1p3", "1__0",
+                                "nan(1)", "in", "1_e5", "infinit", "1.5.2", "--1"};
     char expect[128];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        snprintf(expect, sizeof expect,
-                 "could not convert string to float: '%s'", bad[i]);
+        snprintf(expect, sizeof expect, "could not convert string to float: '%s'", bad[i]);
         mpt_expect_error(bad_float, (void *)bad[i], expect);
     }
 }
 
-static void bad_float_int(void *arg)
-{
-    mp_int_of_float(*(double *)arg, MP_LOC(2, 5));
-}
+static void bad_float_int(void *arg) { mp_int_of_float(*(double *)arg, MP_LOC(2, 5)); }
 
-static void test_int_of_float(void **state)
-{
+static void test_int_of_float(void **state) {
     (void)state;
     assert_int_equal(mp_int_of_float(2.9, MP_LOC(1, 1)), 2);
     assert_int_equal(mp_int_of_float(-2.9, MP_LOC(1, 1)), -2);
     assert_int_equal(mp_int_of_float(-0.0, MP_LOC(1, 1)), 0);
-    assert_int_equal(mp_int_of_float(-9223372036854775808.0, MP_LOC(1, 1)),
-                     INT64_MIN);
+    assert_int_equal(mp_int_of_float(-9223372036854775808.0, MP_LOC(1, 1)), INT64_MIN);
     double nan = __builtin_nan(""), inf = __builtin_inf(), big = 1e19;
     mpt_expect_error(bad_float_int, &nan,
-                 "t.mp:2:5: runtime error: cannot convert float NaN to "
-                 "integer");
-    mpt_expect_error(bad_float_int, &inf, "cannot convert float infinity to "
-                                      "integer");
+                     "t.mp:2:5: runtime error: cannot convert float NaN to "
+                     "integer");
+    mpt_expect_error(bad_float_int, &inf,
+                     "cannot convert float infinity to "
+                     "integer");
     mpt_expect_error(bad_float_int, &big, "integer overflow");
 }
 
-int main(void)
-{
+int main(void) {
     mp_init("t.mp", 0, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_float_repr_table),

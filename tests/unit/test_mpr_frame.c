@@ -15,30 +15,26 @@
 
 #include "mpr_api.h"
 
-static const mp_type t_list_int = { MP_LIST, &mp_t_int };
-static const mp_type t_list_str = { MP_LIST, &mp_t_str };
-static const mp_type t_list_bool = { MP_LIST, &mp_t_bool };
-static const mp_type t_list_list_str = { MP_LIST, &t_list_str };
-static const mp_type t_list_float = { MP_LIST, &mp_t_float };
+static const mp_type t_list_int = {MP_LIST, &mp_t_int};
+static const mp_type t_list_str = {MP_LIST, &mp_t_str};
+static const mp_type t_list_bool = {MP_LIST, &mp_t_bool};
+static const mp_type t_list_list_str = {MP_LIST, &t_list_str};
+static const mp_type t_list_float = {MP_LIST, &mp_t_float};
 
-static unsigned char *encode(const mp_type *t, mp_val v, size_t *len)
-{
+static unsigned char *encode(const mp_type *t, mp_val v, size_t *len) {
     *len = mp_frame_size(t, v);
     unsigned char *buf = malloc(*len ? *len : 1);
     mp_frame_encode(t, v, buf);
     return buf;
 }
 
-static void roundtrip(const mp_type *t, mp_val v)
-{
+static void roundtrip(const mp_type *t, mp_val v) {
     size_t len;
     unsigned char *buf = encode(t, v, &len);
     mp_val out;
     assert_int_equal(mp_frame_decode(t, buf, len, &out), 0);
-    if (t->kind == MP_FLOAT)
-        assert_memory_equal(&out.f, &v.f, sizeof(double));   /* bits */
-    else
-        assert_true(mp_val_eq(t, out, v));
+    if (t->kind == MP_FLOAT) assert_memory_equal(&out.f, &v.f, sizeof(double)); /* bits */
+    else assert_true(mp_val_eq(t, out, v));
     size_t len2;
     unsigned char *buf2 = encode(t, out, &len2);
     assert_int_equal(len2, len);
@@ -49,84 +45,71 @@ static void roundtrip(const mp_type *t, mp_val v)
 }
 
 /* [["", "a\0b"], [], ["it's", ...]] */
-static mp_list *sample_nested(void)
-{
+static mp_list *sample_nested(void) {
     mp_list *outer = mp_list_new(&t_list_list_str, 0);
     mp_list *x = mp_list_new(&t_list_str, 0);
-    mp_list_push(x, (mp_val){ .s = mp_str_new("", 0) });
-    mp_list_push(x, (mp_val){ .s = mp_str_new("a\0b", 3) });
-    mp_list_push(outer, (mp_val){ .l = x });
-    mp_list_push(outer, (mp_val){ .l = mp_list_new(&t_list_str, 0) });
+    mp_list_push(x, (mp_val){.s = mp_str_new("", 0)});
+    mp_list_push(x, (mp_val){.s = mp_str_new("a\0b", 3)});
+    mp_list_push(outer, (mp_val){.l = x});
+    mp_list_push(outer, (mp_val){.l = mp_list_new(&t_list_str, 0)});
     mp_list *y = mp_list_new(&t_list_str, 0);
-    for (int i = 0; i < 20; i++)
-        mp_list_push(y, (mp_val){ .s = mp_str_cstr("it's") });
-    mp_list_push(outer, (mp_val){ .l = y });
+    for (int i = 0; i < 20; i++) mp_list_push(y, (mp_val){.s = mp_str_cstr("it's")});
+    mp_list_push(outer, (mp_val){.l = y});
     return outer;
 }
 
-static void test_roundtrips(void **state)
-{
+static void test_roundtrips(void **state) {
     (void)state;
-    int64_t ints[] = { 0, 1, -1, INT64_MIN, INT64_MAX, 123456789 };
+    int64_t ints[] = {0, 1, -1, INT64_MIN, INT64_MAX, 123456789};
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
-        roundtrip(&mp_t_int, (mp_val){ .i = ints[i] });
-        assert_int_equal(mp_frame_size(&mp_t_int, (mp_val){ .i = ints[i] }),
-                         9);
+        roundtrip(&mp_t_int, (mp_val){.i = ints[i]});
+        assert_int_equal(mp_frame_size(&mp_t_int, (mp_val){.i = ints[i]}), 9);
     }
-    double fl[] = { 0.0, -0.0, 0.1, 1e308, 5e-324, __builtin_inf(),
-                    __builtin_nan("") };
+    double fl[] = {0.0, -0.0, 0.1, 1e308, 5e-324, __builtin_inf(), __builtin_nan("")};
     for (size_t i = 0; i < sizeof fl / sizeof fl[0]; i++)
-        roundtrip(&mp_t_float, (mp_val){ .f = fl[i] });
-    roundtrip(&mp_t_bool, (mp_val){ .b = true });
-    roundtrip(&mp_t_bool, (mp_val){ .b = false });
-    assert_int_equal(mp_frame_size(&mp_t_bool, (mp_val){ .b = true }), 2);
+        roundtrip(&mp_t_float, (mp_val){.f = fl[i]});
+    roundtrip(&mp_t_bool, (mp_val){.b = true});
+    roundtrip(&mp_t_bool, (mp_val){.b = false});
+    assert_int_equal(mp_frame_size(&mp_t_bool, (mp_val){.b = true}), 2);
 
     mp_str *s = mp_str_new("x\0y\xff", 4);
-    roundtrip(&mp_t_str, (mp_val){ .s = s });
-    assert_int_equal(mp_frame_size(&mp_t_str, (mp_val){ .s = s }), 9);
+    roundtrip(&mp_t_str, (mp_val){.s = s});
+    assert_int_equal(mp_frame_size(&mp_t_str, (mp_val){.s = s}), 9);
     mp_str_unref(s);
     mp_str *e = mp_str_new("", 0);
-    roundtrip(&mp_t_str, (mp_val){ .s = e });
+    roundtrip(&mp_t_str, (mp_val){.s = e});
 
     mp_list *l = mp_list_new(&t_list_int, 0);
-    roundtrip(&t_list_int, (mp_val){ .l = l });
-    for (int i = 0; i < 1000; i++)
-        mp_list_push(l, (mp_val){ .i = i * 7919 });
-    roundtrip(&t_list_int, (mp_val){ .l = l });
-    assert_int_equal(mp_frame_size(&t_list_int, (mp_val){ .l = l }),
-                     5 + 9 * 1000);
+    roundtrip(&t_list_int, (mp_val){.l = l});
+    for (int i = 0; i < 1000; i++) mp_list_push(l, (mp_val){.i = i * 7919});
+    roundtrip(&t_list_int, (mp_val){.l = l});
+    assert_int_equal(mp_frame_size(&t_list_int, (mp_val){.l = l}), 5 + 9 * 1000);
     mp_list_unref(l);
 
     mp_list *b = mp_list_new(&t_list_bool, 0);
-    mp_list_push(b, (mp_val){ .b = true });
-    roundtrip(&t_list_bool, (mp_val){ .l = b });
+    mp_list_push(b, (mp_val){.b = true});
+    roundtrip(&t_list_bool, (mp_val){.l = b});
     mp_list_unref(b);
 
     mp_list *n = sample_nested();
-    roundtrip(&t_list_list_str, (mp_val){ .l = n });
+    roundtrip(&t_list_list_str, (mp_val){.l = n});
     mp_list_unref(n);
 }
 
-static int decode_bytes(const mp_type *t, const unsigned char *buf,
-                        size_t len)
-{
+static int decode_bytes(const mp_type *t, const unsigned char *buf, size_t len) {
     mp_val out;
     int r = mp_frame_decode(t, buf, len, &out);
-    if (r == 0)
-        mp_val_unref(t, out);
-    else
-        assert_int_equal(errno, EPROTO);
+    if (r == 0) mp_val_unref(t, out);
+    else assert_int_equal(errno, EPROTO);
     return r;
 }
 
-static void test_every_truncation_fails(void **state)
-{
+static void test_every_truncation_fails(void **state) {
     (void)state;
     mp_list *n = sample_nested();
     size_t len;
-    unsigned char *buf = encode(&t_list_list_str, (mp_val){ .l = n }, &len);
-    for (size_t k = 0; k < len; k++)
-        assert_int_equal(decode_bytes(&t_list_list_str, buf, k), -1);
+    unsigned char *buf = encode(&t_list_list_str, (mp_val){.l = n}, &len);
+    for (size_t k = 0; k < len; k++) assert_int_equal(decode_bytes(&t_list_list_str, buf, k), -1);
     /* one byte too many */
     unsigned char *more = malloc(len + 1);
     memcpy(more, buf, len);
@@ -138,13 +121,12 @@ static void test_every_truncation_fails(void **state)
     mp_list_unref(n);
 }
 
-static void test_bad_inputs(void **state)
-{
+static void test_bad_inputs(void **state) {
     (void)state;
     unsigned char b[64];
     /* wrong tag for the type: an int where a str is expected */
     size_t len;
-    unsigned char *i = encode(&mp_t_int, (mp_val){ .i = 5 }, &len);
+    unsigned char *i = encode(&mp_t_int, (mp_val){.i = 5}, &len);
     assert_int_equal(decode_bytes(&mp_t_str, i, len), -1);
     assert_int_equal(decode_bytes(&mp_t_float, i, len), -1);
     assert_int_equal(decode_bytes(&mp_t_int, i, len), 0);
@@ -191,8 +173,7 @@ static void test_bad_inputs(void **state)
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
 
-static uint64_t next(void)
-{
+static uint64_t next(void) {
     rng ^= rng << 13;
     rng ^= rng >> 7;
     rng ^= rng << 17;
@@ -202,12 +183,11 @@ static uint64_t next(void)
 /* Random mutations of valid encodings: each either decodes to a value
  * that re-encodes to the same bytes (the encoding is canonical), or is
  * rejected with EPROTO. ASan/UBSan builds check for memory errors. */
-static void test_random_mutations(void **state)
-{
+static void test_random_mutations(void **state) {
     (void)state;
     mp_list *n = sample_nested();
     size_t len;
-    unsigned char *orig = encode(&t_list_list_str, (mp_val){ .l = n }, &len);
+    unsigned char *orig = encode(&t_list_list_str, (mp_val){.l = n}, &len);
     unsigned char *buf = malloc(len + 16);
     int ok = 0, bad = 0;
     for (int it = 0; it < 20000; it++) {
@@ -222,8 +202,7 @@ static void test_random_mutations(void **state)
             case 2: blen = at; break;
             default: buf[at] = (unsigned char)(next() % 8); break;
             }
-            if (blen == 0)
-                break;
+            if (blen == 0) break;
         }
         mp_val out;
         if (mp_frame_decode(&t_list_list_str, buf, blen, &out) == 0) {
@@ -245,8 +224,7 @@ static void test_random_mutations(void **state)
     mp_list_unref(n);
 }
 
-int main(void)
-{
+int main(void) {
     mp_init("t.mp", 0, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrips),

@@ -26,39 +26,30 @@ struct chan {
     int r, w;
 };
 
-static struct chan chan_new(void)
-{
+static struct chan chan_new(void) {
     int fd[2];
     assert_int_equal(pipe(fd), 0);
-    return (struct chan){ fd[0], fd[1] };
+    return (struct chan){fd[0], fd[1]};
 }
 
-static void chan_close(struct chan *c)
-{
-    if (c->r >= 0)
-        close(c->r);
-    if (c->w >= 0)
-        close(c->w);
+static void chan_close(struct chan *c) {
+    if (c->r >= 0) close(c->r);
+    if (c->w >= 0) close(c->w);
     c->r = c->w = -1;
 }
 
 /* Reads everything until EOF, waiting at most `secs` in total for each
  * chunk (a hang becomes a test failure). */
-static size_t read_all(int fd, char *buf, size_t cap, int secs)
-{
+static size_t read_all(int fd, char *buf, size_t cap, int secs) {
     size_t len = 0;
     for (;;) {
-        struct pollfd p = { fd, POLLIN, 0 };
+        struct pollfd p = {fd, POLLIN, 0};
         int r = poll(&p, 1, secs * 1000);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r == 0)
-            fail_msg("timed out waiting for output");
+        if (r < 0 && errno == EINTR) continue;
+        if (r == 0) fail_msg("timed out waiting for output");
         ssize_t k = read(fd, buf + len, cap - len - 1);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) break;
         len += (size_t)k;
     }
     buf[len] = '\0';
@@ -67,18 +58,11 @@ static size_t read_all(int fd, char *buf, size_t cap, int secs)
 
 /* ---- basic lifecycle ----------------------------------------------- */
 
-static void child_exits_with(void *arg)
-{
-    mp_exit(*(int *)arg);
-}
+static void child_exits_with(void *arg) { mp_exit(*(int *)arg); }
 
-static void child_returns(void *arg)
-{
-    (void)arg;
-}
+static void child_returns(void *arg) { (void)arg; }
 
-static void test_start_join_exitcode(void **state)
-{
+static void test_start_join_exitcode(void **state) {
     (void)state;
     mp_proc *p = mp_proc_new("p", -1);
     assert_string_equal(mp_proc_name(p), "p");
@@ -96,8 +80,8 @@ static void test_start_join_exitcode(void **state)
     assert_int_equal(mp_proc_join(p, -1), 0);
     assert_int_equal(mp_proc_exitcode(p), 0);
     assert_false(mp_proc_is_alive(p));
-    assert_int_equal(mp_proc_join(p, -1), 0);       /* again: fine */
-    assert_int_equal(mp_proc_terminate(p), 0);      /* finished: no-op */
+    assert_int_equal(mp_proc_join(p, -1), 0);  /* again: fine */
+    assert_int_equal(mp_proc_terminate(p), 0); /* finished: no-op */
     /* reaped: no zombie left */
     assert_int_equal(waitpid((pid_t)mp_proc_pid(p), NULL, WNOHANG), -1);
     assert_int_equal(errno, ECHILD);
@@ -113,16 +97,14 @@ static void test_start_join_exitcode(void **state)
 }
 
 /* A child that blocks until the test writes a byte (or closes). */
-static void child_waits(void *arg)
-{
+static void child_waits(void *arg) {
     struct chan *c = arg;
     close(c->w);
     int b = get_byte(c->r);
     mp_exit(b < 0 ? 0 : b);
 }
 
-static void test_signals_and_timeouts(void **state)
-{
+static void test_signals_and_timeouts(void **state) {
     (void)state;
     struct chan c = chan_new();
     mp_proc *p = mp_proc_new("sleeper", -1);
@@ -160,8 +142,7 @@ static void test_signals_and_timeouts(void **state)
 }
 
 /* Many children, started and joined in any order. */
-static void test_many_children(void **state)
-{
+static void test_many_children(void **state) {
     (void)state;
     enum { N = 64 };
     mp_proc *ps[N];
@@ -169,8 +150,7 @@ static void test_many_children(void **state)
     for (int i = 0; i < N; i++) {
         codes[i] = i;
         ps[i] = mp_proc_new("w", i);
-        assert_int_equal(mp_proc_start(ps[i], child_exits_with, &codes[i]),
-                         0);
+        assert_int_equal(mp_proc_start(ps[i], child_exits_with, &codes[i]), 0);
     }
     for (int i = N; i-- > 0;) {
         assert_int_equal(mp_proc_join(ps[i], -1), 0);
@@ -185,17 +165,15 @@ struct ends {
     mp_conn *a, *b, *c, *d;
 };
 
-static void child_checks_ends(void *arg)
-{
+static void child_checks_ends(void *arg) {
     struct ends *e = arg;
     /* uses b only */
-    int bad = mp_conn_is_closed(e->b) || !mp_conn_is_closed(e->a)
-              || !mp_conn_is_closed(e->c) || !mp_conn_is_closed(e->d);
+    int bad = mp_conn_is_closed(e->b) || !mp_conn_is_closed(e->a) || !mp_conn_is_closed(e->c) ||
+              !mp_conn_is_closed(e->d);
     mp_exit(bad);
 }
 
-static void test_unused_ends_closed(void **state)
-{
+static void test_unused_ends_closed(void **state) {
     (void)state;
     struct ends e;
     assert_int_equal(mp_pipe(&e.a, &e.b, &mp_t_int, true, "a", "b"), 0);
@@ -217,24 +195,20 @@ static void test_unused_ends_closed(void **state)
 
 /* The child's end-of-file comes from the other child's exit alone: the
  * parent handed both ends out and closed its copies. */
-static void child_sends(void *arg)
-{
+static void child_sends(void *arg) {
     struct ends *e = arg;
-    mp_send(e->a, (mp_val){ .i = 5 }, MP_LOC(1, 1));
+    mp_send(e->a, (mp_val){.i = 5}, MP_LOC(1, 1));
 }
 
-static void child_sums(void *arg)
-{
+static void child_sums(void *arg) {
     struct ends *e = arg;
     int64_t sum = 0;
     mp_val v;
-    while (mp_recv_next(e->b, &v, MP_LOC(1, 1)))
-        sum += v.i;
+    while (mp_recv_next(e->b, &v, MP_LOC(1, 1))) sum += v.i;
     mp_exit((int)sum);
 }
 
-static void test_eof_through_auto_close(void **state)
-{
+static void test_eof_through_auto_close(void **state) {
     (void)state;
     struct ends e;
     assert_int_equal(mp_pipe(&e.a, &e.b, &mp_t_int, false, "a", "b"), 0);
@@ -243,7 +217,7 @@ static void test_eof_through_auto_close(void **state)
     mp_proc_uses(r, e.b);
     assert_int_equal(mp_proc_start(r, child_sums, &e), 0);
     assert_int_equal(mp_proc_start(s, child_sends, &e), 0);
-    mp_conn_close_unused();             /* the parent uses neither end */
+    mp_conn_close_unused(); /* the parent uses neither end */
     assert_true(mp_conn_is_closed(e.a));
     assert_true(mp_conn_is_closed(e.b));
     assert_int_equal(mp_proc_join(s, -1), 0);
@@ -255,8 +229,7 @@ static void test_eof_through_auto_close(void **state)
 
 /* mp_conn_close_unused keeps ends that an unstarted process will use and
  * ends marked with mp_conn_keep. */
-static void test_close_unused_keeps(void **state)
-{
+static void test_close_unused_keeps(void **state) {
     (void)state;
     mp_conn *a, *b, *c, *d;
     assert_int_equal(mp_pipe(&a, &b, &mp_t_int, true, "a", "b"), 0);
@@ -276,15 +249,13 @@ static void test_close_unused_keeps(void **state)
 
 /* ---- runtime errors in children ------------------------------------- */
 
-static void child_fails(void *arg)
-{
+static void child_fails(void *arg) {
     struct chan *c = arg;
     dup2(c->w, 2);
     mp_fail(MP_LOC(3, 4), "boom %d", 42);
 }
 
-static void test_child_failure_message(void **state)
-{
+static void test_child_failure_message(void **state) {
     (void)state;
     struct chan c = chan_new();
     mp_proc *p = mp_proc_new("workers", 1);
@@ -293,11 +264,12 @@ static void test_child_failure_message(void **state)
     c.w = -1;
     char out[1024], expect[256];
     read_all(c.r, out, sizeof out, 30);
-    assert_int_equal(mp_proc_join(p, -1), 0);       /* join does not fail */
+    assert_int_equal(mp_proc_join(p, -1), 0); /* join does not fail */
     assert_int_equal(mp_proc_exitcode(p), 1);
     snprintf(expect, sizeof expect,
              "t.mp:3:4: runtime error: boom 42 (in process workers[1], "
-             "pid %lld)\n", (long long)mp_proc_pid(p));
+             "pid %lld)\n",
+             (long long)mp_proc_pid(p));
     assert_string_equal(out, expect);
     mp_proc_free(p);
     chan_close(&c);
@@ -305,16 +277,14 @@ static void test_child_failure_message(void **state)
 
 /* ---- the parent-death signal ---------------------------------------- */
 
-static void grandchild_blocks(void *arg)
-{
+static void grandchild_blocks(void *arg) {
     struct chan *c = arg;
     /* keeps c->w open until it dies; waits on c->r that nobody writes */
     get_byte(c->r);
     mp_exit(0);
 }
 
-static void test_parent_death_kills_children(void **state)
-{
+static void test_parent_death_kills_children(void **state) {
     (void)state;
     struct chan c = chan_new();
     struct chan ready = chan_new();
@@ -324,8 +294,7 @@ static void test_parent_death_kills_children(void **state)
     if (mid == 0) {
         /* A middle process with a runtime child, which then dies. */
         mp_proc *g = mp_proc_new("grandchild", -1);
-        if (mp_proc_start(g, grandchild_blocks, &c) < 0)
-            _exit(2);
+        if (mp_proc_start(g, grandchild_blocks, &c) < 0) _exit(2);
         put_byte(ready.w, 1);
         _exit(0);
     }
@@ -350,14 +319,12 @@ static void test_parent_death_kills_children(void **state)
  * end only main holds; main fails; its pipe ends are closed, so the child
  * sees end-of-file (a runtime error of its own), and main waits for it
  * before exiting 1. */
-static void child_recv_forever(void *arg)
-{
+static void child_recv_forever(void *arg) {
     mp_conn *b = arg;
     mp_recv(b, MP_LOC(9, 9));
 }
 
-static void test_main_failure_joins_children(void **state)
-{
+static void test_main_failure_joins_children(void **state) {
     (void)state;
     struct chan err = chan_new();
     fflush(NULL);
@@ -386,34 +353,30 @@ static void test_main_failure_joins_children(void **state)
                               "(in process main, pid ");
     char *second = strstr(out, "t.mp:9:9: runtime error: recv on 'b': the "
                                "other end was closed (in process reader");
-    if (!first || !second)
-        fail_msg("unexpected stderr: %s", out);
+    if (!first || !second) fail_msg("unexpected stderr: %s", out);
     chan_close(&err);
 }
 
 /* mp_finish waits for children that were never joined. */
-static void child_reports_then_exits(void *arg)
-{
+static void child_reports_then_exits(void *arg) {
     struct chan *c = arg;
-    get_byte(c[0].r);               /* wait for the test's go */
+    get_byte(c[0].r); /* wait for the test's go */
     put_byte(c[1].w, 'C');
     mp_exit(3);
 }
 
-static void test_finish_joins_unjoined(void **state)
-{
+static void test_finish_joins_unjoined(void **state) {
     (void)state;
-    struct chan c[2] = { chan_new(), chan_new() };
+    struct chan c[2] = {chan_new(), chan_new()};
     fflush(NULL);
     pid_t m = fork();
     assert_true(m >= 0);
     if (m == 0) {
         mp_proc *p = mp_proc_new("child", -1);
-        if (mp_proc_start(p, child_reports_then_exits, c) < 0)
-            _exit(2);
-        mp_finish();                    /* must wait for the child */
+        if (mp_proc_start(p, child_reports_then_exits, c) < 0) _exit(2);
+        mp_finish(); /* must wait for the child */
         put_byte(c[1].w, 'M');
-        _exit(0);                       /* (mp_finish freed p) */
+        _exit(0); /* (mp_finish freed p) */
     }
     close(c[1].w);
     c[1].w = -1;
@@ -429,17 +392,15 @@ static void test_finish_joins_unjoined(void **state)
 }
 
 /* mp_exit in a main process joins its children first. */
-static void test_exit_in_main_joins(void **state)
-{
+static void test_exit_in_main_joins(void **state) {
     (void)state;
-    struct chan c[2] = { chan_new(), chan_new() };
+    struct chan c[2] = {chan_new(), chan_new()};
     fflush(NULL);
     pid_t m = fork();
     assert_true(m >= 0);
     if (m == 0) {
         mp_proc *p = mp_proc_new("child", -1);
-        if (mp_proc_start(p, child_reports_then_exits, c) < 0)
-            _exit(2);
+        if (mp_proc_start(p, child_reports_then_exits, c) < 0) _exit(2);
         put_byte(c[1].w, 'S');
         mp_exit(6);
     }
@@ -458,8 +419,7 @@ static void test_exit_in_main_joins(void **state)
 
 /* ---- checked variants ------------------------------------------------ */
 
-static void start_twice(void *arg)
-{
+static void start_twice(void *arg) {
     struct chan *c = arg;
     dup2(c->w, 2);
     mp_proc *p = mp_proc_new("q", -1);
@@ -468,23 +428,20 @@ static void start_twice(void *arg)
     mp_start(p, child_returns, NULL, MP_LOC(7, 1));
 }
 
-static void join_unstarted(void *arg)
-{
+static void join_unstarted(void *arg) {
     struct chan *c = arg;
     dup2(c->w, 2);
     mp_proc *p = mp_proc_new("r", -1);
     mp_join(p, MP_LOC(8, 2));
 }
 
-static void bad_group(void *arg)
-{
+static void bad_group(void *arg) {
     struct chan *c = arg;
     dup2(c->w, 2);
     mp_group_size(-3, MP_LOC(2, 2));
 }
 
-static void check_error(void (*fn)(void *), const char *expect)
-{
+static void check_error(void (*fn)(void *), const char *expect) {
     struct chan c = chan_new();
     mp_proc *p = mp_proc_new("t", -1);
     assert_int_equal(mp_proc_start(p, fn, &c), 0);
@@ -494,14 +451,12 @@ static void check_error(void (*fn)(void *), const char *expect)
     read_all(c.r, out, sizeof out, 30);
     assert_int_equal(mp_proc_join(p, -1), 0);
     assert_int_equal(mp_proc_exitcode(p), 1);
-    if (!strstr(out, expect))
-        fail_msg("expected '%s' in '%s'", expect, out);
+    if (!strstr(out, expect)) fail_msg("expected '%s' in '%s'", expect, out);
     mp_proc_free(p);
     chan_close(&c);
 }
 
-static void test_checked_errors(void **state)
-{
+static void test_checked_errors(void **state) {
     (void)state;
     check_error(start_twice, "t.mp:7:1: runtime error: cannot start process "
                              "'q': it was already started");
@@ -518,23 +473,21 @@ static void test_checked_errors(void **state)
     mp_terminate(p, MP_LOC(1, 1));
     mp_join(p, MP_LOC(1, 1));
     assert_int_equal(mp_proc_exitcode(p), -SIGTERM);
-    mp_kill(p, MP_LOC(1, 1));           /* finished: no-op */
+    mp_kill(p, MP_LOC(1, 1)); /* finished: no-op */
     mp_proc_free(p);
     chan_close(&c);
 }
 
 /* fork failing with EAGAIN is reported, not fatal (needs a non-root
  * user: root ignores RLIMIT_NPROC). */
-static void test_fork_failure(void **state)
-{
+static void test_fork_failure(void **state) {
     (void)state;
-    if (geteuid() == 0)
-        skip();
+    if (geteuid() == 0) skip();
     fflush(NULL);
     pid_t m = fork();
     assert_true(m >= 0);
     if (m == 0) {
-        struct rlimit rl = { 0, 0 };
+        struct rlimit rl = {0, 0};
         setrlimit(RLIMIT_NPROC, &rl);
         mp_proc *p = mp_proc_new("p", -1);
         int r = mp_proc_start(p, child_returns, NULL);
@@ -545,8 +498,7 @@ static void test_fork_failure(void **state)
     assert_int_equal(WEXITSTATUS(st), 0);
 }
 
-int main(void)
-{
+int main(void) {
     mp_init("t.mp", 0, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_start_join_exitcode),

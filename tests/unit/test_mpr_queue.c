@@ -24,37 +24,31 @@
 extern void (*mpr_test_queue_hook)(void);
 extern void (*mpr_test_queue_get_hook)(void);
 
-static const mp_type t_list_str = { MP_LIST, &mp_t_str };
+static const mp_type t_list_str = {MP_LIST, &mp_t_str};
 
 #define L MP_LOC(1, 1)
 
 static int ready_fd = -1, block_fd = -1;
 
 /* Signals the test, then blocks until killed. */
-static void signal_and_block(void)
-{
+static void signal_and_block(void) {
     put_byte(ready_fd, 'R');
     get_byte(block_fd);
     _exit(99);
 }
 
-static mp_val int_val(int64_t i)
-{
-    return (mp_val){ .i = i };
-}
+static mp_val int_val(int64_t i) { return (mp_val){.i = i}; }
 
 /* ---- single process ------------------------------------------------- */
 
-static void test_fifo_and_size(void **state)
-{
+static void test_fifo_and_size(void **state) {
     (void)state;
     mp_queue *q = mp_queue_new(&mp_t_int, 0, 0, 1, "q");
     assert_non_null(q);
     assert_string_equal(mp_queue_name(q), "q");
     assert_true(mp_queue_empty(q));
     assert_int_equal(mp_queue_size(q), 0);
-    for (int i = 0; i < 1000; i++)
-        assert_int_equal(mp_queue_put(q, int_val(i), -1), 0);
+    for (int i = 0; i < 1000; i++) assert_int_equal(mp_queue_put(q, int_val(i), -1), 0);
     assert_int_equal(mp_queue_size(q), 1000);
     assert_false(mp_queue_empty(q));
     mp_val v;
@@ -74,11 +68,11 @@ static void test_fifo_and_size(void **state)
     assert_int_equal(mp_queue_put(q, int_val(5), 0), 0);
     mp_queue_producer_done(q);
     assert_int_equal(mp_queue_producers(q), 0);
-    assert_int_equal(mp_queue_get(q, &v, -1), 0);      /* drains first */
+    assert_int_equal(mp_queue_get(q, &v, -1), 0); /* drains first */
     assert_int_equal(v.i, 5);
     assert_int_equal(mp_queue_get(q, &v, -1), MP_EOF);
     assert_int_equal(mp_queue_get(q, &v, 0), MP_EOF);
-    mp_queue_producer_done(q);                          /* stays at 0 */
+    mp_queue_producer_done(q); /* stays at 0 */
     assert_int_equal(mp_queue_producers(q), 0);
     mp_queue_add_producers(q, 2);
     assert_int_equal(mp_queue_producers(q), 2);
@@ -87,8 +81,7 @@ static void test_fifo_and_size(void **state)
     mp_queue_free(q);
 }
 
-static void test_strings_lists_and_wrap(void **state)
-{
+static void test_strings_lists_and_wrap(void **state) {
     (void)state;
     /* A small ring, so records wrap around its end many times. */
     mp_queue *q = mp_queue_new(&t_list_str, 0, 4096, 1, "wrap");
@@ -100,9 +93,9 @@ static void test_strings_lists_and_wrap(void **state)
             mp_list *l = mp_list_new(&t_list_str, 0);
             size_t len = (size_t)((round * 131 + k * 17) % 600);
             memset(buf, 'a' + (round + k) % 26, len);
-            mp_list_push(l, (mp_val){ .s = mp_str_new(buf, len) });
-            mp_list_push(l, (mp_val){ .s = mp_str_new("it's", 4) });
-            assert_int_equal(mp_queue_put(q, (mp_val){ .l = l }, 0), 0);
+            mp_list_push(l, (mp_val){.s = mp_str_new(buf, len)});
+            mp_list_push(l, (mp_val){.s = mp_str_new("it's", 4)});
+            assert_int_equal(mp_queue_put(q, (mp_val){.l = l}, 0), 0);
             mp_list_unref(l);
         }
         assert_int_equal(mp_queue_size(q), n);
@@ -112,8 +105,7 @@ static void test_strings_lists_and_wrap(void **state)
             size_t len = (size_t)((round * 131 + k * 17) % 600);
             mp_str *s = mp_list_get(v.l, 0, L).s;
             assert_int_equal(s->len, len);
-            for (size_t j = 0; j < len; j++)
-                assert_int_equal(s->data[j], 'a' + (round + k) % 26);
+            for (size_t j = 0; j < len; j++) assert_int_equal(s->data[j], 'a' + (round + k) % 26);
             assert_string_equal(mp_list_get(v.l, 1, L).s->data, "it's");
             mp_list_unref(v.l);
         }
@@ -123,8 +115,7 @@ static void test_strings_lists_and_wrap(void **state)
 
 /* Int and float records (24 bytes) in a 4 KiB ring: every so often one
  * straddles the ring's end and takes the general path. */
-static void test_scalars_wrap(void **state)
-{
+static void test_scalars_wrap(void **state) {
     (void)state;
     mp_queue *qi = mp_queue_new(&mp_t_int, 0, 4096, 1, "ints");
     mp_queue *qf = mp_queue_new(&mp_t_float, 0, 4096, 1, "floats");
@@ -134,9 +125,9 @@ static void test_scalars_wrap(void **state)
         int n = 1 + round % 150;
         for (int k = 0; k < n; k++, next_put++) {
             assert_int_equal(mp_queue_put(qi, int_val(next_put * 7919), 0), 0);
-            mp_val f = { .f = (double)next_put / 3.0 };
+            mp_val f = {.f = (double)next_put / 3.0};
             assert_int_equal(mp_queue_put(qf, f, 0), 0);
-            mp_val b = { .b = next_put % 3 == 0 };
+            mp_val b = {.b = next_put % 3 == 0};
             assert_int_equal(mp_queue_put(qb, b, 0), 0);
         }
         for (int k = 0; k < n; k++, next_get++) {
@@ -154,12 +145,10 @@ static void test_scalars_wrap(void **state)
     mp_queue_free(qb);
 }
 
-static void test_bounds_and_sizes(void **state)
-{
+static void test_bounds_and_sizes(void **state) {
     (void)state;
     mp_queue *q = mp_queue_new(&mp_t_int, 3, 0, 1, "b");
-    for (int i = 0; i < 3; i++)
-        assert_int_equal(mp_queue_put(q, int_val(i), 0), 0);
+    for (int i = 0; i < 3; i++) assert_int_equal(mp_queue_put(q, int_val(i), 0), 0);
     assert_int_equal(mp_queue_put(q, int_val(3), 0), -1);
     assert_int_equal(errno, ETIMEDOUT);
     assert_int_equal(mp_queue_put(q, int_val(3), 0.01), -1);
@@ -175,13 +164,13 @@ static void test_bounds_and_sizes(void **state)
     char big[5000];
     memset(big, 'x', sizeof big);
     mp_str *s = mp_str_new(big, sizeof big);
-    assert_int_equal(mp_queue_put(q, (mp_val){ .s = s }, -1), -1);
+    assert_int_equal(mp_queue_put(q, (mp_val){.s = s}, -1), -1);
     assert_int_equal(errno, EMSGSIZE);
     mp_str_unref(s);
     /* the largest record that fits: ring - 8 bytes of header */
     s = mp_str_new(big, 4096 - 8 - 5);
-    assert_int_equal(mp_queue_put(q, (mp_val){ .s = s }, 0), 0);
-    assert_int_equal(mp_queue_put(q, (mp_val){ .s = s }, 0), -1);
+    assert_int_equal(mp_queue_put(q, (mp_val){.s = s}, 0), 0);
+    assert_int_equal(mp_queue_put(q, (mp_val){.s = s}, 0), -1);
     assert_int_equal(errno, ETIMEDOUT);
     assert_int_equal(mp_queue_get(q, &v, 0), 0);
     assert_true(mp_str_eq(v.s, s));
@@ -207,31 +196,25 @@ static mp_queue *sq;
 enum { NP = 8, NC = 8, PER = 100000 };
 static mp_array *seen;
 
-static void stress_producer(void *arg)
-{
+static void stress_producer(void *arg) {
     int64_t id = *(int *)arg;
-    for (int64_t s = 0; s < PER; s++)
-        mp_put(sq, int_val(id << 32 | s), L);
+    for (int64_t s = 0; s < PER; s++) mp_put(sq, int_val(id << 32 | s), L);
 }
 
-static void stress_consumer(void *arg)
-{
+static void stress_consumer(void *arg) {
     (void)arg;
     int64_t last[NP];
-    for (int i = 0; i < NP; i++)
-        last[i] = -1;
+    for (int i = 0; i < NP; i++) last[i] = -1;
     mp_val v;
     while (mp_get_next(sq, &v, L)) {
         int64_t id = v.i >> 32, s = v.i & 0xffffffff;
-        if (id < 0 || id >= NP || s >= PER || s <= last[id])
-            mp_exit(2);
+        if (id < 0 || id >= NP || s >= PER || s <= last[id]) mp_exit(2);
         last[id] = s;
         mp_array_add_i(seen, id * PER + s, 1, L);
     }
 }
 
-static void test_stress_8x8(void **state)
-{
+static void test_stress_8x8(void **state) {
     (void)state;
     sq = mp_queue_new(&mp_t_int, 0, 1 << 16, NP, "stress");
     seen = mp_array_new(MP_INT, NP * PER, "seen");
@@ -241,8 +224,7 @@ static void test_stress_8x8(void **state)
     int ids[NP];
     for (int i = 0; i < NC; i++) {
         ps[NP + i] = mp_proc_new("consumer", i);
-        assert_int_equal(mp_proc_start(ps[NP + i], stress_consumer, NULL),
-                         0);
+        assert_int_equal(mp_proc_start(ps[NP + i], stress_consumer, NULL), 0);
     }
     for (int i = 0; i < NP; i++) {
         ids[i] = i;
@@ -258,31 +240,28 @@ static void test_stress_8x8(void **state)
     int64_t *a = mp_array_i(seen);
     for (int64_t i = 0; i < NP * PER; i++)
         if (a[i] != 1)
-            fail_msg("item %lld of producer %lld seen %lld times",
-                     (long long)(i % PER), (long long)(i / PER),
-                     (long long)a[i]);
+            fail_msg("item %lld of producer %lld seen %lld times", (long long)(i % PER),
+                     (long long)(i / PER), (long long)a[i]);
     assert_true(mp_queue_empty(sq));
     mp_array_free(seen);
     mp_queue_free(sq);
 }
 
 /* Big records (up to 1 MB) through a 4 MB ring across processes. */
-static void big_producer(void *arg)
-{
+static void big_producer(void *arg) {
     (void)arg;
     char *buf = malloc(1 << 20);
     for (int i = 0; i < 200; i++) {
         size_t len = (size_t)(i * 7919 % (1 << 20));
         memset(buf, 'A' + i % 26, len);
         mp_str *s = mp_str_new(buf, len);
-        mp_put(sq, (mp_val){ .s = s }, L);
+        mp_put(sq, (mp_val){.s = s}, L);
         mp_str_unref(s);
     }
     free(buf);
 }
 
-static void test_big_items_across_processes(void **state)
-{
+static void test_big_items_across_processes(void **state) {
     (void)state;
     sq = mp_queue_new(&mp_t_str, 0, 0, 1, "big");
     mp_proc *p = mp_proc_new("big", -1);
@@ -293,10 +272,8 @@ static void test_big_items_across_processes(void **state)
     while (mp_get_next(sq, &v, L)) {
         size_t len = (size_t)(n * 7919 % (1 << 20));
         assert_int_equal(v.s->len, len);
-        for (size_t j = 0; j < len; j += 4099)
-            assert_int_equal(v.s->data[j], 'A' + n % 26);
-        if (len)
-            assert_int_equal(v.s->data[len - 1], 'A' + n % 26);
+        for (size_t j = 0; j < len; j += 4099) assert_int_equal(v.s->data[j], 'A' + n % 26);
+        if (len) assert_int_equal(v.s->data[len - 1], 'A' + n % 26);
         mp_str_unref(v.s);
         n++;
     }
@@ -313,49 +290,41 @@ struct pipes {
     int ready[2], block[2];
 };
 
-static void pipes_open(struct pipes *p)
-{
+static void pipes_open(struct pipes *p) {
     assert_int_equal(pipe(p->ready), 0);
     assert_int_equal(pipe(p->block), 0);
     ready_fd = p->ready[1];
     block_fd = p->block[0];
 }
 
-static void pipes_close(struct pipes *p)
-{
+static void pipes_close(struct pipes *p) {
     close(p->ready[0]);
     close(p->ready[1]);
     close(p->block[0]);
     close(p->block[1]);
 }
 
-static void puts_then_blocks(void *arg)
-{
+static void puts_then_blocks(void *arg) {
     int n = *(int *)arg;
-    for (int i = 0; i < n; i++)
-        mp_put(sq, int_val(i), L);
+    for (int i = 0; i < n; i++) mp_put(sq, int_val(i), L);
     signal_and_block();
 }
 
-static void counts_until_eof(void *arg)
-{
+static void counts_until_eof(void *arg) {
     (void)arg;
     mp_val v;
     int n = 0;
-    while (mp_get_next(sq, &v, L))
-        n++;
+    while (mp_get_next(sq, &v, L)) n++;
     mp_exit(n);
 }
 
-static void test_killed_producer_gives_eof(void **state)
-{
+static void test_killed_producer_gives_eof(void **state) {
     (void)state;
     struct pipes pp;
     pipes_open(&pp);
     sq = mp_queue_new(&mp_t_int, 0, 0, 2, "q");
     int ten = 10, five = 5;
-    mp_proc *a = mp_proc_new("a", -1), *b = mp_proc_new("b", -1),
-            *c = mp_proc_new("consumer", -1);
+    mp_proc *a = mp_proc_new("a", -1), *b = mp_proc_new("b", -1), *c = mp_proc_new("consumer", -1);
     mp_proc_produces(a, sq);
     mp_proc_produces(b, sq);
     assert_int_equal(mp_proc_start(c, counts_until_eof, NULL), 0);
@@ -383,16 +352,13 @@ static void test_killed_producer_gives_eof(void **state)
 
 /* The parent itself is blocked in get when its producer dies by a
  * signal: its own SIGCHLD handler must wake it. */
-static void puts_then_dies(void *arg)
-{
+static void puts_then_dies(void *arg) {
     (void)arg;
-    for (int i = 0; i < 3; i++)
-        mp_put(sq, int_val(i), L);
+    for (int i = 0; i < 3; i++) mp_put(sq, int_val(i), L);
     raise(SIGKILL);
 }
 
-static void test_parent_blocked_in_get_wakes(void **state)
-{
+static void test_parent_blocked_in_get_wakes(void **state) {
     (void)state;
     sq = mp_queue_new(&mp_t_int, 0, 0, 1, "q");
     mp_proc *p = mp_proc_new("dies", -1);
@@ -400,8 +366,7 @@ static void test_parent_blocked_in_get_wakes(void **state)
     assert_int_equal(mp_proc_start(p, puts_then_dies, NULL), 0);
     mp_val v;
     int n = 0;
-    while (mp_get_next(sq, &v, L))
-        n++;
+    while (mp_get_next(sq, &v, L)) n++;
     assert_int_equal(n, 3);
     assert_int_equal(mp_proc_join(p, -1), 0);
     assert_int_equal(mp_proc_exitcode(p), -SIGKILL);
@@ -411,8 +376,7 @@ static void test_parent_blocked_in_get_wakes(void **state)
 
 /* Several consumers blocked at once all see the end; an unstarted
  * producer that is freed counts as finished. */
-static void test_eof_wakes_every_consumer(void **state)
-{
+static void test_eof_wakes_every_consumer(void **state) {
     (void)state;
     enum { N = 4 };
     sq = mp_queue_new(&mp_t_int, 0, 0, 2, "q");
@@ -423,11 +387,10 @@ static void test_eof_wakes_every_consumer(void **state)
         cs[i] = mp_proc_new("c", i);
         assert_int_equal(mp_proc_start(cs[i], counts_until_eof, NULL), 0);
     }
-    for (int i = 0; i < 8; i++)
-        assert_int_equal(mp_queue_put(sq, int_val(i), -1), 0);
-    mp_proc_free(never);                /* one producer gone */
+    for (int i = 0; i < 8; i++) assert_int_equal(mp_queue_put(sq, int_val(i), -1), 0);
+    mp_proc_free(never); /* one producer gone */
     assert_int_equal(mp_queue_producers(sq), 1);
-    mp_queue_producer_done(sq);         /* the test was the other one */
+    mp_queue_producer_done(sq); /* the test was the other one */
     int total = 0;
     for (int i = 0; i < N; i++) {
         assert_int_equal(mp_proc_join(cs[i], -1), 0);
@@ -443,8 +406,7 @@ static void test_eof_wakes_every_consumer(void **state)
 /* A producer SIGKILLed holding the put lock, with a record's header
  * written but the record not published: others carry on and never see
  * the half record. */
-static void dies_mid_put(void *arg)
-{
+static void dies_mid_put(void *arg) {
     (void)arg;
     mp_put(sq, int_val(1), L);
     mp_put(sq, int_val(2), L);
@@ -452,8 +414,7 @@ static void dies_mid_put(void *arg)
     mp_put(sq, int_val(666), L);
 }
 
-static void test_producer_killed_mid_put(void **state)
-{
+static void test_producer_killed_mid_put(void **state) {
     (void)state;
     struct pipes pp;
     pipes_open(&pp);
@@ -482,8 +443,7 @@ static void test_producer_killed_mid_put(void **state)
 
 /* A consumer SIGKILLed holding the get lock after reading a record's
  * header: the record is not lost, the next consumer gets it. */
-static void dies_mid_get(void *arg)
-{
+static void dies_mid_get(void *arg) {
     (void)arg;
     mpr_test_queue_get_hook = signal_and_block;
     mp_val v;
@@ -491,14 +451,13 @@ static void dies_mid_get(void *arg)
     mp_exit(3);
 }
 
-static void test_consumer_killed_mid_get(void **state)
-{
+static void test_consumer_killed_mid_get(void **state) {
     (void)state;
     struct pipes pp;
     pipes_open(&pp);
     sq = mp_queue_new(&mp_t_str, 0, 0, 1, "q");
     mp_str *s = mp_str_cstr("precious");
-    assert_int_equal(mp_queue_put(sq, (mp_val){ .s = s }, 0), 0);
+    assert_int_equal(mp_queue_put(sq, (mp_val){.s = s}, 0), 0);
     mp_proc *p = mp_proc_new("victim", -1);
     assert_int_equal(mp_proc_start(p, dies_mid_get, NULL), 0);
     assert_int_equal(get_byte(pp.ready[0]), 'R');
@@ -518,18 +477,15 @@ static void test_consumer_killed_mid_get(void **state)
 
 /* A producer killed while blocked on a full queue (or just before it
  * blocks: either way the outcome must be the same). */
-static void fills_and_blocks(void *arg)
-{
+static void fills_and_blocks(void *arg) {
     (void)arg;
-    for (int i = 0; i < 3; i++)
-        mp_put(sq, int_val(i), L);
+    for (int i = 0; i < 3; i++) mp_put(sq, int_val(i), L);
     put_byte(ready_fd, 'R');
-    mp_put(sq, int_val(3), L);          /* full: blocks */
+    mp_put(sq, int_val(3), L); /* full: blocks */
     mp_exit(4);
 }
 
-static void test_producer_killed_blocked_on_full(void **state)
-{
+static void test_producer_killed_blocked_on_full(void **state) {
     (void)state;
     struct pipes pp;
     pipes_open(&pp);
@@ -555,22 +511,19 @@ static void test_producer_killed_blocked_on_full(void **state)
 /* A consumer blocked in get on a full->empty queue wakes on a put from
  * another process, and a producer blocked on a full queue wakes on a
  * get from another process. */
-static void gets_one(void *arg)
-{
+static void gets_one(void *arg) {
     (void)arg;
     mp_val v = mp_get(sq, L);
     mp_exit((int)v.i);
 }
 
-static void puts_two(void *arg)
-{
+static void puts_two(void *arg) {
     (void)arg;
     mp_put(sq, int_val(10), L);
-    mp_put(sq, int_val(11), L);         /* bound 1: waits for the test */
+    mp_put(sq, int_val(11), L); /* bound 1: waits for the test */
 }
 
-static void test_cross_process_wakeups(void **state)
-{
+static void test_cross_process_wakeups(void **state) {
     (void)state;
     sq = mp_queue_new(&mp_t_int, 1, 0, 1, "q");
     mp_proc *c = mp_proc_new("getter", -1);
@@ -596,30 +549,26 @@ static void test_cross_process_wakeups(void **state)
 static mp_queue *nq;
 static int nq_ready[2], nq_block[2];
 
-static void hold_put_lock(void)
-{
+static void hold_put_lock(void) {
     put_byte(nq_ready[1], 'H');
     get_byte(nq_block[0]);
 }
 
 /* Holds the put lock (the hook runs inside put) until the test says. */
-static void slow_putter(void *arg)
-{
+static void slow_putter(void *arg) {
     (void)arg;
     mpr_test_queue_hook = hold_put_lock;
     mp_exit(mp_queue_put(nq, int_val(1), -1) == 0 ? 0 : 1);
 }
 
 /* put_nowait while another process holds the lock: it waits for it. */
-static void nowait_putter(void *arg)
-{
+static void nowait_putter(void *arg) {
     (void)arg;
     put_byte(nq_ready[1], 'N');
     mp_exit(mp_queue_put(nq, int_val(2), 0) == 0 ? 0 : 1);
 }
 
-static void test_nowait_waits_for_a_busy_lock(void **state)
-{
+static void test_nowait_waits_for_a_busy_lock(void **state) {
     (void)state;
     nq = mp_queue_new(&mp_t_int, 10, 0, 2, "nq");
     assert_int_equal(pipe(nq_ready), 0);
@@ -648,8 +597,7 @@ static void test_nowait_waits_for_a_busy_lock(void **state)
 }
 
 /* Takes one item and sends it back through the pipe. */
-static void rv_getter(void *arg)
-{
+static void rv_getter(void *arg) {
     (void)arg;
     mp_val v;
     int r = mp_queue_get(nq, &v, -1);
@@ -657,8 +605,7 @@ static void rv_getter(void *arg)
     mp_exit(0);
 }
 
-static void test_rendezvous(void **state)
-{
+static void test_rendezvous(void **state) {
     (void)state;
     nq = mp_queue_new(&mp_t_int, MP_RENDEZVOUS, 0, 1, "rv");
     assert_non_null(nq);
@@ -675,8 +622,7 @@ static void test_rendezvous(void **state)
      * when it has been taken */
     mp_proc *c = mp_proc_new("getter", -1);
     assert_int_equal(mp_proc_start(c, rv_getter, NULL), 0);
-    while (mp_queue_put(nq, int_val('x'), 0) < 0)
-        assert_int_equal(errno, ETIMEDOUT);
+    while (mp_queue_put(nq, int_val('x'), 0) < 0) assert_int_equal(errno, ETIMEDOUT);
     assert_int_equal(mp_queue_size(nq), 0);
     assert_int_equal(get_byte(nq_ready[0]), 'x');
     assert_int_equal(mp_proc_join(c, -1), 0);
@@ -696,8 +642,7 @@ static void test_rendezvous(void **state)
 /* ---- checked variants ------------------------------------------------- */
 
 /* ARG is which case to run; each ends its process with a runtime error. */
-static void checked_error(void *arg)
-{
+static void checked_error(void *arg) {
     int which = (int)(intptr_t)arg;
     mp_queue *q = mp_make_queue(&mp_t_int, 1, 0, "jobs", L);
     mp_val v;
@@ -713,21 +658,19 @@ static void checked_error(void *arg)
         break;
     case 3: mp_make_queue(&mp_t_int, -1, 0, "neg", MP_LOC(3, 4)); break;
     case 4:
-        if (mp_get_next(q, &v, L))
-            mp_exit(5);
+        if (mp_get_next(q, &v, L)) mp_exit(5);
         mp_get_timeout(q, 1.0, &v, MP_LOC(3, 5));
         break;
     case 5: {
         mp_queue *s = mp_make_queue_unbounded(&mp_t_str, 1, "s", L);
-        mp_str fake = { MP_IMMORTAL, 5u << 20, "x", 0 };
-        mp_put(s, (mp_val){ .s = &fake }, MP_LOC(3, 6));
+        mp_str fake = {MP_IMMORTAL, 5u << 20, "x", 0};
+        mp_put(s, (mp_val){.s = &fake}, MP_LOC(3, 6));
         break;
     }
     }
 }
 
-static void test_checked_messages(void **state)
-{
+static void test_checked_messages(void **state) {
     (void)state;
     static const char *expect[] = {
         "t.mp:3:1: runtime error: get from 'jobs': queue is empty and every "
@@ -756,8 +699,7 @@ static void test_checked_messages(void **state)
     mp_queue_free(q);
 }
 
-int main(void)
-{
+int main(void) {
     mp_init("t.mp", 0, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fifo_and_size),

@@ -20,15 +20,14 @@
 #include "mpr_api.h"
 #include "mpr_test.h"
 
-static const mp_type t_list_int = { MP_LIST, &mp_t_int };
-static const mp_type t_list_float = { MP_LIST, &mp_t_float };
+static const mp_type t_list_int = {MP_LIST, &mp_t_int};
+static const mp_type t_list_float = {MP_LIST, &mp_t_float};
 
 #define L MP_LOC(1, 1)
 
-static char *fmt_array(mp_array *a)
-{
+static char *fmt_array(mp_array *a) {
     static char out[256];
-    mp_buf b = { 0 };
+    mp_buf b = {0};
     mp_buf_array(&b, a);
     snprintf(out, sizeof out, "%s", b.data);
     mp_buf_free(&b);
@@ -37,10 +36,9 @@ static char *fmt_array(mp_array *a)
 
 /* ---- values ----------------------------------------------------------- */
 
-static void test_value_ops(void **state)
-{
+static void test_value_ops(void **state) {
     (void)state;
-    mp_value *v = mp_value_new(MP_INT, (mp_val){ .i = 5 }, "counter");
+    mp_value *v = mp_value_new(MP_INT, (mp_val){.i = 5}, "counter");
     assert_non_null(v);
     assert_string_equal(v->name, "counter");
     assert_int_equal(mp_value_load_i(v), 5);
@@ -55,13 +53,13 @@ static void test_value_ops(void **state)
     assert_int_equal(exp, 0x1fa);
     assert_true(mp_value_cas_i(v, &exp, 1));
     assert_int_equal(mp_value_xchg_i(v, 7), 1);
-    mp_buf b = { 0 };
+    mp_buf b = {0};
     mp_buf_value(&b, v);
     assert_string_equal(b.data, "7");
     mp_buf_free(&b);
     mp_value_free(v);
 
-    mp_value *f = mp_value_new(MP_FLOAT, (mp_val){ .f = 0.5 }, "f");
+    mp_value *f = mp_value_new(MP_FLOAT, (mp_val){.f = 0.5}, "f");
     assert_true(mp_value_load_f(f) == 0.5);
     assert_true(mp_value_add_f(f, 0.25) == 0.75);
     mp_value_store_f(f, -0.0);
@@ -73,7 +71,7 @@ static void test_value_ops(void **state)
     mp_buf_free(&b);
     mp_value_free(f);
 
-    mp_value *x = mp_value_new(MP_BOOL, (mp_val){ .b = true }, "flag");
+    mp_value *x = mp_value_new(MP_BOOL, (mp_val){.b = true}, "flag");
     assert_true(mp_value_load_b(x));
     mp_value_store_b(x, false);
     mp_buf_value(&b, x);
@@ -81,7 +79,7 @@ static void test_value_ops(void **state)
     mp_buf_free(&b);
     mp_value_free(x);
 
-    assert_null(mp_value_new(MP_STR, (mp_val){ .i = 0 }, "s"));
+    assert_null(mp_value_new(MP_STR, (mp_val){.i = 0}, "s"));
     assert_int_equal(errno, EINVAL);
 }
 
@@ -95,11 +93,9 @@ static mp_barrier *round_barrier;
 
 /* Spreads the processes over the CPUs we may use, so that some always run
  * in parallel. */
-static void spread(int index)
-{
+static void spread(int index) {
     cpu_set_t all, one;
-    if (sched_getaffinity(0, sizeof all, &all) < 0 || CPU_COUNT(&all) < 2)
-        return;
+    if (sched_getaffinity(0, sizeof all, &all) < 0 || CPU_COUNT(&all) < 2) return;
     int k = index % CPU_COUNT(&all);
     for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
         if (CPU_ISSET(cpu, &all) && k-- == 0) {
@@ -110,22 +106,18 @@ static void spread(int index)
         }
 }
 
-static void add_atomically(void *arg)
-{
+static void add_atomically(void *arg) {
     spread(*(int *)arg);
     for (int i = 0; i < ITER; i++) {
-        if (i % ROUND == 0)
-            mp_barrier_wait(round_barrier, -1);
+        if (i % ROUND == 0) mp_barrier_wait(round_barrier, -1);
         mp_value_add_i(counter, 1, L);
     }
 }
 
-static void add_under_lock(void *arg)
-{
+static void add_under_lock(void *arg) {
     spread(*(int *)arg);
     for (int i = 0; i < ITER; i++) {
-        if (i % ROUND == 0)
-            mp_barrier_wait(round_barrier, -1);
+        if (i % ROUND == 0) mp_barrier_wait(round_barrier, -1);
         mp_value_lock(counter, L);
         int64_t x = mp_value_load_i(counter);
         mp_value_store_i(counter, x + 1);
@@ -133,8 +125,7 @@ static void add_under_lock(void *arg)
     }
 }
 
-static void run_all(void (*fn)(void *))
-{
+static void run_all(void (*fn)(void *)) {
     mp_proc *ps[NPROC];
     int ids[NPROC];
     round_barrier = mp_barrier_new(NPROC, "round");
@@ -151,19 +142,17 @@ static void run_all(void (*fn)(void *))
     mp_barrier_free(round_barrier);
 }
 
-static void test_16x100000_atomic(void **state)
-{
+static void test_16x100000_atomic(void **state) {
     (void)state;
-    counter = mp_value_new(MP_INT, (mp_val){ .i = 0 }, "counter");
+    counter = mp_value_new(MP_INT, (mp_val){.i = 0}, "counter");
     run_all(add_atomically);
     assert_int_equal(mp_value_load_i(counter), NPROC * ITER);
     mp_value_free(counter);
 }
 
-static void test_16x100000_locked(void **state)
-{
+static void test_16x100000_locked(void **state) {
     (void)state;
-    counter = mp_value_new(MP_INT, (mp_val){ .i = 0 }, "counter");
+    counter = mp_value_new(MP_INT, (mp_val){.i = 0}, "counter");
     run_all(add_under_lock);
     assert_int_equal(mp_value_load_i(counter), NPROC * ITER);
     mp_value_free(counter);
@@ -177,15 +166,11 @@ struct hold {
     mp_array *a;
 };
 
-static void hold_and_block(void *arg)
-{
+static void hold_and_block(void *arg) {
     struct hold *h = arg;
-    if (h->v)
-        mp_value_lock(h->v, L);
-    else
-        mp_array_lock(h->a, L);
-    if (h->v)
-        mp_value_store_i(h->v, 123);
+    if (h->v) mp_value_lock(h->v, L);
+    else mp_array_lock(h->a, L);
+    if (h->v) mp_value_store_i(h->v, 123);
     char c = 'R';
     while (write(h->ready[1], &c, 1) < 0 && errno == EINTR)
         ;
@@ -194,8 +179,7 @@ static void hold_and_block(void *arg)
 }
 
 /* Runs fn with stderr captured; returns what was written. */
-static char *with_stderr(void (*fn)(void *), void *arg)
-{
+static char *with_stderr(void (*fn)(void *), void *arg) {
     static char out[2048];
     int pfd[2];
     assert_int_equal(pipe(pfd), 0);
@@ -211,21 +195,13 @@ static char *with_stderr(void (*fn)(void *), void *arg)
     return out;
 }
 
-static void lock_value(void *arg)
-{
-    mp_value_lock(arg, MP_LOC(7, 3));
-}
+static void lock_value(void *arg) { mp_value_lock(arg, MP_LOC(7, 3)); }
 
-static void lock_array(void *arg)
-{
-    mp_array_lock(arg, MP_LOC(8, 3));
-}
+static void lock_array(void *arg) { mp_array_lock(arg, MP_LOC(8, 3)); }
 
-static void test_lock_recovered_after_holder_killed(void **state)
-{
+static void test_lock_recovered_after_holder_killed(void **state) {
     (void)state;
-    struct hold h = { .v = mp_value_new(MP_INT, (mp_val){ .i = 0 },
-                                        "counter") };
+    struct hold h = {.v = mp_value_new(MP_INT, (mp_val){.i = 0}, "counter")};
     assert_int_equal(pipe(h.ready), 0);
     assert_int_equal(pipe(h.block), 0);
     mp_proc *p = mp_proc_new("holder", -1);
@@ -239,8 +215,7 @@ static void test_lock_recovered_after_holder_killed(void **state)
              "t.mp:7:3: runtime warning: lock on 'counter' recovered after "
              "process %lld (holder) died holding it (in process main, pid ",
              (long long)mp_proc_pid(p));
-    if (!strstr(err, expect))
-        fail_msg("expected '%s' in '%s'", expect, err);
+    if (!strstr(err, expect)) fail_msg("expected '%s' in '%s'", expect, err);
     assert_int_equal(mp_value_load_i(h.v), 123);
     mp_value_unlock(h.v, L);
     /* and it works normally afterwards, with no more warnings */
@@ -273,15 +248,13 @@ static void test_lock_recovered_after_holder_killed(void **state)
 
 /* ---- arrays ------------------------------------------------------------- */
 
-static void test_array_ops(void **state)
-{
+static void test_array_ops(void **state) {
     (void)state;
     mp_array *a = mp_array_new(MP_INT, 5, "nums");
     assert_non_null(a);
     assert_int_equal(mp_array_len(a), 5);
     assert_string_equal(fmt_array(a), "[0, 0, 0, 0, 0]");
-    for (int i = 0; i < 5; i++)
-        mp_array_store_i(a, i, i + 1, L);
+    for (int i = 0; i < 5; i++) mp_array_store_i(a, i, i + 1, L);
     assert_int_equal(mp_array_load_i(a, -1, L), 5);
     assert_int_equal(mp_array_index(a, -5, L), 0);
     assert_int_equal(mp_array_add_i(a, 0, 41, L), 42);
@@ -314,8 +287,8 @@ static void test_array_ops(void **state)
     mp_array_free(z);
 
     mp_list *l = mp_list_new(&t_list_float, 0);
-    mp_list_push(l, (mp_val){ .f = 1.5 });
-    mp_list_push(l, (mp_val){ .f = -2.0 });
+    mp_list_push(l, (mp_val){.f = 1.5});
+    mp_list_push(l, (mp_val){.f = -2.0});
     mp_array *g = mp_array_from_list(l, "g");
     assert_string_equal(fmt_array(g), "[1.5, -2.0]");
     mp_array_free(g);
@@ -334,8 +307,7 @@ static void test_array_ops(void **state)
  * statement atomic on the array: every element is squared twice. */
 static mp_array *shared_numbers;
 
-static void square_numbers(void *arg)
-{
+static void square_numbers(void *arg) {
     (void)arg;
     for (int64_t i = 0; i < mp_array_len(shared_numbers); i++) {
         mp_array_lock(shared_numbers, L);
@@ -345,12 +317,10 @@ static void square_numbers(void *arg)
     }
 }
 
-static void test_squarers(void **state)
-{
+static void test_squarers(void **state) {
     (void)state;
     mp_list *l = mp_list_new(&t_list_int, 0);
-    for (int i = 1; i <= 5; i++)
-        mp_list_push(l, (mp_val){ .i = i });
+    for (int i = 1; i <= 5; i++) mp_list_push(l, (mp_val){.i = i});
     shared_numbers = mp_make_array_from(MP_INT, l, "shared_numbers", L);
     mp_list_unref(l);
     mp_proc *ps[2];
@@ -370,8 +340,7 @@ static void test_squarers(void **state)
 
 /* Subtracting INT64_MIN is its own operation: negating it would overflow
  * although the result fits. */
-static void test_array_sub_int64_min(void **state)
-{
+static void test_array_sub_int64_min(void **state) {
     (void)state;
     mp_array *a = mp_array_new(MP_INT, 2, "a");
     mp_array_store_i(a, 1, -5, L);
@@ -388,8 +357,7 @@ static mp_array *held_a;
 /* Takes both locks twice (a block, then a statement inside it), then
  * leaves as ARG says: 0 exit(0), 1 a runtime error, 2 exit(3) nested
  * in a third level. */
-static void leave_holding(void *arg)
-{
+static void leave_holding(void *arg) {
     int how = (int)(intptr_t)arg;
     mp_value_lock(held_v, L);
     mp_array_lock(held_a, L);
@@ -397,23 +365,20 @@ static void leave_holding(void *arg)
     mp_array_lock(held_a, L);
     mp_value_store_i(held_v, mp_value_load_i(held_v) + 1);
     if (how == 1) {
-        dup2(open("/dev/null", O_WRONLY), 2);   /* the expected error line */
+        dup2(open("/dev/null", O_WRONLY), 2); /* the expected error line */
         mp_array_load_i(held_a, 5, MP_LOC(3, 1));
     }
-    if (how == 2)
-        mp_value_lock(held_v, L);
+    if (how == 2) mp_value_lock(held_v, L);
     mp_exit(how == 2 ? 3 : 0);
 }
 
-static void test_exit_releases_locks(void **state)
-{
+static void test_exit_releases_locks(void **state) {
     (void)state;
-    held_v = mp_value_new(MP_INT, (mp_val){ .i = 0 }, "counter");
+    held_v = mp_value_new(MP_INT, (mp_val){.i = 0}, "counter");
     held_a = mp_array_new(MP_INT, 2, "arr");
     for (int how = 0; how < 3; how++) {
         mp_proc *p = mp_proc_new("leaver", -1);
-        assert_int_equal(mp_proc_start(p, leave_holding,
-                                       (void *)(intptr_t)how), 0);
+        assert_int_equal(mp_proc_start(p, leave_holding, (void *)(intptr_t)how), 0);
         assert_int_equal(mp_proc_join(p, -1), 0);
         assert_int_equal(mp_proc_exitcode(p), how == 0 ? 0 : how == 1 ? 1 : 3);
         mp_proc_free(p);
@@ -433,11 +398,9 @@ static void test_exit_releases_locks(void **state)
 /* ---- runtime errors --------------------------------------------------- */
 
 /* ARG is which case to run; each ends its process with a runtime error. */
-static void checked_error(void *arg)
-{
+static void checked_error(void *arg) {
     int which = (int)(intptr_t)arg;
-    mp_value *v = mp_make_value(MP_INT, (mp_val){ .i = INT64_MAX - 1 },
-                                "counter", L);
+    mp_value *v = mp_make_value(MP_INT, (mp_val){.i = INT64_MAX - 1}, "counter", L);
     mp_array *a = mp_make_array(MP_INT, 3, "arr", L);
     switch (which) {
     case 0:
@@ -447,7 +410,7 @@ static void checked_error(void *arg)
     case 1: mp_array_load_i(a, 3, MP_LOC(2, 2)); break;
     case 2: mp_array_store_i(a, -4, 0, MP_LOC(2, 3)); break;
     case 3: mp_value_unlock(v, MP_LOC(2, 4)); break;
-    case 4:     /* re-entrant: two locks need two unlocks, not three */
+    case 4: /* re-entrant: two locks need two unlocks, not three */
         mp_value_lock(v, L);
         mp_value_lock(v, L);
         mp_value_unlock(v, L);
@@ -473,8 +436,7 @@ static void checked_error(void *arg)
     mp_exit(mp_value_load_i(v) == INT64_MAX ? 0 : 1);
 }
 
-static void test_checked_errors(void **state)
-{
+static void test_checked_errors(void **state) {
     (void)state;
     static const char *expect[] = {
         "t.mp:2:1: runtime error: integer overflow",
@@ -495,8 +457,7 @@ static void test_checked_errors(void **state)
     }
 }
 
-int main(void)
-{
+int main(void) {
     mp_init("t.mp", 0, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_value_ops),

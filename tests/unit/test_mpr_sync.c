@@ -19,8 +19,7 @@
 
 /* ---- locks ---------------------------------------------------------- */
 
-static void test_lock_basics(void **state)
-{
+static void test_lock_basics(void **state) {
     (void)state;
     mp_lock *l = mp_lock_new("l");
     assert_non_null(l);
@@ -42,26 +41,22 @@ struct holder {
     int ready[2], block[2];
 };
 
-static void hold_forever(void *arg)
-{
+static void hold_forever(void *arg) {
     struct holder *h = arg;
-    if (mp_lock_acquire(h->l, -1) != 0)
-        mp_exit(2);
+    if (mp_lock_acquire(h->l, -1) != 0) mp_exit(2);
     put_byte(h->ready[1], 'R');
     get_byte(h->block[0]);
     mp_exit(3);
 }
 
-static void try_release_foreign(void *arg)
-{
+static void try_release_foreign(void *arg) {
     struct holder *h = arg;
     mp_exit(mp_lock_release(h->l) == -1 && errno == EPERM ? 0 : 1);
 }
 
-static void test_lock_across_processes(void **state)
-{
+static void test_lock_across_processes(void **state) {
     (void)state;
-    struct holder h = { .l = mp_lock_new("robust") };
+    struct holder h = {.l = mp_lock_new("robust")};
     assert_int_equal(pipe(h.ready), 0);
     assert_int_equal(pipe(h.block), 0);
     mp_proc *p = mp_proc_new("holder", -1);
@@ -99,23 +94,19 @@ static void test_lock_across_processes(void **state)
 static mp_lock *shared_lock;
 static mp_value *recovered;
 
-static void wait_for_lock(void *arg)
-{
+static void wait_for_lock(void *arg) {
     (void)arg;
     int r = mp_lock_acquire(shared_lock, -1);
-    if (r == MP_RECOVERED)
-        mp_value_add_i(recovered, 1, MP_LOC(1, 1));
-    else if (r != 0)
-        mp_exit(2);
+    if (r == MP_RECOVERED) mp_value_add_i(recovered, 1, MP_LOC(1, 1));
+    else if (r != 0) mp_exit(2);
     mp_lock_release(shared_lock);
 }
 
-static void test_blocked_waiters_on_dead_holder(void **state)
-{
+static void test_blocked_waiters_on_dead_holder(void **state) {
     (void)state;
-    struct holder h = { .l = mp_lock_new("robust") };
+    struct holder h = {.l = mp_lock_new("robust")};
     shared_lock = h.l;
-    recovered = mp_value_new(MP_INT, (mp_val){ .i = 0 }, "recovered");
+    recovered = mp_value_new(MP_INT, (mp_val){.i = 0}, "recovered");
     assert_int_equal(pipe(h.ready), 0);
     assert_int_equal(pipe(h.block), 0);
     mp_proc *p = mp_proc_new("holder", -1);
@@ -148,12 +139,10 @@ static void test_blocked_waiters_on_dead_holder(void **state)
 static mp_sem *sem;
 static mp_value *inside, *max_inside;
 
-static void use_slot(void *arg)
-{
+static void use_slot(void *arg) {
     (void)arg;
     for (int i = 0; i < 2000; i++) {
-        if (mp_sem_acquire(sem, -1) != 0)
-            mp_exit(2);
+        if (mp_sem_acquire(sem, -1) != 0) mp_exit(2);
         int64_t n = mp_value_add_i(inside, 1, MP_LOC(1, 1));
         int64_t m = mp_value_load_i(max_inside);
         while (n > m && !mp_value_cas_i(max_inside, &m, n))
@@ -163,8 +152,7 @@ static void use_slot(void *arg)
     }
 }
 
-static void test_semaphore(void **state)
-{
+static void test_semaphore(void **state) {
     (void)state;
     mp_sem *s = mp_sem_new(2, "s");
     assert_int_equal(mp_sem_value(s), 2);
@@ -182,8 +170,8 @@ static void test_semaphore(void **state)
 
     /* at most 3 of 6 processes inside at once */
     sem = mp_sem_new(3, "slots");
-    inside = mp_value_new(MP_INT, (mp_val){ .i = 0 }, "inside");
-    max_inside = mp_value_new(MP_INT, (mp_val){ .i = 0 }, "max");
+    inside = mp_value_new(MP_INT, (mp_val){.i = 0}, "inside");
+    max_inside = mp_value_new(MP_INT, (mp_val){.i = 0}, "max");
     mp_proc *ps[6];
     for (int i = 0; i < 6; i++) {
         ps[i] = mp_proc_new("user", i);
@@ -203,14 +191,12 @@ static void test_semaphore(void **state)
 }
 
 /* A process blocked in acquire wakes on a release from another. */
-static void acquire_once(void *arg)
-{
+static void acquire_once(void *arg) {
     (void)arg;
     mp_exit(mp_sem_acquire(sem, -1) == 0 ? 0 : 1);
 }
 
-static void test_semaphore_wakeup(void **state)
-{
+static void test_semaphore_wakeup(void **state) {
     (void)state;
     sem = mp_sem_new(0, "zero");
     mp_proc *p = mp_proc_new("waiter", -1);
@@ -227,14 +213,12 @@ static void test_semaphore_wakeup(void **state)
 
 static mp_event *ev;
 
-static void wait_event(void *arg)
-{
+static void wait_event(void *arg) {
     (void)arg;
     mp_exit(mp_event_wait(ev, -1) == 0 && mp_event_is_set(ev) ? 0 : 1);
 }
 
-static void test_event(void **state)
-{
+static void test_event(void **state) {
     (void)state;
     ev = mp_event_new("ev");
     assert_false(mp_event_is_set(ev));
@@ -263,32 +247,27 @@ static void test_event(void **state)
 
 enum { PARTIES = 5, CYCLES = 200 };
 static mp_barrier *bar;
-static mp_array *phase;                 /* cycle reached per process */
+static mp_array *phase; /* cycle reached per process */
 static mp_value *serials;
 
-static void cycle(void *arg)
-{
+static void cycle(void *arg) {
     int id = *(int *)arg;
     for (int c = 0; c < CYCLES; c++) {
         mp_array_store_i(phase, id, c, MP_LOC(1, 1));
         int r = mp_barrier_wait(bar, -1);
-        if (r < 0)
-            mp_exit(2);
-        if (r == 1)
-            mp_value_add_i(serials, 1, MP_LOC(1, 1));
+        if (r < 0) mp_exit(2);
+        if (r == 1) mp_value_add_i(serials, 1, MP_LOC(1, 1));
         /* everyone has reached cycle c */
         for (int k = 0; k < PARTIES; k++)
-            if (mp_array_load_i(phase, k, MP_LOC(1, 1)) < c)
-                mp_exit(3);
+            if (mp_array_load_i(phase, k, MP_LOC(1, 1)) < c) mp_exit(3);
     }
 }
 
-static void test_barrier_cycles(void **state)
-{
+static void test_barrier_cycles(void **state) {
     (void)state;
     bar = mp_barrier_new(PARTIES, "bar");
     phase = mp_array_new(MP_INT, PARTIES, "phase");
-    serials = mp_value_new(MP_INT, (mp_val){ .i = 0 }, "serials");
+    serials = mp_value_new(MP_INT, (mp_val){.i = 0}, "serials");
     mp_proc *ps[PARTIES];
     int ids[PARTIES];
     for (int i = 0; i < PARTIES; i++) {
@@ -307,15 +286,13 @@ static void test_barrier_cycles(void **state)
     mp_value_free(serials);
 }
 
-static void wait_barrier(void *arg)
-{
+static void wait_barrier(void *arg) {
     (void)arg;
     int r = mp_barrier_wait(bar, -1);
     mp_exit(r == -1 && errno == ECANCELED ? 0 : 1);
 }
 
-static void test_barrier_timeout_breaks(void **state)
-{
+static void test_barrier_timeout_breaks(void **state) {
     (void)state;
     bar = mp_barrier_new(3, "bar");
     assert_int_equal(mp_barrier_wait(mp_barrier_new(1, "one"), 0), 1);
@@ -336,8 +313,7 @@ static void test_barrier_timeout_breaks(void **state)
     mp_barrier_free(bar);
 }
 
-int main(void)
-{
+int main(void) {
     mp_init("t.mp", 0, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lock_basics),

@@ -13,16 +13,14 @@
 #include "mpr_api.h"
 #include "mpr_test.h"
 
-static const mp_type t_list_int = { MP_LIST, &mp_t_int };
-static const mp_type t_list_str = { MP_LIST, &mp_t_str };
-static const mp_type t_list_list_int = { MP_LIST, &t_list_int };
-static const mp_type t_list_float = { MP_LIST, &mp_t_float };
+static const mp_type t_list_int = {MP_LIST, &mp_t_int};
+static const mp_type t_list_str = {MP_LIST, &mp_t_str};
+static const mp_type t_list_list_int = {MP_LIST, &t_list_int};
+static const mp_type t_list_float = {MP_LIST, &mp_t_float};
 
-
-static void test_str_basics(void **state)
-{
+static void test_str_basics(void **state) {
     (void)state;
-    static mp_str lit = { MP_IMMORTAL, 5, "hello", 0 };
+    static mp_str lit = {MP_IMMORTAL, 5, "hello", 0};
     mp_str *a = mp_str_cstr("hello");
     assert_int_equal(mp_str_len(a), 5);
     assert_true(mp_str_eq(a, &lit));
@@ -31,7 +29,7 @@ static void test_str_basics(void **state)
     assert_int_equal(mp_str_len(b), 6);
     assert_int_equal(b->data[6], '\0');
     assert_false(mp_str_eq(a, b));
-    assert_true(mp_str_cmp(b, a) < 0);     /* '\0' < 'o' */
+    assert_true(mp_str_cmp(b, a) < 0); /* '\0' < 'o' */
     mp_str *c = mp_str_concat(a, b);
     assert_int_equal(mp_str_len(c), 11);
     assert_memory_equal(c->data, "hellohell\0o", 11);
@@ -54,8 +52,7 @@ static void test_str_basics(void **state)
     assert_string_equal(il->data, "o");
     mp_str_unref(i0);
     mp_str_unref(il);
-    mp_str *x = mp_str_cstr("abc"), *y = mp_str_cstr("abd"),
-           *z = mp_str_cstr("ab");
+    mp_str *x = mp_str_cstr("abc"), *y = mp_str_cstr("abd"), *z = mp_str_cstr("ab");
     assert_true(mp_str_cmp(x, y) < 0);
     assert_true(mp_str_cmp(y, x) > 0);
     assert_true(mp_str_cmp(z, x) < 0);
@@ -69,51 +66,45 @@ static void test_str_basics(void **state)
     mp_str_unref(e);
 }
 
-static void str_index_oob(void *arg)
-{
+static void str_index_oob(void *arg) {
     (void)arg;
     mp_str *s = mp_str_cstr("abc");
     mp_str_index(s, 3, MP_LOC(4, 9));
 }
 
-static void str_index_neg_oob(void *arg)
-{
+static void str_index_neg_oob(void *arg) {
     (void)arg;
     mp_str *s = mp_str_cstr("abc");
     mp_str_index(s, -4, MP_LOC(4, 9));
 }
 
-static void test_str_index_errors(void **state)
-{
+static void test_str_index_errors(void **state) {
     (void)state;
     mpt_expect_error(str_index_oob, NULL,
-                 "t.mp:4:9: runtime error: string index out of range "
-                 "(in process t, pid ");
+                     "t.mp:4:9: runtime error: string index out of range "
+                     "(in process t, pid ");
     mpt_expect_error(str_index_neg_oob, NULL, "string index out of range");
 }
 
 /* Characters of S by mp_str_next, joined with '|'. */
-static void walk(const mp_str *s, char *out)
-{
+static void walk(const mp_str *s, char *out) {
     out[0] = '\0';
     for (size_t off = 0; off < s->len;) {
         mp_str *ch = mp_str_next(s, &off);
-        if (out[0])
-            strcat(out, "|");
+        if (out[0]) strcat(out, "|");
         strcat(out, ch->data);
         mp_str_unref(ch);
     }
 }
 
-static void test_str_characters(void **state)
-{
+static void test_str_characters(void **state) {
     (void)state;
     char buf[256];
     /* 1-, 2-, 3- and 4-byte characters */
     mp_str *s = mp_str_cstr("h\xc3\xa9llo\xe2\x86\x92\xf0\x9f\x98\x80");
     assert_int_equal(mp_str_len(s), 7);
     assert_int_equal(s->len, 13);
-    const char *want[] = { "h", "\xc3\xa9", "l", "l", "o", "\xe2\x86\x92", "\xf0\x9f\x98\x80" };
+    const char *want[] = {"h", "\xc3\xa9", "l", "l", "o", "\xe2\x86\x92", "\xf0\x9f\x98\x80"};
     for (int i = 0; i < 7; i++) {
         mp_str *c = mp_str_index(s, i, MP_LOC(1, 1));
         mp_str *d = mp_str_index(s, i - 7, MP_LOC(1, 1));
@@ -145,9 +136,9 @@ static void test_str_characters(void **state)
     assert_int_equal(mp_str_len(h1) + mp_str_len(h2), 2);
     mp_str *joined = mp_str_concat(h1, h2);
     assert_int_equal(mp_str_len(joined), 1);
-    static mp_str lit = { MP_IMMORTAL, 3, "\xc3\xa9x", 0 };
+    static mp_str lit = {MP_IMMORTAL, 3, "\xc3\xa9x", 0};
     assert_int_equal(mp_str_len(&lit), 2);
-    assert_int_equal(mp_str_len(&lit), 2);     /* cached */
+    assert_int_equal(mp_str_len(&lit), 2); /* cached */
     mp_str_unref(b0);
     mp_str_unref(b14);
     mp_str_unref(joined);
@@ -158,40 +149,34 @@ static void test_str_characters(void **state)
     mp_str_unref(s);
 }
 
-static void str_index_oob_utf8(void *arg)
-{
+static void str_index_oob_utf8(void *arg) {
     (void)arg;
     mp_str *s = mp_str_cstr("\xc3\xa9\xc3\xa9");
     mp_str_index(s, 2, MP_LOC(4, 9));
 }
 
-static void str_index_neg_oob_utf8(void *arg)
-{
+static void str_index_neg_oob_utf8(void *arg) {
     (void)arg;
     mp_str *s = mp_str_cstr("\xc3\xa9\xc3\xa9");
     mp_str_index(s, -3, MP_LOC(4, 9));
 }
 
-static void test_str_characters_errors(void **state)
-{
+static void test_str_characters_errors(void **state) {
     (void)state;
     mpt_expect_error(str_index_oob_utf8, NULL, "string index out of range");
     mpt_expect_error(str_index_neg_oob_utf8, NULL, "string index out of range");
 }
 
-static mp_list *ints(int n, ...)
-{
+static mp_list *ints(int n, ...) {
     va_list ap;
     mp_list *l = mp_list_new(&t_list_int, 0);
     va_start(ap, n);
-    for (int i = 0; i < n; i++)
-        mp_list_push(l, (mp_val){ .i = va_arg(ap, int) });
+    for (int i = 0; i < n; i++) mp_list_push(l, (mp_val){.i = va_arg(ap, int)});
     va_end(ap);
     return l;
 }
 
-static void test_list_basics(void **state)
-{
+static void test_list_basics(void **state) {
     (void)state;
     mp_list *l = ints(3, 1, 2, 3);
     assert_int_equal(mp_list_len(l), 3);
@@ -199,10 +184,9 @@ static void test_list_basics(void **state)
     assert_int_equal(mp_list_get(l, 0, MP_LOC(1, 1)).i, 1);
     assert_int_equal(mp_list_get(l, -1, MP_LOC(1, 1)).i, 3);
     assert_int_equal(mp_list_get(l, -3, MP_LOC(1, 1)).i, 1);
-    mp_list_set(l, 1, (mp_val){ .i = 20 }, MP_LOC(1, 1));
+    mp_list_set(l, 1, (mp_val){.i = 20}, MP_LOC(1, 1));
     assert_int_equal(mp_list_get(l, 1, MP_LOC(1, 1)).i, 20);
-    for (int i = 0; i < 1000; i++)
-        mp_list_push(l, (mp_val){ .i = i });
+    for (int i = 0; i < 1000; i++) mp_list_push(l, (mp_val){.i = i});
     assert_int_equal(mp_list_len(l), 1003);
     assert_int_equal(mp_list_get(l, 1002, MP_LOC(1, 1)).i, 999);
     mp_val v = mp_list_pop(l, -1, MP_LOC(1, 1));
@@ -214,32 +198,31 @@ static void test_list_basics(void **state)
     mp_list_unref(l);
 }
 
-static void test_list_aliasing_and_refs(void **state)
-{
+static void test_list_aliasing_and_refs(void **state) {
     (void)state;
     /* a = ["x"]; b = a; b.append("y") -> a sees it */
     mp_list *a = mp_list_new(&t_list_str, 0);
-    mp_list_push(a, (mp_val){ .s = mp_str_cstr("x") });
+    mp_list_push(a, (mp_val){.s = mp_str_cstr("x")});
     mp_list *b = mp_list_ref(a);
-    mp_list_push(b, (mp_val){ .s = mp_str_cstr("y") });
+    mp_list_push(b, (mp_val){.s = mp_str_cstr("y")});
     assert_int_equal(mp_list_len(a), 2);
     mp_list_unref(b);
     /* A string shared by two lists survives the first list's death. */
     mp_str *s = mp_str_cstr("shared");
     mp_list *c = mp_list_new(&t_list_str, 1);
-    mp_list_push(c, (mp_val){ .s = mp_str_ref(s) });
-    mp_list_push(a, (mp_val){ .s = mp_str_ref(s) });
+    mp_list_push(c, (mp_val){.s = mp_str_ref(s)});
+    mp_list_push(a, (mp_val){.s = mp_str_ref(s)});
     mp_list_unref(c);
     assert_int_equal(s->refs, 2);
     /* set drops the old element */
-    mp_list_set(a, 2, (mp_val){ .s = mp_str_cstr("z") }, MP_LOC(1, 1));
+    mp_list_set(a, 2, (mp_val){.s = mp_str_cstr("z")}, MP_LOC(1, 1));
     assert_int_equal(s->refs, 1);
     /* concat takes new refs */
     mp_list *d = mp_list_concat(a, a);
     assert_int_equal(mp_list_len(d), 6);
     mp_str *x = mp_list_get(d, 3, MP_LOC(1, 1)).s;
     assert_string_equal(x->data, "x");
-    assert_int_equal(x->refs, 3);       /* a once, d twice */
+    assert_int_equal(x->refs, 3); /* a once, d twice */
     mp_list *e = mp_list_repeat(a, 3);
     assert_int_equal(mp_list_len(e), 9);
     assert_int_equal(x->refs, 6);
@@ -252,26 +235,25 @@ static void test_list_aliasing_and_refs(void **state)
     /* nested lists */
     mp_list *n = mp_list_new(&t_list_list_int, 0);
     mp_list *inner = ints(2, 1, 2);
-    mp_list_push(n, (mp_val){ .l = inner });
-    mp_list_push(n, (mp_val){ .l = mp_list_ref(inner) });
-    mp_list_push(mp_list_get(n, 0, MP_LOC(1, 1)).l, (mp_val){ .i = 3 });
+    mp_list_push(n, (mp_val){.l = inner});
+    mp_list_push(n, (mp_val){.l = mp_list_ref(inner)});
+    mp_list_push(mp_list_get(n, 0, MP_LOC(1, 1)).l, (mp_val){.i = 3});
     assert_int_equal(mp_list_len(mp_list_get(n, 1, MP_LOC(1, 1)).l), 3);
     mp_list_unref(n);
 }
 
 /* mp_list_copy: what a process declaration hands its process. Changing
  * the original afterwards, at any depth, does not change the copy. */
-static void test_list_copy(void **state)
-{
+static void test_list_copy(void **state) {
     (void)state;
     mp_list *n = mp_list_new(&t_list_list_int, 0);
     mp_list *inner = ints(2, 1, 2);
-    mp_list_push(n, (mp_val){ .l = inner });
+    mp_list_push(n, (mp_val){.l = inner});
     mp_list *c = mp_list_copy(n);
     assert_true(mp_list_eq(c, n));
     assert_ptr_equal(mp_list_type(c), &t_list_list_int);
-    mp_list_push(inner, (mp_val){ .i = 3 });
-    mp_list_push(n, (mp_val){ .l = ints(0) });
+    mp_list_push(inner, (mp_val){.i = 3});
+    mp_list_push(n, (mp_val){.l = ints(0)});
     assert_int_equal(mp_list_len(c), 1);
     assert_int_equal(mp_list_len(mp_list_get(c, 0, MP_LOC(1, 1)).l), 2);
     mp_list_unref(n);
@@ -280,10 +262,10 @@ static void test_list_copy(void **state)
     /* strings are shared, not copied: they cannot change */
     mp_list *a = mp_list_new(&t_list_str, 0);
     mp_str *s = mp_str_cstr("kept");
-    mp_list_push(a, (mp_val){ .s = s });
+    mp_list_push(a, (mp_val){.s = s});
     mp_list *b = mp_list_copy(a);
     assert_int_equal(s->refs, 2);
-    mp_list_set(a, 0, (mp_val){ .s = mp_str_cstr("new") }, MP_LOC(1, 1));
+    mp_list_set(a, 0, (mp_val){.s = mp_str_cstr("new")}, MP_LOC(1, 1));
     assert_string_equal(mp_list_get(b, 0, MP_LOC(1, 1)).s->data, "kept");
     mp_list_unref(a);
     mp_list_unref(b);
@@ -295,86 +277,76 @@ static void test_list_copy(void **state)
     mp_list_unref(e);
 }
 
-static void test_list_compare(void **state)
-{
+static void test_list_compare(void **state) {
     (void)state;
-    mp_list *a = ints(3, 1, 2, 3), *b = ints(3, 1, 2, 3), *c = ints(2, 1, 2),
-            *d = ints(3, 1, 3, 0);
+    mp_list *a = ints(3, 1, 2, 3), *b = ints(3, 1, 2, 3), *c = ints(2, 1, 2), *d = ints(3, 1, 3, 0);
     assert_true(mp_list_eq(a, b));
     assert_int_equal(mp_list_cmp(a, b), 0);
     assert_false(mp_list_eq(a, c));
     assert_true(mp_list_cmp(c, a) < 0);
     assert_true(mp_list_cmp(a, d) < 0);
     assert_true(mp_list_cmp(d, a) > 0);
-    mp_val va = { .l = a }, vb = { .l = b };
+    mp_val va = {.l = a}, vb = {.l = b};
     assert_true(mp_val_eq(&t_list_int, va, vb));
     mp_list *f = mp_list_new(&t_list_float, 0);
-    mp_list_push(f, (mp_val){ .f = __builtin_nan("") });
-    assert_true(mp_list_eq(f, f));          /* the same list, as Python */
+    mp_list_push(f, (mp_val){.f = __builtin_nan("")});
+    assert_true(mp_list_eq(f, f)); /* the same list, as Python */
     mp_list *g = mp_list_new(&t_list_float, 0);
-    mp_list_push(g, (mp_val){ .f = __builtin_nan("") });
-    assert_false(mp_list_eq(f, g));        /* NaN != NaN */
+    mp_list_push(g, (mp_val){.f = __builtin_nan("")});
+    assert_false(mp_list_eq(f, g)); /* NaN != NaN */
     mp_list_unref(a);
     mp_list_unref(b);
     mp_list_unref(c);
     mp_list_unref(d);
     mp_list_unref(f);
     mp_list_unref(g);
-    assert_true(mp_val_eq(&mp_t_int, (mp_val){ .i = 4 }, (mp_val){ .i = 4 }));
-    assert_true(mp_val_cmp(&mp_t_float, (mp_val){ .f = 1.5 },
-                           (mp_val){ .f = 2.5 }) < 0);
-    assert_true(mp_val_eq(&mp_t_bool, (mp_val){ .b = true },
-                          (mp_val){ .b = true }));
+    assert_true(mp_val_eq(&mp_t_int, (mp_val){.i = 4}, (mp_val){.i = 4}));
+    assert_true(mp_val_cmp(&mp_t_float, (mp_val){.f = 1.5}, (mp_val){.f = 2.5}) < 0);
+    assert_true(mp_val_eq(&mp_t_bool, (mp_val){.b = true}, (mp_val){.b = true}));
     /* scalars: ref/unref are no-ops */
-    mp_val_ref(&mp_t_int, (mp_val){ .i = 1 });
-    mp_val_unref(&mp_t_float, (mp_val){ .f = 1 });
+    mp_val_ref(&mp_t_int, (mp_val){.i = 1});
+    mp_val_unref(&mp_t_float, (mp_val){.f = 1});
 }
 
-static void list_get_oob(void *arg)
-{
+static void list_get_oob(void *arg) {
     mp_list *l = ints(2, 1, 2);
     mp_list_get(l, *(int *)arg, MP_LOC(7, 3));
 }
 
-static void list_set_oob(void *arg)
-{
+static void list_set_oob(void *arg) {
     (void)arg;
     mp_list *l = ints(0);
-    mp_list_set(l, 0, (mp_val){ .i = 1 }, MP_LOC(8, 1));
+    mp_list_set(l, 0, (mp_val){.i = 1}, MP_LOC(8, 1));
 }
 
-static void list_pop_empty(void *arg)
-{
+static void list_pop_empty(void *arg) {
     (void)arg;
     mp_list *l = ints(0);
     mp_list_pop(l, -1, MP_LOC(9, 2));
 }
 
-static void test_list_errors(void **state)
-{
+static void test_list_errors(void **state) {
     (void)state;
     int i2 = 2, im3 = -3;
-    mpt_expect_error(list_get_oob, &i2, "t.mp:7:3: runtime error: list index out "
-                                    "of range (in process t, pid ");
+    mpt_expect_error(list_get_oob, &i2,
+                     "t.mp:7:3: runtime error: list index out "
+                     "of range (in process t, pid ");
     mpt_expect_error(list_get_oob, &im3, "list index out of range");
-    mpt_expect_error(list_set_oob, NULL, "t.mp:8:1: runtime error: list index out "
-                                     "of range");
-    mpt_expect_error(list_pop_empty, NULL, "t.mp:9:2: runtime error: pop from "
-                                       "empty list");
+    mpt_expect_error(list_set_oob, NULL,
+                     "t.mp:8:1: runtime error: list index out "
+                     "of range");
+    mpt_expect_error(list_pop_empty, NULL,
+                     "t.mp:9:2: runtime error: pop from "
+                     "empty list");
 }
 
-int main(void)
-{
+int main(void) {
     mp_init("t.mp", 0, NULL);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_str_basics),
-        cmocka_unit_test(test_str_index_errors),
-        cmocka_unit_test(test_str_characters),
-        cmocka_unit_test(test_str_characters_errors),
-        cmocka_unit_test(test_list_basics),
-        cmocka_unit_test(test_list_aliasing_and_refs),
-        cmocka_unit_test(test_list_copy),
-        cmocka_unit_test(test_list_compare),
+        cmocka_unit_test(test_str_basics),     cmocka_unit_test(test_str_index_errors),
+        cmocka_unit_test(test_str_characters), cmocka_unit_test(test_str_characters_errors),
+        cmocka_unit_test(test_list_basics),    cmocka_unit_test(test_list_aliasing_and_refs),
+        cmocka_unit_test(test_list_copy),      cmocka_unit_test(test_list_compare),
         cmocka_unit_test(test_list_errors),
     };
     int r = cmocka_run_group_tests_name("mpr_value", tests, NULL, NULL);

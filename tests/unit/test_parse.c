@@ -50,10 +50,9 @@ static void want_errors(const char *text, int n, const char *msg, int line, int 
     Run *r = parse(text);
     char where[64];
     snprintf(where, sizeof where, "t.mp:%d:%d: error: ", line, col);
-    if (r->diag.errors != n || !strstr(r->out, msg) ||
-        strncmp(r->out, where, strlen(where)) != 0) {
-        fprintf(stderr, "--- source:\n%s\n--- want %d error(s), first %s%s\n--- got:\n%s",
-                text, n, where, msg, r->out);
+    if (r->diag.errors != n || !strstr(r->out, msg) || strncmp(r->out, where, strlen(where)) != 0) {
+        fprintf(stderr, "--- source:\n%s\n--- want %d error(s), first %s%s\n--- got:\n%s", text, n,
+                where, msg, r->out);
         fail();
     }
     done(r);
@@ -95,9 +94,17 @@ static void sexpr(Buf *b, const Node *n) {
     case ND_FLOAT: put(b, "%g", n->fval); break;
     case ND_BOOL: put(b, "%s", n->ival ? "true" : "false"); break;
     case ND_STRPART: put(b, "'%s'", n->str); break;
-    case ND_STR: put(b, "(str"); sexpr_list(b, n->parts); put(b, ")"); break;
+    case ND_STR:
+        put(b, "(str");
+        sexpr_list(b, n->parts);
+        put(b, ")");
+        break;
     case ND_NAME: put(b, "%s", n->name); break;
-    case ND_LIST: put(b, "["); sexpr_list(b, n->elems); put(b, " ]"); break;
+    case ND_LIST:
+        put(b, "[");
+        sexpr_list(b, n->elems);
+        put(b, " ]");
+        break;
     case ND_UNARY:
         put(b, "(%s ", n->op == OP_NEG ? "neg" : n->op == OP_POS ? "pos" : op_spelling(n->op));
         sexpr(b, n->lhs);
@@ -116,7 +123,10 @@ static void sexpr(Buf *b, const Node *n) {
         sexpr_list(b, n->args);
         put(b, ")");
         break;
-    case ND_KWARG: put(b, "%s=", n->name); sexpr(b, n->lhs); break;
+    case ND_KWARG:
+        put(b, "%s=", n->name);
+        sexpr(b, n->lhs);
+        break;
     case ND_INDEX:
         put(b, "(index ");
         sexpr(b, n->lhs);
@@ -124,7 +134,11 @@ static void sexpr(Buf *b, const Node *n) {
         sexpr(b, n->rhs);
         put(b, ")");
         break;
-    case ND_MEMBER: put(b, "(. "); sexpr(b, n->lhs); put(b, " %s)", n->name); break;
+    case ND_MEMBER:
+        put(b, "(. ");
+        sexpr(b, n->lhs);
+        put(b, " %s)", n->name);
+        break;
     default: put(b, "<kind %d>", n->kind); break;
     }
 }
@@ -272,26 +286,25 @@ static void test_simple_statements(void **state) {
 
 static void test_compound_statements(void **state) {
     (void)state;
-    Run *r = parse_ok(
-        "if a { x = 1 } elif b { x = 2 } elif c {\n x = 3\n} else { x = 4 }\n"
-        "while x < 10 { x += 1; continue }\n"
-        "for i in range(3) { if i == 1 { break } }\n"
-        "lock counter { counter.value += 1 }\n"
-        "if a {\n}\n"
-        "if a {} else {}\n");
+    Run *r = parse_ok("if a { x = 1 } elif b { x = 2 } elif c {\n x = 3\n} else { x = 4 }\n"
+                      "while x < 10 { x += 1; continue }\n"
+                      "for i in range(3) { if i == 1 { break } }\n"
+                      "lock counter { counter.value += 1 }\n"
+                      "if a {\n}\n"
+                      "if a {} else {}\n");
     Node *n = r->prog.top;
     assert_int_equal(n->kind, ND_IF);
     assert_string_equal(n->cond->name, "a");
     assert_int_equal(n->then->kind, ND_BLOCK);
     assert_int_equal(n->then->body->kind, ND_ASSIGN);
     Node *e = n->els;
-    assert_int_equal(e->kind, ND_IF);         /* elif */
+    assert_int_equal(e->kind, ND_IF); /* elif */
     assert_string_equal(e->cond->name, "b");
-    assert_int_equal(e->span.begin, 15);      /* from 'elif' */
+    assert_int_equal(e->span.begin, 15); /* from 'elif' */
     e = e->els;
     assert_int_equal(e->kind, ND_IF);
     assert_string_equal(e->cond->name, "c");
-    assert_int_equal(e->els->kind, ND_BLOCK);  /* else */
+    assert_int_equal(e->els->kind, ND_BLOCK); /* else */
     assert_int_equal(e->els->body->rhs->ival, 4);
     n = n->next;
     assert_int_equal(n->kind, ND_WHILE);
@@ -320,16 +333,16 @@ static void test_compound_statements(void **state) {
 
 static void test_defs(void **state) {
     (void)state;
-    Run *r = parse_ok(
-        "def f() { pass }\n"
-        "x = 1\n"
-        "def g(a: int, b: list[str],) -> float {\n"
-        "    return 1.5\n"
-        "}\n"
-        "def h(c: conn[list[int]], q: queue[str], v: value[float], xs: array[bool]) {\n"
-        "    return\n"
-        "}\n"
-        "f()\n");
+    Run *r =
+        parse_ok("def f() { pass }\n"
+                 "x = 1\n"
+                 "def g(a: int, b: list[str],) -> float {\n"
+                 "    return 1.5\n"
+                 "}\n"
+                 "def h(c: conn[list[int]], q: queue[str], v: value[float], xs: array[bool]) {\n"
+                 "    return\n"
+                 "}\n"
+                 "f()\n");
     Node *d = r->prog.defs;
     assert_int_equal(d->kind, ND_DEF);
     assert_string_equal(d->name, "f");
@@ -367,22 +380,21 @@ static void test_defs(void **state) {
 
 static void test_declarations(void **state) {
     (void)state;
-    Run *r = parse_ok(
-        "pipe a, b: str\n"
-        "pipe tx -> rx: list[int]\n"
-        "queue q: str\n"
-        "queue q2: str[64]\n"
-        "queue q3: list[int]\n"
-        "queue q4: list[int][n + 1]\n"
-        "value v: int = 0\n"
-        "value w: float\n"
-        "array xs: int = [1, 2, 3]\n"
-        "array ys: float[1000]\n"
-        "process p = f(1, x=2)\n"
-        "process w4[4] = f(a)\n"
-        "process w5[n] as i = f(i)\n"
-        "start p, w4\n"
-        "join p\n");
+    Run *r = parse_ok("pipe a, b: str\n"
+                      "pipe tx -> rx: list[int]\n"
+                      "queue q: str\n"
+                      "queue q2: str[64]\n"
+                      "queue q3: list[int]\n"
+                      "queue q4: list[int][n + 1]\n"
+                      "value v: int = 0\n"
+                      "value w: float\n"
+                      "array xs: int = [1, 2, 3]\n"
+                      "array ys: float[1000]\n"
+                      "process p = f(1, x=2)\n"
+                      "process w4[4] = f(a)\n"
+                      "process w5[n] as i = f(i)\n"
+                      "start p, w4\n"
+                      "join p\n");
     Node *n = r->prog.top;
     assert_int_equal(n->kind, ND_PIPE);
     assert_string_equal(n->name, "a");
@@ -436,7 +448,8 @@ static void test_declarations(void **state) {
     n = n->next;
     assert_string_equal(n->lhs->name, "n");
     assert_string_equal(n->index_name, "i");
-    assert_int_equal(n->index_span.begin, (uint32_t)(strstr(r->src.text, "as i") - r->src.text + 3));
+    assert_int_equal(n->index_span.begin,
+                     (uint32_t)(strstr(r->src.text, "as i") - r->src.text + 3));
     n = n->next;
     assert_int_equal(n->kind, ND_START);
     assert_string_equal(n->targets->name, "p");
@@ -469,59 +482,57 @@ static void test_separators(void **state) {
 /* The programs of the language sketch. */
 static void test_sketch_programs(void **state) {
     (void)state;
-    Run *r = parse_ok(
-        "# 05_pipe.mp\n"
-        "def sender(conn: conn[str], messages: list[str]) {\n"
-        "    for msg in messages {\n"
-        "        conn.send(msg)\n"
-        "        while true {\n"
-        "            let response = conn.recv()\n"
-        "            if response == \"ack\" { break }\n"
-        "            conn.send(msg)                  # retry\n"
-        "        }\n"
-        "    }\n"
-        "    conn.close()\n"
-        "}\n"
-        "\n"
-        "def receiver(conn: conn[str]) {\n"
-        "    while true {\n"
-        "        let message = conn.recv()\n"
-        "        conn.send(\"ack\")\n"
-        "        print(\"Received: {message}\")\n"
-        "        if message == \"Bye\" {\n"
-        "            print(\"Closing connection...\")\n"
-        "            conn.close()\n"
-        "            break\n"
-        "        }\n"
-        "    }\n"
-        "}\n"
-        "\n"
-        "let messages = [\"Hi\", \"How are you?\", \"Bye\"]\n"
-        "pipe parent_conn, child_conn: str\n"
-        "process sender_process = sender(parent_conn, messages)\n"
-        "process receiver_process = receiver(child_conn)\n"
-        "start sender_process, receiver_process\n"
-        "join sender_process, receiver_process\n");
+    Run *r = parse_ok("# 05_pipe.mp\n"
+                      "def sender(conn: conn[str], messages: list[str]) {\n"
+                      "    for msg in messages {\n"
+                      "        conn.send(msg)\n"
+                      "        while true {\n"
+                      "            let response = conn.recv()\n"
+                      "            if response == \"ack\" { break }\n"
+                      "            conn.send(msg)                  # retry\n"
+                      "        }\n"
+                      "    }\n"
+                      "    conn.close()\n"
+                      "}\n"
+                      "\n"
+                      "def receiver(conn: conn[str]) {\n"
+                      "    while true {\n"
+                      "        let message = conn.recv()\n"
+                      "        conn.send(\"ack\")\n"
+                      "        print(\"Received: {message}\")\n"
+                      "        if message == \"Bye\" {\n"
+                      "            print(\"Closing connection...\")\n"
+                      "            conn.close()\n"
+                      "            break\n"
+                      "        }\n"
+                      "    }\n"
+                      "}\n"
+                      "\n"
+                      "let messages = [\"Hi\", \"How are you?\", \"Bye\"]\n"
+                      "pipe parent_conn, child_conn: str\n"
+                      "process sender_process = sender(parent_conn, messages)\n"
+                      "process receiver_process = receiver(child_conn)\n"
+                      "start sender_process, receiver_process\n"
+                      "join sender_process, receiver_process\n");
     done(r);
-    r = parse_ok(
-        "def increment_counter(counter: value[int]) {\n"
-        "    counter.value += 1\n"
-        "}\n"
-        "value counter: int = 0\n"
-        "process workers[5] = increment_counter(counter)\n"
-        "start workers\n"
-        "join workers\n"
-        "print(\"Counter value: {counter.value}\")\n"
-        "def square_numbers(numbers: array[int]) {\n"
-        "    for i in range(len(numbers)) {\n"
-        "        numbers[i] = numbers[i] ** 2\n"
-        "    }\n"
-        "}\n"
-        "array shared_numbers: int = [1, 2, 3, 4, 5]\n"
-        "process squarers[2] = square_numbers(shared_numbers)\n"
-        "start squarers\n"
-        "join squarers\n"
-        "print(\"Shared numbers: {shared_numbers}\")\n");
+    r = parse_ok("def increment_counter(counter: value[int]) {\n"
+                 "    counter.value += 1\n"
+                 "}\n"
+                 "value counter: int = 0\n"
+                 "process workers[5] = increment_counter(counter)\n"
+                 "start workers\n"
+                 "join workers\n"
+                 "print(\"Counter value: {counter.value}\")\n"
+                 "def square_numbers(numbers: array[int]) {\n"
+                 "    for i in range(len(numbers)) {\n"
+                 "        numbers[i] = numbers[i] ** 2\n"
+                 "    }\n"
+                 "}\n"
+                 "array shared_numbers: int = [1, 2, 3, 4, 5]\n"
+                 "process squarers[2] = square_numbers(shared_numbers)\n"
+                 "start squarers\n"
+                 "join squarers\n"
+                 "print(\"Shared numbers: {shared_numbers}\")\n");
     done(r);
 }
 
@@ -540,8 +551,9 @@ static void test_types(void **state) {
     char buf[64];
     assert_string_equal(type_name(type_basic(TY_INT), buf, sizeof buf), "int");
     assert_string_equal(type_name(li, buf, sizeof buf), "list[int]");
-    assert_string_equal(type_name(type_of(TY_CONN, type_of(TY_LIST, type_basic(TY_STR))), buf,
-                                  sizeof buf), "conn[list[str]]");
+    assert_string_equal(
+        type_name(type_of(TY_CONN, type_of(TY_LIST, type_basic(TY_STR))), buf, sizeof buf),
+        "conn[list[str]]");
     assert_string_equal(type_name(type_of(TY_QUEUE, type_basic(TY_FLOAT)), buf, sizeof buf),
                         "queue[float]");
     assert_string_equal(type_name(type_of(TY_VALUE, type_basic(TY_BOOL)), buf, sizeof buf),
@@ -577,8 +589,10 @@ static void test_type_errors(void **state) {
     want_error("queue q: f(x)", "expected a type", 1, 10);
     want_error("queue q: foo[3]", "unknown type 'foo'", 1, 10);
     want_error("array a: int", "array 'a' needs a size", 1, 10);
-    want_error("array a: int[3] = [1, 2, 3]", "an array takes a size or an initial list, not "
-               "both", 1, 14);
+    want_error("array a: int[3] = [1, 2, 3]",
+               "an array takes a size or an initial list, not "
+               "both",
+               1, 14);
     want_error("let x: queue = 1", "expected '[', not '='", 1, 14);
 }
 
@@ -593,8 +607,7 @@ static void test_syntax_errors(void **state) {
     want_error("f(a))\n", "unmatched ')'", 1, 5);
     want_error("}\n", "unmatched '}'", 1, 1);
     want_error("x = (a]\n", "closing ']' does not match '('", 1, 7);
-    want_error("if y = 3 { }\n", "expected '{' after 'if' condition (to compare, use '==')", 1,
-               6);
+    want_error("if y = 3 { }\n", "expected '{' after 'if' condition (to compare, use '==')", 1, 6);
     want_error("if y\n{ }\n", "expected '{' after 'if' condition on the same line", 1, 5);
     want_error("while x y { }\n", "expected '{' after 'while' condition", 1, 9);
     want_error("if a {} elif b c {}\n", "expected '{' after 'elif' condition", 1, 16);
@@ -606,8 +619,7 @@ static void test_syntax_errors(void **state) {
     want_error("if a {} else if b {}\n", "write 'elif' instead of 'else if'", 1, 14);
     want_error("if a {\n}\nelse {\n}\n",
                "unexpected 'else' (an 'else' must follow '}' on the same line)", 3, 1);
-    want_error("if a {\n}\nelif b {\n}\n", "unexpected 'elif' (an 'elif' must follow '}'", 3,
-               1);
+    want_error("if a {\n}\nelif b {\n}\n", "unexpected 'elif' (an 'elif' must follow '}'", 3, 1);
     want_error("x = \n", "expected an expression", 1, 5);
     want_error("x = 1 +\n", "expected an expression", 1, 8);
     want_error("x = 3 +* 4\n", "expected an expression, not '*'", 1, 8);
@@ -620,8 +632,7 @@ static void test_syntax_errors(void **state) {
     want_error("def join() {}\n", "expected a name, but 'join' is a keyword", 1, 5);
     want_error("def f(a int) {}\n", "expected ':', not name 'int'", 1, 9);
     want_error("def f(a: int b: int) {}\n", "expected ',' or ')' after parameter", 1, 14);
-    want_error("def f(a: int,, b: int) {}\n", "expected a parameter name or ')', not ','", 1,
-               14);
+    want_error("def f(a: int,, b: int) {}\n", "expected a parameter name or ')', not ','", 1, 14);
     want_error("x = [1, 2 3]\n", "expected ',' or ']' after list element", 1, 11);
     want_error("x = a[1 2]\n", "expected ']' after index", 1, 9);
     want_error("x = (1, 2)\n", "expected ')', not ','; there are no tuples", 1, 7);
@@ -648,8 +659,10 @@ static void test_semantic_syntax_errors(void **state) {
     want_error("a + b = 3\n", "cannot assign to the result of '+'", 1, 1);
     want_error("[a] = [1]\n", "cannot assign to a list literal", 1, 1);
     want_error("-a += 1\n", "cannot assign to the result of '-'", 1, 1);
-    want_error("process p = 3\n", "a process runs a function call, as in 'process p = "
-               "worker(...)'", 1, 13);
+    want_error("process p = 3\n",
+               "a process runs a function call, as in 'process p = "
+               "worker(...)'",
+               1, 13);
     want_error("process w[2] = v\n", "as in 'process w[N] = worker(...)'", 1, 16);
     want_error("process w[2] as i = i\n", "as in 'process w[N] as i = worker(i)'", 1, 21);
 }
@@ -658,14 +671,18 @@ static void test_top_level_only(void **state) {
     (void)state;
     want_error("def f() {\n    def g() { pass }\n}\n",
                "'def' is only allowed at the top level of the program (functions cannot be "
-               "nested)", 2, 5);
-    want_error("if true { start p }\n", "'start' is only allowed at the top level of the "
-               "program", 1, 11);
+               "nested)",
+               2, 5);
+    want_error("if true { start p }\n",
+               "'start' is only allowed at the top level of the "
+               "program",
+               1, 11);
     want_error("while true { join p }\n", "'join' is only allowed at the top level", 1, 14);
-    want_error("def f() {\n    pipe a, b: int\n}\n", "'pipe' is only allowed at the top "
-               "level", 2, 5);
-    want_error("for x in y { queue q: int }\n", "'queue' is only allowed at the top level", 1,
-               14);
+    want_error("def f() {\n    pipe a, b: int\n}\n",
+               "'pipe' is only allowed at the top "
+               "level",
+               2, 5);
+    want_error("for x in y { queue q: int }\n", "'queue' is only allowed at the top level", 1, 14);
     want_error("lock v { value w: int }\n", "'value' is only allowed", 1, 10);
     want_error("if a { array b: int[3] }\n", "'array' is only allowed", 1, 8);
     want_error("if a { process p = f() }\n", "'process' is only allowed", 1, 8);
@@ -738,8 +755,8 @@ static void test_too_many_errors(void **state) {
 
 /* ---- limits ---------------------------------------------------------------------- */
 
-static char *repeat(const char *head, const char *unit, int n, const char *mid,
-                    const char *unit2, int n2, const char *tail) {
+static char *repeat(const char *head, const char *unit, int n, const char *mid, const char *unit2,
+                    int n2, const char *tail) {
     size_t len = strlen(head) + strlen(unit) * (size_t)n + strlen(mid) +
                  strlen(unit2) * (size_t)n2 + strlen(tail) + 1;
     char *s = malloc(len), *p = s;
@@ -784,7 +801,8 @@ static void test_nesting_limit(void **state) {
     /* an elif chain counts too: a bracket in a late branch's body says so,
      * and names the limit and the branch it is in */
     s = repeat("if a { pass }", " elif a { f(1) }", 255, "", "", 0, "\n");
-    want_error(s, "too many 'elif' branches (nesting limit 256): this '(' would be level 257, "
+    want_error(s,
+               "too many 'elif' branches (nesting limit 256): this '(' would be level 257, "
                "counting each 'elif' before it (255) and each open bracket and block (1)",
                1, 4089);
     free(s);
@@ -903,69 +921,68 @@ static void want_dump(const char *text, const char *want) {
 
 static void test_dump(void **state) {
     (void)state;
-    want_dump(
-        "def f(n: int, c: conn[list[str]]) -> float {\n"
-        "    let x: list[int] = [1, -2]\n"
-        "    if n >= 0 and not x { return 1.5 } elif n { x[0] += 1 } else { pass }\n"
-        "    return 2.0\n"
-        "}\n"
-        "queue q: str[8]\n"
-        "process w[2] as i = f(i, c=a.b)\n"
-        "print(\"a\\t{n}\\\"b\", 1e100, true)\n"
-        "start w\n",
-        "program\n"
-        "  def f -> float @1:1-5:2\n"
-        "    param n: int @1:7-1:13\n"
-        "    param c: conn[list[str]] @1:15-1:33\n"
-        "    block @1:44-5:2\n"
-        "      let x: list[int] @2:5-2:31\n"
-        "        list @2:24-2:31\n"
-        "          int 1 @2:25-2:26\n"
-        "          unary '-' @2:28-2:30\n"
-        "            int 2 @2:29-2:30\n"
-        "      if @3:5-3:74\n"
-        "        cond: binary 'and' @3:8-3:24\n"
-        "          binary '>=' @3:8-3:14\n"
-        "            name n @3:8-3:9\n"
-        "            int 0 @3:13-3:14\n"
-        "          unary 'not' @3:19-3:24\n"
-        "            name x @3:23-3:24\n"
-        "        then: block @3:25-3:39\n"
-        "          return @3:27-3:37\n"
-        "            float 1.5 @3:34-3:37\n"
-        "        else: if @3:40-3:74\n"
-        "          cond: name n @3:45-3:46\n"
-        "          then: block @3:47-3:60\n"
-        "            assign '+=' @3:49-3:58\n"
-        "              target: index @3:49-3:53\n"
-        "                name x @3:49-3:50\n"
-        "                int 0 @3:51-3:52\n"
-        "              value: int 1 @3:57-3:58\n"
-        "          else: block @3:66-3:74\n"
-        "            pass @3:68-3:72\n"
-        "      return @4:5-4:15\n"
-        "        float 2.0 @4:12-4:15\n"
-        "  queue q: str @6:1-6:16\n"
-        "    bound: int 8 @6:14-6:15\n"
-        "  process w group as i @7:1-7:32\n"
-        "    count: int 2 @7:11-7:12\n"
-        "    call @7:21-7:32\n"
-        "      callee: name f @7:21-7:22\n"
-        "      arg: name i @7:23-7:24\n"
-        "      arg: kwarg c @7:26-7:31\n"
-        "        member b @7:28-7:31\n"
-        "          name a @7:28-7:29\n"
-        "  expr @8:1-8:32\n"
-        "    call @8:1-8:32\n"
-        "      callee: name print @8:1-8:6\n"
-        "      arg: str @8:7-8:18\n"
-        "        strpart \"a\\t\" @8:8-8:11\n"
-        "        name n @8:12-8:13\n"
-        "        strpart \"\\\"b\" @8:14-8:17\n"
-        "      arg: float 1e+100 @8:20-8:25\n"
-        "      arg: bool true @8:27-8:31\n"
-        "  start @9:1-9:8\n"
-        "    name w @9:7-9:8\n");
+    want_dump("def f(n: int, c: conn[list[str]]) -> float {\n"
+              "    let x: list[int] = [1, -2]\n"
+              "    if n >= 0 and not x { return 1.5 } elif n { x[0] += 1 } else { pass }\n"
+              "    return 2.0\n"
+              "}\n"
+              "queue q: str[8]\n"
+              "process w[2] as i = f(i, c=a.b)\n"
+              "print(\"a\\t{n}\\\"b\", 1e100, true)\n"
+              "start w\n",
+              "program\n"
+              "  def f -> float @1:1-5:2\n"
+              "    param n: int @1:7-1:13\n"
+              "    param c: conn[list[str]] @1:15-1:33\n"
+              "    block @1:44-5:2\n"
+              "      let x: list[int] @2:5-2:31\n"
+              "        list @2:24-2:31\n"
+              "          int 1 @2:25-2:26\n"
+              "          unary '-' @2:28-2:30\n"
+              "            int 2 @2:29-2:30\n"
+              "      if @3:5-3:74\n"
+              "        cond: binary 'and' @3:8-3:24\n"
+              "          binary '>=' @3:8-3:14\n"
+              "            name n @3:8-3:9\n"
+              "            int 0 @3:13-3:14\n"
+              "          unary 'not' @3:19-3:24\n"
+              "            name x @3:23-3:24\n"
+              "        then: block @3:25-3:39\n"
+              "          return @3:27-3:37\n"
+              "            float 1.5 @3:34-3:37\n"
+              "        else: if @3:40-3:74\n"
+              "          cond: name n @3:45-3:46\n"
+              "          then: block @3:47-3:60\n"
+              "            assign '+=' @3:49-3:58\n"
+              "              target: index @3:49-3:53\n"
+              "                name x @3:49-3:50\n"
+              "                int 0 @3:51-3:52\n"
+              "              value: int 1 @3:57-3:58\n"
+              "          else: block @3:66-3:74\n"
+              "            pass @3:68-3:72\n"
+              "      return @4:5-4:15\n"
+              "        float 2.0 @4:12-4:15\n"
+              "  queue q: str @6:1-6:16\n"
+              "    bound: int 8 @6:14-6:15\n"
+              "  process w group as i @7:1-7:32\n"
+              "    count: int 2 @7:11-7:12\n"
+              "    call @7:21-7:32\n"
+              "      callee: name f @7:21-7:22\n"
+              "      arg: name i @7:23-7:24\n"
+              "      arg: kwarg c @7:26-7:31\n"
+              "        member b @7:28-7:31\n"
+              "          name a @7:28-7:29\n"
+              "  expr @8:1-8:32\n"
+              "    call @8:1-8:32\n"
+              "      callee: name print @8:1-8:6\n"
+              "      arg: str @8:7-8:18\n"
+              "        strpart \"a\\t\" @8:8-8:11\n"
+              "        name n @8:12-8:13\n"
+              "        strpart \"\\\"b\" @8:14-8:17\n"
+              "      arg: float 1e+100 @8:20-8:25\n"
+              "      arg: bool true @8:27-8:31\n"
+              "  start @9:1-9:8\n"
+              "    name w @9:7-9:8\n");
 }
 
 static void test_dump_order_and_escapes(void **state) {

@@ -48,8 +48,7 @@ static void expect_error(const char *text, const char *msg) {
         fail_msg("did not parse");
     }
     if (r.diag.errors == 0 || !strstr(r.out, msg)) {
-        fprintf(stderr, "--- source:\n%s--- expected: %s\n--- diagnostics:\n%s", text, msg,
-                r.out);
+        fprintf(stderr, "--- source:\n%s--- expected: %s\n--- diagnostics:\n%s", text, msg, r.out);
         fail_msg("expected error not found");
     }
     done(&r);
@@ -60,8 +59,8 @@ static void expect_warning(const char *text, const char *msg) {
     Run r;
     run(&r, text);
     if (!r.parsed || r.diag.errors || !r.diag.warnings || !strstr(r.out, msg)) {
-        fprintf(stderr, "--- source:\n%s--- expected warning: %s\n--- diagnostics:\n%s", text,
-                msg, r.out);
+        fprintf(stderr, "--- source:\n%s--- expected warning: %s\n--- diagnostics:\n%s", text, msg,
+                r.out);
         fail_msg("expected warning not found");
     }
     done(&r);
@@ -111,10 +110,11 @@ static void test_examples_clean(void **state) {
                  "pipe parent_conn, child_conn: str\n"
                  "process s = sender(parent_conn, messages)\n"
                  "process r = receiver(child_conn)\nstart s, r\njoin s, r\n");
-    expect_clean("def producer(q: queue[str]) {\n    q.put(\"Item 1\")\n}\n"
-                 "def consumer(q: queue[str]) {\n    for item in q {\n        print(item)\n    }\n}\n"
-                 "queue q: str\nprocess a = producer(q)\nprocess b = consumer(q)\n"
-                 "start a, b\njoin a, b\n");
+    expect_clean(
+        "def producer(q: queue[str]) {\n    q.put(\"Item 1\")\n}\n"
+        "def consumer(q: queue[str]) {\n    for item in q {\n        print(item)\n    }\n}\n"
+        "queue q: str\nprocess a = producer(q)\nprocess b = consumer(q)\n"
+        "start a, b\njoin a, b\n");
     expect_clean("def inc(counter: value[int]) {\n    counter.value += 1\n}\n"
                  "value counter: int = 0\nprocess workers[5] = inc(counter)\n"
                  "start workers\njoin workers\nprint(\"{counter.value}\")\n");
@@ -310,7 +310,8 @@ static void test_calls(void **state) {
     (void)state;
     call_error("worker(\"a\", 1, 2)", "'worker' takes 2 arguments but 3 were given");
     call_error("worker(\"a\", 1, 2)", "'worker' is defined here");
-    call_error("worker(\"a\", agee=3)", "'worker' has no parameter named 'agee'; did you mean 'age'?");
+    call_error("worker(\"a\", agee=3)",
+               "'worker' has no parameter named 'agee'; did you mean 'age'?");
     call_error("worker(\"a\", name=\"b\", age=1)", "argument 'name' is given twice");
     call_error("worker(\"a\", name=\"b\", age=1)", "'name' is first given here");
     call_error("worker(\"a\")", "missing argument 'age' in call to 'worker'");
@@ -355,7 +356,8 @@ static void test_builtins(void **state) {
     expect_error("exit(1.5)\n", "exit() needs an int exit code, not float");
     expect_error("print(int([1]))\n", "int() cannot convert a list[int]");
     expect_error("print(1, sep=\"\")\n", "'print' takes no keyword arguments");
-    expect_clean("sleep(1)\nsleep(0.5)\nprint(int(\"3\") + int(2.5) + int(true), bool([1]), float(1))\n");
+    expect_clean(
+        "sleep(1)\nsleep(0.5)\nprint(int(\"3\") + int(2.5) + int(true), bool([1]), float(1))\n");
 }
 
 static void test_methods(void **state) {
@@ -375,10 +377,11 @@ static void test_methods(void **state) {
     expect_error("queue q: int\nprint(q.qsize)\n", "'qsize' is a method; call it");
     expect_error("def f() { pass }\nprocess w[2] = f()\nw.join()\nstart w\njoin w\n",
                  "process group has no method 'join'");
-    expect_clean("queue q: int[4]\nq.put(1)\nq.put_nowait(2)\nprint(q.get(), q.get(timeout=0.5), "
-                 "q.get_nowait(), q.empty(), q.qsize())\n"
-                 "pipe a, b: list[int]\na.send([1])\nprint(b.recv(), b.poll(), b.poll(1))\na.close()\n"
-                 "let xs: list[int] = []\nxs.append(1)\n");
+    expect_clean(
+        "queue q: int[4]\nq.put(1)\nq.put_nowait(2)\nprint(q.get(), q.get(timeout=0.5), "
+        "q.get_nowait(), q.empty(), q.qsize())\n"
+        "pipe a, b: list[int]\na.send([1])\nprint(b.recv(), b.poll(), b.poll(1))\na.close()\n"
+        "let xs: list[int] = []\nxs.append(1)\n");
     Run r;
     run(&r, "queue q: int\nq.put(1)\nprint(q.get(timeout=2))\n");
     assert_int_equal(r.diag.errors, 0);
@@ -409,23 +412,28 @@ static void proc_warning(const char *text, const char *msg) {
     expect_warning(buf, msg);
 }
 
-#define DRAIN "def drain(q: queue[int]) {\n    for x in q { print(x) }\n}\n" \
-              "def fill(q: queue[int]) { q.put(1) }\nqueue q: int\n"
+#define DRAIN                                                      \
+    "def drain(q: queue[int]) {\n    for x in q { print(x) }\n}\n" \
+    "def fill(q: queue[int]) { q.put(1) }\nqueue q: int\n"
 
 static void test_join_waits_forever(void **state) {
     (void)state;
     const char *msg = "the join would wait forever";
     expect_error(DRAIN "process c = drain(q)\nstart c\njoin c\nq.put(1)\n", msg);
     expect_error(DRAIN "process c = drain(q)\nstart c\nc.join()\nfill(q)\n", msg);
-    expect_error(DRAIN "process c = drain(q)\nstart c\nq.put(1)\nc.join()\nprint(q.qsize())\n", msg);
-    expect_error(DRAIN "process c = drain(q)\nprocess p = fill(q)\nstart c\njoin c\nstart p\njoin p\n",
+    expect_error(DRAIN "process c = drain(q)\nstart c\nq.put(1)\nc.join()\nprint(q.qsize())\n",
+                 msg);
+    expect_error(DRAIN
+                 "process c = drain(q)\nprocess p = fill(q)\nstart c\njoin c\nstart p\njoin p\n",
                  "'p' is started here");
-    expect_error(DRAIN "process c = drain(q)\nstart c\njoin c\nprocess p = fill(q)\nstart p\njoin p\n", msg);
+    expect_error(
+        DRAIN "process c = drain(q)\nstart c\njoin c\nprocess p = fill(q)\nstart p\njoin p\n", msg);
     expect_error(DRAIN "process c = drain(q)\nprocess p = fill(q)\nstart c\nc.join()\n",
                  "'p' is declared here and never started");
     expect_error(DRAIN "process w[2] = drain(q)\nstart w\nw[1].join()\nfill(q)\njoin w\n", msg);
     /* quiet: producers started first, the parent done with q, a timeout */
-    expect_clean(DRAIN "process c = drain(q)\nprocess p = fill(q)\nstart c, p\nfill(q)\njoin c\njoin p\n");
+    expect_clean(
+        DRAIN "process c = drain(q)\nprocess p = fill(q)\nstart c, p\nfill(q)\njoin c\njoin p\n");
     expect_clean(DRAIN "process c = drain(q)\nstart c\nq.put(1)\nc.join(0.5)\nq.put(2)\njoin c\n");
 }
 
@@ -438,31 +446,37 @@ static void test_process_rules(void **state) {
     proc_error("process p = f()\njoin p\nstart p\n", "'p' is joined before it is started");
     proc_error("process p = f()\nstart p\njoin p\njoin p\n", "'p' is already joined");
     proc_error("process p = f()\np.join()\nstart p\n", "'p' is joined before it is started");
-    proc_error("process p = f()\np.terminate()\nstart p\njoin p\n", "'p' is stopped before it is started");
+    proc_error("process p = f()\np.terminate()\nstart p\njoin p\n",
+               "'p' is stopped before it is started");
     /* one rule for both spellings of start and join */
     proc_error("process p = f()\nstart p\np.join()\njoin p\n", "'p' is already joined");
     proc_error("process p = f()\nstart p\njoin p\np.join()\n", "'p' is already joined");
     proc_error("process p = f()\nstart p\njoin p\np.join(1.0)\n", "'p' is already joined");
     proc_error("process p = f()\nstart p\np.join()\np.join()\n", "'p' is already joined");
     /* ... and for one process of a group */
-    proc_error("process w[2] = f()\nstart w\nw[0].join()\nw[0].join()\n", "'w[0]' is already joined");
+    proc_error("process w[2] = f()\nstart w\nw[0].join()\nw[0].join()\n",
+               "'w[0]' is already joined");
     proc_error("process w[2] = f()\nstart w\nw[1].join()\njoin w\n", "'w[1]' is first joined here");
     proc_error("process w[2] = f()\nstart w\nw[0].join()\nif true { w[0].join(1.0) }\n",
                "'w[0]' is already joined");
-    expect_clean("def f() { pass }\nprocess w[2] = f()\nstart w\nw[0].join(1.0)\nw[0].join()\nw[1].join()\n");
-    expect_clean("def f() { pass }\nprocess w[2] = f()\nstart w\nlet i = 0\nw[i].join()\nw[0].join()\nw[1].join()\n"
+    expect_clean("def f() { pass }\nprocess w[2] = f()\nstart "
+                 "w\nw[0].join(1.0)\nw[0].join()\nw[1].join()\n");
+    expect_clean("def f() { pass }\nprocess w[2] = f()\nstart w\nlet i = "
+                 "0\nw[i].join()\nw[0].join()\nw[1].join()\n"
                  "print(w[1].exitcode)\n");
     proc_error("process p = f()\np.start()\nstart p\njoin p\n", "'p' is already started");
     proc_error("process p = f()\nif true { p.start() }\n", "must stand at the top level");
     proc_error("process p = f()\np.join()\np.start()\n", "'p' is joined before it is started");
     expect_clean("def f() { pass }\nprocess p = f()\np.start()\np.join()\nprint(p.exitcode)\n");
-    expect_clean("def f() { pass }\nprocess p = f()\nstart p\nif p.is_alive() { p.join() }\njoin p\n");
+    expect_clean(
+        "def f() { pass }\nprocess p = f()\nstart p\nif p.is_alive() { p.join() }\njoin p\n");
     proc_error("process p = print(1)\n", "'print' is a built-in function");
     proc_error("process w[1.5] = f()\n", "the number of processes in 'w' must be int, not float");
     proc_error("process p = f()\nprint(p)\nstart p\njoin p\n", "process 'p' is not a value");
     proc_error("def g(x: int) { pass }\nprocess p = f()\ng(p)\nstart p\njoin p\n",
                "process 'p' is not a value");
-    proc_error("process w[2] = f()\nlet x = w\nstart w\njoin w\n", "process group 'w' is not a value");
+    proc_error("process w[2] = f()\nlet x = w\nstart w\njoin w\n",
+               "process group 'w' is not a value");
     proc_error("process p = f(1)\n", "'f' takes no arguments but 1 was given");
     proc_error("process p = f()\nprocess p = f()\n", "redefinition of 'p'");
     proc_error("process w[2] as i = f()\nprint(i)\n", "undefined name 'i'");
@@ -477,8 +491,10 @@ static void test_process_rules(void **state) {
                "'p.exitcode' is read before 'p' is started");
     proc_error("process w[2] = f()\nprint(w[1].pid)\nstart w\njoin w\n",
                "'w[i].pid' is read before 'w' is started");
-    expect_clean("def f() { pass }\nprocess p = f()\nstart p\np.join()\nprint(p.exitcode, p.name, p.is_alive())\n");
-    expect_clean("def f() { pass }\nprocess p = f()\nstart p\np.join(1.5)\np.terminate()\np.kill()\njoin p\n");
+    expect_clean("def f() { pass }\nprocess p = f()\nstart p\np.join()\nprint(p.exitcode, p.name, "
+                 "p.is_alive())\n");
+    expect_clean("def f() { pass }\nprocess p = f()\nstart "
+                 "p\np.join(1.5)\np.terminate()\np.kill()\njoin p\n");
 }
 
 static void test_pipes(void **state) {
@@ -488,15 +504,17 @@ static void test_pipes(void **state) {
     expect_error("pipe tx -> rx: int\nrx.send(1)\n",
                  "'rx' is the receiving end of a one-way pipe; it cannot send");
     expect_error("pipe tx -> rx: int\nfor m in tx { print(m) }\n", "it cannot receive");
-    expect_error("def r(c: conn[int]) { print(c.recv()) }\n"
-                 "def s(c: conn[int]) { r(c) }\n"
-                 "pipe tx -> rx: int\nprocess p = s(tx)\nstart p\njoin p\n",
-                 "'tx' is the sending end of a one-way pipe, but 's' receives on its parameter 'c'");
+    expect_error(
+        "def r(c: conn[int]) { print(c.recv()) }\n"
+        "def s(c: conn[int]) { r(c) }\n"
+        "pipe tx -> rx: int\nprocess p = s(tx)\nstart p\njoin p\n",
+        "'tx' is the sending end of a one-way pipe, but 's' receives on its parameter 'c'");
     expect_error("def w(c: conn[int]) { c.send(1) }\n"
                  "pipe tx -> rx: int\nprocess p = w(rx)\nstart p\njoin p\n",
                  "'rx' is the receiving end of a one-way pipe, but 'w' sends on its parameter 'c'");
-    expect_clean("def w(c: conn[int]) { c.send(1) }\ndef r(c: conn[int]) { for m in c { print(m) } }\n"
-                 "pipe tx -> rx: int\nprocess a = w(tx)\nprocess b = r(rx)\nstart a, b\njoin a, b\n");
+    expect_clean(
+        "def w(c: conn[int]) { c.send(1) }\ndef r(c: conn[int]) { for m in c { print(m) } }\n"
+        "pipe tx -> rx: int\nprocess a = w(tx)\nprocess b = r(rx)\nstart a, b\njoin a, b\n");
 }
 
 /* ---- flow facts ---------------------------------------------------------------------- */
@@ -580,8 +598,9 @@ static void test_scale(void **state) {
     char *text = malloc(cap);
     assert_non_null(text);
     for (int i = 0; i < N; i++)
-        len += (size_t)snprintf(text + len, cap - len,
-                                "def d%d(q: queue[int]) { d%d(q) }\nlet v%d = %d\n", i, i + 1, i, i);
+        len +=
+            (size_t)snprintf(text + len, cap - len,
+                             "def d%d(q: queue[int]) { d%d(q) }\nlet v%d = %d\n", i, i + 1, i, i);
     len += (size_t)snprintf(text + len, cap - len, "def d%d(q: queue[int]) { q.put(1) }\n", N);
     len += (size_t)snprintf(text + len, cap - len, "queue q: int\nd0(q)\nlet s = 0");
     for (int i = 0; i < 900; i++) len += (size_t)snprintf(text + len, cap - len, " + v%d", i);

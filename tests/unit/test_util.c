@@ -31,7 +31,7 @@ static void test_string_keys(void **state) {
     assert_true(m.count * 4 <= m.cap * 3);
     for (int i = 0; i < N; i++) {
         char probe[16];
-        snprintf(probe, sizeof probe, "k%d", i);  /* equal, not the same pointer */
+        snprintf(probe, sizeof probe, "k%d", i); /* equal, not the same pointer */
         assert_ptr_equal(hmap_get(&m, probe), &keys[i]);
         assert_ptr_equal(*hmap_slot(&m, probe), &keys[i]);
     }
@@ -41,7 +41,9 @@ static void test_string_keys(void **state) {
     assert_null(hmap_get(&m, "k1"));
 }
 
-typedef struct Pair { int a, b; } Pair;
+typedef struct Pair {
+    int a, b;
+} Pair;
 
 static bool pair_eq(const void *x, const void *y) {
     const Pair *p = x, *q = y;
