@@ -284,11 +284,9 @@ static bool handoff_ready(mp_queue *q) {
     return taken(q) || (want_nowait && __atomic_load_n(&q->s->getters, __ATOMIC_SEQ_CST) == 0);
 }
 
-/* Takes back the item published at p if no get has taken it: under both
- * locks (put then get, as size_locked), so no get is half way through
- * it. 0 if it was taken after all, else -1 with ETIMEDOUT. */
-static int withdraw(mp_queue *q, uint64_t p) {
-    struct qshm *s = q->s;
+/* Both locks, put then get (the one order every caller uses): nothing
+ * is half way through a put or a get while they are held. */
+static int lock_both(struct qshm *s) {
     mpr_deadline d;
     bool dset = false;
     if (qlock(&s->put_lock, -1, &d, &dset) < 0) return -1;
@@ -296,6 +294,14 @@ static int withdraw(mp_queue *q, uint64_t p) {
         qunlock(&s->put_lock);
         return -1;
     }
+    return 0;
+}
+
+/* Takes back the item published at p if no get has taken it: under both
+ * locks, so no get is half way through it. 0 if it was taken after all, else -1 with ETIMEDOUT. */
+static int withdraw(mp_queue *q, uint64_t p) {
+    struct qshm *s = q->s;
+    if (lock_both(s) < 0) return -1;
     bool gone = taken(q);
     if (!gone) {
         s->ccache_pub = p;
@@ -501,13 +507,7 @@ take:
 
 static int64_t size_locked(mp_queue *q) {
     struct qshm *s = q->s;
-    mpr_deadline d;
-    bool dset = false;
-    if (qlock(&s->put_lock, -1, &d, &dset) < 0) return -1;
-    if (qlock(&s->get_lock, -1, &d, &dset) < 0) {
-        qunlock(&s->put_lock);
-        return -1;
-    }
+    if (lock_both(s) < 0) return -1;
     int64_t n = (int64_t)used_items(s->pub, s->con);
     qunlock(&s->get_lock);
     qunlock(&s->put_lock);
