@@ -65,8 +65,9 @@ void flow_pipe_arg(Sema *S, SymX *end, SymX *param, Node *arg, const char *calle
     p->param = param;
     p->arg = arg;
     p->callee = callee;
-    p->next = S->pipe_args;
-    S->pipe_args = p;
+    if (S->pipe_args_last) S->pipe_args_last->next = p;
+    else S->pipe_args = p;
+    S->pipe_args_last = p;
 }
 
 void flow_alias(Sema *S, SymX *obj, SymX *p1, SymX *p2, Node *arg, const char *callee) {
@@ -76,8 +77,9 @@ void flow_alias(Sema *S, SymX *obj, SymX *p1, SymX *p2, Node *arg, const char *c
     a->p2 = p2;
     a->arg = arg;
     a->callee = callee;
-    a->next = S->aliases;
-    S->aliases = a;
+    if (S->aliases_last) S->aliases_last->next = a;
+    else S->aliases = a;
+    S->aliases_last = a;
 }
 
 static const char *owner_name(const SymX *x, char *buf, size_t size) {
@@ -103,13 +105,7 @@ static bool has(const SymX *x, unsigned bit) { return x->fi && (x->fi->fl & bit)
  * other: the loop waits for its own process. Marks the object explained so
  * that the facts it got through the call are not reported again. */
 static void aliased_loops(Sema *S) {
-    Alias *rev = NULL;
-    for (Alias *a = S->aliases, *nx; a; a = nx) {
-        nx = a->next;
-        a->next = rev;
-        rev = a;
-    }
-    for (Alias *a = rev; a; a = a->next) {
+    for (Alias *a = S->aliases; a; a = a->next) {
         SymX *put = NULL, *iter = NULL;
         if (has(a->p1, SF_PUTS) && has(a->p2, XF_ITERS)) put = a->p1, iter = a->p2;
         else if (has(a->p2, SF_PUTS) && has(a->p1, XF_ITERS)) put = a->p2, iter = a->p1;
@@ -171,13 +167,7 @@ static void never_ending_loops(Sema *S) {
 }
 
 static void pipe_args(Sema *S) {
-    PipeArg *rev = NULL;
-    for (PipeArg *p = S->pipe_args, *nx; p; p = nx) {
-        nx = p->next;
-        p->next = rev;
-        rev = p;
-    }
-    for (PipeArg *p = rev; p; p = p->next) {
+    for (PipeArg *p = S->pipe_args; p; p = p->next) {
         int dir = sema_pipe_dir(p->end);
         unsigned bad = dir == 1 ? SF_RECVS : SF_SENDS;
         if (!p->param->fi || !(p->param->fi->fl & bad)) continue;

@@ -140,9 +140,9 @@ typedef struct Sema {
     bool range_ok;      /* the expression being checked is a for's iterable */
     int suggest_budget; /* "did you mean" searches left */
     /* flow */
-    VEC(SymX *) flow; /* queue and conn symbols with facts */
-    PipeArg *pipe_args;
-    Alias *aliases;
+    VEC(SymX *) flow;                    /* queue and conn symbols with facts */
+    PipeArg *pipe_args, *pipe_args_last; /* in source order */
+    Alias *aliases, *aliases_last;       /* in source order */
     /* processes and groups in declaration order */
     VEC(SymX *) procs;
 } Sema;
