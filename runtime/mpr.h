@@ -148,6 +148,40 @@ MP_NORETURN void mp_exit(int status);
  * A message longer than about 4 KiB is truncated. */
 MP_NORETURN void mp_fail(mp_loc loc, const char *fmt, ...) MP_PRINTF(2, 3);
 
+/* Exceptions: the kinds Python programs meet, by Python's names. One row
+ * each; generated code names a kind as MP_EXC_<Name>. */
+#define MP_EXCEPTION_KINDS(X) \
+    X(Exception)              \
+    X(ValueError)             \
+    X(TypeError)              \
+    X(IndexError)             \
+    X(KeyError)               \
+    X(ZeroDivisionError)      \
+    X(OverflowError)          \
+    X(RecursionError)         \
+    X(AssertionError)         \
+    X(EOFError)               \
+    X(TimeoutError)           \
+    X(OSError)                \
+    X(Empty)                  \
+    X(Full)
+typedef enum mp_exc_kind {
+#define MP_EXC_ENUM(name) MP_EXC_##name,
+    MP_EXCEPTION_KINDS(MP_EXC_ENUM)
+#undef MP_EXC_ENUM
+        MP_EXC__COUNT
+} mp_exc_kind;
+
+/* Raises exception KIND with Python's message text at loc. Uncaught, it
+ * prints, like mp_fail,
+ *     FILE.mp:LINE:COL: runtime error: KIND: MESSAGE (in process NAME, pid N)
+ * and ends the process with status 1. Callers must not rely on it not
+ * returning: after it, release what they hold and return a harmless value
+ * (0, an empty string), so that a caught exception can unwind. */
+MP_NORETURN void mp_raise(mp_exc_kind kind, mp_loc loc, const char *fmt, ...) MP_PRINTF(3, 4);
+/* Python's name of a kind: "ValueError"; queue's are "queue.Empty". */
+const char *mp_exc_name(mp_exc_kind kind);
+
 /* Deep recursion: before each call of a def, the caller checks that its
  * stack frame is above mp_stack_floor (set by mp_init from the stack size
  * limit, leaving room for the runtime's own calls). Below it, the runtime
