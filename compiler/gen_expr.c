@@ -101,6 +101,19 @@ static int ops_add(Ops *ops, const char *code, Type *t, bool own) {
     return (int)ops->len - 1;
 }
 
+/* The value and the spec of format(x, spec) call N, evaluated in order:
+ * *X the mp_val of x, *SPEC the spec string ("" when not given). */
+static void format_args(Gen *g, Node *n, const char **x, const char **spec) {
+    Ops ops = {0};
+    Node *v = n->argv[0];
+    operand(g, &ops, v, false, NULL);
+    if (n->argc > 1) operand(g, &ops, n->argv[1], false, NULL);
+    ops_settle(g, &ops);
+    *x = mpval(g, v->type, ops.items[0].code);
+    *spec = n->argc > 1 ? ops.items[1].code : str_literal(g, "", 0);
+    vec_free(&ops);
+}
+
 /* Appends str() of the value of N to the mp_buf named BUF. */
 static void append_value(Gen *g, const char *buf, Node *n) {
     if (n->kind == ND_STR) {
@@ -115,6 +128,13 @@ static void append_value(Gen *g, const char *buf, Node *n) {
                 append_value(g, buf, p);
             }
         }
+        return;
+    }
+    if (n->kind == ND_CALL && n->builtin == B_FORMAT) { /* "{x:spec}" */
+        const char *x, *spec;
+        format_args(g, n, &x, &spec);
+        emit(g, "mp_buf_format(&%s, %s, %s, %s, %s);", buf, tdesc(g, n->argv[0]->type), x, spec,
+             loc(g, n->span));
         return;
     }
     if (n->type->kind == TY_ARRAY) {
@@ -419,7 +439,32 @@ static CExpr emit_str(Gen *g, const BEmit *e) {
     return (CExpr){gstr(g, "mp_str_of(%s, %s)", tdesc(g, x->type), mpval(g, x->type, v)), true};
 }
 
+static CExpr emit_repr(Gen *g, const BEmit *e) {
+    Node *x = e->a[0];
+    if (x->type->kind == TY_ARRAY) return emit_str(g, e); /* elements are numbers: the same */
+    const char *v = borrow(g, x);
+    return (CExpr){gstr(g, "mp_repr_of(%s, %s)", tdesc(g, x->type), mpval(g, x->type, v)), true};
+}
+
+static CExpr emit_format(Gen *g, const BEmit *e) {
+    const char *x, *spec;
+    format_args(g, e->n, &x, &spec);
+    return (CExpr){gstr(g, "mp_format(%s, %s, %s, %s)", tdesc(g, e->a[0]->type), x, spec, e->at),
+                   true};
+}
+
 static CExpr emit_int(Gen *g, const BEmit *e) {
+    if (e->n->argc == 2) { /* int(s, base) */
+        Ops ops = {0};
+        operand(g, &ops, e->a[0], false, NULL);
+        operand(g, &ops, e->a[1], false, NULL);
+        ops_settle(g, &ops);
+        CExpr r = {
+            gstr(g, "mp_int_of_str_base(%s, %s, %s)", ops.items[0].code, ops.items[1].code, e->at),
+            false};
+        vec_free(&ops);
+        return r;
+    }
     const char *v = borrow(g, e->a[0]);
     switch (e->a[0]->type->kind) {
     case TY_STR: return (CExpr){gstr(g, "mp_int_of_str(%s, %s)", v, e->at), false};

@@ -381,6 +381,100 @@ static Node *parse_interpolation(Parser *P, uint32_t b, uint32_t e) {
     return n;
 }
 
+/* Where the expression of the field [B, E) ends, as Python's f-strings
+ * decide: at a ':' (format spec) or a '!' (conversion, not '!=') outside
+ * brackets and strings; E when there is neither. */
+static uint32_t field_end(const char *t, uint32_t b, uint32_t e, char quote) {
+    char other = quote == '"' ? '\'' : '"';
+    int depth = 0;
+    for (uint32_t k = b; k < e; k++) {
+        char c = t[k];
+        if (c == other) {
+            for (k++; k < e && t[k] != other; k++)
+                ;
+        } else if (c == '(' || c == '[' || c == '{') {
+            depth++;
+        } else if (c == ')' || c == ']' || c == '}') {
+            depth--;
+        } else if (depth == 0 && (c == ':' || (c == '!' && (k + 1 >= e || t[k + 1] != '=')))) {
+            return k;
+        }
+    }
+    return e;
+}
+
+/* A call of built-in ID on ARGS that the user did not write: it means the
+ * built-in whatever the names in scope (Node.builtin set here). */
+static Node *implicit_call(Parser *P, Builtin id, const char *name, Node *args, Span at) {
+    Node *call = parse_node(P, ND_CALL, at);
+    call->callee = parse_node(P, ND_NAME, at);
+    call->callee->name = name;
+    call->args = args;
+    call->builtin = (uint8_t)id;
+    return call;
+}
+
+static Node *parse_field(Parser *P, uint32_t b, uint32_t e, char quote);
+
+/* The format spec [B, E) of a field, as a string: literal text, and
+ * nested fields ("{x:{width}}"). */
+static Node *parse_spec(Parser *P, uint32_t b, uint32_t e, char quote) {
+    const char *t = P->sh->src->text;
+    Node *spec = parse_node(P, ND_STR, (Span){b, e});
+    NodeList parts = {NULL, NULL};
+    uint32_t seg = b;
+    for (uint32_t i = b; i < e; i++) {
+        if (t[i] != '{') continue;
+        uint32_t backslash, close = find_close(t, i, e, quote, &backslash);
+        if (!close) {
+            parse_error(P, (Span){i, i + 1}, "'{' in a format spec has no matching '}'");
+            break;
+        }
+        if (i > seg) add_part(&parts, make_part(P, t + seg, i - seg, (Span){seg, i}));
+        add_part(&parts, parse_field(P, i + 1, close, quote));
+        i = close;
+        seg = close + 1;
+    }
+    if (seg < e || !parts.head) add_part(&parts, make_part(P, t + seg, e - seg, (Span){seg, e}));
+    spec->parts = parts.head;
+    return spec;
+}
+
+/* One field "{expr}", "{expr!r}", "{expr:spec}" or "{expr!r:spec}" of an
+ * interpolated string, inside the braces [B, E). A conversion becomes a
+ * call of repr() or str(), a spec one of format(x, spec). */
+static Node *parse_field(Parser *P, uint32_t b, uint32_t e, char quote) {
+    const char *t = P->sh->src->text;
+    uint32_t x = field_end(t, b, e, quote);
+    if (x == e) return parse_interpolation(P, b, e);
+    uint32_t k = b;
+    while (k < x && (t[k] == ' ' || t[k] == '\t')) k++;
+    if (k == x) {
+        parse_error(P, (Span){b - 1, e + 1}, "'{...}' in a string needs an expression before '%c'",
+                    t[x]);
+        return NULL;
+    }
+    Node *expr = parse_interpolation(P, b, x);
+    Span at = {b, e};
+    k = x;
+    if (t[k] == '!') {
+        char c = k + 1 < e ? t[k + 1] : 0;
+        if ((c != 'r' && c != 's') || (k + 2 < e && t[k + 2] != ':')) {
+            uint32_t z = k + 2 < e && t[k + 2] != ':' ? k + 3 : k + 2;
+            parse_error(P, (Span){k, z > e ? e : z},
+                        "a conversion in '{...}' is '!r' (repr) or '!s' (str)");
+            return expr;
+        }
+        expr = implicit_call(P, c == 'r' ? B_REPR : B_STR, c == 'r' ? "repr" : "str", expr, at);
+        k += 2;
+    }
+    if (k < e && t[k] == ':') {
+        expr->next = parse_spec(P, k + 1, e, quote);
+        expr = implicit_call(P, B_FORMAT, "format", expr, at);
+    }
+    return expr;
+}
+
 /* An unmatched '{' at T[I] in the string whose closing quote is at E. If
  * the line goes on with a '}' and the same quote, the user wrote a string
  * in the same quote inside `{...}`: say so, and skip to that quote. */
@@ -475,7 +569,7 @@ Node *parse_string_literal(Parser *P, Span at, bool terminated) {
                                 "'\\' is not "
                                 "allowed inside '{...}' in a string");
             } else {
-                add_part(&parts, parse_interpolation(P, i + 1, close));
+                add_part(&parts, parse_field(P, i + 1, close, quote));
             }
             i = close + 1;
             seg = i;

@@ -176,6 +176,12 @@ SymX *sema_lookup(Sema *S, const char *name, SymX **parent_hit) {
     return b ? b->sym : NULL;
 }
 
+SymX *sema_builtin(Sema *S, const char *name) {
+    Binding *b = hmap_get(&S->names, name);
+    while (b && b->sym->s.kind != SYM_BUILTIN) b = b->outer;
+    return b ? b->sym : NULL;
+}
+
 /* The closest visible name to NAME, for "did you mean". */
 static const char *suggest_name(Sema *S, const char *name) {
     if (S->suggest_budget <= 0) return NULL;

@@ -2,6 +2,8 @@
  * members and indexing. */
 #include "sema_impl.h"
 
+#include "../runtime/fmtspec.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -902,13 +904,69 @@ static Type *check_convert(Sema *S, const BCall *c) {
     if (!arity(S, c->call, c->d->name, c->n, c->d->lo, c->d->hi)) return rk;
     Type *t = types[0];
     Builtin id = builtin_id(c->d);
-    bool ok = id == B_STR ? printable(t)
-                          : (is_num(t) || t->kind == TY_BOOL || t->kind == TY_STR ||
-                             (id == B_BOOL && t->kind == TY_LIST));
+    bool ok = id == B_STR || id == B_REPR ? printable(t)
+                                          : (is_num(t) || t->kind == TY_BOOL || t->kind == TY_STR ||
+                                             (id == B_BOOL && t->kind == TY_LIST));
     if (!is_err(t) && !ok)
         diag_error(S->d, c->argv[0]->span, "%s() cannot convert %s %s", c->d->name, sema_an(t),
                    sema_tname(t));
+    if (c->n == 2) { /* int(s, base) */
+        if (!is_err(t) && t->kind != TY_STR)
+            diag_error(S->d, c->argv[0]->span, "int() can't convert non-string with explicit base");
+        if (!is_err(types[1]) && types[1]->kind != TY_INT)
+            diag_error(S->d, c->argv[1]->span, "int() base must be an int, not %s",
+                       sema_tname(types[1]));
+        Node *b = c->argv[1];
+        if (b->kind == ND_INT && b->ival != 0 && (b->ival < 2 || b->ival > 36))
+            diag_error(S->d, b->span, "int() base must be >= 2 and <= 36, or 0");
+    }
     return rk;
+}
+
+/* Python's name of the type format() sees for T, or NULL: not one of
+ * int, bool, float, str, list. */
+static const char *format_type_name(Type *t) {
+    switch (t->kind) {
+    case TY_INT: return "int";
+    case TY_FLOAT: return "float";
+    case TY_BOOL: return "bool";
+    case TY_STR: return "str";
+    case TY_LIST: return "list";
+    default: return NULL;
+    }
+}
+
+/* format(x), format(x, spec), and "{x:spec}": a literal spec is checked
+ * here, as Python would check it at run time. */
+static Type *check_format(Sema *S, const BCall *c) {
+    Type *types[3] = {NULL, NULL, NULL};
+    arg_values(S, c, types);
+    if (!arity(S, c->call, c->d->name, c->n, c->d->lo, c->d->hi)) return ty(TY_STR);
+    Type *t = types[0];
+    const char *tname = format_type_name(t);
+    if (!is_err(t) && !tname)
+        diag_error(S->d, c->argv[0]->span, "format() cannot format %s %s", sema_an(t),
+                   sema_tname(t));
+    if (c->n < 2) return ty(TY_STR);
+    Node *spec = c->argv[1];
+    if (!is_err(types[1]) && types[1]->kind != TY_STR) {
+        diag_error(S->d, spec->span, "format() argument 2 must be str, not %s",
+                   sema_tname(types[1]));
+        return ty(TY_STR);
+    }
+    bool literal = spec->kind == ND_STR && spec->parts && spec->parts->kind == ND_STRPART &&
+                   !spec->parts->next;
+    if (!tname || !literal || spec->parts->len == 0) return ty(TY_STR);
+    if (t->kind == TY_LIST) {
+        diag_error(S->d, spec->span, "unsupported format string passed to list.__format__");
+        diag_note(S->d, spec->span, "a list takes no format spec; format its elements");
+        return ty(TY_STR);
+    }
+    mp_fmtspec f;
+    char err[300];
+    if (!mp_fmtspec_parse(spec->parts->str, spec->parts->len, tname, &f, err, sizeof err))
+        diag_error(S->d, spec->span, "%s", err);
+    return ty(TY_STR);
 }
 
 static Type *check_abs(Sema *S, const BCall *c) {
@@ -1113,7 +1171,8 @@ static Type *call_expr(Sema *S, Node *call, bool range_ok) {
     Node *c = call->callee;
     if (c->kind == ND_MEMBER) return method_call(S, call);
     if (c->kind == ND_NAME) {
-        SymX *x = sema_lookup(S, c->name, NULL);
+        /* a call the parser made ("{x:spec}") means the built-in */
+        SymX *x = call->builtin ? sema_builtin(S, c->name) : sema_lookup(S, c->name, NULL);
         if (!x) {
             sema_undefined(S, c);
             c->type = ty(TY_ERROR);

@@ -149,6 +149,8 @@ typedef struct Sema {
 
 /* sema.c */
 SymX *sema_lookup(Sema *S, const char *name, SymX **parent_hit);
+/* The built-in function NAME, even where a user name hides it. */
+SymX *sema_builtin(Sema *S, const char *name);
 void sema_undefined(Sema *S, Node *name_node);
 const char *sema_tname(const Type *t);
 const char *sema_sym_what(const SymX *x);

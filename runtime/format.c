@@ -406,36 +406,64 @@ static void conv_fail(mp_exc_kind kind, const mp_str *s, const char *what, int l
     mp_buf_free(&b);
 }
 
-int64_t mp_int_of_str(const mp_str *s, mp_loc loc) {
-    const char *p, *end;
-    bool neg = false;
-    uint64_t acc = 0;
-    mp_buf digits;
+/* The value of c as a digit (letters from 10 up), 99 if none. */
+static unsigned digit_of(char c) {
+    if (c >= '0' && c <= '9') return (unsigned)(c - '0');
+    if (c >= 'a' && c <= 'z') return (unsigned)(c - 'a' + 10);
+    if (c >= 'A' && c <= 'Z') return (unsigned)(c - 'A' + 10);
+    return 99;
+}
 
-    trim(s, &p, &end);
-    if (p < end && (*p == '+' || *p == '-')) neg = *p++ == '-';
-    mp_buf_init(&digits);
-    const char *q = digit_part(p, end, &digits);
-    if (!q || q != end) {
-        mp_buf_free(&digits);
-        conv_fail(MP_EXC_ValueError, s, "invalid literal for int() with base 10", 200, loc);
+/* A prefix 0x/0o/0b at p that base allows (0: any): its base, else 0. */
+static unsigned prefix_base(const char *p, const char *end, int64_t base) {
+    if (end - p < 2 || p[0] != '0') return 0;
+    char c = (char)(p[1] | 0x20);
+    unsigned pb = c == 'x' ? 16 : c == 'o' ? 8 : c == 'b' ? 2 : 0;
+    return pb && (base == 0 || base == (int64_t)pb) ? pb : 0;
+}
+
+int64_t mp_int_of_str_base(const mp_str *s, int64_t base, mp_loc loc) {
+    if (base != 0 && (base < 2 || base > 36)) {
+        mp_raise(MP_EXC_ValueError, loc, "int() base must be >= 2 and <= 36, or 0");
         return 0;
     }
-    for (size_t i = 0; i < digits.len; i++) {
-        unsigned d = (unsigned)(digits.data[i] - '0');
-        if (acc > (UINT64_MAX - d) / 10) {
-            acc = UINT64_MAX;
-            break;
-        }
-        acc = acc * 10 + d;
+    const char *p, *end;
+    bool neg = false, overflow = false, prefixed = false;
+    trim(s, &p, &end);
+    if (p < end && (*p == '+' || *p == '-')) neg = *p++ == '-';
+    unsigned b = prefix_base(p, end, base);
+    if (b) {
+        p += 2;
+        prefixed = true;
+        if (p < end && *p == '_') p++; /* "0x_1f" */
+    } else {
+        b = base == 0 ? 10 : (unsigned)base;
     }
-    mp_buf_free(&digits);
-    if (neg ? acc > (uint64_t)INT64_MAX + 1 : acc > (uint64_t)INT64_MAX) {
+    const char *first = p;
+    uint64_t acc = 0;
+    for (; p < end; p++) {
+        if (*p == '_' && p > first && p + 1 < end && digit_of(p[1]) < b) continue;
+        unsigned d = digit_of(*p);
+        if (d >= b) break;
+        if (acc > (UINT64_MAX - d) / b) overflow = true;
+        else acc = acc * b + d;
+    }
+    /* base 0 reads decimals as Python source does: no leading zeros */
+    bool octal_like = base == 0 && !prefixed && *first == '0' && acc != 0;
+    if (p == first || p != end || octal_like) {
+        char what[64];
+        snprintf(what, sizeof what, "invalid literal for int() with base %d", (int)base);
+        conv_fail(MP_EXC_ValueError, s, what, 200, loc);
+        return 0;
+    }
+    if (overflow || (neg ? acc > (uint64_t)INT64_MAX + 1 : acc > (uint64_t)INT64_MAX)) {
         conv_fail(MP_EXC_OverflowError, s, "integer overflow in int()", 200, loc);
         return 0;
     }
     return neg ? (int64_t)(0 - acc) : (int64_t)acc;
 }
+
+int64_t mp_int_of_str(const mp_str *s, mp_loc loc) { return mp_int_of_str_base(s, 10, loc); }
 
 static bool word_ieq(const char *p, const char *end, const char *w) {
     size_t n = strlen(w);

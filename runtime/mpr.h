@@ -523,11 +523,24 @@ void mp_print_buf(mp_buf *b);
 
 /* str(v), new ref (for a str, the same string with one more ref). */
 mp_str *mp_str_of(const mp_type *t, mp_val v);
+/* repr(v), new ref: strings quoted and escaped as Python's repr. */
+mp_str *mp_repr_of(const mp_type *t, mp_val v);
+/* Appends format(v, spec): Python's format-spec mini-language for int,
+ * bool, float and str; an empty spec is str(v) (the only one a list
+ * takes: else TypeError). A spec that does not fit the type raises
+ * ValueError with Python's message. */
+void mp_buf_format(mp_buf *b, const mp_type *t, mp_val v, const mp_str *spec, mp_loc loc);
+mp_str *mp_format(const mp_type *t, mp_val v, const mp_str *spec, mp_loc loc); /* new ref */
 /* Python int(s) in base 10: surrounding whitespace, a sign and single
  * underscores between digits are accepted; anything else is a runtime
  * error "invalid literal for int() with base 10: '...'"; a value outside
  * int64 is "integer overflow". */
 int64_t mp_int_of_str(const mp_str *s, mp_loc loc);
+/* Python int(s, base): base 2..36, or 0 (the prefix decides: 0x, 0o, 0b,
+ * else decimal without leading zeros); a prefix matching the base may be
+ * written; digits past 9 are letters in either case. Another base raises
+ * ValueError "int() base must be >= 2 and <= 36, or 0". */
+int64_t mp_int_of_str_base(const mp_str *s, int64_t base, mp_loc loc);
 /* Python float(s): decimal or exponent notation, inf/infinity/nan in any
  * case, surrounding whitespace, underscores between digits; else runtime
  * error "could not convert string to float: '...'". */

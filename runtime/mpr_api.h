@@ -66,9 +66,6 @@ void mp_buf_float(mp_buf *b, double f); /* Python repr */
 /* Appends repr() of a value (strings quoted). */
 void mp_buf_repr(mp_buf *b, const mp_type *t, mp_val v);
 
-/* repr(v), new ref. */
-mp_str *mp_repr_of(const mp_type *t, mp_val v);
-
 /* ------------------------------------------------------------------ */
 /* Processes                                                          */
 /* ------------------------------------------------------------------ */
