@@ -84,13 +84,13 @@ $(BUILD)/libmpr.a: $(RUNTIME_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/mpc: $(BUILD)/compiler/main.o $(BUILD)/libmpc.a
-	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $^
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $^ -lm
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmpc.a $(BUILD)/libmpr.a
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(WARN) $(CMOCKA_CFLAGS) -Icompiler -I$(BUILD)/gen \
 	    -Iruntime -o $@ $< $(BUILD)/libmpc.a $(BUILD)/libmpr.a \
-	    $(CMOCKA_LIBS) $(LDFLAGS)
+	    $(CMOCKA_LIBS) $(LDFLAGS) -lm
 
 demo: all
 	$(BUILD)/mpc run examples/05_pipe.mp
@@ -182,7 +182,7 @@ fuzz-build:
 	    SANITIZE=fuzzer-no-link,address,undefined \
 	    $(FUZZ_BUILD)/libmpc.a $(FUZZ_BUILD)/libmpr.a
 	clang $(FUZZ_LINK) -Icompiler -I$(FUZZ_BUILD)/gen -o $(FUZZ_BUILD)/fuzz_front \
-	    tests/fuzz/fuzz_front.c $(FUZZ_BUILD)/libmpc.a
+	    tests/fuzz/fuzz_front.c $(FUZZ_BUILD)/libmpc.a -lm
 	clang $(FUZZ_LINK) -Iruntime -o $(FUZZ_BUILD)/fuzz_frame \
 	    tests/fuzz/fuzz_frame.c $(FUZZ_BUILD)/libmpr.a -lm
 fuzz: fuzz-build

@@ -28,14 +28,14 @@ static const uint8_t node_sizes[] = {
     [ND_PASS] = HEADER,           [ND_DEF] = END(params),      [ND_PARAM] = END(type_span),
     [ND_PIPE] = END(sym2),        [ND_QUEUE] = END(type_span), [ND_VALUE] = END(type_span),
     [ND_ARRAY] = END(type_span),  [ND_PROCESS] = END(sym2),    [ND_START] = END(targets),
-    [ND_JOIN] = END(targets),
+    [ND_JOIN] = END(targets),     [ND_CONST] = END(name_span),
 };
 _Static_assert(sizeof(Node) <= 255, "node_sizes holds bytes");
-_Static_assert(sizeof node_sizes / sizeof node_sizes[0] == ND_JOIN + 1,
+_Static_assert(sizeof node_sizes / sizeof node_sizes[0] == ND_CONST + 1,
                "a size for every node kind");
 
 size_t node_size(NodeKind kind) {
-    return (unsigned)kind <= ND_JOIN && node_sizes[kind] ? node_sizes[kind] : sizeof(Node);
+    return (unsigned)kind <= ND_CONST && node_sizes[kind] ? node_sizes[kind] : sizeof(Node);
 }
 
 Node *node_new(Arena *a, NodeKind kind, Span span) {
@@ -141,6 +141,7 @@ bool ast_children(Node *n, bool argv, NodeVisit f, void *ctx) {
         return false;
     case ND_START:
     case ND_JOIN: return visit_list(n->targets, NULL, f, ctx);
+    case ND_CONST: ONE(n->rhs, NULL); return false;
     }
 #undef ONE
     return false;
@@ -326,7 +327,7 @@ static const char *kind_names[] = {
     [ND_PASS] = "pass",     [ND_DEF] = "def",         [ND_PARAM] = "param",
     [ND_PIPE] = "pipe",     [ND_QUEUE] = "queue",     [ND_VALUE] = "value",
     [ND_ARRAY] = "array",   [ND_PROCESS] = "process", [ND_START] = "start",
-    [ND_JOIN] = "join",
+    [ND_JOIN] = "join",     [ND_CONST] = "const",
 };
 
 typedef struct Dumper {
@@ -415,7 +416,8 @@ static void dump_node(Dumper *D, const Node *n, int depth, const char *role) {
     case ND_FOR:
     case ND_QUEUE:
     case ND_VALUE:
-    case ND_ARRAY: fprintf(out, " %s", n->name ? n->name : "?"); break;
+    case ND_ARRAY:
+    case ND_CONST: fprintf(out, " %s", n->name ? n->name : "?"); break;
     case ND_UNARY:
     case ND_BINARY: fprintf(out, " '%s'", op_spelling(n->op)); break;
     case ND_ASSIGN:

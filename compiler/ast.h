@@ -71,6 +71,7 @@ typedef enum SymKind {
     SYM_ARRAY,
     SYM_PROCESS, /* single process */
     SYM_GROUP,   /* process NAME[N] */
+    SYM_CONST,   /* const NAME = EXPR; decl->lhs is the folded literal */
 } SymKind;
 
 typedef struct Node Node;
@@ -173,6 +174,8 @@ typedef enum NodeKind {
                        index_name = replica index name or NULL */
     ND_START,   /* targets (ND_NAME list) */
     ND_JOIN,    /* targets (ND_NAME list) */
+    ND_CONST,   /* name, rhs (the expression), sym; lhs: its value folded
+                       by sema, an ND_INT, ND_FLOAT, ND_BOOL or ND_STR */
 } NodeKind;
 
 typedef enum Op {

@@ -894,6 +894,7 @@ CExpr gen_expr(Gen *g, Node *n) {
     case ND_STR: return gen_fstring(g, n);
     case ND_NAME: {
         Symbol *s = n->sym;
+        if (s->kind == SYM_CONST) return gen_expr(g, s->decl->lhs); /* its folded value */
         return (CExpr){cname(g, s), false};
     }
     case ND_LIST: return gen_list(g, n);

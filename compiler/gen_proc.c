@@ -296,6 +296,7 @@ static void gen_main(Gen *g) {
         case ND_PROCESS: gen_process(g, n); break;
         case ND_START:
         case ND_JOIN: gen_start_join(g, n); break;
+        case ND_CONST: break; /* folded into each use */
         default: gen_stmt(g, n); break;
         }
         for (size_t i = 0; i < rel.len; i++) {

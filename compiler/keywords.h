@@ -4,7 +4,14 @@
  * TK_TOKEN (parse.c's parse_keyword), interpolations refuse it as a plain
  * name, and the KW_* flags (parse_impl.h) say how the scanner treats it.
  * The grammar declares each TOKEN as `%token TOKEN "'spelling'"` between
- * DEF and FALSE; test_lex checks that the two agree. */
+ * DEF and FALSE; test_lex checks that the two agree.
+ *
+ * KW_SOFT words are keywords only where a declaration can begin: at the
+ * start of a statement and followed by a name (`start p`, `value v: int`,
+ * `const N = 4`). Anywhere else they are ordinary names, as in Python
+ * (`let start = 0`, `def join(...)`, `for value in xs`, `q: queue[int]`).
+ * `true` and `false` are accepted as synonyms of True and False
+ * (parse_keyword). */
 #ifndef MPC_KEYWORDS_H
 #define MPC_KEYWORDS_H
 
@@ -21,19 +28,20 @@
     X(CONTINUE, "continue", KW_STMT)      \
     X(RETURN, "return", KW_STMT)          \
     X(PASS, "pass", KW_STMT)              \
-    X(PIPE, "pipe", KW_STMT)              \
-    X(QUEUE, "queue", KW_TYPE)            \
-    X(VALUE, "value", KW_TYPE)            \
-    X(ARRAY, "array", KW_TYPE)            \
-    X(PROCESS, "process", KW_STMT)        \
-    X(START, "start", KW_STMT)            \
-    X(JOIN, "join", KW_STMT)              \
-    X(LOCK, "lock", KW_STMT | KW_BLOCK)   \
+    X(PIPE, "pipe", KW_SOFT)              \
+    X(QUEUE, "queue", KW_SOFT)            \
+    X(VALUE, "value", KW_SOFT)            \
+    X(ARRAY, "array", KW_SOFT)            \
+    X(PROCESS, "process", KW_SOFT)        \
+    X(START, "start", KW_SOFT)            \
+    X(JOIN, "join", KW_SOFT)              \
+    X(LOCK, "lock", KW_SOFT | KW_BLOCK)   \
+    X(CONST, "const", KW_SOFT)            \
     X(AS, "as", 0)                        \
     X(AND, "and", KW_OP)                  \
     X(OR, "or", KW_OP)                    \
     X(NOT, "not", KW_OP)                  \
-    X(TRUE, "true", 0)                    \
-    X(FALSE, "false", 0)
+    X(TRUE, "True", 0)                    \
+    X(FALSE, "False", 0)
 
 #endif

@@ -32,6 +32,9 @@ enum { NKEYWORDS = sizeof keywords / sizeof keywords[0] };
 int parse_keyword(const char *s, size_t n) {
     for (int i = 0; i < NKEYWORDS; i++)
         if (keywords[i].len == n && memcmp(keywords[i].word, s, n) == 0) return keywords[i].tok;
+    /* the spellings of .mp before True and False, kept for old programs */
+    if (n == 4 && memcmp(s, "true", 4) == 0) return TK_TRUE;
+    if (n == 5 && memcmp(s, "false", 5) == 0) return TK_FALSE;
     return 0;
 }
 
@@ -374,7 +377,10 @@ static Node *parse_interpolation(Parser *P, uint32_t b, uint32_t e) {
     while (ne > nb && t[ne - 1] == ' ') ne--;
     bool word = nb < ne && !(t[nb] >= '0' && t[nb] <= '9') && ne - nb <= 32;
     for (uint32_t k = nb; word && k < ne; k++) word = is_word_char(t[k]);
-    if (word) word = !parse_keyword(t + nb, ne - nb);
+    if (word) {
+        int kw = parse_keyword(t + nb, ne - nb);
+        word = !kw || (parse_keyword_flags(kw) & KW_SOFT); /* `{value}` is a name */
+    }
     if (!word) return parse_fragment(P, b, e);
     Node *n = parse_node(P, ND_NAME, (Span){nb, ne});
     n->name = arena_strndup(P->sh->arena, t + nb, ne - nb);
@@ -591,7 +597,8 @@ Type *parse_type_name(Parser *P, const char *name, Span at) {
     if (strcmp(name, "float") == 0) return type_basic(TY_FLOAT);
     if (strcmp(name, "bool") == 0) return type_basic(TY_BOOL);
     if (strcmp(name, "str") == 0) return type_basic(TY_STR);
-    if (strcmp(name, "list") == 0 || strcmp(name, "conn") == 0)
+    if (strcmp(name, "list") == 0 || strcmp(name, "conn") == 0 || strcmp(name, "queue") == 0 ||
+        strcmp(name, "value") == 0 || strcmp(name, "array") == 0)
         parse_error(P, at, "'%s' needs an element type, as in '%s[int]'", name, name);
     else parse_error(P, at, "unknown type '%s'", name);
     return type_basic(TY_ERROR);
@@ -600,6 +607,9 @@ Type *parse_type_name(Parser *P, const char *name, Span at) {
 Type *parse_type_generic(Parser *P, const char *name, Span at, Type *elem) {
     if (strcmp(name, "list") == 0) return type_of(TY_LIST, elem);
     if (strcmp(name, "conn") == 0) return type_of(TY_CONN, elem);
+    if (strcmp(name, "queue") == 0) return type_of(TY_QUEUE, elem);
+    if (strcmp(name, "value") == 0) return type_of(TY_VALUE, elem);
+    if (strcmp(name, "array") == 0) return type_of(TY_ARRAY, elem);
     if (strcmp(name, "int") == 0 || strcmp(name, "float") == 0 || strcmp(name, "bool") == 0 ||
         strcmp(name, "str") == 0)
         parse_error(P, at, "type '%s' takes no '[...]'", name);
@@ -617,7 +627,9 @@ static Type *expr_type(Parser *P, Node *e) {
 
 static bool generic_name(const Node *e) {
     return e->kind == ND_NAME && !e->parens &&
-           (strcmp(e->name, "list") == 0 || strcmp(e->name, "conn") == 0);
+           (strcmp(e->name, "list") == 0 || strcmp(e->name, "conn") == 0 ||
+            strcmp(e->name, "queue") == 0 || strcmp(e->name, "value") == 0 ||
+            strcmp(e->name, "array") == 0);
 }
 
 /* `T` or `T[bound]` written as an expression: the outermost [...] is a

@@ -135,7 +135,8 @@ void lex_free(void *scanner);
 enum {
     KW_STMT = 1,  /* only begins a statement: inside ( or [ it shows a
                        bracket was left open */
-    KW_TYPE = 2,  /* also names a type after ':', '[' or '->' */
+    KW_SOFT = 2,  /* a keyword only at the start of a statement when a
+                       name follows; elsewhere a name (keywords.h) */
     KW_BLOCK = 4, /* opens a block (if, while, def, ...): remembered
                        for messages */
     KW_OP = 8,    /* an operator: counts toward the expression limit */

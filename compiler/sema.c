@@ -52,6 +52,7 @@ const char *sema_sym_what(const SymX *x) {
     case SYM_ARRAY: return "array";
     case SYM_PROCESS: return "process";
     case SYM_GROUP: return "process group";
+    case SYM_CONST: return "constant";
     }
     return "name";
 }
@@ -205,6 +206,14 @@ static const char *suggest_name(Sema *S, const char *name) {
 
 void sema_undefined(Sema *S, Node *n) {
     PDecl *pd = hmap_get(&S->parent_names, n->name);
+    if (S->in_const && pd && strcmp(pd->what, "constant") != 0) {
+        diag_error(S->d, n->span,
+                   "'%s' is %s %s of the parent program, not a constant; a constant is "
+                   "computed before the program runs",
+                   n->name, sema_an_word(pd->what), pd->what);
+        diag_note(S->d, pd->at, "'%s' is declared here", n->name);
+        return;
+    }
     if (S->def && pd) {
         SymX *hit; /* no "unused" warning on top of this error */
         sema_lookup(S, n->name, &hit);
@@ -220,6 +229,11 @@ void sema_undefined(Sema *S, Node *n) {
                        "'%s' is %s %s of the parent program; pass it to '%s' as an argument",
                        n->name, sema_an_word(pd->what), pd->what, S->def->name);
             diag_note(S->d, pd->at, "'%s' is declared here", n->name);
+            if (strcmp(pd->what, "variable") == 0)
+                diag_note(S->d, pd->at,
+                          "or, if its value is known before the program runs, declare it "
+                          "with 'const %s = ...': defs see constants",
+                          n->name);
         }
         return;
     }
@@ -248,7 +262,15 @@ static bool declare(Sema *S, SymX *x) {
         return false;
     }
     SymX *r = sema_lookup(S, name, NULL);
-    if (r && r->s.kind == SYM_FUNC && S->scope->owner == OWN_PARENT) {
+    if (r && r->s.kind == SYM_CONST && S->scope->owner == OWN_PARENT) {
+        diag_error(S->d, x->s.span, "'%s' is a constant; it cannot be declared again", name);
+        diag_note(S->d, r->s.span, "'%s' is declared here", name);
+        x->no_unused = true;
+    } else if (r && r->s.kind == SYM_CONST) {
+        if (diag_warning(S->d, W_SHADOW, x->s.span, "%s '%s' shadows the constant '%s'",
+                         sema_sym_what(x), name, name))
+            diag_note(S->d, r->s.span, "'%s' is declared here", name);
+    } else if (r && r->s.kind == SYM_FUNC && S->scope->owner == OWN_PARENT) {
         diag_error(S->d, x->s.span,
                    "'%s' is already the name of a def; the parent program cannot reuse it", name);
         diag_note(S->d, r->s.span, "'%s' is defined here", name);
@@ -270,6 +292,13 @@ static bool declare(Sema *S, SymX *x) {
     }
     bind(S, x);
     return true;
+}
+
+SymX *sema_declare_const(Sema *S, Node *n, Type *t) {
+    SymX *x = sym_new(S, SYM_CONST, n->name, t, n, name_span(n));
+    x->no_unused = true;
+    declare(S, x);
+    return x;
 }
 
 /* ---- written types ---------------------------------------------------- */
@@ -372,7 +401,7 @@ static void unreachable(Sema *S, Node *st, Node *dead) {
     case ND_CONTINUE: diag_note(S->d, dead->span, "after this 'continue'"); break;
     case ND_WHILE:
         diag_note(S->d, dead->span,
-                  "this loop never ends: its condition is 'true' and it has no 'break'");
+                  "this loop never ends: its condition is 'True' and it has no 'break'");
         break;
     case ND_IF:
         diag_note(S->d, dead->span,
@@ -924,6 +953,7 @@ static bool check_stmt(Sema *S, Node *st) {
     case ND_JOIN:
         if (top_only(S, st)) check_join(S, st);
         return true;
+    case ND_CONST: return true; /* checked first of all: see sema_check */
     default: diag_error(S->d, st->span, "this is not a statement here"); return true;
     }
 }
@@ -1022,6 +1052,7 @@ static void collect_parent(Sema *S, Node *list) {
         case ND_PROCESS:
             pname(S, st->name, name_span(st), st->lhs ? "process group" : "process");
             break;
+        case ND_CONST: pname(S, st->name, name_span(st), "constant"); break;
         default: break;
         }
     }
@@ -1062,6 +1093,9 @@ bool sema_check(Program *p, Arena *a, Diag *d) {
     push_scope(&S, OWN_DEFS);
     for (Node *df = p->defs; df; df = df->next) def_signature(&S, df);
     collect_parent(&S, p->top);
+    /* Constants first, beside the defs: every def sees them. */
+    for (Node *st = p->top; st; st = st->next)
+        if (st->kind == ND_CONST) sema_const(&S, st);
 
     push_scope(&S, OWN_PARENT);
     S.parent_scope = S.scope;

@@ -138,6 +138,7 @@ typedef struct Sema {
     int expr_depth;
     bool too_deep;      /* "nested too deeply" was reported */
     bool range_ok;      /* the expression being checked is a for's iterable */
+    bool in_const;      /* the expression being checked is a const's */
     int suggest_budget; /* "did you mean" searches left */
     /* flow */
     VEC(SymX *) flow;                    /* queue and conn symbols with facts */
@@ -188,6 +189,12 @@ void sema_join_member(Sema *S, SymX *g, Node *member, Span at, bool joins);
 /* For a one-way pipe end: 1 sends only, 2 receives only, 0 otherwise. */
 int sema_pipe_dir(const SymX *x);
 void sema_pipe_misuse(Sema *S, SymX *end, Span at, bool receiving);
+
+/* Declares constant N (sema_const.c) of type T in the current scope. */
+SymX *sema_declare_const(Sema *S, Node *n, Type *t);
+
+/* sema_const.c: checks and folds `const NAME = EXPR`, binding NAME. */
+void sema_const(Sema *S, Node *n);
 
 /* sema_flow.c */
 void flow_direct(Sema *S, SymX *x, unsigned bit, Span at);

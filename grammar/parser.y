@@ -156,6 +156,7 @@ static void not_top(Parser *P, Node *n) {
     case ND_PROCESS: what = "'process'"; break;
     case ND_START: what = "'start'"; break;
     case ND_JOIN: what = "'join'"; break;
+    case ND_CONST: what = "'const'"; break;
     default: break;
     }
     Span at = n->span;
@@ -175,8 +176,8 @@ static void not_top(Parser *P, Node *n) {
        WHILE "'while'" FOR "'for'" IN "'in'" BREAK "'break'"
        CONTINUE "'continue'" RETURN "'return'" PASS "'pass'" PIPE "'pipe'"
        QUEUE "'queue'" VALUE "'value'" ARRAY "'array'" PROCESS "'process'"
-       START "'start'" JOIN "'join'" LOCK "'lock'" AS "'as'" AND "'and'"
-       OR "'or'" NOT "'not'" TRUE "'true'" FALSE "'false'"
+       START "'start'" JOIN "'join'" LOCK "'lock'" CONST "'const'" AS "'as'"
+       AND "'and'" OR "'or'" NOT "'not'" TRUE "'True'" FALSE "'False'"
 %token ARROW "'->'" POW "'**'" FLOORDIV "'//'" SHL "'<<'" SHR "'>>'"
        EQ "'=='" NE "'!='" LE "'<='" GE "'>='" LT "'<'" GT "'>'"
        LP "'('" RP "')'" LB "'['" RB "']'" LC "'{'" RC "'}'"
@@ -336,12 +337,10 @@ ret:
   | ARROW type                      { $$ = $2; @$ = @2; }
   ;
 
+/* queue[T], value[T] and array[T] too: a soft keyword is a name here. */
 type:
     IDENT                           { $$ = parse_type_name(P, $1, @1); }
   | IDENT LB type RB                { $$ = parse_type_generic(P, $1, @1, $3); }
-  | QUEUE LB type RB                { $$ = type_of(TY_QUEUE, $3); }
-  | VALUE LB type RB                { $$ = type_of(TY_VALUE, $3); }
-  | ARRAY LB type RB                { $$ = type_of(TY_ARRAY, $3); }
   ;
 
 toponly:
@@ -390,6 +389,10 @@ toponly:
         if ($$->lhs)
             parse_error(P, $$->lhs->span, "an array takes a size or an initial list, "
                         "not both");
+    }
+  | CONST IDENT ASSIGN test {
+        $$ = mk(P, ND_CONST, @$);
+        $$->name = $2; $$->name_span = @2; $$->rhs = $4;
     }
   | PROCESS IDENT ASSIGN test {
         $$ = mk(P, ND_PROCESS, @$);
@@ -673,6 +676,10 @@ static void describe(Parser *P, yysymbol_kind_t tok, Span at, char *buf, size_t 
     case YYSYMBOL_INVALID:
         describe_invalid(P, at, buf, size);
         break;
+    case YYSYMBOL_TRUE:
+    case YYSYMBOL_FALSE: /* as spelled: True or true */
+        snprintf(buf, size, "'%.*s'", len, t);
+        break;
     default:
         snprintf(buf, size, "%s", yysymbol_name(tok));
         break;
@@ -771,9 +778,9 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, Parser *P, void *scann
             return 0;
         }
     }
-    /* A type: a name or queue[...], value[...], array[...]. */
-    if (expects(&e, YYSYMBOL_QUEUE) && expects(&e, YYSYMBOL_IDENT) && !want_expr &&
-        !stmt_start) {
+    /* A type: a name, or a name and [...], after ':', '->' or '['. */
+    if (expects(&e, YYSYMBOL_IDENT) && !want_expr && !stmt_start &&
+        (P->last2 == TK_COLON || P->last2 == TK_ARROW || P->last2 == TK_LB)) {
         parse_error(P, at, "expected a type, not %s", found);
         return 0;
     }

@@ -98,13 +98,21 @@ static void test_keywords(void **state) {
     want_tokens("def let if elif else while for in break continue return pass", TK_DEF, TK_LET,
                 TK_IF, TK_ELIF, TK_ELSE, TK_WHILE, TK_FOR, TK_IN, TK_BREAK, TK_CONTINUE, TK_RETURN,
                 TK_PASS, TK_END);
-    want_tokens("pipe queue value array process start join lock as and or not", TK_PIPE, TK_QUEUE,
-                TK_VALUE, TK_ARRAY, TK_PROCESS, TK_START, TK_JOIN, TK_LOCK, TK_AS, TK_AND, TK_OR,
-                TK_NOT, TK_END);
+    want_tokens("as and or not", TK_AS, TK_AND, TK_OR, TK_NOT, TK_END);
+    want_tokens("True False", TK_TRUE, TK_FALSE, TK_END);
+    /* the spellings before True and False */
     want_tokens("true false", TK_TRUE, TK_FALSE, TK_END);
+    want_tokens("TRUE none None", TK_IDENT, TK_IDENT, TK_IDENT, TK_END);
     /* words that contain keywords, and the type names, are names */
     want_tokens("define iffy _if if_ x1 int list conn str", TK_IDENT, TK_IDENT, TK_IDENT, TK_IDENT,
                 TK_IDENT, TK_IDENT, TK_IDENT, TK_IDENT, TK_IDENT, TK_END);
+}
+
+/* "WORD x", for a soft keyword (static: one at a time). */
+static const char *gstr_word(const char *word) {
+    static char buf[64];
+    snprintf(buf, sizeof buf, "%s x", word);
+    return buf;
 }
 
 /* compiler/keywords.h and the grammar's %token list agree: each keyword
@@ -126,11 +134,39 @@ static void test_keyword_table(void **state) {
     for (int i = 0; i < n; i++) {
         assert_in_range(table[i].tok, TK_DEF, TK_FALSE);
         for (int j = 0; j < i; j++) assert_int_not_equal(table[i].tok, table[j].tok);
-        want_tokens(table[i].word, table[i].tok, TK_END);
+        if (parse_keyword_flags(table[i].tok) & KW_SOFT) /* a keyword before a name */
+            want_tokens(gstr_word(table[i].word), table[i].tok, TK_IDENT, TK_END);
+        else want_tokens(table[i].word, table[i].tok, TK_END);
         assert_int_equal(parse_keyword(table[i].word, strlen(table[i].word)), table[i].tok);
     }
     assert_int_equal(parse_keyword("defx", 4), 0);
     assert_int_equal(parse_keyword("de", 2), 0);
+}
+
+/* Soft keywords: declarations where a statement begins and a name
+ * follows; names everywhere else, as in Python. */
+static void test_soft_keywords(void **state) {
+    (void)state;
+    want_tokens("start p, w", TK_START, TK_IDENT, TK_COMMA, TK_IDENT, TK_END);
+    want_tokens("x\njoin p; lock v {\nvalue v", TK_IDENT, TK_NEWLINE, TK_JOIN, TK_IDENT, TK_SEMI,
+                TK_LOCK, TK_IDENT, TK_LC, TK_VALUE, TK_IDENT, TK_END);
+    want_tokens("const N = 1", TK_CONST, TK_IDENT, TK_ASSIGN, TK_INT, TK_END);
+    /* a name follows, even a soft keyword: `lock value {` */
+    want_tokens("lock value {", TK_LOCK, TK_IDENT, TK_LC, TK_END);
+    /* at the start, but no name follows */
+    want_tokens("start = 0\njoin(x)\nvalue in xs\nqueue.x\narray[0] += 1", TK_IDENT, TK_ASSIGN,
+                TK_INT, TK_NEWLINE, TK_IDENT, TK_LP, TK_IDENT, TK_RP, TK_NEWLINE, TK_IDENT, TK_IN,
+                TK_IDENT, TK_NEWLINE, TK_IDENT, TK_DOT, TK_IDENT, TK_NEWLINE, TK_IDENT, TK_LB,
+                TK_INT, TK_RB, TK_AUGASSIGN, TK_INT, TK_END);
+    /* alone on its line: a declaration left unfinished, for the parser */
+    want_tokens("start\n", TK_START, TK_NEWLINE, TK_END);
+    /* not at the start */
+    want_tokens("let start = join + process", TK_LET, TK_IDENT, TK_ASSIGN, TK_IDENT, TK_PLUS,
+                TK_IDENT, TK_END);
+    want_tokens("def lock(value: int, pipe: str)", TK_DEF, TK_IDENT, TK_LP, TK_IDENT, TK_COLON,
+                TK_IDENT, TK_COMMA, TK_IDENT, TK_COLON, TK_IDENT, TK_RP, TK_END);
+    want_tokens("for queue in x", TK_FOR, TK_IDENT, TK_IN, TK_IDENT, TK_END);
+    want_tokens("f(start=1)", TK_IDENT, TK_LP, TK_IDENT, TK_ASSIGN, TK_INT, TK_RP, TK_END);
 }
 
 static void test_names(void **state) {
@@ -230,9 +266,14 @@ static void test_unclosed_bracket_recovery(void **state) {
     assert_int_equal(s->spans[4].begin, 4); /* at the newline after "f(a," */
     done(s);
     /* type keywords inside brackets are fine */
-    want_tokens("f(q: queue[int],\n v: value[int])", TK_IDENT, TK_LP, TK_IDENT, TK_COLON, TK_QUEUE,
-                TK_LB, TK_IDENT, TK_RB, TK_COMMA, TK_IDENT, TK_COLON, TK_VALUE, TK_LB, TK_IDENT,
+    want_tokens("f(q: queue[int],\n v: value[int])", TK_IDENT, TK_LP, TK_IDENT, TK_COLON, TK_IDENT,
+                TK_LB, TK_IDENT, TK_RB, TK_COMMA, TK_IDENT, TK_COLON, TK_IDENT, TK_LB, TK_IDENT,
                 TK_RB, TK_RP, TK_END);
+    /* a soft keyword before a name, after a newline in brackets, too */
+    s = scan("f(a,\nstart p\n");
+    assert_int_equal(s->kinds[4], TK_NEWLINE);
+    assert_int_equal(s->kinds[5], TK_START);
+    done(s);
 }
 
 /* ---- numbers ------------------------------------------------------------- */
@@ -593,6 +634,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keywords),
         cmocka_unit_test(test_keyword_table),
+        cmocka_unit_test(test_soft_keywords),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_member_keywords),
         cmocka_unit_test(test_operators),
