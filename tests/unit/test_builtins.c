@@ -35,7 +35,9 @@ static void test_rows_are_consistent(void **state) {
         } else {
             assert_int_not_equal(d->on, TY_NONE);
             if (d->kind == BK_ATTR) assert_null(d->param);
-            if (d->param) assert_true(d->ptype == 'T' || d->ptype == 'f');
+            if (d->param)
+                assert_true(d->ptype == 'T' || d->ptype == 'L' || d->ptype == 'i' ||
+                            d->ptype == 'f');
             if (d->flags & BP_KWONLY) assert_true(d->flags & BP_OPTIONAL);
         }
     }
