@@ -21,7 +21,8 @@ static const uint8_t node_sizes[] = {
     [ND_STR] = END(parts),        [ND_STRPART] = END(len),     [ND_NAME] = END(sym),
     [ND_LIST] = END(elems),       [ND_UNARY] = HEADER,         [ND_BINARY] = HEADER,
     [ND_CALL] = END(argv),        [ND_KWARG] = END(name_span), [ND_INDEX] = HEADER,
-    [ND_MEMBER] = END(name_span), [ND_BLOCK] = END(body),      [ND_LET] = END(type_span),
+    [ND_MEMBER] = END(name_span), [ND_SLICE] = END(step),      [ND_LISTCOMP] = END(body),
+    [ND_COMP_PUSH] = HEADER,      [ND_BLOCK] = END(body),      [ND_LET] = END(type_span),
     [ND_ASSIGN] = HEADER,         [ND_IF] = END(els),          [ND_WHILE] = END(body),
     [ND_FOR] = END(body),         [ND_BREAK] = HEADER,         [ND_CONTINUE] = HEADER,
     [ND_RETURN] = HEADER,         [ND_EXPR_STMT] = HEADER,     [ND_LOCK] = END(body),
@@ -91,7 +92,15 @@ bool ast_children(Node *n, bool argv, NodeVisit f, void *ctx) {
     case ND_KWARG:
     case ND_MEMBER:
     case ND_RETURN:
+    case ND_COMP_PUSH:
     case ND_EXPR_STMT: ONE(n->lhs, NULL); return false;
+    case ND_SLICE:
+        ONE(n->lhs, NULL);
+        ONE(n->lo, "lo");
+        ONE(n->hi, "hi");
+        ONE(n->step, "step");
+        return false;
+    case ND_LISTCOMP: ONE(n->body, NULL); return false;
     case ND_BINARY:
     case ND_INDEX:
         ONE(n->lhs, NULL);
@@ -168,6 +177,8 @@ const char *op_spelling(Op op) {
     case OP_LE: return "<=";
     case OP_GT: return ">";
     case OP_GE: return ">=";
+    case OP_IN: return "in";
+    case OP_NOTIN: return "not in";
     case OP_AND: return "and";
     case OP_OR: return "or";
     case OP_NOT: return "not";
@@ -316,18 +327,44 @@ bool type_is_scalar(const Type *t) {
 /* ---- dump --------------------------------------------------------------- */
 
 static const char *kind_names[] = {
-    [ND_INT] = "int",       [ND_FLOAT] = "float",     [ND_BOOL] = "bool",
-    [ND_STR] = "str",       [ND_STRPART] = "strpart", [ND_NAME] = "name",
-    [ND_LIST] = "list",     [ND_UNARY] = "unary",     [ND_BINARY] = "binary",
-    [ND_CALL] = "call",     [ND_KWARG] = "kwarg",     [ND_INDEX] = "index",
-    [ND_MEMBER] = "member", [ND_BLOCK] = "block",     [ND_LET] = "let",
-    [ND_ASSIGN] = "assign", [ND_IF] = "if",           [ND_WHILE] = "while",
-    [ND_FOR] = "for",       [ND_BREAK] = "break",     [ND_CONTINUE] = "continue",
-    [ND_RETURN] = "return", [ND_EXPR_STMT] = "expr",  [ND_LOCK] = "lock",
-    [ND_PASS] = "pass",     [ND_DEF] = "def",         [ND_PARAM] = "param",
-    [ND_PIPE] = "pipe",     [ND_QUEUE] = "queue",     [ND_VALUE] = "value",
-    [ND_ARRAY] = "array",   [ND_PROCESS] = "process", [ND_START] = "start",
-    [ND_JOIN] = "join",     [ND_CONST] = "const",
+    [ND_INT] = "int",
+    [ND_FLOAT] = "float",
+    [ND_BOOL] = "bool",
+    [ND_STR] = "str",
+    [ND_STRPART] = "strpart",
+    [ND_NAME] = "name",
+    [ND_LIST] = "list",
+    [ND_UNARY] = "unary",
+    [ND_BINARY] = "binary",
+    [ND_CALL] = "call",
+    [ND_KWARG] = "kwarg",
+    [ND_INDEX] = "index",
+    [ND_MEMBER] = "member",
+    [ND_BLOCK] = "block",
+    [ND_LET] = "let",
+    [ND_ASSIGN] = "assign",
+    [ND_IF] = "if",
+    [ND_WHILE] = "while",
+    [ND_FOR] = "for",
+    [ND_BREAK] = "break",
+    [ND_CONTINUE] = "continue",
+    [ND_RETURN] = "return",
+    [ND_EXPR_STMT] = "expr",
+    [ND_LOCK] = "lock",
+    [ND_PASS] = "pass",
+    [ND_DEF] = "def",
+    [ND_PARAM] = "param",
+    [ND_PIPE] = "pipe",
+    [ND_QUEUE] = "queue",
+    [ND_VALUE] = "value",
+    [ND_ARRAY] = "array",
+    [ND_PROCESS] = "process",
+    [ND_START] = "start",
+    [ND_JOIN] = "join",
+    [ND_CONST] = "const",
+    [ND_SLICE] = "slice",
+    [ND_LISTCOMP] = "listcomp",
+    [ND_COMP_PUSH] = "comp_push",
 };
 
 typedef struct Dumper {

@@ -131,21 +131,25 @@ typedef enum SharedPlan { SH_STORE, SH_ATOMIC, SH_CAS, SH_LOCK } SharedPlan;
 
 typedef enum NodeKind {
     /* expressions */
-    ND_INT,     /* ival */
-    ND_FLOAT,   /* fval */
-    ND_BOOL,    /* ival 0/1 */
-    ND_STR,     /* parts: ND_STRPART literal pieces and interpolated
+    ND_INT,      /* ival */
+    ND_FLOAT,    /* fval */
+    ND_BOOL,     /* ival 0/1 */
+    ND_STR,      /* parts: ND_STRPART literal pieces and interpolated
                        expressions, in order; a plain literal has one part */
-    ND_STRPART, /* str/len: decoded literal bytes (may contain NUL) */
-    ND_NAME,    /* name; sym after sema */
-    ND_LIST,    /* elems */
-    ND_UNARY,   /* op (OP_NEG OP_POS OP_NOT OP_BITNOT), lhs */
-    ND_BINARY,  /* op, lhs, rhs */
-    ND_CALL,    /* callee, args (ND_KWARG for name=value); argv/argc and
+    ND_STRPART,  /* str/len: decoded literal bytes (may contain NUL) */
+    ND_NAME,     /* name; sym after sema */
+    ND_LIST,     /* elems */
+    ND_UNARY,    /* op (OP_NEG OP_POS OP_NOT OP_BITNOT), lhs */
+    ND_BINARY,   /* op, lhs, rhs */
+    ND_CALL,     /* callee, args (ND_KWARG for name=value); argv/argc and
                        builtin after sema */
-    ND_KWARG,   /* name, lhs = value */
-    ND_INDEX,   /* lhs[rhs] */
-    ND_MEMBER,  /* lhs.name; a method call is ND_CALL with an ND_MEMBER callee */
+    ND_KWARG,    /* name, lhs = value */
+    ND_INDEX,    /* lhs[rhs] */
+    ND_MEMBER,   /* lhs.name; a method call is ND_CALL with an ND_MEMBER callee */
+    ND_SLICE,    /* lhs[lo:hi:step]; each bound may be NULL (not written) */
+    ND_LISTCOMP, /* [x for ... if ...]: body is the loop that fills it, an
+                       ND_FOR whose innermost statement is an ND_COMP_PUSH
+                       (if clauses are ND_IFs in between) */
 
     /* statements */
     ND_BLOCK,  /* body */
@@ -160,6 +164,7 @@ typedef enum NodeKind {
     ND_EXPR_STMT, /* lhs */
     ND_LOCK,      /* lhs (a value or array), body: the block runs atomically */
     ND_PASS,
+    ND_COMP_PUSH, /* lhs: the element a list comprehension appends */
 
     /* top level */
     ND_DEF,     /* name, params (ND_PARAM), ret_type (NULL: none), body */
@@ -200,6 +205,9 @@ typedef enum Op {
     OP_LE,
     OP_GT,
     OP_GE,
+    /* membership */
+    OP_IN,
+    OP_NOTIN,
     /* logic */
     OP_AND,
     OP_OR,
@@ -254,6 +262,9 @@ struct Node {
             Node *callee, *args;
             Node **argv; /* arguments in parameter order (sema) */
         };
+        struct { /* ND_SLICE */
+            Node *lo, *hi, *step;
+        };
         struct { /* ND_IF (all three), ND_WHILE (cond) */
             Node *cond, *then, *els;
         };
@@ -265,7 +276,8 @@ struct Node {
             union {
                 Type *decl_type; /* written type, NULL when absent */
                 Node *body;      /* ND_BLOCK statements; ND_WHILE, ND_FOR,
-                                           ND_LOCK, ND_DEF: an ND_BLOCK */
+                                           ND_LOCK, ND_DEF: an ND_BLOCK;
+                                           ND_LISTCOMP: its ND_FOR */
             };
             Span type_span; /* decl_type, or ND_DEF's ret_type */
             union {

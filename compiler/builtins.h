@@ -9,6 +9,10 @@
 typedef enum BuiltinKind { BK_FUNC = 1, BK_METHOD, BK_ATTR } BuiltinKind;
 
 enum { BP_OPTIONAL = 1u << 0, BP_KWONLY = 1u << 1 };
+/* A function whose CHECK hook binds its arguments itself, keyword ones
+ * too (sorted(xs, key=f, reverse=True)); and a method with more than one
+ * parameter, whose non-NULL CHECK hook does the same. */
+enum { BF_KWARGS = 1u << 2 };
 
 /* One row of builtins.def without its hooks (those are sema's and gen's). */
 typedef struct BuiltinDef {

@@ -231,8 +231,13 @@ static CExpr gen_compare(Gen *g, Node *n) {
                            false};
         return (CExpr){gstr(g, "(mp_str_cmp(%s, %s) %s 0)", l, r, op), false};
     }
-    if (lt->kind == TY_LIST)
+    if (lt->kind == TY_LIST && (n->op == OP_EQ || n->op == OP_NE))
         return (CExpr){gstr(g, "(%smp_list_eq(%s, %s))", n->op == OP_NE ? "!" : "", l, r), false};
+    if (lt->kind == TY_LIST) { /* lexicographic, as Python */
+        static const char *const ord[] = {
+            [OP_LT] = "lt", [OP_LE] = "le", [OP_GT] = "gt", [OP_GE] = "ge"};
+        return (CExpr){gstr(g, "mp_ord_%s(mp_list_order(%s, %s))", ord[n->op], l, r), false};
+    }
     if (lt->kind != rt->kind) {
         /* int against float compares exactly, as Python (no rounding) */
         static const char *const names[] = {
@@ -279,8 +284,31 @@ static CExpr gen_logic(Gen *g, Node *n) {
     return (CExpr){t, false};
 }
 
+/* `x in c`, `x not in c`, by the container's type. */
+static CExpr gen_in(Gen *g, Node *n) {
+    Type *xt = n->lhs->type, *ct = n->rhs->type;
+    const char *x, *c;
+    sides(g, n, &x, &c);
+    const char *neg = n->op == OP_NOTIN ? "!" : "";
+    if (ct->kind == TY_STR)
+        return (CExpr){gstr(g, "(%smp_str_contains(%s, %s))", neg, c, x), false};
+    const char *v = mpval(g, xt, x);
+    if (ct->kind == TY_LIST)
+        return (CExpr){gstr(g, "(%smp_list_contains(%s, %s, %s))", neg, c, tdesc(g, xt), v), false};
+    /* an array: one snapshot, under its lock when guarded */
+    bool lock = locked_read(g, n->rhs);
+    const char *at = loc(g, n->span);
+    const char *t = new_tmp(g, "c");
+    if (lock) emit(g, "mp_array_lock(%s, %s);", c, at);
+    emit(g, "bool %s = mp_array_contains(%s, %s, %s);", t, c, tdesc(g, xt), v);
+    if (lock) emit(g, "mp_array_unlock(%s, %s);", c, at);
+    return (CExpr){gstr(g, "%s%s", neg, t), false};
+}
+
 static CExpr gen_binary(Gen *g, Node *n) {
     switch (n->op) {
+    case OP_IN:
+    case OP_NOTIN: return gen_in(g, n);
     case OP_AND:
     case OP_OR: return gen_logic(g, n);
     case OP_EQ:
@@ -369,6 +397,55 @@ static CExpr gen_index(Gen *g, Node *n) {
             gstr(g, "%s[mp_group_index(%s, %s, %s)]", o, companion(g, "count", n->lhs->sym), i, at),
             false};
     }
+}
+
+/* a[lo:hi:step] of a shared array: a list read under the array's lock
+ * when it is guarded, so it is one snapshot. SLICE is an mp_slice. */
+static const char *array_slice(Gen *g, Node *arr, const char *a, const char *slice, Span at) {
+    Type *lt = type_of(TY_LIST, arr->type->elem);
+    bool lock = locked_read(g, arr);
+    const char *where = loc(g, at);
+    if (lock) emit(g, "mp_array_lock(%s, %s);", a, where);
+    const char *l =
+        hold(g, lt, gstr(g, "mp_array_slice(%s, %s, %s, %s)", a, slice, tdesc(g, lt), where));
+    if (lock) emit(g, "mp_array_unlock(%s, %s);", a, where);
+    return l;
+}
+
+/* xs[lo:hi:step]: bounds not written are not given (mp_slice). */
+static CExpr gen_slice(Gen *g, Node *n) {
+    Ops ops = {0};
+    Node *parts[3] = {n->lo, n->hi, n->step};
+    int at[3];
+    operand(g, &ops, n->lhs, false, NULL);
+    for (int i = 0; i < 3; i++) at[i] = parts[i] ? operand(g, &ops, parts[i], false, NULL) : -1;
+    ops_settle(g, &ops);
+    const char *b[3];
+    for (int i = 0; i < 3; i++) b[i] = at[i] >= 0 ? ops.items[at[i]].code : i == 2 ? "1" : "0";
+    const char *slice = gstr(g, "(mp_slice){%s, %s, %s, %s, %s}", b[0], b[1], b[2],
+                             n->lo ? "true" : "false", n->hi ? "true" : "false");
+    const char *o = ops.items[0].code;
+    vec_free(&ops);
+    switch (n->lhs->type->kind) {
+    case TY_STR:
+        return (CExpr){gstr(g, "mp_str_slice(%s, %s, %s)", o, slice, loc(g, n->span)), true};
+    case TY_LIST:
+        return (CExpr){gstr(g, "mp_list_slice(%s, %s, %s)", o, slice, loc(g, n->span)), true};
+    default: return (CExpr){array_slice(g, n->lhs, o, slice, n->span), false};
+    }
+}
+
+/* [elem for x in xs if c]: a list filled by the loop the parser built. */
+static CExpr gen_listcomp(Gen *g, Node *n) {
+    const char *l = hold(g, n->type, gstr(g, "mp_list_new(%s, 0)", tdesc(g, n->type)));
+    const char *outer = g->comp;
+    Type *outer_type = g->comp_type;
+    g->comp = l;
+    g->comp_type = n->type;
+    gen_stmt(g, n->body);
+    g->comp = outer;
+    g->comp_type = outer_type;
+    return (CExpr){l, false};
 }
 
 /* A built-in's use, for its EMIT hook (builtins.def). */
@@ -509,8 +586,32 @@ static CExpr minmax(Gen *g, Node *n, bool max) {
     return (CExpr){acc, false};
 }
 
-static CExpr emit_min(Gen *g, const BEmit *e) { return minmax(g, e->n, false); }
-static CExpr emit_max(Gen *g, const BEmit *e) { return minmax(g, e->n, true); }
+static const char *iter_list(Gen *g, Node *x);
+static const char *key_list(Gen *g, const char *l, Type *et, Node *key, const char *at);
+
+/* min(xs, key=f) / max(xs, key=f): the first smallest / largest. */
+static CExpr minmax_of_list(Gen *g, const BEmit *e, bool max) {
+    Node *xs = e->a[0];
+    const char *l = iter_list(g, xs);
+    const char *keys = e->a[1] ? key_list(g, l, e->n->type, e->a[1], e->at) : "NULL";
+    const char *i = new_tmp(g, "i");
+    emit(g, "int64_t %s = mp_list_minmax(%s, %s, %s, %s);", i, l, keys, max ? "true" : "false",
+         e->at);
+    return (CExpr){gstr(g, "mp_list_get(%s, %s, %s).%s", l, i, e->at, vfield(e->n->type)), false};
+}
+
+static bool numbers(const BEmit *e) {
+    Type *t = e->a[0]->type;
+    return t->kind == TY_INT || t->kind == TY_FLOAT;
+}
+
+static CExpr emit_min(Gen *g, const BEmit *e) {
+    return numbers(e) ? minmax(g, e->n, false) : minmax_of_list(g, e, false);
+}
+
+static CExpr emit_max(Gen *g, const BEmit *e) {
+    return numbers(e) ? minmax(g, e->n, true) : minmax_of_list(g, e, true);
+}
 
 static CExpr emit_getpid(Gen *g, const BEmit *e) {
     (void)g;
@@ -532,6 +633,136 @@ static CExpr emit_sleep(Gen *g, const BEmit *e) {
 static CExpr emit_exit(Gen *g, const BEmit *e) {
     emit(g, "mp_exit((int)%s);", borrow(g, e->a[0]));
     return done();
+}
+
+/* ---- on lists and other iterables ---- */
+
+/* range(...) as a new list (held). */
+static const char *range_list(Gen *g, Node *r) {
+    Ops ops = {0};
+    for (int k = 0; k < r->argc; k++) operand(g, &ops, r->argv[k], false, NULL);
+    ops_settle(g, &ops);
+    const char *start = r->argc > 1 ? ops.items[0].code : "0";
+    const char *stop = ops.items[r->argc > 1 ? 1 : 0].code;
+    const char *step = r->argc == 3 ? ops.items[2].code : "1";
+    vec_free(&ops);
+    Type *lt = type_of(TY_LIST, type_basic(TY_INT));
+    const char *l = hold(g, lt, gstr(g, "mp_list_new(%s, 0)", tdesc(g, lt)));
+    const char *s = new_tmp(g, "s"), *i = new_tmp(g, "i"), *hi = new_tmp(g, "n");
+    emit(g, "int64_t %s = %s;", hi, stop);
+    emit(g, "int64_t %s = mp_range_step(%s, %s);", s, step, loc(g, r->span));
+    emit(g, "for (int64_t %s = %s; %s > 0 ? %s < %s : %s > %s; %s = mp_range_next(%s, %s, %s))", i,
+         start, s, i, hi, i, hi, i, i, s, hi);
+    g->indent++;
+    emit(g, "mp_list_push(%s, (mp_val){ .i = %s });", l, i);
+    g->indent--;
+    return l;
+}
+
+/* The elements of X (a list, str, array or range) as a list, borrowed: X
+ * itself when it is a list. */
+static const char *iter_list(Gen *g, Node *x) {
+    Type *lt = type_of(TY_LIST, x->type->kind == TY_STR ? x->type : x->type->elem);
+    if (x->kind == ND_CALL && x->builtin == B_RANGE) return range_list(g, x);
+    switch (x->type->kind) {
+    case TY_LIST: return borrow(g, x);
+    case TY_STR: return hold(g, lt, gstr(g, "mp_list_of_str(%s, %s)", borrow(g, x), tdesc(g, lt)));
+    default: return array_slice(g, x, borrow(g, x), "(mp_slice){0, 0, 1, false, false}", x->span);
+    }
+}
+
+/* The key function KEY applied to each element of list L (held). */
+static const char *key_list(Gen *g, const char *l, Type *et, Node *key, const char *at) {
+    Symbol *f = key->sym;
+    Builtin b = f->kind == SYM_BUILTIN ? (Builtin)f->builtin : B_NONE;
+    Type *kt = b == B_LEN   ? type_basic(TY_INT)
+               : b == B_STR ? type_basic(TY_STR)
+               : b == B_ABS ? et
+                            : f->decl->ret_type;
+    Type *klt = type_of(TY_LIST, kt);
+    const char *k =
+        hold(g, klt, gstr(g, "mp_list_new(%s, (size_t)mp_list_len(%s))", tdesc(g, klt), l));
+    const char *i = new_tmp(g, "i");
+    emit(g, "for (int64_t %s = 0; %s < mp_list_len(%s); %s++) {", i, i, l, i);
+    g->indent++;
+    const char *item = gstr(g, "mp_list_get(%s, %s, %s).%s", l, i, at, vfield(et));
+    const char *call;
+    switch (b) {
+    case B_LEN: call = gstr(g, "mp_%s_len(%s)", et->kind == TY_STR ? "str" : "list", item); break;
+    case B_STR: call = gstr(g, "mp_str_of(%s, %s)", tdesc(g, et), mpval(g, et, item)); break;
+    case B_ABS:
+        call = et->kind == TY_FLOAT ? gstr(g, "mp_fabs(%s)", item)
+                                    : gstr(g, "mp_abs(%s, %s)", item, at);
+        break;
+    default: {
+        Type *pt = f->decl->params->sym->type;
+        if (pt->kind == TY_FLOAT && et->kind == TY_INT) item = gstr(g, "(double)%s", item);
+        emit(g, "mp_stack_check(%s);", at);
+        call = gstr(g, "%s(%s)", cname(g, f), item);
+        break;
+    }
+    }
+    emit(g, "mp_list_push(%s, %s);", k, mpval(g, kt, call));
+    g->indent--;
+    emit(g, "}");
+    return k;
+}
+
+/* Sorts list L (elements ET) in place by KEY (NULL: none), REVERSE
+ * (NULL: false), the reverse flag evaluated first as Python does. */
+static void sort_list(Gen *g, const char *l, Type *et, Node *key, Node *reverse, const char *at) {
+    const char *rev = reverse ? borrow(g, reverse) : "false";
+    const char *keys = key ? key_list(g, l, et, key, at) : "NULL";
+    emit(g, "mp_list_sort(%s, %s, %s, %s);", l, keys, rev, at);
+}
+
+static CExpr emit_sorted(Gen *g, const BEmit *e) {
+    Type *lt = e->n->type;
+    const char *l = hold(g, lt, gstr(g, "mp_list_shallow(%s)", iter_list(g, e->a[0])));
+    sort_list(g, l, lt->elem, e->a[1], e->a[2], e->at);
+    return (CExpr){l, false};
+}
+
+static CExpr emit_sum(Gen *g, const BEmit *e) {
+    Ops ops = {0};
+    const char *l = iter_list(g, e->a[0]);
+    ops_add(&ops, l, e->a[0]->type, false);
+    if (e->n->argc > 1) operand(g, &ops, e->a[1], false, NULL);
+    ops_settle(g, &ops);
+    const char *start = e->n->argc > 1 ? ops.items[1].code : "0";
+    vec_free(&ops);
+    if (e->n->type->kind == TY_INT)
+        return (CExpr){gstr(g, "mp_list_sum_i(%s, %s, %s)", l, start, e->at), false};
+    return (CExpr){gstr(g, "mp_list_sum_f(%s, (double)%s)", l, start), false};
+}
+
+static CExpr emit_any(Gen *g, const BEmit *e) {
+    return (CExpr){gstr(g, "mp_list_any(%s)", iter_list(g, e->a[0])), false};
+}
+
+static CExpr emit_all(Gen *g, const BEmit *e) {
+    return (CExpr){gstr(g, "mp_list_all(%s)", iter_list(g, e->a[0])), false};
+}
+
+static CExpr emit_reversed(Gen *g, const BEmit *e) {
+    const char *l = hold(g, e->n->type, gstr(g, "mp_list_shallow(%s)", iter_list(g, e->a[0])));
+    emit(g, "mp_list_reverse(%s);", l);
+    return (CExpr){l, false};
+}
+
+static CExpr emit_list(Gen *g, const BEmit *e) {
+    return (CExpr){gstr(g, "mp_list_shallow(%s)", iter_list(g, e->a[0])), true};
+}
+
+static CExpr emit_round(Gen *g, const BEmit *e) {
+    Ops ops = {0};
+    for (int k = 0; k < e->n->argc; k++) operand(g, &ops, e->a[k], false, NULL);
+    ops_settle(g, &ops);
+    const char *x = ops.items[0].code, *nd = e->n->argc > 1 ? ops.items[1].code : NULL;
+    bool flt = e->a[0]->type->kind == TY_FLOAT;
+    vec_free(&ops);
+    if (!nd) return (CExpr){flt ? gstr(g, "mp_round_f(%s, %s)", x, e->at) : x, false};
+    return (CExpr){gstr(g, "mp_round_%s(%s, %s, %s)", flt ? "fn" : "in", x, nd, e->at), false};
 }
 
 /* ---- methods ---- */
@@ -598,6 +829,72 @@ static CExpr emit_qsize(Gen *g, const BEmit *e) {
 
 static CExpr emit_append(Gen *g, const BEmit *e) {
     emit(g, "mp_list_push(%s, %s);", e->o, mpval(g, e->et, owned(g, e->a[0], e->et)));
+    return done();
+}
+
+static CExpr emit_list_pop(Gen *g, const BEmit *e) {
+    const char *i = e->n->argc > 0 && e->a[0] ? borrow(g, e->a[0]) : "-1";
+    return received(g, e, gstr(g, "mp_list_pop(%s, %s, %s)", e->o, i, e->at));
+}
+
+static CExpr emit_list_insert(Gen *g, const BEmit *e) {
+    Ops ops = {0};
+    operand(g, &ops, e->a[0], false, NULL);
+    operand(g, &ops, e->a[1], true, e->et);
+    ops_settle(g, &ops);
+    emit(g, "mp_list_insert(%s, %s, %s);", e->o, ops.items[0].code,
+         mpval(g, e->et, ops.items[1].code));
+    vec_free(&ops);
+    return done();
+}
+
+static CExpr emit_list_extend(Gen *g, const BEmit *e) {
+    emit(g, "mp_list_extend(%s, %s);", e->o, borrow(g, e->a[0]));
+    return done();
+}
+
+/* The argument of index/count/remove as an mp_val and its descriptor (an
+ * int looked for among floats stays an int: compared exactly). */
+static const char *search_arg(Gen *g, const BEmit *e, const char **desc) {
+    Type *t = e->a[0]->type;
+    *desc = tdesc(g, t);
+    return mpval(g, t, borrow(g, e->a[0]));
+}
+
+static CExpr emit_list_index(Gen *g, const BEmit *e) {
+    const char *d, *v = search_arg(g, e, &d);
+    const char *i = new_tmp(g, "r");
+    emit(g, "int64_t %s = mp_list_index(%s, %s, %s, %s);", i, e->o, d, v, e->at);
+    return (CExpr){i, false};
+}
+
+static CExpr emit_list_count(Gen *g, const BEmit *e) {
+    const char *d, *v = search_arg(g, e, &d);
+    return (CExpr){gstr(g, "mp_list_count(%s, %s, %s)", e->o, d, v), false};
+}
+
+static CExpr emit_list_remove(Gen *g, const BEmit *e) {
+    const char *d, *v = search_arg(g, e, &d);
+    emit(g, "mp_list_remove(%s, %s, %s, %s);", e->o, d, v, e->at);
+    return done();
+}
+
+static CExpr emit_list_clear(Gen *g, const BEmit *e) {
+    emit(g, "mp_list_clear(%s);", e->o);
+    return done();
+}
+
+static CExpr emit_list_copy(Gen *g, const BEmit *e) {
+    return (CExpr){gstr(g, "mp_list_shallow(%s)", e->o), true};
+}
+
+static CExpr emit_list_reverse(Gen *g, const BEmit *e) {
+    emit(g, "mp_list_reverse(%s);", e->o);
+    return done();
+}
+
+static CExpr emit_list_sort(Gen *g, const BEmit *e) {
+    sort_list(g, e->o, e->et, e->a[0], e->a[1], e->at);
     return done();
 }
 
@@ -902,6 +1199,8 @@ CExpr gen_expr(Gen *g, Node *n) {
     case ND_BINARY: return gen_binary(g, n);
     case ND_CALL: return gen_call(g, n);
     case ND_INDEX: return gen_index(g, n);
+    case ND_SLICE: return gen_slice(g, n);
+    case ND_LISTCOMP: return gen_listcomp(g, n);
     case ND_MEMBER: return gen_member(g, n);
     default: return (CExpr){"0", false};
     }

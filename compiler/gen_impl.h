@@ -120,6 +120,10 @@ typedef struct Gen {
     Symbol *cas_sym;
     const char *cas_old;
 
+    /* the list a comprehension's loop fills (a held temporary), its type */
+    const char *comp;
+    Type *comp_type;
+
     /* references in process argument structs, released at the end of main */
     VEC(Kept) kept;
 } Gen;

@@ -507,6 +507,14 @@ void gen_stmt(Gen *g, Node *n) {
         emit(g, "}");
         break;
     case ND_PASS: break;
+    case ND_COMP_PUSH: {
+        const char *l = g->comp;
+        Type *et = g->comp_type->elem;
+        stmt_begin(g, &temps);
+        emit(g, "mp_list_push(%s, %s);", l, mpval(g, et, owned(g, n->lhs, et)));
+        stmt_end(g, &temps);
+        break;
+    }
     case ND_EXPR_STMT: {
         stmt_begin(g, &temps);
         CExpr e = gen_expr(g, n->lhs);

@@ -655,6 +655,11 @@ void parse_check_target(Parser *P, Node *t) {
     case ND_BOOL:
     case ND_STR: parse_error(P, t->span, "cannot assign to a literal"); return;
     case ND_LIST: parse_error(P, t->span, "cannot assign to a list literal"); return;
+    case ND_SLICE:
+        parse_error(P, t->span,
+                    "cannot assign to a slice; build a new list instead: "
+                    "xs = xs[:a] + ys + xs[b:]");
+        return;
     case ND_UNARY:
     case ND_BINARY:
         if (t->op >= OP_EQ && t->op <= OP_GE)

@@ -908,6 +908,8 @@ static bool top_only(Sema *S, Node *st) {
     return false;
 }
 
+bool sema_stmt(Sema *S, Node *st) { return check_stmt(S, st); }
+
 static bool check_stmt(Sema *S, Node *st) {
     switch (st->kind) {
     case ND_LET: check_let(S, st); return true;
@@ -931,6 +933,7 @@ static bool check_stmt(Sema *S, Node *st) {
         return !is_exit_call(st);
     case ND_LOCK: return check_lock(S, st);
     case ND_PASS: return true;
+    case ND_COMP_PUSH: sema_comp_push(S, st); return true;
     case ND_BLOCK: return check_block(S, st);
     case ND_PIPE:
         if (top_only(S, st)) check_pipe(S, st);

@@ -36,7 +36,8 @@ bool sema_assignable(const Type *dst, const Type *src) {
 
 static bool printable(const Type *t) { return sema_storable(t) || t->kind == TY_ARRAY; }
 
-static bool is_cmp(Op op) { return op >= OP_EQ && op <= OP_GE; }
+/* The comparisons, `in` and `not in` among them: bool results, no chains. */
+static bool is_cmp(Op op) { return op >= OP_EQ && op <= OP_NOTIN; }
 
 /* ---- names ------------------------------------------------------------- */
 
@@ -273,6 +274,36 @@ static Type *str_expr(Sema *S, Node *e) {
 
 /* ---- operators ---------------------------------------------------------- */
 
+/* Values Python orders with <: numbers, bools, strs, and lists of them. */
+static bool orderable(const Type *t) {
+    if (t->kind == TY_LIST) return orderable(t->elem);
+    return is_num(t) || t->kind == TY_BOOL || t->kind == TY_STR;
+}
+
+/* `x in c` / `x not in c`: the one place that says what each container
+ * holds (a list or array its elements, a str its substrings). */
+static Type *membership_type(Sema *S, Node *e, Type *l, Type *r) {
+    Type *tbool = ty(TY_BOOL);
+    const char *op = op_spelling(e->op);
+    switch (r->kind) {
+    case TY_LIST:
+    case TY_ARRAY:
+        if (sema_assignable(r->elem, l) && l->kind != TY_ERROR) return tbool;
+        diag_error(S->d, e->lhs->span, "'%s' on %s looks for %s %s, not %s %s", op, sema_tname(r),
+                   sema_an(r->elem), sema_tname(r->elem), sema_an(l), sema_tname(l));
+        return tbool;
+    case TY_STR:
+        if (l->kind == TY_STR) return tbool;
+        diag_error(S->d, e->lhs->span, "'%s' on a str looks for a substring, not %s %s", op,
+                   sema_an(l), sema_tname(l));
+        return tbool;
+    default:
+        diag_error(S->d, e->rhs->span, "'%s' needs a list, str or array on the right, not %s", op,
+                   sema_tname(r));
+        return tbool;
+    }
+}
+
 Type *sema_binary_type(Sema *S, Node *e, Op op, Type *l, Type *r) {
     bool logic = op == OP_AND || op == OP_OR;
     Type *tbool = ty(TY_BOOL);
@@ -286,6 +317,7 @@ Type *sema_binary_type(Sema *S, Node *e, Op op, Type *l, Type *r) {
         return tbool;
     }
     if (is_err(l) || is_err(r)) return is_cmp(op) ? tbool : ty(TY_ERROR);
+    if (op == OP_IN || op == OP_NOTIN) return membership_type(S, e, l, r);
     bool nums = is_num(l) && is_num(r);
     Type *arith =
         nums ? (l->kind == TY_FLOAT || r->kind == TY_FLOAT ? ty(TY_FLOAT) : ty(TY_INT)) : NULL;
@@ -324,7 +356,7 @@ Type *sema_binary_type(Sema *S, Node *e, Op op, Type *l, Type *r) {
     case OP_LE:
     case OP_GT:
     case OP_GE:
-        if (nums || (l == r && (l->kind == TY_STR || l->kind == TY_BOOL))) return tbool;
+        if (nums || (l == r && orderable(l))) return tbool;
         break;
     default: break;
     }
@@ -342,7 +374,8 @@ Type *sema_binary_type(Sema *S, Node *e, Op op, Type *l, Type *r) {
     else if (op == OP_EQ || op == OP_NE)
         diag_note(S->d, e->span, "only int, float, bool, str and list values can be compared");
     else if (is_cmp(op))
-        diag_note(S->d, e->span, "'%s' orders numbers, strs or bools", op_spelling(op));
+        diag_note(S->d, e->span, "'%s' orders numbers, strs, bools, or lists of one type",
+                  op_spelling(op));
     return is_cmp(op) ? tbool : ty(TY_ERROR);
 }
 
@@ -426,6 +459,62 @@ static Type *index_expr(Sema *S, Node *e) {
         diag_error(S->d, e->span, "cannot index %s %s", sema_an(t), sema_tname(t));
         return ty(TY_ERROR);
     }
+}
+
+/* xs[lo:hi:step] of a list (a list), a str (a str) or an array (a list
+ * copy of its elements). */
+static Type *slice_expr(Sema *S, Node *e) {
+    Type *t = sema_expr(S, e->lhs, NULL);
+    Node *bounds[3] = {e->lo, e->hi, e->step};
+    for (int i = 0; i < 3; i++) {
+        if (!bounds[i]) continue;
+        Type *bt = sema_value(S, bounds[i], NULL);
+        if (!is_err(bt) && bt->kind != TY_INT)
+            diag_error(S->d, bounds[i]->span, "slice indices must be int, not %s", sema_tname(bt));
+    }
+    if (e->step && e->step->kind == ND_INT && e->step->ival == 0)
+        diag_error(S->d, e->step->span, "slice step cannot be zero");
+    switch (t->kind) {
+    case TY_LIST:
+    case TY_STR:
+    case TY_ERROR: return t;
+    case TY_ARRAY: return type_of(TY_LIST, t->elem);
+    case TY_GROUP:
+        diag_error(S->d, e->span, "cannot slice a process group");
+        diag_note(S->d, e->span,
+                  "a group is started and joined as a whole; one process of it "
+                  "is '%s[i]'",
+                  e->lhs->kind == ND_NAME ? e->lhs->name : "w");
+        return ty(TY_ERROR);
+    case TY_PROCESS:
+    case TY_FUNC:
+    case TY_NONE: not_a_value(S, e->lhs, t); return ty(TY_ERROR);
+    default:
+        diag_error(S->d, e->span, "cannot slice %s %s", sema_an(t), sema_tname(t));
+        return ty(TY_ERROR);
+    }
+}
+
+/* [elem for x in xs if c]: the loop is checked as the statement it is,
+ * in its own scope (x does not leak, as in Python 3); the element's push
+ * (sema_comp_push) gives the list its type, kept in e->type meanwhile. */
+static Type *listcomp_expr(Sema *S, Node *e) {
+    Node *outer = S->comp;
+    S->comp = e;
+    e->type = NULL;
+    sema_stmt(S, e->body);
+    S->comp = outer;
+    return e->type ? e->type : ty(TY_ERROR);
+}
+
+void sema_comp_push(Sema *S, Node *st) {
+    Type *t = sema_value(S, st->lhs, NULL);
+    Node *comp = S->comp;
+    if (!is_err(t) && !type_is_message(t)) {
+        diag_error(S->d, st->lhs->span, "a list cannot hold %s %s", sema_an(t), sema_tname(t));
+        t = ty(TY_ERROR);
+    }
+    if (comp) comp->type = is_err(t) ? t : type_of(TY_LIST, t);
 }
 
 static Type *member_expr(Sema *S, Node *e, Type *t);
@@ -593,6 +682,7 @@ static Node *first_binding(const Callee *c, Node *args, int idx, Node *dup) {
 
 static void arg_type(Sema *S, const Callee *c, int idx, Node *val) {
     PSpec *p = &c->ps[idx];
+    if (!p->type) return; /* key=: a function, checked by the call's hook */
     Type *t = sema_value(S, val, p->type);
     if (sema_assignable(p->type, t)) return;
     if (c->def) {
@@ -823,6 +913,7 @@ static bool arity(Sema *S, Node *call, const char *name, int given, int lo, int 
 static Type *result_type(char r, Type *obj) {
     switch (r) {
     case 'T': return obj->elem;
+    case 'O': return obj;
     case 'b': return ty(TY_BOOL);
     case 'i': return ty(TY_INT);
     case 'f': return ty(TY_FLOAT);
@@ -840,6 +931,7 @@ typedef struct BCall {
     Node **argv;
     int n;
     bool range_ok; /* the call is a for loop's iterable */
+    Type *obj;     /* a method's object */
 } BCall;
 
 /* Checks the arguments as values, at most 3 of their types kept in TYPES. */
@@ -984,7 +1076,181 @@ static Type *check_abs(Sema *S, const BCall *c) {
     return ty(TY_ERROR);
 }
 
+static Type *check_sleep_exit(Sema *S, const BCall *c) {
+    Type *types[3] = {NULL, NULL, NULL};
+    arg_values(S, c, types);
+    if (!arity(S, c->call, c->d->name, c->n, c->d->lo, c->d->hi)) return ty(TY_NONE);
+    if (c->n == 1) {
+        Type *t = types[0];
+        bool sleep = builtin_id(c->d) == B_SLEEP;
+        bool ok = sleep ? is_num(t) : t->kind == TY_INT;
+        if (!is_err(t) && !ok)
+            diag_error(S->d, c->argv[0]->span, "%s() needs %s, not %s", c->d->name,
+                       sleep ? "a number of seconds" : "an int exit code", sema_tname(t));
+    }
+    return ty(TY_NONE);
+}
+
+/* ---- built-ins on lists and other iterables ---- */
+
+/* The positional arguments of a BF_KWARGS call, unchecked; its keyword
+ * ones are left to the hook's bind_args. */
+static int call_positional(Node *call, Sema *S, Node ***out) {
+    int n = 0;
+    for (Node *a = call->args; a; a = a->next) n += a->kind != ND_KWARG;
+    Node **argv = n ? arena_alloc(S->arena, (size_t)n * sizeof *argv) : NULL;
+    int k = 0;
+    for (Node *a = call->args; a; a = a->next)
+        if (a->kind != ND_KWARG) argv[k++] = a;
+    *out = argv;
+    return n;
+}
+
+/* Checks ARG as something to iterate (a list, str, array, range() or
+ * reversed()); returns its element type, or ERROR (reported). */
+static Type *iterable_elem(Sema *S, Node *arg, const char *fname, Type *hint) {
+    S->range_ok = arg->kind == ND_CALL;
+    Type *t = sema_value(S, arg, hint);
+    S->range_ok = false;
+    switch (t->kind) {
+    case TY_LIST:
+    case TY_ARRAY: return t->elem;
+    case TY_STR:
+    case TY_ERROR: return t;
+    default:
+        diag_error(S->d, arg->span, "%s() needs a list, str, array or range, not %s", fname,
+                   sema_tname(t));
+        return ty(TY_ERROR);
+    }
+}
+
+/* key=F of sorted/sort/min/max: F is a def of one parameter taking the
+ * elements, or len/abs/str. Returns the key's type, NULL: no key. */
+static Type *check_key(Sema *S, Node *key, Type *elem, const char *fname) {
+    if (!key) return NULL;
+    if (key->kind != ND_NAME) {
+        sema_value(S, key, NULL);
+        diag_error(S->d, key->span, "key= of %s() takes the name of a def or of len, abs or str",
+                   fname);
+        return ty(TY_ERROR);
+    }
+    SymX *x = sema_lookup(S, key->name, NULL);
+    if (!x) {
+        sema_undefined(S, key);
+        return key->type = ty(TY_ERROR);
+    }
+    key->sym = &x->s;
+    x->s.used = true;
+    key->type = ty(TY_FUNC);
+    if (is_err(elem)) return elem;
+    if (x->s.kind == SYM_BUILTIN) {
+        Builtin b = (Builtin)x->s.builtin;
+        bool ok = (b == B_LEN && (elem->kind == TY_STR || elem->kind == TY_LIST)) ||
+                  (b == B_ABS && is_num(elem)) || (b == B_STR && sema_storable(elem));
+        if (ok) return b == B_STR ? ty(TY_STR) : b == B_LEN ? ty(TY_INT) : elem;
+        diag_error(S->d, key->span, "key=%s cannot take the elements, which are %s", key->name,
+                   sema_tname(elem));
+        if (b != B_LEN && b != B_ABS && b != B_STR)
+            diag_note(S->d, key->span, "the built-in keys are len, abs and str; or write a def");
+        return ty(TY_ERROR);
+    }
+    if (x->s.kind != SYM_FUNC) {
+        diag_error(S->d, key->span, "key= of %s() takes a def, but '%s' is %s %s", fname, key->name,
+                   sema_an_word(sema_sym_what(x)), sema_sym_what(x));
+        return ty(TY_ERROR);
+    }
+    Node *def = x->s.decl;
+    int np = 0;
+    for (Node *p = def->params; p; p = p->next) np++;
+    if (np != 1 || !def->params->sym) {
+        diag_error(S->d, key->span, "key function '%s' must take one parameter, not %d", key->name,
+                   np);
+        diag_note(S->d, sema_params_span(def), "'%s' is defined here", key->name);
+        return ty(TY_ERROR);
+    }
+    Type *pt = def->params->sym->type, *rt = def->ret_type;
+    if (!sema_assignable(pt, elem)) {
+        diag_error(S->d, key->span, "key function '%s' takes %s, but the elements are %s",
+                   key->name, sema_tname(pt), sema_tname(elem));
+        diag_note(S->d, sema_params_span(def), "'%s' is defined here", key->name);
+        return ty(TY_ERROR);
+    }
+    if (!rt || !orderable(rt)) {
+        diag_error(S->d, key->span, "key function '%s' must return a value that can be ordered",
+                   key->name);
+        diag_note(S->d, sema_params_span(def), "'%s' %s", key->name,
+                  rt ? "returns a value that cannot be ordered" : "has no return type");
+        return ty(TY_ERROR);
+    }
+    return rt;
+}
+
+/* key= and reverse= (keyword only), bound into call->argv[0] and [1]. */
+static void bind_sort_kwargs(Sema *S, Node *call, const char *name, Type *elem, bool reverse_ok) {
+    PSpec ps[2];
+    memset(ps, 0, sizeof ps);
+    ps[0] = (PSpec){.name = "key", .type = NULL, .optional = true, .kwonly = true};
+    ps[1] = (PSpec){.name = "reverse", .type = ty(TY_BOOL), .optional = true, .kwonly = true};
+    /* positional arguments were taken by the caller: bind only keywords */
+    Node *pos = NULL, **tail = &pos, *kw = NULL, **ktail = &kw;
+    for (Node *a = call->args; a;) {
+        Node *next = a->next;
+        a->next = NULL;
+        if (a->kind == ND_KWARG) *ktail = a, ktail = &a->next;
+        else *tail = a, tail = &a->next;
+        a = next;
+    }
+    Callee c = {name, NULL, NULL, ps, reverse_ok ? 2 : 1};
+    call->args = kw;
+    bind_args(S, call, &c);
+    *tail = kw;
+    call->args = pos ? pos : kw;
+    if (call->argv && call->argv[0]) check_key(S, call->argv[0], elem, name);
+}
+
+/* The arguments of sorted/min/max in one array: the positional ones, then
+ * key and reverse (NULL when not given). */
+static void keep_args(Sema *S, Node *call, Node **pos, int n, int nkw) {
+    Node **kwv = call->argv;
+    Node **all = arena_alloc(S->arena, (size_t)(n + 2) * sizeof *all);
+    for (int i = 0; i < n; i++) all[i] = pos[i];
+    for (int i = 0; i < 2; i++) all[n + i] = i < nkw && kwv ? kwv[i] : NULL;
+    call->argv = all;
+    call->argc = n + 2;
+}
+
+static Type *check_sorted(Sema *S, const BCall *c) {
+    Type *elem = ty(TY_ERROR);
+    for (int i = 0; i < c->n; i++) {
+        Type *e = iterable_elem(S, c->argv[i], "sorted", NULL);
+        if (i == 0) elem = e;
+    }
+    bool ok = arity(S, c->call, c->d->name, c->n, 1, 1);
+    bind_sort_kwargs(S, c->call, "sorted", elem, true);
+    keep_args(S, c->call, c->argv, c->n, 2);
+    if (!ok || is_err(elem)) return ty(TY_ERROR);
+    return type_of(TY_LIST, elem);
+}
+
+static Type *check_sort(Sema *S, const BCall *c) {
+    Node **pos;
+    int n = call_positional(c->call, S, &pos);
+    for (int i = 0; i < n; i++) sema_value(S, pos[i], NULL);
+    if (n > 0) {
+        diag_error(S->d, pos[0]->span, "'sort' takes no positional arguments");
+        diag_note(S->d, pos[0]->span, "give them by name: xs.sort(key=f, reverse=True)");
+    }
+    bind_sort_kwargs(S, c->call, "sort", c->obj->elem, true);
+    return ty(TY_NONE);
+}
+
 static Type *check_minmax(Sema *S, const BCall *c) {
+    if (c->n == 1) { /* min(xs, key=f): the smallest element */
+        Type *elem = iterable_elem(S, c->argv[0], c->d->name, NULL);
+        bind_sort_kwargs(S, c->call, c->d->name, elem, false);
+        keep_args(S, c->call, c->argv, 1, 1);
+        return elem;
+    }
     Type *res = ty(TY_INT);
     bool bad = false;
     for (int i = 0; i < c->n; i++) {
@@ -1001,22 +1267,100 @@ static Type *check_minmax(Sema *S, const BCall *c) {
             res = t;
         }
     }
+    for (Node *a = c->call->args; a; a = a->next)
+        if (a->kind == ND_KWARG) {
+            diag_error(S->d, a->name_span,
+                       "'%s' takes keyword arguments only with one list: "
+                       "%s(xs, key=f)",
+                       c->d->name, c->d->name);
+            a->type = sema_value(S, a->lhs, NULL);
+        }
+    c->call->argv = c->argv;
+    c->call->argc = c->n;
     if (!arity(S, c->call, c->d->name, c->n, c->d->lo, c->d->hi)) return ty(TY_ERROR);
     return bad ? ty(TY_ERROR) : res;
 }
 
-static Type *check_sleep_exit(Sema *S, const BCall *c) {
+static Type *check_sum(Sema *S, const BCall *c) {
+    Type *elem = c->n > 0 ? iterable_elem(S, c->argv[0], "sum", NULL) : ty(TY_ERROR);
+    Type *start = c->n > 1 ? sema_value(S, c->argv[1], NULL) : ty(TY_INT);
+    if (!arity(S, c->call, c->d->name, c->n, c->d->lo, c->d->hi)) return ty(TY_ERROR);
+    if (!is_err(elem) && !is_num(elem)) {
+        diag_error(S->d, c->argv[0]->span, "sum() adds numbers, not %s", sema_tname(elem));
+        if (elem->kind == TY_STR)
+            diag_note(S->d, c->argv[0]->span, "to join strings, add them in a loop");
+        return ty(TY_ERROR);
+    }
+    if (!is_err(start) && !is_num(start)) {
+        diag_error(S->d, c->argv[1]->span, "sum() start must be a number, not %s",
+                   sema_tname(start));
+        return ty(TY_ERROR);
+    }
+    if (is_err(elem) || is_err(start)) return ty(TY_ERROR);
+    return elem->kind == TY_FLOAT || start->kind == TY_FLOAT ? ty(TY_FLOAT) : ty(TY_INT);
+}
+
+static Type *check_any_all(Sema *S, const BCall *c) {
+    Type *bools = type_of(TY_LIST, ty(TY_BOOL));
+    Type *elem = c->n > 0 ? iterable_elem(S, c->argv[0], c->d->name, bools) : ty(TY_ERROR);
+    if (!arity(S, c->call, c->d->name, c->n, c->d->lo, c->d->hi)) return ty(TY_BOOL);
+    if (!is_err(elem) && elem->kind != TY_BOOL) {
+        diag_error(S->d, c->argv[0]->span, "%s() needs bools, not %s elements", c->d->name,
+                   sema_tname(elem));
+        diag_note(S->d, c->argv[0]->span,
+                  "values have no truth value in .mp; compare them: %s([x != 0 for x in xs])",
+                  c->d->name);
+    }
+    return ty(TY_BOOL);
+}
+
+/* reversed(x) and list(x): a list of x's elements (reversed() only where
+ * a for loop, list() or sorted() consumes it, as range()). */
+static Type *check_reversed(Sema *S, const BCall *c) {
+    Type *elem = c->n > 0 ? iterable_elem(S, c->argv[0], c->d->name, NULL) : ty(TY_ERROR);
+    if (!arity(S, c->call, c->d->name, c->n, c->d->lo, c->d->hi)) return ty(TY_ERROR);
+    if (!c->range_ok) {
+        diag_error(S->d, c->call->span,
+                   "reversed() can only be looped over or given to list() or sorted()");
+        diag_note(S->d, c->call->span, "a reversed copy of a list is xs[::-1]");
+        return ty(TY_ERROR);
+    }
+    return is_err(elem) ? elem : type_of(TY_LIST, elem);
+}
+
+static Type *check_list_of(Sema *S, const BCall *c) {
+    Type *elem = c->n > 0 ? iterable_elem(S, c->argv[0], c->d->name, NULL) : ty(TY_ERROR);
+    if (!arity(S, c->call, c->d->name, c->n, c->d->lo, c->d->hi)) return ty(TY_ERROR);
+    return is_err(elem) ? elem : type_of(TY_LIST, elem);
+}
+
+static Type *check_round(Sema *S, const BCall *c) {
     Type *types[3] = {NULL, NULL, NULL};
     arg_values(S, c, types);
-    if (!arity(S, c->call, c->d->name, c->n, c->d->lo, c->d->hi)) return ty(TY_NONE);
-    if (c->n == 1) {
-        Type *t = types[0];
-        bool sleep = builtin_id(c->d) == B_SLEEP;
-        bool ok = sleep ? is_num(t) : t->kind == TY_INT;
-        if (!is_err(t) && !ok)
-            diag_error(S->d, c->argv[0]->span, "%s() needs %s, not %s", c->d->name,
-                       sleep ? "a number of seconds" : "an int exit code", sema_tname(t));
+    if (!arity(S, c->call, c->d->name, c->n, c->d->lo, c->d->hi)) return ty(TY_ERROR);
+    Type *x = types[0], *nd = c->n > 1 ? types[1] : NULL;
+    if (!is_err(x) && !is_num(x)) {
+        diag_error(S->d, c->argv[0]->span, "round() needs a number, not %s", sema_tname(x));
+        return ty(TY_ERROR);
     }
+    if (nd && !is_err(nd) && nd->kind != TY_INT) {
+        diag_error(S->d, c->argv[1]->span, "round() digits must be int, not %s", sema_tname(nd));
+        return ty(TY_ERROR);
+    }
+    /* round(x) is an int; round(x, n) has x's type */
+    return nd && x->kind == TY_FLOAT ? x : is_err(x) ? x : ty(TY_INT);
+}
+
+/* xs.insert(index, object) */
+static Type *check_insert(Sema *S, const BCall *c) {
+    PSpec ps[2];
+    memset(ps, 0, sizeof ps);
+    ps[0] = (PSpec){.name = "index", .type = ty(TY_INT)};
+    ps[1] = (PSpec){.name = "object", .type = c->obj->elem, .is_elem = true};
+    Node *m = c->call->callee;
+    SymX *recv = m->lhs->kind == ND_NAME && m->lhs->sym ? symx(m->lhs->sym) : NULL;
+    Callee cal = {"insert", NULL, recv, ps, 2};
+    bind_args(S, c->call, &cal);
     return ty(TY_NONE);
 }
 
@@ -1033,8 +1377,9 @@ static Type *builtin_call(Sema *S, Node *call, SymX *b, bool range_ok) {
     Builtin id = (Builtin)b->s.builtin;
     call->builtin = id;
     call->callee->type = ty(TY_FUNC);
-    BCall c = {call, &builtin_defs[id], NULL, 0, range_ok};
-    c.n = positional_args(S, call, b->s.name, &c.argv);
+    BCall c = {call, &builtin_defs[id], NULL, 0, range_ok, NULL};
+    if (c.d->flags & BF_KWARGS) c.n = call_positional(call, S, &c.argv);
+    else c.n = positional_args(S, call, b->s.name, &c.argv);
     return checkers[id](S, &c);
 }
 
@@ -1108,6 +1453,10 @@ static Type *method_call(Sema *S, Node *call) {
     m->type = ty(TY_FUNC);
     Builtin id = builtin_id(me);
     m->builtin = call->builtin = id;
+    if (checkers[id]) { /* several parameters: the hook binds them */
+        BCall bc = {call, me, NULL, 0, false, t};
+        return checkers[id](S, &bc);
+    }
     SymX *recv = m->lhs->kind == ND_NAME && m->lhs->sym ? symx(m->lhs->sym) : NULL;
     PSpec one, *ps = &one;
     int np = me->param ? 1 : 0;
@@ -1116,7 +1465,10 @@ static Type *method_call(Sema *S, Node *call) {
         np = method_signature(S, me->param, t, &ps);
     } else if (me->param) {
         one.name = me->param;
-        one.type = me->ptype == 'T' ? t->elem : ty(TY_FLOAT);
+        one.type = me->ptype == 'T'   ? t->elem
+                   : me->ptype == 'O' ? t
+                   : me->ptype == 'i' ? ty(TY_INT)
+                                      : ty(TY_FLOAT);
         one.is_elem = me->ptype == 'T';
         one.optional = me->flags & BP_OPTIONAL;
         one.kwonly = me->flags & BP_KWONLY;
@@ -1219,6 +1571,8 @@ static Type *expr_inner(Sema *S, Node *e, Type *hint) {
     case ND_UNARY: return unary_expr(S, e);
     case ND_BINARY: return binary_chain(S, e);
     case ND_INDEX: return index_expr(S, e);
+    case ND_SLICE: return slice_expr(S, e);
+    case ND_LISTCOMP: return listcomp_expr(S, e);
     case ND_MEMBER: return sema_member(S, e, false);
     case ND_KWARG:
         diag_error(S->d, e->span, "a keyword argument is only allowed in a call");

@@ -139,6 +139,7 @@ typedef struct Sema {
     bool too_deep;      /* "nested too deeply" was reported */
     bool range_ok;      /* the expression being checked is a for's iterable */
     bool in_const;      /* the expression being checked is a const's */
+    Node *comp;         /* the list comprehension whose loop is being checked */
     int suggest_budget; /* "did you mean" searches left */
     /* flow */
     VEC(SymX *) flow;                    /* queue and conn symbols with facts */
@@ -161,7 +162,13 @@ const char *sema_an_word(const char *w);
 Span sema_params_span(const Node *def);
 size_t sema_edit_distance(const char *a, const char *b, size_t max);
 
+/* sema.c: checks statement ST (a comprehension's loop is one); returns
+ * whether its end is reachable. */
+bool sema_stmt(Sema *S, Node *st);
+
 /* sema_expr.c */
+/* The element pushed by a list comprehension's loop (ND_COMP_PUSH). */
+void sema_comp_push(Sema *S, Node *st);
 /* Checks E; processes, groups and def names are allowed (for members,
  * indexing, calls). HINT is the type expected, if known (empty lists). */
 Type *sema_expr(Sema *S, Node *e, Type *hint);

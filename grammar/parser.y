@@ -81,6 +81,53 @@ static Node *mk_bin(Parser *P, Op op, Node *l, Node *r, Span at) {
     return n;
 }
 
+static Node *mk_slice(Parser *P, Node *obj, Node *lo, Node *hi, Node *step, Span at) {
+    Node *n = mk(P, ND_SLICE, at);
+    n->lhs = obj;
+    n->lo = lo;
+    n->hi = hi;
+    n->step = step;
+    return n;
+}
+
+/* Comprehension clauses are collected last first (through next), so that
+ * mk_comp can nest them from the innermost out. */
+static Node *mk_comp_for(Parser *P, Node *prev, const char *name, Span name_at, Node *iter,
+                         Span for_at) {
+    Node *n = mk(P, ND_FOR, (Span){for_at.begin, iter->span.end});
+    n->name = name;
+    n->name_span = name_at;
+    n->rhs = iter;
+    n->next = prev;
+    return n;
+}
+
+static Node *mk_comp_if(Parser *P, Node *prev, Node *cond, Span if_at) {
+    Node *n = mk(P, ND_IF, (Span){if_at.begin, cond->span.end});
+    n->cond = cond;
+    n->next = prev;
+    return n;
+}
+
+/* [elem clauses]: the loop that fills the list, the element's push
+ * innermost. */
+static Node *mk_comp(Parser *P, Node *elem, Node *clauses, Span at) {
+    Node *inner = mk(P, ND_COMP_PUSH, elem->span);
+    inner->lhs = elem;
+    for (Node *c = clauses, *prev; c; c = prev) {
+        prev = c->next;
+        c->next = NULL;
+        Node *blk = mk(P, ND_BLOCK, inner->span);
+        blk->body = inner;
+        if (c->kind == ND_FOR) c->body = blk;
+        else c->then = blk;
+        inner = c;
+    }
+    Node *n = mk(P, ND_LISTCOMP, at);
+    n->body = inner;
+    return n;
+}
+
 static NodeList list1(Node *n) {
     NodeList l = {n, n};
     return l;
@@ -188,13 +235,14 @@ static void not_top(Parser *P, Node *n) {
 %type <node> inner_line simple compound def toponly
 %type <node> block else_part param target_name
 %type <node> test arith primary arg
+%type <node> opt_test comp_clauses
 %type <list> stmt_seq params param_list name_list elems args arg_list
 %type <type> type ret opt_type
 
 %left OR
 %left AND
 %precedence NOT
-%nonassoc EQ NE LT LE GT GE
+%nonassoc EQ NE LT LE GT GE IN
 %left BAR
 %left CARET
 %left AMP
@@ -452,6 +500,8 @@ arith:
   | arith LE arith                  { $$ = mk_bin(P, OP_LE, BIG($1), BIG($3), @$); }
   | arith GT arith                  { $$ = mk_bin(P, OP_GT, BIG($1), BIG($3), @$); }
   | arith GE arith                  { $$ = mk_bin(P, OP_GE, BIG($1), BIG($3), @$); }
+  | arith IN arith                  { $$ = mk_bin(P, OP_IN, BIG($1), BIG($3), @$); }
+  | arith NOT IN arith { $$ = mk_bin(P, OP_NOTIN, BIG($1), BIG($4), @$); }
   | arith BAR arith                 { $$ = mk_bin(P, OP_BITOR, BIG($1), BIG($3), @$); }
   | arith CARET arith               { $$ = mk_bin(P, OP_BITXOR, BIG($1), BIG($3), @$); }
   | arith AMP arith                 { $$ = mk_bin(P, OP_BITAND, BIG($1), BIG($3), @$); }
@@ -489,16 +539,37 @@ primary:
   | LB RB                           { $$ = mk(P, ND_LIST, @$); }
   | LB elems RB                     { $$ = mk(P, ND_LIST, @$); $$->elems = $2.head; }
   | LB elems COMMA RB               { $$ = mk(P, ND_LIST, @$); $$->elems = $2.head; }
+  | LB test comp_clauses RB         { $$ = mk_comp(P, $2, $3, @$); }
   | primary LP args RP {
         $$ = mk(P, ND_CALL, @$); $$->callee = BIG($1); $$->args = $3.head;
     }
   | primary LB test RB {
         $$ = mk(P, ND_INDEX, @$); $$->lhs = BIG($1); $$->rhs = $3;
     }
+  | primary LB opt_test COLON opt_test RB {
+        $$ = mk_slice(P, BIG($1), $3 ? BIG($3) : NULL, $5 ? BIG($5) : NULL, NULL, @$);
+    }
+  | primary LB opt_test COLON opt_test COLON opt_test RB {
+        $$ = mk_slice(P, BIG($1), $3 ? BIG($3) : NULL, $5 ? BIG($5) : NULL,
+                      $7 ? BIG($7) : NULL, @$);
+    }
   | primary DOT IDENT {
         $$ = mk(P, ND_MEMBER, @$);
         $$->lhs = BIG($1); $$->name = $3; $$->name_span = @3;
     }
+  ;
+
+opt_test:
+    %empty                          { $$ = NULL; }
+  | test
+  ;
+
+/* The clauses of a list comprehension, each a node chained through next
+ * (ND_FOR: name and iterable; ND_IF: cond); mk_comp nests them. */
+comp_clauses:
+    FOR IDENT IN test               { $$ = mk_comp_for(P, NULL, $2, @2, $4, @1); }
+  | comp_clauses FOR IDENT IN test  { $$ = mk_comp_for(P, $1, $3, @3, $5, @2); }
+  | comp_clauses IF test            { $$ = mk_comp_if(P, $1, $3, @2); }
   ;
 
 elems:
@@ -735,7 +806,9 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, Parser *P, void *scann
     bool want_expr = expects(&e, YYSYMBOL_INT);
     bool stmt_start = expects(&e, YYSYMBOL_LET);
     /* a < b < c: comparisons do not associate. */
-    if (tok >= YYSYMBOL_EQ && tok <= YYSYMBOL_GT && !want_expr && !expects(&e, tok)) {
+    bool in_as_name = tok == YYSYMBOL_IN && expects(&e, YYSYMBOL_IDENT); /* `let in = 1` */
+    if (((tok >= YYSYMBOL_EQ && tok <= YYSYMBOL_GT) || tok == YYSYMBOL_IN) && !want_expr &&
+        !in_as_name && !expects(&e, tok)) {
         parse_error(P, at, "comparisons cannot be chained; use 'and'");
         return 0;
     }

@@ -302,6 +302,81 @@ mp_list *mp_list_copy(const mp_list *l);
 /* Python ==, element by element (floats compare with IEEE ==, so a list
  * holding NaN is never equal to anything). */
 bool mp_list_eq(const mp_list *a, const mp_list *b);
+
+/* ---- sequence operations (list.c) ---- */
+
+/* Python's comparison of a (type ta) with b (type tb): -1, 0, 1, or
+ * MP_UNORDERED when a NaN decides it (every ordering is then false, and
+ * only != holds). ta and tb are the same type, or int and float in either
+ * order (compared exactly, as Python). Lists and strings compare
+ * lexicographically, False < True. The one comparison every ordering,
+ * sort, min/max, index and `in` uses. */
+#define MP_UNORDERED 2
+int mp_compare(const mp_type *ta, mp_val a, const mp_type *tb, mp_val b);
+/* The result of mp_compare read as <, <=, >, >=. */
+static inline bool mp_ord_lt(int c) { return c == -1; }
+static inline bool mp_ord_le(int c) { return c == -1 || c == 0; }
+static inline bool mp_ord_gt(int c) { return c == 1; }
+static inline bool mp_ord_ge(int c) { return c == 1 || c == 0; }
+/* a < b (and the others) on two lists of one type, lexicographic. */
+int mp_list_order(const mp_list *a, const mp_list *b);
+
+/* A slice a:b:c. A bound not written (xs[:3], xs[::-1]) is not given: it
+ * means the whole side, whatever the step's sign. */
+typedef struct mp_slice {
+    int64_t lo, hi, step;
+    bool has_lo, has_hi;
+} mp_slice;
+/* Python's slice.indices() for a sequence of len items: *start and the
+ * number of items taken; step 0 raises ValueError "slice step cannot be
+ * zero" (and gives 0 items). */
+int64_t mp_slice_indices(mp_slice s, int64_t len, int64_t *start, int64_t *step, mp_loc loc);
+mp_list *mp_list_slice(const mp_list *l, mp_slice s, mp_loc loc); /* new ref */
+mp_str *mp_str_slice(const mp_str *str, mp_slice s, mp_loc loc);  /* new ref */
+
+/* The list methods, as Python's. Values given to insert are taken. */
+mp_list *mp_list_shallow(const mp_list *l); /* xs.copy(): new ref */
+void mp_list_insert(mp_list *l, int64_t i, mp_val v);
+/* xs.pop(i): new ref; IndexError "pop from empty list" / "pop index out
+ * of range". */
+mp_val mp_list_pop(mp_list *l, int64_t i, mp_loc loc);
+/* x is the element type's value, or an int when the elements are floats
+ * (tx says which): index raises ValueError "X is not in list", remove
+ * ValueError "list.remove(x): x not in list". */
+int64_t mp_list_index(const mp_list *l, const mp_type *tx, mp_val x, mp_loc loc);
+int64_t mp_list_count(const mp_list *l, const mp_type *tx, mp_val x);
+void mp_list_remove(mp_list *l, const mp_type *tx, mp_val x, mp_loc loc);
+bool mp_list_contains(const mp_list *l, const mp_type *tx, mp_val x);
+void mp_list_clear(mp_list *l);
+void mp_list_reverse(mp_list *l);
+/* Sorts l in place, stably, as Python's list.sort: by the items, or by
+ * keys[i] for item i when keys is not NULL (the key function's results);
+ * reverse keeps equal items in their order. Keys not as many as the items
+ * (the key function changed the list) raise ValueError "list modified
+ * during sort". */
+void mp_list_sort(mp_list *l, const mp_list *keys, bool reverse, mp_loc loc);
+/* min(xs) / max(xs) (by keys when not NULL): the index of the first
+ * smallest / largest item; an empty list raises ValueError "min() arg is
+ * an empty sequence" (and gives -1). */
+int64_t mp_list_minmax(const mp_list *l, const mp_list *keys, bool max, mp_loc loc);
+/* sum(xs, start) of a list of ints (overflow is a runtime error) or of
+ * ints or floats added to a float, left to right as Python. */
+int64_t mp_list_sum_i(const mp_list *l, int64_t start, mp_loc loc);
+double mp_list_sum_f(const mp_list *l, double start);
+/* any(xs), all(xs) of a list of bools. */
+bool mp_list_any(const mp_list *l);
+bool mp_list_all(const mp_list *l);
+/* `sub in s`: s holds sub (the empty string is in every string). */
+bool mp_str_contains(const mp_str *s, const mp_str *sub);
+/* list(s): the characters of s, each a string. New ref. */
+mp_list *mp_list_of_str(const mp_str *s, const mp_type *list_type);
+
+/* round(x) and round(x, n) as Python: halves to even, on the exact value
+ * of x (round(2.675, 2) is 2.67). round(x) of a NaN or an infinity, and
+ * results outside int64, are runtime errors. */
+int64_t mp_round_f(double x, mp_loc loc);
+double mp_round_fn(double x, int64_t n, mp_loc loc);
+int64_t mp_round_in(int64_t x, int64_t n, mp_loc loc);
 /* ------------------------------------------------------------------ */
 /* Arithmetic with Python semantics (errors through mp_fail at loc)    */
 /* ------------------------------------------------------------------ */
@@ -896,6 +971,13 @@ void mp_array_unlock(mp_array *a, mp_loc loc);
 int64_t mp_array_read_i(mp_array *a, int64_t i, mp_loc loc);
 double mp_array_read_f(mp_array *a, int64_t i, mp_loc loc);
 bool mp_array_read_b(mp_array *a, int64_t i, mp_loc loc);
+
+/* a[lo:hi:step] as a new list of type list_type (new ref), and `x in a`
+ * (x of type tx: the element type, or int for a float array). Each element
+ * is read atomically; a guarded array is locked around the call by the
+ * caller, which makes the whole read one snapshot. */
+mp_list *mp_array_slice(mp_array *a, mp_slice s, const mp_type *list_type, mp_loc loc);
+bool mp_array_contains(mp_array *a, const mp_type *tx, mp_val x);
 
 /* Appends the array as a Python list: [1, 16, 81]. */
 void mp_buf_array(mp_buf *b, mp_array *a);

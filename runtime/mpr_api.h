@@ -41,18 +41,17 @@ mp_str *mp_str_new(const char *bytes, size_t len); /* new ref, copies */
 
 const mp_type *mp_list_type(const mp_list *l);
 
-/* Removes and returns l[i] (new ref); pop from an empty list or a bad
- * index is a runtime error at loc. */
-mp_val mp_list_pop(mp_list *l, int64_t i, mp_loc loc);
-
-/* Lexicographic order as Python's <, <=, >, >= on lists: <0, 0, >0. */
+/* Lexicographic order as Python's <, <=, >, >= on lists: -1, 0, 1 or
+ * MP_UNORDERED (see mp_val_cmp). */
 int mp_list_cmp(const mp_list *a, const mp_list *b);
 
 void mp_val_ref(const mp_type *t, mp_val v);   /* no-op for scalars */
 void mp_val_unref(const mp_type *t, mp_val v); /* no-op for scalars */
 bool mp_val_eq(const mp_type *t, mp_val a, mp_val b);
-/* <0, 0, >0 (False < True; a NaN compares equal to everything: use the
- * C operators on floats when NaN matters). */
+/* Python's order of two values of type t: -1, 0, 1, or MP_UNORDERED when
+ * a NaN decides it (then every ordering is false and only != holds).
+ * False < True; strings and lists compare lexicographically. See
+ * mp_compare (mpr.h) for an int against a float. */
 int mp_val_cmp(const mp_type *t, mp_val a, mp_val b);
 
 /* ------------------------------------------------------------------ */

@@ -156,6 +156,18 @@ void mpr_queue_release_unreached(mp_queue *q);
 /* The same for every queue of this (main) process. */
 void mpr_queues_release_unreached(void);
 
+/* ---- value.c: lists (list.c works on them too) -------------------- */
+
+struct mp_list {
+    intptr_t refs;
+    const mp_type *type; /* the list type (kind MP_LIST) */
+    int64_t len, cap;
+    mp_val *items;
+};
+
+/* Makes room for NEED items. */
+void mpr_list_grow(mp_list *l, int64_t need);
+
 /* ---- format.c ----------------------------------------------------- */
 
 void mpr_buf_reserve(mp_buf *b, size_t extra);

@@ -12,13 +12,6 @@ const mp_type mp_t_float = {MP_FLOAT, NULL};
 const mp_type mp_t_bool = {MP_BOOL, NULL};
 const mp_type mp_t_str = {MP_STR, NULL};
 
-struct mp_list {
-    intptr_t refs;
-    const mp_type *type; /* the list type (kind MP_LIST) */
-    int64_t len, cap;
-    mp_val *items;
-};
-
 /* ---- strings ------------------------------------------------------ */
 
 static mp_str empty_str = {MP_IMMORTAL, 0, "", 1};
@@ -181,7 +174,7 @@ const mp_type *mp_list_type(const mp_list *l) { return l->type; }
 
 int64_t mp_list_len(const mp_list *l) { return l->len; }
 
-static void list_grow(mp_list *l, int64_t need) {
+void mpr_list_grow(mp_list *l, int64_t need) {
     if (need <= l->cap) return;
     int64_t cap = l->cap < 4 ? 4 : l->cap;
     while (cap < need) {
@@ -193,7 +186,7 @@ static void list_grow(mp_list *l, int64_t need) {
 }
 
 void mp_list_push(mp_list *l, mp_val v) {
-    list_grow(l, l->len + 1);
+    mpr_list_grow(l, l->len + 1);
     l->items[l->len++] = v;
 }
 
@@ -212,16 +205,6 @@ void mp_list_set(mp_list *l, int64_t i, mp_val v, mp_loc loc) {
     mp_val old = l->items[j];
     l->items[j] = v;
     mp_val_unref(l->type->elem, old);
-}
-
-mp_val mp_list_pop(mp_list *l, int64_t i, mp_loc loc) {
-    if (l->len == 0) mp_fail(loc, "pop from empty list");
-    int64_t j = i < 0 ? i + l->len : i;
-    if (j < 0 || j >= l->len) mp_fail(loc, "pop index out of range");
-    mp_val v = l->items[j];
-    memmove(&l->items[j], &l->items[j + 1], (size_t)(l->len - j - 1) * sizeof(mp_val));
-    l->len--;
-    return v;
 }
 
 mp_list *mp_list_concat(const mp_list *a, const mp_list *b) {
@@ -310,7 +293,7 @@ bool mp_val_eq(const mp_type *t, mp_val a, mp_val b) {
 int mp_val_cmp(const mp_type *t, mp_val a, mp_val b) {
     switch (t->kind) {
     case MP_INT: return a.i < b.i ? -1 : a.i > b.i;
-    case MP_FLOAT: return a.f < b.f ? -1 : a.f > b.f;
+    case MP_FLOAT: return a.f < b.f ? -1 : a.f > b.f ? 1 : a.f == b.f ? 0 : MP_UNORDERED;
     case MP_BOOL: return (int)a.b - (int)b.b;
     case MP_STR: return mp_str_cmp(a.s, b.s);
     case MP_LIST: return mp_list_cmp(a.l, b.l);
@@ -320,7 +303,7 @@ int mp_val_cmp(const mp_type *t, mp_val a, mp_val b) {
 
 void mp_list_extend(mp_list *l, const mp_list *other) {
     int64_t n = other->len; /* other may be l itself */
-    list_grow(l, l->len + n);
+    mpr_list_grow(l, l->len + n);
     const mp_type *et = l->type->elem;
     for (int64_t i = 0; i < n; i++) {
         mp_val_ref(et, other->items[i]);

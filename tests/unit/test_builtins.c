@@ -62,7 +62,9 @@ static void test_rows_are_consistent(void **state) {
         } else {
             assert_int_not_equal(d->on, TY_NONE);
             if (d->kind == BK_ATTR) assert_null(d->param);
-            if (d->param) assert_true(d->ptype == 'T' || d->ptype == 'f' || d->ptype == '*');
+            if (d->param)
+                assert_true(d->ptype == 'T' || d->ptype == 'O' || d->ptype == 'i' ||
+                            d->ptype == 'f' || d->ptype == '*');
             if (d->ptype == '*') assert_true(signature_ok(d->param));
             if (d->flags & BP_KWONLY) assert_true(d->flags & BP_OPTIONAL);
         }

@@ -336,7 +336,7 @@ static void test_list_errors(void **state) {
                      "t.mp:8:1: runtime error: list index out "
                      "of range");
     mpt_expect_error(list_pop_empty, NULL,
-                     "t.mp:9:2: runtime error: pop from "
+                     "t.mp:9:2: runtime error: IndexError: pop from "
                      "empty list");
 }
 

@@ -139,6 +139,39 @@ static void sexpr(Buf *b, const Node *n) {
         sexpr(b, n->lhs);
         put(b, " %s)", n->name);
         break;
+    case ND_SLICE: {
+        const Node *parts[3] = {n->lo, n->hi, n->step};
+        put(b, "(slice ");
+        sexpr(b, n->lhs);
+        for (int i = 0; i < 3; i++) {
+            put(b, " ");
+            if (parts[i]) sexpr(b, parts[i]);
+            else put(b, "_");
+        }
+        put(b, ")");
+        break;
+    }
+    case ND_LISTCOMP: /* the loop, innermost the element */
+        put(b, "(listcomp");
+        for (const Node *c = n->body; c;) {
+            put(b, " ");
+            if (c->kind == ND_FOR) {
+                put(b, "(for %s ", c->name);
+                sexpr(b, c->rhs);
+                put(b, ")");
+                c = c->body->body;
+            } else if (c->kind == ND_IF) {
+                put(b, "(if ");
+                sexpr(b, c->cond);
+                put(b, ")");
+                c = c->then->body;
+            } else {
+                sexpr(b, c->lhs); /* ND_COMP_PUSH */
+                c = NULL;
+            }
+        }
+        put(b, ")");
+        break;
     default: put(b, "<kind %d>", n->kind); break;
     }
 }
@@ -202,6 +235,28 @@ static void test_postfix(void **state) {
     want_expr("v.value", "(. v value)");
     want_expr("w[i].is_alive()", "(call (. (index w i) is_alive))");
     want_expr("f(\n  1,\n  2\n)", "(call f 1 2)");
+}
+
+static void test_slices_in_comprehensions(void **state) {
+    (void)state;
+    want_expr("xs[1:2]", "(slice xs 1 2 _)");
+    want_expr("xs[:]", "(slice xs _ _ _)");
+    want_expr("xs[::-1]", "(slice xs _ _ (neg 1))");
+    want_expr("xs[a + 1::2][0]", "(index (slice xs (+ a 1) _ 2) 0)");
+    want_expr("s[:n]", "(slice s _ n _)");
+    want_expr("x in xs", "(in x xs)");
+    want_expr("x not in xs + ys", "(not in x (+ xs ys))");
+    want_expr("not x in xs", "(not (in x xs))");
+    want_expr("a in b and c not in d", "(and (in a b) (not in c d))");
+    want_expr("[x * 2 for x in xs]", "(listcomp (for x xs) (* x 2))");
+    want_expr("[x for x in range(3) if x > 0 if x < 2]",
+              "(listcomp (for x (call range 3)) (if (> x 0)) (if (< x 2)) x)");
+    want_expr("[[i, j] for i in a for j in b if i != j]",
+              "(listcomp (for i a) (for j b) (if (!= i j)) [ i j ])");
+    want_expr("[y for y in [z for z in q]]", "(listcomp (for y (listcomp (for z q) z)) y)");
+    want_error("xs[1:2] = ys", "cannot assign to a slice", 1, 1);
+    want_error("print(a in b in c)", "comparisons cannot be chained", 1, 14);
+    want_error("[x for x in]", "expected an expression", 1, 12);
 }
 
 static void test_literals(void **state) {
@@ -1041,6 +1096,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_precedence),
         cmocka_unit_test(test_postfix),
+        cmocka_unit_test(test_slices_in_comprehensions),
         cmocka_unit_test(test_literals),
         cmocka_unit_test(test_big_literal_errors),
         cmocka_unit_test(test_simple_statements),

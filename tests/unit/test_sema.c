@@ -221,7 +221,7 @@ static void test_type_errors(void **state) {
     expect_error("print(1.5 & 1)\n", "cannot apply '&' to float and int");
     expect_error("print([1] + [\"a\"])\n", "cannot apply '+' to list[int] and list[str]");
     expect_error("print(1 == \"a\")\n", "cannot apply '==' to int and str");
-    expect_error("print([1] < [2])\n", "cannot apply '<' to list[int] and list[int]");
+    expect_error("print([1] < [\"a\"])\n", "cannot apply '<' to list[int] and list[str]");
     expect_error("print(1 and true)\n", "'and' needs bool operands, not int");
     expect_error("print(not 1)\n", "'not' needs a bool, not int");
     expect_error("print(-\"a\")\n", "cannot apply unary '-' to str");
@@ -349,7 +349,7 @@ static void test_builtins(void **state) {
     expect_error("print(len(1))\n", "len() needs a str, list, array or process group, not int");
     expect_error("print(len(\"a\", \"b\"))\n", "'len' takes 1 argument but 2 were given");
     expect_error("print(getpid(1))\n", "'getpid' takes no arguments but 1 was given");
-    expect_error("print(min(1))\n", "'min' takes at least 2 arguments but 1 was given");
+    expect_error("print(min(1))\n", "min() needs a list, str, array or range, not int");
     expect_error("print(max(1, \"a\"))\n", "max() needs numbers, not str");
     expect_error("print(abs(\"a\"))\n", "abs() needs a number, not str");
     expect_error("sleep(\"a\")\n", "sleep() needs a number of seconds, not str");
@@ -668,7 +668,8 @@ static void test_every_expression_typed(void **state) {
             "pipe p1, p2: list[str]\np1.send([\"s\"])\nprint(p2.recv(), p2.poll(0.5))\n"
             "process mid = relay(a, b)\nprocess w[3] as i = idx(i, acc, arr)\n"
             "start mid, w\na.put(1)\nprint(b.get(timeout=1), a.empty(), a.qsize())\n"
-            "join mid, w\nprint(len(w), w[0].exitcode, mid.pid, mid.name, mid.is_alive())\n");
+            "join mid, w\nprint(len(w), w[0].exitcode, mid.pid, mid.name, mid.is_alive())\n"
+            "print(sorted(fl, reverse=true)[::-1], [x * 2 for x in fl if x not in [0.5]])\n");
     if (r.diag.errors || r.diag.warnings) fprintf(stderr, "%s", r.out);
     assert_int_equal(r.diag.errors, 0);
     assert_int_equal(r.diag.warnings, 0);
@@ -699,7 +700,8 @@ static void test_every_node_kind(void **state) {
             "    while ok and not (k < 0) {\n        if k > 3 { break } elif k == 2 { continue }"
             " else { pass }\n        ok = false\n    }\n"
             "    for i in range(k) { q.put(-i) }\n    lock v { v.value += 1 }\n"
-            "    a[0] = a[0] * 2.0\n    c.send(s)\n    print([k, 2][0], c.poll(timeout=0))\n}\n"
+            "    a[0] = a[0] * 2.0\n    c.send(s)\n    print([k, 2][0], c.poll(timeout=0))\n"
+            "    print([j for j in range(k) if j in [1, 2]][1:])\n}\n"
             "queue q: int[8]\npipe c1, c2: str\nvalue v: int = 0\narray a: float[4]\n"
             "process p = work(q, c1, v, a, 1)\nprocess w[2] as i = work(q, c1, v, a, i)\n"
             "start p, w\nprint(c2.recv())\njoin p, w\nfor x in q { print(x) }\n");
