@@ -33,6 +33,8 @@
     X(AND, "and", KW_OP)                  \
     X(OR, "or", KW_OP)                    \
     X(NOT, "not", KW_OP)                  \
+    X(IS, "is", KW_OP)                    \
+    X(NONE, "None", 0)                    \
     X(TRUE, "true", 0)                    \
     X(FALSE, "false", 0)
 

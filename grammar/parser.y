@@ -176,7 +176,8 @@ static void not_top(Parser *P, Node *n) {
        CONTINUE "'continue'" RETURN "'return'" PASS "'pass'" PIPE "'pipe'"
        QUEUE "'queue'" VALUE "'value'" ARRAY "'array'" PROCESS "'process'"
        START "'start'" JOIN "'join'" LOCK "'lock'" AS "'as'" AND "'and'"
-       OR "'or'" NOT "'not'" TRUE "'true'" FALSE "'false'"
+       OR "'or'" NOT "'not'" IS "'is'" NONE "'None'"
+       TRUE "'true'" FALSE "'false'"
 %token ARROW "'->'" POW "'**'" FLOORDIV "'//'" SHL "'<<'" SHR "'>>'"
        EQ "'=='" NE "'!='" LE "'<='" GE "'>='" LT "'<'" GT "'>'"
        LP "'('" RP "')'" LB "'['" RB "']'" LC "'{'" RC "'}'"
@@ -193,7 +194,7 @@ static void not_top(Parser *P, Node *n) {
 %left OR
 %left AND
 %precedence NOT
-%nonassoc EQ NE LT LE GT GE
+%nonassoc EQ NE LT LE GT GE IS
 %left BAR
 %left CARET
 %left AMP
@@ -334,6 +335,7 @@ param:
 ret:
     %empty                          { $$ = NULL; }
   | ARROW type                      { $$ = $2; @$ = @2; }
+  | ARROW NONE                      { $$ = NULL; }  /* Python's `-> None`: no value */
   ;
 
 type:
@@ -342,6 +344,7 @@ type:
   | QUEUE LB type RB                { $$ = type_of(TY_QUEUE, $3); }
   | VALUE LB type RB                { $$ = type_of(TY_VALUE, $3); }
   | ARRAY LB type RB                { $$ = type_of(TY_ARRAY, $3); }
+  | type BAR NONE                   { $$ = parse_type_optional(P, $1, @$); }
   ;
 
 toponly:
@@ -364,6 +367,16 @@ toponly:
         $$ = mk(P, ND_QUEUE, @$);
         $$->name = $2; $$->name_span = @2;
         $$->decl_type = parse_type_expr(P, $4, &$$->lhs, &$$->type_span);
+    }
+  | QUEUE IDENT COLON primary BAR NONE {
+        $$ = mk(P, ND_QUEUE, @$);
+        $$->name = $2; $$->name_span = @2;
+        Type *t = parse_type_expr(P, $4, &$$->lhs, &$$->type_span);
+        $$->type_span = span_join($$->type_span, @6);
+        $$->decl_type = parse_type_optional(P, t, $$->type_span);
+        if ($$->lhs)
+            parse_error(P, $$->lhs->span, "a bound goes after the whole type, as in "
+                        "'queue %s: (int | None)[10]'", $2);
     }
   | VALUE IDENT COLON type {
         $$ = mk(P, ND_VALUE, @$);
@@ -449,6 +462,8 @@ arith:
   | arith LE arith                  { $$ = mk_bin(P, OP_LE, BIG($1), BIG($3), @$); }
   | arith GT arith                  { $$ = mk_bin(P, OP_GT, BIG($1), BIG($3), @$); }
   | arith GE arith                  { $$ = mk_bin(P, OP_GE, BIG($1), BIG($3), @$); }
+  | arith IS arith                  { $$ = mk_bin(P, OP_IS, BIG($1), BIG($3), @$); }
+  | arith IS NOT arith %prec IS     { $$ = mk_bin(P, OP_ISNOT, BIG($1), BIG($4), @$); }
   | arith BAR arith                 { $$ = mk_bin(P, OP_BITOR, BIG($1), BIG($3), @$); }
   | arith CARET arith               { $$ = mk_bin(P, OP_BITXOR, BIG($1), BIG($3), @$); }
   | arith AMP arith                 { $$ = mk_bin(P, OP_BITAND, BIG($1), BIG($3), @$); }
@@ -479,6 +494,7 @@ primary:
     INT
   | FLOAT
   | STRING
+  | NONE                            { $$ = mk(P, ND_NONE, @$); }
   | TRUE                            { $$ = mk(P, ND_BOOL, @$); $$->ival = 1; }
   | FALSE                           { $$ = mk(P, ND_BOOL, @$); $$->ival = 0; }
   | IDENT                           { $$ = mk(P, ND_NAME, @$); $$->name = $1; }
@@ -558,7 +574,7 @@ static bool is_keyword(yysymbol_kind_t t) {
 static bool starts_expr(yysymbol_kind_t t) {
     switch (t) {
     case YYSYMBOL_IDENT: case YYSYMBOL_INT: case YYSYMBOL_FLOAT:
-    case YYSYMBOL_STRING: case YYSYMBOL_TRUE: case YYSYMBOL_FALSE:
+    case YYSYMBOL_STRING: case YYSYMBOL_TRUE: case YYSYMBOL_FALSE: case YYSYMBOL_NONE:
     case YYSYMBOL_NOT: case YYSYMBOL_LP: case YYSYMBOL_LB:
     case YYSYMBOL_MINUS: case YYSYMBOL_PLUS: case YYSYMBOL_TILDE:
         return true;
