@@ -29,7 +29,7 @@ static const uint8_t node_sizes[] = {
     [ND_PASS] = HEADER,           [ND_DEF] = END(params),      [ND_PARAM] = END(type_span),
     [ND_PIPE] = END(sym2),        [ND_QUEUE] = END(type_span), [ND_VALUE] = END(type_span),
     [ND_ARRAY] = END(type_span),  [ND_PROCESS] = END(sym2),    [ND_START] = END(targets),
-    [ND_JOIN] = END(targets),     [ND_CONST] = END(name_span),
+    [ND_JOIN] = END(targets),     [ND_CONST] = END(name_span), [ND_NONE] = HEADER,
 };
 _Static_assert(sizeof(Node) <= 255, "node_sizes holds bytes");
 _Static_assert(sizeof node_sizes / sizeof node_sizes[0] == ND_CONST + 1,
@@ -79,6 +79,7 @@ bool ast_children(Node *n, bool argv, NodeVisit f, void *ctx) {
     case ND_INT:
     case ND_FLOAT:
     case ND_BOOL:
+    case ND_NONE:
     case ND_STRPART:
     case ND_NAME:
     case ND_BREAK:
@@ -179,6 +180,8 @@ const char *op_spelling(Op op) {
     case OP_GE: return ">=";
     case OP_IN: return "in";
     case OP_NOTIN: return "not in";
+    case OP_IS: return "is";
+    case OP_ISNOT: return "is not";
     case OP_AND: return "and";
     case OP_OR: return "or";
     case OP_NOT: return "not";
@@ -197,12 +200,12 @@ const char *op_spelling(Op op) {
  * never freed during a run (they are shared by every compilation);
  * ast_types_free() releases them at exit. */
 
-static Type basic_types[TY_FUNC + 1] = {
+static Type basic_types[TY_NULL + 1] = {
     [TY_ERROR] = {TY_ERROR, NULL}, [TY_NONE] = {TY_NONE, NULL},   [TY_INT] = {TY_INT, NULL},
     [TY_FLOAT] = {TY_FLOAT, NULL}, [TY_BOOL] = {TY_BOOL, NULL},   [TY_STR] = {TY_STR, NULL},
     [TY_LIST] = {TY_LIST, NULL},   [TY_CONN] = {TY_CONN, NULL},   [TY_QUEUE] = {TY_QUEUE, NULL},
     [TY_VALUE] = {TY_VALUE, NULL}, [TY_ARRAY] = {TY_ARRAY, NULL}, [TY_PROCESS] = {TY_PROCESS, NULL},
-    [TY_GROUP] = {TY_GROUP, NULL}, [TY_FUNC] = {TY_FUNC, NULL},
+    [TY_GROUP] = {TY_GROUP, NULL}, [TY_FUNC] = {TY_FUNC, NULL},   [TY_NULL] = {TY_NULL, NULL},
 };
 
 /* Composite types live in slabs; the table holds pointers into them. */
@@ -230,7 +233,7 @@ static bool type_eq(const void *a, const void *b) {
 }
 
 Type *type_basic(TypeKind kind) {
-    if ((unsigned)kind > TY_FUNC) kind = TY_ERROR;
+    if ((unsigned)kind > TY_NULL) kind = TY_ERROR;
     return &basic_types[kind];
 }
 
@@ -278,6 +281,8 @@ const char *type_kind_name(TypeKind k) {
     case TY_PROCESS: return "process";
     case TY_GROUP: return "process group";
     case TY_FUNC: return "function";
+    case TY_NULL: return "None";
+    case TY_OPTIONAL: return "optional";
     }
     return "?";
 }
@@ -294,6 +299,25 @@ static void put(char *buf, size_t size, size_t *len, const char *s) {
     buf[*len] = '\0';
 }
 
+/* Appends the name of T. Iterative over list[list[...]], which may be
+ * deep; recursive only into `T | None`, whose T is never optional. */
+static void put_type(char *buf, size_t size, size_t *len, const Type *t) {
+    size_t closers = 0;
+    for (; t; t = t->elem) {
+        if (t->kind == TY_OPTIONAL) {
+            put_type(buf, size, len, t->elem);
+            put(buf, size, len, " | None");
+            break;
+        }
+        put(buf, size, len, type_kind_name(t->kind));
+        if (!t->elem || t->kind < TY_LIST || t->kind > TY_ARRAY) break;
+        put(buf, size, len, "[");
+        closers++;
+        if (*len + 1 >= size) break;
+    }
+    while (closers-- && *len + 1 < size) put(buf, size, len, "]");
+}
+
 const char *type_name(const Type *t, char *buf, size_t size) {
     if (size == 0) return buf;
     buf[0] = '\0';
@@ -301,21 +325,13 @@ const char *type_name(const Type *t, char *buf, size_t size) {
         put(buf, size, &(size_t){0}, "?");
         return buf;
     }
-    size_t len = 0, closers = 0;
-    /* Iterative: list[list[...]] may be deep. */
-    for (; t; t = t->elem) {
-        put(buf, size, &len, type_kind_name(t->kind));
-        if (!t->elem || t->kind < TY_LIST || t->kind > TY_ARRAY) break;
-        put(buf, size, &len, "[");
-        closers++;
-        if (len + 1 >= size) break;
-    }
-    while (closers-- && len + 1 < size) put(buf, size, &len, "]");
+    size_t len = 0;
+    put_type(buf, size, &len, t);
     return buf;
 }
 
 bool type_is_message(const Type *t) {
-    while (t && t->kind == TY_LIST) t = t->elem;
+    while (t && (t->kind == TY_LIST || t->kind == TY_OPTIONAL)) t = t->elem;
     return t &&
            (t->kind == TY_INT || t->kind == TY_FLOAT || t->kind == TY_BOOL || t->kind == TY_STR);
 }
@@ -365,6 +381,7 @@ static const char *kind_names[] = {
     [ND_SLICE] = "slice",
     [ND_LISTCOMP] = "listcomp",
     [ND_COMP_PUSH] = "comp_push",
+    [ND_NONE] = "None",
 };
 
 typedef struct Dumper {

@@ -23,27 +23,29 @@ typedef enum TypeKind {
     TY_FLOAT, /* double */
     TY_BOOL,
     TY_STR,
-    TY_LIST,    /* list[elem] */
-    TY_CONN,    /* conn[elem]: one end of a pipe */
-    TY_QUEUE,   /* queue[elem] */
-    TY_VALUE,   /* value[elem]: shared scalar */
-    TY_ARRAY,   /* array[elem]: shared fixed-size array */
-    TY_PROCESS, /* a declared process (top level only) */
-    TY_GROUP,   /* a replicated process group (top level only) */
-    TY_FUNC,    /* a def, as a callee */
+    TY_LIST,     /* list[elem] */
+    TY_CONN,     /* conn[elem]: one end of a pipe */
+    TY_QUEUE,    /* queue[elem] */
+    TY_VALUE,    /* value[elem]: shared scalar */
+    TY_ARRAY,    /* array[elem]: shared fixed-size array */
+    TY_PROCESS,  /* a declared process (top level only) */
+    TY_GROUP,    /* a replicated process group (top level only) */
+    TY_FUNC,     /* a def, as a callee */
+    TY_NULL,     /* the type of the literal None (Python's NoneType) */
+    TY_OPTIONAL, /* elem | None */
 } TypeKind;
 
 typedef struct Type Type;
 struct Type {
     TypeKind kind;
-    Type *elem; /* LIST, CONN, QUEUE, VALUE, ARRAY */
+    Type *elem; /* LIST, CONN, QUEUE, VALUE, ARRAY, OPTIONAL */
 };
 
 /* Types are interned: equal types are the same pointer. They are global
  * (shared by every compilation in the process, not in any arena): basic
  * types are static, composite ones sit in a malloc'd intern table. */
-Type *type_basic(TypeKind kind);          /* ERROR NONE INT FLOAT BOOL STR PROCESS GROUP FUNC */
-Type *type_of(TypeKind kind, Type *elem); /* LIST CONN QUEUE VALUE ARRAY */
+Type *type_basic(TypeKind kind); /* ERROR NONE INT FLOAT BOOL STR PROCESS GROUP FUNC NULL */
+Type *type_of(TypeKind kind, Type *elem); /* LIST CONN QUEUE VALUE ARRAY OPTIONAL */
 /* Frees the intern table; every Type* from type_of is invalid afterwards.
  * Optional (the table stays reachable); call at exit for a clean valgrind
  * report. type_of may be used again afterwards. */
@@ -53,7 +55,7 @@ const char *type_kind_name(TypeKind k);
 /* `int`, `list[str]`, `conn[list[int]]`, ... into BUF; returns BUF. */
 const char *type_name(const Type *t, char *buf, size_t size);
 /* Types a message (pipe, queue, list element) may carry: int float bool
- * str and lists of those. */
+ * str, lists of those, and any of those `| None`. */
 bool type_is_message(const Type *t);
 /* int, float, bool: what value[] and array[] may hold. */
 bool type_is_scalar(const Type *t);
@@ -150,6 +152,7 @@ typedef enum NodeKind {
     ND_LISTCOMP, /* [x for ... if ...]: body is the loop that fills it, an
                        ND_FOR whose innermost statement is an ND_COMP_PUSH
                        (if clauses are ND_IFs in between) */
+    ND_NONE,     /* the literal None */
 
     /* statements */
     ND_BLOCK,  /* body */
@@ -208,6 +211,8 @@ typedef enum Op {
     /* membership */
     OP_IN,
     OP_NOTIN,
+    OP_IS,    /* `is`: only against None */
+    OP_ISNOT, /* `is not` */
     /* logic */
     OP_AND,
     OP_OR,

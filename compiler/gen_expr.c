@@ -16,20 +16,41 @@ const char *borrow(Gen *g, Node *n) {
     return e.code;
 }
 
+/* Whether a value of type FROM becomes a new box as a TO: a scalar
+ * stored where `T | None` is expected. */
+static bool boxes(const Type *from, const Type *to) {
+    return to && to->kind == TY_OPTIONAL && !is_heap(to->elem) && from->kind != TY_OPTIONAL &&
+           from->kind != TY_NULL;
+}
+
+/* CODE, a value of type FROM, as a TO, for the implicit conversions: int
+ * to float, None and T to T | None (a scalar into a new box). */
+static const char *convert(Gen *g, const char *code, const Type *from, const Type *to) {
+    if (!to) return code;
+    if (to->kind == TY_FLOAT && from->kind == TY_INT) return gstr(g, "(double)%s", code);
+    if (to->kind != TY_OPTIONAL) return code;
+    if (from->kind == TY_NULL) return "NULL";
+    if (boxes(from, to)) return gstr(g, "mp_box_%s(%s)", ksuffix(to->elem), code);
+    return code;
+}
+
 /* The value of N as a new reference (for storing), converted to type TO
- * (int to float is the only implicit conversion). */
+ * (int to float, and T or None to T | None). */
 const char *owned(Gen *g, Node *n, Type *to) {
     CExpr e = gen_expr(g, n);
-    if (to && to->kind == TY_FLOAT && n->type->kind == TY_INT) return gstr(g, "(double)%s", e.code);
+    if (boxes(n->type, to) || (to && n->type->kind == TY_NULL))
+        return convert(g, e.code, n->type, to);
+    if (to && to->kind == TY_FLOAT && n->type->kind == TY_INT)
+        return convert(g, e.code, n->type, to);
     if (!is_heap(n->type) || e.owned) return e.code;
-    return gstr(g, "%s(%s)", n->type->kind == TY_STR ? "mp_str_ref" : "mp_list_ref", e.code);
+    return gstr(g, "%s(%s)", ref_fn(n->type), e.code);
 }
 
 /* A borrowed value converted to TO. */
 const char *borrow_as(Gen *g, Node *n, Type *to) {
     const char *c = borrow(g, n);
-    if (to && to->kind == TY_FLOAT && n->type->kind == TY_INT) return gstr(g, "(double)%s", c);
-    return c;
+    if (boxes(n->type, to)) return hold(g, to, convert(g, c, n->type, to));
+    return convert(g, c, n->type, to);
 }
 
 /* ---- operands in Python's order ---------------------------------------------- */
@@ -52,8 +73,7 @@ void pin(Gen *g, Ops *ops, int i) {
     if (settled(code)) return;
     if (is_heap(t) && !ops->items[i].owned) {
         /* a borrowed element: keep it alive while later operands run */
-        ops->items[i].code =
-            hold(g, t, gstr(g, "%s(%s)", t->kind == TY_STR ? "mp_str_ref" : "mp_list_ref", code));
+        ops->items[i].code = hold(g, t, gstr(g, "%s(%s)", ref_fn(t), code));
         return;
     }
     const char *name = new_tmp(g, "o");
@@ -93,7 +113,8 @@ int operand(Gen *g, Ops *ops, Node *n, bool own, Type *to) {
     if (later.buf.len)
         for (int i = 0; i < (int)ops->len; i++) pin(g, ops, i);
     side_splice(g, &later);
-    return ops_add(ops, code, own && to && to->kind == TY_FLOAT ? to : n->type, own);
+    bool converted = to && (to->kind == TY_FLOAT || to->kind == TY_OPTIONAL);
+    return ops_add(ops, code, own && converted ? to : n->type, own);
 }
 
 static int ops_add(Ops *ops, const char *code, Type *t, bool own) {
@@ -220,8 +241,44 @@ void sides(Gen *g, Node *n, const char **l, const char **r) {
     vec_free(&ops);
 }
 
+/* `x is None`, `x == None`, ... (either side may be the None). */
+static CExpr gen_none_test(Gen *g, Node *n) {
+    bool eq = n->op == OP_IS || n->op == OP_EQ;
+    Node *x = n->lhs->kind == ND_NONE ? n->rhs : n->lhs;
+    if (x->type->kind == TY_NULL) { /* None is None */
+        gen_expr(g, n->lhs);
+        gen_expr(g, n->rhs);
+        return (CExpr){eq ? "true" : "false", false};
+    }
+    const char *v = borrow(g, x);
+    return (CExpr){gstr(g, "(%s %s NULL)", v, eq ? "==" : "!="), false};
+}
+
+/* == and != where a side is `T | None`: Python's equality on both sides
+ * as T | None. */
+static CExpr gen_optional_eq(Gen *g, Node *n) {
+    Type *t = n->lhs->type->kind == TY_OPTIONAL ? n->lhs->type : n->rhs->type;
+    Ops ops = {0};
+    operand(g, &ops, n->lhs, false, NULL);
+    operand(g, &ops, n->rhs, false, NULL);
+    ops_settle(g, &ops);
+    const char *side[2];
+    for (int i = 0; i < 2; i++) {
+        Node *x = i ? n->rhs : n->lhs;
+        const char *c = ops.items[i].code;
+        side[i] = boxes(x->type, t) ? hold(g, t, convert(g, c, x->type, t)) : c;
+    }
+    vec_free(&ops);
+    return (CExpr){gstr(g, "(%smp_val_eq(%s, %s, %s))", n->op == OP_NE ? "!" : "", tdesc(g, t),
+                        mpval(g, t, side[0]), mpval(g, t, side[1])),
+                   false};
+}
+
 static CExpr gen_compare(Gen *g, Node *n) {
     Type *lt = n->lhs->type, *rt = n->rhs->type;
+    if (n->op == OP_IS || n->op == OP_ISNOT || lt->kind == TY_NULL || rt->kind == TY_NULL)
+        return gen_none_test(g, n);
+    if (lt->kind == TY_OPTIONAL || rt->kind == TY_OPTIONAL) return gen_optional_eq(g, n);
     const char *l, *r;
     sides(g, n, &l, &r);
     const char *op = c_operator(n->op);
@@ -316,7 +373,9 @@ static CExpr gen_binary(Gen *g, Node *n) {
     case OP_LT:
     case OP_LE:
     case OP_GT:
-    case OP_GE: return gen_compare(g, n);
+    case OP_GE:
+    case OP_IS:
+    case OP_ISNOT: return gen_compare(g, n);
     default: break;
     }
     Type *lt = n->lhs->type, *rt = n->rhs->type;
@@ -1073,8 +1132,11 @@ static CExpr emit_pid(Gen *g, const BEmit *e) {
     return (CExpr){gstr(g, "mp_proc_pid(%s)", e->o), false};
 }
 
+/* An int after `join p` (sema's type), else int | None. */
 static CExpr emit_exitcode(Gen *g, const BEmit *e) {
-    return (CExpr){gstr(g, "(int64_t)mp_proc_exitcode(%s)", e->o), false};
+    if (e->n->type->kind == TY_INT)
+        return (CExpr){gstr(g, "(int64_t)mp_proc_exitcode(%s)", e->o), false};
+    return (CExpr){gstr(g, "mp_proc_exitcode_opt(%s)", e->o), true};
 }
 
 static CExpr emit_name(Gen *g, const BEmit *e) {
@@ -1125,6 +1187,11 @@ static CExpr gen_method(Gen *g, Node *n) {
  * code of parameter k's argument ends up in ARGS[k], converted to the
  * parameter's type. OWN (a process declaration): owned, and lists copied,
  * so later changes to them do not reach the process. */
+/* A list, or a list | None: copied for a process. */
+static bool has_list(const Type *t) {
+    return t->kind == TY_LIST || (t->kind == TY_OPTIONAL && t->elem->kind == TY_LIST);
+}
+
 void def_args(Gen *g, Node *n, bool own, const char **args) {
     Node *def = n->callee->sym->decl;
     Ops ops = {0};
@@ -1134,16 +1201,20 @@ void def_args(Gen *g, Node *n, bool own, const char **args) {
         Node *param = def->params;
         for (int k = 0; k < n->argc; k++, param = param->next)
             if (n->argv[k] == v)
-                slot[k] = operand(g, &ops, v, own && v->type->kind != TY_LIST, param->decl_type);
+                slot[k] = operand(g, &ops, v, own && !has_list(param->decl_type), param->decl_type);
     }
     ops_settle(g, &ops);
     Node *param = def->params;
     for (int k = 0; k < n->argc; k++, param = param->next) {
         const char *c = ops.items[slot[k]].code;
-        if (!ops.items[slot[k]].owned && param->decl_type->kind == TY_FLOAT &&
-            n->argv[k]->type->kind == TY_INT)
-            c = gstr(g, "(double)%s", c);
-        if (own && n->argv[k]->type->kind == TY_LIST) c = gstr(g, "mp_list_copy(%s)", c);
+        Type *at = n->argv[k]->type, *pt = param->decl_type;
+        if (!ops.items[slot[k]].owned) {
+            if (boxes(at, pt)) c = hold(g, pt, convert(g, c, at, pt));
+            else c = convert(g, c, at, pt);
+        }
+        if (own && at->kind == TY_LIST) c = gstr(g, "mp_list_copy(%s)", c);
+        else if (own && pt->kind == TY_OPTIONAL && pt->elem->kind == TY_LIST)
+            c = gstr(g, "(%s ? mp_list_copy(%s) : NULL)", c, c);
         args[k] = c;
     }
     free(slot);
@@ -1192,8 +1263,13 @@ CExpr gen_expr(Gen *g, Node *n) {
     case ND_NAME: {
         Symbol *s = n->sym;
         if (s->kind == SYM_CONST) return gen_expr(g, s->decl->lhs); /* its folded value */
+        /* narrowed by `x is not None`: a box is opened */
+        if (s->type && s->type->kind == TY_OPTIONAL && n->type->kind != TY_OPTIONAL &&
+            !is_heap(n->type))
+            return (CExpr){gstr(g, "%s->v.%s", cname(g, s), vfield(n->type)), false};
         return (CExpr){cname(g, s), false};
     }
+    case ND_NONE: return (CExpr){"0", false}; /* printed through mp_t_none */
     case ND_LIST: return gen_list(g, n);
     case ND_UNARY: return gen_unary(g, n);
     case ND_BINARY: return gen_binary(g, n);

@@ -15,7 +15,7 @@
  *   an entry stub
  *   main(): the top-level program
  *
- * Values of type str and list are reference counted. An expression is
+ * Values of type str, list and T | None are reference counted. An expression is
  * generated into a C expression string plus, where needed, statements
  * emitted before it (temporaries). A CExpr is "owned" when it yields a new
  * reference; every owned value is either stored (a variable, a list, an
@@ -158,6 +158,9 @@ void side_free(Side *s);
 /* ---- types, descriptors, literals, names (gen_types.c) ----------------- */
 
 bool is_heap(const Type *t);
+/* "mp_str_ref", "mp_list_unref", "mp_box_ref", ... for heap type T. */
+const char *ref_fn(const Type *t);
+const char *unref_fn(const Type *t);
 /* The mp_val member holding a value of type T. */
 const char *vfield(const Type *t);
 /* Suffix of the runtime's per-kind helpers (mp_value_load_i ...). */

@@ -8,8 +8,8 @@
 /* ---- types -------------------------------------------------------------- */
 
 static const char *ctype(Gen *g, const Type *t) {
-    (void)g;
     switch (t->kind) {
+    case TY_OPTIONAL: return is_heap(t->elem) ? ctype(g, t->elem) : "mp_box *";
     case TY_INT: return "int64_t";
     case TY_FLOAT: return "double";
     case TY_BOOL: return "bool";
@@ -24,7 +24,27 @@ static const char *ctype(Gen *g, const Type *t) {
     }
 }
 
-bool is_heap(const Type *t) { return t && (t->kind == TY_STR || t->kind == TY_LIST); }
+bool is_heap(const Type *t) {
+    return t && (t->kind == TY_STR || t->kind == TY_LIST || t->kind == TY_OPTIONAL);
+}
+
+/* The runtime's function taking (REF) or dropping a reference to a value
+ * of heap type T; each accepts NULL (None). */
+const char *ref_fn(const Type *t) {
+    switch (t->kind) {
+    case TY_STR: return "mp_str_ref";
+    case TY_OPTIONAL: return is_heap(t->elem) ? ref_fn(t->elem) : "mp_box_ref";
+    default: return "mp_list_ref";
+    }
+}
+
+const char *unref_fn(const Type *t) {
+    switch (t->kind) {
+    case TY_STR: return "mp_str_unref";
+    case TY_OPTIONAL: return is_heap(t->elem) ? unref_fn(t->elem) : "mp_box_unref";
+    default: return "mp_list_unref";
+    }
+}
 
 /* The mp_val member holding a value of type T. */
 const char *vfield(const Type *t) {
@@ -33,6 +53,8 @@ const char *vfield(const Type *t) {
     case TY_FLOAT: return "f";
     case TY_BOOL: return "b";
     case TY_STR: return "s";
+    case TY_OPTIONAL: return is_heap(t->elem) ? vfield(t->elem) : "o";
+    case TY_NULL: return "i";
     default: return "l";
     }
 }
@@ -46,29 +68,32 @@ const char *kind_enum(const Type *t) {
     return t->kind == TY_FLOAT ? "MP_FLOAT" : t->kind == TY_BOOL ? "MP_BOOL" : "MP_INT";
 }
 
-/* A pointer to the runtime type descriptor of T, declaring list types at
- * the top of the file on first use. */
+/* A pointer to the runtime type descriptor of T, declaring list and
+ * optional types at the top of the file on first use. */
 const char *tdesc(Gen *g, Type *t) {
     switch (t->kind) {
     case TY_INT: return "&mp_t_int";
     case TY_FLOAT: return "&mp_t_float";
     case TY_BOOL: return "&mp_t_bool";
     case TY_STR: return "&mp_t_str";
+    case TY_NULL: return "&mp_t_none";
     default: break;
     }
     for (size_t i = 0; i < g->ltypes.len; i++)
         if (g->ltypes.items[i].type == t) return g->ltypes.items[i].cname;
     const char *elem = tdesc(g, t->elem);
-    /* ty_list_int, ty_list_list_str: built from the element's name, so
-     * any depth gets its own name. */
+    bool opt = t->kind == TY_OPTIONAL;
+    /* ty_list_int, ty_list_list_str, ty_opt_int: built from the element's
+     * name, so any depth gets its own name. */
     const char *ename = strncmp(elem, "&mp_t_", 6) == 0 ? elem + 6 : elem + 4;
-    const char *bare = gstr(g, "ty_list_%s", ename);
+    const char *bare = gstr(g, "ty_%s_%s", opt ? "opt" : "list", ename);
     /* Equal types need not be one Type object (an array's element list, a
      * declared type): the name decides, so no descriptor is defined twice. */
     for (size_t i = 0; i < g->ltypes.len; i++)
         if (strcmp(g->ltypes.items[i].cname + 1, bare) == 0) return g->ltypes.items[i].cname;
     const char *cname = keep_str(g, gstr(g, "&%s", bare));
-    buf_printf(&g->types, "static const mp_type %s = { MP_LIST, %s };\n", bare, elem);
+    buf_printf(&g->types, "static const mp_type %s = { %s, %s };\n", bare,
+               opt ? "MP_OPT" : "MP_LIST", elem);
     vec_push(&g->ltypes, ((ListType){t, cname}));
     return cname;
 }

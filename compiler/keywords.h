@@ -41,6 +41,8 @@
     X(AND, "and", KW_OP)                  \
     X(OR, "or", KW_OP)                    \
     X(NOT, "not", KW_OP)                  \
+    X(IS, "is", KW_OP)                    \
+    X(NONE, "None", 0)                    \
     X(TRUE, "True", 0)                    \
     X(FALSE, "False", 0)
 

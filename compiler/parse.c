@@ -617,8 +617,20 @@ Type *parse_type_generic(Parser *P, const char *name, Span at, Type *elem) {
     return type_basic(TY_ERROR);
 }
 
+Type *parse_type_optional(Parser *P, Type *t, Span at) {
+    if (t->kind == TY_OPTIONAL) {
+        parse_error(P, at, "'None' is already part of this type");
+        return t;
+    }
+    if (t->kind == TY_ERROR) return t;
+    return type_of(TY_OPTIONAL, t);
+}
+
 static Type *expr_type(Parser *P, Node *e) {
     if (e->kind == ND_NAME && !e->parens) return parse_type_name(P, e->name, e->span);
+    /* `(T | None)`, the parenthesized item type of a bounded queue */
+    if (e->kind == ND_BINARY && e->op == OP_BITOR && e->rhs->kind == ND_NONE)
+        return parse_type_optional(P, expr_type(P, e->lhs), e->span);
     if (e->kind == ND_INDEX && !e->parens && e->lhs->kind == ND_NAME && !e->lhs->parens)
         return parse_type_generic(P, e->lhs->name, e->lhs->span, expr_type(P, e->rhs));
     parse_error(P, e->span, "expected a type");

@@ -30,6 +30,7 @@ const char *sema_tname(const Type *t) {
     case TY_GROUP: return "process group";
     case TY_FUNC: return "function";
     case TY_NONE: return "nothing";
+    case TY_NULL: return "None";
     default: return type_name(t, b, sizeof bufs[0]);
     }
 }
@@ -328,6 +329,15 @@ static bool wellformed(Sema *S, Type *t, Span at, bool report) {
             return false;
         }
         return true;
+    case TY_OPTIONAL:
+        if (!wellformed(S, t->elem, at, report)) return false;
+        if (!type_is_message(t->elem)) {
+            if (report)
+                diag_error(S->d, at, "'%s | None' is not a type; '| None' goes with %s",
+                           sema_tname(t->elem), msg_kinds);
+            return false;
+        }
+        return true;
     case TY_VALUE:
     case TY_ARRAY:
         if (!t->elem || t->elem->kind == TY_ERROR) return false;
@@ -424,7 +434,9 @@ static void list_stmt(Sema *S, ListState *ls, Node *st) {
         unreachable(S, st, ls->dead);
         ls->warned = true;
     }
+    narrow_before(S, st);
     bool c = check_stmt(S, st);
+    narrow_after(S, st);
     if (ls->live && !c) {
         ls->live = false;
         ls->dead = st;
@@ -435,7 +447,9 @@ static void list_stmt(Sema *S, ListState *ls, Node *st) {
  * is reachable. */
 static bool check_list(Sema *S, Node *list) {
     ListState ls = {true, false, NULL};
+    size_t mark = narrow_mark(S);
     for (Node *st = list; st; st = st->next) list_stmt(S, &ls, st);
+    narrow_reset(S, mark);
     return ls.live;
 }
 
@@ -455,6 +469,8 @@ static void check_cond(Sema *S, Node *cond, const char *what) {
         diag_note(S->d, cond->span, "compare it explicitly, for example 'x != 0'");
     else if (t->kind == TY_STR || t->kind == TY_LIST)
         diag_note(S->d, cond->span, "test its length, for example 'len(x) > 0'");
+    else if (t->kind == TY_OPTIONAL)
+        diag_note(S->d, cond->span, "test it explicitly, for example 'x is not None'");
 }
 
 static void check_let(Sema *S, Node *n) {
@@ -465,7 +481,7 @@ static void check_let(Sema *S, Node *n) {
                      TC_VAR, true, NULL))
             decl = type_basic(TY_ERROR);
         t = sema_value(S, n->rhs, decl);
-        if (!sema_assignable(decl, t)) {
+        if (!sema_assignable(decl, t) && !sema_none_misuse(S, n->rhs, decl, t)) {
             diag_error(S->d, n->rhs->span, "'%s' is declared as %s but is given %s %s", n->name,
                        sema_tname(decl), sema_an(t), sema_tname(t));
         }
@@ -477,7 +493,13 @@ static void check_let(Sema *S, Node *n) {
         n->rhs->type = t = type_basic(TY_ERROR);
     } else {
         t = sema_value(S, n->rhs, NULL);
-        if (t->kind != TY_ERROR && !sema_storable(t)) {
+        if (t->kind == TY_NULL) {
+            diag_error(S->d, n->rhs->span,
+                       "cannot infer the type of '%s' from None; write 'let %s: int | None = "
+                       "None' with the type it will hold",
+                       n->name, n->name);
+            t = type_basic(TY_ERROR);
+        } else if (t->kind != TY_ERROR && !sema_storable(t)) {
             diag_error(S->d, n->rhs->span, "a variable cannot hold %s %s", sema_an(t),
                        sema_tname(t));
             diag_note(
@@ -577,7 +599,7 @@ static void check_assign(Sema *S, Node *n) {
     char desc[300];
     if (n->op == OP_NONE) {
         Type *rt = sema_value(S, n->rhs, tt->kind == TY_ERROR ? NULL : tt);
-        if (!sema_assignable(tt, rt)) {
+        if (!sema_assignable(tt, rt) && !sema_none_misuse(S, n->rhs, tt, rt)) {
             target_desc(n->lhs, desc, sizeof desc);
             diag_error(S->d, n->rhs->span, "cannot assign %s %s to %s of type %s", sema_an(rt),
                        sema_tname(rt), desc, sema_tname(tt));
@@ -621,33 +643,65 @@ static void check_return(Sema *S, Node *n) {
     }
     bool ok = type_ok(S, rt, rspan, TC_RET, false, NULL);
     Type *t = sema_value(S, n->lhs, ok ? rt : NULL);
-    if (ok && !sema_assignable(rt, t)) {
+    if (ok && !sema_assignable(rt, t) && !sema_none_misuse(S, n->lhs, rt, t)) {
         diag_error(S->d, n->lhs->span, "'%s' must return %s, not %s", def->name, sema_tname(rt),
                    sema_tname(t));
         diag_note(S->d, rspan, "the return type is declared here");
     }
 }
 
+/* Whether BLOCK's last statement stores a T (not None) into S. */
+static bool ends_assigning(const Node *block, const Symbol *s) {
+    const Node *last = block && block->kind == ND_BLOCK ? block->body : NULL;
+    while (last && last->next) last = last->next;
+    return last && last->kind == ND_ASSIGN && last->op == OP_NONE && last->lhs->kind == ND_NAME &&
+           last->lhs->sym == s && last->rhs->type && last->rhs->type->kind != TY_OPTIONAL &&
+           last->rhs->type->kind != TY_NULL && last->rhs->type->kind != TY_ERROR;
+}
+
+/* A branch under condition COND taken when COND is TRUTH. */
+static bool check_branch(Sema *S, Node *cond, bool truth, Node *block) {
+    size_t mark = narrow_mark(S);
+    narrow_cond(S, cond, truth);
+    bool c = check_block(S, block);
+    narrow_reset(S, mark);
+    return c;
+}
+
 static bool check_if(Sema *S, Node *n) {
     bool completes = false;
+    Node *first = n;
+    size_t mark = narrow_mark(S);
     for (;;) {
         check_cond(S, n->cond, "'if'");
-        completes |= check_block(S, n->then);
-        if (!n->els) return true;
+        completes |= check_branch(S, n->cond, true, n->then);
+        narrow_cond(S, n->cond, false); /* what the elifs and else know */
+        if (!n->els) break;
         if (n->els->kind == ND_IF) {
             n = n->els;
             continue;
         }
         completes |= check_block(S, n->els);
+        narrow_reset(S, mark);
         return completes;
     }
+    narrow_reset(S, mark);
+    /* `if x is None { return }` and `if x is None { x = 0 }`: x is not
+     * None after them */
+    if (!first->els) {
+        narrow_cond(S, first->cond, false);
+        for (size_t i = mark; i < S->narrowed.len; i++)
+            if (completes && !ends_assigning(first->then, S->narrowed.items[i]))
+                S->narrowed.items[i] = NULL;
+    }
+    return true;
 }
 
 static bool check_while(Sema *S, Node *n) {
     check_cond(S, n->cond, "'while'");
     Loop lp = {S->loop, false};
     S->loop = &lp;
-    check_block(S, n->body);
+    check_branch(S, n->cond, true, n->body);
     S->loop = lp.outer;
     bool forever = n->cond->kind == ND_BOOL && n->cond->ival;
     return !forever || lp.has_break;
@@ -678,6 +732,11 @@ static bool check_for(Sema *S, Node *n) {
         case TY_QUEUE: el = t->elem; break;
         case TY_STR: el = t; break;
         case TY_ERROR: el = t; break;
+        case TY_OPTIONAL:
+        case TY_NULL:
+            sema_none_receiver(S, it, t);
+            el = type_basic(TY_ERROR);
+            break;
         default:
             diag_error(S->d, it->span, "cannot loop over %s %s",
                        t->kind == TY_INT || t->kind == TY_ARRAY ? "an" : "a", sema_tname(t));
@@ -1124,5 +1183,6 @@ bool sema_check(Program *p, Arena *a, Diag *d) {
     hmap_free(&S.parent_names);
     vec_free(&S.flow);
     vec_free(&S.procs);
+    vec_free(&S.narrowed);
     return d->errors == errors0;
 }

@@ -24,20 +24,53 @@ bool sema_storable(const Type *t) {
     case TY_BOOL:
     case TY_STR:
     case TY_ERROR: return true;
-    case TY_LIST: return type_is_message(t);
+    case TY_LIST:
+    case TY_OPTIONAL: return type_is_message(t);
     default: return false;
     }
 }
 
 bool sema_assignable(const Type *dst, const Type *src) {
     if (dst == src || is_err(dst) || is_err(src)) return true;
+    if (dst->kind == TY_OPTIONAL) return src->kind == TY_NULL || src == dst->elem;
     return dst->kind == TY_FLOAT && src->kind == TY_INT;
 }
 
-static bool printable(const Type *t) { return sema_storable(t) || t->kind == TY_ARRAY; }
+bool sema_none_misuse(Sema *S, Node *e, const Type *dst, const Type *src) {
+    if (src->kind != TY_OPTIONAL && src->kind != TY_NULL) return false;
+    if (src->kind == TY_OPTIONAL && !sema_assignable(dst, src->elem)) return false;
+    if (src->kind == TY_NULL) {
+        diag_error(S->d, e->span, "None is not %s %s", sema_an(dst), sema_tname(dst));
+        diag_note(S->d, e->span, "a value that may be None has a type such as '%s | None'",
+                  sema_tname(dst));
+        return true;
+    }
+    if (e->kind == ND_NAME) diag_error(S->d, e->span, "'%s' may be None", e->name);
+    else diag_error(S->d, e->span, "this %s may be None", sema_tname(src));
+    diag_note(S->d, e->span, "%s is needed here; test it first, as in 'if %s is not None:'",
+              sema_tname(dst), e->kind == ND_NAME ? e->name : "x");
+    return true;
+}
 
-/* The comparisons, `in` and `not in` among them: bool results, no chains. */
-static bool is_cmp(Op op) { return op >= OP_EQ && op <= OP_NOTIN; }
+bool sema_none_receiver(Sema *S, Node *e, const Type *t) {
+    if (t->kind != TY_OPTIONAL && t->kind != TY_NULL) return false;
+    if (t->kind == TY_NULL) diag_error(S->d, e->span, "None has no length, items or methods");
+    else if (e->kind == ND_NAME) diag_error(S->d, e->span, "'%s' may be None", e->name);
+    else diag_error(S->d, e->span, "this %s may be None", sema_tname(t));
+    if (t->kind == TY_OPTIONAL)
+        diag_note(S->d, e->span, "test it first, as in 'if %s is not None:'",
+                  e->kind == ND_NAME ? e->name : "x");
+    return true;
+}
+
+static bool printable(const Type *t) {
+    return sema_storable(t) || t->kind == TY_ARRAY || t->kind == TY_NULL;
+}
+
+/* The comparisons, `in`, `not in`, `is` and `is not` among them: bool
+ * results, no chains. */
+static bool is_cmp(Op op) { return op >= OP_EQ && op <= OP_ISNOT; }
+static bool maybe_none(const Type *t) { return t->kind == TY_OPTIONAL || t->kind == TY_NULL; }
 
 /* ---- names ------------------------------------------------------------- */
 
@@ -54,6 +87,7 @@ static Type *name_expr(Sema *S, Node *e) {
         diag_note(S->d, x->s.span, "'%s' is declared later, here; the parent program runs in order",
                   e->name);
     }
+    if (x->s.type && x->s.type->kind == TY_OPTIONAL && narrow_has(S, &x->s)) return x->s.type->elem;
     switch (x->s.kind) {
     case SYM_FUNC:
     case SYM_BUILTIN: return ty(TY_FUNC);
@@ -177,6 +211,7 @@ static Type *list_expr(Sema *S, Node *e, Type *hint) {
     Type *want = hint && hint->kind == TY_LIST ? hint->elem : NULL;
     if (!e->elems) {
         if (want) return hint;
+        if (hint && is_err(hint)) return hint; /* its declared type is wrong: reported */
         diag_error(S->d, e->span, "cannot infer the type of an empty list here");
         diag_note(S->d, e->span, "give it a type through a variable: 'let xs: list[int] = []'");
         return ty(TY_ERROR);
@@ -194,7 +229,7 @@ static Type *list_expr(Sema *S, Node *e, Type *hint) {
             bad = true;
             continue;
         }
-        if (!type_is_message(t)) {
+        if (!type_is_message(t) && t->kind != TY_NULL) {
             diag_error(S->d, x->span, "a list cannot hold %s %s", sema_an(t), sema_tname(t));
             bad = true;
             continue;
@@ -213,6 +248,14 @@ static Type *list_expr(Sema *S, Node *e, Type *hint) {
         } else if (el != t) {
             if (is_num(el) && is_num(t)) {
                 el = ty(TY_FLOAT);
+            } else if (el->kind == TY_OPTIONAL && (t->kind == TY_NULL || t == el->elem)) {
+                /* [1, None, 2]: int | None */
+            } else if (t->kind == TY_OPTIONAL && (el->kind == TY_NULL || el == t->elem)) {
+                el = t;
+            } else if (el->kind == TY_NULL && type_is_message(t)) {
+                el = type_of(TY_OPTIONAL, t);
+            } else if (t->kind == TY_NULL && type_is_message(el)) {
+                el = type_of(TY_OPTIONAL, el);
             } else {
                 diag_error(S->d, x->span,
                            "list elements must have one type: this one is %s, the first is %s",
@@ -247,6 +290,12 @@ static Type *list_expr(Sema *S, Node *e, Type *hint) {
                 break;
             }
         }
+    }
+    if (!bad && el && el->kind == TY_NULL) {
+        diag_error(S->d, e->span, "cannot infer the type of a list of None");
+        diag_note(S->d, e->span,
+                  "give it a type through a variable: 'let xs: list[int | None] = [None]'");
+        bad = true;
     }
     if (bad || !el) return ty(TY_ERROR);
     return type_of(TY_LIST, el);
@@ -304,6 +353,57 @@ static Type *membership_type(Sema *S, Node *e, Type *l, Type *r) {
     }
 }
 
+/* The side of E that is not None (for messages). */
+static Node *other_side(Node *e, Type *l) { return l->kind == TY_NULL ? e->rhs : e->lhs; }
+
+static void may_be_none(Sema *S, Node *x) {
+    if (x->kind == ND_NAME)
+        diag_note(S->d, x->span, "'%s' may be None; test it first, as in 'if %s is not None:'",
+                  x->name, x->name);
+    else diag_note(S->d, x->span, "this value may be None");
+}
+
+/* An operator where a side is None or T | None, or `is`: `is`, == and !=
+ * test for None; == and != compare T | None with T | None or T. Nothing
+ * else applies: None has no order and no arithmetic (Python's TypeError). */
+static Type *none_operands(Sema *S, Node *e, Op op, Type *l, Type *r) {
+    Type *tbool = ty(TY_BOOL);
+    bool is = op == OP_IS || op == OP_ISNOT, eq = op == OP_EQ || op == OP_NE;
+    if (is || eq) {
+        if (l->kind == TY_NULL || r->kind == TY_NULL) {
+            Type *o = l->kind == TY_NULL ? r : l;
+            if (maybe_none(o)) return tbool;
+            Node *x = other_side(e, l);
+            if (x->kind == ND_NAME && x->sym && x->sym->type && x->sym->type->kind == TY_OPTIONAL)
+                diag_error(S->d, e->span, "'%s' is never None here: a test above proved it",
+                           x->name);
+            else diag_error(S->d, e->span, "%s %s is never None", sema_an(o), sema_tname(o));
+            diag_note(S->d, x->span, "only a value of a type such as '%s | None' may be None",
+                      sema_tname(o));
+            return tbool;
+        }
+        if (is) {
+            diag_error(S->d, e->span, "'%s' only tests for None, as in 'x %s None'",
+                       op_spelling(op), op_spelling(op));
+            diag_note(S->d, e->span, "compare values with '%s'", op == OP_IS ? "==" : "!=");
+            return tbool;
+        }
+        Type *lo = l->kind == TY_OPTIONAL ? l->elem : l, *ro = r->kind == TY_OPTIONAL ? r->elem : r;
+        if (lo == ro) return tbool;
+        diag_error(S->d, e->span, "cannot apply '%s' to %s and %s", op_spelling(op), sema_tname(l),
+                   sema_tname(r));
+        diag_note(S->d, e->span, "values of different types are never equal");
+        return tbool;
+    }
+    diag_error(S->d, e->span, "cannot apply '%s' to %s and %s", op_spelling(op), sema_tname(l),
+               sema_tname(r));
+    if (l->kind == TY_NULL || r->kind == TY_NULL)
+        diag_note(S->d, e->span, "None %s", is_cmp(op) ? "has no order" : "is not a number");
+    else if (l->kind == TY_OPTIONAL) may_be_none(S, e->lhs);
+    else may_be_none(S, e->rhs);
+    return is_cmp(op) ? tbool : ty(TY_ERROR);
+}
+
 Type *sema_binary_type(Sema *S, Node *e, Op op, Type *l, Type *r) {
     bool logic = op == OP_AND || op == OP_OR;
     Type *tbool = ty(TY_BOOL);
@@ -318,6 +418,8 @@ Type *sema_binary_type(Sema *S, Node *e, Op op, Type *l, Type *r) {
     }
     if (is_err(l) || is_err(r)) return is_cmp(op) ? tbool : ty(TY_ERROR);
     if (op == OP_IN || op == OP_NOTIN) return membership_type(S, e, l, r);
+    if (maybe_none(l) || maybe_none(r) || op == OP_IS || op == OP_ISNOT)
+        return none_operands(S, e, op, l, r);
     bool nums = is_num(l) && is_num(r);
     Type *arith =
         nums ? (l->kind == TY_FLOAT || r->kind == TY_FLOAT ? ty(TY_FLOAT) : ty(TY_INT)) : NULL;
@@ -406,7 +508,11 @@ static Type *binary_chain(Sema *S, Node *e) {
             continue;
         }
         Type *hint = lt->kind == TY_LIST && is_empty_list(b->rhs) ? lt : NULL;
+        /* `x is not None and x > 0`: the right side knows what the left proved */
+        size_t mark = narrow_mark(S);
+        if (b->op == OP_AND || b->op == OP_OR) narrow_cond(S, b->lhs, b->op == OP_AND);
         rt = sema_value(S, b->rhs, hint);
+        narrow_reset(S, mark);
         lt = b->type = sema_binary_type(S, b, b->op, lt, rt);
     }
     if (st != small) free(st);
@@ -428,6 +534,7 @@ static Type *unary_expr(Sema *S, Node *e) {
         if (is_err(t) || is_num(t)) return t;
         diag_error(S->d, e->span, "cannot apply unary '%s' to %s", op_spelling(e->op),
                    sema_tname(t));
+        if (t->kind == TY_OPTIONAL) may_be_none(S, e->lhs);
         return ty(TY_ERROR);
     case OP_BITNOT:
         if (is_err(t) || t->kind == TY_INT) return t;
@@ -450,6 +557,8 @@ static Type *index_expr(Sema *S, Node *e) {
     case TY_STR: return t;
     case TY_GROUP: return ty(TY_PROCESS);
     case TY_ERROR: return t;
+    case TY_OPTIONAL:
+    case TY_NULL: sema_none_receiver(S, e->lhs, t); return ty(TY_ERROR);
     case TY_VALUE:
         diag_error(S->d, e->span, "cannot index %s %s", sema_an(t), sema_tname(t));
         if (e->lhs->kind == ND_NAME)
@@ -604,6 +713,7 @@ Type *sema_member(Sema *S, Node *e, bool assigning) {
 
 static Type *member_expr(Sema *S, Node *e, Type *t) {
     const BuiltinDef *a = find_attr(t->kind, e->name);
+    if (!a && sema_none_receiver(S, e->lhs, t)) return ty(TY_ERROR);
     if (!a) {
         Span at = e->name_span.end > e->name_span.begin ? e->name_span : e->span;
         if (find_method(t->kind, e->name))
@@ -624,15 +734,17 @@ static Type *member_expr(Sema *S, Node *e, Type *t) {
                    e->lhs->kind == ND_INDEX ? "[i]" : "", e->name, p->s.name);
         diag_note(S->d, p->s.span, "a process has no %s until 'start %s'",
                   id == A_PID ? "pid" : "exit code", p->s.name);
-        return ty(TY_INT);
+        return id == A_EXITCODE ? ty(TY_ERROR) : ty(TY_INT);
     }
     if (p && id == A_EXITCODE && !p->joined && !p->method_joined) {
         if (diag_warning(S->d, W_UNJOINED, e->span,
                          "'exitcode' of '%s' is read before '%s' is joined", p->s.name, p->s.name))
-            diag_note(S->d, e->span,
-                      "while it runs, exitcode is -256 (Python's None); 'join %s' waits for it",
+            diag_note(S->d, e->span, "while it runs, exitcode is None; 'join %s' waits for it",
                       p->s.name);
     }
+    /* After a top-level `join p` the process has surely finished: its
+     * exitcode is an int. Before, it may still run: int | None. */
+    if (id == A_EXITCODE && !(p && p->joined)) return type_of(TY_OPTIONAL, ty(TY_INT));
     return ty(TY_INT);
 }
 
@@ -684,7 +796,7 @@ static void arg_type(Sema *S, const Callee *c, int idx, Node *val) {
     PSpec *p = &c->ps[idx];
     if (!p->type) return; /* key=: a function, checked by the call's hook */
     Type *t = sema_value(S, val, p->type);
-    if (sema_assignable(p->type, t)) return;
+    if (sema_assignable(p->type, t) || sema_none_misuse(S, val, p->type, t)) return;
     if (c->def) {
         diag_error(S->d, val->span, "argument '%s' of '%s' must be %s, not %s", p->name, c->name,
                    sema_tname(p->type), sema_tname(t));
@@ -968,6 +1080,7 @@ static Type *check_len(Sema *S, const BCall *c) {
     }
     if (!arity(S, c->call, c->d->name, c->n, c->d->lo, c->d->hi)) return ty(TY_INT);
     Type *t = types[0];
+    if (sema_none_receiver(S, argv[0], t)) return ty(TY_INT);
     if (!is_err(t) && t->kind != TY_STR && t->kind != TY_LIST && t->kind != TY_ARRAY &&
         t->kind != TY_GROUP)
         diag_error(S->d, argv[0]->span, "len() needs a str, list, array or process group, not %s",
@@ -1436,6 +1549,11 @@ static Type *method_call(Sema *S, Node *call) {
         return t;
     }
     const BuiltinDef *me = find_method(t->kind, m->name);
+    if (!me && sema_none_receiver(S, m->lhs, t)) {
+        m->type = ty(TY_ERROR);
+        check_args_only(S, call);
+        return ty(TY_ERROR);
+    }
     if (!me) {
         Span at = m->name_span.end > m->name_span.begin ? m->name_span : m->span;
         if (find_attr(t->kind, m->name)) {
@@ -1564,6 +1682,7 @@ static Type *expr_inner(Sema *S, Node *e, Type *hint) {
     case ND_INT: return ty(TY_INT);
     case ND_FLOAT: return ty(TY_FLOAT);
     case ND_BOOL: return ty(TY_BOOL);
+    case ND_NONE: return ty(TY_NULL);
     case ND_STR: return str_expr(S, e);
     case ND_STRPART: return ty(TY_STR);
     case ND_NAME: return name_expr(S, e);

@@ -147,6 +147,9 @@ typedef struct Sema {
     Alias *aliases, *aliases_last;       /* in source order */
     /* processes and groups in declaration order */
     VEC(SymX *) procs;
+    /* variables of type T | None known not to be None here (NULL: a
+     * narrowing ended early); see sema_narrow.c */
+    VEC(Symbol *) narrowed;
 } Sema;
 
 /* sema.c */
@@ -165,6 +168,24 @@ size_t sema_edit_distance(const char *a, const char *b, size_t max);
 /* sema.c: checks statement ST (a comprehension's loop is one); returns
  * whether its end is reachable. */
 bool sema_stmt(Sema *S, Node *st);
+/* sema_narrow.c: `x is not None` makes x a T until x may be None again */
+size_t narrow_mark(Sema *S);
+void narrow_reset(Sema *S, size_t mark);
+void narrow_push(Sema *S, Symbol *s);
+bool narrow_has(const Sema *S, const Symbol *s);
+void narrow_drop(Sema *S, const Symbol *s);
+/* Narrows what condition C proves when it evaluates to TRUTH. */
+void narrow_cond(Sema *S, Node *c, bool truth);
+/* Before statement ST of a list: ends the narrowings it may undo. */
+void narrow_before(Sema *S, Node *st);
+/* After ST: `x = e` narrows x when e is a T. */
+void narrow_after(Sema *S, Node *st);
+/* Reports E, of type SRC, used where DST is needed when E may be None but
+ * would otherwise fit ("'x' may be None"); returns whether it did. */
+bool sema_none_misuse(Sema *S, Node *e, const Type *dst, const Type *src);
+/* Reports E of type T used as a str, list, ... when T is T | None or None;
+ * returns whether it did. */
+bool sema_none_receiver(Sema *S, Node *e, const Type *t);
 
 /* sema_expr.c */
 /* The element pushed by a list comprehension's loop (ND_COMP_PUSH). */

@@ -224,7 +224,7 @@ static void not_top(Parser *P, Node *n) {
        CONTINUE "'continue'" RETURN "'return'" PASS "'pass'" PIPE "'pipe'"
        QUEUE "'queue'" VALUE "'value'" ARRAY "'array'" PROCESS "'process'"
        START "'start'" JOIN "'join'" LOCK "'lock'" CONST "'const'" AS "'as'"
-       AND "'and'" OR "'or'" NOT "'not'" TRUE "'True'" FALSE "'False'"
+       AND "'and'" OR "'or'" NOT "'not'" TRUE "'True'" FALSE "'False'" IS "'is'" NONE "'None'"
 %token ARROW "'->'" POW "'**'" FLOORDIV "'//'" SHL "'<<'" SHR "'>>'"
        EQ "'=='" NE "'!='" LE "'<='" GE "'>='" LT "'<'" GT "'>'"
        LP "'('" RP "')'" LB "'['" RB "']'" LC "'{'" RC "'}'"
@@ -242,7 +242,7 @@ static void not_top(Parser *P, Node *n) {
 %left OR
 %left AND
 %precedence NOT
-%nonassoc EQ NE LT LE GT GE IN
+%nonassoc EQ NE LT LE GT GE IN IS
 %left BAR
 %left CARET
 %left AMP
@@ -383,12 +383,14 @@ param:
 ret:
     %empty                          { $$ = NULL; }
   | ARROW type                      { $$ = $2; @$ = @2; }
+  | ARROW NONE                      { $$ = NULL; }  /* Python's `-> None`: no value */
   ;
 
 /* queue[T], value[T] and array[T] too: a soft keyword is a name here. */
 type:
     IDENT                           { $$ = parse_type_name(P, $1, @1); }
   | IDENT LB type RB                { $$ = parse_type_generic(P, $1, @1, $3); }
+  | type BAR NONE                   { $$ = parse_type_optional(P, $1, @$); }
   ;
 
 toponly:
@@ -411,6 +413,16 @@ toponly:
         $$ = mk(P, ND_QUEUE, @$);
         $$->name = $2; $$->name_span = @2;
         $$->decl_type = parse_type_expr(P, $4, &$$->lhs, &$$->type_span);
+    }
+  | QUEUE IDENT COLON primary BAR NONE {
+        $$ = mk(P, ND_QUEUE, @$);
+        $$->name = $2; $$->name_span = @2;
+        Type *t = parse_type_expr(P, $4, &$$->lhs, &$$->type_span);
+        $$->type_span = span_join($$->type_span, @6);
+        $$->decl_type = parse_type_optional(P, t, $$->type_span);
+        if ($$->lhs)
+            parse_error(P, $$->lhs->span, "a bound goes after the whole type, as in "
+                        "'queue %s: (int | None)[10]'", $2);
     }
   | VALUE IDENT COLON type {
         $$ = mk(P, ND_VALUE, @$);
@@ -502,6 +514,8 @@ arith:
   | arith GE arith                  { $$ = mk_bin(P, OP_GE, BIG($1), BIG($3), @$); }
   | arith IN arith                  { $$ = mk_bin(P, OP_IN, BIG($1), BIG($3), @$); }
   | arith NOT IN arith { $$ = mk_bin(P, OP_NOTIN, BIG($1), BIG($4), @$); }
+  | arith IS arith                  { $$ = mk_bin(P, OP_IS, BIG($1), BIG($3), @$); }
+  | arith IS NOT arith %prec IS     { $$ = mk_bin(P, OP_ISNOT, BIG($1), BIG($4), @$); }
   | arith BAR arith                 { $$ = mk_bin(P, OP_BITOR, BIG($1), BIG($3), @$); }
   | arith CARET arith               { $$ = mk_bin(P, OP_BITXOR, BIG($1), BIG($3), @$); }
   | arith AMP arith                 { $$ = mk_bin(P, OP_BITAND, BIG($1), BIG($3), @$); }
@@ -532,6 +546,7 @@ primary:
     INT
   | FLOAT
   | STRING
+  | NONE                            { $$ = mk(P, ND_NONE, @$); }
   | TRUE                            { $$ = mk(P, ND_BOOL, @$); $$->ival = 1; }
   | FALSE                           { $$ = mk(P, ND_BOOL, @$); $$->ival = 0; }
   | IDENT                           { $$ = mk(P, ND_NAME, @$); $$->name = $1; }
@@ -632,7 +647,7 @@ static bool is_keyword(yysymbol_kind_t t) {
 static bool starts_expr(yysymbol_kind_t t) {
     switch (t) {
     case YYSYMBOL_IDENT: case YYSYMBOL_INT: case YYSYMBOL_FLOAT:
-    case YYSYMBOL_STRING: case YYSYMBOL_TRUE: case YYSYMBOL_FALSE:
+    case YYSYMBOL_STRING: case YYSYMBOL_TRUE: case YYSYMBOL_FALSE: case YYSYMBOL_NONE:
     case YYSYMBOL_NOT: case YYSYMBOL_LP: case YYSYMBOL_LB:
     case YYSYMBOL_MINUS: case YYSYMBOL_PLUS: case YYSYMBOL_TILDE:
         return true;

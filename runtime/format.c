@@ -337,6 +337,11 @@ static void buf_value(mp_buf *b, const mp_type *t, mp_val v, bool repr) {
         buf_char(b, ']');
         break;
     }
+    case MP_NONE: mp_buf_cstr(b, "None", 4); break;
+    case MP_OPT:
+        if (mpr_opt_is_none(t, v)) mp_buf_cstr(b, "None", 4);
+        else buf_value(b, t->elem, mpr_opt_inner(t, v), repr);
+        break;
     }
 }
 

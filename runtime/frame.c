@@ -5,6 +5,9 @@
  *     int    0x01, 8 bytes          float 0x02, 8 bytes (IEEE 754 bits)
  *     bool   0x03, 1 byte (0 or 1)  str   0x04, u32 length, bytes
  *     list   0x05, u32 count, count values of the element type
+ *     None   0x06 (alone)
+ * A value of type `T | None` is None's tag or T's encoding: the tag tells
+ * them apart.
  * The decoder is driven by the expected type, so nesting is bounded by
  * the type, and it checks every tag and length against the bytes left:
  * a list count may not exceed what the remaining bytes could hold. */
@@ -14,16 +17,17 @@
 
 #include "mpr_internal.h"
 
-enum { TAG_INT = 1, TAG_FLOAT, TAG_BOOL, TAG_STR, TAG_LIST };
+enum { TAG_INT = 1, TAG_FLOAT, TAG_BOOL, TAG_STR, TAG_LIST, TAG_NONE };
 
 static const unsigned char kind_tag[] = {
     [MP_INT] = TAG_INT, [MP_FLOAT] = TAG_FLOAT, [MP_BOOL] = TAG_BOOL,
-    [MP_STR] = TAG_STR, [MP_LIST] = TAG_LIST,
+    [MP_STR] = TAG_STR, [MP_LIST] = TAG_LIST,   [MP_NONE] = TAG_NONE,
 };
 
 /* Smallest encoding of a value of kind k. */
 static const size_t kind_min[] = {
-    [MP_INT] = 9, [MP_FLOAT] = 9, [MP_BOOL] = 2, [MP_STR] = 5, [MP_LIST] = 5,
+    [MP_INT] = 9,  [MP_FLOAT] = 9, [MP_BOOL] = 2, [MP_STR] = 5,
+    [MP_LIST] = 5, [MP_NONE] = 1,  [MP_OPT] = 1,
 };
 
 size_t mp_frame_size(const mp_type *t, mp_val v) {
@@ -41,6 +45,8 @@ size_t mp_frame_size(const mp_type *t, mp_val v) {
             total += mp_frame_size(t->elem, mp_list_get(v.l, i, MP_LOC(0, 0)));
         return total;
     }
+    case MP_NONE: return 1;
+    case MP_OPT: return mpr_opt_is_none(t, v) ? 1 : mp_frame_size(t->elem, mpr_opt_inner(t, v));
     }
     return 0;
 }
@@ -96,6 +102,14 @@ void mpr_frame_write(mpr_wr *w, const mp_type *t, mp_val v) {
             mpr_frame_write(w, t->elem, mp_list_get(v.l, i, MP_LOC(0, 0)));
         break;
     }
+    case MP_NONE:
+        b[0] = TAG_NONE;
+        wr(w, b, 1);
+        break;
+    case MP_OPT:
+        if (mpr_opt_is_none(t, v)) mpr_frame_write(w, &mp_t_none, v);
+        else mpr_frame_write(w, t->elem, mpr_opt_inner(t, v));
+        break;
     }
 }
 
@@ -115,8 +129,33 @@ static int rd_head(struct rd *r, unsigned char tag, uint32_t *n) {
     return 0;
 }
 
+static int rd_val(struct rd *r, const mp_type *t, mp_val *out);
+
+/* `T | None`: None's tag, or a T (a scalar is boxed). */
+static int rd_opt(struct rd *r, const mp_type *t, mp_val *out) {
+    if (!t->elem || t->elem->kind == MP_OPT || t->elem->kind == MP_NONE) return -1;
+    if (r->p < r->end && r->p[0] == TAG_NONE) {
+        r->p++;
+        *out = (mp_val){0};
+        if (t->elem->kind == MP_STR) out->s = NULL;
+        else if (t->elem->kind == MP_LIST) out->l = NULL;
+        else out->o = NULL;
+        return 0;
+    }
+    mp_val v;
+    if (rd_val(r, t->elem, &v) < 0) return -1;
+    switch (t->elem->kind) {
+    case MP_INT: out->o = mp_box_i(v.i); break;
+    case MP_FLOAT: out->o = mp_box_f(v.f); break;
+    case MP_BOOL: out->o = mp_box_b(v.b); break;
+    default: *out = v; break;
+    }
+    return 0;
+}
+
 static int rd_val(struct rd *r, const mp_type *t, mp_val *out) {
     uint32_t n;
+    if (t->kind == MP_OPT) return rd_opt(r, t, out);
     if (r->p >= r->end || r->p[0] != kind_tag[t->kind]) return -1;
     switch (t->kind) {
     case MP_INT:
@@ -155,6 +194,11 @@ static int rd_val(struct rd *r, const mp_type *t, mp_val *out) {
         out->l = l;
         return 0;
     }
+    case MP_NONE:
+        r->p++;
+        out->i = 0;
+        return 0;
+    case MP_OPT: break; /* read by rd_opt */
     }
     return -1;
 }

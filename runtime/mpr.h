@@ -63,9 +63,9 @@ extern "C" {
 #define MP_EOF 1       /* end of stream: recv, get */
 #define MP_RECOVERED 2 /* lock acquired; its previous owner died */
 
-/* mp_proc_exitcode of a process that has not finished: Python's None,
- * which .mp does not have. Documented (docs/language.md) and no real
- * exit code: those are 0..255, or -N for signal N. */
+/* mp_proc_exitcode of a process that has not finished (Python's None;
+ * generated code uses mp_proc_exitcode_opt). No real exit code: those
+ * are 0..255, or -N for signal N. */
 #define MP_NOEXIT (-256)
 
 /* Largest message a pipe carries and largest queue ring: 1 GiB. */
@@ -75,17 +75,20 @@ extern "C" {
 /* Values                                                              */
 /* ------------------------------------------------------------------ */
 
-typedef enum mp_kind { MP_INT, MP_FLOAT, MP_BOOL, MP_STR, MP_LIST } mp_kind;
+/* MP_NONE is the type of the literal None; MP_OPT is `T | None`. */
+typedef enum mp_kind { MP_INT, MP_FLOAT, MP_BOOL, MP_STR, MP_LIST, MP_NONE, MP_OPT } mp_kind;
 
-/* A static type. List types are declared by generated code:
+/* A static type. List and optional types are declared by generated code:
  *     static const mp_type t_list_str = { MP_LIST, &mp_t_str };
- * elem is NULL for every kind but MP_LIST. */
+ *     static const mp_type ty_opt_int = { MP_OPT, &mp_t_int };
+ * elem is NULL for every kind but MP_LIST (the element type) and MP_OPT
+ * (the type beside None). */
 typedef struct mp_type {
     mp_kind kind;
-    const struct mp_type *elem; /* element type of a list */
+    const struct mp_type *elem; /* element type of a list; T of T | None */
 } mp_type;
 
-extern const mp_type mp_t_int, mp_t_float, mp_t_bool, mp_t_str;
+extern const mp_type mp_t_int, mp_t_float, mp_t_bool, mp_t_str, mp_t_none;
 
 /* Refcount of a static string that is never freed. */
 #define MP_IMMORTAL ((intptr_t)-1)
@@ -106,13 +109,24 @@ typedef struct mp_str {
 
 typedef struct mp_list mp_list; /* refcounted, mutable, aliased */
 
+/* `int | None`, `float | None`, `bool | None`: NULL is None, else a
+ * refcounted immutable box holding the scalar. (`str | None` and
+ * `list[T] | None` are the str or list pointer itself, NULL for None.) */
+typedef struct mp_box mp_box;
+
 typedef union mp_val {
     int64_t i;
     double f;
     bool b;
     mp_str *s;
     mp_list *l;
+    mp_box *o; /* an optional scalar */
 } mp_val;
+
+struct mp_box {
+    intptr_t refs;
+    mp_val v; /* .i, .f or .b */
+};
 
 /* A source location in the .mp file, for runtime errors. */
 typedef struct mp_loc {
@@ -377,6 +391,24 @@ mp_list *mp_list_of_str(const mp_str *s, const mp_type *list_type);
 int64_t mp_round_f(double x, mp_loc loc);
 double mp_round_fn(double x, int64_t n, mp_loc loc);
 int64_t mp_round_in(int64_t x, int64_t n, mp_loc loc);
+/* ------------------------------------------------------------------ */
+/* Optional scalars (T | None)                                         */
+/* ------------------------------------------------------------------ */
+
+/* A box holding one scalar: the value of an `int | None` (...) that is
+ * not None. New ref. */
+mp_box *mp_box_i(int64_t v);
+mp_box *mp_box_f(double v);
+mp_box *mp_box_b(bool v);
+mp_box *mp_box_ref(mp_box *o); /* NULL ok; returns o */
+void mp_box_unref(mp_box *o);  /* NULL ok */
+
+/* Python == on two values of type t (any type, optionals included). */
+bool mp_val_eq(const mp_type *t, mp_val a, mp_val b);
+/* A copy of v for another process's arguments: lists copied deeply,
+ * everything else shared (immutable). New ref. */
+mp_val mp_val_copy(const mp_type *t, mp_val v);
+
 /* ------------------------------------------------------------------ */
 /* Arithmetic with Python semantics (errors through mp_fail at loc)    */
 /* ------------------------------------------------------------------ */
@@ -652,6 +684,9 @@ void mp_proc_produces(mp_proc *p, mp_queue *q);
 /* As Python: 0 or the exit status, -N if killed by signal N, MP_NOEXIT if
  * not started or not finished. */
 int mp_proc_exitcode(mp_proc *p);
+/* p.exitcode as `int | None`: NULL while not finished, else a box (new
+ * ref). */
+mp_box *mp_proc_exitcode_opt(mp_proc *p);
 int64_t mp_proc_pid(const mp_proc *p); /* 0 before start */
 bool mp_proc_is_alive(mp_proc *p);
 const char *mp_proc_name(const mp_proc *p); /* "p" or "workers[2]" */

@@ -36,6 +36,11 @@ void *mpr_realloc(void *p, size_t n);
 char *mpr_strdup(const char *s);
 /* Sets mp_stack_floor from the stack size limit (mpr_ensure_init). */
 void mpr_stack_init(void);
+
+/* A value of optional type t (MP_OPT): whether it is None; the value
+ * beside None it holds (for a scalar, unboxed). */
+bool mpr_opt_is_none(const mp_type *t, mp_val v);
+mp_val mpr_opt_inner(const mp_type *t, mp_val v);
 /* write(2) all of buf, retrying EINTR and partial writes: 0 or -1. */
 int mpr_write_all(int fd, const char *buf, size_t len);
 /* Formats the runtime error/warning line into buf (always terminated). */

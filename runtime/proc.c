@@ -312,6 +312,11 @@ int mp_proc_exitcode(mp_proc *p) {
     return p->code;
 }
 
+mp_box *mp_proc_exitcode_opt(mp_proc *p) {
+    int code = mp_proc_exitcode(p);
+    return code == MP_NOEXIT ? NULL : mp_box_i(code);
+}
+
 int64_t mp_proc_pid(const mp_proc *p) { return p->pid; }
 
 bool mp_proc_is_alive(mp_proc *p) {

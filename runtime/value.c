@@ -11,6 +11,7 @@ const mp_type mp_t_int = {MP_INT, NULL};
 const mp_type mp_t_float = {MP_FLOAT, NULL};
 const mp_type mp_t_bool = {MP_BOOL, NULL};
 const mp_type mp_t_str = {MP_STR, NULL};
+const mp_type mp_t_none = {MP_NONE, NULL};
 
 /* ---- strings ------------------------------------------------------ */
 
@@ -143,7 +144,7 @@ mp_str *mp_str_index(const mp_str *s, int64_t i, mp_loc loc) {
 
 /* ---- lists -------------------------------------------------------- */
 
-static bool kind_has_refs(mp_kind k) { return k == MP_STR || k == MP_LIST; }
+static bool kind_has_refs(mp_kind k) { return k == MP_STR || k == MP_LIST || k == MP_OPT; }
 
 mp_list *mp_list_new(const mp_type *list_type, size_t cap) {
     mp_list *l = mpr_malloc(sizeof *l);
@@ -226,9 +227,7 @@ mp_list *mp_list_copy(const mp_list *l) {
     const mp_type *et = l->type->elem;
     for (int64_t i = 0; i < l->len; i++) {
         mp_val v = l->items[i];
-        if (et->kind == MP_LIST) v.l = mp_list_copy(v.l);
-        else mp_val_ref(et, v);
-        r->items[r->len++] = v;
+        r->items[r->len++] = mp_val_copy(et, v);
     }
     return r;
 }
@@ -267,16 +266,65 @@ int mp_list_cmp(const mp_list *a, const mp_list *b) {
     return a->len < b->len ? -1 : a->len > b->len;
 }
 
+/* ---- optional scalars --------------------------------------------- */
+
+static mp_box *box_new(mp_val v) {
+    mp_box *o = mpr_malloc(sizeof *o);
+    o->refs = 1;
+    o->v = v;
+    return o;
+}
+
+mp_box *mp_box_i(int64_t v) { return box_new((mp_val){.i = v}); }
+mp_box *mp_box_f(double v) { return box_new((mp_val){.f = v}); }
+mp_box *mp_box_b(bool v) { return box_new((mp_val){.b = v}); }
+
+mp_box *mp_box_ref(mp_box *o) {
+    if (o) o->refs++;
+    return o;
+}
+
+void mp_box_unref(mp_box *o) {
+    if (o && --o->refs == 0) free(o);
+}
+
+bool mpr_opt_is_none(const mp_type *t, mp_val v) {
+    switch (t->elem->kind) {
+    case MP_STR: return !v.s;
+    case MP_LIST: return !v.l;
+    default: return !v.o;
+    }
+}
+
+mp_val mpr_opt_inner(const mp_type *t, mp_val v) {
+    return kind_has_refs(t->elem->kind) ? v : v.o->v;
+}
+
 /* ---- generic values ----------------------------------------------- */
 
 void mp_val_ref(const mp_type *t, mp_val v) {
     if (t->kind == MP_STR) mp_str_ref(v.s);
     else if (t->kind == MP_LIST) mp_list_ref(v.l);
+    else if (t->kind == MP_OPT) {
+        if (kind_has_refs(t->elem->kind)) mp_val_ref(t->elem, v);
+        else mp_box_ref(v.o);
+    }
 }
 
 void mp_val_unref(const mp_type *t, mp_val v) {
     if (t->kind == MP_STR) mp_str_unref(v.s);
     else if (t->kind == MP_LIST) mp_list_unref(v.l);
+    else if (t->kind == MP_OPT) {
+        if (kind_has_refs(t->elem->kind)) mp_val_unref(t->elem, v);
+        else mp_box_unref(v.o);
+    }
+}
+
+mp_val mp_val_copy(const mp_type *t, mp_val v) {
+    if (t->kind == MP_LIST) v.l = mp_list_copy(v.l);
+    else if (t->kind == MP_OPT && t->elem->kind == MP_LIST) v.l = v.l ? mp_list_copy(v.l) : NULL;
+    else mp_val_ref(t, v);
+    return v;
 }
 
 bool mp_val_eq(const mp_type *t, mp_val a, mp_val b) {
@@ -286,6 +334,12 @@ bool mp_val_eq(const mp_type *t, mp_val a, mp_val b) {
     case MP_BOOL: return a.b == b.b;
     case MP_STR: return mp_str_eq(a.s, b.s);
     case MP_LIST: return a.l == b.l || mp_list_eq(a.l, b.l);
+    case MP_NONE: return true;
+    case MP_OPT: {
+        bool an = mpr_opt_is_none(t, a), bn = mpr_opt_is_none(t, b);
+        if (an || bn) return an && bn;
+        return mp_val_eq(t->elem, mpr_opt_inner(t, a), mpr_opt_inner(t, b));
+    }
     }
     return false;
 }
@@ -297,6 +351,8 @@ int mp_val_cmp(const mp_type *t, mp_val a, mp_val b) {
     case MP_BOOL: return (int)a.b - (int)b.b;
     case MP_STR: return mp_str_cmp(a.s, b.s);
     case MP_LIST: return mp_list_cmp(a.l, b.l);
+    case MP_NONE:
+    case MP_OPT: break; /* not ordered: the compiler refuses it */
     }
     return 0;
 }

@@ -6,7 +6,8 @@
  * reading out of bounds or allocating more than a small multiple of the
  * input. The first input byte picks the expected type among every message
  * type shape up to three levels of lists (int, float, bool, str and lists
- * of those); the rest is the frame.
+ * of those), each of those `| None`, and lists of one or two levels over
+ * `scalar | None`; the rest is the frame.
  *
  * Oracle: a frame that decodes must re-encode to the very same bytes
  * (mp_frame_size equal to its length, mp_frame_encode byte-identical), and
@@ -24,10 +25,19 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Type shapes: 4 scalars, then lists of depth 1..3 over each scalar. */
-enum { NSCALAR = 4, MAXDEPTH = 3, NSHAPES = NSCALAR * (MAXDEPTH + 1) };
+/* Type shapes: 4 scalars, then lists of depth 1..3 over each scalar
+ * (NPLAIN); each of those | None; lists of depth 1..2 over scalar | None. */
+enum {
+    NSCALAR = 4,
+    MAXDEPTH = 3,
+    NPLAIN = NSCALAR * (MAXDEPTH + 1),
+    NOPTLIST = NSCALAR * 2,
+    NSHAPES = 2 * NPLAIN + NOPTLIST
+};
 
 static mp_type lists[NSCALAR][MAXDEPTH];
+static mp_type opts[NPLAIN];          /* opts[k]: plain shape k | None */
+static mp_type opt_lists[NSCALAR][2]; /* list[scalar | None], list[list[...]] */
 static mp_queue *queues[NSHAPES];
 static mp_conn *ends[NSHAPES][2];
 
@@ -45,9 +55,19 @@ static const mp_type *shape(unsigned k) {
                 lists[s][d].kind = MP_LIST;
                 lists[s][d].elem = d == 0 ? scalars[s] : &lists[s][d - 1];
             }
+        for (int p = 0; p < NPLAIN; p++) {
+            opts[p].kind = MP_OPT;
+            opts[p].elem = p < NSCALAR ? scalars[p] : &lists[p % NSCALAR][p / NSCALAR - 1];
+        }
+        for (int s = 0; s < NSCALAR; s++) {
+            opt_lists[s][0] = (mp_type){MP_LIST, &opts[s]};
+            opt_lists[s][1] = (mp_type){MP_LIST, &opt_lists[s][0]};
+        }
         ready = 1;
     }
     k %= NSHAPES;
+    if (k >= 2 * NPLAIN) return &opt_lists[(k - 2 * NPLAIN) % NSCALAR][(k - 2 * NPLAIN) / NSCALAR];
+    if (k >= NPLAIN) return &opts[k - NPLAIN];
     unsigned s = k % NSCALAR, depth = k / NSCALAR;
     return depth == 0 ? scalars[s] : &lists[s][depth - 1];
 }

@@ -20,6 +20,11 @@ static const mp_type t_list_str = {MP_LIST, &mp_t_str};
 static const mp_type t_list_bool = {MP_LIST, &mp_t_bool};
 static const mp_type t_list_list_str = {MP_LIST, &t_list_str};
 static const mp_type t_list_float = {MP_LIST, &mp_t_float};
+static const mp_type t_opt_int = {MP_OPT, &mp_t_int};
+static const mp_type t_opt_bool = {MP_OPT, &mp_t_bool};
+static const mp_type t_opt_str = {MP_OPT, &mp_t_str};
+static const mp_type t_list_opt_int = {MP_LIST, &t_opt_int};
+static const mp_type t_opt_list_opt_int = {MP_OPT, &t_list_opt_int};
 
 static unsigned char *encode(const mp_type *t, mp_val v, size_t *len) {
     *len = mp_frame_size(t, v);
@@ -102,6 +107,59 @@ static int decode_bytes(const mp_type *t, const unsigned char *buf, size_t len) 
     if (r == 0) mp_val_unref(t, out);
     else assert_int_equal(errno, EPROTO);
     return r;
+}
+
+/* T | None: None alone, boxed scalars, str, and nested: list[int | None]
+ * | None holding None elements. */
+static void test_optional_roundtrips(void **state) {
+    (void)state;
+    roundtrip(&t_opt_int, (mp_val){.o = NULL});
+    mp_box *o = mp_box_i(INT64_MIN);
+    roundtrip(&t_opt_int, (mp_val){.o = o});
+    mp_box_unref(o);
+    o = mp_box_b(false);
+    roundtrip(&t_opt_bool, (mp_val){.o = o});
+    mp_box_unref(o);
+    roundtrip(&t_opt_str, (mp_val){.s = NULL});
+    mp_str *s = mp_str_cstr("None");
+    roundtrip(&t_opt_str, (mp_val){.s = s});
+    mp_str_unref(s);
+    roundtrip(&t_opt_list_opt_int, (mp_val){.l = NULL});
+    mp_list *l = mp_list_new(&t_list_opt_int, 0);
+    roundtrip(&t_opt_list_opt_int, (mp_val){.l = l});
+    mp_list_push(l, (mp_val){.o = NULL});
+    mp_list_push(l, (mp_val){.o = mp_box_i(7)});
+    mp_list_push(l, (mp_val){.o = NULL});
+    roundtrip(&t_opt_list_opt_int, (mp_val){.l = l});
+    /* None is one byte; an element is None or its value */
+    assert_int_equal(mp_frame_size(&t_opt_int, (mp_val){.o = NULL}), 1);
+    assert_int_equal(mp_frame_size(&t_list_opt_int, (mp_val){.l = l}), 5 + 1 + 9 + 1);
+    mp_list_unref(l);
+}
+
+static void test_optional_bad_inputs(void **state) {
+    (void)state;
+    unsigned char b[16] = {6};
+    assert_int_equal(decode_bytes(&t_opt_int, b, 1), 0);
+    assert_int_equal(decode_bytes(&t_opt_int, b, 2), -1); /* trailing byte */
+    assert_int_equal(decode_bytes(&mp_t_int, b, 1), -1);  /* None where an int must be */
+    assert_int_equal(decode_bytes(&t_list_opt_int, b, 1), -1);
+    b[0] = 4; /* a str where int | None is expected */
+    memset(b + 1, 0, 4);
+    assert_int_equal(decode_bytes(&t_opt_int, b, 5), -1);
+    assert_int_equal(decode_bytes(&t_opt_str, b, 5), 0);
+    b[0] = 3; /* bool | None: the bool byte is still checked */
+    b[1] = 2;
+    assert_int_equal(decode_bytes(&t_opt_bool, b, 2), -1);
+    /* a list claiming more None elements than bytes left */
+    uint32_t n = 4;
+    b[0] = 5;
+    memcpy(b + 1, &n, 4);
+    memset(b + 5, 6, 3);
+    assert_int_equal(decode_bytes(&t_list_opt_int, b, 8), -1);
+    n = 3;
+    memcpy(b + 1, &n, 4);
+    assert_int_equal(decode_bytes(&t_list_opt_int, b, 8), 0);
 }
 
 static void test_every_truncation_fails(void **state) {
@@ -227,10 +285,9 @@ static void test_random_mutations(void **state) {
 int main(void) {
     mp_init("t.mp", 0, NULL);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_roundtrips),
-        cmocka_unit_test(test_every_truncation_fails),
-        cmocka_unit_test(test_bad_inputs),
-        cmocka_unit_test(test_random_mutations),
+        cmocka_unit_test(test_roundtrips),          cmocka_unit_test(test_optional_roundtrips),
+        cmocka_unit_test(test_optional_bad_inputs), cmocka_unit_test(test_every_truncation_fails),
+        cmocka_unit_test(test_bad_inputs),          cmocka_unit_test(test_random_mutations),
     };
     int r = cmocka_run_group_tests_name("mpr_frame", tests, NULL, NULL);
     mp_finish();
