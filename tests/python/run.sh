@@ -28,6 +28,7 @@
 # python3 is installed (PYTHON=... picks another interpreter). `bless`
 # writes NAME.expected from the Python run, never from the .mp run: Python
 # is the reference. A mismatch prints a short diff that names the side.
+# REPEAT=N runs each program N times (once built): output must not vary.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 2
@@ -46,6 +47,12 @@ bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
 have_python=false
 command -v "$PYTHON" >/dev/null 2>&1 && have_python=true
+# The interpreter itself, not a wrapper (pyenv's shim costs more than the
+# program it starts).
+if $have_python; then
+    real=$("$PYTHON" -c 'import sys; print(sys.executable)' 2>/dev/null)
+    [ -n "$real" ] && [ -x "$real" ] && PYTHON=$real
+fi
 if ! $have_python; then
     echo "python: $PYTHON not found; checking the .mp programs against their expected files only"
 fi
@@ -94,25 +101,14 @@ run_one() {
 # Prints a diff of expected $1 and actual $2, labelled.
 show() { diff -u --label "$3" --label "$4" "$1" "$2" | head -n 40; }
 
-check_one() {
+# compare NAME: compares this run's results ($work/py, $work/mp) with
+# NAME.expected; returns 1 after printing what differs.
+compare() {
     local name=$1 src=tests/python/$1.mp py=tests/python/$1.py exp=tests/python/$1.expected
-    if [ ! -f "$py" ]; then bad "$src: MISSING its Python program $py"; return; fi
-    if [ ! -f "$src" ]; then bad "$py: MISSING its translation $src"; return; fi
-    if $have_python; then run_one py "$name" "$work/py"; fi
-    if [ "$mode" = bless ]; then
-        if ! $have_python; then bad "$py: cannot bless without $PYTHON"; return; fi
-        cp "$work/py" "$exp"
-    fi
-    if ! "$MPC" build "$src" -o "$work/prog" 2>"$work/build.err"; then
-        bad "$src: does not build"; sed 's/^/    /' "$work/build.err" | head -n 20
-        return
-    fi
-    run_one mp "$name" "$work/mp"
-    if [ ! -f "$exp" ]; then bad "$name: MISSING expected file $exp (make bless writes it from Python)"; return; fi
     local mp_ok=true py_ok=true
     cmp -s "$exp" "$work/mp" || mp_ok=false
     if $have_python; then cmp -s "$exp" "$work/py" || py_ok=false; fi
-    if $mp_ok && $py_ok; then ok; return; fi
+    if $mp_ok && $py_ok; then return 0; fi
     if ! $py_ok && cmp -s "$work/py" "$work/mp"; then
         bad "$name: Python and .mp agree, but not with $exp (read the diff, then bless)"
         show "$exp" "$work/py" "$exp" "python3 $py"
@@ -126,6 +122,31 @@ check_one() {
         bad "$name: the .mp side differs from $exp"
         show "$exp" "$work/mp" "$exp" "$src"
     fi
+    return 1
+}
+
+check_one() {
+    local name=$1 src=tests/python/$1.mp py=tests/python/$1.py exp=tests/python/$1.expected
+    if [ ! -f "$py" ]; then bad "$src: MISSING its Python program $py"; return; fi
+    if [ ! -f "$src" ]; then bad "$py: MISSING its translation $src"; return; fi
+    if [ "$mode" = bless ]; then
+        if ! $have_python; then bad "$py: cannot bless without $PYTHON"; return; fi
+        run_one py "$name" "$exp"
+    fi
+    if ! "$MPC" build "$src" -o "$work/prog" 2>"$work/build.err"; then
+        bad "$src: does not build"; sed 's/^/    /' "$work/build.err" | head -n 20
+        return
+    fi
+    if [ ! -f "$exp" ]; then bad "$name: MISSING expected file $exp (make bless writes it from Python)"; return; fi
+    # REPEAT=N runs both sides N times (the .mp program built once).
+    local n=0
+    while [ $n -lt "${REPEAT:-1}" ]; do
+        n=$((n + 1))
+        if $have_python; then run_one py "$name" "$work/py"; fi
+        run_one mp "$name" "$work/mp"
+        compare "$name" || { [ "$n" -gt 1 ] && echo "    (run $n)"; return; }
+    done
+    ok
 }
 
 names=("$@")
