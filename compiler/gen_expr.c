@@ -575,6 +575,148 @@ static CExpr emit_join(Gen *g, const BEmit *e) {
                    false};
 }
 
+/* ---- methods of str ---- */
+
+/* The arguments of a str method call as C code, ARGS[k] for parameter k
+ * (ABSENT[k] when omitted), evaluated in source order after the object. */
+static void str_args(Gen *g, const BEmit *e, const char **args, const char *const *absent) {
+    Node *n = e->n;
+    Ops ops = {0};
+    int slot[8];
+    for (int k = 0; k < n->argc && k < 8; k++) slot[k] = -1;
+    for (Node *a = n->args; a; a = a->next) {
+        Node *v = a->kind == ND_KWARG ? a->lhs : a;
+        for (int k = 0; k < n->argc && k < 8; k++)
+            if (e->a[k] == v) slot[k] = operand(g, &ops, v, false, NULL);
+    }
+    ops_settle(g, &ops);
+    for (int k = 0; k < n->argc && k < 8; k++)
+        args[k] = slot[k] >= 0 ? ops.items[slot[k]].code : absent[k];
+    vec_free(&ops);
+}
+
+static const char *const no_args[] = {"NULL", "NULL", "NULL"};
+static const char *const range_args[] = {"NULL", "0", "INT64_MAX"};
+
+static CExpr str_call(Gen *g, const BEmit *e, const char *fn, const char *const *absent,
+                      bool loc_arg, bool owned_result) {
+    const char *a[3] = {"", "", ""};
+    str_args(g, e, a, absent);
+    const char *args = "";
+    for (int k = 0; k < e->n->argc && k < 3; k++) args = gstr(g, "%s, %s", args, a[k]);
+    if (loc_arg) args = gstr(g, "%s, %s", args, e->at);
+    return (CExpr){gstr(g, "%s(%s%s)", fn, e->o, args), owned_result};
+}
+
+static CExpr split_call(Gen *g, const BEmit *e, const char *fn) {
+    static const char *const absent[] = {"NULL", "-1"};
+    return str_call(g, e, fn, absent, true, true);
+}
+
+static CExpr emit_s_split(Gen *g, const BEmit *e) { return split_call(g, e, "mp_str_split"); }
+static CExpr emit_s_rsplit(Gen *g, const BEmit *e) { return split_call(g, e, "mp_str_rsplit"); }
+
+static CExpr emit_s_splitlines(Gen *g, const BEmit *e) {
+    static const char *const absent[] = {"false"};
+    return str_call(g, e, "mp_str_splitlines", absent, false, true);
+}
+
+static CExpr emit_s_join(Gen *g, const BEmit *e) {
+    return str_call(g, e, "mp_str_join", no_args, false, true);
+}
+
+static CExpr strip(Gen *g, const BEmit *e, const char *sides) {
+    const char *a[1];
+    str_args(g, e, a, no_args);
+    return (CExpr){gstr(g, "mp_str_strip(%s, %s, %s)", e->o, a[0], sides), true};
+}
+
+static CExpr emit_s_strip(Gen *g, const BEmit *e) { return strip(g, e, "MP_STRIP_BOTH"); }
+static CExpr emit_s_lstrip(Gen *g, const BEmit *e) { return strip(g, e, "MP_STRIP_LEFT"); }
+static CExpr emit_s_rstrip(Gen *g, const BEmit *e) { return strip(g, e, "MP_STRIP_RIGHT"); }
+
+static CExpr emit_s_removeprefix(Gen *g, const BEmit *e) {
+    return str_call(g, e, "mp_str_removeprefix", no_args, false, true);
+}
+
+static CExpr emit_s_removesuffix(Gen *g, const BEmit *e) {
+    return str_call(g, e, "mp_str_removesuffix", no_args, false, true);
+}
+
+static CExpr emit_s_startswith(Gen *g, const BEmit *e) {
+    return str_call(g, e, "mp_str_startswith", range_args, false, false);
+}
+
+static CExpr emit_s_endswith(Gen *g, const BEmit *e) {
+    return str_call(g, e, "mp_str_endswith", range_args, false, false);
+}
+
+static CExpr emit_s_find(Gen *g, const BEmit *e) {
+    return str_call(g, e, "mp_str_find", range_args, false, false);
+}
+
+static CExpr emit_s_rfind(Gen *g, const BEmit *e) {
+    return str_call(g, e, "mp_str_rfind", range_args, false, false);
+}
+
+static CExpr emit_s_index(Gen *g, const BEmit *e) {
+    return str_call(g, e, "mp_str_find_index", range_args, true, false);
+}
+
+static CExpr emit_s_rindex(Gen *g, const BEmit *e) {
+    return str_call(g, e, "mp_str_rfind_index", range_args, true, false);
+}
+
+static CExpr emit_s_count(Gen *g, const BEmit *e) {
+    return str_call(g, e, "mp_str_count", range_args, false, false);
+}
+
+static CExpr emit_s_replace(Gen *g, const BEmit *e) {
+    static const char *const absent[] = {"NULL", "NULL", "-1"};
+    return str_call(g, e, "mp_str_replace", absent, false, true);
+}
+
+static CExpr emit_s_upper(Gen *g, const BEmit *e) {
+    return (CExpr){gstr(g, "mp_str_upper(%s)", e->o), true};
+}
+
+static CExpr emit_s_lower(Gen *g, const BEmit *e) {
+    return (CExpr){gstr(g, "mp_str_lower(%s)", e->o), true};
+}
+
+static CExpr emit_s_isdigit(Gen *g, const BEmit *e) {
+    return (CExpr){gstr(g, "mp_str_isdigit(%s)", e->o), false};
+}
+
+static CExpr emit_s_isalpha(Gen *g, const BEmit *e) {
+    return (CExpr){gstr(g, "mp_str_isalpha(%s)", e->o), false};
+}
+
+static CExpr emit_s_isalnum(Gen *g, const BEmit *e) {
+    return (CExpr){gstr(g, "mp_str_isalnum(%s)", e->o), false};
+}
+
+static CExpr emit_s_isspace(Gen *g, const BEmit *e) {
+    return (CExpr){gstr(g, "mp_str_isspace(%s)", e->o), false};
+}
+
+static CExpr emit_s_zfill(Gen *g, const BEmit *e) {
+    return str_call(g, e, "mp_str_zfill", no_args, false, true);
+}
+
+/* ljust, rjust, center: mp_str_pad with Python's alignment character. */
+static CExpr pad(Gen *g, const BEmit *e, char align) {
+    static const char *const absent[] = {"0", "&mp_str_space"};
+    const char *a[2];
+    str_args(g, e, a, absent);
+    return (CExpr){gstr(g, "mp_str_pad(%s, %s, %s, '%c', %s)", e->o, a[0], a[1], align, e->at),
+                   true};
+}
+
+static CExpr emit_s_center(Gen *g, const BEmit *e) { return pad(g, e, '^'); }
+static CExpr emit_s_ljust(Gen *g, const BEmit *e) { return pad(g, e, '<'); }
+static CExpr emit_s_rjust(Gen *g, const BEmit *e) { return pad(g, e, '>'); }
+
 /* ---- attributes ---- */
 
 static CExpr emit_value(Gen *g, const BEmit *e) {
@@ -622,7 +764,9 @@ static CExpr gen_builtin(Gen *g, Node *n) {
 static CExpr gen_method(Gen *g, Node *n) {
     Node *obj = n->callee->lhs;
     const char *o = borrow(g, obj);
-    if (n->argc > 0 && n->argv[0]) {
+    bool args = false;
+    for (int i = 0; i < n->argc; i++) args = args || n->argv[i];
+    if (args) {
         /* the object (`xs[i()]`) before the argument (`.append(f())`) */
         Ops ops = {0};
         ops_add(&ops, o, obj->type, false);

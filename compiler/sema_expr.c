@@ -437,12 +437,12 @@ static const char *kind_noun(TypeKind k) {
 
 /* "a queue has: put, get, ..." for the kind of T, and a "did you mean". */
 static void members_note(Sema *S, Span at, TypeKind k) {
-    char buf[300];
+    char buf[600];
     size_t len = 0;
     buf[0] = 0;
     for (BuiltinKind bk = BK_ATTR;; bk = BK_METHOD) {
         for (int i = 0; i < B__COUNT; i++)
-            if (builtin_defs[i].kind == bk && builtin_defs[i].on == k)
+            if (builtin_defs[i].kind == bk && builtin_defs[i].on == k && len < sizeof buf - 40)
                 len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", len ? ", " : "",
                                         builtin_defs[i].name);
         if (bk == BK_METHOD) break;
@@ -547,6 +547,7 @@ typedef struct PSpec {
     Type *type;
     Span span; /* the parameter, for notes (defs) */
     bool optional, kwonly;
+    bool posonly; /* given only by position (Python's '/') */
     bool is_elem; /* method: the object's element type */
 } PSpec;
 
@@ -615,6 +616,14 @@ static bool bind_args(Sema *S, Node *call, const Callee *c) {
             int idx = -1;
             for (int i = 0; i < c->np; i++)
                 if (strcmp(c->ps[i].name, a->name) == 0) idx = i;
+            if (idx >= 0 && c->ps[idx].posonly) {
+                Span at = a->name_span.end > a->name_span.begin ? a->name_span : a->span;
+                diag_error(S->d, at, "'%s' takes no keyword arguments", c->name);
+                diag_note(S->d, at, "give '%s' by position", a->name);
+                a->type = sema_value(S, a->lhs, NULL);
+                ok = false;
+                continue;
+            }
             if (idx < 0) {
                 const char *sug = NULL;
                 size_t best = 3;
@@ -811,6 +820,7 @@ static Type *result_type(char r, Type *obj) {
     case 'i': return ty(TY_INT);
     case 'f': return ty(TY_FLOAT);
     case 's': return ty(TY_STR);
+    case 'L': return type_of(TY_LIST, ty(TY_STR));
     default: return ty(TY_NONE);
     }
 }
@@ -965,6 +975,50 @@ static Type *builtin_call(Sema *S, Node *call, SymX *b, bool range_ok) {
     return checkers[id](S, &c);
 }
 
+/* The type a signature letter of builtins.def stands for (PTYPE '*'). */
+static Type *sig_type(char c, Type *obj) {
+    switch (c) {
+    case 'T': return obj->elem;
+    case 'i': return ty(TY_INT);
+    case 'f': return ty(TY_FLOAT);
+    case 'b': return ty(TY_BOOL);
+    case 'L': return type_of(TY_LIST, ty(TY_STR));
+    default: return ty(TY_STR);
+    }
+}
+
+/* The parameters of a method whose row gives a signature (PTYPE '*'):
+ * "name:T" words, '?' after an optional one, and "/" after the ones
+ * given only by position, as Python's. Returns how many. */
+static int method_signature(Sema *S, const char *sig, Type *obj, PSpec **out) {
+    int np = 0;
+    for (const char *p = sig; *p; p++) np += *p == ':';
+    PSpec *ps = arena_alloc(S->arena, (size_t)(np ? np : 1) * sizeof *ps);
+    memset(ps, 0, (size_t)(np ? np : 1) * sizeof *ps);
+    int k = 0;
+    for (const char *p = sig; *p;) {
+        while (*p == ' ') p++;
+        if (*p == '/') {
+            for (int i = 0; i < k; i++) ps[i].posonly = true;
+            p++;
+            continue;
+        }
+        const char *colon = strchr(p, ':');
+        if (!colon) break;
+        ps[k].name = arena_strndup(S->arena, p, (size_t)(colon - p));
+        ps[k].type = sig_type(colon[1], obj);
+        ps[k].is_elem = colon[1] == 'T';
+        p = colon + 2;
+        if (*p == '?') {
+            ps[k].optional = true;
+            p++;
+        }
+        k++;
+    }
+    *out = ps;
+    return k;
+}
+
 static Type *method_call(Sema *S, Node *call) {
     Node *m = call->callee;
     Type *t = sema_expr(S, m->lhs, NULL);
@@ -992,17 +1046,19 @@ static Type *method_call(Sema *S, Node *call) {
     Builtin id = builtin_id(me);
     m->builtin = call->builtin = id;
     SymX *recv = m->lhs->kind == ND_NAME && m->lhs->sym ? symx(m->lhs->sym) : NULL;
-    PSpec ps;
-    memset(&ps, 0, sizeof ps);
-    if (me->param) {
-        ps.name = me->param;
-        ps.type = me->ptype == 'T' ? t->elem : ty(TY_FLOAT);
-        ps.is_elem = me->ptype == 'T';
-        ps.optional = me->flags & BP_OPTIONAL;
-        ps.kwonly = me->flags & BP_KWONLY;
+    PSpec one, *ps = &one;
+    int np = me->param ? 1 : 0;
+    memset(&one, 0, sizeof one);
+    if (me->ptype == '*') {
+        np = method_signature(S, me->param, t, &ps);
+    } else if (me->param) {
+        one.name = me->param;
+        one.type = me->ptype == 'T' ? t->elem : ty(TY_FLOAT);
+        one.is_elem = me->ptype == 'T';
+        one.optional = me->flags & BP_OPTIONAL;
+        one.kwonly = me->flags & BP_KWONLY;
     }
-    Callee c = {me->name, NULL, recv && recv->s.kind != SYM_PROCESS ? recv : NULL, &ps,
-                me->param ? 1 : 0};
+    Callee c = {me->name, NULL, recv && recv->s.kind != SYM_PROCESS ? recv : NULL, ps, np};
     bind_args(S, call, &c);
 
     if (t->kind == TY_PROCESS) {

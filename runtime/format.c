@@ -389,11 +389,21 @@ static const char *digit_part(const char *p, const char *end, mp_buf *out) {
     return p;
 }
 
-_Noreturn static void conv_fail(const mp_str *s, const char *what, mp_loc loc) {
+/* Raises KIND with "WHAT: REPR"; LIMIT > 0 cuts the repr to that many
+ * characters, as Python's %.200R does for int(). */
+static void conv_fail(mp_exc_kind kind, const mp_str *s, const char *what, int limit, mp_loc loc) {
     mp_buf b;
     mp_buf_init(&b);
-    mpr_buf_repr_bytes(&b, s->data, s->len > 200 ? 200 : s->len);
-    mp_fail(loc, "%s: %s", what, b.data);
+    /* limit characters of repr never need more than 4 * limit bytes */
+    size_t len = limit > 0 && s->len > 4 * (size_t)limit ? 4 * (size_t)limit : s->len;
+    mpr_buf_repr_bytes(&b, s->data, len);
+    size_t n = 0;
+    for (int c = 0; n < b.len && (limit <= 0 || c < limit); c++) {
+        int k;
+        n += mpr_utf8_decode((const unsigned char *)b.data + n, b.len - n, &k) < 0 ? 1 : (size_t)k;
+    }
+    mp_raise(kind, loc, "%s: %.*s", what, (int)n, b.data);
+    mp_buf_free(&b);
 }
 
 int64_t mp_int_of_str(const mp_str *s, mp_loc loc) {
@@ -408,7 +418,8 @@ int64_t mp_int_of_str(const mp_str *s, mp_loc loc) {
     const char *q = digit_part(p, end, &digits);
     if (!q || q != end) {
         mp_buf_free(&digits);
-        conv_fail(s, "invalid literal for int() with base 10", loc);
+        conv_fail(MP_EXC_ValueError, s, "invalid literal for int() with base 10", 200, loc);
+        return 0;
     }
     for (size_t i = 0; i < digits.len; i++) {
         unsigned d = (unsigned)(digits.data[i] - '0');
@@ -419,8 +430,10 @@ int64_t mp_int_of_str(const mp_str *s, mp_loc loc) {
         acc = acc * 10 + d;
     }
     mp_buf_free(&digits);
-    if (neg ? acc > (uint64_t)INT64_MAX + 1 : acc > (uint64_t)INT64_MAX)
-        conv_fail(s, "integer overflow in int()", loc);
+    if (neg ? acc > (uint64_t)INT64_MAX + 1 : acc > (uint64_t)INT64_MAX) {
+        conv_fail(MP_EXC_OverflowError, s, "integer overflow in int()", 200, loc);
+        return 0;
+    }
     return neg ? (int64_t)(0 - acc) : (int64_t)acc;
 }
 
@@ -474,7 +487,8 @@ double mp_float_of_str(const mp_str *s, mp_loc loc) {
     }
     if (!ok || p != end) {
         mp_buf_free(&num);
-        conv_fail(s, "could not convert string to float", loc);
+        conv_fail(MP_EXC_ValueError, s, "could not convert string to float", 0, loc);
+        return 0.0;
     }
     double d = strtod(num.data, NULL); /* overflow gives inf, as Python */
     mp_buf_free(&num);

@@ -232,6 +232,52 @@ mp_str *mp_str_index(const mp_str *s, int64_t i, mp_loc loc);
 mp_str *mp_str_next(const mp_str *s, size_t *off);
 
 /* ------------------------------------------------------------------ */
+/* String methods (strmeth.c), as Python's str methods                 */
+/* ------------------------------------------------------------------ */
+
+/* Positions, widths and counts are in characters; start/end are Python's
+ * slice bounds (negative from the end; 0 and INT64_MAX when omitted).
+ * Every string argument is borrowed; a str result is a new ref. */
+extern const mp_type mp_t_list_str; /* list[str]: what split() returns */
+extern mp_str mp_str_space;         /* " ", immortal: the default fill */
+/* s.split(sep, maxsplit): sep NULL splits at runs of whitespace; an empty
+ * sep raises ValueError "empty separator"; maxsplit < 0: no limit. */
+mp_list *mp_str_split(const mp_str *s, const mp_str *sep, int64_t maxsplit, mp_loc loc);
+mp_list *mp_str_rsplit(const mp_str *s, const mp_str *sep, int64_t maxsplit, mp_loc loc);
+mp_list *mp_str_splitlines(const mp_str *s, bool keepends);
+mp_str *mp_str_join(const mp_str *sep, const mp_list *items); /* items: list[str] */
+enum { MP_STRIP_LEFT = 1, MP_STRIP_RIGHT = 2, MP_STRIP_BOTH = 3 };
+/* chars NULL: whitespace. */
+mp_str *mp_str_strip(const mp_str *s, const mp_str *chars, int sides);
+mp_str *mp_str_removeprefix(const mp_str *s, const mp_str *prefix);
+mp_str *mp_str_removesuffix(const mp_str *s, const mp_str *suffix);
+bool mp_str_startswith(const mp_str *s, const mp_str *prefix, int64_t start, int64_t end);
+bool mp_str_endswith(const mp_str *s, const mp_str *suffix, int64_t start, int64_t end);
+int64_t mp_str_find(const mp_str *s, const mp_str *sub, int64_t start, int64_t end);
+int64_t mp_str_rfind(const mp_str *s, const mp_str *sub, int64_t start, int64_t end);
+/* s.index(sub) and s.rindex(sub): not found raises ValueError "substring
+ * not found". */
+int64_t mp_str_find_index(const mp_str *s, const mp_str *sub, int64_t start, int64_t end,
+                          mp_loc loc);
+int64_t mp_str_rfind_index(const mp_str *s, const mp_str *sub, int64_t start, int64_t end,
+                           mp_loc loc);
+int64_t mp_str_count(const mp_str *s, const mp_str *sub, int64_t start, int64_t end);
+/* count < 0: every occurrence. */
+mp_str *mp_str_replace(const mp_str *s, const mp_str *old, const mp_str *new_, int64_t count);
+mp_str *mp_str_upper(const mp_str *s); /* ASCII letters only */
+mp_str *mp_str_lower(const mp_str *s);
+/* Unicode properties as Python's (false for ""). */
+bool mp_str_isspace(const mp_str *s);
+bool mp_str_isalpha(const mp_str *s);
+bool mp_str_isdigit(const mp_str *s);
+bool mp_str_isalnum(const mp_str *s);
+/* ljust ('<'), rjust ('>') and center ('^') to width with the one
+ * character fill (else TypeError "The fill character must be exactly one
+ * character long"). */
+mp_str *mp_str_pad(const mp_str *s, int64_t width, const mp_str *fill, int align, mp_loc loc);
+mp_str *mp_str_zfill(const mp_str *s, int64_t width);
+
+/* ------------------------------------------------------------------ */
 /* Lists: Python aliasing semantics, refcounted                        */
 /* ------------------------------------------------------------------ */
 

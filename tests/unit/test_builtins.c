@@ -23,6 +23,33 @@ static void test_every_id_has_a_row(void **state) {
     }
 }
 
+/* A signature (PTYPE '*'): "name:X" words with X a known letter, '?' on
+ * optional ones only after the required ones, at most one "/". */
+static bool signature_ok(const char *sig) {
+    bool optional = false, slash = false;
+    int params = 0;
+    for (const char *p = sig; *p;) {
+        if (*p == ' ') {
+            p++;
+        } else if (*p == '/') {
+            if (slash) return false;
+            slash = true;
+            p++;
+        } else {
+            const char *colon = strchr(p, ':');
+            if (!colon || colon == p || !strchr("sibfTL", colon[1]) || !colon[1]) return false;
+            p = colon + 2;
+            bool opt = *p == '?';
+            if (opt) p++;
+            if (optional && !opt) return false;
+            optional = opt;
+            if (*p && *p != ' ') return false;
+            params++;
+        }
+    }
+    return params > 0;
+}
+
 /* Rows are well formed for their kind. */
 static void test_rows_are_consistent(void **state) {
     (void)state;
@@ -35,7 +62,8 @@ static void test_rows_are_consistent(void **state) {
         } else {
             assert_int_not_equal(d->on, TY_NONE);
             if (d->kind == BK_ATTR) assert_null(d->param);
-            if (d->param) assert_true(d->ptype == 'T' || d->ptype == 'f');
+            if (d->param) assert_true(d->ptype == 'T' || d->ptype == 'f' || d->ptype == '*');
+            if (d->ptype == '*') assert_true(signature_ok(d->param));
             if (d->flags & BP_KWONLY) assert_true(d->flags & BP_OPTIONAL);
         }
     }

@@ -371,7 +371,17 @@ static void test_methods(void **state) {
                  "'get' takes no positional arguments but 1 was given");
     expect_error("pipe a, b: str\na.send(1)\n", "argument of 'send' must be str, not int");
     expect_error("let xs = [1]\nxs.push(2)\n", "list has no method 'push'");
-    expect_error("let s = \"a\"\nprint(s.upper())\n", "str has no method 'upper'");
+    expect_error("let s = \"a\"\nprint(s.uper())\n",
+                 "str has no method 'uper'; did you mean 'upper'?");
+    expect_error("let s = \"a\"\nprint(s.strip(chars=\"a\"))\n",
+                 "'strip' takes no keyword arguments");
+    expect_error("let s = \"a\"\nprint(s.split(1))\n", "argument of 'split' must be str, not int");
+    expect_error("let s = \"a\"\nprint(s.replace(\"a\"))\n",
+                 "missing argument 'new' in call to 'replace'");
+    expect_error("let s = \"a\"\nprint(s.join([1]))\n", "list element must be str, not int");
+    expect_error("let s = \"a\"\nprint(s.find(\"a\", 0, 1, 2))\n",
+                 "'find' takes at most 3 arguments but 4 were given");
+    expect_error("let s = \"a\"\nlet n: int = s.split()\n", "list[str]");
     expect_error("value v: int = 0\nprint(v.val)\n", "value has no attribute 'val'");
     expect_error("value v: int = 0\nprint(v.value())\n", "'value' is an attribute, not a method");
     expect_error("queue q: int\nprint(q.qsize)\n", "'qsize' is a method; call it");
@@ -381,7 +391,9 @@ static void test_methods(void **state) {
         "queue q: int[4]\nq.put(1)\nq.put_nowait(2)\nprint(q.get(), q.get(timeout=0.5), "
         "q.get_nowait(), q.empty(), q.qsize())\n"
         "pipe a, b: list[int]\na.send([1])\nprint(b.recv(), b.poll(), b.poll(1))\na.close()\n"
-        "let xs: list[int] = []\nxs.append(1)\n");
+        "let xs: list[int] = []\nxs.append(1)\n"
+        "let s = \" a b \"\nlet parts: list[str] = s.split(maxsplit=1, sep=\" \")\n"
+        "print(\"-\".join(parts), s.strip(), s.find(\"a\", 1), s.center(9, \"*\"), s.isdigit())\n");
     Run r;
     run(&r, "queue q: int\nq.put(1)\nprint(q.get(timeout=2))\n");
     assert_int_equal(r.diag.errors, 0);
