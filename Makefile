@@ -48,7 +48,7 @@ UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all demo check unit golden bless repeat clean install uninstall \
-        faults fuzz fuzz-build valgrind format format-check
+        faults fuzz fuzz-build valgrind format format-check python-parity
 all: $(BUILD)/mpc $(BUILD)/libmpr.a
 
 $(DEPS_OK): scripts/deps.sh
@@ -107,6 +107,12 @@ bless: all
 	@bash tests/golden.sh errors bless
 	@bash tests/golden.sh codegen bless
 	@bash tests/golden.sh run bless
+	@bash tests/python/run.sh bless
+
+# The CPython parity suite (docs/parity.md): tests/python/NAME.py and its
+# translation NAME.mp must print the same; ONLY=NAME runs one program.
+python-parity: all
+	@MPC=$(BUILD)/mpc $(TESTENV) bash tests/python/run.sh $(ONLY)
 
 # The program suite, many times in a row (each program built once, then
 # run REPEAT times to a file, a pipe and a terminal): output must never vary.
@@ -124,7 +130,7 @@ bench: all
 # them up.
 check: all
 	@rm -f $(BUILD)/check.log; status=0; \
-	for suite in format-check unit golden faults; do \
+	for suite in format-check unit golden faults python-parity; do \
 	    $(MAKE) --no-print-directory $$suite 2>&1 | tee -a $(BUILD)/check.log; \
 	    [ "$${PIPESTATUS[0]}" -eq 0 ] || status=1; \
 	done; \
