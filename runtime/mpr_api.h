@@ -50,9 +50,6 @@ int mp_list_cmp(const mp_list *a, const mp_list *b);
 
 void mp_val_ref(const mp_type *t, mp_val v);   /* no-op for scalars */
 void mp_val_unref(const mp_type *t, mp_val v); /* no-op for scalars */
-/* <0, 0, >0 (False < True; a NaN compares equal to everything: use the
- * C operators on floats when NaN matters). */
-int mp_val_cmp(const mp_type *t, mp_val a, mp_val b);
 
 /* ------------------------------------------------------------------ */
 /* Formatting                                                         */
