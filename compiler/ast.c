@@ -190,11 +190,14 @@ const char *op_spelling(Op op) {
  * ast_types_free() releases them at exit. */
 
 static Type basic_types[TY_NULL + 1] = {
-    [TY_ERROR] = {TY_ERROR, NULL}, [TY_NONE] = {TY_NONE, NULL},   [TY_INT] = {TY_INT, NULL},
-    [TY_FLOAT] = {TY_FLOAT, NULL}, [TY_BOOL] = {TY_BOOL, NULL},   [TY_STR] = {TY_STR, NULL},
-    [TY_LIST] = {TY_LIST, NULL},   [TY_CONN] = {TY_CONN, NULL},   [TY_QUEUE] = {TY_QUEUE, NULL},
-    [TY_VALUE] = {TY_VALUE, NULL}, [TY_ARRAY] = {TY_ARRAY, NULL}, [TY_PROCESS] = {TY_PROCESS, NULL},
-    [TY_GROUP] = {TY_GROUP, NULL}, [TY_FUNC] = {TY_FUNC, NULL},   [TY_NULL] = {TY_NULL, NULL},
+    [TY_ERROR] = {.kind = TY_ERROR}, [TY_NONE] = {.kind = TY_NONE},
+    [TY_INT] = {.kind = TY_INT},     [TY_FLOAT] = {.kind = TY_FLOAT},
+    [TY_BOOL] = {.kind = TY_BOOL},   [TY_STR] = {.kind = TY_STR},
+    [TY_LIST] = {.kind = TY_LIST},   [TY_CONN] = {.kind = TY_CONN},
+    [TY_QUEUE] = {.kind = TY_QUEUE}, [TY_VALUE] = {.kind = TY_VALUE},
+    [TY_ARRAY] = {.kind = TY_ARRAY}, [TY_PROCESS] = {.kind = TY_PROCESS},
+    [TY_GROUP] = {.kind = TY_GROUP}, [TY_FUNC] = {.kind = TY_FUNC},
+    [TY_NULL] = {.kind = TY_NULL},
 };
 
 /* Composite types live in slabs; the table holds pointers into them. */
