@@ -30,6 +30,7 @@ static const uint8_t node_sizes[] = {
     [ND_PIPE] = END(sym2),        [ND_QUEUE] = END(type_span), [ND_VALUE] = END(type_span),
     [ND_ARRAY] = END(type_span),  [ND_PROCESS] = END(sym2),    [ND_START] = END(targets),
     [ND_JOIN] = END(targets),     [ND_CONST] = END(name_span), [ND_NONE] = HEADER,
+    [ND_TUPLE] = END(elems),
 };
 _Static_assert(sizeof(Node) <= 255, "node_sizes holds bytes");
 _Static_assert(sizeof node_sizes / sizeof node_sizes[0] == ND_CONST + 1,
@@ -88,7 +89,8 @@ bool ast_children(Node *n, bool argv, NodeVisit f, void *ctx) {
     case ND_PARAM:
     case ND_PIPE: return false;
     case ND_STR: return visit_list(n->parts, NULL, f, ctx);
-    case ND_LIST: return visit_list(n->elems, NULL, f, ctx);
+    case ND_LIST:
+    case ND_TUPLE: return visit_list(n->elems, NULL, f, ctx);
     case ND_UNARY:
     case ND_KWARG:
     case ND_MEMBER:
@@ -201,11 +203,14 @@ const char *op_spelling(Op op) {
  * ast_types_free() releases them at exit. */
 
 static Type basic_types[TY_NULL + 1] = {
-    [TY_ERROR] = {TY_ERROR, NULL}, [TY_NONE] = {TY_NONE, NULL},   [TY_INT] = {TY_INT, NULL},
-    [TY_FLOAT] = {TY_FLOAT, NULL}, [TY_BOOL] = {TY_BOOL, NULL},   [TY_STR] = {TY_STR, NULL},
-    [TY_LIST] = {TY_LIST, NULL},   [TY_CONN] = {TY_CONN, NULL},   [TY_QUEUE] = {TY_QUEUE, NULL},
-    [TY_VALUE] = {TY_VALUE, NULL}, [TY_ARRAY] = {TY_ARRAY, NULL}, [TY_PROCESS] = {TY_PROCESS, NULL},
-    [TY_GROUP] = {TY_GROUP, NULL}, [TY_FUNC] = {TY_FUNC, NULL},   [TY_NULL] = {TY_NULL, NULL},
+    [TY_ERROR] = {.kind = TY_ERROR}, [TY_NONE] = {.kind = TY_NONE},
+    [TY_INT] = {.kind = TY_INT},     [TY_FLOAT] = {.kind = TY_FLOAT},
+    [TY_BOOL] = {.kind = TY_BOOL},   [TY_STR] = {.kind = TY_STR},
+    [TY_LIST] = {.kind = TY_LIST},   [TY_CONN] = {.kind = TY_CONN},
+    [TY_QUEUE] = {.kind = TY_QUEUE}, [TY_VALUE] = {.kind = TY_VALUE},
+    [TY_ARRAY] = {.kind = TY_ARRAY}, [TY_PROCESS] = {.kind = TY_PROCESS},
+    [TY_GROUP] = {.kind = TY_GROUP}, [TY_FUNC] = {.kind = TY_FUNC},
+    [TY_NULL] = {.kind = TY_NULL},
 };
 
 /* Composite types live in slabs; the table holds pointers into them. */
@@ -221,15 +226,19 @@ static struct {
     TypeSlab *slab;
 } interned;
 
-static uint64_t type_hash(TypeKind kind, const Type *elem) {
+static uint64_t type_hash(TypeKind kind, const Type *elem, Type *const *items, int n) {
     uint64_t h = (uint64_t)(uintptr_t)elem * 0x9E3779B97F4A7C15u;
     h ^= (uint64_t)kind * 0xC2B2AE3D27D4EB4Fu;
+    for (int i = 0; i < n; i++) h = (h ^ (uint64_t)(uintptr_t)items[i]) * 0x100000001B3u;
     return h ^ (h >> 29);
 }
 
 static bool type_eq(const void *a, const void *b) {
     const Type *x = a, *y = b;
-    return x->kind == y->kind && x->elem == y->elem;
+    if (x->kind != y->kind || x->elem != y->elem || x->n != y->n) return false;
+    for (int i = 0; i < x->n; i++)
+        if (x->items[i] != y->items[i]) return false;
+    return true;
 }
 
 Type *type_basic(TypeKind kind) {
@@ -237,19 +246,38 @@ Type *type_basic(TypeKind kind) {
     return &basic_types[kind];
 }
 
-Type *type_of(TypeKind kind, Type *elem) {
-    if (!elem) elem = type_basic(TY_ERROR);
-    Type probe = {kind, elem};
-    uint64_t h = type_hash(kind, elem);
-    HEnt *e = hmap_find(&interned.map, &probe, h, type_eq);
-    if (e) return e->val;
+/* A new interned type in the slabs (not yet in the table). */
+static Type *type_slot(void) {
     if (!interned.slab ||
         interned.slab->used == sizeof interned.slab->types / sizeof interned.slab->types[0]) {
         TypeSlab *s = xcalloc(1, sizeof *s);
         s->prev = interned.slab;
         interned.slab = s;
     }
-    Type *t = &interned.slab->types[interned.slab->used++];
+    return &interned.slab->types[interned.slab->used++];
+}
+
+Type *type_tuple(Type *const *items, int n) {
+    Type probe = {TY_TUPLE, NULL, (Type **)items, n};
+    uint64_t h = type_hash(TY_TUPLE, NULL, items, n);
+    HEnt *e = hmap_find(&interned.map, &probe, h, type_eq);
+    if (e) return e->val;
+    Type *t = type_slot();
+    t->kind = TY_TUPLE;
+    t->n = n;
+    t->items = n ? xmalloc((size_t)n * sizeof *t->items) : NULL;
+    for (int i = 0; i < n; i++) t->items[i] = items[i] ? items[i] : type_basic(TY_ERROR);
+    hmap_insert(&interned.map, t, h, type_eq)->val = t;
+    return t;
+}
+
+Type *type_of(TypeKind kind, Type *elem) {
+    if (!elem) elem = type_basic(TY_ERROR);
+    Type probe = {kind, elem, NULL, 0};
+    uint64_t h = type_hash(kind, elem, NULL, 0);
+    HEnt *e = hmap_find(&interned.map, &probe, h, type_eq);
+    if (e) return e->val;
+    Type *t = type_slot();
     t->kind = kind;
     t->elem = elem;
     hmap_insert(&interned.map, t, h, type_eq)->val = t;
@@ -259,6 +287,7 @@ Type *type_of(TypeKind kind, Type *elem) {
 void ast_types_free(void) {
     while (interned.slab) {
         TypeSlab *prev = interned.slab->prev;
+        for (size_t i = 0; i < interned.slab->used; i++) free(interned.slab->types[i].items);
         free(interned.slab);
         interned.slab = prev;
     }
@@ -283,6 +312,7 @@ const char *type_kind_name(TypeKind k) {
     case TY_FUNC: return "function";
     case TY_NULL: return "None";
     case TY_OPTIONAL: return "optional";
+    case TY_TUPLE: return "tuple";
     }
     return "?";
 }
@@ -309,6 +339,15 @@ static void put_type(char *buf, size_t size, size_t *len, const Type *t) {
             put(buf, size, len, " | None");
             break;
         }
+        if (t->kind == TY_TUPLE) { /* Python's spelling: tuple[int, str], tuple[()] */
+            put(buf, size, len, t->n ? "tuple[" : "tuple[()");
+            for (int i = 0; i < t->n && *len + 1 < size; i++) {
+                if (i) put(buf, size, len, ", ");
+                put_type(buf, size, len, t->items[i]);
+            }
+            put(buf, size, len, "]");
+            break;
+        }
         put(buf, size, len, type_kind_name(t->kind));
         if (!t->elem || t->kind < TY_LIST || t->kind > TY_ARRAY) break;
         put(buf, size, len, "[");
@@ -332,6 +371,11 @@ const char *type_name(const Type *t, char *buf, size_t size) {
 
 bool type_is_message(const Type *t) {
     while (t && (t->kind == TY_LIST || t->kind == TY_OPTIONAL)) t = t->elem;
+    if (t && t->kind == TY_TUPLE) {
+        for (int i = 0; i < t->n; i++)
+            if (!type_is_message(t->items[i])) return false;
+        return true;
+    }
     return t &&
            (t->kind == TY_INT || t->kind == TY_FLOAT || t->kind == TY_BOOL || t->kind == TY_STR);
 }
@@ -382,6 +426,7 @@ static const char *kind_names[] = {
     [ND_LISTCOMP] = "listcomp",
     [ND_COMP_PUSH] = "comp_push",
     [ND_NONE] = "None",
+    [ND_TUPLE] = "tuple",
 };
 
 typedef struct Dumper {

@@ -33,19 +33,23 @@ typedef enum TypeKind {
     TY_FUNC,     /* a def, as a callee */
     TY_NULL,     /* the type of the literal None (Python's NoneType) */
     TY_OPTIONAL, /* elem | None */
+    TY_TUPLE,    /* tuple[items[0], ..., items[n-1]] */
 } TypeKind;
 
 typedef struct Type Type;
 struct Type {
     TypeKind kind;
-    Type *elem; /* LIST, CONN, QUEUE, VALUE, ARRAY, OPTIONAL */
+    Type *elem;   /* LIST, CONN, QUEUE, VALUE, ARRAY, OPTIONAL */
+    Type **items; /* TUPLE: the element types (interned, never freed) */
+    int n;        /* TUPLE: how many */
 };
 
 /* Types are interned: equal types are the same pointer. They are global
  * (shared by every compilation in the process, not in any arena): basic
  * types are static, composite ones sit in a malloc'd intern table. */
 Type *type_basic(TypeKind kind); /* ERROR NONE INT FLOAT BOOL STR PROCESS GROUP FUNC NULL */
-Type *type_of(TypeKind kind, Type *elem); /* LIST CONN QUEUE VALUE ARRAY OPTIONAL */
+Type *type_of(TypeKind kind, Type *elem);    /* LIST CONN QUEUE VALUE ARRAY OPTIONAL */
+Type *type_tuple(Type *const *items, int n); /* copies ITEMS */
 /* Frees the intern table; every Type* from type_of is invalid afterwards.
  * Optional (the table stays reachable); call at exit for a clean valgrind
  * report. type_of may be used again afterwards. */
@@ -153,6 +157,7 @@ typedef enum NodeKind {
                        ND_FOR whose innermost statement is an ND_COMP_PUSH
                        (if clauses are ND_IFs in between) */
     ND_NONE,     /* the literal None */
+    ND_TUPLE,    /* elems: (a, b), (a,), () */
 
     /* statements */
     ND_BLOCK,  /* body */
@@ -244,11 +249,15 @@ struct Node {
     /* ND_ASSIGN to a shared v.value or a[i] (sema_facts.c): */
     unsigned plan : 2;     /* SharedPlan: how the write is made atomic */
     bool reads_target : 1; /* the right side reads the shared object */
-    Span span;             /* the whole construct */
-    int argc;              /* ND_CALL: entries of argv (in what would be padding) */
-    Node *next;            /* next in the enclosing list */
-    Type *type;            /* expressions: set by sema */
-    Node *lhs, *rhs;       /* operands; see NodeKind for each kind's use */
+    /* made by the parser for `let a, b = e`, `a, b = e`, `for a, b in`:
+     * the hidden variable's let, and each ND_INDEX taking item k of it
+     * (argc: how many names it unpacks into) */
+    bool unpack : 1;
+    Span span;       /* the whole construct */
+    int argc;        /* ND_CALL: entries of argv (in what would be padding) */
+    Node *next;      /* next in the enclosing list */
+    Type *type;      /* expressions: set by sema */
+    Node *lhs, *rhs; /* operands; see NodeKind for each kind's use */
 
     /* The fields of each kind (see NodeKind). Names must be unique across
      * the union, so fields shared by several kinds (body, type_span, sym)
@@ -261,7 +270,7 @@ struct Node {
             size_t len;
         };
         Node *parts;   /* ND_STR */
-        Node *elems;   /* ND_LIST */
+        Node *elems;   /* ND_LIST, ND_TUPLE */
         Node *targets; /* ND_START, ND_JOIN */
         struct {       /* ND_CALL */
             Node *callee, *args;

@@ -282,6 +282,13 @@ static CExpr gen_compare(Gen *g, Node *n) {
     const char *l, *r;
     sides(g, n, &l, &r);
     const char *op = c_operator(n->op);
+    if (lt->kind == TY_TUPLE) {
+        const char *d = tdesc(g, lt), *a = mpval(g, lt, l), *b = mpval(g, lt, r);
+        if (n->op == OP_EQ || n->op == OP_NE)
+            return (CExpr){gstr(g, "(%smp_val_eq(%s, %s, %s))", n->op == OP_NE ? "!" : "", d, a, b),
+                           false};
+        return (CExpr){gstr(g, "(mp_val_cmp(%s, %s, %s) %s 0)", d, a, b, op), false};
+    }
     if (lt->kind == TY_STR) {
         if (n->op == OP_EQ || n->op == OP_NE)
             return (CExpr){gstr(g, "(%smp_str_eq(%s, %s))", n->op == OP_NE ? "!" : "", l, r),
@@ -435,15 +442,48 @@ static CExpr gen_list(Gen *g, Node *n) {
     return (CExpr){l, true};
 }
 
+/* (a, b): the elements, owned and converted to the tuple's element
+ * types, evaluated left to right, then packed. */
+static CExpr gen_tuple(Gen *g, Node *n) {
+    Type *t = n->type;
+    Ops ops = {0};
+    int k = 0;
+    for (Node *e = n->elems; e; e = e->next, k++) operand(g, &ops, e, true, t->items[k]);
+    ops_settle(g, &ops);
+    Buf args = {0};
+    for (k = 0; k < t->n; k++) buf_printf(&args, ", %s", mpval(g, t->items[k], ops.items[k].code));
+    const char *code = gstr(g, "mp_tuple_pack(%s%s)", tdesc(g, t), args.data ? args.data : "");
+    free(args.data);
+    vec_free(&ops);
+    return (CExpr){code, true};
+}
+
+/* The index of t[k] when it is a constant (sema checked it is in range),
+ * from the start: K; else -1. */
+static int64_t tuple_const_index(const Node *n) {
+    const Node *i = n->rhs;
+    int64_t k = -1;
+    if (i->kind == ND_INT) k = i->ival;
+    else if (i->kind == ND_UNARY && i->op == OP_NEG && i->lhs->kind == ND_INT)
+        k = n->lhs->type->n - i->lhs->ival;
+    return k;
+}
+
 /* Element access a[i] for reading. */
 static CExpr gen_index(Gen *g, Node *n) {
     if (g->cas_sym && n->lhs->kind == ND_NAME && n->lhs->sym == g->cas_sym)
         return (CExpr){g->cas_old, false};
     Type *ot = n->lhs->type;
+    if (ot->kind == TY_TUPLE && tuple_const_index(n) >= 0)
+        return (CExpr){gstr(g, "mp_tuple_item(%s, %" PRId64 ").%s", borrow(g, n->lhs),
+                            tuple_const_index(n), vfield(n->type)),
+                       false};
     const char *o, *i;
     sides(g, n, &o, &i);
     const char *at = loc(g, n->span);
     switch (ot->kind) {
+    case TY_TUPLE:
+        return (CExpr){gstr(g, "mp_tuple_get(%s, %s, %s).%s", o, i, at, vfield(n->type)), false};
     case TY_STR: return (CExpr){gstr(g, "mp_str_index(%s, %s, %s)", o, i, at), true};
     case TY_LIST:
         return (CExpr){gstr(g, "mp_list_get(%s, %s, %s).%s", o, i, at, vfield(n->type)), false};
@@ -548,6 +588,7 @@ static CExpr emit_len(Gen *g, const BEmit *e) {
     case TY_STR: return (CExpr){gstr(g, "mp_str_len(%s)", v), false};
     case TY_LIST: return (CExpr){gstr(g, "mp_list_len(%s)", v), false};
     case TY_ARRAY: return (CExpr){gstr(g, "mp_array_len(%s)", v), false};
+    case TY_TUPLE: return (CExpr){gstr(g, "mp_tuple_len(%s)", v), false};
     default: return (CExpr){companion(g, "count", x->sym), false}; /* a group */
     }
 }
@@ -822,6 +863,55 @@ static CExpr emit_round(Gen *g, const BEmit *e) {
     vec_free(&ops);
     if (!nd) return (CExpr){flt ? gstr(g, "mp_round_f(%s, %s)", x, e->at) : x, false};
     return (CExpr){gstr(g, "mp_round_%s(%s, %s, %s)", flt ? "fn" : "in", x, nd, e->at), false};
+}
+
+/* A sequence argument of zip()/enumerate(), as its descriptor and value. */
+static const char *seq_arg(Gen *g, Ops *ops, int i) {
+    Operand *o = &ops->items[i];
+    return gstr(g, "%s, %s", tdesc(g, o->type), mpval(g, o->type, o->code));
+}
+
+static CExpr emit_enumerate(Gen *g, const BEmit *e) {
+    Ops ops = {0};
+    operand(g, &ops, e->a[0], false, NULL);
+    if (e->n->argc > 1) operand(g, &ops, e->a[1], false, NULL);
+    ops_settle(g, &ops);
+    const char *code = gstr(g, "mp_enumerate(%s, %s, %s, %s)", tdesc(g, e->n->type),
+                            seq_arg(g, &ops, 0), ops.len > 1 ? ops.items[1].code : "0", e->at);
+    vec_free(&ops);
+    return (CExpr){code, true};
+}
+
+static CExpr emit_zip(Gen *g, const BEmit *e) {
+    Ops ops = {0};
+    for (int i = 0; i < e->n->argc; i++) operand(g, &ops, e->a[i], false, NULL);
+    ops_settle(g, &ops);
+    Buf args = {0};
+    for (int i = 0; i < e->n->argc; i++) buf_printf(&args, ", %s", seq_arg(g, &ops, i));
+    const char *code =
+        gstr(g, "mp_zip%d(%s%s)", e->n->argc, tdesc(g, e->n->type), args.data ? args.data : "");
+    free(args.data);
+    vec_free(&ops);
+    return (CExpr){code, true};
+}
+
+static CExpr emit_divmod(Gen *g, const BEmit *e) {
+    Type *t = e->n->type->items[0];
+    const char *a, *b;
+    Ops ops = {0};
+    operand(g, &ops, e->a[0], false, NULL);
+    operand(g, &ops, e->a[1], false, NULL);
+    ops_settle(g, &ops);
+    a = ops.items[0].code;
+    b = ops.items[1].code;
+    if (t->kind == TY_FLOAT) {
+        if (e->a[0]->type->kind == TY_INT) a = gstr(g, "(double)%s", a);
+        if (e->a[1]->type->kind == TY_INT) b = gstr(g, "(double)%s", b);
+    }
+    vec_free(&ops);
+    return (CExpr){
+        gstr(g, "mp_divmod_%s(%s, %s, %s, %s)", ksuffix(t), tdesc(g, e->n->type), a, b, e->at),
+        true};
 }
 
 /* ---- methods ---- */
@@ -1187,9 +1277,14 @@ static CExpr gen_method(Gen *g, Node *n) {
  * code of parameter k's argument ends up in ARGS[k], converted to the
  * parameter's type. OWN (a process declaration): owned, and lists copied,
  * so later changes to them do not reach the process. */
-/* A list, or a list | None: copied for a process. */
+/* Whether a value of type T holds a list, which a process gets a copy of. */
 static bool has_list(const Type *t) {
-    return t->kind == TY_LIST || (t->kind == TY_OPTIONAL && t->elem->kind == TY_LIST);
+    if (t->kind == TY_TUPLE) {
+        for (int i = 0; i < t->n; i++)
+            if (has_list(t->items[i])) return true;
+        return false;
+    }
+    return t->kind == TY_LIST || (t->kind == TY_OPTIONAL && has_list(t->elem));
 }
 
 void def_args(Gen *g, Node *n, bool own, const char **args) {
@@ -1213,8 +1308,8 @@ void def_args(Gen *g, Node *n, bool own, const char **args) {
             else c = convert(g, c, at, pt);
         }
         if (own && at->kind == TY_LIST) c = gstr(g, "mp_list_copy(%s)", c);
-        else if (own && pt->kind == TY_OPTIONAL && pt->elem->kind == TY_LIST)
-            c = gstr(g, "(%s ? mp_list_copy(%s) : NULL)", c, c);
+        else if (own && has_list(pt)) /* lists inside a tuple or optional */
+            c = gstr(g, "mp_val_copy(%s, %s).%s", tdesc(g, pt), mpval(g, pt, c), vfield(pt));
         args[k] = c;
     }
     free(slot);
@@ -1271,6 +1366,7 @@ CExpr gen_expr(Gen *g, Node *n) {
     }
     case ND_NONE: return (CExpr){"0", false}; /* printed through mp_t_none */
     case ND_LIST: return gen_list(g, n);
+    case ND_TUPLE: return gen_tuple(g, n);
     case ND_UNARY: return gen_unary(g, n);
     case ND_BINARY: return gen_binary(g, n);
     case ND_CALL: return gen_call(g, n);

@@ -10,6 +10,7 @@
 static const char *ctype(Gen *g, const Type *t) {
     switch (t->kind) {
     case TY_OPTIONAL: return is_heap(t->elem) ? ctype(g, t->elem) : "mp_box *";
+    case TY_TUPLE: return "mp_tuple *";
     case TY_INT: return "int64_t";
     case TY_FLOAT: return "double";
     case TY_BOOL: return "bool";
@@ -25,7 +26,8 @@ static const char *ctype(Gen *g, const Type *t) {
 }
 
 bool is_heap(const Type *t) {
-    return t && (t->kind == TY_STR || t->kind == TY_LIST || t->kind == TY_OPTIONAL);
+    return t && (t->kind == TY_STR || t->kind == TY_LIST || t->kind == TY_OPTIONAL ||
+                 t->kind == TY_TUPLE);
 }
 
 /* The runtime's function taking (REF) or dropping a reference to a value
@@ -33,6 +35,7 @@ bool is_heap(const Type *t) {
 const char *ref_fn(const Type *t) {
     switch (t->kind) {
     case TY_STR: return "mp_str_ref";
+    case TY_TUPLE: return "mp_tuple_ref";
     case TY_OPTIONAL: return is_heap(t->elem) ? ref_fn(t->elem) : "mp_box_ref";
     default: return "mp_list_ref";
     }
@@ -41,6 +44,7 @@ const char *ref_fn(const Type *t) {
 const char *unref_fn(const Type *t) {
     switch (t->kind) {
     case TY_STR: return "mp_str_unref";
+    case TY_TUPLE: return "mp_tuple_unref";
     case TY_OPTIONAL: return is_heap(t->elem) ? unref_fn(t->elem) : "mp_box_unref";
     default: return "mp_list_unref";
     }
@@ -55,6 +59,7 @@ const char *vfield(const Type *t) {
     case TY_STR: return "s";
     case TY_OPTIONAL: return is_heap(t->elem) ? vfield(t->elem) : "o";
     case TY_NULL: return "i";
+    case TY_TUPLE: return "t";
     default: return "l";
     }
 }
@@ -68,8 +73,44 @@ const char *kind_enum(const Type *t) {
     return t->kind == TY_FLOAT ? "MP_FLOAT" : t->kind == TY_BOOL ? "MP_BOOL" : "MP_INT";
 }
 
-/* A pointer to the runtime type descriptor of T, declaring list and
- * optional types at the top of the file on first use. */
+/* The descriptor's name without "ty_": int, list_int, opt_str,
+ * tuple2_int_list_str. A tuple says how many elements it has, so a name
+ * never stands for two types. */
+static const char *bare_name(Gen *g, const Type *t) {
+    switch (t->kind) {
+    case TY_LIST: return gstr(g, "list_%s", bare_name(g, t->elem));
+    case TY_OPTIONAL: return gstr(g, "opt_%s", bare_name(g, t->elem));
+    case TY_TUPLE: {
+        const char *s = gstr(g, "tuple%d", t->n);
+        for (int i = 0; i < t->n; i++) s = gstr(g, "%s_%s", s, bare_name(g, t->items[i]));
+        return s;
+    }
+    case TY_NULL: return "none";
+    default: return type_kind_name(t->kind); /* int float bool str */
+    }
+}
+
+/* Declares the descriptor of composite type T named ty_BARE at the top of
+ * the file, after those of its parts. */
+static void declare_type(Gen *g, Type *t, const char *bare) {
+    if (t->kind != TY_TUPLE) {
+        const char *elem = tdesc(g, t->elem);
+        buf_printf(&g->types, "static const mp_type ty_%s = { %s, %s };\n", bare,
+                   t->kind == TY_OPTIONAL ? "MP_OPT" : "MP_LIST", elem);
+        return;
+    }
+    Buf items = {0};
+    for (int i = 0; i < t->n; i++) buf_printf(&items, "%s%s", i ? ", " : "", tdesc(g, t->items[i]));
+    if (t->n)
+        buf_printf(&g->types, "static const mp_type *const ty_%s_items[] = { %s };\n", bare,
+                   items.data);
+    buf_printf(&g->types, "static const mp_tuple_type ty_%s = { { MP_TUPLE, NULL }, %d, %s%s };\n",
+               bare, t->n, t->n ? gstr(g, "ty_%s", bare) : "NULL", t->n ? "_items" : "");
+    free(items.data);
+}
+
+/* A pointer to the runtime type descriptor of T, declaring composite
+ * types at the top of the file on first use. */
 const char *tdesc(Gen *g, Type *t) {
     switch (t->kind) {
     case TY_INT: return "&mp_t_int";
@@ -81,19 +122,13 @@ const char *tdesc(Gen *g, Type *t) {
     }
     for (size_t i = 0; i < g->ltypes.len; i++)
         if (g->ltypes.items[i].type == t) return g->ltypes.items[i].cname;
-    const char *elem = tdesc(g, t->elem);
-    bool opt = t->kind == TY_OPTIONAL;
-    /* ty_list_int, ty_list_list_str, ty_opt_int: built from the element's
-     * name, so any depth gets its own name. */
-    const char *ename = strncmp(elem, "&mp_t_", 6) == 0 ? elem + 6 : elem + 4;
-    const char *bare = gstr(g, "ty_%s_%s", opt ? "opt" : "list", ename);
+    const char *bare = bare_name(g, t);
+    const char *cname = keep_str(g, gstr(g, "&ty_%s%s", bare, t->kind == TY_TUPLE ? ".base" : ""));
     /* Equal types need not be one Type object (an array's element list, a
      * declared type): the name decides, so no descriptor is defined twice. */
     for (size_t i = 0; i < g->ltypes.len; i++)
-        if (strcmp(g->ltypes.items[i].cname + 1, bare) == 0) return g->ltypes.items[i].cname;
-    const char *cname = keep_str(g, gstr(g, "&%s", bare));
-    buf_printf(&g->types, "static const mp_type %s = { %s, %s };\n", bare,
-               opt ? "MP_OPT" : "MP_LIST", elem);
+        if (strcmp(g->ltypes.items[i].cname, cname) == 0) return g->ltypes.items[i].cname;
+    declare_type(g, t, bare);
     vec_push(&g->ltypes, ((ListType){t, cname}));
     return cname;
 }

@@ -598,7 +598,7 @@ Type *parse_type_name(Parser *P, const char *name, Span at) {
     if (strcmp(name, "bool") == 0) return type_basic(TY_BOOL);
     if (strcmp(name, "str") == 0) return type_basic(TY_STR);
     if (strcmp(name, "list") == 0 || strcmp(name, "conn") == 0 || strcmp(name, "queue") == 0 ||
-        strcmp(name, "value") == 0 || strcmp(name, "array") == 0)
+        strcmp(name, "value") == 0 || strcmp(name, "array") == 0 || strcmp(name, "tuple") == 0)
         parse_error(P, at, "'%s' needs an element type, as in '%s[int]'", name, name);
     else parse_error(P, at, "unknown type '%s'", name);
     return type_basic(TY_ERROR);
@@ -610,6 +610,7 @@ Type *parse_type_generic(Parser *P, const char *name, Span at, Type *elem) {
     if (strcmp(name, "queue") == 0) return type_of(TY_QUEUE, elem);
     if (strcmp(name, "value") == 0) return type_of(TY_VALUE, elem);
     if (strcmp(name, "array") == 0) return type_of(TY_ARRAY, elem);
+    if (strcmp(name, "tuple") == 0) return type_tuple(&elem, 1);
     if (strcmp(name, "int") == 0 || strcmp(name, "float") == 0 || strcmp(name, "bool") == 0 ||
         strcmp(name, "str") == 0)
         parse_error(P, at, "type '%s' takes no '[...]'", name);
@@ -628,6 +629,12 @@ Type *parse_type_optional(Parser *P, Type *t, Span at) {
 
 static Type *expr_type(Parser *P, Node *e) {
     if (e->kind == ND_NAME && !e->parens) return parse_type_name(P, e->name, e->span);
+    /* `(int, str)`, the item type of a queue */
+    if (e->kind == ND_TUPLE) {
+        Type *t = type_tuple(NULL, 0);
+        for (Node *x = e->elems; x; x = x->next) t = parse_type_tuple(t, expr_type(P, x));
+        return t;
+    }
     /* `(T | None)`, the parenthesized item type of a bounded queue */
     if (e->kind == ND_BINARY && e->op == OP_BITOR && e->rhs->kind == ND_NONE)
         return parse_type_optional(P, expr_type(P, e->lhs), e->span);
@@ -641,7 +648,7 @@ static bool generic_name(const Node *e) {
     return e->kind == ND_NAME && !e->parens &&
            (strcmp(e->name, "list") == 0 || strcmp(e->name, "conn") == 0 ||
             strcmp(e->name, "queue") == 0 || strcmp(e->name, "value") == 0 ||
-            strcmp(e->name, "array") == 0);
+            strcmp(e->name, "array") == 0 || strcmp(e->name, "tuple") == 0);
 }
 
 /* `T` or `T[bound]` written as an expression: the outermost [...] is a
@@ -654,6 +661,97 @@ Type *parse_type_expr(Parser *P, Node *e, Node **bound, Span *type_at) {
     }
     *type_at = e->span;
     return expr_type(P, e);
+}
+
+Type *parse_type_tuple(Type *t, Type *a) {
+    Type *items[256];
+    int n = 0;
+    if (t)
+        for (; n < t->n && n < 255; n++) items[n] = t->items[n];
+    items[n++] = a;
+    return type_tuple(items, n);
+}
+
+/* A name no source can spell (a name never starts with a digit), made
+ * once per unpacking: "0u1", "0u2", ... */
+static const char *hidden_name(Parser *P) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "0u%d", ++P->sh->nhidden);
+    return arena_strndup(P->sh->arena, buf, strlen(buf));
+}
+
+static Node *hidden_ref(Parser *P, const char *name, Span at) {
+    Node *n = parse_node(P, ND_NAME, at);
+    n->name = name;
+    return n;
+}
+
+/* hidden[k], unpacking into COUNT names, located at the target AT. */
+static Node *hidden_item(Parser *P, const char *name, int k, int count, Span at) {
+    Node *ix = parse_node(P, ND_INDEX, at);
+    ix->lhs = hidden_ref(P, name, at);
+    ix->rhs = parse_node(P, ND_INT, at);
+    ix->rhs->ival = k;
+    ix->unpack = true;
+    ix->argc = count;
+    return ix;
+}
+
+static int count_list(const Node *n) {
+    int c = 0;
+    for (; n; n = n->next) c++;
+    return c;
+}
+
+/* The statements `let a = h[0]` (LET) or `a = h[0]` for each target. */
+static Node *unpack_items(Parser *P, const char *h, Node *targets, bool let) {
+    Node *head = NULL, **tail = &head;
+    int count = count_list(targets), k = 0;
+    for (Node *t = targets; t; t = t->next, k++) {
+        Node *st;
+        if (let) {
+            st = parse_node(P, ND_LET, t->span);
+            st->name = t->name;
+            st->name_span = t->span;
+            st->rhs = hidden_item(P, h, k, count, t->span);
+        } else {
+            parse_check_target(P, t);
+            st = parse_node(P, ND_ASSIGN, t->span);
+            st->op = OP_NONE;
+            st->lhs = t;
+            st->rhs = hidden_item(P, h, k, count, t->span);
+        }
+        *tail = st;
+        tail = &st->next;
+    }
+    return head;
+}
+
+Node *parse_unpack(Parser *P, Node *targets, Node *rhs, bool let, Span at) {
+    const char *h = hidden_name(P);
+    Node *hl = parse_node(P, ND_LET, at);
+    hl->name = h;
+    hl->name_span = rhs->span;
+    hl->rhs = rhs;
+    hl->unpack = true;
+    /* the targets are chained by `next` already (a list, or a tuple's elems) */
+    hl->next = unpack_items(P, h, targets, let);
+    return hl;
+}
+
+Node *parse_for_unpack(Parser *P, Node *names, Node *it, Node *body, Span at) {
+    const char *h = hidden_name(P);
+    Node *f = parse_node(P, ND_FOR, at);
+    f->name = h;
+    f->name_span = it->span;
+    f->rhs = it;
+    f->body = body;
+    f->unpack = true;
+    Node *lets = unpack_items(P, h, names, true), *last = lets;
+    while (last->next) last = last->next;
+    last->next = body->body;
+    body->body = lets;
+    return f;
 }
 
 void parse_check_target(Parser *P, Node *t) {
@@ -672,6 +770,8 @@ void parse_check_target(Parser *P, Node *t) {
                     "cannot assign to a slice; build a new list instead: "
                     "xs = xs[:a] + ys + xs[b:]");
         return;
+    case ND_TUPLE: parse_error(P, t->span, "cannot assign to a tuple inside a target"); return;
+    case ND_NONE: parse_error(P, t->span, "cannot assign to None"); return;
     case ND_UNARY:
     case ND_BINARY:
         if (t->op >= OP_EQ && t->op <= OP_GE)

@@ -66,6 +66,7 @@ typedef struct ParseShared {
     void *sub[PARSE_MAX_LEVEL + 1]; /* cached scanners, by level */
     Node *defs, *defs_tail;         /* the program being built */
     Node *top, *top_tail;
+    int nhidden; /* hidden variables made for unpacking so far */
 } ParseShared;
 
 /* One parse: a scanner over [pos, end) of the source and its state. */
@@ -118,6 +119,15 @@ Type *parse_type_optional(Parser *P, Type *t, Span at);
 bool parse_is_big_literal(Parser *P, const Node *n);
 Node *parse_check_literal(Parser *P, Node *n);
 void parse_check_target(Parser *P, Node *target);
+/* `(A, B)`: tuple type T extended by one more element A (T NULL: A alone). */
+Type *parse_type_tuple(Type *t, Type *a);
+/* Unpacking into TARGETS (a list of names or targets) from RHS, as a chain
+ * of statements over a hidden variable (see Node.unpack):
+ *   LET:  let 0u1 = rhs; let a = 0u1[0]; let b = 0u1[1]
+ *   else: let 0u1 = rhs; a = 0u1[0]; b = 0u1[1] */
+Node *parse_unpack(Parser *P, Node *targets, Node *rhs, bool let, Span at);
+/* `for a, b in it BODY`: `for 0u1 in it { let a = 0u1[0]; ... BODY }`. */
+Node *parse_for_unpack(Parser *P, Node *names, Node *it, Node *body, Span at);
 
 /* For tests of the scanner: scans SRC into at most MAX tokens (their kinds
  * TK_*, values and spans; the last one is TK_END if it fits) and returns

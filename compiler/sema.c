@@ -329,6 +329,17 @@ static bool wellformed(Sema *S, Type *t, Span at, bool report) {
             return false;
         }
         return true;
+    case TY_TUPLE:
+        for (int i = 0; i < t->n; i++) {
+            if (!wellformed(S, t->items[i], at, report)) return false;
+            if (!type_is_message(t->items[i])) {
+                if (report)
+                    diag_error(S->d, at, "a tuple cannot hold %s %s; its elements are %s",
+                               sema_an(t->items[i]), sema_tname(t->items[i]), msg_kinds);
+                return false;
+            }
+        }
+        return true;
     case TY_OPTIONAL:
         if (!wellformed(S, t->elem, at, report)) return false;
         if (!type_is_message(t->elem)) {
@@ -493,7 +504,10 @@ static void check_let(Sema *S, Node *n) {
         n->rhs->type = t = type_basic(TY_ERROR);
     } else {
         t = sema_value(S, n->rhs, NULL);
-        if (t->kind == TY_NULL) {
+        if (t->kind == TY_NULL && n->unpack) {
+            diag_error(S->d, n->rhs->span, "cannot unpack None; only a tuple unpacks");
+            t = type_basic(TY_ERROR);
+        } else if (t->kind == TY_NULL) {
             diag_error(S->d, n->rhs->span,
                        "cannot infer the type of '%s' from None; write 'let %s: int | None = "
                        "None' with the type it will hold",

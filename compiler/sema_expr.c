@@ -25,7 +25,8 @@ bool sema_storable(const Type *t) {
     case TY_STR:
     case TY_ERROR: return true;
     case TY_LIST:
-    case TY_OPTIONAL: return type_is_message(t);
+    case TY_OPTIONAL:
+    case TY_TUPLE: return type_is_message(t);
     default: return false;
     }
 }
@@ -261,6 +262,10 @@ static Type *list_expr(Sema *S, Node *e, Type *hint) {
                            "list elements must have one type: this one is %s, the first is %s",
                            sema_tname(t), sema_tname(el));
                 diag_note(S->d, first->span, "the first element is here");
+                if (!bad && el->kind != TY_LIST && t->kind != TY_LIST)
+                    diag_note(S->d, e->span,
+                              "values of different types go together in a tuple: (1, \"a\"); "
+                              "a list of them is list[tuple[int, str]]");
                 bad = true;
             }
         }
@@ -301,6 +306,111 @@ static Type *list_expr(Sema *S, Node *e, Type *hint) {
     return type_of(TY_LIST, el);
 }
 
+/* ---- tuples ------------------------------------------------------------- */
+
+/* (a, b): each element a message; HINT (a tuple type of the same length)
+ * types them as a declaration would (None, int to float). */
+static Type *tuple_expr(Sema *S, Node *e, Type *hint) {
+    int n = 0;
+    for (Node *x = e->elems; x; x = x->next) n++;
+    Type *want = hint && hint->kind == TY_TUPLE && hint->n == n ? hint : NULL;
+    Type **items = n ? xmalloc((size_t)n * sizeof *items) : NULL;
+    bool bad = false;
+    int k = 0;
+    for (Node *x = e->elems; x; x = x->next, k++) {
+        Type *w = want ? want->items[k] : NULL;
+        Type *t = sema_value(S, x, w);
+        items[k] = w ? w : t;
+        if (is_err(t)) {
+            bad = true;
+        } else if (w && !sema_assignable(w, t)) {
+            if (!sema_none_misuse(S, x, w, t))
+                diag_error(S->d, x->span, "tuple element %d must be %s, not %s", k, sema_tname(w),
+                           sema_tname(t));
+            bad = true;
+        } else if (!w && t->kind == TY_NULL) {
+            diag_error(S->d, x->span, "cannot infer the type of None in a tuple");
+            diag_note(S->d, x->span,
+                      "give it a type through a variable: 'let t: tuple[int | None, str] = "
+                      "(None, \"a\")'");
+            bad = true;
+        } else if (!w && !type_is_message(t)) {
+            diag_error(S->d, x->span, "a tuple cannot hold %s %s", sema_an(t), sema_tname(t));
+            bad = true;
+        }
+    }
+    Type *r = bad ? ty(TY_ERROR) : want ? want : type_tuple(items, n);
+    free(items);
+    return r;
+}
+
+/* Whether values of tuple type T have an order: element by element. */
+static bool tuple_ordered(const Type *t);
+
+/* Values Python orders with <: numbers, bools, strs, and lists and tuples
+ * of them. */
+static bool orderable(const Type *x) {
+    return is_num(x) || x->kind == TY_STR || x->kind == TY_BOOL ||
+           (x->kind == TY_LIST && orderable(x->elem)) || (x->kind == TY_TUPLE && tuple_ordered(x));
+}
+
+static bool tuple_ordered(const Type *t) {
+    for (int i = 0; i < t->n; i++)
+        if (!orderable(t->items[i])) return false;
+    return true;
+}
+
+/* A constant index: an int literal, or minus one. */
+static bool const_index(const Node *i, int64_t *k) {
+    if (i->kind == ND_INT) {
+        *k = i->ival;
+        return true;
+    }
+    if (i->kind == ND_UNARY && i->op == OP_NEG && i->lhs->kind == ND_INT &&
+        i->lhs->ival != INT64_MIN) {
+        *k = -i->lhs->ival;
+        return true;
+    }
+    return false;
+}
+
+/* t[i] on tuple type T: a constant index in range, or any index when
+ * every element has one type (then IndexError at run time). */
+static Type *tuple_index(Sema *S, Node *e, Type *t) {
+    int64_t k;
+    if (e->unpack) { /* `let a, b = e`: item k of a tuple of argc */
+        if (e->rhs->ival == 0 && t->n != e->argc) {
+            if (t->n > e->argc)
+                diag_error(S->d, e->span, "too many values to unpack (expected %d, got %d)",
+                           e->argc, t->n);
+            else
+                diag_error(S->d, e->span, "not enough values to unpack (expected %d, got %d)",
+                           e->argc, t->n);
+        }
+        return e->rhs->ival < t->n ? t->items[e->rhs->ival] : ty(TY_ERROR);
+    }
+    if (const_index(e->rhs, &k)) {
+        if (k < -(int64_t)t->n || k >= t->n) {
+            diag_error(S->d, e->rhs->span, "tuple index out of range: %s has %d element%s",
+                       sema_tname(t), t->n, t->n == 1 ? "" : "s");
+            return ty(TY_ERROR);
+        }
+        return t->items[k < 0 ? k + t->n : k];
+    }
+    for (int i = 1; i < t->n; i++)
+        if (t->items[i] != t->items[0]) {
+            diag_error(S->d, e->rhs->span,
+                       "the index of a %s must be a constant: its elements have different types",
+                       sema_tname(t));
+            return ty(TY_ERROR);
+        }
+    if (!t->n) {
+        diag_error(S->d, e->rhs->span, "tuple index out of range: the tuple is empty");
+        return ty(TY_ERROR);
+    }
+    return t->items[0];
+}
+
 /* ---- strings ------------------------------------------------------------ */
 
 static void not_printable(Sema *S, Node *e, Type *t, const char *how) {
@@ -322,12 +432,6 @@ static Type *str_expr(Sema *S, Node *e) {
 }
 
 /* ---- operators ---------------------------------------------------------- */
-
-/* Values Python orders with <: numbers, bools, strs, and lists of them. */
-static bool orderable(const Type *t) {
-    if (t->kind == TY_LIST) return orderable(t->elem);
-    return is_num(t) || t->kind == TY_BOOL || t->kind == TY_STR;
-}
 
 /* `x in c` / `x not in c`: the one place that says what each container
  * holds (a list or array its elements, a str its substrings). */
@@ -459,6 +563,7 @@ Type *sema_binary_type(Sema *S, Node *e, Op op, Type *l, Type *r) {
     case OP_GT:
     case OP_GE:
         if (nums || (l == r && orderable(l))) return tbool;
+        if (l == r && l->kind == TY_TUPLE && tuple_ordered(l)) return tbool;
         break;
     default: break;
     }
@@ -551,6 +656,12 @@ static Type *index_expr(Sema *S, Node *e) {
     Type *it = sema_value(S, e->rhs, NULL);
     if (!is_err(it) && it->kind != TY_INT && !is_err(t))
         diag_error(S->d, e->rhs->span, "index must be int, not %s", sema_tname(it));
+    if (e->unpack && t->kind != TY_TUPLE) { /* `let a, b = e`: only a tuple unpacks */
+        if (!is_err(t) && e->rhs->ival == 0)
+            diag_error(S->d, e->lhs->span, "cannot unpack %s %s; only a tuple unpacks", sema_an(t),
+                       sema_tname(t));
+        return ty(TY_ERROR);
+    }
     switch (t->kind) {
     case TY_LIST:
     case TY_ARRAY: return t->elem;
@@ -559,6 +670,7 @@ static Type *index_expr(Sema *S, Node *e) {
     case TY_ERROR: return t;
     case TY_OPTIONAL:
     case TY_NULL: sema_none_receiver(S, e->lhs, t); return ty(TY_ERROR);
+    case TY_TUPLE: return is_err(it) ? it : tuple_index(S, e, t);
     case TY_VALUE:
         diag_error(S->d, e->span, "cannot index %s %s", sema_an(t), sema_tname(t));
         if (e->lhs->kind == ND_NAME)
@@ -1082,7 +1194,7 @@ static Type *check_len(Sema *S, const BCall *c) {
     Type *t = types[0];
     if (sema_none_receiver(S, argv[0], t)) return ty(TY_INT);
     if (!is_err(t) && t->kind != TY_STR && t->kind != TY_LIST && t->kind != TY_ARRAY &&
-        t->kind != TY_GROUP)
+        t->kind != TY_GROUP && t->kind != TY_TUPLE)
         diag_error(S->d, argv[0]->span, "len() needs a str, list, array or process group, not %s",
                    sema_tname(t));
     return ty(TY_INT);
@@ -1187,6 +1299,66 @@ static Type *check_abs(Sema *S, const BCall *c) {
     if (is_err(t) || is_num(t)) return t;
     diag_error(S->d, c->argv[0]->span, "abs() needs a number, not %s", sema_tname(t));
     return ty(TY_ERROR);
+}
+
+/* The element type of a sequence zip() and enumerate() take (a list or
+ * a str), else reports and gives ERROR. */
+static Type *seq_elem(Sema *S, const BCall *c, Node *arg, Type *t) {
+    if (is_err(t)) return t;
+    if (t->kind == TY_LIST) return t->elem;
+    if (t->kind == TY_STR) return t;
+    if (!sema_none_receiver(S, arg, t))
+        diag_error(S->d, arg->span, "%s() needs a list or a str, not %s", c->d->name,
+                   sema_tname(t));
+    return ty(TY_ERROR);
+}
+
+/* enumerate(xs[, start]): a list[tuple[int, T]]. */
+static Type *check_enumerate(Sema *S, const BCall *c) {
+    Type *types[3] = {NULL, NULL, NULL};
+    arg_values(S, c, types);
+    if (!arity(S, c->call, c->d->name, c->n, c->d->lo, c->d->hi)) return ty(TY_ERROR);
+    Type *el = seq_elem(S, c, c->argv[0], types[0]);
+    if (c->n == 2 && !is_err(types[1]) && types[1]->kind != TY_INT) {
+        diag_error(S->d, c->argv[1]->span, "enumerate() start must be int, not %s",
+                   sema_tname(types[1]));
+        return ty(TY_ERROR);
+    }
+    if (is_err(el)) return el;
+    Type *items[2] = {ty(TY_INT), el};
+    return type_of(TY_LIST, type_tuple(items, 2));
+}
+
+/* zip(a, b[, c]): a list of tuples, as long as the shortest. */
+static Type *check_zip(Sema *S, const BCall *c) {
+    Type *types[3] = {NULL, NULL, NULL};
+    arg_values(S, c, types);
+    if (!arity(S, c->call, c->d->name, c->n, c->d->lo, c->d->hi)) return ty(TY_ERROR);
+    Type *items[3];
+    bool bad = false;
+    for (int i = 0; i < c->n; i++) {
+        items[i] = seq_elem(S, c, c->argv[i], types[i]);
+        bad |= is_err(items[i]);
+    }
+    return bad ? ty(TY_ERROR) : type_of(TY_LIST, type_tuple(items, c->n));
+}
+
+/* divmod(a, b): (a // b, a % b) of two ints, or of numbers as floats. */
+static Type *check_divmod(Sema *S, const BCall *c) {
+    Type *types[3] = {NULL, NULL, NULL};
+    arg_values(S, c, types);
+    if (!arity(S, c->call, c->d->name, c->n, c->d->lo, c->d->hi)) return ty(TY_ERROR);
+    for (int i = 0; i < 2; i++) {
+        if (is_err(types[i])) return types[i];
+        if (!is_num(types[i])) {
+            diag_error(S->d, c->argv[i]->span, "divmod() needs numbers, not %s",
+                       sema_tname(types[i]));
+            return ty(TY_ERROR);
+        }
+    }
+    Type *t = types[0]->kind == TY_FLOAT || types[1]->kind == TY_FLOAT ? ty(TY_FLOAT) : ty(TY_INT);
+    Type *items[2] = {t, t};
+    return type_tuple(items, 2);
 }
 
 static Type *check_sleep_exit(Sema *S, const BCall *c) {
@@ -1683,6 +1855,7 @@ static Type *expr_inner(Sema *S, Node *e, Type *hint) {
     case ND_FLOAT: return ty(TY_FLOAT);
     case ND_BOOL: return ty(TY_BOOL);
     case ND_NONE: return ty(TY_NULL);
+    case ND_TUPLE: return tuple_expr(S, e, hint);
     case ND_STR: return str_expr(S, e);
     case ND_STRPART: return ty(TY_STR);
     case ND_NAME: return name_expr(S, e);

@@ -128,8 +128,10 @@ static Node *mk_comp(Parser *P, Node *elem, Node *clauses, Span at) {
     return n;
 }
 
+/* N may be a chain of statements (an unpacking): the tail is its last. */
 static NodeList list1(Node *n) {
     NodeList l = {n, n};
+    while (l.tail && l.tail->next) l.tail = l.tail->next;
     return l;
 }
 
@@ -138,6 +140,7 @@ static NodeList list_add(NodeList l, Node *n) {
     if (!l.head) return list1(n);
     l.tail->next = n;
     l.tail = n;
+    while (l.tail->next) l.tail = l.tail->next;
     return l;
 }
 
@@ -168,6 +171,7 @@ static void add_top(Parser *P, Node *n) {
     } else {
         if (sh->top_tail) sh->top_tail->next = n; else sh->top = n;
         sh->top_tail = n;
+        while (sh->top_tail->next) sh->top_tail = sh->top_tail->next; /* an unpacking */
     }
 }
 
@@ -237,7 +241,8 @@ static void not_top(Parser *P, Node *n) {
 %type <node> test arith primary arg
 %type <node> opt_test comp_clauses
 %type <list> stmt_seq params param_list name_list elems args arg_list
-%type <type> type ret opt_type
+%type <node> exprs
+%type <type> type ret opt_type tuple_types
 
 %left OR
 %left AND
@@ -308,11 +313,34 @@ simple:
         $$->decl_type = $3; if ($3) $$->type_span = @3;
         $$->rhs = $5;
     }
+  | LET IDENT opt_type ASSIGN exprs {
+        $$ = mk(P, ND_LET, @$);
+        $$->name = $2; $$->name_span = @2;
+        $$->decl_type = $3; if ($3) $$->type_span = @3;
+        $$->rhs = $5;
+    }
+  | LET IDENT COMMA name_list ASSIGN test {
+        Node *first = mk(P, ND_NAME, @2);
+        first->name = $2; first->next = $4.head;
+        $$ = parse_unpack(P, first, $6, true, @$);
+    }
+  | LET IDENT COMMA name_list ASSIGN exprs {
+        Node *first = mk(P, ND_NAME, @2);
+        first->name = $2; first->next = $4.head;
+        $$ = parse_unpack(P, first, $6, true, @$);
+    }
   | test                            { $$ = expr_stmt(P, $1, @$); }
   | test ASSIGN test {
         parse_check_target(P, $1);
         $$ = mk(P, ND_ASSIGN, @$); $$->op = OP_NONE; $$->lhs = $1; $$->rhs = $3;
     }
+  | test ASSIGN exprs {
+        parse_check_target(P, $1);
+        $$ = mk(P, ND_ASSIGN, @$); $$->op = OP_NONE; $$->lhs = $1; $$->rhs = $3;
+    }
+  | exprs ASSIGN test               { $$ = parse_unpack(P, $1->elems, $3, false, @$); }
+  | exprs ASSIGN exprs              { $$ = parse_unpack(P, $1->elems, $3, false, @$); }
+  | RETURN exprs                    { $$ = mk(P, ND_RETURN, @$); $$->lhs = $2; }
   | test AUGASSIGN test {
         parse_check_target(P, $1);
         $$ = mk(P, ND_ASSIGN, @$); $$->op = $2; $$->lhs = $1; $$->rhs = $3;
@@ -337,6 +365,11 @@ compound:
   | FOR IDENT IN test block {
         $$ = mk(P, ND_FOR, @$);
         $$->name = $2; $$->name_span = @2; $$->rhs = $4; $$->body = $5;
+    }
+  | FOR IDENT COMMA name_list IN test block {
+        Node *first = mk(P, ND_NAME, @2);
+        first->name = $2; first->next = $4.head;
+        $$ = parse_for_unpack(P, first, $6, $7, @$);
     }
   | LOCK test block                 { $$ = mk(P, ND_LOCK, @$); $$->lhs = $2; $$->body = $3; }
   ;
@@ -391,6 +424,39 @@ type:
     IDENT                           { $$ = parse_type_name(P, $1, @1); }
   | IDENT LB type RB                { $$ = parse_type_generic(P, $1, @1, $3); }
   | type BAR NONE                   { $$ = parse_type_optional(P, $1, @$); }
+  | LP tuple_types RP               { $$ = $2; }
+  | LP type COMMA RP                { $$ = parse_type_tuple(NULL, $2); }
+  | IDENT LB LP RP RB {
+        $$ = type_tuple(NULL, 0);   /* tuple[()], Python's empty tuple type */
+        if (strcmp($1, "tuple") != 0) {
+            parse_error(P, @1, "only 'tuple' takes '()', as in 'tuple[()]'");
+            $$ = type_basic(TY_ERROR);
+        }
+    }
+  | IDENT LB tuple_types RB {
+        $$ = $3;
+        if (strcmp($1, "tuple") != 0) {
+            parse_error(P, @1, "only 'tuple' takes several types, as in 'tuple[int, str]'");
+            $$ = type_basic(TY_ERROR);
+        }
+    }
+  ;
+
+/* two or more types, as a tuple type */
+tuple_types:
+    type COMMA type                 { $$ = parse_type_tuple(parse_type_tuple(NULL, $1), $3); }
+  | tuple_types COMMA type          { $$ = parse_type_tuple($1, $3); }
+  ;
+
+/* `a, b` and `a,` without brackets: a tuple (assignments, return) */
+exprs:
+    test COMMA                      { $$ = mk(P, ND_TUPLE, @$); $$->elems = $1; }
+  | test COMMA elems {
+        $$ = mk(P, ND_TUPLE, @$); $$->elems = $1; $1->next = $3.head;
+    }
+  | test COMMA elems COMMA {
+        $$ = mk(P, ND_TUPLE, @$); $$->elems = $1; $1->next = $3.head;
+    }
   ;
 
 toponly:
@@ -551,6 +617,8 @@ primary:
   | FALSE                           { $$ = mk(P, ND_BOOL, @$); $$->ival = 0; }
   | IDENT                           { $$ = mk(P, ND_NAME, @$); $$->name = $1; }
   | LP test RP                      { $$ = $2; $$->parens = true; }
+  | LP RP                           { $$ = mk(P, ND_TUPLE, @$); }
+  | LP exprs RP                     { $$ = $2; $$->span = @$; $$->parens = true; }
   | LB RB                           { $$ = mk(P, ND_LIST, @$); }
   | LB elems RB                     { $$ = mk(P, ND_LIST, @$); $$->elems = $2.head; }
   | LB elems COMMA RB               { $$ = mk(P, ND_LIST, @$); $$->elems = $2.head; }
@@ -905,11 +973,7 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, Parser *P, void *scann
                             expects(&e, YYSYMBOL_PLUS) ? "index" : "the element type");
                 return 0;
             default:
-                if (tok == YYSYMBOL_COMMA)
-                    parse_error(P, at, "expected ')', not ','; there are no tuples "
-                                "(a list is written [a, b])");
-                else
-                    parse_error(P, at, "expected %s", cl);
+                parse_error(P, at, "expected %s", cl);
                 return 0;
             }
         }

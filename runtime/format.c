@@ -338,6 +338,15 @@ static void buf_value(mp_buf *b, const mp_type *t, mp_val v, bool repr) {
         break;
     }
     case MP_NONE: mp_buf_cstr(b, "None", 4); break;
+    case MP_TUPLE: /* (), (1,), (1, 'a') */
+        buf_char(b, '(');
+        for (size_t k = 0; k < TUP(t)->n; k++) {
+            if (k) mp_buf_cstr(b, ", ", 2);
+            buf_value(b, TUP(t)->items[k], mp_tuple_item(v.t, k), true);
+        }
+        if (TUP(t)->n == 1) buf_char(b, ',');
+        buf_char(b, ')');
+        break;
     case MP_OPT:
         if (mpr_opt_is_none(t, v)) mp_buf_cstr(b, "None", 4);
         else buf_value(b, t->elem, mpr_opt_inner(t, v), repr);

@@ -6,6 +6,7 @@
  *     bool   0x03, 1 byte (0 or 1)  str   0x04, u32 length, bytes
  *     list   0x05, u32 count, count values of the element type
  *     None   0x06 (alone)
+ *     tuple  0x07, then its items in order (their count is the type's)
  * A value of type `T | None` is None's tag or T's encoding: the tag tells
  * them apart.
  * The decoder is driven by the expected type, so nesting is bounded by
@@ -17,17 +18,17 @@
 
 #include "mpr_internal.h"
 
-enum { TAG_INT = 1, TAG_FLOAT, TAG_BOOL, TAG_STR, TAG_LIST, TAG_NONE };
+enum { TAG_INT = 1, TAG_FLOAT, TAG_BOOL, TAG_STR, TAG_LIST, TAG_NONE, TAG_TUPLE };
 
 static const unsigned char kind_tag[] = {
-    [MP_INT] = TAG_INT, [MP_FLOAT] = TAG_FLOAT, [MP_BOOL] = TAG_BOOL,
-    [MP_STR] = TAG_STR, [MP_LIST] = TAG_LIST,   [MP_NONE] = TAG_NONE,
+    [MP_INT] = TAG_INT,   [MP_FLOAT] = TAG_FLOAT, [MP_BOOL] = TAG_BOOL,   [MP_STR] = TAG_STR,
+    [MP_LIST] = TAG_LIST, [MP_NONE] = TAG_NONE,   [MP_TUPLE] = TAG_TUPLE,
 };
 
 /* Smallest encoding of a value of kind k. */
 static const size_t kind_min[] = {
     [MP_INT] = 9,  [MP_FLOAT] = 9, [MP_BOOL] = 2, [MP_STR] = 5,
-    [MP_LIST] = 5, [MP_NONE] = 1,  [MP_OPT] = 1,
+    [MP_LIST] = 5, [MP_NONE] = 1,  [MP_OPT] = 1,  [MP_TUPLE] = 1,
 };
 
 size_t mp_frame_size(const mp_type *t, mp_val v) {
@@ -46,6 +47,12 @@ size_t mp_frame_size(const mp_type *t, mp_val v) {
         return total;
     }
     case MP_NONE: return 1;
+    case MP_TUPLE: {
+        size_t total = 1;
+        for (size_t k = 0; k < TUP(t)->n; k++)
+            total += mp_frame_size(TUP(t)->items[k], mp_tuple_item(v.t, k));
+        return total;
+    }
     case MP_OPT: return mpr_opt_is_none(t, v) ? 1 : mp_frame_size(t->elem, mpr_opt_inner(t, v));
     }
     return 0;
@@ -106,6 +113,12 @@ void mpr_frame_write(mpr_wr *w, const mp_type *t, mp_val v) {
         b[0] = TAG_NONE;
         wr(w, b, 1);
         break;
+    case MP_TUPLE:
+        b[0] = TAG_TUPLE;
+        wr(w, b, 1);
+        for (size_t k = 0; k < TUP(t)->n; k++)
+            mpr_frame_write(w, TUP(t)->items[k], mp_tuple_item(v.t, k));
+        break;
     case MP_OPT:
         if (mpr_opt_is_none(t, v)) mpr_frame_write(w, &mp_t_none, v);
         else mpr_frame_write(w, t->elem, mpr_opt_inner(t, v));
@@ -139,6 +152,7 @@ static int rd_opt(struct rd *r, const mp_type *t, mp_val *out) {
         *out = (mp_val){0};
         if (t->elem->kind == MP_STR) out->s = NULL;
         else if (t->elem->kind == MP_LIST) out->l = NULL;
+        else if (t->elem->kind == MP_TUPLE) out->t = NULL;
         else out->o = NULL;
         return 0;
     }
@@ -198,6 +212,20 @@ static int rd_val(struct rd *r, const mp_type *t, mp_val *out) {
         r->p++;
         out->i = 0;
         return 0;
+    case MP_TUPLE: {
+        r->p++;
+        mp_tuple *u = mpr_tuple_alloc(t);
+        for (size_t k = 0; k < TUP(t)->n; k++) {
+            mp_val e;
+            if (!TUP(t)->items || !TUP(t)->items[k] || rd_val(r, TUP(t)->items[k], &e) < 0) {
+                mp_tuple_unref(u);
+                return -1;
+            }
+            mpr_tuple_set(u, k, e);
+        }
+        out->t = u;
+        return 0;
+    }
     case MP_OPT: break; /* read by rd_opt */
     }
     return -1;

@@ -76,7 +76,16 @@ extern "C" {
 /* ------------------------------------------------------------------ */
 
 /* MP_NONE is the type of the literal None; MP_OPT is `T | None`. */
-typedef enum mp_kind { MP_INT, MP_FLOAT, MP_BOOL, MP_STR, MP_LIST, MP_NONE, MP_OPT } mp_kind;
+typedef enum mp_kind {
+    MP_INT,
+    MP_FLOAT,
+    MP_BOOL,
+    MP_STR,
+    MP_LIST,
+    MP_NONE,
+    MP_OPT,
+    MP_TUPLE
+} mp_kind;
 
 /* A static type. List and optional types are declared by generated code:
  *     static const mp_type t_list_str = { MP_LIST, &mp_t_str };
@@ -87,6 +96,23 @@ typedef struct mp_type {
     mp_kind kind;
     const struct mp_type *elem; /* element type of a list; T of T | None */
 } mp_type;
+
+/* A tuple type (kind MP_TUPLE) lists its n element types; its mp_type is
+ * its first member, so &t.base is a type like any other:
+ *     static const mp_type *const ty_tuple2_int_str_items[] = { &mp_t_int, &mp_t_str };
+ *     static const mp_tuple_type ty_tuple2_int_str = {
+ *         { MP_TUPLE, NULL }, 2, ty_tuple2_int_str_items };
+ */
+typedef struct mp_tuple_type {
+    mp_type base;
+    size_t n;
+    const mp_type *const *items;
+} mp_tuple_type;
+
+/* The tuple type whose base is t (t->kind == MP_TUPLE). */
+static inline const mp_tuple_type *mp_tuple_type_of(const mp_type *t) {
+    return (const mp_tuple_type *)(const void *)t;
+}
 
 extern const mp_type mp_t_int, mp_t_float, mp_t_bool, mp_t_str, mp_t_none;
 
@@ -113,6 +139,7 @@ typedef struct mp_list mp_list; /* refcounted, mutable, aliased */
  * refcounted immutable box holding the scalar. (`str | None` and
  * `list[T] | None` are the str or list pointer itself, NULL for None.) */
 typedef struct mp_box mp_box;
+typedef struct mp_tuple mp_tuple; /* refcounted, immutable */
 
 typedef union mp_val {
     int64_t i;
@@ -121,6 +148,7 @@ typedef union mp_val {
     mp_str *s;
     mp_list *l;
     mp_box *o; /* an optional scalar */
+    mp_tuple *t;
 } mp_val;
 
 struct mp_box {
@@ -403,8 +431,45 @@ mp_box *mp_box_b(bool v);
 mp_box *mp_box_ref(mp_box *o); /* NULL ok; returns o */
 void mp_box_unref(mp_box *o);  /* NULL ok */
 
+/* ------------------------------------------------------------------ */
+/* Tuples                                                              */
+/* ------------------------------------------------------------------ */
+
+/* A tuple of type t (MP_TUPLE) from its t->n items, which it takes (owned
+ * references), as mp_val arguments. New ref. */
+mp_tuple *mp_tuple_pack(const mp_type *t, ...);
+mp_tuple *mp_tuple_ref(mp_tuple *u); /* NULL ok; returns u */
+void mp_tuple_unref(mp_tuple *u);    /* NULL ok */
+int64_t mp_tuple_len(const mp_tuple *u);
+/* u[i], borrowed; negative i from the end; out of range: IndexError
+ * "tuple index out of range" at loc (then an int 0 if it returns). */
+mp_val mp_tuple_get(const mp_tuple *u, int64_t i, mp_loc loc);
+/* Item k of u, 0 <= k < len: borrowed, unchecked (a constant index the
+ * compiler checked). */
+mp_val mp_tuple_item(const mp_tuple *u, size_t k);
+
+/* Built-ins that make tuples. lt is the list type of the result (a list
+ * of tuples), each sequence a list or a str with its type.
+ * enumerate(seq, start): [(start, seq[0]), (start + 1, seq[1]), ...]
+ * (a count past int64 is OverflowError at loc);
+ * zip(a, b[, c]): [(a[0], b[0]), ...] as long as the shortest. New ref. */
+mp_list *mp_enumerate(const mp_type *lt, const mp_type *st, mp_val seq, int64_t start, mp_loc loc);
+mp_list *mp_zip2(const mp_type *lt, const mp_type *at, mp_val a, const mp_type *bt, mp_val b);
+mp_list *mp_zip3(const mp_type *lt, const mp_type *at, mp_val a, const mp_type *bt, mp_val b,
+                 const mp_type *ct, mp_val c);
+/* divmod(a, b) as Python, as a tuple of type t: (a // b, a % b).
+ * ZeroDivisionError "integer division or modulo by zero" / "float
+ * divmod()"; an int result outside int64 is OverflowError. New ref. */
+mp_tuple *mp_divmod_i(const mp_type *t, int64_t a, int64_t b, mp_loc loc);
+mp_tuple *mp_divmod_f(const mp_type *t, double a, double b, mp_loc loc);
+
 /* Python == on two values of type t (any type, optionals included). */
 bool mp_val_eq(const mp_type *t, mp_val a, mp_val b);
+/* Python's order of two values of an ordered type t (numbers, str, bool,
+ * lists and tuples of those): -1, 0, 1, or MP_UNORDERED when a NaN decides
+ * it (then every ordering is false and only != holds). See mp_compare for
+ * an int against a float. */
+int mp_val_cmp(const mp_type *t, mp_val a, mp_val b);
 /* A copy of v for another process's arguments: lists copied deeply,
  * everything else shared (immutable). New ref. */
 mp_val mp_val_copy(const mp_type *t, mp_val v);

@@ -47,12 +47,6 @@ int mp_list_cmp(const mp_list *a, const mp_list *b);
 
 void mp_val_ref(const mp_type *t, mp_val v);   /* no-op for scalars */
 void mp_val_unref(const mp_type *t, mp_val v); /* no-op for scalars */
-bool mp_val_eq(const mp_type *t, mp_val a, mp_val b);
-/* Python's order of two values of type t: -1, 0, 1, or MP_UNORDERED when
- * a NaN decides it (then every ordering is false and only != holds).
- * False < True; strings and lists compare lexicographically. See
- * mp_compare (mpr.h) for an int against a float. */
-int mp_val_cmp(const mp_type *t, mp_val a, mp_val b);
 
 /* ------------------------------------------------------------------ */
 /* Formatting                                                         */

@@ -41,6 +41,17 @@ void mpr_stack_init(void);
  * beside None it holds (for a scalar, unboxed). */
 bool mpr_opt_is_none(const mp_type *t, mp_val v);
 mp_val mpr_opt_inner(const mp_type *t, mp_val v);
+
+/* Tuples (tuple.c): a new tuple of type t with zeroed items, set one by
+ * one with mpr_tuple_set (takes v); equality, order and a copy (lists
+ * inside copied deeply) item by item. */
+mp_tuple *mpr_tuple_alloc(const mp_type *t);
+void mpr_tuple_set(mp_tuple *u, size_t k, mp_val v);
+const mp_type *mpr_tuple_type(const mp_tuple *u);
+bool mpr_tuple_eq(const mp_tuple *a, const mp_tuple *b);
+int mpr_tuple_cmp(const mp_tuple *a, const mp_tuple *b);
+mp_tuple *mpr_tuple_copy(const mp_tuple *u);
+#define TUP(t) mp_tuple_type_of(t)
 /* write(2) all of buf, retrying EINTR and partial writes: 0 or -1. */
 int mpr_write_all(int fd, const char *buf, size_t len);
 /* Formats the runtime error/warning line into buf (always terminated). */

@@ -144,7 +144,9 @@ mp_str *mp_str_index(const mp_str *s, int64_t i, mp_loc loc) {
 
 /* ---- lists -------------------------------------------------------- */
 
-static bool kind_has_refs(mp_kind k) { return k == MP_STR || k == MP_LIST || k == MP_OPT; }
+static bool kind_has_refs(mp_kind k) {
+    return k == MP_STR || k == MP_LIST || k == MP_OPT || k == MP_TUPLE;
+}
 
 mp_list *mp_list_new(const mp_type *list_type, size_t cap) {
     mp_list *l = mpr_malloc(sizeof *l);
@@ -292,6 +294,7 @@ bool mpr_opt_is_none(const mp_type *t, mp_val v) {
     switch (t->elem->kind) {
     case MP_STR: return !v.s;
     case MP_LIST: return !v.l;
+    case MP_TUPLE: return !v.t;
     default: return !v.o;
     }
 }
@@ -305,6 +308,7 @@ mp_val mpr_opt_inner(const mp_type *t, mp_val v) {
 void mp_val_ref(const mp_type *t, mp_val v) {
     if (t->kind == MP_STR) mp_str_ref(v.s);
     else if (t->kind == MP_LIST) mp_list_ref(v.l);
+    else if (t->kind == MP_TUPLE) mp_tuple_ref(v.t);
     else if (t->kind == MP_OPT) {
         if (kind_has_refs(t->elem->kind)) mp_val_ref(t->elem, v);
         else mp_box_ref(v.o);
@@ -314,6 +318,7 @@ void mp_val_ref(const mp_type *t, mp_val v) {
 void mp_val_unref(const mp_type *t, mp_val v) {
     if (t->kind == MP_STR) mp_str_unref(v.s);
     else if (t->kind == MP_LIST) mp_list_unref(v.l);
+    else if (t->kind == MP_TUPLE) mp_tuple_unref(v.t);
     else if (t->kind == MP_OPT) {
         if (kind_has_refs(t->elem->kind)) mp_val_unref(t->elem, v);
         else mp_box_unref(v.o);
@@ -321,8 +326,10 @@ void mp_val_unref(const mp_type *t, mp_val v) {
 }
 
 mp_val mp_val_copy(const mp_type *t, mp_val v) {
+    if (t->kind == MP_OPT && mpr_opt_is_none(t, v)) return v;
+    if (t->kind == MP_OPT) t = t->elem->kind == MP_LIST || t->elem->kind == MP_TUPLE ? t->elem : t;
     if (t->kind == MP_LIST) v.l = mp_list_copy(v.l);
-    else if (t->kind == MP_OPT && t->elem->kind == MP_LIST) v.l = v.l ? mp_list_copy(v.l) : NULL;
+    else if (t->kind == MP_TUPLE) v.t = mpr_tuple_copy(v.t);
     else mp_val_ref(t, v);
     return v;
 }
@@ -335,6 +342,7 @@ bool mp_val_eq(const mp_type *t, mp_val a, mp_val b) {
     case MP_STR: return mp_str_eq(a.s, b.s);
     case MP_LIST: return a.l == b.l || mp_list_eq(a.l, b.l);
     case MP_NONE: return true;
+    case MP_TUPLE: return mpr_tuple_eq(a.t, b.t);
     case MP_OPT: {
         bool an = mpr_opt_is_none(t, a), bn = mpr_opt_is_none(t, b);
         if (an || bn) return an && bn;
@@ -351,6 +359,7 @@ int mp_val_cmp(const mp_type *t, mp_val a, mp_val b) {
     case MP_BOOL: return (int)a.b - (int)b.b;
     case MP_STR: return mp_str_cmp(a.s, b.s);
     case MP_LIST: return mp_list_cmp(a.l, b.l);
+    case MP_TUPLE: return mpr_tuple_cmp(a.t, b.t);
     case MP_NONE:
     case MP_OPT: break; /* not ordered: the compiler refuses it */
     }

@@ -6,8 +6,9 @@
  * reading out of bounds or allocating more than a small multiple of the
  * input. The first input byte picks the expected type among every message
  * type shape up to three levels of lists (int, float, bool, str and lists
- * of those), each of those `| None`, and lists of one or two levels over
- * `scalar | None`; the rest is the frame.
+ * of those), each of those `| None`, lists of one or two levels over
+ * `scalar | None`, and tuples (empty, of scalars, nested with lists and
+ * optionals, and a list of those); the rest is the frame.
  *
  * Oracle: a frame that decodes must re-encode to the very same bytes
  * (mp_frame_size equal to its length, mp_frame_encode byte-identical), and
@@ -32,12 +33,17 @@ enum {
     MAXDEPTH = 3,
     NPLAIN = NSCALAR * (MAXDEPTH + 1),
     NOPTLIST = NSCALAR * 2,
-    NSHAPES = 2 * NPLAIN + NOPTLIST
+    NTUPLE = 4,
+    NSHAPES = 2 * NPLAIN + NOPTLIST + NTUPLE
 };
 
 static mp_type lists[NSCALAR][MAXDEPTH];
 static mp_type opts[NPLAIN];          /* opts[k]: plain shape k | None */
 static mp_type opt_lists[NSCALAR][2]; /* list[scalar | None], list[list[...]] */
+/* (), (int, str, bool, float), (list[int], str | None, ()), list[that] */
+static const mp_type *t0_items[1], *t4_items[4], *t3_items[3];
+static mp_tuple_type tuples[3];
+static mp_type tuple_list;
 static mp_queue *queues[NSHAPES];
 static mp_conn *ends[NSHAPES][2];
 
@@ -63,9 +69,21 @@ static const mp_type *shape(unsigned k) {
             opt_lists[s][0] = (mp_type){MP_LIST, &opts[s]};
             opt_lists[s][1] = (mp_type){MP_LIST, &opt_lists[s][0]};
         }
+        tuples[0] = (mp_tuple_type){{MP_TUPLE, NULL}, 0, t0_items};
+        for (int s = 0; s < NSCALAR; s++) t4_items[s] = scalars[s];
+        tuples[1] = (mp_tuple_type){{MP_TUPLE, NULL}, 4, t4_items};
+        t3_items[0] = &lists[0][0];
+        t3_items[1] = &opts[3];
+        t3_items[2] = &tuples[0].base;
+        tuples[2] = (mp_tuple_type){{MP_TUPLE, NULL}, 3, t3_items};
+        tuple_list = (mp_type){MP_LIST, &tuples[2].base};
         ready = 1;
     }
     k %= NSHAPES;
+    if (k >= 2 * NPLAIN + NOPTLIST) {
+        k -= 2 * NPLAIN + NOPTLIST;
+        return k < 3 ? &tuples[k].base : &tuple_list;
+    }
     if (k >= 2 * NPLAIN) return &opt_lists[(k - 2 * NPLAIN) % NSCALAR][(k - 2 * NPLAIN) / NSCALAR];
     if (k >= NPLAIN) return &opts[k - NPLAIN];
     unsigned s = k % NSCALAR, depth = k / NSCALAR;

@@ -25,6 +25,12 @@ static const mp_type t_opt_bool = {MP_OPT, &mp_t_bool};
 static const mp_type t_opt_str = {MP_OPT, &mp_t_str};
 static const mp_type t_list_opt_int = {MP_LIST, &t_opt_int};
 static const mp_type t_opt_list_opt_int = {MP_OPT, &t_list_opt_int};
+/* tuple[int, str | None, list[int | None]] and list[tuple[...]] | None */
+static const mp_type *const t_tup_items[] = {&mp_t_int, &t_opt_str, &t_list_opt_int};
+static const mp_tuple_type t_tup = {{MP_TUPLE, NULL}, 3, t_tup_items};
+static const mp_type t_list_tup = {MP_LIST, &t_tup.base};
+static const mp_type t_opt_list_tup = {MP_OPT, &t_list_tup};
+static const mp_tuple_type t_tup0 = {{MP_TUPLE, NULL}, 0, NULL};
 
 static unsigned char *encode(const mp_type *t, mp_val v, size_t *len) {
     *len = mp_frame_size(t, v);
@@ -134,6 +140,38 @@ static void test_optional_roundtrips(void **state) {
     /* None is one byte; an element is None or its value */
     assert_int_equal(mp_frame_size(&t_opt_int, (mp_val){.o = NULL}), 1);
     assert_int_equal(mp_frame_size(&t_list_opt_int, (mp_val){.l = l}), 5 + 1 + 9 + 1);
+    mp_list_unref(l);
+}
+
+/* Tuples nested with lists and optionals, the empty tuple, and a
+ * truncated or padded tuple frame. */
+static void test_tuple_roundtrips(void **state) {
+    (void)state;
+    mp_tuple *e = mp_tuple_pack(&t_tup0.base);
+    roundtrip(&t_tup0.base, (mp_val){.t = e});
+    assert_int_equal(mp_frame_size(&t_tup0.base, (mp_val){.t = e}), 1);
+    mp_tuple_unref(e);
+    mp_list *l = mp_list_new(&t_list_tup, 0);
+    roundtrip(&t_opt_list_tup, (mp_val){.l = l});
+    for (int i = 0; i < 3; i++) {
+        mp_list *inner = mp_list_new(&t_list_opt_int, 0);
+        mp_list_push(inner, (mp_val){.o = i ? mp_box_i(-i) : NULL});
+        mp_str *s = i == 1 ? NULL : mp_str_cstr("t\0u");
+        mp_list_push(l, (mp_val){.t = mp_tuple_pack(&t_tup.base, (mp_val){.i = i}, (mp_val){.s = s},
+                                                    (mp_val){.l = inner})});
+    }
+    roundtrip(&t_opt_list_tup, (mp_val){.l = l});
+    size_t len;
+    unsigned char *buf = encode(&t_list_tup, (mp_val){.l = l}, &len);
+    for (size_t k = 0; k < len; k++) assert_int_equal(decode_bytes(&t_list_tup, buf, k), -1);
+    assert_int_equal(decode_bytes(&t_list_tup, buf, len), 0);
+    buf[5] = 1; /* the first tuple's tag replaced by an int's */
+    assert_int_equal(decode_bytes(&t_list_tup, buf, len), -1);
+    free(buf);
+    /* equality and order item by item */
+    mp_val a = mp_list_get(l, 0, MP_LOC(0, 0)), b = mp_list_get(l, 1, MP_LOC(0, 0));
+    assert_true(mp_val_eq(&t_tup.base, a, a));
+    assert_false(mp_val_eq(&t_tup.base, a, b));
     mp_list_unref(l);
 }
 
@@ -285,9 +323,13 @@ static void test_random_mutations(void **state) {
 int main(void) {
     mp_init("t.mp", 0, NULL);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_roundtrips),          cmocka_unit_test(test_optional_roundtrips),
-        cmocka_unit_test(test_optional_bad_inputs), cmocka_unit_test(test_every_truncation_fails),
-        cmocka_unit_test(test_bad_inputs),          cmocka_unit_test(test_random_mutations),
+        cmocka_unit_test(test_roundtrips),
+        cmocka_unit_test(test_optional_roundtrips),
+        cmocka_unit_test(test_optional_bad_inputs),
+        cmocka_unit_test(test_tuple_roundtrips),
+        cmocka_unit_test(test_every_truncation_fails),
+        cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_random_mutations),
     };
     int r = cmocka_run_group_tests_name("mpr_frame", tests, NULL, NULL);
     mp_finish();
