@@ -420,7 +420,7 @@ static Node *implicit_call(Parser *P, Builtin id, const char *name, Node *args, 
     return call;
 }
 
-static Node *parse_field(Parser *P, uint32_t b, uint32_t e, char quote);
+static void add_field(Parser *P, NodeList *parts, uint32_t b, uint32_t e, char quote);
 
 /* The format spec [B, E) of a field, as a string: literal text, and
  * nested fields ("{x:{width}}"). */
@@ -437,7 +437,7 @@ static Node *parse_spec(Parser *P, uint32_t b, uint32_t e, char quote) {
             break;
         }
         if (i > seg) add_part(&parts, make_part(P, t + seg, i - seg, (Span){seg, i}));
-        add_part(&parts, parse_field(P, i + 1, close, quote));
+        add_field(P, &parts, i + 1, close, quote);
         i = close;
         seg = close + 1;
     }
@@ -446,39 +446,60 @@ static Node *parse_spec(Parser *P, uint32_t b, uint32_t e, char quote) {
     return spec;
 }
 
-/* One field "{expr}", "{expr!r}", "{expr:spec}" or "{expr!r:spec}" of an
- * interpolated string, inside the braces [B, E). A conversion becomes a
- * call of repr() or str(), a spec one of format(x, spec). */
-static Node *parse_field(Parser *P, uint32_t b, uint32_t e, char quote) {
+/* The '=' that ends a self-documenting field "{expr=}" before X, or 0:
+ * the last character but spaces, not part of == != <= >=. */
+static uint32_t self_doc(const char *t, uint32_t b, uint32_t x) {
+    uint32_t q = x;
+    while (q > b && t[q - 1] == ' ') q--;
+    if (q <= b + 1 || t[q - 1] != '=') return 0;
+    char c = t[q - 2];
+    return c == '=' || c == '!' || c == '<' || c == '>' ? 0 : q - 1;
+}
+
+/* One field "{expr}", "{expr!r}", "{expr:spec}", "{expr!r:spec}" or the
+ * self-documenting "{expr=}" of an interpolated string, inside the braces
+ * [B, E), added to PARTS. A conversion becomes a call of repr() or str(),
+ * a spec one of format(x, spec); "{expr=}" is the text "expr=" and then
+ * the repr of expr (with a spec, its format), as Python's. */
+static void add_field(Parser *P, NodeList *parts, uint32_t b, uint32_t e, char quote) {
     const char *t = P->sh->src->text;
-    uint32_t x = field_end(t, b, e, quote);
-    if (x == e) return parse_interpolation(P, b, e);
+    uint32_t x = field_end(t, b, e, quote), eq = self_doc(t, b, x);
     uint32_t k = b;
     while (k < x && (t[k] == ' ' || t[k] == '\t')) k++;
-    if (k == x) {
+    if (k == x || k == eq) {
         parse_error(P, (Span){b - 1, e + 1}, "'{...}' in a string needs an expression before '%c'",
-                    t[x]);
-        return NULL;
+                    t[k]);
+        return;
     }
-    Node *expr = parse_interpolation(P, b, x);
+    if (x == e && !eq) {
+        add_part(parts, parse_interpolation(P, b, e));
+        return;
+    }
+    if (eq) add_part(parts, make_part(P, t + b, x - b, (Span){b, x}));
+    Node *expr = parse_interpolation(P, b, eq ? eq : x);
     Span at = {b, e};
+    bool conv = false;
     k = x;
-    if (t[k] == '!') {
+    if (k < e && t[k] == '!') {
         char c = k + 1 < e ? t[k + 1] : 0;
         if ((c != 'r' && c != 's') || (k + 2 < e && t[k + 2] != ':')) {
             uint32_t z = k + 2 < e && t[k + 2] != ':' ? k + 3 : k + 2;
             parse_error(P, (Span){k, z > e ? e : z},
                         "a conversion in '{...}' is '!r' (repr) or '!s' (str)");
-            return expr;
+            add_part(parts, expr);
+            return;
         }
         expr = implicit_call(P, c == 'r' ? B_REPR : B_STR, c == 'r' ? "repr" : "str", expr, at);
+        conv = true;
         k += 2;
     }
     if (k < e && t[k] == ':') {
         expr->next = parse_spec(P, k + 1, e, quote);
         expr = implicit_call(P, B_FORMAT, "format", expr, at);
+    } else if (eq && !conv) {
+        expr = implicit_call(P, B_REPR, "repr", expr, at);
     }
-    return expr;
+    add_part(parts, expr);
 }
 
 /* An unmatched '{' at T[I] in the string whose closing quote is at E. If
@@ -575,7 +596,7 @@ Node *parse_string_literal(Parser *P, Span at, bool terminated) {
                                 "'\\' is not "
                                 "allowed inside '{...}' in a string");
             } else {
-                add_part(&parts, parse_field(P, i + 1, close, quote));
+                add_field(P, &parts, i + 1, close, quote);
             }
             i = close + 1;
             seg = i;
