@@ -186,12 +186,12 @@ const char *op_spelling(Op op) {
  * never freed during a run (they are shared by every compilation);
  * ast_types_free() releases them at exit. */
 
-static Type basic_types[TY_FUNC + 1] = {
+static Type basic_types[TY_FILE + 1] = {
     [TY_ERROR] = {TY_ERROR, NULL}, [TY_NONE] = {TY_NONE, NULL},   [TY_INT] = {TY_INT, NULL},
     [TY_FLOAT] = {TY_FLOAT, NULL}, [TY_BOOL] = {TY_BOOL, NULL},   [TY_STR] = {TY_STR, NULL},
     [TY_LIST] = {TY_LIST, NULL},   [TY_CONN] = {TY_CONN, NULL},   [TY_QUEUE] = {TY_QUEUE, NULL},
     [TY_VALUE] = {TY_VALUE, NULL}, [TY_ARRAY] = {TY_ARRAY, NULL}, [TY_PROCESS] = {TY_PROCESS, NULL},
-    [TY_GROUP] = {TY_GROUP, NULL}, [TY_FUNC] = {TY_FUNC, NULL},
+    [TY_GROUP] = {TY_GROUP, NULL}, [TY_FUNC] = {TY_FUNC, NULL},   [TY_FILE] = {TY_FILE, NULL},
 };
 
 /* Composite types live in slabs; the table holds pointers into them. */
@@ -219,7 +219,7 @@ static bool type_eq(const void *a, const void *b) {
 }
 
 Type *type_basic(TypeKind kind) {
-    if ((unsigned)kind > TY_FUNC) kind = TY_ERROR;
+    if ((unsigned)kind > TY_FILE) kind = TY_ERROR;
     return &basic_types[kind];
 }
 
@@ -267,6 +267,7 @@ const char *type_kind_name(TypeKind k) {
     case TY_PROCESS: return "process";
     case TY_GROUP: return "process group";
     case TY_FUNC: return "function";
+    case TY_FILE: return "file";
     }
     return "?";
 }

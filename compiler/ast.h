@@ -31,6 +31,7 @@ typedef enum TypeKind {
     TY_PROCESS, /* a declared process (top level only) */
     TY_GROUP,   /* a replicated process group (top level only) */
     TY_FUNC,    /* a def, as a callee */
+    TY_FILE,    /* an open file (refcounted; not a message) */
 } TypeKind;
 
 typedef struct Type Type;
@@ -42,7 +43,7 @@ struct Type {
 /* Types are interned: equal types are the same pointer. They are global
  * (shared by every compilation in the process, not in any arena): basic
  * types are static, composite ones sit in a malloc'd intern table. */
-Type *type_basic(TypeKind kind);          /* ERROR NONE INT FLOAT BOOL STR PROCESS GROUP FUNC */
+Type *type_basic(TypeKind kind); /* ERROR NONE INT FLOAT BOOL STR PROCESS GROUP FUNC FILE */
 Type *type_of(TypeKind kind, Type *elem); /* LIST CONN QUEUE VALUE ARRAY */
 /* Frees the intern table; every Type* from type_of is invalid afterwards.
  * Optional (the table stays reachable); call at exit for a clean valgrind

@@ -154,6 +154,9 @@ void side_free(Side *s);
 /* ---- types, descriptors, literals, names (gen_types.c) ----------------- */
 
 bool is_heap(const Type *t);
+/* The runtime's reference and release functions of a heap type. */
+const char *ref_fn(const Type *t);
+const char *unref_fn(const Type *t);
 /* The mp_val member holding a value of type T. */
 const char *vfield(const Type *t);
 /* Suffix of the runtime's per-kind helpers (mp_value_load_i ...). */

@@ -39,8 +39,7 @@ static void gen_def(Gen *g, Node *def) {
     for (Node *p = def->params; p; p = p->next) {
         Symbol *s = p->sym;
         if (is_heap(s->type) && (s->flags & SF_ASSIGNED)) {
-            emit(g, "%s = %s(a_%s);", decl(g, s->type, cname(g, s)),
-                 s->type->kind == TY_STR ? "mp_str_ref" : "mp_list_ref", s->name);
+            emit(g, "%s = %s(a_%s);", decl(g, s->type, cname(g, s)), ref_fn(s->type), s->name);
             scope_add(&fs, cname(g, s), s->type);
         }
         mark_unread(g, s);
@@ -85,8 +84,7 @@ static void gen_stub(Gen *g, Node *def) {
     if (def->params) emit(g, "struct args_%s *a = arg;", def->sym->name);
     else emit(g, "(void)arg;");
     if (def->ret_type && is_heap(def->ret_type))
-        emit(g, "%s(%s(%s));", def->ret_type->kind == TY_STR ? "mp_str_unref" : "mp_list_unref", f,
-             call.data ? call.data : "");
+        emit(g, "%s(%s(%s));", unref_fn(def->ret_type), f, call.data ? call.data : "");
     else emit(g, "%s%s(%s);", def->ret_type ? "(void)" : "", f, call.data ? call.data : "");
     free(call.data);
     g->indent--;
@@ -320,7 +318,7 @@ static void gen_main(Gen *g) {
             emit(g, "mp_free(%s);", args);
             continue;
         }
-        const char *fn = k->type->kind == TY_STR ? "mp_str_unref" : "mp_list_unref";
+        const char *fn = unref_fn(k->type);
         if (k->group) {
             emit(g, "for (int64_t k = 0; k < %s; k++)", companion(g, "count", k->proc));
             emit(g, "    %s(%s[k].%s);", fn, args, k->field);

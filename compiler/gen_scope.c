@@ -17,7 +17,7 @@ void scope_push(Gen *g, Scope *s, bool loop) {
 void scope_add(Scope *s, const char *name, Type *t) { vec_push(&s->held, ((Held){name, t})); }
 
 void emit_release(Gen *g, const char *name, const Type *t) {
-    emit(g, "%s(%s);", t->kind == TY_STR ? "mp_str_unref" : "mp_list_unref", name);
+    emit(g, "%s(%s);", unref_fn(t), name);
 }
 
 static void release_scope(Gen *g, const Scope *s) {

@@ -340,8 +340,7 @@ static void loop_var(Gen *g, Node *n, const char *value, bool value_owned) {
         if (value_owned && is_heap(t)) emit_release(g, value, t);
         return;
     }
-    if (is_heap(t) && !value_owned)
-        value = gstr(g, "%s(%s)", t->kind == TY_STR ? "mp_str_ref" : "mp_list_ref", value);
+    if (is_heap(t) && !value_owned) value = gstr(g, "%s(%s)", ref_fn(t), value);
     emit(g, "%s = %s;", decl(g, t, cname(g, s)), value);
 }
 
@@ -393,11 +392,7 @@ static void gen_for(Gen *g, Node *n) {
         /* The iterable is referenced for the loop, and indexed live. */
         CExpr e = gen_expr(g, it);
         const char *seq = e.code;
-        if (is_heap(t))
-            seq = hold(g, t,
-                       e.owned ? e.code
-                               : gstr(g, "%s(%s)", t->kind == TY_STR ? "mp_str_ref" : "mp_list_ref",
-                                      e.code));
+        if (is_heap(t)) seq = hold(g, t, e.owned ? e.code : gstr(g, "%s(%s)", ref_fn(t), e.code));
         const char *i = new_tmp(g, "i");
         const char *len = t->kind == TY_LIST ? "mp_list_len" : "mp_array_len";
         if (t->kind == TY_STR) /* by byte offset: one pass over the characters */
@@ -416,6 +411,15 @@ static void gen_for(Gen *g, Node *n) {
                      gstr(g, "mp_array_%s_%s(%s, %s, %s)", locked_read(g, it) ? "read" : "load",
                           ksuffix(t->elem), seq, i, loc(g, it->span)),
                      false);
+    } else if (t->kind == TY_FILE) {
+        /* by lines, each with its "\n", until end of file */
+        const char *f = borrow(g, it);
+        const char *v = new_tmp(g, "m");
+        emit(g, "mp_str *%s;", v);
+        emit(g, "while ((%s = mp_file_next(%s, %s)) != NULL) {", v, f, loc(g, it->span));
+        g->indent++;
+        scope_push(g, &iter, true);
+        loop_var(g, n, v, true);
     } else {
         /* conn or queue: until end of stream */
         const char *o = borrow(g, it);

@@ -20,11 +20,24 @@ static const char *ctype(Gen *g, const Type *t) {
     case TY_VALUE: return "mp_value *";
     case TY_ARRAY: return "mp_array *";
     case TY_PROCESS: return "mp_proc *";
+    case TY_FILE: return "mp_file *";
     default: return "void";
     }
 }
 
-bool is_heap(const Type *t) { return t && (t->kind == TY_STR || t->kind == TY_LIST); }
+bool is_heap(const Type *t) {
+    return t && (t->kind == TY_STR || t->kind == TY_LIST || t->kind == TY_FILE);
+}
+
+const char *ref_fn(const Type *t) {
+    return t->kind == TY_STR ? "mp_str_ref" : t->kind == TY_FILE ? "mp_file_ref" : "mp_list_ref";
+}
+
+const char *unref_fn(const Type *t) {
+    return t->kind == TY_STR    ? "mp_str_unref"
+           : t->kind == TY_FILE ? "mp_file_unref"
+                                : "mp_list_unref";
+}
 
 /* The mp_val member holding a value of type T. */
 const char *vfield(const Type *t) {
