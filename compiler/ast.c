@@ -202,7 +202,7 @@ const char *op_spelling(Op op) {
  * never freed during a run (they are shared by every compilation);
  * ast_types_free() releases them at exit. */
 
-static Type basic_types[TY_NULL + 1] = {
+static Type basic_types[TY_FILE + 1] = {
     [TY_ERROR] = {.kind = TY_ERROR}, [TY_NONE] = {.kind = TY_NONE},
     [TY_INT] = {.kind = TY_INT},     [TY_FLOAT] = {.kind = TY_FLOAT},
     [TY_BOOL] = {.kind = TY_BOOL},   [TY_STR] = {.kind = TY_STR},
@@ -210,7 +210,7 @@ static Type basic_types[TY_NULL + 1] = {
     [TY_QUEUE] = {.kind = TY_QUEUE}, [TY_VALUE] = {.kind = TY_VALUE},
     [TY_ARRAY] = {.kind = TY_ARRAY}, [TY_PROCESS] = {.kind = TY_PROCESS},
     [TY_GROUP] = {.kind = TY_GROUP}, [TY_FUNC] = {.kind = TY_FUNC},
-    [TY_NULL] = {.kind = TY_NULL},
+    [TY_NULL] = {.kind = TY_NULL},   [TY_FILE] = {.kind = TY_FILE},
 };
 
 /* Composite types live in slabs; the table holds pointers into them. */
@@ -242,7 +242,7 @@ static bool type_eq(const void *a, const void *b) {
 }
 
 Type *type_basic(TypeKind kind) {
-    if ((unsigned)kind > TY_NULL) kind = TY_ERROR;
+    if ((unsigned)kind > TY_FILE) kind = TY_ERROR;
     return &basic_types[kind];
 }
 
@@ -313,6 +313,7 @@ const char *type_kind_name(TypeKind k) {
     case TY_NULL: return "None";
     case TY_OPTIONAL: return "optional";
     case TY_TUPLE: return "tuple";
+    case TY_FILE: return "file";
     }
     return "?";
 }

@@ -32,6 +32,7 @@ typedef enum TypeKind {
     TY_GROUP,    /* a replicated process group (top level only) */
     TY_FUNC,     /* a def, as a callee */
     TY_NULL,     /* the type of the literal None (Python's NoneType) */
+    TY_FILE,     /* an open file (refcounted; not a message) */
     TY_OPTIONAL, /* elem | None */
     TY_TUPLE,    /* tuple[items[0], ..., items[n-1]] */
 } TypeKind;
@@ -47,7 +48,7 @@ struct Type {
 /* Types are interned: equal types are the same pointer. They are global
  * (shared by every compilation in the process, not in any arena): basic
  * types are static, composite ones sit in a malloc'd intern table. */
-Type *type_basic(TypeKind kind); /* ERROR NONE INT FLOAT BOOL STR PROCESS GROUP FUNC NULL */
+Type *type_basic(TypeKind kind); /* ERROR NONE INT FLOAT BOOL STR PROCESS GROUP FUNC NULL FILE */
 Type *type_of(TypeKind kind, Type *elem);    /* LIST CONN QUEUE VALUE ARRAY OPTIONAL */
 Type *type_tuple(Type *const *items, int n); /* copies ITEMS */
 /* Frees the intern table; every Type* from type_of is invalid afterwards.

@@ -6,13 +6,21 @@
 
 #include "ast.h"
 
-typedef enum BuiltinKind { BK_FUNC = 1, BK_METHOD, BK_ATTR } BuiltinKind;
+/* BK_VAR: a built-in name that is a value (argv, stdin), not a function */
+typedef enum BuiltinKind { BK_FUNC = 1, BK_METHOD, BK_ATTR, BK_VAR } BuiltinKind;
 
 enum { BP_OPTIONAL = 1u << 0, BP_KWONLY = 1u << 1 };
 /* A function whose CHECK hook binds its arguments itself, keyword ones
  * too (sorted(xs, key=f, reverse=True)); and a method with more than one
  * parameter, whose non-NULL CHECK hook does the same. */
 enum { BF_KWARGS = 1u << 2 };
+/* BP_KEYWORDS: a function whose CHECK hook binds all its arguments itself
+ * (print, open, getenv) */
+enum { BP_KEYWORDS = 1u << 3 };
+
+/* print's keyword arguments (sep, end, file, flush): after sema, the last
+ * entries of its call's argv, in that order (NULL: not given). */
+enum { PRINT_KWARGS = 4 };
 
 /* One row of builtins.def without its hooks (those are sema's and gen's). */
 typedef struct BuiltinDef {

@@ -229,8 +229,9 @@ static void argv_free(Argv *a) {
     vec_free(a);
 }
 
-/* Runs ARGV and returns its exit status, 128+N when killed by signal N. */
-static int run_wait(char **argv) {
+/* Runs FILE with ARGV (argv[0] as the program sees it) and returns its
+ * exit status, 128+N when killed by signal N. */
+static int run_file_wait(const char *file, char **argv) {
     fflush(NULL);
     cleanup_hold();
     pid_t pid = fork();
@@ -241,8 +242,8 @@ static int run_wait(char **argv) {
     }
     if (pid == 0) {
         cleanup_in_child();
-        execvp(argv[0], argv);
-        fprintf(stderr, "mpc: error: cannot run %s: %s\n", argv[0], strerror(errno));
+        execvp(file, argv);
+        fprintf(stderr, "mpc: error: cannot run %s: %s\n", file, strerror(errno));
         _exit(127);
     }
     cleanup_child(pid);
@@ -258,6 +259,8 @@ static int run_wait(char **argv) {
     if (WIFEXITED(st)) return WEXITSTATUS(st);
     return 128 + WTERMSIG(st);
 }
+
+static int run_wait(char **argv) { return run_file_wait(argv[0], argv); }
 
 static int link_program(const char *cfile, const char *out) {
     char inc[PATH_MAX], lib[PATH_MAX];
@@ -369,8 +372,8 @@ int driver_run(const char *path, char **argv, const DriverOptions *opt) {
     snprintf(prog, sizeof prog, "%s/prog", dir);
     int rc = build_in(path, dir, prog, opt);
     if (rc == 0) {
-        argv[0] = prog;
-        rc = run_wait(argv);
+        argv[0] = (char *)path; /* argv[0]: the program as invoked, as Python's */
+        rc = run_file_wait(prog, argv);
     }
     tmpdir_remove(dir);
     return rc;

@@ -560,19 +560,54 @@ static CExpr done(void) { return (CExpr){NULL, false}; }
 
 /* ---- functions ---- */
 
+/* print(..., sep=, end=, file=, flush=): the keywords are evaluated first
+ * (docs/language.md), then the values, joined into one buffer written at
+ * once. */
+static void print_kwargs(Gen *g, const BEmit *e, int nv) {
+    Node **kw = e->a + nv;
+    /* a literal separator of fewer than two values is never used */
+    bool literal_sep = kw[0] && kw[0]->kind == ND_STR &&
+                       (!kw[0]->parts || (kw[0]->parts->kind == ND_STRPART && !kw[0]->parts->next));
+    const char *sep = kw[0] && (nv > 1 || !literal_sep) ? borrow(g, kw[0]) : NULL;
+    const char *end = kw[1] ? borrow(g, kw[1]) : NULL;
+    const char *file = kw[2] ? borrow(g, kw[2]) : "mp_stdout()";
+    if (kw[3]) {
+        const char *flush = borrow(g, kw[3]);
+        if (!settled(flush)) emit(g, "(void)%s;", flush);
+    }
+    const char *b = new_tmp(g, "b");
+    emit(g, "mp_buf %s;", b);
+    emit(g, "mp_buf_init(&%s);", b);
+    for (int i = 0; i < nv; i++) {
+        if (i > 0 && sep) emit(g, "mp_buf_cstr(&%s, (%s)->data, (%s)->len);", b, sep, sep);
+        else if (i > 0) emit(g, "mp_buf_cstr(&%s, \" \", 1);", b);
+        append_value(g, b, e->a[i]);
+    }
+    if (end) emit(g, "mp_buf_cstr(&%s, (%s)->data, (%s)->len);", b, end, end);
+    else emit(g, "mp_buf_cstr(&%s, \"\\n\", 1);", b);
+    emit(g, "mp_print_file(%s, &%s, %s);", file, b, e->at);
+}
+
 static CExpr emit_print(Gen *g, const BEmit *e) {
     Node *n = e->n;
     Node **a = e->a;
-    bool interpolated = n->argc == 1 && a[0]->kind == ND_STR && a[0]->parts &&
+    int nv = n->argc - PRINT_KWARGS;
+    bool kwargs = false;
+    for (int i = nv; i < n->argc; i++) kwargs = kwargs || a[i];
+    if (kwargs) {
+        print_kwargs(g, e, nv);
+        return done();
+    }
+    bool interpolated = nv == 1 && a[0]->kind == ND_STR && a[0]->parts &&
                         (a[0]->parts->kind != ND_STRPART || a[0]->parts->next);
-    if (n->argc == 1 && a[0]->type->kind == TY_STR && !interpolated) {
+    if (nv == 1 && a[0]->type->kind == TY_STR && !interpolated) {
         emit(g, "mp_print(%s);", borrow(g, a[0]));
         return done();
     }
     const char *b = new_tmp(g, "b");
     emit(g, "mp_buf %s;", b);
     emit(g, "mp_buf_init(&%s);", b);
-    for (int i = 0; i < n->argc; i++) {
+    for (int i = 0; i < nv; i++) {
         if (i > 0) emit(g, "mp_buf_cstr(&%s, \" \", 1);", b);
         append_value(g, b, a[i]);
     }
@@ -912,6 +947,107 @@ static CExpr emit_divmod(Gen *g, const BEmit *e) {
     return (CExpr){
         gstr(g, "mp_divmod_%s(%s, %s, %s, %s)", ksuffix(t), tdesc(g, e->n->type), a, b, e->at),
         true};
+}
+
+/* ---- input, output and the program's surroundings ---- */
+
+/* The code of two arguments of a built-in, evaluated left to right; an
+ * absent second one is the string literal ABSENT. */
+static void two_args(Gen *g, const BEmit *e, const char *absent, const char **x, const char **y) {
+    Ops ops = {0};
+    operand(g, &ops, e->a[0], false, NULL);
+    if (e->a[1]) operand(g, &ops, e->a[1], false, NULL);
+    ops_settle(g, &ops);
+    *x = ops.items[0].code;
+    *y = e->a[1] ? ops.items[1].code : str_literal(g, absent, strlen(absent));
+    vec_free(&ops);
+}
+
+static CExpr emit_open(Gen *g, const BEmit *e) {
+    const char *path, *mode;
+    two_args(g, e, "r", &path, &mode);
+    return (CExpr){gstr(g, "mp_open(%s, %s, %s)", path, mode, e->at), true};
+}
+
+static CExpr emit_getenv(Gen *g, const BEmit *e) {
+    const char *key, *dflt;
+    two_args(g, e, "", &key, &dflt);
+    return (CExpr){gstr(g, "mp_getenv(%s, %s)", key, dflt), true};
+}
+
+static CExpr emit_time(Gen *g, const BEmit *e) {
+    (void)g;
+    (void)e;
+    return (CExpr){"mp_time()", false};
+}
+
+static CExpr emit_monotonic(Gen *g, const BEmit *e) {
+    (void)g;
+    (void)e;
+    return (CExpr){"mp_monotonic()", false};
+}
+
+static CExpr emit_cpu_count(Gen *g, const BEmit *e) {
+    (void)g;
+    (void)e;
+    return (CExpr){"mp_cpu_count()", false};
+}
+
+static CExpr emit_argv(Gen *g, const BEmit *e) {
+    (void)g;
+    (void)e;
+    return (CExpr){"mp_argv()", false};
+}
+
+static CExpr emit_stdin(Gen *g, const BEmit *e) {
+    (void)g;
+    (void)e;
+    return (CExpr){"mp_stdin()", false};
+}
+
+static CExpr emit_stdout(Gen *g, const BEmit *e) {
+    (void)g;
+    (void)e;
+    return (CExpr){"mp_stdout()", false};
+}
+
+static CExpr emit_stderr(Gen *g, const BEmit *e) {
+    (void)g;
+    (void)e;
+    return (CExpr){"mp_stderr()", false};
+}
+
+static CExpr emit_f_read(Gen *g, const BEmit *e) {
+    return (CExpr){gstr(g, "mp_file_read(%s, %s)", e->o, e->at), true};
+}
+
+static CExpr emit_f_readline(Gen *g, const BEmit *e) {
+    return (CExpr){gstr(g, "mp_file_readline(%s, %s)", e->o, e->at), true};
+}
+
+static CExpr emit_f_readlines(Gen *g, const BEmit *e) {
+    return (CExpr){gstr(g, "mp_file_readlines(%s, %s, %s)", e->o, tdesc(g, e->n->type), e->at),
+                   true};
+}
+
+static CExpr emit_f_write(Gen *g, const BEmit *e) {
+    const char *r = new_tmp(g, "r");
+    emit(g, "int64_t %s = mp_file_write(%s, %s, %s);", r, e->o, borrow(g, e->a[0]), e->at);
+    return (CExpr){r, false};
+}
+
+static CExpr emit_f_flush(Gen *g, const BEmit *e) {
+    emit(g, "mp_file_flush(%s, %s);", e->o, e->at);
+    return done();
+}
+
+static CExpr emit_f_close(Gen *g, const BEmit *e) {
+    emit(g, "mp_file_close(%s);", e->o);
+    return done();
+}
+
+static CExpr emit_f_closed(Gen *g, const BEmit *e) {
+    return (CExpr){gstr(g, "mp_file_closed(%s)", e->o), false};
 }
 
 /* ---- methods ---- */
@@ -1362,6 +1498,10 @@ CExpr gen_expr(Gen *g, Node *n) {
         if (s->type && s->type->kind == TY_OPTIONAL && n->type->kind != TY_OPTIONAL &&
             !is_heap(n->type))
             return (CExpr){gstr(g, "%s->v.%s", cname(g, s), vfield(n->type)), false};
+        if (s->kind == SYM_BUILTIN) { /* argv, stdin, ... */
+            BEmit e = {n, NULL, NULL, NULL, NULL};
+            return emitters[s->builtin](g, &e);
+        }
         return (CExpr){cname(g, s), false};
     }
     case ND_NONE: return (CExpr){"0", false}; /* printed through mp_t_none */

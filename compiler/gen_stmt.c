@@ -411,6 +411,15 @@ static void gen_for(Gen *g, Node *n) {
                      gstr(g, "mp_array_%s_%s(%s, %s, %s)", locked_read(g, it) ? "read" : "load",
                           ksuffix(t->elem), seq, i, loc(g, it->span)),
                      false);
+    } else if (t->kind == TY_FILE) {
+        /* by lines, each with its "\n", until end of file */
+        const char *f = borrow(g, it);
+        const char *v = new_tmp(g, "m");
+        emit(g, "mp_str *%s;", v);
+        emit(g, "while ((%s = mp_file_next(%s, %s)) != NULL) {", v, f, loc(g, it->span));
+        g->indent++;
+        scope_push(g, &iter, true);
+        loop_var(g, n, v, true);
     } else {
         /* conn or queue: until end of stream */
         const char *o = borrow(g, it);

@@ -21,13 +21,14 @@ static const char *ctype(Gen *g, const Type *t) {
     case TY_VALUE: return "mp_value *";
     case TY_ARRAY: return "mp_array *";
     case TY_PROCESS: return "mp_proc *";
+    case TY_FILE: return "mp_file *";
     default: return "void";
     }
 }
 
 bool is_heap(const Type *t) {
     return t && (t->kind == TY_STR || t->kind == TY_LIST || t->kind == TY_OPTIONAL ||
-                 t->kind == TY_TUPLE);
+                 t->kind == TY_TUPLE || t->kind == TY_FILE);
 }
 
 /* The runtime's function taking (REF) or dropping a reference to a value
@@ -36,6 +37,7 @@ const char *ref_fn(const Type *t) {
     switch (t->kind) {
     case TY_STR: return "mp_str_ref";
     case TY_TUPLE: return "mp_tuple_ref";
+    case TY_FILE: return "mp_file_ref";
     case TY_OPTIONAL: return is_heap(t->elem) ? ref_fn(t->elem) : "mp_box_ref";
     default: return "mp_list_ref";
     }
@@ -45,6 +47,7 @@ const char *unref_fn(const Type *t) {
     switch (t->kind) {
     case TY_STR: return "mp_str_unref";
     case TY_TUPLE: return "mp_tuple_unref";
+    case TY_FILE: return "mp_file_unref";
     case TY_OPTIONAL: return is_heap(t->elem) ? unref_fn(t->elem) : "mp_box_unref";
     default: return "mp_list_unref";
     }

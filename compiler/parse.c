@@ -618,6 +618,7 @@ Type *parse_type_name(Parser *P, const char *name, Span at) {
     if (strcmp(name, "float") == 0) return type_basic(TY_FLOAT);
     if (strcmp(name, "bool") == 0) return type_basic(TY_BOOL);
     if (strcmp(name, "str") == 0) return type_basic(TY_STR);
+    if (strcmp(name, "file") == 0) return type_basic(TY_FILE);
     if (strcmp(name, "list") == 0 || strcmp(name, "conn") == 0 || strcmp(name, "queue") == 0 ||
         strcmp(name, "value") == 0 || strcmp(name, "array") == 0 || strcmp(name, "tuple") == 0)
         parse_error(P, at, "'%s' needs an element type, as in '%s[int]'", name, name);

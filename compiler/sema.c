@@ -46,7 +46,8 @@ const char *sema_sym_what(const SymX *x) {
     case SYM_VAR: return "variable";
     case SYM_PARAM: return "parameter";
     case SYM_FUNC: return "def";
-    case SYM_BUILTIN: return "built-in function";
+    case SYM_BUILTIN:
+        return builtin_defs[x->s.builtin].kind == BK_VAR ? "built-in name" : "built-in function";
     case SYM_PIPE_END: return "pipe end";
     case SYM_QUEUE: return "queue";
     case SYM_VALUE: return "value";
@@ -280,8 +281,8 @@ static bool declare(Sema *S, SymX *x) {
                          sema_sym_what(x), name, name))
             diag_note(S->d, r->s.span, "'%s' is defined here", name);
     } else if (r && r->s.kind == SYM_BUILTIN) {
-        diag_warning(S->d, W_SHADOW, x->s.span, "%s '%s' shadows the built-in function '%s'",
-                     sema_sym_what(x), name, name);
+        diag_warning(S->d, W_SHADOW, x->s.span, "%s '%s' shadows the %s '%s'", sema_sym_what(x),
+                     name, sema_sym_what(r), name);
     }
     /* C declares a name before its initializer runs: `let x = x + 1` in a
      * block would read itself if both were one C name. */
@@ -745,6 +746,7 @@ static bool check_for(Sema *S, Node *n) {
         case TY_CONN:
         case TY_QUEUE: el = t->elem; break;
         case TY_STR: el = t; break;
+        case TY_FILE: el = type_basic(TY_STR); break; /* its lines */
         case TY_ERROR: el = t; break;
         case TY_OPTIONAL:
         case TY_NULL:
@@ -1160,9 +1162,12 @@ bool sema_check(Program *p, Arena *a, Diag *d) {
 
     push_scope(&S, OWN_BUILTIN);
     for (int b = 0; b < B__COUNT; b++) {
-        if (builtin_defs[b].kind != BK_FUNC) continue;
-        SymX *x =
-            sym_new(&S, SYM_BUILTIN, builtin_defs[b].name, type_basic(TY_FUNC), NULL, (Span){0, 0});
+        if (builtin_defs[b].kind != BK_FUNC && builtin_defs[b].kind != BK_VAR) continue;
+        Type *t = type_basic(TY_FUNC);
+        if (builtin_defs[b].kind == BK_VAR) /* argv: list[str]; stdin...: file */
+            t = builtin_defs[b].result == 'L' ? type_of(TY_LIST, type_basic(TY_STR))
+                                              : type_basic(TY_FILE);
+        SymX *x = sym_new(&S, SYM_BUILTIN, builtin_defs[b].name, t, NULL, (Span){0, 0});
         x->s.builtin = b;
         bind(&S, x);
     }

@@ -27,6 +27,7 @@ bool sema_storable(const Type *t) {
     case TY_LIST:
     case TY_OPTIONAL:
     case TY_TUPLE: return type_is_message(t);
+    case TY_FILE: return true;
     default: return false;
     }
 }
@@ -65,7 +66,7 @@ bool sema_none_receiver(Sema *S, Node *e, const Type *t) {
 }
 
 static bool printable(const Type *t) {
-    return sema_storable(t) || t->kind == TY_ARRAY || t->kind == TY_NULL;
+    return (sema_storable(t) && t->kind != TY_FILE) || t->kind == TY_ARRAY || t->kind == TY_NULL;
 }
 
 /* The comparisons, `in`, `not in`, `is` and `is not` among them: bool
@@ -91,7 +92,7 @@ static Type *name_expr(Sema *S, Node *e) {
     if (x->s.type && x->s.type->kind == TY_OPTIONAL && narrow_has(S, &x->s)) return x->s.type->elem;
     switch (x->s.kind) {
     case SYM_FUNC:
-    case SYM_BUILTIN: return ty(TY_FUNC);
+    case SYM_BUILTIN: return x->s.type; /* a function, or argv, stdin... */
     case SYM_PROCESS: return ty(TY_PROCESS);
     case SYM_GROUP: return ty(TY_GROUP);
     default: return x->s.type ? x->s.type : ty(TY_ERROR);
@@ -556,7 +557,7 @@ Type *sema_binary_type(Sema *S, Node *e, Op op, Type *l, Type *r) {
         break;
     case OP_EQ:
     case OP_NE:
-        if (nums || (l == r && sema_storable(l))) return tbool;
+        if (nums || (l == r && sema_storable(l) && l->kind != TY_FILE)) return tbool;
         break;
     case OP_LT:
     case OP_LE:
@@ -576,7 +577,8 @@ Type *sema_binary_type(Sema *S, Node *e, Op op, Type *l, Type *r) {
         diag_note(S->d, e->span, "only lists of the same type can be joined");
     else if (op >= OP_BITAND && op <= OP_SHR)
         diag_note(S->d, e->span, "'%s' works on ints only", op_spelling(op));
-    else if ((op == OP_EQ || op == OP_NE) && sema_storable(l) && sema_storable(r))
+    else if ((op == OP_EQ || op == OP_NE) && sema_storable(l) && sema_storable(r) &&
+             l->kind != TY_FILE && r->kind != TY_FILE)
         diag_note(S->d, e->span, "values of different types are never equal");
     else if (op == OP_EQ || op == OP_NE)
         diag_note(S->d, e->span, "only int, float, bool, str and list values can be compared");
@@ -839,6 +841,7 @@ static Type *member_expr(Sema *S, Node *e, Type *t) {
     if (a->result == 'T') return t->elem;
     SymX *p = sema_proc_of(e->lhs);
     if (a->result == 's') return ty(TY_STR);
+    if (a->result == 'b') return ty(TY_BOOL);
     if (p && (id == A_PID || id == A_EXITCODE) && !p->started) {
         /* Python's None; `start` stands only at the top level, in order,
          * so this is known here, never left to the run. */
@@ -1143,6 +1146,7 @@ static Type *result_type(char r, Type *obj) {
     case 'f': return ty(TY_FLOAT);
     case 's': return ty(TY_STR);
     case 'L': return type_of(TY_LIST, ty(TY_STR));
+    case 'F': return ty(TY_FILE);
     default: return ty(TY_NONE);
     }
 }
@@ -1170,12 +1174,100 @@ static Type *check_generic(Sema *S, const BCall *c) {
     return result_type(c->d->result, NULL);
 }
 
+/* print's keyword arguments, in the order of its argv after the values. */
+static const char *const print_kw[PRINT_KWARGS] = {"sep", "end", "file", "flush"};
+
+/* print(values..., sep=, end=, file=, flush=): call->argv holds the values
+ * and then one slot per keyword (NULL: not given), argc all of them. */
 static Type *check_print(Sema *S, const BCall *c) {
-    for (int i = 0; i < c->n; i++) {
-        Type *t = sema_value(S, c->argv[i], NULL);
-        if (!printable(t)) not_printable(S, c->argv[i], t, "print");
+    Node *call = c->call;
+    int n = 0;
+    for (Node *a = call->args; a; a = a->next) n += a->kind != ND_KWARG;
+    Node **argv = arena_alloc(S->arena, (size_t)(n + PRINT_KWARGS) * sizeof *argv);
+    memset(argv, 0, (size_t)(n + PRINT_KWARGS) * sizeof *argv);
+    int k = 0;
+    Node *seen_kw = NULL;
+    for (Node *a = call->args; a; a = a->next) {
+        if (a->kind != ND_KWARG) {
+            Type *t = sema_value(S, a, NULL);
+            if (!printable(t)) not_printable(S, a, t, "print");
+            if (seen_kw) diag_error(S->d, a->span, "positional argument follows keyword argument");
+            argv[k++] = a;
+            continue;
+        }
+        seen_kw = a;
+        Span at = a->name_span.end > a->name_span.begin ? a->name_span : a->span;
+        int slot = -1;
+        for (int i = 0; i < PRINT_KWARGS; i++)
+            if (strcmp(a->name, print_kw[i]) == 0) slot = i;
+        Type *want = slot == 2 ? ty(TY_FILE) : slot == 3 ? ty(TY_BOOL) : ty(TY_STR);
+        Type *t = a->type = sema_value(S, a->lhs, want);
+        if (slot < 0) {
+            diag_error(S->d, at, "'print' has no parameter named '%s'", a->name);
+            diag_note(S->d, at, "print takes sep=, end=, file= and flush= by name");
+        } else if (argv[n + slot]) {
+            diag_error(S->d, at, "argument '%s' is given twice", a->name);
+        } else {
+            argv[n + slot] = a->lhs;
+            if (!sema_assignable(want, t))
+                diag_error(S->d, a->lhs->span, "argument '%s' of 'print' must be %s, not %s",
+                           a->name, sema_tname(want), sema_tname(t));
+        }
     }
+    call->argv = argv;
+    call->argc = n + PRINT_KWARGS;
     return ty(TY_NONE);
+}
+
+/* Binds a keyword-taking built-in's arguments to its parameters PS as
+ * Python binds them (call->argv, one slot per parameter). */
+static void bind_builtin(Sema *S, const BCall *c, PSpec *ps, int np) {
+    Callee callee = {c->d->name, NULL, NULL, ps, np};
+    bind_args(S, c->call, &callee);
+}
+
+/* A mode open() refuses, known before the program runs. */
+static bool bad_mode(const char *m, size_t n) {
+    if (n == 0 || (m[0] != 'r' && m[0] != 'w' && m[0] != 'a')) return true;
+    bool plus = false, text = false;
+    for (size_t i = 1; i < n; i++) {
+        if (m[i] == '+' && !plus) plus = true;
+        else if (m[i] == 't' && !text) text = true;
+        else return true;
+    }
+    return false;
+}
+
+/* open(file, mode="r") */
+static Type *check_open(Sema *S, const BCall *c) {
+    PSpec ps[2] = {{.name = "file", .type = ty(TY_STR)},
+                   {.name = "mode", .type = ty(TY_STR), .optional = true}};
+    bind_builtin(S, c, ps, 2);
+    Node *mode = c->call->argv ? c->call->argv[1] : NULL;
+    if (mode && mode->kind == ND_STR && mode->parts && mode->parts->kind == ND_STRPART &&
+        !mode->parts->next && bad_mode(mode->parts->str, mode->parts->len)) {
+        diag_error(S->d, mode->span, "invalid mode for open()");
+        diag_note(S->d, mode->span,
+                  "a mode is \"r\" (read), \"w\" (write, emptying the file) or \"a\" (append), "
+                  "optionally with \"+\" (read and write); files are text");
+    }
+    return ty(TY_FILE);
+}
+
+/* getenv(key, default): Python's os.getenv. Without a default Python
+ * returns None when the variable is not set; .mp has no None yet. */
+static Type *check_getenv(Sema *S, const BCall *c) {
+    PSpec ps[2] = {{.name = "key", .type = ty(TY_STR)},
+                   {.name = "default", .type = ty(TY_STR), .optional = true}};
+    bind_builtin(S, c, ps, 2);
+    if (c->call->argv && c->call->argv[0] && !c->call->argv[1]) {
+        diag_error(S->d, c->call->span,
+                   "getenv() needs a default: without one Python returns None, which .mp "
+                   "does not have");
+        diag_note(S->d, c->call->span, "give the value to use when it is not set: getenv(%s, \"\")",
+                  c->call->argv[0]->kind == ND_STR ? "\"...\"" : "key");
+    }
+    return ty(TY_STR);
 }
 
 static Type *check_len(Sema *S, const BCall *c) {
@@ -1664,7 +1756,7 @@ static Type *builtin_call(Sema *S, Node *call, SymX *b, bool range_ok) {
     call->callee->type = ty(TY_FUNC);
     BCall c = {call, &builtin_defs[id], NULL, 0, range_ok, NULL};
     if (c.d->flags & BF_KWARGS) c.n = call_positional(call, S, &c.argv);
-    else c.n = positional_args(S, call, b->s.name, &c.argv);
+    else if (!(c.d->flags & BP_KEYWORDS)) c.n = positional_args(S, call, b->s.name, &c.argv);
     return checkers[id](S, &c);
 }
 
@@ -1710,6 +1802,19 @@ static int method_signature(Sema *S, const char *sig, Type *obj, PSpec **out) {
     }
     *out = ps;
     return k;
+}
+
+/* stdin.write(), stdout.read(): Python's "not writable" / "not readable",
+ * known before the program runs. */
+static void std_stream_misuse(Sema *S, Node *call, Builtin id) {
+    Node *o = call->callee->lhs;
+    if (o->kind != ND_NAME || !o->sym || o->sym->kind != SYM_BUILTIN) return;
+    bool in = o->sym->builtin == V_STDIN;
+    bool reads = id == M_F_READ || id == M_F_READLINE || id == M_F_READLINES;
+    if (in && id == M_F_WRITE)
+        diag_error(S->d, call->span, "stdin is not writable; write to stdout or stderr");
+    else if (!in && reads)
+        diag_error(S->d, call->span, "%s is not readable; read from stdin", o->name);
 }
 
 static Type *method_call(Sema *S, Node *call) {
@@ -1765,6 +1870,7 @@ static Type *method_call(Sema *S, Node *call) {
     }
     Callee c = {me->name, NULL, recv && recv->s.kind != SYM_PROCESS ? recv : NULL, ps, np};
     bind_args(S, call, &c);
+    if (t->kind == TY_FILE) std_stream_misuse(S, call, id);
 
     if (t->kind == TY_PROCESS) {
         SymX *p = sema_proc_of(m->lhs);
@@ -1829,7 +1935,8 @@ static Type *call_expr(Sema *S, Node *call, bool range_ok) {
         c->sym = &x->s;
         x->s.used = true;
         if (x->s.kind == SYM_FUNC) return sema_def_call(S, call, x, false);
-        if (x->s.kind == SYM_BUILTIN) return builtin_call(S, call, x, range_ok);
+        if (x->s.kind == SYM_BUILTIN && builtin_defs[x->s.builtin].kind == BK_FUNC)
+            return builtin_call(S, call, x, range_ok);
         c->type = name_expr(S, c);
         if (x->s.kind == SYM_VAR || x->s.kind == SYM_PARAM)
             diag_error(S->d, c->span, "'%s' is %s %s of type %s, not a function", c->name,

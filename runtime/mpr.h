@@ -1084,6 +1084,63 @@ void mp_buf_array(mp_buf *b, mp_array *a);
 /* Appends str() of a shared value. */
 void mp_buf_value(mp_buf *b, mp_value *v);
 
+/* ------------------------------------------------------------------ */
+/* Files and the program's surroundings (file.c)                       */
+/* ------------------------------------------------------------------ */
+
+/* A file: a refcounted descriptor (Python's text file, without decoding:
+ * strings are bytes). Writes are not buffered: each mp_file_write and each
+ * mp_file_write_buf is one write(2), so a fork never duplicates pending
+ * output. Reads are buffered per process. Errors are raised with Python's
+ * kinds and texts: OSError "[Errno 2] No such file or directory: 'x'",
+ * "not readable", "not writable"; ValueError "I/O operation on closed
+ * file.", "invalid mode: 'x'". */
+typedef struct mp_file mp_file;
+
+/* open(path, mode): mode "r", "w" or "a", optionally with "+" and "t".
+ * New ref; NULL after a raise. */
+mp_file *mp_open(const mp_str *path, const mp_str *mode, mp_loc loc);
+mp_file *mp_file_ref(mp_file *f); /* returns f; standard streams: no-op */
+/* Drops a reference; the last one closes the file. NULL: no-op. */
+void mp_file_unref(mp_file *f);
+/* Closes the descriptor now (again: no-op). Closing stdin makes later
+ * reads see end of file; closing stdout or stderr stops writes to them
+ * through the file (print keeps its own descriptor). */
+void mp_file_close(mp_file *f);
+bool mp_file_closed(const mp_file *f);
+/* The standard streams: borrowed, never freed. */
+mp_file *mp_stdin(void);
+mp_file *mp_stdout(void);
+mp_file *mp_stderr(void);
+/* write(s): the number of characters written. */
+int64_t mp_file_write(mp_file *f, const mp_str *s, mp_loc loc);
+/* Writes the buffer with one write(2) and frees it (print(file=f)). */
+void mp_file_write_buf(mp_file *f, mp_buf *b, mp_loc loc);
+/* print(..., file=f): writes the finished line B (its end included) with
+ * one write(2) and frees it. To stdout, with mp_print's rules (a broken
+ * pipe is quiet, another failure a warning); to stderr, quietly; to any
+ * other file, as mp_file_write. */
+void mp_print_file(mp_file *f, mp_buf *b, mp_loc loc);
+/* flush(): nothing is buffered; raises on a closed file, as Python. */
+void mp_file_flush(mp_file *f, mp_loc loc);
+/* read(): the rest of the file (new ref). */
+mp_str *mp_file_read(mp_file *f, mp_loc loc);
+/* readline(): the next line with its "\n", or "" at end of file (new ref). */
+mp_str *mp_file_readline(mp_file *f, mp_loc loc);
+/* The next line (new ref), or NULL at end of file: `for line in f`. */
+mp_str *mp_file_next(mp_file *f, mp_loc loc);
+/* readlines(): a new list of type LIST_STR (a list[str] descriptor). */
+mp_list *mp_file_readlines(mp_file *f, const mp_type *list_str, mp_loc loc);
+
+/* argv: the program's arguments, argv[0] the program as invoked (Python's
+ * sys.argv). Borrowed: one list per process. */
+mp_list *mp_argv(void);
+/* getenv(name, default): the variable's value, or default (new ref). */
+mp_str *mp_getenv(const mp_str *name, const mp_str *dflt);
+double mp_time(void);       /* seconds since the epoch (time.time()) */
+double mp_monotonic(void);  /* seconds of a clock that never goes back */
+int64_t mp_cpu_count(void); /* processors online (os.cpu_count()) */
+
 #ifdef __cplusplus
 }
 #endif

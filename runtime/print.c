@@ -40,3 +40,15 @@ void mp_print_buf(mp_buf *b) {
     write_line(b->data, b->len);
     mp_buf_free(b);
 }
+
+void mp_print_file(mp_file *f, mp_buf *b, mp_loc loc) {
+    if (f == mp_stdout() && !mp_file_closed(f)) {
+        write_line(b->data ? b->data : "", b->len); /* print's own rules for stdout */
+        mp_buf_free(b);
+    } else if (f == mp_stderr() && !mp_file_closed(f)) {
+        (void)mpr_write_all(2, b->data ? b->data : "", b->len);
+        mp_buf_free(b);
+    } else {
+        mp_file_write_buf(f, b, loc);
+    }
+}

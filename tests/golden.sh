@@ -19,6 +19,11 @@
 #          installed; REPEAT=N repeats the runs N times after one build);
 #          then once each with stdin, stdout or stderr closed, where the
 #          closed stream's part of NAME.expected must be empty.
+#          Each run starts in an empty scratch directory (files a test
+#          writes are removed with it). The source may say `# args: A B`
+#          (words given to the program after argv[0]); NAME.in, when it
+#          exists, is the program's stdin (else /dev/null), and such a test
+#          skips the run with stdin closed.
 #          Normalization (one rule): a number after "pid " or "PID: " is
 #          replaced by <pid>. A test whose output order is truly left open
 #          by the program says `# expect: unordered` in its source; then
@@ -76,32 +81,38 @@ run_errors() {
 
 # Writes the combined expected-format result of one run to $2.
 # $1: how stdout leaves the program: file or pipe.
+# $prog_args: the words of `# args:`; $stdin: NAME.in or /dev/null.
 run_once() {
     local how=$1 out=$2 code
+    rm -rf "$work/cwd" && mkdir "$work/cwd" && pushd "$work/cwd" >/dev/null || exit 2
+    # shellcheck disable=SC2086
     if [ "$how" = file ]; then
-        "$work/prog" >"$work/stdout" 2>"$work/stderr" </dev/null
+        "$work/prog" $prog_args >"$work/stdout" 2>"$work/stderr" <"$stdin"
         code=$?
     elif [ "$how" = tty ]; then
         # A pseudo-terminal as stdout (script(1) from util-linux); the
         # terminal turns \n into \r\n, which is undone here.
-        script -qec "'$work/prog' 2>'$work/stderr'" /dev/null </dev/null >"$work/stdout.raw"
+        # stdin stays a file: the terminal would never end the input.
+        script -qec "'$work/prog' $prog_args <'$stdin' 2>'$work/stderr'" /dev/null </dev/null \
+            >"$work/stdout.raw"
         code=$?
         tr -d '\r' <"$work/stdout.raw" >"$work/stdout"
     elif [ "$how" = closed0 ]; then
-        "$work/prog" >"$work/stdout" 2>"$work/stderr" <&-
+        "$work/prog" $prog_args >"$work/stdout" 2>"$work/stderr" <&-
         code=$?
     elif [ "$how" = closed1 ]; then
-        "$work/prog" >&- 2>"$work/stderr" </dev/null
+        "$work/prog" $prog_args >&- 2>"$work/stderr" <"$stdin"
         code=$?
         : >"$work/stdout"
     elif [ "$how" = closed2 ]; then
-        "$work/prog" >"$work/stdout" 2>&- </dev/null
+        "$work/prog" $prog_args >"$work/stdout" 2>&- <"$stdin"
         code=$?
         : >"$work/stderr"
     else
-        { "$work/prog" 2>"$work/stderr" </dev/null; echo $? >"$work/code"; } | cat >"$work/stdout"
+        { "$work/prog" $prog_args 2>"$work/stderr" <"$stdin"; echo $? >"$work/code"; } | cat >"$work/stdout"
         code=$(cat "$work/code")
     fi
+    popd >/dev/null || exit 2
     { cat "$work/stdout"; echo "--- stderr"; cat "$work/stderr"; echo "--- exit $code"; } \
         | normalize >"$out"
 }
@@ -127,6 +138,9 @@ run_programs() {
     for src in examples/*.mp tests/run/*.mp; do
         [ -e "$src" ] || continue
         exp=${src%.mp}.expected
+        prog_args=$(sed -n 's/^# args: //p' "$src" | head -n 1)
+        stdin=/dev/null
+        [ -f "${src%.mp}.in" ] && stdin=$root/${src%.mp}.in
         if ! "$MPC" build "$src" -o "$work/prog" 2>"$work/build.err"; then
             bad "$src: does not build"; sed 's/^/    /' "$work/build.err" | head -n 20
             continue
@@ -156,6 +170,7 @@ run_programs() {
         done
         for how in $closed_modes; do
             $failed && break
+            [ "$how" = closed0 ] && [ "$stdin" != /dev/null ] && continue
             run_once "$how" "$work/result.$how"
             case $how in
                 closed1) expect_closed "$exp" 1 "$work/want.$how" ;;

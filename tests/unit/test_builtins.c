@@ -18,7 +18,8 @@ static void test_every_id_has_a_row(void **state) {
     for (int i = 1; i < B__COUNT; i++) {
         const BuiltinDef *d = &builtin_defs[i];
         assert_non_null(d->name);
-        assert_true(d->kind == BK_FUNC || d->kind == BK_METHOD || d->kind == BK_ATTR);
+        assert_true(d->kind == BK_FUNC || d->kind == BK_METHOD || d->kind == BK_ATTR ||
+                    d->kind == BK_VAR);
         assert_int_equal(builtin_id(d), i);
     }
 }
@@ -59,6 +60,10 @@ static void test_rows_are_consistent(void **state) {
             assert_true(d->lo >= 0 && d->lo <= d->hi);
             assert_null(d->param);
             assert_true(d->result != 'T'); /* no object to take it from */
+        } else if (d->kind == BK_VAR) {    /* argv, stdin...: a typed name */
+            assert_int_equal(d->on, TY_NONE);
+            assert_null(d->param);
+            assert_true(d->result == 'L' || d->result == 'F');
         } else {
             assert_int_not_equal(d->on, TY_NONE);
             if (d->kind == BK_ATTR) assert_null(d->param);
@@ -91,6 +96,10 @@ static void test_member_lookup(void **state) {
     assert_null(builtin_member(BK_METHOD, TY_PROCESS, "pid")); /* an attribute */
     assert_null(builtin_member(BK_METHOD, TY_CONN, "put"));    /* a queue's */
     assert_null(builtin_member(BK_METHOD, TY_QUEUE, "print")); /* a function */
+    /* close() of a file and of a pipe end are two rows */
+    assert_int_equal(builtin_id(builtin_member(BK_METHOD, TY_FILE, "close")), M_F_CLOSE);
+    assert_int_equal(builtin_id(builtin_member(BK_METHOD, TY_CONN, "close")), M_CLOSE);
+    assert_null(builtin_member(BK_METHOD, TY_FILE, "argv")); /* a built-in name */
     const BuiltinDef *get = builtin_member(BK_METHOD, TY_QUEUE, "get");
     assert_string_equal(get->param, "timeout");
     assert_true(get->flags & BP_KWONLY);

@@ -102,7 +102,7 @@ static void test_keywords(void **state) {
     want_tokens("True False", TK_TRUE, TK_FALSE, TK_END);
     /* the spellings before True and False */
     want_tokens("true false", TK_TRUE, TK_FALSE, TK_END);
-    want_tokens("TRUE none None", TK_IDENT, TK_IDENT, TK_IDENT, TK_END);
+    want_tokens("TRUE none None", TK_IDENT, TK_IDENT, TK_NONE, TK_END);
     /* words that contain keywords, and the type names, are names */
     want_tokens("define iffy _if if_ x1 int list conn str", TK_IDENT, TK_IDENT, TK_IDENT, TK_IDENT,
                 TK_IDENT, TK_IDENT, TK_IDENT, TK_IDENT, TK_IDENT, TK_END);

@@ -14,6 +14,7 @@
 #include "ast.h"
 #include "gen.h"
 #include "parse.h"
+#include "builtins.h"
 #include "sema.h"
 
 #include "front_test.h"
@@ -341,11 +342,37 @@ static void test_builtins(void **state) {
     assert_int_equal(r.diag.errors, 0);
     Node *call = r.prog.top->lhs;
     assert_int_equal(call->builtin, B_PRINT);
-    assert_int_equal(call->argc, 3);
+    assert_int_equal(call->argc, 3 + PRINT_KWARGS); /* the values, then sep end file flush */
     assert_int_equal(call->argv[0]->builtin, B_LEN);
     assert_int_equal(call->argv[1]->builtin, B_STR);
     assert_int_equal(call->argv[2]->builtin, B_GETPID);
+    for (int i = 3; i < call->argc; i++) assert_null(call->argv[i]);
     done(&r);
+    run(&r, "print(1, flush=True, sep=\"-\", file=stderr)\n");
+    assert_int_equal(r.diag.errors, 0);
+    call = r.prog.top->lhs;
+    assert_int_equal(call->argc, 1 + PRINT_KWARGS);
+    assert_int_equal(call->argv[1]->kind, ND_STR); /* sep */
+    assert_null(call->argv[2]);                    /* end */
+    assert_int_equal(call->argv[3]->type->kind, TY_FILE);
+    assert_int_equal(call->argv[4]->kind, ND_BOOL); /* flush */
+    done(&r);
+    run(&r, "let f = open(\"x\", mode=\"a\")\nlet n = f.write(argv[0])\n");
+    assert_int_equal(r.diag.errors, 0);
+    call = r.prog.top->rhs;
+    assert_int_equal(call->builtin, B_OPEN);
+    assert_int_equal(call->argc, 2);
+    assert_int_equal(call->type->kind, TY_FILE);
+    assert_int_equal(r.prog.top->next->rhs->builtin, M_F_WRITE);
+    assert_int_equal(r.prog.top->next->rhs->type->kind, TY_INT);
+    done(&r);
+    expect_error("print(1, end=2)\n", "argument 'end' of 'print' must be str, not int");
+    expect_error("print(1, step=2)\n", "'print' has no parameter named 'step'");
+    expect_error("print(stdin)\n", "cannot print a file");
+    expect_error("stdin.write(\"x\")\n", "stdin is not writable; write to stdout or stderr");
+    expect_error("let s = getenv(\"HOME\")\n", "getenv() needs a default");
+    expect_error("let f = open(\"x\", \"rw\")\n", "invalid mode for open()");
+    expect_error("argv = []\n", "cannot assign to built-in name 'argv'");
     expect_error("print(len(1))\n", "len() needs a str, list, array or process group, not int");
     expect_error("print(len(\"a\", \"b\"))\n", "'len' takes 1 argument but 2 were given");
     expect_error("print(getpid(1))\n", "'getpid' takes no arguments but 1 was given");
@@ -355,7 +382,7 @@ static void test_builtins(void **state) {
     expect_error("sleep(\"a\")\n", "sleep() needs a number of seconds, not str");
     expect_error("exit(1.5)\n", "exit() needs an int exit code, not float");
     expect_error("print(int([1]))\n", "int() cannot convert a list[int]");
-    expect_error("print(1, sep=\"\")\n", "'print' takes no keyword arguments");
+    expect_error("print(len(\"\", sep=\"\"))\n", "'len' takes no keyword arguments");
     expect_clean(
         "sleep(1)\nsleep(0.5)\nprint(int(\"3\") + int(2.5) + int(true), bool([1]), float(1))\n");
 }
