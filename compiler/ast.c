@@ -25,10 +25,11 @@ static const uint8_t node_sizes[] = {
     [ND_ASSIGN] = HEADER,         [ND_IF] = END(els),          [ND_WHILE] = END(body),
     [ND_FOR] = END(body),         [ND_BREAK] = HEADER,         [ND_CONTINUE] = HEADER,
     [ND_RETURN] = HEADER,         [ND_EXPR_STMT] = HEADER,     [ND_LOCK] = END(body),
-    [ND_PASS] = HEADER,           [ND_DEF] = END(params),      [ND_PARAM] = END(type_span),
-    [ND_PIPE] = END(sym2),        [ND_QUEUE] = END(type_span), [ND_VALUE] = END(type_span),
-    [ND_ARRAY] = END(type_span),  [ND_PROCESS] = END(sym2),    [ND_START] = END(targets),
-    [ND_JOIN] = END(targets),
+    [ND_PASS] = HEADER,           [ND_TRY] = END(els),         [ND_EXCEPT] = END(body),
+    [ND_RAISE] = HEADER,          [ND_ASSERT] = HEADER,        [ND_DEF] = END(params),
+    [ND_PARAM] = END(type_span),  [ND_PIPE] = END(sym2),       [ND_QUEUE] = END(type_span),
+    [ND_VALUE] = END(type_span),  [ND_ARRAY] = END(type_span), [ND_PROCESS] = END(sym2),
+    [ND_START] = END(targets),    [ND_JOIN] = END(targets),
 };
 _Static_assert(sizeof(Node) <= 255, "node_sizes holds bytes");
 _Static_assert(sizeof node_sizes / sizeof node_sizes[0] == ND_JOIN + 1,
@@ -125,6 +126,21 @@ bool ast_children(Node *n, bool argv, NodeVisit f, void *ctx) {
         ONE(n->lhs, NULL);
         ONE(n->body, NULL);
         return false;
+    case ND_TRY:
+        ONE(n->lhs, NULL);
+        if (visit_list(n->then, NULL, f, ctx)) return true;
+        ONE(n->els, "else");
+        ONE(n->rhs, "finally");
+        return false;
+    case ND_EXCEPT:
+        if (visit_list(n->lhs, "kind", f, ctx)) return true;
+        ONE(n->body, NULL);
+        return false;
+    case ND_RAISE: ONE(n->lhs, NULL); return false;
+    case ND_ASSERT:
+        ONE(n->lhs, NULL);
+        ONE(n->rhs, "msg");
+        return false;
     case ND_DEF:
         if (visit_list(n->params, NULL, f, ctx)) return true;
         ONE(n->body, NULL);
@@ -185,12 +201,12 @@ const char *op_spelling(Op op) {
  * never freed during a run (they are shared by every compilation);
  * ast_types_free() releases them at exit. */
 
-static Type basic_types[TY_FUNC + 1] = {
+static Type basic_types[TY_EXC + 1] = {
     [TY_ERROR] = {TY_ERROR, NULL}, [TY_NONE] = {TY_NONE, NULL},   [TY_INT] = {TY_INT, NULL},
     [TY_FLOAT] = {TY_FLOAT, NULL}, [TY_BOOL] = {TY_BOOL, NULL},   [TY_STR] = {TY_STR, NULL},
     [TY_LIST] = {TY_LIST, NULL},   [TY_CONN] = {TY_CONN, NULL},   [TY_QUEUE] = {TY_QUEUE, NULL},
     [TY_VALUE] = {TY_VALUE, NULL}, [TY_ARRAY] = {TY_ARRAY, NULL}, [TY_PROCESS] = {TY_PROCESS, NULL},
-    [TY_GROUP] = {TY_GROUP, NULL}, [TY_FUNC] = {TY_FUNC, NULL},
+    [TY_GROUP] = {TY_GROUP, NULL}, [TY_FUNC] = {TY_FUNC, NULL},   [TY_EXC] = {TY_EXC, NULL},
 };
 
 /* Composite types live in slabs; the table holds pointers into them. */
@@ -218,7 +234,7 @@ static bool type_eq(const void *a, const void *b) {
 }
 
 Type *type_basic(TypeKind kind) {
-    if ((unsigned)kind > TY_FUNC) kind = TY_ERROR;
+    if ((unsigned)kind > TY_EXC) kind = TY_ERROR;
     return &basic_types[kind];
 }
 
@@ -266,6 +282,7 @@ const char *type_kind_name(TypeKind k) {
     case TY_PROCESS: return "process";
     case TY_GROUP: return "process group";
     case TY_FUNC: return "function";
+    case TY_EXC: return "exception";
     }
     return "?";
 }
@@ -323,10 +340,11 @@ static const char *kind_names[] = {
     [ND_ASSIGN] = "assign", [ND_IF] = "if",           [ND_WHILE] = "while",
     [ND_FOR] = "for",       [ND_BREAK] = "break",     [ND_CONTINUE] = "continue",
     [ND_RETURN] = "return", [ND_EXPR_STMT] = "expr",  [ND_LOCK] = "lock",
-    [ND_PASS] = "pass",     [ND_DEF] = "def",         [ND_PARAM] = "param",
-    [ND_PIPE] = "pipe",     [ND_QUEUE] = "queue",     [ND_VALUE] = "value",
-    [ND_ARRAY] = "array",   [ND_PROCESS] = "process", [ND_START] = "start",
-    [ND_JOIN] = "join",
+    [ND_PASS] = "pass",     [ND_TRY] = "try",         [ND_EXCEPT] = "except",
+    [ND_RAISE] = "raise",   [ND_ASSERT] = "assert",   [ND_DEF] = "def",
+    [ND_PARAM] = "param",   [ND_PIPE] = "pipe",       [ND_QUEUE] = "queue",
+    [ND_VALUE] = "value",   [ND_ARRAY] = "array",     [ND_PROCESS] = "process",
+    [ND_START] = "start",   [ND_JOIN] = "join",
 };
 
 typedef struct Dumper {
@@ -425,6 +443,9 @@ static void dump_node(Dumper *D, const Node *n, int depth, const char *role) {
     case ND_LET:
     case ND_PARAM:
     case ND_DEF: fprintf(out, " %s", n->name ? n->name : "?"); break;
+    case ND_EXCEPT:
+        if (n->name) fprintf(out, " as %s", n->name);
+        break;
     case ND_PIPE:
         fprintf(out, " %s %s %s", n->name ? n->name : "?", n->oneway ? "->" : ",",
                 n->name2 ? n->name2 : "?");

@@ -31,6 +31,7 @@ typedef enum TypeKind {
     TY_PROCESS, /* a declared process (top level only) */
     TY_GROUP,   /* a replicated process group (top level only) */
     TY_FUNC,    /* a def, as a callee */
+    TY_EXC,     /* a caught exception (`except K as e`) */
 } TypeKind;
 
 typedef struct Type Type;
@@ -42,7 +43,7 @@ struct Type {
 /* Types are interned: equal types are the same pointer. They are global
  * (shared by every compilation in the process, not in any arena): basic
  * types are static, composite ones sit in a malloc'd intern table. */
-Type *type_basic(TypeKind kind);          /* ERROR NONE INT FLOAT BOOL STR PROCESS GROUP FUNC */
+Type *type_basic(TypeKind kind);          /* ERROR NONE INT FLOAT BOOL STR PROCESS GROUP FUNC EXC */
 Type *type_of(TypeKind kind, Type *elem); /* LIST CONN QUEUE VALUE ARRAY */
 /* Frees the intern table; every Type* from type_of is invalid afterwards.
  * Optional (the table stays reachable); call at exit for a clean valgrind
@@ -98,6 +99,9 @@ struct Symbol {
                                after which the parent lets go of it (closes
                                the end / stops producing); NULL: never */
     bool guarded;        /* value, array (named): every access takes its lock */
+    bool try_reachable;  /* def: may run while a `try` is active (called,
+                            directly or not, from inside a try statement):
+                            gen checks for a pending exception in it */
 };
 
 enum {
@@ -159,6 +163,15 @@ typedef enum NodeKind {
     ND_EXPR_STMT, /* lhs */
     ND_LOCK,      /* lhs (a value or array), body: the block runs atomically */
     ND_PASS,
+    ND_TRY,    /* lhs: the try block, then: ND_EXCEPT list, els: else block
+                       or NULL, rhs: finally block or NULL */
+    ND_EXCEPT, /* lhs: ND_NAME list of kinds (none: bare except; sema puts
+                       each kind's mp_exc_kind in its argc), name/name_span/
+                       sym: the `as` name or NULL, body */
+    ND_RAISE,  /* lhs: what is raised, NULL to re-raise; sema: argc is the
+                       kind raised (-1: an exception variable, lhs) and rhs
+                       the message (NULL: empty) */
+    ND_ASSERT, /* lhs: condition, rhs: message or NULL */
 
     /* top level */
     ND_DEF,     /* name, params (ND_PARAM), ret_type (NULL: none), body */
@@ -229,7 +242,8 @@ struct Node {
     unsigned plan : 2;     /* SharedPlan: how the write is made atomic */
     bool reads_target : 1; /* the right side reads the shared object */
     Span span;             /* the whole construct */
-    int argc;              /* ND_CALL: entries of argv (in what would be padding) */
+    int argc;              /* ND_CALL: entries of argv (in what would be padding);
+                              ND_RAISE and an ND_EXCEPT's kind names: the kind */
     Node *next;            /* next in the enclosing list */
     Type *type;            /* expressions: set by sema */
     Node *lhs, *rhs;       /* operands; see NodeKind for each kind's use */

@@ -20,6 +20,7 @@ static const char *ctype(Gen *g, const Type *t) {
     case TY_VALUE: return "mp_value *";
     case TY_ARRAY: return "mp_array *";
     case TY_PROCESS: return "mp_proc *";
+    case TY_EXC: return "mp_exc *";
     default: return "void";
     }
 }

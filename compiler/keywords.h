@@ -8,32 +8,37 @@
 #ifndef MPC_KEYWORDS_H
 #define MPC_KEYWORDS_H
 
-#define MPC_KEYWORDS(X)                   \
-    X(DEF, "def", KW_STMT | KW_BLOCK)     \
-    X(LET, "let", KW_STMT)                \
-    X(IF, "if", KW_STMT | KW_BLOCK)       \
-    X(ELIF, "elif", KW_STMT | KW_BLOCK)   \
-    X(ELSE, "else", KW_STMT | KW_BLOCK)   \
-    X(WHILE, "while", KW_STMT | KW_BLOCK) \
-    X(FOR, "for", KW_STMT | KW_BLOCK)     \
-    X(IN, "in", 0)                        \
-    X(BREAK, "break", KW_STMT)            \
-    X(CONTINUE, "continue", KW_STMT)      \
-    X(RETURN, "return", KW_STMT)          \
-    X(PASS, "pass", KW_STMT)              \
-    X(PIPE, "pipe", KW_STMT)              \
-    X(QUEUE, "queue", KW_TYPE)            \
-    X(VALUE, "value", KW_TYPE)            \
-    X(ARRAY, "array", KW_TYPE)            \
-    X(PROCESS, "process", KW_STMT)        \
-    X(START, "start", KW_STMT)            \
-    X(JOIN, "join", KW_STMT)              \
-    X(LOCK, "lock", KW_STMT | KW_BLOCK)   \
-    X(AS, "as", 0)                        \
-    X(AND, "and", KW_OP)                  \
-    X(OR, "or", KW_OP)                    \
-    X(NOT, "not", KW_OP)                  \
-    X(TRUE, "true", 0)                    \
+#define MPC_KEYWORDS(X)                       \
+    X(DEF, "def", KW_STMT | KW_BLOCK)         \
+    X(LET, "let", KW_STMT)                    \
+    X(IF, "if", KW_STMT | KW_BLOCK)           \
+    X(ELIF, "elif", KW_STMT | KW_BLOCK)       \
+    X(ELSE, "else", KW_STMT | KW_BLOCK)       \
+    X(WHILE, "while", KW_STMT | KW_BLOCK)     \
+    X(FOR, "for", KW_STMT | KW_BLOCK)         \
+    X(IN, "in", 0)                            \
+    X(BREAK, "break", KW_STMT)                \
+    X(CONTINUE, "continue", KW_STMT)          \
+    X(RETURN, "return", KW_STMT)              \
+    X(PASS, "pass", KW_STMT)                  \
+    X(PIPE, "pipe", KW_STMT)                  \
+    X(QUEUE, "queue", KW_TYPE)                \
+    X(VALUE, "value", KW_TYPE)                \
+    X(ARRAY, "array", KW_TYPE)                \
+    X(PROCESS, "process", KW_STMT)            \
+    X(START, "start", KW_STMT)                \
+    X(JOIN, "join", KW_STMT)                  \
+    X(LOCK, "lock", KW_STMT | KW_BLOCK)       \
+    X(AS, "as", 0)                            \
+    X(TRY, "try", KW_STMT | KW_BLOCK)         \
+    X(EXCEPT, "except", KW_STMT | KW_BLOCK)   \
+    X(FINALLY, "finally", KW_STMT | KW_BLOCK) \
+    X(RAISE, "raise", KW_STMT)                \
+    X(ASSERT, "assert", KW_STMT)              \
+    X(AND, "and", KW_OP)                      \
+    X(OR, "or", KW_OP)                        \
+    X(NOT, "not", KW_OP)                      \
+    X(TRUE, "true", 0)                        \
     X(FALSE, "false", 0)
 
 #endif

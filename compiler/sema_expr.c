@@ -32,7 +32,10 @@ bool sema_assignable(const Type *dst, const Type *src) {
     return dst->kind == TY_FLOAT && src->kind == TY_INT;
 }
 
-static bool printable(const Type *t) { return sema_storable(t) || t->kind == TY_ARRAY; }
+/* A caught exception prints as its message, as Python's str(e). */
+static bool printable(const Type *t) {
+    return sema_storable(t) || t->kind == TY_ARRAY || t->kind == TY_EXC;
+}
 
 static bool is_cmp(Op op) { return op >= OP_EQ && op <= OP_GE; }
 

@@ -389,11 +389,13 @@ static const char *digit_part(const char *p, const char *end, mp_buf *out) {
     return p;
 }
 
-_Noreturn static void conv_fail(const mp_str *s, const char *what, mp_loc loc) {
+/* ValueError; returns (see mp_raise). */
+static void conv_fail(mp_exc_kind kind, const mp_str *s, const char *what, mp_loc loc) {
     mp_buf b;
     mp_buf_init(&b);
     mpr_buf_repr_bytes(&b, s->data, s->len > 200 ? 200 : s->len);
-    mp_fail(loc, "%s: %s", what, b.data);
+    mp_raise(kind, loc, "%s: %s", what, b.data);
+    mp_buf_free(&b);
 }
 
 int64_t mp_int_of_str(const mp_str *s, mp_loc loc) {
@@ -408,7 +410,8 @@ int64_t mp_int_of_str(const mp_str *s, mp_loc loc) {
     const char *q = digit_part(p, end, &digits);
     if (!q || q != end) {
         mp_buf_free(&digits);
-        conv_fail(s, "invalid literal for int() with base 10", loc);
+        conv_fail(MP_EXC_ValueError, s, "invalid literal for int() with base 10", loc);
+        return 0;
     }
     for (size_t i = 0; i < digits.len; i++) {
         unsigned d = (unsigned)(digits.data[i] - '0');
@@ -419,8 +422,10 @@ int64_t mp_int_of_str(const mp_str *s, mp_loc loc) {
         acc = acc * 10 + d;
     }
     mp_buf_free(&digits);
-    if (neg ? acc > (uint64_t)INT64_MAX + 1 : acc > (uint64_t)INT64_MAX)
-        conv_fail(s, "integer overflow in int()", loc);
+    if (neg ? acc > (uint64_t)INT64_MAX + 1 : acc > (uint64_t)INT64_MAX) {
+        conv_fail(MP_EXC_OverflowError, s, "integer overflow in int()", loc);
+        return 0;
+    }
     return neg ? (int64_t)(0 - acc) : (int64_t)acc;
 }
 
@@ -474,7 +479,8 @@ double mp_float_of_str(const mp_str *s, mp_loc loc) {
     }
     if (!ok || p != end) {
         mp_buf_free(&num);
-        conv_fail(s, "could not convert string to float", loc);
+        conv_fail(MP_EXC_ValueError, s, "could not convert string to float", loc);
+        return 0.0;
     }
     double d = strtod(num.data, NULL); /* overflow gives inf, as Python */
     mp_buf_free(&num);
@@ -482,9 +488,11 @@ double mp_float_of_str(const mp_str *s, mp_loc loc) {
 }
 
 int64_t mp_int_of_float(double f, mp_loc loc) {
-    if (f != f) mp_fail(loc, "cannot convert float NaN to integer");
-    if (f - f != 0.0) mp_fail(loc, "cannot convert float infinity to integer");
-    if (f >= 9223372036854775808.0 || f < -9223372036854775808.0)
-        mp_fail(loc, "integer overflow in int()");
-    return (int64_t)f;
+    if (f != f) mp_raise(MP_EXC_ValueError, loc, "cannot convert float NaN to integer");
+    else if (f - f != 0.0)
+        mp_raise(MP_EXC_OverflowError, loc, "cannot convert float infinity to integer");
+    else if (f >= 9223372036854775808.0 || f < -9223372036854775808.0)
+        mp_raise(MP_EXC_OverflowError, loc, "integer overflow in int()");
+    else return (int64_t)f;
+    return 0;
 }

@@ -687,7 +687,9 @@ static void test_every_node_kind(void **state) {
             "    while ok and not (k < 0) {\n        if k > 3 { break } elif k == 2 { continue }"
             " else { pass }\n        ok = false\n    }\n"
             "    for i in range(k) { q.put(-i) }\n    lock v { v.value += 1 }\n"
-            "    a[0] = a[0] * 2.0\n    c.send(s)\n    print([k, 2][0], c.poll(timeout=0))\n}\n"
+            "    a[0] = a[0] * 2.0\n    c.send(s)\n    print([k, 2][0], c.poll(timeout=0))\n"
+            "    try { assert k >= 0, \"k\" } except ValueError as e { print(e)\n raise }"
+            " else { raise KeyError(\"x\") } finally { pass }\n}\n"
             "queue q: int[8]\npipe c1, c2: str\nvalue v: int = 0\narray a: float[4]\n"
             "process p = work(q, c1, v, a, 1)\nprocess w[2] as i = work(q, c1, v, a, i)\n"
             "start p, w\nprint(c2.recv())\njoin p, w\nfor x in q { print(x) }\n");
