@@ -699,6 +699,15 @@ static bool check_lock(Sema *S, Node *n) {
 /* The kind NAME names, or -1 after a located error (with a "did you mean"
  * among the kinds). */
 static int exc_kind_of(Sema *S, Node *name) {
+    if (name->kind == ND_MEMBER) { /* raise queue.Empty: `queue` read as a name */
+        size_t na = strlen(name->lhs->name), nb = strlen(name->name);
+        char *s = arena_alloc(S->arena, na + nb + 2);
+        memcpy(s, name->lhs->name, na);
+        s[na] = '.';
+        memcpy(s + na + 1, name->name, nb + 1);
+        name = node_new(S->arena, ND_NAME, name->span);
+        name->name = s;
+    }
     int k = exc_kind_lookup(name->name);
     if (k >= 0) return k;
     diag_error(S->d, name->span, "unknown exception kind '%s'", name->name);
@@ -795,7 +804,12 @@ static void check_raise(Sema *S, Node *n) {
             return;
         }
     }
-    if (e->kind == ND_CALL && e->callee->kind == ND_NAME) {
+    if (e->kind == ND_MEMBER && e->lhs->kind == ND_NAME && e->builtin == B_NONE) {
+        n->argc = exc_kind_of(S, e);
+        return;
+    }
+    if (e->kind == ND_CALL && (e->callee->kind == ND_NAME ||
+                               (e->callee->kind == ND_MEMBER && e->callee->lhs->kind == ND_NAME))) {
         n->argc = exc_kind_of(S, e->callee);
         int argc = 0;
         for (Node *a = e->args; a; a = a->next) {

@@ -139,6 +139,16 @@ static Node *expr_stmt(Parser *P, Node *e, Span at) {
     return n;
 }
 
+/* "A.B", in the arena: a kind's name as Python's module spells it. */
+static const char *dotted(Parser *P, const char *a, const char *b) {
+    size_t na = strlen(a), nb = strlen(b);
+    char *s = arena_alloc_aligned(P->sh->arena, na + nb + 2, 1);
+    memcpy(s, a, na);
+    s[na] = '.';
+    memcpy(s + na + 1, b, nb + 1);
+    return s;
+}
+
 /* A declaration, start, join or def inside a block. */
 static void not_top(Parser *P, Node *n) {
     if (!n) return;
@@ -340,17 +350,14 @@ exc_kind_list:
 /* A kind's name; queue's are also written queue.Empty, as in Python. */
 exc_kind:
     IDENT                           { $$ = mk(P, ND_NAME, @$); $$->name = $1; }
+  | IDENT DOT IDENT                 { $$ = mk(P, ND_NAME, @$); $$->name = dotted(P, $1, $3); }
   | queue_kind
   ;
 
 queue_kind:
     QUEUE DOT IDENT {
         $$ = mk(P, ND_NAME, @$);
-        size_t n = strlen($3);
-        char *q = arena_alloc_aligned(P->sh->arena, n + 7, 1);
-        memcpy(q, "queue.", 6);
-        memcpy(q + 6, $3, n + 1);
-        $$->name = q;
+        $$->name = dotted(P, "queue", $3);
     }
   ;
 
