@@ -30,7 +30,8 @@ static const uint8_t node_sizes[] = {
     [ND_PIPE] = END(sym2),        [ND_QUEUE] = END(type_span), [ND_VALUE] = END(type_span),
     [ND_ARRAY] = END(type_span),  [ND_PROCESS] = END(sym2),    [ND_START] = END(targets),
     [ND_JOIN] = END(targets),     [ND_CONST] = END(name_span), [ND_NONE] = HEADER,
-    [ND_TUPLE] = END(elems),
+    [ND_TUPLE] = END(elems),      [ND_TRY] = END(els),         [ND_EXCEPT] = END(body),
+    [ND_RAISE] = HEADER,          [ND_ASSERT] = HEADER,
 };
 _Static_assert(sizeof(Node) <= 255, "node_sizes holds bytes");
 _Static_assert(sizeof node_sizes / sizeof node_sizes[0] == ND_CONST + 1,
@@ -137,6 +138,21 @@ bool ast_children(Node *n, bool argv, NodeVisit f, void *ctx) {
         ONE(n->lhs, NULL);
         ONE(n->body, NULL);
         return false;
+    case ND_TRY:
+        ONE(n->lhs, NULL);
+        if (visit_list(n->then, NULL, f, ctx)) return true;
+        ONE(n->els, "else");
+        ONE(n->rhs, "finally");
+        return false;
+    case ND_EXCEPT:
+        if (visit_list(n->lhs, "kind", f, ctx)) return true;
+        ONE(n->body, NULL);
+        return false;
+    case ND_RAISE: ONE(n->lhs, NULL); return false;
+    case ND_ASSERT:
+        ONE(n->lhs, NULL);
+        ONE(n->rhs, "msg");
+        return false;
     case ND_DEF:
         if (visit_list(n->params, NULL, f, ctx)) return true;
         ONE(n->body, NULL);
@@ -202,7 +218,7 @@ const char *op_spelling(Op op) {
  * never freed during a run (they are shared by every compilation);
  * ast_types_free() releases them at exit. */
 
-static Type basic_types[TY_FILE + 1] = {
+static Type basic_types[TY_EXC + 1] = {
     [TY_ERROR] = {.kind = TY_ERROR}, [TY_NONE] = {.kind = TY_NONE},
     [TY_INT] = {.kind = TY_INT},     [TY_FLOAT] = {.kind = TY_FLOAT},
     [TY_BOOL] = {.kind = TY_BOOL},   [TY_STR] = {.kind = TY_STR},
@@ -211,6 +227,7 @@ static Type basic_types[TY_FILE + 1] = {
     [TY_ARRAY] = {.kind = TY_ARRAY}, [TY_PROCESS] = {.kind = TY_PROCESS},
     [TY_GROUP] = {.kind = TY_GROUP}, [TY_FUNC] = {.kind = TY_FUNC},
     [TY_NULL] = {.kind = TY_NULL},   [TY_FILE] = {.kind = TY_FILE},
+    [TY_EXC] = {.kind = TY_EXC},
 };
 
 /* Composite types live in slabs; the table holds pointers into them. */
@@ -242,7 +259,7 @@ static bool type_eq(const void *a, const void *b) {
 }
 
 Type *type_basic(TypeKind kind) {
-    if ((unsigned)kind > TY_FILE) kind = TY_ERROR;
+    if ((unsigned)kind > TY_EXC) kind = TY_ERROR;
     return &basic_types[kind];
 }
 
@@ -314,6 +331,7 @@ const char *type_kind_name(TypeKind k) {
     case TY_OPTIONAL: return "optional";
     case TY_TUPLE: return "tuple";
     case TY_FILE: return "file";
+    case TY_EXC: return "exception";
     }
     return "?";
 }
@@ -428,6 +446,10 @@ static const char *kind_names[] = {
     [ND_COMP_PUSH] = "comp_push",
     [ND_NONE] = "None",
     [ND_TUPLE] = "tuple",
+    [ND_TRY] = "try",
+    [ND_EXCEPT] = "except",
+    [ND_RAISE] = "raise",
+    [ND_ASSERT] = "assert",
 };
 
 typedef struct Dumper {
@@ -527,6 +549,9 @@ static void dump_node(Dumper *D, const Node *n, int depth, const char *role) {
     case ND_LET:
     case ND_PARAM:
     case ND_DEF: fprintf(out, " %s", n->name ? n->name : "?"); break;
+    case ND_EXCEPT:
+        if (n->name) fprintf(out, " as %s", n->name);
+        break;
     case ND_PIPE:
         fprintf(out, " %s %s %s", n->name ? n->name : "?", n->oneway ? "->" : ",",
                 n->name2 ? n->name2 : "?");

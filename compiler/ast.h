@@ -33,6 +33,7 @@ typedef enum TypeKind {
     TY_FUNC,     /* a def, as a callee */
     TY_NULL,     /* the type of the literal None (Python's NoneType) */
     TY_FILE,     /* an open file (refcounted; not a message) */
+    TY_EXC,      /* a caught exception (`except K as e`) */
     TY_OPTIONAL, /* elem | None */
     TY_TUPLE,    /* tuple[items[0], ..., items[n-1]] */
 } TypeKind;
@@ -48,7 +49,8 @@ struct Type {
 /* Types are interned: equal types are the same pointer. They are global
  * (shared by every compilation in the process, not in any arena): basic
  * types are static, composite ones sit in a malloc'd intern table. */
-Type *type_basic(TypeKind kind); /* ERROR NONE INT FLOAT BOOL STR PROCESS GROUP FUNC NULL FILE */
+Type *
+type_basic(TypeKind kind); /* ERROR NONE INT FLOAT BOOL STR PROCESS GROUP FUNC NULL FILE EXC */
 Type *type_of(TypeKind kind, Type *elem);    /* LIST CONN QUEUE VALUE ARRAY OPTIONAL */
 Type *type_tuple(Type *const *items, int n); /* copies ITEMS */
 /* Frees the intern table; every Type* from type_of is invalid afterwards.
@@ -106,6 +108,9 @@ struct Symbol {
                                after which the parent lets go of it (closes
                                the end / stops producing); NULL: never */
     bool guarded;        /* value, array (named): every access takes its lock */
+    bool try_reachable;  /* def: may run while a `try` is active (called,
+                            directly or not, from inside a try statement):
+                            gen checks for a pending exception in it */
 };
 
 enum {
@@ -174,6 +179,15 @@ typedef enum NodeKind {
     ND_LOCK,      /* lhs (a value or array), body: the block runs atomically */
     ND_PASS,
     ND_COMP_PUSH, /* lhs: the element a list comprehension appends */
+    ND_TRY,       /* lhs: the try block, then: ND_EXCEPT list, els: else block
+                       or NULL, rhs: finally block or NULL */
+    ND_EXCEPT,    /* lhs: ND_NAME list of kinds (none: bare except; sema puts
+                       each kind's mp_exc_kind in its argc), name/name_span/
+                       sym: the `as` name or NULL, body */
+    ND_RAISE,     /* lhs: what is raised, NULL to re-raise; sema: argc is the
+                       kind raised (-1: an exception variable, lhs) and rhs
+                       the message (NULL: empty) */
+    ND_ASSERT,    /* lhs: condition, rhs: message or NULL */
 
     /* top level */
     ND_DEF,     /* name, params (ND_PARAM), ret_type (NULL: none), body */
@@ -255,7 +269,8 @@ struct Node {
      * (argc: how many names it unpacks into) */
     bool unpack : 1;
     Span span;       /* the whole construct */
-    int argc;        /* ND_CALL: entries of argv (in what would be padding) */
+    int argc;        /* ND_CALL: entries of argv (in what would be padding);
+                        ND_RAISE and an ND_EXCEPT's kind names: the kind */
     Node *next;      /* next in the enclosing list */
     Type *type;      /* expressions: set by sema */
     Node *lhs, *rhs; /* operands; see NodeKind for each kind's use */

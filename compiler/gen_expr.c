@@ -168,7 +168,19 @@ static void append_value(Gen *g, const char *buf, Node *n) {
         return;
     }
     const char *v = borrow(g, n);
+    if (n->type->kind == TY_EXC) { /* str(e): its message */
+        emit(g, "mp_buf_exc(&%s, %s);", buf, v);
+        return;
+    }
     emit(g, "mp_buf_val(&%s, %s, %s);", buf, tdesc(g, n->type), mpval(g, n->type, v));
+}
+
+/* A print buffer declared where an exception may be pending is freed by
+ * the unwinding too (freeing it again after it is finished is harmless). */
+static bool buf_held(Gen *g, const char *b) {
+    Scope *s = g->checking ? temps_scope(g) : NULL;
+    if (s) scope_add(s, b, NULL);
+    return s != NULL;
 }
 
 static CExpr gen_fstring(Gen *g, Node *n) {
@@ -178,6 +190,7 @@ static CExpr gen_fstring(Gen *g, Node *n) {
     const char *b = new_tmp(g, "b");
     emit(g, "mp_buf %s;", b);
     emit(g, "mp_buf_init(&%s);", b);
+    buf_held(g, b);
     append_value(g, b, n);
     return (CExpr){gstr(g, "mp_buf_finish(&%s)", b), true};
 }
@@ -435,11 +448,14 @@ static CExpr gen_list(Gen *g, Node *n) {
     for (Node *e = n->elems; e; e = e->next) count++;
     const char *l = new_tmp(g, "l");
     emit(g, "mp_list *%s = mp_list_new(%s, %d);", l, tdesc(g, n->type), count);
+    /* Where an element may raise, the list is held while it is built. */
+    Scope *held = g->checking ? temps_scope(g) : NULL;
+    if (held) scope_add(held, l, n->type);
     for (Node *e = n->elems; e; e = e->next) {
         const char *v = owned(g, e, n->type->elem);
         emit(g, "mp_list_push(%s, %s);", l, mpval(g, n->type->elem, v));
     }
-    return (CExpr){l, true};
+    return (CExpr){l, !held};
 }
 
 /* (a, b): the elements, owned and converted to the tuple's element
@@ -607,12 +623,13 @@ static CExpr emit_print(Gen *g, const BEmit *e) {
     const char *b = new_tmp(g, "b");
     emit(g, "mp_buf %s;", b);
     emit(g, "mp_buf_init(&%s);", b);
+    bool held = buf_held(g, b);
     for (int i = 0; i < nv; i++) {
         if (i > 0) emit(g, "mp_buf_cstr(&%s, \" \", 1);", b);
         append_value(g, b, a[i]);
     }
     emit(g, "mp_print_buf(&%s);", b);
-    emit(g, "mp_buf_free(&%s);", b);
+    if (!held) emit(g, "mp_buf_free(&%s);", b);
     return done();
 }
 
@@ -644,10 +661,12 @@ static CExpr emit_str(Gen *g, const BEmit *e) {
         const char *b = new_tmp(g, "b");
         emit(g, "mp_buf %s;", b);
         emit(g, "mp_buf_init(&%s);", b);
+        buf_held(g, b);
         append_value(g, b, x);
         return (CExpr){gstr(g, "mp_buf_finish(&%s)", b), true};
     }
     const char *v = borrow(g, x);
+    if (x->type->kind == TY_EXC) return (CExpr){gstr(g, "mp_str_ref(mp_exc_message(%s))", v), true};
     return (CExpr){gstr(g, "mp_str_of(%s, %s)", tdesc(g, x->type), mpval(g, x->type, v)), true};
 }
 
@@ -1467,16 +1486,25 @@ static CExpr gen_call(Gen *g, Node *n) {
     emit(g, "mp_stack_check(%s);", loc(g, n->span));
     if (n->type->kind == TY_NONE) {
         emit(g, "%s;", call);
+        gen_check(g);
         return (CExpr){NULL, false};
     }
     if (is_heap(n->type)) return (CExpr){call, true};
     /* Scalars from calls are held too, so calls run left to right. */
     const char *t = new_tmp(g, "r");
     emit(g, "%s = %s;", decl(g, n->type, t), call);
+    gen_check(g);
     return (CExpr){t, false};
 }
 
+static CExpr gen_expr_raw(Gen *g, Node *n);
+
 CExpr gen_expr(Gen *g, Node *n) {
+    CExpr e = gen_expr_raw(g, n);
+    return g->checking ? settle_raising(g, n, e) : e;
+}
+
+static CExpr gen_expr_raw(Gen *g, Node *n) {
     switch (n->kind) {
     case ND_INT:
         if (n->ival == INT64_MIN) return (CExpr){"INT64_MIN", false};

@@ -58,8 +58,10 @@ typedef struct Held {
     Type *type;
 } Held;
 
-/* Heap variables and temporaries of one C block, released when it ends. */
+/* Heap variables and temporaries of one C block, released when it ends.
+ * A Held of type NULL is an mp_buf (freed), of TY_EXC a caught exception. */
 typedef struct Scope Scope;
+typedef struct TryCtx TryCtx;
 struct Scope {
     Scope *up;
     VEC(Held) held; /* references to release, in order made */
@@ -67,6 +69,22 @@ struct Scope {
     Symbol *unlock; /* a lock block: unlocked when left */
     const char *unlock_at;
     bool temps; /* statement temporaries, not a block */
+    /* The body of a try (or a handler or else block while its finally is
+     * still to run): leaving it by break, continue or return leaves the
+     * try (mp_try_leave) and runs its finally block first. */
+    Node *try_node;
+    TryCtx *try_outer;       /* where exceptions go outside that try */
+    bool try_outer_checking; /* and whether code there checks */
+};
+
+/* Where a pending exception goes from the code being generated: a label
+ * after the try's body (or before its finally), reached after releasing
+ * every scope up to (not including) SCOPE, the C block of the try. */
+struct TryCtx {
+    TryCtx *up;
+    const char *label;
+    Scope *scope;
+    bool used; /* a jump to the label was emitted */
 };
 
 typedef struct ListType {
@@ -126,6 +144,15 @@ typedef struct Gen {
 
     /* references in process argument structs, released at the end of main */
     VEC(Kept) kept;
+
+    /* exceptions (gen_exc.c) */
+    bool checking;       /* an exception may be pending after an operation
+                            here: inside a try, or a def sema marked
+                            try_reachable; checks are emitted only then */
+    bool no_check;       /* emitting a check or releases: no check after */
+    TryCtx *trying;      /* innermost try target in this function, or NULL */
+    const char *handled; /* the exception the innermost handler holds */
+    int nlabel;          /* labels made so far (x1, f1, ...) */
 } Gen;
 
 /* ---- emitting (gen_out.c) ---------------------------------------------- */
@@ -190,9 +217,13 @@ void scope_add(Scope *s, const char *name, Type *t);
 /* Leaves the innermost scope, releasing its references when RELEASE. */
 void scope_pop(Gen *g, bool release);
 void emit_release(Gen *g, const char *name, const Type *t);
+/* Emits the releases (and unlock) of one scope. */
+void release_scope(Gen *g, const Scope *s);
 /* Releases up to the innermost loop (TO_LOOP) or the whole function. */
 void release_until(Gen *g, bool to_loop);
 const char *new_tmp(Gen *g, const char *prefix);
+/* The scope of the current statement's temporaries (NULL: none). */
+Scope *temps_scope(Gen *g);
 /* Holds an owned value in a temporary released when the statement ends. */
 const char *hold(Gen *g, Type *t, const char *code);
 
@@ -231,6 +262,25 @@ void sides(Gen *g, Node *n, const char **l, const char **r);
 /* The arguments of call N to a def, in Python's order, into ARGS by
  * parameter; OWN: owned copies (a process declaration). */
 void def_args(Gen *g, Node *n, bool own, const char **args);
+
+/* ---- exceptions (gen_exc.c) --------------------------------------------- */
+
+/* After an operation that may raise, where g->checking: when an exception
+ * is pending, release and jump to the handler (or return from the def). */
+void gen_check(Gen *g);
+/* Whether emitted line LINE needs a check after it: a runtime call that
+ * takes a location (every one that can raise does) ends it. */
+bool line_may_raise(Gen *g, const char *line);
+/* E, the C code of N, computed into a temporary and checked, when it
+ * may raise and g->checking; else E unchanged. */
+CExpr settle_raising(Gen *g, Node *n, CExpr e);
+/* Leaving try-body scope S by break, continue or return. */
+void leave_try(Gen *g, Scope *s);
+void gen_try(Gen *g, Node *n);
+/* `return 0;` (or the def's type's harmless value). */
+void emit_harmless_return(Gen *g);
+void gen_raise(Gen *g, Node *n);
+void gen_assert(Gen *g, Node *n);
 
 /* ---- statements (gen_stmt.c) ------------------------------------------- */
 

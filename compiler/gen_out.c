@@ -124,10 +124,31 @@ void emit(Gen *g, const char *fmt, ...) {
     for (int i = 0; i < g->indent; i++) buf_put(g->out, "    ", 4);
     va_list ap;
     va_start(ap, fmt);
-    buf_vprintf(g->out, fmt, ap);
+    if (!g->checking || g->no_check) {
+        buf_vprintf(g->out, fmt, ap);
+        va_end(ap);
+        buf_put(g->out, "\n", 1);
+        if (g->mapped) g->mapped++;
+        return;
+    }
+    /* Where an exception may be pending, a line that may raise is
+     * followed by its check. */
+    char small[256];
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
+    char *line = small;
+    if (n >= (int)sizeof small) {
+        line = xmalloc((size_t)n + 1);
+        vsnprintf(line, (size_t)n + 1, fmt, again);
+    }
+    va_end(again);
+    buf_put(g->out, line, strlen(line));
     buf_put(g->out, "\n", 1);
     if (g->mapped) g->mapped++;
+    if (line_may_raise(g, line)) gen_check(g);
+    if (line != small) free(line);
 }
 
 /* ---- side buffers ------------------------------------------------------ */

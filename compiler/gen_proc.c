@@ -7,6 +7,8 @@
 
 /* ---- definitions ----------------------------------------------------------- */
 
+static bool has_try(Node *n);
+
 static void gen_signature(Gen *g, Buf *b, Node *def) {
     Type *rt = def->ret_type ? def->ret_type : type_basic(TY_NONE);
     buf_printf(b, "static %s(", decl(g, rt, cname(g, def->sym)));
@@ -20,9 +22,21 @@ static void gen_signature(Gen *g, Buf *b, Node *def) {
     buf_put(b, ")", 1);
 }
 
+static bool try_child(void *ctx, Node *child, const char *role) {
+    (void)ctx;
+    (void)role;
+    return has_try(child);
+}
+
+static bool has_try(Node *n) {
+    return n->kind == ND_TRY || ast_children(n, false, try_child, NULL);
+}
+
 static void gen_def(Gen *g, Node *def) {
     g->def = def;
     g->ntmp = 0;
+    g->checking = def->sym->try_reachable;
+    g->trying = NULL;
     gen_signature(g, &g->protos, def);
     buf_put(&g->protos, ";\n", 2);
     buf_put(g->out, "\n", 1);
@@ -46,9 +60,13 @@ static void gen_def(Gen *g, Node *def) {
     }
     for (Node *st = def->body->body; st; st = st->next) gen_stmt(g, st);
     scope_pop(g, true);
+    /* Sema knows every way out of a try returns; C sees the paths of an
+     * exception that (at run time) ends the process instead. */
+    if (def->ret_type && has_try(def->body)) emit_harmless_return(g);
     g->indent--;
     emit(g, "}");
     g->def = NULL;
+    g->checking = false;
     arena_reset(&g->arena);
 }
 

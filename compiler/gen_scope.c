@@ -17,15 +17,19 @@ void scope_push(Gen *g, Scope *s, bool loop) {
 void scope_add(Scope *s, const char *name, Type *t) { vec_push(&s->held, ((Held){name, t})); }
 
 void emit_release(Gen *g, const char *name, const Type *t) {
-    emit(g, "%s(%s);", unref_fn(t), name);
+    if (!t) emit(g, "mp_buf_free(&%s);", name);
+    else emit(g, "%s(%s);", unref_fn(t), name);
 }
 
-static void release_scope(Gen *g, const Scope *s) {
+void release_scope(Gen *g, const Scope *s) {
+    bool saved = g->no_check;
+    g->no_check = true; /* releasing and unlocking never raise */
     for (size_t i = s->held.len; i-- > 0;)
         emit_release(g, s->held.items[i].name, s->held.items[i].type);
     if (s->unlock)
         emit(g, "mp_%s_unlock(%s, %s);", s->unlock->type->kind == TY_VALUE ? "value" : "array",
              cname(g, s->unlock), s->unlock_at);
+    g->no_check = saved;
 }
 
 void scope_pop(Gen *g, bool release) {
@@ -40,19 +44,25 @@ void scope_pop(Gen *g, bool release) {
 void release_until(Gen *g, bool to_loop) {
     for (Scope *s = g->scope; s; s = s->up) {
         release_scope(g, s);
+        if (s->try_node) leave_try(g, s);
         if (to_loop && s->loop) break;
     }
 }
 
 const char *new_tmp(Gen *g, const char *prefix) { return gstr(g, "%s%d", prefix, ++g->ntmp); }
 
+Scope *temps_scope(Gen *g) {
+    Scope *s = g->scope;
+    while (s && !s->temps) s = s->up;
+    return s;
+}
+
 /* Holds an owned value in a temporary released when the statement ends. */
 const char *hold(Gen *g, Type *t, const char *code) {
     const char *name = new_tmp(g, "t");
     emit(g, "%s = %s;", decl(g, t, name), code);
     if (!is_heap(t)) return name;
-    Scope *s = g->scope;
-    while (s && !s->temps) s = s->up;
+    Scope *s = temps_scope(g);
     if (s) scope_add(s, name, t);
     return name;
 }

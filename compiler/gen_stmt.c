@@ -116,10 +116,18 @@ static void gen_let(Gen *g, Node *n) {
 
 /* Takes a statement's lock on its target; reads of other shared objects
  * in the rest of the statement are plain atomic loads, so a statement never
- * holds two locks (and two statements cannot deadlock each other). */
-static void lock_stmt(Gen *g, const char *kind, const char *obj, Span at) {
+ * holds two locks (and two statements cannot deadlock each other). Where
+ * an exception may be pending, the statement's scope (TEMPS) holds the
+ * lock from here, so the unwinding unlocks it too; else the statement
+ * unlocks it by hand at its end. */
+static void lock_stmt(Gen *g, const char *kind, const char *obj, Span at, Scope *temps,
+                      Symbol *shared) {
     emit(g, "mp_%s_lock(%s, %s);", kind, obj, loc(g, at));
     g->stmt_locked = true;
+    if (g->checking) {
+        temps->unlock = shared;
+        temps->unlock_at = loc(g, at);
+    }
 }
 
 /* A literal or a local name: evaluating it can neither fail nor be seen. */
@@ -187,7 +195,7 @@ static void gen_assign(Gen *g, Node *n) {
     const char *obj = lock ? cname(g, shared) : NULL;
     const char *kind = lock && shared->type->kind == TY_VALUE ? "value" : "array";
     bool early = lock && n->reads_target;
-    if (early) lock_stmt(g, kind, obj, n->span);
+    if (early) lock_stmt(g, kind, obj, n->span, &temps, shared);
     /* `t[i] = e`: Python evaluates e first, then the target's container
      * and index; `t[i] op= e` the other way round. */
     const char *first = NULL;
@@ -222,7 +230,7 @@ static void gen_assign(Gen *g, Node *n) {
         value = first ? first : owned(g, n->rhs, t);
         if (lock && !early) {
             if (!first) value = settle(g, n->rhs, t, value);
-            lock_stmt(g, kind, obj, n->span);
+            lock_stmt(g, kind, obj, n->span, &temps, shared);
         }
     } else {
         /* x op= e: read the current value through the container and
@@ -241,7 +249,7 @@ static void gen_assign(Gen *g, Node *n) {
         const char *r = borrow(g, n->rhs);
         if (lock && !early) {
             r = settle(g, n->rhs, n->rhs->type, r);
-            lock_stmt(g, kind, obj, n->span);
+            lock_stmt(g, kind, obj, n->span, &temps, shared);
         }
         Type *rt = n->rhs->type;
         if (is_heap(t)) {
@@ -253,6 +261,9 @@ static void gen_assign(Gen *g, Node *n) {
             value = arith(g, n->op, t, curv, r, n->span);
         }
     }
+    /* Where an exception may be pending, an operation that fails must not
+     * store its harmless result: it is computed and checked first. */
+    if (g->checking && !is_heap(t) && strstr(value, "MP_LOC(")) value = hold(g, t, value);
     switch (target->kind) {
     case ND_NAME: store_var(g, cname(g, target->sym), t, value); break;
     case ND_MEMBER: emit(g, "mp_value_store_%s(%s, %s);", ksuffix(t), container, value); break;
@@ -264,10 +275,8 @@ static void gen_assign(Gen *g, Node *n) {
             emit(g, "mp_list_set(%s, %s, %s, %s);", container, index, mpval(g, t, value),
                  loc(g, target->span));
     }
-    if (lock) {
-        emit(g, "mp_%s_unlock(%s, %s);", kind, obj, loc(g, n->span));
-        g->stmt_locked = false;
-    }
+    if (lock && !temps.unlock) emit(g, "mp_%s_unlock(%s, %s);", kind, obj, loc(g, n->span));
+    g->stmt_locked = false;
     stmt_end(g, &temps);
 }
 
@@ -435,6 +444,8 @@ static void gen_for(Gen *g, Node *n) {
     scope_pop(g, true);
     g->indent--;
     emit(g, "}");
+    /* a receive that raised ended the loop above */
+    if (t->kind == TY_CONN || t->kind == TY_QUEUE) gen_check(g);
     stmt_end(g, &temps);
 }
 
@@ -473,7 +484,8 @@ static void gen_return(Gen *g, Node *n) {
     stmt_begin(g, &temps);
     const char *v = owned(g, n->lhs, g->def ? g->def->ret_type : NULL);
     bool releases = false;
-    for (Scope *s = temps.up; s; s = s->up) releases = releases || s->held.len || s->unlock;
+    for (Scope *s = temps.up; s; s = s->up)
+        releases = releases || s->held.len || s->unlock || s->try_node;
     if (!releases && temps.held.len == 0) {
         scope_pop(g, false);
         emit(g, "return %s;", unparen(g, v));
@@ -519,6 +531,9 @@ void gen_stmt(Gen *g, Node *n) {
         stmt_end(g, &temps);
         break;
     }
+    case ND_TRY: gen_try(g, n); break;
+    case ND_RAISE: gen_raise(g, n); break;
+    case ND_ASSERT: gen_assert(g, n); break;
     case ND_EXPR_STMT: {
         stmt_begin(g, &temps);
         CExpr e = gen_expr(g, n->lhs);

@@ -22,6 +22,7 @@ static const char *ctype(Gen *g, const Type *t) {
     case TY_ARRAY: return "mp_array *";
     case TY_PROCESS: return "mp_proc *";
     case TY_FILE: return "mp_file *";
+    case TY_EXC: return "mp_exc *";
     default: return "void";
     }
 }
@@ -38,6 +39,7 @@ const char *ref_fn(const Type *t) {
     case TY_STR: return "mp_str_ref";
     case TY_TUPLE: return "mp_tuple_ref";
     case TY_FILE: return "mp_file_ref";
+    case TY_EXC: return "mp_exc_ref";
     case TY_OPTIONAL: return is_heap(t->elem) ? ref_fn(t->elem) : "mp_box_ref";
     default: return "mp_list_ref";
     }
@@ -48,6 +50,7 @@ const char *unref_fn(const Type *t) {
     case TY_STR: return "mp_str_unref";
     case TY_TUPLE: return "mp_tuple_unref";
     case TY_FILE: return "mp_file_unref";
+    case TY_EXC: return "mp_exc_unref";
     case TY_OPTIONAL: return is_heap(t->elem) ? unref_fn(t->elem) : "mp_box_unref";
     default: return "mp_list_unref";
     }

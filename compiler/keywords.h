@@ -15,35 +15,40 @@
 #ifndef MPC_KEYWORDS_H
 #define MPC_KEYWORDS_H
 
-#define MPC_KEYWORDS(X)                   \
-    X(DEF, "def", KW_STMT | KW_BLOCK)     \
-    X(LET, "let", KW_STMT)                \
-    X(IF, "if", KW_STMT | KW_BLOCK)       \
-    X(ELIF, "elif", KW_STMT | KW_BLOCK)   \
-    X(ELSE, "else", KW_STMT | KW_BLOCK)   \
-    X(WHILE, "while", KW_STMT | KW_BLOCK) \
-    X(FOR, "for", KW_STMT | KW_BLOCK)     \
-    X(IN, "in", 0)                        \
-    X(BREAK, "break", KW_STMT)            \
-    X(CONTINUE, "continue", KW_STMT)      \
-    X(RETURN, "return", KW_STMT)          \
-    X(PASS, "pass", KW_STMT)              \
-    X(PIPE, "pipe", KW_SOFT)              \
-    X(QUEUE, "queue", KW_SOFT)            \
-    X(VALUE, "value", KW_SOFT)            \
-    X(ARRAY, "array", KW_SOFT)            \
-    X(PROCESS, "process", KW_SOFT)        \
-    X(START, "start", KW_SOFT)            \
-    X(JOIN, "join", KW_SOFT)              \
-    X(LOCK, "lock", KW_SOFT | KW_BLOCK)   \
-    X(CONST, "const", KW_SOFT)            \
-    X(AS, "as", 0)                        \
-    X(AND, "and", KW_OP)                  \
-    X(OR, "or", KW_OP)                    \
-    X(NOT, "not", KW_OP)                  \
-    X(IS, "is", KW_OP)                    \
-    X(NONE, "None", 0)                    \
-    X(TRUE, "True", 0)                    \
+#define MPC_KEYWORDS(X)                       \
+    X(DEF, "def", KW_STMT | KW_BLOCK)         \
+    X(LET, "let", KW_STMT)                    \
+    X(IF, "if", KW_STMT | KW_BLOCK)           \
+    X(ELIF, "elif", KW_STMT | KW_BLOCK)       \
+    X(ELSE, "else", KW_STMT | KW_BLOCK)       \
+    X(WHILE, "while", KW_STMT | KW_BLOCK)     \
+    X(FOR, "for", KW_STMT | KW_BLOCK)         \
+    X(IN, "in", 0)                            \
+    X(BREAK, "break", KW_STMT)                \
+    X(CONTINUE, "continue", KW_STMT)          \
+    X(RETURN, "return", KW_STMT)              \
+    X(PASS, "pass", KW_STMT)                  \
+    X(PIPE, "pipe", KW_SOFT)                  \
+    X(QUEUE, "queue", KW_SOFT)                \
+    X(VALUE, "value", KW_SOFT)                \
+    X(ARRAY, "array", KW_SOFT)                \
+    X(PROCESS, "process", KW_SOFT)            \
+    X(START, "start", KW_SOFT)                \
+    X(JOIN, "join", KW_SOFT)                  \
+    X(LOCK, "lock", KW_SOFT | KW_BLOCK)       \
+    X(CONST, "const", KW_SOFT)                \
+    X(AS, "as", 0)                            \
+    X(TRY, "try", KW_STMT | KW_BLOCK)         \
+    X(EXCEPT, "except", KW_STMT | KW_BLOCK)   \
+    X(FINALLY, "finally", KW_STMT | KW_BLOCK) \
+    X(RAISE, "raise", KW_STMT)                \
+    X(ASSERT, "assert", KW_STMT)              \
+    X(AND, "and", KW_OP)                      \
+    X(OR, "or", KW_OP)                        \
+    X(NOT, "not", KW_OP)                      \
+    X(IS, "is", KW_OP)                        \
+    X(NONE, "None", 0)                        \
+    X(TRUE, "True", 0)                        \
     X(FALSE, "False", 0)
 
 #endif

@@ -9,6 +9,7 @@
  * (hoisted), then the parent program's top level. A def's body is checked
  * with its own scopes pushed on top of that; lookups from a def skip the
  * parent's bindings (a def cannot see the parent's variables). */
+#include "exc_kinds.h"
 #include "sema_impl.h"
 
 #include <stdio.h>
@@ -38,7 +39,7 @@ const char *sema_tname(const Type *t) {
 const char *sema_an_word(const char *w) { return strchr("aeiou", w[0]) ? "an" : "a"; }
 
 const char *sema_an(const Type *t) {
-    return t && (t->kind == TY_INT || t->kind == TY_ARRAY) ? "an" : "a";
+    return t && (t->kind == TY_INT || t->kind == TY_ARRAY || t->kind == TY_EXC) ? "an" : "a";
 }
 
 const char *sema_sym_what(const SymX *x) {
@@ -386,9 +387,13 @@ static bool type_ok(Sema *S, Type *t, Span at, TCtx ctx, bool report, const char
                                sema_an(t), sema_tname(t));
                 else
                     diag_error(S->d, at, "a variable cannot hold %s %s", sema_an(t), sema_tname(t));
-                diag_note(S->d, at,
-                          "shared objects (pipes, queues, values, arrays) are passed to defs as "
-                          "arguments");
+                if (t->kind == TY_EXC)
+                    diag_note(S->d, at,
+                              "a caught exception lives in its handler; keep its message, str(e)");
+                else
+                    diag_note(S->d, at,
+                              "shared objects (pipes, queues, values, arrays) are passed to defs "
+                              "as arguments");
             }
             return false;
         }
@@ -517,9 +522,13 @@ static void check_let(Sema *S, Node *n) {
         } else if (t->kind != TY_ERROR && !sema_storable(t)) {
             diag_error(S->d, n->rhs->span, "a variable cannot hold %s %s", sema_an(t),
                        sema_tname(t));
-            diag_note(
-                S->d, n->rhs->span,
-                "shared objects (pipes, queues, values, arrays) are passed to defs as arguments");
+            if (t->kind == TY_EXC)
+                diag_note(S->d, n->rhs->span,
+                          "a caught exception lives in its handler; keep its message, str(e)");
+            else
+                diag_note(S->d, n->rhs->span,
+                          "shared objects (pipes, queues, values, arrays) are passed to defs as "
+                          "arguments");
             t = type_basic(TY_ERROR);
         }
     }
@@ -795,6 +804,156 @@ static bool check_lock(Sema *S, Node *n) {
     return check_block(S, n->body);
 }
 
+/* ---- exceptions --------------------------------------------------------- */
+
+/* The kind NAME names, or -1 after a located error (with a "did you mean"
+ * among the kinds). */
+static int exc_kind_of(Sema *S, Node *name) {
+    if (name->kind == ND_MEMBER) { /* raise queue.Empty: `queue` read as a name */
+        size_t na = strlen(name->lhs->name), nb = strlen(name->name);
+        char *s = arena_alloc(S->arena, na + nb + 2);
+        memcpy(s, name->lhs->name, na);
+        s[na] = '.';
+        memcpy(s + na + 1, name->name, nb + 1);
+        name = node_new(S->arena, ND_NAME, name->span);
+        name->name = s;
+    }
+    int k = exc_kind_lookup(name->name);
+    if (k >= 0) return k;
+    diag_error(S->d, name->span, "unknown exception kind '%s'", name->name);
+    const char *best = NULL;
+    size_t bestd = 3;
+    for (int i = 0; i < exc_kind_count(); i++) {
+        size_t dist = sema_edit_distance(name->name, exc_kind_name(i), 2);
+        if (dist < bestd) {
+            bestd = dist;
+            best = exc_kind_name(i);
+        }
+    }
+    if (best) diag_note(S->d, name->span, "did you mean '%s'?", best);
+    else
+        diag_note(S->d, name->span,
+                  "the kinds are Python's: Exception, ValueError, TypeError, IndexError, "
+                  "KeyError, LookupError, ZeroDivisionError, OverflowError, ArithmeticError, ...");
+    return -1;
+}
+
+/* Whether every kind handler H catches is caught by an earlier handler of
+ * the same try (FIRST up to H); then H can never run. */
+static Node *handler_shadowed(Node *first, Node *h) {
+    for (Node *e = first; e != h; e = e->next) {
+        if (!e->lhs) return e; /* a bare except catches everything */
+        bool all = true;
+        for (Node *k = h->lhs; k && all; k = k->next) {
+            bool caught = false;
+            for (Node *b = e->lhs; b; b = b->next)
+                caught |= k->argc >= 0 && b->argc >= 0 && exc_kind_sub(k->argc, b->argc);
+            all = caught;
+        }
+        if (h->lhs && all) return e;
+    }
+    return NULL;
+}
+
+static bool check_handler(Sema *S, Node *try_node, Node *h) {
+    for (Node *k = h->lhs; k; k = k->next) k->argc = exc_kind_of(S, k);
+    Node *by = handler_shadowed(try_node->then, h);
+    if (by && diag_warning(S->d, W_UNREACHABLE, h->span, "this 'except' can never run"))
+        diag_note(S->d, by->span, "an earlier 'except' catches every exception it names");
+    push_scope(S, local_owner(S));
+    if (h->name) {
+        SymX *x = sym_new(S, SYM_VAR, h->name, type_basic(TY_EXC), h, name_span(h));
+        x->no_unused = true;
+        h->sym = &x->s;
+        declare(S, x);
+    }
+    S->handlers++;
+    bool c = check_list(S, h->body ? h->body->body : NULL);
+    S->handlers--;
+    pop_scope(S);
+    return c;
+}
+
+/* try: the end is reached when the body (then its else) or any handler
+ * ends normally, and the finally block does. */
+static bool check_try(Sema *S, Node *n) {
+    bool completes = check_block(S, n->lhs);
+    if (n->els) completes = check_block(S, n->els) && completes;
+    for (Node *h = n->then; h; h = h->next) completes |= check_handler(S, n, h);
+    if (n->rhs) completes = check_block(S, n->rhs) && completes;
+    return completes;
+}
+
+/* An exception's message, converted with str() as Python does. */
+static void check_message(Sema *S, Node *msg, const char *what) {
+    Type *t = sema_value(S, msg, NULL);
+    if (t->kind != TY_ERROR && !sema_storable(t))
+        diag_error(S->d, msg->span, "%s message cannot be %s %s", what, sema_an(t), sema_tname(t));
+}
+
+static void check_raise(Sema *S, Node *n) {
+    Node *e = n->lhs;
+    if (!e) {
+        if (S->handlers == 0) {
+            diag_error(S->d, n->span, "'raise' without an exception outside an 'except' block");
+            diag_note(S->d, n->span,
+                      "a bare 'raise' re-raises the exception being handled; Python raises "
+                      "RuntimeError: No active exception to reraise");
+        }
+        return;
+    }
+    if (e->kind == ND_NAME) {
+        SymX *x = sema_lookup(S, e->name, NULL);
+        if (x && x->s.type && x->s.type->kind == TY_EXC) {
+            sema_value(S, e, NULL);
+            n->argc = -1;
+            return;
+        }
+        if (!x || exc_kind_lookup(e->name) >= 0) {
+            n->argc = exc_kind_of(S, e);
+            return;
+        }
+    }
+    if (e->kind == ND_MEMBER && e->lhs->kind == ND_NAME && e->builtin == B_NONE) {
+        n->argc = exc_kind_of(S, e);
+        return;
+    }
+    if (e->kind == ND_CALL && (e->callee->kind == ND_NAME ||
+                               (e->callee->kind == ND_MEMBER && e->callee->lhs->kind == ND_NAME))) {
+        n->argc = exc_kind_of(S, e->callee);
+        int argc = 0;
+        for (Node *a = e->args; a; a = a->next) {
+            if (a->kind == ND_KWARG) {
+                diag_error(S->d, a->span, "an exception takes no keyword arguments");
+                return;
+            }
+            argc++;
+        }
+        if (argc > 1) {
+            diag_error(S->d, e->args->next->span, "an exception takes one message, not %d", argc);
+            diag_note(S->d, e->span, "format several values into one string: \"{a} {b}\"");
+            return;
+        }
+        if (e->args) {
+            check_message(S, e->args, "an exception's");
+            n->rhs = e->args;
+        }
+        return;
+    }
+    Type *t = sema_value(S, e, NULL);
+    if (t->kind != TY_ERROR)
+        diag_error(S->d, e->span, "'raise' needs an exception, not %s %s", sema_an(t),
+                   sema_tname(t));
+    diag_note(S->d, e->span,
+              "raise a kind with its message, 'raise ValueError(\"...\")', or a caught "
+              "exception 'e'");
+}
+
+static void check_assert(Sema *S, Node *n) {
+    check_cond(S, n->lhs, "'assert'");
+    if (n->rhs) check_message(S, n->rhs, "an 'assert'");
+}
+
 /* ---- the parent's declarations ---------------------------------------- */
 
 static Span type_span_or(const Node *n) {
@@ -1009,6 +1168,9 @@ static bool check_stmt(Sema *S, Node *st) {
     case ND_LOCK: return check_lock(S, st);
     case ND_PASS: return true;
     case ND_COMP_PUSH: sema_comp_push(S, st); return true;
+    case ND_TRY: return check_try(S, st);
+    case ND_RAISE: check_raise(S, st); return false;
+    case ND_ASSERT: check_assert(S, st); return true;
     case ND_BLOCK: return check_block(S, st);
     case ND_PIPE:
         if (top_only(S, st)) check_pipe(S, st);
@@ -1110,6 +1272,15 @@ static void collect_parent(Sema *S, Node *list) {
         case ND_WHILE:
         case ND_LOCK:
             if (st->body) collect_parent(S, st->body->kind == ND_BLOCK ? st->body->body : st->body);
+            break;
+        case ND_TRY:
+            collect_parent(S, st->lhs->body);
+            for (Node *h = st->then; h; h = h->next) {
+                pname(S, h->name, name_span(h), "variable");
+                collect_parent(S, h->body->body);
+            }
+            if (st->els) collect_parent(S, st->els->body);
+            if (st->rhs) collect_parent(S, st->rhs->body);
             break;
         case ND_BLOCK: collect_parent(S, st->body); break;
         case ND_IF:

@@ -66,7 +66,8 @@ bool sema_none_receiver(Sema *S, Node *e, const Type *t) {
 }
 
 static bool printable(const Type *t) {
-    return (sema_storable(t) && t->kind != TY_FILE) || t->kind == TY_ARRAY || t->kind == TY_NULL;
+    return (sema_storable(t) && t->kind != TY_FILE) || t->kind == TY_ARRAY || t->kind == TY_NULL ||
+           t->kind == TY_EXC; /* a caught exception prints as its message, as str(e) */
 }
 
 /* The comparisons, `in`, `not in`, `is` and `is not` among them: bool

@@ -239,7 +239,52 @@ static void shared_facts(Program *p) {
     vec_free(&gs.types);
 }
 
+/* ---- defs that may run inside a try ------------------------------------- */
+
+/* Marks every def N calls (ALL) or calls from inside a try statement (not
+ * ALL: only once a try is entered); returns whether it marked a new one. */
+typedef struct Reach {
+    bool all;    /* the walk is in a try-reachable def: every call counts */
+    bool in_try; /* inside a try statement */
+    bool changed;
+} Reach;
+
+static bool reach_child(void *ctx, Node *child, const char *role) {
+    (void)role;
+    Reach *r = ctx;
+    if (child->kind == ND_PROCESS) return false; /* the call runs in a child */
+    if (child->kind == ND_CALL && child->callee->kind == ND_NAME && child->callee->sym &&
+        child->callee->sym->kind == SYM_FUNC && (r->all || r->in_try) &&
+        !child->callee->sym->try_reachable) {
+        child->callee->sym->try_reachable = true;
+        r->changed = true;
+    }
+    bool saved = r->in_try;
+    if (child->kind == ND_TRY) r->in_try = true;
+    ast_children(child, true, reach_child, r);
+    r->in_try = saved;
+    return false;
+}
+
+/* Defs called, directly or through other defs, from inside a try: a raise
+ * in them must unwind to the handler instead of ending the process. */
+static void try_reach(Program *p) {
+    Reach r = {false, false, false};
+    for (Node *n = p->top; n; n = n->next) reach_child(&r, n, NULL);
+    for (Node *d = p->defs; d; d = d->next) reach_child(&r, d->body, NULL);
+    do {
+        r.changed = false;
+        for (Node *d = p->defs; d; d = d->next) {
+            if (!d->sym->try_reachable) continue;
+            r.all = true;
+            reach_child(&r, d->body, NULL);
+            r.all = false;
+        }
+    } while (r.changed);
+}
+
 void facts_compute(Program *p) {
+    try_reach(p);
     shared_facts(p);
     count_uses(p);
     for (Node *d = p->top; d; d = d->next) {

@@ -135,6 +135,7 @@ typedef struct Sema {
     Node *def; /* def being checked; NULL in the parent */
     SymX *def_sym;
     Loop *loop;
+    int handlers; /* `except` blocks around the statement: a bare `raise` re-raises */
     int expr_depth;
     bool too_deep;      /* "nested too deeply" was reported */
     bool range_ok;      /* the expression being checked is a for's iterable */

@@ -190,6 +190,16 @@ static Node *expr_stmt(Parser *P, Node *e, Span at) {
     return n;
 }
 
+/* "A.B", in the arena: a kind's name as Python's module spells it. */
+static const char *dotted(Parser *P, const char *a, const char *b) {
+    size_t na = strlen(a), nb = strlen(b);
+    char *s = arena_alloc_aligned(P->sh->arena, na + nb + 2, 1);
+    memcpy(s, a, na);
+    s[na] = '.';
+    memcpy(s + na + 1, b, nb + 1);
+    return s;
+}
+
 /* A declaration, start, join or def inside a block. */
 static void not_top(Parser *P, Node *n) {
     if (!n) return;
@@ -228,6 +238,7 @@ static void not_top(Parser *P, Node *n) {
        CONTINUE "'continue'" RETURN "'return'" PASS "'pass'" PIPE "'pipe'"
        QUEUE "'queue'" VALUE "'value'" ARRAY "'array'" PROCESS "'process'"
        START "'start'" JOIN "'join'" LOCK "'lock'" CONST "'const'" AS "'as'"
+       TRY "'try'" EXCEPT "'except'" FINALLY "'finally'" RAISE "'raise'" ASSERT "'assert'"
        AND "'and'" OR "'or'" NOT "'not'" IS "'is'" NONE "'None'"
        TRUE "'True'" FALSE "'False'"
 %token ARROW "'->'" POW "'**'" FLOORDIV "'//'" SHL "'<<'" SHR "'>>'"
@@ -238,7 +249,8 @@ static void not_top(Parser *P, Node *n) {
        AMP "'&'" BAR "'|'" CARET "'^'" TILDE "'~'"
 
 %type <node> inner_line simple compound def toponly
-%type <node> block else_part param target_name
+%type <node> block else_part param target_name handler exc_kind queue_kind try_else try_finally
+%type <list> handlers exc_kinds exc_kind_list
 %type <node> test arith primary arg
 %type <node> opt_test comp_clauses
 %type <list> stmt_seq params param_list name_list elems args arg_list
@@ -351,6 +363,16 @@ simple:
   | BREAK                           { $$ = mk(P, ND_BREAK, @$); }
   | CONTINUE                        { $$ = mk(P, ND_CONTINUE, @$); }
   | PASS                            { $$ = mk(P, ND_PASS, @$); }
+  | RAISE                           { $$ = mk(P, ND_RAISE, @$); }
+  | RAISE test                      { $$ = mk(P, ND_RAISE, @$); $$->lhs = $2; }
+  | RAISE queue_kind                { $$ = mk(P, ND_RAISE, @$); $$->lhs = $2; }
+  | RAISE queue_kind LP args RP {
+        $$ = mk(P, ND_RAISE, @$);
+        $$->lhs = mk(P, ND_CALL, span_join(@2, @5));
+        $$->lhs->callee = $2; $$->lhs->args = $4.head;
+    }
+  | ASSERT test                     { $$ = mk(P, ND_ASSERT, @$); $$->lhs = $2; }
+  | ASSERT test COMMA test          { $$ = mk(P, ND_ASSERT, @$); $$->lhs = $2; $$->rhs = $4; }
   ;
 
 opt_type:
@@ -373,6 +395,63 @@ compound:
         $$ = parse_for_unpack(P, first, $6, $7, @$);
     }
   | LOCK test block                 { $$ = mk(P, ND_LOCK, @$); $$->lhs = $2; $$->body = $3; }
+  | TRY block handlers try_else try_finally {
+        $$ = mk(P, ND_TRY, @$);
+        $$->lhs = $2; $$->then = $3.head; $$->els = $4; $$->rhs = $5;
+        if (!$3.head && !$5)
+            parse_error(P, @1, "'try' needs an 'except' or a 'finally' block after its block");
+        else if (!$3.head && $4)
+            parse_error(P, @4, "'else' after 'try' needs an 'except' block before it");
+    }
+  ;
+
+handlers:
+    %empty                          { $$.head = $$.tail = NULL; }
+  | handlers handler                { $$ = list_add($1, $2); }
+  ;
+
+handler:
+    EXCEPT block                    { $$ = mk(P, ND_EXCEPT, @1); $$->body = $2; }
+  | EXCEPT exc_kinds block          { $$ = mk(P, ND_EXCEPT, @1); $$->lhs = $2.head; $$->body = $3; }
+  | EXCEPT exc_kinds AS IDENT block {
+        $$ = mk(P, ND_EXCEPT, @1);
+        $$->lhs = $2.head; $$->name = $4; $$->name_span = @4; $$->body = $5;
+    }
+  ;
+
+exc_kinds:
+    exc_kind                        { $$ = list1($1); }
+  | LP exc_kind_list RP             { $$ = $2; }
+  | LP exc_kind_list COMMA RP       { $$ = $2; }
+  ;
+
+exc_kind_list:
+    exc_kind                        { $$ = list1($1); }
+  | exc_kind_list COMMA exc_kind    { $$ = list_add($1, $3); }
+  ;
+
+/* A kind's name; queue's are also written queue.Empty, as in Python. */
+exc_kind:
+    IDENT                           { $$ = mk(P, ND_NAME, @$); $$->name = $1; }
+  | IDENT DOT IDENT                 { $$ = mk(P, ND_NAME, @$); $$->name = dotted(P, $1, $3); }
+  | queue_kind
+  ;
+
+queue_kind:
+    QUEUE DOT IDENT {
+        $$ = mk(P, ND_NAME, @$);
+        $$->name = dotted(P, "queue", $3);
+    }
+  ;
+
+try_else:
+    %empty                          { $$ = NULL; }
+  | ELSE block                      { $$ = $2; @$ = @1; }
+  ;
+
+try_finally:
+    %empty                          { $$ = NULL; }
+  | FINALLY block                   { $$ = $2; }
   ;
 
 /* Right-recursive, but each `elif` is counted as nesting by the scanner. */

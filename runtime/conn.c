@@ -364,17 +364,19 @@ int mp_conn_poll(mp_conn *c, double timeout) {
 
 /* ---- checked variants ---------------------------------------------- */
 
-_Noreturn static void conn_fail(mp_conn *c, const char *op, int err, mp_loc loc) {
-    if (err == EBADF && c->fd < 0) mp_fail(loc, "%s on '%s': this end is closed", op, c->name);
-    if (err == EBADF && op[0] == 's' && !c->can_send)
-        mp_fail(loc,
-                "send on '%s': this end of a one-way pipe only "
-                "receives",
-                c->name);
-    if (err == EBADF && op[0] == 'r' && !c->can_recv)
-        mp_fail(loc, "%s on '%s': this end of a one-way pipe only sends", op, c->name);
-    if (err == EMSGSIZE) mp_fail(loc, "%s on '%s': message too large (at most 1 GiB)", op, c->name);
-    mp_fail(loc, "%s on '%s': %s", op, c->name, mp_strerror(err));
+/* OSError with Python's texts for a Connection; returns (see mp_raise). */
+static void conn_fail(mp_conn *c, const char *op, int err, mp_loc loc) {
+    if (err == EBADF && c->fd < 0) mp_raise(MP_EXC_OSError, loc, "handle is closed");
+    else if (err == EBADF && op[0] == 's' && !c->can_send)
+        mp_raise(MP_EXC_OSError, loc, "connection is read-only");
+    else if (err == EBADF && op[0] == 'r' && !c->can_recv)
+        mp_raise(MP_EXC_OSError, loc, "connection is write-only");
+    else if (err == ECONNRESET) /* closed in the middle of a message */
+        mp_raise(MP_EXC_EOFError, loc, "%s", "");
+    else if (err == EMSGSIZE)
+        mp_raise(MP_EXC_ValueError, loc, "%s on '%s': message too large (at most 1 GiB)", op,
+                 c->name);
+    else mp_raise(MP_EXC_OSError, loc, "[Errno %d] %s", err, strerror(err));
 }
 
 void mp_send(mp_conn *c, mp_val v, mp_loc loc) {
@@ -384,15 +386,20 @@ void mp_send(mp_conn *c, mp_val v, mp_loc loc) {
 mp_val mp_recv(mp_conn *c, mp_loc loc) {
     mp_val v;
     int r = mp_conn_recv(c, &v);
-    if (r == MP_EOF) mp_fail(loc, "recv on '%s': the other end was closed", c->name);
-    if (r < 0) conn_fail(c, "recv", errno, loc);
-    return v;
+    if (r == 0) return v;
+    /* Python's Connection.recv raises EOFError with no message. */
+    if (r == MP_EOF) mp_raise(MP_EXC_EOFError, loc, "%s", "");
+    else conn_fail(c, "recv", errno, loc);
+    return (mp_val){0};
 }
 
 bool mp_recv_next(mp_conn *c, mp_val *out, mp_loc loc) {
     int r = mp_conn_recv(c, out);
     if (r == MP_EOF) return false;
-    if (r < 0) conn_fail(c, "recv", errno, loc);
+    if (r < 0) {
+        conn_fail(c, "recv", errno, loc);
+        return false;
+    }
     return true;
 }
 

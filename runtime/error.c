@@ -70,29 +70,6 @@ _Noreturn void mp_fail(mp_loc loc, const char *fmt, ...) {
     mpr_exit_process(1);
 }
 
-static const char *const exc_names[] = {
-#define MP_EXC_NAME(name) #name,
-    MP_EXCEPTION_KINDS(MP_EXC_NAME)
-#undef MP_EXC_NAME
-};
-
-const char *mp_exc_name(mp_exc_kind kind) {
-    if (kind == MP_EXC_Empty) return "queue.Empty";
-    if (kind == MP_EXC_Full) return "queue.Full";
-    return (unsigned)kind < MP_EXC__COUNT ? exc_names[kind] : "Exception";
-}
-
-_Noreturn void mp_raise(mp_exc_kind kind, mp_loc loc, const char *fmt, ...) {
-    char msg[4096];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (msg[0] == '\0') mp_fail(loc, "%s", mp_exc_name(kind));
-    mp_fail(loc, "%s: %s", mp_exc_name(kind), msg);
-}
-
 uintptr_t mp_stack_floor;
 
 void mpr_stack_init(void) {
@@ -113,7 +90,9 @@ void mpr_stack_init(void) {
     mp_stack_floor = here > room ? here - room : 0;
 }
 
-_Noreturn void mp_stack_overflow(mp_loc loc) { mp_fail(loc, "maximum recursion depth exceeded"); }
+void mp_stack_overflow(mp_loc loc) {
+    mp_raise(MP_EXC_RecursionError, loc, "maximum recursion depth exceeded");
+}
 
 void mp_warn(mp_loc loc, const char *fmt, ...) {
     char line[4608];

@@ -538,9 +538,11 @@ double mp_float_of_str(const mp_str *s, mp_loc loc) {
 }
 
 int64_t mp_int_of_float(double f, mp_loc loc) {
-    if (f != f) mp_fail(loc, "cannot convert float NaN to integer");
-    if (f - f != 0.0) mp_fail(loc, "cannot convert float infinity to integer");
-    if (f >= 9223372036854775808.0 || f < -9223372036854775808.0)
-        mp_fail(loc, "integer overflow in int()");
-    return (int64_t)f;
+    if (f != f) mp_raise(MP_EXC_ValueError, loc, "cannot convert float NaN to integer");
+    else if (f - f != 0.0)
+        mp_raise(MP_EXC_OverflowError, loc, "cannot convert float infinity to integer");
+    else if (f >= 9223372036854775808.0 || f < -9223372036854775808.0)
+        mp_raise(MP_EXC_OverflowError, loc, "integer overflow in int()");
+    else return (int64_t)f;
+    return 0;
 }

@@ -22,7 +22,8 @@
  *     wait, NaN is EINVAL. A timeout returns -1 with errno ETIMEDOUT.
  *   - Signals never make a blocking call fail: EINTR is retried inside.
  *   - The checked variants (mp_send, mp_get, mp_join, ...) take an mp_loc
- *     and report failures through mp_fail, which does not return.
+ *     and report failures through mp_raise (a Python exception, which may
+ *     return: see mp_raise) or mp_fail (a fatal error, which does not).
  *   - Running out of memory is fatal: the process prints a runtime error
  *     ("out of memory") and exits with status 1.
  *   - The runtime is single-threaded: call it from one thread per process.
@@ -190,39 +191,79 @@ MP_NORETURN void mp_exit(int status);
  * A message longer than about 4 KiB is truncated. */
 MP_NORETURN void mp_fail(mp_loc loc, const char *fmt, ...) MP_PRINTF(2, 3);
 
-/* Exceptions: the kinds Python programs meet, by Python's names. One row
- * each; generated code names a kind as MP_EXC_<Name>. */
-#define MP_EXCEPTION_KINDS(X) \
-    X(Exception)              \
-    X(ValueError)             \
-    X(TypeError)              \
-    X(IndexError)             \
-    X(KeyError)               \
-    X(ZeroDivisionError)      \
-    X(OverflowError)          \
-    X(RecursionError)         \
-    X(AssertionError)         \
-    X(EOFError)               \
-    X(TimeoutError)           \
-    X(OSError)                \
-    X(Empty)                  \
-    X(Full)
+/* Exceptions: the kinds Python programs meet, by Python's names, each
+ * with its base class (Python's hierarchy where it matters). One row each;
+ * generated code names a kind as MP_EXC_<Name>. The compiler reads this
+ * same table for the names `except` and `raise` accept. */
+#define MP_EXCEPTION_KINDS(X)             \
+    X(Exception, Exception)               \
+    X(ArithmeticError, Exception)         \
+    X(LookupError, Exception)             \
+    X(RuntimeError, Exception)            \
+    X(ValueError, Exception)              \
+    X(TypeError, Exception)               \
+    X(IndexError, LookupError)            \
+    X(KeyError, LookupError)              \
+    X(ZeroDivisionError, ArithmeticError) \
+    X(OverflowError, ArithmeticError)     \
+    X(RecursionError, RuntimeError)       \
+    X(AssertionError, Exception)          \
+    X(EOFError, Exception)                \
+    X(OSError, Exception)                 \
+    X(TimeoutError, OSError)              \
+    X(Empty, Exception)                   \
+    X(Full, Exception)
 typedef enum mp_exc_kind {
-#define MP_EXC_ENUM(name) MP_EXC_##name,
+#define MP_EXC_ENUM(name, base) MP_EXC_##name,
     MP_EXCEPTION_KINDS(MP_EXC_ENUM)
 #undef MP_EXC_ENUM
         MP_EXC__COUNT
 } mp_exc_kind;
 
-/* Raises exception KIND with Python's message text at loc. Uncaught, it
- * prints, like mp_fail,
+/* Raises exception KIND with Python's message text at loc.
+ *
+ * With no `try` active in this process (mp_try_depth is 0) it prints, like
+ * mp_fail,
  *     FILE.mp:LINE:COL: runtime error: KIND: MESSAGE (in process NAME, pid N)
- * and ends the process with status 1. Callers must not rely on it not
- * returning: after it, release what they hold and return a harmless value
- * (0, an empty string), so that a caught exception can unwind. */
-MP_NORETURN void mp_raise(mp_exc_kind kind, mp_loc loc, const char *fmt, ...) MP_PRINTF(3, 4);
+ * (just KIND when the message is empty) and ends the process with status 1.
+ * Inside a `try` it records the exception as pending (mp_exc_flag) and
+ * RETURNS: callers release what they hold and return a harmless value (0,
+ * NULL, an empty string), and generated code, which checks mp_exc_flag
+ * after each operation that may raise, unwinds to the handler. */
+void mp_raise(mp_exc_kind kind, mp_loc loc, const char *fmt, ...) MP_PRINTF(3, 4);
 /* Python's name of a kind: "ValueError"; queue's are "queue.Empty". */
 const char *mp_exc_name(mp_exc_kind kind);
+/* Whether KIND is BASE or a subclass of it (`except BASE` catches it). */
+bool mp_exc_subclass(mp_exc_kind kind, mp_exc_kind base);
+
+/* A raised exception: kind, message, where. Refcounted, single process. */
+typedef struct mp_exc mp_exc;
+
+/* Set while an exception is pending (raised inside a `try`, not yet
+ * handled); only ever set while mp_try_depth > 0. */
+extern bool mp_exc_flag;
+/* How many `try` statements (with their handlers while a `finally` is
+ * still to run) this process is inside. 0 in a new child process. */
+extern int mp_try_depth;
+
+static inline void mp_try_enter(void) { mp_try_depth++; }
+static inline void mp_try_leave(void) { mp_try_depth--; }
+/* The pending exception is BASE or a subclass of it. */
+bool mp_exc_is(mp_exc_kind base);
+/* Takes the pending exception (new ref; NULL when none) and clears it. */
+mp_exc *mp_exc_catch(void);
+/* raise K(msg): borrowed msg. */
+void mp_raise_str(mp_exc_kind kind, const mp_str *msg, mp_loc loc);
+/* Raises E again (takes it; NULL does nothing): pending inside a `try`,
+ * else printed as uncaught with the location it was first raised at. */
+void mp_exc_reraise(mp_exc *e);
+mp_exc *mp_exc_ref(mp_exc *e); /* returns e */
+void mp_exc_unref(mp_exc *e);  /* NULL ok */
+mp_exc_kind mp_exc_kind_of(const mp_exc *e);
+/* str(e): the message (borrowed). */
+mp_str *mp_exc_message(const mp_exc *e);
+/* repr(e): ValueError('message') (new ref). */
+mp_str *mp_exc_repr(const mp_exc *e);
 
 /* Deep recursion: before each call of a def, the caller checks that its
  * stack frame is above mp_stack_floor (set by mp_init from the stack size
@@ -236,7 +277,7 @@ extern uintptr_t mp_stack_floor;
 #if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
 #pragma GCC diagnostic ignored "-Winfinite-recursion"
 #endif
-MP_NORETURN void mp_stack_overflow(mp_loc loc);
+void mp_stack_overflow(mp_loc loc);
 static inline void mp_stack_check(mp_loc loc) {
     if ((uintptr_t)__builtin_frame_address(0) < mp_stack_floor) mp_stack_overflow(loc);
 }
@@ -475,34 +516,49 @@ int mp_val_cmp(const mp_type *t, mp_val a, mp_val b);
 mp_val mp_val_copy(const mp_type *t, mp_val v);
 
 /* ------------------------------------------------------------------ */
-/* Arithmetic with Python semantics (errors through mp_fail at loc)    */
+/* Arithmetic with Python semantics (errors through mp_raise at loc)     */
 /* ------------------------------------------------------------------ */
 
 static inline int64_t mp_add(int64_t a, int64_t b, mp_loc loc) {
     int64_t r;
-    if (__builtin_add_overflow(a, b, &r)) mp_fail(loc, "integer overflow");
+    if (__builtin_add_overflow(a, b, &r)) {
+        mp_raise(MP_EXC_OverflowError, loc, "integer overflow");
+        return 0;
+    }
     return r;
 }
 
 static inline int64_t mp_sub(int64_t a, int64_t b, mp_loc loc) {
     int64_t r;
-    if (__builtin_sub_overflow(a, b, &r)) mp_fail(loc, "integer overflow");
+    if (__builtin_sub_overflow(a, b, &r)) {
+        mp_raise(MP_EXC_OverflowError, loc, "integer overflow");
+        return 0;
+    }
     return r;
 }
 
 static inline int64_t mp_mul(int64_t a, int64_t b, mp_loc loc) {
     int64_t r;
-    if (__builtin_mul_overflow(a, b, &r)) mp_fail(loc, "integer overflow");
+    if (__builtin_mul_overflow(a, b, &r)) {
+        mp_raise(MP_EXC_OverflowError, loc, "integer overflow");
+        return 0;
+    }
     return r;
 }
 
 static inline int64_t mp_neg(int64_t a, mp_loc loc) {
-    if (a == INT64_MIN) mp_fail(loc, "integer overflow");
+    if (a == INT64_MIN) {
+        mp_raise(MP_EXC_OverflowError, loc, "integer overflow");
+        return 0;
+    }
     return -a;
 }
 
 static inline int64_t mp_abs(int64_t a, mp_loc loc) {
-    if (a == INT64_MIN) mp_fail(loc, "integer overflow");
+    if (a == INT64_MIN) {
+        mp_raise(MP_EXC_OverflowError, loc, "integer overflow");
+        return 0;
+    }
     return a < 0 ? -a : a;
 }
 
@@ -511,26 +567,38 @@ static inline double mp_fabs(double a) { return __builtin_fabs(a); }
 /* a << b and a >> b as Python (>> floors); a negative count is a runtime
  * error, so is a left shift that overflows. */
 static inline int64_t mp_shl(int64_t a, int64_t b, mp_loc loc) {
-    if (b < 0) mp_fail(loc, "negative shift count");
+    if (b < 0) {
+        mp_raise(MP_EXC_ValueError, loc, "negative shift count");
+        return 0;
+    }
     if (a == 0) return 0;
     if (b >= 63) {
         if (b == 63 && a == -1) return INT64_MIN;
-        mp_fail(loc, "integer overflow");
+        mp_raise(MP_EXC_OverflowError, loc, "integer overflow");
+        return 0;
     }
-    if (a > 0 ? a > (INT64_MAX >> b) : a < INT64_MIN / ((int64_t)1 << b))
-        mp_fail(loc, "integer overflow");
+    if (a > 0 ? a > (INT64_MAX >> b) : a < INT64_MIN / ((int64_t)1 << b)) {
+        mp_raise(MP_EXC_OverflowError, loc, "integer overflow");
+        return 0;
+    }
     return (int64_t)((uint64_t)a << b);
 }
 
 static inline int64_t mp_shr(int64_t a, int64_t b, mp_loc loc) {
-    if (b < 0) mp_fail(loc, "negative shift count");
+    if (b < 0) {
+        mp_raise(MP_EXC_ValueError, loc, "negative shift count");
+        return 0;
+    }
     if (b > 63) b = 63;
     return a >= 0 ? a >> b : -1 - ((-1 - a) >> b);
 }
 
 /* The step of range(start, stop, step): 0 is a runtime error. */
 static inline int64_t mp_range_step(int64_t step, mp_loc loc) {
-    if (step == 0) mp_fail(loc, "range() arg 3 must not be zero");
+    if (step == 0) {
+        mp_raise(MP_EXC_ValueError, loc, "range() arg 3 must not be zero");
+        return 0;
+    }
     return step;
 }
 
@@ -548,9 +616,15 @@ static inline int64_t mp_range_next(int64_t i, int64_t step, int64_t stop) {
 
 /* a // b, rounding toward negative infinity. */
 static inline int64_t mp_floordiv(int64_t a, int64_t b, mp_loc loc) {
-    if (b == 0) mp_fail(loc, "integer division or modulo by zero");
+    if (b == 0) {
+        mp_raise(MP_EXC_ZeroDivisionError, loc, "integer division or modulo by zero");
+        return 0;
+    }
     if (b == -1) {
-        if (a == INT64_MIN) mp_fail(loc, "integer overflow");
+        if (a == INT64_MIN) {
+            mp_raise(MP_EXC_OverflowError, loc, "integer overflow");
+            return 0;
+        }
         return -a;
     }
     int64_t q = a / b;
@@ -560,7 +634,10 @@ static inline int64_t mp_floordiv(int64_t a, int64_t b, mp_loc loc) {
 
 /* a % b with the sign of b. */
 static inline int64_t mp_mod(int64_t a, int64_t b, mp_loc loc) {
-    if (b == 0) mp_fail(loc, "integer modulo by zero");
+    if (b == 0) {
+        mp_raise(MP_EXC_ZeroDivisionError, loc, "integer modulo by zero");
+        return 0;
+    }
     if (b == -1) return 0;
     int64_t r = a % b;
     if (r != 0 && ((r < 0) != (b < 0))) r += b;
@@ -570,14 +647,23 @@ static inline int64_t mp_mod(int64_t a, int64_t b, mp_loc loc) {
 /* a ** b for b >= 0; a negative exponent is a runtime error (the result
  * would not be an int). */
 static inline int64_t mp_pow(int64_t a, int64_t b, mp_loc loc) {
-    if (b < 0) mp_fail(loc, "negative exponent in integer power");
+    if (b < 0) {
+        mp_raise(MP_EXC_ValueError, loc, "negative exponent in integer power");
+        return 0;
+    }
     int64_t r = 1;
     while (b > 0) {
         if (b & 1) {
-            if (__builtin_mul_overflow(r, a, &r)) mp_fail(loc, "integer overflow");
+            if (__builtin_mul_overflow(r, a, &r)) {
+                mp_raise(MP_EXC_OverflowError, loc, "integer overflow");
+                return 0;
+            }
         }
         b >>= 1;
-        if (b > 0 && __builtin_mul_overflow(a, a, &a)) mp_fail(loc, "integer overflow");
+        if (b > 0 && __builtin_mul_overflow(a, a, &a)) {
+            mp_raise(MP_EXC_OverflowError, loc, "integer overflow");
+            return 0;
+        }
     }
     return r;
 }
@@ -595,17 +681,26 @@ double mp_fmod_py_raw(double a, double b);
 static inline bool mp_fzero(double x) { return x <= 0.0 && x >= 0.0; }
 
 static inline double mp_fdiv(double a, double b, mp_loc loc) {
-    if (mp_fzero(b)) mp_fail(loc, "float division by zero");
+    if (mp_fzero(b)) {
+        mp_raise(MP_EXC_ZeroDivisionError, loc, "float division by zero");
+        return 0;
+    }
     return a / b;
 }
 
 static inline double mp_ffloordiv(double a, double b, mp_loc loc) {
-    if (mp_fzero(b)) mp_fail(loc, "float floor division by zero");
+    if (mp_fzero(b)) {
+        mp_raise(MP_EXC_ZeroDivisionError, loc, "float floor division by zero");
+        return 0;
+    }
     return mp_ffloordiv_raw(a, b);
 }
 
 static inline double mp_fmod(double a, double b, mp_loc loc) {
-    if (mp_fzero(b)) mp_fail(loc, "float modulo");
+    if (mp_fzero(b)) {
+        mp_raise(MP_EXC_ZeroDivisionError, loc, "float modulo");
+        return 0;
+    }
     return mp_fmod_py_raw(a, b);
 }
 
@@ -618,7 +713,10 @@ int mp_cmp_if(int64_t a, double b);
 
 /* Integer division of ints giving a float (Python int / int). */
 static inline double mp_idiv(int64_t a, int64_t b, mp_loc loc) {
-    if (b == 0) mp_fail(loc, "division by zero");
+    if (b == 0) {
+        mp_raise(MP_EXC_ZeroDivisionError, loc, "division by zero");
+        return 0;
+    }
     return mp_idiv_raw(a, b);
 }
 
@@ -648,14 +746,23 @@ static inline bool mp_fi_ge(double a, int64_t b) { return mp_if_le(b, a); }
  * Calls pow(): programs that use it link with -lm. */
 static inline double mp_fpow(double a, double b, mp_loc loc) {
     if (mp_fzero(b)) return 1.0;
-    if (mp_fzero(a) && b < 0.0) mp_fail(loc, "0.0 cannot be raised to a negative power");
+    if (mp_fzero(a) && b < 0.0) {
+        mp_raise(MP_EXC_ZeroDivisionError, loc, "0.0 cannot be raised to a negative power");
+        return 0;
+    }
     if (a < 0.0 && __builtin_isfinite(a) && b > -9007199254740992.0 && b < 9007199254740992.0) {
         double t = (double)(int64_t)b;
-        if (b < t || b > t) mp_fail(loc, "negative number cannot be raised to a fractional power");
+        if (b < t || b > t) {
+            mp_raise(MP_EXC_ValueError, loc,
+                     "negative number cannot be raised to a fractional power");
+            return 0;
+        }
     }
     double r = pow(a, b);
-    if (__builtin_isinf(r) && __builtin_isfinite(a) && __builtin_isfinite(b))
-        mp_fail(loc, "float power overflow (numerical result out of range)");
+    if (__builtin_isinf(r) && __builtin_isfinite(a) && __builtin_isfinite(b)) {
+        mp_raise(MP_EXC_OverflowError, loc, "(34, 'Numerical result out of range')");
+        return 0;
+    }
     return r;
 }
 
@@ -895,7 +1002,10 @@ static inline void mp_value_store_b(mp_value *v, bool x) {
 static inline int64_t mp_value_add_i(mp_value *v, int64_t delta, mp_loc loc) {
     int64_t old = __atomic_load_n(&v->v.i, __ATOMIC_RELAXED), nv;
     do {
-        if (__builtin_add_overflow(old, delta, &nv)) mp_fail(loc, "integer overflow");
+        if (__builtin_add_overflow(old, delta, &nv)) {
+            mp_raise(MP_EXC_OverflowError, loc, "integer overflow");
+            return old;
+        }
     } while (
         !__atomic_compare_exchange_n(&v->v.i, &old, nv, true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
     return nv;
@@ -904,7 +1014,10 @@ static inline int64_t mp_value_add_i(mp_value *v, int64_t delta, mp_loc loc) {
 static inline int64_t mp_value_sub_i(mp_value *v, int64_t delta, mp_loc loc) {
     int64_t old = __atomic_load_n(&v->v.i, __ATOMIC_RELAXED), nv;
     do {
-        if (__builtin_sub_overflow(old, delta, &nv)) mp_fail(loc, "integer overflow");
+        if (__builtin_sub_overflow(old, delta, &nv)) {
+            mp_raise(MP_EXC_OverflowError, loc, "integer overflow");
+            return old;
+        }
     } while (
         !__atomic_compare_exchange_n(&v->v.i, &old, nv, true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
     return nv;
@@ -981,51 +1094,65 @@ static inline int64_t mp_array_len(const mp_array *a) { return a->len; }
 static inline int64_t *mp_array_i(mp_array *a) { return (int64_t *)a->data; }
 static inline double *mp_array_f(mp_array *a) { return (double *)a->data; }
 static inline bool *mp_array_b(mp_array *a) { return (bool *)a->data; }
-/* Reports "array index out of range" for 'NAME' at loc. */
-MP_NORETURN void mp_array_index_error(const mp_array *a, int64_t i, mp_loc loc);
+/* Raises IndexError "invalid index" (Python's text) for 'NAME' at loc. */
+void mp_array_index_error(const mp_array *a, int64_t i, mp_loc loc);
 
 /* i normalized as Python (negative from the end); out of range is a
  * runtime error at loc. */
 static inline int64_t mp_array_index(const mp_array *a, int64_t i, mp_loc loc) {
     int64_t j = i < 0 ? i + a->len : i;
-    if (j < 0 || j >= a->len) mp_array_index_error(a, i, loc);
+    if (j < 0 || j >= a->len) {
+        mp_array_index_error(a, i, loc);
+        return -1;
+    }
     return j;
+}
+
+/* The element slot of a[i]; a bad index raises and gives a scratch slot
+ * that no one reads, so the access after it stays in bounds. */
+static inline void *mp_array_slot(mp_array *a, int64_t i, size_t size, mp_loc loc) {
+    static int64_t scratch;
+    int64_t j = mp_array_index(a, i, loc);
+    return j < 0 ? (void *)&scratch : (char *)a->data + (size_t)j * size;
 }
 
 /* Atomic element access; i is checked with mp_array_index. */
 static inline int64_t mp_array_load_i(mp_array *a, int64_t i, mp_loc loc) {
-    return __atomic_load_n(&mp_array_i(a)[mp_array_index(a, i, loc)], __ATOMIC_ACQUIRE);
+    return __atomic_load_n((int64_t *)mp_array_slot(a, i, sizeof(int64_t), loc), __ATOMIC_ACQUIRE);
 }
 
 static inline void mp_array_store_i(mp_array *a, int64_t i, int64_t x, mp_loc loc) {
-    __atomic_store_n(&mp_array_i(a)[mp_array_index(a, i, loc)], x, __ATOMIC_RELEASE);
+    __atomic_store_n((int64_t *)mp_array_slot(a, i, sizeof(int64_t), loc), x, __ATOMIC_RELEASE);
 }
 
 static inline double mp_array_load_f(mp_array *a, int64_t i, mp_loc loc) {
     double d;
-    __atomic_load(&mp_array_f(a)[mp_array_index(a, i, loc)], &d, __ATOMIC_ACQUIRE);
+    __atomic_load((double *)mp_array_slot(a, i, sizeof(double), loc), &d, __ATOMIC_ACQUIRE);
     return d;
 }
 
 static inline void mp_array_store_f(mp_array *a, int64_t i, double x, mp_loc loc) {
-    __atomic_store(&mp_array_f(a)[mp_array_index(a, i, loc)], &x, __ATOMIC_RELEASE);
+    __atomic_store((double *)mp_array_slot(a, i, sizeof(double), loc), &x, __ATOMIC_RELEASE);
 }
 
 static inline bool mp_array_load_b(mp_array *a, int64_t i, mp_loc loc) {
-    return __atomic_load_n(&mp_array_b(a)[mp_array_index(a, i, loc)], __ATOMIC_ACQUIRE);
+    return __atomic_load_n((bool *)mp_array_slot(a, i, sizeof(bool), loc), __ATOMIC_ACQUIRE);
 }
 
 static inline void mp_array_store_b(mp_array *a, int64_t i, bool x, mp_loc loc) {
-    __atomic_store_n(&mp_array_b(a)[mp_array_index(a, i, loc)], x, __ATOMIC_RELEASE);
+    __atomic_store_n((bool *)mp_array_slot(a, i, sizeof(bool), loc), x, __ATOMIC_RELEASE);
 }
 
 /* Atomic add to element i; returns the new value; overflow is a runtime
  * error that leaves the element unchanged. */
 static inline int64_t mp_array_add_i(mp_array *a, int64_t i, int64_t delta, mp_loc loc) {
-    int64_t *p = &mp_array_i(a)[mp_array_index(a, i, loc)];
+    int64_t *p = (int64_t *)mp_array_slot(a, i, sizeof(int64_t), loc);
     int64_t old = __atomic_load_n(p, __ATOMIC_RELAXED), nv;
     do {
-        if (__builtin_add_overflow(old, delta, &nv)) mp_fail(loc, "integer overflow");
+        if (__builtin_add_overflow(old, delta, &nv)) {
+            mp_raise(MP_EXC_OverflowError, loc, "integer overflow");
+            return old;
+        }
     } while (!__atomic_compare_exchange_n(p, &old, nv, true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
     return nv;
 }
@@ -1033,16 +1160,19 @@ static inline int64_t mp_array_add_i(mp_array *a, int64_t i, int64_t delta, mp_l
 /* Atomic subtract (a separate operation: -delta overflows for INT64_MIN
  * even when the result fits). */
 static inline int64_t mp_array_sub_i(mp_array *a, int64_t i, int64_t delta, mp_loc loc) {
-    int64_t *p = &mp_array_i(a)[mp_array_index(a, i, loc)];
+    int64_t *p = (int64_t *)mp_array_slot(a, i, sizeof(int64_t), loc);
     int64_t old = __atomic_load_n(p, __ATOMIC_RELAXED), nv;
     do {
-        if (__builtin_sub_overflow(old, delta, &nv)) mp_fail(loc, "integer overflow");
+        if (__builtin_sub_overflow(old, delta, &nv)) {
+            mp_raise(MP_EXC_OverflowError, loc, "integer overflow");
+            return old;
+        }
     } while (!__atomic_compare_exchange_n(p, &old, nv, true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
     return nv;
 }
 
 static inline double mp_array_add_f(mp_array *a, int64_t i, double delta, mp_loc loc) {
-    double *p = &mp_array_f(a)[mp_array_index(a, i, loc)];
+    double *p = (double *)mp_array_slot(a, i, sizeof(double), loc);
     double old, nv;
     __atomic_load(p, &old, __ATOMIC_RELAXED);
     do {
@@ -1053,14 +1183,15 @@ static inline double mp_array_add_f(mp_array *a, int64_t i, double delta, mp_loc
 
 static inline bool mp_array_cas_i(mp_array *a, int64_t i, int64_t *expected, int64_t desired,
                                   mp_loc loc) {
-    return __atomic_compare_exchange_n(&mp_array_i(a)[mp_array_index(a, i, loc)], expected, desired,
-                                       false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    return __atomic_compare_exchange_n((int64_t *)mp_array_slot(a, i, sizeof(int64_t), loc),
+                                       expected, desired, false, __ATOMIC_SEQ_CST,
+                                       __ATOMIC_SEQ_CST);
 }
 
 static inline bool mp_array_cas_f(mp_array *a, int64_t i, double *expected, double desired,
                                   mp_loc loc) {
-    return __atomic_compare_exchange(&mp_array_f(a)[mp_array_index(a, i, loc)], expected, &desired,
-                                     false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    return __atomic_compare_exchange((double *)mp_array_slot(a, i, sizeof(double), loc), expected,
+                                     &desired, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
 
 /* The whole array's robust lock (same rules as mp_value_lock). */
@@ -1079,6 +1210,8 @@ bool mp_array_read_b(mp_array *a, int64_t i, mp_loc loc);
 mp_list *mp_array_slice(mp_array *a, mp_slice s, const mp_type *list_type, mp_loc loc);
 bool mp_array_contains(mp_array *a, const mp_type *tx, mp_val x);
 
+/* Appends str() of a caught exception: its message. */
+void mp_buf_exc(mp_buf *b, const mp_exc *e);
 /* Appends the array as a Python list: [1, 16, 81]. */
 void mp_buf_array(mp_buf *b, mp_array *a);
 /* Appends str() of a shared value. */

@@ -121,6 +121,11 @@ void mpr_free_all(void);
 /* Lazily does the part of mp_init that objects need. */
 void mpr_ensure_init(void);
 
+/* ---- exc.c ------------------------------------------------------- */
+
+/* In a new child: no `try` is active and nothing is pending. */
+void mpr_exc_reset_child(void);
+
 /* ---- proc.c: children, SIGCHLD, process table --------------------- */
 
 /* Ends the calling process: main joins children, frees, exit(status);

@@ -172,6 +172,7 @@ static void atfork_child(void) {
     mpr_rt.pid = (int32_t)getpid();
     procs = NULL;
     child_events = 0;
+    mpr_exc_reset_child(); /* the parent's `try` is not the child's */
 }
 
 void mpr_proc_init(void) {
@@ -484,7 +485,10 @@ int64_t mp_getppid(void) { return getppid(); }
 
 void mp_sleep(double seconds, mp_loc loc) {
     struct timespec at;
-    if (seconds != seconds || seconds < 0) mp_fail(loc, "sleep length must be non-negative");
+    if (seconds != seconds || seconds < 0) {
+        mp_raise(MP_EXC_ValueError, loc, "sleep length must be non-negative");
+        return;
+    }
     if (seconds > 1e9) seconds = 1e9;
     clock_gettime(CLOCK_MONOTONIC, &at);
     double whole = (double)(int64_t)seconds;

@@ -520,34 +520,39 @@ bool mp_queue_empty(mp_queue *q) { return size_locked(q) == 0; }
 
 /* ---- checked variants ---------------------------------------------- */
 
-_Noreturn static void put_fail(mp_queue *q, mp_val v, mp_loc loc) {
+/* Returns when the failure is a Python exception (see mp_raise). */
+static void put_fail(mp_queue *q, mp_val v, mp_loc loc) {
     if (errno == EMSGSIZE)
         mp_fail(loc,
                 "put to '%s': item too large for the queue "
                 "(%zu bytes encoded, ring of %llu bytes)",
                 q->name, mp_frame_size(q->type, v), (unsigned long long)q->size);
-    if (errno == ETIMEDOUT) mp_fail(loc, "put to '%s': queue is full", q->name);
-    mp_fail(loc, "put to '%s': %s", q->name, mp_strerror(errno));
+    int err = errno;
+    if (err == ETIMEDOUT) mp_raise(MP_EXC_Full, loc, "%s", "");
+    else mp_raise(MP_EXC_OSError, loc, "[Errno %d] %s", err, strerror(err));
 }
 
 void mp_put(mp_queue *q, mp_val v, mp_loc loc) {
     if (mp_queue_put(q, v, -1) < 0) put_fail(q, v, loc);
 }
 
-_Noreturn static void get_fail(mp_queue *q, int r, mp_loc loc) {
+/* End of stream stays fatal: Python's get() would wait forever. */
+static void get_fail(mp_queue *q, int r, mp_loc loc) {
     if (r == MP_EOF)
         mp_fail(loc,
                 "get from '%s': queue is empty and every producer has "
                 "finished",
                 q->name);
-    mp_fail(loc, "get from '%s': %s", q->name, mp_strerror(errno));
+    int err = errno;
+    mp_raise(MP_EXC_OSError, loc, "[Errno %d] %s", err, strerror(err));
 }
 
 mp_val mp_get(mp_queue *q, mp_loc loc) {
     mp_val v;
     int r = mp_queue_get(q, &v, -1);
-    if (r != 0) get_fail(q, r, loc);
-    return v;
+    if (r == 0) return v;
+    get_fail(q, r, loc);
+    return (mp_val){0};
 }
 
 bool mp_get_timeout(mp_queue *q, double timeout, mp_val *out, mp_loc loc) {
@@ -555,6 +560,7 @@ bool mp_get_timeout(mp_queue *q, double timeout, mp_val *out, mp_loc loc) {
     if (r == 0) return true;
     if (r < 0 && errno == ETIMEDOUT) return false;
     get_fail(q, r, loc);
+    return false;
 }
 
 bool mp_get_next(mp_queue *q, mp_val *out, mp_loc loc) {
@@ -562,6 +568,7 @@ bool mp_get_next(mp_queue *q, mp_val *out, mp_loc loc) {
     if (r == 0) return true;
     if (r == MP_EOF) return false;
     get_fail(q, r, loc);
+    return false;
 }
 
 mp_queue *mp_make_queue(const mp_type *t, int64_t bound, int64_t producers, const char *name,
@@ -587,8 +594,11 @@ mp_val mp_get_wait(mp_queue *q, double timeout, mp_loc loc) {
     mp_val v;
     int r = mp_queue_get(q, &v, timeout);
     if (r == 0) return v;
-    if (r < 0 && errno == ETIMEDOUT) mp_fail(loc, "get from '%s': queue is empty", q->name);
-    get_fail(q, r, loc);
+    /* Python's timed get raises queue.Empty on an empty queue, whether or
+     * not anyone may still put into it. */
+    if (r == MP_EOF || (r < 0 && errno == ETIMEDOUT)) mp_raise(MP_EXC_Empty, loc, "%s", "");
+    else get_fail(q, r, loc);
+    return (mp_val){0};
 }
 
 void mp_put_nowait(mp_queue *q, mp_val v, mp_loc loc) {

@@ -150,10 +150,10 @@ void mp_array_free(mp_array *a) {
     mpr_shm_free(s, s->bytes);
 }
 
-_Noreturn void mp_array_index_error(const mp_array *a, int64_t i, mp_loc loc) {
+void mp_array_index_error(const mp_array *a, int64_t i, mp_loc loc) {
     (void)a;
     (void)i;
-    mp_fail(loc, "array index out of range");
+    mp_raise(MP_EXC_IndexError, loc, "invalid index");
 }
 
 void mp_array_lock(mp_array *a, mp_loc loc) {

@@ -135,7 +135,10 @@ mp_str *mp_str_next(const mp_str *s, size_t *off) {
 mp_str *mp_str_index(const mp_str *s, int64_t i, mp_loc loc) {
     int64_t n = (int64_t)str_chars(s);
     int64_t j = i < 0 ? i + n : i;
-    if (j < 0 || j >= n) mp_fail(loc, "string index out of range");
+    if (j < 0 || j >= n) {
+        mp_raise(MP_EXC_IndexError, loc, "string index out of range");
+        return &empty_str;
+    }
     if ((size_t)n == s->len) return byte_str((unsigned char)s->data[j]);
     size_t off = 0;
     for (int64_t c = 0; c < j; c++) off += char_bytes(s->data + off, s->len - off);
@@ -193,18 +196,27 @@ void mp_list_push(mp_list *l, mp_val v) {
     l->items[l->len++] = v;
 }
 
-static int64_t list_index(const mp_list *l, int64_t i, mp_loc loc) {
+/* WHAT: "list" reading, "list assignment" writing (Python's texts). */
+static int64_t list_index(const mp_list *l, int64_t i, const char *what, mp_loc loc) {
     int64_t j = i < 0 ? i + l->len : i;
-    if (j < 0 || j >= l->len) mp_fail(loc, "list index out of range");
+    if (j < 0 || j >= l->len) {
+        mp_raise(MP_EXC_IndexError, loc, "%s index out of range", what);
+        return -1;
+    }
     return j;
 }
 
 mp_val mp_list_get(const mp_list *l, int64_t i, mp_loc loc) {
-    return l->items[list_index(l, i, loc)];
+    int64_t j = list_index(l, i, "list", loc);
+    return j < 0 ? (mp_val){0} : l->items[j];
 }
 
 void mp_list_set(mp_list *l, int64_t i, mp_val v, mp_loc loc) {
-    int64_t j = list_index(l, i, loc);
+    int64_t j = list_index(l, i, "list assignment", loc);
+    if (j < 0) {
+        mp_val_unref(l->type->elem, v);
+        return;
+    }
     mp_val old = l->items[j];
     l->items[j] = v;
     mp_val_unref(l->type->elem, old);

@@ -22,8 +22,8 @@ for f in 'x*/y.mp' 'q"uote\back/%n ??/z.mp' "new${nl}line.mp" '-dash.mp'; do
         ./prog >out 2>err
         code=$?
         src=$(head -c 1 err; tail -c +2 err)  # keep every byte
-        want="${f}:3:7: runtime error: list index out of range (in process main, pid "
-        want2="./${f}:3:7: runtime error: list index out of range (in process main, pid "
+        want="${f}:3:7: runtime error: IndexError: list index out of range (in process main, pid "
+        want2="./${f}:3:7: runtime error: IndexError: list index out of range (in process main, pid "
         if [ "$code" -ne 1 ] || [ "$(cat out)" != hi ] ||
            { [ "${src#"$want"}" = "$src" ] && [ "${src#"$want2"}" = "$src" ]; }; then
             echo "[$f] ($cflags): exit $code, stdout '$(cat out)', stderr:"; cat err; fails=1

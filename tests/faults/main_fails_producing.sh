@@ -18,7 +18,7 @@ if [ "$code" -eq 124 ] || [ "$code" -eq 137 ]; then
 fi
 fails=0
 [ "$code" -eq 1 ] || { echo "exit status $code, expected 1"; fails=1; }
-grep -Eq "^$src:12:7: runtime error: list index out of range \(in process main, pid [0-9]+\)\$" "$work/err" &&
+grep -Eq "^$src:12:7: runtime error: IndexError: list index out of range \(in process main, pid [0-9]+\)\$" "$work/err" &&
 grep -Eq "^$src:5:17: runtime error: get from 'q': queue is empty and every producer has finished \(in process c, pid [0-9]+\)\$" "$work/err" &&
 [ "$(wc -l <"$work/err")" -eq 2 ] || { echo "stderr:"; cat "$work/err"; fails=1; }
 [ ! -s "$work/out" ] || { echo "stdout:"; cat "$work/out"; fails=1; }

@@ -25,7 +25,7 @@ run() {
         { echo "$name: stdout:"; cat "$work/$name.out"; fails=1; }
 }
 run error 1
-grep -Eq "^tests/faults/progs/stop_before_producer_error.mp:22:7: runtime error: list index out of range \(in process main, pid [0-9]+\)\$" "$work/error.err" &&
+grep -Eq "^tests/faults/progs/stop_before_producer_error.mp:22:7: runtime error: IndexError: list index out of range \(in process main, pid [0-9]+\)\$" "$work/error.err" &&
     [ "$(wc -l <"$work/error.err")" -eq 1 ] || { echo "error: stderr:"; cat "$work/error.err"; fails=1; }
 grep -qx "consumer saw the end after 0" "$work/error.out" || fails=1
 run exit 0

@@ -85,20 +85,20 @@ static void test_int_errors(void **state) {
         struct binop o;
         const char *msg;
     } cases[] = {
-        {{0, INT64_MAX, 1}, "integer overflow"},
-        {{0, INT64_MIN, -1}, "integer overflow"},
-        {{1, INT64_MIN, 1}, "integer overflow"},
-        {{2, INT64_MAX, 2}, "integer overflow"},
-        {{2, INT64_MIN, -1}, "integer overflow"},
-        {{3, 5, 0}, "integer division or modulo by zero"},
-        {{4, 5, 0}, "integer modulo by zero"},
-        {{3, INT64_MIN, -1}, "integer overflow"},
-        {{5, 2, 63}, "integer overflow"},
-        {{5, 10, 19}, "integer overflow"},
-        {{5, 3, 40}, "integer overflow"},
-        {{5, 2, -1}, "negative exponent in integer power"},
-        {{6, INT64_MIN, 0}, "integer overflow"},
-        {{7, 1, 0}, "division by zero"},
+        {{0, INT64_MAX, 1}, "OverflowError: integer overflow"},
+        {{0, INT64_MIN, -1}, "OverflowError: integer overflow"},
+        {{1, INT64_MIN, 1}, "OverflowError: integer overflow"},
+        {{2, INT64_MAX, 2}, "OverflowError: integer overflow"},
+        {{2, INT64_MIN, -1}, "OverflowError: integer overflow"},
+        {{3, 5, 0}, "ZeroDivisionError: integer division or modulo by zero"},
+        {{4, 5, 0}, "ZeroDivisionError: integer modulo by zero"},
+        {{3, INT64_MIN, -1}, "OverflowError: integer overflow"},
+        {{5, 2, 63}, "OverflowError: integer overflow"},
+        {{5, 10, 19}, "OverflowError: integer overflow"},
+        {{5, 3, 40}, "OverflowError: integer overflow"},
+        {{5, 2, -1}, "ValueError: negative exponent in integer power"},
+        {{6, INT64_MIN, 0}, "OverflowError: integer overflow"},
+        {{7, 1, 0}, "ZeroDivisionError: division by zero"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct binop o = cases[i].o;
@@ -166,9 +166,10 @@ static void float_op(void *arg) {
 static void test_float_errors(void **state) {
     (void)state;
     struct fop a = {0, 1.0, 0.0}, b = {1, 1.0, -0.0}, c = {2, 1.0, 0.0};
-    mpt_expect_error(float_op, &a, "runtime error: float division by zero");
-    mpt_expect_error(float_op, &b, "runtime error: float floor division by zero");
-    mpt_expect_error(float_op, &c, "runtime error: float modulo (in process");
+    mpt_expect_error(float_op, &a, "runtime error: ZeroDivisionError: float division by zero");
+    mpt_expect_error(float_op, &b,
+                     "runtime error: ZeroDivisionError: float floor division by zero");
+    mpt_expect_error(float_op, &c, "runtime error: ZeroDivisionError: float modulo (in process");
 }
 
 /* Every int / int and int <=> float of the table is what python3 said. */

@@ -139,7 +139,7 @@ static void test_sleep(void **state) {
     int code;
     int64_t pid;
     char *out = capture(bad_sleep, NULL, &code, &pid);
-    assert_non_null(strstr(out, "prog.mp:4:4: runtime error: sleep length "
+    assert_non_null(strstr(out, "prog.mp:4:4: runtime error: ValueError: sleep length "
                                 "must be non-negative"));
     assert_int_equal(code, 1);
     free(out);

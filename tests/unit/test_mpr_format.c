@@ -645,7 +645,7 @@ static void test_int_of_float(void **state) {
     assert_int_equal(mp_int_of_float(-9223372036854775808.0, MP_LOC(1, 1)), INT64_MIN);
     double nan = __builtin_nan(""), inf = __builtin_inf(), big = 1e19;
     mpt_expect_error(bad_float_int, &nan,
-                     "t.mp:2:5: runtime error: cannot convert float NaN to "
+                     "t.mp:2:5: runtime error: ValueError: cannot convert float NaN to "
                      "integer");
     mpt_expect_error(bad_float_int, &inf,
                      "cannot convert float infinity to "

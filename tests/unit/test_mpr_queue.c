@@ -675,8 +675,8 @@ static void test_checked_messages(void **state) {
     static const char *expect[] = {
         "t.mp:3:1: runtime error: get from 'jobs': queue is empty and every "
         "producer has finished",
-        "t.mp:3:2: runtime error: get from 'jobs': queue is empty",
-        "t.mp:3:3: runtime error: put to 'jobs': queue is full",
+        "t.mp:3:2: runtime error: queue.Empty (in process",
+        "t.mp:3:3: runtime error: queue.Full (in process",
         "t.mp:3:4: runtime error: queue 'neg' cannot have a negative bound",
         "t.mp:3:5: runtime error: get from 'jobs': queue is empty and every "
         "producer has finished",

@@ -439,9 +439,9 @@ static void checked_error(void *arg) {
 static void test_checked_errors(void **state) {
     (void)state;
     static const char *expect[] = {
-        "t.mp:2:1: runtime error: integer overflow",
-        "t.mp:2:2: runtime error: array index out of range",
-        "t.mp:2:3: runtime error: array index out of range",
+        "t.mp:2:1: runtime error: OverflowError: integer overflow",
+        "t.mp:2:2: runtime error: IndexError: invalid index",
+        "t.mp:2:3: runtime error: IndexError: invalid index",
         "t.mp:2:4: runtime error: unlock of value 'counter': this process "
         "does not hold its lock",
         "t.mp:2:5: runtime error: unlock of value 'counter': this process "
@@ -449,8 +449,8 @@ static void test_checked_errors(void **state) {
         "t.mp:2:6: runtime error: array 'neg' cannot have a negative size",
         "t.mp:2:7: runtime error: array 'mismatch': the list's elements have "
         "the wrong type",
-        "t.mp:2:8: runtime error: integer overflow",
-        "t.mp:2:9: runtime error: integer overflow",
+        "t.mp:2:8: runtime error: OverflowError: integer overflow",
+        "t.mp:2:9: runtime error: OverflowError: integer overflow",
     };
     for (int i = 0; i < 9; i++) {
         mpt_expect_error(checked_error, (void *)(intptr_t)i, expect[i]);

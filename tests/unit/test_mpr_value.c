@@ -81,7 +81,7 @@ static void str_index_neg_oob(void *arg) {
 static void test_str_index_errors(void **state) {
     (void)state;
     mpt_expect_error(str_index_oob, NULL,
-                     "t.mp:4:9: runtime error: string index out of range "
+                     "t.mp:4:9: runtime error: IndexError: string index out of range "
                      "(in process t, pid ");
     mpt_expect_error(str_index_neg_oob, NULL, "string index out of range");
 }
@@ -329,11 +329,11 @@ static void test_list_errors(void **state) {
     (void)state;
     int i2 = 2, im3 = -3;
     mpt_expect_error(list_get_oob, &i2,
-                     "t.mp:7:3: runtime error: list index out "
+                     "t.mp:7:3: runtime error: IndexError: list index out "
                      "of range (in process t, pid ");
     mpt_expect_error(list_get_oob, &im3, "list index out of range");
     mpt_expect_error(list_set_oob, NULL,
-                     "t.mp:8:1: runtime error: list index out "
+                     "t.mp:8:1: runtime error: IndexError: list assignment index out "
                      "of range");
     mpt_expect_error(list_pop_empty, NULL,
                      "t.mp:9:2: runtime error: IndexError: pop from "
