@@ -477,6 +477,7 @@ static void add_field(Parser *P, NodeList *parts, uint32_t b, uint32_t e, char q
     }
     if (eq) add_part(parts, make_part(P, t + b, x - b, (Span){b, x}));
     Node *expr = parse_interpolation(P, b, eq ? eq : x);
+    if (!expr) return; /* the expression's error is reported */
     Span at = {b, e};
     bool conv = false;
     k = x;
