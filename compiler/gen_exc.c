@@ -307,17 +307,10 @@ void gen_raise(Gen *g, Node *n) {
 }
 
 void gen_assert(Gen *g, Node *n) {
-    Scope temps;
-    stmt_begin(g, &temps);
-    const char *c = borrow(g, n->lhs);
-    if (temps.held.len) {
-        const char *cv = new_tmp(g, "c");
-        emit(g, "bool %s = %s;", cv, c);
-        c = cv;
-    }
-    stmt_end(g, &temps);
+    const char *c = gen_cond(g, n->lhs);
     emit(g, "if (!%s) {", c);
     g->indent++;
+    Scope temps; /* the message's */
     stmt_begin(g, &temps);
     raise_kind(g, exc_kind_lookup("AssertionError"), n->rhs, n->span);
     after_raise(g);

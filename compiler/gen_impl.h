@@ -280,6 +280,8 @@ void gen_try(Gen *g, Node *n);
 /* `return 0;` (or the def's type's harmless value). */
 void emit_harmless_return(Gen *g);
 void gen_raise(Gen *g, Node *n);
+/* A bool condition as C code, its temporaries released (gen_stmt.c). */
+const char *gen_cond(Gen *g, Node *cond);
 void gen_assert(Gen *g, Node *n);
 
 /* ---- statements (gen_stmt.c) ------------------------------------------- */

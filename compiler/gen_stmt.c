@@ -280,17 +280,22 @@ static void gen_assign(Gen *g, Node *n) {
     stmt_end(g, &temps);
 }
 
-static void gen_if(Gen *g, Node *n) {
+const char *gen_cond(Gen *g, Node *cond) {
     Scope temps;
     stmt_begin(g, &temps);
-    const char *c = borrow(g, n->cond);
-    /* The condition's temporaries are released before either branch. */
+    const char *c = borrow(g, cond);
+    /* The condition's temporaries are released before what it guards. */
     if (temps.held.len) {
         const char *cv = new_tmp(g, "c");
         emit(g, "bool %s = %s;", cv, c);
         c = cv;
     }
     stmt_end(g, &temps);
+    return c;
+}
+
+static void gen_if(Gen *g, Node *n) {
+    const char *c = gen_cond(g, n->cond);
     emit(g, "if (%s) {", unparen(g, c));
     gen_block(g, n->then, false);
     if (!n->els) {
