@@ -971,14 +971,14 @@ static CExpr emit_divmod(Gen *g, const BEmit *e) {
 /* ---- input, output and the program's surroundings ---- */
 
 /* The code of two arguments of a built-in, evaluated left to right; an
- * absent second one is the string literal ABSENT. */
+ * absent second one is the string literal ABSENT, or NULL (None). */
 static void two_args(Gen *g, const BEmit *e, const char *absent, const char **x, const char **y) {
     Ops ops = {0};
     operand(g, &ops, e->a[0], false, NULL);
     if (e->a[1]) operand(g, &ops, e->a[1], false, NULL);
     ops_settle(g, &ops);
     *x = ops.items[0].code;
-    *y = e->a[1] ? ops.items[1].code : str_literal(g, absent, strlen(absent));
+    *y = e->a[1] ? ops.items[1].code : absent ? str_literal(g, absent, strlen(absent)) : "NULL";
     vec_free(&ops);
 }
 
@@ -990,7 +990,7 @@ static CExpr emit_open(Gen *g, const BEmit *e) {
 
 static CExpr emit_getenv(Gen *g, const BEmit *e) {
     const char *key, *dflt;
-    two_args(g, e, "", &key, &dflt);
+    two_args(g, e, NULL, &key, &dflt);
     return (CExpr){gstr(g, "mp_getenv(%s, %s)", key, dflt), true};
 }
 

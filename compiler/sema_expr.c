@@ -1255,20 +1255,15 @@ static Type *check_open(Sema *S, const BCall *c) {
     return ty(TY_FILE);
 }
 
-/* getenv(key, default): Python's os.getenv. Without a default Python
- * returns None when the variable is not set; .mp has no None yet. */
+/* getenv(key, default=None): Python's os.getenv. The result is a str when
+ * the default is one, else `str | None`. */
 static Type *check_getenv(Sema *S, const BCall *c) {
+    Type *str_or_none = type_of(TY_OPTIONAL, ty(TY_STR));
     PSpec ps[2] = {{.name = "key", .type = ty(TY_STR)},
-                   {.name = "default", .type = ty(TY_STR), .optional = true}};
+                   {.name = "default", .type = str_or_none, .optional = true}};
     bind_builtin(S, c, ps, 2);
-    if (c->call->argv && c->call->argv[0] && !c->call->argv[1]) {
-        diag_error(S->d, c->call->span,
-                   "getenv() needs a default: without one Python returns None, which .mp "
-                   "does not have");
-        diag_note(S->d, c->call->span, "give the value to use when it is not set: getenv(%s, \"\")",
-                  c->call->argv[0]->kind == ND_STR ? "\"...\"" : "key");
-    }
-    return ty(TY_STR);
+    Node *dflt = c->call->argv ? c->call->argv[1] : NULL;
+    return dflt && dflt->type && dflt->type->kind == TY_STR ? ty(TY_STR) : str_or_none;
 }
 
 static Type *check_len(Sema *S, const BCall *c) {

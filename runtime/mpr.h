@@ -1268,7 +1268,8 @@ mp_list *mp_file_readlines(mp_file *f, const mp_type *list_str, mp_loc loc);
 /* argv: the program's arguments, argv[0] the program as invoked (Python's
  * sys.argv). Borrowed: one list per process. */
 mp_list *mp_argv(void);
-/* getenv(name, default): the variable's value, or default (new ref). */
+/* getenv(name, default): the variable's value, or default (new ref; NULL
+ * is None). */
 mp_str *mp_getenv(const mp_str *name, const mp_str *dflt);
 double mp_time(void);       /* seconds since the epoch (time.time()) */
 double mp_monotonic(void);  /* seconds of a clock that never goes back */
