@@ -136,6 +136,15 @@ static void format_args(Gen *g, Node *n, const char **x, const char **spec) {
 }
 
 /* Appends str() of the value of N to the mp_buf named BUF. */
+/* Appends str() of V, a value of type T already computed, to BUF. */
+static void append_code(Gen *g, const char *buf, Type *t, const char *v) {
+    if (t->kind == TY_EXC) { /* str(e): its message */
+        emit(g, "mp_buf_exc(&%s, %s);", buf, v);
+        return;
+    }
+    emit(g, "mp_buf_val(&%s, %s, %s);", buf, tdesc(g, t), mpval(g, t, v));
+}
+
 static void append_value(Gen *g, const char *buf, Node *n) {
     if (n->kind == ND_STR) {
         for (Node *p = n->parts; p; p = p->next) {
@@ -167,12 +176,7 @@ static void append_value(Gen *g, const char *buf, Node *n) {
         if (lock) emit(g, "mp_array_unlock(%s, %s);", a, loc(g, n->span));
         return;
     }
-    const char *v = borrow(g, n);
-    if (n->type->kind == TY_EXC) { /* str(e): its message */
-        emit(g, "mp_buf_exc(&%s, %s);", buf, v);
-        return;
-    }
-    emit(g, "mp_buf_val(&%s, %s, %s);", buf, tdesc(g, n->type), mpval(g, n->type, v));
+    append_code(g, buf, n->type, borrow(g, n));
 }
 
 /* A print buffer declared where an exception may be pending is freed by
@@ -576,6 +580,56 @@ static CExpr done(void) { return (CExpr){NULL, false}; }
 
 /* ---- functions ---- */
 
+/* ---- print: every value is evaluated before the line is formatted ---- */
+
+static bool holds_mutable(const Type *t) {
+    switch (t->kind) {
+    case TY_LIST: return true;
+    case TY_OPTIONAL: return holds_mutable(t->elem);
+    case TY_TUPLE:
+        for (int i = 0; i < t->n; i++)
+            if (holds_mutable(t->items[i])) return true;
+        return false;
+    default: return false;
+    }
+}
+
+static bool call_child(void *ctx, Node *child, const char *role) {
+    (void)ctx;
+    (void)role;
+    return child->kind == ND_CALL || ast_children(child, true, call_child, NULL);
+}
+
+/* Whether formatting value I when it is evaluated could show a state that
+ * a later value changes (print(xs, xs.pop()) prints xs after the pop in
+ * Python): I holds something mutable and a later value calls something. */
+static bool print_defers(Node **a, int i, int nv) {
+    if (!holds_mutable(a[i]->type) || a[i]->kind == ND_STR) return false;
+    for (int j = i + 1; j < nv; j++)
+        if (a[j]->kind == ND_CALL || ast_children(a[j], true, call_child, NULL)) return true;
+    return false;
+}
+
+/* Appends the values of print to buffer B, separated by SEP (a str, or
+ * NULL for " "). When a value print_defers, all are computed first, in
+ * order, and then formatted. */
+static void print_values(Gen *g, const char *b, Node **a, int nv, const char *sep) {
+    bool defer = false;
+    for (int i = 0; i < nv && !defer; i++) defer = print_defers(a, i, nv);
+    Ops ops = {0};
+    if (defer) {
+        for (int i = 0; i < nv; i++) operand(g, &ops, a[i], false, NULL);
+        for (int i = 0; i < nv; i++) pin(g, &ops, i);
+    }
+    for (int i = 0; i < nv; i++) {
+        if (i > 0 && sep) emit(g, "mp_buf_cstr(&%s, (%s)->data, (%s)->len);", b, sep, sep);
+        else if (i > 0) emit(g, "mp_buf_cstr(&%s, \" \", 1);", b);
+        if (defer && a[i]->type->kind != TY_ARRAY) append_code(g, b, a[i]->type, ops.items[i].code);
+        else append_value(g, b, a[i]); /* an array is a name: printed under its lock */
+    }
+    vec_free(&ops);
+}
+
 /* print(..., sep=, end=, file=, flush=): the keywords are evaluated first
  * (docs/language.md), then the values, joined into one buffer written at
  * once. */
@@ -594,11 +648,8 @@ static void print_kwargs(Gen *g, const BEmit *e, int nv) {
     const char *b = new_tmp(g, "b");
     emit(g, "mp_buf %s;", b);
     emit(g, "mp_buf_init(&%s);", b);
-    for (int i = 0; i < nv; i++) {
-        if (i > 0 && sep) emit(g, "mp_buf_cstr(&%s, (%s)->data, (%s)->len);", b, sep, sep);
-        else if (i > 0) emit(g, "mp_buf_cstr(&%s, \" \", 1);", b);
-        append_value(g, b, e->a[i]);
-    }
+    buf_held(g, b);
+    print_values(g, b, e->a, nv, sep);
     if (end) emit(g, "mp_buf_cstr(&%s, (%s)->data, (%s)->len);", b, end, end);
     else emit(g, "mp_buf_cstr(&%s, \"\\n\", 1);", b);
     emit(g, "mp_print_file(%s, &%s, %s);", file, b, e->at);
@@ -623,13 +674,9 @@ static CExpr emit_print(Gen *g, const BEmit *e) {
     const char *b = new_tmp(g, "b");
     emit(g, "mp_buf %s;", b);
     emit(g, "mp_buf_init(&%s);", b);
-    bool held = buf_held(g, b);
-    for (int i = 0; i < nv; i++) {
-        if (i > 0) emit(g, "mp_buf_cstr(&%s, \" \", 1);", b);
-        append_value(g, b, a[i]);
-    }
+    buf_held(g, b);
+    print_values(g, b, a, nv, NULL);
     emit(g, "mp_print_buf(&%s);", b);
-    if (!held) emit(g, "mp_buf_free(&%s);", b);
     return done();
 }
 
