@@ -66,14 +66,37 @@ static bool settled(const char *code) {
     return code[0] != '\0';
 }
 
+/* Whether CODE is "REF(NAME)": a new reference to something held. */
+static bool ref_of_settled(const char *code) {
+    const char *open = strstr(code, "_ref(");
+    size_t n = strlen(code);
+    if (!open || code[n - 1] != ')') return false;
+    const char *inner = open + 5;
+    char name[64];
+    size_t len = (size_t)(code + n - 1 - inner);
+    if (len == 0 || len >= sizeof name) return false;
+    memcpy(name, inner, len);
+    name[len] = '\0';
+    for (const char *c = code; c < open; c++)
+        if (!(*c == '_' || (*c >= 'a' && *c <= 'z'))) return false;
+    return settled(name);
+}
+
 /* Computes operand I of OPS now, into a temporary. */
 void pin(Gen *g, Ops *ops, int i) {
     Type *t = ops->items[i].type;
     const char *code = ops->items[i].code;
-    if (settled(code)) return;
+    if (ops->items[i].pinned || settled(code) || ref_of_settled(code)) return;
+    ops->items[i].pinned = true;
     if (is_heap(t) && !ops->items[i].owned) {
         /* a borrowed element: keep it alive while later operands run */
         ops->items[i].code = hold(g, t, gstr(g, "%s(%s)", ref_fn(t), code));
+        return;
+    }
+    if (is_heap(t) && temps_scope(g)) {
+        /* an exception in a later operand must not leak it: held until the
+         * statement ends, and the construct gets its own reference */
+        ops->items[i].code = gstr(g, "%s(%s)", ref_fn(t), hold(g, t, code));
         return;
     }
     const char *name = new_tmp(g, "o");
@@ -106,6 +129,12 @@ const char *unparen(Gen *g, const char *code) {
 }
 
 int operand(Gen *g, Ops *ops, Node *n, bool own, Type *to) {
+    /* Where an exception may unwind, an earlier operand that owns a new
+     * value is held before this one is generated, so that the unwinding
+     * code this one emits releases it. */
+    if (temps_scope(g))
+        for (int i = 0; i < (int)ops->len; i++)
+            if (ops->items[i].owned && is_heap(ops->items[i].type)) pin(g, ops, i);
     Side later;
     side_begin(g, &later);
     const char *code = own ? owned(g, n, to) : borrow(g, n);
@@ -118,7 +147,7 @@ int operand(Gen *g, Ops *ops, Node *n, bool own, Type *to) {
 }
 
 static int ops_add(Ops *ops, const char *code, Type *t, bool own) {
-    vec_push(ops, ((Operand){code, t, own}));
+    vec_push(ops, ((Operand){code, t, own, false}));
     return (int)ops->len - 1;
 }
 
