@@ -750,6 +750,7 @@ static CExpr emit_repr(Gen *g, const BEmit *e) {
     Node *x = e->a[0];
     if (x->type->kind == TY_ARRAY) return emit_str(g, e); /* elements are numbers: the same */
     const char *v = borrow(g, x);
+    if (x->type->kind == TY_EXC) return (CExpr){gstr(g, "mp_exc_repr(%s)", v), true};
     return (CExpr){gstr(g, "mp_repr_of(%s, %s)", tdesc(g, x->type), mpval(g, x->type, v)), true};
 }
 
