@@ -1179,15 +1179,24 @@ static CExpr emit_close(Gen *g, const BEmit *e) {
 }
 
 /* put() hands its reference to the queue's copy; the runtime copies the
- * bytes, so a borrowed value is enough. */
-static CExpr put(Gen *g, const BEmit *e, const char *fn) {
-    const char *v = borrow_as(g, e->a[0], e->et);
-    emit(g, "%s(%s, %s, %s);", fn, e->o, mpval(g, e->et, v), e->at);
+ * bytes, so a borrowed value is enough. TIMEOUT: NULL waits for room. */
+static CExpr put(Gen *g, const BEmit *e, const char *timeout) {
+    Ops ops = {0};
+    operand(g, &ops, e->a[0], false, NULL);
+    if (e->n->argc > 1 && e->a[1]) operand(g, &ops, e->a[1], false, type_basic(TY_FLOAT));
+    ops_settle(g, &ops);
+    const char *v = convert(g, ops.items[0].code, e->a[0]->type, e->et);
+    if (boxes(e->a[0]->type, e->et)) v = hold(g, e->et, v);
+    v = mpval(g, e->et, v);
+    if (ops.len > 1) timeout = convert(g, ops.items[1].code, e->a[1]->type, type_basic(TY_FLOAT));
+    if (timeout) emit(g, "mp_put_wait(%s, %s, %s, %s);", e->o, v, timeout, e->at);
+    else emit(g, "mp_put(%s, %s, %s);", e->o, v, e->at);
+    vec_free(&ops);
     return done();
 }
 
-static CExpr emit_put(Gen *g, const BEmit *e) { return put(g, e, "mp_put"); }
-static CExpr emit_put_nowait(Gen *g, const BEmit *e) { return put(g, e, "mp_put_nowait"); }
+static CExpr emit_put(Gen *g, const BEmit *e) { return put(g, e, NULL); }
+static CExpr emit_put_nowait(Gen *g, const BEmit *e) { return put(g, e, "0.0"); }
 
 static CExpr emit_get(Gen *g, const BEmit *e) {
     if (e->n->argc > 0 && e->a[0])

@@ -1769,18 +1769,25 @@ static Type *sig_type(char c, Type *obj) {
 }
 
 /* The parameters of a method whose row gives a signature (PTYPE '*'):
- * "name:T" words, '?' after an optional one, and "/" after the ones
- * given only by position, as Python's. Returns how many. */
+ * "name:T" words, '?' after an optional one, "/" after the ones given
+ * only by position and "*" before the ones given only by name, as
+ * Python's. Returns how many. */
 static int method_signature(Sema *S, const char *sig, Type *obj, PSpec **out) {
     int np = 0;
     for (const char *p = sig; *p; p++) np += *p == ':';
     PSpec *ps = arena_alloc(S->arena, (size_t)(np ? np : 1) * sizeof *ps);
     memset(ps, 0, (size_t)(np ? np : 1) * sizeof *ps);
     int k = 0;
+    bool kwonly = false;
     for (const char *p = sig; *p;) {
         while (*p == ' ') p++;
         if (*p == '/') {
             for (int i = 0; i < k; i++) ps[i].posonly = true;
+            p++;
+            continue;
+        }
+        if (*p == '*') {
+            kwonly = true;
             p++;
             continue;
         }
@@ -1789,6 +1796,7 @@ static int method_signature(Sema *S, const char *sig, Type *obj, PSpec **out) {
         ps[k].name = arena_strndup(S->arena, p, (size_t)(colon - p));
         ps[k].type = sig_type(colon[1], obj);
         ps[k].is_elem = colon[1] == 'T';
+        ps[k].kwonly = kwonly;
         p = colon + 2;
         if (*p == '?') {
             ps[k].optional = true;
