@@ -987,7 +987,7 @@ static void check_pipe(Sema *S, Node *n) {
 static void check_queue(Sema *S, Node *n) {
     Type *qt = type_basic(TY_ERROR);
     if (type_ok(S, n->decl_type, type_span_or(n), TC_MSG, true, "a queue"))
-        qt = type_of(TY_QUEUE, n->decl_type);
+        qt = n->joinable ? type_joinable_queue(n->decl_type) : type_of(TY_QUEUE, n->decl_type);
     if (n->lhs) check_int_expr(S, n->lhs, "the bound of queue '%s'", n->name);
     n->sym = &declare_top(S, n, SYM_QUEUE, n->name, name_span(n), qt)->s;
 }
@@ -1027,6 +1027,35 @@ static void check_array_decl(Sema *S, Node *n) {
     }
     Type *at = el->kind == TY_ERROR ? el : type_of(TY_ARRAY, el);
     n->sym = &declare_top(S, n, SYM_ARRAY, n->name, name_span(n), at)->s;
+}
+
+/* The options after a process's call, as Process()'s keywords: `name=`
+ * (a str, evaluated per replica with the index in scope) and `daemon=`
+ * (a bool). Returns whether it is surely a daemon (daemon=True). */
+static bool check_proc_opts(Sema *S, Node *n) {
+    bool daemon = false;
+    for (Node *o = n->body; o; o = o->next) {
+        for (Node *e = n->body; e != o; e = e->next)
+            if (strcmp(e->name, o->name) == 0) {
+                diag_error(S->d, o->name_span, "process '%s' is given '%s=' twice", n->name,
+                           o->name);
+                break;
+            }
+        bool is_name = strcmp(o->name, "name") == 0, is_daemon = strcmp(o->name, "daemon") == 0;
+        if (!is_name && !is_daemon) {
+            diag_error(S->d, o->name_span, "a process takes 'name=' and 'daemon=', not '%s='",
+                       o->name);
+            sema_value(S, o->lhs, NULL);
+            continue;
+        }
+        Type *want = type_basic(is_name ? TY_STR : TY_BOOL);
+        Type *t = sema_value(S, o->lhs, want);
+        if (!sema_assignable(want, t))
+            diag_error(S->d, o->lhs->span, "'%s=' of a process must be %s, not %s", o->name,
+                       sema_tname(want), sema_tname(t));
+        if (is_daemon && o->lhs->kind == ND_BOOL && o->lhs->ival) daemon = true;
+    }
+    return daemon;
 }
 
 static void check_process(Sema *S, Node *n) {
@@ -1069,9 +1098,11 @@ static void check_process(Sema *S, Node *n) {
             call->type = type_basic(TY_ERROR);
         }
     }
+    bool daemon = check_proc_opts(S, n);
     if (n->index_name) pop_scope(S);
     SymX *p = sym_new(S, group ? SYM_GROUP : SYM_PROCESS, n->name,
                       type_basic(group ? TY_GROUP : TY_PROCESS), n, name_span(n));
+    p->daemon = daemon;
     n->sym = &p->s;
     if (declare(S, p)) vec_push(&S->procs, p);
 }
@@ -1315,7 +1346,7 @@ static void process_warnings(Sema *S) {
         const char *what = p->s.kind == SYM_GROUP ? "process group" : "process";
         if (!p->started)
             diag_warning(S->d, W_UNSTARTED, p->s.span, "%s '%s' is never started", what, p->s.name);
-        else if (!p->joined && !p->method_joined)
+        else if (!p->joined && !p->method_joined && !p->daemon) /* a daemon ends with main */
             diag_warning(S->d, W_UNJOINED, p->start_at,
                          "%s '%s' is never joined; it will be joined when the program ends", what,
                          p->s.name);

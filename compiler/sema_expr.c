@@ -34,6 +34,9 @@ bool sema_storable(const Type *t) {
 
 bool sema_assignable(const Type *dst, const Type *src) {
     if (dst == src || is_err(dst) || is_err(src)) return true;
+    /* a joinable queue is a queue (Python's JoinableQueue is a Queue) */
+    if (dst->kind == TY_QUEUE && src->kind == TY_QUEUE && !dst->joinable)
+        return dst->elem == src->elem;
     if (dst->kind == TY_OPTIONAL) return src->kind == TY_NULL || src == dst->elem;
     return dst->kind == TY_FLOAT && src->kind == TY_INT;
 }
@@ -819,15 +822,31 @@ Type *sema_member(Sema *S, Node *e, bool assigning) {
         if (a) {
             diag_error(S->d, e->span, "cannot assign to '%s.%s'",
                        e->lhs->kind == ND_NAME ? e->lhs->name : "p", e->name);
-            diag_note(S->d, e->span, "a process's pid, name and exitcode are read-only");
+            diag_note(S->d, e->span,
+                      "a process's pid, name, daemon and exitcode are read-only (name= and "
+                      "daemon= are given where it is declared)");
             return e->type = ty(TY_ERROR);
         }
     }
     return e->type = member_expr(S, e, t);
 }
 
+/* current_process() stands for the calling process, which it can only
+ * describe: .name, .pid and .daemon. Reports anything else on it. */
+static bool self_misuse(Sema *S, Node *m, const BuiltinDef *d) {
+    Node *o = m->lhs;
+    if (o->kind != ND_CALL || o->builtin != B_CURRENT_PROCESS) return false;
+    Builtin id = d ? builtin_id(d) : B_NONE;
+    if (id == A_NAME || id == A_PID || id == A_DAEMON) return false;
+    Span at = m->name_span.end > m->name_span.begin ? m->name_span : m->span;
+    diag_error(S->d, at, "current_process() has '.name', '.pid' and '.daemon' only, not '%s'",
+               m->name);
+    return true;
+}
+
 static Type *member_expr(Sema *S, Node *e, Type *t) {
     const BuiltinDef *a = find_attr(t->kind, e->name);
+    if (t->kind == TY_PROCESS && self_misuse(S, e, a)) return ty(TY_ERROR);
     if (!a && sema_none_receiver(S, e->lhs, t)) return ty(TY_ERROR);
     if (!a) {
         Span at = e->name_span.end > e->name_span.begin ? e->name_span : e->span;
@@ -1454,6 +1473,11 @@ static Type *check_divmod(Sema *S, const BCall *c) {
     return type_tuple(items, 2);
 }
 
+static Type *check_current_process(Sema *S, const BCall *c) {
+    check_generic(S, c);
+    return ty(TY_PROCESS);
+}
+
 static Type *check_sleep_exit(Sema *S, const BCall *c) {
     Type *types[3] = {NULL, NULL, NULL};
     arg_values(S, c, types);
@@ -1818,6 +1842,21 @@ static void std_stream_misuse(Sema *S, Node *call, Builtin id) {
         diag_error(S->d, call->span, "%s is not readable; read from stdin", o->name);
 }
 
+/* q.task_done() or q.join() on a queue not declared joinable: Python's
+ * plain Queue has neither (AttributeError). */
+static void not_joinable(Sema *S, Node *m, Type *t) {
+    Span at = m->name_span.end > m->name_span.begin ? m->name_span : m->span;
+    diag_error(S->d, at, "%s has no method '%s': it is not joinable", sema_tname(t), m->name);
+    Symbol *q = m->lhs->kind == ND_NAME ? m->lhs->sym : NULL;
+    char el[128];
+    type_name(t->elem, el, sizeof el);
+    if (q && q->kind == SYM_QUEUE)
+        diag_note(S->d, q->span, "declare it 'queue %s: %s joinable' (Python's JoinableQueue)",
+                  q->name, el);
+    else if (q && q->kind == SYM_PARAM)
+        diag_note(S->d, q->span, "declare the parameter '%s: queue[%s] joinable'", q->name, el);
+}
+
 static Type *method_call(Sema *S, Node *call) {
     Node *m = call->callee;
     Type *t = sema_expr(S, m->lhs, NULL);
@@ -1827,6 +1866,11 @@ static Type *method_call(Sema *S, Node *call) {
         return t;
     }
     const BuiltinDef *me = find_method(t->kind, m->name);
+    if (t->kind == TY_PROCESS && self_misuse(S, m, me)) {
+        m->type = ty(TY_ERROR);
+        check_args_only(S, call);
+        return ty(TY_ERROR);
+    }
     if (!me && sema_none_receiver(S, m->lhs, t)) {
         m->type = ty(TY_ERROR);
         check_args_only(S, call);
@@ -1849,6 +1893,7 @@ static Type *method_call(Sema *S, Node *call) {
     m->type = ty(TY_FUNC);
     Builtin id = builtin_id(me);
     m->builtin = call->builtin = id;
+    if ((id == M_TASK_DONE || id == M_QJOIN) && !t->joinable) not_joinable(S, m, t);
     if (checkers[id]) { /* several parameters: the hook binds them */
         BCall bc = {call, me, NULL, 0, false, t};
         return checkers[id](S, &bc);

@@ -49,6 +49,7 @@ typedef struct SymX {
     bool no_unused; /* never warned as unused (for variables) */
     /* processes and groups (top level) */
     bool started, joined, method_joined;
+    bool daemon; /* declared daemon=True: never warned as unjoined */
     Span start_at, join_at;
     MemberJoin *member_joins; /* groups: members joined one by one */
     FlowInfo *fi;             /* queues and pipe ends: NULL until they have facts */
