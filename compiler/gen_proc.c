@@ -206,8 +206,29 @@ static void gen_process(Gen *g, Node *n) {
     stmt_end(g, &temps);
 }
 
-static void gen_start_join(Gen *g, Node *n) {
+/* `start w[i]` / `join w[i]`: one member, its index checked at run time
+ * (a member started twice or joined unstarted is the runtime's error). */
+static void gen_member(Gen *g, Node *n, Node *t) {
+    Symbol *p = t->lhs->sym;
+    Scope temps;
+    stmt_begin(g, &temps);
+    const char *k = new_tmp(g, "k");
+    const char *at = loc(g, t->span);
+    emit(g, "int64_t %s = mp_group_index(%s, %s, %s);", k, companion(g, "count", p),
+         borrow(g, t->rhs), loc(g, t->rhs->span));
+    if (n->kind == ND_START)
+        emit(g, "mp_start(%s[%s], run_%s, &%s[%s], %s);", cname(g, p), k,
+             p->decl->rhs->callee->sym->decl->sym->name, companion(g, "args", p), k, at);
+    else emit(g, "mp_join(%s[%s], %s);", cname(g, p), k, at);
+    stmt_end(g, &temps);
+}
+
+void gen_start_join(Gen *g, Node *n) {
     for (Node *t = n->targets; t; t = t->next) {
+        if (t->kind == ND_INDEX) {
+            gen_member(g, n, t);
+            continue;
+        }
         Symbol *p = t->sym;
         const char *pc = cname(g, p);
         const char *args = companion(g, "args", p);

@@ -110,11 +110,22 @@ SymX *sema_proc_of(Node *e) {
     return symx(e->sym);
 }
 
-MemberJoin *sema_member_join(SymX *g, int64_t k) {
-    for (MemberJoin *j = g->member_joins; j; j = j->next)
+MemberJoin *sema_member_find(MemberJoin *list, int64_t k) {
+    for (MemberJoin *j = list; j; j = j->next)
         if (j->index == k) return j;
     return NULL;
 }
+
+void sema_member_add(Sema *S, MemberJoin **list, int64_t k, Span at, Node *node) {
+    MemberJoin *j = arena_alloc(S->arena, sizeof *j);
+    j->index = k;
+    j->at = at;
+    j->node = node;
+    j->next = *list;
+    *list = j;
+}
+
+MemberJoin *sema_member_join(SymX *g, int64_t k) { return sema_member_find(g->member_joins, k); }
 
 /* One join rule for every spelling: a member joined by a top-level
  * `w[K].join()` is joined once. Only a literal index is known here; any
@@ -128,11 +139,7 @@ void sema_join_member(Sema *S, SymX *g, Node *member, Span at, bool joins) {
         diag_note(S->d, first->at, "'%s[%lld]' is first joined here", g->s.name,
                   (long long)k->ival);
     } else if (joins) {
-        MemberJoin *j = arena_alloc(S->arena, sizeof *j);
-        j->index = k->ival;
-        j->at = at;
-        j->next = g->member_joins;
-        g->member_joins = j;
+        sema_member_add(S, &g->member_joins, k->ival, at, member);
     }
 }
 
@@ -862,7 +869,7 @@ static Type *member_expr(Sema *S, Node *e, Type *t) {
     SymX *p = sema_proc_of(e->lhs);
     if (a->result == 's') return ty(TY_STR);
     if (a->result == 'b') return ty(TY_BOOL);
-    if (p && (id == A_PID || id == A_EXITCODE) && !p->started) {
+    if (p && (id == A_PID || id == A_EXITCODE) && !sema_maybe_started(p)) {
         /* Python's None; `start` stands only at the top level, in order,
          * so this is known here, never left to the run. */
         diag_error(S->d, e->span, "'%s%s.%s' is read before '%s' is started", p->s.name,
@@ -1920,7 +1927,7 @@ static Type *method_call(Sema *S, Node *call) {
 
     if (t->kind == TY_PROCESS) {
         SymX *p = sema_proc_of(m->lhs);
-        if (p && !p->started && (id == M_JOIN || id == M_TERMINATE || id == M_KILL)) {
+        if (p && !sema_maybe_started(p) && (id == M_JOIN || id == M_TERMINATE || id == M_KILL)) {
             if (id == M_JOIN)
                 diag_error(S->d, call->span, "'%s' is joined before it is started", p->s.name);
             else diag_error(S->d, call->span, "'%s' is stopped before it is started", p->s.name);

@@ -180,7 +180,8 @@ static void add_top(Parser *P, Node *n) {
 static Node *expr_stmt(Parser *P, Node *e, Span at) {
     Node *m = e && e->kind == ND_CALL ? e->callee : NULL;
     if (m && m->kind == ND_MEMBER && !e->args && strcmp(m->name, "start") == 0 &&
-        m->lhs->kind == ND_NAME) {
+        (m->lhs->kind == ND_NAME ||
+         (m->lhs->kind == ND_INDEX && m->lhs->lhs->kind == ND_NAME && !m->lhs->parens))) {
         Node *n = mk(P, ND_START, at);
         n->targets = m->lhs;
         return n;
@@ -198,6 +199,21 @@ static const char *dotted(Parser *P, const char *a, const char *b) {
     s[na] = '.';
     memcpy(s + na + 1, b, nb + 1);
     return s;
+}
+
+static void not_top(Parser *P, Node *n);
+
+/* A top-level-only statement inside a block: `start w[i]` and `join w[i]`
+ * stay (sema allows members of groups there, in the parent program); the
+ * others are refused. */
+static Node *in_block(Parser *P, Node *n) {
+    if (n && (n->kind == ND_START || n->kind == ND_JOIN)) {
+        bool members = true;
+        for (Node *t = n->targets; t; t = t->next) members = members && t->kind == ND_INDEX;
+        if (members) return n;
+    }
+    not_top(P, n);
+    return NULL;
 }
 
 /* A declaration, start, join or def inside a block. */
@@ -313,7 +329,7 @@ inner_line:
   | simple
   | compound
   | def                             { not_top(P, $1); $$ = NULL; }
-  | toponly                         { not_top(P, $1); $$ = NULL; }
+  | toponly                         { $$ = in_block(P, $1); }
   | error                           { RESYNC(1); $$ = NULL; }
   | error block else_part           { RESYNC(1); $$ = NULL; }
   ;
@@ -660,6 +676,10 @@ name_list:
 
 target_name:
     IDENT                           { $$ = mk(P, ND_NAME, @$); $$->name = $1; }
+  | IDENT LB test RB {              /* one member of a group: `start w[i]` */
+        Node *g = mk(P, ND_NAME, @1); g->name = $1;
+        $$ = mk(P, ND_INDEX, @$); $$->lhs = g; $$->rhs = $3;
+    }
   ;
 
 
