@@ -166,7 +166,7 @@ bool ast_children(Node *n, bool argv, NodeVisit f, void *ctx) {
     case ND_PROCESS:
         ONE(n->lhs, "count");
         ONE(n->rhs, NULL);
-        return false;
+        return visit_list(n->body, "option", f, ctx);
     case ND_START:
     case ND_JOIN: return visit_list(n->targets, NULL, f, ctx);
     case ND_CONST: ONE(n->rhs, NULL); return false;
@@ -252,7 +252,8 @@ static uint64_t type_hash(TypeKind kind, const Type *elem, Type *const *items, i
 
 static bool type_eq(const void *a, const void *b) {
     const Type *x = a, *y = b;
-    if (x->kind != y->kind || x->elem != y->elem || x->n != y->n) return false;
+    if (x->kind != y->kind || x->elem != y->elem || x->n != y->n || x->joinable != y->joinable)
+        return false;
     for (int i = 0; i < x->n; i++)
         if (x->items[i] != y->items[i]) return false;
     return true;
@@ -275,7 +276,7 @@ static Type *type_slot(void) {
 }
 
 Type *type_tuple(Type *const *items, int n) {
-    Type probe = {TY_TUPLE, NULL, (Type **)items, n};
+    Type probe = {.kind = TY_TUPLE, .items = (Type **)items, .n = n};
     uint64_t h = type_hash(TY_TUPLE, NULL, items, n);
     HEnt *e = hmap_find(&interned.map, &probe, h, type_eq);
     if (e) return e->val;
@@ -288,18 +289,23 @@ Type *type_tuple(Type *const *items, int n) {
     return t;
 }
 
-Type *type_of(TypeKind kind, Type *elem) {
+static Type *type_composite(TypeKind kind, Type *elem, bool joinable) {
     if (!elem) elem = type_basic(TY_ERROR);
-    Type probe = {kind, elem, NULL, 0};
-    uint64_t h = type_hash(kind, elem, NULL, 0);
+    Type probe = {.kind = kind, .elem = elem, .joinable = joinable};
+    uint64_t h = type_hash(kind, elem, NULL, 0) ^ joinable;
     HEnt *e = hmap_find(&interned.map, &probe, h, type_eq);
     if (e) return e->val;
     Type *t = type_slot();
     t->kind = kind;
     t->elem = elem;
+    t->joinable = joinable;
     hmap_insert(&interned.map, t, h, type_eq)->val = t;
     return t;
 }
+
+Type *type_of(TypeKind kind, Type *elem) { return type_composite(kind, elem, false); }
+
+Type *type_joinable_queue(Type *elem) { return type_composite(TY_QUEUE, elem, true); }
 
 void ast_types_free(void) {
     while (interned.slab) {
@@ -352,6 +358,7 @@ static void put(char *buf, size_t size, size_t *len, const char *s) {
  * deep; recursive only into `T | None`, whose T is never optional. */
 static void put_type(char *buf, size_t size, size_t *len, const Type *t) {
     size_t closers = 0;
+    const Type *top = t;
     for (; t; t = t->elem) {
         if (t->kind == TY_OPTIONAL) {
             put_type(buf, size, len, t->elem);
@@ -374,6 +381,7 @@ static void put_type(char *buf, size_t size, size_t *len, const Type *t) {
         if (*len + 1 >= size) break;
     }
     while (closers-- && *len + 1 < size) put(buf, size, len, "]");
+    if (top && top->kind == TY_QUEUE && top->joinable) put(buf, size, len, " joinable");
 }
 
 const char *type_name(const Type *t, char *buf, size_t size) {

@@ -41,9 +41,10 @@ typedef enum TypeKind {
 typedef struct Type Type;
 struct Type {
     TypeKind kind;
-    Type *elem;   /* LIST, CONN, QUEUE, VALUE, ARRAY, OPTIONAL */
-    Type **items; /* TUPLE: the element types (interned, never freed) */
-    int n;        /* TUPLE: how many */
+    Type *elem;    /* LIST, CONN, QUEUE, VALUE, ARRAY, OPTIONAL */
+    Type **items;  /* TUPLE: the element types (interned, never freed) */
+    int n;         /* TUPLE: how many */
+    bool joinable; /* QUEUE: declared `joinable` (Python's JoinableQueue) */
 };
 
 /* Types are interned: equal types are the same pointer. They are global
@@ -53,6 +54,7 @@ Type *
 type_basic(TypeKind kind); /* ERROR NONE INT FLOAT BOOL STR PROCESS GROUP FUNC NULL FILE EXC */
 Type *type_of(TypeKind kind, Type *elem);    /* LIST CONN QUEUE VALUE ARRAY OPTIONAL */
 Type *type_tuple(Type *const *items, int n); /* copies ITEMS */
+Type *type_joinable_queue(Type *elem);       /* queue[elem] joinable */
 /* Frees the intern table; every Type* from type_of is invalid afterwards.
  * Optional (the table stays reachable); call at exit for a clean valgrind
  * report. type_of may be used again afterwards. */
@@ -194,12 +196,14 @@ typedef enum NodeKind {
     ND_PARAM,   /* name, decl_type, sym */
     ND_PIPE,    /* name / name2 (the two ends), decl_type (message
                        type), oneway (name sends, name2 receives) */
-    ND_QUEUE,   /* name, decl_type (item type), lhs: bound or NULL */
+    ND_QUEUE,   /* name, decl_type (item type), lhs: bound or NULL;
+                       joinable */
     ND_VALUE,   /* name, decl_type (scalar type), rhs: initial value or NULL */
     ND_ARRAY,   /* name, decl_type (element type), lhs: size or NULL,
                        rhs: initial list or NULL (one of them is set) */
     ND_PROCESS, /* name, rhs (ND_CALL of a def); group: lhs = count,
-                       index_name = replica index name or NULL */
+                       index_name = replica index name or NULL; body:
+                       ND_KWARG options (name=, daemon=) or NULL */
     ND_START,   /* targets (ND_NAME list) */
     ND_JOIN,    /* targets (ND_NAME list) */
     ND_CONST,   /* name, rhs (the expression), sym; lhs: its value folded
@@ -256,11 +260,12 @@ const char *op_spelling(Op op);
  * build puts a poisoned gap after every arena object to catch that. */
 struct Node {
     /* small enums as bytes (NodeKind, Op, Builtin): the header fits in 48 */
-    uint8_t kind;    /* NodeKind */
-    uint8_t op;      /* Op: ND_UNARY, ND_BINARY, ND_ASSIGN; else OP_NONE */
-    uint8_t builtin; /* Builtin: ND_CALL / ND_MEMBER, what sema resolved it to */
-    bool parens : 1; /* expression was parenthesized (chained comparisons) */
-    bool oneway : 1; /* ND_PIPE */
+    uint8_t kind;      /* NodeKind */
+    uint8_t op;        /* Op: ND_UNARY, ND_BINARY, ND_ASSIGN; else OP_NONE */
+    uint8_t builtin;   /* Builtin: ND_CALL / ND_MEMBER, what sema resolved it to */
+    bool parens : 1;   /* expression was parenthesized (chained comparisons) */
+    bool oneway : 1;   /* ND_PIPE */
+    bool joinable : 1; /* ND_QUEUE: declared `joinable` */
     /* ND_ASSIGN to a shared v.value or a[i] (sema_facts.c): */
     unsigned plan : 2;     /* SharedPlan: how the write is made atomic */
     bool reads_target : 1; /* the right side reads the shared object */

@@ -1217,6 +1217,16 @@ static CExpr emit_qsize(Gen *g, const BEmit *e) {
     return (CExpr){gstr(g, "mp_queue_size(%s)", e->o), false};
 }
 
+static CExpr emit_task_done(Gen *g, const BEmit *e) {
+    emit(g, "mp_task_done(%s, %s);", e->o, e->at);
+    return done();
+}
+
+static CExpr emit_queue_join(Gen *g, const BEmit *e) {
+    emit(g, "mp_queue_join_all(%s, %s);", e->o, e->at);
+    return done();
+}
+
 static CExpr emit_append(Gen *g, const BEmit *e) {
     emit(g, "mp_list_push(%s, %s);", e->o, mpval(g, e->et, owned(g, e->a[0], e->et)));
     return done();
@@ -1472,6 +1482,16 @@ static CExpr emit_exitcode(Gen *g, const BEmit *e) {
 
 static CExpr emit_name(Gen *g, const BEmit *e) {
     return (CExpr){gstr(g, "mp_str_cstr(mp_proc_name(%s))", e->o), true};
+}
+
+static CExpr emit_daemon(Gen *g, const BEmit *e) {
+    return (CExpr){gstr(g, "mp_proc_daemon(%s)", e->o), false};
+}
+
+static CExpr emit_current_process(Gen *g, const BEmit *e) {
+    (void)g;
+    (void)e;
+    return (CExpr){"mp_current_process()", false};
 }
 
 typedef CExpr (*EmitFn)(Gen *g, const BEmit *e);

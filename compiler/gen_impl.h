@@ -293,6 +293,9 @@ bool locked_read(Gen *g, const Node *obj);
 void stmt_begin(Gen *g, Scope *temps);
 void stmt_end(Gen *g, Scope *temps);
 void gen_stmt(Gen *g, Node *n);
+/* `start` and `join` statements (gen_proc.c), at the top level or, for
+ * members of groups, in its blocks. */
+void gen_start_join(Gen *g, Node *n);
 void gen_block(Gen *g, Node *block, bool loop);
 
 #endif

@@ -128,6 +128,15 @@ static void keep(Gen *g, Symbol *proc, const char *field, Type *t, bool group) {
     vec_push(&g->kept, ((Kept){proc, field, t, group}));
 }
 
+/* name= and daemon= of declaration N, for process PROC (not started). */
+static void gen_proc_opts(Gen *g, Node *n, const char *proc) {
+    for (Node *o = n->body; o; o = o->next) {
+        if (strcmp(o->name, "name") == 0)
+            emit(g, "mp_proc_set_name(%s, %s);", proc, borrow(g, o->lhs));
+        else emit(g, "mp_proc_set_daemon(%s, %s);", proc, borrow(g, o->lhs));
+    }
+}
+
 static void gen_process(Gen *g, Node *n) {
     Symbol *p = n->sym;
     Node *call = n->rhs;
@@ -147,6 +156,7 @@ static void gen_process(Gen *g, Node *n) {
         emit(g, "struct args_%s %s = { %s };", dn, args, init.data ? init.data : "0");
         free(init.data);
         emit(g, "mp_proc *%s = mp_proc_new(\"%s\", -1);", pc, p->name);
+        gen_proc_opts(g, n, pc);
         gen_topology(g, n, pc);
         for (Node *param = def->params; param; param = param->next)
             if (is_heap(param->sym->type)) keep(g, p, field(g, param), param->sym->type, false);
@@ -173,8 +183,12 @@ static void gen_process(Gen *g, Node *n) {
     for (int i = 0; i < call->argc; i++, param = param->next)
         emit(g, "%s[%s].%s = %s;", args, k, field(g, param), argv[i]);
     free(argv);
+    if (n->body) { /* the options may read the replica's index */
+        emit(g, "%s[%s] = mp_proc_new(\"%s\", %s);", pc, k, p->name, k);
+        gen_proc_opts(g, n, gstr(g, "%s[%s]", pc, k));
+    }
     stmt_end(g, &inner);
-    emit(g, "%s[%s] = mp_proc_new(\"%s\", %s);", pc, k, p->name, k);
+    if (!n->body) emit(g, "%s[%s] = mp_proc_new(\"%s\", %s);", pc, k, p->name, k);
     gen_topology(g, n, gstr(g, "%s[%s]", pc, k));
     g->indent--;
     emit(g, "}");
@@ -192,8 +206,29 @@ static void gen_process(Gen *g, Node *n) {
     stmt_end(g, &temps);
 }
 
-static void gen_start_join(Gen *g, Node *n) {
+/* `start w[i]` / `join w[i]`: one member, its index checked at run time
+ * (a member started twice or joined unstarted is the runtime's error). */
+static void gen_member(Gen *g, Node *n, Node *t) {
+    Symbol *p = t->lhs->sym;
+    Scope temps;
+    stmt_begin(g, &temps);
+    const char *k = new_tmp(g, "k");
+    const char *at = loc(g, t->span);
+    emit(g, "int64_t %s = mp_group_index(%s, %s, %s);", k, companion(g, "count", p),
+         borrow(g, t->rhs), loc(g, t->rhs->span));
+    if (n->kind == ND_START)
+        emit(g, "mp_start(%s[%s], run_%s, &%s[%s], %s);", cname(g, p), k,
+             p->decl->rhs->callee->sym->decl->sym->name, companion(g, "args", p), k, at);
+    else emit(g, "mp_join(%s[%s], %s);", cname(g, p), k, at);
+    stmt_end(g, &temps);
+}
+
+void gen_start_join(Gen *g, Node *n) {
     for (Node *t = n->targets; t; t = t->next) {
+        if (t->kind == ND_INDEX) {
+            gen_member(g, n, t);
+            continue;
+        }
         Symbol *p = t->sym;
         const char *pc = cname(g, p);
         const char *args = companion(g, "args", p);
@@ -240,6 +275,7 @@ static void gen_shared_decl(Gen *g, Node *n) {
         else
             emit(g, "mp_queue *%s = mp_make_queue_unbounded(%s, %d, \"%s\", %s);", cname(g, n->sym),
                  tdesc(g, n->decl_type), producers, n->name, at);
+        if (n->joinable) emit(g, "mp_queue_set_joinable(%s);", cname(g, n->sym));
         if (n->sym->flags & SF_PUTS)
             emit(g, "mp_self_produces(%s);    /* the parent puts into it too */", cname(g, n->sym));
         break;

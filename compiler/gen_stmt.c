@@ -539,6 +539,8 @@ void gen_stmt(Gen *g, Node *n) {
     case ND_TRY: gen_try(g, n); break;
     case ND_RAISE: gen_raise(g, n); break;
     case ND_ASSERT: gen_assert(g, n); break;
+    case ND_START:
+    case ND_JOIN: gen_start_join(g, n); break;
     case ND_EXPR_STMT: {
         stmt_begin(g, &temps);
         CExpr e = gen_expr(g, n->lhs);

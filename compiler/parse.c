@@ -650,6 +650,16 @@ Type *parse_type_optional(Parser *P, Type *t, Span at) {
     return type_of(TY_OPTIONAL, t);
 }
 
+/* `queue[T] joinable`: only a queue type can be. */
+Type *parse_type_joinable(Parser *P, Type *t, Span at) {
+    if (t->kind == TY_ERROR) return t;
+    if (t->kind != TY_QUEUE) {
+        parse_error(P, at, "only a queue can be joinable, as in 'queue[int] joinable'");
+        return type_basic(TY_ERROR);
+    }
+    return type_joinable_queue(t->elem);
+}
+
 static Type *expr_type(Parser *P, Node *e) {
     if (e->kind == ND_NAME && !e->parens) return parse_type_name(P, e->name, e->span);
     /* `(int, str)`, the item type of a queue */

@@ -116,6 +116,7 @@ Type *parse_type_generic(Parser *P, const char *name, Span name_at, Type *elem);
 Type *parse_type_expr(Parser *P, Node *e, Node **bound, Span *type_at);
 /* `T | None`; an error when T already admits None. */
 Type *parse_type_optional(Parser *P, Type *t, Span at);
+Type *parse_type_joinable(Parser *P, Type *t, Span at);
 bool parse_is_big_literal(Parser *P, const Node *n);
 Node *parse_check_literal(Parser *P, Node *n);
 void parse_check_target(Parser *P, Node *target);

@@ -756,6 +756,50 @@ static SymX *flow_sym(Node *e) {
     return x;
 }
 
+/* Whether N contains break or continue, or assigns NAME. */
+typedef struct LoopScan {
+    const char *name;
+    bool found;
+} LoopScan;
+
+static bool scan_child(void *ctx, Node *c, const char *role) {
+    (void)role;
+    LoopScan *l = ctx;
+    if (c->kind == ND_BREAK || c->kind == ND_CONTINUE ||
+        (c->kind == ND_ASSIGN && c->lhs->kind == ND_NAME && strcmp(c->lhs->name, l->name) == 0) ||
+        (c->kind == ND_FOR && strcmp(c->name, l->name) == 0)) {
+        l->found = true;
+        return true;
+    }
+    return ast_children(c, false, scan_child, ctx);
+}
+
+/* A loop `for i in range(E)` whose body runs once for each i in order
+ * (no break, continue or assignment to i): `start w[i]` directly in it,
+ * with E the size of w, starts every member once. */
+static bool member_loop(Node *n) {
+    Node *it = n->rhs;
+    if (it->kind != ND_CALL || it->builtin != B_RANGE || !it->args || it->args->next ||
+        it->args->kind == ND_KWARG)
+        return false;
+    LoopScan l = {n->name, false};
+    if (n->body) scan_child(&l, n->body, NULL);
+    return !l.found;
+}
+
+/* The size E of `range(E)` is the size of group G: len(w), the same
+ * literal, or the same constant. */
+static bool covers_group(Node *e, SymX *g) {
+    Node *count = g->s.decl ? g->s.decl->lhs : NULL;
+    if (!count) return false;
+    if (e->kind == ND_CALL && e->builtin == B_LEN && e->args && e->args->kind == ND_NAME)
+        return e->args->sym == &g->s;
+    if (e->kind == ND_INT) return count->kind == ND_INT && count->ival == e->ival;
+    if (e->kind == ND_NAME && e->sym && e->sym->kind == SYM_CONST)
+        return count->kind == ND_NAME && count->sym == e->sym;
+    return false;
+}
+
 static bool check_for(Sema *S, Node *n) {
     Node *it = n->rhs;
     Type *el;
@@ -803,7 +847,14 @@ static bool check_for(Sema *S, Node *n) {
     declare(S, x);
     Loop lp = {S->loop, false};
     S->loop = &lp;
+    Node *outer_loop = S->member_loop;
+    Scope *outer_scope = S->member_loop_scope;
+    bool top = !S->def && S->scope->parent == S->parent_scope;
+    S->member_loop = top && member_loop(n) ? n : NULL;
+    S->member_loop_scope = S->scope;
     check_list(S, n->body ? (n->body->kind == ND_BLOCK ? n->body->body : n->body) : NULL);
+    S->member_loop = outer_loop;
+    S->member_loop_scope = outer_scope;
     S->loop = lp.outer;
     pop_scope(S);
     return true;
@@ -1003,7 +1054,7 @@ static void check_pipe(Sema *S, Node *n) {
 static void check_queue(Sema *S, Node *n) {
     Type *qt = type_basic(TY_ERROR);
     if (type_ok(S, n->decl_type, type_span_or(n), TC_MSG, true, "a queue"))
-        qt = type_of(TY_QUEUE, n->decl_type);
+        qt = n->joinable ? type_joinable_queue(n->decl_type) : type_of(TY_QUEUE, n->decl_type);
     if (n->lhs) check_int_expr(S, n->lhs, "the bound of queue '%s'", n->name);
     n->sym = &declare_top(S, n, SYM_QUEUE, n->name, name_span(n), qt)->s;
 }
@@ -1043,6 +1094,35 @@ static void check_array_decl(Sema *S, Node *n) {
     }
     Type *at = el->kind == TY_ERROR ? el : type_of(TY_ARRAY, el);
     n->sym = &declare_top(S, n, SYM_ARRAY, n->name, name_span(n), at)->s;
+}
+
+/* The options after a process's call, as Process()'s keywords: `name=`
+ * (a str, evaluated per replica with the index in scope) and `daemon=`
+ * (a bool). Returns whether it is surely a daemon (daemon=True). */
+static bool check_proc_opts(Sema *S, Node *n) {
+    bool daemon = false;
+    for (Node *o = n->body; o; o = o->next) {
+        for (Node *e = n->body; e != o; e = e->next)
+            if (strcmp(e->name, o->name) == 0) {
+                diag_error(S->d, o->name_span, "process '%s' is given '%s=' twice", n->name,
+                           o->name);
+                break;
+            }
+        bool is_name = strcmp(o->name, "name") == 0, is_daemon = strcmp(o->name, "daemon") == 0;
+        if (!is_name && !is_daemon) {
+            diag_error(S->d, o->name_span, "a process takes 'name=' and 'daemon=', not '%s='",
+                       o->name);
+            sema_value(S, o->lhs, NULL);
+            continue;
+        }
+        Type *want = type_basic(is_name ? TY_STR : TY_BOOL);
+        Type *t = sema_value(S, o->lhs, want);
+        if (!sema_assignable(want, t))
+            diag_error(S->d, o->lhs->span, "'%s=' of a process must be %s, not %s", o->name,
+                       sema_tname(want), sema_tname(t));
+        if (is_daemon && o->lhs->kind == ND_BOOL && o->lhs->ival) daemon = true;
+    }
+    return daemon;
 }
 
 static void check_process(Sema *S, Node *n) {
@@ -1085,38 +1165,174 @@ static void check_process(Sema *S, Node *n) {
             call->type = type_basic(TY_ERROR);
         }
     }
+    bool daemon = check_proc_opts(S, n);
     if (n->index_name) pop_scope(S);
     SymX *p = sym_new(S, group ? SYM_GROUP : SYM_PROCESS, n->name,
                       type_basic(group ? TY_GROUP : TY_PROCESS), n, name_span(n));
+    p->daemon = daemon;
     n->sym = &p->s;
     if (declare(S, p)) vec_push(&S->procs, p);
 }
 
 static SymX *start_join_target(Sema *S, Node *t, const char *verb) {
-    SymX *x = sema_lookup(S, t->name, NULL);
+    Node *nm = t->kind == ND_INDEX ? t->lhs : t;
+    if (t->kind == ND_INDEX) check_int_expr(S, t->rhs, "the index of group '%s'", t->lhs->name);
+    SymX *x = sema_lookup(S, nm->name, NULL);
     if (!x) {
-        sema_undefined(S, t);
+        sema_undefined(S, nm);
         t->type = type_basic(TY_ERROR);
         return NULL;
     }
-    t->sym = &x->s;
+    nm->sym = &x->s;
+    if (t->kind == ND_INDEX && x->s.kind == SYM_PROCESS) {
+        diag_error(S->d, t->span, "'%s' is one process, not a group; write '%s %s'", nm->name,
+                   verb[0] == 's' ? "start" : "join", nm->name);
+        return NULL;
+    }
     x->s.used = true;
     if (x->s.kind != SYM_PROCESS && x->s.kind != SYM_GROUP) {
         t->type = type_basic(TY_ERROR);
-        diag_error(S->d, t->span, "'%s' is not a process; only processes can be %s", t->name, verb);
+        diag_error(S->d, t->span, "'%s' is not a process; only processes can be %s", nm->name,
+                   verb);
         if (x->s.kind != SYM_BUILTIN)
-            diag_note(S->d, x->s.span, "'%s' is declared here as %s %s", t->name,
+            diag_note(S->d, x->s.span, "'%s' is declared here as %s %s", nm->name,
                       sema_an_word(sema_sym_what(x)), sema_sym_what(x));
         return NULL;
     }
-    t->type = type_basic(x->s.kind == SYM_GROUP ? TY_GROUP : TY_PROCESS);
+    t->type = type_basic(x->s.kind == SYM_GROUP && t->kind != ND_INDEX ? TY_GROUP : TY_PROCESS);
     return x;
+}
+
+bool sema_maybe_started(const SymX *p) { return p->started || p->loose || p->member_starts; }
+
+/* "w[3]", "w[i]" or "w[...]": a member target in messages, in the arena. */
+static const char *member_text(Sema *S, Node *t) {
+    char buf[300];
+    Node *k = t->rhs;
+    if (k->kind == ND_INT) snprintf(buf, sizeof buf, "%s[%lld]", t->lhs->name, (long long)k->ival);
+    else if (k->kind == ND_NAME) snprintf(buf, sizeof buf, "%s[%s]", t->lhs->name, k->name);
+    else snprintf(buf, sizeof buf, "%s[...]", t->lhs->name);
+    size_t n = strlen(buf) + 1;
+    char *s = arena_alloc_aligned(S->arena, n, 1);
+    memcpy(s, buf, n);
+    return s;
+}
+
+/* Where T (a member target) stands: at the top level itself with a
+ * literal index (the member is known), directly in the body of the loop
+ * check_for recognised with the loop's variable as the index (each member
+ * once, in order), or anywhere else (left to the runtime). */
+typedef enum { AT_LITERAL, AT_LOOP, AT_UNKNOWN } MemberAt;
+
+static MemberAt member_at(Sema *S, Node *t, SymX *g) {
+    Node *k = t->rhs;
+    if (S->scope == S->parent_scope && k->kind == ND_INT) return AT_LITERAL;
+    Node *loop = S->member_loop;
+    if (loop && S->scope == S->member_loop_scope && k->kind == ND_NAME && k->sym == loop->sym &&
+        covers_group(loop->rhs->args, g))
+        return AT_LOOP;
+    return AT_UNKNOWN;
+}
+
+static void first_start(SymX *x, Span at) {
+    if (!sema_maybe_started(x)) x->start_at = at;
+}
+
+static void start_member(Sema *S, Node *t, SymX *x) {
+    const char *m = member_text(S, t);
+    if (x->started) {
+        diag_error(S->d, t->span, "'%s' is already started", m);
+        diag_note(S->d, x->start_at, "'%s' is started here", x->s.name);
+        return;
+    }
+    switch (member_at(S, t, x)) {
+    case AT_LITERAL: {
+        MemberJoin *first = sema_member_find(x->member_starts, t->rhs->ival);
+        if (first) {
+            diag_error(S->d, t->span, "'%s' is already started", m);
+            diag_note(S->d, first->at, "'%s' is first started here", m);
+            return;
+        }
+        first_start(x, t->span);
+        sema_member_add(S, &x->member_starts, t->rhs->ival, t->span, t);
+        return;
+    }
+    case AT_LOOP:
+        if (x->member_starts || x->loose) {
+            diag_error(S->d, t->span,
+                       "this loop starts every member of '%s', but some are "
+                       "already started",
+                       x->s.name);
+            diag_note(S->d, x->start_at, "'%s' is started here",
+                      x->member_starts ? member_text(S, x->member_starts->node) : x->s.name);
+            return;
+        }
+        x->started = true;
+        x->start_at = t->span;
+        return;
+    case AT_UNKNOWN:
+        first_start(x, t->span);
+        x->loose = true;
+        return;
+    }
+}
+
+static void join_member(Sema *S, Node *t, SymX *x) {
+    const char *m = member_text(S, t);
+    if (x->joined) {
+        diag_error(S->d, t->span, "'%s' is already joined", m);
+        diag_note(S->d, x->join_at, "'%s' is joined here", x->s.name);
+        return;
+    }
+    MemberAt at = member_at(S, t, x);
+    /* In the loop: started by an earlier statement of its body, or
+     * before the loop (then, where the compiler cannot tell which members,
+     * the runtime checks each). */
+    bool started = x->started || x->loose ||
+                   (at == AT_LITERAL ? sema_member_find(x->member_starts, t->rhs->ival) != NULL
+                                     : x->member_starts != NULL);
+    if (!started) {
+        diag_error(S->d, t->span, "'%s' is joined before it is started", m);
+        diag_note(S->d, x->s.span, "'%s' is declared here; start it with 'start %s'", x->s.name, m);
+        return;
+    }
+    if (at == AT_LITERAL) {
+        sema_join_member(S, x, t, t->span, true);
+        x->method_joined = true; /* joined in part, for the warnings */
+    } else if (at == AT_LOOP) {
+        if (x->member_joins) {
+            MemberJoin *j = x->member_joins;
+            while (j->next) j = j->next;
+            diag_error(S->d, t->span,
+                       "this loop joins every member of '%s', but '%s[%lld]' is "
+                       "already joined",
+                       x->s.name, x->s.name, (long long)j->index);
+            diag_note(S->d, j->at, "'%s[%lld]' is first joined here", x->s.name,
+                      (long long)j->index);
+            return;
+        }
+        x->joined = true;
+        x->join_at = t->span;
+    } else {
+        x->method_joined = true;
+    }
 }
 
 static void check_start(Sema *S, Node *n) {
     for (Node *t = n->targets; t; t = t->next) {
         SymX *x = start_join_target(S, t, "started");
         if (!x) continue;
+        if (t->kind == ND_INDEX) {
+            start_member(S, t, x);
+            continue;
+        }
+        if (x->member_starts) {
+            const char *m = member_text(S, x->member_starts->node);
+            diag_error(S->d, t->span, "'%s' is started as a whole, but '%s' is already started",
+                       t->name, m);
+            diag_note(S->d, x->member_starts->at, "'%s' is started here", m);
+            continue;
+        }
         if (x->started) {
             diag_error(S->d, t->span, "'%s' is already started", t->name);
             diag_note(S->d, x->start_at, "'%s' is first started here", t->name);
@@ -1131,7 +1347,21 @@ static void check_join(Sema *S, Node *n) {
     for (Node *t = n->targets; t; t = t->next) {
         SymX *x = start_join_target(S, t, "joined");
         if (!x) continue;
-        if (!x->started) {
+        if (t->kind == ND_INDEX) {
+            join_member(S, t, x);
+            continue;
+        }
+        if (!x->started && x->member_starts && !x->loose) {
+            const char *m = member_text(S, x->member_starts->node);
+            diag_error(S->d, t->span,
+                       "'%s' is joined as a whole, but only some of its members "
+                       "are started",
+                       t->name);
+            diag_note(S->d, x->member_starts->at,
+                      "'%s' is started here; start every member "
+                      "with 'start %s'",
+                      m, t->name);
+        } else if (!x->started && !x->loose) {
             diag_error(S->d, t->span, "'%s' is joined before it is started", t->name);
             diag_note(S->d, x->s.span, "'%s' is declared here; start it with 'start %s'", t->name,
                       t->name);
@@ -1155,7 +1385,20 @@ static void check_join(Sema *S, Node *n) {
 static bool top_only(Sema *S, Node *st) {
     if (!S->def && S->scope == S->parent_scope) return true;
     diag_error(S->d, st->span, "declarations, 'start' and 'join' must stand at the top level");
+    if ((st->kind == ND_START || st->kind == ND_JOIN) && !S->def)
+        diag_note(S->d, st->span, "in a block, %s one member of a group at a time: '%s w[i]'",
+                  st->kind == ND_START ? "start" : "join", st->kind == ND_START ? "start" : "join");
     return false;
+}
+
+/* `start`/`join` of whole processes stand at the top level; in a block of
+ * the parent program (if, for, while, try) only one member of a group:
+ * `start w[i]`. Never in a def. */
+static bool start_join_here(Sema *S, Node *st) {
+    bool members = true;
+    for (Node *t = st->targets; t; t = t->next) members = members && t->kind == ND_INDEX;
+    if (S->def || !members) return top_only(S, st);
+    return true;
 }
 
 bool sema_stmt(Sema *S, Node *st) { return check_stmt(S, st); }
@@ -1204,10 +1447,11 @@ static bool check_stmt(Sema *S, Node *st) {
         if (top_only(S, st)) check_process(S, st);
         return true;
     case ND_START:
-        if (top_only(S, st)) check_start(S, st);
-        return true;
     case ND_JOIN:
-        if (top_only(S, st)) check_join(S, st);
+        if (start_join_here(S, st)) {
+            if (st->kind == ND_START) check_start(S, st);
+            else check_join(S, st);
+        }
         return true;
     case ND_CONST: return true; /* checked first of all: see sema_check */
     default: diag_error(S->d, st->span, "this is not a statement here"); return true;
@@ -1329,9 +1573,9 @@ static void process_warnings(Sema *S) {
     for (size_t i = 0; i < S->procs.len; i++) {
         SymX *p = S->procs.items[i];
         const char *what = p->s.kind == SYM_GROUP ? "process group" : "process";
-        if (!p->started)
+        if (!sema_maybe_started(p))
             diag_warning(S->d, W_UNSTARTED, p->s.span, "%s '%s' is never started", what, p->s.name);
-        else if (!p->joined && !p->method_joined)
+        else if (!p->joined && !p->method_joined && !p->daemon) /* a daemon ends with main */
             diag_warning(S->d, W_UNJOINED, p->start_at,
                          "%s '%s' is never joined; it will be joined when the program ends", what,
                          p->s.name);

@@ -34,6 +34,9 @@ bool sema_storable(const Type *t) {
 
 bool sema_assignable(const Type *dst, const Type *src) {
     if (dst == src || is_err(dst) || is_err(src)) return true;
+    /* a joinable queue is a queue (Python's JoinableQueue is a Queue) */
+    if (dst->kind == TY_QUEUE && src->kind == TY_QUEUE && !dst->joinable)
+        return dst->elem == src->elem;
     if (dst->kind == TY_OPTIONAL) return src->kind == TY_NULL || src == dst->elem;
     return dst->kind == TY_FLOAT && src->kind == TY_INT;
 }
@@ -107,11 +110,22 @@ SymX *sema_proc_of(Node *e) {
     return symx(e->sym);
 }
 
-MemberJoin *sema_member_join(SymX *g, int64_t k) {
-    for (MemberJoin *j = g->member_joins; j; j = j->next)
+MemberJoin *sema_member_find(MemberJoin *list, int64_t k) {
+    for (MemberJoin *j = list; j; j = j->next)
         if (j->index == k) return j;
     return NULL;
 }
+
+void sema_member_add(Sema *S, MemberJoin **list, int64_t k, Span at, Node *node) {
+    MemberJoin *j = arena_alloc(S->arena, sizeof *j);
+    j->index = k;
+    j->at = at;
+    j->node = node;
+    j->next = *list;
+    *list = j;
+}
+
+MemberJoin *sema_member_join(SymX *g, int64_t k) { return sema_member_find(g->member_joins, k); }
 
 /* One join rule for every spelling: a member joined by a top-level
  * `w[K].join()` is joined once. Only a literal index is known here; any
@@ -125,11 +139,7 @@ void sema_join_member(Sema *S, SymX *g, Node *member, Span at, bool joins) {
         diag_note(S->d, first->at, "'%s[%lld]' is first joined here", g->s.name,
                   (long long)k->ival);
     } else if (joins) {
-        MemberJoin *j = arena_alloc(S->arena, sizeof *j);
-        j->index = k->ival;
-        j->at = at;
-        j->next = g->member_joins;
-        g->member_joins = j;
+        sema_member_add(S, &g->member_joins, k->ival, at, member);
     }
 }
 
@@ -819,15 +829,31 @@ Type *sema_member(Sema *S, Node *e, bool assigning) {
         if (a) {
             diag_error(S->d, e->span, "cannot assign to '%s.%s'",
                        e->lhs->kind == ND_NAME ? e->lhs->name : "p", e->name);
-            diag_note(S->d, e->span, "a process's pid, name and exitcode are read-only");
+            diag_note(S->d, e->span,
+                      "a process's pid, name, daemon and exitcode are read-only (name= and "
+                      "daemon= are given where it is declared)");
             return e->type = ty(TY_ERROR);
         }
     }
     return e->type = member_expr(S, e, t);
 }
 
+/* current_process() stands for the calling process, which it can only
+ * describe: .name, .pid and .daemon. Reports anything else on it. */
+static bool self_misuse(Sema *S, Node *m, const BuiltinDef *d) {
+    Node *o = m->lhs;
+    if (o->kind != ND_CALL || o->builtin != B_CURRENT_PROCESS) return false;
+    Builtin id = d ? builtin_id(d) : B_NONE;
+    if (id == A_NAME || id == A_PID || id == A_DAEMON) return false;
+    Span at = m->name_span.end > m->name_span.begin ? m->name_span : m->span;
+    diag_error(S->d, at, "current_process() has '.name', '.pid' and '.daemon' only, not '%s'",
+               m->name);
+    return true;
+}
+
 static Type *member_expr(Sema *S, Node *e, Type *t) {
     const BuiltinDef *a = find_attr(t->kind, e->name);
+    if (t->kind == TY_PROCESS && self_misuse(S, e, a)) return ty(TY_ERROR);
     if (!a && sema_none_receiver(S, e->lhs, t)) return ty(TY_ERROR);
     if (!a) {
         Span at = e->name_span.end > e->name_span.begin ? e->name_span : e->span;
@@ -843,7 +869,7 @@ static Type *member_expr(Sema *S, Node *e, Type *t) {
     SymX *p = sema_proc_of(e->lhs);
     if (a->result == 's') return ty(TY_STR);
     if (a->result == 'b') return ty(TY_BOOL);
-    if (p && (id == A_PID || id == A_EXITCODE) && !p->started) {
+    if (p && (id == A_PID || id == A_EXITCODE) && !sema_maybe_started(p)) {
         /* Python's None; `start` stands only at the top level, in order,
          * so this is known here, never left to the run. */
         diag_error(S->d, e->span, "'%s%s.%s' is read before '%s' is started", p->s.name,
@@ -1449,6 +1475,11 @@ static Type *check_divmod(Sema *S, const BCall *c) {
     return type_tuple(items, 2);
 }
 
+static Type *check_current_process(Sema *S, const BCall *c) {
+    check_generic(S, c);
+    return ty(TY_PROCESS);
+}
+
 static Type *check_sleep_exit(Sema *S, const BCall *c) {
     Type *types[3] = {NULL, NULL, NULL};
     arg_values(S, c, types);
@@ -1821,6 +1852,21 @@ static void std_stream_misuse(Sema *S, Node *call, Builtin id) {
         diag_error(S->d, call->span, "%s is not readable; read from stdin", o->name);
 }
 
+/* q.task_done() or q.join() on a queue not declared joinable: Python's
+ * plain Queue has neither (AttributeError). */
+static void not_joinable(Sema *S, Node *m, Type *t) {
+    Span at = m->name_span.end > m->name_span.begin ? m->name_span : m->span;
+    diag_error(S->d, at, "%s has no method '%s': it is not joinable", sema_tname(t), m->name);
+    Symbol *q = m->lhs->kind == ND_NAME ? m->lhs->sym : NULL;
+    char el[128];
+    type_name(t->elem, el, sizeof el);
+    if (q && q->kind == SYM_QUEUE)
+        diag_note(S->d, q->span, "declare it 'queue %s: %s joinable' (Python's JoinableQueue)",
+                  q->name, el);
+    else if (q && q->kind == SYM_PARAM)
+        diag_note(S->d, q->span, "declare the parameter '%s: queue[%s] joinable'", q->name, el);
+}
+
 static Type *method_call(Sema *S, Node *call) {
     Node *m = call->callee;
     Type *t = sema_expr(S, m->lhs, NULL);
@@ -1830,6 +1876,11 @@ static Type *method_call(Sema *S, Node *call) {
         return t;
     }
     const BuiltinDef *me = find_method(t->kind, m->name);
+    if (t->kind == TY_PROCESS && self_misuse(S, m, me)) {
+        m->type = ty(TY_ERROR);
+        check_args_only(S, call);
+        return ty(TY_ERROR);
+    }
     if (!me && sema_none_receiver(S, m->lhs, t)) {
         m->type = ty(TY_ERROR);
         check_args_only(S, call);
@@ -1852,6 +1903,7 @@ static Type *method_call(Sema *S, Node *call) {
     m->type = ty(TY_FUNC);
     Builtin id = builtin_id(me);
     m->builtin = call->builtin = id;
+    if ((id == M_TASK_DONE || id == M_QJOIN) && !t->joinable) not_joinable(S, m, t);
     if (checkers[id]) { /* several parameters: the hook binds them */
         BCall bc = {call, me, NULL, 0, false, t};
         return checkers[id](S, &bc);
@@ -1878,7 +1930,7 @@ static Type *method_call(Sema *S, Node *call) {
 
     if (t->kind == TY_PROCESS) {
         SymX *p = sema_proc_of(m->lhs);
-        if (p && !p->started && (id == M_JOIN || id == M_TERMINATE || id == M_KILL)) {
+        if (p && !sema_maybe_started(p) && (id == M_JOIN || id == M_TERMINATE || id == M_KILL)) {
             if (id == M_JOIN)
                 diag_error(S->d, call->span, "'%s' is joined before it is started", p->s.name);
             else diag_error(S->d, call->span, "'%s' is stopped before it is started", p->s.name);

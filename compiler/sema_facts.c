@@ -29,11 +29,29 @@ static bool mentions_child(void *s, Node *child, const char *role) {
 /* `start` statement START starts a process that is passed END. */
 static bool starts_user_of(Node *start, Symbol *end) {
     for (Node *t = start->targets; t; t = t->next) {
-        Node *call = t->sym->decl->rhs;
+        Symbol *p = t->kind == ND_INDEX ? t->lhs->sym : t->sym;
+        Node *call = p->decl->rhs;
         for (int i = 0; i < call->argc; i++)
             if (call->argv[i]->kind == ND_NAME && call->argv[i]->sym == end) return true;
     }
     return false;
+}
+
+/* Top-level statement N is, or holds in its blocks (`start w[i]` in a
+ * loop), a start of a process that is passed END. */
+static bool holds_start_child(void *end, Node *child, const char *role);
+
+static bool holds_start_of_user(Node *n, Symbol *end) {
+    if (n->kind == ND_START) return starts_user_of(n, end);
+    if (n->kind != ND_IF && n->kind != ND_WHILE && n->kind != ND_FOR && n->kind != ND_TRY &&
+        n->kind != ND_BLOCK && n->kind != ND_EXCEPT)
+        return false;
+    return ast_children(n, false, holds_start_child, end);
+}
+
+static bool holds_start_child(void *end, Node *child, const char *role) {
+    (void)role;
+    return holds_start_of_user(child, end);
 }
 
 /* Producers and users counted over the process declarations. */
@@ -64,7 +82,7 @@ static void pipe_end_facts(Program *p, Symbol *end) {
     end->users += by_main;
     Node *last = NULL;
     for (Node *m = p->top; m; m = m->next)
-        if (m->kind == ND_START && starts_user_of(m, end)) last = m;
+        if (holds_start_of_user(m, end)) last = m;
     if (!by_main) end->release_after = last;
 }
 

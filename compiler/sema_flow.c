@@ -215,7 +215,7 @@ static SymX *late_producer(Sema *S, const SymX *p, const Symbol *q, Span at) {
     for (size_t i = 0; i < S->procs.len; i++) {
         SymX *r = S->procs.items[i];
         if (r == p || !proc_param(r, q, SF_PUTS)) continue;
-        if (!r->started || r->start_at.begin > at.begin) return r;
+        if (!sema_maybe_started(r) || r->start_at.begin > at.begin) return r;
     }
     return NULL;
 }
@@ -248,8 +248,9 @@ static void join_waits(Sema *S, SymX *p, Node *st, Span at) {
                        "'%s' loops over '%s' until every process that puts into it has finished, "
                        "but '%s', which puts into '%s', is %s; the join would wait forever",
                        p->s.name, q->s.name, r->s.name, q->s.name,
-                       r->started ? "started only after this join" : "never started");
-            if (r->started) diag_note(S->d, r->start_at, "'%s' is started here", r->s.name);
+                       sema_maybe_started(r) ? "started only after this join" : "never started");
+            if (sema_maybe_started(r))
+                diag_note(S->d, r->start_at, "'%s' is started here", r->s.name);
             else diag_note(S->d, r->s.span, "'%s' is declared here and never started", r->s.name);
         } else {
             continue;
@@ -258,15 +259,48 @@ static void join_waits(Sema *S, SymX *p, Node *st, Span at) {
     }
 }
 
-/* `start` and `join` stand only at the top level, so the order of each
- * join against the parent's puts and the producers' starts is known. */
+/* The process or group a start or join target names (`p`, `w`, `w[i]`). */
+static SymX *target_proc(Node *t) {
+    Node *nm = t->kind == ND_INDEX ? t->lhs : t;
+    if (!nm->sym || (nm->sym->kind != SYM_PROCESS && nm->sym->kind != SYM_GROUP)) return NULL;
+    return symx(nm->sym);
+}
+
+/* `join w[i]` in a block of top-level statement TOP: checked as standing
+ * at TOP's place. */
+typedef struct NestedJoins {
+    Sema *S;
+    Node *top;
+} NestedJoins;
+
+static bool nested_join(void *ctx, Node *c, const char *role) {
+    (void)role;
+    NestedJoins *nj = ctx;
+    if (c->kind == ND_JOIN) {
+        for (Node *t = c->targets; t; t = t->next) {
+            SymX *p = target_proc(t);
+            if (p) join_waits(nj->S, p, nj->top, t->span);
+        }
+        return false;
+    }
+    return ast_children(c, false, nested_join, ctx);
+}
+
+/* `start` and `join` of whole processes stand only at the top level (and
+ * of members inside its blocks), so the order of each join against the
+ * parent's puts and the producers' starts is known. */
 static void joins_in_order(Sema *S) {
     for (Node *st = S->prog->top; st; st = st->next) {
         if (st->kind == ND_JOIN) {
-            for (Node *t = st->targets; t; t = t->next)
-                if (t->sym && (t->sym->kind == SYM_PROCESS || t->sym->kind == SYM_GROUP))
-                    join_waits(S, symx(t->sym), st, t->span);
+            for (Node *t = st->targets; t; t = t->next) {
+                SymX *p = target_proc(t);
+                if (p) join_waits(S, p, st, t->span);
+            }
             continue;
+        }
+        if (st->kind == ND_IF || st->kind == ND_WHILE || st->kind == ND_FOR || st->kind == ND_TRY) {
+            NestedJoins nj = {S, st};
+            ast_children(st, false, nested_join, &nj);
         }
         Node *call = st->kind == ND_EXPR_STMT ? st->lhs : NULL;
         if (!call || call->kind != ND_CALL || call->builtin != M_JOIN || !call->callee ||

@@ -27,6 +27,7 @@ typedef struct MemberJoin {
     struct MemberJoin *next;
     int64_t index;
     Span at;
+    Node *node; /* the target, `w[K]` (member starts) */
 } MemberJoin;
 
 /* What sema learns about a queue or pipe end (param or top-level object),
@@ -49,6 +50,12 @@ typedef struct SymX {
     bool no_unused; /* never warned as unused (for variables) */
     /* processes and groups (top level) */
     bool started, joined, method_joined;
+    bool daemon; /* declared daemon=True: never warned as unjoined */
+    /* groups: members started one by one, `start w[K]` at the top level
+     * (K a literal); loose: some member is started where the compiler
+     * cannot tell which (another index, or inside a block) */
+    MemberJoin *member_starts;
+    bool loose;
     Span start_at, join_at;
     MemberJoin *member_joins; /* groups: members joined one by one */
     FlowInfo *fi;             /* queues and pipe ends: NULL until they have facts */
@@ -135,6 +142,10 @@ typedef struct Sema {
     Node *def; /* def being checked; NULL in the parent */
     SymX *def_sym;
     Loop *loop;
+    /* the top-level `for i in range(len(w))` loop being checked whose body
+     * may start each member of a group once (check_for), and its scope */
+    Node *member_loop;
+    Scope *member_loop_scope;
     int handlers; /* `except` blocks around the statement: a bare `raise` re-raises */
     int expr_depth;
     bool too_deep;      /* "nested too deeply" was reported */
@@ -153,7 +164,12 @@ typedef struct Sema {
     VEC(Symbol *) narrowed;
 } Sema;
 
+/* sema_expr.c: lists of members named by a literal index */
+MemberJoin *sema_member_find(MemberJoin *list, int64_t k);
+void sema_member_add(Sema *S, MemberJoin **list, int64_t k, Span at, Node *node);
 /* sema.c */
+/* Some member (or all) of process or group P may be started by now. */
+bool sema_maybe_started(const SymX *p);
 SymX *sema_lookup(Sema *S, const char *name, SymX **parent_hit);
 /* The built-in function NAME, even where a user name hides it. */
 SymX *sema_builtin(Sema *S, const char *name);

@@ -200,7 +200,8 @@ static void add_top(Parser *P, Node *n) {
 static Node *expr_stmt(Parser *P, Node *e, Span at) {
     Node *m = e && e->kind == ND_CALL ? e->callee : NULL;
     if (m && m->kind == ND_MEMBER && !e->args && strcmp(m->name, "start") == 0 &&
-        m->lhs->kind == ND_NAME) {
+        (m->lhs->kind == ND_NAME ||
+         (m->lhs->kind == ND_INDEX && m->lhs->lhs->kind == ND_NAME && !m->lhs->parens))) {
         Node *n = mk(P, ND_START, at);
         n->targets = m->lhs;
         return n;
@@ -218,6 +219,21 @@ static const char *dotted(Parser *P, const char *a, const char *b) {
     s[na] = '.';
     memcpy(s + na + 1, b, nb + 1);
     return s;
+}
+
+static void not_top(Parser *P, Node *n);
+
+/* A top-level-only statement inside a block: `start w[i]` and `join w[i]`
+ * stay (sema allows members of groups there, in the parent program); the
+ * others are refused. */
+static Node *in_block(Parser *P, Node *n) {
+    if (n && (n->kind == ND_START || n->kind == ND_JOIN)) {
+        bool members = true;
+        for (Node *t = n->targets; t; t = t->next) members = members && t->kind == ND_INDEX;
+        if (members) return n;
+    }
+    not_top(P, n);
+    return NULL;
 }
 
 /* A declaration, start, join or def inside a block. */
@@ -251,6 +267,7 @@ static void not_top(Parser *P, Node *n) {
 %token NEWLINE "end of line"
 %token INVALID "invalid character"
 %token <name> IDENT "name"
+%token JOINABLE "'joinable'"  /* the word right after a type (lexer.l) */
 %token <node> INT "integer" FLOAT "float" STRING "string"
 %token <op> AUGASSIGN "augmented assignment"
 %token DEF "'def'" LET "'let'" IF "'if'" ELIF "'elif'" ELSE "'else'"
@@ -273,7 +290,7 @@ static void not_top(Parser *P, Node *n) {
 %type <list> handlers exc_kinds exc_kind_list
 %type <node> test arith primary arg
 %type <node> opt_test comp_clauses
-%type <list> stmt_seq params param_list name_list elems args arg_list
+%type <list> stmt_seq params param_list name_list proc_opts elems args arg_list
 %type <node> exprs
 %type <type> type ret opt_type tuple_types
 
@@ -332,7 +349,7 @@ inner_line:
   | simple
   | compound
   | def                             { not_top(P, $1); $$ = NULL; }
-  | toponly                         { not_top(P, $1); $$ = NULL; }
+  | toponly                         { $$ = in_block(P, $1); }
   | error                           { RESYNC(1); $$ = NULL; }
   | error block else_part           { RESYNC(1); $$ = NULL; }
   ;
@@ -524,6 +541,7 @@ type:
     IDENT                           { $$ = parse_type_name(P, $1, @1); }
   | IDENT LB type RB                { $$ = parse_type_generic(P, $1, @1, $3); }
   | type BAR NONE                   { $$ = parse_type_optional(P, $1, @$); }
+  | type JOINABLE                   { $$ = parse_type_joinable(P, $1, @2); }
   | LP tuple_types RP               { $$ = $2; }
   | LP type COMMA RP                { $$ = parse_type_tuple(NULL, $2); }
   | IDENT LB LP RP RB {
@@ -580,6 +598,23 @@ toponly:
         $$->name = $2; $$->name_span = @2;
         $$->decl_type = parse_type_expr(P, $4, &$$->lhs, &$$->type_span);
     }
+  | QUEUE IDENT COLON primary JOINABLE {
+        $$ = mk(P, ND_QUEUE, @$);
+        $$->name = $2; $$->name_span = @2;
+        $$->decl_type = parse_type_expr(P, $4, &$$->lhs, &$$->type_span);
+        $$->joinable = true;
+    }
+  | QUEUE IDENT COLON primary BAR NONE JOINABLE {
+        $$ = mk(P, ND_QUEUE, @$);
+        $$->name = $2; $$->name_span = @2;
+        Type *t = parse_type_expr(P, $4, &$$->lhs, &$$->type_span);
+        $$->type_span = span_join($$->type_span, @6);
+        $$->decl_type = parse_type_optional(P, t, $$->type_span);
+        if ($$->lhs)
+            parse_error(P, $$->lhs->span, "a bound goes after the whole type, as in "
+                        "'queue %s: (int | None)[10]'", $2);
+        $$->joinable = true;
+    }
   | QUEUE IDENT COLON primary BAR NONE {
         $$ = mk(P, ND_QUEUE, @$);
         $$->name = $2; $$->name_span = @2;
@@ -620,27 +655,37 @@ toponly:
         $$ = mk(P, ND_CONST, @$);
         $$->name = $2; $$->name_span = @2; $$->rhs = $4;
     }
-  | PROCESS IDENT ASSIGN test {
+  | PROCESS IDENT ASSIGN test proc_opts {
         $$ = mk(P, ND_PROCESS, @$);
-        $$->name = $2; $$->name_span = @2; $$->rhs = $4;
+        $$->name = $2; $$->name_span = @2; $$->rhs = $4; $$->body = $5.head;
         if ($4->kind != ND_CALL)
             parse_error(P, @4, "a process runs a function call, as in "
                         "'process %s = worker(...)'", $2);
     }
-  | PROCESS IDENT LB test RB ASSIGN test {
+  | PROCESS IDENT LB test RB ASSIGN test proc_opts {
         $$ = mk(P, ND_PROCESS, @$);
-        $$->name = $2; $$->name_span = @2; $$->lhs = $4; $$->rhs = $7;
+        $$->name = $2; $$->name_span = @2; $$->lhs = $4; $$->rhs = $7; $$->body = $8.head;
         if ($7->kind != ND_CALL)
             parse_error(P, @7, "a process runs a function call, as in "
                         "'process %s[N] = worker(...)'", $2);
     }
-  | PROCESS IDENT LB test RB AS IDENT ASSIGN test {
+  | PROCESS IDENT LB test RB AS IDENT ASSIGN test proc_opts {
         $$ = mk(P, ND_PROCESS, @$);
-        $$->name = $2; $$->name_span = @2; $$->lhs = $4; $$->rhs = $9;
+        $$->name = $2; $$->name_span = @2; $$->lhs = $4; $$->rhs = $9; $$->body = $10.head;
         $$->index_name = $7; $$->index_span = @7;
         if ($9->kind != ND_CALL)
             parse_error(P, @9, "a process runs a function call, as in "
                         "'process %s[N] as %s = worker(%s)'", $2, $7, $7);
+    }
+  ;
+
+/* `, name="w", daemon=True` after a process's call: Process()'s keywords */
+proc_opts:
+    %empty                          { $$.head = $$.tail = NULL; }
+  | proc_opts COMMA IDENT ASSIGN test {
+        Node *k = mk(P, ND_KWARG, span_join(@3, @5));
+        k->name = $3; k->name_span = @3; k->lhs = $5;
+        $$ = $1.head ? list_add($1, k) : list1(k);
     }
   ;
 
@@ -651,6 +696,10 @@ name_list:
 
 target_name:
     IDENT                           { $$ = mk(P, ND_NAME, @$); $$->name = $1; }
+  | IDENT LB test RB {              /* one member of a group: `start w[i]` */
+        Node *g = mk(P, ND_NAME, @1); g->name = $1;
+        $$ = mk(P, ND_INDEX, @$); $$->lhs = g; $$->rhs = $3;
+    }
   ;
 
 

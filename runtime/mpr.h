@@ -862,6 +862,17 @@ mp_box *mp_proc_exitcode_opt(mp_proc *p);
 int64_t mp_proc_pid(const mp_proc *p); /* 0 before start */
 bool mp_proc_is_alive(mp_proc *p);
 const char *mp_proc_name(const mp_proc *p); /* "p" or "workers[2]" */
+/* Before start (no effect after): name= (it names the process in runtime
+ * messages too) and daemon= of the declaration. A daemon still running
+ * when its parent ends is terminated (SIGTERM) before the parent joins its
+ * children, as Python does at exit. */
+void mp_proc_set_name(mp_proc *p, const mp_str *name);
+void mp_proc_set_daemon(mp_proc *p, bool daemon);
+bool mp_proc_daemon(const mp_proc *p);
+/* Python's current_process(): a handle for the calling process (name
+ * "MainProcess" in main, else the name it was started with; its pid and
+ * daemon flag). Only read through it: never start, join or free it. */
+mp_proc *mp_current_process(void);
 /* Checked: failures are runtime errors at loc ("cannot start process
  * 'p': ..."). A child that failed does not make join fail: see
  * mp_proc_exitcode. */
@@ -946,6 +957,14 @@ mp_val mp_get_wait(mp_queue *q, double timeout, mp_loc loc);
 /* q.put(v, timeout=s) / q.put_nowait(v) (timeout 0): a queue still full
  * after the timeout raises queue.Full. */
 void mp_put_wait(mp_queue *q, mp_val v, double timeout, mp_loc loc);
+/* Joinable queues. mp_queue_set_joinable(q) right after making q (before
+ * any start). q.task_done(): one task more than were put raises
+ * ValueError "task_done() called too many times", as Python. q.join():
+ * waits until every item put has been marked done (forever, as Python,
+ * if no process will). */
+void mp_queue_set_joinable(mp_queue *q);
+void mp_task_done(mp_queue *q, mp_loc loc);
+void mp_queue_join_all(mp_queue *q, mp_loc loc);
 
 /* ------------------------------------------------------------------ */
 /* Shared values and arrays (anonymous shared mappings)                */

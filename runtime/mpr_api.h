@@ -180,6 +180,15 @@ int mp_queue_get(mp_queue *q, mp_val *out, double timeout);
 
 int64_t mp_queue_producers(mp_queue *q);
 
+/* Joinable queues (Python's JoinableQueue), once mp_queue_set_joinable
+ * (mpr.h) made every put count one unfinished task. mp_queue_task_done marks one done: 0, or -1 with ERANGE when none is
+ * unfinished (EINVAL: not joinable). mp_queue_join waits until none is
+ * unfinished: 0, or -1 with ETIMEDOUT (timeout negative: forever; Python's
+ * join has no timeout and waits forever for tasks nobody will finish). */
+int mp_queue_task_done(mp_queue *q);
+int mp_queue_join(mp_queue *q, double timeout);
+int64_t mp_queue_unfinished(mp_queue *q);
+
 const char *mp_queue_name(const mp_queue *q);
 
 /* Unmaps the queue in this process and frees the handle. */

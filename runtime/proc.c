@@ -25,7 +25,8 @@ static size_t nself_prods, capself_prods;
 enum { P_NEW, P_RUNNING, P_DONE };
 
 struct mp_proc {
-    char *name; /* "p" or "workers[2]" */
+    char *name;  /* "p" or "workers[2]", or the name= given */
+    bool daemon; /* terminated when its parent ends (Python's daemon) */
     pid_t pid;
     int state;    /* P_*; written by the handler too */
     int code;     /* exit code (Python style) when done */
@@ -43,6 +44,10 @@ struct mp_proc {
 static mp_proc *procs;
 /* Bumped (and futex-woken) every time a child is reaped. */
 static uint32_t child_events;
+/* The handle current_process() returns (made on first use), and in a
+ * child the mp_proc it was started from (inherited by fork). */
+static mp_proc *self_handle;
+static mp_proc *self_proc;
 
 /* ---- shared process table ------------------------------------------ */
 
@@ -172,6 +177,7 @@ static void atfork_child(void) {
     mpr_rt.pid = (int32_t)getpid();
     procs = NULL;
     child_events = 0;
+    self_handle = NULL;    /* the parent's */
     mpr_exc_reset_child(); /* the parent's `try` is not the child's */
 }
 
@@ -242,6 +248,7 @@ _Noreturn static void child_main(mp_proc *p, void (*entry)(void *), void *arg, p
     child_events = 0;
     mpr_rt.is_main = false;
     mpr_rt.pid = (int32_t)getpid();
+    self_proc = p;
     snprintf(mpr_rt.name, sizeof mpr_rt.name, "%s", p->name);
     mpr_rt.slot = p->slot;
     slot_set(p->slot, mpr_rt.pid, 1, 0);
@@ -347,6 +354,39 @@ int mp_proc_kill(mp_proc *p) { return proc_signal(p, SIGKILL); }
 
 const char *mp_proc_name(const mp_proc *p) { return p->name; }
 
+void mp_proc_set_name(mp_proc *p, const mp_str *name) {
+    if (p->state != P_NEW) return;
+    char *n = mpr_malloc(name->len + 1);
+    memcpy(n, name->data, name->len);
+    n[name->len] = '\0';
+    free(p->name);
+    p->name = n;
+}
+
+void mp_proc_set_daemon(mp_proc *p, bool daemon) {
+    if (p->state == P_NEW) p->daemon = daemon;
+}
+
+bool mp_proc_daemon(const mp_proc *p) { return p->daemon; }
+
+/* Python's current_process(): "MainProcess" in main; in a child, the
+ * process it was started as. Not a child of anyone here: never started,
+ * joined or freed through this handle (mp_finish leaves it). */
+mp_proc *mp_current_process(void) {
+    static mp_proc handle;
+    static char main_name[] = "MainProcess";
+    if (self_handle) return self_handle;
+    bool child = self_proc && !mpr_rt.is_main;
+    handle = (mp_proc){.name = child ? self_proc->name : main_name,
+                       .daemon = child && self_proc->daemon,
+                       .pid = (pid_t)mp_getpid(),
+                       .state = P_RUNNING,
+                       .code = MP_NOEXIT,
+                       .slot = -1};
+    self_handle = &handle;
+    return self_handle;
+}
+
 int mp_proc_free(mp_proc *p) {
     sigset_t old;
     if (!p) return 0;
@@ -392,7 +432,11 @@ bool mpr_procs_will_use(const mp_conn *c) {
     return false;
 }
 
+/* As Python at exit: daemonic children are terminated first, then every
+ * child is joined. */
 void mpr_join_all_children(void) {
+    for (mp_proc *p = procs; p; p = p->next)
+        if (p->daemon && p->state != P_NEW) proc_signal(p, SIGTERM);
     for (mp_proc *p = procs; p; p = p->next)
         if (p->state != P_NEW) mp_proc_join(p, -1);
 }

@@ -59,6 +59,11 @@ struct qshm {
     int64_t getters;                 /* consumers waiting for an item */
     _Alignas(64) uint32_t space_seq; /* futex: bumped to wake producers */
     uint32_t space_want;
+    /* Joinable queues (Python's JoinableQueue): items put and not yet
+     * marked done by task_done(); done_seq is bumped when it reaches 0. */
+    _Alignas(64) int64_t unfinished;
+    uint32_t done_seq;
+    uint32_t joinable;
 };
 
 _Static_assert(sizeof(struct qshm) <= HEADER_BYTES, "queue header size");
@@ -284,6 +289,18 @@ static bool handoff_ready(mp_queue *q) {
     return taken(q) || (want_nowait && __atomic_load_n(&q->s->getters, __ATOMIC_SEQ_CST) == 0);
 }
 
+/* One unfinished task fewer; false if there was none. Reaching 0 wakes
+ * every process in join. */
+static bool finish_task(struct qshm *s) {
+    int64_t old = __atomic_load_n(&s->unfinished, __ATOMIC_SEQ_CST);
+    do {
+        if (old <= 0) return false;
+    } while (!__atomic_compare_exchange_n(&s->unfinished, &old, old - 1, false, __ATOMIC_SEQ_CST,
+                                          __ATOMIC_SEQ_CST));
+    if (old == 1) wake_all(&s->done_seq);
+    return true;
+}
+
 /* Both locks, put then get (the one order every caller uses): nothing
  * is half way through a put or a get while they are held. */
 static int lock_both(struct qshm *s) {
@@ -310,6 +327,7 @@ static int withdraw(mp_queue *q, uint64_t p) {
     qunlock(&s->get_lock);
     qunlock(&s->put_lock);
     if (gone) return 0;
+    if (s->joinable) finish_task(s);               /* the put did not happen */
     wake_if_wanted(&s->space_seq, &s->space_want); /* room again */
     errno = ETIMEDOUT;
     return -1;
@@ -389,6 +407,7 @@ int mp_queue_put(mp_queue *q, mp_val v, double timeout) {
         mpr_wr w = {q->ring + po, q->size - po, q->ring};
         mpr_frame_write(&w, q->type, v);
     }
+    if (s->joinable) __atomic_fetch_add(&s->unfinished, 1, __ATOMIC_SEQ_CST);
     /* Publish with one sequentially consistent store: either a consumer
      * that registered in data_want is seen by wake_if_wanted, or that
      * consumer's re-check sees this record. */
@@ -503,6 +522,44 @@ take:
     return r;
 }
 
+/* ---- joinable queues ----------------------------------------------- */
+
+void mp_queue_set_joinable(mp_queue *q) { q->s->joinable = 1; }
+
+int mp_queue_task_done(mp_queue *q) {
+    if (!q->s->joinable) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (finish_task(q->s)) return 0;
+    errno = ERANGE;
+    return -1;
+}
+
+int64_t mp_queue_unfinished(mp_queue *q) {
+    return __atomic_load_n(&q->s->unfinished, __ATOMIC_SEQ_CST);
+}
+
+/* The count is read after the sequence word: a finish_task that brings it
+ * to 0 in between bumps done_seq, so the futex wait returns at once. */
+int mp_queue_join(mp_queue *q, double timeout) {
+    struct qshm *s = q->s;
+    mpr_deadline d;
+    if (!s->joinable || timeout != timeout) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (mpr_deadline_set(&d, timeout) < 0) return -1;
+    for (;;) {
+        uint32_t v = __atomic_load_n(&s->done_seq, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&s->unfinished, __ATOMIC_SEQ_CST) == 0) return 0;
+        if (mpr_futex_wait(&s->done_seq, v, &d, true) < 0) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+    }
+}
+
 /* ---- size ---------------------------------------------------------- */
 
 static int64_t size_locked(mp_queue *q) {
@@ -603,4 +660,14 @@ mp_val mp_get_wait(mp_queue *q, double timeout, mp_loc loc) {
 
 void mp_put_wait(mp_queue *q, mp_val v, double timeout, mp_loc loc) {
     if (mp_queue_put(q, v, timeout) < 0) put_fail(q, v, loc);
+}
+
+void mp_task_done(mp_queue *q, mp_loc loc) {
+    if (mp_queue_task_done(q) == 0) return;
+    if (errno == ERANGE) mp_raise(MP_EXC_ValueError, loc, "task_done() called too many times");
+    else mp_fail(loc, "task_done() on '%s': %s", q->name, mp_strerror(errno));
+}
+
+void mp_queue_join_all(mp_queue *q, mp_loc loc) {
+    if (mp_queue_join(q, -1) < 0) mp_fail(loc, "join on '%s': %s", q->name, mp_strerror(errno));
 }

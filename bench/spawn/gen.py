@@ -1,10 +1,10 @@
 """gen.py: writes the .mp side of the spawn benchmark.
 
-The .mp language declares processes only at top level and never in a
-loop, so "200 processes one at a time, ROUNDS times" is written out: one
-line per process (declare, start, join). bench/spawn/spawn.mp is this
-script's output with the defaults (n=200 rounds=1 seq=1 group=1); the
-harness writes its variants into build/bench/.
+"N processes one at a time" is one group whose members are started and
+joined in a loop (`start s[i]; join s[i]`), "all at once" a group started
+and joined whole. bench/spawn/spawn.mp is this script's output with the
+defaults (n=200 rounds=1 seq=1 group=1); the harness writes its variants
+into build/bench/.
 
 usage: python3 bench/spawn/gen.py [n=200] [rounds=1] [seq=1] [group=1] > spawn.mp
 """
@@ -33,9 +33,13 @@ def generate(params):
     ]
     for r in range(rounds):
         if seq:
-            for i in range(n):
-                p = f"s{r}_{i}"
-                out.append(f"process {p} = child(seen, {i}); start {p}; join {p}")
+            out += [
+                f"process s{r}[{n}] as i = child(seen, i)",
+                f"for i in range({n}) {{",
+                f"    start s{r}[i]",
+                f"    join s{r}[i]",
+                "}",
+            ]
         if group:
             out += [f"process g{r}[{n}] as i = child(seen, i)", f"start g{r}", f"join g{r}"]
     out += [

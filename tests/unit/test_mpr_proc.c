@@ -56,6 +56,55 @@ static size_t read_all(int fd, char *buf, size_t cap, int secs) {
     return len;
 }
 
+/* ---- names and daemons ------------------------------------------- */
+
+static struct chan names_chan, block_chan;
+
+/* Writes its current_process() name and daemon flag, then blocks. */
+static void says_name_then_blocks(void *arg) {
+    (void)arg;
+    mp_proc *me = mp_current_process();
+    char line[128];
+    int n = snprintf(line, sizeof line, "%s %d %d\n", mp_proc_name(me), mp_proc_daemon(me),
+                     mp_proc_pid(me) == mp_getpid());
+    assert_true(write(names_chan.w, line, (size_t)n) == n);
+    char c;
+    while (read(block_chan.r, &c, 1) != 0) /* nobody writes: blocks until killed */
+        ;
+}
+
+/* A process that starts a named daemon and ends without joining it: its
+ * exit must terminate the daemon, not wait for it. */
+static void leaves_a_daemon(void *arg) {
+    (void)arg;
+    mp_proc *d = mp_proc_new("d", -1);
+    mp_str name = {MP_IMMORTAL, 7, "guardé", 0};
+    mp_proc_set_name(d, &name);
+    mp_proc_set_daemon(d, true);
+    assert_int_equal(mp_proc_start(d, says_name_then_blocks, NULL), 0);
+    mp_proc_set_name(d, &(mp_str){MP_IMMORTAL, 1, "x", 0}); /* started: no effect */
+    char buf[64];
+    ssize_t k = read(names_chan.r, buf, sizeof buf); /* the daemon runs */
+    assert_true(k > 0);
+    assert_string_equal(mp_proc_name(d), "guardé");
+    mp_exit((int)k);
+}
+
+static void test_names_and_daemons(void **state) {
+    (void)state;
+    names_chan = chan_new();
+    block_chan = chan_new();
+    assert_string_equal(mp_proc_name(mp_current_process()), "MainProcess");
+    assert_false(mp_proc_daemon(mp_current_process()));
+    mp_proc *p = mp_proc_new("leaver", -1);
+    assert_int_equal(mp_proc_start(p, leaves_a_daemon, NULL), 0);
+    assert_int_equal(mp_proc_join(p, 60), 0); /* a hang becomes a failure */
+    assert_int_equal(mp_proc_exitcode(p), (int)strlen("guardé 1 1\n"));
+    mp_proc_free(p);
+    chan_close(&names_chan);
+    chan_close(&block_chan);
+}
+
 /* ---- basic lifecycle ----------------------------------------------- */
 
 static void child_exits_with(void *arg) { mp_exit(*(int *)arg); }
@@ -501,6 +550,7 @@ int main(void) {
     mp_init("t.mp", 0, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_start_join_exitcode),
+        cmocka_unit_test(test_names_and_daemons),
         cmocka_unit_test(test_signals_and_timeouts),
         cmocka_unit_test(test_many_children),
         cmocka_unit_test(test_unused_ends_closed),

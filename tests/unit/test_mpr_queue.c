@@ -639,6 +639,108 @@ static void test_rendezvous(void **state) {
     close(nq_ready[1]);
 }
 
+/* ---- joinable queues ------------------------------------------------- */
+
+static mp_queue *jq;
+
+/* Takes N items, marking each done; stops short by ARG items (then blocks
+ * until killed, holding those tasks undone). */
+static void takes_and_finishes(void *arg) {
+    int missing = *(int *)arg;
+    mp_val v;
+    int64_t got = 0;
+    while (mp_queue_get(jq, &v, -1) == 0) {
+        got++;
+        if (got > 1000 - missing) signal_and_block();
+        if (mp_queue_task_done(jq) < 0) mp_exit(1);
+    }
+    mp_exit(0);
+}
+
+static void test_joinable(void **state) {
+    (void)state;
+    /* one process: a put counts, task_done uncounts, one too many fails */
+    jq = mp_queue_new(&mp_t_int, 0, 0, 1, "jq");
+    assert_int_equal(mp_queue_task_done(jq), -1);
+    assert_int_equal(errno, EINVAL); /* not joinable yet */
+    assert_int_equal(mp_queue_join(jq, 0), -1);
+    assert_int_equal(errno, EINVAL);
+    mp_queue_set_joinable(jq);
+    assert_int_equal(mp_queue_join(jq, -1), 0); /* nothing put: at once */
+    assert_int_equal(mp_queue_task_done(jq), -1);
+    assert_int_equal(errno, ERANGE);
+    assert_int_equal(mp_queue_put(jq, int_val(1), -1), 0);
+    assert_int_equal(mp_queue_put(jq, int_val(2), -1), 0);
+    assert_int_equal(mp_queue_unfinished(jq), 2);
+    assert_int_equal(mp_queue_join(jq, 0.001), -1); /* two undone */
+    assert_int_equal(errno, ETIMEDOUT);
+    assert_int_equal(mp_queue_task_done(jq), 0); /* done before taken: as Python */
+    assert_int_equal(mp_queue_task_done(jq), 0);
+    assert_int_equal(mp_queue_task_done(jq), -1);
+    assert_int_equal(errno, ERANGE);
+    assert_int_equal(mp_queue_unfinished(jq), 0);
+    assert_int_equal(mp_queue_join(jq, 0), 0);
+    assert_int_equal(mp_queue_size(jq), 2); /* the items stay */
+    mp_queue_free(jq);
+}
+
+/* Four workers finish 1000 tasks: join returns only when all are done,
+ * and then every item has been taken. */
+static void test_joinable_across_processes(void **state) {
+    (void)state;
+    jq = mp_queue_new(&mp_t_int, 0, 0, 1, "jq");
+    mp_queue_set_joinable(jq);
+    int none = 0;
+    mp_proc *w[4];
+    for (int i = 0; i < 4; i++) {
+        w[i] = mp_proc_new("w", i);
+        assert_int_equal(mp_proc_start(w[i], takes_and_finishes, &none), 0);
+    }
+    for (int i = 0; i < 1000; i++) assert_int_equal(mp_queue_put(jq, int_val(i), -1), 0);
+    assert_int_equal(mp_queue_join(jq, -1), 0);
+    assert_int_equal(mp_queue_unfinished(jq), 0);
+    assert_int_equal(mp_queue_size(jq), 0);
+    mp_queue_add_producers(jq, -1); /* end of stream: the workers leave */
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(mp_proc_join(w[i], -1), 0);
+        assert_int_equal(mp_proc_exitcode(w[i]), 0);
+        mp_proc_free(w[i]);
+    }
+    mp_queue_free(jq);
+}
+
+/* A worker killed with tasks undone: those tasks stay unfinished forever
+ * (Python's join would wait forever; a join with a timeout shows it). */
+static void test_joinable_worker_killed(void **state) {
+    (void)state;
+    struct pipes pp;
+    pipes_open(&pp);
+    jq = mp_queue_new(&mp_t_int, 0, 0, 1, "jq");
+    mp_queue_set_joinable(jq);
+    int three = 3;
+    mp_proc *w = mp_proc_new("w", -1);
+    assert_int_equal(mp_proc_start(w, takes_and_finishes, &three), 0);
+    for (int i = 0; i < 1000; i++) assert_int_equal(mp_queue_put(jq, int_val(i), -1), 0);
+    assert_int_equal(get_byte(pp.ready[0]), 'R');
+    assert_int_equal(mp_proc_kill(w), 0);
+    assert_int_equal(mp_proc_join(w, -1), 0);
+    assert_int_equal(mp_queue_unfinished(jq), 3); /* one taken, never done; two queued */
+    assert_int_equal(mp_queue_size(jq), 2);
+    assert_int_equal(mp_queue_join(jq, 0.001), -1);
+    assert_int_equal(errno, ETIMEDOUT);
+    mp_val v;
+    for (int i = 0; i < 2; i++) { /* another process finishes the rest */
+        assert_int_equal(mp_queue_get(jq, &v, -1), 0);
+        assert_int_equal(mp_queue_task_done(jq), 0);
+    }
+    assert_int_equal(mp_queue_unfinished(jq), 1);
+    assert_int_equal(mp_queue_task_done(jq), 0); /* for the dead worker */
+    assert_int_equal(mp_queue_join(jq, -1), 0);
+    mp_proc_free(w);
+    mp_queue_free(jq);
+    pipes_close(&pp);
+}
+
 /* ---- checked variants ------------------------------------------------- */
 
 /* ARG is which case to run; each ends its process with a runtime error. */
@@ -661,6 +763,12 @@ static void checked_error(void *arg) {
         if (mp_get_next(q, &v, L)) mp_exit(5);
         mp_get_timeout(q, 1.0, &v, MP_LOC(3, 5));
         break;
+    case 6:
+        mp_queue_set_joinable(q);
+        mp_put(q, int_val(1), L);
+        mp_task_done(q, L);
+        mp_task_done(q, MP_LOC(3, 7));
+        break;
     case 5: {
         mp_queue *s = mp_make_queue_unbounded(&mp_t_str, 1, "s", L);
         mp_str fake = {MP_IMMORTAL, 5u << 20, "x", 0};
@@ -681,8 +789,9 @@ static void test_checked_messages(void **state) {
         "t.mp:3:5: runtime error: get from 'jobs': queue is empty and every "
         "producer has finished",
         "t.mp:3:6: runtime error: put to 's': item too large for the queue",
+        "t.mp:3:7: runtime error: ValueError: task_done() called too many times (in process",
     };
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < 7; i++) {
         mpt_expect_error(checked_error, (void *)(intptr_t)i, expect[i]);
     }
     /* the non-failing paths */
@@ -718,6 +827,9 @@ int main(void) {
         cmocka_unit_test(test_checked_messages),
         cmocka_unit_test(test_nowait_waits_for_a_busy_lock),
         cmocka_unit_test(test_rendezvous),
+        cmocka_unit_test(test_joinable),
+        cmocka_unit_test(test_joinable_across_processes),
+        cmocka_unit_test(test_joinable_worker_killed),
     };
     int r = cmocka_run_group_tests_name("mpr_queue", tests, NULL, NULL);
     mp_finish();
