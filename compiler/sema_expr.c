@@ -767,7 +767,7 @@ static void members_note(Sema *S, Span at, TypeKind k) {
                                         builtin_defs[i].name);
         if (bk == BK_METHOD) break;
     }
-    const char *art = k == TY_INT || k == TY_ARRAY ? "an" : "a";
+    const char *art = k == TY_INT || k == TY_ARRAY || k == TY_EVENT ? "an" : "a";
     if (len) diag_note(S->d, at, "%s %s has: %s", art, kind_noun(k), buf);
     else if (k == TY_ARRAY)
         diag_note(S->d, at, "an array has no methods or attributes; use len(a) and a[i]");
