@@ -35,6 +35,7 @@ bool sema_storable(const Type *t) {
 bool sema_assignable(const Type *dst, const Type *src) {
     if (dst == src || is_err(dst) || is_err(src)) return true;
     if (dst->kind == TY_OPTIONAL) return src->kind == TY_NULL || src == dst->elem;
+    if (dst->kind == TY_SEMAPHORE) return src->kind == TY_BSEMAPHORE; /* its Python subclass */
     return dst->kind == TY_FLOAT && src->kind == TY_INT;
 }
 
@@ -819,7 +820,9 @@ Type *sema_member(Sema *S, Node *e, bool assigning) {
         if (a) {
             diag_error(S->d, e->span, "cannot assign to '%s.%s'",
                        e->lhs->kind == ND_NAME ? e->lhs->name : "p", e->name);
-            diag_note(S->d, e->span, "a process's pid, name and exitcode are read-only");
+            if (t->kind == TY_BARRIER)
+                diag_note(S->d, e->span, "a Barrier's parties, n_waiting and broken are read-only");
+            else diag_note(S->d, e->span, "a process's pid, name and exitcode are read-only");
             return e->type = ty(TY_ERROR);
         }
     }

@@ -1311,10 +1311,8 @@ static inline double mp_sync_timeout(double t) { return t > 0 ? t : 0.0; }
 bool mp_sync_acquire(mp_sync *s, bool block, double timeout, mp_loc loc);
 void mp_sync_release(mp_sync *s, mp_loc loc);
 bool mp_sync_locked(mp_sync *s);
-static inline void mp_sync_enter(mp_sync *s, mp_loc loc) {
-    (void)mp_sync_acquire(s, true, -1.0, loc);
-}
-static inline void mp_sync_exit(mp_sync *s, mp_loc loc) { mp_sync_release(s, loc); }
+void mp_sync_enter(mp_sync *s, mp_loc loc);
+void mp_sync_exit(mp_sync *s, mp_loc loc);
 int64_t mp_sync_get_value(mp_sync *s);
 
 /* Event: set, clear, is_set; wait returns the flag when it returns.

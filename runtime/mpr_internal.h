@@ -130,6 +130,9 @@ void mpr_exc_reset_child(void);
 /* ---- syncobj.c ------------------------------------------------- */
 
 void mpr_sync_free(mp_sync *s);
+/* This process is leaving: releases its Locks and RLocks, gives back the
+ * units of its open `with` blocks on semaphores, forgets its other units. */
+void mpr_sync_release_all(void);
 
 /* ---- proc.c: children, SIGCHLD, process table --------------------- */
 

@@ -449,6 +449,7 @@ void mpr_self_done_all(void) {
 _Noreturn void mpr_exit_process(int status) {
     /* First: the children main joins below may be waiting for them. */
     mpr_runlock_all();
+    mpr_sync_release_all();
     mpr_self_done_all();
     if (mpr_rt.is_main) {
         /* Children waiting on our pipe ends see end-of-file instead of

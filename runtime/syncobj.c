@@ -13,6 +13,7 @@
  * forever. The dead holder's hold is given back with a runtime warning. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -232,6 +233,62 @@ static void sem_release(mp_sync *s, mp_loc loc) {
     out(s);
 }
 
+/* ---- what this process holds --------------------------------------------- */
+
+/* The objects this process has acquired, each with how many of its `with`
+ * blocks are open on it. Process-local: a forked child starts with none. */
+static struct mine {
+    mp_sync *s;
+    int withs;
+} * mine;
+static size_t nmine, capmine;
+static int32_t mine_pid;
+
+static struct mine *mine_of(mp_sync *s) {
+    if (mine_pid != me()) {
+        mine_pid = me();
+        nmine = 0;
+    }
+    for (size_t i = 0; i < nmine; i++)
+        if (mine[i].s == s) return &mine[i];
+    if (nmine == capmine) {
+        capmine = capmine ? capmine * 2 : 8;
+        mine = mpr_realloc(mine, capmine * sizeof *mine);
+    }
+    mine[nmine] = (struct mine){s, 0};
+    return &mine[nmine++];
+}
+
+/* This process is ending (any way but a signal): its open `with` blocks
+ * on semaphores give their units back; Locks and RLocks it still holds
+ * are released; any other semaphore units it took stay taken (a
+ * semaphore counts, it has no owner), so its record is forgotten, never
+ * given back later as a dead holder's. */
+void mpr_sync_release_all(void) {
+    if (mine_pid != me()) return;
+    for (size_t i = nmine; i-- > 0;) {
+        mp_sync *s = mine[i].s;
+        in(s);
+        if (s->kind == MP_SYNC_LOCK || s->kind == MP_SYNC_RLOCK) {
+            if (s->value == 0 && s->owner == me()) {
+                s->value = 1;
+                s->owner = 0;
+                s->depth = 0;
+            }
+        } else {
+            for (; mine[i].withs > 0; mine[i].withs--)
+                if (s->kind != MP_SYNC_BOUNDED || s->value < s->bound) s->value++;
+            struct holder *h = holder_of(s, me());
+            if (h) h->count = 0;
+        }
+        bump(s);
+        out(s);
+    }
+    free(mine);
+    mine = NULL;
+    nmine = capmine = 0;
+}
+
 /* ---- acquire and release ---------------------------------------------- */
 
 static bool take(mp_sync *s, mp_loc loc) {
@@ -245,9 +302,23 @@ static bool acquire(mp_sync *s, const mpr_deadline *d, mp_loc loc) {
         bool got = take(s, loc);
         uint32_t seen = __atomic_load_n(&s->seq, __ATOMIC_SEQ_CST);
         out(s);
-        if (got) return true;
+        if (got) {
+            mine_of(s);
+            return true;
+        }
         if (!nap(s, seen, d)) return false;
     }
+}
+
+void mp_sync_enter(mp_sync *s, mp_loc loc) {
+    mp_sync_acquire(s, true, -1.0, loc);
+    mine_of(s->kind == MP_SYNC_CONDITION ? s->lock : s)->withs++;
+}
+
+void mp_sync_exit(mp_sync *s, mp_loc loc) {
+    struct mine *m = mine_of(s->kind == MP_SYNC_CONDITION ? s->lock : s);
+    if (m->withs > 0) m->withs--;
+    mp_sync_release(s, loc);
 }
 
 bool mp_sync_acquire(mp_sync *s, bool block, double timeout, mp_loc loc) {
