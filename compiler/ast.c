@@ -31,10 +31,10 @@ static const uint8_t node_sizes[] = {
     [ND_ARRAY] = END(type_span),  [ND_PROCESS] = END(sym2),    [ND_START] = END(targets),
     [ND_JOIN] = END(targets),     [ND_CONST] = END(name_span), [ND_NONE] = HEADER,
     [ND_TUPLE] = END(elems),      [ND_TRY] = END(els),         [ND_EXCEPT] = END(body),
-    [ND_RAISE] = HEADER,          [ND_ASSERT] = HEADER,
+    [ND_RAISE] = HEADER,          [ND_ASSERT] = HEADER,        [ND_SYNC] = END(type_span),
 };
 _Static_assert(sizeof(Node) <= 255, "node_sizes holds bytes");
-_Static_assert(sizeof node_sizes / sizeof node_sizes[0] == ND_CONST + 1,
+_Static_assert(sizeof node_sizes / sizeof node_sizes[0] == ND_SYNC + 1,
                "a size for every node kind");
 
 size_t node_size(NodeKind kind) {
@@ -158,7 +158,8 @@ bool ast_children(Node *n, bool argv, NodeVisit f, void *ctx) {
         ONE(n->body, NULL);
         return false;
     case ND_QUEUE: ONE(n->lhs, "bound"); return false;
-    case ND_VALUE: ONE(n->rhs, "init"); return false;
+    case ND_VALUE:
+    case ND_SYNC: ONE(n->rhs, "init"); return false;
     case ND_ARRAY:
         ONE(n->lhs, "size");
         ONE(n->rhs, "init");
@@ -230,6 +231,11 @@ static Type basic_types[TY_EXC + 1] = {
     [TY_EXC] = {.kind = TY_EXC},
 };
 
+/* The synchronization objects' types, TY_LOCK .. TY_BARRIER. */
+static Type sync_types[] = {{.kind = TY_LOCK},       {.kind = TY_RLOCK}, {.kind = TY_SEMAPHORE},
+                            {.kind = TY_BSEMAPHORE}, {.kind = TY_EVENT}, {.kind = TY_CONDITION},
+                            {.kind = TY_BARRIER}};
+
 /* Composite types live in slabs; the table holds pointers into them. */
 typedef struct TypeSlab TypeSlab;
 struct TypeSlab {
@@ -260,6 +266,7 @@ static bool type_eq(const void *a, const void *b) {
 }
 
 Type *type_basic(TypeKind kind) {
+    if (kind >= TY_LOCK && kind <= TY_BARRIER) return &sync_types[kind - TY_LOCK];
     if ((unsigned)kind > TY_EXC) kind = TY_ERROR;
     return &basic_types[kind];
 }
@@ -338,6 +345,13 @@ const char *type_kind_name(TypeKind k) {
     case TY_TUPLE: return "tuple";
     case TY_FILE: return "file";
     case TY_EXC: return "exception";
+    case TY_LOCK: return "Lock";
+    case TY_RLOCK: return "RLock";
+    case TY_SEMAPHORE: return "Semaphore";
+    case TY_BSEMAPHORE: return "BoundedSemaphore";
+    case TY_EVENT: return "Event";
+    case TY_CONDITION: return "Condition";
+    case TY_BARRIER: return "Barrier";
     }
     return "?";
 }
@@ -449,6 +463,7 @@ static const char *kind_names[] = {
     [ND_START] = "start",
     [ND_JOIN] = "join",
     [ND_CONST] = "const",
+    [ND_SYNC] = "sync",
     [ND_SLICE] = "slice",
     [ND_LISTCOMP] = "listcomp",
     [ND_COMP_PUSH] = "comp_push",
@@ -547,6 +562,7 @@ static void dump_node(Dumper *D, const Node *n, int depth, const char *role) {
     case ND_QUEUE:
     case ND_VALUE:
     case ND_ARRAY:
+    case ND_SYNC:
     case ND_CONST: fprintf(out, " %s", n->name ? n->name : "?"); break;
     case ND_UNARY:
     case ND_BINARY: fprintf(out, " '%s'", op_spelling(n->op)); break;
@@ -578,6 +594,7 @@ static void dump_node(Dumper *D, const Node *n, int depth, const char *role) {
     case ND_QUEUE:
     case ND_VALUE:
     case ND_ARRAY:
+    case ND_SYNC:
         if (n->decl_type) dump_type(out, ": ", n->decl_type);
         break;
     default: break;

@@ -36,7 +36,20 @@ typedef enum TypeKind {
     TY_EXC,      /* a caught exception (`except K as e`) */
     TY_OPTIONAL, /* elem | None */
     TY_TUPLE,    /* tuple[items[0], ..., items[n-1]] */
+    /* synchronization objects (top level, passed to defs as handles) */
+    TY_LOCK,
+    TY_RLOCK,
+    TY_SEMAPHORE,
+    TY_BSEMAPHORE, /* BoundedSemaphore */
+    TY_EVENT,
+    TY_CONDITION,
+    TY_BARRIER,
 } TypeKind;
+
+/* Whether T is one of the synchronization objects; one taken by `with`
+ * (Lock, RLock, Semaphore, BoundedSemaphore, Condition). */
+#define type_is_sync(t) ((t)->kind >= TY_LOCK && (t)->kind <= TY_BARRIER)
+#define type_is_lockish(t) (type_is_sync(t) && (t)->kind != TY_EVENT && (t)->kind != TY_BARRIER)
 
 typedef struct Type Type;
 struct Type {
@@ -50,8 +63,8 @@ struct Type {
 /* Types are interned: equal types are the same pointer. They are global
  * (shared by every compilation in the process, not in any arena): basic
  * types are static, composite ones sit in a malloc'd intern table. */
-Type *
-type_basic(TypeKind kind); /* ERROR NONE INT FLOAT BOOL STR PROCESS GROUP FUNC NULL FILE EXC */
+Type *type_basic(TypeKind kind); /* ERROR NONE INT FLOAT BOOL STR PROCESS GROUP FUNC NULL FILE EXC,
+                               the synchronization objects */
 Type *type_of(TypeKind kind, Type *elem);    /* LIST CONN QUEUE VALUE ARRAY OPTIONAL */
 Type *type_tuple(Type *const *items, int n); /* copies ITEMS */
 Type *type_joinable_queue(Type *elem);       /* queue[elem] joinable */
@@ -83,6 +96,7 @@ typedef enum SymKind {
     SYM_PROCESS, /* single process */
     SYM_GROUP,   /* process NAME[N] */
     SYM_CONST,   /* const NAME = EXPR; decl->lhs is the folded literal */
+    SYM_SYNC,    /* Lock NAME, Semaphore NAME = N, ...: its type says which */
 } SymKind;
 
 typedef struct Node Node;
@@ -178,7 +192,8 @@ typedef enum NodeKind {
     ND_CONTINUE,
     ND_RETURN,    /* lhs (may be NULL) */
     ND_EXPR_STMT, /* lhs */
-    ND_LOCK,      /* lhs (a value or array), body: the block runs atomically */
+    ND_LOCK,      /* lhs (a value or array, or a lock-like object), body: the
+                     block runs atomically / holding it; `with` sets n->with */
     ND_PASS,
     ND_COMP_PUSH, /* lhs: the element a list comprehension appends */
     ND_TRY,       /* lhs: the try block, then: ND_EXCEPT list, els: else block
@@ -208,6 +223,9 @@ typedef enum NodeKind {
     ND_JOIN,    /* targets (ND_NAME list) */
     ND_CONST,   /* name, rhs (the expression), sym; lhs: its value folded
                        by sema, an ND_INT, ND_FLOAT, ND_BOOL or ND_STR */
+    ND_SYNC,    /* Lock m, Semaphore s = N, Condition c = m, ...: name,
+                       decl_type (the object's type), rhs: count, parties or
+                       the condition's lock, or NULL */
 } NodeKind;
 
 typedef enum Op {
@@ -273,6 +291,7 @@ struct Node {
      * the hidden variable's let, and each ND_INDEX taking item k of it
      * (argc: how many names it unpacks into) */
     bool unpack : 1;
+    bool with : 1;   /* ND_LOCK written `with` */
     Span span;       /* the whole construct */
     int argc;        /* ND_CALL: entries of argv (in what would be padding);
                         ND_RAISE and an ND_EXCEPT's kind names: the kind */

@@ -1494,6 +1494,99 @@ static CExpr emit_current_process(Gen *g, const BEmit *e) {
     return (CExpr){"mp_current_process()", false};
 }
 
+/* ---- synchronization objects ---- */
+
+/* A timeout argument K: the user's seconds through mp_sync_timeout (a
+ * negative one is 0, as Python's), or -1.0 (none: wait forever). */
+static const char *sync_timeout(Gen *g, const BEmit *e, const char *const *a, int k) {
+    return e->a[k] ? gstr(g, "mp_sync_timeout(%s)", a[k]) : "-1.0";
+}
+
+static CExpr emit_sync_acquire(Gen *g, const BEmit *e) {
+    static const char *const absent[] = {"true", ""};
+    const char *a[2];
+    str_args(g, e, a, absent);
+    return (CExpr){
+        gstr(g, "mp_sync_acquire(%s, %s, %s, %s)", e->o, a[0], sync_timeout(g, e, a, 1), e->at),
+        false};
+}
+
+static CExpr emit_sync_release(Gen *g, const BEmit *e) {
+    emit(g, "mp_sync_release(%s, %s);", e->o, e->at);
+    return done();
+}
+
+static CExpr emit_sync_locked(Gen *g, const BEmit *e) {
+    return (CExpr){gstr(g, "mp_sync_locked(%s)", e->o), false};
+}
+
+static CExpr emit_sync_get_value(Gen *g, const BEmit *e) {
+    return (CExpr){gstr(g, "mp_sync_get_value(%s)", e->o), false};
+}
+
+static CExpr emit_sync_set(Gen *g, const BEmit *e) {
+    emit(g, "mp_sync_set(%s);", e->o);
+    return done();
+}
+
+static CExpr emit_sync_clear(Gen *g, const BEmit *e) {
+    emit(g, "mp_sync_clear(%s);", e->o);
+    return done();
+}
+
+static CExpr emit_sync_is_set(Gen *g, const BEmit *e) {
+    return (CExpr){gstr(g, "mp_sync_is_set(%s)", e->o), false};
+}
+
+static CExpr emit_sync_wait(Gen *g, const BEmit *e) {
+    const char *a[1];
+    str_args(g, e, a, no_args);
+    return (CExpr){gstr(g, "mp_sync_wait(%s, %s, %s)", e->o, sync_timeout(g, e, a, 0), e->at),
+                   false};
+}
+
+static CExpr emit_sync_notify(Gen *g, const BEmit *e) {
+    static const char *const absent[] = {"1"};
+    const char *a[1];
+    str_args(g, e, a, absent);
+    emit(g, "mp_sync_notify(%s, %s, %s);", e->o, a[0], e->at);
+    return done();
+}
+
+static CExpr emit_sync_notify_all(Gen *g, const BEmit *e) {
+    emit(g, "mp_sync_notify_all(%s, %s);", e->o, e->at);
+    return done();
+}
+
+static CExpr emit_barrier_wait(Gen *g, const BEmit *e) {
+    const char *a[1];
+    str_args(g, e, a, no_args);
+    return (CExpr){gstr(g, "mp_barrier_wait_at(%s, %s, %s)", e->o, sync_timeout(g, e, a, 0), e->at),
+                   false};
+}
+
+static CExpr emit_sync_reset(Gen *g, const BEmit *e) {
+    emit(g, "mp_sync_reset(%s);", e->o);
+    return done();
+}
+
+static CExpr emit_sync_abort(Gen *g, const BEmit *e) {
+    emit(g, "mp_sync_abort(%s);", e->o);
+    return done();
+}
+
+static CExpr emit_sync_parties(Gen *g, const BEmit *e) {
+    return (CExpr){gstr(g, "mp_sync_parties(%s)", e->o), false};
+}
+
+static CExpr emit_sync_n_waiting(Gen *g, const BEmit *e) {
+    return (CExpr){gstr(g, "mp_sync_n_waiting(%s)", e->o), false};
+}
+
+static CExpr emit_sync_broken(Gen *g, const BEmit *e) {
+    return (CExpr){gstr(g, "mp_sync_broken(%s)", e->o), false};
+}
+
 typedef CExpr (*EmitFn)(Gen *g, const BEmit *e);
 
 /* The EMIT column of builtins.def. */

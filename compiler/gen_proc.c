@@ -251,6 +251,19 @@ void gen_start_join(Gen *g, Node *n) {
     }
 }
 
+/* Lock m, Semaphore s = N, Condition c = m, ...: one mp_make_sync. */
+static void gen_sync_decl(Gen *g, Node *n, const char *at) {
+    static const char *const kinds[] = {"MP_SYNC_LOCK",    "MP_SYNC_RLOCK", "MP_SYNC_SEMAPHORE",
+                                        "MP_SYNC_BOUNDED", "MP_SYNC_EVENT", "MP_SYNC_CONDITION",
+                                        "MP_SYNC_BARRIER"};
+    TypeKind k = n->decl_type->kind;
+    const char *count = k == TY_SEMAPHORE || k == TY_BSEMAPHORE ? "1" : "0", *lock = "NULL";
+    if (n->rhs && k == TY_CONDITION) lock = cname(g, n->rhs->sym);
+    else if (n->rhs) count = borrow(g, n->rhs);
+    emit(g, "mp_sync *%s = mp_make_sync(%s, %s, %s, \"%s\", %s);", cname(g, n->sym),
+         kinds[k - TY_LOCK], count, lock, n->name, at);
+}
+
 static void gen_shared_decl(Gen *g, Node *n) {
     Scope temps;
     stmt_begin(g, &temps);
@@ -290,6 +303,7 @@ static void gen_shared_decl(Gen *g, Node *n) {
              mpval(g, t, init), n->name, at);
         break;
     }
+    case ND_SYNC: gen_sync_decl(g, n, at); break;
     case ND_ARRAY: {
         Type *t = n->decl_type;
         const char *c = cname(g, n->sym);
@@ -344,6 +358,7 @@ static void gen_main(Gen *g) {
         case ND_PIPE:
         case ND_QUEUE:
         case ND_VALUE:
+        case ND_SYNC:
         case ND_ARRAY: gen_shared_decl(g, n); break;
         case ND_PROCESS: gen_process(g, n); break;
         case ND_START:

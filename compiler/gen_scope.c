@@ -26,7 +26,9 @@ void release_scope(Gen *g, const Scope *s) {
     g->no_check = true; /* releasing and unlocking never raise */
     for (size_t i = s->held.len; i-- > 0;)
         emit_release(g, s->held.items[i].name, s->held.items[i].type);
-    if (s->unlock)
+    if (s->unlock && type_is_sync(s->unlock->type))
+        emit(g, "mp_sync_exit(%s, %s);", cname(g, s->unlock), s->unlock_at);
+    else if (s->unlock)
         emit(g, "mp_%s_unlock(%s, %s);", s->unlock->type->kind == TY_VALUE ? "value" : "array",
              cname(g, s->unlock), s->unlock_at);
     g->no_check = saved;

@@ -454,10 +454,31 @@ static void gen_for(Gen *g, Node *n) {
     stmt_end(g, &temps);
 }
 
+/* with m { ... } on a lock-like object: acquired every time (a Semaphore
+ * counts each hold), released on every way out as a lock block is. */
+static void gen_with(Gen *g, Node *n) {
+    Symbol *s = n->lhs->sym;
+    emit(g, "{");
+    Scope block;
+    g->indent++;
+    scope_push(g, &block, false);
+    block.unlock = s;
+    block.unlock_at = loc(g, n->span);
+    emit(g, "mp_sync_enter(%s, %s);", cname(g, s), block.unlock_at);
+    for (Node *st = n->body->body; st; st = st->next) gen_stmt(g, st);
+    scope_pop(g, true);
+    g->indent--;
+    emit(g, "}");
+}
+
 /* lock v { ... }: the block's scope holds the lock, so leaving it by any
  * way (its end, break, continue, return) unlocks after releasing. */
 static void gen_lock(Gen *g, Node *n) {
     Symbol *s = n->lhs->sym;
+    if (type_is_sync(s->type)) {
+        gen_with(g, n);
+        return;
+    }
     bool nested = is_locked(g, s);
     if (!nested && g->nlocked == (int)(sizeof g->locked / sizeof g->locked[0]))
         nested = true; /* deeper than any real program; stays correct, just locks less */

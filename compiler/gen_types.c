@@ -23,7 +23,7 @@ static const char *ctype(Gen *g, const Type *t) {
     case TY_PROCESS: return "mp_proc *";
     case TY_FILE: return "mp_file *";
     case TY_EXC: return "mp_exc *";
-    default: return "void";
+    default: return type_is_sync(t) ? "mp_sync *" : "void";
     }
 }
 

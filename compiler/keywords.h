@@ -37,6 +37,14 @@
     X(JOIN, "join", KW_SOFT)                  \
     X(LOCK, "lock", KW_SOFT | KW_BLOCK)       \
     X(CONST, "const", KW_SOFT)                \
+    X(WITH, "with", KW_SOFT | KW_BLOCK)       \
+    X(LOCKT, "Lock", KW_SOFT)                 \
+    X(RLOCKT, "RLock", KW_SOFT)               \
+    X(SEMAPHORE, "Semaphore", KW_SOFT)        \
+    X(BSEM, "BoundedSemaphore", KW_SOFT)      \
+    X(EVENT, "Event", KW_SOFT)                \
+    X(CONDITION, "Condition", KW_SOFT)        \
+    X(BARRIER, "Barrier", KW_SOFT)            \
     X(AS, "as", 0)                            \
     X(TRY, "try", KW_STMT | KW_BLOCK)         \
     X(EXCEPT, "except", KW_STMT | KW_BLOCK)   \

@@ -620,6 +620,15 @@ Type *parse_type_name(Parser *P, const char *name, Span at) {
     if (strcmp(name, "bool") == 0) return type_basic(TY_BOOL);
     if (strcmp(name, "str") == 0) return type_basic(TY_STR);
     if (strcmp(name, "file") == 0) return type_basic(TY_FILE);
+    static const struct {
+        const char *name;
+        TypeKind kind;
+    } sync_types[] = {{"Lock", TY_LOCK},           {"RLock", TY_RLOCK},
+                      {"Semaphore", TY_SEMAPHORE}, {"BoundedSemaphore", TY_BSEMAPHORE},
+                      {"Event", TY_EVENT},         {"Condition", TY_CONDITION},
+                      {"Barrier", TY_BARRIER}};
+    for (size_t i = 0; i < sizeof sync_types / sizeof sync_types[0]; i++)
+        if (strcmp(name, sync_types[i].name) == 0) return type_basic(sync_types[i].kind);
     if (strcmp(name, "list") == 0 || strcmp(name, "conn") == 0 || strcmp(name, "queue") == 0 ||
         strcmp(name, "value") == 0 || strcmp(name, "array") == 0 || strcmp(name, "tuple") == 0)
         parse_error(P, at, "'%s' needs an element type, as in '%s[int]'", name, name);

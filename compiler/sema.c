@@ -36,10 +36,13 @@ const char *sema_tname(const Type *t) {
     }
 }
 
-const char *sema_an_word(const char *w) { return strchr("aeiou", w[0]) ? "an" : "a"; }
+const char *sema_an_word(const char *w) { return w[0] && strchr("aeiouE", w[0]) ? "an" : "a"; }
 
 const char *sema_an(const Type *t) {
-    return t && (t->kind == TY_INT || t->kind == TY_ARRAY || t->kind == TY_EXC) ? "an" : "a";
+    return t && (t->kind == TY_INT || t->kind == TY_ARRAY || t->kind == TY_EXC ||
+                 t->kind == TY_EVENT)
+               ? "an"
+               : "a";
 }
 
 const char *sema_sym_what(const SymX *x) {
@@ -56,6 +59,7 @@ const char *sema_sym_what(const SymX *x) {
     case SYM_PROCESS: return "process";
     case SYM_GROUP: return "process group";
     case SYM_CONST: return "constant";
+    case SYM_SYNC: return type_kind_name(x->s.type->kind);
     }
     return "name";
 }
@@ -862,11 +866,22 @@ static bool check_for(Sema *S, Node *n) {
 
 static bool check_lock(Sema *S, Node *n) {
     Type *t = sema_expr(S, n->lhs, NULL);
-    if (t->kind != TY_VALUE && t->kind != TY_ARRAY && t->kind != TY_ERROR) {
-        diag_error(S->d, n->lhs->span, "'lock' needs a value or an array, not %s %s", sema_an(t),
-                   sema_tname(t));
+    const char *kw = n->with ? "with" : "lock";
+    if (t->kind != TY_VALUE && t->kind != TY_ARRAY && t->kind != TY_ERROR && !type_is_lockish(t)) {
+        if (n->with)
+            diag_error(S->d, n->lhs->span,
+                       "'with' needs a Lock, RLock, Semaphore, BoundedSemaphore, Condition, value "
+                       "or array, not %s %s",
+                       sema_an_word(sema_tname(t)), sema_tname(t));
+        else
+            diag_error(S->d, n->lhs->span, "'lock' needs a value or an array, not %s %s",
+                       sema_an(t), sema_tname(t));
+        if (t->kind == TY_EVENT || t->kind == TY_BARRIER)
+            diag_note(S->d, n->lhs->span, "%s %s is waited for with '%s.wait()'",
+                      sema_an_word(sema_tname(t)), sema_tname(t),
+                      n->lhs->kind == ND_NAME ? n->lhs->name : "obj");
     } else if (t->kind != TY_ERROR && n->lhs->kind != ND_NAME) {
-        diag_error(S->d, n->lhs->span, "'lock' needs the name of a value or an array");
+        diag_error(S->d, n->lhs->span, "'%s' needs the name of the object it holds", kw);
     }
     return check_block(S, n->body);
 }
@@ -1123,6 +1138,63 @@ static bool check_proc_opts(Sema *S, Node *n) {
         if (is_daemon && o->lhs->kind == ND_BOOL && o->lhs->ival) daemon = true;
     }
     return daemon;
+}
+
+/* An int the compiler knows: a literal, its negation, or a constant. */
+static bool known_int(const Node *e, int64_t *v) {
+    if (e->kind == ND_INT) return *v = e->ival, true;
+    if (e->kind == ND_UNARY && e->op == OP_NEG && e->lhs->kind == ND_INT &&
+        e->lhs->ival > INT64_MIN)
+        return *v = -e->lhs->ival, true;
+    if (e->kind == ND_NAME && e->sym && e->sym->kind == SYM_CONST && e->sym->decl->lhs &&
+        e->sym->decl->lhs->kind == ND_INT)
+        return *v = e->sym->decl->lhs->ival, true;
+    return false;
+}
+
+/* Lock m, RLock r, Semaphore s = N, BoundedSemaphore b = N, Event e,
+ * Condition c (= lock), Barrier b = parties. */
+static void check_sync_decl(Sema *S, Node *n) {
+    Type *t = n->decl_type;
+    const char *kind = type_kind_name(t->kind);
+    Node *init = n->rhs;
+    int64_t v;
+    switch (t->kind) {
+    case TY_SEMAPHORE:
+    case TY_BSEMAPHORE:
+    case TY_BARRIER:
+        if (!init) {
+            if (t->kind == TY_BARRIER)
+                diag_error(S->d, n->span,
+                           "a Barrier needs its number of parties, as in 'Barrier %s = 4'",
+                           n->name);
+            break;
+        }
+        check_int_expr(S, init, t->kind == TY_BARRIER ? "the parties of '%s'" : "the value of '%s'",
+                       n->name);
+        if (known_int(init, &v) && t->kind != TY_BARRIER && v < 0)
+            diag_error(S->d, init->span, "semaphore initial value must be >= 0");
+        else if (known_int(init, &v) && t->kind == TY_BARRIER && v < 1)
+            diag_error(S->d, init->span, "parties must be > 0");
+        break;
+    case TY_CONDITION:
+        if (!init) break;
+        Type *lt = sema_expr(S, init, NULL);
+        if (lt->kind != TY_ERROR &&
+            (init->kind != ND_NAME || (lt->kind != TY_LOCK && lt->kind != TY_RLOCK)))
+            diag_error(S->d, init->span,
+                       "a Condition's lock is the name of a Lock or an RLock, not %s %s",
+                       sema_an_word(sema_tname(lt)), sema_tname(lt));
+        break;
+    default:
+        if (init) {
+            sema_value(S, init, NULL);
+            diag_error(S->d, init->span, "%s %s takes no value: '%s %s'", sema_an_word(kind), kind,
+                       kind, n->name);
+        }
+        break;
+    }
+    n->sym = &declare_top(S, n, SYM_SYNC, n->name, name_span(n), t)->s;
 }
 
 static void check_process(Sema *S, Node *n) {
@@ -1453,6 +1525,9 @@ static bool check_stmt(Sema *S, Node *st) {
             else check_join(S, st);
         }
         return true;
+    case ND_SYNC:
+        if (top_only(S, st)) check_sync_decl(S, st);
+        return true;
     case ND_CONST: return true; /* checked first of all: see sema_check */
     default: diag_error(S->d, st->span, "this is not a statement here"); return true;
     }
@@ -1562,6 +1637,7 @@ static void collect_parent(Sema *S, Node *list) {
             pname(S, st->name, name_span(st), st->lhs ? "process group" : "process");
             break;
         case ND_CONST: pname(S, st->name, name_span(st), "constant"); break;
+        case ND_SYNC: pname(S, st->name, name_span(st), type_kind_name(st->decl_type->kind)); break;
         default: break;
         }
     }
@@ -1623,6 +1699,7 @@ bool sema_check(Program *p, Arena *a, Diag *d) {
         }
     }
     process_warnings(&S);
+    if (d->errors == errors0) sema_sync_paths(&S, p);
     pop_scope(&S);
     flow_solve(&S);
     if (d->errors == errors0) facts_compute(p);

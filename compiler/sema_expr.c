@@ -38,6 +38,7 @@ bool sema_assignable(const Type *dst, const Type *src) {
     if (dst->kind == TY_QUEUE && src->kind == TY_QUEUE && !dst->joinable)
         return dst->elem == src->elem;
     if (dst->kind == TY_OPTIONAL) return src->kind == TY_NULL || src == dst->elem;
+    if (dst->kind == TY_SEMAPHORE) return src->kind == TY_BSEMAPHORE; /* its Python subclass */
     return dst->kind == TY_FLOAT && src->kind == TY_INT;
 }
 
@@ -777,7 +778,7 @@ static void members_note(Sema *S, Span at, TypeKind k) {
                                         builtin_defs[i].name);
         if (bk == BK_METHOD) break;
     }
-    const char *art = k == TY_INT || k == TY_ARRAY ? "an" : "a";
+    const char *art = k == TY_INT || k == TY_ARRAY || k == TY_EVENT ? "an" : "a";
     if (len) diag_note(S->d, at, "%s %s has: %s", art, kind_noun(k), buf);
     else if (k == TY_ARRAY)
         diag_note(S->d, at, "an array has no methods or attributes; use len(a) and a[i]");
@@ -829,9 +830,12 @@ Type *sema_member(Sema *S, Node *e, bool assigning) {
         if (a) {
             diag_error(S->d, e->span, "cannot assign to '%s.%s'",
                        e->lhs->kind == ND_NAME ? e->lhs->name : "p", e->name);
-            diag_note(S->d, e->span,
-                      "a process's pid, name, daemon and exitcode are read-only (name= and "
-                      "daemon= are given where it is declared)");
+            if (t->kind == TY_BARRIER)
+                diag_note(S->d, e->span, "a Barrier's parties, n_waiting and broken are read-only");
+            else
+                diag_note(S->d, e->span,
+                          "a process's pid, name, daemon and exitcode are read-only (name= and "
+                          "daemon= are given where it is declared)");
             return e->type = ty(TY_ERROR);
         }
     }

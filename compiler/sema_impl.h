@@ -214,6 +214,10 @@ Type *sema_expr(Sema *S, Node *e, Type *hint);
 Type *sema_value(Sema *S, Node *e, Type *hint);
 /* T can be held by a variable, returned or passed by copy. */
 bool sema_storable(const Type *t);
+
+/* sema_sync.c: a Lock acquired twice on one path, a lock released or a
+ * Condition used where the def never acquired it (located errors). */
+void sema_sync_paths(Sema *S, Program *p);
 /* DST accepts a SRC value (equal, or int where float is expected). */
 bool sema_assignable(const Type *dst, const Type *src);
 /* An attribute o.name, or (ASSIGNING) an assignment target v.value. */

@@ -254,6 +254,13 @@ static void not_top(Parser *P, Node *n) {
     case ND_START: what = "'start'"; break;
     case ND_JOIN: what = "'join'"; break;
     case ND_CONST: what = "'const'"; break;
+    case ND_SYNC: {
+        static const char *const words[] = {"'Lock'",  "'RLock'",     "'Semaphore'",
+                                            "'BoundedSemaphore'", "'Event'", "'Condition'",
+                                            "'Barrier'"};
+        what = words[n->decl_type->kind - TY_LOCK];
+        break;
+    }
     default: break;
     }
     Span at = n->span;
@@ -274,7 +281,10 @@ static void not_top(Parser *P, Node *n) {
        WHILE "'while'" FOR "'for'" IN "'in'" BREAK "'break'"
        CONTINUE "'continue'" RETURN "'return'" PASS "'pass'" PIPE "'pipe'"
        QUEUE "'queue'" VALUE "'value'" ARRAY "'array'" PROCESS "'process'"
-       START "'start'" JOIN "'join'" LOCK "'lock'" CONST "'const'" AS "'as'"
+       START "'start'" JOIN "'join'" LOCK "'lock'" CONST "'const'"
+       WITH "'with'" LOCKT "'Lock'" RLOCKT "'RLock'" SEMAPHORE "'Semaphore'"
+       BSEM "'BoundedSemaphore'" EVENT "'Event'" CONDITION "'Condition'"
+       BARRIER "'Barrier'" AS "'as'"
        TRY "'try'" EXCEPT "'except'" FINALLY "'finally'" RAISE "'raise'" ASSERT "'assert'"
        AND "'and'" OR "'or'" NOT "'not'" IS "'is'" NONE "'None'"
        TRUE "'True'" FALSE "'False'"
@@ -292,7 +302,7 @@ static void not_top(Parser *P, Node *n) {
 %type <node> opt_test comp_clauses
 %type <list> stmt_seq params param_list name_list proc_opts elems args arg_list
 %type <node> exprs
-%type <type> type ret opt_type tuple_types
+%type <type> type ret opt_type tuple_types sync_kind
 
 %left OR
 %left AND
@@ -432,6 +442,9 @@ compound:
         $$ = parse_for_unpack(P, first, $6, $7, @$);
     }
   | LOCK test block                 { $$ = mk(P, ND_LOCK, @$); $$->lhs = $2; $$->body = $3; }
+  | WITH test block {
+        $$ = mk(P, ND_LOCK, @$); $$->lhs = $2; $$->body = $3; $$->with = true;
+    }
   | TRY block handlers try_else try_finally {
         $$ = mk(P, ND_TRY, @$);
         $$->lhs = $2; $$->then = $3.head; $$->els = $4; $$->rhs = $5;
@@ -651,6 +664,15 @@ toponly:
             parse_error(P, $$->lhs->span, "an array takes a size or an initial list, "
                         "not both");
     }
+  | sync_kind IDENT {
+        $$ = mk(P, ND_SYNC, @$);
+        $$->name = $2; $$->name_span = @2; $$->decl_type = $1; $$->type_span = @1;
+    }
+  | sync_kind IDENT ASSIGN test {
+        $$ = mk(P, ND_SYNC, @$);
+        $$->name = $2; $$->name_span = @2; $$->decl_type = $1; $$->type_span = @1;
+        $$->rhs = $4;
+    }
   | CONST IDENT ASSIGN test {
         $$ = mk(P, ND_CONST, @$);
         $$->name = $2; $$->name_span = @2; $$->rhs = $4;
@@ -687,6 +709,16 @@ proc_opts:
         k->name = $3; k->name_span = @3; k->lhs = $5;
         $$ = $1.head ? list_add($1, k) : list1(k);
     }
+  ;
+
+sync_kind:
+    LOCKT                           { $$ = type_basic(TY_LOCK); }
+  | RLOCKT                          { $$ = type_basic(TY_RLOCK); }
+  | SEMAPHORE                       { $$ = type_basic(TY_SEMAPHORE); }
+  | BSEM                            { $$ = type_basic(TY_BSEMAPHORE); }
+  | EVENT                           { $$ = type_basic(TY_EVENT); }
+  | CONDITION                       { $$ = type_basic(TY_CONDITION); }
+  | BARRIER                         { $$ = type_basic(TY_BARRIER); }
   ;
 
 name_list:

@@ -35,6 +35,7 @@ static const mp_exc_kind exc_bases[] = {
 const char *mp_exc_name(mp_exc_kind kind) {
     if (kind == MP_EXC_Empty) return "queue.Empty";
     if (kind == MP_EXC_Full) return "queue.Full";
+    if (kind == MP_EXC_BrokenBarrierError) return "threading.BrokenBarrierError";
     return (unsigned)kind < MP_EXC__COUNT ? exc_names[kind] : "Exception";
 }
 

@@ -212,7 +212,8 @@ MP_NORETURN void mp_fail(mp_loc loc, const char *fmt, ...) MP_PRINTF(2, 3);
     X(OSError, Exception)                 \
     X(TimeoutError, OSError)              \
     X(Empty, Exception)                   \
-    X(Full, Exception)
+    X(Full, Exception)                    \
+    X(BrokenBarrierError, RuntimeError)
 typedef enum mp_exc_kind {
 #define MP_EXC_ENUM(name, base) MP_EXC_##name,
     MP_EXCEPTION_KINDS(MP_EXC_ENUM)
@@ -1292,6 +1293,69 @@ mp_str *mp_getenv(const mp_str *name, const mp_str *dflt);
 double mp_time(void);       /* seconds since the epoch (time.time()) */
 double mp_monotonic(void);  /* seconds of a clock that never goes back */
 int64_t mp_cpu_count(void); /* processors online (os.cpu_count()) */
+
+/* ------------------------------------------------------------------ */
+/* Synchronization objects (syncobj.c): Python's Lock, RLock,          */
+/* Semaphore, BoundedSemaphore, Event, Condition and Barrier          */
+/* ------------------------------------------------------------------ */
+
+/* One handle type for the seven kinds; each object is an anonymous
+ * shared mapping made before fork. A timeout is in seconds; a negative
+ * one means none (wait forever): generated code passes a user's timeout
+ * through mp_sync_timeout, as Python treats a negative timeout as 0.
+ * Misuse raises Python's exception (the message is multiprocessing's);
+ * a holder that died is found by the next process that waits (within a
+ * tenth of a second) and its hold given back, with a runtime warning. */
+typedef struct mp_sync mp_sync;
+typedef enum mp_sync_kind {
+    MP_SYNC_LOCK,
+    MP_SYNC_RLOCK,
+    MP_SYNC_SEMAPHORE,
+    MP_SYNC_BOUNDED,
+    MP_SYNC_EVENT,
+    MP_SYNC_CONDITION,
+    MP_SYNC_BARRIER
+} mp_sync_kind;
+
+/* A new object of KIND: N is a semaphore's initial value or a barrier's
+ * parties (else ignored); LOCK is a condition's lock (NULL: its own
+ * RLock). A negative count raises ValueError; out of memory fails. */
+mp_sync *mp_make_sync(mp_sync_kind kind, int64_t n, mp_sync *lock, const char *name, mp_loc loc);
+static inline double mp_sync_timeout(double t) { return t > 0 ? t : 0.0; }
+
+/* Lock, RLock, semaphores, Condition (its lock). acquire: whether it was
+ * acquired (block false: at once or not at all). release: ValueError for
+ * a Lock not held or a BoundedSemaphore past its value, AssertionError
+ * for an RLock this process does not hold. enter/exit: `with`. */
+bool mp_sync_acquire(mp_sync *s, bool block, double timeout, mp_loc loc);
+void mp_sync_release(mp_sync *s, mp_loc loc);
+bool mp_sync_locked(mp_sync *s);
+void mp_sync_enter(mp_sync *s, mp_loc loc);
+void mp_sync_exit(mp_sync *s, mp_loc loc);
+int64_t mp_sync_get_value(mp_sync *s);
+
+/* Event: set, clear, is_set; wait returns the flag when it returns.
+ * Condition: wait releases the lock (which this process must hold:
+ * AssertionError), waits for a notify or the timeout, takes the lock
+ * again; true if notified. */
+void mp_sync_set(mp_sync *s);
+void mp_sync_clear(mp_sync *s);
+bool mp_sync_is_set(mp_sync *s);
+bool mp_sync_wait(mp_sync *s, double timeout, mp_loc loc);
+/* Condition: wakes up to n of the waiting processes, oldest first (the
+ * lock must be held: AssertionError). */
+void mp_sync_notify(mp_sync *s, int64_t n, mp_loc loc);
+void mp_sync_notify_all(mp_sync *s, mp_loc loc);
+
+/* Barrier: wait returns the arrival index (0 .. parties-1) once all
+ * parties arrived; BrokenBarrierError when the barrier is or becomes
+ * broken (abort, reset while waiting, a wait that timed out). */
+int64_t mp_barrier_wait_at(mp_sync *s, double timeout, mp_loc loc);
+void mp_sync_reset(mp_sync *s);
+void mp_sync_abort(mp_sync *s);
+int64_t mp_sync_parties(mp_sync *s);
+int64_t mp_sync_n_waiting(mp_sync *s);
+bool mp_sync_broken(mp_sync *s);
 
 #ifdef __cplusplus
 }

@@ -112,7 +112,8 @@ enum mpr_objkind {
     MPR_OBJ_LOCK,
     MPR_OBJ_SEM,
     MPR_OBJ_EVENT,
-    MPR_OBJ_BARRIER
+    MPR_OBJ_BARRIER,
+    MPR_OBJ_SYNC
 };
 void mpr_register(enum mpr_objkind kind, void *obj);
 void mpr_unregister(void *obj);
@@ -126,6 +127,13 @@ void mpr_ensure_init(void);
 /* In a new child: no `try` is active and nothing is pending. */
 void mpr_exc_reset_child(void);
 
+/* ---- syncobj.c ------------------------------------------------- */
+
+void mpr_sync_free(mp_sync *s);
+/* This process is leaving: releases its Locks and RLocks, gives back the
+ * units of its open `with` blocks on semaphores, forgets its other units. */
+void mpr_sync_release_all(void);
+
 /* ---- proc.c: children, SIGCHLD, process table --------------------- */
 
 /* Ends the calling process: main joins children, frees, exit(status);
@@ -138,6 +146,8 @@ void mpr_proc_init(void);
 void mpr_join_all_children(void);
 /* Writes "process 'NAME' (pid N)" or "process N" for a pid. */
 void mpr_describe_pid(int32_t pid, char *buf, size_t cap);
+/* Whether process PID has ended (reaped, by the shared table, or gone). */
+bool mpr_pid_dead(int32_t pid);
 /* Removes q from every process's produce list (q is being freed). */
 void mpr_procs_forget_queue(mp_queue *q);
 /* True if an unstarted process of ours will use c. */

@@ -105,6 +105,18 @@ void mpr_describe_pid(int32_t pid, char *buf, size_t cap) {
     snprintf(buf, cap, "process %d", (int)pid);
 }
 
+bool mpr_pid_dead(int32_t pid) {
+    if (pid <= 0) return false;
+    if (table) {
+        uint32_t n = __atomic_load_n(&table->next, __ATOMIC_RELAXED);
+        if (n > table->cap) n = table->cap;
+        for (uint32_t i = n; i-- > 0;) /* the newest slot of that pid */
+            if (__atomic_load_n(&table->slots[i].pid, __ATOMIC_RELAXED) == pid)
+                return __atomic_load_n(&table->slots[i].state, __ATOMIC_ACQUIRE) == 2;
+    }
+    return kill(pid, 0) < 0 && errno == ESRCH;
+}
+
 /* ---- reaping ------------------------------------------------------- */
 
 static void block_chld(sigset_t *old) {
@@ -481,6 +493,7 @@ void mpr_self_done_all(void) {
 _Noreturn void mpr_exit_process(int status) {
     /* First: the children main joins below may be waiting for them. */
     mpr_runlock_all();
+    mpr_sync_release_all();
     mpr_self_done_all();
     if (mpr_rt.is_main) {
         /* Children waiting on our pipe ends see end-of-file instead of
