@@ -36,14 +36,16 @@ typedef enum TypeKind {
     TY_EXC,      /* a caught exception (`except K as e`) */
     TY_OPTIONAL, /* elem | None */
     TY_TUPLE,    /* tuple[items[0], ..., items[n-1]] */
+    TY_DICT,     /* dict[items[0], items[1]]: elem is the value type too */
+    TY_SET,      /* set[elem] */
 } TypeKind;
 
 typedef struct Type Type;
 struct Type {
     TypeKind kind;
-    Type *elem;   /* LIST, CONN, QUEUE, VALUE, ARRAY, OPTIONAL */
-    Type **items; /* TUPLE: the element types (interned, never freed) */
-    int n;        /* TUPLE: how many */
+    Type *elem;   /* LIST, CONN, QUEUE, VALUE, ARRAY, OPTIONAL, SET; DICT: value */
+    Type **items; /* TUPLE: the element types; DICT: key, value (never freed) */
+    int n;        /* TUPLE: how many; DICT: 2 */
 };
 
 /* Types are interned: equal types are the same pointer. They are global
@@ -53,6 +55,7 @@ Type *
 type_basic(TypeKind kind); /* ERROR NONE INT FLOAT BOOL STR PROCESS GROUP FUNC NULL FILE EXC */
 Type *type_of(TypeKind kind, Type *elem);    /* LIST CONN QUEUE VALUE ARRAY OPTIONAL */
 Type *type_tuple(Type *const *items, int n); /* copies ITEMS */
+Type *type_dict(Type *key, Type *value);
 /* Frees the intern table; every Type* from type_of is invalid afterwards.
  * Optional (the table stays reachable); call at exit for a clean valgrind
  * report. type_of may be used again afterwards. */
@@ -64,6 +67,9 @@ const char *type_name(const Type *t, char *buf, size_t size);
 /* Types a message (pipe, queue, list element) may carry: int float bool
  * str, lists of those, and any of those `| None`. */
 bool type_is_message(const Type *t);
+/* What a dict key or set element may be, as Python's hashable values:
+ * int, float, bool, str, and tuples and `| None` of those. */
+bool type_is_hashable(const Type *t);
 /* int, float, bool: what value[] and array[] may hold. */
 bool type_is_scalar(const Type *t);
 
@@ -161,9 +167,12 @@ typedef enum NodeKind {
     ND_SLICE,    /* lhs[lo:hi:step]; each bound may be NULL (not written) */
     ND_LISTCOMP, /* [x for ... if ...]: body is the loop that fills it, an
                        ND_FOR whose innermost statement is an ND_COMP_PUSH
-                       (if clauses are ND_IFs in between) */
+                       (if clauses are ND_IFs in between); argc: COMP_LIST,
+                       COMP_SET ({x for ...}) or COMP_DICT ({k: v for ...}) */
     ND_NONE,     /* the literal None */
     ND_TUPLE,    /* elems: (a, b), (a,), () */
+    ND_DICT,     /* elems: key, value, key, value... ({} has none) */
+    ND_SET,      /* elems: {a, b} */
 
     /* statements */
     ND_BLOCK,  /* body */
@@ -178,7 +187,8 @@ typedef enum NodeKind {
     ND_EXPR_STMT, /* lhs */
     ND_LOCK,      /* lhs (a value or array), body: the block runs atomically */
     ND_PASS,
-    ND_COMP_PUSH, /* lhs: the element a list comprehension appends */
+    ND_COMP_PUSH, /* lhs: the element a comprehension adds (a dict's key),
+                       rhs: a dict's value */
     ND_TRY,       /* lhs: the try block, then: ND_EXCEPT list, els: else block
                        or NULL, rhs: finally block or NULL */
     ND_EXCEPT,    /* lhs: ND_NAME list of kinds (none: bare except; sema puts
@@ -188,6 +198,7 @@ typedef enum NodeKind {
                        kind raised (-1: an exception variable, lhs) and rhs
                        the message (NULL: empty) */
     ND_ASSERT,    /* lhs: condition, rhs: message or NULL */
+    ND_DEL,       /* targets: the ND_INDEX expressions deleted (d[k], xs[i]) */
 
     /* top level */
     ND_DEF,     /* name, params (ND_PARAM), ret_type (NULL: none), body */
@@ -205,6 +216,9 @@ typedef enum NodeKind {
     ND_CONST,   /* name, rhs (the expression), sym; lhs: its value folded
                        by sema, an ND_INT, ND_FLOAT, ND_BOOL or ND_STR */
 } NodeKind;
+
+/* What an ND_LISTCOMP builds (its argc). */
+enum { COMP_LIST, COMP_SET, COMP_DICT };
 
 typedef enum Op {
     OP_NONE,
@@ -286,8 +300,8 @@ struct Node {
             size_t len;
         };
         Node *parts;   /* ND_STR */
-        Node *elems;   /* ND_LIST, ND_TUPLE */
-        Node *targets; /* ND_START, ND_JOIN */
+        Node *elems;   /* ND_LIST, ND_TUPLE, ND_DICT, ND_SET */
+        Node *targets; /* ND_START, ND_JOIN, ND_DEL */
         struct {       /* ND_CALL */
             Node *callee, *args;
             Node **argv; /* arguments in parameter order (sema) */
