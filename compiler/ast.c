@@ -32,6 +32,7 @@ static const uint8_t node_sizes[] = {
     [ND_JOIN] = END(targets),     [ND_CONST] = END(name_span), [ND_NONE] = HEADER,
     [ND_TUPLE] = END(elems),      [ND_TRY] = END(els),         [ND_EXCEPT] = END(body),
     [ND_RAISE] = HEADER,          [ND_ASSERT] = HEADER,        [ND_SYNC] = END(type_span),
+    [ND_DICT] = END(elems),       [ND_SET] = END(elems),       [ND_DEL] = END(targets),
 };
 _Static_assert(sizeof(Node) <= 255, "node_sizes holds bytes");
 _Static_assert(sizeof node_sizes / sizeof node_sizes[0] == ND_SYNC + 1,
@@ -91,13 +92,19 @@ bool ast_children(Node *n, bool argv, NodeVisit f, void *ctx) {
     case ND_PIPE: return false;
     case ND_STR: return visit_list(n->parts, NULL, f, ctx);
     case ND_LIST:
+    case ND_DICT:
+    case ND_SET:
     case ND_TUPLE: return visit_list(n->elems, NULL, f, ctx);
+    case ND_DEL: return visit_list(n->targets, NULL, f, ctx);
     case ND_UNARY:
     case ND_KWARG:
     case ND_MEMBER:
     case ND_RETURN:
-    case ND_COMP_PUSH:
     case ND_EXPR_STMT: ONE(n->lhs, NULL); return false;
+    case ND_COMP_PUSH:
+        ONE(n->lhs, NULL);
+        ONE(n->rhs, "value");
+        return false;
     case ND_SLICE:
         ONE(n->lhs, NULL);
         ONE(n->lo, "lo");
@@ -296,6 +303,25 @@ Type *type_tuple(Type *const *items, int n) {
     return t;
 }
 
+Type *type_dict(Type *key, Type *value) {
+    if (!key) key = type_basic(TY_ERROR);
+    if (!value) value = type_basic(TY_ERROR);
+    Type *items[2] = {key, value};
+    Type probe = {.kind = TY_DICT, .elem = value, .items = items, .n = 2};
+    uint64_t h = type_hash(TY_DICT, value, items, 2);
+    HEnt *e = hmap_find(&interned.map, &probe, h, type_eq);
+    if (e) return e->val;
+    Type *t = type_slot();
+    t->kind = TY_DICT;
+    t->elem = value;
+    t->n = 2;
+    t->items = xmalloc(2 * sizeof *t->items);
+    t->items[0] = key;
+    t->items[1] = value;
+    hmap_insert(&interned.map, t, h, type_eq)->val = t;
+    return t;
+}
+
 static Type *type_composite(TypeKind kind, Type *elem, bool joinable) {
     if (!elem) elem = type_basic(TY_ERROR);
     Type probe = {.kind = kind, .elem = elem, .joinable = joinable};
@@ -343,6 +369,8 @@ const char *type_kind_name(TypeKind k) {
     case TY_NULL: return "None";
     case TY_OPTIONAL: return "optional";
     case TY_TUPLE: return "tuple";
+    case TY_DICT: return "dict";
+    case TY_SET: return "set";
     case TY_FILE: return "file";
     case TY_EXC: return "exception";
     case TY_LOCK: return "Lock";
@@ -388,8 +416,16 @@ static void put_type(char *buf, size_t size, size_t *len, const Type *t) {
             put(buf, size, len, "]");
             break;
         }
+        if (t->kind == TY_DICT) { /* dict[str, int] */
+            put(buf, size, len, "dict[");
+            put_type(buf, size, len, t->items[0]);
+            put(buf, size, len, ", ");
+            put_type(buf, size, len, t->items[1]);
+            put(buf, size, len, "]");
+            break;
+        }
         put(buf, size, len, type_kind_name(t->kind));
-        if (!t->elem || t->kind < TY_LIST || t->kind > TY_ARRAY) break;
+        if (!t->elem || ((t->kind < TY_LIST || t->kind > TY_ARRAY) && t->kind != TY_SET)) break;
         put(buf, size, len, "[");
         closers++;
         if (*len + 1 >= size) break;
@@ -410,8 +446,22 @@ const char *type_name(const Type *t, char *buf, size_t size) {
     return buf;
 }
 
+bool type_is_hashable(const Type *t) {
+    if (t && t->kind == TY_OPTIONAL) t = t->elem;
+    if (t && t->kind == TY_TUPLE) {
+        for (int i = 0; i < t->n; i++)
+            if (!type_is_hashable(t->items[i])) return false;
+        return true;
+    }
+    return t &&
+           (t->kind == TY_INT || t->kind == TY_FLOAT || t->kind == TY_BOOL || t->kind == TY_STR);
+}
+
 bool type_is_message(const Type *t) {
     while (t && (t->kind == TY_LIST || t->kind == TY_OPTIONAL)) t = t->elem;
+    if (t && t->kind == TY_SET) return type_is_hashable(t->elem);
+    if (t && t->kind == TY_DICT)
+        return type_is_hashable(t->items[0]) && type_is_message(t->items[1]);
     if (t && t->kind == TY_TUPLE) {
         for (int i = 0; i < t->n; i++)
             if (!type_is_message(t->items[i])) return false;
@@ -462,6 +512,9 @@ static const char *kind_names[] = {
     [ND_PROCESS] = "process",
     [ND_START] = "start",
     [ND_JOIN] = "join",
+    [ND_DICT] = "dict",
+    [ND_SET] = "set",
+    [ND_DEL] = "del",
     [ND_CONST] = "const",
     [ND_SYNC] = "sync",
     [ND_SLICE] = "slice",

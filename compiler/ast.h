@@ -44,6 +44,8 @@ typedef enum TypeKind {
     TY_EVENT,
     TY_CONDITION,
     TY_BARRIER,
+    TY_DICT, /* dict[items[0], items[1]]: elem is the value type too */
+    TY_SET,  /* set[elem] */
 } TypeKind;
 
 /* Whether T is one of the synchronization objects; one taken by `with`
@@ -54,9 +56,9 @@ typedef enum TypeKind {
 typedef struct Type Type;
 struct Type {
     TypeKind kind;
-    Type *elem;    /* LIST, CONN, QUEUE, VALUE, ARRAY, OPTIONAL */
-    Type **items;  /* TUPLE: the element types (interned, never freed) */
-    int n;         /* TUPLE: how many */
+    Type *elem;    /* LIST, CONN, QUEUE, VALUE, ARRAY, OPTIONAL, SET; DICT: value */
+    Type **items;  /* TUPLE: the element types; DICT: key, value (never freed) */
+    int n;         /* TUPLE: how many; DICT: 2 */
     bool joinable; /* QUEUE: declared `joinable` (Python's JoinableQueue) */
 };
 
@@ -68,6 +70,7 @@ Type *type_basic(TypeKind kind); /* ERROR NONE INT FLOAT BOOL STR PROCESS GROUP 
 Type *type_of(TypeKind kind, Type *elem);    /* LIST CONN QUEUE VALUE ARRAY OPTIONAL */
 Type *type_tuple(Type *const *items, int n); /* copies ITEMS */
 Type *type_joinable_queue(Type *elem);       /* queue[elem] joinable */
+Type *type_dict(Type *key, Type *value);
 /* Frees the intern table; every Type* from type_of is invalid afterwards.
  * Optional (the table stays reachable); call at exit for a clean valgrind
  * report. type_of may be used again afterwards. */
@@ -79,6 +82,9 @@ const char *type_name(const Type *t, char *buf, size_t size);
 /* Types a message (pipe, queue, list element) may carry: int float bool
  * str, lists of those, and any of those `| None`. */
 bool type_is_message(const Type *t);
+/* What a dict key or set element may be, as Python's hashable values:
+ * int, float, bool, str, and tuples and `| None` of those. */
+bool type_is_hashable(const Type *t);
 /* int, float, bool: what value[] and array[] may hold. */
 bool type_is_scalar(const Type *t);
 
@@ -177,9 +183,12 @@ typedef enum NodeKind {
     ND_SLICE,    /* lhs[lo:hi:step]; each bound may be NULL (not written) */
     ND_LISTCOMP, /* [x for ... if ...]: body is the loop that fills it, an
                        ND_FOR whose innermost statement is an ND_COMP_PUSH
-                       (if clauses are ND_IFs in between) */
+                       (if clauses are ND_IFs in between); argc: COMP_LIST,
+                       COMP_SET ({x for ...}) or COMP_DICT ({k: v for ...}) */
     ND_NONE,     /* the literal None */
     ND_TUPLE,    /* elems: (a, b), (a,), () */
+    ND_DICT,     /* elems: key, value, key, value... ({} has none) */
+    ND_SET,      /* elems: {a, b} */
 
     /* statements */
     ND_BLOCK,  /* body */
@@ -195,7 +204,8 @@ typedef enum NodeKind {
     ND_LOCK,      /* lhs (a value or array, or a lock-like object), body: the
                      block runs atomically / holding it; `with` sets n->with */
     ND_PASS,
-    ND_COMP_PUSH, /* lhs: the element a list comprehension appends */
+    ND_COMP_PUSH, /* lhs: the element a comprehension adds (a dict's key),
+                       rhs: a dict's value */
     ND_TRY,       /* lhs: the try block, then: ND_EXCEPT list, els: else block
                        or NULL, rhs: finally block or NULL */
     ND_EXCEPT,    /* lhs: ND_NAME list of kinds (none: bare except; sema puts
@@ -205,6 +215,7 @@ typedef enum NodeKind {
                        kind raised (-1: an exception variable, lhs) and rhs
                        the message (NULL: empty) */
     ND_ASSERT,    /* lhs: condition, rhs: message or NULL */
+    ND_DEL,       /* targets: the ND_INDEX expressions deleted (d[k], xs[i]) */
 
     /* top level */
     ND_DEF,     /* name, params (ND_PARAM), ret_type (NULL: none), body */
@@ -227,6 +238,9 @@ typedef enum NodeKind {
                        decl_type (the object's type), rhs: count, parties or
                        the condition's lock, or NULL */
 } NodeKind;
+
+/* What an ND_LISTCOMP builds (its argc). */
+enum { COMP_LIST, COMP_SET, COMP_DICT };
 
 typedef enum Op {
     OP_NONE,
@@ -310,8 +324,8 @@ struct Node {
             size_t len;
         };
         Node *parts;   /* ND_STR */
-        Node *elems;   /* ND_LIST, ND_TUPLE */
-        Node *targets; /* ND_START, ND_JOIN */
+        Node *elems;   /* ND_LIST, ND_TUPLE, ND_DICT, ND_SET */
+        Node *targets; /* ND_START, ND_JOIN, ND_DEL */
         struct {       /* ND_CALL */
             Node *callee, *args;
             Node **argv; /* arguments in parameter order (sema) */

@@ -53,6 +53,17 @@ const char *borrow_as(Gen *g, Node *n, Type *to) {
     return convert(g, c, n->type, to);
 }
 
+/* The key type of dict or set type T. */
+static Type *key_of(Type *t) { return t->kind == TY_DICT ? t->items[0] : t->elem; }
+
+/* CODE, the borrowed value of N, as a value of key type KT (an int
+ * looked up among float keys converted, a scalar boxed for an optional
+ * key and the box held), borrowed. */
+const char *key_val(Gen *g, Node *n, const char *code, Type *kt) {
+    if (boxes(n->type, kt)) return hold(g, kt, convert(g, code, n->type, kt));
+    return convert(g, code, n->type, kt);
+}
+
 /* ---- operands in Python's order ---------------------------------------------- */
 
 /* Whether CODE is a name or a literal: nothing left to run. */
@@ -107,7 +118,7 @@ void pin(Gen *g, Ops *ops, int i) {
 /* Before the operands' codes are combined into one C expression, where C
  * leaves their order open: all but the last one still to run are computed
  * now, in order. */
-static void ops_settle(Gen *g, Ops *ops) {
+void ops_settle(Gen *g, Ops *ops) {
     int last = ops->len - 1;
     while (last >= 0 && settled(ops->items[last].code)) last--;
     for (int i = 0; i < last; i++) pin(g, ops, i);
@@ -335,6 +346,19 @@ static CExpr gen_compare(Gen *g, Node *n) {
                            false};
         return (CExpr){gstr(g, "(mp_val_cmp(%s, %s, %s) %s 0)", d, a, b, op), false};
     }
+    if (lt->kind == TY_DICT || (lt->kind == TY_SET && (n->op == OP_EQ || n->op == OP_NE))) {
+        const char *d = tdesc(g, lt), *a = mpval(g, lt, l), *b = mpval(g, lt, r);
+        return (CExpr){gstr(g, "(%smp_val_eq(%s, %s, %s))", n->op == OP_NE ? "!" : "", d, a, b),
+                       false};
+    }
+    if (lt->kind == TY_SET) { /* subset and superset; strict ones differ in size */
+        bool sup = n->op == OP_GT || n->op == OP_GE;
+        const char *a = sup ? r : l, *b = sup ? l : r;
+        if (n->op == OP_LE || n->op == OP_GE)
+            return (CExpr){gstr(g, "mp_set_le(%s, %s)", a, b), false};
+        return (CExpr){
+            gstr(g, "(mp_dict_len(%s) < mp_dict_len(%s) && mp_set_le(%s, %s))", a, b, a, b), false};
+    }
     if (lt->kind == TY_STR) {
         if (n->op == OP_EQ || n->op == OP_NE)
             return (CExpr){gstr(g, "(%smp_str_eq(%s, %s))", n->op == OP_NE ? "!" : "", l, r),
@@ -402,6 +426,10 @@ static CExpr gen_in(Gen *g, Node *n) {
     const char *neg = n->op == OP_NOTIN ? "!" : "";
     if (ct->kind == TY_STR)
         return (CExpr){gstr(g, "(%smp_str_contains(%s, %s))", neg, c, x), false};
+    if (ct->kind == TY_DICT || ct->kind == TY_SET)
+        return (CExpr){gstr(g, "(%smp_dict_contains(%s, %s))", neg, c,
+                            mpval(g, key_of(ct), key_val(g, n->lhs, x, key_of(ct)))),
+                       false};
     const char *v = mpval(g, xt, x);
     if (ct->kind == TY_LIST)
         return (CExpr){gstr(g, "(%smp_list_contains(%s, %s, %s))", neg, c, tdesc(g, xt), v), false};
@@ -441,6 +469,15 @@ static CExpr gen_binary(Gen *g, Node *n) {
         const char *l, *r;
         sides(g, n, &l, &r);
         return (CExpr){gstr(g, "mp_list_concat(%s, %s)", l, r), true};
+    }
+    if (lt->kind == TY_SET) {
+        const char *l, *r;
+        sides(g, n, &l, &r);
+        const char *fn = n->op == OP_BITOR    ? "or"
+                         : n->op == OP_BITAND ? "and"
+                         : n->op == OP_SUB    ? "sub"
+                                              : "xor";
+        return (CExpr){gstr(g, "mp_set_%s(%s, %s)", fn, l, r), true};
     }
     if (is_heap(lt) || is_heap(rt)) { /* str * int, int * list, ... */
         Type *seq = is_heap(lt) ? lt : rt;
@@ -491,6 +528,32 @@ static CExpr gen_list(Gen *g, Node *n) {
     return (CExpr){l, !held};
 }
 
+/* {k: v, ...} and {a, b, ...}: filled in order, held while built where an
+ * element may raise (as a list literal). */
+static CExpr gen_dict(Gen *g, Node *n) {
+    Type *t = n->type;
+    bool dict = t->kind == TY_DICT;
+    const char *d = new_tmp(g, "d");
+    emit(g, "%s = mp_dict_new(%s);", decl(g, t, d), tdesc(g, t));
+    Scope *held = g->checking ? temps_scope(g) : NULL;
+    if (held) scope_add(held, d, t);
+    Type *kt = key_of(t);
+    for (Node *e = n->elems; e; e = dict ? e->next->next : e->next) {
+        if (!dict) {
+            emit(g, "mp_set_add(%s, %s);", d, mpval(g, kt, owned(g, e, kt)));
+            continue;
+        }
+        Ops ops = {0}; /* the key, then the value, as Python evaluates them */
+        operand(g, &ops, e, true, kt);
+        operand(g, &ops, e->next, true, t->elem);
+        ops_settle(g, &ops);
+        emit(g, "mp_dict_set(%s, %s, %s);", d, mpval(g, kt, ops.items[0].code),
+             mpval(g, t->elem, ops.items[1].code));
+        vec_free(&ops);
+    }
+    return (CExpr){d, !held};
+}
+
 /* (a, b): the elements, owned and converted to the tuple's element
  * types, evaluated left to right, then packed. */
 static CExpr gen_tuple(Gen *g, Node *n) {
@@ -523,6 +586,13 @@ static CExpr gen_index(Gen *g, Node *n) {
     if (g->cas_sym && n->lhs->kind == ND_NAME && n->lhs->sym == g->cas_sym)
         return (CExpr){g->cas_old, false};
     Type *ot = n->lhs->type;
+    if (ot->kind == TY_DICT) {
+        const char *d, *k;
+        sides(g, n, &d, &k);
+        const char *kv = mpval(g, ot->items[0], key_val(g, n->rhs, k, ot->items[0]));
+        return (CExpr){
+            gstr(g, "mp_dict_get(%s, %s, %s).%s", d, kv, loc(g, n->span), vfield(n->type)), false};
+    }
     if (ot->kind == TY_TUPLE && tuple_const_index(n) >= 0)
         return (CExpr){gstr(g, "mp_tuple_item(%s, %" PRId64 ").%s", borrow(g, n->lhs),
                             tuple_const_index(n), vfield(n->type)),
@@ -585,7 +655,8 @@ static CExpr gen_slice(Gen *g, Node *n) {
 
 /* [elem for x in xs if c]: a list filled by the loop the parser built. */
 static CExpr gen_listcomp(Gen *g, Node *n) {
-    const char *l = hold(g, n->type, gstr(g, "mp_list_new(%s, 0)", tdesc(g, n->type)));
+    const char *make = n->argc == COMP_LIST ? "mp_list_new(%s, 0)" : "mp_dict_new(%s)";
+    const char *l = hold(g, n->type, gstr(g, make, tdesc(g, n->type)));
     const char *outer = g->comp;
     Type *outer_type = g->comp_type;
     g->comp = l;
@@ -613,7 +684,9 @@ static CExpr done(void) { return (CExpr){NULL, false}; }
 
 static bool holds_mutable(const Type *t) {
     switch (t->kind) {
-    case TY_LIST: return true;
+    case TY_LIST:
+    case TY_DICT:
+    case TY_SET: return true;
     case TY_OPTIONAL: return holds_mutable(t->elem);
     case TY_TUPLE:
         for (int i = 0; i < t->n; i++)
@@ -623,19 +696,29 @@ static bool holds_mutable(const Type *t) {
     }
 }
 
-static bool call_child(void *ctx, Node *child, const char *role) {
+/* Whether N may change a list, dict or set: it calls a def or a method
+ * (a built-in function changes nothing, unless given a def: key=f). */
+static bool may_mutate(Node *n);
+
+static bool mutate_child(void *ctx, Node *child, const char *role) {
     (void)ctx;
     (void)role;
-    return child->kind == ND_CALL || ast_children(child, true, call_child, NULL);
+    return may_mutate(child);
+}
+
+static bool may_mutate(Node *n) {
+    if (n->kind == ND_CALL && builtin_defs[n->builtin].kind != BK_FUNC) return true;
+    if (n->kind == ND_NAME && n->sym && n->sym->kind == SYM_FUNC) return true; /* key=f */
+    return ast_children(n, true, mutate_child, NULL);
 }
 
 /* Whether formatting value I when it is evaluated could show a state that
  * a later value changes (print(xs, xs.pop()) prints xs after the pop in
- * Python): I holds something mutable and a later value calls something. */
+ * Python): I holds something mutable and a later value may change it. */
 static bool print_defers(Node **a, int i, int nv) {
     if (!holds_mutable(a[i]->type) || a[i]->kind == ND_STR) return false;
     for (int j = i + 1; j < nv; j++)
-        if (a[j]->kind == ND_CALL || ast_children(a[j], true, call_child, NULL)) return true;
+        if (may_mutate(a[j])) return true;
     return false;
 }
 
@@ -717,6 +800,8 @@ static CExpr emit_len(Gen *g, const BEmit *e) {
     case TY_LIST: return (CExpr){gstr(g, "mp_list_len(%s)", v), false};
     case TY_ARRAY: return (CExpr){gstr(g, "mp_array_len(%s)", v), false};
     case TY_TUPLE: return (CExpr){gstr(g, "mp_tuple_len(%s)", v), false};
+    case TY_DICT:
+    case TY_SET: return (CExpr){gstr(g, "mp_dict_len(%s)", v), false};
     default: return (CExpr){companion(g, "count", x->sym), false}; /* a group */
     }
 }
@@ -794,6 +879,8 @@ static CExpr emit_bool(Gen *g, const BEmit *e) {
     switch (e->a[0]->type->kind) {
     case TY_STR: return (CExpr){gstr(g, "(mp_str_len(%s) != 0)", v), false};
     case TY_LIST: return (CExpr){gstr(g, "(mp_list_len(%s) != 0)", v), false};
+    case TY_DICT:
+    case TY_SET: return (CExpr){gstr(g, "(mp_dict_len(%s) != 0)", v), false};
     default: return (CExpr){gstr(g, "(%s != 0)", v), false};
     }
 }
@@ -893,12 +980,26 @@ static const char *range_list(Gen *g, Node *r) {
 /* The elements of X (a list, str, array or range) as a list, borrowed: X
  * itself when it is a list. */
 static const char *iter_list(Gen *g, Node *x) {
-    Type *lt = type_of(TY_LIST, x->type->kind == TY_STR ? x->type : x->type->elem);
+    Type *xt = x->type;
+    Type *lt = type_of(TY_LIST, xt->kind == TY_STR                          ? xt
+                                : xt->kind == TY_DICT || xt->kind == TY_SET ? key_of(xt)
+                                                                            : xt->elem);
     if (x->kind == ND_CALL && x->builtin == B_RANGE) return range_list(g, x);
+    if (x->type->kind == TY_LIST) return borrow(g, x);
+    /* one call at a time: C leaves the order of arguments open, and each
+     * may declare a type or emit statements */
+    const char *o = borrow(g, x);
     switch (x->type->kind) {
-    case TY_LIST: return borrow(g, x);
-    case TY_STR: return hold(g, lt, gstr(g, "mp_list_of_str(%s, %s)", borrow(g, x), tdesc(g, lt)));
-    default: return array_slice(g, x, borrow(g, x), "(mp_slice){0, 0, 1, false, false}", x->span);
+    case TY_DICT:
+    case TY_SET: {
+        const char *d = tdesc(g, lt);
+        return hold(g, lt, gstr(g, "mp_dict_keys(%s, %s)", o, d));
+    }
+    case TY_STR: {
+        const char *d = tdesc(g, lt);
+        return hold(g, lt, gstr(g, "mp_list_of_str(%s, %s)", o, d));
+    }
+    default: return array_slice(g, x, o, "(mp_slice){0, 0, 1, false, false}", x->span);
     }
 }
 
@@ -1007,8 +1108,9 @@ static CExpr emit_enumerate(Gen *g, const BEmit *e) {
     operand(g, &ops, e->a[0], false, NULL);
     if (e->n->argc > 1) operand(g, &ops, e->a[1], false, NULL);
     ops_settle(g, &ops);
-    const char *code = gstr(g, "mp_enumerate(%s, %s, %s, %s)", tdesc(g, e->n->type),
-                            seq_arg(g, &ops, 0), ops.len > 1 ? ops.items[1].code : "0", e->at);
+    const char *t = tdesc(g, e->n->type), *seq = seq_arg(g, &ops, 0);
+    const char *code = gstr(g, "mp_enumerate(%s, %s, %s, %s)", t, seq,
+                            ops.len > 1 ? ops.items[1].code : "0", e->at);
     vec_free(&ops);
     return (CExpr){code, true};
 }
@@ -1587,6 +1689,135 @@ static CExpr emit_sync_broken(Gen *g, const BEmit *e) {
     return (CExpr){gstr(g, "mp_sync_broken(%s)", e->o), false};
 }
 
+/* ---- dicts and sets ---- */
+
+/* dict() and set(): empty, of the type sema gave the call; set(xs) of a
+ * list (or of a str's characters, a dict's keys...). */
+static CExpr emit_dict(Gen *g, const BEmit *e) {
+    return (CExpr){gstr(g, "mp_dict_new(%s)", tdesc(g, e->n->type)), true};
+}
+
+static CExpr emit_set(Gen *g, const BEmit *e) {
+    if (e->n->argc == 0 || !e->a[0]) return emit_dict(g, e);
+    const char *l = iter_list(g, e->a[0]);
+    return (CExpr){gstr(g, "mp_set_of_list(%s, %s)", tdesc(g, e->n->type), l), true};
+}
+
+/* The dict or set type of a method call's object. */
+static Type *obj_type(const BEmit *e) { return e->n->callee->lhs->type; }
+
+/* Argument I of method call E, a key, as an mp_val of the key type. */
+static const char *key_arg(Gen *g, const BEmit *e, int i) {
+    Type *kt = key_of(obj_type(e));
+    return mpval(g, kt, key_val(g, e->a[i], borrow(g, e->a[i]), kt));
+}
+
+/* The key and the default of d.get/d.pop call E, evaluated in order: *K
+ * the key as an mp_val, *DV the default (NULL: none) converted to the
+ * call's type RT (a scalar boxed for `V | None`, the box held). */
+static void lookup_args(Gen *g, const BEmit *e, Type *rt, const char **k, const char **dv) {
+    Ops ops = {0};
+    operand(g, &ops, e->a[0], false, NULL);
+    if (e->a[1]) operand(g, &ops, e->a[1], false, NULL);
+    ops_settle(g, &ops);
+    Type *kt = key_of(obj_type(e));
+    *k = mpval(g, kt, key_val(g, e->a[0], ops.items[0].code, kt));
+    *dv = NULL;
+    if (e->a[1]) {
+        const char *c = ops.items[1].code;
+        Type *at = e->a[1]->type;
+        *dv = boxes(at, rt) ? hold(g, rt, convert(g, c, at, rt)) : convert(g, c, at, rt);
+    }
+    vec_free(&ops);
+}
+
+/* d.get(k): `V | None`, owned. d.get(k, default): borrowed, or, when the
+ * default makes the result `V | None` (a V that is not), owned. */
+static CExpr emit_d_get(Gen *g, const BEmit *e) {
+    Type *rt = e->n->type;
+    const char *k, *dv;
+    lookup_args(g, e, rt, &k, &dv);
+    const char *opt = gstr(g, "mp_dict_get_opt(%s, %s).%s", e->o, k, vfield(rt));
+    if (!dv) return (CExpr){opt, true};
+    if (rt == e->et)
+        return (CExpr){
+            gstr(g, "mp_dict_get_or(%s, %s, %s).%s", e->o, k, mpval(g, rt, dv), vfield(rt)), false};
+    return (CExpr){
+        gstr(g, "(mp_dict_contains(%s, %s) ? %s : %s(%s))", e->o, k, opt, ref_fn(rt), dv), true};
+}
+
+/* d.pop(k) (KeyError), d.pop(k, default): owned when heap. */
+static CExpr emit_d_pop(Gen *g, const BEmit *e) {
+    Type *rt = e->n->type;
+    const char *k, *dv;
+    lookup_args(g, e, rt, &k, &dv);
+    const char *f = vfield(rt), *code;
+    if (!dv) code = gstr(g, "mp_dict_pop(%s, %s, %s).%s", e->o, k, e->at, f);
+    else if (rt == e->et)
+        code = gstr(g, "mp_dict_pop_or(%s, %s, %s).%s", e->o, k, mpval(g, rt, dv), f);
+    else
+        code = gstr(g, "(mp_dict_contains(%s, %s) ? mp_dict_pop_opt(%s, %s).%s : %s(%s))", e->o, k,
+                    e->o, k, f, ref_fn(rt), dv);
+    return (CExpr){code, is_heap(rt)};
+}
+
+static CExpr emit_d_setdefault(Gen *g, const BEmit *e) {
+    Type *vt = e->et;
+    Ops ops = {0};
+    operand(g, &ops, e->a[0], false, NULL);
+    operand(g, &ops, e->a[1], false, NULL);
+    ops_settle(g, &ops);
+    Type *kt = key_of(obj_type(e));
+    const char *k = mpval(g, kt, key_val(g, e->a[0], ops.items[0].code, kt));
+    const char *dv = ops.items[1].code;
+    if (boxes(e->a[1]->type, vt)) dv = hold(g, vt, convert(g, dv, e->a[1]->type, vt));
+    else dv = convert(g, dv, e->a[1]->type, vt);
+    vec_free(&ops);
+    return (CExpr){
+        gstr(g, "mp_dict_setdefault(%s, %s, %s).%s", e->o, k, mpval(g, vt, dv), vfield(vt)), false};
+}
+
+static CExpr emit_d_update(Gen *g, const BEmit *e) {
+    emit(g, "mp_dict_update(%s, %s);", e->o, borrow(g, e->a[0]));
+    return done();
+}
+
+static CExpr emit_d_clear(Gen *g, const BEmit *e) {
+    emit(g, "mp_dict_clear(%s);", e->o);
+    return done();
+}
+
+static CExpr emit_d_copy(Gen *g, const BEmit *e) {
+    return (CExpr){gstr(g, "mp_dict_shallow(%s)", e->o), true};
+}
+
+static CExpr dict_list(Gen *g, const BEmit *e, const char *what) {
+    return (CExpr){gstr(g, "mp_dict_%s(%s, %s)", what, e->o, tdesc(g, e->n->type)), true};
+}
+
+static CExpr emit_d_keys(Gen *g, const BEmit *e) { return dict_list(g, e, "keys"); }
+static CExpr emit_d_values(Gen *g, const BEmit *e) { return dict_list(g, e, "values"); }
+static CExpr emit_d_items(Gen *g, const BEmit *e) { return dict_list(g, e, "items"); }
+
+static CExpr emit_set_add(Gen *g, const BEmit *e) {
+    emit(g, "mp_set_add(%s, %s);", e->o, mpval(g, e->et, owned(g, e->a[0], e->et)));
+    return done();
+}
+
+static CExpr emit_set_discard(Gen *g, const BEmit *e) {
+    emit(g, "mp_set_discard(%s, %s);", e->o, key_arg(g, e, 0));
+    return done();
+}
+
+static CExpr emit_set_remove(Gen *g, const BEmit *e) {
+    emit(g, "mp_set_remove(%s, %s, %s);", e->o, key_arg(g, e, 0), e->at);
+    return done();
+}
+
+static CExpr emit_set_pop(Gen *g, const BEmit *e) {
+    return received(g, e, gstr(g, "mp_set_pop(%s, %s)", e->o, e->at));
+}
+
 typedef CExpr (*EmitFn)(Gen *g, const BEmit *e);
 
 /* The EMIT column of builtins.def. */
@@ -1631,14 +1862,16 @@ static CExpr gen_method(Gen *g, Node *n) {
  * code of parameter k's argument ends up in ARGS[k], converted to the
  * parameter's type. OWN (a process declaration): owned, and lists copied,
  * so later changes to them do not reach the process. */
-/* Whether a value of type T holds a list, which a process gets a copy of. */
+/* Whether a value of type T holds a list, dict or set (mutable), which a
+ * process gets a copy of. */
 static bool has_list(const Type *t) {
     if (t->kind == TY_TUPLE) {
         for (int i = 0; i < t->n; i++)
             if (has_list(t->items[i])) return true;
         return false;
     }
-    return t->kind == TY_LIST || (t->kind == TY_OPTIONAL && has_list(t->elem));
+    return t->kind == TY_LIST || t->kind == TY_DICT || t->kind == TY_SET ||
+           (t->kind == TY_OPTIONAL && has_list(t->elem));
 }
 
 void def_args(Gen *g, Node *n, bool own, const char **args) {
@@ -1733,6 +1966,8 @@ static CExpr gen_expr_raw(Gen *g, Node *n) {
     }
     case ND_NONE: return (CExpr){"0", false}; /* printed through mp_t_none */
     case ND_LIST: return gen_list(g, n);
+    case ND_DICT:
+    case ND_SET: return gen_dict(g, n);
     case ND_TUPLE: return gen_tuple(g, n);
     case ND_UNARY: return gen_unary(g, n);
     case ND_BINARY: return gen_binary(g, n);

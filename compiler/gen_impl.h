@@ -226,6 +226,10 @@ const char *new_tmp(Gen *g, const char *prefix);
 Scope *temps_scope(Gen *g);
 /* Holds an owned value in a temporary released when the statement ends. */
 const char *hold(Gen *g, Type *t, const char *code);
+/* CODE, the borrowed value of N, as a borrowed value of dict key (or set
+ * element) type KT: converted, a scalar boxed (and held) for an optional
+ * key. */
+const char *key_val(Gen *g, Node *n, const char *code, Type *kt);
 
 /* ---- expressions (gen_expr.c) ------------------------------------------ */
 
@@ -254,6 +258,9 @@ const char *borrow_as(Gen *g, Node *n, Type *to);
 int operand(Gen *g, Ops *ops, Node *n, bool own, Type *to);
 /* Computes operand I of OPS now, into a temporary. */
 void pin(Gen *g, Ops *ops, int i);
+/* Pins all but the last operand still to run, before their codes are
+ * combined into one C expression (C leaves their order open). */
+void ops_settle(Gen *g, Ops *ops);
 /* CODE without one pair of enclosing parentheses, for `if (...)`. */
 const char *unparen(Gen *g, const char *code);
 /* L op R on already generated operands of type T (after promotion). */

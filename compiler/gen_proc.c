@@ -282,12 +282,13 @@ static void gen_shared_decl(Gen *g, Node *n) {
     }
     case ND_QUEUE: {
         int producers = n->sym->producers;
+        const char *t = tdesc(g, n->decl_type);
         if (n->lhs) /* a bound of 0 is a rendezvous */
-            emit(g, "mp_queue *%s = mp_make_queue(%s, %s, %d, \"%s\", %s);", cname(g, n->sym),
-                 tdesc(g, n->decl_type), borrow(g, n->lhs), producers, n->name, at);
+            emit(g, "mp_queue *%s = mp_make_queue(%s, %s, %d, \"%s\", %s);", cname(g, n->sym), t,
+                 borrow(g, n->lhs), producers, n->name, at);
         else
             emit(g, "mp_queue *%s = mp_make_queue_unbounded(%s, %d, \"%s\", %s);", cname(g, n->sym),
-                 tdesc(g, n->decl_type), producers, n->name, at);
+                 t, producers, n->name, at);
         if (n->joinable) emit(g, "mp_queue_set_joinable(%s);", cname(g, n->sym));
         if (n->sym->flags & SF_PUTS)
             emit(g, "mp_self_produces(%s);    /* the parent puts into it too */", cname(g, n->sym));

@@ -209,8 +209,19 @@ static void gen_assign(Gen *g, Node *n) {
     /* Target's container and index first, as Python evaluates them. */
     const char *container = NULL, *index = NULL;
     if (target->kind == ND_MEMBER) container = borrow(g, target->lhs);
+    bool dict = target->kind == ND_INDEX && target->lhs->type->kind == TY_DICT;
+    const char *dict_cur = NULL; /* d[k] op= e: d[k], borrowed */
     if (target->kind == ND_INDEX) {
         sides(g, target, &container, &index);
+        if (dict) index = key_val(g, target->rhs, index, target->lhs->type->items[0]);
+        if (dict && n->op != OP_NONE) {
+            /* d[k] op= e reads d[k] first (KeyError before e runs, as
+             * Python), on a line of its own: where an exception may be
+             * pending, it is checked before anything is stored */
+            dict_cur = new_tmp(g, "o");
+            emit(g, "%s = mp_dict_get(%s, %s, %s).%s;", decl(g, t, dict_cur), container,
+                 mpval(g, target->lhs->type->items[0], index), loc(g, target->span), vfield(t));
+        }
         if (target->lhs->type->kind == TY_ARRAY)
             index =
                 hold(g, type_basic(TY_INT),
@@ -218,9 +229,10 @@ static void gen_assign(Gen *g, Node *n) {
     }
     if (n->op == OP_ADD && t->kind == TY_LIST) {
         /* xs += ys extends the list in place, as in Python (aliases see it). */
-        const char *cur = target->kind == ND_NAME ? cname(g, target->sym)
-                                                  : gstr(g, "mp_list_get(%s, %s, %s).l", container,
-                                                         index, loc(g, target->span));
+        const char *cur =
+            target->kind == ND_NAME ? cname(g, target->sym)
+            : dict                  ? dict_cur
+                   : gstr(g, "mp_list_get(%s, %s, %s).l", container, index, loc(g, target->span));
         emit(g, "mp_list_extend(%s, %s);", cur, borrow(g, n->rhs));
         stmt_end(g, &temps);
         return;
@@ -243,6 +255,7 @@ static void gen_assign(Gen *g, Node *n) {
         else if (target->lhs->type->kind == TY_ARRAY)
             curv = gstr(g, "mp_array_load_%s(%s, %s, %s)", ksuffix(t), container, index,
                         loc(g, target->span));
+        else if (dict) curv = dict_cur;
         else
             curv = gstr(g, "mp_list_get(%s, %s, %s).%s", container, index, loc(g, target->span),
                         vfield(t));
@@ -268,7 +281,11 @@ static void gen_assign(Gen *g, Node *n) {
     case ND_NAME: store_var(g, cname(g, target->sym), t, value); break;
     case ND_MEMBER: emit(g, "mp_value_store_%s(%s, %s);", ksuffix(t), container, value); break;
     default:
-        if (target->lhs->type->kind == TY_ARRAY)
+        if (dict) { /* the store takes a reference to the key */
+            Type *kt = target->lhs->type->items[0];
+            const char *k = is_heap(kt) ? gstr(g, "%s(%s)", ref_fn(kt), index) : index;
+            emit(g, "mp_dict_set(%s, %s, %s);", container, mpval(g, kt, k), mpval(g, t, value));
+        } else if (target->lhs->type->kind == TY_ARRAY)
             emit(g, "mp_array_store_%s(%s, %s, %s, %s);", ksuffix(t), container, index, value,
                  loc(g, target->span));
         else
@@ -278,6 +295,23 @@ static void gen_assign(Gen *g, Node *n) {
     if (lock && !temps.unlock) emit(g, "mp_%s_unlock(%s, %s);", kind, obj, loc(g, n->span));
     g->stmt_locked = false;
     stmt_end(g, &temps);
+}
+
+/* del d[k], del xs[i]: each target in order, its container and key (or
+ * index) evaluated first, as Python. */
+static void gen_del(Gen *g, Node *n) {
+    for (Node *t = n->targets; t; t = t->next) {
+        Scope temps;
+        stmt_begin(g, &temps);
+        Type *ct = t->lhs->type;
+        const char *c, *k;
+        sides(g, t, &c, &k);
+        if (ct->kind == TY_DICT)
+            emit(g, "mp_dict_del(%s, %s, %s);", c,
+                 mpval(g, ct->items[0], key_val(g, t->rhs, k, ct->items[0])), loc(g, t->span));
+        else emit(g, "mp_list_del(%s, %s, %s);", c, k, loc(g, t->span));
+        stmt_end(g, &temps);
+    }
 }
 
 const char *gen_cond(Gen *g, Node *cond) {
@@ -425,6 +459,26 @@ static void gen_for(Gen *g, Node *n) {
                      gstr(g, "mp_array_%s_%s(%s, %s, %s)", locked_read(g, it) ? "read" : "load",
                           ksuffix(t->elem), seq, i, loc(g, it->span)),
                      false);
+    } else if (t->kind == TY_DICT || t->kind == TY_SET) {
+        /* the keys in insertion order; a change of size raises RuntimeError */
+        CExpr e = gen_expr(g, it);
+        const char *d = hold(g, t, e.owned ? e.code : gstr(g, "%s(%s)", ref_fn(t), e.code));
+        const char *i = new_tmp(g, "i"), *len = new_tmp(g, "n"), *k = new_tmp(g, "m");
+        emit(g, "int64_t %s = 0, %s = mp_dict_len(%s);", i, len, d);
+        emit(g, "mp_val %s;", k);
+        emit(g, "while (mp_dict_next(%s, &%s, %s, &%s, %s)) {", d, i, len, k, loc(g, it->span));
+        g->indent++;
+        scope_push(g, &iter, true);
+        loop_var(g, n, gstr(g, "%s.%s", k, vfield(n->sym->type)), false);
+    } else if (t->kind == TY_TUPLE) {
+        /* a tuple whose elements share one type */
+        CExpr e = gen_expr(g, it);
+        const char *u = hold(g, t, e.owned ? e.code : gstr(g, "%s(%s)", ref_fn(t), e.code));
+        const char *i = new_tmp(g, "i");
+        emit(g, "for (size_t %s = 0; %s < %d; %s++) {", i, i, t->n, i);
+        g->indent++;
+        scope_push(g, &iter, true);
+        loop_var(g, n, gstr(g, "mp_tuple_item(%s, %s).%s", u, i, vfield(n->sym->type)), false);
     } else if (t->kind == TY_FILE) {
         /* by lines, each with its "\n", until end of file */
         const char *f = borrow(g, it);
@@ -449,8 +503,9 @@ static void gen_for(Gen *g, Node *n) {
     scope_pop(g, true);
     g->indent--;
     emit(g, "}");
-    /* a receive that raised ended the loop above */
-    if (t->kind == TY_CONN || t->kind == TY_QUEUE) gen_check(g);
+    /* a receive that raised, or a dict that changed size, ended the loop above */
+    if (t->kind == TY_CONN || t->kind == TY_QUEUE || t->kind == TY_DICT || t->kind == TY_SET)
+        gen_check(g);
     stmt_end(g, &temps);
 }
 
@@ -551,12 +606,24 @@ void gen_stmt(Gen *g, Node *n) {
     case ND_PASS: break;
     case ND_COMP_PUSH: {
         const char *l = g->comp;
-        Type *et = g->comp_type->elem;
+        Type *ct = g->comp_type, *et = ct->kind == TY_DICT ? ct->items[0] : ct->elem;
         stmt_begin(g, &temps);
-        emit(g, "mp_list_push(%s, %s);", l, mpval(g, et, owned(g, n->lhs, et)));
+        if (ct->kind == TY_DICT) { /* the key, then the value, as Python */
+            Ops ops = {0};
+            operand(g, &ops, n->lhs, true, et);
+            operand(g, &ops, n->rhs, true, ct->elem);
+            ops_settle(g, &ops);
+            emit(g, "mp_dict_set(%s, %s, %s);", l, mpval(g, et, ops.items[0].code),
+                 mpval(g, ct->elem, ops.items[1].code));
+            vec_free(&ops);
+        } else {
+            emit(g, "%s(%s, %s);", ct->kind == TY_SET ? "mp_set_add" : "mp_list_push", l,
+                 mpval(g, et, owned(g, n->lhs, et)));
+        }
         stmt_end(g, &temps);
         break;
     }
+    case ND_DEL: gen_del(g, n); break;
     case ND_TRY: gen_try(g, n); break;
     case ND_RAISE: gen_raise(g, n); break;
     case ND_ASSERT: gen_assert(g, n); break;

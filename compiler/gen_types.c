@@ -11,6 +11,8 @@ static const char *ctype(Gen *g, const Type *t) {
     switch (t->kind) {
     case TY_OPTIONAL: return is_heap(t->elem) ? ctype(g, t->elem) : "mp_box *";
     case TY_TUPLE: return "mp_tuple *";
+    case TY_DICT: return "mp_dict *";
+    case TY_SET: return "mp_set *";
     case TY_INT: return "int64_t";
     case TY_FLOAT: return "double";
     case TY_BOOL: return "bool";
@@ -28,8 +30,9 @@ static const char *ctype(Gen *g, const Type *t) {
 }
 
 bool is_heap(const Type *t) {
-    return t && (t->kind == TY_STR || t->kind == TY_LIST || t->kind == TY_OPTIONAL ||
-                 t->kind == TY_TUPLE || t->kind == TY_FILE);
+    return t &&
+           (t->kind == TY_STR || t->kind == TY_LIST || t->kind == TY_OPTIONAL ||
+            t->kind == TY_TUPLE || t->kind == TY_FILE || t->kind == TY_DICT || t->kind == TY_SET);
 }
 
 /* The runtime's function taking (REF) or dropping a reference to a value
@@ -38,6 +41,8 @@ const char *ref_fn(const Type *t) {
     switch (t->kind) {
     case TY_STR: return "mp_str_ref";
     case TY_TUPLE: return "mp_tuple_ref";
+    case TY_DICT:
+    case TY_SET: return "mp_dict_ref";
     case TY_FILE: return "mp_file_ref";
     case TY_EXC: return "mp_exc_ref";
     case TY_OPTIONAL: return is_heap(t->elem) ? ref_fn(t->elem) : "mp_box_ref";
@@ -49,6 +54,8 @@ const char *unref_fn(const Type *t) {
     switch (t->kind) {
     case TY_STR: return "mp_str_unref";
     case TY_TUPLE: return "mp_tuple_unref";
+    case TY_DICT:
+    case TY_SET: return "mp_dict_unref";
     case TY_FILE: return "mp_file_unref";
     case TY_EXC: return "mp_exc_unref";
     case TY_OPTIONAL: return is_heap(t->elem) ? unref_fn(t->elem) : "mp_box_unref";
@@ -66,6 +73,8 @@ const char *vfield(const Type *t) {
     case TY_OPTIONAL: return is_heap(t->elem) ? vfield(t->elem) : "o";
     case TY_NULL: return "i";
     case TY_TUPLE: return "t";
+    case TY_DICT:
+    case TY_SET: return "d";
     default: return "l";
     }
 }
@@ -79,13 +88,16 @@ const char *kind_enum(const Type *t) {
     return t->kind == TY_FLOAT ? "MP_FLOAT" : t->kind == TY_BOOL ? "MP_BOOL" : "MP_INT";
 }
 
-/* The descriptor's name without "ty_": int, list_int, opt_str,
- * tuple2_int_list_str. A tuple says how many elements it has, so a name
+/* The descriptor's name without "ty_": int, list_int, opt_str, set_int,
+ * dict_str_int, tuple2_int_list_str. A tuple says how many elements it has, so a name
  * never stands for two types. */
 static const char *bare_name(Gen *g, const Type *t) {
     switch (t->kind) {
     case TY_LIST: return gstr(g, "list_%s", bare_name(g, t->elem));
     case TY_OPTIONAL: return gstr(g, "opt_%s", bare_name(g, t->elem));
+    case TY_SET: return gstr(g, "set_%s", bare_name(g, t->elem));
+    case TY_DICT: /* always two parts, each named without ambiguity */
+        return gstr(g, "dict_%s_%s", bare_name(g, t->items[0]), bare_name(g, t->items[1]));
     case TY_TUPLE: {
         const char *s = gstr(g, "tuple%d", t->n);
         for (int i = 0; i < t->n; i++) s = gstr(g, "%s_%s", s, bare_name(g, t->items[i]));
@@ -99,10 +111,19 @@ static const char *bare_name(Gen *g, const Type *t) {
 /* Declares the descriptor of composite type T named ty_BARE at the top of
  * the file, after those of its parts. */
 static void declare_type(Gen *g, Type *t, const char *bare) {
+    if (t->kind == TY_DICT) {
+        const char *key = tdesc(g, t->items[0]), *value = tdesc(g, t->items[1]);
+        buf_printf(&g->types, "static const mp_dict_type ty_%s = { { MP_DICT, %s }, %s };\n", bare,
+                   value, key);
+        return;
+    }
     if (t->kind != TY_TUPLE) {
         const char *elem = tdesc(g, t->elem);
         buf_printf(&g->types, "static const mp_type ty_%s = { %s, %s };\n", bare,
-                   t->kind == TY_OPTIONAL ? "MP_OPT" : "MP_LIST", elem);
+                   t->kind == TY_OPTIONAL ? "MP_OPT"
+                   : t->kind == TY_SET    ? "MP_SET"
+                                          : "MP_LIST",
+                   elem);
         return;
     }
     Buf items = {0};
@@ -129,7 +150,8 @@ const char *tdesc(Gen *g, Type *t) {
     for (size_t i = 0; i < g->ltypes.len; i++)
         if (g->ltypes.items[i].type == t) return g->ltypes.items[i].cname;
     const char *bare = bare_name(g, t);
-    const char *cname = keep_str(g, gstr(g, "&ty_%s%s", bare, t->kind == TY_TUPLE ? ".base" : ""));
+    bool based = t->kind == TY_TUPLE || t->kind == TY_DICT;
+    const char *cname = keep_str(g, gstr(g, "&ty_%s%s", bare, based ? ".base" : ""));
     /* Equal types need not be one Type object (an array's element list, a
      * declared type): the name decides, so no descriptor is defined twice. */
     for (size_t i = 0; i < g->ltypes.len; i++)

@@ -51,6 +51,7 @@
     X(FINALLY, "finally", KW_STMT | KW_BLOCK) \
     X(RAISE, "raise", KW_STMT)                \
     X(ASSERT, "assert", KW_STMT)              \
+    X(DEL, "del", KW_STMT)                    \
     X(AND, "and", KW_OP)                      \
     X(OR, "or", KW_OP)                        \
     X(NOT, "not", KW_OP)                      \

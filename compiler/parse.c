@@ -630,8 +630,11 @@ Type *parse_type_name(Parser *P, const char *name, Span at) {
     for (size_t i = 0; i < sizeof sync_types / sizeof sync_types[0]; i++)
         if (strcmp(name, sync_types[i].name) == 0) return type_basic(sync_types[i].kind);
     if (strcmp(name, "list") == 0 || strcmp(name, "conn") == 0 || strcmp(name, "queue") == 0 ||
-        strcmp(name, "value") == 0 || strcmp(name, "array") == 0 || strcmp(name, "tuple") == 0)
+        strcmp(name, "value") == 0 || strcmp(name, "array") == 0 || strcmp(name, "tuple") == 0 ||
+        strcmp(name, "set") == 0)
         parse_error(P, at, "'%s' needs an element type, as in '%s[int]'", name, name);
+    else if (strcmp(name, "dict") == 0)
+        parse_error(P, at, "'dict' needs a key and a value type, as in 'dict[str, int]'");
     else parse_error(P, at, "unknown type '%s'", name);
     return type_basic(TY_ERROR);
 }
@@ -643,6 +646,11 @@ Type *parse_type_generic(Parser *P, const char *name, Span at, Type *elem) {
     if (strcmp(name, "value") == 0) return type_of(TY_VALUE, elem);
     if (strcmp(name, "array") == 0) return type_of(TY_ARRAY, elem);
     if (strcmp(name, "tuple") == 0) return type_tuple(&elem, 1);
+    if (strcmp(name, "set") == 0) return type_of(TY_SET, elem);
+    if (strcmp(name, "dict") == 0) {
+        parse_error(P, at, "'dict' needs a key and a value type, as in 'dict[str, int]'");
+        return type_basic(TY_ERROR);
+    }
     if (strcmp(name, "int") == 0 || strcmp(name, "float") == 0 || strcmp(name, "bool") == 0 ||
         strcmp(name, "str") == 0)
         parse_error(P, at, "type '%s' takes no '[...]'", name);
@@ -680,6 +688,9 @@ static Type *expr_type(Parser *P, Node *e) {
     /* `(T | None)`, the parenthesized item type of a bounded queue */
     if (e->kind == ND_BINARY && e->op == OP_BITOR && e->rhs->kind == ND_NONE)
         return parse_type_optional(P, expr_type(P, e->lhs), e->span);
+    if (e->kind == ND_INDEX && !e->parens && e->lhs->kind == ND_NAME && !e->lhs->parens &&
+        strcmp(e->lhs->name, "dict") == 0 && e->rhs->kind == ND_TUPLE && !e->rhs->parens)
+        return parse_type_dict(P, expr_type(P, e->rhs), e->lhs->span);
     if (e->kind == ND_INDEX && !e->parens && e->lhs->kind == ND_NAME && !e->lhs->parens)
         return parse_type_generic(P, e->lhs->name, e->lhs->span, expr_type(P, e->rhs));
     parse_error(P, e->span, "expected a type");
@@ -690,7 +701,8 @@ static bool generic_name(const Node *e) {
     return e->kind == ND_NAME && !e->parens &&
            (strcmp(e->name, "list") == 0 || strcmp(e->name, "conn") == 0 ||
             strcmp(e->name, "queue") == 0 || strcmp(e->name, "value") == 0 ||
-            strcmp(e->name, "array") == 0 || strcmp(e->name, "tuple") == 0);
+            strcmp(e->name, "array") == 0 || strcmp(e->name, "tuple") == 0 ||
+            strcmp(e->name, "dict") == 0 || strcmp(e->name, "set") == 0);
 }
 
 /* `T` or `T[bound]` written as an expression: the outermost [...] is a
@@ -703,6 +715,12 @@ Type *parse_type_expr(Parser *P, Node *e, Node **bound, Span *type_at) {
     }
     *type_at = e->span;
     return expr_type(P, e);
+}
+
+Type *parse_type_dict(Parser *P, Type *kv, Span at) {
+    if (kv->kind == TY_TUPLE && kv->n == 2) return type_dict(kv->items[0], kv->items[1]);
+    parse_error(P, at, "'dict' takes a key and a value type, as in 'dict[str, int]'");
+    return type_basic(TY_ERROR);
 }
 
 Type *parse_type_tuple(Type *t, Type *a) {

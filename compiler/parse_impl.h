@@ -44,10 +44,11 @@ typedef enum BracketKind {
     BR_LIST,   /* [ of a list literal */
     BR_INDEX,  /* [ of an index, a type argument, a group size */
     BR_ELIF,   /* not a bracket: one `elif` of the current if chain */
+    BR_DICT,   /* { of a dict or set display (its char is 'd') */
 } BracketKind;
 
 typedef struct Bracket {
-    char c;             /* ( [ { or 'e' for BR_ELIF */
+    char c;             /* ( [ {, 'd' for BR_DICT or 'e' for BR_ELIF */
     unsigned char kind; /* BracketKind */
     uint32_t off;       /* where it opened */
     int ops;            /* the operator count to restore when it closes */
@@ -122,6 +123,8 @@ Node *parse_check_literal(Parser *P, Node *n);
 void parse_check_target(Parser *P, Node *target);
 /* `(A, B)`: tuple type T extended by one more element A (T NULL: A alone). */
 Type *parse_type_tuple(Type *t, Type *a);
+/* dict[K, V]: KV is the tuple type the brackets read as. */
+Type *parse_type_dict(Parser *P, Type *kv, Span at);
 /* Unpacking into TARGETS (a list of names or targets) from RHS, as a chain
  * of statements over a hidden variable (see Node.unpack):
  *   LET:  let 0u1 = rhs; let a = 0u1[0]; let b = 0u1[1]

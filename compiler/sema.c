@@ -351,6 +351,28 @@ static bool wellformed(Sema *S, Type *t, Span at, bool report) {
             return false;
         }
         return true;
+    case TY_DICT:
+    case TY_SET: {
+        Type *k = t->kind == TY_DICT ? t->items[0] : t->elem;
+        if (!wellformed(S, k, at, report)) return false;
+        if (t->kind == TY_DICT && !wellformed(S, t->items[1], at, report)) return false;
+        if (!type_is_hashable(k)) {
+            Type *u = k->kind == TY_OPTIONAL ? k->elem : k;
+            if (report) {
+                diag_error(S->d, at, "unhashable type: '%s'", type_kind_name(u->kind));
+                diag_note(S->d, at, "a %s is an int, float, bool, str, or a tuple of those",
+                          t->kind == TY_DICT ? "dict key" : "set element");
+            }
+            return false;
+        }
+        if (t->kind == TY_DICT && !type_is_message(t->items[1])) {
+            if (report)
+                diag_error(S->d, at, "a dict cannot hold %s %s; its values are %s",
+                           sema_an(t->items[1]), sema_tname(t->items[1]), msg_kinds);
+            return false;
+        }
+        return true;
+    }
     case TY_TUPLE:
         for (int i = 0; i < t->n; i++) {
             if (!wellformed(S, t->items[i], at, report)) return false;
@@ -528,6 +550,11 @@ static void check_let(Sema *S, Node *n) {
                    "cannot infer the type of an empty list; write 'let %s: list[int] = []'",
                    n->name);
         n->rhs->type = t = type_basic(TY_ERROR);
+    } else if (n->rhs->kind == ND_DICT && !n->rhs->elems) {
+        diag_error(S->d, n->rhs->span,
+                   "cannot infer the type of an empty dict; write 'let %s: dict[str, int] = {}'",
+                   n->name);
+        n->rhs->type = t = type_basic(TY_ERROR);
     } else {
         t = sema_value(S, n->rhs, NULL);
         if (t->kind == TY_NULL && n->unpack) {
@@ -610,6 +637,14 @@ static Type *check_target(Sema *S, Node *t, bool compound) {
     }
     case ND_INDEX: {
         Type *lt = sema_expr(S, t->lhs, NULL);
+        if (lt->kind == TY_DICT) { /* d[k] = v: the key's type */
+            Type *kt = lt->items[0];
+            Type *it = sema_value(S, t->rhs, kt);
+            if (!sema_assignable(kt, it) && !sema_none_misuse(S, t->rhs, kt, it))
+                diag_error(S->d, t->rhs->span, "a key of %s must be %s, not %s", sema_tname(lt),
+                           sema_tname(kt), sema_tname(it));
+            return t->type = lt->elem;
+        }
         Type *it = sema_value(S, t->rhs, NULL);
         if (it->kind != TY_INT && it->kind != TY_ERROR)
             diag_error(S->d, t->rhs->span, "index must be int, not %s", sema_tname(it));
@@ -804,6 +839,21 @@ static bool covers_group(Node *e, SymX *g) {
     return false;
 }
 
+/* The one type of the elements of tuple type T looped over (IT): all of
+ * them must have it. */
+static Type *tuple_elem(Sema *S, Node *it, Type *t) {
+    for (int i = 1; i < t->n; i++)
+        if (t->items[i] != t->items[0]) {
+            diag_error(S->d, it->span,
+                       "cannot loop over %s: its elements have different types (%s and %s)",
+                       sema_tname(t), sema_tname(t->items[0]), sema_tname(t->items[i]));
+            diag_note(S->d, it->span, "a loop variable has one type; use a list of one type");
+            return type_basic(TY_ERROR);
+        }
+    if (!t->n) return type_basic(TY_INT); /* an empty tuple: the body never runs */
+    return t->items[0];
+}
+
 static bool check_for(Sema *S, Node *n) {
     Node *it = n->rhs;
     Type *el;
@@ -817,7 +867,10 @@ static bool check_for(Sema *S, Node *n) {
         case TY_LIST:
         case TY_ARRAY:
         case TY_CONN:
-        case TY_QUEUE: el = t->elem; break;
+        case TY_QUEUE:
+        case TY_SET: el = t->elem; break;
+        case TY_DICT: el = t->items[0]; break; /* its keys, in insertion order */
+        case TY_TUPLE: el = tuple_elem(S, it, t); break;
         case TY_STR: el = t; break;
         case TY_FILE: el = type_basic(TY_STR); break; /* its lines */
         case TY_ERROR: el = t; break;
@@ -1473,6 +1526,38 @@ static bool start_join_here(Sema *S, Node *st) {
     return true;
 }
 
+/* del d[k], del xs[i]: an item of a dict or a list; the container is
+ * read, not assigned (as `xs[i] = v`). */
+static void check_del(Sema *S, Node *n) {
+    for (Node *t = n->targets; t; t = t->next) {
+        if (t->kind != ND_INDEX || t->unpack) {
+            sema_expr(S, t, NULL);
+            diag_error(S->d, t->span, "'del' deletes an item: 'del d[key]' or 'del xs[i]'");
+            if (t->kind == ND_NAME)
+                diag_note(S->d, t->span, "a variable lives until its block ends");
+            continue;
+        }
+        Type *ct = sema_expr(S, t->lhs, NULL);
+        if (ct->kind == TY_DICT) {
+            Type *it = sema_value(S, t->rhs, ct->items[0]);
+            if (!sema_assignable(ct->items[0], it) &&
+                !sema_none_misuse(S, t->rhs, ct->items[0], it))
+                diag_error(S->d, t->rhs->span, "a key of %s must be %s, not %s", sema_tname(ct),
+                           sema_tname(ct->items[0]), sema_tname(it));
+        } else if (ct->kind == TY_LIST) {
+            Type *it = sema_value(S, t->rhs, NULL);
+            if (it->kind != TY_INT && it->kind != TY_ERROR)
+                diag_error(S->d, t->rhs->span, "list indices must be int, not %s", sema_tname(it));
+        } else {
+            sema_value(S, t->rhs, NULL);
+            if (ct->kind != TY_ERROR && !sema_none_receiver(S, t->lhs, ct))
+                diag_error(S->d, t->span, "'%s' object doesn't support item deletion",
+                           type_kind_name(ct->kind));
+        }
+        t->type = ct->kind == TY_DICT ? ct->elem : ct->kind == TY_LIST ? ct->elem : ct;
+    }
+}
+
 bool sema_stmt(Sema *S, Node *st) { return check_stmt(S, st); }
 
 static bool check_stmt(Sema *S, Node *st) {
@@ -1502,6 +1587,7 @@ static bool check_stmt(Sema *S, Node *st) {
     case ND_TRY: return check_try(S, st);
     case ND_RAISE: check_raise(S, st); return false;
     case ND_ASSERT: check_assert(S, st); return true;
+    case ND_DEL: check_del(S, st); return true;
     case ND_BLOCK: return check_block(S, st);
     case ND_PIPE:
         if (top_only(S, st)) check_pipe(S, st);

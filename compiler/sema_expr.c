@@ -26,6 +26,8 @@ bool sema_storable(const Type *t) {
     case TY_ERROR: return true;
     case TY_LIST:
     case TY_OPTIONAL:
+    case TY_DICT:
+    case TY_SET:
     case TY_TUPLE: return type_is_message(t);
     case TY_FILE: return true;
     default: return false;
@@ -219,7 +221,18 @@ static void check_args_only(Sema *S, Node *call) {
 
 /* ---- lists -------------------------------------------------------------- */
 
-static bool is_empty_list(const Node *e) { return e->kind == ND_LIST && !e->elems; }
+static bool is_empty_list(const Node *e) {
+    return (e->kind == ND_LIST || e->kind == ND_DICT) && !e->elems;
+}
+
+/* set() or dict(): typed by what the context expects. */
+static bool is_empty_ctor(const Node *e) {
+    return e->kind == ND_CALL && !e->args && e->callee->kind == ND_NAME &&
+           (strcmp(e->callee->name, "set") == 0 || strcmp(e->callee->name, "dict") == 0);
+}
+
+/* The type kind an empty display ([] or {}) stands for. */
+static TypeKind empty_kind(const Node *e) { return e->kind == ND_LIST ? TY_LIST : TY_DICT; }
 
 static Type *list_expr(Sema *S, Node *e, Type *hint) {
     Type *want = hint && hint->kind == TY_LIST ? hint->elem : NULL;
@@ -238,7 +251,7 @@ static Type *list_expr(Sema *S, Node *e, Type *hint) {
             deferred = true;
             continue;
         }
-        Type *t = sema_value(S, x, want);
+        Type *t = sema_value(S, x, want ? want : is_empty_ctor(x) ? el : NULL);
         if (is_err(t)) {
             bad = true;
             continue;
@@ -287,13 +300,13 @@ static Type *list_expr(Sema *S, Node *e, Type *hint) {
     if (deferred) {
         for (Node *x = e->elems; x; x = x->next) {
             if (!is_empty_list(x)) continue;
-            if (el && el->kind == TY_LIST) {
+            if (el && el->kind == empty_kind(x)) {
                 x->type = el;
             } else if (el) {
                 x->type = ty(TY_ERROR);
                 diag_error(S->d, x->span,
-                           "list elements must have one type: this one is a list, the first is %s",
-                           sema_tname(el));
+                           "list elements must have one type: this one is a %s, the first is %s",
+                           type_kind_name(empty_kind(x)), sema_tname(el));
                 diag_note(S->d, first->span, "the first element is here");
                 bad = true;
             } else {
@@ -356,6 +369,140 @@ static Type *tuple_expr(Sema *S, Node *e, Type *hint) {
     free(items);
     return r;
 }
+
+/* ---- dicts and sets ------------------------------------------------------ */
+
+/* Python's TypeError for a key or set element that cannot be hashed. */
+static bool unhashable(Sema *S, Node *x, Type *t) {
+    if (is_err(t) || t->kind == TY_NULL || type_is_hashable(t)) return false;
+    Type *u = t->kind == TY_OPTIONAL ? t->elem : t;
+    diag_error(S->d, x->span, "unhashable type: '%s'", type_kind_name(u->kind));
+    diag_note(S->d, x->span,
+              "a dict key or set element is an int, float, bool, str, or a tuple of those");
+    return true;
+}
+
+/* One element X of a display or comprehension, WANT its type when known
+ * (a declaration's, or the first element's); the joined type of the
+ * elements so far in *EL. WHAT: "key", "value", "set element". */
+static bool display_item(Sema *S, Node *x, Type *want, Type **el, Node **first, const char *what) {
+    Type *t = sema_value(S, x, want ? want : *el);
+    if (is_err(t)) return false;
+    if (!type_is_message(t) && t->kind != TY_NULL) {
+        diag_error(S->d, x->span, "a %s cannot be %s %s", what, sema_an(t), sema_tname(t));
+        return false;
+    }
+    if (want) {
+        if (sema_assignable(want, t)) return true;
+        diag_error(S->d, x->span, "%s must be %s, not %s", what, sema_tname(want), sema_tname(t));
+        return false;
+    }
+    if (!*el) {
+        *el = t;
+        *first = x;
+    } else if (*el != t) {
+        if (is_num(*el) && is_num(t)) *el = ty(TY_FLOAT);
+        else if ((*el)->kind == TY_OPTIONAL && (t->kind == TY_NULL || t == (*el)->elem)) {
+        } else if (t->kind == TY_OPTIONAL && ((*el)->kind == TY_NULL || *el == t->elem)) *el = t;
+        else if ((*el)->kind == TY_NULL) *el = type_of(TY_OPTIONAL, t);
+        else if (t->kind == TY_NULL) *el = type_of(TY_OPTIONAL, *el);
+        else {
+            diag_error(S->d, x->span, "%ss must have one type: this one is %s, the first is %s",
+                       what, sema_tname(t), sema_tname(*el));
+            diag_note(S->d, (*first)->span, "the first %s is here", what);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* {k: v, ...}: HINT, a declared dict type, types the keys and values;
+ * {} needs one. */
+static Type *dict_expr(Sema *S, Node *e, Type *hint) {
+    if (hint && hint->kind == TY_OPTIONAL) hint = hint->elem; /* dict[K, V] | None */
+    Type *want = hint && hint->kind == TY_DICT ? hint : NULL;
+    if (!e->elems) {
+        if (want) return hint;
+        if (hint && is_err(hint)) return hint;
+        if (hint && hint->kind == TY_SET) {
+            diag_error(S->d, e->span, "'{}' is an empty dict, not a set");
+            diag_note(S->d, e->span, "an empty set is 'set()'");
+            return ty(TY_ERROR);
+        }
+        diag_error(S->d, e->span, "cannot infer the type of an empty dict here");
+        diag_note(S->d, e->span, "give it a type through a variable: 'let d: dict[str, int] = {}'");
+        return ty(TY_ERROR);
+    }
+    Type *kt = NULL, *vt = NULL;
+    Node *kfirst = NULL, *vfirst = NULL;
+    bool bad = false;
+    bool deferred = false;
+    for (Node *k = e->elems; k && k->next; k = k->next->next) {
+        Node *v = k->next;
+        if (display_item(S, k, want ? want->items[0] : NULL, &kt, &kfirst, "key"))
+            bad |= unhashable(S, k, k->type);
+        else bad = true;
+        if (!want && !vt && is_empty_list(v)) deferred = true; /* typed by the others */
+        else bad |= !display_item(S, v, want ? want->items[1] : NULL, &vt, &vfirst, "value");
+    }
+    if (want) return bad ? ty(TY_ERROR) : want;
+    for (Node *k = e->elems; deferred && k && k->next; k = k->next->next) {
+        if (k->next->type) continue;
+        if (vt && vt->kind == empty_kind(k->next)) {
+            sema_value(S, k->next, vt);
+            continue;
+        }
+        k->next->type = ty(TY_ERROR);
+        if (!bad) {
+            diag_error(S->d, k->next->span, "cannot infer the type of this empty %s",
+                       type_kind_name(empty_kind(k->next)));
+            diag_note(S->d, e->span, "give the dict a type through a variable: 'let d: %s'",
+                      empty_kind(k->next) == TY_LIST ? "dict[str, list[int]] = {...}"
+                                                     : "dict[str, dict[str, int]] = {...}");
+        }
+        bad = true;
+    }
+    if (!bad && (kt->kind == TY_NULL || vt->kind == TY_NULL)) {
+        diag_error(S->d, e->span, "cannot infer the type of a dict of None");
+        diag_note(S->d, e->span,
+                  "give it a type through a variable: 'let d: dict[str, int | None] = {...}'");
+        bad = true;
+    }
+    return bad ? ty(TY_ERROR) : type_dict(kt, vt);
+}
+
+/* {a, b, ...}: a set; HINT, a declared set type, types the elements. */
+static Type *set_expr(Sema *S, Node *e, Type *hint) {
+    if (hint && hint->kind == TY_OPTIONAL) hint = hint->elem;
+    Type *want = hint && hint->kind == TY_SET ? hint->elem : NULL;
+    Type *el = NULL;
+    Node *first = NULL;
+    bool bad = false;
+    for (Node *x = e->elems; x; x = x->next) {
+        if (display_item(S, x, want, &el, &first, "set element")) bad |= unhashable(S, x, x->type);
+        else bad = true;
+    }
+    if (want) return bad ? ty(TY_ERROR) : hint;
+    if (!bad && el->kind == TY_NULL) {
+        diag_error(S->d, e->span, "cannot infer the type of a set of None");
+        bad = true;
+    }
+    return bad ? ty(TY_ERROR) : type_of(TY_SET, el);
+}
+
+/* A key K given to dict or set type T: the key type (int converts to a
+ * float key). Reports a wrong type; returns false then. */
+static bool key_arg(Sema *S, Node *k, Type *kt, Type *t) {
+    Type *it = sema_value(S, k, kt);
+    if (is_err(it) || is_err(kt) || sema_assignable(kt, it)) return true;
+    if (sema_none_misuse(S, k, kt, it)) return false;
+    diag_error(S->d, k->span, "%s of %s must be %s, not %s",
+               t->kind == TY_SET ? "an element" : "a key", sema_tname(t), sema_tname(kt),
+               sema_tname(it));
+    return false;
+}
+
+static Type *key_type(Type *t) { return t->kind == TY_DICT ? t->items[0] : t->elem; }
 
 /* Whether values of tuple type T have an order: element by element. */
 static bool tuple_ordered(const Type *t);
@@ -458,13 +605,20 @@ static Type *membership_type(Sema *S, Node *e, Type *l, Type *r) {
         diag_error(S->d, e->lhs->span, "'%s' on %s looks for %s %s, not %s %s", op, sema_tname(r),
                    sema_an(r->elem), sema_tname(r->elem), sema_an(l), sema_tname(l));
         return tbool;
+    case TY_DICT:
+    case TY_SET:
+        if (sema_assignable(key_type(r), l)) return tbool;
+        diag_error(S->d, e->lhs->span, "'%s' on %s looks for %s %s, not %s %s", op, sema_tname(r),
+                   sema_an(key_type(r)), sema_tname(key_type(r)), sema_an(l), sema_tname(l));
+        return tbool;
     case TY_STR:
         if (l->kind == TY_STR) return tbool;
         diag_error(S->d, e->lhs->span, "'%s' on a str looks for a substring, not %s %s", op,
                    sema_an(l), sema_tname(l));
         return tbool;
     default:
-        diag_error(S->d, e->rhs->span, "'%s' needs a list, str or array on the right, not %s", op,
+        diag_error(S->d, e->rhs->span,
+                   "'%s' needs a list, str, array, dict or set on the right, not %s", op,
                    sema_tname(r));
         return tbool;
     }
@@ -547,6 +701,9 @@ Type *sema_binary_type(Sema *S, Node *e, Op op, Type *l, Type *r) {
         if (l->kind == TY_LIST && l == r) return l;
         break;
     case OP_SUB:
+        if (l->kind == TY_SET && l == r) return l; /* difference */
+        if (nums) return arith;
+        break;
     case OP_FLOORDIV:
     case OP_MOD:
     case OP_POW:
@@ -566,6 +723,7 @@ Type *sema_binary_type(Sema *S, Node *e, Op op, Type *l, Type *r) {
     case OP_SHL:
     case OP_SHR:
         if (l->kind == TY_INT && r->kind == TY_INT) return l;
+        if (l->kind == TY_SET && l == r && op != OP_SHL && op != OP_SHR) return l;
         break;
     case OP_EQ:
     case OP_NE:
@@ -577,6 +735,7 @@ Type *sema_binary_type(Sema *S, Node *e, Op op, Type *l, Type *r) {
     case OP_GE:
         if (nums || (l == r && orderable(l))) return tbool;
         if (l == r && l->kind == TY_TUPLE && tuple_ordered(l)) return tbool;
+        if (l == r && l->kind == TY_SET) return tbool; /* subset, superset */
         break;
     default: break;
     }
@@ -587,6 +746,8 @@ Type *sema_binary_type(Sema *S, Node *e, Op op, Type *l, Type *r) {
         diag_note(S->d, e->span, "convert with str(x), or interpolate: \"...{x}\"");
     else if (op == OP_ADD && l->kind == TY_LIST && r->kind == TY_LIST)
         diag_note(S->d, e->span, "only lists of the same type can be joined");
+    else if ((l->kind == TY_SET || r->kind == TY_SET) && !is_cmp(op))
+        diag_note(S->d, e->span, "sets combine with '|', '&', '-' and '^' with a set of one type");
     else if (op >= OP_BITAND && op <= OP_SHR)
         diag_note(S->d, e->span, "'%s' works on ints only", op_spelling(op));
     else if ((op == OP_EQ || op == OP_NE) && sema_storable(l) && sema_storable(r) &&
@@ -594,6 +755,12 @@ Type *sema_binary_type(Sema *S, Node *e, Op op, Type *l, Type *r) {
         diag_note(S->d, e->span, "values of different types are never equal");
     else if (op == OP_EQ || op == OP_NE)
         diag_note(S->d, e->span, "only int, float, bool, str and list values can be compared");
+    else if (is_cmp(op) && (l->kind == TY_DICT || r->kind == TY_DICT))
+        diag_note(S->d, e->span, "'%s' not supported between instances of 'dict' and 'dict'",
+                  op_spelling(op));
+    else if (is_cmp(op) && l->kind == TY_SET && r->kind == TY_SET)
+        diag_note(S->d, e->span, "'%s' compares sets of one type (subset, superset)",
+                  op_spelling(op));
     else if (is_cmp(op))
         diag_note(S->d, e->span, "'%s' orders numbers, strs, bools, or lists of one type",
                   op_spelling(op));
@@ -626,7 +793,8 @@ static Type *binary_chain(Sema *S, Node *e) {
             lt = b->type = ty(TY_BOOL);
             continue;
         }
-        Type *hint = lt->kind == TY_LIST && is_empty_list(b->rhs) ? lt : NULL;
+        bool container = lt->kind == TY_LIST || lt->kind == TY_DICT || lt->kind == TY_SET;
+        Type *hint = container && (is_empty_list(b->rhs) || is_empty_ctor(b->rhs)) ? lt : NULL;
         /* `x is not None and x > 0`: the right side knows what the left proved */
         size_t mark = narrow_mark(S);
         if (b->op == OP_AND || b->op == OP_OR) narrow_cond(S, b->lhs, b->op == OP_AND);
@@ -667,6 +835,16 @@ static Type *unary_expr(Sema *S, Node *e) {
 
 static Type *index_expr(Sema *S, Node *e) {
     Type *t = sema_expr(S, e->lhs, NULL);
+    if (t->kind == TY_DICT && !e->unpack) {
+        key_arg(S, e->rhs, t->items[0], t);
+        return t->elem;
+    }
+    if (t->kind == TY_SET && !e->unpack) {
+        sema_value(S, e->rhs, NULL);
+        diag_error(S->d, e->span, "a set cannot be indexed: it has no order of positions");
+        diag_note(S->d, e->span, "test membership with 'x in s', or loop over it");
+        return ty(TY_ERROR);
+    }
     Type *it = sema_value(S, e->rhs, NULL);
     if (!is_err(it) && it->kind != TY_INT && !is_err(t))
         diag_error(S->d, e->rhs->span, "index must be int, not %s", sema_tname(it));
@@ -745,11 +923,28 @@ static Type *listcomp_expr(Sema *S, Node *e) {
 void sema_comp_push(Sema *S, Node *st) {
     Type *t = sema_value(S, st->lhs, NULL);
     Node *comp = S->comp;
+    int what = comp ? comp->argc : COMP_LIST;
+    const char *holder = what == COMP_LIST ? "a list" : what == COMP_SET ? "a set" : "a dict key";
     if (!is_err(t) && !type_is_message(t)) {
-        diag_error(S->d, st->lhs->span, "a list cannot hold %s %s", sema_an(t), sema_tname(t));
+        diag_error(S->d, st->lhs->span, "%s cannot %s %s %s", holder,
+                   what == COMP_DICT ? "be" : "hold", sema_an(t), sema_tname(t));
+        t = ty(TY_ERROR);
+    } else if (what != COMP_LIST && unhashable(S, st->lhs, t)) {
         t = ty(TY_ERROR);
     }
-    if (comp) comp->type = is_err(t) ? t : type_of(TY_LIST, t);
+    Type *v = NULL;
+    if (what == COMP_DICT) {
+        v = sema_value(S, st->rhs, NULL);
+        if (!is_err(v) && !type_is_message(v)) {
+            diag_error(S->d, st->rhs->span, "a dict value cannot be %s %s", sema_an(v),
+                       sema_tname(v));
+            v = ty(TY_ERROR);
+        }
+    }
+    if (!comp) return;
+    if (is_err(t) || (v && is_err(v))) comp->type = ty(TY_ERROR);
+    else if (what == COMP_DICT) comp->type = type_dict(t, v);
+    else comp->type = type_of(what == COMP_SET ? TY_SET : TY_LIST, t);
 }
 
 static Type *member_expr(Sema *S, Node *e, Type *t);
@@ -1171,6 +1366,9 @@ static bool arity(Sema *S, Node *call, const char *name, int given, int lo, int 
 static Type *result_type(char r, Type *obj) {
     switch (r) {
     case 'T': return obj->elem;
+    case 'K': return type_of(TY_LIST, obj->items[0]);
+    case 'V': return type_of(TY_LIST, obj->items[1]);
+    case 'I': return type_of(TY_LIST, type_tuple(obj->items, 2));
     case 'O': return obj;
     case 'b': return ty(TY_BOOL);
     case 'i': return ty(TY_INT);
@@ -1191,6 +1389,7 @@ typedef struct BCall {
     int n;
     bool range_ok; /* the call is a for loop's iterable */
     Type *obj;     /* a method's object */
+    Type *hint;    /* the type the context expects (dict(), set()), or NULL */
 } BCall;
 
 /* Checks the arguments as values, at most 3 of their types kept in TYPES. */
@@ -1312,7 +1511,7 @@ static Type *check_len(Sema *S, const BCall *c) {
     Type *t = types[0];
     if (sema_none_receiver(S, argv[0], t)) return ty(TY_INT);
     if (!is_err(t) && t->kind != TY_STR && t->kind != TY_LIST && t->kind != TY_ARRAY &&
-        t->kind != TY_GROUP && t->kind != TY_TUPLE)
+        t->kind != TY_GROUP && t->kind != TY_TUPLE && t->kind != TY_DICT && t->kind != TY_SET)
         diag_error(S->d, argv[0]->span, "len() needs a str, list, array or process group, not %s",
                    sema_tname(t));
     return ty(TY_INT);
@@ -1344,9 +1543,11 @@ static Type *check_convert(Sema *S, const BCall *c) {
     if (!arity(S, c->call, c->d->name, c->n, c->d->lo, c->d->hi)) return rk;
     Type *t = types[0];
     Builtin id = builtin_id(c->d);
-    bool ok = id == B_STR || id == B_REPR ? printable(t)
-                                          : (is_num(t) || t->kind == TY_BOOL || t->kind == TY_STR ||
-                                             (id == B_BOOL && t->kind == TY_LIST));
+    bool ok =
+        id == B_STR || id == B_REPR
+            ? printable(t)
+            : (is_num(t) || t->kind == TY_BOOL || t->kind == TY_STR ||
+               (id == B_BOOL && (t->kind == TY_LIST || t->kind == TY_DICT || t->kind == TY_SET)));
     if (!is_err(t) && !ok)
         diag_error(S->d, c->argv[0]->span, "%s() cannot convert %s %s", c->d->name, sema_an(t),
                    sema_tname(t));
@@ -1523,6 +1724,8 @@ static Type *iterable_elem(Sema *S, Node *arg, const char *fname, Type *hint) {
     switch (t->kind) {
     case TY_LIST:
     case TY_ARRAY: return t->elem;
+    case TY_DICT:
+    case TY_SET: return key_type(t); /* a dict's keys */
     case TY_STR:
     case TY_ERROR: return t;
     default:
@@ -1772,6 +1975,50 @@ static Type *check_insert(Sema *S, const BCall *c) {
     return ty(TY_NONE);
 }
 
+/* d.get(key[, default]) and d.pop(key[, default]): without a default,
+ * get gives `V | None`; a default of None makes it `V | None` too. */
+static Type *dict_lookup(Sema *S, const BCall *c, const char *name) {
+    Type *v = c->obj->elem;
+    Type *ov = v->kind == TY_OPTIONAL ? v : type_of(TY_OPTIONAL, v);
+    PSpec ps[2];
+    memset(ps, 0, sizeof ps);
+    ps[0] = (PSpec){.name = "key", .type = c->obj->items[0], .is_elem = true, .posonly = true};
+    ps[1] = (PSpec){.name = "default", .type = ov, .optional = true, .posonly = true};
+    Node *m = c->call->callee;
+    SymX *recv = m->lhs->kind == ND_NAME && m->lhs->sym ? symx(m->lhs->sym) : NULL;
+    Callee cal = {name, NULL, recv, ps, 2};
+    bind_args(S, c->call, &cal);
+    Node *d = c->call->argv ? c->call->argv[1] : NULL;
+    if (!d) return builtin_id(c->d) == M_D_GET ? ov : v;
+    return d->type && (d->type->kind == TY_NULL || d->type->kind == TY_OPTIONAL) ? ov : v;
+}
+
+static Type *check_dict_get(Sema *S, const BCall *c) { return dict_lookup(S, c, "get"); }
+static Type *check_dict_pop(Sema *S, const BCall *c) { return dict_lookup(S, c, "pop"); }
+
+/* dict() and set(): an empty one of the type the context declares;
+ * set(xs) of a list. */
+static Type *check_dict_set(Sema *S, const BCall *c) {
+    bool set = builtin_id(c->d) == B_SET;
+    TypeKind k = set ? TY_SET : TY_DICT;
+    Type *hint = c->hint && c->hint->kind == TY_OPTIONAL ? c->hint->elem : c->hint;
+    Type *arg = NULL;
+    if (c->n > 0) arg = iterable_elem(S, c->argv[0], c->d->name, NULL);
+    if (!arity(S, c->call, c->d->name, c->n, c->d->lo, c->d->hi)) return ty(TY_ERROR);
+    if (arg) {
+        if (is_err(arg)) return arg;
+        if (unhashable(S, c->argv[0], arg)) return ty(TY_ERROR);
+        if (hint && hint->kind == TY_SET && sema_assignable(hint->elem, arg)) return hint;
+        return type_of(TY_SET, arg);
+    }
+    if (hint && hint->kind == k) return hint;
+    if (hint && is_err(hint)) return hint;
+    diag_error(S->d, c->call->span, "cannot infer the type of an empty %s here", c->d->name);
+    diag_note(S->d, c->call->span, "give it a type through a variable: '%s'",
+              set ? "let s: set[int] = set()" : "let d: dict[str, int] = dict()");
+    return ty(TY_ERROR);
+}
+
 typedef Type *(*CheckFn)(Sema *S, const BCall *c);
 
 /* The CHECK column of builtins.def. */
@@ -1781,11 +2028,11 @@ static const CheckFn checkers[B__COUNT] = {
 #undef BUILTIN
 };
 
-static Type *builtin_call(Sema *S, Node *call, SymX *b, bool range_ok) {
+static Type *builtin_call(Sema *S, Node *call, SymX *b, bool range_ok, Type *hint) {
     Builtin id = (Builtin)b->s.builtin;
     call->builtin = id;
     call->callee->type = ty(TY_FUNC);
-    BCall c = {call, &builtin_defs[id], NULL, 0, range_ok, NULL};
+    BCall c = {call, &builtin_defs[id], NULL, 0, range_ok, NULL, hint};
     if (c.d->flags & BF_KWARGS) c.n = call_positional(call, S, &c.argv);
     else if (!(c.d->flags & BP_KEYWORDS)) c.n = positional_args(S, call, b->s.name, &c.argv);
     return checkers[id](S, &c);
@@ -1795,6 +2042,7 @@ static Type *builtin_call(Sema *S, Node *call, SymX *b, bool range_ok) {
 static Type *sig_type(char c, Type *obj) {
     switch (c) {
     case 'T': return obj->elem;
+    case 'K': return key_type(obj);
     case 'i': return ty(TY_INT);
     case 'f': return ty(TY_FLOAT);
     case 'b': return ty(TY_BOOL);
@@ -1830,7 +2078,7 @@ static int method_signature(Sema *S, const char *sig, Type *obj, PSpec **out) {
         if (!colon) break;
         ps[k].name = arena_strndup(S->arena, p, (size_t)(colon - p));
         ps[k].type = sig_type(colon[1], obj);
-        ps[k].is_elem = colon[1] == 'T';
+        ps[k].is_elem = colon[1] == 'T' || colon[1] == 'K';
         ps[k].kwonly = kwonly;
         p = colon + 2;
         if (*p == '?') {
@@ -1909,7 +2157,7 @@ static Type *method_call(Sema *S, Node *call) {
     m->builtin = call->builtin = id;
     if ((id == M_TASK_DONE || id == M_QJOIN) && !t->joinable) not_joinable(S, m, t);
     if (checkers[id]) { /* several parameters: the hook binds them */
-        BCall bc = {call, me, NULL, 0, false, t};
+        BCall bc = {call, me, NULL, 0, false, t, NULL};
         return checkers[id](S, &bc);
     }
     SymX *recv = m->lhs->kind == ND_NAME && m->lhs->sym ? symx(m->lhs->sym) : NULL;
@@ -1921,10 +2169,11 @@ static Type *method_call(Sema *S, Node *call) {
     } else if (me->param) {
         one.name = me->param;
         one.type = me->ptype == 'T'   ? t->elem
+                   : me->ptype == 'K' ? key_type(t)
                    : me->ptype == 'O' ? t
                    : me->ptype == 'i' ? ty(TY_INT)
                                       : ty(TY_FLOAT);
-        one.is_elem = me->ptype == 'T';
+        one.is_elem = me->ptype == 'T' || me->ptype == 'K';
         one.optional = me->flags & BP_OPTIONAL;
         one.kwonly = me->flags & BP_KWONLY;
     }
@@ -1979,8 +2228,8 @@ static Type *method_call(Sema *S, Node *call) {
     return result_type(me->result, t);
 }
 
-/* RANGE_OK: the call is a for loop's iterable. */
-static Type *call_expr(Sema *S, Node *call, bool range_ok) {
+/* RANGE_OK: the call is a for loop's iterable; HINT the type expected. */
+static Type *call_expr(Sema *S, Node *call, bool range_ok, Type *hint) {
     Node *c = call->callee;
     if (c->kind == ND_MEMBER) return method_call(S, call);
     if (c->kind == ND_NAME) {
@@ -1996,7 +2245,7 @@ static Type *call_expr(Sema *S, Node *call, bool range_ok) {
         x->s.used = true;
         if (x->s.kind == SYM_FUNC) return sema_def_call(S, call, x, false);
         if (x->s.kind == SYM_BUILTIN && builtin_defs[x->s.builtin].kind == BK_FUNC)
-            return builtin_call(S, call, x, range_ok);
+            return builtin_call(S, call, x, range_ok, hint);
         c->type = name_expr(S, c);
         if (x->s.kind == SYM_VAR || x->s.kind == SYM_PARAM)
             diag_error(S->d, c->span, "'%s' is %s %s of type %s, not a function", c->name,
@@ -2027,6 +2276,8 @@ static Type *expr_inner(Sema *S, Node *e, Type *hint) {
     case ND_STRPART: return ty(TY_STR);
     case ND_NAME: return name_expr(S, e);
     case ND_LIST: return list_expr(S, e, hint);
+    case ND_DICT: return dict_expr(S, e, hint);
+    case ND_SET: return set_expr(S, e, hint);
     case ND_UNARY: return unary_expr(S, e);
     case ND_BINARY: return binary_chain(S, e);
     case ND_INDEX: return index_expr(S, e);
@@ -2052,7 +2303,7 @@ Type *sema_expr(Sema *S, Node *e, Type *hint) {
         return e->type = ty(TY_ERROR);
     }
     S->expr_depth++;
-    Type *t = e->kind == ND_CALL ? call_expr(S, e, range_ok) : expr_inner(S, e, hint);
+    Type *t = e->kind == ND_CALL ? call_expr(S, e, range_ok, hint) : expr_inner(S, e, hint);
     S->expr_depth--;
     e->type = t;
     return t;

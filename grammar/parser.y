@@ -122,11 +122,12 @@ static Node *mk_comp_if(Parser *P, Node *prev, Node *cond, Span if_at) {
     return n;
 }
 
-/* [elem clauses]: the loop that fills the list, the element's push
- * innermost. */
-static Node *mk_comp(Parser *P, Node *elem, Node *clauses, Span at) {
-    Node *inner = mk(P, ND_COMP_PUSH, elem->span);
+/* [elem clauses], {elem clauses}, {elem: value clauses}: the loop that
+ * fills the list, set or dict, the element's push innermost. */
+static Node *mk_comp(Parser *P, Node *elem, Node *value, Node *clauses, Span at) {
+    Node *inner = mk(P, ND_COMP_PUSH, value ? span_join(elem->span, value->span) : elem->span);
     inner->lhs = elem;
+    inner->rhs = value; /* a dict comprehension's value */
     for (Node *c = clauses, *prev; c; c = prev) {
         prev = c->next;
         c->next = NULL;
@@ -285,12 +286,12 @@ static void not_top(Parser *P, Node *n) {
        WITH "'with'" LOCKT "'Lock'" RLOCKT "'RLock'" SEMAPHORE "'Semaphore'"
        BSEM "'BoundedSemaphore'" EVENT "'Event'" CONDITION "'Condition'"
        BARRIER "'Barrier'" AS "'as'"
-       TRY "'try'" EXCEPT "'except'" FINALLY "'finally'" RAISE "'raise'" ASSERT "'assert'"
+       TRY "'try'" EXCEPT "'except'" FINALLY "'finally'" RAISE "'raise'" ASSERT "'assert'" DEL "'del'"
        AND "'and'" OR "'or'" NOT "'not'" IS "'is'" NONE "'None'"
        TRUE "'True'" FALSE "'False'"
 %token ARROW "'->'" POW "'**'" FLOORDIV "'//'" SHL "'<<'" SHR "'>>'"
        EQ "'=='" NE "'!='" LE "'<='" GE "'>='" LT "'<'" GT "'>'"
-       LP "'('" RP "')'" LB "'['" RB "']'" LC "'{'" RC "'}'"
+       LP "'('" RP "')'" LB "'['" RB "']'" LC "'{'" RC "'}'" LD "'{...}'"
        COMMA "','" COLON "':'" SEMI "';'" DOT "'.'" ASSIGN "'='"
        PLUS "'+'" MINUS "'-'" STAR "'*'" SLASH "'/'" PERCENT "'%'"
        AMP "'&'" BAR "'|'" CARET "'^'" TILDE "'~'"
@@ -300,6 +301,7 @@ static void not_top(Parser *P, Node *n) {
 %type <list> handlers exc_kinds exc_kind_list
 %type <node> test arith primary arg
 %type <node> opt_test comp_clauses
+%type <list> pairs
 %type <list> stmt_seq params param_list name_list proc_opts elems args arg_list
 %type <node> exprs
 %type <type> type ret opt_type tuple_types sync_kind
@@ -420,6 +422,8 @@ simple:
     }
   | ASSERT test                     { $$ = mk(P, ND_ASSERT, @$); $$->lhs = $2; }
   | ASSERT test COMMA test          { $$ = mk(P, ND_ASSERT, @$); $$->lhs = $2; $$->rhs = $4; }
+  | DEL elems                       { $$ = mk(P, ND_DEL, @$); $$->targets = $2.head; }
+  | DEL elems COMMA                 { $$ = mk(P, ND_DEL, @$); $$->targets = $2.head; }
   ;
 
 opt_type:
@@ -566,7 +570,9 @@ type:
     }
   | IDENT LB tuple_types RB {
         $$ = $3;
-        if (strcmp($1, "tuple") != 0) {
+        if (strcmp($1, "dict") == 0) {
+            $$ = parse_type_dict(P, $3, @1);
+        } else if (strcmp($1, "tuple") != 0) {
             parse_error(P, @1, "only 'tuple' takes several types, as in 'tuple[int, str]'");
             $$ = type_basic(TY_ERROR);
         }
@@ -803,11 +809,25 @@ primary:
   | LB RB                           { $$ = mk(P, ND_LIST, @$); }
   | LB elems RB                     { $$ = mk(P, ND_LIST, @$); $$->elems = $2.head; }
   | LB elems COMMA RB               { $$ = mk(P, ND_LIST, @$); $$->elems = $2.head; }
-  | LB test comp_clauses RB         { $$ = mk_comp(P, $2, $3, @$); }
+  | LB test comp_clauses RB         { $$ = mk_comp(P, $2, NULL, $3, @$); }
+  | LD RC                           { $$ = mk(P, ND_DICT, @$); }
+  | LD pairs RC                     { $$ = mk(P, ND_DICT, @$); $$->elems = $2.head; }
+  | LD pairs COMMA RC               { $$ = mk(P, ND_DICT, @$); $$->elems = $2.head; }
+  | LD elems RC                     { $$ = mk(P, ND_SET, @$); $$->elems = $2.head; }
+  | LD elems COMMA RC               { $$ = mk(P, ND_SET, @$); $$->elems = $2.head; }
+  | LD test comp_clauses RC {
+        $$ = mk_comp(P, $2, NULL, $3, @$); $$->argc = COMP_SET;
+    }
+  | LD test COLON test comp_clauses RC {
+        $$ = mk_comp(P, $2, $4, $5, @$); $$->argc = COMP_DICT;
+    }
   | primary LP args RP {
         $$ = mk(P, ND_CALL, @$); $$->callee = BIG($1); $$->args = $3.head;
     }
   | primary LB test RB {
+        $$ = mk(P, ND_INDEX, @$); $$->lhs = BIG($1); $$->rhs = $3;
+    }
+  | primary LB exprs RB {           /* d[1, 2] is d[(1, 2)], as in Python */
         $$ = mk(P, ND_INDEX, @$); $$->lhs = BIG($1); $$->rhs = $3;
     }
   | primary LB opt_test COLON opt_test RB {
@@ -841,6 +861,14 @@ comp_clauses:
         $$ = mk_comp_for_unpack(P, $1, $3, @3, $5.head, $7, @2);
     }
   | comp_clauses IF test            { $$ = mk_comp_if(P, $1, $3, @2); }
+  ;
+
+/* key: value pairs of a dict display, chained key, value, key, value */
+pairs:
+    test COLON test                 { $$ = list1($1); $1->next = $3; $$.tail = $3; }
+  | pairs COMMA test COLON test {
+        $$ = list_add($1, $3); $3->next = $5; $$.tail = $5;
+    }
   ;
 
 elems:
@@ -904,7 +932,7 @@ static bool starts_expr(yysymbol_kind_t t) {
     switch (t) {
     case YYSYMBOL_IDENT: case YYSYMBOL_INT: case YYSYMBOL_FLOAT:
     case YYSYMBOL_STRING: case YYSYMBOL_TRUE: case YYSYMBOL_FALSE: case YYSYMBOL_NONE:
-    case YYSYMBOL_NOT: case YYSYMBOL_LP: case YYSYMBOL_LB:
+    case YYSYMBOL_NOT: case YYSYMBOL_LP: case YYSYMBOL_LB: case YYSYMBOL_LD:
     case YYSYMBOL_MINUS: case YYSYMBOL_PLUS: case YYSYMBOL_TILDE:
         return true;
     default:

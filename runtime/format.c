@@ -315,6 +315,29 @@ void mpr_buf_repr_bytes(mp_buf *b, const char *s, size_t len) {
 
 /* ---- values ------------------------------------------------------- */
 
+static void buf_value(mp_buf *b, const mp_type *t, mp_val v, bool repr);
+
+/* {'a': 1, 'b': [2]}, {} ; a set {1, 2}, or set() when empty: keys and
+ * values as their repr, as Python prints them. */
+static void buf_dict(mp_buf *b, const mp_type *t, const mp_dict *d) {
+    bool set = t->kind == MP_SET;
+    if (set && mp_dict_len(d) == 0) {
+        mp_buf_cstr(b, "set()", 5);
+        return;
+    }
+    const mp_type *kt = set ? t->elem : mp_dict_key_type(t);
+    mp_val k, v;
+    buf_char(b, '{');
+    for (int64_t pos = 0, n = 0; mpr_dict_walk(d, &pos, &k, &v); n++) {
+        if (n) mp_buf_cstr(b, ", ", 2);
+        buf_value(b, kt, k, true);
+        if (set) continue;
+        mp_buf_cstr(b, ": ", 2);
+        buf_value(b, t->elem, v, true);
+    }
+    buf_char(b, '}');
+}
+
 static void buf_value(mp_buf *b, const mp_type *t, mp_val v, bool repr) {
     switch (t->kind) {
     case MP_INT: mp_buf_int(b, v.i); break;
@@ -347,6 +370,8 @@ static void buf_value(mp_buf *b, const mp_type *t, mp_val v, bool repr) {
         if (TUP(t)->n == 1) buf_char(b, ',');
         buf_char(b, ')');
         break;
+    case MP_DICT:
+    case MP_SET: buf_dict(b, t, v.d); break;
     case MP_OPT:
         if (mpr_opt_is_none(t, v)) mp_buf_cstr(b, "None", 4);
         else buf_value(b, t->elem, mpr_opt_inner(t, v), repr);

@@ -7,6 +7,9 @@
  *     list   0x05, u32 count, count values of the element type
  *     None   0x06 (alone)
  *     tuple  0x07, then its items in order (their count is the type's)
+ *     dict   0x08, u32 count, count (key, value) pairs in insertion order
+ *     set    0x09, u32 count, count elements in insertion order
+ *            (no two keys equal)
  * A value of type `T | None` is None's tag or T's encoding: the tag tells
  * them apart.
  * The decoder is driven by the expected type, so nesting is bounded by
@@ -18,18 +21,34 @@
 
 #include "mpr_internal.h"
 
-enum { TAG_INT = 1, TAG_FLOAT, TAG_BOOL, TAG_STR, TAG_LIST, TAG_NONE, TAG_TUPLE };
+enum {
+    TAG_INT = 1,
+    TAG_FLOAT,
+    TAG_BOOL,
+    TAG_STR,
+    TAG_LIST,
+    TAG_NONE,
+    TAG_TUPLE,
+    TAG_DICT,
+    TAG_SET
+};
 
 static const unsigned char kind_tag[] = {
-    [MP_INT] = TAG_INT,   [MP_FLOAT] = TAG_FLOAT, [MP_BOOL] = TAG_BOOL,   [MP_STR] = TAG_STR,
-    [MP_LIST] = TAG_LIST, [MP_NONE] = TAG_NONE,   [MP_TUPLE] = TAG_TUPLE,
+    [MP_INT] = TAG_INT,     [MP_FLOAT] = TAG_FLOAT, [MP_BOOL] = TAG_BOOL,
+    [MP_STR] = TAG_STR,     [MP_LIST] = TAG_LIST,   [MP_NONE] = TAG_NONE,
+    [MP_TUPLE] = TAG_TUPLE, [MP_DICT] = TAG_DICT,   [MP_SET] = TAG_SET,
 };
 
 /* Smallest encoding of a value of kind k. */
 static const size_t kind_min[] = {
-    [MP_INT] = 9,  [MP_FLOAT] = 9, [MP_BOOL] = 2, [MP_STR] = 5,
-    [MP_LIST] = 5, [MP_NONE] = 1,  [MP_OPT] = 1,  [MP_TUPLE] = 1,
+    [MP_INT] = 9,  [MP_FLOAT] = 9, [MP_BOOL] = 2,  [MP_STR] = 5,  [MP_LIST] = 5,
+    [MP_NONE] = 1, [MP_OPT] = 1,   [MP_TUPLE] = 1, [MP_DICT] = 5, [MP_SET] = 5,
 };
+
+/* The key type of a dict or set type (NULL when malformed). */
+static const mp_type *keys_of(const mp_type *t) {
+    return t->kind == MP_SET ? t->elem : mp_dict_key_type(t);
+}
 
 size_t mp_frame_size(const mp_type *t, mp_val v) {
     switch (t->kind) {
@@ -51,6 +70,16 @@ size_t mp_frame_size(const mp_type *t, mp_val v) {
         size_t total = 1;
         for (size_t k = 0; k < TUP(t)->n; k++)
             total += mp_frame_size(TUP(t)->items[k], mp_tuple_item(v.t, k));
+        return total;
+    }
+    case MP_DICT:
+    case MP_SET: {
+        size_t total = 5;
+        mp_val k, e;
+        for (int64_t pos = 0; mpr_dict_walk(v.d, &pos, &k, &e);) {
+            total += mp_frame_size(keys_of(t), k);
+            if (t->kind == MP_DICT) total += mp_frame_size(t->elem, e);
+        }
         return total;
     }
     case MP_OPT: return mpr_opt_is_none(t, v) ? 1 : mp_frame_size(t->elem, mpr_opt_inner(t, v));
@@ -119,6 +148,16 @@ void mpr_frame_write(mpr_wr *w, const mp_type *t, mp_val v) {
         for (size_t k = 0; k < TUP(t)->n; k++)
             mpr_frame_write(w, TUP(t)->items[k], mp_tuple_item(v.t, k));
         break;
+    case MP_DICT:
+    case MP_SET: {
+        mp_val k, e;
+        wr_head(w, t->kind == MP_DICT ? TAG_DICT : TAG_SET, (uint32_t)mp_dict_len(v.d));
+        for (int64_t pos = 0; mpr_dict_walk(v.d, &pos, &k, &e);) {
+            mpr_frame_write(w, keys_of(t), k);
+            if (t->kind == MP_DICT) mpr_frame_write(w, t->elem, e);
+        }
+        break;
+    }
     case MP_OPT:
         if (mpr_opt_is_none(t, v)) mpr_frame_write(w, &mp_t_none, v);
         else mpr_frame_write(w, t->elem, mpr_opt_inner(t, v));
@@ -153,6 +192,7 @@ static int rd_opt(struct rd *r, const mp_type *t, mp_val *out) {
         if (t->elem->kind == MP_STR) out->s = NULL;
         else if (t->elem->kind == MP_LIST) out->l = NULL;
         else if (t->elem->kind == MP_TUPLE) out->t = NULL;
+        else if (t->elem->kind == MP_DICT || t->elem->kind == MP_SET) out->d = NULL;
         else out->o = NULL;
         return 0;
     }
@@ -165,6 +205,34 @@ static int rd_opt(struct rd *r, const mp_type *t, mp_val *out) {
     default: *out = v; break;
     }
     return 0;
+}
+
+/* A dict's pairs or a set's elements, inserted in order. A key given
+ * twice (equal keys: 1.0 and 1.0, 0.0 and -0.0) is malformed: no dict
+ * encodes one. */
+static int rd_dict(struct rd *r, const mp_type *t, mp_val *out) {
+    uint32_t n;
+    const mp_type *kt = keys_of(t);
+    bool dict = t->kind == MP_DICT;
+    if (!kt || (dict && !t->elem) || rd_head(r, dict ? TAG_DICT : TAG_SET, &n) < 0 ||
+        n > (size_t)(r->end - r->p) / kind_min[kt->kind])
+        return -1;
+    mp_dict *d = mp_dict_new(t);
+    for (uint32_t i = 0; i < n; i++) {
+        mp_val k, v = {.i = 0};
+        if (rd_val(r, kt, &k) < 0) goto bad;
+        if (dict && rd_val(r, t->elem, &v) < 0) {
+            mp_val_unref(kt, k);
+            goto bad;
+        }
+        mp_dict_set(d, k, v);
+        if (mp_dict_len(d) != (int64_t)i + 1) goto bad; /* a key twice: never encoded */
+    }
+    out->d = d;
+    return 0;
+bad:
+    mp_dict_unref(d);
+    return -1;
 }
 
 static int rd_val(struct rd *r, const mp_type *t, mp_val *out) {
@@ -226,6 +294,8 @@ static int rd_val(struct rd *r, const mp_type *t, mp_val *out) {
         out->t = u;
         return 0;
     }
+    case MP_DICT:
+    case MP_SET: return rd_dict(r, t, out);
     case MP_OPT: break; /* read by rd_opt */
     }
     return -1;

@@ -176,6 +176,18 @@ mp_val mp_list_pop(mp_list *l, int64_t i, mp_loc loc) {
     return v;
 }
 
+void mp_list_del(mp_list *l, int64_t i, mp_loc loc) {
+    int64_t j = i < 0 ? i + l->len : i;
+    if (j < 0 || j >= l->len) {
+        mp_raise(MP_EXC_IndexError, loc, "list assignment index out of range");
+        return;
+    }
+    mp_val v = l->items[j];
+    memmove(&l->items[j], &l->items[j + 1], (size_t)(l->len - j - 1) * sizeof(mp_val));
+    l->len--;
+    mp_val_unref(l->type->elem, v);
+}
+
 /* The first index of x in l, or -1. */
 static int64_t find(const mp_list *l, const mp_type *tx, mp_val x) {
     for (int64_t i = 0; i < l->len; i++)

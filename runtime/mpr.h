@@ -85,7 +85,9 @@ typedef enum mp_kind {
     MP_LIST,
     MP_NONE,
     MP_OPT,
-    MP_TUPLE
+    MP_TUPLE,
+    MP_DICT,
+    MP_SET
 } mp_kind;
 
 /* A static type. List and optional types are declared by generated code:
@@ -109,6 +111,15 @@ typedef struct mp_tuple_type {
     size_t n;
     const mp_type *const *items;
 } mp_tuple_type;
+
+/* A dict type (kind MP_DICT): its base's elem is the value type, key the
+ * key type; &t.base is a type like any other:
+ *     static const mp_dict_type ty_dict_str_int = { { MP_DICT, &mp_t_int }, &mp_t_str };
+ * A set type is a plain mp_type { MP_SET, elem }. */
+typedef struct mp_dict_type {
+    mp_type base;
+    const mp_type *key;
+} mp_dict_type;
 
 /* The tuple type whose base is t (t->kind == MP_TUPLE). */
 static inline const mp_tuple_type *mp_tuple_type_of(const mp_type *t) {
@@ -141,6 +152,10 @@ typedef struct mp_list mp_list; /* refcounted, mutable, aliased */
  * `list[T] | None` are the str or list pointer itself, NULL for None.) */
 typedef struct mp_box mp_box;
 typedef struct mp_tuple mp_tuple; /* refcounted, immutable */
+/* Dicts and sets share one insertion-ordered hash table (dict.c); a set
+ * is a table without values. Refcounted, mutable, aliased, as lists. */
+typedef struct mp_dict mp_dict;
+typedef struct mp_dict mp_set;
 
 typedef union mp_val {
     int64_t i;
@@ -150,6 +165,7 @@ typedef union mp_val {
     mp_list *l;
     mp_box *o; /* an optional scalar */
     mp_tuple *t;
+    mp_dict *d; /* a dict or a set */
 } mp_val;
 
 struct mp_box {
@@ -424,6 +440,8 @@ void mp_list_insert(mp_list *l, int64_t i, mp_val v);
 /* xs.pop(i): new ref; IndexError "pop from empty list" / "pop index out
  * of range". */
 mp_val mp_list_pop(mp_list *l, int64_t i, mp_loc loc);
+/* del xs[i]: IndexError "list assignment index out of range". */
+void mp_list_del(mp_list *l, int64_t i, mp_loc loc);
 /* x is the element type's value, or an int when the elements are floats
  * (tx says which): index raises ValueError "X is not in list", remove
  * ValueError "list.remove(x): x not in list". */
@@ -504,6 +522,74 @@ mp_list *mp_zip3(const mp_type *lt, const mp_type *at, mp_val a, const mp_type *
  * divmod()"; an int result outside int64 is OverflowError. New ref. */
 mp_tuple *mp_divmod_i(const mp_type *t, int64_t a, int64_t b, mp_loc loc);
 mp_tuple *mp_divmod_f(const mp_type *t, double a, double b, mp_loc loc);
+
+/* ------------------------------------------------------------------ */
+/* Dicts and sets (dict.c)                                             */
+/* ------------------------------------------------------------------ */
+
+/* The key type of dict type t. */
+static inline const mp_type *mp_dict_key_type(const mp_type *t) {
+    return ((const mp_dict_type *)(const void *)t)->key;
+}
+
+/* A new empty dict (t: MP_DICT) or set (t: MP_SET). New ref. */
+mp_dict *mp_dict_new(const mp_type *t);
+mp_dict *mp_dict_ref(mp_dict *d); /* NULL ok; returns d */
+void mp_dict_unref(mp_dict *d);   /* NULL ok */
+int64_t mp_dict_len(const mp_dict *d);
+/* d[k] = v: takes k and v (an equal key already there is kept, as
+ * Python keeps the first key object). */
+void mp_dict_set(mp_dict *d, mp_val k, mp_val v);
+/* d[k], borrowed; a missing key raises KeyError with the key's repr
+ * (then a zero value if it returns). */
+mp_val mp_dict_get(const mp_dict *d, mp_val k, mp_loc loc);
+bool mp_dict_contains(const mp_dict *d, mp_val k);
+/* d.get(k): a new reference of type `V | None` (a scalar boxed), NULL
+ * for a missing key. d.get(k, dflt): the value or dflt, borrowed. */
+mp_val mp_dict_get_opt(const mp_dict *d, mp_val k);
+mp_val mp_dict_get_or(const mp_dict *d, mp_val k, mp_val dflt);
+/* d.pop(k): new ref; KeyError. d.pop(k, dflt): the value or dflt, a new
+ * ref either way (dflt is borrowed). */
+mp_val mp_dict_pop(mp_dict *d, mp_val k, mp_loc loc);
+mp_val mp_dict_pop_or(mp_dict *d, mp_val k, mp_val dflt);
+/* d.pop(k) as a new reference of type `V | None` (a scalar boxed), NULL
+ * for a missing key. */
+mp_val mp_dict_pop_opt(mp_dict *d, mp_val k);
+/* d.setdefault(k, dflt): the value, borrowed; when missing, k and dflt
+ * are stored first (both borrowed). */
+mp_val mp_dict_setdefault(mp_dict *d, mp_val k, mp_val dflt);
+/* del d[k] (KeyError), d.update(other), d.clear(); d.copy() is shallow. */
+void mp_dict_del(mp_dict *d, mp_val k, mp_loc loc);
+void mp_dict_update(mp_dict *d, const mp_dict *other);
+void mp_dict_clear(mp_dict *d);
+mp_dict *mp_dict_shallow(const mp_dict *d);
+/* keys(), values(), items() (and a set's elements) as new lists of type
+ * lt, in insertion order. */
+mp_list *mp_dict_keys(const mp_dict *d, const mp_type *lt);
+mp_list *mp_dict_values(const mp_dict *d, const mp_type *lt);
+mp_list *mp_dict_items(const mp_dict *d, const mp_type *lt);
+/* Iteration in insertion order: *pos starts at 0; each call moves it past
+ * the next live entry and returns true with its key (borrowed) in *k, or
+ * false at the end. len0 is the length when the loop began: a different
+ * length raises RuntimeError "dictionary changed size during iteration"
+ * ("Set changed size during iteration"), and ends the loop. */
+bool mp_dict_next(const mp_dict *d, int64_t *pos, int64_t len0, mp_val *k, mp_loc loc);
+
+/* Sets: add takes x; remove raises KeyError; pop (new ref) raises KeyError
+ * "pop from an empty set". */
+void mp_set_add(mp_set *s, mp_val x);
+void mp_set_discard(mp_set *s, mp_val x);
+void mp_set_remove(mp_set *s, mp_val x, mp_loc loc);
+mp_val mp_set_pop(mp_set *s, mp_loc loc);
+/* set(xs) of a list, as a set of type t. New ref. */
+mp_set *mp_set_of_list(const mp_type *t, const mp_list *l);
+/* a | b, a & b, a - b, a ^ b: new sets, in a's order then b's. */
+mp_set *mp_set_or(const mp_set *a, const mp_set *b);
+mp_set *mp_set_and(const mp_set *a, const mp_set *b);
+mp_set *mp_set_sub(const mp_set *a, const mp_set *b);
+mp_set *mp_set_xor(const mp_set *a, const mp_set *b);
+/* a <= b: every element of a is in b. */
+bool mp_set_le(const mp_set *a, const mp_set *b);
 
 /* Python == on two values of type t (any type, optionals included). */
 bool mp_val_eq(const mp_type *t, mp_val a, mp_val b);

@@ -52,6 +52,16 @@ bool mpr_tuple_eq(const mp_tuple *a, const mp_tuple *b);
 int mpr_tuple_cmp(const mp_tuple *a, const mp_tuple *b);
 mp_tuple *mpr_tuple_copy(const mp_tuple *u);
 #define TUP(t) mp_tuple_type_of(t)
+
+/* Dicts and sets (dict.c): Python's hash of a hashable value (equal
+ * values hash alike, 1 and 1.0 included); equality; a copy for another
+ * process (values copied as mp_val_copy); a walk over the live entries in
+ * order (*pos from 0; a set's values are meaningless). */
+uint64_t mpr_val_hash(const mp_type *t, mp_val v);
+bool mpr_dict_eq(const mp_dict *a, const mp_dict *b);
+mp_dict *mpr_dict_copy(const mp_dict *d);
+const mp_type *mpr_dict_type(const mp_dict *d);
+bool mpr_dict_walk(const mp_dict *d, int64_t *pos, mp_val *k, mp_val *v);
 /* write(2) all of buf, retrying EINTR and partial writes: 0 or -1. */
 int mpr_write_all(int fd, const char *buf, size_t len);
 /* Formats the runtime error/warning line into buf (always terminated). */

@@ -148,7 +148,8 @@ mp_str *mp_str_index(const mp_str *s, int64_t i, mp_loc loc) {
 /* ---- lists -------------------------------------------------------- */
 
 static bool kind_has_refs(mp_kind k) {
-    return k == MP_STR || k == MP_LIST || k == MP_OPT || k == MP_TUPLE;
+    return k == MP_STR || k == MP_LIST || k == MP_OPT || k == MP_TUPLE || k == MP_DICT ||
+           k == MP_SET;
 }
 
 mp_list *mp_list_new(const mp_type *list_type, size_t cap) {
@@ -307,6 +308,8 @@ bool mpr_opt_is_none(const mp_type *t, mp_val v) {
     case MP_STR: return !v.s;
     case MP_LIST: return !v.l;
     case MP_TUPLE: return !v.t;
+    case MP_DICT:
+    case MP_SET: return !v.d;
     default: return !v.o;
     }
 }
@@ -321,6 +324,7 @@ void mp_val_ref(const mp_type *t, mp_val v) {
     if (t->kind == MP_STR) mp_str_ref(v.s);
     else if (t->kind == MP_LIST) mp_list_ref(v.l);
     else if (t->kind == MP_TUPLE) mp_tuple_ref(v.t);
+    else if (t->kind == MP_DICT || t->kind == MP_SET) mp_dict_ref(v.d);
     else if (t->kind == MP_OPT) {
         if (kind_has_refs(t->elem->kind)) mp_val_ref(t->elem, v);
         else mp_box_ref(v.o);
@@ -331,6 +335,7 @@ void mp_val_unref(const mp_type *t, mp_val v) {
     if (t->kind == MP_STR) mp_str_unref(v.s);
     else if (t->kind == MP_LIST) mp_list_unref(v.l);
     else if (t->kind == MP_TUPLE) mp_tuple_unref(v.t);
+    else if (t->kind == MP_DICT || t->kind == MP_SET) mp_dict_unref(v.d);
     else if (t->kind == MP_OPT) {
         if (kind_has_refs(t->elem->kind)) mp_val_unref(t->elem, v);
         else mp_box_unref(v.o);
@@ -339,9 +344,10 @@ void mp_val_unref(const mp_type *t, mp_val v) {
 
 mp_val mp_val_copy(const mp_type *t, mp_val v) {
     if (t->kind == MP_OPT && mpr_opt_is_none(t, v)) return v;
-    if (t->kind == MP_OPT) t = t->elem->kind == MP_LIST || t->elem->kind == MP_TUPLE ? t->elem : t;
+    if (t->kind == MP_OPT) t = kind_has_refs(t->elem->kind) ? t->elem : t;
     if (t->kind == MP_LIST) v.l = mp_list_copy(v.l);
     else if (t->kind == MP_TUPLE) v.t = mpr_tuple_copy(v.t);
+    else if (t->kind == MP_DICT || t->kind == MP_SET) v.d = mpr_dict_copy(v.d);
     else mp_val_ref(t, v);
     return v;
 }
@@ -355,6 +361,8 @@ bool mp_val_eq(const mp_type *t, mp_val a, mp_val b) {
     case MP_LIST: return a.l == b.l || mp_list_eq(a.l, b.l);
     case MP_NONE: return true;
     case MP_TUPLE: return mpr_tuple_eq(a.t, b.t);
+    case MP_DICT:
+    case MP_SET: return mpr_dict_eq(a.d, b.d);
     case MP_OPT: {
         bool an = mpr_opt_is_none(t, a), bn = mpr_opt_is_none(t, b);
         if (an || bn) return an && bn;
@@ -373,6 +381,8 @@ int mp_val_cmp(const mp_type *t, mp_val a, mp_val b) {
     case MP_LIST: return mp_list_cmp(a.l, b.l);
     case MP_TUPLE: return mpr_tuple_cmp(a.t, b.t);
     case MP_NONE:
+    case MP_DICT:
+    case MP_SET:
     case MP_OPT: break; /* not ordered: the compiler refuses it */
     }
     return 0;

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The style check: every C file of the compiler, the runtime and the tests
-# must be exactly as clang-format (with .clang-format) writes it, and no
-# file may hold merge conflict markers. Prints one summary line; `make
+# must be exactly as clang-format (with .clang-format) writes it, no file
+# may hold merge conflict markers, and no call in the code generator may
+# leave the order of its effects to the C compiler. Prints one summary line; `make
 # format` rewrites the C files that differ.
 #   sh tests/format.sh            check
 #   sh tests/format.sh fix        rewrite in place
@@ -33,6 +34,14 @@ if [ -n "$markers" ]; then
     for f in $markers; do echo "format: $f holds merge conflict markers"; done
 else
     pass=$((pass + 1))
+fi
+# The generated C must not depend on the C compiler that built mpc.
+if command -v python3 >/dev/null 2>&1; then
+    if python3 scripts/lint_eval_order.py; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+    fi
 fi
 echo "format: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -7,8 +7,10 @@
  * input. The first input byte picks the expected type among every message
  * type shape up to three levels of lists (int, float, bool, str and lists
  * of those), each of those `| None`, lists of one or two levels over
- * `scalar | None`, and tuples (empty, of scalars, nested with lists and
- * optionals, and a list of those); the rest is the frame.
+ * `scalar | None`, tuples (empty, of scalars, nested with lists and
+ * optionals, and a list of those), and dicts and sets (dict[str, int],
+ * dict[int, list[str]], set[float], dict[(int, str, bool, float),
+ * set[int]] | None); the rest is the frame.
  *
  * Oracle: a frame that decodes must re-encode to the very same bytes
  * (mp_frame_size equal to its length, mp_frame_encode byte-identical), and
@@ -34,7 +36,8 @@ enum {
     NPLAIN = NSCALAR * (MAXDEPTH + 1),
     NOPTLIST = NSCALAR * 2,
     NTUPLE = 4,
-    NSHAPES = 2 * NPLAIN + NOPTLIST + NTUPLE
+    NDICT = 4,
+    NSHAPES = 2 * NPLAIN + NOPTLIST + NTUPLE + NDICT
 };
 
 static mp_type lists[NSCALAR][MAXDEPTH];
@@ -44,6 +47,8 @@ static mp_type opt_lists[NSCALAR][2]; /* list[scalar | None], list[list[...]] */
 static const mp_type *t0_items[1], *t4_items[4], *t3_items[3];
 static mp_tuple_type tuples[3];
 static mp_type tuple_list;
+static mp_dict_type dict_str_int, dict_int_list_str, dict_tuple_set;
+static mp_type set_float, set_int, opt_dict_tuple_set;
 static mp_queue *queues[NSHAPES];
 static mp_conn *ends[NSHAPES][2];
 
@@ -77,9 +82,20 @@ static const mp_type *shape(unsigned k) {
         t3_items[2] = &tuples[0].base;
         tuples[2] = (mp_tuple_type){{MP_TUPLE, NULL}, 3, t3_items};
         tuple_list = (mp_type){MP_LIST, &tuples[2].base};
+        dict_str_int = (mp_dict_type){{MP_DICT, &mp_t_int}, &mp_t_str};
+        dict_int_list_str = (mp_dict_type){{MP_DICT, &lists[3][0]}, &mp_t_int};
+        set_float = (mp_type){MP_SET, &mp_t_float};
+        set_int = (mp_type){MP_SET, &mp_t_int};
+        dict_tuple_set = (mp_dict_type){{MP_DICT, &set_int}, &tuples[1].base};
+        opt_dict_tuple_set = (mp_type){MP_OPT, &dict_tuple_set.base};
         ready = 1;
     }
     k %= NSHAPES;
+    if (k >= 2 * NPLAIN + NOPTLIST + NTUPLE) {
+        static const mp_type *const dicts[NDICT] = {&dict_str_int.base, &dict_int_list_str.base,
+                                                    &set_float, &opt_dict_tuple_set};
+        return dicts[k - (2 * NPLAIN + NOPTLIST + NTUPLE)];
+    }
     if (k >= 2 * NPLAIN + NOPTLIST) {
         k -= 2 * NPLAIN + NOPTLIST;
         return k < 3 ? &tuples[k].base : &tuple_list;

@@ -38,7 +38,7 @@ static bool signature_ok(const char *sig) {
             p++;
         } else {
             const char *colon = strchr(p, ':');
-            if (!colon || colon == p || !strchr("sibfTL", colon[1]) || !colon[1]) return false;
+            if (!colon || colon == p || !strchr("sibfTKL", colon[1]) || !colon[1]) return false;
             p = colon + 2;
             bool opt = *p == '?';
             if (opt) p++;
@@ -68,8 +68,8 @@ static void test_rows_are_consistent(void **state) {
             assert_int_not_equal(d->on, TY_NONE);
             if (d->kind == BK_ATTR) assert_null(d->param);
             if (d->param)
-                assert_true(d->ptype == 'T' || d->ptype == 'O' || d->ptype == 'i' ||
-                            d->ptype == 'f' || d->ptype == '*');
+                assert_true(d->ptype == 'T' || d->ptype == 'K' || d->ptype == 'O' ||
+                            d->ptype == 'i' || d->ptype == 'f' || d->ptype == '*');
             if (d->ptype == '*') assert_true(signature_ok(d->param));
             if (d->flags & BP_KWONLY) assert_true(d->flags & BP_OPTIONAL);
         }

@@ -31,6 +31,15 @@ static const mp_tuple_type t_tup = {{MP_TUPLE, NULL}, 3, t_tup_items};
 static const mp_type t_list_tup = {MP_LIST, &t_tup.base};
 static const mp_type t_opt_list_tup = {MP_OPT, &t_list_tup};
 static const mp_tuple_type t_tup0 = {{MP_TUPLE, NULL}, 0, NULL};
+/* set[int], dict[str, list[str]], dict[tuple[...], set[int]] | None */
+static const mp_type t_set_int = {MP_SET, &mp_t_int};
+static const mp_type t_set_float = {MP_SET, &mp_t_float};
+static const mp_dict_type t_dict_str_list = {{MP_DICT, &t_list_str}, &mp_t_str};
+static const mp_type *const t_key_items[] = {&mp_t_int, &mp_t_str};
+static const mp_tuple_type t_key = {{MP_TUPLE, NULL}, 2, t_key_items};
+static const mp_dict_type t_dict_tup_set = {{MP_DICT, &t_set_int}, &t_key.base};
+static const mp_type t_opt_dict = {MP_OPT, &t_dict_tup_set.base};
+static const mp_type t_list_dict = {MP_LIST, &t_dict_str_list.base};
 
 static unsigned char *encode(const mp_type *t, mp_val v, size_t *len) {
     *len = mp_frame_size(t, v);
@@ -320,16 +329,65 @@ static void test_random_mutations(void **state) {
     mp_list_unref(n);
 }
 
+/* Dicts and sets, empty and nested in each other, in lists and optionals;
+ * every truncation fails, and a key given twice is refused. */
+static void test_dict_roundtrips(void **state) {
+    (void)state;
+    mp_set *s = mp_dict_new(&t_set_int);
+    roundtrip(&t_set_int, (mp_val){.d = s});
+    for (int i = -3; i < 40; i++) mp_set_add(s, (mp_val){.i = i * 1000003});
+    roundtrip(&t_set_int, (mp_val){.d = s});
+    mp_dict *d = mp_dict_new(&t_dict_tup_set.base);
+    roundtrip(&t_opt_dict, (mp_val){.d = NULL});
+    roundtrip(&t_opt_dict, (mp_val){.d = d});
+    mp_dict_set(d,
+                (mp_val){.t = mp_tuple_pack(&t_key.base, (mp_val){.i = 1},
+                                            (mp_val){.s = mp_str_cstr("é")})},
+                (mp_val){.d = s});
+    mp_dict_set(
+        d,
+        (mp_val){.t = mp_tuple_pack(&t_key.base, (mp_val){.i = 2}, (mp_val){.s = mp_str_cstr("")})},
+        (mp_val){.d = mp_dict_new(&t_set_int)});
+    roundtrip(&t_opt_dict, (mp_val){.d = d});
+    mp_list *l = mp_list_new(&t_list_dict, 0);
+    for (int i = 0; i < 3; i++) {
+        mp_dict *e = mp_dict_new(&t_dict_str_list.base);
+        for (int j = 0; j < i; j++) {
+            mp_list *words = mp_list_new(&t_list_str, 0);
+            mp_list_push(words, (mp_val){.s = mp_str_cstr(j ? "x\0y" : "")});
+            char key[8];
+            snprintf(key, sizeof key, "k%d", j);
+            mp_dict_set(e, (mp_val){.s = mp_str_cstr(key)}, (mp_val){.l = words});
+        }
+        mp_list_push(l, (mp_val){.d = e});
+    }
+    roundtrip(&t_list_dict, (mp_val){.l = l});
+    size_t len;
+    unsigned char *buf = encode(&t_opt_dict, (mp_val){.d = d}, &len);
+    for (size_t k = 0; k < len; k++) assert_int_equal(decode_bytes(&t_opt_dict, buf, k), -1);
+    assert_int_equal(decode_bytes(&t_opt_dict, buf, len), 0);
+    assert_int_equal(decode_bytes(&t_set_int, buf, len), -1); /* a dict is no set */
+    free(buf);
+    /* {0.0, -0.0} as bytes: the same key twice */
+    unsigned char two[5 + 18] = {0x09, 2, 0, 0, 0, 0x02};
+    double z = 0.0, nz = -0.0;
+    memcpy(two + 6, &z, 8);
+    two[14] = 0x02;
+    memcpy(two + 15, &nz, 8);
+    assert_int_equal(decode_bytes(&t_set_float, two, sizeof two), -1);
+    memcpy(two + 15, &(double){1.0}, 8);
+    assert_int_equal(decode_bytes(&t_set_float, two, sizeof two), 0);
+    mp_list_unref(l);
+    mp_dict_unref(d);
+}
+
 int main(void) {
     mp_init("t.mp", 0, NULL);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_roundtrips),
-        cmocka_unit_test(test_optional_roundtrips),
-        cmocka_unit_test(test_optional_bad_inputs),
-        cmocka_unit_test(test_tuple_roundtrips),
-        cmocka_unit_test(test_every_truncation_fails),
-        cmocka_unit_test(test_bad_inputs),
-        cmocka_unit_test(test_random_mutations),
+        cmocka_unit_test(test_roundtrips),          cmocka_unit_test(test_optional_roundtrips),
+        cmocka_unit_test(test_optional_bad_inputs), cmocka_unit_test(test_tuple_roundtrips),
+        cmocka_unit_test(test_dict_roundtrips),     cmocka_unit_test(test_every_truncation_fails),
+        cmocka_unit_test(test_bad_inputs),          cmocka_unit_test(test_random_mutations),
     };
     int r = cmocka_run_group_tests_name("mpr_frame", tests, NULL, NULL);
     mp_finish();

@@ -736,7 +736,8 @@ static void test_every_node_kind(void **state) {
             "queue q: int[8]\npipe c1, c2: str\nvalue v: int = 0\narray a: float[4]\n"
             "process p = work(q, c1, v, a, 1)\nprocess w[2] as i = work(q, c1, v, a, i)\n"
             "start p, w\nprint(c2.recv())\njoin p, w\nfor x in q { print(x) }\n"
-            "let e: int | None = None\nprint(e is None)\nlet t1 = (1, \"a\")\n");
+            "let e: int | None = None\nprint(e is None)\nlet t1 = (1, \"a\")\n"
+            "let dd = {\"a\": {1}}\ndel dd[\"a\"]\n");
     if (r.diag.errors || r.diag.warnings) fprintf(stderr, "%s", r.out);
     assert_int_equal(r.diag.errors, 0);
     int seen[ND_JOIN + 1] = {0};
