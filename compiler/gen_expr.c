@@ -899,7 +899,10 @@ static const char *iter_list(Gen *g, Node *x) {
     switch (x->type->kind) {
     case TY_LIST: return borrow(g, x);
     case TY_DICT:
-    case TY_SET: return hold(g, lt, gstr(g, "mp_dict_keys(%s, %s)", borrow(g, x), tdesc(g, lt)));
+    case TY_SET: {
+        const char *d = borrow(g, x); /* before the list's descriptor, in this order */
+        return hold(g, lt, gstr(g, "mp_dict_keys(%s, %s)", d, tdesc(g, lt)));
+    }
     case TY_STR: return hold(g, lt, gstr(g, "mp_list_of_str(%s, %s)", borrow(g, x), tdesc(g, lt)));
     default: return array_slice(g, x, borrow(g, x), "(mp_slice){0, 0, 1, false, false}", x->span);
     }
@@ -1010,8 +1013,10 @@ static CExpr emit_enumerate(Gen *g, const BEmit *e) {
     operand(g, &ops, e->a[0], false, NULL);
     if (e->n->argc > 1) operand(g, &ops, e->a[1], false, NULL);
     ops_settle(g, &ops);
-    const char *code = gstr(g, "mp_enumerate(%s, %s, %s, %s)", tdesc(g, e->n->type),
-                            seq_arg(g, &ops, 0), ops.len > 1 ? ops.items[1].code : "0", e->at);
+    /* one after the other: each may declare a descriptor, in this order */
+    const char *seq = seq_arg(g, &ops, 0), *lt = tdesc(g, e->n->type);
+    const char *code = gstr(g, "mp_enumerate(%s, %s, %s, %s)", lt, seq,
+                            ops.len > 1 ? ops.items[1].code : "0", e->at);
     vec_free(&ops);
     return (CExpr){code, true};
 }
