@@ -237,6 +237,21 @@ static void gen_assign(Gen *g, Node *n) {
         stmt_end(g, &temps);
         return;
     }
+    if (n->op != OP_NONE && t->kind == TY_SET) {
+        /* s |= t (and &= -= ^=) changes the set in place, as in Python */
+        const char *cur =
+            target->kind == ND_NAME ? cname(g, target->sym)
+            : dict                  ? dict_cur
+                   : gstr(g, "mp_list_get(%s, %s, %s).d", container, index, loc(g, target->span));
+        const char *fn = n->op == OP_BITOR    ? "or"
+                         : n->op == OP_BITAND ? "and"
+                         : n->op == OP_SUB    ? "sub"
+                                              : "xor";
+        const char *r = borrow(g, n->rhs);
+        emit(g, "mp_set_inplace(%s, mp_set_%s(%s, %s));", cur, fn, cur, r);
+        stmt_end(g, &temps);
+        return;
+    }
     const char *value;
     if (n->op == OP_NONE) {
         value = first ? first : owned(g, n->rhs, t);

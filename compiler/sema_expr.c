@@ -1997,7 +1997,7 @@ static Type *check_dict_get(Sema *S, const BCall *c) { return dict_lookup(S, c, 
 static Type *check_dict_pop(Sema *S, const BCall *c) { return dict_lookup(S, c, "pop"); }
 
 /* dict() and set(): an empty one of the type the context declares;
- * set(xs) of a list. */
+ * set(xs) of an iterable's elements. */
 static Type *check_dict_set(Sema *S, const BCall *c) {
     bool set = builtin_id(c->d) == B_SET;
     TypeKind k = set ? TY_SET : TY_DICT;
@@ -2008,7 +2008,6 @@ static Type *check_dict_set(Sema *S, const BCall *c) {
     if (arg) {
         if (is_err(arg)) return arg;
         if (unhashable(S, c->argv[0], arg)) return ty(TY_ERROR);
-        if (hint && hint->kind == TY_SET && sema_assignable(hint->elem, arg)) return hint;
         return type_of(TY_SET, arg);
     }
     if (hint && hint->kind == k) return hint;

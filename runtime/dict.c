@@ -503,6 +503,12 @@ mp_set *mp_set_xor(const mp_set *a, const mp_set *b) {
     return r;
 }
 
+void mp_set_inplace(mp_set *s, mp_set *r) {
+    mp_dict_clear(s);
+    mp_dict_update(s, r);
+    mp_dict_unref(r);
+}
+
 bool mp_set_le(const mp_set *a, const mp_set *b) {
     if (a->len > b->len) return false;
     for (int64_t i = 0; i < a->used; i++)

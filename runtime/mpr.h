@@ -588,6 +588,9 @@ mp_set *mp_set_or(const mp_set *a, const mp_set *b);
 mp_set *mp_set_and(const mp_set *a, const mp_set *b);
 mp_set *mp_set_sub(const mp_set *a, const mp_set *b);
 mp_set *mp_set_xor(const mp_set *a, const mp_set *b);
+/* s |= t and the others: s takes the elements of r (the result of the
+ * operator, which it takes), in place, so that aliases of s see them. */
+void mp_set_inplace(mp_set *s, mp_set *r);
 /* a <= b: every element of a is in b. */
 bool mp_set_le(const mp_set *a, const mp_set *b);
 

@@ -151,8 +151,19 @@ static void sexpr(Buf *b, const Node *n) {
         put(b, ")");
         break;
     }
+    case ND_TUPLE:
+        put(b, "(tuple");
+        sexpr_list(b, n->elems);
+        put(b, ")");
+        break;
+    case ND_DICT:
+    case ND_SET:
+        put(b, n->kind == ND_DICT ? "{dict" : "{set");
+        sexpr_list(b, n->elems);
+        put(b, " }");
+        break;
     case ND_LISTCOMP: /* the loop, innermost the element */
-        put(b, "(listcomp");
+        put(b, n->argc == COMP_DICT ? "(dictcomp" : n->argc == COMP_SET ? "(setcomp" : "(listcomp");
         for (const Node *c = n->body; c;) {
             put(b, " ");
             if (c->kind == ND_FOR) {
@@ -165,8 +176,15 @@ static void sexpr(Buf *b, const Node *n) {
                 sexpr(b, c->cond);
                 put(b, ")");
                 c = c->then->body;
+            } else if (c->kind == ND_LET) { /* for a, b in: the unpacking */
+                put(b, "(let %s)", c->name);
+                c = c->next;
             } else {
                 sexpr(b, c->lhs); /* ND_COMP_PUSH */
+                if (c->rhs) {
+                    put(b, ": ");
+                    sexpr(b, c->rhs);
+                }
                 c = NULL;
             }
         }
@@ -257,6 +275,29 @@ static void test_slices_in_comprehensions(void **state) {
     want_error("xs[1:2] = ys", "cannot assign to a slice", 1, 1);
     want_error("print(a in b in c)", "comparisons cannot be chained", 1, 14);
     want_error("[x for x in]", "expected an expression", 1, 12);
+}
+
+/* Dict and set displays and comprehensions: a '{' where an operand is
+ * expected opens a display, anywhere else a block. */
+static void test_dict_and_set_displays(void **state) {
+    (void)state;
+    want_expr("f({})", "(call f {dict })");
+    want_expr("f({1: 2, \"a\": [3],})", "(call f {dict 1 2 (str 'a') [ 3 ] })");
+    want_expr("f({1, 2})", "(call f {set 1 2 })");
+    want_expr("x in {1}", "(in x {set 1 })");
+    want_expr("f({k: v for k, v in d})", "(call f (dictcomp (for 0u1 d) (let k) (let v) k: v))");
+    want_expr("f({x for x in xs if x})", "(call f (setcomp (for x xs) (if x) x))");
+    want_expr("d[1, 2]", "(index d (tuple 1 2))");
+    Run *r = parse_ok("if x == {} {\n    del d[1], xs[0]\n}\nlet e = {\n    1: 2,\n}\n");
+    const Node *st = r->prog.top;
+    assert_int_equal(st->kind, ND_IF);
+    const Node *del = st->then->body;
+    assert_int_equal(del->kind, ND_DEL);
+    assert_int_equal(del->targets->kind, ND_INDEX);
+    assert_int_equal(del->targets->next->kind, ND_INDEX);
+    assert_int_equal(st->next->kind, ND_LET);
+    assert_int_equal(st->next->rhs->kind, ND_DICT);
+    done(r);
 }
 
 static void test_literals(void **state) {
@@ -1098,6 +1139,7 @@ int main(void) {
         cmocka_unit_test(test_postfix),
         cmocka_unit_test(test_slices_in_comprehensions),
         cmocka_unit_test(test_literals),
+        cmocka_unit_test(test_dict_and_set_displays),
         cmocka_unit_test(test_big_literal_errors),
         cmocka_unit_test(test_simple_statements),
         cmocka_unit_test(test_compound_statements),
