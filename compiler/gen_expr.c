@@ -930,8 +930,10 @@ static CExpr emit_enumerate(Gen *g, const BEmit *e) {
     operand(g, &ops, e->a[0], false, NULL);
     if (e->n->argc > 1) operand(g, &ops, e->a[1], false, NULL);
     ops_settle(g, &ops);
-    const char *code = gstr(g, "mp_enumerate(%s, %s, %s, %s)", tdesc(g, e->n->type),
-                            seq_arg(g, &ops, 0), ops.len > 1 ? ops.items[1].code : "0", e->at);
+    /* in this order under every C compiler: each may declare a descriptor */
+    const char *seq = seq_arg(g, &ops, 0);
+    const char *code = gstr(g, "mp_enumerate(%s, %s, %s, %s)", tdesc(g, e->n->type), seq,
+                            ops.len > 1 ? ops.items[1].code : "0", e->at);
     vec_free(&ops);
     return (CExpr){code, true};
 }
