@@ -114,11 +114,14 @@ bless: all
 python-parity: all
 	@MPC=$(BUILD)/mpc $(TESTENV) bash tests/python/run.sh $(ONLY)
 
-# The program suite, many times in a row (each program built once, then
-# run REPEAT times to a file, a pipe and a terminal): output must never vary.
+# The program suite and the parity suite, many times in a row (each
+# program built once, then run REPEAT times; the program suite to a file, a
+# pipe and a terminal): output must never vary.
 REPEAT ?= 200
 repeat: all
-	@REPEAT=$(REPEAT) bash tests/golden.sh run
+	@status=0; REPEAT=$(REPEAT) bash tests/golden.sh run || status=1; \
+	MPC=$(BUILD)/mpc $(TESTENV) REPEAT=$(REPEAT) bash tests/python/run.sh || status=1; \
+	exit $$status
 
 # Benchmarks against Python multiprocessing and plain C (bench/README.md).
 # QUICK=1: smaller sizes, fewer repetitions; REPS=N repetitions.

@@ -66,14 +66,37 @@ static bool settled(const char *code) {
     return code[0] != '\0';
 }
 
+/* Whether CODE is "REF(NAME)": a new reference to something held. */
+static bool ref_of_settled(const char *code) {
+    const char *open = strstr(code, "_ref(");
+    size_t n = strlen(code);
+    if (!open || code[n - 1] != ')') return false;
+    const char *inner = open + 5;
+    char name[64];
+    size_t len = (size_t)(code + n - 1 - inner);
+    if (len == 0 || len >= sizeof name) return false;
+    memcpy(name, inner, len);
+    name[len] = '\0';
+    for (const char *c = code; c < open; c++)
+        if (!(*c == '_' || (*c >= 'a' && *c <= 'z'))) return false;
+    return settled(name);
+}
+
 /* Computes operand I of OPS now, into a temporary. */
 void pin(Gen *g, Ops *ops, int i) {
     Type *t = ops->items[i].type;
     const char *code = ops->items[i].code;
-    if (settled(code)) return;
+    if (ops->items[i].pinned || settled(code) || ref_of_settled(code)) return;
+    ops->items[i].pinned = true;
     if (is_heap(t) && !ops->items[i].owned) {
         /* a borrowed element: keep it alive while later operands run */
         ops->items[i].code = hold(g, t, gstr(g, "%s(%s)", ref_fn(t), code));
+        return;
+    }
+    if (is_heap(t) && temps_scope(g)) {
+        /* an exception in a later operand must not leak it: held until the
+         * statement ends, and the construct gets its own reference */
+        ops->items[i].code = gstr(g, "%s(%s)", ref_fn(t), hold(g, t, code));
         return;
     }
     const char *name = new_tmp(g, "o");
@@ -106,6 +129,12 @@ const char *unparen(Gen *g, const char *code) {
 }
 
 int operand(Gen *g, Ops *ops, Node *n, bool own, Type *to) {
+    /* Where an exception may unwind, an earlier operand that owns a new
+     * value is held before this one is generated, so that the unwinding
+     * code this one emits releases it. */
+    if (temps_scope(g))
+        for (int i = 0; i < (int)ops->len; i++)
+            if (ops->items[i].owned && is_heap(ops->items[i].type)) pin(g, ops, i);
     Side later;
     side_begin(g, &later);
     const char *code = own ? owned(g, n, to) : borrow(g, n);
@@ -118,7 +147,7 @@ int operand(Gen *g, Ops *ops, Node *n, bool own, Type *to) {
 }
 
 static int ops_add(Ops *ops, const char *code, Type *t, bool own) {
-    vec_push(ops, ((Operand){code, t, own}));
+    vec_push(ops, ((Operand){code, t, own, false}));
     return (int)ops->len - 1;
 }
 
@@ -136,6 +165,15 @@ static void format_args(Gen *g, Node *n, const char **x, const char **spec) {
 }
 
 /* Appends str() of the value of N to the mp_buf named BUF. */
+/* Appends str() of V, a value of type T already computed, to BUF. */
+static void append_code(Gen *g, const char *buf, Type *t, const char *v) {
+    if (t->kind == TY_EXC) { /* str(e): its message */
+        emit(g, "mp_buf_exc(&%s, %s);", buf, v);
+        return;
+    }
+    emit(g, "mp_buf_val(&%s, %s, %s);", buf, tdesc(g, t), mpval(g, t, v));
+}
+
 static void append_value(Gen *g, const char *buf, Node *n) {
     if (n->kind == ND_STR) {
         for (Node *p = n->parts; p; p = p->next) {
@@ -167,12 +205,7 @@ static void append_value(Gen *g, const char *buf, Node *n) {
         if (lock) emit(g, "mp_array_unlock(%s, %s);", a, loc(g, n->span));
         return;
     }
-    const char *v = borrow(g, n);
-    if (n->type->kind == TY_EXC) { /* str(e): its message */
-        emit(g, "mp_buf_exc(&%s, %s);", buf, v);
-        return;
-    }
-    emit(g, "mp_buf_val(&%s, %s, %s);", buf, tdesc(g, n->type), mpval(g, n->type, v));
+    append_code(g, buf, n->type, borrow(g, n));
 }
 
 /* A print buffer declared where an exception may be pending is freed by
@@ -576,6 +609,56 @@ static CExpr done(void) { return (CExpr){NULL, false}; }
 
 /* ---- functions ---- */
 
+/* ---- print: every value is evaluated before the line is formatted ---- */
+
+static bool holds_mutable(const Type *t) {
+    switch (t->kind) {
+    case TY_LIST: return true;
+    case TY_OPTIONAL: return holds_mutable(t->elem);
+    case TY_TUPLE:
+        for (int i = 0; i < t->n; i++)
+            if (holds_mutable(t->items[i])) return true;
+        return false;
+    default: return false;
+    }
+}
+
+static bool call_child(void *ctx, Node *child, const char *role) {
+    (void)ctx;
+    (void)role;
+    return child->kind == ND_CALL || ast_children(child, true, call_child, NULL);
+}
+
+/* Whether formatting value I when it is evaluated could show a state that
+ * a later value changes (print(xs, xs.pop()) prints xs after the pop in
+ * Python): I holds something mutable and a later value calls something. */
+static bool print_defers(Node **a, int i, int nv) {
+    if (!holds_mutable(a[i]->type) || a[i]->kind == ND_STR) return false;
+    for (int j = i + 1; j < nv; j++)
+        if (a[j]->kind == ND_CALL || ast_children(a[j], true, call_child, NULL)) return true;
+    return false;
+}
+
+/* Appends the values of print to buffer B, separated by SEP (a str, or
+ * NULL for " "). When a value print_defers, all are computed first, in
+ * order, and then formatted. */
+static void print_values(Gen *g, const char *b, Node **a, int nv, const char *sep) {
+    bool defer = false;
+    for (int i = 0; i < nv && !defer; i++) defer = print_defers(a, i, nv);
+    Ops ops = {0};
+    if (defer) {
+        for (int i = 0; i < nv; i++) operand(g, &ops, a[i], false, NULL);
+        for (int i = 0; i < nv; i++) pin(g, &ops, i);
+    }
+    for (int i = 0; i < nv; i++) {
+        if (i > 0 && sep) emit(g, "mp_buf_cstr(&%s, (%s)->data, (%s)->len);", b, sep, sep);
+        else if (i > 0) emit(g, "mp_buf_cstr(&%s, \" \", 1);", b);
+        if (defer && a[i]->type->kind != TY_ARRAY) append_code(g, b, a[i]->type, ops.items[i].code);
+        else append_value(g, b, a[i]); /* an array is a name: printed under its lock */
+    }
+    vec_free(&ops);
+}
+
 /* print(..., sep=, end=, file=, flush=): the keywords are evaluated first
  * (docs/language.md), then the values, joined into one buffer written at
  * once. */
@@ -594,11 +677,8 @@ static void print_kwargs(Gen *g, const BEmit *e, int nv) {
     const char *b = new_tmp(g, "b");
     emit(g, "mp_buf %s;", b);
     emit(g, "mp_buf_init(&%s);", b);
-    for (int i = 0; i < nv; i++) {
-        if (i > 0 && sep) emit(g, "mp_buf_cstr(&%s, (%s)->data, (%s)->len);", b, sep, sep);
-        else if (i > 0) emit(g, "mp_buf_cstr(&%s, \" \", 1);", b);
-        append_value(g, b, e->a[i]);
-    }
+    buf_held(g, b);
+    print_values(g, b, e->a, nv, sep);
     if (end) emit(g, "mp_buf_cstr(&%s, (%s)->data, (%s)->len);", b, end, end);
     else emit(g, "mp_buf_cstr(&%s, \"\\n\", 1);", b);
     emit(g, "mp_print_file(%s, &%s, %s);", file, b, e->at);
@@ -623,13 +703,9 @@ static CExpr emit_print(Gen *g, const BEmit *e) {
     const char *b = new_tmp(g, "b");
     emit(g, "mp_buf %s;", b);
     emit(g, "mp_buf_init(&%s);", b);
-    bool held = buf_held(g, b);
-    for (int i = 0; i < nv; i++) {
-        if (i > 0) emit(g, "mp_buf_cstr(&%s, \" \", 1);", b);
-        append_value(g, b, a[i]);
-    }
+    buf_held(g, b);
+    print_values(g, b, a, nv, NULL);
     emit(g, "mp_print_buf(&%s);", b);
-    if (!held) emit(g, "mp_buf_free(&%s);", b);
     return done();
 }
 
@@ -674,6 +750,7 @@ static CExpr emit_repr(Gen *g, const BEmit *e) {
     Node *x = e->a[0];
     if (x->type->kind == TY_ARRAY) return emit_str(g, e); /* elements are numbers: the same */
     const char *v = borrow(g, x);
+    if (x->type->kind == TY_EXC) return (CExpr){gstr(g, "mp_exc_repr(%s)", v), true};
     return (CExpr){gstr(g, "mp_repr_of(%s, %s)", tdesc(g, x->type), mpval(g, x->type, v)), true};
 }
 
@@ -971,14 +1048,14 @@ static CExpr emit_divmod(Gen *g, const BEmit *e) {
 /* ---- input, output and the program's surroundings ---- */
 
 /* The code of two arguments of a built-in, evaluated left to right; an
- * absent second one is the string literal ABSENT. */
+ * absent second one is the string literal ABSENT, or NULL (None). */
 static void two_args(Gen *g, const BEmit *e, const char *absent, const char **x, const char **y) {
     Ops ops = {0};
     operand(g, &ops, e->a[0], false, NULL);
     if (e->a[1]) operand(g, &ops, e->a[1], false, NULL);
     ops_settle(g, &ops);
     *x = ops.items[0].code;
-    *y = e->a[1] ? ops.items[1].code : str_literal(g, absent, strlen(absent));
+    *y = e->a[1] ? ops.items[1].code : absent ? str_literal(g, absent, strlen(absent)) : "NULL";
     vec_free(&ops);
 }
 
@@ -990,7 +1067,7 @@ static CExpr emit_open(Gen *g, const BEmit *e) {
 
 static CExpr emit_getenv(Gen *g, const BEmit *e) {
     const char *key, *dflt;
-    two_args(g, e, "", &key, &dflt);
+    two_args(g, e, NULL, &key, &dflt);
     return (CExpr){gstr(g, "mp_getenv(%s, %s)", key, dflt), true};
 }
 
@@ -1102,15 +1179,24 @@ static CExpr emit_close(Gen *g, const BEmit *e) {
 }
 
 /* put() hands its reference to the queue's copy; the runtime copies the
- * bytes, so a borrowed value is enough. */
-static CExpr put(Gen *g, const BEmit *e, const char *fn) {
-    const char *v = borrow_as(g, e->a[0], e->et);
-    emit(g, "%s(%s, %s, %s);", fn, e->o, mpval(g, e->et, v), e->at);
+ * bytes, so a borrowed value is enough. TIMEOUT: NULL waits for room. */
+static CExpr put(Gen *g, const BEmit *e, const char *timeout) {
+    Ops ops = {0};
+    operand(g, &ops, e->a[0], false, NULL);
+    if (e->n->argc > 1 && e->a[1]) operand(g, &ops, e->a[1], false, type_basic(TY_FLOAT));
+    ops_settle(g, &ops);
+    const char *v = convert(g, ops.items[0].code, e->a[0]->type, e->et);
+    if (boxes(e->a[0]->type, e->et)) v = hold(g, e->et, v);
+    v = mpval(g, e->et, v);
+    if (ops.len > 1) timeout = convert(g, ops.items[1].code, e->a[1]->type, type_basic(TY_FLOAT));
+    if (timeout) emit(g, "mp_put_wait(%s, %s, %s, %s);", e->o, v, timeout, e->at);
+    else emit(g, "mp_put(%s, %s, %s);", e->o, v, e->at);
+    vec_free(&ops);
     return done();
 }
 
-static CExpr emit_put(Gen *g, const BEmit *e) { return put(g, e, "mp_put"); }
-static CExpr emit_put_nowait(Gen *g, const BEmit *e) { return put(g, e, "mp_put_nowait"); }
+static CExpr emit_put(Gen *g, const BEmit *e) { return put(g, e, NULL); }
+static CExpr emit_put_nowait(Gen *g, const BEmit *e) { return put(g, e, "0.0"); }
 
 static CExpr emit_get(Gen *g, const BEmit *e) {
     if (e->n->argc > 0 && e->a[0])

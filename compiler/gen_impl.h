@@ -238,6 +238,7 @@ typedef struct Operand {
     const char *code;
     Type *type;
     bool owned;
+    bool pinned; /* computed into a temporary already */
 } Operand;
 typedef VEC(Operand) Ops;
 

@@ -786,6 +786,13 @@ Node *parse_for_unpack(Parser *P, Node *names, Node *it, Node *body, Span at) {
     return f;
 }
 
+Node *parse_comp_unpack(Parser *P, Node *f, Node *names) {
+    f->name = hidden_name(P);
+    f->name_span = f->rhs->span;
+    f->unpack = true;
+    return unpack_items(P, f->name, names, true);
+}
+
 void parse_check_target(Parser *P, Node *t) {
     switch (t->kind) {
     case ND_NAME:

@@ -128,6 +128,9 @@ Type *parse_type_tuple(Type *t, Type *a);
 Node *parse_unpack(Parser *P, Node *targets, Node *rhs, bool let, Span at);
 /* `for a, b in it BODY`: `for 0u1 in it { let a = 0u1[0]; ... BODY }`. */
 Node *parse_for_unpack(Parser *P, Node *names, Node *it, Node *body, Span at);
+/* A comprehension's `for a, b in it` clause F: F iterates a hidden
+ * variable; returns the lets that unpack it (`let a = 0u1[0]; ...`). */
+Node *parse_comp_unpack(Parser *P, Node *f, Node *names);
 
 /* For tests of the scanner: scans SRC into at most MAX tokens (their kinds
  * TK_*, values and spans; the last one is TK_END if it fits) and returns

@@ -211,6 +211,21 @@ static const char *suggest_name(Sema *S, const char *name) {
     return best;
 }
 
+/* Other languages' spellings of Python's constants, for "did you mean". */
+static const struct {
+    const char *foreign, *python;
+} foreign_names[] = {
+    {"nil", "None"},  {"null", "None"},   {"NULL", "None"},    {"none", "None"},
+    {"Nil", "None"},  {"Null", "None"},   {"nullptr", "None"}, {"undefined", "None"},
+    {"TRUE", "True"}, {"FALSE", "False"},
+};
+
+static const char *python_spelling(const char *name) {
+    for (size_t i = 0; i < sizeof foreign_names / sizeof foreign_names[0]; i++)
+        if (strcmp(name, foreign_names[i].foreign) == 0) return foreign_names[i].python;
+    return NULL;
+}
+
 void sema_undefined(Sema *S, Node *n) {
     PDecl *pd = hmap_get(&S->parent_names, n->name);
     if (S->in_const && pd && strcmp(pd->what, "constant") != 0) {
@@ -244,7 +259,8 @@ void sema_undefined(Sema *S, Node *n) {
         }
         return;
     }
-    const char *sug = suggest_name(S, n->name);
+    const char *sug = python_spelling(n->name);
+    if (!sug) sug = suggest_name(S, n->name);
     if (sug) diag_error(S->d, n->span, "undefined name '%s'; did you mean '%s'?", n->name, sug);
     else diag_error(S->d, n->span, "undefined name '%s'", n->name);
     if (!S->def && pd && pd->at.begin > n->span.begin)

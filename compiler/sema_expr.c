@@ -1258,20 +1258,15 @@ static Type *check_open(Sema *S, const BCall *c) {
     return ty(TY_FILE);
 }
 
-/* getenv(key, default): Python's os.getenv. Without a default Python
- * returns None when the variable is not set; .mp has no None yet. */
+/* getenv(key, default=None): Python's os.getenv. The result is a str when
+ * the default is one, else `str | None`. */
 static Type *check_getenv(Sema *S, const BCall *c) {
+    Type *str_or_none = type_of(TY_OPTIONAL, ty(TY_STR));
     PSpec ps[2] = {{.name = "key", .type = ty(TY_STR)},
-                   {.name = "default", .type = ty(TY_STR), .optional = true}};
+                   {.name = "default", .type = str_or_none, .optional = true}};
     bind_builtin(S, c, ps, 2);
-    if (c->call->argv && c->call->argv[0] && !c->call->argv[1]) {
-        diag_error(S->d, c->call->span,
-                   "getenv() needs a default: without one Python returns None, which .mp "
-                   "does not have");
-        diag_note(S->d, c->call->span, "give the value to use when it is not set: getenv(%s, \"\")",
-                  c->call->argv[0]->kind == ND_STR ? "\"...\"" : "key");
-    }
-    return ty(TY_STR);
+    Node *dflt = c->call->argv ? c->call->argv[1] : NULL;
+    return dflt && dflt->type && dflt->type->kind == TY_STR ? ty(TY_STR) : str_or_none;
 }
 
 static Type *check_len(Sema *S, const BCall *c) {
@@ -1777,18 +1772,25 @@ static Type *sig_type(char c, Type *obj) {
 }
 
 /* The parameters of a method whose row gives a signature (PTYPE '*'):
- * "name:T" words, '?' after an optional one, and "/" after the ones
- * given only by position, as Python's. Returns how many. */
+ * "name:T" words, '?' after an optional one, "/" after the ones given
+ * only by position and "*" before the ones given only by name, as
+ * Python's. Returns how many. */
 static int method_signature(Sema *S, const char *sig, Type *obj, PSpec **out) {
     int np = 0;
     for (const char *p = sig; *p; p++) np += *p == ':';
     PSpec *ps = arena_alloc(S->arena, (size_t)(np ? np : 1) * sizeof *ps);
     memset(ps, 0, (size_t)(np ? np : 1) * sizeof *ps);
     int k = 0;
+    bool kwonly = false;
     for (const char *p = sig; *p;) {
         while (*p == ' ') p++;
         if (*p == '/') {
             for (int i = 0; i < k; i++) ps[i].posonly = true;
+            p++;
+            continue;
+        }
+        if (*p == '*') {
+            kwonly = true;
             p++;
             continue;
         }
@@ -1797,6 +1799,7 @@ static int method_signature(Sema *S, const char *sig, Type *obj, PSpec **out) {
         ps[k].name = arena_strndup(S->arena, p, (size_t)(colon - p));
         ps[k].type = sig_type(colon[1], obj);
         ps[k].is_elem = colon[1] == 'T';
+        ps[k].kwonly = kwonly;
         p = colon + 2;
         if (*p == '?') {
             ps[k].optional = true;

@@ -102,6 +102,19 @@ static Node *mk_comp_for(Parser *P, Node *prev, const char *name, Span name_at, 
     return n;
 }
 
+/* `for a, b in it` as a clause: the clause iterates a hidden variable, and
+ * the lets that unpack it wait in lhs until mk_comp starts its body with
+ * them. */
+static Node *mk_comp_for_unpack(Parser *P, Node *prev, const char *name, Span name_at,
+                                Node *rest, Node *iter, Span for_at) {
+    Node *first = mk(P, ND_NAME, name_at);
+    first->name = name;
+    first->next = rest;
+    Node *n = mk_comp_for(P, prev, name, name_at, iter, for_at);
+    n->lhs = parse_comp_unpack(P, n, first);
+    return n;
+}
+
 static Node *mk_comp_if(Parser *P, Node *prev, Node *cond, Span if_at) {
     Node *n = mk(P, ND_IF, (Span){if_at.begin, cond->span.end});
     n->cond = cond;
@@ -119,6 +132,13 @@ static Node *mk_comp(Parser *P, Node *elem, Node *clauses, Span at) {
         c->next = NULL;
         Node *blk = mk(P, ND_BLOCK, inner->span);
         blk->body = inner;
+        if (c->kind == ND_FOR && c->lhs) { /* the unpacking lets first */
+            Node *last = c->lhs;
+            while (last->next) last = last->next;
+            last->next = inner;
+            blk->body = c->lhs;
+            c->lhs = NULL;
+        }
         if (c->kind == ND_FOR) c->body = blk;
         else c->then = blk;
         inner = c;
@@ -760,10 +780,17 @@ opt_test:
   ;
 
 /* The clauses of a list comprehension, each a node chained through next
- * (ND_FOR: name and iterable; ND_IF: cond); mk_comp nests them. */
+ * (ND_FOR: name and iterable, or names to unpack; ND_IF: cond); mk_comp
+ * nests them. */
 comp_clauses:
     FOR IDENT IN test               { $$ = mk_comp_for(P, NULL, $2, @2, $4, @1); }
   | comp_clauses FOR IDENT IN test  { $$ = mk_comp_for(P, $1, $3, @3, $5, @2); }
+  | FOR IDENT COMMA name_list IN test {
+        $$ = mk_comp_for_unpack(P, NULL, $2, @2, $4.head, $6, @1);
+    }
+  | comp_clauses FOR IDENT COMMA name_list IN test {
+        $$ = mk_comp_for_unpack(P, $1, $3, @3, $5.head, $7, @2);
+    }
   | comp_clauses IF test            { $$ = mk_comp_if(P, $1, $3, @2); }
   ;
 

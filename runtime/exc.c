@@ -144,7 +144,9 @@ mp_str *mp_exc_repr(const mp_exc *e) {
     const char *name = exc_names[e->kind];
     mp_buf_cstr(&b, name, strlen(name));
     mp_buf_cstr(&b, "(", 1);
-    if (e->msg->len) mpr_buf_repr_bytes(&b, e->msg->data, e->msg->len);
+    /* a KeyError's message is already repr(key), as its str() is */
+    if (e->kind == MP_EXC_KeyError) mp_buf_cstr(&b, e->msg->data, e->msg->len);
+    else if (e->msg->len) mpr_buf_repr_bytes(&b, e->msg->data, e->msg->len);
     mp_buf_cstr(&b, ")", 1);
     return mp_buf_finish(&b);
 }

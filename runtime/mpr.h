@@ -941,13 +941,12 @@ mp_val mp_get(mp_queue *q, mp_loc loc); /* new ref */
 bool mp_get_timeout(mp_queue *q, double timeout, mp_val *out, mp_loc loc);
 /* For `for item in q`: true with an item, false at end of stream. */
 bool mp_get_next(mp_queue *q, mp_val *out, mp_loc loc);
-/* q.get(timeout=s) / q.get_nowait() (timeout 0): an empty queue after the
- * timeout is the runtime error "get from 'q': queue is empty" (Python
- * raises queue.Empty); end of stream as mp_get. New ref. */
+/* q.get(timeout=s) / q.get_nowait() (timeout 0): a queue still empty
+ * after the timeout, or at end of stream, raises queue.Empty. New ref. */
 mp_val mp_get_wait(mp_queue *q, double timeout, mp_loc loc);
-/* q.put_nowait(v): a full queue is the runtime error "put to 'q': queue is
- * full" (Python raises queue.Full). */
-void mp_put_nowait(mp_queue *q, mp_val v, mp_loc loc);
+/* q.put(v, timeout=s) / q.put_nowait(v) (timeout 0): a queue still full
+ * after the timeout raises queue.Full. */
+void mp_put_wait(mp_queue *q, mp_val v, double timeout, mp_loc loc);
 
 /* ------------------------------------------------------------------ */
 /* Shared values and arrays (anonymous shared mappings)                */
@@ -1269,7 +1268,8 @@ mp_list *mp_file_readlines(mp_file *f, const mp_type *list_str, mp_loc loc);
 /* argv: the program's arguments, argv[0] the program as invoked (Python's
  * sys.argv). Borrowed: one list per process. */
 mp_list *mp_argv(void);
-/* getenv(name, default): the variable's value, or default (new ref). */
+/* getenv(name, default): the variable's value, or default (new ref; NULL
+ * is None). */
 mp_str *mp_getenv(const mp_str *name, const mp_str *dflt);
 double mp_time(void);       /* seconds since the epoch (time.time()) */
 double mp_monotonic(void);  /* seconds of a clock that never goes back */

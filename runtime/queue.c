@@ -601,6 +601,6 @@ mp_val mp_get_wait(mp_queue *q, double timeout, mp_loc loc) {
     return (mp_val){0};
 }
 
-void mp_put_nowait(mp_queue *q, mp_val v, mp_loc loc) {
-    if (mp_queue_put(q, v, 0) < 0) put_fail(q, v, loc);
+void mp_put_wait(mp_queue *q, mp_val v, double timeout, mp_loc loc) {
+    if (mp_queue_put(q, v, timeout) < 0) put_fail(q, v, loc);
 }

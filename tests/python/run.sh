@@ -28,7 +28,8 @@
 # python3 is installed (PYTHON=... picks another interpreter). `bless`
 # writes NAME.expected from the Python run, never from the .mp run: Python
 # is the reference. A mismatch prints a short diff that names the side.
-# REPEAT=N runs each program N times (once built): output must not vary.
+# REPEAT=N runs each .mp program N times (once built; Python once): its
+# output must not vary.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 2
@@ -138,11 +139,12 @@ check_one() {
         return
     fi
     if [ ! -f "$exp" ]; then bad "$name: MISSING expected file $exp (make bless writes it from Python)"; return; fi
-    # REPEAT=N runs both sides N times (the .mp program built once).
+    # REPEAT=N runs the .mp program N times (built once) against one
+    # Python run: its output must never vary.
     local n=0
     while [ $n -lt "${REPEAT:-1}" ]; do
         n=$((n + 1))
-        if $have_python; then run_one py "$name" "$work/py"; fi
+        if $have_python && [ $n -eq 1 ]; then run_one py "$name" "$work/py"; fi
         run_one mp "$name" "$work/mp"
         compare "$name" || { [ "$n" -gt 1 ] && echo "    (run $n)"; return; }
     done

@@ -653,8 +653,8 @@ static void checked_error(void *arg) {
         mp_get_wait(q, 0.0, MP_LOC(3, 2));
         break;
     case 2:
-        mp_put_nowait(q, int_val(1), L);
-        mp_put_nowait(q, int_val(2), MP_LOC(3, 3));
+        mp_put_wait(q, int_val(1), 0.0, L);
+        mp_put_wait(q, int_val(2), 0.0, MP_LOC(3, 3));
         break;
     case 3: mp_make_queue(&mp_t_int, -1, 0, "neg", MP_LOC(3, 4)); break;
     case 4:
@@ -692,7 +692,7 @@ static void test_checked_messages(void **state) {
     mp_put(q, int_val(8), L);
     assert_true(mp_get_timeout(q, 0, &v, L));
     assert_int_equal(v.i, 8);
-    mp_put_nowait(q, int_val(9), L);
+    mp_put_wait(q, int_val(9), 0.0, L);
     assert_int_equal(mp_get_wait(q, 1.0, L).i, 9);
     mp_put(q, int_val(10), L);
     assert_int_equal(mp_get(q, L).i, 10);

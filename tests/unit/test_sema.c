@@ -370,7 +370,8 @@ static void test_builtins(void **state) {
     expect_error("print(1, step=2)\n", "'print' has no parameter named 'step'");
     expect_error("print(stdin)\n", "cannot print a file");
     expect_error("stdin.write(\"x\")\n", "stdin is not writable; write to stdout or stderr");
-    expect_error("let s = getenv(\"HOME\")\n", "getenv() needs a default");
+    expect_error("let s = getenv(\"HOME\")\nprint(s.upper())\n", "'s' may be None");
+    expect_error("queue q: int\nq.put(1, 2.0)\n", "'put' takes 1 argument but 2 were given");
     expect_error("let f = open(\"x\", \"rw\")\n", "invalid mode for open()");
     expect_error("argv = []\n", "cannot assign to built-in name 'argv'");
     expect_error("print(len(1))\n", "len() needs a str, list, array or process group, not int");
@@ -426,7 +427,8 @@ static void test_methods(void **state) {
     assert_int_equal(r.diag.errors, 0);
     Node *put = r.prog.top->next->lhs;
     assert_int_equal(put->builtin, M_PUT);
-    assert_int_equal(put->argc, 1);
+    assert_int_equal(put->argc, 2); /* obj, timeout (absent) */
+    assert_null(put->argv[1]);
     Node *get = r.prog.top->next->next->lhs->argv[0];
     assert_int_equal(get->builtin, M_GET);
     assert_int_equal(get->argc, 1);
