@@ -35,7 +35,7 @@
 typedef struct Buf {
     char *data;
     size_t len, cap;
-    FILE *spill; /* the body: full megabytes go to a temporary file */
+    FILE *spill; /* full megabytes go to this temporary file (gen_program) */
     bool spill_failed;
 } Buf;
 

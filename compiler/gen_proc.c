@@ -402,12 +402,39 @@ static void gen_main(Gen *g) {
     emit(g, "}");
 }
 
+/* Copies what B holds, spilled and in memory, to OUT, after a blank line
+ * when BLANK and B is not empty; closes B's spill file. False when the
+ * spill file could not be written or read. */
+static bool buf_copy_out(Buf *b, FILE *out, bool blank) {
+    bool ok = !b->spill_failed;
+    bool any = b->len > 0;
+    if (b->spill) {
+        char chunk[1 << 16];
+        size_t n;
+        any = any || ftell(b->spill) > 0;
+        if (blank && any) fputc('\n', out);
+        rewind(b->spill);
+        while (ok && (n = fread(chunk, 1, sizeof chunk, b->spill)) > 0) fwrite(chunk, 1, n, out);
+        ok = ok && !ferror(b->spill);
+        fclose(b->spill);
+    } else if (blank && any) {
+        fputc('\n', out);
+    }
+    if (b->len) fputs(b->data, out);
+    return ok;
+}
+
 bool gen_program(FILE *out, const Program *p, const Source *src, const GenOptions *opt) {
     Gen g = {.prog = p, .src = src, .opt = opt};
     arena_init(&g.arena);
     arena_init(&g.perm);
     g.out = &g.body;
-    g.body.spill = tmpfile(); /* NULL (no temporary space): all in memory */
+    /* Every section is written out as it grows, not held: each is emitted
+     * only once all of them are complete. NULL (no temporary space): all
+     * in memory. */
+    Buf *sections[] = {&g.types, &g.lits, &g.protos, &g.body};
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+        sections[i]->spill = tmpfile();
     for (Node *d = p->defs; d; d = d->next) gen_def(&g, d);
     /* An argument struct and entry stub for each def a process runs, in
      * the order of the defs. */
@@ -424,24 +451,11 @@ bool gen_program(FILE *out, const Program *p, const Source *src, const GenOption
         fputc(c[0] == '*' && c[1] == '/' ? '_' : *c, out);
     fputs("; do not edit. */\n#include <stdbool.h>\n#include <stdint.h>\n\n#include <mpr.h>\n",
           out);
-    if (g.types.len) fprintf(out, "\n%s", g.types.data);
-    if (g.lits.len) fprintf(out, "\n%s", g.lits.data);
-    if (g.protos.len) fprintf(out, "\n%s", g.protos.data);
-    bool ok = !g.body.spill_failed;
-    if (g.body.spill) {
-        char chunk[1 << 16];
-        size_t n;
-        rewind(g.body.spill);
-        while (ok && (n = fread(chunk, 1, sizeof chunk, g.body.spill)) > 0)
-            fwrite(chunk, 1, n, out);
-        ok = ok && !ferror(g.body.spill);
-        fclose(g.body.spill);
+    bool ok = true;
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
+        ok = buf_copy_out(sections[i], out, sections[i] != &g.body) && ok;
+        free(sections[i]->data);
     }
-    if (g.body.len) fputs(g.body.data, out);
-    free(g.types.data);
-    free(g.lits.data);
-    free(g.protos.data);
-    free(g.body.data);
     vec_free(&g.ltypes);
     vec_free(&g.kept);
     hmap_free(&g.lits_by_bytes);

@@ -101,7 +101,8 @@ size_t sema_edit_distance(const char *a, const char *b, size_t max) {
 /* ---- symbols and scopes ------------------------------------------------ */
 
 static SymX *sym_new(Sema *S, SymKind kind, const char *name, Type *t, Node *decl, Span at) {
-    SymX *x = arena_alloc(S->arena, sizeof *x);
+    /* aligned as itself, not max_align_t: 8 bytes less for each of them */
+    SymX *x = arena_alloc_aligned(S->arena, sizeof *x, _Alignof(SymX));
     x->s.kind = kind;
     x->s.name = name;
     x->s.type = t;

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -278,6 +279,16 @@ _Noreturn static void child_main(mp_proc *p, void (*entry)(void *), void *arg, p
     mpr_exit_process(0);
 }
 
+/* Bytes buffered by stdio would be written twice after a fork, once by
+ * each process. The runtime never buffers output (a print or a write is
+ * one write(2)), so only C code linked with it can leave bytes there, in
+ * stdout or stderr. fflush(NULL) would lock and walk every FILE and dirty
+ * stdio's pages (a copy-on-write fault in each process) at every fork. */
+static void flush_std_streams(void) {
+    if (__fpending(stdout) > 0) fflush(stdout);
+    if (__fpending(stderr) > 0) fflush(stderr);
+}
+
 int mp_proc_start(mp_proc *p, void (*entry)(void *arg), void *arg) {
     sigset_t old;
     if (p->state != P_NEW) {
@@ -286,7 +297,7 @@ int mp_proc_start(mp_proc *p, void (*entry)(void *arg), void *arg) {
     }
     mpr_ensure_init();
     if (p->slot < 0) p->slot = slot_claim(p->name);
-    fflush(NULL);
+    flush_std_streams();
     pid_t parent = (pid_t)mpr_rt.pid;
     block_chld(&old);
     pid_t pid = fork();
@@ -504,7 +515,7 @@ _Noreturn void mpr_exit_process(int status) {
         exit(status);
     }
     mpr_join_all_children();
-    fflush(NULL);
+    flush_std_streams();
     slot_set(mpr_rt.slot, 0, 2, status);
     _exit(status);
 }

@@ -145,6 +145,35 @@ static void test_start_join_exitcode(void **state) {
     mp_proc_free(w);
 }
 
+/* Bytes C code left in stdout's buffer are written once: flushed before
+ * the fork, not copied into the child, which flushes its own on exit. */
+static void test_stdio_flushed_before_fork(void **state) {
+    (void)state;
+    FILE *tmp = tmpfile();
+    assert_non_null(tmp);
+    fflush(stdout);
+    int saved = dup(1);
+    assert_true(saved >= 0);
+    assert_int_equal(dup2(fileno(tmp), 1), 1);
+    static char buf[256];
+    assert_int_equal(setvbuf(stdout, buf, _IOFBF, sizeof buf), 0);
+    fputs("once", stdout); /* held in the buffer: no newline, not full */
+    mp_proc *p = mp_proc_new("p", -1);
+    assert_int_equal(mp_proc_start(p, child_returns, NULL), 0);
+    assert_int_equal(mp_proc_join(p, -1), 0);
+    mp_proc_free(p);
+    fflush(stdout);
+    assert_int_equal(setvbuf(stdout, NULL, _IOLBF, 0), 0);
+    assert_int_equal(dup2(saved, 1), 1);
+    close(saved);
+    char got[64];
+    rewind(tmp);
+    size_t n = fread(got, 1, sizeof got - 1, tmp);
+    got[n] = '\0';
+    fclose(tmp);
+    assert_string_equal(got, "once");
+}
+
 /* A child that blocks until the test writes a byte (or closes). */
 static void child_waits(void *arg) {
     struct chan *c = arg;
@@ -551,6 +580,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_start_join_exitcode),
         cmocka_unit_test(test_names_and_daemons),
+        cmocka_unit_test(test_stdio_flushed_before_fork),
         cmocka_unit_test(test_signals_and_timeouts),
         cmocka_unit_test(test_many_children),
         cmocka_unit_test(test_unused_ends_closed),
