@@ -272,8 +272,11 @@ static bool type_eq(const void *a, const void *b) {
     return true;
 }
 
+static Type pool_type = {.kind = TY_POOL};
+
 Type *type_basic(TypeKind kind) {
     if (kind >= TY_LOCK && kind <= TY_BARRIER) return &sync_types[kind - TY_LOCK];
+    if (kind == TY_POOL) return &pool_type;
     if ((unsigned)kind > TY_EXC) kind = TY_ERROR;
     return &basic_types[kind];
 }
@@ -380,6 +383,7 @@ const char *type_kind_name(TypeKind k) {
     case TY_EVENT: return "Event";
     case TY_CONDITION: return "Condition";
     case TY_BARRIER: return "Barrier";
+    case TY_POOL: return "Pool";
     }
     return "?";
 }

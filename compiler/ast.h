@@ -46,6 +46,7 @@ typedef enum TypeKind {
     TY_BARRIER,
     TY_DICT, /* dict[items[0], items[1]]: elem is the value type too */
     TY_SET,  /* set[elem] */
+    TY_POOL, /* Pool NAME = N (top level only, main only) */
 } TypeKind;
 
 /* Whether T is one of the synchronization objects; one taken by `with`

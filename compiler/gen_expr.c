@@ -1003,6 +1003,80 @@ static const char *iter_list(Gen *g, Node *x) {
     }
 }
 
+/* ---- process pools ---- */
+
+/* The element type of iterating X's type (as iter_list makes it). */
+static Type *iter_elem(Type *xt) {
+    if (xt->kind == TY_STR) return xt;
+    if (xt->kind == TY_DICT || xt->kind == TY_SET) return key_of(xt);
+    return xt->elem;
+}
+
+/* What a pool's workers run for one call site: a function applying def F
+ * to one item of type ET (STAR: to the elements of a tuple item), and its
+ * mp_pool_fn, written at file scope after the prototypes. Returns the
+ * descriptor's C name. */
+static const char *pool_fn(Gen *g, Symbol *f, Type *et, bool star) {
+    Node *def = f->decl;
+    for (size_t j = 0; j < g->pool_fns.len; j++) {
+        PoolFn *o = &g->pool_fns.items[j];
+        if (o->def == f && o->item == et && o->star == star) return gstr(g, "pool_fn%zu", j + 1);
+    }
+    vec_push(&g->pool_fns, ((PoolFn){f, et, star}));
+    int k = (int)g->pool_fns.len;
+    Buf args = {0};
+    int i = 0;
+    for (Node *p = def->params; p; p = p->next, i++) {
+        Type *it = star ? et->items[i] : et;
+        const char *v = star ? gstr(g, "mp_tuple_item(item.t, %d).%s", i, vfield(it))
+                             : gstr(g, "item.%s", vfield(it));
+        if (p->sym->type->kind == TY_FLOAT && it->kind == TY_INT) v = gstr(g, "(double)%s", v);
+        else if (p->sym->type != it) v = gstr(g, "(%s)", v); /* T into T | None: same pointer */
+        buf_printf(&args, "%s%s", i ? ", " : "", v);
+    }
+    Type *rt = def->ret_type;
+    const char *call = gstr(g, "%s(%s)", cname(g, f), args.data ? args.data : "");
+    free(args.data);
+    const char *items = tdesc(g, type_of(TY_LIST, et)), *results = tdesc(g, type_of(TY_LIST, rt));
+    Buf *b = &g->protos;
+    buf_printf(b, "\n/* %s(%s), run by a pool's workers. */\n", def->name, star ? "*item" : "item");
+    buf_printf(b, "static mp_val pool_call%d(mp_val item)\n{\n", k);
+    buf_printf(b, "    return %s;\n}\n", mpval(g, rt, call));
+    buf_printf(b, "static const mp_pool_fn pool_fn%d = {\"%s\", pool_call%d, %s, %s};\n", k,
+               def->name, k, items, results);
+    return gstr(g, "pool_fn%d", k);
+}
+
+static CExpr emit_pool_map(Gen *g, const BEmit *e) {
+    Builtin id = e->n->builtin;
+    Node *f = e->a[0], *xs = e->a[1], *size = e->a[2];
+    const char *items = iter_list(g, xs);
+    const char *chunks = size                                       ? borrow(g, size)
+                         : id == M_POOL_MAP || id == M_POOL_STARMAP ? "MP_POOL_AUTO"
+                                                                    : "1";
+    const char *fn = pool_fn(g, f->sym, iter_elem(xs->type), id == M_POOL_STARMAP);
+    const char *order = id == M_POOL_IMAP_UNORDERED ? "MP_POOL_UNORDERED" : "MP_POOL_ORDERED";
+    const char *l = hold(
+        g, e->n->type,
+        gstr(g, "mp_pool_map(%s, &%s, %s, %s, %s, %s)", e->o, fn, items, chunks, order, e->at));
+    return (CExpr){l, false};
+}
+
+static CExpr emit_pool_close(Gen *g, const BEmit *e) {
+    emit(g, "mp_pool_close(%s);", e->o);
+    return done();
+}
+
+static CExpr emit_pool_join(Gen *g, const BEmit *e) {
+    emit(g, "mp_pool_join(%s, %s);", e->o, e->at);
+    return done();
+}
+
+static CExpr emit_pool_terminate(Gen *g, const BEmit *e) {
+    emit(g, "mp_pool_terminate(%s);", e->o);
+    return done();
+}
+
 /* The key function KEY applied to each element of list L (held). */
 static const char *key_list(Gen *g, const char *l, Type *et, Node *key, const char *at) {
     Symbol *f = key->sym;

@@ -100,6 +100,13 @@ typedef struct Kept {
     bool group;
 } Kept;
 
+/* A function pool workers run (pool_callN, pool_fnN: N is index + 1). */
+typedef struct PoolFn {
+    Symbol *def;
+    Type *item;
+    bool star; /* the item is a tuple spread over the parameters */
+} PoolFn;
+
 typedef struct Gen {
     /* input */
     const Program *prog;
@@ -153,6 +160,10 @@ typedef struct Gen {
     TryCtx *trying;      /* innermost try target in this function, or NULL */
     const char *handled; /* the exception the innermost handler holds */
     int nlabel;          /* labels made so far (x1, f1, ...) */
+
+    /* what pools run: one pool_callN and pool_fnN per def, item type and
+     * spreading (gen_expr.c, pool_fn) */
+    VEC(PoolFn) pool_fns;
 } Gen;
 
 /* ---- emitting (gen_out.c) ---------------------------------------------- */

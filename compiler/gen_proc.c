@@ -253,6 +253,11 @@ void gen_start_join(Gen *g, Node *n) {
 
 /* Lock m, Semaphore s = N, Condition c = m, ...: one mp_make_sync. */
 static void gen_sync_decl(Gen *g, Node *n, const char *at) {
+    if (n->decl_type->kind == TY_POOL) { /* without a size: os.cpu_count() workers */
+        emit(g, "mp_pool *%s = mp_make_pool(%s, \"%s\", %s);", cname(g, n->sym),
+             n->rhs ? borrow(g, n->rhs) : "-1", n->name, at);
+        return;
+    }
     static const char *const kinds[] = {"MP_SYNC_LOCK",    "MP_SYNC_RLOCK", "MP_SYNC_SEMAPHORE",
                                         "MP_SYNC_BOUNDED", "MP_SYNC_EVENT", "MP_SYNC_CONDITION",
                                         "MP_SYNC_BARRIER"};
@@ -458,6 +463,7 @@ bool gen_program(FILE *out, const Program *p, const Source *src, const GenOption
     }
     vec_free(&g.ltypes);
     vec_free(&g.kept);
+    vec_free(&g.pool_fns);
     hmap_free(&g.lits_by_bytes);
     arena_free(&g.arena);
     arena_free(&g.perm);

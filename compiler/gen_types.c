@@ -25,6 +25,7 @@ static const char *ctype(Gen *g, const Type *t) {
     case TY_PROCESS: return "mp_proc *";
     case TY_FILE: return "mp_file *";
     case TY_EXC: return "mp_exc *";
+    case TY_POOL: return "mp_pool *";
     default: return type_is_sync(t) ? "mp_sync *" : "void";
     }
 }

@@ -45,6 +45,7 @@
     X(EVENT, "Event", KW_SOFT)                \
     X(CONDITION, "Condition", KW_SOFT)        \
     X(BARRIER, "Barrier", KW_SOFT)            \
+    X(POOL, "Pool", KW_SOFT)                  \
     X(AS, "as", 0)                            \
     X(TRY, "try", KW_STMT | KW_BLOCK)         \
     X(EXCEPT, "except", KW_STMT | KW_BLOCK)   \

@@ -242,10 +242,10 @@ void sema_undefined(Sema *S, Node *n) {
         sema_lookup(S, n->name, &hit);
         if (hit) hit->s.used = true;
         pd->used_in_def = true;
-        if (strcmp(pd->what, "process") == 0 || strcmp(pd->what, "process group") == 0) {
-            diag_error(S->d, n->span,
-                       "'%s' is a %s of the parent program; a def cannot use processes", n->name,
-                       pd->what);
+        if (strcmp(pd->what, "process") == 0 || strcmp(pd->what, "process group") == 0 ||
+            strcmp(pd->what, "Pool") == 0) {
+            diag_error(S->d, n->span, "'%s' is a %s of the parent program; a def cannot use %s",
+                       n->name, pd->what, strcmp(pd->what, "Pool") == 0 ? "pools" : "processes");
             diag_note(S->d, pd->at, "'%s' is declared here", n->name);
         } else {
             diag_error(S->d, n->span,
@@ -1230,6 +1230,12 @@ static void check_sync_decl(Sema *S, Node *n) {
             diag_error(S->d, init->span, "semaphore initial value must be >= 0");
         else if (known_int(init, &v) && t->kind == TY_BARRIER && v < 1)
             diag_error(S->d, init->span, "parties must be > 0");
+        break;
+    case TY_POOL: /* Pool P = processes; without: os.cpu_count() */
+        if (!init) break;
+        check_int_expr(S, init, "the number of processes of '%s'", n->name);
+        if (known_int(init, &v) && v < 1)
+            diag_error(S->d, init->span, "Number of processes must be at least 1");
         break;
     case TY_CONDITION:
         if (!init) break;

@@ -1962,6 +1962,125 @@ static Type *check_round(Sema *S, const BCall *c) {
     return nd && x->kind == TY_FLOAT ? x : is_err(x) ? x : ty(TY_INT);
 }
 
+/* ---- pools ---- */
+
+/* The def a pool runs: F names a def whose parameters and result can
+ * travel between processes (the items go to the workers, the results come
+ * back). Returns its declaration, or NULL (reported). */
+static Node *pool_def(Sema *S, Node *f, const char *fname) {
+    if (f->kind != ND_NAME) {
+        sema_value(S, f, NULL);
+        diag_error(S->d, f->span, "%s() takes the name of a def", fname);
+        return NULL;
+    }
+    SymX *x = sema_lookup(S, f->name, NULL);
+    if (!x) {
+        sema_undefined(S, f);
+        f->type = ty(TY_ERROR);
+        return NULL;
+    }
+    f->sym = &x->s;
+    x->s.used = true;
+    f->type = ty(TY_FUNC);
+    if (x->s.kind != SYM_FUNC) {
+        diag_error(S->d, f->span, "%s() runs a def, but '%s' is %s %s", fname, f->name,
+                   sema_an_word(sema_sym_what(x)), sema_sym_what(x));
+        return NULL;
+    }
+    Node *def = x->s.decl;
+    for (Node *p = def->params; p; p = p->next) {
+        if (!p->sym) return NULL;
+        if (is_err(p->sym->type) || type_is_message(p->sym->type)) continue;
+        diag_error(S->d, f->span, "a pool cannot run '%s': its parameter '%s' is %s %s", f->name,
+                   p->name, sema_an(p->sym->type), sema_tname(p->sym->type));
+        diag_note(S->d, sema_params_span(def),
+                  "a pool's def takes values that can be sent to a process (int, float, bool, "
+                  "str, and lists, tuples, dicts, sets and optionals of them)");
+        return NULL;
+    }
+    Type *rt = def->ret_type;
+    if (!rt || (!is_err(rt) && !type_is_message(rt))) {
+        diag_error(S->d, f->span, "a pool cannot run '%s': it %s", f->name,
+                   rt ? "returns a value that cannot be sent back" : "returns no value");
+        diag_note(S->d, sema_params_span(def), "'%s' is defined here; %s() collects its results",
+                  f->name, fname);
+        return NULL;
+    }
+    return def;
+}
+
+/* Whether items of type ELEM fit DEF's parameters: one item each (map),
+ * or a tuple of one element per parameter (STAR: starmap). */
+static bool pool_items_fit(Sema *S, Node *def, Node *f, Node *xs, Type *elem, bool star,
+                           const char *fname) {
+    int np = 0;
+    for (Node *p = def->params; p; p = p->next) np++;
+    if (!star) {
+        if (np != 1) {
+            diag_error(S->d, f->span, "%s() calls '%s' with one item, but it takes %d %s", fname,
+                       f->name, np, np == 1 ? "parameter" : "parameters");
+            if (np > 1)
+                diag_note(S->d, f->span, "starmap() passes a tuple's elements as arguments");
+            diag_note(S->d, sema_params_span(def), "'%s' is defined here", f->name);
+            return false;
+        }
+        if (sema_assignable(def->params->sym->type, elem)) return true;
+        diag_error(S->d, xs->span, "'%s' takes %s, but the items are %s", f->name,
+                   sema_tname(def->params->sym->type), sema_tname(elem));
+        diag_note(S->d, sema_params_span(def), "'%s' is defined here", f->name);
+        return false;
+    }
+    if (elem->kind != TY_TUPLE || elem->n != np) {
+        diag_error(S->d, xs->span,
+                   "starmap() needs items that are tuples of %d %s for '%s', not %s", np,
+                   np == 1 ? "element" : "elements", f->name, sema_tname(elem));
+        diag_note(S->d, sema_params_span(def), "'%s' is defined here", f->name);
+        return false;
+    }
+    int i = 0;
+    for (Node *p = def->params; p; p = p->next, i++)
+        if (!sema_assignable(p->sym->type, elem->items[i])) {
+            diag_error(S->d, xs->span,
+                       "element %d of the items is %s, but parameter '%s' of '%s' is %s", i,
+                       sema_tname(elem->items[i]), p->name, f->name, sema_tname(p->sym->type));
+            diag_note(S->d, sema_params_span(def), "'%s' is defined here", f->name);
+            return false;
+        }
+    return true;
+}
+
+/* P.map(func, iterable, chunksize), starmap, imap, imap_unordered: a list
+ * of the results (imap's only where a loop, list() or sorted() takes it,
+ * as Python's iterators). */
+static Type *check_pool_map(Sema *S, const BCall *c) {
+    const char *name = c->d->name;
+    Builtin id = c->call->builtin;
+    bool lazy = id == M_POOL_IMAP || id == M_POOL_IMAP_UNORDERED;
+    PSpec ps[3];
+    memset(ps, 0, sizeof ps);
+    ps[0] = (PSpec){.name = "func"};
+    ps[1] = (PSpec){.name = "iterable"};
+    ps[2] = (PSpec){.name = "chunksize", .type = ty(TY_INT), .optional = true};
+    Callee cal = {name, NULL, NULL, ps, 3};
+    bool ok = bind_args(S, c->call, &cal);
+    Node *f = c->call->argv[0], *xs = c->call->argv[1];
+    Node *def = f ? pool_def(S, f, name) : NULL;
+    Type *hint = NULL; /* P.map(f, []): the items f takes */
+    if (def && def->params && !def->params->next && def->params->sym && id != M_POOL_STARMAP &&
+        xs && xs->kind == ND_LIST && !xs->elems)
+        hint = type_of(TY_LIST, def->params->sym->type);
+    Type *elem = xs ? iterable_elem(S, xs, name, hint) : ty(TY_ERROR);
+    if (!ok || !def || is_err(elem)) return ty(TY_ERROR);
+    if (!pool_items_fit(S, def, f, xs, elem, id == M_POOL_STARMAP, name)) return ty(TY_ERROR);
+    if (lazy && !c->range_ok) {
+        diag_error(S->d, c->call->span,
+                   "%s() can only be looped over or given to list() or sorted()", name);
+        diag_note(S->d, c->call->span, "map() gives the list of results at once");
+        return ty(TY_ERROR);
+    }
+    return is_err(def->ret_type) ? def->ret_type : type_of(TY_LIST, def->ret_type);
+}
+
 /* xs.insert(index, object) */
 static Type *check_insert(Sema *S, const BCall *c) {
     PSpec ps[2];
@@ -2118,7 +2237,7 @@ static void not_joinable(Sema *S, Node *m, Type *t) {
         diag_note(S->d, q->span, "declare the parameter '%s: queue[%s] joinable'", q->name, el);
 }
 
-static Type *method_call(Sema *S, Node *call) {
+static Type *method_call(Sema *S, Node *call, bool range_ok) {
     Node *m = call->callee;
     Type *t = sema_expr(S, m->lhs, NULL);
     if (is_err(t)) {
@@ -2156,7 +2275,7 @@ static Type *method_call(Sema *S, Node *call) {
     m->builtin = call->builtin = id;
     if ((id == M_TASK_DONE || id == M_QJOIN) && !t->joinable) not_joinable(S, m, t);
     if (checkers[id]) { /* several parameters: the hook binds them */
-        BCall bc = {call, me, NULL, 0, false, t, NULL};
+        BCall bc = {call, me, NULL, 0, range_ok, t, NULL};
         return checkers[id](S, &bc);
     }
     SymX *recv = m->lhs->kind == ND_NAME && m->lhs->sym ? symx(m->lhs->sym) : NULL;
@@ -2230,7 +2349,7 @@ static Type *method_call(Sema *S, Node *call) {
 /* RANGE_OK: the call is a for loop's iterable; HINT the type expected. */
 static Type *call_expr(Sema *S, Node *call, bool range_ok, Type *hint) {
     Node *c = call->callee;
-    if (c->kind == ND_MEMBER) return method_call(S, call);
+    if (c->kind == ND_MEMBER) return method_call(S, call, range_ok);
     if (c->kind == ND_NAME) {
         /* a call the parser made ("{x:spec}") means the built-in */
         SymX *x = call->builtin ? sema_builtin(S, c->name) : sema_lookup(S, c->name, NULL);

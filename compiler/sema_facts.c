@@ -267,6 +267,14 @@ typedef struct Reach {
     bool changed;
 } Reach;
 
+/* A pool's map (starmap, imap, ...) of a def. */
+static bool pool_runs(const Node *n) {
+    return n->kind == ND_CALL && n->argc > 0 && n->argv && n->argv[0] &&
+           (n->builtin == M_POOL_MAP || n->builtin == M_POOL_STARMAP || n->builtin == M_POOL_IMAP ||
+            n->builtin == M_POOL_IMAP_UNORDERED) &&
+           n->argv[0]->sym && n->argv[0]->sym->kind == SYM_FUNC;
+}
+
 static bool reach_child(void *ctx, Node *child, const char *role) {
     (void)role;
     Reach *r = ctx;
@@ -275,6 +283,11 @@ static bool reach_child(void *ctx, Node *child, const char *role) {
         child->callee->sym->kind == SYM_FUNC && (r->all || r->in_try) &&
         !child->callee->sym->try_reachable) {
         child->callee->sym->try_reachable = true;
+        r->changed = true;
+    }
+    if (pool_runs(child) && !child->argv[0]->sym->try_reachable) {
+        /* workers run it inside a try: its exception goes back to main */
+        child->argv[0]->sym->try_reachable = true;
         r->changed = true;
     }
     bool saved = r->in_try;

@@ -259,7 +259,7 @@ static void not_top(Parser *P, Node *n) {
         static const char *const words[] = {"'Lock'",  "'RLock'",     "'Semaphore'",
                                             "'BoundedSemaphore'", "'Event'", "'Condition'",
                                             "'Barrier'"};
-        what = words[n->decl_type->kind - TY_LOCK];
+        what = n->decl_type->kind == TY_POOL ? "'Pool'" : words[n->decl_type->kind - TY_LOCK];
         break;
     }
     default: break;
@@ -285,7 +285,7 @@ static void not_top(Parser *P, Node *n) {
        START "'start'" JOIN "'join'" LOCK "'lock'" CONST "'const'"
        WITH "'with'" LOCKT "'Lock'" RLOCKT "'RLock'" SEMAPHORE "'Semaphore'"
        BSEM "'BoundedSemaphore'" EVENT "'Event'" CONDITION "'Condition'"
-       BARRIER "'Barrier'" AS "'as'"
+       BARRIER "'Barrier'" POOL "'Pool'" AS "'as'"
        TRY "'try'" EXCEPT "'except'" FINALLY "'finally'" RAISE "'raise'" ASSERT "'assert'" DEL "'del'"
        AND "'and'" OR "'or'" NOT "'not'" IS "'is'" NONE "'None'"
        TRUE "'True'" FALSE "'False'"
@@ -725,6 +725,7 @@ sync_kind:
   | EVENT                           { $$ = type_basic(TY_EVENT); }
   | CONDITION                       { $$ = type_basic(TY_CONDITION); }
   | BARRIER                         { $$ = type_basic(TY_BARRIER); }
+  | POOL                            { $$ = type_basic(TY_POOL); }
   ;
 
 name_list:

@@ -91,6 +91,12 @@ void mp_raise_str(mp_exc_kind kind, const mp_str *msg, mp_loc loc) {
     set_pending(exc_new(kind, text, loc));
 }
 
+void mpr_raise_text(mp_exc_kind kind, const mp_str *msg, mp_loc loc) {
+    mp_exc *e = exc_new(kind, mp_str_ref((mp_str *)msg), loc);
+    if (mp_try_depth <= 0) uncaught(e->kind, e->msg, e->loc);
+    set_pending(e);
+}
+
 void mp_raise(mp_exc_kind kind, mp_loc loc, const char *fmt, ...) {
     char msg[4096];
     va_list ap;

@@ -48,6 +48,7 @@ static void free_obj(struct obj o) {
     case MPR_OBJ_EVENT: mp_event_free(o.p); break;
     case MPR_OBJ_BARRIER: mp_barrier_free(o.p); break;
     case MPR_OBJ_SYNC: mpr_sync_free(o.p); break;
+    case MPR_OBJ_POOL: mpr_pool_free(o.p); break;
     }
 }
 

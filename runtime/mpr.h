@@ -1446,6 +1446,49 @@ int64_t mp_sync_parties(mp_sync *s);
 int64_t mp_sync_n_waiting(mp_sync *s);
 bool mp_sync_broken(mp_sync *s);
 
+/* ------------------------------------------------------------------ */
+/* Process pools (pool.c): Python's multiprocessing.Pool               */
+/* ------------------------------------------------------------------ */
+
+/* What a pool's workers run: a def applied to one item (map) or to the
+ * elements of one tuple (starmap), generated per call site. CALL takes a
+ * borrowed item and returns its result (new ref); an exception it raises
+ * is pending (workers run inside a `try`). ITEMS and RESULTS are the list
+ * types the items and results travel as. */
+typedef struct mp_pool_fn {
+    const char *name; /* the def, for messages */
+    mp_val (*call)(mp_val item);
+    const mp_type *items;
+    const mp_type *results;
+} mp_pool_fn;
+
+typedef struct mp_pool mp_pool;
+
+/* Pool NAME = n: forks n workers (n < 0: mp_cpu_count()) named NAME[0],
+ * NAME[1], ...; n == 0 raises ValueError (Python's text). Workers are
+ * terminated when main ends, however it ends. */
+mp_pool *mp_make_pool(int64_t n, const char *name, mp_loc loc);
+
+/* How a map returns its results. */
+typedef enum mp_pool_order { MP_POOL_ORDERED, MP_POOL_UNORDERED } mp_pool_order;
+/* A chunksize not given to map or starmap: Python's default. */
+#define MP_POOL_AUTO INT64_MIN
+
+/* Runs FN on every element of ITEMS (borrowed) in chunks of CHUNKSIZE
+ * (MP_POOL_AUTO: len / (4 * workers) rounded up, Python's default; below
+ * 1: ValueError, Python's text); new ref:
+ * the results in the items' order, or in the order chunks finished. An
+ * exception in a worker is raised here (the first chunk's that failed, in
+ * the items' order) once every chunk is done; a worker that dies while
+ * running a task is a fatal error naming it. */
+mp_list *mp_pool_map(mp_pool *p, const mp_pool_fn *fn, const mp_list *items, int64_t chunksize,
+                     mp_pool_order order, mp_loc loc);
+/* close(): no more tasks; join(): waits for the workers (after close or
+ * terminate: ValueError otherwise); terminate(): stops them now. */
+void mp_pool_close(mp_pool *p);
+void mp_pool_join(mp_pool *p, mp_loc loc);
+void mp_pool_terminate(mp_pool *p);
+
 #ifdef __cplusplus
 }
 #endif

@@ -123,7 +123,8 @@ enum mpr_objkind {
     MPR_OBJ_SEM,
     MPR_OBJ_EVENT,
     MPR_OBJ_BARRIER,
-    MPR_OBJ_SYNC
+    MPR_OBJ_SYNC,
+    MPR_OBJ_POOL
 };
 void mpr_register(enum mpr_objkind kind, void *obj);
 void mpr_unregister(void *obj);
@@ -136,6 +137,14 @@ void mpr_ensure_init(void);
 
 /* In a new child: no `try` is active and nothing is pending. */
 void mpr_exc_reset_child(void);
+
+/* Raises KIND with MSG as its text, unchanged (a KeyError's text is
+ * already the key's repr): an exception that came from another process. */
+void mpr_raise_text(mp_exc_kind kind, const mp_str *msg, mp_loc loc);
+
+/* ---- pool.c ------------------------------------------------------- */
+
+void mpr_pool_free(mp_pool *p);
 
 /* ---- syncobj.c ------------------------------------------------- */
 

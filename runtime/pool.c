@@ -1,0 +1,395 @@
+/* pool.c: process pools (Python's multiprocessing.Pool).
+ *
+ * A pool is N worker processes (ordinary children, daemonic: terminated
+ * when main ends however it ends), each joined to main by its own stream
+ * socket. A map cuts the items into chunks and hands one chunk at a time
+ * to each idle worker; the worker decodes it, runs the def on every item
+ * and sends back the chunk's results, or the first exception one of them
+ * raised (kind and message). Main places results by chunk, so the order
+ * of the items is kept whatever order the chunks finish in.
+ *
+ * Messages: a fixed header, then the payload in the frame.c encoding (a
+ * list of items or of results) or, for an exception, its message bytes.
+ * The def travels as the address of its mp_pool_fn: workers are forks of
+ * main, so the address means the same there.
+ *
+ * A worker that dies while running a chunk closes its socket: main sees
+ * end-of-file and reports the worker (Python's pool would wait forever).
+ * Every other process forked after a pool closes main's ends of it (an
+ * atfork handler), so end-of-file is never hidden by a stray copy. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "mpr_internal.h"
+
+enum { POOL_RUN, POOL_CLOSED, POOL_JOINED };
+
+struct worker {
+    mp_proc *proc;
+    int fd;       /* main's end; -1 closed */
+    int child_fd; /* the worker's end (open in the worker only) */
+    int64_t task; /* the chunk it runs, -1: idle */
+};
+
+struct mp_pool {
+    char *name;
+    int n;
+    struct worker *w;
+    int state;
+    struct mp_pool *next;
+};
+
+/* One message's header. KIND: -1 a task or results, else the kind of the
+ * exception whose message is the payload. */
+struct msg {
+    uint64_t len; /* payload bytes */
+    uint64_t fn;  /* task: the address of its mp_pool_fn */
+    int64_t seq;  /* the chunk */
+    int64_t kind;
+};
+
+/* Every pool this process made. */
+static mp_pool *pools;
+static bool atfork_set;
+
+/* ---- plumbing ------------------------------------------------------ */
+
+static int write_all(int fd, const void *buf, size_t n) {
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return -1;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* 1: read N bytes; 0: end-of-file before the first; -1: error or a
+ * message cut short. */
+static int read_all(int fd, void *buf, size_t n) {
+    char *p = buf;
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = read(fd, p + got, n - got);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return got == 0 && k == 0 ? 0 : -1;
+        got += (size_t)k;
+    }
+    return 1;
+}
+
+/* Sends a header and payload as one write. */
+static int send_msg(int fd, struct msg m, const void *payload) {
+    size_t total = sizeof m + m.len;
+    char *buf = mpr_malloc(total);
+    memcpy(buf, &m, sizeof m);
+    if (m.len) memcpy(buf + sizeof m, payload, m.len);
+    int r = write_all(fd, buf, total);
+    free(buf);
+    return r;
+}
+
+/* Sends V (of list type T) framed. */
+static int send_list(int fd, struct msg m, const mp_type *t, mp_list *l) {
+    mp_val v = {.l = l};
+    m.len = mp_frame_size(t, v);
+    char *buf = mpr_malloc(sizeof m + m.len);
+    memcpy(buf, &m, sizeof m);
+    mp_frame_encode(t, v, buf + sizeof m);
+    int r = write_all(fd, buf, sizeof m + m.len);
+    free(buf);
+    return r;
+}
+
+/* 1 with a header and its payload (malloc'd, *body), 0 at end-of-file,
+ * -1 on a broken stream. */
+static int recv_msg(int fd, struct msg *m, char **body) {
+    int r = read_all(fd, m, sizeof *m);
+    if (r <= 0) return r;
+    *body = mpr_malloc(m->len ? m->len : 1);
+    if (m->len && read_all(fd, *body, m->len) <= 0) {
+        free(*body);
+        return -1;
+    }
+    return 1;
+}
+
+/* In every forked child: main's ends of every pool are not its own. */
+static void pools_atfork_child(void) {
+    for (mp_pool *p = pools; p; p = p->next)
+        for (int i = 0; i < p->n; i++)
+            if (p->w[i].fd >= 0) close(p->w[i].fd);
+    pools = NULL;
+}
+
+/* ---- the worker ---------------------------------------------------- */
+
+/* Runs FN over ITEMS and sends the results, or the first exception. */
+static int run_chunk(int fd, const mp_pool_fn *fn, mp_list *items, int64_t seq) {
+    mp_list *res = mp_list_new(fn->results, (size_t)items->len);
+    for (int64_t i = 0; i < items->len; i++) {
+        mp_val r = fn->call(items->items[i]);
+        if (mp_exc_flag) {
+            mp_val_unref(fn->results->elem, r);
+            mp_list_unref(res);
+            mp_exc *e = mp_exc_catch();
+            mp_str *text = mp_exc_message(e);
+            struct msg m = {text->len, 0, seq, mp_exc_kind_of(e)};
+            int rc = send_msg(fd, m, text->data);
+            mp_exc_unref(e);
+            return rc;
+        }
+        mp_list_push(res, r);
+    }
+    int rc = send_list(fd, (struct msg){0, 0, seq, -1}, fn->results, res);
+    mp_list_unref(res);
+    return rc;
+}
+
+/* A worker's life: chunks until main closes the pool. Every def call runs
+ * as if inside a `try`, so an exception comes back to main. */
+static void worker_main(void *arg) {
+    struct worker *w = arg;
+    int fd = w->child_fd;
+    mp_try_enter();
+    for (;;) {
+        struct msg m;
+        char *body;
+        if (recv_msg(fd, &m, &body) <= 0) break;
+        const mp_pool_fn *fn = (const mp_pool_fn *)(uintptr_t)m.fn;
+        mp_val items;
+        int ok = mp_frame_decode(fn->items, body, m.len, &items);
+        free(body);
+        if (ok < 0) break; /* cannot happen: main encoded it */
+        int rc = run_chunk(fd, fn, items.l, m.seq);
+        mp_list_unref(items.l);
+        if (rc < 0) break; /* main is gone */
+    }
+    mp_try_leave();
+    close(fd);
+}
+
+/* ---- making and ending pools --------------------------------------- */
+
+static void start_worker(mp_pool *p, int i, mp_loc loc) {
+    struct worker *w = &p->w[i];
+    int sv[2];
+    w->task = -1;
+    w->fd = w->child_fd = -1;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        mp_fail(loc, "cannot start pool '%s': %s", p->name, mp_strerror(errno));
+    w->fd = sv[0];
+    w->child_fd = sv[1];
+    w->proc = mp_proc_new(p->name, i);
+    mp_proc_set_daemon(w->proc, true); /* Python terminates them at exit */
+    if (mp_proc_start(w->proc, worker_main, w) < 0)
+        mp_fail(loc, "cannot start pool worker '%s': %s", mp_proc_name(w->proc),
+                mp_strerror(errno));
+    close(w->child_fd);
+    w->child_fd = -1;
+}
+
+mp_pool *mp_make_pool(int64_t n, const char *name, mp_loc loc) {
+    mpr_ensure_init();
+    if (n < 0) n = mp_cpu_count();
+    if (n == 0) {
+        mp_raise(MP_EXC_ValueError, loc, "Number of processes must be at least 1");
+        n = 1; /* inside a try: a harmless pool */
+    }
+    if (n > 4096)
+        mp_fail(loc, "cannot start pool '%s': %lld workers is too many", name, (long long)n);
+    if (!atfork_set) {
+        pthread_atfork(NULL, NULL, pools_atfork_child);
+        atfork_set = true;
+    }
+    mp_pool *p = mpr_calloc(1, sizeof *p);
+    p->name = mpr_strdup(name);
+    p->w = mpr_calloc((size_t)n, sizeof *p->w);
+    p->state = POOL_RUN;
+    p->next = pools;
+    pools = p;
+    mpr_register(MPR_OBJ_POOL, p);
+    for (int i = 0; i < (int)n; i++) {
+        p->n = i + 1; /* the atfork handler sees only started workers */
+        start_worker(p, i, loc);
+    }
+    return p;
+}
+
+static void close_ends(mp_pool *p) {
+    for (int i = 0; i < p->n; i++)
+        if (p->w[i].fd >= 0) {
+            close(p->w[i].fd);
+            p->w[i].fd = -1;
+        }
+}
+
+void mp_pool_close(mp_pool *p) {
+    if (p->state == POOL_RUN) p->state = POOL_CLOSED;
+}
+
+void mp_pool_join(mp_pool *p, mp_loc loc) {
+    if (p->state == POOL_RUN) {
+        mp_raise(MP_EXC_ValueError, loc, "Pool is still running");
+        return;
+    }
+    close_ends(p); /* idle workers see end-of-file and end */
+    for (int i = 0; i < p->n; i++) mp_proc_join(p->w[i].proc, -1);
+    p->state = POOL_JOINED;
+}
+
+void mp_pool_terminate(mp_pool *p) {
+    for (int i = 0; i < p->n; i++) mp_proc_terminate(p->w[i].proc);
+    close_ends(p);
+    for (int i = 0; i < p->n; i++) mp_proc_join(p->w[i].proc, -1);
+    p->state = POOL_JOINED;
+}
+
+void mpr_pool_free(mp_pool *p) {
+    close_ends(p);
+    for (mp_pool **pp = &pools; *pp; pp = &(*pp)->next)
+        if (*pp == p) {
+            *pp = p->next;
+            break;
+        }
+    mpr_unregister(p);
+    free(p->w);
+    free(p->name);
+    free(p);
+}
+
+/* ---- map ----------------------------------------------------------- */
+
+/* One map in progress. */
+struct run {
+    mp_pool *p;
+    const mp_pool_fn *fn;
+    const mp_list *items;
+    int64_t size, nchunks, next, done;
+    mp_list **res;    /* per chunk */
+    int64_t *arrival; /* chunks in the order they finished */
+    int64_t exc_seq;  /* the first failed chunk, -1: none */
+    mp_exc_kind exc_kind;
+    mp_str *exc_msg;
+    mp_loc loc;
+};
+
+_Noreturn static void worker_died(struct run *r, struct worker *w) {
+    mp_proc_join(w->proc, -1);
+    int code = mp_proc_exitcode(w->proc);
+    char how[64];
+    if (code < 0) snprintf(how, sizeof how, "killed by signal %d", -code);
+    else snprintf(how, sizeof how, "exit code %d", code);
+    mp_fail(r->loc, "pool worker '%s' (pid %lld) died while running '%s' (%s)",
+            mp_proc_name(w->proc), (long long)mp_proc_pid(w->proc), r->fn->name, how);
+}
+
+/* Hands chunk r->next to idle worker W. */
+static void dispatch(struct run *r, struct worker *w) {
+    int64_t seq = r->next++, lo = seq * r->size;
+    int64_t len = r->items->len - lo < r->size ? r->items->len - lo : r->size;
+    /* a view of the chunk, never referenced past the send */
+    mp_list view = {MP_IMMORTAL, r->items->type, len, len, r->items->items + lo};
+    struct msg m = {0, (uint64_t)(uintptr_t)r->fn, seq, -1};
+    w->task = seq;
+    if (send_list(w->fd, m, r->fn->items, &view) < 0) worker_died(r, w);
+}
+
+/* Reads worker W's finished chunk. */
+static void collect(struct run *r, struct worker *w) {
+    struct msg m;
+    char *body;
+    if (recv_msg(w->fd, &m, &body) <= 0 || m.seq != w->task) worker_died(r, w);
+    int64_t seq = m.seq;
+    w->task = -1;
+    r->arrival[r->done++] = seq;
+    if (m.kind >= 0) {
+        if (r->exc_seq < 0 || seq < r->exc_seq) {
+            mp_str_unref(r->exc_msg);
+            r->exc_seq = seq;
+            r->exc_kind = (mp_exc_kind)m.kind;
+            r->exc_msg = mp_str_new(body, m.len);
+        }
+    } else {
+        mp_val v;
+        if (mp_frame_decode(r->fn->results, body, m.len, &v) < 0) worker_died(r, w);
+        r->res[seq] = v.l;
+    }
+    free(body);
+}
+
+/* Waits for at least one busy worker to finish and collects it. */
+static void wait_some(struct run *r) {
+    mp_pool *p = r->p;
+    struct pollfd *fds = mpr_malloc((size_t)p->n * sizeof *fds);
+    int nb = 0;
+    for (int i = 0; i < p->n; i++)
+        if (p->w[i].task >= 0) fds[nb++] = (struct pollfd){p->w[i].fd, POLLIN, 0};
+    int k;
+    do k = poll(fds, (nfds_t)nb, -1);
+    while (k < 0 && errno == EINTR);
+    for (int i = 0, j = 0; i < p->n && k > 0; i++) {
+        if (p->w[i].task < 0) continue;
+        if (fds[j++].revents) collect(r, &p->w[i]);
+    }
+    free(fds);
+}
+
+static int64_t default_chunksize(int64_t len, int workers) {
+    int64_t per = 4 * (int64_t)workers;
+    return len / per + (len % per != 0);
+}
+
+/* The results of every chunk, in the order asked for, as one list. */
+static mp_list *gather(struct run *r, mp_pool_order order) {
+    mp_list *out = mp_list_new(r->fn->results, (size_t)r->items->len);
+    for (int64_t k = 0; k < r->nchunks; k++) {
+        mp_list *c = r->res[order == MP_POOL_ORDERED ? k : r->arrival[k]];
+        mpr_list_grow(out, out->len + c->len);
+        memcpy(out->items + out->len, c->items, (size_t)c->len * sizeof *c->items);
+        out->len += c->len;
+        c->len = 0; /* the items moved */
+    }
+    return out;
+}
+
+mp_list *mp_pool_map(mp_pool *p, const mp_pool_fn *fn, const mp_list *items, int64_t chunksize,
+                     mp_pool_order order, mp_loc loc) {
+    if (p->state != POOL_RUN) {
+        mp_raise(MP_EXC_ValueError, loc, "Pool not running");
+        return mp_list_new(fn->results, 0);
+    }
+    if (chunksize == MP_POOL_AUTO) chunksize = default_chunksize(items->len, p->n);
+    else if (chunksize < 1) {
+        mp_raise(MP_EXC_ValueError, loc, "Chunksize must be 1+, not %lld", (long long)chunksize);
+        return mp_list_new(fn->results, 0);
+    }
+    if (items->len == 0) return mp_list_new(fn->results, 0);
+    struct run r = {.p = p, .fn = fn, .items = items, .size = chunksize, .exc_seq = -1, .loc = loc};
+    r.nchunks = items->len / chunksize + (items->len % chunksize != 0);
+    r.res = mpr_calloc((size_t)r.nchunks, sizeof *r.res);
+    r.arrival = mpr_calloc((size_t)r.nchunks, sizeof *r.arrival);
+    while (r.done < r.nchunks) {
+        for (int i = 0; i < p->n && r.next < r.nchunks; i++)
+            if (p->w[i].task < 0) dispatch(&r, &p->w[i]);
+        wait_some(&r);
+    }
+    mp_list *out = r.exc_seq < 0 ? gather(&r, order) : mp_list_new(fn->results, 0);
+    for (int64_t k = 0; k < r.nchunks; k++) mp_list_unref(r.res[k]);
+    free(r.res);
+    free(r.arrival);
+    if (r.exc_seq >= 0) { /* as Python: raised once every chunk is done */
+        mpr_raise_text(r.exc_kind, r.exc_msg, loc);
+        mp_str_unref(r.exc_msg);
+    }
+    return out;
+}
