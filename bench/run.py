@@ -160,9 +160,16 @@ METRICS = [
       target=(1 / 0.8, None, "mpc/C <= 1.25 (>= 0.8x)"),
       quick=dict(all=dict(n=1000000), compiled=dict(passes=200)),
       note="mpc: no raw access in the language; load and store statements"),
+    # pool: items mapped per second by a pool (Python's Pool.map, same
+    # workers and chunksize; C: a fork pool over socketpairs).
+    M("pool", "map 100,000 items", "ns/item", "cost", 1e-9,
+      lambda p: p["items"],
+      dict(workers=4, items=100000, chunk=1000), base=dict(items=0),
+      quick=dict(all=dict(items=20000, chunk=200)),
+      note="4 workers, chunksize 1000; C: fork pool, int64 chunks"),
 ]
 
-WORKLOADS = ["spawn", "pipe", "queue", "value", "array", "compile"]
+WORKLOADS = ["spawn", "pipe", "queue", "value", "array", "pool", "compile"]
 
 
 # ---------------------------------------------------------------------------

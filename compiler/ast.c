@@ -384,6 +384,7 @@ const char *type_kind_name(TypeKind k) {
     case TY_CONDITION: return "Condition";
     case TY_BARRIER: return "Barrier";
     case TY_POOL: return "Pool";
+    case TY_ASYNC: return "AsyncResult";
     }
     return "?";
 }
@@ -429,7 +430,9 @@ static void put_type(char *buf, size_t size, size_t *len, const Type *t) {
             break;
         }
         put(buf, size, len, type_kind_name(t->kind));
-        if (!t->elem || ((t->kind < TY_LIST || t->kind > TY_ARRAY) && t->kind != TY_SET)) break;
+        if (!t->elem ||
+            ((t->kind < TY_LIST || t->kind > TY_ARRAY) && t->kind != TY_SET && t->kind != TY_ASYNC))
+            break;
         put(buf, size, len, "[");
         closers++;
         if (*len + 1 >= size) break;

@@ -44,9 +44,10 @@ typedef enum TypeKind {
     TY_EVENT,
     TY_CONDITION,
     TY_BARRIER,
-    TY_DICT, /* dict[items[0], items[1]]: elem is the value type too */
-    TY_SET,  /* set[elem] */
-    TY_POOL, /* Pool NAME = N (top level only, main only) */
+    TY_DICT,  /* dict[items[0], items[1]]: elem is the value type too */
+    TY_SET,   /* set[elem] */
+    TY_POOL,  /* Pool NAME = N (top level only, main only) */
+    TY_ASYNC, /* AsyncResult[elem]: what a pool's apply_async returns */
 } TypeKind;
 
 /* Whether T is one of the synchronization objects; one taken by `with`

@@ -1012,17 +1012,22 @@ static Type *iter_elem(Type *xt) {
     return xt->elem;
 }
 
+/* How a pool's def takes its item: the item itself (map), the elements of
+ * a tuple (starmap, apply_async), nothing (apply_async of a def of none:
+ * the item is a dummy 0). */
+enum { POOL_ITEM, POOL_SPREAD, POOL_NO_ARGS };
+
 /* What a pool's workers run for one call site: a function applying def F
- * to one item of type ET (STAR: to the elements of a tuple item), and its
- * mp_pool_fn, written at file scope after the prototypes. Returns the
- * descriptor's C name. */
-static const char *pool_fn(Gen *g, Symbol *f, Type *et, bool star) {
+ * to one item of type ET as HOW says, and its mp_pool_fn, written at file
+ * scope after the prototypes. Returns the descriptor's C name. */
+static const char *pool_fn(Gen *g, Symbol *f, Type *et, int how) {
     Node *def = f->decl;
+    bool star = how == POOL_SPREAD;
     for (size_t j = 0; j < g->pool_fns.len; j++) {
         PoolFn *o = &g->pool_fns.items[j];
-        if (o->def == f && o->item == et && o->star == star) return gstr(g, "pool_fn%zu", j + 1);
+        if (o->def == f && o->item == et && o->how == how) return gstr(g, "pool_fn%zu", j + 1);
     }
-    vec_push(&g->pool_fns, ((PoolFn){f, et, star}));
+    vec_push(&g->pool_fns, ((PoolFn){f, et, how}));
     int k = (int)g->pool_fns.len;
     Buf args = {0};
     int i = 0;
@@ -1039,8 +1044,12 @@ static const char *pool_fn(Gen *g, Symbol *f, Type *et, bool star) {
     free(args.data);
     const char *items = tdesc(g, type_of(TY_LIST, et)), *results = tdesc(g, type_of(TY_LIST, rt));
     Buf *b = &g->protos;
-    buf_printf(b, "\n/* %s(%s), run by a pool's workers. */\n", def->name, star ? "*item" : "item");
+    buf_printf(b, "\n/* %s(%s), run by a pool's workers. */\n", def->name,
+               star               ? "*item"
+               : how == POOL_ITEM ? "item"
+                                  : "");
     buf_printf(b, "static mp_val pool_call%d(mp_val item)\n{\n", k);
+    if (how == POOL_NO_ARGS) buf_printf(b, "    (void)item;\n");
     buf_printf(b, "    return %s;\n}\n", mpval(g, rt, call));
     buf_printf(b, "static const mp_pool_fn pool_fn%d = {\"%s\", pool_call%d, %s, %s};\n", k,
                def->name, k, items, results);
@@ -1054,12 +1063,24 @@ static CExpr emit_pool_map(Gen *g, const BEmit *e) {
     const char *chunks = size                                       ? borrow(g, size)
                          : id == M_POOL_MAP || id == M_POOL_STARMAP ? "MP_POOL_AUTO"
                                                                     : "1";
-    const char *fn = pool_fn(g, f->sym, iter_elem(xs->type), id == M_POOL_STARMAP);
+    const char *fn =
+        pool_fn(g, f->sym, iter_elem(xs->type), id == M_POOL_STARMAP ? POOL_SPREAD : POOL_ITEM);
     const char *order = id == M_POOL_IMAP_UNORDERED ? "MP_POOL_UNORDERED" : "MP_POOL_ORDERED";
     const char *l = hold(
         g, e->n->type,
         gstr(g, "mp_pool_map(%s, &%s, %s, %s, %s, %s)", e->o, fn, items, chunks, order, e->at));
     return (CExpr){l, false};
+}
+
+/* P.apply_async(f, args): the handle, an int64_t. */
+static CExpr emit_pool_apply(Gen *g, const BEmit *e) {
+    Node *f = e->a[0], *args = e->a[1];
+    Type *at = args ? args->type : type_basic(TY_INT);
+    const char *item = args ? mpval(g, at, borrow(g, args)) : "(mp_val){ .i = 0 }";
+    const char *fn = pool_fn(g, f->sym, at, args ? POOL_SPREAD : POOL_NO_ARGS);
+    const char *h = new_tmp(g, "h");
+    emit(g, "int64_t %s = mp_pool_apply_async(%s, &%s, %s, %s);", h, e->o, fn, item, e->at);
+    return (CExpr){h, false};
 }
 
 static CExpr emit_pool_close(Gen *g, const BEmit *e) {
@@ -1334,6 +1355,20 @@ static const char *timeout_arg(Gen *g, const BEmit *e, const char *absent) {
 /* An element received from a queue or pipe: an owned reference when heap. */
 static CExpr received(Gen *g, const BEmit *e, const char *call) {
     return (CExpr){gstr(g, "%s.%s", call, vfield(e->et)), is_heap(e->et)};
+}
+
+static CExpr emit_async_get(Gen *g, const BEmit *e) {
+    const char *t = timeout_arg(g, e, "-1.0");
+    return received(g, e, gstr(g, "mp_async_get(%s, %s, %s)", e->o, t, e->at));
+}
+
+static CExpr emit_async_wait(Gen *g, const BEmit *e) {
+    emit(g, "mp_async_wait(%s, %s, %s);", e->o, timeout_arg(g, e, "-1.0"), e->at);
+    return done();
+}
+
+static CExpr emit_async_ready(Gen *g, const BEmit *e) {
+    return (CExpr){gstr(g, "mp_async_ready(%s, %s)", e->o, e->at), false};
 }
 
 static CExpr emit_send(Gen *g, const BEmit *e) {

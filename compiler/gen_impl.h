@@ -104,7 +104,7 @@ typedef struct Kept {
 typedef struct PoolFn {
     Symbol *def;
     Type *item;
-    bool star; /* the item is a tuple spread over the parameters */
+    int how; /* POOL_ITEM, POOL_SPREAD, POOL_NO_ARGS (gen_expr.c) */
 } PoolFn;
 
 typedef struct Gen {

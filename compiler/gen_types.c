@@ -26,6 +26,7 @@ static const char *ctype(Gen *g, const Type *t) {
     case TY_FILE: return "mp_file *";
     case TY_EXC: return "mp_exc *";
     case TY_POOL: return "mp_pool *";
+    case TY_ASYNC: return "int64_t"; /* an index into the runtime's jobs */
     default: return type_is_sync(t) ? "mp_sync *" : "void";
     }
 }
@@ -72,7 +73,8 @@ const char *vfield(const Type *t) {
     case TY_BOOL: return "b";
     case TY_STR: return "s";
     case TY_OPTIONAL: return is_heap(t->elem) ? vfield(t->elem) : "o";
-    case TY_NULL: return "i";
+    case TY_NULL:
+    case TY_ASYNC: return "i";
     case TY_TUPLE: return "t";
     case TY_DICT:
     case TY_SET: return "d";
@@ -105,6 +107,7 @@ static const char *bare_name(Gen *g, const Type *t) {
         return s;
     }
     case TY_NULL: return "none";
+    case TY_ASYNC: return "int";
     default: return type_kind_name(t->kind); /* int float bool str */
     }
 }
@@ -146,6 +149,7 @@ const char *tdesc(Gen *g, Type *t) {
     case TY_BOOL: return "&mp_t_bool";
     case TY_STR: return "&mp_t_str";
     case TY_NULL: return "&mp_t_none";
+    case TY_ASYNC: return "&mp_t_int"; /* a handle is an int underneath */
     default: break;
     }
     for (size_t i = 0; i < g->ltypes.len; i++)

@@ -36,11 +36,11 @@ const char *sema_tname(const Type *t) {
     }
 }
 
-const char *sema_an_word(const char *w) { return w[0] && strchr("aeiouE", w[0]) ? "an" : "a"; }
+const char *sema_an_word(const char *w) { return w[0] && strchr("aeiouEA", w[0]) ? "an" : "a"; }
 
 const char *sema_an(const Type *t) {
     return t && (t->kind == TY_INT || t->kind == TY_ARRAY || t->kind == TY_EXC ||
-                 t->kind == TY_EVENT)
+                 t->kind == TY_EVENT || t->kind == TY_ASYNC)
                ? "an"
                : "a";
 }

@@ -24,12 +24,14 @@ bool sema_storable(const Type *t) {
     case TY_BOOL:
     case TY_STR:
     case TY_ERROR: return true;
-    case TY_LIST:
+    case TY_LIST: /* a list of apply_async handles too, kept in main */
+        return type_is_message(t) || t->elem->kind == TY_ASYNC;
     case TY_OPTIONAL:
     case TY_DICT:
     case TY_SET:
     case TY_TUPLE: return type_is_message(t);
-    case TY_FILE: return true;
+    case TY_FILE:
+    case TY_ASYNC: return true;
     default: return false;
     }
 }
@@ -71,8 +73,14 @@ bool sema_none_receiver(Sema *S, Node *e, const Type *t) {
     return true;
 }
 
+/* A file or an apply_async handle (or a list of handles): stored, never
+ * printed or compared (Python prints such objects as <... at 0x...>). */
+static bool opaque(const Type *t) {
+    return t->kind == TY_FILE || t->kind == TY_ASYNC || (t->kind == TY_LIST && opaque(t->elem));
+}
+
 static bool printable(const Type *t) {
-    return (sema_storable(t) && t->kind != TY_FILE) || t->kind == TY_ARRAY || t->kind == TY_NULL ||
+    return (sema_storable(t) && !opaque(t)) || t->kind == TY_ARRAY || t->kind == TY_NULL ||
            t->kind == TY_EXC; /* a caught exception prints as its message, as str(e) */
 }
 
@@ -256,7 +264,7 @@ static Type *list_expr(Sema *S, Node *e, Type *hint) {
             bad = true;
             continue;
         }
-        if (!type_is_message(t) && t->kind != TY_NULL) {
+        if (!type_is_message(t) && t->kind != TY_NULL && t->kind != TY_ASYNC) {
             diag_error(S->d, x->span, "a list cannot hold %s %s", sema_an(t), sema_tname(t));
             bad = true;
             continue;
@@ -727,7 +735,7 @@ Type *sema_binary_type(Sema *S, Node *e, Op op, Type *l, Type *r) {
         break;
     case OP_EQ:
     case OP_NE:
-        if (nums || (l == r && sema_storable(l) && l->kind != TY_FILE)) return tbool;
+        if (nums || (l == r && sema_storable(l) && !opaque(l))) return tbool;
         break;
     case OP_LT:
     case OP_LE:
@@ -750,8 +758,8 @@ Type *sema_binary_type(Sema *S, Node *e, Op op, Type *l, Type *r) {
         diag_note(S->d, e->span, "sets combine with '|', '&', '-' and '^' with a set of one type");
     else if (op >= OP_BITAND && op <= OP_SHR)
         diag_note(S->d, e->span, "'%s' works on ints only", op_spelling(op));
-    else if ((op == OP_EQ || op == OP_NE) && sema_storable(l) && sema_storable(r) &&
-             l->kind != TY_FILE && r->kind != TY_FILE)
+    else if ((op == OP_EQ || op == OP_NE) && sema_storable(l) && sema_storable(r) && !opaque(l) &&
+             !opaque(r))
         diag_note(S->d, e->span, "values of different types are never equal");
     else if (op == OP_EQ || op == OP_NE)
         diag_note(S->d, e->span, "only int, float, bool, str and list values can be compared");
@@ -925,7 +933,7 @@ void sema_comp_push(Sema *S, Node *st) {
     Node *comp = S->comp;
     int what = comp ? comp->argc : COMP_LIST;
     const char *holder = what == COMP_LIST ? "a list" : what == COMP_SET ? "a set" : "a dict key";
-    if (!is_err(t) && !type_is_message(t)) {
+    if (!is_err(t) && !type_is_message(t) && !(what == COMP_LIST && t->kind == TY_ASYNC)) {
         diag_error(S->d, st->lhs->span, "%s cannot %s %s %s", holder,
                    what == COMP_DICT ? "be" : "hold", sema_an(t), sema_tname(t));
         t = ty(TY_ERROR);
@@ -2030,10 +2038,11 @@ static bool pool_items_fit(Sema *S, Node *def, Node *f, Node *xs, Type *elem, bo
         diag_note(S->d, sema_params_span(def), "'%s' is defined here", f->name);
         return false;
     }
+    bool one = strcmp(fname, "apply_async") == 0; /* xs is the args tuple itself */
     if (elem->kind != TY_TUPLE || elem->n != np) {
-        diag_error(S->d, xs->span,
-                   "starmap() needs items that are tuples of %d %s for '%s', not %s", np,
-                   np == 1 ? "element" : "elements", f->name, sema_tname(elem));
+        diag_error(S->d, xs->span, "%s() needs %s tuples of %d %s for '%s', not %s", fname,
+                   one ? "args that are" : "items that are", np, np == 1 ? "element" : "elements",
+                   f->name, sema_tname(elem));
         diag_note(S->d, sema_params_span(def), "'%s' is defined here", f->name);
         return false;
     }
@@ -2041,8 +2050,9 @@ static bool pool_items_fit(Sema *S, Node *def, Node *f, Node *xs, Type *elem, bo
     for (Node *p = def->params; p; p = p->next, i++)
         if (!sema_assignable(p->sym->type, elem->items[i])) {
             diag_error(S->d, xs->span,
-                       "element %d of the items is %s, but parameter '%s' of '%s' is %s", i,
-                       sema_tname(elem->items[i]), p->name, f->name, sema_tname(p->sym->type));
+                       "element %d of the %s is %s, but parameter '%s' of '%s' is %s", i,
+                       one ? "args" : "items", sema_tname(elem->items[i]), p->name, f->name,
+                       sema_tname(p->sym->type));
             diag_note(S->d, sema_params_span(def), "'%s' is defined here", f->name);
             return false;
         }
@@ -2079,6 +2089,33 @@ static Type *check_pool_map(Sema *S, const BCall *c) {
         return ty(TY_ERROR);
     }
     return is_err(def->ret_type) ? def->ret_type : type_of(TY_LIST, def->ret_type);
+}
+
+/* P.apply_async(func, args): args a tuple of one element per parameter
+ * (left out: a def of none); an AsyncResult of the def's result. */
+static Type *check_pool_apply(Sema *S, const BCall *c) {
+    PSpec ps[2];
+    memset(ps, 0, sizeof ps);
+    ps[0] = (PSpec){.name = "func"};
+    ps[1] = (PSpec){.name = "args", .optional = true};
+    Callee cal = {"apply_async", NULL, NULL, ps, 2};
+    bool ok = bind_args(S, c->call, &cal);
+    Node *f = c->call->argv[0], *args = c->call->argv[1];
+    Node *def = f ? pool_def(S, f, "apply_async") : NULL;
+    Type *at = args ? sema_value(S, args, NULL) : NULL;
+    if (!ok || !def || (at && is_err(at))) return ty(TY_ERROR);
+    int np = 0;
+    for (Node *p = def->params; p; p = p->next) np++;
+    if (!args && np > 0) {
+        diag_error(S->d, c->call->span,
+                   "apply_async() needs the arguments of '%s' as a tuple: "
+                   "apply_async(%s, (%s%s))",
+                   f->name, f->name, np == 1 ? "x" : "x, y", np == 1 ? "," : "");
+        diag_note(S->d, sema_params_span(def), "'%s' is defined here", f->name);
+        return ty(TY_ERROR);
+    }
+    if (args && !pool_items_fit(S, def, f, args, at, true, "apply_async")) return ty(TY_ERROR);
+    return is_err(def->ret_type) ? def->ret_type : type_of(TY_ASYNC, def->ret_type);
 }
 
 /* xs.insert(index, object) */

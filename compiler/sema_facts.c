@@ -271,7 +271,7 @@ typedef struct Reach {
 static bool pool_runs(const Node *n) {
     return n->kind == ND_CALL && n->argc > 0 && n->argv && n->argv[0] &&
            (n->builtin == M_POOL_MAP || n->builtin == M_POOL_STARMAP || n->builtin == M_POOL_IMAP ||
-            n->builtin == M_POOL_IMAP_UNORDERED) &&
+            n->builtin == M_POOL_IMAP_UNORDERED || n->builtin == M_POOL_APPLY_ASYNC) &&
            n->argv[0]->sym && n->argv[0]->sym->kind == SYM_FUNC;
 }
 

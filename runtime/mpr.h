@@ -1483,6 +1483,18 @@ typedef enum mp_pool_order { MP_POOL_ORDERED, MP_POOL_UNORDERED } mp_pool_order;
  * running a task is a fatal error naming it. */
 mp_list *mp_pool_map(mp_pool *p, const mp_pool_fn *fn, const mp_list *items, int64_t chunksize,
                      mp_pool_order order, mp_loc loc);
+/* apply_async(f, args): queues one call of FN on ITEM (borrowed; encoded
+ * at once) and returns its handle (Python's AsyncResult), an index valid
+ * until the program ends; -1 after ValueError "Pool not running". */
+int64_t mp_pool_apply_async(mp_pool *p, const mp_pool_fn *fn, mp_val item, mp_loc loc);
+/* The handle's result (new ref), waiting at most TIMEOUT seconds
+ * (negative: as long as it takes): TimeoutError when it is not ready
+ * then, the worker's exception (every time) when the call raised one. */
+mp_val mp_async_get(int64_t h, double timeout, mp_loc loc);
+/* Waits at most TIMEOUT seconds (negative: until the result is there). */
+void mp_async_wait(int64_t h, double timeout, mp_loc loc);
+/* Whether the result is there (never waits). */
+bool mp_async_ready(int64_t h, mp_loc loc);
 /* close(): no more tasks; join(): waits for the workers (after close or
  * terminate: ValueError otherwise); terminate(): stops them now. */
 void mp_pool_close(mp_pool *p);

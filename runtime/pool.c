@@ -13,6 +13,12 @@
  * The def travels as the address of its mp_pool_fn: workers are forks of
  * main, so the address means the same there.
  *
+ * apply_async is a task of one item whose result is kept in a table of
+ * jobs (the handle the program holds is an index into it). Pending jobs
+ * go to workers before map chunks, in the order they were submitted, as
+ * Python's one task queue would take them; their results are collected
+ * whenever main waits on the pool (a map, get, wait, ready).
+ *
  * A worker that dies while running a chunk closes its socket: main sees
  * end-of-file and reports the worker (Python's pool would wait forever).
  * Every other process forked after a pool closes main's ends of it (an
@@ -35,7 +41,8 @@ struct worker {
     mp_proc *proc;
     int fd;       /* main's end; -1 closed */
     int child_fd; /* the worker's end (open in the worker only) */
-    int64_t task; /* the chunk it runs, -1: idle */
+    int64_t task; /* the map chunk it runs, -1: none */
+    int64_t job;  /* the apply_async job it runs, -1: none */
 };
 
 struct mp_pool {
@@ -43,8 +50,29 @@ struct mp_pool {
     int n;
     struct worker *w;
     int state;
+    int64_t *queued; /* jobs not yet handed to a worker, oldest first */
+    size_t nqueued, capqueued;
     struct mp_pool *next;
 };
+
+enum { JOB_QUEUED, JOB_RUNNING, JOB_DONE };
+
+/* One apply_async call. */
+struct job {
+    mp_pool *p;
+    const mp_pool_fn *fn;
+    int state;
+    char *task; /* QUEUED: the encoded task, header and payload */
+    size_t len;
+    mp_val result; /* DONE without an exception (a new ref) */
+    bool failed;
+    mp_exc_kind kind;
+    mp_str *msg;
+};
+
+/* Every job of this process: a handle is an index. */
+static struct job *jobs;
+static int64_t njobs, capjobs;
 
 /* One message's header. KIND: -1 a task or results, else the kind of the
  * exception whose message is the payload. */
@@ -183,7 +211,7 @@ static void worker_main(void *arg) {
 static void start_worker(mp_pool *p, int i, mp_loc loc) {
     struct worker *w = &p->w[i];
     int sv[2];
-    w->task = -1;
+    w->task = w->job = -1;
     w->fd = w->child_fd = -1;
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
         mp_fail(loc, "cannot start pool '%s': %s", p->name, mp_strerror(errno));
@@ -237,17 +265,24 @@ void mp_pool_close(mp_pool *p) {
     if (p->state == POOL_RUN) p->state = POOL_CLOSED;
 }
 
+static void drain(mp_pool *p, mp_loc loc);
+static void abandon_jobs(mp_pool *p);
+
 void mp_pool_join(mp_pool *p, mp_loc loc) {
     if (p->state == POOL_RUN) {
         mp_raise(MP_EXC_ValueError, loc, "Pool is still running");
         return;
     }
+    if (p->state == POOL_JOINED) return;
+    drain(p, loc); /* as Python's: the jobs submitted before close() finish */
     close_ends(p); /* idle workers see end-of-file and end */
     for (int i = 0; i < p->n; i++) mp_proc_join(p->w[i].proc, -1);
     p->state = POOL_JOINED;
 }
 
 void mp_pool_terminate(mp_pool *p) {
+    if (p->state == POOL_JOINED) return;
+    abandon_jobs(p);
     for (int i = 0; i < p->n; i++) mp_proc_terminate(p->w[i].proc);
     close_ends(p);
     for (int i = 0; i < p->n; i++) mp_proc_join(p->w[i].proc, -1);
@@ -262,14 +297,29 @@ void mpr_pool_free(mp_pool *p) {
             break;
         }
     mpr_unregister(p);
+    for (int64_t k = 0; k < njobs; k++) /* its jobs: results and tasks */
+        if (jobs[k].p == p) {
+            struct job *j = &jobs[k];
+            if (j->state == JOB_DONE && !j->failed) mp_val_unref(j->fn->results->elem, j->result);
+            mp_str_unref(j->msg);
+            free(j->task);
+            j->task = NULL;
+            j->msg = NULL;
+            j->state = JOB_DONE;
+            j->failed = false;
+            j->result = (mp_val){0};
+            j->fn = NULL;
+            j->p = NULL;
+        }
+    free(p->queued);
     free(p->w);
     free(p->name);
     free(p);
 }
 
-/* ---- map ----------------------------------------------------------- */
+/* ---- scheduling ---------------------------------------------------- */
 
-/* One map in progress. */
+/* One map in progress (NULL while main waits for jobs only). */
 struct run {
     mp_pool *p;
     const mp_pool_fn *fn;
@@ -280,69 +330,130 @@ struct run {
     int64_t exc_seq;  /* the first failed chunk, -1: none */
     mp_exc_kind exc_kind;
     mp_str *exc_msg;
-    mp_loc loc;
 };
 
-_Noreturn static void worker_died(struct run *r, struct worker *w) {
+static bool idle(const struct worker *w) { return w->task < 0 && w->job < 0; }
+
+_Noreturn static void worker_died(struct worker *w, const char *fname, mp_loc loc) {
     mp_proc_join(w->proc, -1);
     int code = mp_proc_exitcode(w->proc);
     char how[64];
     if (code < 0) snprintf(how, sizeof how, "killed by signal %d", -code);
     else snprintf(how, sizeof how, "exit code %d", code);
-    mp_fail(r->loc, "pool worker '%s' (pid %lld) died while running '%s' (%s)",
-            mp_proc_name(w->proc), (long long)mp_proc_pid(w->proc), r->fn->name, how);
+    mp_fail(loc, "pool worker '%s' (pid %lld) died while running '%s' (%s)", mp_proc_name(w->proc),
+            (long long)mp_proc_pid(w->proc), fname, how);
+}
+
+/* What worker W runs, for messages. */
+static const char *running(const struct worker *w, const struct run *r) {
+    if (w->job >= 0) return jobs[w->job].fn->name;
+    return r ? r->fn->name : "?";
 }
 
 /* Hands chunk r->next to idle worker W. */
-static void dispatch(struct run *r, struct worker *w) {
+static void dispatch(struct run *r, struct worker *w, mp_loc loc) {
     int64_t seq = r->next++, lo = seq * r->size;
     int64_t len = r->items->len - lo < r->size ? r->items->len - lo : r->size;
     /* a view of the chunk, never referenced past the send */
     mp_list view = {MP_IMMORTAL, r->items->type, len, len, r->items->items + lo};
     struct msg m = {0, (uint64_t)(uintptr_t)r->fn, seq, -1};
     w->task = seq;
-    if (send_list(w->fd, m, r->fn->items, &view) < 0) worker_died(r, w);
+    if (send_list(w->fd, m, r->fn->items, &view) < 0) worker_died(w, r->fn->name, loc);
 }
 
-/* Reads worker W's finished chunk. */
-static void collect(struct run *r, struct worker *w) {
-    struct msg m;
-    char *body;
-    if (recv_msg(w->fd, &m, &body) <= 0 || m.seq != w->task) worker_died(r, w);
-    int64_t seq = m.seq;
-    w->task = -1;
+/* Hands the oldest queued job to idle worker W. */
+static void dispatch_job(mp_pool *p, struct worker *w, mp_loc loc) {
+    int64_t id = p->queued[0];
+    memmove(p->queued, p->queued + 1, --p->nqueued * sizeof *p->queued);
+    struct job *j = &jobs[id];
+    w->job = id;
+    j->state = JOB_RUNNING;
+    int rc = write_all(w->fd, j->task, j->len);
+    free(j->task);
+    j->task = NULL;
+    if (rc < 0) worker_died(w, j->fn->name, loc);
+}
+
+/* Gives every idle worker something to do: queued jobs first. */
+static void feed(mp_pool *p, struct run *r, mp_loc loc) {
+    for (int i = 0; i < p->n; i++) {
+        if (!idle(&p->w[i])) continue;
+        if (p->nqueued > 0) dispatch_job(p, &p->w[i], loc);
+        else if (r && r->next < r->nchunks) dispatch(r, &p->w[i], loc);
+    }
+}
+
+static void collect_chunk(struct run *r, struct msg *m, char *body, struct worker *w, mp_loc loc) {
+    int64_t seq = m->seq;
     r->arrival[r->done++] = seq;
-    if (m.kind >= 0) {
+    if (m->kind >= 0) {
         if (r->exc_seq < 0 || seq < r->exc_seq) {
             mp_str_unref(r->exc_msg);
             r->exc_seq = seq;
-            r->exc_kind = (mp_exc_kind)m.kind;
-            r->exc_msg = mp_str_new(body, m.len);
+            r->exc_kind = (mp_exc_kind)m->kind;
+            r->exc_msg = mp_str_new(body, m->len);
         }
-    } else {
-        mp_val v;
-        if (mp_frame_decode(r->fn->results, body, m.len, &v) < 0) worker_died(r, w);
-        r->res[seq] = v.l;
+        return;
     }
+    mp_val v;
+    if (mp_frame_decode(r->fn->results, body, m->len, &v) < 0) worker_died(w, r->fn->name, loc);
+    r->res[seq] = v.l;
+}
+
+static void collect_job(struct job *j, struct msg *m, char *body, struct worker *w, mp_loc loc) {
+    j->state = JOB_DONE;
+    if (m->kind >= 0) {
+        j->failed = true;
+        j->kind = (mp_exc_kind)m->kind;
+        j->msg = mp_str_new(body, m->len);
+        return;
+    }
+    mp_val v;
+    if (mp_frame_decode(j->fn->results, body, m->len, &v) < 0 || v.l->len != 1)
+        worker_died(w, j->fn->name, loc);
+    j->result = v.l->items[0];
+    v.l->len = 0; /* the result moved */
+    mp_list_unref(v.l);
+}
+
+/* Reads busy worker W's answer. */
+static void collect(struct run *r, struct worker *w, mp_loc loc) {
+    struct msg m;
+    char *body;
+    int64_t want = w->job >= 0 ? -1 - w->job : w->task;
+    if (recv_msg(w->fd, &m, &body) <= 0) worker_died(w, running(w, r), loc);
+    if (m.seq != want) {
+        free(body);
+        worker_died(w, running(w, r), loc);
+    }
+    if (w->job >= 0) collect_job(&jobs[w->job], &m, body, w, loc);
+    else collect_chunk(r, &m, body, w, loc);
+    w->task = w->job = -1;
     free(body);
 }
 
-/* Waits for at least one busy worker to finish and collects it. */
-static void wait_some(struct run *r) {
-    mp_pool *p = r->p;
+/* Waits until a busy worker answers (at most until D), collects every
+ * answer there is; false when nothing came (time is up, or all idle). */
+static bool wait_some(mp_pool *p, struct run *r, const mpr_deadline *d, mp_loc loc) {
     struct pollfd *fds = mpr_malloc((size_t)p->n * sizeof *fds);
-    int nb = 0;
+    int nb = 0, k;
     for (int i = 0; i < p->n; i++)
-        if (p->w[i].task >= 0) fds[nb++] = (struct pollfd){p->w[i].fd, POLLIN, 0};
-    int k;
-    do k = poll(fds, (nfds_t)nb, -1);
-    while (k < 0 && errno == EINTR);
+        if (!idle(&p->w[i])) fds[nb++] = (struct pollfd){p->w[i].fd, POLLIN, 0};
+    for (;;) {
+        double left = mpr_deadline_left(d);
+        int ms = left < 0 ? -1 : left > 1e6 ? 1000000000 : (int)(left * 1000.0 + 0.999);
+        k = nb ? poll(fds, (nfds_t)nb, ms) : 0;
+        if (k >= 0 || errno != EINTR) break;
+    }
     for (int i = 0, j = 0; i < p->n && k > 0; i++) {
-        if (p->w[i].task < 0) continue;
-        if (fds[j++].revents) collect(r, &p->w[i]);
+        if (idle(&p->w[i])) continue;
+        if (fds[j++].revents) collect(r, &p->w[i], loc);
     }
     free(fds);
+    return k > 0;
 }
+
+/* ---- map ----------------------------------------------------------- */
 
 static int64_t default_chunksize(int64_t len, int workers) {
     int64_t per = 4 * (int64_t)workers;
@@ -374,14 +485,15 @@ mp_list *mp_pool_map(mp_pool *p, const mp_pool_fn *fn, const mp_list *items, int
         return mp_list_new(fn->results, 0);
     }
     if (items->len == 0) return mp_list_new(fn->results, 0);
-    struct run r = {.p = p, .fn = fn, .items = items, .size = chunksize, .exc_seq = -1, .loc = loc};
+    struct run r = {.p = p, .fn = fn, .items = items, .size = chunksize, .exc_seq = -1};
     r.nchunks = items->len / chunksize + (items->len % chunksize != 0);
     r.res = mpr_calloc((size_t)r.nchunks, sizeof *r.res);
     r.arrival = mpr_calloc((size_t)r.nchunks, sizeof *r.arrival);
+    mpr_deadline forever;
+    mpr_deadline_set(&forever, -1);
     while (r.done < r.nchunks) {
-        for (int i = 0; i < p->n && r.next < r.nchunks; i++)
-            if (p->w[i].task < 0) dispatch(&r, &p->w[i]);
-        wait_some(&r);
+        feed(p, &r, loc);
+        wait_some(p, &r, &forever, loc);
     }
     mp_list *out = r.exc_seq < 0 ? gather(&r, order) : mp_list_new(fn->results, 0);
     for (int64_t k = 0; k < r.nchunks; k++) mp_list_unref(r.res[k]);
@@ -392,4 +504,117 @@ mp_list *mp_pool_map(mp_pool *p, const mp_pool_fn *fn, const mp_list *items, int
         mp_str_unref(r.exc_msg);
     }
     return out;
+}
+
+/* ---- apply_async --------------------------------------------------- */
+
+int64_t mp_pool_apply_async(mp_pool *p, const mp_pool_fn *fn, mp_val item, mp_loc loc) {
+    if (p->state != POOL_RUN) {
+        mp_raise(MP_EXC_ValueError, loc, "Pool not running");
+        return -1;
+    }
+    if (njobs == capjobs) {
+        capjobs = capjobs ? 2 * capjobs : 16;
+        jobs = mpr_realloc(jobs, (size_t)capjobs * sizeof *jobs);
+    }
+    int64_t id = njobs++;
+    struct job *j = &jobs[id];
+    *j = (struct job){.p = p, .fn = fn, .state = JOB_QUEUED};
+    /* encoded now: the task owes nothing to the caller's values */
+    mp_val one[1] = {item};
+    mp_list view = {MP_IMMORTAL, fn->items, 1, 1, one};
+    struct msg m = {0, (uint64_t)(uintptr_t)fn, -1 - id, -1};
+    m.len = mp_frame_size(fn->items, (mp_val){.l = &view});
+    j->len = sizeof m + m.len;
+    j->task = mpr_malloc(j->len);
+    memcpy(j->task, &m, sizeof m);
+    mp_frame_encode(fn->items, (mp_val){.l = &view}, j->task + sizeof m);
+    if (p->nqueued == p->capqueued) {
+        p->capqueued = p->capqueued ? 2 * p->capqueued : 16;
+        p->queued = mpr_realloc(p->queued, p->capqueued * sizeof *p->queued);
+    }
+    p->queued[p->nqueued++] = id;
+    feed(p, NULL, loc);
+    return id;
+}
+
+/* Runs every queued and running job of P to its end. */
+static void drain(mp_pool *p, mp_loc loc) {
+    mpr_deadline forever;
+    mpr_deadline_set(&forever, -1);
+    for (;;) {
+        feed(p, NULL, loc);
+        bool busy = false;
+        for (int i = 0; i < p->n; i++) busy = busy || !idle(&p->w[i]);
+        if (!busy) return;
+        wait_some(p, NULL, &forever, loc);
+    }
+}
+
+/* terminate(): the jobs not done never will be; their get raises
+ * (Python's would wait for ever). */
+static void abandon_jobs(mp_pool *p) {
+    static const mp_str gone = {MP_IMMORTAL, 16, "Pool not running", 0};
+    for (int64_t k = 0; k < njobs; k++) {
+        struct job *j = &jobs[k];
+        if (j->p != p || j->state == JOB_DONE) continue;
+        free(j->task);
+        j->task = NULL;
+        j->state = JOB_DONE;
+        j->failed = true;
+        j->kind = MP_EXC_ValueError;
+        j->msg = mp_str_ref((mp_str *)&gone);
+    }
+    p->nqueued = 0;
+    for (int i = 0; i < p->n; i++) p->w[i].task = p->w[i].job = -1;
+}
+
+/* Job H, or NULL (its pool is gone, or H is no handle). */
+static struct job *job_of(int64_t h) { return h >= 0 && h < njobs && jobs[h].p ? &jobs[h] : NULL; }
+
+/* Waits until job H is done or D passes; whether it is done. */
+static bool await_job(struct job *j, const mpr_deadline *d, mp_loc loc) {
+    for (;;) {
+        feed(j->p, NULL, loc);
+        if (j->state == JOB_DONE) return true;
+        if (!wait_some(j->p, NULL, d, loc) && mpr_deadline_left(d) == 0)
+            return j->state == JOB_DONE;
+    }
+}
+
+mp_val mp_async_get(int64_t h, double timeout, mp_loc loc) {
+    struct job *j = job_of(h);
+    if (!j) {
+        mp_raise(MP_EXC_ValueError, loc, "Pool not running");
+        return (mp_val){0};
+    }
+    const mp_type *t = j->fn->results->elem;
+    mpr_deadline d;
+    mpr_deadline_set(&d, timeout);
+    if (!await_job(j, &d, loc)) {
+        mp_raise(MP_EXC_TimeoutError, loc, "%s", "");
+        return (mp_val){0};
+    }
+    if (j->failed) { /* raised again at every get, as Python does */
+        mpr_raise_text(j->kind, j->msg, loc);
+        return (mp_val){0};
+    }
+    mp_val_ref(t, j->result);
+    return j->result;
+}
+
+void mp_async_wait(int64_t h, double timeout, mp_loc loc) {
+    struct job *j = job_of(h);
+    if (!j) return;
+    mpr_deadline d;
+    mpr_deadline_set(&d, timeout);
+    await_job(j, &d, loc);
+}
+
+bool mp_async_ready(int64_t h, mp_loc loc) {
+    struct job *j = job_of(h);
+    if (!j) return true;
+    mpr_deadline now;
+    mpr_deadline_set(&now, 0);
+    return await_job(j, &now, loc);
 }

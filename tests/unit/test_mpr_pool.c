@@ -128,6 +128,53 @@ static void test_python_errors(void **state) {
     mp_try_leave();
 }
 
+static void test_apply_async(void **state) {
+    (void)state;
+    mp_try_enter();
+    mp_pool *p = mp_make_pool(2, "a", AT);
+    int64_t h[50];
+    for (int i = 0; i < 50; i++) h[i] = mp_pool_apply_async(p, &triple_fn, (mp_val){.i = i}, AT);
+    /* a map while jobs are pending: both complete */
+    mp_list *xs = range_list(100);
+    mp_list *r = mp_pool_map(p, &triple_fn, xs, 3, MP_POOL_ORDERED, AT);
+    assert_int_equal(mp_list_get(r, 99, AT).i, 298);
+    mp_list_unref(r);
+    mp_list_unref(xs);
+    for (int i = 49; i >= 0; i--) {
+        assert_int_equal(mp_async_get(h[i], -1, AT).i, 3 * i + 1);
+        assert_true(mp_async_ready(h[i], AT));
+    }
+    int64_t bad = mp_pool_apply_async(p, &fails_fn, (mp_val){.i = 5}, AT);
+    mp_async_wait(bad, -1, AT);
+    assert_true(mp_async_ready(bad, AT));
+    for (int k = 0; k < 2; k++) { /* raised again at every get */
+        mp_async_get(bad, 0, AT);
+        expect_raised(MP_EXC_KeyError, "'five'");
+    }
+    mp_pool_close(p);
+    mp_pool_apply_async(p, &triple_fn, (mp_val){.i = 1}, AT);
+    expect_raised(MP_EXC_ValueError, "Pool not running");
+    mp_pool_join(p, AT);
+    mp_try_leave();
+}
+
+static void test_terminate_abandons(void **state) {
+    (void)state;
+    mp_try_enter();
+    mp_pool *p = mp_make_pool(1, "t", AT);
+    int64_t h[20];
+    for (int i = 0; i < 20; i++) h[i] = mp_pool_apply_async(p, &triple_fn, (mp_val){.i = i}, AT);
+    mp_pool_terminate(p);
+    for (int i = 0; i < 20; i++) { /* done before, or abandoned: never a wait */
+        mp_val v = mp_async_get(h[i], -1, AT);
+        if (mp_exc_flag) expect_raised(MP_EXC_ValueError, "Pool not running");
+        else assert_int_equal(v.i, 3 * i + 1);
+    }
+    mp_pool_join(p, AT);
+    assert_false(mp_exc_flag);
+    mp_try_leave();
+}
+
 static void map_with_a_killed_worker(void *arg) {
     (void)arg;
     mp_pool *p = mp_make_pool(1, "k", AT);
@@ -149,10 +196,9 @@ static void test_worker_killed(void **state) {
 int main(void) {
     mp_init("test_mpr_pool", 0, NULL);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_map_every_chunking),
-        cmocka_unit_test(test_exception_comes_back),
-        cmocka_unit_test(test_python_errors),
-        cmocka_unit_test(test_worker_killed),
+        cmocka_unit_test(test_map_every_chunking), cmocka_unit_test(test_exception_comes_back),
+        cmocka_unit_test(test_python_errors),      cmocka_unit_test(test_apply_async),
+        cmocka_unit_test(test_terminate_abandons), cmocka_unit_test(test_worker_killed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
