@@ -1029,14 +1029,19 @@ static const char *pool_fn(Gen *g, Symbol *f, Type *et, int how) {
     }
     vec_push(&g->pool_fns, ((PoolFn){f, et, how}));
     int k = (int)g->pool_fns.len;
-    Buf args = {0};
+    Buf args = {0}, boxes = {0}, unboxes = {0};
     int i = 0;
     for (Node *p = def->params; p; p = p->next, i++) {
-        Type *it = star ? et->items[i] : et;
+        Type *it = star ? et->items[i] : et, *pt = p->sym->type;
         const char *v = star ? gstr(g, "mp_tuple_item(item.t, %d).%s", i, vfield(it))
                              : gstr(g, "item.%s", vfield(it));
-        if (p->sym->type->kind == TY_FLOAT && it->kind == TY_INT) v = gstr(g, "(double)%s", v);
-        else if (p->sym->type != it) v = gstr(g, "(%s)", v); /* T into T | None: same pointer */
+        if (pt->kind == TY_FLOAT && it->kind == TY_INT) {
+            v = gstr(g, "(double)%s", v);
+        } else if (pt != it && !is_heap(it)) { /* a scalar where T | None is taken: a box */
+            buf_printf(&boxes, "    mp_box *a%d = mp_box_%s(%s);\n", i, ksuffix(it), v);
+            buf_printf(&unboxes, "    mp_box_unref(a%d);\n", i);
+            v = gstr(g, "a%d", i);
+        } /* else T into T | None: the same pointer */
         buf_printf(&args, "%s%s", i ? ", " : "", v);
     }
     Type *rt = def->ret_type;
@@ -1050,7 +1055,14 @@ static const char *pool_fn(Gen *g, Symbol *f, Type *et, int how) {
                                   : "");
     buf_printf(b, "static mp_val pool_call%d(mp_val item)\n{\n", k);
     if (how == POOL_NO_ARGS) buf_printf(b, "    (void)item;\n");
-    buf_printf(b, "    return %s;\n}\n", mpval(g, rt, call));
+    if (boxes.data) {
+        buf_printf(b, "%s    mp_val r = %s;\n%s    return r;\n}\n", boxes.data, mpval(g, rt, call),
+                   unboxes.data);
+    } else {
+        buf_printf(b, "    return %s;\n}\n", mpval(g, rt, call));
+    }
+    free(boxes.data);
+    free(unboxes.data);
     buf_printf(b, "static const mp_pool_fn pool_fn%d = {\"%s\", pool_call%d, %s, %s};\n", k,
                def->name, k, items, results);
     return gstr(g, "pool_fn%d", k);

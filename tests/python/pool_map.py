@@ -62,6 +62,7 @@ if __name__ == "__main__":
     print(P.map(total, [[1, 2], [], [10, 20, 30]]))
     print(P.map(spread, [0, 1, 3]))
     print(P.map(maybe, [1, None, 3]))
+    print(P.map(maybe, [4, 5]))                 # int items where int | None is taken
     print(P.map(count_words, ["a b a", "", "x y z x"]))
     print(P.map(square, {3: "c", 1: "a"}))
     print(P.map(square, {5, 6}))
