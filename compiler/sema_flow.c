@@ -204,6 +204,24 @@ static void pipe_args(Sema *S) {
 
 /* ---- joins that wait for an end of stream ----------------------------- */
 
+/* Argument A may give its process queue Q or one of its elements: Q
+ * itself, an element of array Q, or Q's array whole or by an index not
+ * known before running. */
+static bool arg_may_share(Node *a, const Symbol *q) {
+    SymX *x = a ? sema_flow_sym(a) : NULL;
+    if (!x) return false;
+    const Symbol *s = &x->s;
+    return s == q || (s->array && s->array == q) || (q->array && q->array == s);
+}
+
+/* The parent program puts into queue Q (or into any element of array Q). */
+static bool parent_puts(const SymX *q) {
+    if (has(q, SF_PUTS)) return true;
+    for (int32_t k = 0; q->s.elems && k < q->s.count; k++)
+        if (has(symx(q->s.elems[k]), SF_PUTS)) return true;
+    return false;
+}
+
 /* The parameter of process or group P's def that is given queue Q and has
  * fact BIT, or NULL (also after an error in P's declaration). */
 static SymX *proc_param(const SymX *p, const Symbol *q, unsigned bit) {
@@ -213,8 +231,7 @@ static SymX *proc_param(const SymX *p, const Symbol *q, unsigned bit) {
         return NULL;
     Node *param = call->callee->sym->decl->params;
     for (int i = 0; i < call->argc && param; i++, param = param->next) {
-        Node *a = call->argv[i];
-        if (a && a->kind == ND_NAME && a->sym == q && param->sym && has(symx(param->sym), bit))
+        if (arg_may_share(call->argv[i], q) && param->sym && has(symx(param->sym), bit))
             return symx(param->sym);
     }
     return NULL;
@@ -247,11 +264,11 @@ static void join_waits(Sema *S, SymX *p, Node *st, Span at) {
     Node *call = p->s.decl ? p->s.decl->rhs : NULL;
     if (!call || call->kind != ND_CALL || !call->argv) return;
     for (int i = 0; i < call->argc; i++) {
-        Node *a = call->argv[i];
-        if (!a || a->kind != ND_NAME || !a->sym || a->sym->kind != SYM_QUEUE) continue;
-        SymX *q = symx(a->sym), *iter = proc_param(p, &q->s, XF_ITERS);
+        SymX *q = call->argv[i] ? sema_flow_sym(call->argv[i]) : NULL; /* also `inbox[i]` */
+        if (!q || q->s.kind != SYM_QUEUE) continue;
+        SymX *iter = proc_param(p, &q->s, XF_ITERS);
         if (!iter) continue;
-        Node *use = has(q, SF_PUTS) ? parent_last_use(st, &q->s) : NULL;
+        Node *use = parent_puts(q) ? parent_last_use(st, &q->s) : NULL;
         SymX *r = use ? NULL : late_producer(S, p, &q->s, at);
         if (use) {
             diag_error(
