@@ -1397,7 +1397,9 @@ Type *sema_def_call(Sema *S, Node *call, SymX *f, bool is_process) {
         SymX *x = a ? sema_flow_sym(a) : NULL; /* `q`, or `qs[k]` of a list of them */
         if (!x || !p->sym) continue;
         SymX *param = symx(p->sym);
-        if (!flow_kind(x) || !flow_kind(param) || a->type != param->s.type) continue;
+        if (!flow_kind(x) || !flow_kind(param) || !a->type || is_err(a->type) ||
+            !sema_assignable(param->s.type, a->type)) /* also a joinable queue for a queue */
+            continue;
         if (!is_process) flow_edge(S, x, param, a->span, def->name);
         if (sema_pipe_dir(x)) flow_pipe_arg(S, x, param, a, def->name);
         if (a->kind == ND_NAME) flow_aliases(S, call, def, p, i);
