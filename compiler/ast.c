@@ -88,8 +88,11 @@ bool ast_children(Node *n, bool argv, NodeVisit f, void *ctx) {
     case ND_BREAK:
     case ND_CONTINUE:
     case ND_PASS:
-    case ND_PARAM:
-    case ND_PIPE: return false;
+    case ND_PARAM: return false;
+    case ND_PIPE: /* an array of pipes: the counts of its ends */
+        ONE(n->rhs, "count");
+        ONE(n->lhs, "count");
+        return false;
     case ND_STR: return visit_list(n->parts, NULL, f, ctx);
     case ND_LIST:
     case ND_DICT:
@@ -164,7 +167,10 @@ bool ast_children(Node *n, bool argv, NodeVisit f, void *ctx) {
         if (visit_list(n->params, NULL, f, ctx)) return true;
         ONE(n->body, NULL);
         return false;
-    case ND_QUEUE: ONE(n->lhs, "bound"); return false;
+    case ND_QUEUE:
+        ONE(n->rhs, "count");
+        ONE(n->lhs, "bound");
+        return false;
     case ND_VALUE:
     case ND_SYNC: ONE(n->rhs, "init"); return false;
     case ND_ARRAY:
@@ -385,6 +391,7 @@ const char *type_kind_name(TypeKind k) {
     case TY_BARRIER: return "Barrier";
     case TY_POOL: return "Pool";
     case TY_ASYNC: return "AsyncResult";
+    case TY_HANDLES: return "list";
     }
     return "?";
 }
@@ -426,6 +433,12 @@ static void put_type(char *buf, size_t size, size_t *len, const Type *t) {
             put_type(buf, size, len, t->items[0]);
             put(buf, size, len, ", ");
             put_type(buf, size, len, t->items[1]);
+            put(buf, size, len, "]");
+            break;
+        }
+        if (t->kind == TY_HANDLES) { /* list[conn[int]], list[queue[str] joinable] */
+            put(buf, size, len, "list[");
+            put_type(buf, size, len, t->elem);
             put(buf, size, len, "]");
             break;
         }

@@ -44,10 +44,12 @@ typedef enum TypeKind {
     TY_EVENT,
     TY_CONDITION,
     TY_BARRIER,
-    TY_DICT,  /* dict[items[0], items[1]]: elem is the value type too */
-    TY_SET,   /* set[elem] */
-    TY_POOL,  /* Pool NAME = N (top level only, main only) */
-    TY_ASYNC, /* AsyncResult[elem]: what a pool's apply_async returns */
+    TY_DICT,    /* dict[items[0], items[1]]: elem is the value type too */
+    TY_SET,     /* set[elem] */
+    TY_POOL,    /* Pool NAME = N (top level only, main only) */
+    TY_ASYNC,   /* AsyncResult[elem]: what a pool's apply_async returns */
+    TY_HANDLES, /* list[conn[T]] or list[queue[T]]: an array of pipe ends or
+                   queues, or a parameter given one (elem: the handle type) */
 } TypeKind;
 
 /* Whether T is one of the synchronization objects; one taken by `with`
@@ -135,6 +137,16 @@ struct Symbol {
     bool try_reachable;  /* def: may run while a `try` is active (called,
                             directly or not, from inside a try statement):
                             gen checks for a pending exception in it */
+    /* An array of pipe ends or queues (`pipe a[4], b[4]: T`, `queue q[4]: T`)
+     * is one symbol of type list[conn[T]] with one symbol per element
+     * (named "a[2]", not in any scope), which carries the element's own
+     * facts above; an element points back at its array. */
+    union {
+        int32_t count;      /* array: its elements */
+        int32_t elem_index; /* element: its index */
+    };
+    Symbol **elems; /* array: its elements */
+    Symbol *array;  /* element: its array */
 };
 
 enum {
@@ -180,7 +192,9 @@ typedef enum NodeKind {
     ND_CALL,     /* callee, args (ND_KWARG for name=value); argv/argc and
                        builtin after sema */
     ND_KWARG,    /* name, lhs = value */
-    ND_INDEX,    /* lhs[rhs] */
+    ND_INDEX,    /* lhs[rhs]; on an array of pipe ends or queues, sema sets
+                       argc: K + 1 for a constant index K (normalized), IX_REPLICA
+                       for a group's replica index, 0 for any other index */
     ND_MEMBER,   /* lhs.name; a method call is ND_CALL with an ND_MEMBER callee */
     ND_SLICE,    /* lhs[lo:hi:step]; each bound may be NULL (not written) */
     ND_LISTCOMP, /* [x for ... if ...]: body is the loop that fills it, an
@@ -240,6 +254,10 @@ typedef enum NodeKind {
                        decl_type (the object's type), rhs: count, parties or
                        the condition's lock, or NULL */
 } NodeKind;
+
+/* ND_INDEX.argc on an array of handles: the replica index of the group
+ * being declared (replica k gets element k). */
+enum { IX_REPLICA = -1 };
 
 /* What an ND_LISTCOMP builds (its argc). */
 enum { COMP_LIST, COMP_SET, COMP_DICT };

@@ -85,7 +85,8 @@ void gen_check(Gen *g) {
 
 /* Values the wrapper leaves alone: names and literals compute nothing. */
 static bool plain_value(const Type *t) {
-    return t->kind == TY_INT || t->kind == TY_FLOAT || t->kind == TY_BOOL || is_heap(t);
+    return t->kind == TY_INT || t->kind == TY_FLOAT || t->kind == TY_BOOL || is_heap(t) ||
+           t->kind == TY_CONN || t->kind == TY_QUEUE; /* `ends[k]`: an index that may raise */
 }
 
 CExpr settle_raising(Gen *g, Node *n, CExpr e) {

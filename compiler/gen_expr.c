@@ -597,10 +597,16 @@ static CExpr gen_index(Gen *g, Node *n) {
         return (CExpr){gstr(g, "mp_tuple_item(%s, %" PRId64 ").%s", borrow(g, n->lhs),
                             tuple_const_index(n), vfield(n->type)),
                        false};
+    if (ot->kind == TY_HANDLES && n->argc > 0 && n->lhs->kind == ND_NAME && n->lhs->sym->elems)
+        return (CExpr){cname(g, n->lhs->sym->elems[n->argc - 1]), false}; /* checked by sema */
     const char *o, *i;
     sides(g, n, &o, &i);
     const char *at = loc(g, n->span);
     switch (ot->kind) {
+    case TY_HANDLES:
+        return (CExpr){gstr(g, "mp_%s_at(%s, %s, %s)",
+                            ot->elem->kind == TY_CONN ? "conns" : "queues", o, i, at),
+                       false};
     case TY_TUPLE:
         return (CExpr){gstr(g, "mp_tuple_get(%s, %s, %s).%s", o, i, at, vfield(n->type)), false};
     case TY_STR: return (CExpr){gstr(g, "mp_str_index(%s, %s, %s)", o, i, at), true};
@@ -802,6 +808,7 @@ static CExpr emit_len(Gen *g, const BEmit *e) {
     case TY_TUPLE: return (CExpr){gstr(g, "mp_tuple_len(%s)", v), false};
     case TY_DICT:
     case TY_SET: return (CExpr){gstr(g, "mp_dict_len(%s)", v), false};
+    case TY_HANDLES: return (CExpr){gstr(g, "%s.n", v), false};
     default: return (CExpr){companion(g, "count", x->sym), false}; /* a group */
     }
 }

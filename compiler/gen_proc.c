@@ -2,6 +2,7 @@
  * process runs, main() with the process topology, and the file itself. */
 #include "gen_impl.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,16 +112,50 @@ static void gen_stub(Gen *g, Node *def) {
 }
 
 /* Static topology: which queues a process puts into, which pipe ends it
- * uses; read off its call's arguments and the def's parameter facts. */
-static void gen_topology(Gen *g, Node *n, const char *proc) {
+ * uses; read off its call's arguments and the def's parameter facts. An
+ * element of an array is the one its argument struct (ARGS) holds; an
+ * array given whole, or indexed by what only the run knows, counts as a
+ * producer of every queue in it (as sema counted it). */
+static void gen_topology(Gen *g, Node *n, const char *proc, const char *args) {
     Node *call = n->rhs;
     Node *param = call->callee->sym->decl->params;
     for (int i = 0; i < call->argc; i++, param = param->next) {
         Node *a = call->argv[i];
+        bool puts = param->sym->flags & SF_PUTS;
+        if (a->kind == ND_INDEX && a->lhs->type->kind == TY_HANDLES) {
+            const char *held = gstr(g, "%s.%s", args, field(g, param));
+            if (a->lhs->sym->kind == SYM_PIPE_END) emit(g, "mp_proc_uses(%s, %s);", proc, held);
+            else if (puts && a->argc == 0)
+                emit(g, "mp_proc_produces_all(%s, %s);", proc, cname(g, a->lhs->sym));
+            else if (puts) emit(g, "mp_proc_produces(%s, %s);", proc, held);
+            continue;
+        }
         if (a->kind != ND_NAME) continue;
-        if (a->sym->kind == SYM_PIPE_END) emit(g, "mp_proc_uses(%s, %s);", proc, cname(g, a->sym));
-        if (a->sym->kind == SYM_QUEUE && (param->sym->flags & SF_PUTS))
-            emit(g, "mp_proc_produces(%s, %s);", proc, cname(g, a->sym));
+        bool all = a->sym->elems != NULL;
+        if (a->sym->kind == SYM_PIPE_END)
+            emit(g, "mp_proc_uses%s(%s, %s);", all ? "_all" : "", proc, cname(g, a->sym));
+        if (a->sym->kind == SYM_QUEUE && puts)
+            emit(g, "mp_proc_produces%s(%s, %s);", all ? "_all" : "", proc, cname(g, a->sym));
+    }
+}
+
+/* After a group of COUNT is made: each queue it puts into was counted
+ * once per declaration when it was made; the group stands for COUNT
+ * producers of it (its replica's own element: already one each). */
+static void group_producers(Gen *g, Node *call, Node *def, const char *count) {
+    Node *param = def->params;
+    for (int i = 0; i < call->argc; i++, param = param->next) {
+        Node *a = call->argv[i];
+        if (!(param->sym->flags & SF_PUTS)) continue;
+        Node *nm = a->kind == ND_INDEX ? a->lhs : a;
+        if (nm->kind != ND_NAME || nm->sym->kind != SYM_QUEUE) continue;
+        if (a->kind == ND_INDEX && a->argc == IX_REPLICA) continue;
+        if (a->kind == ND_INDEX && a->argc > 0)
+            emit(g, "mp_queue_add_producers(%s, %s - 1);", cname(g, nm->sym->elems[a->argc - 1]),
+                 count);
+        else if (nm->sym->elems)
+            emit(g, "mp_queues_add_producers(%s, %s - 1);", cname(g, nm->sym), count);
+        else emit(g, "mp_queue_add_producers(%s, %s - 1);", cname(g, nm->sym), count);
     }
 }
 
@@ -157,7 +192,7 @@ static void gen_process(Gen *g, Node *n) {
         free(init.data);
         emit(g, "mp_proc *%s = mp_proc_new(\"%s\", -1);", pc, p->name);
         gen_proc_opts(g, n, pc);
-        gen_topology(g, n, pc);
+        gen_topology(g, n, pc, args);
         for (Node *param = def->params; param; param = param->next)
             if (is_heap(param->sym->type)) keep(g, p, field(g, param), param->sym->type, false);
         stmt_end(g, &temps);
@@ -189,17 +224,10 @@ static void gen_process(Gen *g, Node *n) {
     }
     stmt_end(g, &inner);
     if (!n->body) emit(g, "%s[%s] = mp_proc_new(\"%s\", %s);", pc, k, p->name, k);
-    gen_topology(g, n, gstr(g, "%s[%s]", pc, k));
+    gen_topology(g, n, gstr(g, "%s[%s]", pc, k), gstr(g, "%s[%s]", args, k));
     g->indent--;
     emit(g, "}");
-    /* Producers were counted once per declaration when the queue was made;
-     * a group of N stands for N of them. */
-    param = def->params;
-    for (int i = 0; i < call->argc; i++, param = param->next) {
-        Node *a = call->argv[i];
-        if (a->kind == ND_NAME && a->sym->kind == SYM_QUEUE && (param->sym->flags & SF_PUTS))
-            emit(g, "mp_queue_add_producers(%s, %s - 1);", cname(g, a->sym), count);
-    }
+    group_producers(g, call, def, count);
     for (param = def->params; param; param = param->next)
         if (is_heap(param->sym->type)) keep(g, p, field(g, param), param->sym->type, true);
     keep(g, p, NULL, NULL, true);
@@ -269,10 +297,81 @@ static void gen_sync_decl(Gen *g, Node *n, const char *at) {
          kinds[k - TY_LOCK], count, lock, n->name, at);
 }
 
+/* ---- arrays of pipe ends and queues --------------------------------------- */
+
+typedef bool (*ElemPick)(const Symbol *e);
+
+/* LINE (a format whose one %s is an element) for each element of array A
+ * that PICK selects: one loop when it selects them all. */
+static void each_elem(Gen *g, Symbol *a, ElemPick pick, const char *line) {
+    int64_t picked = 0;
+    for (int64_t k = 0; k < a->count; k++) picked += pick(a->elems[k]);
+    if (picked == a->count && a->count > 1) {
+        emit(g, "for (int64_t k = 0; k < %d; k++)", a->count);
+        emit(g, "    %s", gstr(g, line, gstr(g, "%s[k]", companion(g, "at", a))));
+        return;
+    }
+    for (int64_t k = 0; k < a->count; k++)
+        if (pick(a->elems[k])) emit(g, "%s", gstr(g, line, cname(g, a->elems[k])));
+}
+
+static bool shared_end(const Symbol *e) { return e->users > 1; }
+static bool parent_puts(const Symbol *e) { return e->flags & SF_PUTS; }
+static bool every(const Symbol *e) {
+    (void)e;
+    return true;
+}
+
+/* `pipe a[N], b[N]: T`: the elements in a static C array each (at_a),
+ * the list a def may be given (v_a). */
+static void gen_pipes_decl(Gen *g, Node *n, const char *at) {
+    Symbol *a = n->sym, *b = n->sym2;
+    const char *aa = companion(g, "at", a), *ab = companion(g, "at", b);
+    emit(g, "static mp_conn *%s[%d], *%s[%d];", aa, a->count, ab, b->count);
+    emit(g, "mp_make_pipes(%s, %s, %d, %s, %s, \"%s\", \"%s\", %s);", aa, ab, a->count,
+         tdesc(g, n->decl_type), n->oneway ? "false" : "true", n->name, n->name2, at);
+    emit(g, "mp_conns %s = { %d, %s }, %s = { %d, %s };", cname(g, a), a->count, aa, cname(g, b),
+         b->count, ab);
+    emit(g, "(void)%s;", cname(g, a));
+    emit(g, "(void)%s;", cname(g, b));
+    each_elem(g, a, shared_end, "mp_conn_share(%s);");
+    each_elem(g, b, shared_end, "mp_conn_share(%s);");
+}
+
+/* `queue q[N]: T`: as pipes; each queue made with the producers every
+ * element has, the others' extra ones added after. */
+static void gen_queues_decl(Gen *g, Node *n, const char *at) {
+    Symbol *q = n->sym;
+    const char *aq = companion(g, "at", q);
+    int64_t base = q->elems[0]->producers;
+    for (int64_t k = 1; k < q->count; k++)
+        if (q->elems[k]->producers < base) base = q->elems[k]->producers;
+    emit(g, "static mp_queue *%s[%d];", aq, q->count);
+    const char *t = tdesc(g, n->decl_type);
+    const char *bound = n->lhs ? borrow(g, n->lhs) : "0";
+    emit(g, "mp_make_queues(%s, %d, %s, %s, %s, %" PRId64 ", \"%s\", %s);", aq, q->count, t,
+         n->lhs ? "true" : "false", bound, base, n->name, at);
+    emit(g, "mp_queues %s = { %d, %s };", cname(g, q), q->count, aq);
+    emit(g, "(void)%s;", cname(g, q));
+    for (int64_t k = 0; k < q->count; k++) {
+        Symbol *e = q->elems[k];
+        e->index = (int)(e->producers - base);
+        if (e->index) emit(g, "mp_queue_add_producers(%s, %d);", cname(g, e), e->index);
+    }
+    if (n->joinable) each_elem(g, q, every, "mp_queue_set_joinable(%s);");
+    each_elem(g, q, parent_puts, "mp_self_produces(%s);    /* the parent puts into it too */");
+}
+
 static void gen_shared_decl(Gen *g, Node *n) {
     Scope temps;
     stmt_begin(g, &temps);
     const char *at = loc(g, n->span);
+    if ((n->kind == ND_PIPE || n->kind == ND_QUEUE) && n->sym->elems) {
+        if (n->kind == ND_PIPE) gen_pipes_decl(g, n, at);
+        else gen_queues_decl(g, n, at);
+        stmt_end(g, &temps);
+        return;
+    }
     switch (n->kind) {
     case ND_PIPE: {
         const char *a = cname(g, n->sym), *b = cname(g, n->sym2);
@@ -333,14 +432,41 @@ static void gen_shared_decl(Gen *g, Node *n) {
  * found by sema), in declaration order. */
 typedef VEC(Symbol *) Releases;
 
+/* A pipe end or queue, or an array of them whose elements are let go of
+ * at one statement (then the array stands for them all), or each element
+ * of another array. */
+static void add_release(Releases *r, Symbol *s) {
+    if (!s->elems) {
+        if (s->release_after) vec_push(r, s);
+        return;
+    }
+    bool same = true;
+    for (int64_t k = 1; k < s->count; k++)
+        same = same && s->elems[k]->release_after == s->elems[0]->release_after;
+    if (same && s->elems[0]->release_after) vec_push(r, s);
+    else if (!same)
+        for (int64_t k = 0; k < s->count; k++) add_release(r, s->elems[k]);
+}
+
 static Releases releases(const Program *prog) {
     Releases r = {0};
     for (Node *d = prog->top; d; d = d->next) {
-        if (d->kind == ND_PIPE && d->sym->release_after) vec_push(&r, d->sym);
-        if (d->kind == ND_PIPE && d->sym2->release_after) vec_push(&r, d->sym2);
-        if (d->kind == ND_QUEUE && d->sym->release_after) vec_push(&r, d->sym);
+        if (d->kind == ND_PIPE) {
+            add_release(&r, d->sym);
+            add_release(&r, d->sym2);
+        }
+        if (d->kind == ND_QUEUE) add_release(&r, d->sym);
     }
     return r;
+}
+
+/* The parent lets go of X (or of every element of array X). */
+static void gen_release(Gen *g, Symbol *x) {
+    const char *line = x->kind == SYM_PIPE_END
+                           ? "mp_conn_close(%s);    /* the parent does not use it */"
+                           : "mp_self_done(%s);    /* the parent puts no more */";
+    if (x->elems) each_elem(g, x, every, line);
+    else emit(g, "%s", gstr(g, line, cname(g, x)));
 }
 
 static void gen_main(Gen *g) {
@@ -374,10 +500,7 @@ static void gen_main(Gen *g) {
         }
         for (size_t i = 0; i < rel.len; i++) {
             Symbol *x = rel.items[i];
-            if (x->release_after != n) continue;
-            if (x->kind == SYM_PIPE_END)
-                emit(g, "mp_conn_close(%s);    /* the parent does not use it */", cname(g, x));
-            else emit(g, "mp_self_done(%s);    /* the parent puts no more */", cname(g, x));
+            if ((x->elems ? x->elems[0]->release_after : x->release_after) == n) gen_release(g, x);
         }
         arena_reset(&g->arena);
     }

@@ -27,6 +27,7 @@ static const char *ctype(Gen *g, const Type *t) {
     case TY_EXC: return "mp_exc *";
     case TY_POOL: return "mp_pool *";
     case TY_ASYNC: return "int64_t"; /* an index into the runtime's jobs */
+    case TY_HANDLES: return t->elem->kind == TY_CONN ? "mp_conns" : "mp_queues";
     default: return type_is_sync(t) ? "mp_sync *" : "void";
     }
 }
@@ -230,7 +231,9 @@ const char *str_literal(Gen *g, const char *s, size_t len) {
  * no user name makes those, and C never sees one name twice in scope. */
 const char *cname(Gen *g, Symbol *s) {
     if (!s->cname) {
-        if (s->kind == SYM_FUNC) s->cname = keep_str(g, gstr(g, "f_%s", s->name));
+        if (s->array) /* an element of an array of pipe ends or queues */
+            s->cname = keep_str(g, gstr(g, "%s[%d]", companion(g, "at", s->array), s->elem_index));
+        else if (s->kind == SYM_FUNC) s->cname = keep_str(g, gstr(g, "f_%s", s->name));
         else if (s->shadows) s->cname = keep_str(g, gstr(g, "v%d_%s", s->shadows + 1, s->name));
         else s->cname = keep_str(g, gstr(g, "v_%s", s->name));
     }

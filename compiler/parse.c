@@ -640,7 +640,9 @@ Type *parse_type_name(Parser *P, const char *name, Span at) {
 }
 
 Type *parse_type_generic(Parser *P, const char *name, Span at, Type *elem) {
-    if (strcmp(name, "list") == 0) return type_of(TY_LIST, elem);
+    if (strcmp(name, "list") == 0) /* a list of pipe ends or queues: a handle */
+        return type_of(
+            elem && (elem->kind == TY_CONN || elem->kind == TY_QUEUE) ? TY_HANDLES : TY_LIST, elem);
     if (strcmp(name, "conn") == 0) return type_of(TY_CONN, elem);
     if (strcmp(name, "queue") == 0) return type_of(TY_QUEUE, elem);
     if (strcmp(name, "value") == 0) return type_of(TY_VALUE, elem);

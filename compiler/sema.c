@@ -394,6 +394,7 @@ static bool wellformed(Sema *S, Type *t, Span at, bool report) {
             return false;
         }
         return true;
+    case TY_HANDLES: return wellformed(S, t->elem, at, report);
     case TY_VALUE:
     case TY_ARRAY:
         if (!t->elem || t->elem->kind == TY_ERROR) return false;
@@ -787,15 +788,6 @@ static bool check_while(Sema *S, Node *n) {
     return !forever || lp.has_break;
 }
 
-/* A name expression naming a queue or conn: its symbol, else NULL. */
-static SymX *flow_sym(Node *e) {
-    if (e->kind != ND_NAME || !e->sym) return NULL;
-    SymX *x = symx(e->sym);
-    if (!x->s.type) return NULL;
-    if (x->s.type->kind != TY_QUEUE && x->s.type->kind != TY_CONN) return NULL;
-    return x;
-}
-
 /* Whether N contains break or continue, or assigns NAME. */
 typedef struct LoopScan {
     const char *name;
@@ -872,6 +864,14 @@ static bool check_for(Sema *S, Node *n) {
         case TY_SET: el = t->elem; break;
         case TY_DICT: el = t->items[0]; break; /* its keys, in insertion order */
         case TY_TUPLE: el = tuple_elem(S, it, t); break;
+        case TY_HANDLES:
+            diag_error(S->d, it->span, "cannot loop over %s directly", sema_tname(t));
+            diag_note(S->d, it->span,
+                      "index it, as in 'for k in range(len(%s))': then the compiler sees which "
+                      "element each statement uses",
+                      it->kind == ND_NAME ? it->name : "xs");
+            el = type_basic(TY_ERROR);
+            break;
         case TY_STR: el = t; break;
         case TY_FILE: el = type_basic(TY_STR); break; /* its lines */
         case TY_ERROR: el = t; break;
@@ -889,7 +889,7 @@ static bool check_for(Sema *S, Node *n) {
             el = type_basic(TY_ERROR);
             break;
         }
-        SymX *fx = flow_sym(it);
+        SymX *fx = sema_flow_sym(it); /* also `for x in qs[k]` */
         if (fx && t->kind == TY_QUEUE) {
             flow_direct(S, fx, SF_GETS, it->span);
             flow_direct(S, fx, XF_ITERS, n->span);
@@ -1111,21 +1111,85 @@ static void check_int_expr(Sema *S, Node *e, const char *fmt, const char *name) 
     }
 }
 
+/* ---- arrays of pipes and queues ---------------------------------------- */
+
+/* The number of elements of an array of pipes or queues, COUNT: a
+ * constant, so that the topology (who holds which element) is known
+ * before running; -1 after an error. */
+static int64_t handle_count(Sema *S, Node *count, const char *what, const char *name) {
+    Type *t = sema_value(S, count, NULL);
+    int64_t k;
+    if (t->kind == TY_ERROR) return -1;
+    if (t->kind != TY_INT || !sema_const_int(count, &k)) {
+        diag_error(S->d, count->span, "the size of an array of %s must be a constant int", what);
+        diag_note(S->d, count->span,
+                  "a literal or a 'const', as in '%s[4]': the compiler gives each process its "
+                  "own elements",
+                  name);
+        return -1;
+    }
+    if (k < 1 || k > MAX_HANDLES) {
+        diag_error(S->d, count->span, "an array of %s has 1 to %d elements, not %lld", what,
+                   MAX_HANDLES, (long long)k);
+        return -1;
+    }
+    return k;
+}
+
+/* Array symbol X of N elements: one symbol per element, "a[k]". */
+static void make_elems(Sema *S, SymX *x, int64_t n) {
+    if (n < 1 || x->s.type->kind != TY_HANDLES) return;
+    x->s.count = (int32_t)n;
+    x->s.elems = arena_alloc(S->arena, (size_t)n * sizeof *x->s.elems);
+    for (int64_t k = 0; k < n; k++) {
+        char nm[300];
+        int len = snprintf(nm, sizeof nm, "%s[%lld]", x->s.name, (long long)k);
+        SymX *e = sym_new(S, x->s.kind, arena_strndup(S->arena, nm, (size_t)len), x->s.type->elem,
+                          x->s.decl, x->s.span);
+        e->s.global = x->s.global;
+        e->s.used = true;
+        e->s.array = &x->s;
+        e->s.elem_index = (int32_t)k;
+        x->s.elems[k] = &e->s;
+    }
+}
+
 static void check_pipe(Sema *S, Node *n) {
     Type *ct = type_basic(TY_ERROR);
+    int64_t count = 0;
     if (type_ok(S, n->decl_type, type_span_or(n), TC_MSG, true, "a pipe"))
         ct = type_of(TY_CONN, n->decl_type);
-    n->sym = &declare_top(S, n, SYM_PIPE_END, n->name, name_span(n), ct)->s;
+    if (n->rhs && n->lhs) { /* pipe a[N], b[N]: T */
+        count = handle_count(S, n->rhs, "pipes", n->name);
+        int64_t c2 = handle_count(S, n->lhs, "pipes", n->name2);
+        if (count > 0 && c2 > 0 && c2 != count)
+            diag_error(S->d, n->lhs->span,
+                       "both ends of an array of pipes have one size: '%s' has %lld, '%s' %lld",
+                       n->name, (long long)count, n->name2, (long long)c2);
+        if (ct->kind != TY_ERROR) ct = type_of(TY_HANDLES, ct);
+    }
+    SymX *a = declare_top(S, n, SYM_PIPE_END, n->name, name_span(n), ct);
+    n->sym = &a->s;
     Span s2 = n->name2_span.end > n->name2_span.begin ? n->name2_span : n->span;
-    n->sym2 = &declare_top(S, n, SYM_PIPE_END, n->name2, s2, ct)->s;
+    SymX *b = declare_top(S, n, SYM_PIPE_END, n->name2, s2, ct);
+    n->sym2 = &b->s;
+    make_elems(S, a, count);
+    make_elems(S, b, count);
 }
 
 static void check_queue(Sema *S, Node *n) {
     Type *qt = type_basic(TY_ERROR);
+    int64_t count = 0;
     if (type_ok(S, n->decl_type, type_span_or(n), TC_MSG, true, "a queue"))
         qt = n->joinable ? type_joinable_queue(n->decl_type) : type_of(TY_QUEUE, n->decl_type);
+    if (n->rhs) { /* queue q[N]: T */
+        count = handle_count(S, n->rhs, "queues", n->name);
+        if (qt->kind != TY_ERROR) qt = type_of(TY_HANDLES, qt);
+    }
     if (n->lhs) check_int_expr(S, n->lhs, "the bound of queue '%s'", n->name);
-    n->sym = &declare_top(S, n, SYM_QUEUE, n->name, name_span(n), qt)->s;
+    SymX *q = declare_top(S, n, SYM_QUEUE, n->name, name_span(n), qt);
+    n->sym = &q->s;
+    make_elems(S, q, count);
 }
 
 static Type *shared_elem(Sema *S, Node *n, const char *what) {
@@ -1278,7 +1342,9 @@ static void check_process(Sema *S, Node *n) {
         if (f && f->s.kind == SYM_FUNC) {
             c->sym = &f->s;
             f->s.used = true;
+            S->proc_decl = n; /* `a[i]`: replica i's own element */
             call->type = sema_def_call(S, call, f, true);
+            S->proc_decl = NULL;
         } else {
             if (c->kind == ND_NAME && !f) {
                 sema_undefined(S, c);

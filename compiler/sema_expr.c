@@ -43,6 +43,8 @@ bool sema_assignable(const Type *dst, const Type *src) {
         return dst->elem == src->elem;
     if (dst->kind == TY_OPTIONAL) return src->kind == TY_NULL || src == dst->elem;
     if (dst->kind == TY_SEMAPHORE) return src->kind == TY_BSEMAPHORE; /* its Python subclass */
+    if (dst->kind == TY_HANDLES && src->kind == TY_HANDLES) /* list[queue[T]] takes joinable ones */
+        return dst->elem->kind == TY_QUEUE && sema_assignable(dst->elem, src->elem);
     return dst->kind == TY_FLOAT && src->kind == TY_INT;
 }
 
@@ -156,7 +158,8 @@ void sema_join_member(Sema *S, SymX *g, Node *member, Span at, bool joins) {
 
 int sema_pipe_dir(const SymX *x) {
     if (x->s.kind != SYM_PIPE_END || !x->s.decl || !x->s.decl->oneway) return 0;
-    return x->s.decl->sym == &x->s ? 1 : 2;
+    const Symbol *end = x->s.array ? x->s.array : &x->s; /* an element: its array's side */
+    return x->s.decl->sym == end ? 1 : 2;
 }
 
 void sema_pipe_misuse(Sema *S, SymX *end, Span at, bool receiving) {
@@ -841,6 +844,81 @@ static Type *unary_expr(Sema *S, Node *e) {
 
 /* ---- indexing and members ------------------------------------------------- */
 
+bool sema_const_int(const Node *e, int64_t *out) {
+    if (e->kind == ND_INT) {
+        *out = e->ival;
+        return true;
+    }
+    if (e->kind == ND_NAME && e->sym && e->sym->kind == SYM_CONST && e->sym->decl &&
+        e->sym->decl->lhs)
+        return sema_const_int(e->sym->decl->lhs, out);
+    if (e->kind == ND_UNARY && e->op == OP_NEG && sema_const_int(e->lhs, out) &&
+        *out != INT64_MIN) {
+        *out = -*out;
+        return true;
+    }
+    return false;
+}
+
+SymX *sema_flow_sym(Node *e) {
+    Node *nm = e->kind == ND_INDEX ? e->lhs : e;
+    if (nm->kind != ND_NAME || !nm->sym || !nm->sym->type) return NULL;
+    Symbol *s = nm->sym;
+    TypeKind k = s->type->kind;
+    if (e->kind == ND_INDEX) {
+        if (k != TY_HANDLES) return NULL;
+        if (e->argc > 0 && s->elems && e->argc <= s->count) return symx(s->elems[e->argc - 1]);
+        return symx(s);
+    }
+    return k == TY_QUEUE || k == TY_CONN || k == TY_HANDLES ? symx(s) : NULL;
+}
+
+static const char *handles_what(const Type *t) {
+    return t->elem->kind == TY_CONN ? "pipe ends" : "queues";
+}
+
+/* a[i] of an array of pipe ends or queues (or a list of them given to a
+ * def): the element's handle. A constant index is checked against the
+ * array's size; the replica index of the group being declared gives each
+ * replica its own element, when the group has the array's size. */
+static Type *handle_index(Sema *S, Node *e, Type *t, Type *it) {
+    e->argc = 0;
+    Symbol *a = e->lhs->kind == ND_NAME ? e->lhs->sym : NULL;
+    if (is_err(it) || it->kind != TY_INT || !a || !a->elems) return t->elem;
+    int64_t k;
+    Node *pd = S->proc_decl;
+    if (sema_const_int(e->rhs, &k)) {
+        int64_t at = k < 0 ? k + a->count : k;
+        if (at < 0 || at >= a->count) {
+            diag_error(S->d, e->rhs->span, "index %lld is out of range: '%s' has %lld %s",
+                       (long long)k, a->name, (long long)a->count, handles_what(t));
+            diag_note(S->d, a->span, "'%s' is declared here", a->name);
+            return ty(TY_ERROR);
+        }
+        e->argc = (int)at + 1;
+    } else if (pd && pd->sym2 && e->rhs->kind == ND_NAME && e->rhs->sym == pd->sym2) {
+        int64_t n;
+        if (!pd->lhs || !sema_const_int(pd->lhs, &n) || n != a->count) {
+            if (pd->lhs && sema_const_int(pd->lhs, &n))
+                diag_error(S->d, e->span,
+                           "'%s[%s]' gives each process of '%s' its own element, but '%s' has "
+                           "%lld processes and '%s' %lld %s",
+                           a->name, pd->index_name, pd->name, pd->name, (long long)n, a->name,
+                           (long long)a->count, handles_what(t));
+            else
+                diag_error(S->d, e->span,
+                           "'%s[%s]' gives each process of '%s' its own element, but the size of "
+                           "'%s' is not a constant",
+                           a->name, pd->index_name, pd->name, pd->name);
+            diag_note(S->d, a->span, "declare the group with the size of '%s': 'process %s[%lld]'",
+                      a->name, pd->name, (long long)a->count);
+            return ty(TY_ERROR);
+        }
+        e->argc = IX_REPLICA;
+    }
+    return t->elem;
+}
+
 static Type *index_expr(Sema *S, Node *e) {
     Type *t = sema_expr(S, e->lhs, NULL);
     if (t->kind == TY_DICT && !e->unpack) {
@@ -865,6 +943,7 @@ static Type *index_expr(Sema *S, Node *e) {
     switch (t->kind) {
     case TY_LIST:
     case TY_ARRAY: return t->elem;
+    case TY_HANDLES: return handle_index(S, e, t, it);
     case TY_STR: return t;
     case TY_GROUP: return ty(TY_PROCESS);
     case TY_ERROR: return t;
@@ -1293,7 +1372,9 @@ static void flow_aliases(Sema *S, Node *call, Node *def, Node *p, int i) {
 }
 
 static bool flow_kind(const SymX *x) {
-    return x->s.type && (x->s.type->kind == TY_QUEUE || x->s.type->kind == TY_CONN) &&
+    return x->s.type &&
+           (x->s.type->kind == TY_QUEUE || x->s.type->kind == TY_CONN ||
+            x->s.type->kind == TY_HANDLES) &&
            (x->s.kind == SYM_PARAM || x->s.kind == SYM_QUEUE || x->s.kind == SYM_PIPE_END);
 }
 
@@ -1321,12 +1402,15 @@ Type *sema_def_call(Sema *S, Node *call, SymX *f, bool is_process) {
     i = 0;
     for (Node *p = def->params; p; p = p->next, i++) {
         Node *a = call->argv ? call->argv[i] : NULL;
-        if (!a || a->kind != ND_NAME || !a->sym || !p->sym) continue;
-        SymX *x = symx(a->sym), *param = symx(p->sym);
-        if (!flow_kind(x) || !flow_kind(param) || x->s.type != param->s.type) continue;
+        SymX *x = a ? sema_flow_sym(a) : NULL; /* `q`, or `qs[k]` of a list of them */
+        if (!x || !p->sym) continue;
+        SymX *param = symx(p->sym);
+        if (!flow_kind(x) || !flow_kind(param) || !a->type || is_err(a->type) ||
+            !sema_assignable(param->s.type, a->type)) /* also a joinable queue for a queue */
+            continue;
         if (!is_process) flow_edge(S, x, param, a->span, def->name);
         if (sema_pipe_dir(x)) flow_pipe_arg(S, x, param, a, def->name);
-        flow_aliases(S, call, def, p, i);
+        if (a->kind == ND_NAME) flow_aliases(S, call, def, p, i);
     }
     Type *rt = def->ret_type;
     if (!rt) return ty(TY_NONE);
@@ -1519,7 +1603,8 @@ static Type *check_len(Sema *S, const BCall *c) {
     Type *t = types[0];
     if (sema_none_receiver(S, argv[0], t)) return ty(TY_INT);
     if (!is_err(t) && t->kind != TY_STR && t->kind != TY_LIST && t->kind != TY_ARRAY &&
-        t->kind != TY_GROUP && t->kind != TY_TUPLE && t->kind != TY_DICT && t->kind != TY_SET)
+        t->kind != TY_GROUP && t->kind != TY_TUPLE && t->kind != TY_DICT && t->kind != TY_SET &&
+        t->kind != TY_HANDLES)
         diag_error(S->d, argv[0]->span, "len() needs a str, list, array or process group, not %s",
                    sema_tname(t));
     return ty(TY_INT);
@@ -2363,6 +2448,7 @@ static Type *method_call(Sema *S, Node *call, bool range_ok) {
             }
         }
     }
+    recv = sema_flow_sym(m->lhs); /* also `a[i].send(x)` */
     if (recv && flow_kind(recv)) {
         unsigned bit = 0;
         switch (id) {

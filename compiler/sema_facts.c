@@ -17,7 +17,12 @@ static bool mentions_child(void *s, Node *child, const char *role);
 bool sema_top_mentions(Node *n, Symbol *s) {
     if (!n) return false;
     if (n->kind == ND_PROCESS || n->kind == ND_START || n->kind == ND_JOIN) return false;
-    if (n->kind == ND_NAME) return n->sym == s;
+    /* an element: its array named whole or with an unknown index, or
+     * its own constant index */
+    if (n->kind == ND_NAME) return n->sym == s || (s->array && n->sym == s->array);
+    if (n->kind == ND_INDEX && n->argc > 0 && s->array && n->lhs->kind == ND_NAME &&
+        n->lhs->sym == s->array)
+        return n->argc - 1 == s->elem_index;
     return ast_children(n, true, mentions_child, s);
 }
 
@@ -26,13 +31,27 @@ static bool mentions_child(void *s, Node *child, const char *role) {
     return sema_top_mentions(child, s);
 }
 
+/* Argument A of a process declaration gives it pipe end or queue S: S
+ * itself, or S's array whole or through an index that may be S's. Of a
+ * group, only MEMBER is started when it is not negative: a replica index
+ * then names its element. */
+static bool arg_holds(const Node *a, const Symbol *s, int64_t member) {
+    if (a->kind == ND_NAME) return a->sym == s || (s->array && a->sym == s->array);
+    if (a->kind != ND_INDEX || !s->array || a->lhs->kind != ND_NAME || a->lhs->sym != s->array)
+        return false;
+    if (a->argc == IX_REPLICA && member >= 0) return member == s->elem_index;
+    return a->argc <= 0 || a->argc - 1 == s->elem_index;
+}
+
 /* `start` statement START starts a process that is passed END. */
 static bool starts_user_of(Node *start, Symbol *end) {
     for (Node *t = start->targets; t; t = t->next) {
         Symbol *p = t->kind == ND_INDEX ? t->lhs->sym : t->sym;
+        int64_t member = -1; /* `start w[2]`: that member only */
+        if (t->kind == ND_INDEX && (!sema_const_int(t->rhs, &member) || member < 0)) member = -1;
         Node *call = p->decl->rhs;
         for (int i = 0; i < call->argc; i++)
-            if (call->argv[i]->kind == ND_NAME && call->argv[i]->sym == end) return true;
+            if (arg_holds(call->argv[i], end, member)) return true;
     }
     return false;
 }
@@ -54,7 +73,17 @@ static bool holds_start_child(void *end, Node *child, const char *role) {
     return holds_start_of_user(child, end);
 }
 
-/* Producers and users counted over the process declarations. */
+/* Queue or pipe end S is given to a declaration that puts into it (PUTS)
+ * and runs USERS processes (a group counts as 2: more than one). */
+static void add_use(Symbol *s, bool puts, int users) {
+    if (s->kind == SYM_QUEUE && puts) s->producers++;
+    if (s->kind == SYM_PIPE_END) s->users += users;
+}
+
+/* Producers and users counted over the process declarations. An array
+ * given whole, or indexed by what is not known before running, counts
+ * the declaration for every element; indexed by the group's replica
+ * index, each element counts its one replica. */
 static void count_uses(Program *p) {
     for (Node *t = p->top; t; t = t->next) {
         if (t->kind != ND_PROCESS) continue;
@@ -62,9 +91,19 @@ static void count_uses(Program *p) {
         Node *param = call->callee->sym->decl->params;
         for (int i = 0; i < call->argc; i++, param = param->next) {
             Node *a = call->argv[i];
-            if (a->kind != ND_NAME) continue;
-            if (a->sym->kind == SYM_QUEUE && (param->sym->flags & SF_PUTS)) a->sym->producers++;
-            if (a->sym->kind == SYM_PIPE_END) a->sym->users += t->lhs ? 2 : 1;
+            bool puts = param->sym->flags & SF_PUTS;
+            int users = t->lhs ? 2 : 1;
+            Node *nm = a->kind == ND_INDEX ? a->lhs : a;
+            if (nm->kind != ND_NAME || !nm->sym) continue;
+            Symbol *s = nm->sym;
+            if (!s->elems) {
+                if (a->kind == ND_NAME) add_use(s, puts, users);
+            } else if (a->kind == ND_INDEX && a->argc > 0) {
+                add_use(s->elems[a->argc - 1], puts, users);
+            } else {
+                if (a->kind == ND_INDEX && a->argc == IX_REPLICA) users = 1;
+                for (int64_t k = 0; k < s->count; k++) add_use(s->elems[k], puts, users);
+            }
         }
     }
 }
@@ -88,8 +127,7 @@ static void pipe_end_facts(Program *p, Symbol *end) {
 
 /* A queue the parent puts into stops counting it as a producer after its
  * last top-level statement that mentions the queue. */
-static void queue_facts(Node *decl) {
-    Symbol *q = decl->sym;
+static void queue_facts(Node *decl, Symbol *q) {
     if (!(q->flags & SF_PUTS)) return;
     q->producers++;
     for (Node *m = decl->next; m; m = m->next)
@@ -319,11 +357,18 @@ void facts_compute(Program *p) {
     shared_facts(p);
     count_uses(p);
     for (Node *d = p->top; d; d = d->next) {
-        if (d->kind == ND_PIPE) {
+        if (d->kind == ND_PIPE && d->sym->elems) {
+            for (int64_t k = 0; k < d->sym->count; k++) {
+                pipe_end_facts(p, d->sym->elems[k]);
+                pipe_end_facts(p, d->sym2->elems[k]);
+            }
+        } else if (d->kind == ND_PIPE) {
             pipe_end_facts(p, d->sym);
             pipe_end_facts(p, d->sym2);
+        } else if (d->kind == ND_QUEUE && d->sym->elems) {
+            for (int64_t k = 0; k < d->sym->count; k++) queue_facts(d, d->sym->elems[k]);
         } else if (d->kind == ND_QUEUE) {
-            queue_facts(d);
+            queue_facts(d, d->sym);
         }
     }
 }

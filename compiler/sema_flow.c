@@ -132,6 +132,20 @@ static void mark_explained(Sema *S) {
     }
 }
 
+/* A queue, or an array or list of queues: what is done to it through an
+ * index not known before running may be done to any element, and a
+ * process given it counts as a producer of every element. */
+static bool queue_like(const SymX *x) {
+    if (!x->s.type) return false;
+    if (x->s.type->kind == TY_QUEUE) return true;
+    return x->s.type->kind == TY_HANDLES && x->s.type->elem->kind == TY_QUEUE;
+}
+
+static bool puts_and_iters(const Symbol *s) {
+    const SymX *x = symx((Symbol *)s);
+    return x->fi && (x->fi->fl & SF_PUTS) && (x->fi->fl & XF_ITERS);
+}
+
 static void never_ending_loops(Sema *S) {
     char who[300];
     aliased_loops(S);
@@ -139,9 +153,10 @@ static void never_ending_loops(Sema *S) {
     for (size_t i = 0; i < S->flow.len; i++) {
         SymX *x = S->flow.items[i];
         FlowInfo *f = x->fi;
-        if (!x->s.type || x->s.type->kind != TY_QUEUE || !(f->fl & SF_PUTS) || !(f->fl & XF_ITERS))
-            continue;
+        if (!queue_like(x) || !(f->fl & SF_PUTS) || !(f->fl & XF_ITERS)) continue;
+        if (x->s.array && puts_and_iters(x->s.array)) continue; /* reported on the array */
         int it = flow_index(XF_ITERS);
+        int errs = S->d->errors;
         if (f->direct & XF_ITERS) {
             diag_error(S->d, f->ev_at[it],
                        "this loop over '%s' never ends: it waits for every process that puts into "
@@ -163,6 +178,11 @@ static void never_ending_loops(Sema *S) {
                        f->ev_via[flow_index(SF_PUTS)]);
             evidence(S, x, SF_PUTS, "puts into");
         }
+        if (x->s.type->kind == TY_HANDLES && S->d->errors > errs)
+            diag_note(S->d, f->ev_at[it],
+                      "'%s' holds several queues: a process given it, or one of them by an index "
+                      "only the run knows, counts as a producer of every one",
+                      x->s.name);
     }
 }
 
@@ -184,6 +204,24 @@ static void pipe_args(Sema *S) {
 
 /* ---- joins that wait for an end of stream ----------------------------- */
 
+/* Argument A may give its process queue Q or one of its elements: Q
+ * itself, an element of array Q, or Q's array whole or by an index not
+ * known before running. */
+static bool arg_may_share(Node *a, const Symbol *q) {
+    SymX *x = a ? sema_flow_sym(a) : NULL;
+    if (!x) return false;
+    const Symbol *s = &x->s;
+    return s == q || (s->array && s->array == q) || (q->array && q->array == s);
+}
+
+/* The parent program puts into queue Q (or into any element of array Q). */
+static bool parent_puts(const SymX *q) {
+    if (has(q, SF_PUTS)) return true;
+    for (int32_t k = 0; q->s.elems && k < q->s.count; k++)
+        if (has(symx(q->s.elems[k]), SF_PUTS)) return true;
+    return false;
+}
+
 /* The parameter of process or group P's def that is given queue Q and has
  * fact BIT, or NULL (also after an error in P's declaration). */
 static SymX *proc_param(const SymX *p, const Symbol *q, unsigned bit) {
@@ -193,8 +231,7 @@ static SymX *proc_param(const SymX *p, const Symbol *q, unsigned bit) {
         return NULL;
     Node *param = call->callee->sym->decl->params;
     for (int i = 0; i < call->argc && param; i++, param = param->next) {
-        Node *a = call->argv[i];
-        if (a && a->kind == ND_NAME && a->sym == q && param->sym && has(symx(param->sym), bit))
+        if (arg_may_share(call->argv[i], q) && param->sym && has(symx(param->sym), bit))
             return symx(param->sym);
     }
     return NULL;
@@ -227,11 +264,11 @@ static void join_waits(Sema *S, SymX *p, Node *st, Span at) {
     Node *call = p->s.decl ? p->s.decl->rhs : NULL;
     if (!call || call->kind != ND_CALL || !call->argv) return;
     for (int i = 0; i < call->argc; i++) {
-        Node *a = call->argv[i];
-        if (!a || a->kind != ND_NAME || !a->sym || a->sym->kind != SYM_QUEUE) continue;
-        SymX *q = symx(a->sym), *iter = proc_param(p, &q->s, XF_ITERS);
+        SymX *q = call->argv[i] ? sema_flow_sym(call->argv[i]) : NULL; /* also `inbox[i]` */
+        if (!q || q->s.kind != SYM_QUEUE) continue;
+        SymX *iter = proc_param(p, &q->s, XF_ITERS);
         if (!iter) continue;
-        Node *use = has(q, SF_PUTS) ? parent_last_use(st, &q->s) : NULL;
+        Node *use = parent_puts(q) ? parent_last_use(st, &q->s) : NULL;
         SymX *r = use ? NULL : late_producer(S, p, &q->s, at);
         if (use) {
             diag_error(
@@ -311,6 +348,29 @@ static void joins_in_order(Sema *S) {
     }
 }
 
+/* An element of a top-level array of pipe ends or queues gets every fact
+ * of the array itself: used through an index not known before running,
+ * or given whole to a def, any element may be the one. */
+static void merge_elems(Sema *S) {
+    size_t n = S->flow.len; /* elements are tracked (appended) as they get facts */
+    for (size_t i = 0; i < n; i++) {
+        SymX *a = S->flow.items[i];
+        if (!a->s.elems || !a->fi->fl) continue;
+        for (int64_t k = 0; k < a->s.count; k++) {
+            FlowInfo *f = track(S, symx(a->s.elems[k]));
+            unsigned add = a->fi->fl & ~f->fl;
+            for (int b = 0; b < FLOW_N; b++) {
+                if (!(add & flow_bits[b])) continue;
+                f->ev_at[b] = a->fi->ev_at[b];
+                f->ev_via[b] = a->fi->ev_via[b];
+                if (!f->ev_via[b]) f->direct |= flow_bits[b];
+            }
+            f->fl |= add;
+            f->explained = f->explained || a->fi->explained;
+        }
+    }
+}
+
 void flow_solve(Sema *S) {
     VEC(SymX *) work = {0};
     for (size_t i = 0; i < S->flow.len; i++) {
@@ -340,6 +400,7 @@ void flow_solve(Sema *S) {
         }
     }
     vec_free(&work);
+    merge_elems(S);
     never_ending_loops(S);
     joins_in_order(S);
     pipe_args(S);

@@ -129,6 +129,9 @@ struct Edge {
     const char *callee;
 };
 
+/* The most elements an array of pipes or queues may have. */
+enum { MAX_HANDLES = 65536 };
+
 typedef struct Sema {
     Program *prog;
     Arena *arena;
@@ -152,6 +155,7 @@ typedef struct Sema {
     bool range_ok;      /* the expression being checked is a for's iterable */
     bool in_const;      /* the expression being checked is a const's */
     Node *comp;         /* the list comprehension whose loop is being checked */
+    Node *proc_decl;    /* the process declaration whose call is being checked */
     int suggest_budget; /* "did you mean" searches left */
     /* flow */
     VEC(SymX *) flow;                    /* queue and conn symbols with facts */
@@ -226,6 +230,12 @@ Type *sema_member(Sema *S, Node *e, bool assigning);
 Type *sema_binary_type(Sema *S, Node *e, Op op, Type *l, Type *r);
 /* Checks the call of a def for `process`: CALL's callee names DEF. */
 Type *sema_def_call(Sema *S, Node *call, SymX *def, bool is_process);
+/* The value of E when it is a constant int (a literal, a const, negated). */
+bool sema_const_int(const Node *e, int64_t *out);
+/* The queue or pipe end (or array or list of them) expression E stands
+ * for in the flow facts: a name's symbol, a constant index's element,
+ * the whole array for any other index; NULL for anything else. */
+SymX *sema_flow_sym(Node *e);
 /* The process or group symbol E refers to (p, w[i]), or NULL. */
 SymX *sema_proc_of(Node *e);
 /* Top-level statement N uses queue or pipe end S itself (sema_facts.c);

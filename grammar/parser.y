@@ -66,6 +66,25 @@ static Node *mk(Parser *P, NodeKind kind, Span at) {
     return parse_node(P, kind, at);
 }
 
+/* `pipe a, b: T` or `pipe a[N], b[N]: T`: the counts of an array of pipes
+ * in rhs (A's) and lhs (B's), checked by sema. */
+static Node *mk_pipe(Parser *P, Node *a, Node *b, Type *t, Span type_at, Span at) {
+    Node *n = mk(P, ND_PIPE, at);
+    n->name = a->name;
+    n->name_span = a->name_span;
+    n->name2 = b->name;
+    n->name2_span = b->name_span;
+    n->decl_type = t;
+    n->type_span = type_at;
+    n->rhs = a->rhs;
+    n->lhs = b->rhs;
+    if (!a->rhs != !b->rhs)
+        parse_error(P, a->rhs ? b->name_span : a->name_span,
+                    "both ends of an array of pipes have its size, as in 'pipe %s[4], %s[4]: int'",
+                    a->name, b->name);
+    return n;
+}
+
 static Node *mk_unary(Parser *P, Op op, Node *e, Span at) {
     Node *n = mk(P, ND_UNARY, at);
     n->op = op;
@@ -297,7 +316,7 @@ static void not_top(Parser *P, Node *n) {
        AMP "'&'" BAR "'|'" CARET "'^'" TILDE "'~'"
 
 %type <node> inner_line simple compound def toponly
-%type <node> block else_part param target_name handler exc_kind queue_kind try_else try_finally
+%type <node> decl_name block else_part param target_name handler exc_kind queue_kind try_else try_finally
 %type <list> handlers exc_kinds exc_kind_list
 %type <node> test arith primary arg
 %type <node> opt_test comp_clauses
@@ -600,49 +619,45 @@ toponly:
     START name_list                 { $$ = mk(P, ND_START, @$); $$->targets = $2.head; }
   | JOIN name_list                  { $$ = mk(P, ND_JOIN, @$); $$->targets = $2.head; }
 
-  | PIPE IDENT COMMA IDENT COLON type {
-        $$ = mk(P, ND_PIPE, @$);
-        $$->name = $2; $$->name_span = @2; $$->name2 = $4; $$->name2_span = @4;
-        $$->decl_type = $6; $$->type_span = @6;
+  | PIPE decl_name COMMA decl_name COLON type {
+        $$ = mk_pipe(P, $2, $4, $6, @6, @$);
     }
-  | PIPE IDENT ARROW IDENT COLON type {
-        $$ = mk(P, ND_PIPE, @$);
-        $$->name = $2; $$->name_span = @2; $$->name2 = $4; $$->name2_span = @4;
-        $$->decl_type = $6; $$->type_span = @6; $$->oneway = true;
+  | PIPE decl_name ARROW decl_name COLON type {
+        $$ = mk_pipe(P, $2, $4, $6, @6, @$); $$->oneway = true;
     }
     /* `T` or `T[bound]`: parsed as an expression, then split (see
      * parse_type_expr), since `str[n]` and `list[int]` look alike. */
-  | QUEUE IDENT COLON primary {
+  | QUEUE decl_name COLON primary {
         $$ = mk(P, ND_QUEUE, @$);
-        $$->name = $2; $$->name_span = @2;
+        $$->name = $2->name; $$->name_span = $2->name_span; $$->rhs = $2->rhs;
         $$->decl_type = parse_type_expr(P, $4, &$$->lhs, &$$->type_span);
     }
-  | QUEUE IDENT COLON primary JOINABLE {
+  | QUEUE decl_name COLON primary JOINABLE {
         $$ = mk(P, ND_QUEUE, @$);
-        $$->name = $2; $$->name_span = @2;
+        $$->name = $2->name; $$->name_span = $2->name_span; $$->rhs = $2->rhs;
         $$->decl_type = parse_type_expr(P, $4, &$$->lhs, &$$->type_span);
         $$->joinable = true;
     }
-  | QUEUE IDENT COLON primary BAR NONE JOINABLE {
+  | QUEUE decl_name COLON primary BAR NONE JOINABLE {
         $$ = mk(P, ND_QUEUE, @$);
-        $$->name = $2; $$->name_span = @2;
+        $$->name = $2->name; $$->name_span = $2->name_span; $$->rhs = $2->rhs;
         Type *t = parse_type_expr(P, $4, &$$->lhs, &$$->type_span);
         $$->type_span = span_join($$->type_span, @6);
         $$->decl_type = parse_type_optional(P, t, $$->type_span);
         if ($$->lhs)
             parse_error(P, $$->lhs->span, "a bound goes after the whole type, as in "
-                        "'queue %s: (int | None)[10]'", $2);
+                        "'queue %s: (int | None)[10]'", $2->name);
         $$->joinable = true;
     }
-  | QUEUE IDENT COLON primary BAR NONE {
+  | QUEUE decl_name COLON primary BAR NONE {
         $$ = mk(P, ND_QUEUE, @$);
-        $$->name = $2; $$->name_span = @2;
+        $$->name = $2->name; $$->name_span = $2->name_span; $$->rhs = $2->rhs;
         Type *t = parse_type_expr(P, $4, &$$->lhs, &$$->type_span);
         $$->type_span = span_join($$->type_span, @6);
         $$->decl_type = parse_type_optional(P, t, $$->type_span);
         if ($$->lhs)
             parse_error(P, $$->lhs->span, "a bound goes after the whole type, as in "
-                        "'queue %s: (int | None)[10]'", $2);
+                        "'queue %s: (int | None)[10]'", $2->name);
     }
   | VALUE IDENT COLON type {
         $$ = mk(P, ND_VALUE, @$);
@@ -726,6 +741,15 @@ sync_kind:
   | CONDITION                       { $$ = type_basic(TY_CONDITION); }
   | BARRIER                         { $$ = type_basic(TY_BARRIER); }
   | POOL                            { $$ = type_basic(TY_POOL); }
+  ;
+
+/* A pipe end's or queue's name, `NAME[N]` for an array of N: a scratch
+ * node (ND_KWARG holds a name and its span) with the count in rhs. */
+decl_name:
+    IDENT                           { $$ = mk(P, ND_KWARG, @$); $$->name = $1; $$->name_span = @1; }
+  | IDENT LB test RB {
+        $$ = mk(P, ND_KWARG, @$); $$->name = $1; $$->name_span = @1; $$->rhs = $3;
+    }
   ;
 
 name_list:

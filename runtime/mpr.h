@@ -1057,6 +1057,42 @@ void mp_task_done(mp_queue *q, mp_loc loc);
 void mp_queue_join_all(mp_queue *q, mp_loc loc);
 
 /* ------------------------------------------------------------------ */
+/* Arrays of pipe ends and queues (handles.c)                          */
+/* ------------------------------------------------------------------ */
+
+/* `pipe a[4], b[4]: T`, `queue q[4]: T`, and a `list[conn[T]]` or
+ * `list[queue[T]]` parameter: n handles (borrowed; the array itself lives
+ * in the parent program's main, which children inherit). */
+typedef struct mp_conns {
+    int64_t n;
+    mp_conn **at;
+} mp_conns;
+typedef struct mp_queues {
+    int64_t n;
+    mp_queue **at;
+} mp_queues;
+
+/* n pipes into a[0..n-1], b[0..n-1], their ends named "NAME_A[k]" and
+ * "NAME_B[k]"; fails at loc as mp_make_pipe. */
+void mp_make_pipes(mp_conn **a, mp_conn **b, int64_t n, const mp_type *t, bool duplex,
+                   const char *name_a, const char *name_b, mp_loc loc);
+/* n queues "NAME[k]" into q[0..n-1], each with PRODUCERS producers;
+ * BOUNDED: each holds at most BOUND items (as mp_make_queue), else as
+ * mp_make_queue_unbounded. */
+void mp_make_queues(mp_queue **q, int64_t n, const mp_type *t, bool bounded, int64_t bound,
+                    int64_t producers, const char *name, mp_loc loc);
+/* l[i], i normalized as Python (negative from the end); out of range
+ * raises IndexError "list index out of range" and returns NULL. */
+mp_conn *mp_conns_at(mp_conns l, int64_t i, mp_loc loc);
+mp_queue *mp_queues_at(mp_queues l, int64_t i, mp_loc loc);
+/* Before start: the child uses every end of l / puts into every queue of
+ * l (mp_proc_uses, mp_proc_produces for each). */
+void mp_proc_uses_all(mp_proc *p, mp_conns l);
+void mp_proc_produces_all(mp_proc *p, mp_queues l);
+/* mp_queue_add_producers on every queue of l. */
+void mp_queues_add_producers(mp_queues l, int64_t delta);
+
+/* ------------------------------------------------------------------ */
 /* Shared values and arrays (anonymous shared mappings)                */
 /* ------------------------------------------------------------------ */
 

@@ -733,7 +733,7 @@ static void test_syntax_errors(void **state) {
     want_error("x = a[1 2]\n", "expected ']' after index", 1, 9);
     want_error("x = (1, 2 3)\n", "expected ')'", 1, 11);
     want_error("x.\n", "expected a name after '.', not end of line", 1, 3);
-    want_error("pipe a b: int\n", "expected '->' or ',', not name 'b'", 1, 8);
+    want_error("pipe a b: int\n", "expected '->', '[' or ',', not name 'b'", 1, 8);
     want_error("for x y {}\n", "expected 'in' or ',', not name 'y'", 1, 7);
     want_error("start\n", "expected a name, not end of line", 1, 6);
     want_error(") = 1\n", "unmatched ')'", 1, 1);

@@ -239,7 +239,7 @@ static void test_type_errors(void **state) {
     expect_error("queue q: int\nlet r = q\n", "a variable cannot hold a queue[int]");
     expect_error("value v: str = \"a\"\n", "a value holds int, float or bool, not str");
     expect_error("array a: list[int][3]\n", "an array holds int, float or bool, not list[int]");
-    expect_error("def f(x: list[queue[int]]) { pass }\n", "a list cannot hold a queue[int]");
+    expect_error("def f(x: list[value[int]]) { pass }\n", "a list cannot hold a value[int]");
     expect_error("queue q: str\nprint(q)\n", "cannot print a queue[str]");
     expect_error("value v: int = 0\nprint(\"{v}\")\n", "cannot interpolate a value[int]");
     expect_error("let x = range(3)\n", "range() can only be used in a for loop");
