@@ -1513,7 +1513,8 @@ typedef enum mp_pool_order { MP_POOL_ORDERED, MP_POOL_UNORDERED } mp_pool_order;
 /* Runs FN on every element of ITEMS (borrowed) in chunks of CHUNKSIZE
  * (MP_POOL_AUTO: len / (4 * workers) rounded up, Python's default; below
  * 1: ValueError, Python's text); new ref:
- * the results in the items' order, or in the order chunks finished. An
+ * the results in the items' order, or in the order chunks finished (NULL when
+ * it raised). An
  * exception in a worker is raised here (the first chunk's that failed, in
  * the items' order) once every chunk is done; a worker that dies while
  * running a task is a fatal error naming it. */

@@ -477,12 +477,12 @@ mp_list *mp_pool_map(mp_pool *p, const mp_pool_fn *fn, const mp_list *items, int
                      mp_pool_order order, mp_loc loc) {
     if (p->state != POOL_RUN) {
         mp_raise(MP_EXC_ValueError, loc, "Pool not running");
-        return mp_list_new(fn->results, 0);
+        return NULL; /* harmless: the caller's check releases nothing */
     }
     if (chunksize == MP_POOL_AUTO) chunksize = default_chunksize(items->len, p->n);
     else if (chunksize < 1) {
         mp_raise(MP_EXC_ValueError, loc, "Chunksize must be 1+, not %lld", (long long)chunksize);
-        return mp_list_new(fn->results, 0);
+        return NULL;
     }
     if (items->len == 0) return mp_list_new(fn->results, 0);
     struct run r = {.p = p, .fn = fn, .items = items, .size = chunksize, .exc_seq = -1};
@@ -495,7 +495,7 @@ mp_list *mp_pool_map(mp_pool *p, const mp_pool_fn *fn, const mp_list *items, int
         feed(p, &r, loc);
         wait_some(p, &r, &forever, loc);
     }
-    mp_list *out = r.exc_seq < 0 ? gather(&r, order) : mp_list_new(fn->results, 0);
+    mp_list *out = r.exc_seq < 0 ? gather(&r, order) : NULL;
     for (int64_t k = 0; k < r.nchunks; k++) mp_list_unref(r.res[k]);
     free(r.res);
     free(r.arrival);
