@@ -208,6 +208,34 @@ const char *sema_atomic_op(const Node *target, Op op, const Type *t) {
     return NULL;
 }
 
+/* Whether N reads TARGET's location of shared object S (`a[i]` for the
+ * target `a[i]`, `v.value` for `v.value`). */
+static bool reads_target_place(const Node *n, const Symbol *s, const Node *target) {
+    if (n->kind != target->kind || n->lhs->kind != ND_NAME || n->lhs->sym != s) return false;
+    if (n->kind == ND_MEMBER) return n->builtin == A_VALUE;
+    return same_expr(n->rhs, target->rhs);
+}
+
+/* `a[i] = a[i] + k`, `a[i] = a[i] - k` and `a[i] = k + a[i]` (k not
+ * reading S) are `a[i] += k` and `a[i] -= k`: one atomic add instead of a
+ * compare-and-swap loop. Python reads a[i] before it evaluates a k on the
+ * right, as the compound form does; a k on the left is evaluated first,
+ * so it must be a literal or a local, which cannot fail. */
+static void fold_self_add(Node *n, Symbol *s) {
+    Node *target = n->lhs, *r = n->rhs;
+    if (n->op != OP_NONE || r->kind != ND_BINARY || (r->op != OP_ADD && r->op != OP_SUB)) return;
+    Node *k = NULL;
+    if (reads_target_place(r->lhs, s, target)) k = r->rhs;
+    else if (r->op == OP_ADD && reads_target_place(r->rhs, s, target) &&
+             (r->lhs->kind == ND_INT || r->lhs->kind == ND_FLOAT ||
+              (r->lhs->kind == ND_NAME &&
+               (r->lhs->sym->kind == SYM_VAR || r->lhs->sym->kind == SYM_PARAM))))
+        k = r->lhs;
+    if (!k || reads_shared(k, s) || !sema_atomic_op(target, r->op, target->type)) return;
+    n->op = r->op;
+    n->rhs = k;
+}
+
 /* How assignment N writing shared object S is made atomic, unless S is
  * guarded. */
 static SharedPlan shared_plan(Node *n, Symbol *s) {
@@ -261,6 +289,7 @@ static bool find_guarded(void *gs, Node *n, const char *role) {
     if (n->kind == ND_LOCK && n->lhs->kind == ND_NAME && n->lhs->sym) guard(gs, n->lhs->sym);
     if (n->kind == ND_ASSIGN) {
         Symbol *s = sema_shared_target(n->lhs);
+        if (s) fold_self_add(n, s);
         if (s && shared_plan(n, s) == SH_LOCK) guard(gs, s);
     }
     ast_children(n, true, find_guarded, gs);

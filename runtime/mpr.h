@@ -1141,30 +1141,39 @@ static inline void mp_value_store_b(mp_value *v, bool x) {
     __atomic_store_n(&v->v.b, x, __ATOMIC_RELEASE);
 }
 
-/* Atomic add; returns the new value; overflow is a runtime error at loc
- * and leaves the value unchanged. */
-static inline int64_t mp_value_add_i(mp_value *v, int64_t delta, mp_loc loc) {
-    int64_t old = __atomic_load_n(&v->v.i, __ATOMIC_RELAXED), nv;
-    do {
-        if (__builtin_add_overflow(old, delta, &nv)) {
-            mp_raise(MP_EXC_OverflowError, loc, "integer overflow");
-            return old;
-        }
-    } while (
-        !__atomic_compare_exchange_n(&v->v.i, &old, nv, true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
+/* One `lock xadd`, as C's __atomic_fetch_add. An add that overflows is
+ * detected from the old value: it is undone (the wrapped sum lives in the
+ * object for the few instructions in between) and raised as OverflowError
+ * at loc, so the object keeps its value, as Python would. */
+static inline int64_t mp_atomic_add_i(int64_t *p, int64_t delta, mp_loc loc) {
+    int64_t old = __atomic_fetch_add(p, delta, __ATOMIC_SEQ_CST), nv;
+    if (__builtin_expect(__builtin_add_overflow(old, delta, &nv), 0)) {
+        __atomic_fetch_sub(p, delta, __ATOMIC_SEQ_CST);
+        mp_raise(MP_EXC_OverflowError, loc, "integer overflow");
+        return old;
+    }
     return nv;
 }
 
-static inline int64_t mp_value_sub_i(mp_value *v, int64_t delta, mp_loc loc) {
-    int64_t old = __atomic_load_n(&v->v.i, __ATOMIC_RELAXED), nv;
-    do {
-        if (__builtin_sub_overflow(old, delta, &nv)) {
-            mp_raise(MP_EXC_OverflowError, loc, "integer overflow");
-            return old;
-        }
-    } while (
-        !__atomic_compare_exchange_n(&v->v.i, &old, nv, true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
+/* A separate subtract: -delta overflows for INT64_MIN even when the
+ * result fits. */
+static inline int64_t mp_atomic_sub_i(int64_t *p, int64_t delta, mp_loc loc) {
+    int64_t old = __atomic_fetch_sub(p, delta, __ATOMIC_SEQ_CST), nv;
+    if (__builtin_expect(__builtin_sub_overflow(old, delta, &nv), 0)) {
+        __atomic_fetch_add(p, delta, __ATOMIC_SEQ_CST);
+        mp_raise(MP_EXC_OverflowError, loc, "integer overflow");
+        return old;
+    }
     return nv;
+}
+
+/* Atomic add and subtract; return the new value (see mp_atomic_add_i). */
+static inline int64_t mp_value_add_i(mp_value *v, int64_t delta, mp_loc loc) {
+    return mp_atomic_add_i(&v->v.i, delta, loc);
+}
+
+static inline int64_t mp_value_sub_i(mp_value *v, int64_t delta, mp_loc loc) {
+    return mp_atomic_sub_i(&v->v.i, delta, loc);
 }
 
 /* Atomic bitwise ops; return the new value. */
@@ -1287,32 +1296,14 @@ static inline void mp_array_store_b(mp_array *a, int64_t i, bool x, mp_loc loc) 
     __atomic_store_n((bool *)mp_array_slot(a, i, sizeof(bool), loc), x, __ATOMIC_RELEASE);
 }
 
-/* Atomic add to element i; returns the new value; overflow is a runtime
- * error that leaves the element unchanged. */
+/* Atomic add and subtract on element i; return the new value (see
+ * mp_atomic_add_i). */
 static inline int64_t mp_array_add_i(mp_array *a, int64_t i, int64_t delta, mp_loc loc) {
-    int64_t *p = (int64_t *)mp_array_slot(a, i, sizeof(int64_t), loc);
-    int64_t old = __atomic_load_n(p, __ATOMIC_RELAXED), nv;
-    do {
-        if (__builtin_add_overflow(old, delta, &nv)) {
-            mp_raise(MP_EXC_OverflowError, loc, "integer overflow");
-            return old;
-        }
-    } while (!__atomic_compare_exchange_n(p, &old, nv, true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
-    return nv;
+    return mp_atomic_add_i((int64_t *)mp_array_slot(a, i, sizeof(int64_t), loc), delta, loc);
 }
 
-/* Atomic subtract (a separate operation: -delta overflows for INT64_MIN
- * even when the result fits). */
 static inline int64_t mp_array_sub_i(mp_array *a, int64_t i, int64_t delta, mp_loc loc) {
-    int64_t *p = (int64_t *)mp_array_slot(a, i, sizeof(int64_t), loc);
-    int64_t old = __atomic_load_n(p, __ATOMIC_RELAXED), nv;
-    do {
-        if (__builtin_sub_overflow(old, delta, &nv)) {
-            mp_raise(MP_EXC_OverflowError, loc, "integer overflow");
-            return old;
-        }
-    } while (!__atomic_compare_exchange_n(p, &old, nv, true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
-    return nv;
+    return mp_atomic_sub_i((int64_t *)mp_array_slot(a, i, sizeof(int64_t), loc), delta, loc);
 }
 
 static inline double mp_array_add_f(mp_array *a, int64_t i, double delta, mp_loc loc) {

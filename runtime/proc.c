@@ -136,33 +136,52 @@ static void finish_proc(mp_proc *p, int code) {
     __atomic_store_n(&p->state, P_DONE, __ATOMIC_RELEASE);
 }
 
-/* Reaps every finished child of ours. Async-signal-safe; callers outside
- * the handler block SIGCHLD around it. */
+/* Our running child with this pid, or NULL. */
+static mp_proc *running_child(pid_t pid) {
+    for (mp_proc *p = __atomic_load_n(&procs, __ATOMIC_ACQUIRE); p; p = p->next)
+        if (p->pid == pid && __atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == P_RUNNING) return p;
+    return NULL;
+}
+
+/* Reaps P if it has ended; returns whether it did. */
+static bool reap_one(mp_proc *p) {
+    int st;
+    pid_t r;
+    do r = waitpid(p->pid, &st, WNOHANG);
+    while (r < 0 && errno == EINTR);
+    if (r == p->pid) {
+        finish_proc(p, WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? -WTERMSIG(st) : 255);
+        return true;
+    }
+    if (r < 0 && errno == ECHILD) {
+        finish_proc(p, 255); /* reaped behind our back */
+        return true;
+    }
+    return false;
+}
+
+/* Reaps every finished child of ours: by the pid waitid(WNOWAIT) names,
+ * one waitpid per ended child (a scan calling waitpid on every running
+ * child would be quadratic in a large group). A zombie that is not ours
+ * (a fork by C code linked with the program) is left alone, and the
+ * children are then checked one by one. Async-signal-safe; callers
+ * outside the handler block SIGCHLD around it. */
 static void reap_children(void) {
     int saved = errno;
-    siginfo_t si;
     bool any = false;
-
-    /* Cheap check first: is any child waiting to be reaped at all? */
-    si.si_pid = 0;
-    if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0) {
-        errno = saved;
-        return;
-    }
-    for (mp_proc *p = __atomic_load_n(&procs, __ATOMIC_ACQUIRE); p; p = p->next) {
-        if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != P_RUNNING) continue;
-        int st;
-        pid_t r;
-        do r = waitpid(p->pid, &st, WNOHANG);
-        while (r < 0 && errno == EINTR);
-        if (r == p->pid) {
-            int code = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? -WTERMSIG(st) : 255;
-            finish_proc(p, code);
+    for (;;) {
+        siginfo_t si;
+        si.si_pid = 0;
+        if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0) break;
+        mp_proc *p = running_child(si.si_pid);
+        if (p && reap_one(p)) {
             any = true;
-        } else if (r < 0 && errno == ECHILD) {
-            finish_proc(p, 255); /* reaped behind our back */
-            any = true;
+            continue;
         }
+        for (p = __atomic_load_n(&procs, __ATOMIC_ACQUIRE); p; p = p->next)
+            if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == P_RUNNING && reap_one(p))
+                any = true;
+        break;
     }
     if (any) {
         __atomic_fetch_add(&child_events, 1, __ATOMIC_SEQ_CST);
@@ -315,12 +334,48 @@ int mp_proc_start(mp_proc *p, void (*entry)(void *arg), void *arg) {
     return 0;
 }
 
+/* A join without a timeout sleeps in waitid with SIGCHLD blocked, as a C
+ * parent sleeps in waitpid: no signal frame and no futex between the exit
+ * and the wake-up. It reaps every child of ours that ends meanwhile, so
+ * their producer shares are applied as the handler would. Returns false
+ * when a child that is not ours ended, or P is not our child: then the
+ * caller waits on the events the handler posts. */
+static bool join_in_waitid(mp_proc *p) {
+    sigset_t old;
+    bool ours = true;
+    if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == P_DONE) return true;
+    block_chld(&old);
+    while (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != P_DONE) {
+        siginfo_t si;
+        si.si_pid = 0;
+        if (waitid(P_ALL, 0, &si, WEXITED | WNOWAIT) < 0) {
+            if (errno == EINTR) continue;
+            /* ECHILD: p was reaped behind our back, or is not our child */
+            if (running_child(p->pid) == p) reap_one(p);
+            else ours = false;
+            break;
+        }
+        mp_proc *q = running_child(si.si_pid);
+        if (!q || !reap_one(q)) {
+            reap_children();
+            ours = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == P_DONE;
+            break;
+        }
+        /* Nobody sleeps on it now (the process is here), but a join
+         * with a timeout compares it. */
+        __atomic_fetch_add(&child_events, 1, __ATOMIC_SEQ_CST);
+    }
+    restore_mask(&old);
+    return ours;
+}
+
 int mp_proc_join(mp_proc *p, double timeout) {
     mpr_deadline d;
     if (p->state == P_NEW) {
         errno = EINVAL;
         return -1;
     }
+    if (timeout < 0 && join_in_waitid(p)) return 0;
     if (mpr_deadline_set(&d, timeout) < 0) return -1;
     for (;;) {
         uint32_t seq = __atomic_load_n(&child_events, __ATOMIC_SEQ_CST);

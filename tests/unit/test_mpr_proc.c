@@ -237,6 +237,61 @@ static void test_many_children(void **state) {
     }
 }
 
+/* ---- a join reaps every child that ends meanwhile -------------------- */
+
+/* Takes items until end of stream: ends only when its producer's end of
+ * production was applied by main. */
+static void drains_until_eof(void *arg) {
+    mp_val v;
+    int r;
+    while ((r = mp_queue_get(arg, &v, -1)) == 0)
+        ;
+    mp_exit(r == MP_EOF ? 0 : 1);
+}
+
+/* Main joins the consumer; the producer ends first. Only a join that reaps
+ * the producer while it waits (applying its producer_done) lets the
+ * consumer see end of stream: otherwise the join never returns. */
+static void test_join_reaps_the_others(void **state) {
+    (void)state;
+    for (int round = 0; round < 20; round++) {
+        mp_queue *q = mp_queue_new(&mp_t_int, 0, 0, 1, "q");
+        assert_non_null(q);
+        mp_proc *consumer = mp_proc_new("consumer", -1);
+        mp_proc *producer = mp_proc_new("producer", -1);
+        mp_proc_produces(producer, q);
+        assert_int_equal(mp_proc_start(consumer, drains_until_eof, q), 0);
+        assert_int_equal(mp_proc_start(producer, child_returns, NULL), 0);
+        assert_int_equal(mp_proc_join(consumer, -1), 0);
+        assert_int_equal(mp_proc_exitcode(consumer), 0);
+        assert_int_equal(mp_proc_join(producer, -1), 0);
+        assert_int_equal(mp_proc_exitcode(producer), 0);
+        mp_proc_free(consumer);
+        mp_proc_free(producer);
+    }
+}
+
+/* A zombie that is not the runtime's (a plain fork by C code) neither
+ * hangs a join nor is reaped by it. */
+static void test_join_beside_a_foreign_zombie(void **state) {
+    (void)state;
+    fflush(NULL);
+    pid_t stranger = fork();
+    assert_true(stranger >= 0);
+    if (stranger == 0) _exit(7);
+    siginfo_t si;
+    assert_int_equal(waitid(P_PID, (id_t)stranger, &si, WEXITED | WNOWAIT), 0);
+    int code = 3;
+    mp_proc *p = mp_proc_new("p", -1);
+    assert_int_equal(mp_proc_start(p, child_exits_with, &code), 0);
+    assert_int_equal(mp_proc_join(p, -1), 0);
+    assert_int_equal(mp_proc_exitcode(p), 3);
+    mp_proc_free(p);
+    int st;
+    assert_int_equal(waitpid(stranger, &st, 0), stranger);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 7);
+}
+
 /* ---- pipe ends are closed in children that do not use them ---------- */
 
 struct ends {
@@ -583,6 +638,8 @@ int main(void) {
         cmocka_unit_test(test_stdio_flushed_before_fork),
         cmocka_unit_test(test_signals_and_timeouts),
         cmocka_unit_test(test_many_children),
+        cmocka_unit_test(test_join_reaps_the_others),
+        cmocka_unit_test(test_join_beside_a_foreign_zombie),
         cmocka_unit_test(test_unused_ends_closed),
         cmocka_unit_test(test_eof_through_auto_close),
         cmocka_unit_test(test_close_unused_keeps),
