@@ -145,6 +145,8 @@ enum {
      * the parent itself does (not the processes it is passed to). */
     SF_SENDS = 1u << 3,
     SF_RECVS = 1u << 4,
+    SF_SELECTS = 1u << 5, /* queue: a select waits on it, in the parent or (on a
+                             global, after sema_facts) any process */
 };
 
 /* Built-in functions, methods and attributes (Symbol.builtin, Node.builtin
@@ -216,6 +218,11 @@ typedef enum NodeKind {
                        the message (NULL: empty) */
     ND_ASSERT,    /* lhs: condition, rhs: message or NULL */
     ND_DEL,       /* targets: the ND_INDEX expressions deleted (d[k], xs[i]) */
+    ND_SELECT,    /* body: the ND_CASE list, in source order */
+    ND_CASE,      /* argc: CASE_RECV (rhs: the call `src.recv()` or `src.get()`;
+                     lhs: an ND_LET for the variable (its name, written type,
+                     sym; no rhs; not a child) or NULL), CASE_EOF (rhs: the
+                     source) or CASE_TIMEOUT (rhs: seconds); body */
 
     /* top level */
     ND_DEF,     /* name, params (ND_PARAM), ret_type (NULL: none), body */
@@ -238,6 +245,9 @@ typedef enum NodeKind {
                        decl_type (the object's type), rhs: count, parties or
                        the condition's lock, or NULL */
 } NodeKind;
+
+/* What an ND_CASE of a select waits for (its argc). */
+enum { CASE_RECV, CASE_EOF, CASE_TIMEOUT };
 
 /* What an ND_LISTCOMP builds (its argc). */
 enum { COMP_LIST, COMP_SET, COMP_DICT };

@@ -290,6 +290,8 @@ static void gen_shared_decl(Gen *g, Node *n) {
             emit(g, "mp_queue *%s = mp_make_queue_unbounded(%s, %d, \"%s\", %s);", cname(g, n->sym),
                  t, producers, n->name, at);
         if (n->joinable) emit(g, "mp_queue_set_joinable(%s);", cname(g, n->sym));
+        if (n->sym->flags & SF_SELECTS)
+            emit(g, "mp_queue_set_selectable(%s, %s);", cname(g, n->sym), at);
         if (n->sym->flags & SF_PUTS)
             emit(g, "mp_self_produces(%s);    /* the parent puts into it too */", cname(g, n->sym));
         break;

@@ -44,7 +44,7 @@ static bool holds_start_child(void *end, Node *child, const char *role);
 static bool holds_start_of_user(Node *n, Symbol *end) {
     if (n->kind == ND_START) return starts_user_of(n, end);
     if (n->kind != ND_IF && n->kind != ND_WHILE && n->kind != ND_FOR && n->kind != ND_TRY &&
-        n->kind != ND_BLOCK && n->kind != ND_EXCEPT)
+        n->kind != ND_BLOCK && n->kind != ND_EXCEPT && n->kind != ND_SELECT && n->kind != ND_CASE)
         return false;
     return ast_children(n, false, holds_start_child, end);
 }
@@ -54,7 +54,8 @@ static bool holds_start_child(void *end, Node *child, const char *role) {
     return holds_start_of_user(child, end);
 }
 
-/* Producers and users counted over the process declarations. */
+/* Producers and users counted over the process declarations, and the
+ * queues a process selects on. */
 static void count_uses(Program *p) {
     for (Node *t = p->top; t; t = t->next) {
         if (t->kind != ND_PROCESS) continue;
@@ -64,6 +65,8 @@ static void count_uses(Program *p) {
             Node *a = call->argv[i];
             if (a->kind != ND_NAME) continue;
             if (a->sym->kind == SYM_QUEUE && (param->sym->flags & SF_PUTS)) a->sym->producers++;
+            if (a->sym->kind == SYM_QUEUE && (param->sym->flags & SF_SELECTS))
+                a->sym->flags |= SF_SELECTS; /* made with its eventfd */
             if (a->sym->kind == SYM_PIPE_END) a->sym->users += t->lhs ? 2 : 1;
         }
     }
