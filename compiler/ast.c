@@ -33,6 +33,7 @@ static const uint8_t node_sizes[] = {
     [ND_TUPLE] = END(elems),      [ND_TRY] = END(els),         [ND_EXCEPT] = END(body),
     [ND_RAISE] = HEADER,          [ND_ASSERT] = HEADER,        [ND_SYNC] = END(type_span),
     [ND_DICT] = END(elems),       [ND_SET] = END(elems),       [ND_DEL] = END(targets),
+    [ND_SELECT] = END(body),      [ND_CASE] = END(body),
 };
 _Static_assert(sizeof(Node) <= 255, "node_sizes holds bytes");
 _Static_assert(sizeof node_sizes / sizeof node_sizes[0] == ND_SYNC + 1,
@@ -156,6 +157,11 @@ bool ast_children(Node *n, bool argv, NodeVisit f, void *ctx) {
         return false;
     case ND_EXCEPT:
         if (visit_list(n->lhs, "kind", f, ctx)) return true;
+        ONE(n->body, NULL);
+        return false;
+    case ND_SELECT: return visit_list(n->body, NULL, f, ctx);
+    case ND_CASE:
+        ONE(n->rhs, NULL);
         ONE(n->body, NULL);
         return false;
     case ND_RAISE: ONE(n->lhs, NULL); return false;
@@ -544,6 +550,8 @@ static const char *kind_names[] = {
     [ND_TUPLE] = "tuple",
     [ND_TRY] = "try",
     [ND_EXCEPT] = "except",
+    [ND_SELECT] = "select",
+    [ND_CASE] = "case",
     [ND_RAISE] = "raise",
     [ND_ASSERT] = "assert",
 };
@@ -648,6 +656,10 @@ static void dump_node(Dumper *D, const Node *n, int depth, const char *role) {
     case ND_DEF: fprintf(out, " %s", n->name ? n->name : "?"); break;
     case ND_EXCEPT:
         if (n->name) fprintf(out, " as %s", n->name);
+        break;
+    case ND_CASE:
+        fputs(n->argc == CASE_RECV ? "" : n->argc == CASE_EOF ? " eof" : " timeout", out);
+        if (n->lhs) fprintf(out, " %s", n->lhs->name);
         break;
     case ND_PIPE:
         fprintf(out, " %s %s %s", n->name ? n->name : "?", n->oneway ? "->" : ",",

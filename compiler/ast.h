@@ -159,6 +159,8 @@ enum {
      * the parent itself does (not the processes it is passed to). */
     SF_SENDS = 1u << 3,
     SF_RECVS = 1u << 4,
+    SF_SELECTS = 1u << 5, /* queue: a select waits on it, in the parent or (on a
+                             global, after sema_facts) any process */
 };
 
 /* Built-in functions, methods and attributes (Symbol.builtin, Node.builtin
@@ -232,6 +234,11 @@ typedef enum NodeKind {
                        the message (NULL: empty) */
     ND_ASSERT,    /* lhs: condition, rhs: message or NULL */
     ND_DEL,       /* targets: the ND_INDEX expressions deleted (d[k], xs[i]) */
+    ND_SELECT,    /* body: the ND_CASE list, in source order */
+    ND_CASE,      /* argc: CASE_RECV (rhs: the call `src.recv()` or `src.get()`;
+                     lhs: an ND_LET for the variable (its name, written type,
+                     sym; no rhs; not a child) or NULL), CASE_EOF (rhs: the
+                     source) or CASE_TIMEOUT (rhs: seconds); body */
 
     /* top level */
     ND_DEF,     /* name, params (ND_PARAM), ret_type (NULL: none), body */
@@ -258,6 +265,8 @@ typedef enum NodeKind {
 /* ND_INDEX.argc on an array of handles: the replica index of the group
  * being declared (replica k gets element k). */
 enum { IX_REPLICA = -1 };
+/* What an ND_CASE of a select waits for (its argc). */
+enum { CASE_RECV, CASE_EOF, CASE_TIMEOUT };
 
 /* What an ND_LISTCOMP builds (its argc). */
 enum { COMP_LIST, COMP_SET, COMP_DICT };

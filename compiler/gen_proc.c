@@ -317,6 +317,7 @@ static void each_elem(Gen *g, Symbol *a, ElemPick pick, const char *line) {
 
 static bool shared_end(const Symbol *e) { return e->users > 1; }
 static bool parent_puts(const Symbol *e) { return e->flags & SF_PUTS; }
+static bool selected(const Symbol *e) { return e->flags & SF_SELECTS; }
 static bool every(const Symbol *e) {
     (void)e;
     return true;
@@ -359,6 +360,7 @@ static void gen_queues_decl(Gen *g, Node *n, const char *at) {
         if (e->index) emit(g, "mp_queue_add_producers(%s, %d);", cname(g, e), e->index);
     }
     if (n->joinable) each_elem(g, q, every, "mp_queue_set_joinable(%s);");
+    each_elem(g, q, selected, gstr(g, "mp_queue_set_selectable(%%s, %s);", at));
     each_elem(g, q, parent_puts, "mp_self_produces(%s);    /* the parent puts into it too */");
 }
 
@@ -394,6 +396,8 @@ static void gen_shared_decl(Gen *g, Node *n) {
             emit(g, "mp_queue *%s = mp_make_queue_unbounded(%s, %d, \"%s\", %s);", cname(g, n->sym),
                  t, producers, n->name, at);
         if (n->joinable) emit(g, "mp_queue_set_joinable(%s);", cname(g, n->sym));
+        if (n->sym->flags & SF_SELECTS)
+            emit(g, "mp_queue_set_selectable(%s, %s);", cname(g, n->sym), at);
         if (n->sym->flags & SF_PUTS)
             emit(g, "mp_self_produces(%s);    /* the parent puts into it too */", cname(g, n->sym));
         break;

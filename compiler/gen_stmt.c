@@ -595,6 +595,99 @@ static void gen_return(Gen *g, Node *n) {
     emit(g, "return %s;", r);
 }
 
+/* ---- select ------------------------------------------------------------- */
+
+/* The source of a receiving case: `rx` of `rx.recv()`. */
+static Node *case_source(const Node *c) { return c->rhs->callee->lhs; }
+
+/* Index of receiving case C's source among the select's sources. */
+static int source_index(const Node *sel, const Node *src) {
+    int i = 0;
+    for (const Node *c = sel->body; c; c = c->next) {
+        if (c->argc != CASE_RECV) continue;
+        const Node *s = case_source(c);
+        if (s == src || sema_same_source(s, src)) return i;
+        i++;
+    }
+    return -1;
+}
+
+/* A case's block: a receiving case's variable takes the message received
+ * into M (a new reference, owned by the block), or the message is let go. */
+static void case_body(Gen *g, Node *c, const char *m) {
+    Scope block;
+    scope_push(g, &block, false);
+    if (c->argc == CASE_RECV) {
+        Type *t = c->rhs->type;
+        const char *v = gstr(g, "%s.%s", m, vfield(t));
+        Symbol *s = c->lhs ? c->lhs->sym : NULL;
+        if (s && s->used) {
+            emit(g, "%s = %s;", decl(g, t, cname(g, s)), v);
+            if (is_heap(t)) scope_add(&block, cname(g, s), t);
+        } else if (is_heap(t)) {
+            emit_release(g, v, t);
+        }
+    }
+    for (Node *st = c->body->body; st; st = st->next) gen_stmt(g, st);
+    scope_pop(g, true);
+}
+
+/* select: the sources in an array, one runtime wait (mp_select, with its
+ * turn kept per select statement and process, for fairness), then the
+ * case its result names. An if chain, not a switch, so that break and
+ * continue in a case reach the enclosing loop. */
+static void gen_select(Gen *g, Node *n) {
+    Scope temps;
+    stmt_begin(g, &temps);
+    int nsrc = 0;
+    Node *timeout = NULL;
+    for (Node *c = n->body; c; c = c->next) {
+        nsrc += c->argc == CASE_RECV;
+        if (c->argc == CASE_TIMEOUT) timeout = c;
+    }
+    const char **srcs = arena_alloc(&g->arena, (size_t)nsrc * sizeof *srcs);
+    int i = 0;
+    for (Node *c = n->body; c; c = c->next)
+        if (c->argc == CASE_RECV) srcs[i++] = borrow(g, case_source(c));
+    const char *secs = timeout ? borrow_as(g, timeout->rhs, type_basic(TY_FLOAT)) : "0.0";
+    const char *arr = new_tmp(g, "src"), *turn = new_tmp(g, "turn"), *m = new_tmp(g, "m");
+    const char *k = new_tmp(g, "k");
+    emit(g, "static int %s; /* the source tried first: the turn moves past each one served */",
+         turn);
+    emit(g, "mp_sel_src %s[%d] = {", arr, nsrc);
+    g->indent++;
+    i = 0;
+    for (Node *c = n->body; c; c = c->next) {
+        if (c->argc != CASE_RECV) continue;
+        bool eof = false;
+        for (Node *e = n->body; e; e = e->next)
+            eof |= e->argc == CASE_EOF && source_index(n, e->rhs) == i;
+        bool conn = case_source(c)->type->kind == TY_CONN;
+        emit(g, "{%s, %s, %s},", conn ? srcs[i] : "NULL", conn ? "NULL" : srcs[i],
+             eof ? "true" : "false");
+        i++;
+    }
+    g->indent--;
+    emit(g, "};");
+    emit(g, "mp_val %s;", m);
+    emit(g, "int %s = mp_select(%s, %d, &%s, %s, %s, &%s, %s);", k, arr, nsrc, turn,
+         timeout ? "true" : "false", secs, m, loc(g, n->span));
+    const char *kw = "if";
+    i = 0;
+    for (Node *c = n->body; c; c = c->next) {
+        if (c->argc == CASE_RECV) emit(g, "%s (%s == %d) {", kw, k, i++);
+        else if (c->argc == CASE_EOF)
+            emit(g, "%s (%s == MP_SEL_EOF(%d, %d)) {", kw, k, nsrc, source_index(n, c->rhs));
+        else emit(g, "%s (%s == MP_SEL_TIMEOUT) {", kw, k);
+        g->indent++;
+        case_body(g, c, m);
+        g->indent--;
+        kw = "} else if";
+    }
+    if (n->body) emit(g, "}");
+    stmt_end(g, &temps);
+}
+
 void gen_stmt(Gen *g, Node *n) {
     map(g, n);
     Scope temps;
@@ -640,6 +733,7 @@ void gen_stmt(Gen *g, Node *n) {
     }
     case ND_DEL: gen_del(g, n); break;
     case ND_TRY: gen_try(g, n); break;
+    case ND_SELECT: gen_select(g, n); break;
     case ND_RAISE: gen_raise(g, n); break;
     case ND_ASSERT: gen_assert(g, n); break;
     case ND_START:

@@ -53,6 +53,10 @@
     X(RAISE, "raise", KW_STMT)                \
     X(ASSERT, "assert", KW_STMT)              \
     X(DEL, "del", KW_STMT)                    \
+    X(SELECT, "select", KW_SOFT | KW_BLOCK)   \
+    X(CASE, "case", KW_SOFT | KW_BLOCK)       \
+    X(EOFKW, "eof", KW_SOFT | KW_BLOCK)       \
+    X(TIMEOUT, "timeout", KW_SOFT | KW_BLOCK) \
     X(AND, "and", KW_OP)                      \
     X(OR, "or", KW_OP)                        \
     X(NOT, "not", KW_OP)                      \

@@ -1020,6 +1020,202 @@ static bool check_try(Sema *S, Node *n) {
     return completes;
 }
 
+/* ---- select ------------------------------------------------------------- */
+
+/* The source a receiving case takes from (`rx` of `rx.recv()`), or NULL
+ * after a located error. The call must be recv() or get() with no
+ * arguments, on a pipe end or a queue. */
+static Node *case_source(Sema *S, Node *c) {
+    Node *call = c->rhs;
+    bool shape =
+        call->kind == ND_CALL && call->callee->kind == ND_MEMBER && !call->args &&
+        (strcmp(call->callee->name, "recv") == 0 || strcmp(call->callee->name, "get") == 0);
+    if (!shape) {
+        diag_error(S->d, call->span, "a select case receives with 'END.recv()' or 'QUEUE.get()'");
+        diag_note(S->d, call->span,
+                  "with no arguments: the select waits; a 'timeout' case bounds the wait");
+        return NULL;
+    }
+    Type *t = sema_value(S, call, NULL);
+    if (t->kind == TY_ERROR) return NULL;
+    if (call->builtin != M_RECV && call->builtin != M_GET) {
+        Type *st = call->callee->lhs->type;
+        diag_error(S->d, call->callee->lhs->span,
+                   "a select case receives from a pipe end or a queue, not %s %s", sema_an(st),
+                   sema_tname(st));
+        return NULL;
+    }
+    return call->callee->lhs;
+}
+
+/* The source of receiving case C once checked without error, else NULL. */
+static Node *checked_source(const Node *c) {
+    const Node *call = c->rhs;
+    if (c->argc != CASE_RECV || call->kind != ND_CALL || call->callee->kind != ND_MEMBER ||
+        (call->builtin != M_RECV && call->builtin != M_GET))
+        return NULL;
+    return call->callee->lhs;
+}
+
+/* The symbol of a source: a name, or an element of an array of pipes or
+ * queues by a constant index; NULL for an index known only when running. */
+static Symbol *source_sym(const Node *n) {
+    if (n->kind == ND_NAME) return n->sym;
+    if (n->kind != ND_INDEX || n->lhs->kind != ND_NAME || !n->lhs->sym) return NULL;
+    Symbol *a = n->lhs->sym;
+    return a->elems && n->argc > 0 && n->argc <= a->count ? a->elems[n->argc - 1] : NULL;
+}
+
+/* Two sources are the same object when they name the same symbol, or
+ * index the same array with the same variable. */
+bool sema_same_source(const Node *a, const Node *b) {
+    if (!a || !b) return false;
+    Symbol *sa = source_sym(a), *sb = source_sym(b);
+    if (sa || sb) return sa == sb;
+    return a->kind == ND_INDEX && b->kind == ND_INDEX && a->argc == 0 && b->argc == 0 &&
+           a->lhs->kind == ND_NAME && b->lhs->kind == ND_NAME && a->lhs->sym == b->lhs->sym &&
+           a->rhs->kind == ND_NAME && b->rhs->kind == ND_NAME && a->rhs->sym &&
+           a->rhs->sym == b->rhs->sym;
+}
+
+/* How messages name a source: `rx`, `b[2]`, `ends[k]`, or `it`. */
+static const char *source_name(Sema *S, const Node *n) {
+    Symbol *s = source_sym(n);
+    if (s) return s->name;
+    if (n->kind == ND_INDEX && n->lhs->kind == ND_NAME && n->rhs->kind == ND_NAME) {
+        size_t a = strlen(n->lhs->name), i = strlen(n->rhs->name);
+        char *buf = arena_alloc(S->arena, a + i + 3);
+        memcpy(buf, n->lhs->name, a);
+        buf[a] = '[';
+        memcpy(buf + a + 1, n->rhs->name, i);
+        memcpy(buf + a + 1 + i, "]", 2);
+        return buf;
+    }
+    return "it";
+}
+
+/* The type of case C's variable (kept in its ND_LET's type): the written
+ * type must be what the source carries. */
+static void case_var_type(Sema *S, Node *c, Type *el) {
+    Node *v = c->lhs;
+    Type *t = el;
+    if (v->decl_type) {
+        Span at = v->type_span.end > v->type_span.begin ? v->type_span : v->span;
+        t = type_ok(S, v->decl_type, at, TC_VAR, true, NULL) ? v->decl_type : type_basic(TY_ERROR);
+        if (t->kind != TY_ERROR && el->kind != TY_ERROR && t != el) {
+            diag_error(
+                S->d, at, "'%s' is declared as %s but '%s' gives %s %s", v->name, sema_tname(t),
+                c->rhs->callee->lhs->kind == ND_NAME ? c->rhs->callee->lhs->name : "the source",
+                sema_an(el), sema_tname(el));
+            t = type_basic(TY_ERROR);
+        }
+    }
+    v->type = t;
+}
+
+static void case_variable(Sema *S, Node *c) {
+    Node *v = c->lhs;
+    SymX *x = sym_new(S, SYM_VAR, v->name, v->type, v, name_span(v));
+    x->no_unused = true;
+    v->sym = &x->s;
+    declare(S, x);
+}
+
+/* The receiving case of SRC among the select's cases before END. */
+static Node *case_of(Node *first, Node *end, Node *src) {
+    for (Node *c = first; c != end; c = c->next)
+        if (sema_same_source(checked_source(c), src)) return c;
+    return NULL;
+}
+
+/* An eof case names a source one of the select's receiving cases uses;
+ * on a queue it waits, as a for loop does, for every producer to end. */
+static void check_eof_case(Sema *S, Node *sel, Node *c, Node **srcs, int nsrc) {
+    Type *t = sema_value(S, c->rhs, NULL);
+    if (t->kind == TY_ERROR) return;
+    if (t->kind != TY_CONN && t->kind != TY_QUEUE) {
+        diag_error(S->d, c->rhs->span, "'eof' names a pipe end or a queue, not %s %s", sema_an(t),
+                   sema_tname(t));
+        return;
+    }
+    bool found = false;
+    for (int i = 0; i < nsrc && !found; i++) found = sema_same_source(srcs[i], c->rhs);
+    if (!found) {
+        diag_error(S->d, c->rhs->span, "'eof %s': no case of this select receives from '%s'",
+                   source_name(S, c->rhs), source_name(S, c->rhs));
+        diag_note(S->d, sel->span, "add 'case msg = %s.%s() { ... }'", source_name(S, c->rhs),
+                  t->kind == TY_CONN ? "recv" : "get");
+        return;
+    }
+    for (Node *e = sel->body; e != c; e = e->next)
+        if (e->argc == CASE_EOF && sema_same_source(e->rhs, c->rhs)) {
+            diag_error(S->d, c->rhs->span, "a second 'eof' case for '%s' in this select",
+                       source_name(S, c->rhs));
+            diag_note(S->d, e->span, "the first one is here");
+            return;
+        }
+    SymX *fx = sema_flow_sym(c->rhs);
+    if (fx && t->kind == TY_QUEUE) {
+        bool first = !fx->fi || !(fx->fi->direct & XF_ITERS);
+        flow_direct(S, fx, XF_ITERS, c->span);
+        if (first) fx->fi->iter_eof = true;
+    }
+}
+
+static void check_timeout_case(Sema *S, Node *sel, Node *c) {
+    for (Node *e = sel->body; e != c; e = e->next)
+        if (e->argc == CASE_TIMEOUT) {
+            diag_error(S->d, c->span, "a select has at most one 'timeout' case");
+            diag_note(S->d, e->span, "the first one is here");
+            return;
+        }
+    Type *t = sema_value(S, c->rhs, type_basic(TY_FLOAT));
+    if (t->kind != TY_ERROR && t->kind != TY_INT && t->kind != TY_FLOAT)
+        diag_error(S->d, c->rhs->span, "'timeout' needs a number of seconds, not %s %s", sema_an(t),
+                   sema_tname(t));
+}
+
+/* select { case m = src.recv() {...} eof src {...} timeout s {...} }:
+ * first the sources and the case heads in order, then each body in its
+ * own scope (a receiving case's variable lives in it). The end is reached
+ * when some case's body ends normally. */
+static bool check_select(Sema *S, Node *n) {
+    int nsrc = 0, nrecv = 0;
+    for (Node *c = n->body; c; c = c->next) nrecv += c->argc == CASE_RECV;
+    Node **srcs = arena_alloc(S->arena, (size_t)(nrecv ? nrecv : 1) * sizeof *srcs);
+    for (Node *c = n->body; c; c = c->next) {
+        if (c->argc != CASE_RECV) continue;
+        Node *src = case_source(S, c);
+        if (c->lhs) case_var_type(S, c, src ? c->rhs->type : type_basic(TY_ERROR));
+        if (!src) continue;
+        SymX *fx = sema_flow_sym(src);
+        if (fx && src->type->kind == TY_QUEUE) flow_direct(S, fx, SF_SELECTS, src->span);
+        Node *first = case_of(n->body, c, src);
+        if (first) {
+            diag_error(S->d, src->span, "'%s' is given twice in this select", source_name(S, src));
+            diag_note(S->d, first->span, "its first case is here; one case per source");
+        }
+        srcs[nsrc++] = src;
+    }
+    if (!nrecv) {
+        diag_error(S->d, n->span, "a select needs at least one case that receives");
+        diag_note(S->d, n->span,
+                  "case msg = END.recv() { ... } or case item = QUEUE.get() { ... }");
+    }
+    for (Node *c = n->body; c; c = c->next) {
+        if (c->argc == CASE_EOF) check_eof_case(S, n, c, srcs, nsrc);
+        else if (c->argc == CASE_TIMEOUT) check_timeout_case(S, n, c);
+    }
+    bool completes = !n->body;
+    for (Node *c = n->body; c; c = c->next) {
+        push_scope(S, local_owner(S));
+        if (c->lhs) case_variable(S, c);
+        completes |= check_list(S, c->body ? c->body->body : NULL);
+        pop_scope(S);
+    }
+    return completes;
+}
+
 /* An exception's message, converted with str() as Python does. */
 static void check_message(Sema *S, Node *msg, const char *what) {
     Type *t = sema_value(S, msg, NULL);
@@ -1658,6 +1854,7 @@ static bool check_stmt(Sema *S, Node *st) {
     case ND_PASS: return true;
     case ND_COMP_PUSH: sema_comp_push(S, st); return true;
     case ND_TRY: return check_try(S, st);
+    case ND_SELECT: return check_select(S, st);
     case ND_RAISE: check_raise(S, st); return false;
     case ND_ASSERT: check_assert(S, st); return true;
     case ND_DEL: check_del(S, st); return true;
@@ -1777,6 +1974,12 @@ static void collect_parent(Sema *S, Node *list) {
             if (st->rhs) collect_parent(S, st->rhs->body);
             break;
         case ND_BLOCK: collect_parent(S, st->body); break;
+        case ND_SELECT:
+            for (Node *c = st->body; c; c = c->next) {
+                if (c->lhs) pname(S, c->lhs->name, name_span(c->lhs), "variable");
+                collect_parent(S, c->body->body);
+            }
+            break;
         case ND_IF:
             for (Node *n = st; n; n = n->els && n->els->kind == ND_IF ? n->els : NULL) {
                 if (n->then) collect_parent(S, n->then->body);

@@ -63,7 +63,7 @@ static bool holds_start_child(void *end, Node *child, const char *role);
 static bool holds_start_of_user(Node *n, Symbol *end) {
     if (n->kind == ND_START) return starts_user_of(n, end);
     if (n->kind != ND_IF && n->kind != ND_WHILE && n->kind != ND_FOR && n->kind != ND_TRY &&
-        n->kind != ND_BLOCK && n->kind != ND_EXCEPT)
+        n->kind != ND_BLOCK && n->kind != ND_EXCEPT && n->kind != ND_SELECT && n->kind != ND_CASE)
         return false;
     return ast_children(n, false, holds_start_child, end);
 }
@@ -74,16 +74,19 @@ static bool holds_start_child(void *end, Node *child, const char *role) {
 }
 
 /* Queue or pipe end S is given to a declaration that puts into it (PUTS)
- * and runs USERS processes (a group counts as 2: more than one). */
-static void add_use(Symbol *s, bool puts, int users) {
+ * or selects on it (SELECTS) and runs USERS processes (a group counts as
+ * 2: more than one). */
+static void add_use(Symbol *s, bool puts, bool selects, int users) {
     if (s->kind == SYM_QUEUE && puts) s->producers++;
+    if (s->kind == SYM_QUEUE && selects) s->flags |= SF_SELECTS; /* made with its eventfd */
     if (s->kind == SYM_PIPE_END) s->users += users;
 }
 
-/* Producers and users counted over the process declarations. An array
- * given whole, or indexed by what is not known before running, counts
- * the declaration for every element; indexed by the group's replica
- * index, each element counts its one replica. */
+/* Producers and users counted over the process declarations, and the
+ * queues a process selects on. An array given whole, or indexed by what
+ * is not known before running, counts the declaration for every element;
+ * indexed by the group's replica index, each element counts its one
+ * replica. */
 static void count_uses(Program *p) {
     for (Node *t = p->top; t; t = t->next) {
         if (t->kind != ND_PROCESS) continue;
@@ -92,17 +95,18 @@ static void count_uses(Program *p) {
         for (int i = 0; i < call->argc; i++, param = param->next) {
             Node *a = call->argv[i];
             bool puts = param->sym->flags & SF_PUTS;
+            bool selects = param->sym->flags & SF_SELECTS;
             int users = t->lhs ? 2 : 1;
             Node *nm = a->kind == ND_INDEX ? a->lhs : a;
             if (nm->kind != ND_NAME || !nm->sym) continue;
             Symbol *s = nm->sym;
             if (!s->elems) {
-                if (a->kind == ND_NAME) add_use(s, puts, users);
+                if (a->kind == ND_NAME) add_use(s, puts, selects, users);
             } else if (a->kind == ND_INDEX && a->argc > 0) {
-                add_use(s->elems[a->argc - 1], puts, users);
+                add_use(s->elems[a->argc - 1], puts, selects, users);
             } else {
                 if (a->kind == ND_INDEX && a->argc == IX_REPLICA) users = 1;
-                for (int64_t k = 0; k < s->count; k++) add_use(s->elems[k], puts, users);
+                for (int64_t k = 0; k < s->count; k++) add_use(s->elems[k], puts, selects, users);
             }
         }
     }

@@ -23,11 +23,13 @@ static int flow_index(unsigned bit) {
     case SF_GETS: return 1;
     case SF_SENDS: return 2;
     case SF_RECVS: return 3;
+    case SF_SELECTS: return 5;
     default: return 4; /* XF_ITERS */
     }
 }
 
-static const unsigned flow_bits[FLOW_N] = {SF_PUTS, SF_GETS, SF_SENDS, SF_RECVS, XF_ITERS};
+static const unsigned flow_bits[FLOW_N] = {SF_PUTS,  SF_GETS,  SF_SENDS,
+                                           SF_RECVS, XF_ITERS, SF_SELECTS};
 
 /* X's flow facts, allocated (and X listed) on first use. */
 static FlowInfo *track(Sema *S, SymX *x) {
@@ -159,9 +161,10 @@ static void never_ending_loops(Sema *S) {
         int errs = S->d->errors;
         if (f->direct & XF_ITERS) {
             diag_error(S->d, f->ev_at[it],
-                       "this loop over '%s' never ends: it waits for every process that puts into "
+                       "this %s '%s' never %s: it waits for every process that puts into "
                        "'%s' to finish, and %s puts into it too",
-                       x->s.name, x->s.name, owner_name(x, who, sizeof who));
+                       f->iter_eof ? "eof case on" : "loop over", x->s.name,
+                       f->iter_eof ? "runs" : "ends", x->s.name, owner_name(x, who, sizeof who));
             evidence(S, x, SF_PUTS, "puts into");
         } else if (f->direct & SF_PUTS) {
             diag_error(S->d, f->ev_at[it],
@@ -335,7 +338,8 @@ static void joins_in_order(Sema *S) {
             }
             continue;
         }
-        if (st->kind == ND_IF || st->kind == ND_WHILE || st->kind == ND_FOR || st->kind == ND_TRY) {
+        if (st->kind == ND_IF || st->kind == ND_WHILE || st->kind == ND_FOR || st->kind == ND_TRY ||
+            st->kind == ND_SELECT) {
             NestedJoins nj = {S, st};
             ast_children(st, false, nested_join, &nj);
         }
@@ -406,6 +410,6 @@ void flow_solve(Sema *S) {
     pipe_args(S);
     for (size_t i = 0; i < S->flow.len; i++) {
         SymX *x = S->flow.items[i];
-        x->s.flags |= x->fi->fl & (SF_PUTS | SF_GETS | SF_SENDS | SF_RECVS);
+        x->s.flags |= x->fi->fl & (SF_PUTS | SF_GETS | SF_SENDS | SF_RECVS | SF_SELECTS);
     }
 }

@@ -18,7 +18,7 @@
 /* Flow facts for queues and pipe ends. The public ones are SF_* bits of
  * Symbol.flags; XF_ITERS is sema's own: iterated with `for`. */
 enum { XF_ITERS = 1u << 8 };
-enum { FLOW_N = 5 }; /* PUTS GETS SENDS RECVS ITERS */
+enum { FLOW_N = 6 }; /* PUTS GETS SENDS RECVS ITERS SELECTS */
 
 typedef struct Edge Edge;
 
@@ -40,6 +40,7 @@ typedef struct FlowInfo {
     Edge *users;                /* calls that pass an argument to this param */
     bool queued;
     bool explained; /* a never-ending loop through it was reported elsewhere */
+    bool iter_eof;  /* the direct XF_ITERS is a select's eof case, not a loop */
 } FlowInfo;
 
 /* Every Symbol sema makes is the first member of a SymX, so a Symbol* from

@@ -221,6 +221,17 @@ static void walk(Walk *w, Node *n, State *st) {
         walk(w, n->rhs, st);
         walk_maybe(w, n->body, st);
         return;
+    case ND_SELECT: { /* one case runs: each from the state before */
+        State before = *st;
+        for (Node *c = n->body; c; c = c->next) {
+            State cs = before;
+            walk(w, c->rhs, &cs);
+            walk_block(w, c->body, &cs);
+            if (c == n->body) *st = cs;
+            else merge(st, &cs);
+        }
+        return;
+    }
     case ND_TRY: {
         State before = *st;
         walk_block(w, n->lhs, st);

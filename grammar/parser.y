@@ -306,6 +306,7 @@ static void not_top(Parser *P, Node *n) {
        BSEM "'BoundedSemaphore'" EVENT "'Event'" CONDITION "'Condition'"
        BARRIER "'Barrier'" POOL "'Pool'" AS "'as'"
        TRY "'try'" EXCEPT "'except'" FINALLY "'finally'" RAISE "'raise'" ASSERT "'assert'" DEL "'del'"
+       SELECT "'select'" CASE "'case'" EOFKW "'eof'" TIMEOUT "'timeout'"
        AND "'and'" OR "'or'" NOT "'not'" IS "'is'" NONE "'None'"
        TRUE "'True'" FALSE "'False'"
 %token ARROW "'->'" POW "'**'" FLOORDIV "'//'" SHL "'<<'" SHR "'>>'"
@@ -317,7 +318,8 @@ static void not_top(Parser *P, Node *n) {
 
 %type <node> inner_line simple compound def toponly
 %type <node> decl_name block else_part param target_name handler exc_kind queue_kind try_else try_finally
-%type <list> handlers exc_kinds exc_kind_list
+%type <list> handlers exc_kinds exc_kind_list sel_seq
+%type <node> sel_line
 %type <node> test arith primary arg
 %type <node> opt_test comp_clauses
 %type <list> pairs
@@ -476,6 +478,29 @@ compound:
         else if (!$3.head && $4)
             parse_error(P, @4, "'else' after 'try' needs an 'except' block before it");
     }
+  | SELECT LC sel_seq RC            { $$ = mk(P, ND_SELECT, @$); $$->body = $3.head; }
+  ;
+
+/* The cases of a select, one a line (empty lines allowed). */
+sel_seq:
+    sel_line                        { $$ = $1 ? list1($1) : (NodeList){NULL, NULL}; }
+  | sel_seq NEWLINE sel_line        { $$ = $3 ? list_add($1, $3) : $1; }
+  | sel_seq SEMI sel_line           { $$ = $3 ? list_add($1, $3) : $1; }
+  ;
+
+sel_line:
+    %empty                          { $$ = NULL; }
+  | CASE IDENT opt_type ASSIGN test block {
+        $$ = mk(P, ND_CASE, @$); $$->argc = CASE_RECV; $$->rhs = $5; $$->body = $6;
+        $$->lhs = mk(P, ND_LET, span_join(@2, @5));
+        $$->lhs->name = $2; $$->lhs->name_span = @2;
+        $$->lhs->decl_type = $3; if ($3) $$->lhs->type_span = @3;
+    }
+  | CASE test block                 { $$ = mk(P, ND_CASE, @$); $$->argc = CASE_RECV; $$->rhs = $2; $$->body = $3; }
+  | EOFKW test block                { $$ = mk(P, ND_CASE, @$); $$->argc = CASE_EOF; $$->rhs = $2; $$->body = $3; }
+  | TIMEOUT test block              { $$ = mk(P, ND_CASE, @$); $$->argc = CASE_TIMEOUT; $$->rhs = $2; $$->body = $3; }
+  | error                           { RESYNC(1); $$ = NULL; }
+  | error block                     { RESYNC(1); $$ = NULL; }
   ;
 
 handlers:
@@ -1141,6 +1166,15 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, Parser *P, void *scann
         parse_error(P, at, "expected '{' after 'else'; write 'elif' instead of 'else if'");
         return 0;
     }
+    /* The lines of a select, and their words elsewhere. */
+    if (expects(&e, YYSYMBOL_CASE) && tok != YYSYMBOL_NEWLINE) {
+        parse_error(P, at, "a select holds only 'case', 'eof' and 'timeout' lines, not %s", found);
+        return 0;
+    }
+    if ((tok == YYSYMBOL_CASE || tok == YYSYMBOL_EOFKW || tok == YYSYMBOL_TIMEOUT) && stmt_start) {
+        parse_error(P, at, "%s stands only inside 'select { ... }'", found);
+        return 0;
+    }
     /* A keyword where a name belongs. */
     if (expects(&e, YYSYMBOL_IDENT) && is_keyword(tok) && !starts_expr(tok) &&
         !expects(&e, YYSYMBOL_INT)) {
@@ -1157,6 +1191,10 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, Parser *P, void *scann
         case TK_FOR: after = "after 'for' clause"; break;
         case TK_LOCK: after = "after 'lock' object"; break;
         case TK_ELSE: after = "after 'else'"; break;
+        case TK_SELECT: after = "after 'select'"; break;
+        case TK_CASE: after = "after the case's receive"; break;
+        case TK_EOFKW: after = "after the 'eof' source"; break;
+        case TK_TIMEOUT: after = "after the 'timeout' seconds"; break;
         case TK_DEF:
             after = expects(&e, YYSYMBOL_ARROW) ? "or '->' after parameters"
                                                 : "after return type";

@@ -32,6 +32,7 @@ struct mp_conn {
     bool can_send, can_recv;
     bool keep;         /* used by this process itself */
     int broken;        /* sticky EPROTO after a bad frame */
+    bool sel_ended;    /* a select here ran its eof case: left out since */
     unsigned char *in; /* read buffer */
     size_t in_pos, in_len, in_cap;
 };
@@ -362,10 +363,50 @@ int mp_conn_poll(mp_conn *c, double timeout) {
     }
 }
 
+/* ---- select ------------------------------------------------------- */
+
+/* Whether a whole frame is buffered (then no read is needed). */
+static bool frame_buffered(const mp_conn *c) {
+    uint32_t len;
+    if (c->in_len - c->in_pos < HDR) return false;
+    memcpy(&len, c->in + c->in_pos, 4);
+    return c->in_len - c->in_pos - HDR >= len;
+}
+
+static int try_recv_frame(mp_conn *c, mp_val *out) {
+    if (c->fd < 0 || !c->can_recv) {
+        errno = EBADF;
+        return -1;
+    }
+    if (!c->broken && !frame_buffered(c)) {
+        struct pollfd pfd = {c->fd, POLLIN, 0};
+        int r;
+        while ((r = poll(&pfd, 1, 0)) < 0 && errno == EINTR) {}
+        if (r < 0) return -1;
+        if (r == 0) return MPR_NOT_READY;
+    }
+    return recv_frame(c, out);
+}
+
+/* A receive only if the end has bytes or has ended: 0 with a message,
+ * MP_EOF, MPR_NOT_READY, or -1. The bytes of one frame may still be
+ * arriving: then it waits for the rest, as the sender is mid-frame. */
+int mpr_conn_try_recv(mp_conn *c, mp_val *out) {
+    if (!c->locks) return try_recv_frame(c, out);
+    lock_end(&c->locks->recv);
+    int r = try_recv_frame(c, out);
+    int e = errno;
+    mpr_rlock_release(&c->locks->recv);
+    errno = e;
+    return r;
+}
+
+bool *mpr_conn_sel_ended(mp_conn *c) { return &c->sel_ended; }
+
 /* ---- checked variants ---------------------------------------------- */
 
 /* OSError with Python's texts for a Connection; returns (see mp_raise). */
-static void conn_fail(mp_conn *c, const char *op, int err, mp_loc loc) {
+void mpr_conn_fail(mp_conn *c, const char *op, int err, mp_loc loc) {
     if (err == EBADF && c->fd < 0) mp_raise(MP_EXC_OSError, loc, "handle is closed");
     else if (err == EBADF && op[0] == 's' && !c->can_send)
         mp_raise(MP_EXC_OSError, loc, "connection is read-only");
@@ -380,7 +421,7 @@ static void conn_fail(mp_conn *c, const char *op, int err, mp_loc loc) {
 }
 
 void mp_send(mp_conn *c, mp_val v, mp_loc loc) {
-    if (mp_conn_send(c, v) < 0) conn_fail(c, "send", errno, loc);
+    if (mp_conn_send(c, v) < 0) mpr_conn_fail(c, "send", errno, loc);
 }
 
 mp_val mp_recv(mp_conn *c, mp_loc loc) {
@@ -389,7 +430,7 @@ mp_val mp_recv(mp_conn *c, mp_loc loc) {
     if (r == 0) return v;
     /* Python's Connection.recv raises EOFError with no message. */
     if (r == MP_EOF) mp_raise(MP_EXC_EOFError, loc, "%s", "");
-    else conn_fail(c, "recv", errno, loc);
+    else mpr_conn_fail(c, "recv", errno, loc);
     return (mp_val){0};
 }
 
@@ -397,7 +438,7 @@ bool mp_recv_next(mp_conn *c, mp_val *out, mp_loc loc) {
     int r = mp_conn_recv(c, out);
     if (r == MP_EOF) return false;
     if (r < 0) {
-        conn_fail(c, "recv", errno, loc);
+        mpr_conn_fail(c, "recv", errno, loc);
         return false;
     }
     return true;
@@ -410,7 +451,7 @@ void mp_close(mp_conn *c, mp_loc loc) {
 
 bool mp_poll(mp_conn *c, double timeout, mp_loc loc) {
     int r = mp_conn_poll(c, timeout);
-    if (r < 0) conn_fail(c, "poll", errno, loc);
+    if (r < 0) mpr_conn_fail(c, "poll", errno, loc);
     return r > 0;
 }
 

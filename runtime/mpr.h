@@ -1091,6 +1091,37 @@ void mp_proc_uses_all(mp_proc *p, mp_conns l);
 void mp_proc_produces_all(mp_proc *p, mp_queues l);
 /* mp_queue_add_producers on every queue of l. */
 void mp_queues_add_producers(mp_queues l, int64_t delta);
+/* Select: one wait over several pipe ends and queues (select.c)       */
+/* ------------------------------------------------------------------ */
+
+/* A queue a select may wait on: call right after making it, before any
+ * start (it gets an eventfd its producers write while a select sleeps). */
+void mp_queue_set_selectable(mp_queue *q, mp_loc loc);
+
+/* One source of a select: a pipe end or a queue (the other NULL), and
+ * whether the select has an eof case for it. */
+typedef struct mp_sel_src {
+    mp_conn *conn;
+    mp_queue *queue;
+    bool eof_case;
+} mp_sel_src;
+
+/* The results of mp_select besides k (a message from source k). */
+#define MP_SEL_EOF(n, k) ((n) + (k)) /* source k ended: run its eof case */
+#define MP_SEL_TIMEOUT (-1)
+#define MP_SEL_RAISED (-2) /* an exception is pending (see mp_raise) */
+
+/* Waits until one of the n sources has a message (received into *out,
+ * a new reference) or has ended, or, when TIMED, until timeout seconds
+ * pass (negative is 0, NaN raises ValueError, as Python's selectors). The sources are
+ * tried in turn from *turn, and *turn moves past the one served, so a
+ * ready source waits for at most n - 1 others. A source whose eof case
+ * ran is left out of this process's later selects. A source that ended
+ * without an eof case raises what recv (EOFError) or get (a runtime
+ * error) would; when every source has ended and there is no timeout,
+ * EOFError "select: every source has ended". */
+int mp_select(const mp_sel_src *src, int n, int *turn, bool timed, double timeout, mp_val *out,
+              mp_loc loc);
 
 /* ------------------------------------------------------------------ */
 /* Shared values and arrays (anonymous shared mappings)                */

@@ -178,6 +178,13 @@ bool mpr_procs_will_use(const mp_conn *c);
 void mpr_conns_close_except(mp_conn *const *keep, size_t n);
 void mpr_conns_close_all(void);
 void mpr_conn_free(mp_conn *c);
+/* Returned by the non-blocking receives of select.c: nothing yet. */
+#define MPR_NOT_READY 2
+int mpr_conn_try_recv(mp_conn *c, mp_val *out);
+/* This process's flag: a select ran the eof case of c. */
+bool *mpr_conn_sel_ended(mp_conn *c);
+/* Raises what a failed recv/send (errno ERR) raises; returns. */
+void mpr_conn_fail(mp_conn *c, const char *op, int err, mp_loc loc);
 
 /* ---- frame.c: the value encoding ---------------------------------- */
 
@@ -205,6 +212,20 @@ void mpr_queue_claim(mp_queue *q);
 void mpr_queue_release_unreached(mp_queue *q);
 /* The same for every queue of this (main) process. */
 void mpr_queues_release_unreached(void);
+/* For select.c: a get that never waits (0, MP_EOF, MPR_NOT_READY, -1);
+ * the eventfd producers write while a select sleeps on the queue (-1:
+ * not selectable). A select registers (mpr_queue_sel_arm: counts itself
+ * and empties the eventfd, true if it took a wake-up), re-checks, sleeps,
+ * then unregisters (mpr_queue_sel_disarm); one that took a wake-up and
+ * leaves items behind hands it on (mpr_queue_sel_pass). The flag of the
+ * conn's kind; what a failed get raises. */
+int mpr_queue_try_get(mp_queue *q, mp_val *out);
+int mpr_queue_sel_fd(const mp_queue *q);
+bool mpr_queue_sel_arm(mp_queue *q);
+void mpr_queue_sel_disarm(mp_queue *q);
+void mpr_queue_sel_pass(mp_queue *q);
+bool *mpr_queue_sel_ended(mp_queue *q);
+void mpr_queue_get_fail(mp_queue *q, int r, mp_loc loc);
 
 /* ---- value.c: lists (list.c works on them too) -------------------- */
 

@@ -27,6 +27,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "mpr_internal.h"
 
@@ -55,6 +57,7 @@ struct qshm {
     uint64_t ccache_pub;            /* consumers' stale copy of pub */
     _Alignas(64) uint32_t data_seq; /* futex: bumped to wake consumers */
     uint32_t data_want;             /* consumers that want a wake-up */
+    uint32_t sel_waiters;           /* selects asleep on the eventfd */
     int64_t producers;
     int64_t getters;                 /* consumers waiting for an item */
     _Alignas(64) uint32_t space_seq; /* futex: bumped to wake producers */
@@ -78,6 +81,8 @@ struct mp_queue {
     /* Main only: producer shares counted for process declarations that
      * have not made their process yet (released if main leaves first). */
     int64_t unreached;
+    int sel_fd;     /* eventfd for selects (made before fork), or -1 */
+    bool sel_ended; /* a select here ran its eof case */
 };
 
 /* Test hooks: called by a producer holding put_lock between writing a
@@ -131,6 +136,7 @@ mp_queue *mp_queue_new(const mp_type *t, size_t max_items, size_t ring_bytes, in
     q->map_bytes = bytes;
     q->type = t;
     q->name = mpr_strdup(name ? name : "queue");
+    q->sel_fd = -1;
     mpr_register(MPR_OBJ_QUEUE, q);
     return q;
 }
@@ -140,6 +146,7 @@ void mp_queue_free(mp_queue *q) {
     mpr_procs_forget_queue(q);
     mpr_unregister(q);
     mpr_shm_free(q->s, q->map_bytes);
+    if (q->sel_fd >= 0) close(q->sel_fd);
     free(q->name);
     free(q);
     free(wrap_buf);
@@ -156,6 +163,15 @@ static void wake_all(uint32_t *seq) {
     mpr_futex_wake(seq, INT32_MAX, true);
 }
 
+/* Wakes the selects asleep on q. Async-signal-safe (add_count). */
+static void sel_notify(mp_queue *q) {
+    if (q->sel_fd >= 0 && __atomic_load_n(&q->s->sel_waiters, __ATOMIC_SEQ_CST) != 0) {
+        uint64_t one = 1;
+        ssize_t k = write(q->sel_fd, &one, sizeof one); /* EAGAIN: already signalled */
+        (void)k;
+    }
+}
+
 static void add_count(mp_queue *q, int64_t delta) {
     struct qshm *s = q->s;
     int64_t old = __atomic_load_n(&s->producers, __ATOMIC_SEQ_CST), nv;
@@ -165,7 +181,10 @@ static void add_count(mp_queue *q, int64_t delta) {
         else nv = old + delta;
     } while (!__atomic_compare_exchange_n(&s->producers, &old, nv, false, __ATOMIC_SEQ_CST,
                                           __ATOMIC_SEQ_CST));
-    if (nv == 0 && old != 0) wake_all(&s->data_seq);
+    if (nv == 0 && old != 0) {
+        wake_all(&s->data_seq);
+        sel_notify(q);
+    }
 }
 
 void mp_queue_add_producers(mp_queue *q, int64_t delta) {
@@ -414,6 +433,7 @@ int mp_queue_put(mp_queue *q, mp_val v, double timeout) {
     __atomic_store_n(&s->pub, pack(CNT(p) + 1, OFF(p) + rec), __ATOMIC_SEQ_CST);
     qunlock(&s->put_lock);
     wake_if_wanted(&s->data_seq, &s->data_want);
+    sel_notify(q);
     if (s->rendezvous) return handoff(q, p, timeout, &d, &dset);
     return 0;
 }
@@ -522,6 +542,55 @@ take:
     return r;
 }
 
+/* ---- select ------------------------------------------------------- */
+
+/* The eventfd is made before any fork, so every process shares it. A
+ * producer writes it after publishing, only while sel_waiters is not 0:
+ * the hot path pays one load. A select counts itself in sel_waiters,
+ * empties the eventfd, then re-checks the queue before it sleeps: an item
+ * published after that re-check is seen by the producer's load of
+ * sel_waiters (both sequentially consistent), which then writes. */
+void mp_queue_set_selectable(mp_queue *q, mp_loc loc) {
+    if (q->sel_fd >= 0) return;
+    q->sel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (q->sel_fd < 0) mp_fail(loc, "cannot create queue '%s': %s", q->name, mp_strerror(errno));
+}
+
+int mpr_queue_sel_fd(const mp_queue *q) { return q->sel_fd; }
+
+bool *mpr_queue_sel_ended(mp_queue *q) { return &q->sel_ended; }
+
+int mpr_queue_try_get(mp_queue *q, mp_val *out) {
+    int r = mp_queue_get(q, out, 0);
+    if (r < 0 && errno == ETIMEDOUT) return MPR_NOT_READY;
+    return r;
+}
+
+/* An asleep select also counts in `getters`, as a waiting get does: a
+ * rendezvous put_nowait hands its item over to it. */
+bool mpr_queue_sel_arm(mp_queue *q) {
+    uint64_t n = 0;
+    __atomic_fetch_add(&q->s->getters, 1, __ATOMIC_SEQ_CST);
+    __atomic_fetch_add(&q->s->sel_waiters, 1, __ATOMIC_SEQ_CST);
+    return read(q->sel_fd, &n, sizeof n) == (ssize_t)sizeof n && n != 0;
+}
+
+void mpr_queue_sel_disarm(mp_queue *q) {
+    struct qshm *s = q->s;
+    __atomic_fetch_sub(&s->sel_waiters, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_sub_fetch(&s->getters, 1, __ATOMIC_SEQ_CST) == 0 && s->rendezvous)
+        wake_all(&s->space_seq);
+}
+
+/* A select that emptied the eventfd and leaves an item (or the end)
+ * behind writes it again: another select asleep on q may be owed it. */
+void mpr_queue_sel_pass(mp_queue *q) {
+    if (!get_ready(q)) return;
+    uint64_t one = 1;
+    ssize_t k = write(q->sel_fd, &one, sizeof one);
+    (void)k;
+}
+
 /* ---- joinable queues ----------------------------------------------- */
 
 void mp_queue_set_joinable(mp_queue *q) { q->s->joinable = 1; }
@@ -594,7 +663,7 @@ void mp_put(mp_queue *q, mp_val v, mp_loc loc) {
 }
 
 /* End of stream stays fatal: Python's get() would wait forever. */
-static void get_fail(mp_queue *q, int r, mp_loc loc) {
+void mpr_queue_get_fail(mp_queue *q, int r, mp_loc loc) {
     if (r == MP_EOF)
         mp_fail(loc,
                 "get from '%s': queue is empty and every producer has "
@@ -608,7 +677,7 @@ mp_val mp_get(mp_queue *q, mp_loc loc) {
     mp_val v;
     int r = mp_queue_get(q, &v, -1);
     if (r == 0) return v;
-    get_fail(q, r, loc);
+    mpr_queue_get_fail(q, r, loc);
     return (mp_val){0};
 }
 
@@ -616,7 +685,7 @@ bool mp_get_timeout(mp_queue *q, double timeout, mp_val *out, mp_loc loc) {
     int r = mp_queue_get(q, out, timeout);
     if (r == 0) return true;
     if (r < 0 && errno == ETIMEDOUT) return false;
-    get_fail(q, r, loc);
+    mpr_queue_get_fail(q, r, loc);
     return false;
 }
 
@@ -624,7 +693,7 @@ bool mp_get_next(mp_queue *q, mp_val *out, mp_loc loc) {
     int r = mp_queue_get(q, out, -1);
     if (r == 0) return true;
     if (r == MP_EOF) return false;
-    get_fail(q, r, loc);
+    mpr_queue_get_fail(q, r, loc);
     return false;
 }
 
@@ -654,7 +723,7 @@ mp_val mp_get_wait(mp_queue *q, double timeout, mp_loc loc) {
     /* Python's timed get raises queue.Empty on an empty queue, whether or
      * not anyone may still put into it. */
     if (r == MP_EOF || (r < 0 && errno == ETIMEDOUT)) mp_raise(MP_EXC_Empty, loc, "%s", "");
-    else get_fail(q, r, loc);
+    else mpr_queue_get_fail(q, r, loc);
     return (mp_val){0};
 }
 

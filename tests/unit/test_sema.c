@@ -736,6 +736,7 @@ static void test_every_node_kind(void **state) {
             "queue q: int[8]\npipe c1, c2: str\nvalue v: int = 0\narray a: float[4]\n"
             "process p = work(q, c1, v, a, 1)\nprocess w[2] as i = work(q, c1, v, a, i)\n"
             "start p, w\nprint(c2.recv())\njoin p, w\nfor x in q { print(x) }\n"
+            "select {\n case m = c2.recv() { print(m) }\n eof c2 { pass }\n timeout 0 { pass }\n}\n"
             "let e: int | None = None\nprint(e is None)\nlet t1 = (1, \"a\")\n"
             "let dd = {\"a\": {1}}\ndel dd[\"a\"]\n");
     if (r.diag.errors || r.diag.warnings) fprintf(stderr, "%s", r.out);
