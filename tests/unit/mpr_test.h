@@ -68,4 +68,13 @@ static inline void mpt_expect_error(void (*fn)(void *), void *arg, const char *m
     free(out);
 }
 
+/* The exception the last call raised (inside a try): its kind and text. */
+static inline void mpt_expect_raised(mp_exc_kind kind, const char *msg) {
+    assert_true(mp_exc_flag);
+    assert_true(mp_exc_is(kind));
+    mp_exc *e = mp_exc_catch();
+    assert_string_equal(mp_exc_message(e)->data, msg);
+    mp_exc_unref(e);
+}
+
 #endif

@@ -43,14 +43,6 @@ static mp_list *range_list(int64_t n) {
     return l;
 }
 
-static void expect_raised(mp_exc_kind kind, const char *msg) {
-    assert_true(mp_exc_flag);
-    assert_true(mp_exc_is(kind));
-    mp_exc *e = mp_exc_catch();
-    assert_string_equal(mp_exc_message(e)->data, msg);
-    mp_exc_unref(e);
-}
-
 static void test_map_every_chunking(void **state) {
     (void)state;
     mp_pool *p = mp_make_pool(3, "p", AT);
@@ -91,7 +83,7 @@ static void test_exception_comes_back(void **state) {
     mp_list *r = mp_pool_map(p, &fails_fn, xs, 1, MP_POOL_ORDERED, AT);
     assert_null(r); /* harmless */
     mp_list_unref(r);
-    expect_raised(MP_EXC_KeyError, "'five'");                              /* not quoted twice */
+    mpt_expect_raised(MP_EXC_KeyError, "'five'");                          /* not quoted twice */
     r = mp_pool_map(p, &triple_fn, xs, MP_POOL_AUTO, MP_POOL_ORDERED, AT); /* still usable */
     assert_int_equal(mp_list_get(r, 9, AT).i, 28);
     assert_false(mp_exc_flag);
@@ -105,23 +97,23 @@ static void test_python_errors(void **state) {
     (void)state;
     mp_try_enter();
     mp_pool *p = mp_make_pool(0, "zero", AT);
-    expect_raised(MP_EXC_ValueError, "Number of processes must be at least 1");
+    mpt_expect_raised(MP_EXC_ValueError, "Number of processes must be at least 1");
     mp_list *xs = range_list(3);
     mp_list *r = mp_pool_map(p, &triple_fn, xs, 0, MP_POOL_ORDERED, AT);
     mp_list_unref(r);
-    expect_raised(MP_EXC_ValueError, "Chunksize must be 1+, not 0");
+    mpt_expect_raised(MP_EXC_ValueError, "Chunksize must be 1+, not 0");
     r = mp_pool_map(p, &triple_fn, xs, -2, MP_POOL_UNORDERED, AT);
     mp_list_unref(r);
-    expect_raised(MP_EXC_ValueError, "Chunksize must be 1+, not -2");
+    mpt_expect_raised(MP_EXC_ValueError, "Chunksize must be 1+, not -2");
     mp_pool_join(p, AT);
-    expect_raised(MP_EXC_ValueError, "Pool is still running");
+    mpt_expect_raised(MP_EXC_ValueError, "Pool is still running");
     r = mp_pool_map(p, &triple_fn, xs, 1, MP_POOL_ORDERED, AT); /* one worker did it all */
     assert_int_equal(mp_list_len(r), 3);
     mp_list_unref(r);
     mp_pool_close(p);
     r = mp_pool_map(p, &triple_fn, xs, 1, MP_POOL_ORDERED, AT);
     mp_list_unref(r);
-    expect_raised(MP_EXC_ValueError, "Pool not running");
+    mpt_expect_raised(MP_EXC_ValueError, "Pool not running");
     mp_pool_join(p, AT);
     assert_false(mp_exc_flag);
     mp_list_unref(xs);
@@ -149,11 +141,11 @@ static void test_apply_async(void **state) {
     assert_true(mp_async_ready(bad, AT));
     for (int k = 0; k < 2; k++) { /* raised again at every get */
         mp_async_get(bad, 0, AT);
-        expect_raised(MP_EXC_KeyError, "'five'");
+        mpt_expect_raised(MP_EXC_KeyError, "'five'");
     }
     mp_pool_close(p);
     mp_pool_apply_async(p, &triple_fn, (mp_val){.i = 1}, AT);
-    expect_raised(MP_EXC_ValueError, "Pool not running");
+    mpt_expect_raised(MP_EXC_ValueError, "Pool not running");
     mp_pool_join(p, AT);
     mp_try_leave();
 }
@@ -167,7 +159,7 @@ static void test_terminate_abandons(void **state) {
     mp_pool_terminate(p);
     for (int i = 0; i < 20; i++) { /* done before, or abandoned: never a wait */
         mp_val v = mp_async_get(h[i], -1, AT);
-        if (mp_exc_flag) expect_raised(MP_EXC_ValueError, "Pool not running");
+        if (mp_exc_flag) mpt_expect_raised(MP_EXC_ValueError, "Pool not running");
         else assert_int_equal(v.i, 3 * i + 1);
     }
     mp_pool_join(p, AT);

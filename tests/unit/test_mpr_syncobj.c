@@ -19,15 +19,6 @@
 
 #define AT MP_LOC(1, 1)
 
-/* The exception the last call raised (inside a try): its kind and text. */
-static void expect_raised(mp_exc_kind kind, const char *msg) {
-    assert_true(mp_exc_flag);
-    assert_true(mp_exc_is(kind));
-    mp_exc *e = mp_exc_catch();
-    assert_string_equal(mp_exc_message(e)->data, msg);
-    mp_exc_unref(e);
-}
-
 static void test_lock(void **state) {
     (void)state;
     mp_try_enter();
@@ -40,7 +31,7 @@ static void test_lock(void **state) {
     mp_sync_release(m, AT);
     assert_false(mp_exc_flag);
     mp_sync_release(m, AT);
-    expect_raised(MP_EXC_ValueError, "semaphore or lock released too many times");
+    mpt_expect_raised(MP_EXC_ValueError, "semaphore or lock released too many times");
     mp_try_leave();
 }
 
@@ -53,7 +44,8 @@ static void test_rlock(void **state) {
     assert_false(mp_exc_flag);
     assert_false(mp_sync_locked(r));
     mp_sync_release(r, AT);
-    expect_raised(MP_EXC_AssertionError, "attempt to release recursive lock not owned by thread");
+    mpt_expect_raised(MP_EXC_AssertionError,
+                      "attempt to release recursive lock not owned by thread");
     mp_try_leave();
 }
 
@@ -69,12 +61,12 @@ static void test_semaphores(void **state) {
     assert_int_equal(mp_sync_get_value(s), 3);
     mp_sync *b = mp_make_sync(MP_SYNC_BOUNDED, 1, NULL, "b", AT);
     mp_sync_release(b, AT);
-    expect_raised(MP_EXC_ValueError, "semaphore or lock released too many times");
+    mpt_expect_raised(MP_EXC_ValueError, "semaphore or lock released too many times");
     assert_int_equal(mp_sync_get_value(b), 1);
     mp_make_sync(MP_SYNC_SEMAPHORE, -1, NULL, "neg", AT);
-    expect_raised(MP_EXC_ValueError, "semaphore initial value must be >= 0");
+    mpt_expect_raised(MP_EXC_ValueError, "semaphore initial value must be >= 0");
     mp_make_sync(MP_SYNC_BARRIER, 0, NULL, "none", AT);
-    expect_raised(MP_EXC_ValueError, "parties must be > 0");
+    mpt_expect_raised(MP_EXC_ValueError, "parties must be > 0");
     mp_try_leave();
 }
 
@@ -95,9 +87,9 @@ static void test_condition(void **state) {
     mp_try_enter();
     mp_sync *c = mp_make_sync(MP_SYNC_CONDITION, 0, NULL, "c", AT);
     assert_false(mp_sync_wait(c, 0.01, AT));
-    expect_raised(MP_EXC_AssertionError, "must acquire() condition before using wait()");
+    mpt_expect_raised(MP_EXC_AssertionError, "must acquire() condition before using wait()");
     mp_sync_notify(c, 1, AT);
-    expect_raised(MP_EXC_AssertionError, "lock is not owned");
+    mpt_expect_raised(MP_EXC_AssertionError, "lock is not owned");
     assert_true(mp_sync_acquire(c, true, -1, AT));
     assert_true(mp_sync_acquire(c, true, -1, AT)); /* its own lock is an RLock */
     mp_sync_notify_all(c, AT);                     /* nobody waits: nothing kept */
@@ -118,11 +110,11 @@ static void test_barrier(void **state) {
     mp_sync *b = mp_make_sync(MP_SYNC_BARRIER, 2, NULL, "b", AT);
     assert_int_equal(mp_sync_parties(b), 2);
     mp_barrier_wait_at(b, 0.01, AT);
-    expect_raised(MP_EXC_BrokenBarrierError, "");
+    mpt_expect_raised(MP_EXC_BrokenBarrierError, "");
     assert_true(mp_sync_broken(b));
     assert_int_equal(mp_sync_n_waiting(b), 0);
     mp_barrier_wait_at(b, -1, AT);
-    expect_raised(MP_EXC_BrokenBarrierError, "");
+    mpt_expect_raised(MP_EXC_BrokenBarrierError, "");
     mp_sync_reset(b);
     assert_false(mp_sync_broken(b));
     mp_sync_abort(b);
