@@ -29,9 +29,33 @@ static const struct Keyword {
 };
 enum { NKEYWORDS = sizeof keywords / sizeof keywords[0] };
 
+/* Every name the scanner sees is looked up, so the lookup is a hash
+ * table (open addressing, built from keywords[] on first use) rather
+ * than a walk over the whole list. */
+enum { KW_SLOTS = 256 };
+static unsigned char kw_slot[KW_SLOTS]; /* index into keywords[] + 1; 0 = empty */
+
+static unsigned kw_hash(const char *s, size_t n) {
+    unsigned h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h & (KW_SLOTS - 1);
+}
+
+static void kw_build(void) {
+    for (int i = 0; i < NKEYWORDS; i++) {
+        unsigned h = kw_hash(keywords[i].word, keywords[i].len);
+        while (kw_slot[h]) h = (h + 1) & (KW_SLOTS - 1);
+        kw_slot[h] = (unsigned char)(i + 1);
+    }
+}
+
 int parse_keyword(const char *s, size_t n) {
-    for (int i = 0; i < NKEYWORDS; i++)
-        if (keywords[i].len == n && memcmp(keywords[i].word, s, n) == 0) return keywords[i].tok;
+    _Static_assert(NKEYWORDS < KW_SLOTS / 2, "keep the keyword table at most half full");
+    if (!kw_slot[kw_hash(keywords[0].word, keywords[0].len)]) kw_build();
+    for (unsigned h = kw_hash(s, n); kw_slot[h]; h = (h + 1) & (KW_SLOTS - 1)) {
+        const struct Keyword *k = &keywords[kw_slot[h] - 1];
+        if (k->len == n && memcmp(k->word, s, n) == 0) return k->tok;
+    }
     /* the spellings of .mp before True and False, kept for old programs */
     if (n == 4 && memcmp(s, "true", 4) == 0) return TK_TRUE;
     if (n == 5 && memcmp(s, "false", 5) == 0) return TK_FALSE;
@@ -39,7 +63,10 @@ int parse_keyword(const char *s, size_t n) {
 }
 
 unsigned parse_keyword_flags(int t) {
-    for (int i = 0; i < NKEYWORDS; i++)
+    /* the grammar declares the tokens in the order of MPC_KEYWORDS */
+    int i = t - keywords[0].tok;
+    if (i >= 0 && i < NKEYWORDS && keywords[i].tok == t) return keywords[i].flags;
+    for (i = 0; i < NKEYWORDS; i++)
         if (keywords[i].tok == t) return keywords[i].flags;
     return 0;
 }

@@ -2061,7 +2061,7 @@ bool sema_check(Program *p, Arena *a, Diag *d) {
         }
     }
     process_warnings(&S);
-    if (d->errors == errors0) sema_sync_paths(&S, p);
+    if (d->errors == errors0 && S.sync_named) sema_sync_paths(&S, p);
     pop_scope(&S);
     flow_solve(&S);
     if (d->errors == errors0) facts_compute(p);

@@ -101,6 +101,7 @@ static Type *name_expr(Sema *S, Node *e) {
     }
     e->sym = &x->s;
     x->s.used = true;
+    if (x->s.type && type_is_sync(x->s.type)) S->sync_named = true;
     if (x->s.kind == SYM_CONST && !S->def && !S->in_const && e->span.begin < x->s.span.begin) {
         diag_error(S->d, e->span, "'%s' is used before its declaration", e->name);
         diag_note(S->d, x->s.span, "'%s' is declared later, here; the parent program runs in order",

@@ -331,11 +331,12 @@ static void shared_facts(Program *p) {
 /* ---- defs that may run inside a try ------------------------------------- */
 
 /* Marks every def N calls (ALL) or calls from inside a try statement (not
- * ALL: only once a try is entered); returns whether it marked a new one. */
+ * ALL: only once a try is entered), and queues each def newly marked. */
 typedef struct Reach {
-    bool all;    /* the walk is in a try-reachable def: every call counts */
-    bool in_try; /* inside a try statement */
-    bool changed;
+    bool all;      /* the walk is in a try-reachable def: every call counts */
+    bool in_try;   /* inside a try statement */
+    Symbol **todo; /* marked defs whose bodies are still to walk */
+    size_t ntodo;
 } Reach;
 
 /* A pool's map (starmap, imap, ...) of a def. */
@@ -346,21 +347,21 @@ static bool pool_runs(const Node *n) {
            n->argv[0]->sym && n->argv[0]->sym->kind == SYM_FUNC;
 }
 
+static void mark_try_reachable(Reach *r, Symbol *def) {
+    if (def->try_reachable) return;
+    def->try_reachable = true;
+    r->todo[r->ntodo++] = def; /* each def once: the list holds them all */
+}
+
 static bool reach_child(void *ctx, Node *child, const char *role) {
     (void)role;
     Reach *r = ctx;
     if (child->kind == ND_PROCESS) return false; /* the call runs in a child */
     if (child->kind == ND_CALL && child->callee->kind == ND_NAME && child->callee->sym &&
-        child->callee->sym->kind == SYM_FUNC && (r->all || r->in_try) &&
-        !child->callee->sym->try_reachable) {
-        child->callee->sym->try_reachable = true;
-        r->changed = true;
-    }
-    if (pool_runs(child) && !child->argv[0]->sym->try_reachable) {
-        /* workers run it inside a try: its exception goes back to main */
-        child->argv[0]->sym->try_reachable = true;
-        r->changed = true;
-    }
+        child->callee->sym->kind == SYM_FUNC && (r->all || r->in_try))
+        mark_try_reachable(r, child->callee->sym);
+    /* workers run it inside a try: its exception goes back to main */
+    if (pool_runs(child)) mark_try_reachable(r, child->argv[0]->sym);
     bool saved = r->in_try;
     if (child->kind == ND_TRY) r->in_try = true;
     ast_children(child, true, reach_child, r);
@@ -369,20 +370,20 @@ static bool reach_child(void *ctx, Node *child, const char *role) {
 }
 
 /* Defs called, directly or through other defs, from inside a try: a raise
- * in them must unwind to the handler instead of ending the process. */
+ * in them must unwind to the handler instead of ending the process. Each
+ * def's body is walked once more at most, when it is first marked. */
 static void try_reach(Program *p) {
-    Reach r = {false, false, false};
+    size_t ndefs = 0;
+    for (Node *d = p->defs; d; d = d->next) ndefs++;
+    Reach r = {false, false, xmalloc((ndefs + 1) * sizeof(Symbol *)), 0};
     for (Node *n = p->top; n; n = n->next) reach_child(&r, n, NULL);
     for (Node *d = p->defs; d; d = d->next) reach_child(&r, d->body, NULL);
-    do {
-        r.changed = false;
-        for (Node *d = p->defs; d; d = d->next) {
-            if (!d->sym->try_reachable) continue;
-            r.all = true;
-            reach_child(&r, d->body, NULL);
-            r.all = false;
-        }
-    } while (r.changed);
+    r.all = true;
+    while (r.ntodo > 0) {
+        Symbol *def = r.todo[--r.ntodo];
+        if (def->decl && def->decl->kind == ND_DEF) reach_child(&r, def->decl->body, NULL);
+    }
+    free(r.todo);
 }
 
 void facts_compute(Program *p) {

@@ -158,6 +158,8 @@ typedef struct Sema {
     Node *comp;         /* the list comprehension whose loop is being checked */
     Node *proc_decl;    /* the process declaration whose call is being checked */
     int suggest_budget; /* "did you mean" searches left */
+    bool sync_named;    /* a name of a synchronization object is used:
+                           sema_sync_paths has something to check */
     /* flow */
     VEC(SymX *) flow;                    /* queue and conn symbols with facts */
     PipeArg *pipe_args, *pipe_args_last; /* in source order */
