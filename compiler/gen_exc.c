@@ -273,25 +273,23 @@ void leave_try(Gen *g, Scope *s) {
 
 /* ---- raise and assert ------------------------------------------------- */
 
-/* The message of N as a borrowed string: str() of its value. */
-static const char *message(Gen *g, Node *n) {
-    if (n->type->kind == TY_STR) return borrow(g, n);
-    const char *v = borrow(g, n);
-    return hold(g, type_basic(TY_STR),
-                gstr(g, "mp_str_of(%s, %s)", tdesc(g, n->type), mpval(g, n->type, v)));
-}
-
 /* After a raise: the exception is pending (or the process has ended). */
 static void after_raise(Gen *g) {
     if (g->trying || g->def) unwind(g);
 }
 
+/* raise KIND(MSG): a str message as it is, any other value through the
+ * runtime (str(e) and repr(e) depend on its type, as in Python). */
 static void raise_kind(Gen *g, int kind, Node *msg, Span at) {
-    const char *m = msg ? message(g, msg) : NULL;
+    const char *m = msg ? borrow(g, msg) : NULL;
     bool saved = g->no_check;
     g->no_check = true;
-    if (m) emit(g, "mp_raise_str(%s, %s, %s);", exc_kind_enum(kind), m, loc(g, at));
-    else emit(g, "mp_raise(%s, %s, \"%%s\", \"\");", exc_kind_enum(kind), loc(g, at));
+    if (!m) emit(g, "mp_raise(%s, %s, \"%%s\", \"\");", exc_kind_enum(kind), loc(g, at));
+    else if (msg->type->kind == TY_STR)
+        emit(g, "mp_raise_str(%s, %s, %s);", exc_kind_enum(kind), m, loc(g, at));
+    else
+        emit(g, "mp_raise_val(%s, %s, %s, %s);", exc_kind_enum(kind), tdesc(g, msg->type),
+             mpval(g, msg->type, m), loc(g, at));
     g->no_check = saved;
 }
 

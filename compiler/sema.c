@@ -1216,10 +1216,10 @@ static bool check_select(Sema *S, Node *n) {
     return completes;
 }
 
-/* An exception's message, converted with str() as Python does. */
+/* An exception's argument: any value (None too), as in Python. */
 static void check_message(Sema *S, Node *msg, const char *what) {
     Type *t = sema_value(S, msg, NULL);
-    if (t->kind != TY_ERROR && !sema_storable(t))
+    if (t->kind != TY_ERROR && t->kind != TY_NULL && !sema_storable(t))
         diag_error(S->d, msg->span, "%s message cannot be %s %s", what, sema_an(t), sema_tname(t));
 }
 

@@ -11,6 +11,8 @@ struct mp_exc {
     intptr_t refs;
     mp_exc_kind kind;
     mp_str *msg;
+    mp_str *arg; /* repr of a raise's argument that is not a str; NULL: the
+                    argument was MSG itself (or there was none) */
     mp_loc loc;
 };
 
@@ -71,8 +73,15 @@ static mp_exc *exc_new(mp_exc_kind kind, mp_str *msg, mp_loc loc) {
     e->refs = 1;
     e->kind = kind;
     e->msg = msg;
+    e->arg = NULL;
     e->loc = loc;
     return e;
+}
+
+/* Pending, or the end of the process outside any try. */
+static void raise_exc(mp_exc *e) {
+    if (mp_try_depth <= 0) uncaught(e->kind, e->msg, e->loc);
+    set_pending(e);
 }
 
 void mp_raise_str(mp_exc_kind kind, const mp_str *msg, mp_loc loc) {
@@ -84,17 +93,49 @@ void mp_raise_str(mp_exc_kind kind, const mp_str *msg, mp_loc loc) {
         mp_str_unref(text);
         text = mp_buf_finish(&b);
     }
-    if (mp_try_depth <= 0) {
-        mp_exc *e = exc_new(kind, text, loc);
-        uncaught(e->kind, e->msg, e->loc);
-    }
-    set_pending(exc_new(kind, text, loc));
+    raise_exc(exc_new(kind, text, loc));
 }
 
-void mpr_raise_text(mp_exc_kind kind, const mp_str *msg, mp_loc loc) {
-    mp_exc *e = exc_new(kind, mp_str_ref((mp_str *)msg), loc);
-    if (mp_try_depth <= 0) uncaught(e->kind, e->msg, e->loc);
-    set_pending(e);
+void mp_raise_val(mp_exc_kind kind, const mp_type *t, mp_val v, mp_loc loc) {
+    if (t->kind == MP_STR) {
+        mp_raise_str(kind, v.s, loc);
+        return;
+    }
+    mp_str *repr = mp_repr_of(t, v);
+    /* str(e) is str(arg), but a KeyError's is repr(arg), as in Python */
+    mp_exc *e = exc_new(kind, kind == MP_EXC_KeyError ? mp_str_ref(repr) : mp_str_of(t, v), loc);
+    e->arg = repr;
+    raise_exc(e);
+}
+
+/* The wire form: the message's length (8 bytes), the message, then the
+ * argument's repr when there is one. */
+static mp_str *encode(const mp_str *msg, const mp_str *arg) {
+    mp_buf b;
+    mp_buf_init(&b);
+    uint64_t n = msg->len;
+    mp_buf_cstr(&b, (const char *)&n, sizeof n);
+    mp_buf_cstr(&b, msg->data, msg->len);
+    if (arg) mp_buf_cstr(&b, arg->data, arg->len);
+    return mp_buf_finish(&b);
+}
+
+mp_str *mpr_exc_encode(const mp_exc *e) { return encode(e->msg, e->arg); }
+
+mp_str *mpr_exc_encode_text(const char *text) {
+    mp_str msg = {MP_IMMORTAL, strlen(text), text, 0};
+    return encode(&msg, NULL);
+}
+
+void mpr_raise_encoded(mp_exc_kind kind, const mp_str *wire, mp_loc loc) {
+    uint64_t n = 0;
+    if (wire->len >= sizeof n) memcpy(&n, wire->data, sizeof n);
+    size_t avail = wire->len >= sizeof n ? wire->len - sizeof n : 0;
+    if (n > avail) n = avail;
+    const char *p = wire->data + (wire->len >= sizeof n ? sizeof n : 0);
+    mp_exc *e = exc_new(kind, mp_str_new(p, (size_t)n), loc);
+    if (avail > n) e->arg = mp_str_new(p + n, avail - (size_t)n);
+    raise_exc(e);
 }
 
 void mp_raise(mp_exc_kind kind, mp_loc loc, const char *fmt, ...) {
@@ -124,8 +165,7 @@ mp_exc *mp_exc_catch(void) {
 
 void mp_exc_reraise(mp_exc *e) {
     if (!e) return;
-    if (mp_try_depth <= 0) uncaught(e->kind, e->msg, e->loc);
-    set_pending(e);
+    raise_exc(e);
 }
 
 mp_exc *mp_exc_ref(mp_exc *e) {
@@ -136,6 +176,7 @@ mp_exc *mp_exc_ref(mp_exc *e) {
 void mp_exc_unref(mp_exc *e) {
     if (!e || --e->refs > 0) return;
     mp_str_unref(e->msg);
+    mp_str_unref(e->arg);
     mp_free(e);
 }
 
@@ -150,8 +191,9 @@ mp_str *mp_exc_repr(const mp_exc *e) {
     const char *name = exc_names[e->kind];
     mp_buf_cstr(&b, name, strlen(name));
     mp_buf_cstr(&b, "(", 1);
+    if (e->arg) mp_buf_cstr(&b, e->arg->data, e->arg->len);
     /* a KeyError's message is already repr(key), as its str() is */
-    if (e->kind == MP_EXC_KeyError) mp_buf_cstr(&b, e->msg->data, e->msg->len);
+    else if (e->kind == MP_EXC_KeyError) mp_buf_cstr(&b, e->msg->data, e->msg->len);
     else if (e->msg->len) mpr_buf_repr_bytes(&b, e->msg->data, e->msg->len);
     mp_buf_cstr(&b, ")", 1);
     return mp_buf_finish(&b);

@@ -271,6 +271,9 @@ bool mp_exc_is(mp_exc_kind base);
 mp_exc *mp_exc_catch(void);
 /* raise K(msg): borrowed msg. */
 void mp_raise_str(mp_exc_kind kind, const mp_str *msg, mp_loc loc);
+/* raise K(x) for x of any type (borrowed): str(e) is str(x) (repr(x) for
+ * a KeyError) and repr(e) is K(repr(x)), as in Python. */
+void mp_raise_val(mp_exc_kind kind, const mp_type *t, mp_val v, mp_loc loc);
 /* Raises E again (takes it; NULL does nothing): pending inside a `try`,
  * else printed as uncaught with the location it was first raised at. */
 void mp_exc_reraise(mp_exc *e);

@@ -140,7 +140,11 @@ void mpr_exc_reset_child(void);
 
 /* Raises KIND with MSG as its text, unchanged (a KeyError's text is
  * already the key's repr): an exception that came from another process. */
-void mpr_raise_text(mp_exc_kind kind, const mp_str *msg, mp_loc loc);
+/* An exception as bytes for another process (new ref), and raising what
+ * such bytes hold, as it was raised there. */
+mp_str *mpr_exc_encode(const mp_exc *e);
+mp_str *mpr_exc_encode_text(const char *text); /* an exception of that message */
+void mpr_raise_encoded(mp_exc_kind kind, const mp_str *wire, mp_loc loc);
 
 /* ---- pool.c ------------------------------------------------------- */
 

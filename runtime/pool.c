@@ -67,7 +67,7 @@ struct job {
     mp_val result; /* DONE without an exception (a new ref) */
     bool failed;
     mp_exc_kind kind;
-    mp_str *msg;
+    mp_str *msg; /* the exception, encoded (mpr_exc_encode) */
 };
 
 /* Every job of this process: a handle is an index. */
@@ -170,9 +170,10 @@ static int run_chunk(int fd, const mp_pool_fn *fn, mp_list *items, int64_t seq) 
             mp_val_unref(fn->results->elem, r);
             mp_list_unref(res);
             mp_exc *e = mp_exc_catch();
-            mp_str *text = mp_exc_message(e);
-            struct msg m = {text->len, 0, seq, mp_exc_kind_of(e)};
-            int rc = send_msg(fd, m, text->data);
+            mp_str *wire = mpr_exc_encode(e);
+            struct msg m = {wire->len, 0, seq, mp_exc_kind_of(e)};
+            int rc = send_msg(fd, m, wire->data);
+            mp_str_unref(wire);
             mp_exc_unref(e);
             return rc;
         }
@@ -329,7 +330,7 @@ struct run {
     int64_t *arrival; /* chunks in the order they finished */
     int64_t exc_seq;  /* the first failed chunk, -1: none */
     mp_exc_kind exc_kind;
-    mp_str *exc_msg;
+    mp_str *exc_msg; /* encoded (mpr_exc_encode) */
 };
 
 static bool idle(const struct worker *w) { return w->task < 0 && w->job < 0; }
@@ -500,7 +501,7 @@ mp_list *mp_pool_map(mp_pool *p, const mp_pool_fn *fn, const mp_list *items, int
     free(r.res);
     free(r.arrival);
     if (r.exc_seq >= 0) { /* as Python: raised once every chunk is done */
-        mpr_raise_text(r.exc_kind, r.exc_msg, loc);
+        mpr_raise_encoded(r.exc_kind, r.exc_msg, loc);
         mp_str_unref(r.exc_msg);
     }
     return out;
@@ -554,7 +555,6 @@ static void drain(mp_pool *p, mp_loc loc) {
 /* terminate(): the jobs not done never will be; their get raises
  * (Python's would wait for ever). */
 static void abandon_jobs(mp_pool *p) {
-    static const mp_str gone = {MP_IMMORTAL, 16, "Pool not running", 0};
     for (int64_t k = 0; k < njobs; k++) {
         struct job *j = &jobs[k];
         if (j->p != p || j->state == JOB_DONE) continue;
@@ -563,7 +563,7 @@ static void abandon_jobs(mp_pool *p) {
         j->state = JOB_DONE;
         j->failed = true;
         j->kind = MP_EXC_ValueError;
-        j->msg = mp_str_ref((mp_str *)&gone);
+        j->msg = mpr_exc_encode_text("Pool not running");
     }
     p->nqueued = 0;
     for (int i = 0; i < p->n; i++) p->w[i].task = p->w[i].job = -1;
@@ -596,7 +596,7 @@ mp_val mp_async_get(int64_t h, double timeout, mp_loc loc) {
         return (mp_val){0};
     }
     if (j->failed) { /* raised again at every get, as Python does */
-        mpr_raise_text(j->kind, j->msg, loc);
+        mpr_raise_encoded(j->kind, j->msg, loc);
         return (mp_val){0};
     }
     mp_val_ref(t, j->result);
