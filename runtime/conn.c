@@ -31,7 +31,7 @@ struct mp_conn {
     char *name;
     bool can_send, can_recv;
     bool keep;         /* used by this process itself */
-    int broken;        /* sticky EPROTO after a bad frame */
+    int broken;        /* sticky errno after a bad frame, or one cut short */
     bool sel_ended;    /* a select here ran its eof case: left out since */
     unsigned char *in; /* read buffer */
     size_t in_pos, in_len, in_cap;
@@ -301,6 +301,61 @@ int mp_conn_recv(mp_conn *c, mp_val *out) {
     return r;
 }
 
+/* Drops the read buffer once it is empty, if a big frame grew it. */
+static void buffer_consumed(mp_conn *c) {
+    if (c->in_pos < c->in_len) return;
+    c->in_pos = c->in_len = 0;
+    if (c->in_cap > 4 * READ_CHUNK) {
+        free(c->in);
+        c->in = NULL;
+        c->in_cap = 0;
+    }
+}
+
+/* A big str frame of LEN bytes, whose header is buffered, goes straight
+ * into the new string: the bytes already buffered are copied, the rest is
+ * read into the string's own memory, so each byte is copied once after
+ * the kernel's (as a C reader's buffer would be) and the read buffer does
+ * not grow to the message's size. The string grows as bytes arrive (from
+ * BIG_STR_STEP, doubling), so memory follows the stream, not the
+ * announced length. 0, -1 (errno), or -2: a bad frame. */
+#define BIG_STR_STEP ((size_t)4 << 20)
+static int recv_big_str(mp_conn *c, uint32_t len, mp_val *out) {
+    int r = fill(c, HDR + 5);
+    if (r == MP_EOF) errno = ECONNRESET;
+    if (r != 0) return -1;
+    const unsigned char *p = c->in + c->in_pos + HDR;
+    uint32_t n;
+    memcpy(&n, p + 1, 4);
+    if (p[0] != 4 || n != len - 5) return -2; /* tag and length: see frame.c */
+    c->in_pos += HDR + 5;
+    size_t have = c->in_len - c->in_pos, cap = n < BIG_STR_STEP ? n : BIG_STR_STEP;
+    if (have > n) have = n;
+    if (cap < have) cap = have;
+    char *data;
+    mp_str *s = mpr_str_alloc(cap, &data);
+    memcpy(data, c->in + c->in_pos, have);
+    c->in_pos += have;
+    buffer_consumed(c);
+    while (have < n) {
+        if (have == cap) {
+            cap = n - cap < cap ? n : 2 * cap;
+            s = mpr_str_resize(s, cap, &data);
+        }
+        ssize_t k = read(c->fd, data + have, cap - have);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) { /* ended, or failed, in the middle of the frame */
+            c->broken = k == 0 || errno == ECONNRESET ? ECONNRESET : errno;
+            mp_str_unref(s);
+            errno = c->broken;
+            return -1;
+        }
+        have += (size_t)k;
+    }
+    out->s = s;
+    return 0;
+}
+
 static int recv_frame(mp_conn *c, mp_val *out) {
     uint32_t len, check;
     if (c->fd < 0 || !c->can_recv) {
@@ -316,6 +371,11 @@ static int recv_frame(mp_conn *c, mp_val *out) {
     memcpy(&len, c->in + c->in_pos, 4);
     memcpy(&check, c->in + c->in_pos + 4, 4);
     if ((len ^ FRAME_MAGIC) != check || len > MP_MSG_MAX) goto bad;
+    if (c->type->kind == MP_STR && len > READ_CHUNK) {
+        r = recv_big_str(c, len, out);
+        if (r == -2) goto bad;
+        return r;
+    }
     r = fill(c, HDR + (size_t)len);
     if (r == MP_EOF) {
         errno = ECONNRESET;
@@ -324,14 +384,7 @@ static int recv_frame(mp_conn *c, mp_val *out) {
     if (r < 0) return -1;
     if (mp_frame_decode(c->type, c->in + c->in_pos + HDR, len, out) < 0) goto bad;
     c->in_pos += HDR + (size_t)len;
-    if (c->in_pos == c->in_len) {
-        c->in_pos = c->in_len = 0;
-        if (c->in_cap > 4 * READ_CHUNK) { /* drop a big buffer */
-            free(c->in);
-            c->in = NULL;
-            c->in_cap = 0;
-        }
-    }
+    buffer_consumed(c);
     return 0;
 bad:
     c->broken = EPROTO;

@@ -142,6 +142,12 @@ void mpr_exc_reset_child(void);
  * already the key's repr): an exception that came from another process. */
 /* An exception as bytes for another process (new ref), and raising what
  * such bytes hold, as it was raised there. */
+/* A new string of LEN bytes for the caller to fill at *DATA (NUL-ended;
+ * the empty string, with *DATA NULL, when LEN is 0). */
+mp_str *mpr_str_alloc(size_t len, char **data);
+/* S (from mpr_str_alloc, LEN > 0 there, not yet shared) made LEN bytes
+ * long, its bytes kept up to the shorter length; returns where it is now. */
+mp_str *mpr_str_resize(mp_str *s, size_t len, char **data);
 mp_str *mpr_exc_encode(const mp_exc *e);
 mp_str *mpr_exc_encode_text(const char *text); /* an exception of that message */
 void mpr_raise_encoded(mp_exc_kind kind, const mp_str *wire, mp_loc loc);

@@ -34,6 +34,25 @@ static mp_str *str_alloc(size_t len, char **data) {
     return s;
 }
 
+mp_str *mpr_str_alloc(size_t len, char **data) {
+    if (len == 0) {
+        *data = NULL;
+        return &empty_str;
+    }
+    return str_alloc(len, data);
+}
+
+mp_str *mpr_str_resize(mp_str *s, size_t len, char **data) {
+    if (len > SIZE_MAX - sizeof(mp_str) - 1) mpr_oom();
+    s = mpr_realloc(s, sizeof *s + len + 1);
+    *data = (char *)(s + 1);
+    (*data)[len] = '\0';
+    s->len = len;
+    s->data = *data;
+    s->chars = 0;
+    return s;
+}
+
 mp_str *mp_str_new(const char *bytes, size_t len) {
     char *d;
     if (len == 0) return &empty_str;
