@@ -85,6 +85,11 @@ static size_t char_bytes(const char *p, size_t n) {
 static size_t str_chars(const mp_str *s) {
     if (s->chars) return s->chars - 1;
     size_t n = 0, i = 0;
+    /* the ASCII prefix eight bytes at a time: big messages are mostly it */
+    for (uint64_t w; i + 8 <= s->len; i += 8) {
+        memcpy(&w, s->data + i, 8);
+        if (w & 0x8080808080808080u) break;
+    }
     while (i < s->len && (unsigned char)s->data[i] < 0x80) i++;
     n = i;
     while (i < s->len) {

@@ -18,6 +18,28 @@ static const mp_type t_list_str = {MP_LIST, &mp_t_str};
 static const mp_type t_list_list_int = {MP_LIST, &t_list_int};
 static const mp_type t_list_float = {MP_LIST, &mp_t_float};
 
+/* len() counts characters: a multi-byte one anywhere, in particular on
+ * each side of the eight-byte steps of the ASCII scan, counts once. */
+static void test_str_len_every_position(void **state) {
+    (void)state;
+    char buf[40];
+    for (size_t n = 0; n <= 24; n++) {
+        memset(buf, 'a', n);
+        mp_str *plain = mp_str_new(buf, n);
+        assert_int_equal(mp_str_len(plain), (int64_t)n);
+        mp_str_unref(plain);
+        for (size_t at = 0; at <= n; at++) { /* "\u00e9" (2 bytes) at AT */
+            memset(buf, 'a', n + 2);
+            memmove(buf + at + 2, buf + at, n - at);
+            buf[at] = (char)0xc3;
+            buf[at + 1] = (char)0xa9;
+            mp_str *s = mp_str_new(buf, n + 2);
+            assert_int_equal(mp_str_len(s), (int64_t)n + 1);
+            mp_str_unref(s);
+        }
+    }
+}
+
 static void test_str_basics(void **state) {
     (void)state;
     static mp_str lit = {MP_IMMORTAL, 5, "hello", 0};
@@ -343,11 +365,11 @@ static void test_list_errors(void **state) {
 int main(void) {
     mp_init("t.mp", 0, NULL);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_str_basics),     cmocka_unit_test(test_str_index_errors),
-        cmocka_unit_test(test_str_characters), cmocka_unit_test(test_str_characters_errors),
-        cmocka_unit_test(test_list_basics),    cmocka_unit_test(test_list_aliasing_and_refs),
-        cmocka_unit_test(test_list_copy),      cmocka_unit_test(test_list_compare),
-        cmocka_unit_test(test_list_errors),
+        cmocka_unit_test(test_str_len_every_position), cmocka_unit_test(test_str_basics),
+        cmocka_unit_test(test_str_index_errors),       cmocka_unit_test(test_str_characters),
+        cmocka_unit_test(test_str_characters_errors),  cmocka_unit_test(test_list_basics),
+        cmocka_unit_test(test_list_aliasing_and_refs), cmocka_unit_test(test_list_copy),
+        cmocka_unit_test(test_list_compare),           cmocka_unit_test(test_list_errors),
     };
     int r = cmocka_run_group_tests_name("mpr_value", tests, NULL, NULL);
     mp_finish();
