@@ -129,6 +129,12 @@ repeat: all
 bench: all
 	@python3 bench/run.py $(if $(filter-out 0,$(QUICK)),--quick) $(if $(REPS),--reps $(REPS))
 
+# Cost curves (spawn, queue, message size) with plots in bench/curves/.
+.PHONY: bench-curves
+bench-curves: all
+	@sh scripts/deps.sh plot
+	@python3 bench/curves.py $(if $(filter-out 0,$(QUICK)),--quick) $(if $(REPS),--reps $(REPS))
+
 # Every suite runs even when an earlier one fails; the last line adds
 # them up.
 check: all

@@ -4,6 +4,7 @@
 #   sh scripts/deps.sh            what `make` and `make check` need
 #   sh scripts/deps.sh fuzz       also clang and its libFuzzer runtime
 #   sh scripts/deps.sh valgrind   also valgrind
+#   sh scripts/deps.sh plot       also gnuplot (make bench-curves)
 set -eu
 extra=${1:-}
 
@@ -47,6 +48,7 @@ if [ "$extra" = fuzz ]; then
     fi
 fi
 [ "$extra" = valgrind ] && need valgrind command -v valgrind
+[ "$extra" = plot ] && need gnuplot-nox command -v gnuplot
 
 [ -z "$missing" ] && exit 0
 
