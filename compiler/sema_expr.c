@@ -224,10 +224,14 @@ Type *sema_value(Sema *S, Node *e, Type *hint) {
 }
 
 /* Checks each argument of a call that could not be resolved. */
+/* The arguments of a call whose callee is unknown or wrong (already
+ * reported). A def named as an argument may be just what the callee takes
+ * (a pool's map, key=), so it is looked up, not refused as a value. */
 static void check_args_only(Sema *S, Node *call) {
     for (Node *a = call->args; a; a = a->next) {
-        if (a->kind == ND_KWARG) a->type = sema_value(S, a->lhs, NULL);
-        else sema_value(S, a, NULL);
+        Node *v = a->kind == ND_KWARG ? a->lhs : a;
+        Type *t = v->kind == ND_NAME ? sema_expr(S, v, NULL) : sema_value(S, v, NULL);
+        if (a->kind == ND_KWARG) a->type = t;
     }
 }
 
