@@ -169,7 +169,62 @@ METRICS = [
       note="4 workers, chunksize 1000; C: fork pool, int64 chunks"),
 ]
 
-WORKLOADS = ["spawn", "pipe", "queue", "value", "array", "pool", "compile"]
+
+def sync_metric(mode, name, group, unit, per_round, compiled, py, quick_c, quick_py,
+                note=""):
+    """A row of the sync workload: one object (`mode=` of the C and Python
+    programs). The .mp program has a group of processes per object; the
+    other objects' groups get 0 processes. per_round: units per round."""
+    groups = dict(lock_procs=0, sem_procs=0, barrier_procs=0, event_procs=0)
+    groups[group[0]] = group[1]
+    return M("sync", name, unit, "cost", 1e-9,
+             lambda p: per_round * p["rounds"],
+             dict(mode=mode), compiled=dict(rounds=compiled), py=dict(rounds=py),
+             mpc_only=groups, base=dict(rounds=0),
+             target=(1.1, None, "mpc/C <= 1.1"),
+             quick=dict(compiled=dict(rounds=quick_c), py=dict(rounds=quick_py)),
+             note=note)
+
+
+METRICS += [
+    # sync: ns per acquire/release pair, per phase, per set -> wake.
+    sync_metric("lock", "Lock, 2 procs", ("lock_procs", 2), "ns/pair", 2,
+                10000000, 1000000, 2000000, 300000,
+                note="C: process-shared pthread mutex"),
+    sync_metric("sem", "Semaphore(2), 4 procs", ("sem_procs", 4), "ns/pair", 4,
+                4000000, 100000, 1000000, 30000,
+                note="C: process-shared sem_t (sem_wait/sem_post)"),
+    sync_metric("barrier", "Barrier(4) phase", ("barrier_procs", 4), "ns/phase", 1,
+                30000, 4000, 10000, 1000,
+                note="C: process-shared pthread barrier"),
+    sync_metric("event", "Event ping-pong", ("event_procs", 1), "ns/wake", 2,
+                100000, 20000, 20000, 4000,
+                note="C: futex flag with a waiter count"),
+    # select: ns per message, 4 producers on their own pipes, one consumer.
+    M("select", "4 pipes -> 1", "ns/msg", "cost", 1e-9,
+      lambda p: 4 * p["items"],
+      {}, compiled=dict(items=100000), py=dict(items=20000), base=dict(items=0),
+      target=(1.1, None, "mpc/C <= 1.1"),
+      quick=dict(compiled=dict(items=25000), py=dict(items=5000)),
+      note="C: poll over 4 socketpairs, buffered reads"),
+    # exc: ns per iteration of a try; raise: against the loop that raises
+    # nothing.
+    M("exc", "raise + catch", "ns/raise", "cost", 1e-9,
+      lambda p: p["iters"],
+      dict(throw=1), compiled=dict(iters=50000000), py=dict(iters=4000000),
+      base=dict(throw=0), target=(1.1, None, "mpc/C <= 1.1"),
+      quick=dict(compiled=dict(iters=10000000), py=dict(iters=1000000)),
+      note="C: setjmp/longjmp and a handler stack; minus the loop without the raise"),
+    M("exc", "try, no raise", "ns/iter", "cost", 1e-9,
+      lambda p: p["iters"],
+      dict(throw=0), compiled=dict(iters=300000000), py=dict(iters=30000000),
+      base=dict(iters=0), target=(1.1, None, "mpc/C <= 1.1"),
+      quick=dict(compiled=dict(iters=100000000), py=dict(iters=5000000)),
+      note="C: a setjmp per try"),
+]
+
+WORKLOADS = ["spawn", "pipe", "queue", "value", "array", "pool", "sync", "select", "exc",
+             "compile"]
 
 
 # ---------------------------------------------------------------------------

@@ -4,7 +4,8 @@
  * Each object is one anonymous shared mapping. Its state sits behind a
  * small robust mutex (`m`) that is only held for a few loads and stores,
  * never while a process sleeps; sleepers wait on the futex word `seq`,
- * which every change that may let one proceed bumps (then wakes all).
+ * which every change that may let one proceed bumps, waking all once the
+ * mutex is let go, but only when someone flagged that it may sleep.
  *
  * Holds are recorded per process (the owner of a Lock or RLock; a count
  * per process for semaphores), so a holder that dies is noticed: a
@@ -37,6 +38,8 @@ enum { W_FREE, W_WAITING, W_NOTIFIED };
 struct mp_sync {
     mpr_rlock m;  /* guards everything below */
     uint32_t seq; /* futex word: bumped on every change a sleeper awaits */
+    bool sleepy;  /* someone may sleep on seq since the last bump */
+    bool owed;    /* a wake for the sleepers, made when the mutex is let go */
     mp_sync_kind kind;
     int64_t value;   /* Lock, RLock: 1 free; semaphores: the count; Event: the flag;
                        Barrier: arrivals of this cycle */
@@ -64,12 +67,36 @@ static int32_t me(void) {
 /* The state mutex. A process killed inside it left at most one field
  * half updated among stores that each keep the object usable. */
 static void in(mp_sync *s) { mpr_rlock_acquire(&s->m, NULL, NULL); }
-static void out(mp_sync *s) { mpr_rlock_release(&s->m); }
 
-/* Lets sleepers re-check (called inside the mutex). */
+/* Lets the mutex go, then wakes the sleepers if a bump owes them a wake:
+ * woken inside it, they would first have to wait for the mutex. */
+static void out(mp_sync *s) {
+    bool wake = s->owed;
+    s->owed = false;
+    mpr_rlock_release(&s->m);
+    if (wake) mpr_futex_wake(&s->seq, INT32_MAX, true);
+}
+
+/* Called inside the mutex by a process that will nap if the object does
+ * not let it go on: flags it as a possible sleeper and returns the seq
+ * value to sleep on. */
+static uint32_t may_nap(mp_sync *s) {
+    s->sleepy = true;
+    return s->seq;
+}
+
+/* Lets sleepers re-check (called inside the mutex; `out` makes the wake).
+ * Only when someone may sleep: the seq it read and its flag were both
+ * set inside the mutex, so with no flag since the last bump nobody sleeps
+ * on a value older than this change, and a release nobody waits for costs
+ * neither a locked instruction nor a system call. The futex wait compares
+ * seq with what the sleeper read, so a bump between its leaving the mutex
+ * and its wait keeps it awake. */
 static void bump(mp_sync *s) {
-    __atomic_add_fetch(&s->seq, 1, __ATOMIC_SEQ_CST);
-    mpr_futex_wake(&s->seq, INT32_MAX, true);
+    if (!s->sleepy) return;
+    s->sleepy = false;
+    __atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_SEQ_CST);
+    s->owed = true;
 }
 
 /* Sleeps while seq is SEEN, at most POLL seconds and not past D; false
@@ -300,7 +327,7 @@ static bool acquire(mp_sync *s, const mpr_deadline *d, mp_loc loc) {
     for (;;) {
         in(s);
         bool got = take(s, loc);
-        uint32_t seen = __atomic_load_n(&s->seq, __ATOMIC_SEQ_CST);
+        uint32_t seen = got ? 0 : may_nap(s);
         out(s);
         if (got) {
             mine_of(s);
@@ -369,7 +396,7 @@ static bool event_wait(mp_sync *s, double timeout) {
     for (;;) {
         in(s);
         bool set = s->value != 0;
-        uint32_t seen = __atomic_load_n(&s->seq, __ATOMIC_SEQ_CST);
+        uint32_t seen = set ? 0 : may_nap(s);
         out(s);
         if (set) return true;
         if (!nap(s, seen, &d)) return false;
@@ -421,7 +448,7 @@ static bool cond_wait(mp_sync *s, double timeout, mp_loc loc) {
     for (;;) {
         in(s);
         bool woken = w->state == W_NOTIFIED;
-        uint32_t seen = __atomic_load_n(&s->seq, __ATOMIC_SEQ_CST);
+        uint32_t seen = woken ? 0 : may_nap(s);
         out(s);
         if (woken || !nap(s, seen, &d)) break;
     }
@@ -499,7 +526,7 @@ int64_t mp_barrier_wait_at(mp_sync *s, double timeout, mp_loc loc) {
             s->value--;
             return broken_barrier(s, loc);
         }
-        uint32_t seen = __atomic_load_n(&s->seq, __ATOMIC_SEQ_CST);
+        uint32_t seen = may_nap(s);
         out(s);
         bool more = nap(s, seen, &d);
         in(s);

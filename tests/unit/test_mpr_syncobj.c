@@ -1,7 +1,8 @@
 /* test_mpr_syncobj.c: the language's synchronization objects (syncobj.c):
  * Python's results and exceptions for every misuse, timeouts, and a
  * holder SIGKILLed while it holds a Lock or semaphore units (the next
- * acquirer gets them back, never waits forever). */
+ * acquirer gets them back, never waits forever), and two processes handing
+ * every object back and forth (each hand-over a sleeper woken). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <setjmp.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -164,13 +166,89 @@ static void test_dead_holder(void **state) {
     close(v.block[1]);
 }
 
+/* ---- two processes handing objects back and forth --------------------- */
+
+#define ROUNDS 2000
+
+struct duo {
+    mp_sync *m, *s, *b, *ping, *pong;
+    int64_t *shared; /* [0]: counter under m; [1]: inside s; [2]: over 1 seen; [3..4]: phases */
+};
+
+/* One side: ROUNDS times the Lock around a load-and-store increment, the
+ * Semaphore(1) around a count of those inside, a Barrier(2) phase that
+ * records this side's phase, and an Event ping-pong. Each wait here may
+ * sleep and must be woken by the other side's change. */
+static void duo_side(struct duo *d, int me) {
+    int64_t *sh = d->shared;
+    for (int i = 0; i < ROUNDS; i++) {
+        mp_sync_acquire(d->m, true, -1, AT);
+        int64_t x = __atomic_load_n(&sh[0], __ATOMIC_RELAXED);
+        __atomic_store_n(&sh[0], x + 1, __ATOMIC_RELAXED);
+        mp_sync_release(d->m, AT);
+        mp_sync_acquire(d->s, true, -1, AT);
+        if (__atomic_add_fetch(&sh[1], 1, __ATOMIC_SEQ_CST) > 1)
+            __atomic_add_fetch(&sh[2], 1, __ATOMIC_SEQ_CST);
+        __atomic_sub_fetch(&sh[1], 1, __ATOMIC_SEQ_CST);
+        mp_sync_release(d->s, AT);
+    }
+    for (int k = 0; k < ROUNDS; k++) {
+        __atomic_store_n(&sh[3 + me], k + 1, __ATOMIC_SEQ_CST);
+        mp_barrier_wait_at(d->b, -1, AT);
+        int64_t other = __atomic_load_n(&sh[4 - me], __ATOMIC_SEQ_CST);
+        if (other != k + 1 && other != k + 2) __atomic_add_fetch(&sh[2], 1, __ATOMIC_SEQ_CST);
+    }
+    for (int i = 0; i < ROUNDS; i++) {
+        if (me == 0) {
+            mp_sync_set(d->ping);
+            mp_sync_wait(d->pong, -1, AT);
+            mp_sync_clear(d->pong);
+        } else {
+            mp_sync_wait(d->ping, -1, AT);
+            mp_sync_clear(d->ping);
+            mp_sync_set(d->pong);
+        }
+    }
+}
+
+static void duo_child(void *arg) {
+    duo_side(arg, 1);
+    mp_exit(0);
+}
+
+static void test_hand_overs(void **state) {
+    (void)state;
+    struct duo d = {.m = mp_make_sync(MP_SYNC_LOCK, 0, NULL, "m", AT),
+                    .s = mp_make_sync(MP_SYNC_SEMAPHORE, 1, NULL, "s", AT),
+                    .b = mp_make_sync(MP_SYNC_BARRIER, 2, NULL, "b", AT),
+                    .ping = mp_make_sync(MP_SYNC_EVENT, 0, NULL, "ping", AT),
+                    .pong = mp_make_sync(MP_SYNC_EVENT, 0, NULL, "pong", AT)};
+    d.shared =
+        mmap(NULL, 5 * sizeof(int64_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    assert_true(d.shared != MAP_FAILED);
+    mp_proc *p = mp_proc_new("duo", -1);
+    assert_int_equal(mp_proc_start(p, duo_child, &d), 0);
+    duo_side(&d, 0);
+    assert_int_equal(mp_proc_join(p, -1), 0);
+    assert_int_equal(mp_proc_exitcode(p), 0);
+    assert_int_equal(d.shared[0], 2 * ROUNDS); /* no increment lost */
+    assert_int_equal(d.shared[1], 0);
+    assert_int_equal(d.shared[2], 0); /* never two inside, no phase skipped */
+    assert_false(mp_sync_locked(d.m));
+    assert_int_equal(mp_sync_get_value(d.s), 1);
+    assert_false(mp_sync_is_set(d.ping));
+    assert_false(mp_sync_is_set(d.pong));
+    mp_proc_free(p);
+    munmap(d.shared, 5 * sizeof(int64_t));
+}
+
 int main(void) {
     mp_init("test_mpr_syncobj", 0, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lock),        cmocka_unit_test(test_rlock),
         cmocka_unit_test(test_semaphores),  cmocka_unit_test(test_event),
         cmocka_unit_test(test_condition),   cmocka_unit_test(test_barrier),
-        cmocka_unit_test(test_dead_holder),
+        cmocka_unit_test(test_dead_holder), cmocka_unit_test(test_hand_overs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
