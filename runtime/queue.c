@@ -516,12 +516,13 @@ static int get_item(mp_queue *q, mp_val *out, double timeout, bool *counted);
 
 /* A get that had to wait counts in `getters` until it leaves, with an
  * item or without: a rendezvous put_nowait hands over only to a get that
- * is waiting. */
+ * is waiting. Only rendezvous queues count (the word shares the line the
+ * producers read on every put). */
 int mp_queue_get(mp_queue *q, mp_val *out, double timeout) {
     struct qshm *s = q->s;
     bool counted = false;
     int r = get_item(q, out, timeout, &counted);
-    if (counted && __atomic_sub_fetch(&s->getters, 1, __ATOMIC_SEQ_CST) == 0 && s->rendezvous)
+    if (counted && __atomic_sub_fetch(&s->getters, 1, __ATOMIC_SEQ_CST) == 0)
         wake_all(&s->space_seq);
     return r;
 }
@@ -600,7 +601,7 @@ static int get_item(mp_queue *q, mp_val *out, double timeout, bool *counted) {
             errno = ETIMEDOUT;
             return -1;
         }
-        if (!*counted) {
+        if (!*counted && s->rendezvous) {
             *counted = true;
             __atomic_fetch_add(&s->getters, 1, __ATOMIC_SEQ_CST);
         }
