@@ -126,15 +126,18 @@ struct Symbol {
     unsigned flags;    /* SF_* facts found by sema */
     int index;         /* gen's scratch */
     /* What the parent does with its shared objects (sema_facts.c): */
-    int producers;       /* queue: the process declarations putting into it,
+    int producers;        /* queue: the process declarations putting into it,
                            plus 1 when the parent puts into it too */
-    int users;           /* pipe end: processes that may use it (a group
+    int users;            /* pipe end: processes that may use it (a group
                            counts as 2: more than one), plus 1 for main */
-    Node *release_after; /* pipe end, queue: the top-level statement
+    int putters, getters; /* queue: processes that may put into / get from
+                            it (a group counts as 2), the parent included */
+    bool spsc;            /* queue: one process puts, one gets: no locks */
+    Node *release_after;  /* pipe end, queue: the top-level statement
                                after which the parent lets go of it (closes
                                the end / stops producing); NULL: never */
-    bool guarded;        /* value, array (named): every access takes its lock */
-    bool try_reachable;  /* def: may run while a `try` is active (called,
+    bool guarded;         /* value, array (named): every access takes its lock */
+    bool try_reachable;   /* def: may run while a `try` is active (called,
                             directly or not, from inside a try statement):
                             gen checks for a pending exception in it */
     /* An array of pipe ends or queues (`pipe a[4], b[4]: T`, `queue q[4]: T`)

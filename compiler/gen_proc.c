@@ -318,6 +318,7 @@ static void each_elem(Gen *g, Symbol *a, ElemPick pick, const char *line) {
 static bool shared_end(const Symbol *e) { return e->users > 1; }
 static bool parent_puts(const Symbol *e) { return e->flags & SF_PUTS; }
 static bool selected(const Symbol *e) { return e->flags & SF_SELECTS; }
+static bool solo(const Symbol *e) { return e->spsc; }
 static bool every(const Symbol *e) {
     (void)e;
     return true;
@@ -359,6 +360,7 @@ static void gen_queues_decl(Gen *g, Node *n, const char *at) {
         e->index = (int)(e->producers - base);
         if (e->index) emit(g, "mp_queue_add_producers(%s, %d);", cname(g, e), e->index);
     }
+    each_elem(g, q, solo, "mp_queue_set_spsc(%s);    /* one process puts, one gets: no locks */");
     if (n->joinable) each_elem(g, q, every, "mp_queue_set_joinable(%s);");
     each_elem(g, q, selected, gstr(g, "mp_queue_set_selectable(%%s, %s);", at));
     each_elem(g, q, parent_puts, "mp_self_produces(%s);    /* the parent puts into it too */");
@@ -395,6 +397,9 @@ static void gen_shared_decl(Gen *g, Node *n) {
         else
             emit(g, "mp_queue *%s = mp_make_queue_unbounded(%s, %d, \"%s\", %s);", cname(g, n->sym),
                  t, producers, n->name, at);
+        if (n->sym->spsc)
+            emit(g, "mp_queue_set_spsc(%s);    /* one process puts, one gets: no locks */",
+                 cname(g, n->sym));
         if (n->joinable) emit(g, "mp_queue_set_joinable(%s);", cname(g, n->sym));
         if (n->sym->flags & SF_SELECTS)
             emit(g, "mp_queue_set_selectable(%s, %s);", cname(g, n->sym), at);

@@ -73,11 +73,14 @@ static bool holds_start_child(void *end, Node *child, const char *role) {
     return holds_start_of_user(child, end);
 }
 
-/* Queue or pipe end S is given to a declaration that puts into it (PUTS)
- * or selects on it (SELECTS) and runs USERS processes (a group counts as
- * 2: more than one). */
-static void add_use(Symbol *s, bool puts, bool selects, int users) {
+/* Queue or pipe end S is given to a declaration that puts into it (PUTS),
+ * gets from it (GETS) or selects on it (SELECTS) and runs USERS processes
+ * (a group counts as 2: more than one); PROCS is the same count for a
+ * queue's putters and getters, where a group of a constant 1 is one. */
+static void add_use(Symbol *s, bool puts, bool gets, bool selects, int users, int procs) {
     if (s->kind == SYM_QUEUE && puts) s->producers++;
+    if (s->kind == SYM_QUEUE && puts) s->putters += procs;
+    if (s->kind == SYM_QUEUE && (gets || selects)) s->getters += procs;
     if (s->kind == SYM_QUEUE && selects) s->flags |= SF_SELECTS; /* made with its eventfd */
     if (s->kind == SYM_PIPE_END) s->users += users;
 }
@@ -95,18 +98,22 @@ static void count_uses(Program *p) {
         for (int i = 0; i < call->argc; i++, param = param->next) {
             Node *a = call->argv[i];
             bool puts = param->sym->flags & SF_PUTS;
+            bool gets = param->sym->flags & SF_GETS;
             bool selects = param->sym->flags & SF_SELECTS;
             int users = t->lhs ? 2 : 1;
+            int64_t one = 0;
+            int procs = t->lhs && !(sema_const_int(t->lhs, &one) && one == 1) ? 2 : 1;
             Node *nm = a->kind == ND_INDEX ? a->lhs : a;
             if (nm->kind != ND_NAME || !nm->sym) continue;
             Symbol *s = nm->sym;
             if (!s->elems) {
-                if (a->kind == ND_NAME) add_use(s, puts, selects, users);
+                if (a->kind == ND_NAME) add_use(s, puts, gets, selects, users, procs);
             } else if (a->kind == ND_INDEX && a->argc > 0) {
-                add_use(s->elems[a->argc - 1], puts, selects, users);
+                add_use(s->elems[a->argc - 1], puts, gets, selects, users, procs);
             } else {
-                if (a->kind == ND_INDEX && a->argc == IX_REPLICA) users = 1;
-                for (int64_t k = 0; k < s->count; k++) add_use(s->elems[k], puts, selects, users);
+                if (a->kind == ND_INDEX && a->argc == IX_REPLICA) users = procs = 1;
+                for (int64_t k = 0; k < s->count; k++)
+                    add_use(s->elems[k], puts, gets, selects, users, procs);
             }
         }
     }
@@ -136,6 +143,48 @@ static void queue_facts(Node *decl, Symbol *q) {
     q->producers++;
     for (Node *m = decl->next; m; m = m->next)
         if (sema_top_mentions(m, q)) q->release_after = m;
+}
+
+/* ---- single-producer single-consumer queues ---------------------------- */
+
+/* The parent's own use of queue Q (itself or through the defs it calls),
+ * before count_uses adds what the processes do to Q's flags. */
+static void parent_takes_part(Symbol *q) {
+    q->putters += (q->flags & SF_PUTS) != 0;
+    q->getters += (q->flags & (SF_GETS | SF_SELECTS)) != 0;
+}
+
+/* A process declared inside a def (not yet followed by the counts above)
+ * that is given a queue or a list of handles: it could add a putter or a
+ * getter the counts do not see. */
+static bool def_gives_handles(void *found, Node *n, const char *role) {
+    (void)role;
+    if (n->kind == ND_PROCESS && n->rhs && n->rhs->kind == ND_CALL)
+        for (int i = 0; i < n->rhs->argc; i++) {
+            Type *t = n->rhs->argv[i]->type;
+            if (t && (t->kind == TY_QUEUE || t->kind == TY_HANDLES)) *(bool *)found = true;
+        }
+    ast_children(n, true, def_gives_handles, found);
+    return false;
+}
+
+/* A queue goes lock-free when exactly one process may put into it and
+ * exactly one may get from it (or select on it), counting the parent, a
+ * group as several, and a process given an element through an index not
+ * known before running as a user of every element. The runtime enforces
+ * the guess (a second process on a lock-free side is a runtime error). */
+static void spsc_facts(Program *p) {
+    bool found = false;
+    for (Node *d = p->defs; d; d = d->next) def_gives_handles(&found, d->body, NULL);
+    if (found) return;
+    for (Node *d = p->top; d; d = d->next) {
+        if (d->kind != ND_QUEUE) continue;
+        Symbol *q = d->sym;
+        for (int64_t k = 0; k < (q->elems ? q->count : 1); k++) {
+            Symbol *e = q->elems ? q->elems[k] : q;
+            e->spsc = e->putters == 1 && e->getters == 1;
+        }
+    }
 }
 
 /* ---- shared values and arrays --------------------------------------- */
@@ -389,7 +438,14 @@ static void try_reach(Program *p) {
 void facts_compute(Program *p) {
     try_reach(p);
     shared_facts(p);
+    for (Node *d = p->top; d; d = d->next) {
+        if (d->kind != ND_QUEUE) continue;
+        if (!d->sym->elems) parent_takes_part(d->sym);
+        for (int64_t k = 0; d->sym->elems && k < d->sym->count; k++)
+            parent_takes_part(d->sym->elems[k]);
+    }
     count_uses(p);
+    spsc_facts(p);
     for (Node *d = p->top; d; d = d->next) {
         if (d->kind == ND_PIPE && d->sym->elems) {
             for (int64_t k = 0; k < d->sym->count; k++) {

@@ -1024,7 +1024,20 @@ void mp_queue_producer_done(mp_queue *q);
  * the stream. */
 void mp_self_produces(mp_queue *q);
 void mp_self_done(mp_queue *q);
-/* Exact item count / emptiness, taken under the queue's locks. */
+/* One process puts into q and one other gets from it (the compiler proved
+ * it): both sides run without their lock. Call right after making q,
+ * before any start and before any mp_queue_add_producers adjusting its
+ * count; ignored on a rendezvous queue. A later mp_queue_add_producers
+ * with more producers makes the put side locked again (the caller holds
+ * the one producer share and is not putting). A second process putting
+ * or getting while its side is lock-free is the runtime error "get from
+ * 'q': the queue has one consumer, process N (c), and is not shared". */
+void mp_queue_set_spsc(mp_queue *q);
+/* Both sides are still lock-free. */
+bool mp_queue_is_spsc(const mp_queue *q);
+/* Item count / emptiness: exact under the queue's locks; with a lock-free
+ * side, exact for its own process and otherwise a count that was true
+ * between two loads (see docs/runtime.md). */
 int64_t mp_queue_size(mp_queue *q);
 bool mp_queue_empty(mp_queue *q);
 /* mp_queue_new with the default ring, failing at loc. bound is the .mp

@@ -7,7 +7,12 @@
  * and may wrap around the end of the ring (the header never does).
  *
  * Two robust mutexes: put_lock serializes producers, get_lock consumers,
- * so one producer and one consumer never contend for a lock. Positions are
+ * so one producer and one consumer never contend for a lock. A side the
+ * compiler proved has one process (mp_queue_set_spsc) takes no lock at
+ * all: solo_put / solo_get say so, and the first process to put (get)
+ * records its pid, so a second one fails loudly instead of racing.
+ * Queues of int, float and bool use fixed 8-byte slots: no record
+ * header, nothing ever wraps. Positions are
  * packed words (item count << 36 | byte offset), so publishing a record is
  * ONE release store of `pub` (and consuming one is one store of `con`),
  * made after the record is complete. A process killed while holding a
@@ -49,6 +54,11 @@ struct qshm {
     uint64_t max_items;  /* 0: bounded by the ring only */
     uint32_t rendezvous; /* max_items is 1 and a put waits for
                                        its item to be taken */
+    uint32_t slot8;      /* int, float, bool: 8-byte slots, no header */
+    uint32_t solo_put;   /* one producer process: no put_lock */
+    uint32_t solo_get;   /* one consumer process: no get_lock */
+    int32_t putter;      /* solo_put: pid of the one producer, 0 before */
+    int32_t getter;      /* solo_get: pid of the one consumer, 0 before */
     _Alignas(64) mpr_rlock put_lock;
     uint64_t pub;        /* producers' position */
     uint64_t pcache_con; /* producers' stale copy of con */
@@ -81,13 +91,16 @@ struct mp_queue {
     /* Main only: producer shares counted for process declarations that
      * have not made their process yet (released if main leaves first). */
     int64_t unreached;
-    int sel_fd;     /* eventfd for selects (made before fork), or -1 */
-    bool sel_ended; /* a select here ran its eof case */
+    int32_t put_pid; /* this process holds the solo_put claim (a pid, so */
+    int32_t get_pid; /* a forked child does not inherit the claim) */
+    int sel_fd;      /* eventfd for selects (made before fork), or -1 */
+    bool sel_ended;  /* a select here ran its eof case */
 };
 
-/* Test hooks: called by a producer holding put_lock between writing a
- * record's header and its payload, and by a consumer holding get_lock
- * after reading a record's header, before taking the record. */
+/* Test hooks: called by a producer (holding put_lock unless its side is
+ * lock-free) between writing a record's header and its payload, or before
+ * writing a slot, and by a consumer after reading a record's header or a
+ * slot, before taking it. */
 void (*mpr_test_queue_hook)(void);
 void (*mpr_test_queue_get_hook)(void);
 
@@ -127,6 +140,7 @@ mp_queue *mp_queue_new(const mp_type *t, size_t max_items, size_t ring_bytes, in
     s->size = size;
     s->max_items = max_items;
     s->rendezvous = rendezvous;
+    s->slot8 = t->kind == MP_INT || t->kind == MP_FLOAT || t->kind == MP_BOOL;
     s->producers = producers;
     mp_queue *q = mpr_calloc(1, sizeof *q);
     q->s = s;
@@ -187,7 +201,12 @@ static void add_count(mp_queue *q, int64_t delta) {
     }
 }
 
+/* More producers: a solo producer side becomes locked. Only a holder of a
+ * producer share adds producers, before it gives them out, so no lock-free
+ * put is under way in another process. */
 void mp_queue_add_producers(mp_queue *q, int64_t delta) {
+    if (delta > 0 && __atomic_load_n(&q->s->solo_put, __ATOMIC_RELAXED))
+        __atomic_store_n(&q->s->solo_put, 0, __ATOMIC_SEQ_CST);
     q->unreached += delta;
     add_count(q, delta);
 }
@@ -370,6 +389,66 @@ static int handoff(mp_queue *q, uint64_t p, double timeout, mpr_deadline *d, boo
 
 static size_t rec_bytes(size_t len) { return 8 + ((len + 7) & ~(size_t)7); }
 
+/* ---- solo sides ---------------------------------------------------- */
+
+/* Whether this process may use a lock-free side: the first process to
+ * try records its pid in CLAIM (and in MINE, its own handle, so later
+ * calls compare only); another one later gets EBUSY (the checked calls
+ * make it a runtime error naming the first). */
+static int solo_claim(int32_t *claim, int32_t *mine) {
+    if (*mine == mpr_rt.pid) return 0;
+    int32_t old = 0;
+    if (__atomic_compare_exchange_n(claim, &old, mpr_rt.pid, false, __ATOMIC_SEQ_CST,
+                                    __ATOMIC_SEQ_CST) ||
+        old == mpr_rt.pid) {
+        *mine = mpr_rt.pid;
+        return 0;
+    }
+    errno = EBUSY;
+    return -1;
+}
+
+/* 1: this put is lock-free, 0: it takes put_lock, -1: EBUSY. */
+static int put_solo(mp_queue *q) {
+    if (!__atomic_load_n(&q->s->solo_put, __ATOMIC_RELAXED)) return 0;
+    return solo_claim(&q->s->putter, &q->put_pid) < 0 ? -1 : 1;
+}
+
+static int get_solo(mp_queue *q) {
+    if (!__atomic_load_n(&q->s->solo_get, __ATOMIC_RELAXED)) return 0;
+    return solo_claim(&q->s->getter, &q->get_pid) < 0 ? -1 : 1;
+}
+
+void mp_queue_set_spsc(mp_queue *q) {
+    if (q->s->rendezvous) return; /* a withdrawal needs both locks */
+    q->s->solo_put = 1;
+    q->s->solo_get = 1;
+}
+
+bool mp_queue_is_spsc(const mp_queue *q) {
+    return __atomic_load_n(&q->s->solo_put, __ATOMIC_SEQ_CST) &&
+           __atomic_load_n(&q->s->solo_get, __ATOMIC_SEQ_CST);
+}
+
+/* The item's bytes: one slot, or a record (header, then the frame.c
+ * encoding, which may wrap around the ring's end). */
+static void write_item(mp_queue *q, uint64_t p, size_t len, mp_val v) {
+    uint64_t off = OFF(p) & q->mask;
+    mp_kind kind = q->type->kind;
+    if (q->s->slot8) {
+        int64_t x = kind == MP_BOOL ? (int64_t)v.b : v.i; /* a float's bits */
+        if (mpr_test_queue_hook) mpr_test_queue_hook();
+        memcpy(q->ring + off, &x, 8);
+        return;
+    }
+    uint32_t hdr[2] = {(uint32_t)len, (uint32_t)len ^ REC_MAGIC};
+    memcpy(q->ring + off, hdr, 8);
+    if (mpr_test_queue_hook) mpr_test_queue_hook();
+    uint64_t po = (off + 8) & q->mask;
+    mpr_wr w = {q->ring + po, q->size - po, q->ring};
+    mpr_frame_write(&w, q->type, v);
+}
+
 int mp_queue_put(mp_queue *q, mp_val v, double timeout) {
     struct qshm *s = q->s;
     mpr_deadline d;
@@ -379,59 +458,45 @@ int mp_queue_put(mp_queue *q, mp_val v, double timeout) {
         errno = EINVAL;
         return -1;
     }
-    mp_kind kind = q->type->kind;
-    size_t len = kind == MP_INT || kind == MP_FLOAT ? 9
-                 : kind == MP_BOOL                  ? 2
-                                                    : mp_frame_size(q->type, v);
-    if (len > MP_MSG_MAX || rec_bytes(len) > q->size) {
+    size_t len = s->slot8 ? 8 : mp_frame_size(q->type, v);
+    uint64_t rec = s->slot8 ? 8 : rec_bytes(len);
+    if (len > MP_MSG_MAX || rec > q->size) {
         errno = EMSGSIZE;
         return -1;
     }
-    uint64_t rec = rec_bytes(len);
-    if (qlock(&s->put_lock, timeout, &d, &dset) < 0) return -1;
+    int solo = put_solo(q);
+    if (solo < 0) return -1;
+    if (!solo && qlock(&s->put_lock, timeout, &d, &dset) < 0) return -1;
     uint64_t p;
     for (;;) {
-        p = s->pub;
+        p = __atomic_load_n(&s->pub, __ATOMIC_RELAXED); /* only we store it */
         uint64_t c = s->pcache_con;
         if (fits(q, p, c, rec)) break;
         c = __atomic_load_n(&s->con, __ATOMIC_ACQUIRE);
         s->pcache_con = c;
         if (fits(q, p, c, rec)) break;
-        qunlock(&s->put_lock);
+        if (!solo) qunlock(&s->put_lock);
         if (timeout == 0) {
             errno = ETIMEDOUT;
             return -1;
         }
         want_rec = rec;
         if (wait_on(&s->space_seq, &s->space_want, put_ready, q, timeout, &d, &dset) < 0) return -1;
-        if (qlock(&s->put_lock, timeout, &d, &dset) < 0) return -1;
+        if (!solo && qlock(&s->put_lock, timeout, &d, &dset) < 0) return -1;
     }
 
     if (s->rendezvous && timeout == 0 && __atomic_load_n(&s->getters, __ATOMIC_SEQ_CST) == 0) {
-        qunlock(&s->put_lock); /* nobody is waiting to take it */
+        qunlock(&s->put_lock); /* nobody is waiting to take it (never solo) */
         errno = ETIMEDOUT;
         return -1;
     }
-    uint64_t off = OFF(p) & q->mask;
-    uint32_t hdr[2] = {(uint32_t)len, (uint32_t)len ^ REC_MAGIC};
-    memcpy(q->ring + off, hdr, 8);
-    if (mpr_test_queue_hook) mpr_test_queue_hook();
-    uint64_t po = (off + 8) & q->mask;
-    if (len == 9 && (kind == MP_INT || kind == MP_FLOAT) && po + 9 <= q->size) {
-        /* An int or float in one piece: the frame.c encoding, inline.
-         * (A 4-byte str or a 2-element list[bool] is 9 bytes too.) */
-        q->ring[po] = kind == MP_INT ? 1 : 2;
-        memcpy(q->ring + po + 1, &v.i, 8);
-    } else {
-        mpr_wr w = {q->ring + po, q->size - po, q->ring};
-        mpr_frame_write(&w, q->type, v);
-    }
+    write_item(q, p, len, v);
     if (s->joinable) __atomic_fetch_add(&s->unfinished, 1, __ATOMIC_SEQ_CST);
     /* Publish with one sequentially consistent store: either a consumer
      * that registered in data_want is seen by wake_if_wanted, or that
      * consumer's re-check sees this record. */
     __atomic_store_n(&s->pub, pack(CNT(p) + 1, OFF(p) + rec), __ATOMIC_SEQ_CST);
-    qunlock(&s->put_lock);
+    if (!solo) qunlock(&s->put_lock);
     wake_if_wanted(&s->data_seq, &s->data_want);
     sel_notify(q);
     if (s->rendezvous) return handoff(q, p, timeout, &d, &dset);
@@ -451,14 +516,56 @@ static int get_item(mp_queue *q, mp_val *out, double timeout, bool *counted);
 
 /* A get that had to wait counts in `getters` until it leaves, with an
  * item or without: a rendezvous put_nowait hands over only to a get that
- * is waiting. */
+ * is waiting. Only rendezvous queues count (the word shares the line the
+ * producers read on every put). */
 int mp_queue_get(mp_queue *q, mp_val *out, double timeout) {
     struct qshm *s = q->s;
     bool counted = false;
     int r = get_item(q, out, timeout, &counted);
-    if (counted && __atomic_sub_fetch(&s->getters, 1, __ATOMIC_SEQ_CST) == 0 && s->rendezvous)
+    if (counted && __atomic_sub_fetch(&s->getters, 1, __ATOMIC_SEQ_CST) == 0)
         wake_all(&s->space_seq);
     return r;
+}
+
+/* Reads the item at C (P: the published end) and returns its bytes in
+ * the ring (*rec); -1 with EPROTO for a record header that is not one. */
+static int read_item(mp_queue *q, uint64_t p, uint64_t c, mp_val *out, uint64_t *rec) {
+    uint64_t off = OFF(c) & q->mask;
+    if (q->s->slot8) {
+        int64_t x;
+        memcpy(&x, q->ring + off, 8);
+        if (mpr_test_queue_get_hook) mpr_test_queue_get_hook();
+        if (q->type->kind == MP_BOOL) out->b = x != 0;
+        else out->i = x; /* a float's bits */
+        *rec = 8;
+        return 0;
+    }
+    uint64_t avail = used_bytes(p, c);
+    uint32_t hdr[2];
+    memcpy(hdr, q->ring + off, 8);
+    if (mpr_test_queue_get_hook) mpr_test_queue_get_hook();
+    *rec = rec_bytes(hdr[0]);
+    if ((hdr[0] ^ REC_MAGIC) != hdr[1] || hdr[0] > MP_MSG_MAX || *rec > avail) {
+        /* Cannot happen unless something scribbled on the ring: drop
+         * everything published so far rather than read garbage. */
+        *rec = avail;
+        errno = EPROTO;
+        return -1;
+    }
+    uint64_t po = (off + 8) & q->mask;
+    const unsigned char *payload = q->ring + po;
+    if (po + hdr[0] > q->size) { /* wraps: copy it out first */
+        if (wrap_cap < hdr[0]) {
+            free(wrap_buf);
+            wrap_cap = hdr[0];
+            wrap_buf = mpr_malloc(wrap_cap);
+        }
+        size_t first = (size_t)(q->size - po);
+        memcpy(wrap_buf, payload, first);
+        memcpy(wrap_buf + first, q->ring, hdr[0] - first);
+        payload = wrap_buf;
+    }
+    return mp_frame_decode(q->type, payload, hdr[0], out);
 }
 
 static int get_item(mp_queue *q, mp_val *out, double timeout, bool *counted) {
@@ -471,9 +578,11 @@ static int get_item(mp_queue *q, mp_val *out, double timeout, bool *counted) {
         errno = EINVAL;
         return -1;
     }
-    if (qlock(&s->get_lock, timeout, &d, &dset) < 0) return -1;
+    int solo = get_solo(q);
+    if (solo < 0) return -1;
+    if (!solo && qlock(&s->get_lock, timeout, &d, &dset) < 0) return -1;
     for (;;) {
-        c = s->con;
+        c = __atomic_load_n(&s->con, __ATOMIC_RELAXED); /* only we store it */
         p = s->ccache_pub;
         if (OFF(p) != OFF(c)) break;
         p = __atomic_load_n(&s->pub, __ATOMIC_ACQUIRE);
@@ -484,60 +593,26 @@ static int get_item(mp_queue *q, mp_val *out, double timeout, bool *counted) {
             p = __atomic_load_n(&s->pub, __ATOMIC_ACQUIRE);
             s->ccache_pub = p;
             if (OFF(p) != OFF(c)) break;
-            qunlock(&s->get_lock);
+            if (!solo) qunlock(&s->get_lock);
             return MP_EOF;
         }
-        qunlock(&s->get_lock);
+        if (!solo) qunlock(&s->get_lock);
         if (timeout == 0) {
             errno = ETIMEDOUT;
             return -1;
         }
-        if (!*counted) {
+        if (!*counted && s->rendezvous) {
             *counted = true;
             __atomic_fetch_add(&s->getters, 1, __ATOMIC_SEQ_CST);
         }
         if (wait_on(&s->data_seq, &s->data_want, get_ready, q, timeout, &d, &dset) < 0) return -1;
-        if (qlock(&s->get_lock, timeout, &d, &dset) < 0) return -1;
+        if (!solo && qlock(&s->get_lock, timeout, &d, &dset) < 0) return -1;
     }
 
-    uint64_t off = OFF(c) & q->mask;
-    uint64_t avail = used_bytes(p, c);
-    uint32_t hdr[2];
-    memcpy(hdr, q->ring + off, 8);
-    if (mpr_test_queue_get_hook) mpr_test_queue_get_hook();
-    int r = 0;
-    uint64_t rec = rec_bytes(hdr[0]);
-    if ((hdr[0] ^ REC_MAGIC) != hdr[1] || hdr[0] > MP_MSG_MAX || rec > avail) {
-        /* Cannot happen unless something scribbled on the ring: drop
-         * everything published so far rather than read garbage. */
-        rec = avail;
-        errno = EPROTO;
-        r = -1;
-    } else {
-        uint64_t po = (off + 8) & q->mask;
-        const unsigned char *payload = q->ring + po;
-        mp_kind kind = q->type->kind;
-        if (hdr[0] == 9 && po + 9 <= q->size && (kind == MP_INT || kind == MP_FLOAT) &&
-            payload[0] == (kind == MP_INT ? 1 : 2)) {
-            memcpy(&out->i, payload + 1, 8); /* int or float, inline */
-            goto take;
-        }
-        if (po + hdr[0] > q->size) { /* wraps: copy it out first */
-            if (wrap_cap < hdr[0]) {
-                free(wrap_buf);
-                wrap_cap = hdr[0];
-                wrap_buf = mpr_malloc(wrap_cap);
-            }
-            size_t first = (size_t)(q->size - po);
-            memcpy(wrap_buf, payload, first);
-            memcpy(wrap_buf + first, q->ring, hdr[0] - first);
-            payload = wrap_buf;
-        }
-        r = mp_frame_decode(q->type, payload, hdr[0], out);
-    }
-take:
+    uint64_t rec;
+    int r = read_item(q, p, c, out, &rec);
     __atomic_store_n(&s->con, pack(CNT(c) + 1, OFF(c) + rec), __ATOMIC_SEQ_CST);
-    qunlock(&s->get_lock);
+    if (!solo) qunlock(&s->get_lock);
     wake_if_wanted(&s->space_seq, &s->space_want);
     return r;
 }
@@ -631,8 +706,17 @@ int mp_queue_join(mp_queue *q, double timeout) {
 
 /* ---- size ---------------------------------------------------------- */
 
+/* Exact under both locks. With a lock-free side, con is read before pub
+ * (both only grow, con never passes pub): the count was true when con was
+ * read if the caller is the one producer, when pub was read if it is the
+ * one consumer, and lies between the two otherwise. */
 static int64_t size_locked(mp_queue *q) {
     struct qshm *s = q->s;
+    if (__atomic_load_n(&s->solo_put, __ATOMIC_SEQ_CST) ||
+        __atomic_load_n(&s->solo_get, __ATOMIC_SEQ_CST)) {
+        uint64_t c = __atomic_load_n(&s->con, __ATOMIC_SEQ_CST);
+        return (int64_t)used_items(__atomic_load_n(&s->pub, __ATOMIC_SEQ_CST), c);
+    }
     if (lock_both(s) < 0) return -1;
     int64_t n = (int64_t)used_items(s->pub, s->con);
     qunlock(&s->get_lock);
@@ -646,6 +730,13 @@ bool mp_queue_empty(mp_queue *q) { return size_locked(q) == 0; }
 
 /* ---- checked variants ---------------------------------------------- */
 
+/* A second process on a side the compiler gave one process. */
+static void solo_fail(mp_queue *q, const char *op, int32_t first, const char *role, mp_loc loc) {
+    char who[160];
+    mpr_describe_pid(first, who, sizeof who);
+    mp_fail(loc, "%s '%s': the queue has one %s, %s, and is not shared", op, q->name, role, who);
+}
+
 /* Returns when the failure is a Python exception (see mp_raise). */
 static void put_fail(mp_queue *q, mp_val v, mp_loc loc) {
     if (errno == EMSGSIZE)
@@ -654,6 +745,7 @@ static void put_fail(mp_queue *q, mp_val v, mp_loc loc) {
                 "(%zu bytes encoded, ring of %llu bytes)",
                 q->name, mp_frame_size(q->type, v), (unsigned long long)q->size);
     int err = errno;
+    if (err == EBUSY) solo_fail(q, "put into", q->s->putter, "producer", loc);
     if (err == ETIMEDOUT) mp_raise(MP_EXC_Full, loc, "%s", "");
     else mp_raise(MP_EXC_OSError, loc, "[Errno %d] %s", err, strerror(err));
 }
@@ -670,6 +762,7 @@ void mpr_queue_get_fail(mp_queue *q, int r, mp_loc loc) {
                 "finished",
                 q->name);
     int err = errno;
+    if (err == EBUSY) solo_fail(q, "get from", q->s->getter, "consumer", loc);
     mp_raise(MP_EXC_OSError, loc, "[Errno %d] %s", err, strerror(err));
 }
 

@@ -327,6 +327,63 @@ static void case_queue_put_kill(void) {
 
 /* ------------------------------------------------------------------ */
 /* A consumer SIGKILLed in the middle of queue gets                    */
+/* The lock-free single-producer mode: the one producer SIGKILLed at a
+ * seeded point, anywhere in a put of a string (random length, wrapping a
+ * small ring) or of an int (an 8-byte slot). The consumer takes every
+ * item published before the kill, in order and whole, then sees the end
+ * of the stream: nothing torn, nothing after a gap, no hang. */
+static void spsc_int_producer(void *arg) {
+    mp_queue *q = arg;
+    for (int64_t i = 0;; i++)
+        CHECK(mp_queue_put(q, (mp_val){.i = i * 3 + 1}, -1) == 0, "put: %s", strerror(errno));
+}
+
+static void case_spsc_put_kill(void) {
+    for (int round = 0; round < 8; round++) {
+        bool ints = round % 2;
+        mp_queue *q = mp_queue_new(ints ? &mp_t_int : &mp_t_str, 0, ints ? 4096 : 64 << 10, 1, "q");
+        CHECK(q != NULL, "queue: %s", strerror(errno));
+        mp_queue_set_spsc(q);
+        struct qk victim = {q, 'A', INT64_MAX, rnd() | 1, NULL};
+        mp_proc *pa = mp_proc_new("A", -1);
+        mp_proc_produces(pa, q);
+        CHECK(mp_proc_start(pa, ints ? spsc_int_producer : qk_producer,
+                            ints ? (void *)q : &victim) == 0,
+              "start A");
+        int64_t kill_after = (int64_t)rnd_below(ints ? 5000 : 80), next = 0;
+        bool killed = false;
+        double end = now() + DEADLINE;
+        for (;;) {
+            mp_val v;
+            int rc = mp_queue_get(q, &v, DEADLINE);
+            CHECK(rc != -1, "get: %s", strerror(errno));
+            if (rc == MP_EOF) break;
+            int64_t seq;
+            if (ints) {
+                seq = (v.i - 1) / 3;
+                CHECK(v.i == seq * 3 + 1, "int item %" PRId64 " torn", v.i);
+            } else {
+                CHECK(item_check(v.s, &seq) == 'A', "item from nowhere");
+                mp_str_unref(v.s);
+            }
+            CHECK(seq == next, "item %" PRId64 " after %" PRId64 " (lost, duplicated or reordered)",
+                  seq, next - 1);
+            next++;
+            if (!killed && next >= kill_after) {
+                CHECK(mp_proc_kill(pa) == 0, "kill A");
+                killed = true;
+            }
+            CHECK(now() < end, "round %d: consumer never reached the end", round);
+        }
+        CHECK(killed, "round %d: end of stream before A was killed", round);
+        CHECK(join(pa) == -SIGKILL, "A not killed");
+        CHECK(mp_queue_size(q) == 0, "items left after end of stream");
+        CHECK(mp_queue_is_spsc(q), "queue left the lock-free mode");
+        mp_proc_free(pa);
+        mp_queue_free(q);
+    }
+}
+
 /* ------------------------------------------------------------------ */
 
 enum { QG_ITEMS = 2000 };
@@ -778,6 +835,7 @@ static const struct {
     {"lock_kill", case_lock_kill},
     {"queue_put_kill", case_queue_put_kill},
     {"queue_get_kill", case_queue_get_kill},
+    {"spsc_put_kill", case_spsc_put_kill},
     {"pipe_send_kill", case_pipe_send_kill},
     {"pipe_stream_kill", case_pipe_stream_kill},
     {"signals", case_signals},

@@ -42,7 +42,7 @@ if ! ${CC:-cc} -std=c11 ${CFLAGS:--O2 -g} -Wall -Wextra -Werror -Iruntime \
     cat "$work/cc.log"; echo "faults: 0 passed, 1 failed"; exit 1
 fi
 
-for c in lock_kill queue_put_kill queue_get_kill pipe_send_kill pipe_stream_kill signals; do
+for c in lock_kill queue_put_kill queue_get_kill spsc_put_kill pipe_send_kill pipe_stream_kill signals; do
     selected "$c" || continue
     timeout -k 5 "$LIMIT" "$work/faults" "$c" "$seed" >"$work/out" 2>"$work/err" </dev/null
     code=$?

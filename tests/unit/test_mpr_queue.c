@@ -113,8 +113,8 @@ static void test_strings_lists_and_wrap(void **state) {
     mp_queue_free(q);
 }
 
-/* Int and float records (24 bytes) in a 4 KiB ring: every so often one
- * straddles the ring's end and takes the general path. */
+/* Int, float and bool slots (8 bytes) in a 4 KiB ring, with the locks:
+ * the positions wrap around the ring's end many times. */
 static void test_scalars_wrap(void **state) {
     (void)state;
     mp_queue *qi = mp_queue_new(&mp_t_int, 0, 4096, 1, "ints");
