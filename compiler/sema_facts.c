@@ -96,7 +96,9 @@ static void count_uses(Program *p) {
             Node *a = call->argv[i];
             bool puts = param->sym->flags & SF_PUTS;
             bool selects = param->sym->flags & SF_SELECTS;
-            int users = t->lhs ? 2 : 1;
+            /* a def that hands the end on to a process of its own: two
+             * processes may use it at once */
+            int users = t->lhs || (param->sym->flags & SF_NESTED) ? 2 : 1;
             Node *nm = a->kind == ND_INDEX ? a->lhs : a;
             if (nm->kind != ND_NAME || !nm->sym) continue;
             Symbol *s = nm->sym;
@@ -123,6 +125,8 @@ static bool used_by_main(Program *p, Symbol *s) {
 static void pipe_end_facts(Program *p, Symbol *end) {
     bool by_main = used_by_main(p, end);
     end->users += by_main;
+    /* main calls a def that hands it on to a process of its own */
+    if (end->flags & SF_NESTED) end->users += 2;
     Node *last = NULL;
     for (Node *m = p->top; m; m = m->next)
         if (holds_start_of_user(m, end)) last = m;
