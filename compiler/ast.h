@@ -140,6 +140,7 @@ struct Symbol {
     bool try_reachable;   /* def: may run while a `try` is active (called,
                             directly or not, from inside a try statement):
                             gen checks for a pending exception in it */
+    bool unstarted;      /* process, group: never started (warning unstarted) */
     /* An array of pipe ends or queues (`pipe a[4], b[4]: T`, `queue q[4]: T`)
      * is one symbol of type list[conn[T]] with one symbol per element
      * (named "a[2]", not in any scope), which carries the element's own
@@ -164,6 +165,8 @@ enum {
     SF_RECVS = 1u << 4,
     SF_SELECTS = 1u << 5, /* queue: a select waits on it, in the parent or (on a
                              global, after sema_facts) any process */
+    SF_NESTED = 1u << 6,  /* queue or pipe end: a def hands it on to a process it
+                             declares itself (directly or through calls) */
 };
 
 /* Built-in functions, methods and attributes (Symbol.builtin, Node.builtin

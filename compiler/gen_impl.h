@@ -56,6 +56,7 @@ typedef struct CExpr {
 typedef struct Held {
     const char *name;
     Type *type;
+    const char *code; /* instead: a statement that ends it (a def's process) */
 } Held;
 
 /* Heap variables and temporaries of one C block, released when it ends.
@@ -225,6 +226,8 @@ const char *companion(Gen *g, const char *what, Symbol *p);
 
 void scope_push(Gen *g, Scope *s, bool loop);
 void scope_add(Scope *s, const char *name, Type *t);
+/* CODE (kept for the whole function) ends something when S is left. */
+void scope_add_code(Scope *s, const char *code);
 /* Leaves the innermost scope, releasing its references when RELEASE. */
 void scope_pop(Gen *g, bool release);
 void emit_release(Gen *g, const char *name, const Type *t);
@@ -314,6 +317,9 @@ void gen_stmt(Gen *g, Node *n);
 /* `start` and `join` statements (gen_proc.c), at the top level or, for
  * members of groups, in its blocks. */
 void gen_start_join(Gen *g, Node *n);
+/* `process p = f(...)` (gen_proc.c); in a def, the process is ended
+ * (joined and freed) on every way out of the def. */
+void gen_process(Gen *g, Node *n);
 void gen_block(Gen *g, Node *block, bool loop);
 
 #endif

@@ -139,6 +139,31 @@ static void gen_topology(Gen *g, Node *n, const char *proc, const char *args) {
     }
 }
 
+/* The topology of a process declared in a def: each pipe end it is
+ * given stays open in it (every other end is closed after fork). Its
+ * queues need no producer share of their own: the def's parameter counts
+ * as putting into what the process puts into (sema_flow.c), so the
+ * process running the def (or main, calling it) holds a share, and the
+ * def's processes never outlive the call: they are joined when it ends,
+ * and killed with it (the parent-death signal) if it is killed. A share
+ * of their own would be lost with a killed def's process and leave the
+ * stream open forever. An element of a list is the one the argument
+ * struct ARGS holds. */
+static void gen_nested_topology(Gen *g, Node *n, const char *proc, const char *args) {
+    Node *call = n->rhs;
+    Node *param = call->callee->sym->decl->params;
+    for (int i = 0; i < call->argc; i++, param = param->next) {
+        Node *a = call->argv[i];
+        Type *t = a->type;
+        if (a->kind == ND_INDEX && a->lhs->type->kind == TY_HANDLES && t->kind == TY_CONN)
+            emit(g, "mp_proc_uses(%s, %s.%s);", proc, args, field(g, param));
+        if (a->kind != ND_NAME || !a->sym) continue;
+        if (t->kind == TY_CONN) emit(g, "mp_proc_uses(%s, %s);", proc, cname(g, a->sym));
+        if (t->kind == TY_HANDLES && t->elem->kind == TY_CONN)
+            emit(g, "mp_proc_uses_all(%s, %s);", proc, cname(g, a->sym));
+    }
+}
+
 /* After a group of COUNT is made: each queue it puts into was counted
  * once per declaration when it was made; the group stands for COUNT
  * producers of it (its replica's own element: already one each). */
@@ -172,8 +197,42 @@ static void gen_proc_opts(Gen *g, Node *n, const char *proc) {
     }
 }
 
-static void gen_process(Gen *g, Node *n) {
+/* A process never started (warning unstarted) still compiles without an
+ * unused variable or entry stub. */
+static void mark_unstarted(Gen *g, Node *n) {
     Symbol *p = n->sym;
+    if (!p->unstarted) return;
+    if (!n->lhs) emit(g, "(void)%s;", companion(g, "args", p));
+    if (!n->lhs) emit(g, "(void)%s;", cname(g, p));
+    emit(g, "(void)run_%s;", n->rhs->callee->sym->decl->sym->name);
+}
+
+/* A process of a def belongs to that call of the def: on every way out
+ * (return, an exception, the end) the enclosing scope ends it, then
+ * releases the references its argument struct holds. */
+static void end_with_def(Gen *g, Scope *body, Node *n) {
+    Symbol *p = n->sym;
+    Node *def = n->rhs->callee->sym->decl;
+    const char *pc = cname(g, p), *args = companion(g, "args", p);
+    const char *count = companion(g, "count", p);
+    if (n->lhs) scope_add_code(body, keep_str(g, gstr(g, "mp_free(%s);", args)));
+    for (Node *param = def->params; param; param = param->next) {
+        if (!is_heap(param->sym->type)) continue;
+        const char *fn = unref_fn(param->sym->type), *f = field(g, param);
+        if (n->lhs)
+            scope_add_code(body,
+                           keep_str(g, gstr(g, "for (int64_t k = 0; k < %s; k++) %s(%s[k].%s);",
+                                            count, fn, args, f)));
+        else scope_add_code(body, keep_str(g, gstr(g, "%s(%s.%s);", fn, args, f)));
+    }
+    if (n->lhs) scope_add_code(body, keep_str(g, gstr(g, "mp_group_end(%s, %s);", pc, count)));
+    else scope_add_code(body, keep_str(g, gstr(g, "mp_proc_end(%s);", pc)));
+}
+
+void gen_process(Gen *g, Node *n) {
+    Symbol *p = n->sym;
+    Scope *body = g->scope;
+    bool nested = g->def != NULL;
     Node *call = n->rhs;
     Node *def = call->callee->sym->decl;
     const char *dn = def->sym->name;
@@ -192,6 +251,13 @@ static void gen_process(Gen *g, Node *n) {
         free(init.data);
         emit(g, "mp_proc *%s = mp_proc_new(\"%s\", -1);", pc, p->name);
         gen_proc_opts(g, n, pc);
+        mark_unstarted(g, n);
+        if (nested) {
+            gen_nested_topology(g, n, pc, args);
+            stmt_end(g, &temps);
+            end_with_def(g, body, n);
+            return;
+        }
         gen_topology(g, n, pc, args);
         for (Node *param = def->params; param; param = param->next)
             if (is_heap(param->sym->type)) keep(g, p, field(g, param), param->sym->type, false);
@@ -224,9 +290,19 @@ static void gen_process(Gen *g, Node *n) {
     }
     stmt_end(g, &inner);
     if (!n->body) emit(g, "%s[%s] = mp_proc_new(\"%s\", %s);", pc, k, p->name, k);
+    if (nested) {
+        gen_nested_topology(g, n, gstr(g, "%s[%s]", pc, k), gstr(g, "%s[%s]", args, k));
+        g->indent--;
+        emit(g, "}");
+        mark_unstarted(g, n);
+        stmt_end(g, &temps);
+        end_with_def(g, body, n);
+        return;
+    }
     gen_topology(g, n, gstr(g, "%s[%s]", pc, k), gstr(g, "%s[%s]", args, k));
     g->indent--;
     emit(g, "}");
+    mark_unstarted(g, n);
     group_producers(g, call, def, count);
     for (param = def->params; param; param = param->next)
         if (is_heap(param->sym->type)) keep(g, p, field(g, param), param->sym->type, true);
@@ -572,11 +648,17 @@ bool gen_program(FILE *out, const Program *p, const Source *src, const GenOption
     Buf *sections[] = {&g.types, &g.lits, &g.protos, &g.body};
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
         sections[i]->spill = tmpfile();
-    for (Node *d = p->defs; d; d = d->next) gen_def(&g, d);
     /* An argument struct and entry stub for each def a process runs, in
-     * the order of the defs. */
+     * the order of the defs: before the defs when a def declares such a
+     * process itself (its body needs them), after them otherwise. */
     for (Node *n = p->top; n; n = n->next)
         if (n->kind == ND_PROCESS) n->rhs->callee->sym->index = 1;
+    for (Node *d = p->defs; d; d = d->next)
+        for (Node *n = d->body->body; n; n = n->next)
+            if (n->kind == ND_PROCESS) n->rhs->callee->sym->index = 2;
+    for (Node *d = p->defs; d; d = d->next)
+        if (d->sym->index == 2) gen_stub(&g, d);
+    for (Node *d = p->defs; d; d = d->next) gen_def(&g, d);
     for (Node *d = p->defs; d; d = d->next)
         if (d->sym->index == 1) gen_stub(&g, d);
     gen_main(&g);

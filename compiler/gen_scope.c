@@ -14,7 +14,9 @@ void scope_push(Gen *g, Scope *s, bool loop) {
     g->scope = s;
 }
 
-void scope_add(Scope *s, const char *name, Type *t) { vec_push(&s->held, ((Held){name, t})); }
+void scope_add(Scope *s, const char *name, Type *t) { vec_push(&s->held, ((Held){name, t, NULL})); }
+
+void scope_add_code(Scope *s, const char *code) { vec_push(&s->held, ((Held){NULL, NULL, code})); }
 
 void emit_release(Gen *g, const char *name, const Type *t) {
     if (!t) emit(g, "mp_buf_free(&%s);", name);
@@ -24,8 +26,11 @@ void emit_release(Gen *g, const char *name, const Type *t) {
 void release_scope(Gen *g, const Scope *s) {
     bool saved = g->no_check;
     g->no_check = true; /* releasing and unlocking never raise */
-    for (size_t i = s->held.len; i-- > 0;)
-        emit_release(g, s->held.items[i].name, s->held.items[i].type);
+    for (size_t i = s->held.len; i-- > 0;) {
+        const Held *h = &s->held.items[i];
+        if (h->code) emit(g, "%s", h->code);
+        else emit_release(g, h->name, h->type);
+    }
     if (s->unlock && type_is_sync(s->unlock->type))
         emit(g, "mp_sync_exit(%s, %s);", cname(g, s->unlock), s->unlock_at);
     else if (s->unlock)

@@ -736,6 +736,7 @@ void gen_stmt(Gen *g, Node *n) {
     case ND_SELECT: gen_select(g, n); break;
     case ND_RAISE: gen_raise(g, n); break;
     case ND_ASSERT: gen_assert(g, n); break;
+    case ND_PROCESS: gen_process(g, n); break;
     case ND_START:
     case ND_JOIN: gen_start_join(g, n); break;
     case ND_EXPR_STMT: {

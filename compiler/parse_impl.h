@@ -100,6 +100,8 @@ struct Parser {
     bool keep_recovering; /* the error was a '{' on the next line: let
                                recovery discard it with its block */
     Node *expr;           /* START_EXPR: the expression */
+    int blocks;           /* statement blocks open ({ ... }) */
+    int def_blocks;       /* in a def: the value of blocks in its body, else 0 */
 };
 
 /* compiler/parse.c */

@@ -245,7 +245,8 @@ void sema_undefined(Sema *S, Node *n) {
         if (strcmp(pd->what, "process") == 0 || strcmp(pd->what, "process group") == 0 ||
             strcmp(pd->what, "Pool") == 0) {
             diag_error(S->d, n->span, "'%s' is a %s of the parent program; a def cannot use %s",
-                       n->name, pd->what, strcmp(pd->what, "Pool") == 0 ? "pools" : "processes");
+                       n->name, pd->what,
+                       strcmp(pd->what, "Pool") == 0 ? "pools" : "the parent program's processes");
             diag_note(S->d, pd->at, "'%s' is declared here", n->name);
         } else {
             diag_error(S->d, n->span,
@@ -907,7 +908,7 @@ static bool check_for(Sema *S, Node *n) {
     S->loop = &lp;
     Node *outer_loop = S->member_loop;
     Scope *outer_scope = S->member_loop_scope;
-    bool top = !S->def && S->scope->parent == S->parent_scope;
+    bool top = S->scope->parent == (S->def ? S->def_scope : S->parent_scope);
     S->member_loop = top && member_loop(n) ? n : NULL;
     S->member_loop_scope = S->scope;
     check_list(S, n->body ? (n->body->kind == ND_BLOCK ? n->body->body : n->body) : NULL);
@@ -1517,11 +1518,41 @@ static void check_sync_decl(Sema *S, Node *n) {
     n->sym = &declare_top(S, n, SYM_SYNC, n->name, name_span(n), t)->s;
 }
 
+/* Statement N is, or holds in its blocks, a way out of the def: return,
+ * raise or exit(). */
+static bool leaves_child(void *ctx, Node *c, const char *role);
+
+static bool leaves_def(Node *n) {
+    if (n->kind == ND_RETURN || n->kind == ND_RAISE || is_exit_call(n)) return true;
+    return ast_children(n, false, leaves_child, NULL);
+}
+
+static bool leaves_child(void *ctx, Node *c, const char *role) {
+    (void)ctx;
+    (void)role;
+    return leaves_def(c);
+}
+
+/* `process c = f(...)` in f itself: each process would start another
+ * without end unless some statement before it can leave f (the guard of
+ * the recursion, `if depth == 0 { return }`). */
+static void check_recursion(Sema *S, Node *n, SymX *f) {
+    if (!S->def || f->s.decl != S->def) return;
+    for (Node *st = S->def->body->body; st && st != n; st = st->next)
+        if (leaves_def(st)) return;
+    diag_error(S->d, n->rhs->span,
+               "process '%s' runs '%s' again before '%s' can return: every process would start "
+               "another, without end",
+               n->name, S->def->name, S->def->name);
+    diag_note(S->d, name_span(S->def),
+              "end the recursion first, before the declaration: 'if depth == 0 { return }'");
+}
+
 static void check_process(Sema *S, Node *n) {
     bool group = n->lhs != NULL;
     if (group) check_int_expr(S, n->lhs, "the number of processes in '%s'", n->name);
     if (n->index_name) {
-        push_scope(S, OWN_PARENT);
+        push_scope(S, local_owner(S));
         Span is = n->index_span.end > n->index_span.begin ? n->index_span : n->span;
         SymX *ix = sym_new(S, SYM_VAR, n->index_name, type_basic(TY_INT), n, is);
         n->sym2 = &ix->s;
@@ -1541,6 +1572,7 @@ static void check_process(Sema *S, Node *n) {
             S->proc_decl = n; /* `a[i]`: replica i's own element */
             call->type = sema_def_call(S, call, f, true);
             S->proc_decl = NULL;
+            check_recursion(S, n, f);
         } else {
             if (c->kind == ND_NAME && !f) {
                 sema_undefined(S, c);
@@ -1599,6 +1631,8 @@ static SymX *start_join_target(Sema *S, Node *t, const char *verb) {
 
 bool sema_maybe_started(const SymX *p) { return p->started || p->loose || p->member_starts; }
 
+bool sema_at_body(const Sema *S) { return S->scope == (S->def ? S->def_scope : S->parent_scope); }
+
 /* "w[3]", "w[i]" or "w[...]": a member target in messages, in the arena. */
 static const char *member_text(Sema *S, Node *t) {
     char buf[300];
@@ -1620,7 +1654,7 @@ typedef enum { AT_LITERAL, AT_LOOP, AT_UNKNOWN } MemberAt;
 
 static MemberAt member_at(Sema *S, Node *t, SymX *g) {
     Node *k = t->rhs;
-    if (S->scope == S->parent_scope && k->kind == ND_INT) return AT_LITERAL;
+    if (sema_at_body(S) && k->kind == ND_INT) return AT_LITERAL;
     Node *loop = S->member_loop;
     if (loop && S->scope == S->member_loop_scope && k->kind == ND_NAME && k->sym == loop->sym &&
         covers_group(loop->rhs->args, g))
@@ -1776,23 +1810,32 @@ static void check_join(Sema *S, Node *n) {
     }
 }
 
+/* Pipes, queues, values, arrays and sync objects: the parent program's
+ * top level only (the static topology is made of them; the parser
+ * refuses them in every block, a def's body too). */
 static bool top_only(Sema *S, Node *st) {
     if (!S->def && S->scope == S->parent_scope) return true;
     diag_error(S->d, st->span, "declarations, 'start' and 'join' must stand at the top level");
-    if ((st->kind == ND_START || st->kind == ND_JOIN) && !S->def)
-        diag_note(S->d, st->span, "in a block, %s one member of a group at a time: '%s w[i]'",
-                  st->kind == ND_START ? "start" : "join", st->kind == ND_START ? "start" : "join");
     return false;
 }
 
-/* `start`/`join` of whole processes stand at the top level; in a block of
- * the parent program (if, for, while, try) only one member of a group:
- * `start w[i]`. Never in a def. */
-static bool start_join_here(Sema *S, Node *st) {
-    bool members = true;
-    for (Node *t = st->targets; t; t = t->next) members = members && t->kind == ND_INDEX;
-    if (S->def || !members) return top_only(S, st);
-    return true;
+/* Processes are declared, started and joined directly at the top level
+ * or directly in a def's body, where each statement runs once and in
+ * order, so the rules (started once, joined after the start) are checked
+ * on every path; in a block (if, for, while, try) only one member of a
+ * group: `start w[i]`. The parser refuses the other statements; `p.start()`
+ * is an expression statement it turns into a start, checked here. */
+static bool proc_here(Sema *S, Node *st) {
+    bool members = st->kind != ND_PROCESS;
+    for (Node *t = st->targets; members && t; t = t->next) members = t->kind == ND_INDEX;
+    if (sema_at_body(S) || members) return true;
+    diag_error(S->d, st->span,
+               "declarations, 'start' and 'join' must stand at the top level or directly in a "
+               "def's body");
+    if (st->kind != ND_PROCESS)
+        diag_note(S->d, st->span, "in a block, %s one member of a group at a time: '%s w[i]'",
+                  st->kind == ND_START ? "start" : "join", st->kind == ND_START ? "start" : "join");
+    return false;
 }
 
 /* del d[k], del xs[i]: an item of a dict or a list; the container is
@@ -1872,11 +1915,11 @@ static bool check_stmt(Sema *S, Node *st) {
         if (top_only(S, st)) check_array_decl(S, st);
         return true;
     case ND_PROCESS:
-        if (top_only(S, st)) check_process(S, st);
+        if (proc_here(S, st)) check_process(S, st);
         return true;
     case ND_START:
     case ND_JOIN:
-        if (start_join_here(S, st)) {
+        if (proc_here(S, st)) {
             if (st->kind == ND_START) check_start(S, st);
             else check_join(S, st);
         }
@@ -1920,6 +1963,7 @@ static void check_def(Sema *S, Node *def) {
     S->def = def;
     S->def_sym = symx(def->sym);
     push_scope(S, OWN_DEF);
+    S->def_scope = S->scope;
     for (Node *p = def->params; p; p = p->next) {
         type_ok(S, p->decl_type, type_span_or(p), TC_PARAM, true, NULL);
         declare(S, symx(p->sym));
@@ -1938,6 +1982,7 @@ static void check_def(Sema *S, Node *def) {
     pop_scope(S);
     S->def = NULL;
     S->def_sym = NULL;
+    S->def_scope = NULL;
 }
 
 /* ---- the parent's names, for errors in defs --------------------------- */
@@ -2011,8 +2056,13 @@ static void process_warnings(Sema *S) {
     for (size_t i = 0; i < S->procs.len; i++) {
         SymX *p = S->procs.items[i];
         const char *what = p->s.kind == SYM_GROUP ? "process group" : "process";
+        p->s.unstarted = !sema_maybe_started(p);
         if (!sema_maybe_started(p))
             diag_warning(S->d, W_UNSTARTED, p->s.span, "%s '%s' is never started", what, p->s.name);
+        else if (!p->joined && !p->method_joined && !p->daemon && p->def)
+            diag_warning(S->d, W_UNJOINED, p->start_at,
+                         "%s '%s' is never joined; it will be joined when '%s' returns", what,
+                         p->s.name, p->def->name);
         else if (!p->joined && !p->method_joined && !p->daemon) /* a daemon ends with main */
             diag_warning(S->d, W_UNJOINED, p->start_at,
                          "%s '%s' is never joined; it will be joined when the program ends", what,

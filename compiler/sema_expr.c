@@ -1413,7 +1413,12 @@ Type *sema_def_call(Sema *S, Node *call, SymX *f, bool is_process) {
         if (!flow_kind(x) || !flow_kind(param) || !a->type || is_err(a->type) ||
             !sema_assignable(param->s.type, a->type)) /* also a joinable queue for a queue */
             continue;
-        if (!is_process) flow_edge(S, x, param, a->span, def->name);
+        /* A process declared in a def runs the callee while the def runs:
+         * the def counts as doing what the callee does, as for a call, and
+         * hands the object on. A process of the parent program is counted
+         * from its def's parameters instead (sema_facts.c). */
+        if (!is_process || S->def) flow_edge(S, x, param, a->span, def->name);
+        if (is_process && S->def) flow_direct(S, x, SF_NESTED, a->span);
         if (sema_pipe_dir(x)) flow_pipe_arg(S, x, param, a, def->name);
         if (a->kind == ND_NAME) flow_aliases(S, call, def, p, i);
     }
@@ -2439,13 +2444,12 @@ static Type *method_call(Sema *S, Node *call, bool range_ok) {
             diag_error(S->d, call->span, "'%s' is already joined", p->s.name);
             diag_note(S->d, p->join_at, "'%s' is first joined here", p->s.name);
         } else if (p && id == M_JOIN && m->lhs->kind == ND_INDEX) {
-            sema_join_member(S, p, m->lhs, call->span,
-                             !call->argv[0] && !S->def && S->scope == S->parent_scope);
+            sema_join_member(S, p, m->lhs, call->span, !call->argv[0] && sema_at_body(S));
             if (!call->argv[0]) p->method_joined = true; /* joined in part, for the warnings */
         } else if (p && id == M_JOIN && !call->argv[0] && m->lhs->kind == ND_NAME) {
             /* Standing directly at the top level it surely runs, as `join p`
              * does; in a block it may not (or may run again). */
-            if (!S->def && S->scope == S->parent_scope) {
+            if (sema_at_body(S)) {
                 p->joined = true;
                 p->join_at = call->span;
             } else {

@@ -100,9 +100,12 @@ static void count_uses(Program *p) {
             bool puts = param->sym->flags & SF_PUTS;
             bool gets = param->sym->flags & SF_GETS;
             bool selects = param->sym->flags & SF_SELECTS;
-            int users = t->lhs ? 2 : 1;
+            /* a def that hands the end on to a process of its own: two
+             * processes may use it at once */
+            bool nested = param->sym->flags & SF_NESTED;
+            int users = t->lhs || nested ? 2 : 1;
             int64_t one = 0;
-            int procs = t->lhs && !(sema_const_int(t->lhs, &one) && one == 1) ? 2 : 1;
+            int procs = (t->lhs && !(sema_const_int(t->lhs, &one) && one == 1)) || nested ? 2 : 1;
             Node *nm = a->kind == ND_INDEX ? a->lhs : a;
             if (nm->kind != ND_NAME || !nm->sym) continue;
             Symbol *s = nm->sym;
@@ -130,6 +133,8 @@ static bool used_by_main(Program *p, Symbol *s) {
 static void pipe_end_facts(Program *p, Symbol *end) {
     bool by_main = used_by_main(p, end);
     end->users += by_main;
+    /* main calls a def that hands it on to a process of its own */
+    if (end->flags & SF_NESTED) end->users += 2;
     Node *last = NULL;
     for (Node *m = p->top; m; m = m->next)
         if (holds_start_of_user(m, end)) last = m;
@@ -154,9 +159,11 @@ static void parent_takes_part(Symbol *q) {
     q->getters += (q->flags & (SF_GETS | SF_SELECTS)) != 0;
 }
 
-/* A process declared inside a def (not yet followed by the counts above)
- * that is given a queue or a list of handles: it could add a putter or a
- * getter the counts do not see. */
+/* A process declared inside a def that is given a queue or a list of
+ * handles: the counts above see the def's caller as several users, but
+ * the def may run in any process, and its children in turn: no queue of
+ * such a program is made lock-free (the runtime would catch a wrong
+ * guess, as a located error, not a race). */
 static bool def_gives_handles(void *found, Node *n, const char *role) {
     (void)role;
     if (n->kind == ND_PROCESS && n->rhs && n->rhs->kind == ND_CALL)

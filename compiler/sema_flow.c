@@ -24,12 +24,13 @@ static int flow_index(unsigned bit) {
     case SF_SENDS: return 2;
     case SF_RECVS: return 3;
     case SF_SELECTS: return 5;
+    case SF_NESTED: return 6;
     default: return 4; /* XF_ITERS */
     }
 }
 
-static const unsigned flow_bits[FLOW_N] = {SF_PUTS,  SF_GETS,  SF_SENDS,
-                                           SF_RECVS, XF_ITERS, SF_SELECTS};
+static const unsigned flow_bits[FLOW_N] = {SF_PUTS,  SF_GETS,    SF_SENDS, SF_RECVS,
+                                           XF_ITERS, SF_SELECTS, SF_NESTED};
 
 /* X's flow facts, allocated (and X listed) on first use. */
 static FlowInfo *track(Sema *S, SymX *x) {
@@ -410,6 +411,7 @@ void flow_solve(Sema *S) {
     pipe_args(S);
     for (size_t i = 0; i < S->flow.len; i++) {
         SymX *x = S->flow.items[i];
-        x->s.flags |= x->fi->fl & (SF_PUTS | SF_GETS | SF_SENDS | SF_RECVS | SF_SELECTS);
+        x->s.flags |=
+            x->fi->fl & (SF_PUTS | SF_GETS | SF_SENDS | SF_RECVS | SF_SELECTS | SF_NESTED);
     }
 }

@@ -18,7 +18,7 @@
 /* Flow facts for queues and pipe ends. The public ones are SF_* bits of
  * Symbol.flags; XF_ITERS is sema's own: iterated with `for`. */
 enum { XF_ITERS = 1u << 8 };
-enum { FLOW_N = 6 }; /* PUTS GETS SENDS RECVS ITERS SELECTS */
+enum { FLOW_N = 7 }; /* PUTS GETS SENDS RECVS ITERS SELECTS NESTED */
 
 typedef struct Edge Edge;
 
@@ -145,6 +145,7 @@ typedef struct Sema {
     Scope *free_scopes;
     Node *def; /* def being checked; NULL in the parent */
     SymX *def_sym;
+    Scope *def_scope; /* the def's outermost scope: its body's statements */
     Loop *loop;
     /* the top-level `for i in range(len(w))` loop being checked whose body
      * may start each member of a group once (check_for), and its scope */
@@ -177,6 +178,10 @@ void sema_member_add(Sema *S, MemberJoin **list, int64_t k, Span at, Node *node)
 /* sema.c */
 /* Some member (or all) of process or group P may be started by now. */
 bool sema_maybe_started(const SymX *p);
+/* The statement being checked stands directly in the body of the def
+ * being checked, or at the top level of the parent program: where
+ * processes are declared, started and joined. */
+bool sema_at_body(const Sema *S);
 SymX *sema_lookup(Sema *S, const char *name, SymX **parent_hit);
 /* The built-in function NAME, even where a user name hides it. */
 SymX *sema_builtin(Sema *S, const char *name);

@@ -244,9 +244,13 @@ static const char *dotted(Parser *P, const char *a, const char *b) {
 static void not_top(Parser *P, Node *n);
 
 /* A top-level-only statement inside a block: `start w[i]` and `join w[i]`
- * stay (sema allows members of groups there, in the parent program); the
- * others are refused. */
+ * stay (sema allows members of groups there), and so do process
+ * declarations, starts and joins directly in a def's body (its own
+ * processes); the others are refused. */
 static Node *in_block(Parser *P, Node *n) {
+    if (n && (n->kind == ND_PROCESS || n->kind == ND_START || n->kind == ND_JOIN) &&
+        P->def_blocks && P->blocks == P->def_blocks)
+        return n;
     if (n && (n->kind == ND_START || n->kind == ND_JOIN)) {
         bool members = true;
         for (Node *t = n->targets; t; t = t->next) members = members && t->kind == ND_INDEX;
@@ -285,7 +289,23 @@ static void not_top(Parser *P, Node *n) {
     }
     Span at = n->span;
     at.end = at.begin + (uint32_t)strlen(what) - 2;
+    bool proc = n->kind == ND_PROCESS || n->kind == ND_START || n->kind == ND_JOIN;
+    if (P->def_blocks && proc) {
+        parse_error(P, at,
+                    "%s stands directly in a def's body or at the top level of the program, "
+                    "not in a block",
+                    what);
+        if (n->kind == ND_PROCESS)
+            parse_note(P, at, "to start a process only sometimes, return early: 'if ... { return }'");
+        else
+            parse_note(P, at, "in a block, %s one member of a group at a time: '%s w[i]'",
+                       n->kind == ND_START ? "start" : "join",
+                       n->kind == ND_START ? "start" : "join");
+        return;
+    }
     parse_error(P, at, "%s is only allowed at the top level of the program", what);
+    if (P->def_blocks && n->kind != ND_CONST)
+        parse_note(P, at, "declare it at the top level and pass it to the def as a parameter");
 }
 }
 
@@ -363,12 +383,15 @@ top_line:
   | compound                        { add_top(P, $1); }
   | def                             { add_top(P, $1); }
   | toponly                         { add_top(P, $1); }
-  | error                           { RESYNC(0); }
-  | error block else_part           { RESYNC(0); }
+  | error                           { RESYNC(0); P->blocks = P->def_blocks = 0; }
+  | error block else_part           { RESYNC(0); P->blocks = P->def_blocks = 0; }
   ;
 
 block:
-    LC stmt_seq RC                  { $$ = mk(P, ND_BLOCK, @$); $$->body = $2.head; }
+    LC { P->blocks++; } stmt_seq RC {
+        $$ = mk(P, ND_BLOCK, @$); $$->body = $3.head;
+        if (P->blocks > 0) P->blocks--;
+    }
   ;
 
 stmt_seq:
@@ -564,12 +587,13 @@ else_part:
 /* ---- definitions and top-level declarations --------------------------- */
 
 def:
-    DEF IDENT LP params RP ret block {
+    DEF IDENT LP params RP ret { P->def_blocks = P->blocks + 1; } block {
         $$ = mk(P, ND_DEF, @$);
         $$->name = $2; $$->name_span = @2;
         $$->params = $4.head;
         $$->ret_type = $6; if ($6) $$->type_span = @6;
-        $$->body = $7;
+        $$->body = $8;
+        P->def_blocks = 0;
     }
   ;
 

@@ -976,6 +976,14 @@ void mp_join(mp_proc *p, mp_loc loc);
 void mp_join_timeout(mp_proc *p, double timeout, mp_loc loc);
 void mp_terminate(mp_proc *p, mp_loc loc);
 void mp_kill(mp_proc *p, mp_loc loc);
+/* A process declared in a def, when the call of the def ends (returns,
+ * raises, or runs to its end): a daemon still running is terminated
+ * (SIGTERM), a started process joined, then the record freed; one never
+ * started gives up its producer shares. mp_group_end does the same for
+ * the n processes of a group (daemons first, then the joins) and frees
+ * the array ps (made with mp_alloc). */
+void mp_proc_end(mp_proc *p);
+void mp_group_end(mp_proc **ps, int64_t n);
 /* The replica count of a process group: negative is a runtime error. */
 int64_t mp_group_size(int64_t n, mp_loc loc);
 /* w[i] on a group of count processes: i normalized as Python (negative

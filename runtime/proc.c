@@ -492,6 +492,26 @@ int mp_proc_free(mp_proc *p) {
     return 0;
 }
 
+/* Python ends a daemonic child when its parent exits; a def's own
+ * processes end with the call of the def, so the same order applies
+ * there: daemons terminated first, then every started one joined, then the
+ * records freed (one never started gives up its producer shares). */
+static void end_procs(mp_proc **ps, int64_t n) {
+    for (int64_t k = 0; k < n; k++)
+        if (ps[k] && ps[k]->daemon && ps[k]->state != P_NEW) proc_signal(ps[k], SIGTERM);
+    for (int64_t k = 0; k < n; k++)
+        if (ps[k] && ps[k]->state != P_NEW) mp_proc_join(ps[k], -1);
+    for (int64_t k = 0; k < n; k++) mp_proc_free(ps[k]);
+}
+
+void mp_proc_end(mp_proc *p) { end_procs(&p, 1); }
+
+void mp_group_end(mp_proc **ps, int64_t n) {
+    if (!ps) return;
+    end_procs(ps, n);
+    free(ps);
+}
+
 void mpr_procs_forget_queue(mp_queue *q) {
     sigset_t old;
     block_chld(&old);

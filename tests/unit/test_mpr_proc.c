@@ -612,6 +612,39 @@ static void test_checked_errors(void **state) {
     chan_close(&c);
 }
 
+/* The end of a def's call: mp_group_end terminates a daemon still
+ * running, joins the others (one that exits by itself, one waiting for a
+ * byte it gets) and frees them; mp_proc_end of a process never started
+ * gives up its producer share. */
+static void test_def_processes_end(void **state) {
+    (void)state;
+    alarm(60); /* a join that never returns fails the test instead of hanging it */
+    struct chan never = chan_new(), told = chan_new();
+    mp_proc **ps = mp_alloc(3 * sizeof *ps);
+    ps[0] = mp_proc_new("w", 0);
+    ps[1] = mp_proc_new("w", 1);
+    ps[2] = mp_proc_new("w", 2);
+    mp_proc_set_daemon(ps[0], true);
+    assert_int_equal(mp_proc_start(ps[0], child_waits, &never), 0);
+    assert_int_equal(mp_proc_start(ps[1], child_returns, NULL), 0);
+    assert_int_equal(mp_proc_start(ps[2], child_waits, &told), 0);
+    close(told.r);
+    told.r = -1;
+    assert_int_equal(write(told.w, "\0", 1), 1);
+    mp_group_end(ps, 3);
+    mp_group_end(NULL, 0);
+    chan_close(&never);
+    chan_close(&told);
+
+    mp_queue *q = mp_queue_new(&mp_t_int, 0, 0, 2, "q");
+    assert_non_null(q);
+    mp_proc *p = mp_proc_new("p", -1);
+    mp_proc_produces(p, q);
+    mp_proc_end(p);
+    assert_int_equal(mp_queue_producers(q), 1);
+    alarm(0);
+}
+
 /* fork failing with EAGAIN is reported, not fatal (needs a non-root
  * user: root ignores RLIMIT_NPROC). */
 static void test_fork_failure(void **state) {
@@ -652,6 +685,7 @@ int main(void) {
         cmocka_unit_test(test_exit_in_main_joins),
         cmocka_unit_test(test_checked_errors),
         cmocka_unit_test(test_fork_failure),
+        cmocka_unit_test(test_def_processes_end),
     };
     int r = cmocka_run_group_tests_name("mpr_proc", tests, NULL, NULL);
     mp_finish();

@@ -789,6 +789,19 @@ static void test_top_level_only(void **state) {
     Run *r = parse("if a { process p = f() }\n");
     assert_non_null(strstr(r->out, "^~~~~~~\n"));
     done(r);
+    /* a def's own processes stand directly in its body, not in its blocks */
+    r = parse_ok("def f(n: int) {\n    if n == 0 { return }\n    process c = f(n - 1)\n"
+                 "    start c\n    c.join()\n}\n");
+    Node *body = r->prog.defs->body->body;
+    assert_int_equal(body->next->kind, ND_PROCESS);
+    assert_int_equal(body->next->next->kind, ND_START);
+    done(r);
+    want_error("def f() {\n    if true { process p = f() }\n}\n",
+               "'process' stands directly in a def's body", 2, 15);
+    want_error("def f() {\n    while true {\n        join p\n    }\n}\n",
+               "'join' stands directly in a def's body", 3, 9);
+    /* after a def, the top level's blocks are the parent's again */
+    want_error("def f() {\n    pass\n}\nif a { start p }\n", "'start' is only allowed", 4, 8);
 }
 
 /* One run reports several errors, each where it is. */

@@ -155,7 +155,7 @@ static void test_names(void **state) {
     expect_error("def worker() { pass }\nlet worker = 1\nprint(worker)\n",
                  "'worker' is already the name of a def");
     expect_error("def f() { p.kill() }\ndef g() { pass }\nprocess p = g()\nstart p\njoin p\n",
-                 "a def cannot use processes");
+                 "a def cannot use the parent program's processes");
     /* scopes end with their blocks */
     expect_error("if true {\n    let y = 1\n    print(y)\n}\nprint(y)\n", "undefined name 'y'");
     /* an inner block may hide an outer variable */
