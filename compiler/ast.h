@@ -140,7 +140,7 @@ struct Symbol {
     bool try_reachable;   /* def: may run while a `try` is active (called,
                             directly or not, from inside a try statement):
                             gen checks for a pending exception in it */
-    bool unstarted;      /* process, group: never started (warning unstarted) */
+    bool unstarted;       /* process, group: never started (warning unstarted) */
     /* An array of pipe ends or queues (`pipe a[4], b[4]: T`, `queue q[4]: T`)
      * is one symbol of type list[conn[T]] with one symbol per element
      * (named "a[2]", not in any scope), which carries the element's own
