@@ -35,6 +35,19 @@ static inline void mpt_run_entry(void *a) {
     r->fn(r->arg);
 }
 
+/* AddressSanitizer reserves terabytes of address space: a test that
+ * limits RLIMIT_AS cannot run under it. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MPT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MPT_ASAN 1
+#endif
+#endif
+#ifndef MPT_ASAN
+#define MPT_ASAN 0
+#endif
+
 /* Runs fn(arg) in a runtime child named NAME and returns what it wrote on
  * stderr (malloc'd), its exit code and its pid. */
 static inline char *mpt_capture(void (*fn)(void *), void *arg, const char *name, int *code,
