@@ -34,6 +34,7 @@ enum { NKEYWORDS = sizeof keywords / sizeof keywords[0] };
  * than a walk over the whole list. */
 enum { KW_SLOTS = 256 };
 static unsigned char kw_slot[KW_SLOTS]; /* index into keywords[] + 1; 0 = empty */
+static bool kw_ready;
 
 static unsigned kw_hash(const char *s, size_t n) {
     unsigned h = 2166136261u; /* FNV-1a */
@@ -47,11 +48,12 @@ static void kw_build(void) {
         while (kw_slot[h]) h = (h + 1) & (KW_SLOTS - 1);
         kw_slot[h] = (unsigned char)(i + 1);
     }
+    kw_ready = true;
 }
 
 int parse_keyword(const char *s, size_t n) {
     _Static_assert(NKEYWORDS < KW_SLOTS / 2, "keep the keyword table at most half full");
-    if (!kw_slot[kw_hash(keywords[0].word, keywords[0].len)]) kw_build();
+    if (!kw_ready) kw_build();
     for (unsigned h = kw_hash(s, n); kw_slot[h]; h = (h + 1) & (KW_SLOTS - 1)) {
         const struct Keyword *k = &keywords[kw_slot[h] - 1];
         if (k->len == n && memcmp(k->word, s, n) == 0) return k->tok;
