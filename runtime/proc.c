@@ -190,6 +190,18 @@ static void reap_children(void) {
     errno = saved;
 }
 
+/* With SIGCHLD blocked, after reaping by hand: the exit just reaped left
+ * a SIGCHLD pending, whose handler would only find nothing to do. Taking
+ * it here saves the signal frame; as it may also stand for another child
+ * that ended meanwhile, the handler's work is done in its place. */
+static void take_pending_chld(void) {
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGCHLD);
+    struct timespec zero = {0, 0};
+    if (sigtimedwait(&s, NULL, &zero) == SIGCHLD) reap_children();
+}
+
 static void on_sigchld(int sig) {
     (void)sig;
     reap_children();
@@ -270,18 +282,29 @@ void mp_proc_produces(mp_proc *p, mp_queue *q) {
     mpr_queue_claim(q);
 }
 
+/* A bounded copy for the child's first steps: snprintf would run
+ * through several pages of libc's text that the child has not touched
+ * (a page fault each, as fork does not copy the page tables of file
+ * mappings). NAME is never longer than mpr_rt.name (mp_proc_new). */
+static void copy_name(char *dst, size_t cap, const char *src) {
+    size_t i = 0;
+    for (; i + 1 < cap && src[i]; i++) dst[i] = src[i];
+    dst[i] = '\0';
+}
+
+/* atfork_child has already forgotten the parent's children and taken
+ * the new pid; this is what only a process of ours needs. */
 _Noreturn static void child_main(mp_proc *p, void (*entry)(void *), void *arg, pid_t parent,
                                  const sigset_t *mask) {
-    /* The parent's children, and its shares as a producer, are not ours. */
-    procs = NULL;
-    free(self_prods);
-    self_prods = NULL;
-    nself_prods = capself_prods = 0;
-    child_events = 0;
+    /* The parent's shares as a producer are not ours. */
+    if (self_prods) {
+        free(self_prods);
+        self_prods = NULL;
+        nself_prods = capself_prods = 0;
+    }
     mpr_rt.is_main = false;
-    mpr_rt.pid = (int32_t)getpid();
     self_proc = p;
-    snprintf(mpr_rt.name, sizeof mpr_rt.name, "%s", p->name);
+    copy_name(mpr_rt.name, sizeof mpr_rt.name, p->name);
     mpr_rt.slot = p->slot;
     slot_set(p->slot, mpr_rt.pid, 1, 0);
 
@@ -289,7 +312,7 @@ _Noreturn static void child_main(mp_proc *p, void (*entry)(void *), void *arg, p
     if (getppid() != parent) /* the parent died before prctl */
         raise(SIGKILL);
     char comm[16];
-    snprintf(comm, sizeof comm, "%s", p->name);
+    copy_name(comm, sizeof comm, p->name);
     prctl(PR_SET_NAME, comm);
 
     restore_mask(mask);
@@ -365,6 +388,7 @@ static bool join_in_waitid(mp_proc *p) {
          * with a timeout compares it. */
         __atomic_fetch_add(&child_events, 1, __ATOMIC_SEQ_CST);
     }
+    take_pending_chld();
     restore_mask(&old);
     return ours;
 }

@@ -273,6 +273,53 @@ static void test_join_reaps_the_others(void **state) {
     alarm(0);
 }
 
+static void child_waits_for_a_byte(void *arg) {
+    char c;
+    mp_exit(read(*(int *)arg, &c, 1) == 1 ? 0 : 1);
+}
+
+/* The join takes the SIGCHLD its own reaping left pending, so the signal
+ * may not stand for another child that ended too: that one is reaped as
+ * the handler would (its producer share applied). Both end while SIGCHLD
+ * is blocked; the joined one is the older child, which waitid names
+ * first. */
+static void test_join_takes_the_signal_of_another(void **state) {
+    (void)state;
+    sigset_t chld, old;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, &old);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    mp_queue *q = mp_queue_new(&mp_t_int, 0, 0, 1, "q");
+    assert_non_null(q);
+    mp_proc *joined = mp_proc_new("joined", -1);
+    mp_proc *other = mp_proc_new("other", -1);
+    mp_proc_produces(other, q);
+    assert_int_equal(mp_proc_start(joined, child_waits_for_a_byte, &fds[0]), 0);
+    assert_int_equal(mp_proc_start(other, child_returns, NULL), 0);
+    siginfo_t si;
+    assert_int_equal(waitid(P_PID, (id_t)mp_proc_pid(other), &si, WEXITED | WNOWAIT), 0);
+    assert_int_equal(write(fds[1], "x", 1), 1);
+    assert_int_equal(waitid(P_PID, (id_t)mp_proc_pid(joined), &si, WEXITED | WNOWAIT), 0);
+
+    assert_int_equal(mp_proc_join(joined, -1), 0);
+    /* reaped by the join (asked without reaping: WNOWAIT) */
+    errno = 0;
+    assert_int_equal(waitid(P_PID, (id_t)mp_proc_pid(other), &si, WEXITED | WNOHANG | WNOWAIT), -1);
+    assert_int_equal(errno, ECHILD);
+    assert_int_equal(mp_proc_exitcode(other), 0);
+    mp_val v;
+    assert_int_equal(mp_queue_get(q, &v, 0), MP_EOF);
+
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    assert_int_equal(mp_proc_join(other, -1), 0);
+    mp_proc_free(joined);
+    mp_proc_free(other);
+    close(fds[0]);
+    close(fds[1]);
+}
+
 /* A zombie that is not the runtime's (a plain fork by C code) neither
  * hangs a join nor is reaped by it. */
 static void test_join_beside_a_foreign_zombie(void **state) {
@@ -675,6 +722,7 @@ int main(void) {
         cmocka_unit_test(test_many_children),
         cmocka_unit_test(test_join_reaps_the_others),
         cmocka_unit_test(test_join_beside_a_foreign_zombie),
+        cmocka_unit_test(test_join_takes_the_signal_of_another),
         cmocka_unit_test(test_unused_ends_closed),
         cmocka_unit_test(test_eof_through_auto_close),
         cmocka_unit_test(test_close_unused_keeps),
