@@ -54,30 +54,8 @@ pass=0 fail=0
 ok()   { pass=$((pass + 1)); }
 bad()  { fail=$((fail + 1)); echo "FAIL: $*"; }
 
-JOBS=${JOBS:-$(nproc 2>/dev/null || echo 1)}
-
-# Calls FN ITEM for every ITEM, up to JOBS at once, each in a subshell with
-# its own $work; then prints their reports in order and adds up their
-# counts. Usage: each FN ITEM...
-each() {
-    local fn=$1 i=0 n item
-    shift
-    local base=$work
-    for item in "$@"; do
-        while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
-        mkdir -p "$base/$i"
-        (work=$base/$i pass=0 fail=0; "$fn" "$item"; echo "@count $pass $fail") \
-            >"$base/$i.log" 2>&1 &
-        i=$((i + 1))
-    done
-    wait
-    for ((n = 0; n < i; n++)); do
-        grep -v '^@count ' "$base/$n.log"
-        read -r _ p f < <(grep '^@count ' "$base/$n.log" || echo "@count 0 1")
-        pass=$((pass + p)) fail=$((fail + f))
-        rm -rf "${base:?}/$n" "$base/$n.log"
-    done
-}
+# shellcheck source=tests/each.sh
+. "$root/tests/each.sh"
 
 # Compares expected file $1 with actual file $2; prints a short diff.
 same() {
