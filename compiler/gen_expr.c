@@ -1699,8 +1699,10 @@ static CExpr emit_value(Gen *g, const BEmit *e) {
     return (CExpr){gstr(g, "mp_value_load_%s(%s)", ksuffix(n->type), e->o), false};
 }
 
+/* An int where sema knows the process started, else int | None. */
 static CExpr emit_pid(Gen *g, const BEmit *e) {
-    return (CExpr){gstr(g, "mp_proc_pid(%s)", e->o), false};
+    if (e->n->type->kind == TY_INT) return (CExpr){gstr(g, "mp_proc_pid(%s)", e->o), false};
+    return (CExpr){gstr(g, "mp_proc_pid_opt(%s)", e->o), true};
 }
 
 /* An int after `join p` (sema's type), else int | None. */

@@ -117,6 +117,15 @@ static Type *name_expr(Sema *S, Node *e) {
     }
 }
 
+/* Whether the process E names (P: a process or group) has surely been
+ * started where E is read: the process or the whole group was, or E is
+ * w[K] with K a literal and `start w[K]` came before. */
+static bool surely_started(const SymX *p, const Node *e) {
+    if (p->started) return true;
+    return e->kind == ND_INDEX && e->rhs->kind == ND_INT &&
+           sema_member_find(p->member_starts, e->rhs->ival);
+}
+
 SymX *sema_proc_of(Node *e) {
     if (e->kind == ND_INDEX) e = e->lhs;
     if (e->kind != ND_NAME || !e->sym) return NULL;
@@ -1178,6 +1187,9 @@ static Type *member_expr(Sema *S, Node *e, Type *t) {
     /* After a top-level `join p` the process has surely finished: its
      * exitcode is an int. Before, it may still run: int | None. */
     if (id == A_EXITCODE && !(p && p->joined)) return type_of(TY_OPTIONAL, ty(TY_INT));
+    /* A group started member by member: a member not known to be started
+     * has Python's None for a pid. */
+    if (id == A_PID && p && !surely_started(p, e->lhs)) return type_of(TY_OPTIONAL, ty(TY_INT));
     return ty(TY_INT);
 }
 

@@ -952,7 +952,8 @@ int mp_proc_exitcode(mp_proc *p);
 /* p.exitcode as `int | None`: NULL while not finished, else a box (new
  * ref). */
 mp_box *mp_proc_exitcode_opt(mp_proc *p);
-int64_t mp_proc_pid(const mp_proc *p); /* 0 before start */
+int64_t mp_proc_pid(const mp_proc *p);     /* 0 before start */
+mp_box *mp_proc_pid_opt(const mp_proc *p); /* NULL (None) before start */
 bool mp_proc_is_alive(mp_proc *p);
 const char *mp_proc_name(const mp_proc *p); /* "p" or "workers[2]" */
 /* Before start (no effect after): name= (it names the process in runtime

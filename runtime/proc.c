@@ -429,6 +429,8 @@ mp_box *mp_proc_exitcode_opt(mp_proc *p) {
 
 int64_t mp_proc_pid(const mp_proc *p) { return p->pid; }
 
+mp_box *mp_proc_pid_opt(const mp_proc *p) { return p->state == P_NEW ? NULL : mp_box_i(p->pid); }
+
 bool mp_proc_is_alive(mp_proc *p) {
     if (p->state == P_NEW) return false;
     reap_now();

@@ -32,6 +32,11 @@
 #
 # A missing expected file is a failure that names the file. `bless`
 # rewrites the expected files from the current output.
+#
+# Programs (run) and the strict builds (codegen) are checked JOBS at a
+# time (default: the number of CPUs), each in a scratch directory of its
+# own; reports are printed in the order of the files, so the output does
+# not depend on which finishes first.
 set -u
 suite=${1:?usage: golden.sh errors|run|codegen [bless]}
 mode=${2:-check}
@@ -48,6 +53,9 @@ pass=0 fail=0
 
 ok()   { pass=$((pass + 1)); }
 bad()  { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# shellcheck source=tests/each.sh
+. "$root/tests/each.sh"
 
 # Compares expected file $1 with actual file $2; prints a short diff.
 same() {
@@ -134,70 +142,77 @@ expect_closed() {
     else sed '/^--- stderr$/,/^--- exit /{/^--- /!d}' "$1" >"$3"; fi
 }
 
-run_programs() {
-    for src in examples/*.mp tests/run/*.mp; do
-        [ -e "$src" ] || continue
-        exp=${src%.mp}.expected
-        prog_args=$(sed -n 's/^# args: //p' "$src" | head -n 1)
-        stdin=/dev/null
-        [ -f "${src%.mp}.in" ] && stdin=$root/${src%.mp}.in
-        if ! "$MPC" build "$src" -o "$work/prog" 2>"$work/build.err"; then
-            bad "$src: does not build"; sed 's/^/    /' "$work/build.err" | head -n 20
-            continue
-        fi
-        run_once file "$work/result.file"
-        if [ "$mode" = bless ]; then
-            # An unordered test keeps its expected order while it still holds.
-            if grep -q '^# expect: unordered' "$src" && [ -f "$exp" ] &&
-               cmp -s <(LC_ALL=C sort "$exp") <(LC_ALL=C sort "$work/result.file"); then ok; continue; fi
-            cp "$work/result.file" "$exp"; ok; continue
-        fi
-        if [ ! -f "$exp" ]; then bad "$src: MISSING expected file $exp"; continue; fi
-        cp "$exp" "$work/want"
-        unordered=false
-        grep -q '^# expect: unordered' "$src" && unordered=true && sorted "$work/want"
-        # REPEAT=N runs the built program N times in each mode.
-        local n=0 failed=false how
-        while [ $n -lt "${REPEAT:-1}" ] && ! $failed; do
-            n=$((n + 1))
-            for how in $modes; do
-                [ $n -eq 1 ] && [ "$how" = file ] || run_once "$how" "$work/result.$how"
-                $unordered && sorted "$work/result.$how"
-                if ! same "$work/want" "$work/result.$how"; then
-                    bad "$src: output differs (stdout to a $how, run $n)"; failed=true; break
-                fi
-            done
-        done
-        for how in $closed_modes; do
-            $failed && break
-            [ "$how" = closed0 ] && [ "$stdin" != /dev/null ] && continue
-            run_once "$how" "$work/result.$how"
-            case $how in
-                closed1) expect_closed "$exp" 1 "$work/want.$how" ;;
-                closed2) expect_closed "$exp" 2 "$work/want.$how" ;;
-                *) cp "$work/want" "$work/want.$how" ;;
-            esac
-            $unordered && sorted "$work/result.$how" && sorted "$work/want.$how"
-            if ! same "$work/want.$how" "$work/result.$how"; then
-                bad "$src: output differs (${how#closed} closed)"; failed=true
+run_program() {
+    local src=$1 exp prog_args stdin unordered
+    exp=${src%.mp}.expected
+    prog_args=$(sed -n 's/^# args: //p' "$src" | head -n 1)
+    stdin=/dev/null
+    [ -f "${src%.mp}.in" ] && stdin=$root/${src%.mp}.in
+    if ! "$MPC" build "$src" -o "$work/prog" 2>"$work/build.err"; then
+        bad "$src: does not build"; sed 's/^/    /' "$work/build.err" | head -n 20
+        return
+    fi
+    run_once file "$work/result.file"
+    if [ "$mode" = bless ]; then
+        # An unordered test keeps its expected order while it still holds.
+        if grep -q '^# expect: unordered' "$src" && [ -f "$exp" ] &&
+           cmp -s <(LC_ALL=C sort "$exp") <(LC_ALL=C sort "$work/result.file"); then ok; return; fi
+        cp "$work/result.file" "$exp"; ok; return
+    fi
+    if [ ! -f "$exp" ]; then bad "$src: MISSING expected file $exp"; return; fi
+    cp "$exp" "$work/want"
+    unordered=false
+    grep -q '^# expect: unordered' "$src" && unordered=true && sorted "$work/want"
+    # REPEAT=N runs the built program N times in each mode.
+    local n=0 failed=false how
+    while [ $n -lt "${REPEAT:-1}" ] && ! $failed; do
+        n=$((n + 1))
+        for how in $modes; do
+            [ $n -eq 1 ] && [ "$how" = file ] || run_once "$how" "$work/result.$how"
+            $unordered && sorted "$work/result.$how"
+            if ! same "$work/want" "$work/result.$how"; then
+                bad "$src: output differs (stdout to a $how, run $n)"; failed=true; break
             fi
         done
-        $failed || ok
     done
+    for how in $closed_modes; do
+        $failed && break
+        [ "$how" = closed0 ] && [ "$stdin" != /dev/null ] && continue
+        run_once "$how" "$work/result.$how"
+        case $how in
+            closed1) expect_closed "$exp" 1 "$work/want.$how" ;;
+            closed2) expect_closed "$exp" 2 "$work/want.$how" ;;
+            *) cp "$work/want" "$work/want.$how" ;;
+        esac
+        $unordered && sorted "$work/result.$how" && sorted "$work/want.$how"
+        if ! same "$work/want.$how" "$work/result.$how"; then
+            bad "$src: output differs (${how#closed} closed)"; failed=true
+        fi
+    done
+    $failed || ok
+}
+
+run_programs() {
+    local srcs=()
+    for src in examples/*.mp tests/run/*.mp; do [ -e "$src" ] && srcs+=("$src"); done
+    each run_program "${srcs[@]}"
 }
 
 # Every program's C must also pass the strict build of the other compiler.
-strict_both() {
-    local src
-    for src in examples/*.mp tests/run/*.mp tests/codegen/*.mp; do
-        [ -e "$src" ] || continue
-        "$MPC" compile "$src" -o "$work/strict.c" 2>/dev/null || continue
-        for cc in gcc clang; do
-            command -v $cc >/dev/null || continue
-            if $cc $STRICT -Iruntime -fsyntax-only "$work/strict.c" 2>"$work/cc.err"; then ok
-            else bad "$src: generated C does not pass $cc $STRICT"; head -n 10 "$work/cc.err"; fi
-        done
+strict_one() {
+    local src=$1 cc
+    "$MPC" compile "$src" -o "$work/strict.c" 2>/dev/null || return
+    for cc in gcc clang; do
+        command -v $cc >/dev/null || continue
+        if $cc $STRICT -Iruntime -fsyntax-only "$work/strict.c" 2>"$work/cc.err"; then ok
+        else bad "$src: generated C does not pass $cc $STRICT"; head -n 10 "$work/cc.err"; fi
     done
+}
+
+strict_both() {
+    local srcs=() src
+    for src in examples/*.mp tests/run/*.mp tests/codegen/*.mp; do [ -e "$src" ] && srcs+=("$src"); done
+    each strict_one "${srcs[@]}"
 }
 
 run_codegen() {

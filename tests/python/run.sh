@@ -45,6 +45,8 @@ trap 'rm -rf "$work"' EXIT
 pass=0 fail=0
 ok()  { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+# shellcheck source=tests/each.sh
+. tests/each.sh
 
 have_python=false
 command -v "$PYTHON" >/dev/null 2>&1 && have_python=true
@@ -159,6 +161,6 @@ if [ ${#names[@]} -eq 0 ]; then
         case " ${names[*]-} " in *" $n "*) ;; *) names+=("$n") ;; esac
     done
 fi
-for name in "${names[@]}"; do check_one "${name%.*}"; done
+each check_one "${names[@]%.*}"
 echo "python: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
