@@ -40,7 +40,7 @@ _Static_assert(sizeof node_sizes / sizeof node_sizes[0] == ND_SYNC + 1,
                "a size for every node kind");
 
 size_t node_size(NodeKind kind) {
-    return (unsigned)kind <= ND_CONST && node_sizes[kind] ? node_sizes[kind] : sizeof(Node);
+    return (unsigned)kind < sizeof node_sizes && node_sizes[kind] ? node_sizes[kind] : sizeof(Node);
 }
 
 Node *node_new(Arena *a, NodeKind kind, Span span) {

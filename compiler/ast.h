@@ -111,20 +111,22 @@ typedef enum SymKind {
 
 typedef struct Node Node;
 typedef struct Symbol Symbol;
+/* Fields ordered so that no padding is left: there is one symbol for
+ * every local and parameter of the program. */
 struct Symbol {
     SymKind kind;
+    int builtin; /* SYM_BUILTIN: which one (sema's enum) */
     const char *name;
     Type *type;
-    Node *decl;  /* declaring node (def, let, param, top-level decl) */
-    Span span;   /* the name in the declaration, for notes */
-    bool global; /* declared at top level of the parent program */
-    bool used;
-    int builtin;       /* SYM_BUILTIN: which one (sema's enum) */
+    Node *decl;        /* declaring node (def, let, param, top-level decl) */
+    Span span;         /* the name in the declaration, for notes */
     const char *cname; /* C identifier chosen by gen */
     int shadows;       /* visible variables of this name it hides in its
                            C function (sema); gen names it apart from them */
     unsigned flags;    /* SF_* facts found by sema */
     int index;         /* gen's scratch */
+    bool global;       /* declared at top level of the parent program */
+    bool used;
     /* What the parent does with its shared objects (sema_facts.c): */
     int producers;        /* queue: the process declarations putting into it,
                            plus 1 when the parent puts into it too */
@@ -132,7 +134,6 @@ struct Symbol {
                            counts as 2: more than one), plus 1 for main */
     int putters, getters; /* queue: processes that may put into / get from
                             it (a group counts as 2), the parent included */
-    bool spsc;            /* queue: one process puts, one gets: no locks */
     Node *release_after;  /* pipe end, queue: the top-level statement
                                after which the parent lets go of it (closes
                                the end / stops producing); NULL: never */
@@ -141,6 +142,7 @@ struct Symbol {
                             directly or not, from inside a try statement):
                             gen checks for a pending exception in it */
     bool unstarted;       /* process, group: never started (warning unstarted) */
+    bool spsc;            /* queue: one process puts, one gets: no locks */
     /* An array of pipe ends or queues (`pipe a[4], b[4]: T`, `queue q[4]: T`)
      * is one symbol of type list[conn[T]] with one symbol per element
      * (named "a[2]", not in any scope), which carries the element's own
@@ -163,10 +165,11 @@ enum {
      * the parent itself does (not the processes it is passed to). */
     SF_SENDS = 1u << 3,
     SF_RECVS = 1u << 4,
-    SF_SELECTS = 1u << 5, /* queue: a select waits on it, in the parent or (on a
+    SF_SELECTS = 1u << 5,   /* queue: a select waits on it, in the parent or (on a
                              global, after sema_facts) any process */
-    SF_NESTED = 1u << 6,  /* queue or pipe end: a def hands it on to a process it
+    SF_NESTED = 1u << 6,    /* queue or pipe end: a def hands it on to a process it
                              declares itself (directly or through calls) */
+    SF_NO_UNUSED = 1u << 7, /* variable: never warned as unused */
 };
 
 /* Built-in functions, methods and attributes (Symbol.builtin, Node.builtin

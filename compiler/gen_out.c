@@ -8,7 +8,9 @@
 
 /* ---- text buffers ------------------------------------------------------ */
 
-enum { SPILL_AT = 1 << 20 };
+/* Small enough that the four sections held until the end (gen_program)
+ * cost little memory, large enough that writes are few. */
+enum { SPILL_AT = 64 * 1024 };
 
 void buf_put(Buf *b, const char *s, size_t n) {
     if (b->len + n + 1 > b->cap) {

@@ -136,12 +136,34 @@ Node *parse_node(Parser *P, NodeKind kind, Span at) {
     return node_new(sh->arena, kind, at);
 }
 
+/* A name being looked up: the bytes in the source, not NUL-terminated. */
+typedef struct NameRef {
+    const char *s;
+    size_t len;
+} NameRef;
+
+static bool name_is(const void *stored, const void *ref) {
+    const NameRef *r = ref;
+    const char *s = stored;
+    return strncmp(s, r->s, r->len) == 0 && s[r->len] == '\0';
+}
+
+/* Every occurrence of a name shares one copy: a big program names the
+ * same few identifiers millions of times. The copies live in the arena;
+ * the table only while parsing. */
 const char *parse_name(Parser *P, Span at) {
+    ParseShared *sh = P->sh;
     uint32_t len = at.end - at.begin;
     if (len > NAME_MAX_BYTES)
         parse_error(P, at, "name is too long (%u characters; the limit is %d)", len,
                     NAME_MAX_BYTES);
-    return arena_strndup(P->sh->arena, P->sh->src->text + at.begin, len);
+    NameRef ref = {sh->src->text + at.begin, len};
+    HEnt *e = hmap_insert(&sh->names, &ref, hash_bytes(ref.s, len), name_is);
+    if (!e->val) {
+        e->val = arena_strndup(sh->arena, ref.s, len);
+        e->key = e->val; /* it was REF, which goes out of scope */
+    }
+    return e->val;
 }
 
 /* ---- numbers ----------------------------------------------------------- */
@@ -412,7 +434,7 @@ static Node *parse_interpolation(Parser *P, uint32_t b, uint32_t e) {
     }
     if (!word) return parse_fragment(P, b, e);
     Node *n = parse_node(P, ND_NAME, (Span){nb, ne});
-    n->name = arena_strndup(P->sh->arena, t + nb, ne - nb);
+    n->name = parse_name(P, n->span);
     return n;
 }
 
@@ -922,6 +944,14 @@ static Node *parse_fragment(Parser *P, uint32_t begin, uint32_t end) {
     return rc == 0 ? Q.expr : NULL;
 }
 
+/* What one parse keeps besides the tree: the scanners, the scratch
+ * buffer, the name table. */
+static void shared_free(ParseShared *sh) {
+    for (int i = 0; i <= PARSE_MAX_LEVEL; i++) lex_free(sh->sub[i]);
+    free(sh->buf);
+    hmap_free(&sh->names);
+}
+
 bool parse_program(const Source *src, Arena *a, Diag *d, Program *out) {
     ParseShared sh;
     memset(&sh, 0, sizeof sh);
@@ -938,8 +968,7 @@ bool parse_program(const Source *src, Arena *a, Diag *d, Program *out) {
     P.scanner = lex_new(&P);
     int rc = mpyparse(&P, P.scanner);
     lex_free(P.scanner);
-    for (int i = 0; i <= PARSE_MAX_LEVEL; i++) lex_free(sh.sub[i]);
-    free(sh.buf);
+    shared_free(&sh);
     out->defs = sh.defs;
     out->top = sh.top;
     return rc == 0 && sh.errors == 0 && !sh.fatal && !sh.stopped;
@@ -968,7 +997,6 @@ int parse_scan(const Source *src, Arena *a, Diag *d, int *kinds, MPYSTYPE *vals,
         if (t == TK_END) break;
     }
     lex_free(P.scanner);
-    for (int i = 0; i <= PARSE_MAX_LEVEL; i++) lex_free(sh.sub[i]);
-    free(sh.buf);
+    shared_free(&sh);
     return n;
 }

@@ -68,6 +68,7 @@ typedef struct ParseShared {
     Node *defs, *defs_tail;         /* the program being built */
     Node *top, *top_tail;
     int nhidden; /* hidden variables made for unpacking so far */
+    HMap names;  /* each name's one copy (parse_name) */
 } ParseShared;
 
 /* One parse: a scanner over [pos, end) of the source and its state. */

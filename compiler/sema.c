@@ -101,8 +101,10 @@ size_t sema_edit_distance(const char *a, const char *b, size_t max) {
 /* ---- symbols and scopes ------------------------------------------------ */
 
 static SymX *sym_new(Sema *S, SymKind kind, const char *name, Type *t, Node *decl, Span at) {
-    /* aligned as itself, not max_align_t: 8 bytes less for each of them */
-    SymX *x = arena_alloc_aligned(S->arena, sizeof *x, _Alignof(SymX));
+    /* aligned as itself, not max_align_t; only processes and groups
+     * have the process fields (most symbols are locals and params) */
+    size_t size = kind == SYM_PROCESS || kind == SYM_GROUP ? sizeof(SymX) : offsetof(SymX, started);
+    SymX *x = arena_alloc_aligned(S->arena, size, _Alignof(SymX));
     x->s.kind = kind;
     x->s.name = name;
     x->s.type = t;
@@ -115,7 +117,7 @@ static SymX *sym_new(Sema *S, SymKind kind, const char *name, Type *t, Node *dec
 static void push_scope(Sema *S, Owner owner) {
     Scope *sc = S->free_scopes;
     if (sc) S->free_scopes = sc->parent;
-    else sc = arena_alloc(S->arena, sizeof *sc);
+    else sc = arena_alloc(&S->scratch, sizeof *sc);
     sc->owner = owner;
     sc->bindings = NULL;
     sc->parent = S->scope;
@@ -127,7 +129,7 @@ static Owner local_owner(const Sema *S) { return S->def ? OWN_DEF : OWN_PARENT; 
 static void bind(Sema *S, SymX *x) {
     Binding *b = S->free_bindings;
     if (b) S->free_bindings = b->scope_next;
-    else b = arena_alloc(S->arena, sizeof *b);
+    else b = arena_alloc(&S->scratch, sizeof *b);
     void **slot = hmap_slot(&S->names, x->s.name);
     b->sym = x;
     b->outer = *slot;
@@ -138,7 +140,7 @@ static void bind(Sema *S, SymX *x) {
 }
 
 static void warn_unused(Sema *S, SymX *x) {
-    if (x->s.used || x->no_unused || x->s.name[0] == '_') return;
+    if (x->s.used || (x->s.flags & SF_NO_UNUSED) || x->s.name[0] == '_') return;
     if (x->s.kind == SYM_PARAM) {
         diag_warning(S->d, W_UNUSED, x->s.span, "parameter '%s' of '%s' is never used", x->s.name,
                      x->def ? x->def->name : "?");
@@ -283,14 +285,14 @@ static bool declare(Sema *S, SymX *x) {
             diag_note(S->d, b->sym->s.span, "'%s' is a parameter of '%s'", name,
                       S->def ? S->def->name : "?");
         else diag_note(S->d, b->sym->s.span, "previous definition of '%s' is here", name);
-        x->no_unused = true;
+        x->s.flags |= SF_NO_UNUSED;
         return false;
     }
     SymX *r = sema_lookup(S, name, NULL);
     if (r && r->s.kind == SYM_CONST && S->scope->owner == OWN_PARENT) {
         diag_error(S->d, x->s.span, "'%s' is a constant; it cannot be declared again", name);
         diag_note(S->d, r->s.span, "'%s' is declared here", name);
-        x->no_unused = true;
+        x->s.flags |= SF_NO_UNUSED;
     } else if (r && r->s.kind == SYM_CONST) {
         if (diag_warning(S->d, W_SHADOW, x->s.span, "%s '%s' shadows the constant '%s'",
                          sema_sym_what(x), name, name))
@@ -313,7 +315,7 @@ static bool declare(Sema *S, SymX *x) {
     x->s.global = !S->def && S->scope == S->parent_scope;
     if (!S->def) {
         PDecl *pd = hmap_get(&S->parent_names, name);
-        if (pd && pd->used_in_def) x->no_unused = true;
+        if (pd && pd->used_in_def) x->s.flags |= SF_NO_UNUSED;
     }
     bind(S, x);
     return true;
@@ -321,7 +323,7 @@ static bool declare(Sema *S, SymX *x) {
 
 SymX *sema_declare_const(Sema *S, Node *n, Type *t) {
     SymX *x = sym_new(S, SYM_CONST, n->name, t, n, name_span(n));
-    x->no_unused = true;
+    x->s.flags |= SF_NO_UNUSED;
     declare(S, x);
     return x;
 }
@@ -583,7 +585,7 @@ static void check_let(Sema *S, Node *n) {
         }
     }
     SymX *x = sym_new(S, SYM_VAR, n->name, t, n, name_span(n));
-    x->no_unused = t->kind == TY_ERROR; /* its line has an error already */
+    if (t->kind == TY_ERROR) x->s.flags |= SF_NO_UNUSED; /* its line has an error already */
     n->sym = &x->s;
     declare(S, x);
 }
@@ -901,7 +903,7 @@ static bool check_for(Sema *S, Node *n) {
     }
     push_scope(S, local_owner(S));
     SymX *x = sym_new(S, SYM_VAR, n->name, el, n, name_span(n));
-    x->no_unused = true;
+    x->s.flags |= SF_NO_UNUSED;
     n->sym = &x->s;
     declare(S, x);
     Loop lp = {S->loop, false};
@@ -1000,7 +1002,7 @@ static bool check_handler(Sema *S, Node *try_node, Node *h) {
     push_scope(S, local_owner(S));
     if (h->name) {
         SymX *x = sym_new(S, SYM_VAR, h->name, type_basic(TY_EXC), h, name_span(h));
-        x->no_unused = true;
+        x->s.flags |= SF_NO_UNUSED;
         h->sym = &x->s;
         declare(S, x);
     }
@@ -1117,7 +1119,7 @@ static void case_var_type(Sema *S, Node *c, Type *el) {
 static void case_variable(Sema *S, Node *c) {
     Node *v = c->lhs;
     SymX *x = sym_new(S, SYM_VAR, v->name, v->type, v, name_span(v));
-    x->no_unused = true;
+    x->s.flags |= SF_NO_UNUSED;
     v->sym = &x->s;
     declare(S, x);
 }
@@ -1953,7 +1955,7 @@ static void def_signature(Sema *S, Node *def) {
         Type *t = p->decl_type;
         if (!type_ok(S, t, type_span_or(p), TC_PARAM, false, NULL)) t = type_basic(TY_ERROR);
         SymX *x = sym_new(S, SYM_PARAM, p->name, t, p, name_span(p));
-        x->no_unused = t->kind == TY_ERROR;
+        if (t->kind == TY_ERROR) x->s.flags |= SF_NO_UNUSED;
         p->sym = &x->s;
     }
     S->def = NULL;
@@ -2075,6 +2077,7 @@ bool sema_check(Program *p, Arena *a, Diag *d) {
     memset(&S, 0, sizeof S);
     S.prog = p;
     S.arena = a;
+    arena_init(&S.scratch);
     S.d = d;
     S.suggest_budget = 20;
     int errors0 = d->errors;
@@ -2123,5 +2126,6 @@ bool sema_check(Program *p, Arena *a, Diag *d) {
     vec_free(&S.flow);
     vec_free(&S.procs);
     vec_free(&S.narrowed);
+    arena_free(&S.scratch);
     return d->errors == errors0;
 }

@@ -1259,7 +1259,9 @@ static void arg_type(Sema *S, const Callee *c, int idx, Node *val) {
  * call->argv (one slot per parameter, NULL: omitted optional) and argc. */
 static bool bind_args(Sema *S, Node *call, const Callee *c) {
     bool ok = true;
-    Node **argv = c->np ? arena_alloc(S->arena, (size_t)c->np * sizeof *argv) : NULL;
+    Node **argv =
+        c->np ? arena_alloc_aligned(S->arena, (size_t)c->np * sizeof *argv, _Alignof(Node *))
+              : NULL;
     int npos = 0;
     while (npos < c->np && !c->ps[npos].kwonly) npos++;
     int pos = 0, extra = 0;
@@ -1402,7 +1404,7 @@ Type *sema_def_call(Sema *S, Node *call, SymX *f, bool is_process) {
     if (!ps) { /* first call: the specs, ending with a NULL name */
         int np = 0;
         for (Node *p = def->params; p; p = p->next) np++;
-        f->sig = ps = arena_alloc(S->arena, (size_t)(np + 1) * sizeof *ps);
+        f->sig = ps = arena_alloc(&S->scratch, (size_t)(np + 1) * sizeof *ps);
         int k = 0;
         for (Node *p = def->params; p; p = p->next, k++) {
             ps[k].name = p->name;
@@ -1442,7 +1444,8 @@ Type *sema_def_call(Sema *S, Node *call, SymX *f, bool is_process) {
 static int positional_args(Sema *S, Node *call, const char *name, Node ***out) {
     int n = 0;
     for (Node *a = call->args; a; a = a->next) n++;
-    Node **argv = n ? arena_alloc(S->arena, (size_t)n * sizeof *argv) : NULL;
+    Node **argv =
+        n ? arena_alloc_aligned(S->arena, (size_t)n * sizeof *argv, _Alignof(Node *)) : NULL;
     int k = 0;
     for (Node *a = call->args; a; a = a->next) {
         if (a->kind == ND_KWARG) {
@@ -1822,7 +1825,8 @@ static Type *check_sleep_exit(Sema *S, const BCall *c) {
 static int call_positional(Node *call, Sema *S, Node ***out) {
     int n = 0;
     for (Node *a = call->args; a; a = a->next) n += a->kind != ND_KWARG;
-    Node **argv = n ? arena_alloc(S->arena, (size_t)n * sizeof *argv) : NULL;
+    Node **argv =
+        n ? arena_alloc_aligned(S->arena, (size_t)n * sizeof *argv, _Alignof(Node *)) : NULL;
     int k = 0;
     for (Node *a = call->args; a; a = a->next)
         if (a->kind != ND_KWARG) argv[k++] = a;

@@ -47,20 +47,23 @@ typedef struct FlowInfo {
  * a node can be widened to reach sema's bookkeeping. */
 typedef struct SymX {
     Symbol s;
-    Node *def;      /* the def a param or local belongs to; NULL: parent */
-    bool no_unused; /* never warned as unused (for variables) */
-    /* processes and groups (top level) */
+    Node *def;    /* the def a param or local belongs to; NULL: parent */
+    FlowInfo *fi; /* queues and pipe ends: NULL until they have facts */
+    void *sig;    /* defs: the parameter specs for calls (sema_expr.c;
+                       in Sema.scratch, so only while sema runs) */
+    /* Processes and groups (SYM_PROCESS, SYM_GROUP) only: the symbol of
+     * any other kind is allocated up to `started` (sym_new), as a node is
+     * up to its kind's last field, and the sanitizer build reports a read
+     * past it. */
     bool started, joined, method_joined;
     bool daemon; /* declared daemon=True: never warned as unjoined */
     /* groups: members started one by one, `start w[K]` at the top level
      * (K a literal); loose: some member is started where the compiler
      * cannot tell which (another index, or inside a block) */
-    MemberJoin *member_starts;
     bool loose;
+    MemberJoin *member_starts;
     Span start_at, join_at;
     MemberJoin *member_joins; /* groups: members joined one by one */
-    FlowInfo *fi;             /* queues and pipe ends: NULL until they have facts */
-    void *sig;                /* defs: the parameter specs for calls (sema_expr.c) */
 } SymX;
 
 static inline SymX *symx(Symbol *s) { return (SymX *)s; }
@@ -135,7 +138,9 @@ enum { MAX_HANDLES = 65536 };
 
 typedef struct Sema {
     Program *prog;
-    Arena *arena;
+    Arena *arena;  /* what outlives sema: symbols, types, call->argv */
+    Arena scratch; /* what only sema reads (scopes, bindings, call
+                       signatures): freed when sema ends, before gen */
     Diag *d;
     HMap names;        /* name -> innermost Binding */
     HMap parent_names; /* name -> PDecl */

@@ -322,6 +322,22 @@ static void test_literals(void **state) {
     done(r);
 }
 
+/* Every occurrence of a name is one copy, also inside an interpolation
+ * (a parser of its own); a name that begins another is not it. */
+static void test_names_are_shared(void **state) {
+    (void)state;
+    Run *r = parse_ok("let ab = 1\nlet a = ab\nprint(\"{ab} {a}\")\n");
+    Node *let1 = r->prog.top, *let2 = let1->next, *call = let2->next->lhs;
+    Node *part = call->args->parts; /* {ab} */
+    assert_string_equal(let1->name, "ab");
+    assert_string_equal(let2->name, "a");
+    assert_ptr_equal(let1->name, let2->rhs->name);
+    assert_ptr_equal(let1->name, part->name);
+    assert_ptr_equal(let2->name, part->next->next->name);
+    assert_ptr_not_equal(let1->name, let2->name);
+    done(r);
+}
+
 static void test_big_literal_errors(void **state) {
     (void)state;
     const char *msg = "integer literal is too large (the maximum is 9223372036854775807)";
@@ -1152,6 +1168,7 @@ int main(void) {
         cmocka_unit_test(test_postfix),
         cmocka_unit_test(test_slices_in_comprehensions),
         cmocka_unit_test(test_literals),
+        cmocka_unit_test(test_names_are_shared),
         cmocka_unit_test(test_dict_and_set_displays),
         cmocka_unit_test(test_big_literal_errors),
         cmocka_unit_test(test_simple_statements),
