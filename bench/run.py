@@ -159,7 +159,7 @@ METRICS = [
       py=dict(passes=1), mpc_only=dict(mode_id=2), base=dict(passes=0),
       target=(1 / 0.8, None, "mpc/C <= 1.25 (>= 0.8x)"),
       quick=dict(all=dict(n=1000000), compiled=dict(passes=200)),
-      note="mpc: no raw access in the language; load and store statements"),
+      note="mpc: a raw array (lock=False), bounds checked once per loop"),
     # pool: items mapped per second by a pool (Python's Pool.map, same
     # workers and chunksize; C: a fork pool over socketpairs).
     M("pool", "map 100,000 items", "ns/item", "cost", 1e-9,

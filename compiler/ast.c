@@ -28,7 +28,7 @@ static const uint8_t node_sizes[] = {
     [ND_RETURN] = HEADER,         [ND_EXPR_STMT] = HEADER,     [ND_LOCK] = END(body),
     [ND_PASS] = HEADER,           [ND_DEF] = END(params),      [ND_PARAM] = END(type_span),
     [ND_PIPE] = END(sym2),        [ND_QUEUE] = END(type_span), [ND_VALUE] = END(type_span),
-    [ND_ARRAY] = END(type_span),  [ND_PROCESS] = END(sym2),    [ND_START] = END(targets),
+    [ND_ARRAY] = END(lock_opt),   [ND_PROCESS] = END(sym2),    [ND_START] = END(targets),
     [ND_JOIN] = END(targets),     [ND_CONST] = END(name_span), [ND_NONE] = HEADER,
     [ND_TUPLE] = END(elems),      [ND_TRY] = END(els),         [ND_EXCEPT] = END(body),
     [ND_RAISE] = HEADER,          [ND_ASSERT] = HEADER,        [ND_SYNC] = END(type_span),
@@ -182,6 +182,7 @@ bool ast_children(Node *n, bool argv, NodeVisit f, void *ctx) {
     case ND_ARRAY:
         ONE(n->lhs, "size");
         ONE(n->rhs, "init");
+        ONE(n->lock_opt, "option");
         return false;
     case ND_PROCESS:
         ONE(n->lhs, "count");
@@ -277,7 +278,8 @@ static uint64_t type_hash(TypeKind kind, const Type *elem, Type *const *items, i
 
 static bool type_eq(const void *a, const void *b) {
     const Type *x = a, *y = b;
-    if (x->kind != y->kind || x->elem != y->elem || x->n != y->n || x->joinable != y->joinable)
+    if (x->kind != y->kind || x->elem != y->elem || x->n != y->n || x->joinable != y->joinable ||
+        x->raw != y->raw)
         return false;
     for (int i = 0; i < x->n; i++)
         if (x->items[i] != y->items[i]) return false;
@@ -337,16 +339,19 @@ Type *type_dict(Type *key, Type *value) {
     return t;
 }
 
-static Type *type_composite(TypeKind kind, Type *elem, bool joinable) {
+/* FLAG is `joinable` for a queue, `raw` for an array. */
+static Type *type_composite(TypeKind kind, Type *elem, bool flag) {
     if (!elem) elem = type_basic(TY_ERROR);
-    Type probe = {.kind = kind, .elem = elem, .joinable = joinable};
-    uint64_t h = type_hash(kind, elem, NULL, 0) ^ joinable;
+    bool joinable = kind == TY_QUEUE && flag, raw = kind == TY_ARRAY && flag;
+    Type probe = {.kind = kind, .elem = elem, .joinable = joinable, .raw = raw};
+    uint64_t h = type_hash(kind, elem, NULL, 0) ^ flag;
     HEnt *e = hmap_find(&interned.map, &probe, h, type_eq);
     if (e) return e->val;
     Type *t = type_slot();
     t->kind = kind;
     t->elem = elem;
     t->joinable = joinable;
+    t->raw = raw;
     hmap_insert(&interned.map, t, h, type_eq)->val = t;
     return t;
 }
@@ -354,6 +359,8 @@ static Type *type_composite(TypeKind kind, Type *elem, bool joinable) {
 Type *type_of(TypeKind kind, Type *elem) { return type_composite(kind, elem, false); }
 
 Type *type_joinable_queue(Type *elem) { return type_composite(TY_QUEUE, elem, true); }
+
+Type *type_raw_array(Type *elem) { return type_composite(TY_ARRAY, elem, true); }
 
 void ast_types_free(void) {
     while (interned.slab) {
@@ -448,7 +455,7 @@ static void put_type(char *buf, size_t size, size_t *len, const Type *t) {
             put(buf, size, len, "]");
             break;
         }
-        put(buf, size, len, type_kind_name(t->kind));
+        put(buf, size, len, t->raw ? "rawarray" : type_kind_name(t->kind));
         if (!t->elem ||
             ((t->kind < TY_LIST || t->kind > TY_ARRAY) && t->kind != TY_SET && t->kind != TY_ASYNC))
             break;

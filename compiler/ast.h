@@ -64,6 +64,7 @@ struct Type {
     Type **items;  /* TUPLE: the element types; DICT: key, value (never freed) */
     int n;         /* TUPLE: how many; DICT: 2 */
     bool joinable; /* QUEUE: declared `joinable` (Python's JoinableQueue) */
+    bool raw;      /* ARRAY: declared `lock=False` (Python's RawArray): rawarray[elem] */
 };
 
 /* Types are interned: equal types are the same pointer. They are global
@@ -74,6 +75,7 @@ Type *type_basic(TypeKind kind); /* ERROR NONE INT FLOAT BOOL STR PROCESS GROUP 
 Type *type_of(TypeKind kind, Type *elem);    /* LIST CONN QUEUE VALUE ARRAY OPTIONAL */
 Type *type_tuple(Type *const *items, int n); /* copies ITEMS */
 Type *type_joinable_queue(Type *elem);       /* queue[elem] joinable */
+Type *type_raw_array(Type *elem);            /* rawarray[elem] */
 Type *type_dict(Type *key, Type *value);
 /* Frees the intern table; every Type* from type_of is invalid afterwards.
  * Optional (the table stays reachable); call at exit for a clean valgrind
@@ -153,7 +155,14 @@ struct Symbol {
     };
     Symbol **elems; /* array: its elements */
     Symbol *array;  /* element: its array */
+    /* The variable of a `for` over range() whose bounds check is hoisted
+     * (sema_hoist.c): the arrays its body indexes with it, each checked
+     * once against the range before the loop. */
+    Symbol **hoist;
+    int nhoist; /* at most HOIST_MAX */
 };
+
+#define HOIST_MAX 8 /* arrays per hoisted loop: more is rare, and not hoisted */
 
 enum {
     SF_PUTS = 1u << 0,     /* queue param or global: something puts into it */
@@ -258,7 +267,8 @@ typedef enum NodeKind {
                        joinable */
     ND_VALUE,   /* name, decl_type (scalar type), rhs: initial value or NULL */
     ND_ARRAY,   /* name, decl_type (element type), lhs: size or NULL,
-                       rhs: initial list or NULL (one of them is set) */
+                       rhs: initial list or NULL (one of them is set),
+                       lock_opt: `lock=False` (a raw array) or NULL */
     ND_PROCESS, /* name, rhs (ND_CALL of a def); group: lhs = count,
                        index_name = replica index name or NULL; body:
                        ND_KWARG options (name=, daemon=) or NULL */
@@ -391,10 +401,11 @@ struct Node {
                     Type *ret_type; /* NULL: none */
                     Node *params;   /* ND_PARAM list */
                 };
-                struct { /* ND_PIPE, ND_PROCESS */
+                struct { /* ND_PIPE, ND_PROCESS, ND_ARRAY */
                     union {
                         const char *name2;      /* ND_PIPE second end */
                         const char *index_name; /* ND_PROCESS replica index */
+                        Node *lock_opt;         /* ND_ARRAY: its `lock=` ND_KWARG, or NULL */
                     };
                     union {
                         Span name2_span;

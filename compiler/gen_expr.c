@@ -613,6 +613,10 @@ static CExpr gen_index(Gen *g, Node *n) {
     case TY_LIST:
         return (CExpr){gstr(g, "mp_list_get(%s, %s, %s).%s", o, i, at, vfield(n->type)), false};
     case TY_ARRAY:
+        if (index_unchecked(g, n)) return (CExpr){unchecked_load(g, n, o, i), false};
+        if (ot->raw)
+            return (CExpr){gstr(g, "mp_raw_load_%s(%s, %s, %s)", ksuffix(ot->elem), o, i, at),
+                           false};
         return (CExpr){gstr(g, "mp_array_%s_%s(%s, %s, %s)",
                             locked_read(g, n->lhs) ? "read" : "load", ksuffix(ot->elem), o, i, at),
                        false};

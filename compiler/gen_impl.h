@@ -162,6 +162,13 @@ typedef struct Gen {
     const char *handled; /* the exception the innermost handler holds */
     int nlabel;          /* labels made so far (x1, f1, ...) */
 
+    /* the variable of the hoisted range loop whose unchecked copy is being
+     * written (gen_stmt.c, gen_for), or NULL */
+    Symbol *unchecked_var;
+    /* its raw arrays' element pointers, by Symbol.hoist index (else NULL):
+     * C locals, which no store or call in the loop can change */
+    const char *unchecked_elems[HOIST_MAX];
+
     /* what pools run: one pool_callN and pool_fnN per def, item type and
      * spreading (gen_expr.c, pool_fn) */
     VEC(PoolFn) pool_fns;
@@ -310,6 +317,12 @@ void gen_assert(Gen *g, Node *n);
 
 /* Whether a read of shared object OBJ (a name) takes the object's lock. */
 bool locked_read(Gen *g, const Node *obj);
+/* Whether array index N (`a[i]`) is written without a bounds check: in the
+ * unchecked copy of a hoisted loop over i, a one of the arrays tested. */
+bool index_unchecked(const Gen *g, const Node *n);
+/* "mp_array_i(a)[i]" (a raw array: a C lvalue) or "mp_array_get_i(a, i)"
+ * for index N whose bounds are proven; O and I the array and index. */
+const char *unchecked_load(Gen *g, const Node *n, const char *o, const char *i);
 /* One statement's generation inside a temporaries scope. */
 void stmt_begin(Gen *g, Scope *temps);
 void stmt_end(Gen *g, Scope *temps);

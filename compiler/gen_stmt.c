@@ -19,6 +19,25 @@ bool locked_read(Gen *g, const Node *obj) {
     return !is_locked(g, obj->sym) && obj->sym->guarded;
 }
 
+/* The position of index N's array in the hoisted loop's list, or -1. */
+static int unchecked_at(const Gen *g, const Node *n) {
+    const Symbol *v = g->unchecked_var;
+    if (!v || n->kind != ND_INDEX || n->rhs->kind != ND_NAME || n->rhs->sym != v ||
+        n->lhs->kind != ND_NAME)
+        return -1;
+    for (int k = 0; k < v->nhoist; k++)
+        if (v->hoist[k] == n->lhs->sym) return k;
+    return -1;
+}
+
+bool index_unchecked(const Gen *g, const Node *n) { return unchecked_at(g, n) >= 0; }
+
+const char *unchecked_load(Gen *g, const Node *n, const char *o, const char *i) {
+    const char *elems = g->unchecked_elems[unchecked_at(g, n)];
+    if (elems) return gstr(g, "%s[%s]", elems, i);
+    return gstr(g, "mp_array_get_%s(%s, %s)", ksuffix(n->lhs->type->elem), o, i);
+}
+
 /* ---- statements ------------------------------------------------------------ */
 
 /* `a[i] = a[i] ** 2`, `v.value = v.value * 2 + 1`, `v.value *= 3`: one
@@ -159,9 +178,10 @@ static void gen_assign(Gen *g, Node *n) {
             /* a[i] op= e: Python takes a[i] (and fails on a bad index)
              * before it evaluates e. A literal or a local needs no care. */
             const char *i = NULL;
+            bool unchecked = index_unchecked(g, target) && t->kind == TY_INT;
             if (target->kind == ND_INDEX) {
                 i = borrow(g, target->rhs);
-                if (!simple_operand(n->rhs))
+                if (!simple_operand(n->rhs) && !unchecked)
                     i = hold(g, type_basic(TY_INT),
                              gstr(g, "mp_array_index(%s, %s, %s)", cname(g, shared), i,
                                   loc(g, target->span)));
@@ -171,7 +191,10 @@ static void gen_assign(Gen *g, Node *n) {
             if (n->op == OP_SUB && strcmp(fn, "add") == 0)
                 d = gstr(g, "(-%s)", d); /* float: negation is exact */
             bool has_loc = t->kind == TY_INT && (n->op == OP_ADD || n->op == OP_SUB);
-            if (target->kind == ND_MEMBER) {
+            if (unchecked) { /* int add or subtract, i proven in bounds */
+                emit(g, "mp_atomic_%s_i(&mp_array_i(%s)[%s], %s, %s);", fn, o, i, d,
+                     loc(g, target->span));
+            } else if (target->kind == ND_MEMBER) {
                 if (has_loc)
                     emit(g, "mp_value_%s_%s(%s, %s, %s);", fn, ksuffix(t), o, d, loc(g, n->span));
                 else emit(g, "mp_value_%s_%s(%s, %s);", fn, ksuffix(t), o, d);
@@ -222,7 +245,7 @@ static void gen_assign(Gen *g, Node *n) {
             emit(g, "%s = mp_dict_get(%s, %s, %s).%s;", decl(g, t, dict_cur), container,
                  mpval(g, target->lhs->type->items[0], index), loc(g, target->span), vfield(t));
         }
-        if (target->lhs->type->kind == TY_ARRAY)
+        if (target->lhs->type->kind == TY_ARRAY && !index_unchecked(g, target))
             index =
                 hold(g, type_basic(TY_INT),
                      gstr(g, "mp_array_index(%s, %s, %s)", container, index, loc(g, target->span)));
@@ -267,9 +290,10 @@ static void gen_assign(Gen *g, Node *n) {
         if (target->kind == ND_NAME) curv = cname(g, target->sym);
         else if (target->kind == ND_MEMBER)
             curv = gstr(g, "mp_value_load_%s(%s)", ksuffix(t), container);
+        else if (index_unchecked(g, target)) curv = unchecked_load(g, target, container, index);
         else if (target->lhs->type->kind == TY_ARRAY)
-            curv = gstr(g, "mp_array_load_%s(%s, %s, %s)", ksuffix(t), container, index,
-                        loc(g, target->span));
+            curv = gstr(g, "mp_%s_load_%s(%s, %s, %s)", target->lhs->type->raw ? "raw" : "array",
+                        ksuffix(t), container, index, loc(g, target->span));
         else if (dict) curv = dict_cur;
         else
             curv = gstr(g, "mp_list_get(%s, %s, %s).%s", container, index, loc(g, target->span),
@@ -300,9 +324,13 @@ static void gen_assign(Gen *g, Node *n) {
             Type *kt = target->lhs->type->items[0];
             const char *k = is_heap(kt) ? gstr(g, "%s(%s)", ref_fn(kt), index) : index;
             emit(g, "mp_dict_set(%s, %s, %s);", container, mpval(g, kt, k), mpval(g, t, value));
-        } else if (target->lhs->type->kind == TY_ARRAY)
-            emit(g, "mp_array_store_%s(%s, %s, %s, %s);", ksuffix(t), container, index, value,
-                 loc(g, target->span));
+        } else if (index_unchecked(g, target) && target->lhs->type->raw)
+            emit(g, "%s = %s;", unchecked_load(g, target, container, index), value);
+        else if (index_unchecked(g, target))
+            emit(g, "mp_array_put_%s(%s, %s, %s);", ksuffix(t), container, index, value);
+        else if (target->lhs->type->kind == TY_ARRAY)
+            emit(g, "mp_%s_store_%s(%s, %s, %s, %s);", target->lhs->type->raw ? "raw" : "array",
+                 ksuffix(t), container, index, value, loc(g, target->span));
         else
             emit(g, "mp_list_set(%s, %s, %s, %s);", container, index, mpval(g, t, value),
                  loc(g, target->span));
@@ -414,6 +442,57 @@ static void loop_body(Gen *g, Node *n, Scope *iter) {
     for (Node *st = n->body->body; st; st = st->next) gen_stmt(g, st);
 }
 
+/* One copy of a range loop: HEAD, the variable from I, the body. */
+static void range_copy(Gen *g, Node *n, const char *head, const char *i) {
+    Scope iter;
+    emit(g, "%s", head);
+    g->indent++;
+    scope_push(g, &iter, true);
+    loop_var(g, n, i, false);
+    loop_body(g, n, &iter);
+    scope_pop(g, true);
+    g->indent--;
+    emit(g, "}");
+}
+
+/* A range loop whose arrays sema found indexed with its variable
+ * (Symbol.hoist): one test that every value [START, HI) indexes each of
+ * them, then the loop with unchecked accesses; when the test fails, the
+ * loop as written, which raises IndexError where Python does. */
+static void hoisted_range(Gen *g, Node *n, const char *head, const char *i, const char *start,
+                          const char *hi) {
+    Symbol *v = n->sym;
+    /* from 0, HI <= len(a) holds for the empty range too */
+    bool zero = strcmp(start, "0") == 0;
+    Buf test = {0};
+    if (!zero) buf_printf(&test, "%s >= %s || (%s >= 0 && ", start, hi, start);
+    for (int k = 0; k < v->nhoist; k++)
+        buf_printf(&test, "%s%s <= mp_array_len(%s)", k ? " && " : "", hi, cname(g, v->hoist[k]));
+    emit(g, "if (%s%s) { /* every index in bounds: checked once */", test.data, zero ? "" : ")");
+    free(test.data);
+    g->indent++;
+    for (int k = 0; k < v->nhoist; k++) {
+        Type *at = v->hoist[k]->type;
+        g->unchecked_elems[k] = NULL;
+        if (!at->raw) continue;
+        const char *e = new_tmp(g, "e");
+        const char *ct = at->elem->kind == TY_INT     ? "int64_t"
+                         : at->elem->kind == TY_FLOAT ? "double"
+                                                      : "bool";
+        emit(g, "%s *%s = mp_array_%s(%s);", ct, e, ksuffix(at->elem), cname(g, v->hoist[k]));
+        g->unchecked_elems[k] = e;
+    }
+    g->unchecked_var = v; /* never nested: sema hoists no loop inside another */
+    range_copy(g, n, head, i);
+    g->unchecked_var = NULL;
+    g->indent--;
+    emit(g, "} else {");
+    g->indent++;
+    range_copy(g, n, head, i);
+    g->indent--;
+    emit(g, "}");
+}
+
 static void gen_for(Gen *g, Node *n) {
     Node *it = n->rhs;
     Type *t = it->type;
@@ -438,16 +517,23 @@ static void gen_for(Gen *g, Node *n) {
         const char *i = new_tmp(g, "i");
         const char *hi = new_tmp(g, "n");
         emit(g, "int64_t %s = %s;", hi, stop);
+        const char *head;
         if (strcmp(step, "1") == 0) {
-            emit(g, "for (int64_t %s = %s; %s < %s; %s++) {", i, start, i, hi, i);
+            head = gstr(g, "for (int64_t %s = %s; %s < %s; %s++) {", i, start, i, hi, i);
         } else {
             const char *st = new_tmp(g, "s");
             emit(g, "int64_t %s = mp_range_step(%s, %s);", st, step, loc(g, it->span));
-            emit(g,
-                 "for (int64_t %s = %s; %s > 0 ? %s < %s : %s > %s; %s = mp_range_next(%s, %s, "
-                 "%s)) {",
-                 i, start, st, i, hi, i, hi, i, i, st, hi);
+            head = gstr(g,
+                        "for (int64_t %s = %s; %s > 0 ? %s < %s : %s > %s; %s = mp_range_next(%s, "
+                        "%s, %s)) {",
+                        i, start, st, i, hi, i, hi, i, i, st, hi);
         }
+        if (n->sym->nhoist > 0) {
+            hoisted_range(g, n, head, i, start, hi);
+            stmt_end(g, &temps);
+            return;
+        }
+        emit(g, "%s", head);
         g->indent++;
         scope_push(g, &iter, true);
         loop_var(g, n, i, false);

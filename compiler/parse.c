@@ -681,8 +681,8 @@ Type *parse_type_name(Parser *P, const char *name, Span at) {
     for (size_t i = 0; i < sizeof sync_types / sizeof sync_types[0]; i++)
         if (strcmp(name, sync_types[i].name) == 0) return type_basic(sync_types[i].kind);
     if (strcmp(name, "list") == 0 || strcmp(name, "conn") == 0 || strcmp(name, "queue") == 0 ||
-        strcmp(name, "value") == 0 || strcmp(name, "array") == 0 || strcmp(name, "tuple") == 0 ||
-        strcmp(name, "set") == 0)
+        strcmp(name, "value") == 0 || strcmp(name, "array") == 0 || strcmp(name, "rawarray") == 0 ||
+        strcmp(name, "tuple") == 0 || strcmp(name, "set") == 0)
         parse_error(P, at, "'%s' needs an element type, as in '%s[int]'", name, name);
     else if (strcmp(name, "dict") == 0)
         parse_error(P, at, "'dict' needs a key and a value type, as in 'dict[str, int]'");
@@ -698,6 +698,7 @@ Type *parse_type_generic(Parser *P, const char *name, Span at, Type *elem) {
     if (strcmp(name, "queue") == 0) return type_of(TY_QUEUE, elem);
     if (strcmp(name, "value") == 0) return type_of(TY_VALUE, elem);
     if (strcmp(name, "array") == 0) return type_of(TY_ARRAY, elem);
+    if (strcmp(name, "rawarray") == 0) return type_raw_array(elem);
     if (strcmp(name, "tuple") == 0) return type_tuple(&elem, 1);
     if (strcmp(name, "set") == 0) return type_of(TY_SET, elem);
     if (strcmp(name, "dict") == 0) {

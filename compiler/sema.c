@@ -937,6 +937,11 @@ static bool check_lock(Sema *S, Node *n) {
             diag_note(S->d, n->lhs->span, "%s %s is waited for with '%s.wait()'",
                       sema_an_word(sema_tname(t)), sema_tname(t),
                       n->lhs->kind == ND_NAME ? n->lhs->name : "obj");
+    } else if (t->kind == TY_ARRAY && t->raw) {
+        diag_error(S->d, n->lhs->span, "'%s' needs a lock, and %s has none", kw, sema_tname(t));
+        diag_note(S->d, n->lhs->span,
+                  "an array declared 'lock=False' is raw, as Python's: declare it without "
+                  "'lock=False' to lock it");
     } else if (t->kind != TY_ERROR && n->lhs->kind != ND_NAME) {
         diag_error(S->d, n->lhs->span, "'%s' needs the name of the object it holds", kw);
     }
@@ -1414,6 +1419,27 @@ static void check_value_decl(Sema *S, Node *n) {
     n->sym = &declare_top(S, n, SYM_VALUE, n->name, name_span(n), vt)->s;
 }
 
+/* `, lock=False` after an array: Python's Array(..., lock=False), a raw
+ * array. Its type depends on it, so it must be written True or False. */
+static bool array_raw(Sema *S, Node *n) {
+    Node *o = n->lock_opt;
+    if (!o) return false;
+    if (strcmp(o->name, "lock") != 0) {
+        diag_error(S->d, o->name_span, "an array takes 'lock=', not '%s='", o->name);
+        return false;
+    }
+    if (o->lhs->kind != ND_BOOL) {
+        sema_expr(S, o->lhs, NULL);
+        diag_error(S->d, o->lhs->span, "'lock=' of array '%s' must be written True or False",
+                   n->name);
+        diag_note(S->d, o->lhs->span,
+                  "the array's type depends on it: 'lock=False' makes a rawarray[T]");
+        return false;
+    }
+    o->lhs->type = type_basic(TY_BOOL);
+    return !o->lhs->ival;
+}
+
 static void check_array_decl(Sema *S, Node *n) {
     Type *el = shared_elem(S, n, "an array");
     if (n->lhs) check_int_expr(S, n->lhs, "the size of array '%s'", n->name);
@@ -1425,6 +1451,7 @@ static void check_array_decl(Sema *S, Node *n) {
                        n->name, sema_tname(want), sema_tname(t));
     }
     Type *at = el->kind == TY_ERROR ? el : type_of(TY_ARRAY, el);
+    if (array_raw(S, n) && el->kind != TY_ERROR) at = type_raw_array(el);
     n->sym = &declare_top(S, n, SYM_ARRAY, n->name, name_span(n), at)->s;
 }
 
@@ -2117,7 +2144,10 @@ bool sema_check(Program *p, Arena *a, Diag *d) {
     if (d->errors == errors0 && S.sync_named) sema_sync_paths(&S, p);
     pop_scope(&S);
     flow_solve(&S);
-    if (d->errors == errors0) facts_compute(p);
+    if (d->errors == errors0) {
+        facts_compute(p);
+        sema_hoist(p, a);
+    }
     pop_scope(&S);
     pop_scope(&S);
 

@@ -252,7 +252,9 @@ static bool pure_on(const Node *n, const Symbol *s, const Node *target) {
 Symbol *sema_shared_target(const Node *target) {
     Node *obj = NULL;
     if (target->kind == ND_MEMBER && target->builtin == A_VALUE) obj = target->lhs;
-    if (target->kind == ND_INDEX && target->lhs->type->kind == TY_ARRAY) obj = target->lhs;
+    /* a raw array's element is a plain C location: stored as a variable is */
+    if (target->kind == ND_INDEX && target->lhs->type->kind == TY_ARRAY && !target->lhs->type->raw)
+        obj = target->lhs;
     return obj && obj->kind == ND_NAME ? obj->sym : NULL;
 }
 

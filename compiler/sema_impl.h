@@ -277,5 +277,8 @@ void flow_solve(Sema *S);
 
 /* sema_facts.c: after flow_solve, on a program without errors */
 void facts_compute(Program *p);
+/* sema_hoist.c: Symbol.hoist on range loops whose bounds checks can be
+ * made once (after facts_compute, which marks guarded arrays). */
+void sema_hoist(Program *p, Arena *a);
 
 #endif

@@ -339,7 +339,7 @@ static void not_top(Parser *P, Node *n) {
 %type <node> inner_line simple compound def toponly
 %type <node> decl_name block else_part param target_name handler exc_kind queue_kind try_else try_finally
 %type <list> handlers exc_kinds exc_kind_list sel_seq
-%type <node> sel_line
+%type <node> sel_line array_opt
 %type <node> test arith primary arg
 %type <node> opt_test comp_clauses
 %type <list> pairs
@@ -717,17 +717,17 @@ toponly:
         $$->name = $2; $$->name_span = @2; $$->decl_type = $4; $$->type_span = @4;
         $$->rhs = $6;
     }
-  | ARRAY IDENT COLON primary {
+  | ARRAY IDENT COLON primary array_opt {
         $$ = mk(P, ND_ARRAY, @$);
-        $$->name = $2; $$->name_span = @2;
+        $$->name = $2; $$->name_span = @2; $$->lock_opt = $5;
         $$->decl_type = parse_type_expr(P, $4, &$$->lhs, &$$->type_span);
         if (!$$->lhs)
             parse_error(P, @4, "array '%s' needs a size, as in 'array %s: int[10]', "
                         "or an initial list, as in 'array %s: int = [1, 2]'", $2, $2, $2);
     }
-  | ARRAY IDENT COLON primary ASSIGN test {
+  | ARRAY IDENT COLON primary ASSIGN test array_opt {
         $$ = mk(P, ND_ARRAY, @$);
-        $$->name = $2; $$->name_span = @2;
+        $$->name = $2; $$->name_span = @2; $$->lock_opt = $7;
         $$->decl_type = parse_type_expr(P, $4, &$$->lhs, &$$->type_span);
         $$->rhs = $6;
         if ($$->lhs)
@@ -772,6 +772,15 @@ toponly:
   ;
 
 /* `, name="w", daemon=True` after a process's call: Process()'s keywords */
+/* `, lock=False` after an array's size or initial list (checked by sema) */
+array_opt:
+    %empty                          { $$ = NULL; }
+  | COMMA IDENT ASSIGN test {
+        $$ = mk(P, ND_KWARG, span_join(@2, @4));
+        $$->name = $2; $$->name_span = @2; $$->lhs = $4;
+    }
+  ;
+
 proc_opts:
     %empty                          { $$.head = $$.tail = NULL; }
   | proc_opts COMMA IDENT ASSIGN test {

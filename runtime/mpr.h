@@ -1385,6 +1385,53 @@ static inline bool mp_array_cas_f(mp_array *a, int64_t i, double *expected, doub
                                      &desired, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
 
+/* Element access with i already proven in [0, len) (a range loop whose
+ * bounds check was made once before it): atomic, unchecked. */
+static inline int64_t mp_array_get_i(mp_array *a, int64_t i) {
+    return __atomic_load_n(&mp_array_i(a)[i], __ATOMIC_ACQUIRE);
+}
+static inline double mp_array_get_f(mp_array *a, int64_t i) {
+    double d;
+    __atomic_load(&mp_array_f(a)[i], &d, __ATOMIC_ACQUIRE);
+    return d;
+}
+static inline bool mp_array_get_b(mp_array *a, int64_t i) {
+    return __atomic_load_n(&mp_array_b(a)[i], __ATOMIC_ACQUIRE);
+}
+static inline void mp_array_put_i(mp_array *a, int64_t i, int64_t x) {
+    __atomic_store_n(&mp_array_i(a)[i], x, __ATOMIC_RELEASE);
+}
+static inline void mp_array_put_f(mp_array *a, int64_t i, double x) {
+    __atomic_store(&mp_array_f(a)[i], &x, __ATOMIC_RELEASE);
+}
+static inline void mp_array_put_b(mp_array *a, int64_t i, bool x) {
+    __atomic_store_n(&mp_array_b(a)[i], x, __ATOMIC_RELEASE);
+}
+
+/* A raw array (declared `lock=False`, Python's RawArray): plain loads and
+ * stores, which the C compiler may keep in registers, merge and vectorize.
+ * The index is checked as mp_array_index does; within a range loop whose
+ * check was made once, the generated C indexes mp_array_i(a)[i] directly.
+ * Accesses by several processes to one element race, as in Python. */
+static inline int64_t mp_raw_load_i(mp_array *a, int64_t i, mp_loc loc) {
+    return *(int64_t *)mp_array_slot(a, i, sizeof(int64_t), loc);
+}
+static inline double mp_raw_load_f(mp_array *a, int64_t i, mp_loc loc) {
+    return *(double *)mp_array_slot(a, i, sizeof(double), loc);
+}
+static inline bool mp_raw_load_b(mp_array *a, int64_t i, mp_loc loc) {
+    return *(bool *)mp_array_slot(a, i, sizeof(bool), loc);
+}
+static inline void mp_raw_store_i(mp_array *a, int64_t i, int64_t x, mp_loc loc) {
+    *(int64_t *)mp_array_slot(a, i, sizeof(int64_t), loc) = x;
+}
+static inline void mp_raw_store_f(mp_array *a, int64_t i, double x, mp_loc loc) {
+    *(double *)mp_array_slot(a, i, sizeof(double), loc) = x;
+}
+static inline void mp_raw_store_b(mp_array *a, int64_t i, bool x, mp_loc loc) {
+    *(bool *)mp_array_slot(a, i, sizeof(bool), loc) = x;
+}
+
 /* The whole array's robust lock (same rules as mp_value_lock). */
 void mp_array_lock(mp_array *a, mp_loc loc);
 void mp_array_unlock(mp_array *a, mp_loc loc);
