@@ -158,8 +158,7 @@ struct Symbol {
     /* The variable of a `for` over range() whose bounds check is hoisted
      * (sema_hoist.c): the arrays its body indexes with it, each checked
      * once against the range before the loop. */
-    Symbol **hoist;
-    int nhoist; /* at most HOIST_MAX */
+    Symbol **hoist; /* NULL-terminated; at most HOIST_MAX */
 };
 
 #define HOIST_MAX 8 /* arrays per hoisted loop: more is rare, and not hoisted */

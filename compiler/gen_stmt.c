@@ -25,7 +25,7 @@ static int unchecked_at(const Gen *g, const Node *n) {
     if (!v || n->kind != ND_INDEX || n->rhs->kind != ND_NAME || n->rhs->sym != v ||
         n->lhs->kind != ND_NAME)
         return -1;
-    for (int k = 0; k < v->nhoist; k++)
+    for (int k = 0; v->hoist[k]; k++)
         if (v->hoist[k] == n->lhs->sym) return k;
     return -1;
 }
@@ -466,12 +466,12 @@ static void hoisted_range(Gen *g, Node *n, const char *head, const char *i, cons
     bool zero = strcmp(start, "0") == 0;
     Buf test = {0};
     if (!zero) buf_printf(&test, "%s >= %s || (%s >= 0 && ", start, hi, start);
-    for (int k = 0; k < v->nhoist; k++)
+    for (int k = 0; v->hoist[k]; k++)
         buf_printf(&test, "%s%s <= mp_array_len(%s)", k ? " && " : "", hi, cname(g, v->hoist[k]));
     emit(g, "if (%s%s) { /* every index in bounds: checked once */", test.data, zero ? "" : ")");
     free(test.data);
     g->indent++;
-    for (int k = 0; k < v->nhoist; k++) {
+    for (int k = 0; v->hoist[k]; k++) {
         Type *at = v->hoist[k]->type;
         g->unchecked_elems[k] = NULL;
         if (!at->raw) continue;
@@ -528,7 +528,7 @@ static void gen_for(Gen *g, Node *n) {
                         "%s, %s)) {",
                         i, start, st, i, hi, i, hi, i, i, st, hi);
         }
-        if (n->sym->nhoist > 0) {
+        if (n->sym->hoist) {
             hoisted_range(g, n, head, i, start, hi);
             stmt_end(g, &temps);
             return;

@@ -62,9 +62,9 @@ static void hoist_loop(Arena *a, Node *n) {
     HoistScan h = {.var = var};
     scan_body(&h, n->body, NULL);
     if (h.blocked || h.n == 0) return;
-    var->hoist = arena_alloc(a, (size_t)h.n * sizeof *var->hoist);
+    var->hoist = arena_alloc_aligned(a, (size_t)(h.n + 1) * sizeof *var->hoist, _Alignof(Symbol *));
     memcpy(var->hoist, h.arrays, (size_t)h.n * sizeof *var->hoist);
-    var->nhoist = h.n;
+    var->hoist[h.n] = NULL;
 }
 
 typedef struct HoistWalk {
