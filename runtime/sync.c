@@ -58,12 +58,12 @@ static bool lock_nap(mpr_rlock *l, uint32_t w, const mpr_deadline *d) {
  * now): a release may have woken it, and the wake is then passed on by
  * the next release rather than lost to the sleepers still there. */
 static int give_up(mpr_rlock *l, uint32_t me) {
-    uint32_t w = __atomic_load_n(&l->word, __ATOMIC_RELAXED);
-    for (;;) {
+    for (;;) { /* until the bit is set or the lock is ours */
+        uint32_t w = __atomic_load_n(&l->word, __ATOMIC_RELAXED);
         if (w == 0 && take(l, 0, me | MPR_LOCK_WAITERS)) return 0;
-        if (w == 0 || (w & MPR_LOCK_WAITERS)) break;
-        if (__atomic_compare_exchange_n(&l->word, &w, w | MPR_LOCK_WAITERS, false, __ATOMIC_RELAXED,
-                                        __ATOMIC_RELAXED))
+        if (w & MPR_LOCK_WAITERS) break;
+        if (w != 0 && __atomic_compare_exchange_n(&l->word, &w, w | MPR_LOCK_WAITERS, false,
+                                                  __ATOMIC_RELAXED, __ATOMIC_RELAXED))
             break;
     }
     errno = ETIMEDOUT;
