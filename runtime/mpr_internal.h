@@ -24,6 +24,7 @@ struct mpr_state {
     const char *source; /* .mp file name for messages */
     char name[96];      /* "main", "p", "workers[2]" */
     int32_t slot;       /* index in the shared process table */
+    uint32_t lock_id;   /* owner identity in lock words (proc.c); 0: not yet known */
     int argc;
     char **argv;
 };
@@ -92,15 +93,20 @@ void mpr_cpu_relax(void);
 
 /* ---- sync.c: robust process-shared lock --------------------------- */
 
+/* One futex word: 0 when free, else the holder's identity (proc.c), with
+ * MPR_LOCK_WAITERS set once a process may sleep on it. */
 typedef struct mpr_rlock {
-    pthread_mutex_t m;
-    int32_t owner; /* pid of the holder, 0 if free */
+    uint32_t word;
 } mpr_rlock;
+#define MPR_LOCK_WAITERS 0x80000000u
 
 int mpr_rlock_init(mpr_rlock *l);
 /* 0, MP_RECOVERED (the previous holder died; its pid in *dead), or -1
  * with ETIMEDOUT or EDEADLK. */
 int mpr_rlock_acquire(mpr_rlock *l, const mpr_deadline *d, int32_t *dead);
+/* Takes the lock if it is free, with one atomic instruction; false
+ * otherwise (held, even by a dead process: acquire recovers those). */
+bool mpr_rlock_try(mpr_rlock *l);
 /* 0 or -1 with EPERM. */
 int mpr_rlock_release(mpr_rlock *l);
 void mpr_rlock_destroy(mpr_rlock *l);
@@ -177,6 +183,14 @@ void mpr_join_all_children(void);
 void mpr_describe_pid(int32_t pid, char *buf, size_t cap);
 /* Whether process PID has ended (reaped, by the shared table, or gone). */
 bool mpr_pid_dead(int32_t pid);
+/* Lock owner identities: this process's (use mpr_self_lock_id), the pid
+ * behind one (0 if unknown), and whether its process has ended. */
+uint32_t mpr_lock_id_slow(void);
+int32_t mpr_lock_id_pid(uint32_t id);
+bool mpr_lock_id_dead(uint32_t id);
+static inline uint32_t mpr_self_lock_id(void) {
+    return mpr_rt.lock_id ? mpr_rt.lock_id : mpr_lock_id_slow();
+}
 /* Removes q from every process's produce list (q is being freed). */
 void mpr_procs_forget_queue(mp_queue *q);
 /* True if an unstarted process of ours will use c. */

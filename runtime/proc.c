@@ -54,12 +54,20 @@ static mp_proc *self_proc;
 
 /* One slot per process ever started in this program (while slots last):
  * pid, state and exit code, readable by every process. Used to name a
- * dead process in messages. */
+ * dead process in messages.
+ *
+ * A slot is never reused, so its number (plus one) is the identity a
+ * process writes into the lock words it holds (sync.c). `life` is a
+ * robust mutex the process holds from its start to its end: the kernel
+ * marks it the moment the process ends (killed or not, before anyone
+ * reaps it), which is how a lock's waiter learns that the holder is gone
+ * without a pid that may be a zombie or reused. */
 struct slot {
     int32_t pid;
     int32_t state; /* 0 free, 1 running, 2 finished */
     int32_t code;
     char name[52];
+    pthread_mutex_t life;
 };
 
 struct table {
@@ -72,6 +80,16 @@ struct table {
 static struct table *table;
 static size_t table_bytes;
 
+static bool life_init(pthread_mutex_t *m) {
+    pthread_mutexattr_t a;
+    int r = pthread_mutexattr_init(&a);
+    if (r == 0) r = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+    if (r == 0) r = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+    if (r == 0) r = pthread_mutex_init(m, &a);
+    pthread_mutexattr_destroy(&a);
+    return r == 0;
+}
+
 static int32_t slot_claim(const char *name) {
     if (!table) return -1;
     uint32_t i = __atomic_fetch_add(&table->next, 1, __ATOMIC_RELAXED);
@@ -79,8 +97,17 @@ static int32_t slot_claim(const char *name) {
     struct slot *s = &table->slots[i];
     strncpy(s->name, name, sizeof s->name - 1);
     s->name[sizeof s->name - 1] = '\0';
+    if (!life_init(&s->life)) return -1;
     __atomic_store_n(&s->state, 1, __ATOMIC_RELEASE);
     return (int32_t)i;
+}
+
+/* Called by the process of slot I at its start, before it can hold any
+ * lock: takes the slot's life mutex for good and adopts the identity. */
+static void slot_live(int32_t i) {
+    mpr_rt.lock_id = 0;
+    if (!table || i < 0) return;
+    if (pthread_mutex_lock(&table->slots[i].life) == 0) mpr_rt.lock_id = (uint32_t)i + 1;
 }
 
 static void slot_set(int32_t i, int32_t pid, int32_t state, int32_t code) {
@@ -116,6 +143,56 @@ bool mpr_pid_dead(int32_t pid) {
                 return __atomic_load_n(&table->slots[i].state, __ATOMIC_ACQUIRE) == 2;
     }
     return kill(pid, 0) < 0 && errno == ESRCH;
+}
+
+/* ---- lock owner identities ----------------------------------------- */
+
+/* A process without a slot (the table is full, or a fork made by C code)
+ * is known by its pid, tagged so it never equals a slot number. */
+#define ID_PID 0x40000000u
+
+uint32_t mpr_lock_id_slow(void) {
+    if (mpr_rt.pid == 0) mpr_rt.pid = (int32_t)getpid();
+    mpr_rt.lock_id = ID_PID | (uint32_t)mpr_rt.pid; /* a fork resets it */
+    return mpr_rt.lock_id;
+}
+
+int32_t mpr_lock_id_pid(uint32_t id) {
+    if (id & ID_PID) return (int32_t)(id & ~ID_PID);
+    if (!table || id == 0 || id > table->cap) return 0;
+    return __atomic_load_n(&table->slots[id - 1].pid, __ATOMIC_RELAXED);
+}
+
+/* Whether process PID has ended, known only by its pid: gone, or a
+ * zombie (kill() still reaches one). A pid reused after the reaping makes
+ * this answer "alive" until the new process ends too: the price of the
+ * fallback; processes with a slot never pay it. */
+static bool pid_gone(int32_t pid) {
+    if (kill(pid, 0) < 0 && errno == ESRCH) return true;
+    char path[32], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f) return errno == ENOENT;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *c = strrchr(buf, ')'); /* the name may hold spaces and ')' */
+    return c && (c[2] == 'Z' || c[2] == 'X');
+}
+
+/* The slot's life mutex is held by its live process: a try that does not
+ * get EBUSY means the process is gone. The try that gets EOWNERDEAD lets
+ * the mutex go without making it consistent, so every later try gets
+ * ENOTRECOVERABLE: the answer stays "gone" for everyone. A try racing
+ * with that one sees EBUSY and says "alive" once; its caller asks again. */
+bool mpr_lock_id_dead(uint32_t id) {
+    if (id & ID_PID) return pid_gone((int32_t)(id & ~ID_PID));
+    if (!table || id == 0 || id > table->cap) return false;
+    pthread_mutex_t *m = &table->slots[id - 1].life;
+    int r = pthread_mutex_trylock(m);
+    if (r == EBUSY) return false;
+    if (r == 0 || r == EOWNERDEAD) pthread_mutex_unlock(m);
+    return true;
 }
 
 /* ---- reaping ------------------------------------------------------- */
@@ -219,6 +296,8 @@ static void reap_now(void) {
  * apply their producer_done. */
 static void atfork_child(void) {
     mpr_rt.pid = (int32_t)getpid();
+    mpr_rt.slot = -1;   /* the parent's; child_main sets a started child's */
+    mpr_rt.lock_id = 0; /* the parent's identity is not ours */
     procs = NULL;
     child_events = 0;
     self_handle = NULL;    /* the parent's */
@@ -241,6 +320,7 @@ void mpr_proc_init(void) {
             table->cap = TABLE_SLOTS;
             mpr_rt.slot = slot_claim(mpr_rt.name);
             slot_set(mpr_rt.slot, mpr_rt.pid, 1, 0);
+            slot_live(mpr_rt.slot);
         }
     }
 }
@@ -307,6 +387,7 @@ _Noreturn static void child_main(mp_proc *p, void (*entry)(void *), void *arg, p
     copy_name(mpr_rt.name, sizeof mpr_rt.name, p->name);
     mpr_rt.slot = p->slot;
     slot_set(p->slot, mpr_rt.pid, 1, 0);
+    slot_live(p->slot);
 
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) /* the parent died before prctl */

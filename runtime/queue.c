@@ -6,7 +6,7 @@
  *     encoding), padding to 8 bytes
  * and may wrap around the end of the ring (the header never does).
  *
- * Two robust mutexes: put_lock serializes producers, get_lock consumers,
+ * Two robust locks: put_lock serializes producers, get_lock consumers,
  * so one producer and one consumer never contend for a lock. A side the
  * compiler proved has one process (mp_queue_set_spsc) takes no lock at
  * all: solo_put / solo_get say so, and the first process to put (get)
@@ -232,32 +232,16 @@ int64_t mp_queue_producers(mp_queue *q) {
  * keeps it only to copy one record, so a non-blocking call (timeout 0)
  * waits for it: only capacity may make put_nowait/get_nowait fail. */
 static int qlock(mpr_rlock *l, double timeout, mpr_deadline *d, bool *dset) {
-    int r = pthread_mutex_trylock(&l->m);
-    if (r == 0) {
-        l->owner = mpr_rt.pid;
-        return 0;
+    if (mpr_rlock_try(l)) return 0;
+    if (timeout == 0) return mpr_rlock_acquire(l, NULL, NULL) < 0 ? -1 : 0;
+    if (!*dset) {
+        if (mpr_deadline_set(d, timeout) < 0) return -1;
+        *dset = true;
     }
-    if (r == EBUSY && timeout == 0) return mpr_rlock_acquire(l, NULL, NULL) < 0 ? -1 : 0;
-    if (r == EBUSY) {
-        if (!*dset) {
-            if (mpr_deadline_set(d, timeout) < 0) return -1;
-            *dset = true;
-        }
-        return mpr_rlock_acquire(l, d, NULL) < 0 ? -1 : 0;
-    }
-    if (r == EOWNERDEAD) {
-        pthread_mutex_consistent(&l->m);
-        l->owner = mpr_rt.pid;
-        return 0;
-    }
-    errno = r;
-    return -1;
+    return mpr_rlock_acquire(l, d, NULL) < 0 ? -1 : 0;
 }
 
-static void qunlock(mpr_rlock *l) {
-    l->owner = 0;
-    pthread_mutex_unlock(&l->m);
-}
+static void qunlock(mpr_rlock *l) { mpr_rlock_release(l); }
 
 /* Registers as a waiter on seq/want, then sleeps unless ready() already
  * holds. Returns 0 to re-check, -1 on timeout. */

@@ -11,19 +11,23 @@
 
 /* ---- robust lock -------------------------------------------------- */
 
+/* A futex word holding the holder's identity (proc.c: the slot of the
+ * shared process table, never reused). Free to free, a take is one
+ * compare-and-swap and a release one exchange; only a process that must
+ * wait sets MPR_LOCK_WAITERS and sleeps, and only a release that finds
+ * the bit makes a system call (a wake of one sleeper).
+ *
+ * The kernel wakes nobody when a holder dies: a sleeper sleeps at most
+ * POLL seconds at a time and then asks whether the holder lives
+ * (mpr_lock_id_dead, no system call while it does). The first to find it
+ * dead swaps its own identity in for the dead one's, so exactly one
+ * process recovers the lock; the bit is kept, since others may sleep. */
+
+#define SPIN 100 /* looks at a held lock before sleeping on it */
+#define POLL 0.1 /* seconds a sleeper waits before asking after the holder */
+
 int mpr_rlock_init(mpr_rlock *l) {
-    pthread_mutexattr_t a;
-    int r = pthread_mutexattr_init(&a);
-    if (r == 0) r = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
-    if (r == 0) r = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-    if (r == 0) r = pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK);
-    if (r == 0) r = pthread_mutex_init(&l->m, &a);
-    pthread_mutexattr_destroy(&a);
-    l->owner = 0;
-    if (r != 0) {
-        errno = r;
-        return -1;
-    }
+    __atomic_store_n(&l->word, 0, __ATOMIC_RELAXED);
     return 0;
 }
 
@@ -32,37 +36,100 @@ static int32_t my_pid(void) {
     return mpr_rt.pid;
 }
 
-int mpr_rlock_acquire(mpr_rlock *l, const mpr_deadline *d, int32_t *dead) {
-    int r;
-    if (!d || d->forever) r = pthread_mutex_lock(&l->m);
-    else if (d->now) r = pthread_mutex_trylock(&l->m);
-    else r = pthread_mutex_clocklock(&l->m, CLOCK_MONOTONIC, &d->at);
-    if (r == 0) {
-        __atomic_store_n(&l->owner, my_pid(), __ATOMIC_RELAXED);
-        return 0;
+static bool take(mpr_rlock *l, uint32_t from, uint32_t to) {
+    return __atomic_compare_exchange_n(&l->word, &from, to, false, __ATOMIC_ACQUIRE,
+                                       __ATOMIC_RELAXED);
+}
+
+bool mpr_rlock_try(mpr_rlock *l) { return take(l, 0, mpr_self_lock_id()); }
+
+/* Sleeps while the word is W, at most POLL seconds and not past D; false
+ * when D has passed. */
+static bool lock_nap(mpr_rlock *l, uint32_t w, const mpr_deadline *d) {
+    double left = mpr_deadline_left(d);
+    if (!d->forever && left <= 0) return false;
+    mpr_deadline slice;
+    mpr_deadline_set(&slice, d->forever || left > POLL ? POLL : left);
+    mpr_futex_wait(&l->word, w, &slice, true);
+    return true;
+}
+
+/* A waiter giving up leaves the bit set (or takes the lock if it is free
+ * now): a release may have woken it, and the wake is then passed on by
+ * the next release rather than lost to the sleepers still there. */
+static int give_up(mpr_rlock *l, uint32_t me) {
+    for (;;) { /* until the bit is set or the lock is ours */
+        uint32_t w = __atomic_load_n(&l->word, __ATOMIC_RELAXED);
+        if (w == 0 && take(l, 0, me | MPR_LOCK_WAITERS)) return 0;
+        if (w & MPR_LOCK_WAITERS) break;
+        if (w != 0 && __atomic_compare_exchange_n(&l->word, &w, w | MPR_LOCK_WAITERS, false,
+                                                  __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+            break;
     }
-    if (r == EOWNERDEAD) {
-        int32_t o = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
-        pthread_mutex_consistent(&l->m);
-        __atomic_store_n(&l->owner, my_pid(), __ATOMIC_RELAXED);
-        if (dead) *dead = o;
-        return MP_RECOVERED;
-    }
-    errno = r == EBUSY ? ETIMEDOUT : r;
+    errno = ETIMEDOUT;
     return -1;
 }
 
+static int acquire_slow(mpr_rlock *l, uint32_t me, const mpr_deadline *d, int32_t *dead) {
+    for (int i = 0; i < SPIN; i++) {
+        uint32_t w = __atomic_load_n(&l->word, __ATOMIC_RELAXED);
+        if (w == 0 && take(l, 0, me)) return 0;
+        if ((w & ~MPR_LOCK_WAITERS) == me || (d && d->now)) break;
+        mpr_cpu_relax();
+    }
+    mpr_deadline forever;
+    if (!d) {
+        mpr_deadline_set(&forever, -1);
+        d = &forever;
+    }
+    for (;;) {
+        uint32_t w = __atomic_load_n(&l->word, __ATOMIC_RELAXED);
+        /* Taken with the bit: this process may have had the wake that
+         * other sleepers' turn depends on. */
+        if (w == 0) {
+            if (take(l, 0, me | MPR_LOCK_WAITERS)) return 0;
+            continue;
+        }
+        uint32_t owner = w & ~MPR_LOCK_WAITERS;
+        if (owner == me) {
+            errno = EDEADLK;
+            return -1;
+        }
+        if (mpr_lock_id_dead(owner)) {
+            if (!take(l, w, me | (w & MPR_LOCK_WAITERS))) continue;
+            if (dead) *dead = mpr_lock_id_pid(owner);
+            return MP_RECOVERED;
+        }
+        if (d->now) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        if (!(w & MPR_LOCK_WAITERS)) {
+            if (!__atomic_compare_exchange_n(&l->word, &w, w | MPR_LOCK_WAITERS, false,
+                                             __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+                continue;
+            w |= MPR_LOCK_WAITERS;
+        }
+        if (!lock_nap(l, w, d)) return give_up(l, me);
+    }
+}
+
+int mpr_rlock_acquire(mpr_rlock *l, const mpr_deadline *d, int32_t *dead) {
+    uint32_t me = mpr_self_lock_id();
+    if (take(l, 0, me)) return 0;
+    return acquire_slow(l, me, d, dead);
+}
+
 int mpr_rlock_release(mpr_rlock *l) {
-    if (__atomic_load_n(&l->owner, __ATOMIC_RELAXED) != my_pid()) {
+    uint32_t me = mpr_self_lock_id();
+    if ((__atomic_load_n(&l->word, __ATOMIC_RELAXED) & ~MPR_LOCK_WAITERS) != me) {
         errno = EPERM;
         return -1;
     }
-    __atomic_store_n(&l->owner, 0, __ATOMIC_RELAXED);
-    int r = pthread_mutex_unlock(&l->m);
-    if (r != 0) {
-        errno = r;
-        return -1;
-    }
+    /* Nobody else changes the word while we hold it but a waiter adding
+     * the bit, which the exchange sees. */
+    if (__atomic_exchange_n(&l->word, 0, __ATOMIC_RELEASE) & MPR_LOCK_WAITERS)
+        mpr_futex_wake(&l->word, 1, true);
     return 0;
 }
 

@@ -2,7 +2,7 @@
  * RLock, Semaphore, BoundedSemaphore, Event, Condition and Barrier.
  *
  * Each object is one anonymous shared mapping. Its state sits behind a
- * small robust mutex (`m`) that is only held for a few loads and stores,
+ * runtime lock (`m`, sync.c) that is only held for a few loads and stores,
  * never while a process sleeps; sleepers wait on the futex word `seq`,
  * which every change that may let one proceed bumps, waking all once the
  * mutex is let go, but only when someone flagged that it may sleep.
@@ -64,7 +64,7 @@ static int32_t me(void) {
     return mpr_rt.pid;
 }
 
-/* The state mutex. A process killed inside it left at most one field
+/* The state lock. A process killed inside it left at most one field
  * half updated among stores that each keep the object usable. */
 static void in(mp_sync *s) { mpr_rlock_acquire(&s->m, NULL, NULL); }
 
