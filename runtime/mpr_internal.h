@@ -209,7 +209,7 @@ void mpr_conn_sel_disarm(mp_conn *c);
 /* One direction of a pipe: bytes [tail, head) of data (indices mod the
  * size) are written and not yet read. The writer owns head and wstate's
  * sleeping, the reader tail and rstate's; each side records its user. */
-#define MPR_RING_SIZE ((size_t)128 << 10)
+#define MPR_RING_SIZE ((size_t)256 << 10)
 #define MPR_RING_SLEEPING 2
 typedef struct mpr_ring {
     _Alignas(64) uint64_t head;

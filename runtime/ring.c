@@ -263,7 +263,12 @@ ssize_t mpr_ring_read(mpr_ring *r, int fd, void *buf, size_t cap, const char *na
         tail += k;
     }
     __atomic_store_n(&r->tail, tail, __ATOMIC_SEQ_CST);
-    (void)ring_bell(&r->wstate, fd); /* a writer gone is its own business */
+    /* A writer asleep on a full ring is woken once half of it is free, not
+     * at the first free byte: a bulk stream then takes one wake-up per half
+     * ring, not one per read. A reader that waits has emptied the ring, so
+     * the bell always comes before it sleeps. A writer gone is its own
+     * business. */
+    if (head - tail <= MPR_RING_SIZE / 2) (void)ring_bell(&r->wstate, fd);
     return (ssize_t)got;
 }
 

@@ -25,7 +25,7 @@
 #include "mpr_test.h"
 
 #define L MP_LOC(1, 1)
-#define RING (128u << 10) /* MPR_RING_SIZE */
+#define RING (256u << 10) /* MPR_RING_SIZE */
 
 static const mp_type t_list_int = {MP_LIST, &mp_t_int};
 
@@ -94,7 +94,7 @@ static void test_wrap_around(void **state) {
         mp_str_unref(s);
         total += n + 13;
     }
-    for (unsigned k = 0; k < 100; k++) { /* 100 * (1000 + 13) < 128 KiB */
+    for (unsigned k = 0; k < 100; k++) { /* 100 * (1000 + 13) < 256 KiB */
         mp_str *s = pattern(1000, k);
         assert_int_equal(mp_conn_send(a, (mp_val){.s = s}), 0);
         mp_str_unref(s);
