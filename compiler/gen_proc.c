@@ -462,6 +462,9 @@ static void gen_shared_decl(Gen *g, Node *n) {
          * under a lock; the others stay lock-free. */
         if (n->sym->users > 1) emit(g, "mp_conn_share(%s);", a);
         if (n->sym2->users > 1) emit(g, "mp_conn_share(%s);", b);
+        if (n->sym->users <= 1 && n->sym2->users <= 1)
+            emit(g, "mp_pipe_shm(%s, %s);    /* one process at each end: shared-memory rings */", a,
+                 b);
         break;
     }
     case ND_QUEUE: {

@@ -2,10 +2,13 @@
  * frames: an 8-byte header (u32 payload length, u32 length ^ FRAME_MAGIC)
  * then the payload in the frame.c encoding. Reads are buffered; the
  * buffer grows only as bytes arrive, so a hostile length cannot make us
- * allocate memory the stream does not carry. */
+ * allocate memory the stream does not carry. A pipe whose ends have one
+ * user each may carry the same bytes through shared-memory rings instead
+ * (mp_pipe_shm, ring.c); the socket then only rings and reports ends. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -24,8 +27,18 @@ struct conn_locks {
     mpr_rlock send, recv;
 };
 
+/* The rings of a pipe with the shared-memory transport, held by both of
+ * its ends in this process (memory of this process: refs counts them). */
+struct conn_rings {
+    mpr_ring *map;
+    int n, refs;
+};
+
 struct mp_conn {
     int fd;                   /* -1 once closed in this process */
+    mp_conn *peer;            /* the pipe's other end, while both live */
+    struct conn_rings *rings; /* NULL: the frames go through the socket */
+    mpr_ring *tx, *rx;        /* in rings: what this end writes, reads */
     struct conn_locks *locks; /* NULL: one user, no locking */
     const mp_type *type;
     char *name;
@@ -44,6 +57,11 @@ static size_t nconns, capconns;
 /* Encoding buffer for sends, kept between calls while it is small. */
 static unsigned char *scratch;
 static size_t scratch_cap;
+
+/* Address space of this process's rings: past the budget a pipe stays a
+ * socket (an array of many pipes must not reserve gigabytes). */
+#define RING_BUDGET ((size_t)32 << 20)
+static size_t ring_bytes;
 
 static mp_conn *conn_new(int fd, const mp_type *t, const char *name, bool can_send, bool can_recv) {
     mp_conn *c = mpr_calloc(1, sizeof *c);
@@ -68,7 +86,36 @@ int mp_pipe(mp_conn **a, mp_conn **b, const mp_type *t, bool duplex, const char 
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return -1;
     *a = conn_new(sv[0], t, name_a, true, duplex);
     *b = conn_new(sv[1], t, name_b, duplex, true);
+    (*a)->peer = *b;
+    (*b)->peer = *a;
     return 0;
+}
+
+void mp_pipe_shm(mp_conn *a, mp_conn *b) {
+    if (a->peer != b || a->rings || a->locks || b->locks || a->fd < 0 || b->fd < 0) return;
+    int n = a->can_recv ? 2 : 1;
+    size_t bytes = (size_t)n * sizeof(mpr_ring);
+    if (ring_bytes + bytes > RING_BUDGET) return;
+    mpr_ring *map = mpr_ring_map(n);
+    if (!map) return; /* no memory for it: the socket carries the frames */
+    ring_bytes += bytes;
+    struct conn_rings *r = mpr_malloc(sizeof *r);
+    *r = (struct conn_rings){map, n, 2};
+    a->rings = b->rings = r;
+    a->tx = b->rx = &map[0];
+    if (n == 2) b->tx = a->rx = &map[1];
+}
+
+/* Drops c's hold on its rings; the last holder in this process unmaps. */
+static void rings_release(mp_conn *c) {
+    struct conn_rings *r = c->rings;
+    if (!r) return;
+    c->rings = NULL;
+    c->tx = c->rx = NULL;
+    if (--r->refs > 0) return;
+    mpr_ring_unmap(r->map, r->n);
+    ring_bytes -= (size_t)r->n * sizeof(mpr_ring);
+    free(r);
 }
 
 int mp_conn_close(mp_conn *c) {
@@ -84,6 +131,15 @@ int mp_conn_close(mp_conn *c) {
 
 void mp_conn_share(mp_conn *c) {
     if (c->locks) return;
+    if (c->rings) { /* several users: the socket and its locks instead */
+        for (int i = 0; i < c->rings->n; i++)
+            if (mpr_ring_used(&c->rings->map[i])) {
+                fprintf(stderr, "mpr: internal error: pipe end '%s' shared after use\n", c->name);
+                abort();
+            }
+        if (c->peer) rings_release(c->peer);
+        rings_release(c);
+    }
     struct conn_locks *l = mpr_shm_alloc(sizeof *l);
     if (!l) mpr_oom();
     if (mpr_rlock_init(&l->send) < 0 || mpr_rlock_init(&l->recv) < 0)
@@ -95,6 +151,8 @@ bool mp_conn_is_shared(const mp_conn *c) { return c->locks != NULL; }
 
 void mpr_conn_free(mp_conn *c) {
     mp_conn_close(c);
+    rings_release(c);
+    if (c->peer) c->peer->peer = NULL;
     if (c->locks) {
         mpr_rlock_destroy(&c->locks->send);
         mpr_rlock_destroy(&c->locks->recv);
@@ -193,6 +251,7 @@ static void lock_end(mpr_rlock *l) {
 /* Sends a whole frame: under the send lock when the end is shared, so
  * frames of several senders never interleave. */
 static int send_frame(mp_conn *c, struct iovec *iov, int n) {
+    if (c->tx) return mpr_ring_write(c->tx, c->fd, iov, n, c->name);
     if (!c->locks) return send_iov(c->fd, iov, n);
     lock_end(&c->locks->send);
     int r = send_iov(c->fd, iov, n);
@@ -246,6 +305,12 @@ int mp_conn_send(mp_conn *c, mp_val v) {
 
 /* ---- recv ---------------------------------------------------------- */
 
+/* read(2) on the end's transport: bytes, 0 at end of stream, -1. */
+static ssize_t end_read(mp_conn *c, void *buf, size_t want) {
+    if (c->rx) return mpr_ring_read(c->rx, c->fd, buf, want, c->name);
+    return read(c->fd, buf, want);
+}
+
 /* Makes at least `need` bytes available at c->in + c->in_pos. Returns 0,
  * MP_EOF (end of stream with nothing buffered), or -1 (ECONNRESET: end of
  * stream inside a frame; or a read error). */
@@ -274,7 +339,7 @@ static int fill(mp_conn *c, size_t need) {
          * it belong to whichever process receives next. */
         size_t want = c->in_cap - c->in_len;
         if (c->locks && want > need - avail) want = need - avail;
-        ssize_t k = read(c->fd, c->in + c->in_len, want);
+        ssize_t k = end_read(c, c->in + c->in_len, want);
         if (k < 0 && errno == EINTR) continue;
         if (k < 0 && errno != ECONNRESET) return -1;
         if (k <= 0) {
@@ -342,7 +407,7 @@ static int recv_big_str(mp_conn *c, uint32_t len, mp_val *out) {
             cap = n - cap < cap ? n : 2 * cap;
             s = mpr_str_resize(s, cap, &data);
         }
-        ssize_t k = read(c->fd, data + have, cap - have);
+        ssize_t k = end_read(c, data + have, cap - have);
         if (k < 0 && errno == EINTR) continue;
         if (k <= 0) { /* ended, or failed, in the middle of the frame */
             c->broken = k == 0 || errno == ECONNRESET ? ECONNRESET : errno;
@@ -400,6 +465,7 @@ int mp_conn_poll(mp_conn *c, double timeout) {
     }
     if (mpr_deadline_set(&d, timeout) < 0) return -1;
     if (c->in_len > c->in_pos || c->broken) return 1;
+    if (c->rx) return mpr_ring_wait(c->rx, c->fd, &d, c->name);
     for (;;) {
         struct pollfd pfd = {c->fd, POLLIN, 0};
         struct timespec ts, *tsp = NULL;
@@ -431,7 +497,13 @@ static int try_recv_frame(mp_conn *c, mp_val *out) {
         errno = EBADF;
         return -1;
     }
-    if (!c->broken && !frame_buffered(c)) {
+    if (!c->broken && !frame_buffered(c) && c->rx) {
+        mpr_deadline now;
+        mpr_deadline_set(&now, 0);
+        int r = mpr_ring_wait(c->rx, c->fd, &now, c->name);
+        if (r < 0) return -1;
+        if (r == 0) return MPR_NOT_READY;
+    } else if (!c->broken && !frame_buffered(c)) {
         struct pollfd pfd = {c->fd, POLLIN, 0};
         int r;
         while ((r = poll(&pfd, 1, 0)) < 0 && errno == EINTR) {}
@@ -455,6 +527,14 @@ int mpr_conn_try_recv(mp_conn *c, mp_val *out) {
 }
 
 bool *mpr_conn_sel_ended(mp_conn *c) { return &c->sel_ended; }
+
+void mpr_conn_sel_arm(mp_conn *c) {
+    if (c->rx && c->fd >= 0) mpr_ring_arm(c->rx);
+}
+
+void mpr_conn_sel_disarm(mp_conn *c) {
+    if (c->rx && c->fd >= 0) mpr_ring_disarm(c->rx);
+}
 
 /* ---- checked variants ---------------------------------------------- */
 

@@ -1001,6 +1001,12 @@ int64_t mp_group_index(int64_t count, int64_t i, mp_loc loc);
  * moves one whole frame under a lock in shared memory, and receives read
  * no further than their frame, so messages never interleave or split. */
 void mp_conn_share(mp_conn *c);
+/* Marks a pipe whose ends have one user each (call it right after making
+ * the pipe, before any start): its frames then go through rings in shared
+ * memory, the socket staying as doorbell and liveness channel. A no-op
+ * when either end is shared or the memory is not there (the pipe stays a
+ * socket). */
+void mp_pipe_shm(mp_conn *a, mp_conn *b);
 /* Closes this process's copy of the end; idempotent (0). The handle stays
  * valid (later use fails with EBADF) and is freed by mp_finish. */
 int mp_conn_close(mp_conn *c);

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include "mpr_api.h"
@@ -209,6 +211,50 @@ int mpr_conn_try_recv(mp_conn *c, mp_val *out);
 bool *mpr_conn_sel_ended(mp_conn *c);
 /* Raises what a failed recv/send (errno ERR) raises; returns. */
 void mpr_conn_fail(mp_conn *c, const char *op, int err, mp_loc loc);
+
+/* Select over a pipe end with a shared-memory transport: says it sleeps
+ * before the last try (so a sender rings its socket), and stops saying
+ * so after the wait. No-ops on a socket-only end. */
+void mpr_conn_sel_arm(mp_conn *c);
+void mpr_conn_sel_disarm(mp_conn *c);
+
+/* ---- ring.c: the shared-memory transport of a pipe ----------------- */
+
+/* One direction of a pipe: bytes [tail, head) of data (indices mod the
+ * size) are written and not yet read. The writer owns head and wstate's
+ * sleeping, the reader tail and rstate's; each side records its user. */
+#define MPR_RING_SIZE ((size_t)256 << 10)
+#define MPR_RING_SLEEPING 2
+typedef struct mpr_ring {
+    _Alignas(64) uint64_t head;
+    int32_t wpid, wstate, wmiss; /* wmiss, rmiss: see spin_wait in ring.c */
+    _Alignas(64) uint64_t tail;
+    int32_t rpid, rstate, rmiss;
+    _Alignas(64) unsigned char data[MPR_RING_SIZE];
+} mpr_ring;
+
+/* N rings in one zeroed shared mapping; NULL with ENOMEM. */
+mpr_ring *mpr_ring_map(int n);
+void mpr_ring_unmap(mpr_ring *r, int n);
+/* Whether any byte was ever written. */
+bool mpr_ring_used(const mpr_ring *r);
+/* Whether bytes wait to be read. */
+bool mpr_ring_ready(const mpr_ring *r);
+/* Writes the bytes of iov[0..n) in order, waiting for room; FD is this
+ * end's socket. 0, or -1 (EPIPE: every holder of the other end closed
+ * it). NAME is the end's, for the message of a misuse. */
+int mpr_ring_write(mpr_ring *r, int fd, const struct iovec *iov, int n, const char *name);
+/* Reads 1..cap bytes, waiting while the ring is empty; 0 once it is
+ * empty and every holder of the writing end closed it; -1 on error. */
+ssize_t mpr_ring_read(mpr_ring *r, int fd, void *buf, size_t cap, const char *name);
+/* Waits until bytes wait or the writing end is gone (1), the deadline
+ * (NULL: none) passes (0), or an error (-1). */
+int mpr_ring_wait(mpr_ring *r, int fd, const mpr_deadline *d, const char *name);
+/* Empties the socket of bells without waiting: 1 if its peer is gone,
+ * 0 if not, -1 on error. */
+int mpr_ring_drain(int fd);
+void mpr_ring_arm(mpr_ring *r);
+void mpr_ring_disarm(mpr_ring *r);
 
 /* ---- frame.c: the value encoding ---------------------------------- */
 

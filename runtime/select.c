@@ -89,6 +89,7 @@ static int sleep_on(const mp_sel_src *src, int n, int *turn, const mpr_deadline 
                     mp_queue_name(src[k].queue));
         if (src[k].queue && mpr_queue_sel_arm(src[k].queue)) drained[k] = true;
         armed[k] = src[k].queue != NULL;
+        if (src[k].conn) mpr_conn_sel_arm(src[k].conn);
         fds[nfds].fd = src[k].conn ? mp_conn_fd(src[k].conn) : mpr_queue_sel_fd(src[k].queue);
         fds[nfds++].events = POLLIN;
     }
@@ -101,6 +102,7 @@ static int sleep_on(const mp_sel_src *src, int n, int *turn, const mpr_deadline 
     }
     for (int k = 0; k < n; k++)
         if (src[k].queue && armed[k]) mpr_queue_sel_disarm(src[k].queue);
+        else if (src[k].conn) mpr_conn_sel_disarm(src[k].conn);
     free(armed);
     free(fds);
     return r;

@@ -475,12 +475,14 @@ static void pk_sender(void *arg) {
     _exit(4);
 }
 
-/* Deterministic: the big message cannot fit in the socket buffers, so
- * once its first bytes are readable its sender is blocked inside it. */
+/* Deterministic: the big message cannot fit in the socket buffers or the
+ * ring, so once its first bytes are readable its sender is blocked inside
+ * it. */
 static void case_pipe_send_kill(void) {
     for (int round = 0; round < 6; round++) {
         mp_conn *tx, *rx;
         CHECK(mp_pipe(&tx, &rx, &mp_t_str, false, "tx", "rx") == 0, "pipe");
+        if (round % 2) mp_pipe_shm(tx, rx); /* odd rounds: the shared-memory ring */
         struct pk s = {tx, (int)rnd_below(50), (size_t)(2 << 20) + (size_t)rnd_below(6 << 20),
                        rnd() | 1};
         mp_proc *p = mp_proc_new("sender", -1);
@@ -549,6 +551,7 @@ static void case_pipe_stream_kill(void) {
     for (int round = 0; round < 6; round++) {
         mp_conn *tx, *rx;
         CHECK(mp_pipe(&tx, &rx, &mp_t_str, false, "tx", "rx") == 0, "pipe");
+        if (round % 2) mp_pipe_shm(tx, rx); /* odd rounds: the shared-memory ring */
         int64_t *got = shared(sizeof *got);
         struct pk s = {tx, 0, 0, rnd() | 1};
         struct pr r = {rx, got};
