@@ -251,7 +251,7 @@ static void lock_end(mpr_rlock *l) {
 /* Sends a whole frame: under the send lock when the end is shared, so
  * frames of several senders never interleave. */
 static int send_frame(mp_conn *c, struct iovec *iov, int n) {
-    if (c->tx) return mpr_ring_write(c->tx, c->fd, iov, n, c->name);
+    if (c->tx) return mpr_ring_write(c->tx, c->fd, iov, n);
     if (!c->locks) return send_iov(c->fd, iov, n);
     lock_end(&c->locks->send);
     int r = send_iov(c->fd, iov, n);
@@ -307,7 +307,7 @@ int mp_conn_send(mp_conn *c, mp_val v) {
 
 /* read(2) on the end's transport: bytes, 0 at end of stream, -1. */
 static ssize_t end_read(mp_conn *c, void *buf, size_t want) {
-    if (c->rx) return mpr_ring_read(c->rx, c->fd, buf, want, c->name);
+    if (c->rx) return mpr_ring_read(c->rx, c->fd, buf, want);
     return read(c->fd, buf, want);
 }
 
@@ -465,7 +465,7 @@ int mp_conn_poll(mp_conn *c, double timeout) {
     }
     if (mpr_deadline_set(&d, timeout) < 0) return -1;
     if (c->in_len > c->in_pos || c->broken) return 1;
-    if (c->rx) return mpr_ring_wait(c->rx, c->fd, &d, c->name);
+    if (c->rx) return mpr_ring_wait(c->rx, c->fd, &d);
     for (;;) {
         struct pollfd pfd = {c->fd, POLLIN, 0};
         struct timespec ts, *tsp = NULL;
@@ -500,7 +500,7 @@ static int try_recv_frame(mp_conn *c, mp_val *out) {
     if (!c->broken && !frame_buffered(c) && c->rx) {
         mpr_deadline now;
         mpr_deadline_set(&now, 0);
-        int r = mpr_ring_wait(c->rx, c->fd, &now, c->name);
+        int r = mpr_ring_wait(c->rx, c->fd, &now);
         if (r < 0) return -1;
         if (r == 0) return MPR_NOT_READY;
     } else if (!c->broken && !frame_buffered(c)) {
@@ -538,6 +538,16 @@ void mpr_conn_sel_disarm(mp_conn *c) {
 
 /* ---- checked variants ---------------------------------------------- */
 
+/* A second process on a ring side that the compiler gave one process: a
+ * wrong count of users, stopped before it can corrupt the ring. */
+MP_NORETURN static void ring_fail(const mp_conn *c, const char *op, mp_loc loc) {
+    char who[160];
+    bool sending = op[0] == 's';
+    mpr_describe_pid(sending ? c->tx->wpid : c->rx->rpid, who, sizeof who);
+    mp_fail(loc, "%s on '%s': the pipe end has one %s, %s, and is not shared", op, c->name,
+            sending ? "sender" : "receiver", who);
+}
+
 /* OSError with Python's texts for a Connection; returns (see mp_raise). */
 void mpr_conn_fail(mp_conn *c, const char *op, int err, mp_loc loc) {
     if (err == EBADF && c->fd < 0) mp_raise(MP_EXC_OSError, loc, "handle is closed");
@@ -550,6 +560,8 @@ void mpr_conn_fail(mp_conn *c, const char *op, int err, mp_loc loc) {
     else if (err == EMSGSIZE)
         mp_raise(MP_EXC_ValueError, loc, "%s on '%s': message too large (at most 1 GiB)", op,
                  c->name);
+    else if (err == EBUSY && (op[0] == 's' ? c->tx : c->rx)) /* see ring_fail */
+        ring_fail(c, op, loc);
     else mp_raise(MP_EXC_OSError, loc, "[Errno %d] %s", err, strerror(err));
 }
 

@@ -242,14 +242,15 @@ bool mpr_ring_used(const mpr_ring *r);
 bool mpr_ring_ready(const mpr_ring *r);
 /* Writes the bytes of iov[0..n) in order, waiting for room; FD is this
  * end's socket. 0, or -1 (EPIPE: every holder of the other end closed
- * it). NAME is the end's, for the message of a misuse. */
-int mpr_ring_write(mpr_ring *r, int fd, const struct iovec *iov, int n, const char *name);
+ * it). Every call fails with EBUSY, before touching the ring, when
+ * another live process already uses this side of it. */
+int mpr_ring_write(mpr_ring *r, int fd, const struct iovec *iov, int n);
 /* Reads 1..cap bytes, waiting while the ring is empty; 0 once it is
  * empty and every holder of the writing end closed it; -1 on error. */
-ssize_t mpr_ring_read(mpr_ring *r, int fd, void *buf, size_t cap, const char *name);
+ssize_t mpr_ring_read(mpr_ring *r, int fd, void *buf, size_t cap);
 /* Waits until bytes wait or the writing end is gone (1), the deadline
  * (NULL: none) passes (0), or an error (-1). */
-int mpr_ring_wait(mpr_ring *r, int fd, const mpr_deadline *d, const char *name);
+int mpr_ring_wait(mpr_ring *r, int fd, const mpr_deadline *d);
 /* Empties the socket of bells without waiting: 1 if its peer is gone,
  * 0 if not, -1 on error. */
 int mpr_ring_drain(int fd);

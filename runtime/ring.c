@@ -126,22 +126,18 @@ static int sleep_on_bell(int32_t *state, int fd, bool (*ready)(const mpr_ring *)
 
 /* Each side records the process using it. Another live process using the
  * same side means the compiler's count of users was wrong: two writers
- * (or readers) would corrupt the ring, so the program stops instead. */
-static void claim(int32_t *who, const char *name, const char *side) {
+ * (or readers) would corrupt the ring, so the call fails with EBUSY
+ * before touching it (the checked calls name both processes). */
+static int claim(int32_t *who) {
     int32_t me = mpr_rt.pid, old = __atomic_load_n(who, __ATOMIC_RELAXED);
-    if (old == me) return;
+    if (old == me) return 0;
     for (;;) {
         if (old != 0 && !mpr_pid_dead(old)) {
-            char buf[160];
-            mpr_describe_pid(old, buf, sizeof buf);
-            fprintf(stderr,
-                    "mpr: internal error: pipe end '%s' %s by two processes (%s and this one) "
-                    "without a lock\n",
-                    name, side, buf);
-            abort();
+            errno = EBUSY;
+            return -1;
         }
         if (__atomic_compare_exchange_n(who, &old, me, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-            return;
+            return 0;
     }
 }
 
@@ -183,8 +179,8 @@ static int wait_room(mpr_ring *r, int fd) {
     }
 }
 
-int mpr_ring_write(mpr_ring *r, int fd, const struct iovec *iov, int n, const char *name) {
-    claim(&r->wpid, name, "sent on");
+int mpr_ring_write(mpr_ring *r, int fd, const struct iovec *iov, int n) {
+    if (claim(&r->wpid) < 0) return -1;
     /* A reader that waits is alive and holds its end; otherwise the
      * socket says whether every holder of that end closed it (a send to
      * it then fails, as on the socket). */
@@ -227,8 +223,8 @@ int mpr_ring_write(mpr_ring *r, int fd, const struct iovec *iov, int n, const ch
 
 /* ---- read ---------------------------------------------------------- */
 
-int mpr_ring_wait(mpr_ring *r, int fd, const mpr_deadline *d, const char *name) {
-    claim(&r->rpid, name, "received on");
+int mpr_ring_wait(mpr_ring *r, int fd, const mpr_deadline *d) {
+    if (claim(&r->rpid) < 0) return -1;
     if (has_data(r)) return 1;
     if (d && d->now) { /* a try: the state is left alone (a select sets it) */
         int g = mpr_ring_drain(fd);
@@ -244,11 +240,11 @@ int mpr_ring_wait(mpr_ring *r, int fd, const mpr_deadline *d, const char *name) 
     }
 }
 
-ssize_t mpr_ring_read(mpr_ring *r, int fd, void *buf, size_t cap, const char *name) {
-    claim(&r->rpid, name, "received on");
+ssize_t mpr_ring_read(mpr_ring *r, int fd, void *buf, size_t cap) {
+    if (claim(&r->rpid) < 0) return -1;
     uint64_t tail = r->tail, head = load(&r->head);
     if (head == tail) {
-        int k = mpr_ring_wait(r, fd, NULL, name);
+        int k = mpr_ring_wait(r, fd, NULL);
         if (k < 0) return -1;
         head = load(&r->head);
         if (head == tail) return 0; /* the writer's end is gone */
