@@ -12,7 +12,7 @@
 /* ---- robust lock -------------------------------------------------- */
 
 /* A futex word holding the holder's identity (proc.c: the slot of the
- * shared process table, never reused). Free to free, a take is one
+ * shared process table, never reused). From free, a take is one
  * compare-and-swap and a release one exchange; only a process that must
  * wait sets MPR_LOCK_WAITERS and sleeps, and only a release that finds
  * the bit makes a system call (a wake of one sleeper).
