@@ -240,6 +240,8 @@ void scope_pop(Gen *g, bool release);
 void emit_release(Gen *g, const char *name, const Type *t);
 /* Emits the releases (and unlock) of one scope. */
 void release_scope(Gen *g, const Scope *s);
+/* Whether the statements from FIRST end in a return, break or continue. */
+bool ends_in_jump(const Node *first);
 /* Releases up to the innermost loop (TO_LOOP) or the whole function. */
 void release_until(Gen *g, bool to_loop);
 const char *new_tmp(Gen *g, const char *prefix);

@@ -60,7 +60,7 @@ static void gen_def(Gen *g, Node *def) {
         mark_unread(g, s);
     }
     for (Node *st = def->body->body; st; st = st->next) gen_stmt(g, st);
-    scope_pop(g, true);
+    scope_pop(g, !ends_in_jump(def->body->body));
     /* Sema knows every way out of a try returns; C sees the paths of an
      * exception that (at run time) ends the process instead. */
     if (def->ret_type && has_try(def->body)) emit_harmless_return(g);

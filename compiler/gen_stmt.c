@@ -839,12 +839,21 @@ void gen_stmt(Gen *g, Node *n) {
     }
 }
 
+/* Whether the statements from FIRST end by leaving the block (return,
+ * break, continue): that statement released every scope it crosses, so a
+ * release after it would be dead code. */
+bool ends_in_jump(const Node *first) {
+    const Node *last = first;
+    for (; last && last->next; last = last->next) {}
+    return last && (last->kind == ND_RETURN || last->kind == ND_BREAK || last->kind == ND_CONTINUE);
+}
+
 /* The statements of BLOCK inside braces the caller has opened. */
 void gen_block(Gen *g, Node *block, bool loop) {
     Scope s;
     g->indent++;
     scope_push(g, &s, loop);
     for (Node *st = block->body; st; st = st->next) gen_stmt(g, st);
-    scope_pop(g, true);
+    scope_pop(g, !ends_in_jump(block->body));
     g->indent--;
 }
