@@ -378,9 +378,10 @@ static void test_poll(void **state) {
     mp_conn_close(b);
 }
 
-/* An end marked for one process, sent on by a second while the first
- * lives: the second's send fails (EBUSY) before it touches the ring, and
- * the checked send stops it with a runtime error naming the first. */
+/* An end marked for one process, used by a second while the first lives:
+ * the second's call fails (EBUSY) before it touches the ring, and the
+ * checked call stops it with a runtime error naming the first. Both
+ * sides: a second sender on `a`, a second receiver on `b`. */
 static void second_sender(void *arg) {
     mp_conn *a = arg;
     if (mp_conn_send(a, (mp_val){.i = 2}) == 0 || errno != EBUSY) mp_exit(3);
@@ -388,34 +389,58 @@ static void second_sender(void *arg) {
     mp_exit(0);
 }
 
-static void test_second_user_fails_loudly(void **state) {
-    (void)state;
-    mp_conn *a, *b;
-    shm_pipe(&a, &b, &mp_t_int, false);
-    assert_int_equal(mp_conn_send(a, (mp_val){.i = 1}), 0);
+static void second_receiver(void *arg) {
+    mp_conn *b = arg;
+    mp_val v;
+    if (mp_conn_recv(b, &v) == 0 || errno != EBUSY) mp_exit(3);
+    (void)mp_recv(b, MP_LOC(7, 5));
+    mp_exit(0);
+}
+
+/* Runs FN(END) in a second process; returns its exit code, its stderr
+ * in OUT. */
+static int run_second(void (*fn)(void *), mp_conn *end, char *out, size_t cap) {
     int pfd[2];
     assert_int_equal(pipe(pfd), 0);
-    struct mpt_run run = {second_sender, a, pfd[1]};
+    struct mpt_run run = {fn, end, pfd[1]};
     mp_proc *p = mp_proc_new("second", -1);
-    mp_proc_uses(p, a);
+    mp_proc_uses(p, end);
     assert_int_equal(mp_proc_start(p, mpt_run_entry, &run), 0);
     close(pfd[1]);
-    char out[512];
     size_t len = 0;
     ssize_t k;
-    while (len < sizeof out - 1 && (k = read(pfd[0], out + len, sizeof out - 1 - len)) > 0)
-        len += (size_t)k;
+    while (len < cap - 1 && (k = read(pfd[0], out + len, cap - 1 - len)) > 0) len += (size_t)k;
     out[len] = '\0';
     close(pfd[0]);
     assert_int_equal(mp_proc_join(p, -1), 0);
-    if (!strstr(out, ":7:5: runtime error: send on 'a': the pipe end has one sender, process ") ||
-        !strstr(out, "(in process second, pid "))
-        fail_msg("unexpected output '%s'", out);
-    assert_int_equal(mp_proc_exitcode(p), 1);
+    int code = mp_proc_exitcode(p);
     mp_proc_free(p);
+    return code;
+}
+
+static void want_second_fails(const char *out, const char *what) {
+    if (!strstr(out, what) || !strstr(out, "(in process second, pid "))
+        fail_msg("expected '%s', got '%s'", what, out);
+}
+
+static void test_second_user_fails_loudly(void **state) {
+    (void)state;
+    mp_conn *a, *b;
+    char out[512];
+    shm_pipe(&a, &b, &mp_t_int, false);
+    assert_int_equal(mp_conn_send(a, (mp_val){.i = 1}), 0); /* main sends on a */
+    assert_int_equal(run_second(second_sender, a, out, sizeof out), 1);
+    want_second_fails(out,
+                      ":7:5: runtime error: send on 'a': the pipe end has one sender, process ");
     mp_val v;
-    assert_int_equal(mp_conn_recv(b, &v), 0);
+    assert_int_equal(mp_conn_recv(b, &v), 0); /* main receives on b */
     assert_int_equal(v.i, 1);
+    assert_int_equal(mp_conn_send(a, (mp_val){.i = 3}), 0);
+    assert_int_equal(run_second(second_receiver, b, out, sizeof out), 1);
+    want_second_fails(out,
+                      ":7:5: runtime error: recv on 'b': the pipe end has one receiver, process ");
+    assert_int_equal(mp_conn_recv(b, &v), 0); /* nothing was taken */
+    assert_int_equal(v.i, 3);
     mp_conn_close(a);
     mp_conn_close(b);
 }
