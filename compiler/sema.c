@@ -12,6 +12,8 @@
 #include "exc_kinds.h"
 #include "sema_impl.h"
 
+#include "../runtime/mpr.h" /* MP_SEM_VALUE_MAX */
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1518,6 +1520,8 @@ static void check_sync_decl(Sema *S, Node *n) {
                        n->name);
         if (known_int(init, &v) && t->kind != TY_BARRIER && v < 0)
             diag_error(S->d, init->span, "semaphore initial value must be >= 0");
+        else if (known_int(init, &v) && t->kind != TY_BARRIER && v > MP_SEM_VALUE_MAX)
+            diag_error(S->d, init->span, "semaphore initial value must be <= %d", MP_SEM_VALUE_MAX);
         else if (known_int(init, &v) && t->kind == TY_BARRIER && v < 1)
             diag_error(S->d, init->span, "parties must be > 0");
         break;

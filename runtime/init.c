@@ -52,9 +52,9 @@ static void free_obj(struct obj o) {
     }
 }
 
-void mpr_queues_release_unreached(void) {
+void mpr_each(enum mpr_objkind kind, void (*fn)(void *obj)) {
     for (size_t i = 0; i < nobjs; i++)
-        if (objs[i].kind == MPR_OBJ_QUEUE) mpr_queue_release_unreached(objs[i].p);
+        if (objs[i].kind == kind) fn(objs[i].p);
 }
 
 void mpr_free_all(void) {

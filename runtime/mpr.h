@@ -1532,6 +1532,8 @@ int64_t mp_cpu_count(void); /* processors online (os.cpu_count()) */
  * a holder that died is found by the next process that waits (within a
  * tenth of a second) and its hold given back, with a runtime warning. */
 typedef struct mp_sync mp_sync;
+/* The largest semaphore value, as Python's on Linux (SEM_VALUE_MAX). */
+#define MP_SEM_VALUE_MAX 2147483647
 typedef enum mp_sync_kind {
     MP_SYNC_LOCK,
     MP_SYNC_RLOCK,

@@ -106,11 +106,19 @@ int mpr_rlock_init(mpr_rlock *l);
 /* 0, MP_RECOVERED (the previous holder died; its pid in *dead), or -1
  * with ETIMEDOUT or EDEADLK. */
 int mpr_rlock_acquire(mpr_rlock *l, const mpr_deadline *d, int32_t *dead);
+/* The same for a lock used as a binary semaphore (the language's Lock):
+ * a holder taking it again waits, as anyone, for a release by any
+ * process; -1 only with ETIMEDOUT. */
+int mpr_rlock_acquire_any(mpr_rlock *l, const mpr_deadline *d, int32_t *dead);
+/* Whether this process holds it. */
+bool mpr_rlock_mine(const mpr_rlock *l);
 /* Takes the lock if it is free, with one atomic instruction; false
  * otherwise (held, even by a dead process: acquire recovers those). */
 bool mpr_rlock_try(mpr_rlock *l);
-/* 0 or -1 with EPERM. */
+/* 0 or -1 with EPERM (not the holder). */
 int mpr_rlock_release(mpr_rlock *l);
+/* Lets it go whoever holds it: 0, or -1 with EPERM if it was free. */
+int mpr_rlock_release_any(mpr_rlock *l);
 void mpr_rlock_destroy(mpr_rlock *l);
 /* Acquire for a statement or block, warning on recovery; fails at loc. */
 void mpr_rlock_checked(mpr_rlock *l, const char *what, const char *name, mp_loc loc);
@@ -136,6 +144,8 @@ enum mpr_objkind {
 };
 void mpr_register(enum mpr_objkind kind, void *obj);
 void mpr_unregister(void *obj);
+/* Calls FN on every registered object of KIND, oldest first. */
+void mpr_each(enum mpr_objkind kind, void (*fn)(void *obj));
 /* Frees everything still registered (main process, at the end). */
 void mpr_free_all(void);
 /* Lazily does the part of mp_init that objects need. */
@@ -279,10 +289,9 @@ extern void (*mpr_test_queue_get_hook)(void);
 /* A producer share counted for q by the compiler is now held by a process
  * object or by main itself (mp_proc_produces, mp_self_produces). */
 void mpr_queue_claim(mp_queue *q);
-/* Main is leaving: shares of declarations it never reached are done. */
-void mpr_queue_release_unreached(mp_queue *q);
-/* The same for every queue of this (main) process. */
-void mpr_queues_release_unreached(void);
+/* Main is leaving: shares of declarations it never reached are done (Q
+ * a queue; an mpr_each callback). */
+void mpr_queue_release_unreached(void *q);
 /* For select.c: a get that never waits (0, MP_EOF, MPR_NOT_READY, -1);
  * the eventfd producers write while a select sleeps on the queue (-1:
  * not selectable). A select registers (mpr_queue_sel_arm: counts itself

@@ -675,7 +675,7 @@ void mpr_self_done_all(void) {
                 for (size_t i = 0; i < p->nprods; i++) mp_queue_producer_done(p->prods[i]);
                 p->nprods = 0;
             }
-        mpr_queues_release_unreached();
+        mpr_each(MPR_OBJ_QUEUE, mpr_queue_release_unreached);
     }
     while (nself_prods > 0) mp_queue_producer_done(self_prods[--nself_prods]);
     free(self_prods);

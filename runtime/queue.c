@@ -215,7 +215,8 @@ void mp_queue_producer_done(mp_queue *q) { add_count(q, -1); }
 
 void mpr_queue_claim(mp_queue *q) { q->unreached--; }
 
-void mpr_queue_release_unreached(mp_queue *q) {
+void mpr_queue_release_unreached(void *obj) {
+    mp_queue *q = obj;
     if (q->unreached > 0) add_count(q, -q->unreached);
     q->unreached = 0;
 }

@@ -70,7 +70,10 @@ static int give_up(mpr_rlock *l, uint32_t me) {
     return -1;
 }
 
-static int acquire_slow(mpr_rlock *l, uint32_t me, const mpr_deadline *d, int32_t *dead) {
+/* SELF: what a holder taking it again gets: EDEADLK, or (false) a wait
+ * like anyone's, for a lock that another process may release. */
+static int acquire_slow(mpr_rlock *l, uint32_t me, const mpr_deadline *d, int32_t *dead,
+                        bool self) {
     for (int i = 0; i < SPIN; i++) {
         uint32_t w = __atomic_load_n(&l->word, __ATOMIC_RELAXED);
         if (w == 0 && take(l, 0, me)) return 0;
@@ -91,7 +94,7 @@ static int acquire_slow(mpr_rlock *l, uint32_t me, const mpr_deadline *d, int32_
             continue;
         }
         uint32_t owner = w & ~MPR_LOCK_WAITERS;
-        if (owner == me) {
+        if (owner == me && self) {
             errno = EDEADLK;
             return -1;
         }
@@ -117,7 +120,17 @@ static int acquire_slow(mpr_rlock *l, uint32_t me, const mpr_deadline *d, int32_
 int mpr_rlock_acquire(mpr_rlock *l, const mpr_deadline *d, int32_t *dead) {
     uint32_t me = mpr_self_lock_id();
     if (take(l, 0, me)) return 0;
-    return acquire_slow(l, me, d, dead);
+    return acquire_slow(l, me, d, dead, true);
+}
+
+int mpr_rlock_acquire_any(mpr_rlock *l, const mpr_deadline *d, int32_t *dead) {
+    uint32_t me = mpr_self_lock_id();
+    if (take(l, 0, me)) return 0;
+    return acquire_slow(l, me, d, dead, false);
+}
+
+bool mpr_rlock_mine(const mpr_rlock *l) {
+    return (__atomic_load_n(&l->word, __ATOMIC_RELAXED) & ~MPR_LOCK_WAITERS) == mpr_self_lock_id();
 }
 
 int mpr_rlock_release(mpr_rlock *l) {
@@ -130,6 +143,16 @@ int mpr_rlock_release(mpr_rlock *l) {
      * the bit, which the exchange sees. */
     if (__atomic_exchange_n(&l->word, 0, __ATOMIC_RELEASE) & MPR_LOCK_WAITERS)
         mpr_futex_wake(&l->word, 1, true);
+    return 0;
+}
+
+int mpr_rlock_release_any(mpr_rlock *l) {
+    uint32_t w = __atomic_exchange_n(&l->word, 0, __ATOMIC_RELEASE);
+    if (w == 0) { /* it was free, and stays so */
+        errno = EPERM;
+        return -1;
+    }
+    if (w & MPR_LOCK_WAITERS) mpr_futex_wake(&l->word, 1, true);
     return 0;
 }
 

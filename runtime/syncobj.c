@@ -1,17 +1,21 @@
 /* syncobj.c: the language's synchronization objects, Python's Lock,
  * RLock, Semaphore, BoundedSemaphore, Event, Condition and Barrier.
  *
- * Each object is one anonymous shared mapping. Its state sits behind a
- * runtime lock (`m`, sync.c) that is only held for a few loads and stores,
- * never while a process sleeps; sleepers wait on the futex word `seq`,
- * which every change that may let one proceed bumps, waking all once the
- * mutex is let go, but only when someone flagged that it may sleep.
+ * Each object is one anonymous shared mapping. A Lock or RLock is the
+ * runtime lock (`m`, sync.c) itself; a semaphore is a futex word of free
+ * units; both take and release with one atomic instruction each when
+ * nobody waits. The state of the others sits behind the runtime lock,
+ * only held for a few loads and stores, never while a process sleeps;
+ * their sleepers wait on the futex word `seq`, which every change that
+ * may let one proceed bumps, waking all once the lock is let go, but only
+ * when someone flagged that it may sleep.
  *
- * Holds are recorded per process (the owner of a Lock or RLock; a count
- * per process for semaphores), so a holder that dies is noticed: a
- * process that cannot get the object looks for dead holders, and a
- * sleeper looks again every POLL seconds, so a death is never waited for
- * forever. The dead holder's hold is given back with a runtime warning. */
+ * Holds are recorded per process (the owner of a Lock or RLock in its
+ * word; a count per process for semaphores), so a holder that dies is
+ * noticed: a process that cannot get the object looks for dead holders,
+ * and a sleeper looks again every POLL seconds, so a death is never
+ * waited for forever. The dead holder's hold is given back with a runtime
+ * warning. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
@@ -24,9 +28,14 @@
 #define WAITERS 128 /* processes waiting on one condition at a time */
 #define POLL 0.1    /* seconds between looks for a dead holder */
 
+/* A cache line each: every take and release writes its holder's count,
+ * which must not steal the line of another holder's. */
 struct holder {
-    int32_t pid, count;
+    _Alignas(64) uint32_t id; /* the holder's lock identity (sync.c), 0: free, HOLDER_BUSY */
+    int32_t count;            /* units it holds; written by it alone while it lives */
 };
+#define HOLDER_BUSY UINT32_MAX /* being freed */
+#define SPIN 30                /* looks at a semaphore without units before sleeping */
 
 struct waiter {
     int32_t pid;
@@ -36,21 +45,21 @@ struct waiter {
 enum { W_FREE, W_WAITING, W_NOTIFIED };
 
 struct mp_sync {
-    mpr_rlock m;  /* guards everything below */
+    mpr_rlock m;  /* Lock, RLock: the lock; others: guards the fields below */
     uint32_t seq; /* futex word: bumped on every change a sleeper awaits */
     bool sleepy;  /* someone may sleep on seq since the last bump */
     bool owed;    /* a wake for the sleepers, made when the mutex is let go */
     mp_sync_kind kind;
-    int64_t value;   /* Lock, RLock: 1 free; semaphores: the count; Event: the flag;
-                       Barrier: arrivals of this cycle */
-    int64_t bound;   /* BoundedSemaphore: the initial value; Barrier: parties */
-    int32_t owner;   /* Lock, RLock: who holds it (0: nobody) */
-    int64_t depth;   /* RLock: how many times */
-    mp_sync *lock;   /* Condition: its lock (a Lock or an RLock) */
-    uint64_t ticket; /* Condition: next waiter's place in line */
-    uint32_t gen;    /* Barrier: the cycle */
-    bool broken;     /* Barrier */
-    uint64_t resets; /* Barrier: bit (cycle % 64) set when it ended by reset */
+    int64_t value;     /* Event: the flag; Barrier: arrivals of this cycle */
+    int64_t bound;     /* BoundedSemaphore: the initial value; Barrier: parties */
+    uint32_t units;    /* semaphores: the count (futex word) */
+    uint32_t sleepers; /* semaphores: processes that may sleep on units */
+    int64_t depth;     /* RLock: how many times its holder holds it */
+    mp_sync *lock;     /* Condition: its lock (a Lock or an RLock) */
+    uint64_t ticket;   /* Condition: next waiter's place in line */
+    uint32_t gen;      /* Barrier: the cycle */
+    bool broken;       /* Barrier */
+    uint64_t resets;   /* Barrier: bit (cycle % 64) set when it ended by reset */
     struct holder holders[HOLDERS];
     struct waiter waiters[WAITERS];
     char name[64];
@@ -58,6 +67,14 @@ struct mp_sync {
 
 static const char *const kind_names[] = {"Lock",  "RLock",     "Semaphore", "BoundedSemaphore",
                                          "Event", "Condition", "Barrier"};
+
+static bool is_lock(const mp_sync *s) {
+    return s->kind == MP_SYNC_LOCK || s->kind == MP_SYNC_RLOCK;
+}
+
+static bool is_sem(const mp_sync *s) {
+    return s->kind == MP_SYNC_SEMAPHORE || s->kind == MP_SYNC_BOUNDED;
+}
 
 static int32_t me(void) {
     if (mpr_rt.pid == 0) mpr_rt.pid = (int32_t)getpid();
@@ -99,16 +116,18 @@ static void bump(mp_sync *s) {
     s->owed = true;
 }
 
-/* Sleeps while seq is SEEN, at most POLL seconds and not past D; false
+/* Sleeps while *W is SEEN, at most POLL seconds and not past D; false
  * when D has passed (without sleeping). */
-static bool nap(mp_sync *s, uint32_t seen, const mpr_deadline *d) {
+static bool nap(uint32_t *w, uint32_t seen, const mpr_deadline *d) {
     double left = mpr_deadline_left(d);
     if (d->now || (!d->forever && left <= 0)) return false;
     mpr_deadline slice;
     mpr_deadline_set(&slice, d->forever || left > POLL ? POLL : left);
-    mpr_futex_wait(&s->seq, seen, &slice, true);
+    mpr_futex_wait(w, seen, &slice, true);
     return true;
 }
+
+static const mpr_deadline forever = {.forever = true};
 
 static void deadline(mpr_deadline *d, bool block, double timeout) {
     if (mpr_deadline_set(d, block ? timeout : 0) < 0) mpr_deadline_set(d, 0);
@@ -133,6 +152,11 @@ mp_sync *mp_make_sync(mp_sync_kind kind, int64_t n, mp_sync *lock, const char *n
         mp_raise(MP_EXC_ValueError, loc, "semaphore initial value must be >= 0");
         n = 0;
     }
+    if ((kind == MP_SYNC_SEMAPHORE || kind == MP_SYNC_BOUNDED) && n > MP_SEM_VALUE_MAX) {
+        mp_raise(MP_EXC_OverflowError, loc, "semaphore initial value must be <= %d",
+                 MP_SEM_VALUE_MAX);
+        n = MP_SEM_VALUE_MAX;
+    }
     if (kind == MP_SYNC_BARRIER && n < 1) {
         mp_raise(MP_EXC_ValueError, loc, "parties must be > 0");
         n = 1;
@@ -143,8 +167,7 @@ mp_sync *mp_make_sync(mp_sync_kind kind, int64_t n, mp_sync *lock, const char *n
     if (!s || mpr_rlock_init(&s->m) < 0)
         mp_fail(loc, "cannot make %s '%s': %s", kind_names[kind], name, mp_strerror(errno));
     s->kind = kind;
-    bool counts = kind == MP_SYNC_SEMAPHORE || kind == MP_SYNC_BOUNDED;
-    s->value = kind == MP_SYNC_LOCK || kind == MP_SYNC_RLOCK ? 1 : counts ? n : 0;
+    if (is_sem(s)) s->units = (uint32_t)n;
     s->bound = n;
     s->lock = lock;
     strncpy(s->name, name ? name : "", sizeof s->name - 1);
@@ -157,195 +180,266 @@ void mpr_sync_free(mp_sync *s) {
     mpr_shm_free(s, sizeof *s);
 }
 
-/* ---- Lock and RLock ---------------------------------------------------- */
-
-/* Takes the lock if it can (inside the mutex); a dead owner's hold is
- * taken over. */
-static bool lock_take(mp_sync *s, mp_loc loc) {
-    if (s->kind == MP_SYNC_RLOCK && s->owner == me()) {
-        s->depth++;
-        return true;
-    }
-    if (s->value == 0 && s->owner != 0 && s->owner != me() && mpr_pid_dead(s->owner)) {
-        recovered(s, s->owner, 1, loc);
-        s->value = 1;
-    }
-    if (s->value == 0) return false;
-    s->value = 0;
-    s->owner = me();
-    s->depth = 1;
-    return true;
-}
-
-/* Whether this process holds the lock (a Condition's check). */
-static bool lock_mine(mp_sync *l) {
-    in(l);
-    bool mine = l->value == 0 && l->owner == me();
-    out(l);
-    return mine;
-}
-
-static void lock_release(mp_sync *s, mp_loc loc) {
-    in(s);
-    if (s->kind == MP_SYNC_RLOCK && s->owner != me()) {
-        out(s);
-        mp_raise(MP_EXC_AssertionError, loc,
-                 "attempt to release recursive lock not owned by thread");
-        return;
-    }
-    if (s->value > 0) { /* a Lock may be released by any process, as Python's */
-        out(s);
-        mp_raise(MP_EXC_ValueError, loc, "semaphore or lock released too many times");
-        return;
-    }
-    if (s->kind == MP_SYNC_RLOCK && --s->depth > 0) {
-        out(s);
-        return;
-    }
-    s->value = 1;
-    s->owner = 0;
-    s->depth = 0;
-    bump(s);
-    out(s);
-}
-
-/* ---- semaphores ---------------------------------------------------------- */
-
-static struct holder *holder_of(mp_sync *s, int32_t pid) {
-    for (int i = 0; i < HOLDERS; i++)
-        if (s->holders[i].pid == pid && s->holders[i].count > 0) return &s->holders[i];
-    return NULL;
-}
-
-static void holder_add(mp_sync *s) {
-    struct holder *h = holder_of(s, me());
-    for (int i = 0; !h && i < HOLDERS; i++)
-        if (s->holders[i].count == 0) h = &s->holders[i];
-    if (!h) return; /* more holders than tracked: this one is not */
-    h->pid = me();
-    h->count++;
-}
-
-/* Gives back the units of holders that died. */
-static void reclaim(mp_sync *s, mp_loc loc) {
-    for (int i = 0; i < HOLDERS; i++) {
-        struct holder *h = &s->holders[i];
-        if (h->count == 0 || h->pid == me() || !mpr_pid_dead(h->pid)) continue;
-        recovered(s, h->pid, h->count, loc);
-        s->value += h->count;
-        h->count = 0;
-        bump(s);
-    }
-}
-
-static bool sem_take(mp_sync *s, mp_loc loc) {
-    if (s->value == 0) reclaim(s, loc);
-    if (s->value == 0) return false;
-    s->value--;
-    holder_add(s);
-    return true;
-}
-
-static void sem_release(mp_sync *s, mp_loc loc) {
-    in(s);
-    if (s->kind == MP_SYNC_BOUNDED && s->value >= s->bound) {
-        out(s);
-        mp_raise(MP_EXC_ValueError, loc, "semaphore or lock released too many times");
-        return;
-    }
-    struct holder *h = holder_of(s, me());
-    if (h) h->count--;
-    s->value++;
-    bump(s);
-    out(s);
-}
-
 /* ---- what this process holds --------------------------------------------- */
 
 /* The objects this process has acquired, each with how many of its `with`
- * blocks are open on it. Process-local: a forked child starts with none. */
+ * blocks are open on it and, for a semaphore, its holder record there.
+ * Process-local: a forked child starts with none. */
 static struct mine {
     mp_sync *s;
     int withs;
+    struct holder *h; /* semaphores: NULL until a unit is taken, or untracked */
 } * mine;
-static size_t nmine, capmine;
+static size_t nmine, capmine, lastmine;
 static int32_t mine_pid;
 
-static struct mine *mine_of(mp_sync *s) {
+static struct mine *mine_add(mp_sync *s) {
     if (mine_pid != me()) {
         mine_pid = me();
         nmine = 0;
     }
     for (size_t i = 0; i < nmine; i++)
-        if (mine[i].s == s) return &mine[i];
+        if (mine[i].s == s) return &mine[lastmine = i];
     if (nmine == capmine) {
         capmine = capmine ? capmine * 2 : 8;
         mine = mpr_realloc(mine, capmine * sizeof *mine);
     }
-    mine[nmine] = (struct mine){s, 0};
-    return &mine[nmine++];
+    mine[nmine] = (struct mine){s, 0, NULL};
+    return &mine[lastmine = nmine++];
+}
+
+/* The record of S, made if there is none; the last one found is tried
+ * first (a loop on one object finds it at once). */
+static inline struct mine *mine_of(mp_sync *s) {
+    if (lastmine < nmine && mine[lastmine].s == s && mine_pid == mpr_rt.pid) return &mine[lastmine];
+    return mine_add(s);
+}
+
+/* ---- Lock and RLock ---------------------------------------------------- */
+
+/* The runtime lock `m` (sync.c) is the object itself: its word holds the
+ * holder, so a take is one compare-and-swap and a release one exchange,
+ * and a dead holder is found by the runtime lock's own means. `depth`
+ * (RLock) is only touched by the holder. */
+
+static bool lock_acquire(mp_sync *s, const mpr_deadline *d, mp_loc loc) {
+    if (s->kind == MP_SYNC_RLOCK && mpr_rlock_mine(&s->m)) {
+        s->depth++;
+        return true;
+    }
+    int32_t dead = 0;
+    /* A Lock may be released by any process, so its holder taking it
+     * again waits for that like anyone (the compiler refuses the sure
+     * cases); an RLock's holder never gets here. */
+    int r = mpr_rlock_acquire_any(&s->m, d, &dead);
+    if (r < 0) return false;
+    if (r == MP_RECOVERED) recovered(s, dead, 1, loc);
+    s->depth = 1;
+    return true;
+}
+
+static void lock_release(mp_sync *s, mp_loc loc) {
+    if (s->kind == MP_SYNC_LOCK) { /* by any process, as Python's */
+        if (mpr_rlock_release_any(&s->m) < 0)
+            mp_raise(MP_EXC_ValueError, loc, "semaphore or lock released too many times");
+        return;
+    }
+    if (!mpr_rlock_mine(&s->m)) {
+        mp_raise(MP_EXC_AssertionError, loc,
+                 "attempt to release recursive lock not owned by thread");
+        return;
+    }
+    if (--s->depth == 0) mpr_rlock_release(&s->m);
+}
+
+/* Gives the lock up entirely (an RLock held several times too); returns
+ * how many times it was held. */
+static int64_t lock_drop(mp_sync *l) {
+    int64_t depth = l->depth;
+    l->depth = 0;
+    mpr_rlock_release(&l->m);
+    return depth;
+}
+
+/* ---- semaphores ---------------------------------------------------------- */
+
+/* `units` is the count and the futex word sleepers wait on while it is 0;
+ * `sleepers` says whether a release must wake one. A take is one
+ * compare-and-swap, a release one add (and a wake only when someone
+ * sleeps). Each process that takes units records them in a holder slot
+ * of its own, claimed once, written only by it (and by whoever frees it
+ * after its death), so the records add no contention. */
+
+/* Gives back the units of holders that died and frees their slots. */
+static void reclaim(mp_sync *s, mp_loc loc) {
+    for (int i = 0; i < HOLDERS; i++) {
+        struct holder *h = &s->holders[i];
+        uint32_t id = __atomic_load_n(&h->id, __ATOMIC_ACQUIRE);
+        if (id == 0 || id == HOLDER_BUSY || id == mpr_self_lock_id() || !mpr_lock_id_dead(id))
+            continue;
+        int32_t count = __atomic_load_n(&h->count, __ATOMIC_RELAXED);
+        /* The dead cannot change its count: whoever marks the slot owns it. */
+        if (!__atomic_compare_exchange_n(&h->id, &id, HOLDER_BUSY, false, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_RELAXED))
+            continue;
+        __atomic_store_n(&h->count, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&h->id, 0, __ATOMIC_RELEASE);
+        if (count > 0) {
+            recovered(s, mpr_lock_id_pid(id), count, loc);
+            __atomic_add_fetch(&s->units, (uint32_t)count, __ATOMIC_SEQ_CST);
+            if (__atomic_load_n(&s->sleepers, __ATOMIC_SEQ_CST))
+                mpr_futex_wake(&s->units, count, true);
+        }
+    }
+}
+
+/* This process's slot, claimed on its first take (a full table is first
+ * rid of dead holders); NULL when every slot is held by a live process
+ * (then its units are not tracked). */
+static struct holder *holder_claim(mp_sync *s, mp_loc loc) {
+    uint32_t id = mpr_self_lock_id();
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < HOLDERS; i++) {
+            uint32_t free = 0;
+            if (__atomic_compare_exchange_n(&s->holders[i].id, &free, id, false, __ATOMIC_ACQ_REL,
+                                            __ATOMIC_RELAXED))
+                return &s->holders[i];
+        }
+        reclaim(s, loc);
+    }
+    return NULL;
+}
+
+/* Takes a unit if there is one. */
+static bool sem_try(mp_sync *s) {
+    uint32_t v = __atomic_load_n(&s->units, __ATOMIC_RELAXED);
+    while (v > 0)
+        if (__atomic_compare_exchange_n(&s->units, &v, v - 1, false, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED))
+            return true;
+    return false;
+}
+
+static void record_take(mp_sync *s, struct mine *m, mp_loc loc) {
+    if (!m->h) m->h = holder_claim(s, loc);
+    if (m->h) __atomic_store_n(&m->h->count, m->h->count + 1, __ATOMIC_RELAXED);
+}
+
+/* Wakes one sleeper if a unit is free and someone sleeps (a waiter
+ * leaving may have had the wake another needs). */
+static void pass_wake(mp_sync *s) {
+    if (__atomic_load_n(&s->units, __ATOMIC_SEQ_CST) > 0 &&
+        __atomic_load_n(&s->sleepers, __ATOMIC_SEQ_CST) > 0)
+        mpr_futex_wake(&s->units, 1, true);
+}
+
+/* M: this process's record of S. */
+static bool sem_acquire(mp_sync *s, struct mine *m, const mpr_deadline *d, mp_loc loc) {
+    for (int i = 0; i < SPIN; i++) {
+        if (sem_try(s)) goto got;
+        if (d->now) break;
+        mpr_cpu_relax();
+    }
+    for (;;) {
+        reclaim(s, loc);
+        if (sem_try(s)) goto got;
+        /* Says it may sleep, then looks again: a release after the look
+         * sees the sleeper and wakes it, or changes the word it sleeps on. */
+        __atomic_add_fetch(&s->sleepers, 1, __ATOMIC_SEQ_CST);
+        bool more = __atomic_load_n(&s->units, __ATOMIC_SEQ_CST) > 0 || nap(&s->units, 0, d);
+        __atomic_sub_fetch(&s->sleepers, 1, __ATOMIC_SEQ_CST);
+        if (!more) {
+            pass_wake(s);
+            return false;
+        }
+    }
+got:
+    record_take(s, m, loc);
+    return true;
+}
+
+/* Gives a unit back and wakes a sleeper if one may sleep; false (and
+ * nothing given) when the count is at its bound. */
+static bool sem_up(mp_sync *s) {
+    uint32_t max = s->kind == MP_SYNC_BOUNDED ? (uint32_t)s->bound : MP_SEM_VALUE_MAX;
+    uint32_t v = __atomic_load_n(&s->units, __ATOMIC_RELAXED);
+    do {
+        if (v >= max) return false;
+    } while (!__atomic_compare_exchange_n(&s->units, &v, v + 1, false, __ATOMIC_SEQ_CST,
+                                          __ATOMIC_RELAXED));
+    if (__atomic_load_n(&s->sleepers, __ATOMIC_SEQ_CST)) mpr_futex_wake(&s->units, 1, true);
+    return true;
+}
+
+/* The holder's record first: killed between the two, a unit is lost
+ * rather than given back twice. */
+static void sem_release(mp_sync *s, struct mine *m, mp_loc loc) {
+    struct holder *h = m->h;
+    int32_t count = h ? h->count : 0;
+    if (count > 0) __atomic_store_n(&h->count, count - 1, __ATOMIC_RELAXED);
+    if (sem_up(s)) return;
+    if (count > 0) __atomic_store_n(&h->count, count, __ATOMIC_RELAXED);
+    mp_raise(MP_EXC_ValueError, loc, "semaphore or lock released too many times");
+}
+
+/* ---- leaving ---------------------------------------------------------------- */
+
+static void drop_if_mine(void *p) {
+    mp_sync *s = p;
+    if (is_lock(s) && mpr_rlock_mine(&s->m)) lock_drop(s);
 }
 
 /* This process is ending (any way but a signal): its open `with` blocks
  * on semaphores give their units back; Locks and RLocks it still holds
- * are released; any other semaphore units it took stay taken (a
+ * are released (found among all the objects it knows, so that taking one
+ * records nothing); any other semaphore units it took stay taken (a
  * semaphore counts, it has no owner), so its record is forgotten, never
  * given back later as a dead holder's. */
 void mpr_sync_release_all(void) {
+    mpr_each(MPR_OBJ_SYNC, drop_if_mine);
     if (mine_pid != me()) return;
     for (size_t i = nmine; i-- > 0;) {
         mp_sync *s = mine[i].s;
-        in(s);
-        if (s->kind == MP_SYNC_LOCK || s->kind == MP_SYNC_RLOCK) {
-            if (s->value == 0 && s->owner == me()) {
-                s->value = 1;
-                s->owner = 0;
-                s->depth = 0;
-            }
-        } else {
-            for (; mine[i].withs > 0; mine[i].withs--)
-                if (s->kind != MP_SYNC_BOUNDED || s->value < s->bound) s->value++;
-            struct holder *h = holder_of(s, me());
-            if (h) h->count = 0;
-        }
-        bump(s);
-        out(s);
+        struct holder *h = mine[i].h;
+        if (h) __atomic_store_n(&h->count, 0, __ATOMIC_RELAXED);
+        for (; mine[i].withs > 0; mine[i].withs--) sem_up(s);
+        if (h) __atomic_store_n(&h->id, 0, __ATOMIC_RELEASE); /* the slot is free again */
     }
     free(mine);
     mine = NULL;
-    nmine = capmine = 0;
+    nmine = capmine = lastmine = 0;
 }
 
 /* ---- acquire and release ---------------------------------------------- */
 
-static bool take(mp_sync *s, mp_loc loc) {
-    return s->kind == MP_SYNC_LOCK || s->kind == MP_SYNC_RLOCK ? lock_take(s, loc)
-                                                               : sem_take(s, loc);
-}
-
 static bool acquire(mp_sync *s, const mpr_deadline *d, mp_loc loc) {
-    for (;;) {
-        in(s);
-        bool got = take(s, loc);
-        uint32_t seen = got ? 0 : may_nap(s);
-        out(s);
-        if (got) {
-            mine_of(s);
-            return true;
-        }
-        if (!nap(s, seen, d)) return false;
-    }
+    return is_lock(s) ? lock_acquire(s, d, loc) : sem_acquire(s, mine_of(s), d, loc);
 }
 
+/* A `with` block: a Lock's, the commonest, costs one compare-and-swap in
+ * and one exchange out; a semaphore's counts its open blocks, which give
+ * their units back if the process leaves inside them. */
 void mp_sync_enter(mp_sync *s, mp_loc loc) {
-    mp_sync_acquire(s, true, -1.0, loc);
-    mine_of(s->kind == MP_SYNC_CONDITION ? s->lock : s)->withs++;
+    if (s->kind == MP_SYNC_CONDITION) s = s->lock;
+    if (s->kind == MP_SYNC_LOCK && mpr_rlock_try(&s->m)) return;
+    if (!is_sem(s)) {
+        lock_acquire(s, &forever, loc);
+        return;
+    }
+    struct mine *m = mine_of(s);
+    sem_acquire(s, m, &forever, loc);
+    m->withs++;
 }
 
 void mp_sync_exit(mp_sync *s, mp_loc loc) {
-    struct mine *m = mine_of(s->kind == MP_SYNC_CONDITION ? s->lock : s);
+    if (s->kind == MP_SYNC_CONDITION) s = s->lock;
+    if (!is_sem(s)) {
+        lock_release(s, loc);
+        return;
+    }
+    struct mine *m = mine_of(s);
     if (m->withs > 0) m->withs--;
-    mp_sync_release(s, loc);
+    sem_release(s, m, loc);
 }
 
 bool mp_sync_acquire(mp_sync *s, bool block, double timeout, mp_loc loc) {
@@ -357,21 +451,17 @@ bool mp_sync_acquire(mp_sync *s, bool block, double timeout, mp_loc loc) {
 
 void mp_sync_release(mp_sync *s, mp_loc loc) {
     if (s->kind == MP_SYNC_CONDITION) mp_sync_release(s->lock, loc);
-    else if (s->kind == MP_SYNC_LOCK || s->kind == MP_SYNC_RLOCK) lock_release(s, loc);
-    else sem_release(s, loc);
+    else if (is_lock(s)) lock_release(s, loc);
+    else sem_release(s, mine_of(s), loc);
 }
 
 bool mp_sync_locked(mp_sync *s) {
     if (s->kind == MP_SYNC_CONDITION) return mp_sync_locked(s->lock);
-    return __atomic_load_n(&s->value, __ATOMIC_SEQ_CST) == 0;
+    if (is_sem(s)) return __atomic_load_n(&s->units, __ATOMIC_SEQ_CST) == 0;
+    return __atomic_load_n(&s->m.word, __ATOMIC_SEQ_CST) != 0;
 }
 
-int64_t mp_sync_get_value(mp_sync *s) {
-    in(s);
-    int64_t v = s->value;
-    out(s);
-    return v;
-}
+int64_t mp_sync_get_value(mp_sync *s) { return __atomic_load_n(&s->units, __ATOMIC_SEQ_CST); }
 
 /* ---- Event ------------------------------------------------------------- */
 
@@ -399,7 +489,7 @@ static bool event_wait(mp_sync *s, double timeout) {
         uint32_t seen = set ? 0 : may_nap(s);
         out(s);
         if (set) return true;
-        if (!nap(s, seen, &d)) return false;
+        if (!nap(&s->seq, seen, &d)) return false;
     }
 }
 
@@ -416,21 +506,8 @@ static struct waiter *waiter_new(mp_sync *s) {
     return NULL;
 }
 
-/* Gives the lock up entirely (an RLock held several times too); returns
- * how many times it was held. */
-static int64_t lock_drop(mp_sync *l) {
-    in(l);
-    int64_t depth = l->depth;
-    l->value = 1;
-    l->owner = 0;
-    l->depth = 0;
-    bump(l);
-    out(l);
-    return depth;
-}
-
 static bool cond_wait(mp_sync *s, double timeout, mp_loc loc) {
-    if (!lock_mine(s->lock)) {
+    if (!mpr_rlock_mine(&s->lock->m)) {
         mp_raise(MP_EXC_AssertionError, loc, "must acquire() condition before using wait()");
         return false;
     }
@@ -450,21 +527,19 @@ static bool cond_wait(mp_sync *s, double timeout, mp_loc loc) {
         bool woken = w->state == W_NOTIFIED;
         uint32_t seen = woken ? 0 : may_nap(s);
         out(s);
-        if (woken || !nap(s, seen, &d)) break;
+        if (woken || !nap(&s->seq, seen, &d)) break;
     }
     in(s);
     bool notified = w->state == W_NOTIFIED;
     w->state = W_FREE;
     out(s);
-    mpr_deadline forever;
-    mpr_deadline_set(&forever, -1);
     acquire(s->lock, &forever, loc);
     s->lock->depth = depth;
     return notified;
 }
 
 static void cond_notify(mp_sync *s, int64_t n, mp_loc loc) {
-    if (!lock_mine(s->lock)) {
+    if (!mpr_rlock_mine(&s->lock->m)) {
         mp_raise(MP_EXC_AssertionError, loc, "lock is not owned");
         return;
     }
@@ -528,7 +603,7 @@ int64_t mp_barrier_wait_at(mp_sync *s, double timeout, mp_loc loc) {
         }
         uint32_t seen = may_nap(s);
         out(s);
-        bool more = nap(s, seen, &d);
+        bool more = nap(&s->seq, seen, &d);
         in(s);
         if (!more && s->gen == gen && !s->broken) { /* timed out: the barrier breaks */
             s->broken = true;

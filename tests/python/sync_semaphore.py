@@ -34,3 +34,10 @@ if __name__ == "__main__":
         b.release()
     except ValueError as e:
         print("ValueError:", e)
+    # the largest value a semaphore holds (SEM_VALUE_MAX): no release past it
+    top = Semaphore(2**31 - 1)
+    try:
+        top.release()
+    except ValueError as e:
+        print("ValueError:", e)
+    print("top:", top.get_value())

@@ -69,7 +69,80 @@ static void test_semaphores(void **state) {
     mpt_expect_raised(MP_EXC_ValueError, "semaphore initial value must be >= 0");
     mp_make_sync(MP_SYNC_BARRIER, 0, NULL, "none", AT);
     mpt_expect_raised(MP_EXC_ValueError, "parties must be > 0");
+    /* Python's limit, SEM_VALUE_MAX: no value past it, no release to it */
+    mp_make_sync(MP_SYNC_SEMAPHORE, (int64_t)MP_SEM_VALUE_MAX + 1, NULL, "big", AT);
+    mpt_expect_raised(MP_EXC_OverflowError, "semaphore initial value must be <= 2147483647");
+    mp_sync *top = mp_make_sync(MP_SYNC_SEMAPHORE, MP_SEM_VALUE_MAX, NULL, "top", AT);
+    assert_false(mp_exc_flag);
+    mp_sync_release(top, AT);
+    mpt_expect_raised(MP_EXC_ValueError, "semaphore or lock released too many times");
+    assert_int_equal(mp_sync_get_value(top), MP_SEM_VALUE_MAX);
     mp_try_leave();
+}
+
+/* ---- a Lock let go by another process -------------------------------- */
+
+static void release_it(void *arg) {
+    mp_sync_release(arg, AT);
+    mp_exit(mp_exc_flag ? 1 : 0);
+}
+
+struct taker {
+    mp_sync *m;
+    int ready[2], go[2];
+};
+
+/* Takes the Lock, says so, waits for the word, leaves holding it or not. */
+static void take_it(void *arg) {
+    struct taker *t = arg;
+    mp_sync_acquire(t->m, true, -1, AT);
+    put_byte(t->ready[1], 'R');
+    get_byte(t->go[0]);
+    mp_exit(0);
+}
+
+/* A Lock is a binary semaphore, as Python's: its holder's second blocking
+ * acquire waits for another process's release instead of failing; a
+ * process may release a Lock another holds. A process leaving releases
+ * the Lock it holds, not one it took that another has since let go and
+ * taken. */
+static void test_lock_released_by_another(void **state) {
+    (void)state;
+    mp_sync *m = mp_make_sync(MP_SYNC_LOCK, 0, NULL, "m", AT);
+    assert_true(mp_sync_acquire(m, true, -1, AT));
+    mp_proc *p = mp_proc_new("releaser", -1);
+    assert_int_equal(mp_proc_start(p, release_it, m), 0);
+    assert_true(mp_sync_acquire(m, true, -1, AT)); /* before or after the release */
+    assert_int_equal(mp_proc_join(p, -1), 0);
+    assert_int_equal(mp_proc_exitcode(p), 0);
+    assert_true(mp_sync_locked(m));
+    mp_proc_free(p);
+    mp_sync_release(m, AT);
+
+    for (int steal = 0; steal < 2; steal++) {
+        struct taker t = {.m = m};
+        assert_int_equal(pipe(t.ready), 0);
+        assert_int_equal(pipe(t.go), 0);
+        p = mp_proc_new("taker", -1);
+        assert_int_equal(mp_proc_start(p, take_it, &t), 0);
+        assert_int_equal(get_byte(t.ready[0]), 'R');
+        assert_false(mp_sync_acquire(m, false, -1, AT));
+        if (steal) { /* let go of the taker's hold, and hold it */
+            mp_sync_release(m, AT);
+            assert_true(mp_sync_acquire(m, false, -1, AT));
+        }
+        put_byte(t.go[1], 'G');
+        assert_int_equal(mp_proc_join(p, -1), 0);
+        assert_true(mp_sync_locked(m) == (steal == 1));
+        if (!steal) assert_true(mp_sync_acquire(m, false, -1, AT)); /* its exit let go */
+        mp_sync_release(m, AT);
+        assert_false(mp_sync_locked(m));
+        mp_proc_free(p);
+        for (int i = 0; i < 2; i++) {
+            close(t.ready[i]);
+            close(t.go[i]);
+        }
+    }
 }
 
 static void test_event(void **state) {
@@ -166,6 +239,48 @@ static void test_dead_holder(void **state) {
     close(v.block[1]);
 }
 
+/* More processes take units over time than a semaphore tracks at once:
+ * those that left freed their records, so a later holder is tracked and
+ * its units come back when it is killed. The units the leavers took with
+ * acquire() stay taken (a semaphore counts; it has no owner). */
+#define LEAVERS 100
+
+static void take_one_and_leave(void *arg) {
+    mp_sync_acquire(arg, true, -1, AT);
+    mp_exit(0);
+}
+
+static void test_many_holders(void **state) {
+    (void)state;
+    struct victim v = {.m = mp_make_sync(MP_SYNC_LOCK, 0, NULL, "m", AT),
+                       .s = mp_make_sync(MP_SYNC_SEMAPHORE, LEAVERS + 2, NULL, "s", AT)};
+    for (int i = 0; i < LEAVERS; i++) {
+        mp_proc *p = mp_proc_new("leaver", -1);
+        assert_int_equal(mp_proc_start(p, take_one_and_leave, v.s), 0);
+        assert_int_equal(mp_proc_join(p, -1), 0);
+        assert_int_equal(mp_proc_exitcode(p), 0);
+        mp_proc_free(p);
+    }
+    assert_int_equal(mp_sync_get_value(v.s), 2);
+    assert_int_equal(pipe(v.ready), 0);
+    assert_int_equal(pipe(v.block), 0);
+    mp_proc *p = mp_proc_new("victim", -1);
+    assert_int_equal(mp_proc_start(p, hold_and_block, &v), 0);
+    assert_int_equal(get_byte(v.ready[0]), 'R');
+    assert_int_equal(mp_sync_get_value(v.s), 0);
+    assert_int_equal(mp_proc_kill(p), 0);
+    assert_int_equal(mp_proc_join(p, -1), 0);
+    assert_true(mp_sync_acquire(v.s, true, 5.0, AT)); /* its two units, with a warning */
+    assert_int_equal(mp_sync_get_value(v.s), 1);
+    assert_true(mp_sync_acquire(v.m, true, 5.0, AT));
+    mp_sync_release(v.m, AT);
+    mp_proc_free(p);
+    close(v.ready[0]);
+    close(v.ready[1]);
+    close(v.block[0]);
+    close(v.block[1]);
+}
+
 /* ---- two processes handing objects back and forth --------------------- */
 
 #define ROUNDS 2000
@@ -245,10 +360,16 @@ static void test_hand_overs(void **state) {
 int main(void) {
     mp_init("test_mpr_syncobj", 0, NULL);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lock),        cmocka_unit_test(test_rlock),
-        cmocka_unit_test(test_semaphores),  cmocka_unit_test(test_event),
-        cmocka_unit_test(test_condition),   cmocka_unit_test(test_barrier),
-        cmocka_unit_test(test_dead_holder), cmocka_unit_test(test_hand_overs),
+        cmocka_unit_test(test_lock),
+        cmocka_unit_test(test_rlock),
+        cmocka_unit_test(test_semaphores),
+        cmocka_unit_test(test_event),
+        cmocka_unit_test(test_condition),
+        cmocka_unit_test(test_barrier),
+        cmocka_unit_test(test_dead_holder),
+        cmocka_unit_test(test_hand_overs),
+        cmocka_unit_test(test_lock_released_by_another),
+        cmocka_unit_test(test_many_holders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
