@@ -384,22 +384,20 @@ static void sem_release(mp_sync *s, struct mine *m, mp_loc loc) {
 
 /* ---- leaving ---------------------------------------------------------------- */
 
-static void drop_if_mine(void *p) {
-    mp_sync *s = p;
-    if (is_lock(s) && mpr_rlock_mine(&s->m)) lock_drop(s);
-}
-
 /* This process is ending (any way but a signal): its open `with` blocks
  * on semaphores give their units back; Locks and RLocks it still holds
- * are released (found among all the objects it knows, so that taking one
- * records nothing); any other semaphore units it took stay taken (a
+ * are released; any other semaphore units it took stay taken (a
  * semaphore counts, it has no owner), so its record is forgotten, never
- * given back later as a dead holder's. */
+ * given back later as a dead holder's. Only the objects this process has
+ * used are looked at: each may be a page a child has not touched. */
 void mpr_sync_release_all(void) {
-    mpr_each(MPR_OBJ_SYNC, drop_if_mine);
     if (mine_pid != me()) return;
     for (size_t i = nmine; i-- > 0;) {
         mp_sync *s = mine[i].s;
+        if (is_lock(s)) {
+            if (mpr_rlock_mine(&s->m)) lock_drop(s);
+            continue;
+        }
         struct holder *h = mine[i].h;
         if (h) __atomic_store_n(&h->count, 0, __ATOMIC_RELAXED);
         for (; mine[i].withs > 0; mine[i].withs--) sem_up(s);
@@ -412,23 +410,26 @@ void mpr_sync_release_all(void) {
 
 /* ---- acquire and release ---------------------------------------------- */
 
+/* Every object acquired is recorded (mine_of): mpr_sync_release_all
+ * looks at those. */
 static bool acquire(mp_sync *s, const mpr_deadline *d, mp_loc loc) {
-    return is_lock(s) ? lock_acquire(s, d, loc) : sem_acquire(s, mine_of(s), d, loc);
+    struct mine *m = mine_of(s);
+    return is_lock(s) ? lock_acquire(s, d, loc) : sem_acquire(s, m, d, loc);
 }
 
 /* A `with` block: a Lock's, the commonest, costs one compare-and-swap in
- * and one exchange out; a semaphore's counts its open blocks, which give
- * their units back if the process leaves inside them. */
+ * and one exchange out besides finding its record (at once in a loop); a
+ * semaphore's counts its open blocks, which give their units back if the
+ * process leaves inside them. */
 void mp_sync_enter(mp_sync *s, mp_loc loc) {
     if (s->kind == MP_SYNC_CONDITION) s = s->lock;
-    if (s->kind == MP_SYNC_LOCK && mpr_rlock_try(&s->m)) return;
-    if (!is_sem(s)) {
-        lock_acquire(s, &forever, loc);
-        return;
-    }
     struct mine *m = mine_of(s);
-    sem_acquire(s, m, &forever, loc);
-    m->withs++;
+    if (s->kind == MP_SYNC_LOCK && mpr_rlock_try(&s->m)) return;
+    if (is_lock(s)) lock_acquire(s, &forever, loc);
+    else {
+        sem_acquire(s, m, &forever, loc);
+        m->withs++;
+    }
 }
 
 void mp_sync_exit(mp_sync *s, mp_loc loc) {
