@@ -19,6 +19,15 @@
 
 /* ---- error.c: process identity, fatal errors ---------------------- */
 
+/* What a new child runs before and after its entry point (atfork, start,
+ * exit path): kept together in the text (GCC's .text.hot), so that a child
+ * faults in one 64 KiB window of it, not one per module it passes through. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define MPR_CHILD_PATH __attribute__((hot))
+#else
+#define MPR_CHILD_PATH
+#endif
+
 struct mpr_state {
     bool inited;        /* mp_init ran */
     bool is_main;       /* false in every forked child */

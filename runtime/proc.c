@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -337,7 +338,7 @@ static void reap_now(void) {
 /* In any forked child (ours or a plain fork()): the pid changed and the
  * parent's children are not ours, so we must neither wait for them nor
  * apply their producer_done. */
-static void atfork_child(void) {
+MPR_CHILD_PATH static void atfork_child(void) {
     mpr_rt.pid = (int32_t)getpid();
     mpr_rt.slot = -1;   /* the parent's; child_main sets a started child's */
     mpr_rt.lock_id = 0; /* the parent's identity is not ours */
@@ -445,6 +446,23 @@ static void copy_name(char *dst, size_t cap, const char *src) {
     dst[i] = '\0';
 }
 
+/* prctl(OPTION, ARG) with the system call instruction on x86-64: libc's
+ * wrapper lies in a page of its text the fork did not touch, a page fault
+ * in every child. */
+static void child_prctl(int option, unsigned long arg) {
+#if defined(__x86_64__)
+    register long r10 __asm__("r10") = 0, r8 __asm__("r8") = 0;
+    long r;
+    __asm__ volatile("syscall"
+                     : "=a"(r)
+                     : "0"((long)SYS_prctl), "D"((long)option), "S"(arg), "d"(0L), "r"(r10), "r"(r8)
+                     : "rcx", "r11", "memory");
+    (void)r;
+#else
+    prctl(option, arg, 0UL, 0UL, 0UL);
+#endif
+}
+
 /* atfork_child has already forgotten the parent's children and taken
  * the new pid; this is what only a process of ours needs. Its slot is
  * left alone until it takes a lock (mpr_lock_id_slow). */
@@ -460,12 +478,12 @@ _Noreturn static void child_main(mp_proc *p, void (*entry)(void *), void *arg, p
     copy_name(mpr_rt.name, sizeof mpr_rt.name, p->name);
     mpr_rt.slot = p->slot;
 
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    child_prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) /* the parent died before prctl */
         raise(SIGKILL);
     char comm[16];
     copy_name(comm, sizeof comm, p->name);
-    prctl(PR_SET_NAME, comm);
+    child_prctl(PR_SET_NAME, (unsigned long)comm);
 
     mpr_conns_close_except(p->uses, p->nuses);
     entry(arg);
@@ -498,7 +516,7 @@ void (*mpr_test_start_hook)(pid_t pid);
  * P_RUNNING is found by the handler, which cannot match it and counts a
  * stray (running counts it from before the fork, so the handler looks);
  * the parent then reaps it here. */
-int mp_proc_start(mp_proc *p, void (*entry)(void *arg), void *arg) {
+MPR_CHILD_PATH int mp_proc_start(mp_proc *p, void (*entry)(void *arg), void *arg) {
     if (load_state(p) != P_NEW || p->owner != (pid_t)mp_getpid()) {
         errno = load_state(p) != P_NEW ? EINVAL : EPERM; /* EPERM: another process's */
         return -1;
@@ -714,7 +732,7 @@ bool mpr_procs_will_use(const mp_conn *c) {
 
 /* As Python at exit: daemonic children are terminated first, then every
  * child is joined. */
-void mpr_join_all_children(void) {
+MPR_CHILD_PATH void mpr_join_all_children(void) {
     for (mp_proc *p = procs; p; p = p->next)
         if (p->daemon && load_state(p) != P_NEW) proc_signal(p, SIGTERM);
     for (mp_proc *p = procs; p; p = p->next)
@@ -743,7 +761,7 @@ void mp_self_done(mp_queue *q) {
  * none will come, before anyone is joined. Main also speaks for the
  * producers it never started and the declarations it never reached (a
  * runtime error, exit(), a failed start): they will never produce. */
-void mpr_self_done_all(void) {
+MPR_CHILD_PATH void mpr_self_done_all(void) {
     if (mpr_rt.is_main) {
         for (mp_proc *p = procs; p; p = p->next)
             if (load_state(p) == P_NEW) {
@@ -760,7 +778,7 @@ void mpr_self_done_all(void) {
     }
 }
 
-_Noreturn void mpr_exit_process(int status) {
+MPR_CHILD_PATH _Noreturn void mpr_exit_process(int status) {
     /* First: the children main joins below may be waiting for them. */
     mpr_runlock_all();
     mpr_sync_release_all();

@@ -291,7 +291,7 @@ static struct mine *mine_of(mp_sync *s) {
  * are released; any other semaphore units it took stay taken (a
  * semaphore counts, it has no owner), so its record is forgotten, never
  * given back later as a dead holder's. */
-void mpr_sync_release_all(void) {
+MPR_CHILD_PATH void mpr_sync_release_all(void) {
     if (mine_pid != me()) return;
     for (size_t i = nmine; i-- > 0;) {
         mp_sync *s = mine[i].s;
