@@ -194,7 +194,7 @@ void mp_conn_close_unused(void) {
             mp_conn_close(conns[i]);
 }
 
-void mpr_conns_close_except(mp_conn *const *keep, size_t n) {
+MPR_CHILD_PATH void mpr_conns_close_except(mp_conn *const *keep, size_t n) {
     for (size_t i = 0; i < nconns; i++) {
         bool used = false;
         for (size_t j = 0; j < n && !used; j++) used = keep[j] == conns[i];

@@ -199,7 +199,7 @@ mp_str *mp_exc_repr(const mp_exc *e) {
     return mp_buf_finish(&b);
 }
 
-void mpr_exc_reset_child(void) {
+MPR_CHILD_PATH void mpr_exc_reset_child(void) {
     mp_try_depth = 0;
     mp_exc_unref(mp_exc_catch());
 }

@@ -19,6 +19,15 @@
 
 /* ---- error.c: process identity, fatal errors ---------------------- */
 
+/* What a new child runs before and after its entry point (atfork, start,
+ * exit path): kept together in the text (GCC's .text.hot), so that a child
+ * faults in one 64 KiB window of it, not one per module it passes through. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define MPR_CHILD_PATH __attribute__((hot))
+#else
+#define MPR_CHILD_PATH
+#endif
+
 struct mpr_state {
     bool inited;        /* mp_init ran */
     bool is_main;       /* false in every forked child */
@@ -27,6 +36,7 @@ struct mpr_state {
     char name[96];      /* "main", "p", "workers[2]" */
     int32_t slot;       /* index in the shared process table */
     uint32_t lock_id;   /* owner identity in lock words (proc.c); 0: not yet known */
+    bool published;     /* mpr_pid_published */
     int argc;
     char **argv;
 };
@@ -203,6 +213,11 @@ bool mpr_lock_id_dead(uint32_t id);
 static inline uint32_t mpr_self_lock_id(void) {
     return mpr_rt.lock_id ? mpr_rt.lock_id : mpr_lock_id_slow();
 }
+/* This process wrote its pid where others ask mpr_pid_dead about it: it
+ * marks itself finished at its exit, before it is reaped. */
+void mpr_pid_published(void);
+/* Test hook: called by the parent between fork and recording the child. */
+extern void (*mpr_test_start_hook)(pid_t pid);
 /* Removes q from every process's produce list (q is being freed). */
 void mpr_procs_forget_queue(mp_queue *q);
 /* True if an unstarted process of ours will use c. */

@@ -136,8 +136,10 @@ static int claim(int32_t *who) {
             errno = EBUSY;
             return -1;
         }
-        if (__atomic_compare_exchange_n(who, &old, me, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        if (__atomic_compare_exchange_n(who, &old, me, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+            mpr_pid_published(); /* a later claimer asks mpr_pid_dead about us */
             return 0;
+        }
     }
 }
 

@@ -221,7 +221,7 @@ void mpr_runlock_checked(mpr_rlock *l, const char *what, const char *name, mp_lo
         mp_fail(loc, "unlock of %s '%s': this process does not hold its lock", what, name);
 }
 
-void mpr_runlock_all(void) {
+MPR_CHILD_PATH void mpr_runlock_all(void) {
     if (held_pid != my_pid()) return; /* a forked child holds none of these */
     while (nheld > 0) mpr_rlock_release(held[--nheld].l);
     free(held);

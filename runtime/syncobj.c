@@ -390,7 +390,7 @@ static void sem_release(mp_sync *s, struct mine *m, mp_loc loc) {
  * semaphore counts, it has no owner), so its record is forgotten, never
  * given back later as a dead holder's. Only the objects this process has
  * used are looked at: each may be a page a child has not touched. */
-void mpr_sync_release_all(void) {
+MPR_CHILD_PATH void mpr_sync_release_all(void) {
     if (mine_pid != me()) return;
     for (size_t i = nmine; i-- > 0;) {
         mp_sync *s = mine[i].s;

@@ -17,10 +17,13 @@ const mp_type mp_t_none = {MP_NONE, NULL};
 
 static mp_str empty_str = {MP_IMMORTAL, 0, "", 1};
 
-/* One immortal string per byte value, for indexing. */
-static char byte_chars[256][2];
-static mp_str byte_strs[256];
-static bool byte_strs_ready;
+/* One immortal string per byte value, for indexing: made on first use,
+ * on the heap (8 KiB in .bss would spread the runtime's other variables
+ * over more pages, and a new process faults on each page it touches). */
+static struct byte_strs {
+    mp_str s[256];
+    char c[256][2];
+} * byte_strs;
 
 static mp_str *str_alloc(size_t len, char **data) {
     if (len > SIZE_MAX - sizeof(mp_str) - 1) mpr_oom();
@@ -136,14 +139,15 @@ mp_str *mp_str_repeat(const mp_str *s, int64_t n) {
 /* One immortal string per byte value: the ASCII characters, and the
  * bytes that are not part of valid UTF-8. */
 static mp_str *byte_str(unsigned char c) {
-    if (!byte_strs_ready) {
+    if (!byte_strs) {
+        struct byte_strs *b = mpr_calloc(1, sizeof *b);
         for (int k = 0; k < 256; k++) {
-            byte_chars[k][0] = (char)k;
-            byte_strs[k] = (mp_str){MP_IMMORTAL, 1, byte_chars[k], 2};
+            b->c[k][0] = (char)k;
+            b->s[k] = (mp_str){MP_IMMORTAL, 1, b->c[k], 2};
         }
-        byte_strs_ready = true;
+        byte_strs = b;
     }
-    return &byte_strs[c];
+    return &byte_strs->s[c];
 }
 
 mp_str *mp_str_next(const mp_str *s, size_t *off) {

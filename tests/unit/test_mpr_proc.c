@@ -21,6 +21,8 @@
 #include "mpr_api.h"
 #include "mpr_test.h"
 
+extern void (*mpr_test_start_hook)(pid_t pid);
+
 /* A byte channel between test processes (plain pipe, not an mp_conn). */
 struct chan {
     int r, w;
@@ -278,12 +280,13 @@ static void child_waits_for_a_byte(void *arg) {
     mp_exit(read(*(int *)arg, &c, 1) == 1 ? 0 : 1);
 }
 
-/* The join takes the SIGCHLD its own reaping left pending, so the signal
- * may not stand for another child that ended too: that one is reaped as
- * the handler would (its producer share applied). Both end while SIGCHLD
- * is blocked; the joined one is the older child, which waitid names
- * first. */
-static void test_join_takes_the_signal_of_another(void **state) {
+/* A join waits in waitpid for its own child only: a child that ends
+ * meanwhile is the SIGCHLD handler's, even when the signal waits behind
+ * a mask C code set. Both end while SIGCHLD is blocked; once it is
+ * unblocked the handler reaps the other one and applies its producer
+ * share (it would not if the join had miscounted the running children,
+ * as the handler does nothing when it believes none runs). */
+static void test_join_leaves_the_others_to_the_handler(void **state) {
     (void)state;
     sigset_t chld, old;
     sigemptyset(&chld);
@@ -301,21 +304,82 @@ static void test_join_takes_the_signal_of_another(void **state) {
     siginfo_t si;
     assert_int_equal(waitid(P_PID, (id_t)mp_proc_pid(other), &si, WEXITED | WNOWAIT), 0);
     assert_int_equal(write(fds[1], "x", 1), 1);
-    assert_int_equal(waitid(P_PID, (id_t)mp_proc_pid(joined), &si, WEXITED | WNOWAIT), 0);
 
     assert_int_equal(mp_proc_join(joined, -1), 0);
-    /* reaped by the join (asked without reaping: WNOWAIT) */
+    assert_int_equal(mp_proc_exitcode(joined), 0);
+    sigprocmask(SIG_SETMASK, &old, NULL); /* the pending SIGCHLD runs here */
     errno = 0;
     assert_int_equal(waitid(P_PID, (id_t)mp_proc_pid(other), &si, WEXITED | WNOHANG | WNOWAIT), -1);
     assert_int_equal(errno, ECHILD);
-    assert_int_equal(mp_proc_exitcode(other), 0);
     mp_val v;
     assert_int_equal(mp_queue_get(q, &v, 0), MP_EOF);
-
-    sigprocmask(SIG_SETMASK, &old, NULL);
     assert_int_equal(mp_proc_join(other, -1), 0);
+    assert_int_equal(mp_proc_exitcode(other), 0);
     mp_proc_free(joined);
     mp_proc_free(other);
+    close(fds[0]);
+    close(fds[1]);
+}
+
+/* The test hook of mp_proc_start: waits, between the fork and the
+ * record of the child, until the child has ended. Its SIGCHLD runs the
+ * handler meanwhile, which cannot tell the zombie is ours yet. */
+static void wait_for_the_child(pid_t pid) {
+    siginfo_t si;
+    while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+        ;
+}
+
+/* SIGCHLD is not blocked around fork: a child that ends before the
+ * parent records it is still reaped at once, its producer share
+ * applied, with no join (the start reaps the stray the handler left). */
+static void test_child_ending_before_its_record(void **state) {
+    (void)state;
+    mp_queue *q = mp_queue_new(&mp_t_int, 0, 0, 1, "q");
+    assert_non_null(q);
+    mp_proc *p = mp_proc_new("quick", -1);
+    mp_proc_produces(p, q);
+    mpr_test_start_hook = wait_for_the_child;
+    assert_int_equal(mp_proc_start(p, child_returns, NULL), 0);
+    mpr_test_start_hook = NULL;
+    siginfo_t si;
+    errno = 0;
+    assert_int_equal(waitid(P_PID, (id_t)mp_proc_pid(p), &si, WEXITED | WNOHANG | WNOWAIT), -1);
+    assert_int_equal(errno, ECHILD);
+    mp_val v;
+    assert_int_equal(mp_queue_get(q, &v, 0), MP_EOF);
+    assert_int_equal(mp_proc_join(p, -1), 0);
+    assert_int_equal(mp_proc_exitcode(p), 0);
+    mp_proc_free(p);
+}
+
+/* The parent's record of a child lives in shared memory: a process that
+ * is not the parent (here a sibling, which inherited the handle) may
+ * not start or join it, and leaves the record as it was. */
+static mp_proc *sibling;
+
+static void joins_its_sibling(void *arg) {
+    (void)arg;
+    int j = mp_proc_join(sibling, -1), je = errno;
+    mp_exit(j == -1 && je == ECHILD ? 0 : 1);
+}
+
+static void test_only_the_parent_joins(void **state) {
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    sibling = mp_proc_new("sibling", -1);
+    mp_proc *p = mp_proc_new("p", -1);
+    assert_int_equal(mp_proc_start(sibling, child_waits_for_a_byte, &fds[0]), 0);
+    assert_int_equal(mp_proc_start(p, joins_its_sibling, NULL), 0);
+    assert_int_equal(mp_proc_join(p, -1), 0);
+    assert_int_equal(mp_proc_exitcode(p), 0);
+    assert_true(mp_proc_is_alive(sibling));
+    assert_int_equal(write(fds[1], "x", 1), 1);
+    assert_int_equal(mp_proc_join(sibling, -1), 0);
+    assert_int_equal(mp_proc_exitcode(sibling), 0);
+    mp_proc_free(sibling);
+    mp_proc_free(p);
     close(fds[0]);
     close(fds[1]);
 }
@@ -722,7 +786,9 @@ int main(void) {
         cmocka_unit_test(test_many_children),
         cmocka_unit_test(test_join_reaps_the_others),
         cmocka_unit_test(test_join_beside_a_foreign_zombie),
-        cmocka_unit_test(test_join_takes_the_signal_of_another),
+        cmocka_unit_test(test_join_leaves_the_others_to_the_handler),
+        cmocka_unit_test(test_child_ending_before_its_record),
+        cmocka_unit_test(test_only_the_parent_joins),
         cmocka_unit_test(test_unused_ends_closed),
         cmocka_unit_test(test_eof_through_auto_close),
         cmocka_unit_test(test_close_unused_keeps),
