@@ -233,8 +233,9 @@ typedef struct mpr_spin {
 /* How long the next wait spins (0: not at all, one CPU); *probe says
  * whether it is a probe. */
 int64_t mpr_spin_budget(mpr_spin *s, bool *probe);
-/* After that wait: whether the spin caught what it waited for. */
-void mpr_spin_done(mpr_spin *s, bool caught, bool probe);
+/* After that wait: whether the spin caught what it waited for, and late
+ * (after half its budget). */
+void mpr_spin_done(mpr_spin *s, bool caught, bool late, bool probe);
 /* After a sleep ended by the peer's bell: the wake-up took ns. */
 void mpr_spin_woke(mpr_spin *s, int64_t ns);
 /* The longest spin for a side whose wake-ups take about wake ns. */

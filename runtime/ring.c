@@ -36,7 +36,9 @@
  * wake-ups (10-30 us each on a small VM). Spinning longer than a wake-up
  * takes is never worth it: the ceiling is twice the side's own measured
  * wake-up (the peer's takes about as long, plus its reply). A spin that
- * fails halves the budget, one that succeeds doubles it, so a loaded
+ * fails halves the budget, one that succeeds early doubles it (one that
+ * succeeds late leaves it: when both ends share a CPU the peer runs only
+ * once the spinner is preempted, and that is no reason to spin more), so a loaded
  * machine, where the peer often has no CPU, spins little. Halving alone
  * is a trap: once both sides sleep, each reply comes a wake-up later, no
  * short spin catches it, and the pair sleeps for good even on an idle
@@ -61,12 +63,12 @@ int64_t mpr_spin_budget(mpr_spin *s, bool *probe) {
     return *probe || s->budget > top ? top : s->budget;
 }
 
-void mpr_spin_done(mpr_spin *s, bool caught, bool probe) {
+void mpr_spin_done(mpr_spin *s, bool caught, bool late, bool probe) {
     int64_t top = mpr_spin_ceiling(s->wake), b = s->budget;
     if (caught) {
         s->sleeps = 0;
         if (probe) s->gap = 1;
-        b = probe ? top : 2 * b;
+        b = probe ? top : late ? b : 2 * b;
     } else {
         b /= 2;
         if (!probe) s->sleeps++;
@@ -100,15 +102,17 @@ static bool spin_wait(mpr_ring_waiter *w, bool (*ready)(const mpr_ring *), const
     if (cpus < 0) cpus = (int)mp_cpu_count();
     if (cpus < 2) return false;
     bool probe, ok = false;
-    int64_t end = now_ns() + mpr_spin_budget(&w->spin, &probe);
+    int64_t t0 = now_ns(), budget = mpr_spin_budget(&w->spin, &probe), end = t0 + budget;
     __atomic_store_n(&w->state, SPINNING, __ATOMIC_RELAXED);
     /* the clock is read every 16 pauses (a pause is 10-140 cycles) */
-    for (unsigned i = 1; !(ok = ready(r)); i++) {
+    unsigned i = 1;
+    for (; !(ok = ready(r)); i++) {
         mpr_cpu_relax();
         if (i % 16 == 0 && now_ns() >= end) break;
     }
     __atomic_store_n(&w->state, IDLE, __ATOMIC_RELAXED);
-    mpr_spin_done(&w->spin, ok, probe);
+    bool late = ok && i > 16 && now_ns() - t0 > budget / 2;
+    mpr_spin_done(&w->spin, ok, late, probe);
     return ok;
 }
 

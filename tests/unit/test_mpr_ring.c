@@ -452,7 +452,7 @@ static void test_second_user_fails_loudly(void **state) {
  * the outcome given. */
 static int64_t wait_once(mpr_spin *s, bool caught, bool *probe) {
     int64_t b = mpr_spin_budget(s, probe);
-    mpr_spin_done(s, caught, *probe);
+    mpr_spin_done(s, caught, false, *probe);
     return b;
 }
 
@@ -474,9 +474,9 @@ static void test_spin_probe_leaves_sleeping(void **state) {
             break;
         }
         assert_true(b < top);
-        mpr_spin_done(&s, false, probe);
+        mpr_spin_done(&s, false, false, probe);
     }
-    mpr_spin_done(&s, true, probe); /* the probe caught the reply */
+    mpr_spin_done(&s, true, true, probe); /* the probe caught the reply, late */
     for (int i = 0; i < 100; i++) {
         assert_int_equal(wait_once(&s, true, &probe), top);
         assert_false(probe);
@@ -499,6 +499,24 @@ static void test_spin_backs_off_when_nothing_is_caught(void **state) {
     assert_true(probes >= 10 && probes <= 120);
     /* on average little more than the shortest spin per wait */
     assert_true(spent / 100000 < 2 * shortest);
+}
+
+/* Both ends on one CPU: a spin catches the reply only after the
+ * scheduler preempted it (late), which must not grow the budget; a
+ * catch within half the budget doubles it. */
+static void test_spin_late_catch_keeps_budget(void **state) {
+    (void)state;
+    mpr_spin s = {0};
+    bool probe;
+    for (int i = 0; i < 20; i++) (void)wait_once(&s, false, &probe);
+    int64_t b = mpr_spin_budget(&s, &probe);
+    assert_false(probe);
+    for (int i = 0; i < 50; i++) {
+        assert_int_equal(mpr_spin_budget(&s, &probe), b);
+        mpr_spin_done(&s, true, true, probe);
+    }
+    mpr_spin_done(&s, true, false, false);
+    assert_int_equal(mpr_spin_budget(&s, &probe), 2 * b);
 }
 
 /* The ceiling follows the side's measured wake-ups: twice the recent
@@ -532,6 +550,7 @@ int main(void) {
         cmocka_unit_test(test_second_user_fails_loudly),
         cmocka_unit_test(test_spin_probe_leaves_sleeping),
         cmocka_unit_test(test_spin_backs_off_when_nothing_is_caught),
+        cmocka_unit_test(test_spin_late_catch_keeps_budget),
         cmocka_unit_test(test_spin_ceiling_follows_wakeups),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
