@@ -245,16 +245,49 @@ void mpr_conn_sel_disarm(mp_conn *c);
 
 /* ---- ring.c: the shared-memory transport of a pipe ----------------- */
 
+/* How long a waiting side of a ring spins before it sleeps (ring.c): the
+ * budget adapts to what the waits find, and a rare long spin (a probe)
+ * finds out whether spinning pays again. All times in ns. */
+typedef struct mpr_spin {
+    int32_t budget; /* the next spin; 0: not started */
+    int32_t wake;   /* about how long a wake-up of this side takes */
+    int32_t sleeps; /* sleeps since the last probe */
+    int32_t gap;    /* sleeps between probes */
+} mpr_spin;
+
+/* How long the next wait spins (0: not at all, one CPU); *probe says
+ * whether it is a probe. */
+int64_t mpr_spin_budget(mpr_spin *s, bool *probe);
+/* After that wait: whether the spin caught what it waited for, and late
+ * (after half its budget). */
+void mpr_spin_done(mpr_spin *s, bool caught, bool late, bool probe);
+/* After a sleep ended by the peer's bell: the wake-up took ns. */
+void mpr_spin_woke(mpr_spin *s, int64_t ns);
+/* The longest spin for a side whose wake-ups take about wake ns. */
+int64_t mpr_spin_ceiling(int64_t wake);
+
+/* A waiting side: its state (IDLE, SPINNING, MPR_RING_SLEEPING), which
+ * the peer reads and clears when it rings, when it rang (monotonic ns),
+ * and its spin policy (the side's own). */
+typedef struct mpr_ring_waiter {
+    int32_t state;
+    int64_t rung;
+    mpr_spin spin;
+} mpr_ring_waiter;
+
 /* One direction of a pipe: bytes [tail, head) of data (indices mod the
- * size) are written and not yet read. The writer owns head and wstate's
- * sleeping, the reader tail and rstate's; each side records its user. */
+ * size) are written and not yet read. The writer owns head and w (the
+ * writer waiting for room), the reader tail and r; each side records its
+ * user. */
 #define MPR_RING_SIZE ((size_t)256 << 10)
 #define MPR_RING_SLEEPING 2
 typedef struct mpr_ring {
     _Alignas(64) uint64_t head;
-    int32_t wpid, wstate, wmiss; /* wmiss, rmiss: see spin_wait in ring.c */
+    int32_t wpid;
+    mpr_ring_waiter w;
     _Alignas(64) uint64_t tail;
-    int32_t rpid, rstate, rmiss;
+    int32_t rpid;
+    mpr_ring_waiter r;
     _Alignas(64) unsigned char data[MPR_RING_SIZE];
 } mpr_ring;
 

@@ -4,8 +4,8 @@
  * sleeps, a reader gone while the writer waits for room, a send to a
  * closed reader or to one killed asleep, bells written only to a
  * sleeping reader, poll, and a second process using an end marked for
- * one. Processes are ordered by pipes and by waiting for a state, never
- * by sleeping. */
+ * one; and the spin policy of a waiting side (pure functions). Processes
+ * are ordered by pipes and by waiting for a state, never by sleeping. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "mpr_api.h"
+#include "mpr_internal.h"
 #include "mpr_test.h"
 
 #define L MP_LOC(1, 1)
@@ -445,6 +446,93 @@ static void test_second_user_fails_loudly(void **state) {
     mp_conn_close(b);
 }
 
+/* ---- the spin policy ------------------------------------------------ */
+
+/* One wait under the policy: its budget, whether it was a probe, and
+ * the outcome given. */
+static int64_t wait_once(mpr_spin *s, bool caught, bool *probe) {
+    int64_t b = mpr_spin_budget(s, probe);
+    mpr_spin_done(s, caught, false, *probe);
+    return b;
+}
+
+/* Both sides asleep every time (an idle machine where the pair fell into
+ * sleeping, after a busy spell): the short spins fail, but a probe that
+ * spins the whole ceiling still comes (at most 1024 sleeps later), and
+ * once it catches the reply every wait spins long enough again. */
+static void test_spin_probe_leaves_sleeping(void **state) {
+    (void)state;
+    mpr_spin s = {0};
+    bool probe;
+    int64_t top = mpr_spin_budget(&s, &probe);
+    for (int i = 0; i < 300; i++) (void)wait_once(&s, false, &probe);
+    for (int waits = 0;; waits++) {
+        assert_true(waits <= 1024);
+        int64_t b = mpr_spin_budget(&s, &probe);
+        if (probe) {
+            assert_int_equal(b, top);
+            break;
+        }
+        assert_true(b < top);
+        mpr_spin_done(&s, false, false, probe);
+    }
+    mpr_spin_done(&s, true, true, probe); /* the probe caught the reply, late */
+    for (int i = 0; i < 100; i++) {
+        assert_int_equal(wait_once(&s, true, &probe), top);
+        assert_false(probe);
+    }
+}
+
+/* A loaded machine, where no spin ever catches anything: the probes
+ * thin out (the gap between them doubles), so nearly every wait spins
+ * the shortest budget. */
+static void test_spin_backs_off_when_nothing_is_caught(void **state) {
+    (void)state;
+    mpr_spin s = {0};
+    bool probe;
+    int probes = 0;
+    int64_t spent = 0, shortest = mpr_spin_ceiling(0);
+    for (int i = 0; i < 100000; i++) {
+        spent += wait_once(&s, false, &probe);
+        probes += probe;
+    }
+    assert_true(probes >= 10 && probes <= 120);
+    /* on average little more than the shortest spin per wait */
+    assert_true(spent / 100000 < 2 * shortest);
+}
+
+/* Both ends on one CPU: a spin catches the reply only after the
+ * scheduler preempted it (late), which must not grow the budget; a
+ * catch within half the budget doubles it. */
+static void test_spin_late_catch_keeps_budget(void **state) {
+    (void)state;
+    mpr_spin s = {0};
+    bool probe;
+    for (int i = 0; i < 20; i++) (void)wait_once(&s, false, &probe);
+    int64_t b = mpr_spin_budget(&s, &probe);
+    assert_false(probe);
+    for (int i = 0; i < 50; i++) {
+        assert_int_equal(mpr_spin_budget(&s, &probe), b);
+        mpr_spin_done(&s, true, true, probe);
+    }
+    mpr_spin_done(&s, true, false, false);
+    assert_int_equal(mpr_spin_budget(&s, &probe), 2 * b);
+}
+
+/* The ceiling follows the side's measured wake-ups: twice the recent
+ * ones, never beyond the longest spin however long a wake-up took. */
+static void test_spin_ceiling_follows_wakeups(void **state) {
+    (void)state;
+    mpr_spin s = {0};
+    bool probe;
+    (void)mpr_spin_budget(&s, &probe);
+    for (int i = 0; i < 100; i++) mpr_spin_woke(&s, 3000);
+    assert_true(mpr_spin_ceiling(s.wake) >= 5900 && mpr_spin_ceiling(s.wake) <= 6100);
+    for (int i = 0; i < 100; i++) mpr_spin_woke(&s, 1000000000);
+    assert_int_equal(mpr_spin_ceiling(s.wake), mpr_spin_ceiling(INT32_MAX));
+    assert_true(mpr_spin_ceiling(INT32_MAX) <= 50000); /* at most 50 us */
+}
+
 int main(void) {
     mp_init("t.mp", 0, NULL);
     const struct CMUnitTest tests[] = {
@@ -460,6 +548,10 @@ int main(void) {
         cmocka_unit_test(test_send_after_sleeping_reader_killed),
         cmocka_unit_test(test_poll),
         cmocka_unit_test(test_second_user_fails_loudly),
+        cmocka_unit_test(test_spin_probe_leaves_sleeping),
+        cmocka_unit_test(test_spin_backs_off_when_nothing_is_caught),
+        cmocka_unit_test(test_spin_late_catch_keeps_budget),
+        cmocka_unit_test(test_spin_ceiling_follows_wakeups),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
