@@ -129,6 +129,8 @@ struct Symbol {
     int index;         /* gen's scratch */
     bool global;       /* declared at top level of the parent program */
     bool used;
+    bool elementwise; /* a hoisted loop's variable: its body is element-wise
+                          (sema_hoist.c), run in blocks (gen_vec.c) */
     /* What the parent does with its shared objects (sema_facts.c): */
     int producers;        /* queue: the process declarations putting into it,
                            plus 1 when the parent puts into it too */

@@ -5,6 +5,7 @@
  *   gen_scope.c  C blocks: temporaries and the releases when a block ends
  *   gen_expr.c   expressions, operands in Python's order, built-ins, methods
  *   gen_stmt.c   statements, shared access (atomics, CAS, locks)
+ *   gen_vec.c    element-wise range loops, in blocks the C compiler vectorizes
  *   gen_proc.c   defs, process argument structs and stubs, main, the file
  *
  * Layout of the output:
@@ -336,5 +337,13 @@ void gen_start_join(Gen *g, Node *n);
  * (joined and freed) on every way out of the def. */
 void gen_process(Gen *g, Node *n);
 void gen_block(Gen *g, Node *block, bool loop);
+
+/* ---- element-wise loops (gen_vec.c) ------------------------------------ */
+
+/* Inside `for (int64_t I = start; I < HI;) {` of a hoisted range loop N
+ * whose variable is elementwise, the raw arrays' element pointers set:
+ * emits the whole blocks (an overflow pass, then the vectorizable one),
+ * and returns the C name of the end of the block to run checked from I. */
+const char *gen_vec_blocks(Gen *g, Node *n, const char *i, const char *hi);
 
 #endif

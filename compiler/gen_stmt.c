@@ -483,7 +483,16 @@ static void hoisted_range(Gen *g, Node *n, const char *head, const char *i, cons
         g->unchecked_elems[k] = e;
     }
     g->unchecked_var = v; /* never nested: sema hoists no loop inside another */
-    range_copy(g, n, head, i);
+    if (v->elementwise) {
+        emit(g, "for (int64_t %s = %s; %s < %s;) {", i, start, i, hi);
+        g->indent++;
+        const char *end = gen_vec_blocks(g, n, i, hi);
+        range_copy(g, n, gstr(g, "for (; %s < %s; %s++) {", i, end, i), i);
+        g->indent--;
+        emit(g, "}");
+    } else {
+        range_copy(g, n, head, i);
+    }
     g->unchecked_var = NULL;
     g->indent--;
     emit(g, "} else {");

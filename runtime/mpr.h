@@ -657,6 +657,49 @@ static inline int64_t mp_abs(int64_t a, mp_loc loc) {
 
 static inline double mp_fabs(double a) { return __builtin_fabs(a); }
 
+/* The overflow pass of an element-wise loop (docs/compiler.md, "Element-wise
+ * loops"): a op b wrapped, with the sign bit of *ov set when a op b would
+ * overflow, so that the pass has no branch and vectorizes. For a
+ * multiplication the test is that an operand lies outside int32, which
+ * every overflow does (a block flagged without one runs checked: slower,
+ * never different). With a constant operand the test is one operation. */
+static inline int64_t mp_add_ov(int64_t a, int64_t b, int64_t *ov) {
+    int64_t r = (int64_t)((uint64_t)a + (uint64_t)b);
+    if (__builtin_constant_p(b >= 0)) *ov |= b >= 0 ? r & ~a : a & ~r;
+    else *ov |= (a ^ r) & (b ^ r);
+    return r;
+}
+
+static inline int64_t mp_sub_ov(int64_t a, int64_t b, int64_t *ov) {
+    int64_t r = (int64_t)((uint64_t)a - (uint64_t)b);
+    if (__builtin_constant_p(b > 0)) *ov |= b > 0 ? a & ~r : r & ~a;
+    else *ov |= (a ^ b) & (a ^ r);
+    return r;
+}
+
+static inline int64_t mp_mul_ov(int64_t a, int64_t b, int64_t *ov) {
+    uint64_t outside = ((uint64_t)a + 0x80000000u) | ((uint64_t)b + 0x80000000u);
+    *ov |= -(int64_t)(outside >> 32);
+    return (int64_t)((uint64_t)a * (uint64_t)b);
+}
+
+static inline int64_t mp_neg_ov(int64_t a, int64_t *ov) {
+    int64_t r = (int64_t)(0 - (uint64_t)a);
+    *ov |= a & r; /* both negative: a is INT64_MIN */
+    return r;
+}
+
+/* Before a loop of an element-wise block: no iteration depends on another
+ * (each touches index i of whole arrays only), so the compiler may
+ * vectorize without testing whether the arrays overlap, and unrolls. */
+#if defined(__clang__)
+#define MP_VECTOR _Pragma("clang loop vectorize(assume_safety) interleave(enable)")
+#elif defined(__GNUC__)
+#define MP_VECTOR _Pragma("GCC ivdep") _Pragma("GCC unroll 4")
+#else
+#define MP_VECTOR
+#endif
+
 /* a << b and a >> b as Python (>> floors); a negative count is a runtime
  * error, so is a left shift that overflows. */
 static inline int64_t mp_shl(int64_t a, int64_t b, mp_loc loc) {

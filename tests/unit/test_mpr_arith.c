@@ -60,6 +60,73 @@ static void test_int_ops(void **state) {
     assert_true(mp_idiv(-1, 3, L) == -1.0 / 3.0);
 }
 
+/* The flags of the overflow pass of element-wise loops: the sign bit says
+ * exactly when mp_add, mp_sub and mp_neg overflow, and at least when mp_mul
+ * does (else an operand lies outside int32); the results wrap. */
+static void check_flag(const char *what, int64_t a, int64_t b, int64_t ov, int64_t r, bool o,
+                       int64_t want) {
+    if ((ov < 0) != o || r != want)
+        fail_msg("%s %" PRId64 " %" PRId64 ": flag %d result %" PRId64 ", want %d %" PRId64, what,
+                 a, b, ov < 0, r, o, want);
+}
+
+static void test_overflow_flags(void **state) {
+    (void)state;
+    static const int64_t v[] = {
+        0,
+        1,
+        -1,
+        2,
+        -2,
+        3,
+        INT32_MAX,
+        INT32_MIN,
+        2147483648,
+        -2147483649,
+        3037000499,
+        3037000500,
+        -3037000500,
+        12345678901,
+        INT64_MAX,
+        INT64_MAX - 1,
+        INT64_MIN,
+        INT64_MIN + 1,
+        4611686018427387904,
+        -4611686018427387904,
+    };
+    enum { N = sizeof v / sizeof v[0] };
+    for (size_t i = 0; i < N; i++) {
+        int64_t a = v[i], want, ov = 0, r;
+        bool o;
+        r = mp_neg_ov(a, &ov);
+        o = __builtin_sub_overflow(0, a, &want);
+        check_flag("neg", a, 0, ov, r, o, want);
+        /* constant operands: the one-operation tests */
+        ov = 0, r = mp_add_ov(a, 1, &ov), o = __builtin_add_overflow(a, 1, &want);
+        check_flag("+ 1", a, 1, ov, r, o, want);
+        ov = 0, r = mp_add_ov(a, -1, &ov), o = __builtin_add_overflow(a, -1, &want);
+        check_flag("+ -1", a, -1, ov, r, o, want);
+        ov = 0, r = mp_sub_ov(a, 1, &ov), o = __builtin_sub_overflow(a, 1, &want);
+        check_flag("- 1", a, 1, ov, r, o, want);
+        ov = 0, r = mp_sub_ov(a, -1, &ov), o = __builtin_sub_overflow(a, -1, &want);
+        check_flag("- -1", a, -1, ov, r, o, want);
+        ov = 0, r = mp_add_ov(a, INT64_MIN, &ov), o = __builtin_add_overflow(a, INT64_MIN, &want);
+        check_flag("+ MIN", a, INT64_MIN, ov, r, o, want);
+        ov = 0, r = mp_sub_ov(a, INT64_MIN, &ov), o = __builtin_sub_overflow(a, INT64_MIN, &want);
+        check_flag("- MIN", a, INT64_MIN, ov, r, o, want);
+        for (size_t j = 0; j < N; j++) {
+            int64_t b = v[j];
+            ov = 0, r = mp_add_ov(a, b, &ov), o = __builtin_add_overflow(a, b, &want);
+            check_flag("+", a, b, ov, r, o, want);
+            ov = 0, r = mp_sub_ov(a, b, &ov), o = __builtin_sub_overflow(a, b, &want);
+            check_flag("-", a, b, ov, r, o, want);
+            ov = 0, r = mp_mul_ov(a, b, &ov), o = __builtin_mul_overflow(a, b, &want);
+            bool small = a >= INT32_MIN && a <= INT32_MAX && b >= INT32_MIN && b <= INT32_MAX;
+            check_flag("*", a, b, ov, r, o || !small, want);
+        }
+    }
+}
+
 struct binop {
     int op;
     int64_t a, b;
@@ -207,7 +274,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_int_ops),     cmocka_unit_test(test_int_errors),
         cmocka_unit_test(test_float_ops),   cmocka_unit_test(test_float_errors),
-        cmocka_unit_test(test_exact_mixed),
+        cmocka_unit_test(test_exact_mixed), cmocka_unit_test(test_overflow_flags),
     };
     int r = cmocka_run_group_tests_name("mpr_arith", tests, NULL, NULL);
     mp_finish();
