@@ -16,7 +16,8 @@
 # turns a hang into a failure.
 #
 # Environment: MPC (default build/mpc), BUILD (build), CC, CFLAGS, LDFLAGS
-# (programs are built with them, as mpc build does).
+# (programs are built with them, as mpc build does), JOBS (cases run at a
+# time; default: the CPUs).
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 2
