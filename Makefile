@@ -27,6 +27,10 @@ TESTENV := CC='$(CC)' CFLAGS='-O1 -g $(SANFLAGS)' LDFLAGS='$(SANFLAGS)'
 endif
 ALLCFLAGS = -std=c11 $(CFLAGS) $(SANFLAGS) -MMD -MP
 
+# Builds that the test targets start themselves use every CPU (the test
+# scripts run JOBS checks at a time, the same default).
+NPROC := $(shell nproc 2>/dev/null || echo 1)
+
 CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
@@ -96,7 +100,7 @@ demo: all
 	$(BUILD)/mpc run examples/05_pipe.mp
 
 unit: $(UNIT_BIN)
-	@sh tests/run-unit.sh $(UNIT_BIN)
+	@bash tests/run-unit.sh $(UNIT_BIN)
 
 golden: all
 	@status=0; for suite in errors codegen run; do \
@@ -136,8 +140,10 @@ bench-curves: all
 	@python3 bench/curves.py $(if $(filter-out 0,$(QUICK)),--quick) $(if $(REPS),--reps $(REPS))
 
 # Every suite runs even when an earlier one fails; the last line adds
-# them up.
-check: all
+# them up. The compiler, the runtime and the unit tests are built first,
+# on every CPU.
+check:
+	@$(MAKE) --no-print-directory -j$(NPROC) all $(UNIT_BIN)
 	@rm -f $(BUILD)/check.log; status=0; \
 	for suite in format-check unit golden faults python-parity; do \
 	    $(MAKE) --no-print-directory $$suite 2>&1 | tee -a $(BUILD)/check.log; \
@@ -193,7 +199,7 @@ FUZZ_LINK    := -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
                 -fno-sanitize-recover=all -g -O1
 fuzz-build:
 	@sh scripts/deps.sh fuzz
-	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang CFLAGS='-O1 -g' \
+	@$(MAKE) --no-print-directory -j$(NPROC) BUILD=$(FUZZ_BUILD) CC=clang CFLAGS='-O1 -g' \
 	    SANITIZE=fuzzer-no-link,address,undefined \
 	    $(FUZZ_BUILD)/libmpc.a $(FUZZ_BUILD)/libmpr.a
 	clang $(FUZZ_LINK) -Icompiler -I$(FUZZ_BUILD)/gen -o $(FUZZ_BUILD)/fuzz_front \

@@ -33,10 +33,10 @@
 # A missing expected file is a failure that names the file. `bless`
 # rewrites the expected files from the current output.
 #
-# Programs (run) and the strict builds (codegen) are checked JOBS at a
-# time (default: the number of CPUs), each in a scratch directory of its
-# own; reports are printed in the order of the files, so the output does
-# not depend on which finishes first.
+# Diagnostics, programs (run) and the strict builds (codegen) are checked
+# JOBS at a time (default: the number of CPUs), each in a scratch
+# directory of its own; reports are printed in the order of the files, so
+# the output does not depend on which finishes first.
 set -u
 suite=${1:?usage: golden.sh errors|run|codegen [bless]}
 mode=${2:-check}
@@ -66,25 +66,30 @@ same() {
 
 normalize() { sed -E 's/(pid |PID: )[0-9]+/\1<pid>/g'; }
 
+error_one() {
+    local src=$1 exp flags code want override
+    exp=${src%.mp}.err
+    # A test may give options (`# mpc-flags: -Werror`) and its exit
+    # status (`# expect-exit: 2`) in its source.
+    flags=$(sed -n 's/^# mpc-flags: //p' "$src" | head -n 1)
+    # shellcheck disable=SC2086
+    "$MPC" check --color=never $flags "$src" >/dev/null 2>"$work/err"
+    code=$?
+    if [ "$mode" = bless ]; then cp "$work/err" "$exp"; ok; return; fi
+    if [ ! -f "$exp" ]; then bad "$src: MISSING expected file $exp"; return; fi
+    want=0; grep -q ': error: ' "$exp" && want=1
+    override=$(sed -n 's/^# expect-exit: //p' "$src" | head -n 1)
+    [ -n "$override" ] && want=$override
+    if ! same "$exp" "$work/err"; then bad "$src: stderr differs"
+    elif [ "$code" -ne "$want" ]; then bad "$src: exit status $code, expected $want"
+    else ok; fi
+}
+
+# JOBS at a time, as the programs are (tests/each.sh).
 run_errors() {
-    for src in tests/errors/*.mp; do
-        [ -e "$src" ] || continue
-        exp=${src%.mp}.err
-        # A test may give options (`# mpc-flags: -Werror`) and its exit
-        # status (`# expect-exit: 2`) in its source.
-        flags=$(sed -n 's/^# mpc-flags: //p' "$src" | head -n 1)
-        # shellcheck disable=SC2086
-        "$MPC" check --color=never $flags "$src" >/dev/null 2>"$work/err"
-        code=$?
-        if [ "$mode" = bless ]; then cp "$work/err" "$exp"; ok; continue; fi
-        if [ ! -f "$exp" ]; then bad "$src: MISSING expected file $exp"; continue; fi
-        want=0; grep -q ': error: ' "$exp" && want=1
-        override=$(sed -n 's/^# expect-exit: //p' "$src" | head -n 1)
-        [ -n "$override" ] && want=$override
-        if ! same "$exp" "$work/err"; then bad "$src: stderr differs"
-        elif [ "$code" -ne "$want" ]; then bad "$src: exit status $code, expected $want"
-        else ok; fi
-    done
+    local srcs=() src
+    for src in tests/errors/*.mp; do [ -e "$src" ] && srcs+=("$src"); done
+    each error_one "${srcs[@]}"
 }
 
 # Writes the combined expected-format result of one run to $2.
@@ -199,18 +204,37 @@ run_programs() {
 }
 
 # Every program's C must also pass the strict build of the other compiler.
+# CHECK_CACHE=DIR (.ci/run sets it for one run) remembers each C text that
+# passed, keyed by the text, the compiler, its version, the flags and the
+# runtime's headers: the sanitizer run generates the same C again, and the
+# same compiler passes the same text the same way. A failure is never
+# remembered.
 strict_one() {
-    local src=$1 cc
+    local src=$1 cc key
     "$MPC" compile "$src" -o "$work/strict.c" 2>/dev/null || return
     for cc in gcc clang; do
         command -v $cc >/dev/null || continue
-        if $cc $STRICT -Iruntime -fsyntax-only "$work/strict.c" 2>"$work/cc.err"; then ok
+        key=
+        if [ -n "${CHECK_CACHE:-}" ]; then
+            key=$CHECK_CACHE/strict/$({ echo "${strict_id[$cc]}"; cat "$work/strict.c"; } | sha256sum | cut -c1-64)
+            [ -e "$key" ] && { ok; continue; }
+        fi
+        if $cc $STRICT -Iruntime -fsyntax-only "$work/strict.c" 2>"$work/cc.err"; then
+            ok; [ -n "$key" ] && : >"$key"
         else bad "$src: generated C does not pass $cc $STRICT"; head -n 10 "$work/cc.err"; fi
     done
 }
 
 strict_both() {
-    local srcs=() src
+    local srcs=() src cc
+    declare -gA strict_id=()
+    if [ -n "${CHECK_CACHE:-}" ]; then
+        mkdir -p "$CHECK_CACHE/strict"
+        for cc in gcc clang; do
+            command -v $cc >/dev/null || continue
+            strict_id[$cc]=$({ command -v $cc; $cc --version; echo "$STRICT"; cat runtime/*.h; } | sha256sum)
+        done
+    fi
     for src in examples/*.mp tests/run/*.mp tests/codegen/*.mp; do [ -e "$src" ] && srcs+=("$src"); done
     each strict_one "${srcs[@]}"
 }

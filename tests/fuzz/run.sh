@@ -3,7 +3,8 @@
 #
 #   tests/fuzz/run.sh BUILD SECONDS
 #
-# For each target: first every kept regression input (tests/fuzz/regress/
+# For each target (the two side by side when there are two CPUs, JOBS as
+# in tests/each.sh): first every kept regression input (tests/fuzz/regress/
 # TARGET/) must run clean, then the target fuzzes for SECONDS seconds from
 # its seeds (front: every .mp in the repository; frame: tests/fuzz/seeds/
 # frame/) plus its working corpus in BUILD/corpus/TARGET, which is kept
@@ -56,7 +57,19 @@ fuzz_one() { # TARGET SEED-DIR...
     fi
 }
 
-fuzz_one front "$build/seeds/front"
-fuzz_one frame tests/fuzz/seeds/frame
+fuzz_target() {
+    case $1 in
+        front) fuzz_one front "$build/seeds/front" ;;
+        frame) fuzz_one frame tests/fuzz/seeds/frame ;;
+    esac
+}
+
+# The targets fuzz side by side, JOBS at a time (tests/each.sh; default:
+# the CPUs), each on a CPU of its own for its SECONDS; reports in order.
+work=$build/each
+mkdir -p "$work"
+# shellcheck source=tests/each.sh
+. tests/each.sh
+each fuzz_target front frame
 echo "fuzz: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
