@@ -30,10 +30,10 @@ typedef struct Pre {
 } Pre;
 
 /* The latest value of a body local or int array in the overflow pass. */
-typedef struct Held1 {
+typedef struct LatestValue {
     const Symbol *s;
     const char *name;
-} Held1;
+} LatestValue;
 
 typedef struct Vec {
     Gen *g;
@@ -42,7 +42,7 @@ typedef struct Vec {
     const char *ov; /* the overflow pass's flag; NULL in the plain pass */
     bool checks;    /* the expression being written ORs into the flag */
     VEC(Pre) pres;
-    VEC(Held1) vals;
+    VEC(LatestValue) vals;
 } Vec;
 
 static const char *vexpr(Vec *x, Node *e);
@@ -98,7 +98,7 @@ static const char *vexpr(Vec *x, Node *e) {
 
 static void pre_add(Vec *x, Node *at, const Symbol *s, const char *name, const char *code) {
     vec_push(&x->pres, ((Pre){at, s ? name : NULL, code, x->checks}));
-    if (s) vec_push(&x->vals, ((Held1){s, name}));
+    if (s) vec_push(&x->vals, ((LatestValue){s, name}));
     x->checks = false;
 }
 
