@@ -130,6 +130,19 @@ int mpr_rlock_release(mpr_rlock *l);
 /* Lets it go whoever holds it: 0, or -1 with EPERM if it was free. */
 int mpr_rlock_release_any(mpr_rlock *l);
 void mpr_rlock_destroy(mpr_rlock *l);
+/* A counting futex word (mp_sem, the language's semaphores): `value`
+ * free units, `sleepers` the processes that may sleep on it, so that a
+ * unit given back wakes one only when someone may sleep. */
+typedef struct mpr_units {
+    uint32_t value, sleepers;
+} mpr_units;
+/* Takes a unit if one is free (one compare-and-swap). */
+bool mpr_units_take(mpr_units *u);
+/* Gives one back, waking a sleeper; false (nothing given) at MAX. */
+bool mpr_units_give(mpr_units *u, uint32_t max);
+/* Sleeps while no unit is free, until woken or D; false when D passed.
+ * A sleeper giving up passes on a wake it may have had. */
+bool mpr_units_sleep(mpr_units *u, const mpr_deadline *d);
 /* Acquire for a statement or block, warning on recovery; fails at loc. */
 void mpr_rlock_checked(mpr_rlock *l, const char *what, const char *name, mp_loc loc);
 void mpr_runlock_checked(mpr_rlock *l, const char *what, const char *name, mp_loc loc);

@@ -160,6 +160,42 @@ void mpr_rlock_destroy(mpr_rlock *l) {
     (void)l; /* other processes may still use it: nothing to release */
 }
 
+/* ---- counting word ---------------------------------------------------- */
+
+bool mpr_units_take(mpr_units *u) {
+    uint32_t v = __atomic_load_n(&u->value, __ATOMIC_RELAXED);
+    while (v > 0)
+        if (__atomic_compare_exchange_n(&u->value, &v, v - 1, false, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED))
+            return true;
+    return false;
+}
+
+/* seq_cst here and in mpr_units_sleep: either the giver sees the sleeper
+ * or the sleeper sees the unit. */
+bool mpr_units_give(mpr_units *u, uint32_t max) {
+    uint32_t v = __atomic_load_n(&u->value, __ATOMIC_RELAXED);
+    do {
+        if (v >= max) return false;
+    } while (!__atomic_compare_exchange_n(&u->value, &v, v + 1, false, __ATOMIC_SEQ_CST,
+                                          __ATOMIC_RELAXED));
+    if (__atomic_load_n(&u->sleepers, __ATOMIC_SEQ_CST)) mpr_futex_wake(&u->value, 1, true);
+    return true;
+}
+
+bool mpr_units_sleep(mpr_units *u, const mpr_deadline *d) {
+    __atomic_add_fetch(&u->sleepers, 1, __ATOMIC_SEQ_CST);
+    int r = 0;
+    if (__atomic_load_n(&u->value, __ATOMIC_SEQ_CST) == 0)
+        r = mpr_futex_wait(&u->value, 0, d, true);
+    __atomic_sub_fetch(&u->sleepers, 1, __ATOMIC_SEQ_CST);
+    if (r == 0) return true;
+    if (__atomic_load_n(&u->value, __ATOMIC_SEQ_CST) > 0 &&
+        __atomic_load_n(&u->sleepers, __ATOMIC_SEQ_CST) > 0)
+        mpr_futex_wake(&u->value, 1, true);
+    return false;
+}
+
 /* The value and array locks this process holds, oldest first, with how
  * many times each is held: a statement on an object inside a lock block
  * on it (or in a def called there) takes it again, as Python's RLock
@@ -284,66 +320,40 @@ void mp_lock_free(mp_lock *l) { obj_free(l, sizeof *l); }
 /* ---- mp_sem ------------------------------------------------------- */
 
 struct mp_sem {
-    uint32_t value;   /* futex word */
-    uint32_t waiters; /* processes sleeping in acquire */
+    mpr_units units;
     char name[NAME_MAX_LEN];
 };
 
-#define SEM_MAX 0x7fffffffu
-
 mp_sem *mp_sem_new(int64_t value, const char *name) {
-    if (value < 0 || value > (int64_t)SEM_MAX) {
+    if (value < 0 || value > MP_SEM_VALUE_MAX) {
         errno = EINVAL;
         return NULL;
     }
     mp_sem *s = obj_alloc(sizeof *s, MPR_OBJ_SEM);
     if (!s) return NULL;
-    s->value = (uint32_t)value;
+    s->units.value = (uint32_t)value;
     copy_name(s->name, name);
     return s;
-}
-
-static bool sem_try(mp_sem *s) {
-    uint32_t v = __atomic_load_n(&s->value, __ATOMIC_RELAXED);
-    while (v > 0)
-        if (__atomic_compare_exchange_n(&s->value, &v, v - 1, true, __ATOMIC_SEQ_CST,
-                                        __ATOMIC_RELAXED))
-            return true;
-    return false;
 }
 
 int mp_sem_acquire(mp_sem *s, double timeout) {
     mpr_deadline d;
     if (mpr_deadline_set(&d, timeout) < 0) return -1;
-    for (;;) {
-        if (sem_try(s)) return 0;
-        __atomic_fetch_add(&s->waiters, 1, __ATOMIC_SEQ_CST);
-        int r = 0;
-        if (__atomic_load_n(&s->value, __ATOMIC_SEQ_CST) == 0)
-            r = mpr_futex_wait(&s->value, 0, &d, true);
-        __atomic_fetch_sub(&s->waiters, 1, __ATOMIC_SEQ_CST);
-        if (r < 0) {
-            if (sem_try(s)) return 0;
+    while (!mpr_units_take(&s->units))
+        if (!mpr_units_sleep(&s->units, &d) && !mpr_units_take(&s->units)) {
             errno = ETIMEDOUT;
             return -1;
         }
-    }
-}
-
-int mp_sem_release(mp_sem *s) {
-    uint32_t v = __atomic_load_n(&s->value, __ATOMIC_RELAXED);
-    do {
-        if (v >= SEM_MAX) {
-            errno = EOVERFLOW;
-            return -1;
-        }
-    } while (!__atomic_compare_exchange_n(&s->value, &v, v + 1, true, __ATOMIC_SEQ_CST,
-                                          __ATOMIC_RELAXED));
-    if (__atomic_load_n(&s->waiters, __ATOMIC_SEQ_CST) > 0) mpr_futex_wake(&s->value, 1, true);
     return 0;
 }
 
-int64_t mp_sem_value(mp_sem *s) { return __atomic_load_n(&s->value, __ATOMIC_SEQ_CST); }
+int mp_sem_release(mp_sem *s) {
+    if (mpr_units_give(&s->units, MP_SEM_VALUE_MAX)) return 0;
+    errno = EOVERFLOW;
+    return -1;
+}
+
+int64_t mp_sem_value(mp_sem *s) { return __atomic_load_n(&s->units.value, __ATOMIC_SEQ_CST); }
 
 void mp_sem_free(mp_sem *s) { obj_free(s, sizeof *s); }
 

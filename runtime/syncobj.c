@@ -50,16 +50,15 @@ struct mp_sync {
     bool sleepy;  /* someone may sleep on seq since the last bump */
     bool owed;    /* a wake for the sleepers, made when the mutex is let go */
     mp_sync_kind kind;
-    int64_t value;     /* Event: the flag; Barrier: arrivals of this cycle */
-    int64_t bound;     /* BoundedSemaphore: the initial value; Barrier: parties */
-    uint32_t units;    /* semaphores: the count (futex word) */
-    uint32_t sleepers; /* semaphores: processes that may sleep on units */
-    int64_t depth;     /* RLock: how many times its holder holds it */
-    mp_sync *lock;     /* Condition: its lock (a Lock or an RLock) */
-    uint64_t ticket;   /* Condition: next waiter's place in line */
-    uint32_t gen;      /* Barrier: the cycle */
-    bool broken;       /* Barrier */
-    uint64_t resets;   /* Barrier: bit (cycle % 64) set when it ended by reset */
+    int64_t value;   /* Event: the flag; Barrier: arrivals of this cycle */
+    int64_t bound;   /* BoundedSemaphore: the initial value; Barrier: parties */
+    mpr_units units; /* semaphores: the count (sync.c) */
+    int64_t depth;   /* RLock: how many times its holder holds it */
+    mp_sync *lock;   /* Condition: its lock (a Lock or an RLock) */
+    uint64_t ticket; /* Condition: next waiter's place in line */
+    uint32_t gen;    /* Barrier: the cycle */
+    bool broken;     /* Barrier */
+    uint64_t resets; /* Barrier: bit (cycle % 64) set when it ended by reset */
     struct holder holders[HOLDERS];
     struct waiter waiters[WAITERS];
     char name[64];
@@ -116,13 +115,20 @@ static void bump(mp_sync *s) {
     s->owed = true;
 }
 
-/* Sleeps while *W is SEEN, at most POLL seconds and not past D; false
- * when D has passed (without sleeping). */
-static bool nap(uint32_t *w, uint32_t seen, const mpr_deadline *d) {
+/* The next sleep: at most POLL seconds and not past D; false when D has
+ * passed. */
+static bool slice_of(const mpr_deadline *d, mpr_deadline *slice) {
     double left = mpr_deadline_left(d);
     if (d->now || (!d->forever && left <= 0)) return false;
+    mpr_deadline_set(slice, d->forever || left > POLL ? POLL : left);
+    return true;
+}
+
+/* Sleeps while *W is SEEN, for a slice of D; false when D has passed
+ * (without sleeping). */
+static bool nap(uint32_t *w, uint32_t seen, const mpr_deadline *d) {
     mpr_deadline slice;
-    mpr_deadline_set(&slice, d->forever || left > POLL ? POLL : left);
+    if (!slice_of(d, &slice)) return false;
     mpr_futex_wait(w, seen, &slice, true);
     return true;
 }
@@ -167,7 +173,7 @@ mp_sync *mp_make_sync(mp_sync_kind kind, int64_t n, mp_sync *lock, const char *n
     if (!s || mpr_rlock_init(&s->m) < 0)
         mp_fail(loc, "cannot make %s '%s': %s", kind_names[kind], name, mp_strerror(errno));
     s->kind = kind;
-    if (is_sem(s)) s->units = (uint32_t)n;
+    if (is_sem(s)) s->units.value = (uint32_t)n;
     s->bound = n;
     s->lock = lock;
     strncpy(s->name, name ? name : "", sizeof s->name - 1);
@@ -263,10 +269,9 @@ static int64_t lock_drop(mp_sync *l) {
 
 /* ---- semaphores ---------------------------------------------------------- */
 
-/* `units` is the count and the futex word sleepers wait on while it is 0;
- * `sleepers` says whether a release must wake one. A take is one
- * compare-and-swap, a release one add (and a wake only when someone
- * sleeps). Each process that takes units records them in a holder slot
+/* `units` is the counting futex word of sync.c (as mp_sem's): a take and
+ * a release are one compare-and-swap each, with a wake only when someone
+ * sleeps. Each process that takes units records them in a holder slot
  * of its own, claimed once, written only by it (and by whoever frees it
  * after its death), so the records add no contention. */
 
@@ -286,9 +291,9 @@ static void reclaim(mp_sync *s, mp_loc loc) {
         __atomic_store_n(&h->id, 0, __ATOMIC_RELEASE);
         if (count > 0) {
             recovered(s, mpr_lock_id_pid(id), count, loc);
-            __atomic_add_fetch(&s->units, (uint32_t)count, __ATOMIC_SEQ_CST);
-            if (__atomic_load_n(&s->sleepers, __ATOMIC_SEQ_CST))
-                mpr_futex_wake(&s->units, count, true);
+            __atomic_add_fetch(&s->units.value, (uint32_t)count, __ATOMIC_SEQ_CST);
+            if (__atomic_load_n(&s->units.sleepers, __ATOMIC_SEQ_CST))
+                mpr_futex_wake(&s->units.value, count, true);
         }
     }
 }
@@ -310,65 +315,34 @@ static struct holder *holder_claim(mp_sync *s, mp_loc loc) {
     return NULL;
 }
 
-/* Takes a unit if there is one. */
-static bool sem_try(mp_sync *s) {
-    uint32_t v = __atomic_load_n(&s->units, __ATOMIC_RELAXED);
-    while (v > 0)
-        if (__atomic_compare_exchange_n(&s->units, &v, v - 1, false, __ATOMIC_ACQUIRE,
-                                        __ATOMIC_RELAXED))
-            return true;
-    return false;
-}
-
 static void record_take(mp_sync *s, struct mine *m, mp_loc loc) {
     if (!m->h) m->h = holder_claim(s, loc);
     if (m->h) __atomic_store_n(&m->h->count, m->h->count + 1, __ATOMIC_RELAXED);
 }
 
-/* Wakes one sleeper if a unit is free and someone sleeps (a waiter
- * leaving may have had the wake another needs). */
-static void pass_wake(mp_sync *s) {
-    if (__atomic_load_n(&s->units, __ATOMIC_SEQ_CST) > 0 &&
-        __atomic_load_n(&s->sleepers, __ATOMIC_SEQ_CST) > 0)
-        mpr_futex_wake(&s->units, 1, true);
-}
-
-/* M: this process's record of S. */
+/* M: this process's record of S. A sleeper wakes every POLL seconds to
+ * look for dead holders. */
 static bool sem_acquire(mp_sync *s, struct mine *m, const mpr_deadline *d, mp_loc loc) {
     for (int i = 0; i < SPIN; i++) {
-        if (sem_try(s)) goto got;
+        if (mpr_units_take(&s->units)) goto got;
         if (d->now) break;
         mpr_cpu_relax();
     }
     for (;;) {
         reclaim(s, loc);
-        if (sem_try(s)) goto got;
-        /* Says it may sleep, then looks again: a release after the look
-         * sees the sleeper and wakes it, or changes the word it sleeps on. */
-        __atomic_add_fetch(&s->sleepers, 1, __ATOMIC_SEQ_CST);
-        bool more = __atomic_load_n(&s->units, __ATOMIC_SEQ_CST) > 0 || nap(&s->units, 0, d);
-        __atomic_sub_fetch(&s->sleepers, 1, __ATOMIC_SEQ_CST);
-        if (!more) {
-            pass_wake(s);
-            return false;
-        }
+        if (mpr_units_take(&s->units)) goto got;
+        mpr_deadline slice;
+        if (!slice_of(d, &slice)) return false;
+        mpr_units_sleep(&s->units, &slice);
     }
 got:
     record_take(s, m, loc);
     return true;
 }
 
-/* Gives a unit back and wakes a sleeper if one may sleep; false (and
- * nothing given) when the count is at its bound. */
 static bool sem_up(mp_sync *s) {
-    uint32_t max = s->kind == MP_SYNC_BOUNDED ? (uint32_t)s->bound : MP_SEM_VALUE_MAX;
-    uint32_t v = __atomic_load_n(&s->units, __ATOMIC_RELAXED);
-    do {
-        if (v >= max) return false;
-    } while (!__atomic_compare_exchange_n(&s->units, &v, v + 1, false, __ATOMIC_SEQ_CST,
-                                          __ATOMIC_RELAXED));
-    if (__atomic_load_n(&s->sleepers, __ATOMIC_SEQ_CST)) mpr_futex_wake(&s->units, 1, true);
-    return true;
+    return mpr_units_give(&s->units,
+                          s->kind == MP_SYNC_BOUNDED ? (uint32_t)s->bound : MP_SEM_VALUE_MAX);
 }
 
 /* The holder's record first: killed between the two, a unit is lost
@@ -458,11 +432,11 @@ void mp_sync_release(mp_sync *s, mp_loc loc) {
 
 bool mp_sync_locked(mp_sync *s) {
     if (s->kind == MP_SYNC_CONDITION) return mp_sync_locked(s->lock);
-    if (is_sem(s)) return __atomic_load_n(&s->units, __ATOMIC_SEQ_CST) == 0;
+    if (is_sem(s)) return __atomic_load_n(&s->units.value, __ATOMIC_SEQ_CST) == 0;
     return __atomic_load_n(&s->m.word, __ATOMIC_SEQ_CST) != 0;
 }
 
-int64_t mp_sync_get_value(mp_sync *s) { return __atomic_load_n(&s->units, __ATOMIC_SEQ_CST); }
+int64_t mp_sync_get_value(mp_sync *s) { return __atomic_load_n(&s->units.value, __ATOMIC_SEQ_CST); }
 
 /* ---- Event ------------------------------------------------------------- */
 
