@@ -72,6 +72,8 @@ static void test_semaphores(void **state) {
     /* Python's limit, SEM_VALUE_MAX: no value past it, no release to it */
     mp_make_sync(MP_SYNC_SEMAPHORE, (int64_t)MP_SEM_VALUE_MAX + 1, NULL, "big", AT);
     mpt_expect_raised(MP_EXC_OverflowError, "semaphore initial value must be <= 2147483647");
+    mp_make_sync(MP_SYNC_BOUNDED, INT64_MAX, NULL, "bigger", AT);
+    mpt_expect_raised(MP_EXC_OverflowError, "semaphore initial value must be <= 2147483647");
     mp_sync *top = mp_make_sync(MP_SYNC_SEMAPHORE, MP_SEM_VALUE_MAX, NULL, "top", AT);
     assert_false(mp_exc_flag);
     mp_sync_release(top, AT);
@@ -216,27 +218,35 @@ static void hold_and_block(void *arg) {
     mp_exit(3);
 }
 
+/* Starts a victim holding v->m and two units of v->s; once it says so,
+ * CHECK runs (if any), then it is killed and reaped. */
+static void kill_a_holder(struct victim *v, void (*check)(struct victim *)) {
+    assert_int_equal(pipe(v->ready), 0);
+    assert_int_equal(pipe(v->block), 0);
+    mp_proc *p = mp_proc_new("victim", -1);
+    assert_int_equal(mp_proc_start(p, hold_and_block, v), 0);
+    assert_int_equal(get_byte(v->ready[0]), 'R');
+    if (check) check(v);
+    assert_int_equal(mp_proc_kill(p), 0);
+    assert_int_equal(mp_proc_join(p, -1), 0);
+    mp_proc_free(p);
+    for (int i = 0; i < 2; i++) {
+        close(v->ready[i]);
+        close(v->block[i]);
+    }
+}
+
+static void lock_is_held(struct victim *v) { assert_false(mp_sync_acquire(v->m, false, -1, AT)); }
+
 static void test_dead_holder(void **state) {
     (void)state;
     struct victim v = {.m = mp_make_sync(MP_SYNC_LOCK, 0, NULL, "m", AT),
                        .s = mp_make_sync(MP_SYNC_SEMAPHORE, 2, NULL, "s", AT)};
-    assert_int_equal(pipe(v.ready), 0);
-    assert_int_equal(pipe(v.block), 0);
-    mp_proc *p = mp_proc_new("victim", -1);
-    assert_int_equal(mp_proc_start(p, hold_and_block, &v), 0);
-    assert_int_equal(get_byte(v.ready[0]), 'R');
-    assert_false(mp_sync_acquire(v.m, false, -1, AT)); /* the victim holds it */
-    assert_int_equal(mp_proc_kill(p), 0);
-    assert_int_equal(mp_proc_join(p, -1), 0);
+    kill_a_holder(&v, lock_is_held);
     assert_true(mp_sync_acquire(v.m, true, 5.0, AT)); /* taken over, with a warning */
     assert_true(mp_sync_acquire(v.s, true, 5.0, AT)); /* both units given back */
     assert_int_equal(mp_sync_get_value(v.s), 1);
     mp_sync_release(v.m, AT);
-    mp_proc_free(p);
-    close(v.ready[0]);
-    close(v.ready[1]);
-    close(v.block[0]);
-    close(v.block[1]);
 }
 
 /* More processes take units over time than a semaphore tracks at once:
@@ -250,6 +260,8 @@ static void take_one_and_leave(void *arg) {
     mp_exit(0);
 }
 
+static void units_all_taken(struct victim *v) { assert_int_equal(mp_sync_get_value(v->s), 0); }
+
 static void test_many_holders(void **state) {
     (void)state;
     struct victim v = {.m = mp_make_sync(MP_SYNC_LOCK, 0, NULL, "m", AT),
@@ -262,23 +274,11 @@ static void test_many_holders(void **state) {
         mp_proc_free(p);
     }
     assert_int_equal(mp_sync_get_value(v.s), 2);
-    assert_int_equal(pipe(v.ready), 0);
-    assert_int_equal(pipe(v.block), 0);
-    mp_proc *p = mp_proc_new("victim", -1);
-    assert_int_equal(mp_proc_start(p, hold_and_block, &v), 0);
-    assert_int_equal(get_byte(v.ready[0]), 'R');
-    assert_int_equal(mp_sync_get_value(v.s), 0);
-    assert_int_equal(mp_proc_kill(p), 0);
-    assert_int_equal(mp_proc_join(p, -1), 0);
+    kill_a_holder(&v, units_all_taken);
     assert_true(mp_sync_acquire(v.s, true, 5.0, AT)); /* its two units, with a warning */
     assert_int_equal(mp_sync_get_value(v.s), 1);
     assert_true(mp_sync_acquire(v.m, true, 5.0, AT));
     mp_sync_release(v.m, AT);
-    mp_proc_free(p);
-    close(v.ready[0]);
-    close(v.ready[1]);
-    close(v.block[0]);
-    close(v.block[1]);
 }
 
 /* ---- two processes handing objects back and forth --------------------- */
