@@ -6,7 +6,8 @@
  * The pipe's socketpair stays, as a doorbell and a liveness channel: a
  * side that must wait (reader: ring empty; writer: ring full) spins
  * briefly when the machine has more than one CPU, then says it sleeps
- * (state MPR_RING_SLEEPING) and sleeps in ppoll on its socket. The other
+ * (state MPR_RING_SLEEPING) and sleeps on its socket (in recv, or in
+ * ppoll when it has a deadline). The other
  * side writes one byte to the socket only when it finds that state, after
  * changing what the sleeper waits for (a Dekker pair of sequentially
  * consistent accesses: either the sleeper's re-check sees the change or
