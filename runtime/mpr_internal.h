@@ -4,6 +4,7 @@
 #ifndef MPR_INTERNAL_H
 #define MPR_INTERNAL_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -118,17 +119,38 @@ int mpr_rlock_init(mpr_rlock *l);
 int mpr_rlock_acquire(mpr_rlock *l, const mpr_deadline *d, int32_t *dead);
 /* The same for a lock used as a binary semaphore (the language's Lock):
  * a holder taking it again waits, as anyone, for a release by any
- * process; -1 only with ETIMEDOUT. */
-int mpr_rlock_acquire_any(mpr_rlock *l, const mpr_deadline *d, int32_t *dead);
+ * process; -1 only with ETIMEDOUT. Its waiters sleep on SEQ, a futex
+ * word of the object's own that only a release owing a wake changes: a
+ * holder taking it again and again changes the lock word all the time,
+ * which would turn every sleep into a failed system call. */
+int mpr_rlock_acquire_any(mpr_rlock *l, uint32_t *seq, const mpr_deadline *d, int32_t *dead);
 /* Whether this process holds it. */
 bool mpr_rlock_mine(const mpr_rlock *l);
+static inline uint32_t mpr_self_lock_id(void);
 /* Takes the lock if it is free, with one atomic instruction; false
- * otherwise (held, even by a dead process: acquire recovers those). */
-bool mpr_rlock_try(mpr_rlock *l);
+ * otherwise (held, even by a dead process: acquire recovers those).
+ * Inline, as the release below: the whole of an uncontended `with`. */
+static inline bool mpr_rlock_try(mpr_rlock *l) {
+    uint32_t free = 0;
+    return __atomic_compare_exchange_n(&l->word, &free, mpr_self_lock_id(), false, __ATOMIC_ACQUIRE,
+                                       __ATOMIC_RELAXED);
+}
 /* 0 or -1 with EPERM (not the holder). */
 int mpr_rlock_release(mpr_rlock *l);
-/* Lets it go whoever holds it: 0, or -1 with EPERM if it was free. */
-int mpr_rlock_release_any(mpr_rlock *l);
+/* Lets it go whoever holds it: 0, or -1 with EPERM if it was free. When
+ * the word says a waiter may sleep, changes SEQ and wakes one there
+ * (seq_cst: either the waiter sees the word change or its sleep sees SEQ
+ * change). */
+static inline int mpr_rlock_release_any(mpr_rlock *l, uint32_t *seq) {
+    uint32_t w = __atomic_exchange_n(&l->word, 0, __ATOMIC_SEQ_CST);
+    if (w & MPR_LOCK_WAITERS) {
+        __atomic_add_fetch(seq, 1, __ATOMIC_SEQ_CST);
+        mpr_futex_wake(seq, 1, true);
+    }
+    if (w != 0) return 0;
+    errno = EPERM; /* it was free, and stays so */
+    return -1;
+}
 void mpr_rlock_destroy(mpr_rlock *l);
 /* A counting futex word (mp_sem, the language's semaphores): `value`
  * free units, `sleepers` the processes that may sleep on it, so that a
@@ -137,9 +159,26 @@ typedef struct mpr_units {
     uint32_t value, sleepers;
 } mpr_units;
 /* Takes a unit if one is free (one compare-and-swap). */
-bool mpr_units_take(mpr_units *u);
-/* Gives one back, waking a sleeper; false (nothing given) at MAX. */
-bool mpr_units_give(mpr_units *u, uint32_t max);
+static inline bool mpr_units_take(mpr_units *u) {
+    uint32_t v = __atomic_load_n(&u->value, __ATOMIC_RELAXED);
+    while (v > 0)
+        if (__atomic_compare_exchange_n(&u->value, &v, v - 1, false, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED))
+            return true;
+    return false;
+}
+/* Gives one back, waking a sleeper; false (nothing given) at MAX.
+ * seq_cst here and in mpr_units_sleep: either the giver sees the sleeper
+ * or the sleeper sees the unit. */
+static inline bool mpr_units_give(mpr_units *u, uint32_t max) {
+    uint32_t v = __atomic_load_n(&u->value, __ATOMIC_RELAXED);
+    do {
+        if (v >= max) return false;
+    } while (!__atomic_compare_exchange_n(&u->value, &v, v + 1, false, __ATOMIC_SEQ_CST,
+                                          __ATOMIC_RELAXED));
+    if (__atomic_load_n(&u->sleepers, __ATOMIC_SEQ_CST)) mpr_futex_wake(&u->value, 1, true);
+    return true;
+}
 /* Sleeps while no unit is free, until woken or D; false when D passed.
  * A sleeper giving up passes on a wake it may have had. */
 bool mpr_units_sleep(mpr_units *u, const mpr_deadline *d);
@@ -203,6 +242,8 @@ void mpr_sync_free(mp_sync *s);
 /* This process is leaving: releases its Locks and RLocks, gives back the
  * units of its open `with` blocks on semaphores, forgets its other units. */
 void mpr_sync_release_all(void);
+/* In a new child: it holds nothing its parent held. */
+void mpr_sync_forget(void);
 
 /* ---- proc.c: children, SIGCHLD, process table --------------------- */
 

@@ -347,6 +347,7 @@ MPR_CHILD_PATH static void atfork_child(void) {
     if (kids == &own_kids) own_kids = (struct kids){0, 0, 0}; /* else wiped */
     self_handle = NULL;                                       /* the parent's */
     mpr_exc_reset_child(); /* the parent's `try` is not the child's */
+    mpr_sync_forget();     /* nor its Locks and semaphore units */
 }
 
 /* The SIGCHLD handler's frame would land on the stack, a page the fork

@@ -190,35 +190,33 @@ void mpr_sync_free(mp_sync *s) {
 
 /* The objects this process has acquired, each with how many of its `with`
  * blocks are open on it and, for a semaphore, its holder record there.
- * Process-local: a forked child starts with none. */
+ * Process-local: a forked child starts with none (mpr_sync_forget). */
 static struct mine {
     mp_sync *s;
     int withs;
     struct holder *h; /* semaphores: NULL until a unit is taken, or untracked */
 } * mine;
-static size_t nmine, capmine, lastmine;
-static int32_t mine_pid;
+static size_t nmine, capmine;
+static struct mine *last; /* the record found last */
 
 static struct mine *mine_add(mp_sync *s) {
-    if (mine_pid != me()) {
-        mine_pid = me();
-        nmine = 0;
-    }
     for (size_t i = 0; i < nmine; i++)
-        if (mine[i].s == s) return &mine[lastmine = i];
+        if (mine[i].s == s) return last = &mine[i];
     if (nmine == capmine) {
         capmine = capmine ? capmine * 2 : 8;
         mine = mpr_realloc(mine, capmine * sizeof *mine);
     }
     mine[nmine] = (struct mine){s, 0, NULL};
-    return &mine[lastmine = nmine++];
+    return last = &mine[nmine++];
 }
 
 /* The record of S, made if there is none; the last one found is tried
  * first (a loop on one object finds it at once). */
-static inline struct mine *mine_of(mp_sync *s) {
-    if (lastmine < nmine && mine[lastmine].s == s && mine_pid == mpr_rt.pid) return &mine[lastmine];
-    return mine_add(s);
+static inline struct mine *mine_of(mp_sync *s) { return last && last->s == s ? last : mine_add(s); }
+
+MPR_CHILD_PATH void mpr_sync_forget(void) {
+    nmine = 0;
+    last = NULL;
 }
 
 /* ---- Lock and RLock ---------------------------------------------------- */
@@ -237,16 +235,16 @@ static bool lock_acquire(mp_sync *s, const mpr_deadline *d, mp_loc loc) {
     /* A Lock may be released by any process, so its holder taking it
      * again waits for that like anyone (the compiler refuses the sure
      * cases); an RLock's holder never gets here. */
-    int r = mpr_rlock_acquire_any(&s->m, d, &dead);
+    int r = mpr_rlock_acquire_any(&s->m, &s->seq, d, &dead);
     if (r < 0) return false;
     if (r == MP_RECOVERED) recovered(s, dead, 1, loc);
     s->depth = 1;
     return true;
 }
 
-static void lock_release(mp_sync *s, mp_loc loc) {
+static inline void lock_release(mp_sync *s, mp_loc loc) {
     if (s->kind == MP_SYNC_LOCK) { /* by any process, as Python's */
-        if (mpr_rlock_release_any(&s->m) < 0)
+        if (mpr_rlock_release_any(&s->m, &s->seq) < 0)
             mp_raise(MP_EXC_ValueError, loc, "semaphore or lock released too many times");
         return;
     }
@@ -255,7 +253,7 @@ static void lock_release(mp_sync *s, mp_loc loc) {
                  "attempt to release recursive lock not owned by thread");
         return;
     }
-    if (--s->depth == 0) mpr_rlock_release(&s->m);
+    if (--s->depth == 0) mpr_rlock_release_any(&s->m, &s->seq);
 }
 
 /* Gives the lock up entirely (an RLock held several times too); returns
@@ -263,7 +261,7 @@ static void lock_release(mp_sync *s, mp_loc loc) {
 static int64_t lock_drop(mp_sync *l) {
     int64_t depth = l->depth;
     l->depth = 0;
-    mpr_rlock_release(&l->m);
+    mpr_rlock_release_any(&l->m, &l->seq);
     return depth;
 }
 
@@ -315,28 +313,33 @@ static struct holder *holder_claim(mp_sync *s, mp_loc loc) {
     return NULL;
 }
 
-static void record_take(mp_sync *s, struct mine *m, mp_loc loc) {
-    if (!m->h) m->h = holder_claim(s, loc);
-    if (m->h) __atomic_store_n(&m->h->count, m->h->count + 1, __ATOMIC_RELAXED);
-}
-
-/* M: this process's record of S. A sleeper wakes every POLL seconds to
- * look for dead holders. */
-static bool sem_acquire(mp_sync *s, struct mine *m, const mpr_deadline *d, mp_loc loc) {
+/* Takes a unit that was not free at the first look: a few more looks,
+ * then sleeps, waking every POLL seconds to look for dead holders; false
+ * when D passed first. */
+static bool sem_wait_unit(mp_sync *s, const mpr_deadline *d, mp_loc loc) {
     for (int i = 0; i < SPIN; i++) {
-        if (mpr_units_take(&s->units)) goto got;
+        if (mpr_units_take(&s->units)) return true;
         if (d->now) break;
         mpr_cpu_relax();
     }
     for (;;) {
         reclaim(s, loc);
-        if (mpr_units_take(&s->units)) goto got;
+        if (mpr_units_take(&s->units)) return true;
         mpr_deadline slice;
         if (!slice_of(d, &slice)) return false;
         mpr_units_sleep(&s->units, &slice);
     }
-got:
-    record_take(s, m, loc);
+}
+
+/* A unit taken: its holder's record (if tracked) counts it. */
+static inline void count_take(struct holder *h) {
+    if (h) __atomic_store_n(&h->count, h->count + 1, __ATOMIC_RELAXED);
+}
+
+/* M: this process's record of S. */
+static bool sem_acquire(mp_sync *s, struct mine *m, const mpr_deadline *d, mp_loc loc) {
+    if (!mpr_units_take(&s->units) && !sem_wait_unit(s, d, loc)) return false;
+    count_take(m->h ? m->h : (m->h = holder_claim(s, loc)));
     return true;
 }
 
@@ -347,7 +350,7 @@ static bool sem_up(mp_sync *s) {
 
 /* The holder's record first: killed between the two, a unit is lost
  * rather than given back twice. */
-static void sem_release(mp_sync *s, struct mine *m, mp_loc loc) {
+static inline void sem_release(mp_sync *s, struct mine *m, mp_loc loc) {
     struct holder *h = m->h;
     int32_t count = h ? h->count : 0;
     if (count > 0) __atomic_store_n(&h->count, count - 1, __ATOMIC_RELAXED);
@@ -365,7 +368,6 @@ static void sem_release(mp_sync *s, struct mine *m, mp_loc loc) {
  * given back later as a dead holder's. Only the objects this process has
  * used are looked at: each may be a page a child has not touched. */
 MPR_CHILD_PATH void mpr_sync_release_all(void) {
-    if (mine_pid != me()) return;
     for (size_t i = nmine; i-- > 0;) {
         mp_sync *s = mine[i].s;
         if (is_lock(s)) {
@@ -379,7 +381,8 @@ MPR_CHILD_PATH void mpr_sync_release_all(void) {
     }
     free(mine);
     mine = NULL;
-    nmine = capmine = lastmine = 0;
+    nmine = capmine = 0;
+    last = NULL;
 }
 
 /* ---- acquire and release ---------------------------------------------- */
@@ -391,24 +394,33 @@ static bool acquire(mp_sync *s, const mpr_deadline *d, mp_loc loc) {
     return is_lock(s) ? lock_acquire(s, d, loc) : sem_acquire(s, m, d, loc);
 }
 
+static void sem_enter(mp_sync *s, struct mine *m, mp_loc loc) {
+    if (sem_acquire(s, m, &forever, loc)) m->withs++;
+}
+
 /* A `with` block: a Lock's, the commonest, costs one compare-and-swap in
  * and one exchange out besides finding its record (at once in a loop); a
  * semaphore's counts its open blocks, which give their units back if the
- * process leaves inside them. */
+ * process leaves inside them. What is not free at once, and a first take,
+ * goes the long way (out of line, so that the short one saves nothing). */
 void mp_sync_enter(mp_sync *s, mp_loc loc) {
     if (s->kind == MP_SYNC_CONDITION) s = s->lock;
     struct mine *m = mine_of(s);
-    if (s->kind == MP_SYNC_LOCK && mpr_rlock_try(&s->m)) return;
-    if (is_lock(s)) lock_acquire(s, &forever, loc);
-    else {
-        sem_acquire(s, m, &forever, loc);
+    if (s->kind == MP_SYNC_LOCK) {
+        if (!mpr_rlock_try(&s->m)) lock_acquire(s, &forever, loc);
+    } else if (!is_sem(s)) {
+        lock_acquire(s, &forever, loc);
+    } else if (m->h && mpr_units_take(&s->units)) {
+        count_take(m->h);
         m->withs++;
+    } else {
+        sem_enter(s, m, loc);
     }
 }
 
 void mp_sync_exit(mp_sync *s, mp_loc loc) {
     if (s->kind == MP_SYNC_CONDITION) s = s->lock;
-    if (!is_sem(s)) {
+    if (is_lock(s)) {
         lock_release(s, loc);
         return;
     }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -145,6 +146,41 @@ static void test_lock_released_by_another(void **state) {
             close(t.go[i]);
         }
     }
+}
+
+/* A child, started or plainly forked, holds nothing its parent holds:
+ * leaving, it gives back none of the parent's `with` units and releases
+ * none of its Locks. */
+static void leave(void *arg) {
+    (void)arg;
+    mp_exit(0);
+}
+
+static void test_child_holds_none_of_its_parents(void **state) {
+    (void)state;
+    mp_sync *m = mp_make_sync(MP_SYNC_LOCK, 0, NULL, "m", AT);
+    mp_sync *s = mp_make_sync(MP_SYNC_SEMAPHORE, 2, NULL, "s", AT);
+    mp_sync_enter(m, AT);
+    mp_sync_enter(s, AT);
+    mp_sync_enter(s, AT);
+    mp_proc *p = mp_proc_new("leaver", -1);
+    assert_int_equal(mp_proc_start(p, leave, NULL), 0);
+    assert_int_equal(mp_proc_join(p, -1), 0);
+    mp_proc_free(p);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) leave(NULL);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_true(mp_sync_locked(m));
+    assert_int_equal(mp_sync_get_value(s), 0);
+    mp_sync_exit(s, AT);
+    mp_sync_exit(s, AT);
+    mp_sync_exit(m, AT);
+    assert_false(mp_exc_flag);
+    assert_false(mp_sync_locked(m));
+    assert_int_equal(mp_sync_get_value(s), 2);
 }
 
 static void test_event(void **state) {
@@ -370,6 +406,7 @@ int main(void) {
         cmocka_unit_test(test_hand_overs),
         cmocka_unit_test(test_lock_released_by_another),
         cmocka_unit_test(test_many_holders),
+        cmocka_unit_test(test_child_holds_none_of_its_parents),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
