@@ -245,7 +245,9 @@ static const char *distinct_arrays(Vec *x) {
             int w = x->written.items[j].k;
             bool seen = false; /* a pair of two written arrays is tested once */
             for (size_t m = 0; m < j; m++) seen |= x->written.items[m].k == k;
-            if (k == w || seen || x->var->hoist[k]->type->elem->kind != TY_INT) continue;
+            if (k == w || seen || x->var->hoist[k]->type->elem->kind != TY_INT ||
+                !g->unchecked_elems[k])
+                continue;
             buf_printf(&b, " && %s != %s", g->unchecked_elems[w], g->unchecked_elems[k]);
         }
     const char *r = gstr(g, "%s", b.data ? b.data : "");
