@@ -5,29 +5,45 @@
  * A whole block of BLOCK iterations first runs as an overflow pass: the int
  * operations of the body computed wrapping and without a branch, each one's
  * overflow ORed into the sign bit of a flag (mp_add_ov, ... in mpr.h), and
- * nothing stored. When none would overflow, the block runs with plain C
- * operators and stores, which the C compiler vectorizes (the trip count is a
- * constant, and MP_VECTOR says the iterations are independent). When one
- * would, the block runs checked, element by element, as the loop is
- * written: the OverflowError comes at the same element, with the same
- * message and location, after the same stores. So does the last, partial
- * block. A body without int operations has no overflow pass. */
+ * no array element stored. When none would overflow, the block's stores
+ * are made: when the body stores int elements only, the overflow pass kept
+ * each written array's new elements in a buffer of the block, and the
+ * buffers are copied (the arrays are read once); otherwise the block runs
+ * again with plain C operators and stores. Both kinds of loop vectorize
+ * (the trip count is a constant, and MP_VECTOR says the iterations are
+ * independent). When an operation would overflow, the block runs checked,
+ * element by element, as the loop is written: the OverflowError comes at
+ * the same element, with the same message and location, after the same
+ * stores. So does the last, partial block, and every block when a written
+ * int array is also passed under another name (then one iteration's
+ * statements depend on each other through memory, which the passes do not
+ * follow). A body without int operations has no overflow pass. */
 #include "gen_impl.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { BLOCK = 256 }; /* iterations: 2 KiB of each int array, in L1 */
+enum { BLOCK = 256 };     /* iterations: 2 KiB of each int array, in L1 */
+enum { BUFFERS_MAX = 4 }; /* written int arrays buffered: 8 KiB of stack */
 
 /* A statement of the overflow pass: CODE, declared as int64_t NAME when a
- * later statement reads it, kept as an expression when it checks. */
+ * later statement reads it, kept as an expression when it checks or
+ * stores into a buffer. */
 typedef struct Pre {
     Node *at;
     const char *name;
     const char *code;
-    bool checks;
+    bool keep;
 } Pre;
+
+/* An int array the body stores into: its position in Symbol.hoist, the
+ * last statement storing into it, its buffer in the overflow pass. */
+typedef struct Written {
+    int k;
+    Node *at;
+    const char *buf;
+} Written;
 
 /* The latest value of a body local or int array in the overflow pass. */
 typedef struct LatestValue {
@@ -38,11 +54,13 @@ typedef struct LatestValue {
 typedef struct Vec {
     Gen *g;
     Symbol *var;
-    const char *i;  /* the block loops' variable: the loop variable's C name */
-    const char *ov; /* the overflow pass's flag; NULL in the plain pass */
-    bool checks;    /* the expression being written ORs into the flag */
+    const char *i;     /* the block loops' variable: the loop variable's C name */
+    const char *ov;    /* the overflow pass's flag; NULL in the plain pass */
+    bool checks;       /* the expression being written ORs into the flag */
+    bool float_stores; /* the body stores float elements */
     VEC(Pre) pres;
     VEC(LatestValue) vals;
+    VEC(Written) written;
 } Vec;
 
 static const char *vexpr(Vec *x, Node *e);
@@ -96,6 +114,28 @@ static const char *vexpr(Vec *x, Node *e) {
 
 /* ---- the overflow pass ------------------------------------------------- */
 
+/* The position of array S in the loop's Symbol.hoist. */
+static int hoist_at(const Vec *x, const Symbol *s) {
+    int k = 0;
+    while (x->var->hoist[k] != s) k++;
+    return k;
+}
+
+/* Records a store into element i of array S by statement AT. */
+static void note_store(Vec *x, Node *at, const Symbol *s) {
+    if (s->type->elem->kind != TY_INT) {
+        x->float_stores = true;
+        return;
+    }
+    int k = hoist_at(x, s);
+    for (size_t j = 0; j < x->written.len; j++)
+        if (x->written.items[j].k == k) {
+            x->written.items[j].at = at;
+            return;
+        }
+    vec_push(&x->written, ((Written){k, at, NULL}));
+}
+
 static void pre_add(Vec *x, Node *at, const Symbol *s, const char *name, const char *code) {
     vec_push(&x->pres, ((Pre){at, s ? name : NULL, code, x->checks}));
     if (s) vec_push(&x->vals, ((LatestValue){s, name}));
@@ -121,6 +161,7 @@ static void pre_stmt(Vec *x, Node *st) {
     if (st->kind == ND_PASS) return;
     bool let = st->kind == ND_LET;
     Type *t = let ? st->sym->type : st->lhs->type;
+    if (!let && st->lhs->kind == ND_INDEX) note_store(x, st, st->lhs->lhs->sym);
     if (t->kind == TY_FLOAT) { /* int values never depend on float ones */
         pre_int_parts(x, st, st->rhs);
         return;
@@ -161,7 +202,7 @@ static void emit_pres(Vec *x) {
         const Pre *p = &x->pres.items[k];
         for (size_t j = k + 1; j < n && p->name && !decl[k]; j++)
             decl[k] = kept[j] && mentions(x->pres.items[j].code, p->name);
-        kept[k] = decl[k] || p->checks;
+        kept[k] = decl[k] || p->keep;
     }
     for (size_t k = 0; k < n; k++) {
         const Pre *p = &x->pres.items[k];
@@ -194,6 +235,68 @@ static void plain_stmt(Vec *x, Node *st) {
     emit(g, "%s = %s;", lv, unparen(g, value));
 }
 
+/* The condition that a written int array is no other int array of the
+ * body: " && e1 != e2 ...", or "". */
+static const char *distinct_arrays(Vec *x) {
+    Gen *g = x->g;
+    Buf b = {0};
+    for (size_t j = 0; j < x->written.len; j++)
+        for (int k = 0; x->var->hoist[k]; k++) {
+            int w = x->written.items[j].k;
+            bool seen = false; /* a pair of two written arrays is tested once */
+            for (size_t m = 0; m < j; m++) seen |= x->written.items[m].k == k;
+            if (k == w || seen || x->var->hoist[k]->type->elem->kind != TY_INT ||
+                !g->unchecked_elems[k])
+                continue;
+            buf_printf(&b, " && %s != %s", g->unchecked_elems[w], g->unchecked_elems[k]);
+        }
+    const char *r = gstr(g, "%s", b.data ? b.data : "");
+    free(b.data);
+    return r;
+}
+
+/* The overflow pass's last statements: each written array's new element
+ * into its buffer (declared here). */
+static void add_buffer_stores(Vec *x, const char *i) {
+    Gen *g = x->g;
+    for (size_t j = 0; j < x->written.len; j++) {
+        Written *w = &x->written.items[j];
+        w->buf = new_tmp(g, "b");
+        emit(g, "int64_t %s[%d]; /* the block's new elements of '%s' */", w->buf, BLOCK,
+             x->var->hoist[w->k]->name);
+        const char *v = held_value(x, x->var->hoist[w->k]);
+        vec_push(&x->pres,
+                 ((Pre){w->at, NULL, gstr(g, "%s[%s - %s] = %s", w->buf, x->i, i, v), true}));
+    }
+}
+
+/* Before the overflow pass reads the block: each written array's last
+ * element of the block, written (mp_touch_for_write). */
+static void touch_written(Vec *x, const char *i) {
+    for (size_t j = 0; j < x->written.len; j++)
+        emit(x->g, "mp_touch_for_write(&%s[%s + %d]);",
+             x->g->unchecked_elems[x->written.items[j].k], i, BLOCK - 1);
+}
+
+/* The block's stores: the buffers copied, or the body again with C
+ * operators and stores. */
+static void emit_stores(Vec *x, Node *n, const char *head, bool buffered, const char *i) {
+    Gen *g = x->g;
+    map(g, n);
+    emit(g, "%s", head);
+    g->indent++;
+    if (buffered) {
+        for (size_t j = 0; j < x->written.len; j++) {
+            const Written *w = &x->written.items[j];
+            emit(g, "%s[%s] = %s[%s - %s];", g->unchecked_elems[w->k], x->i, w->buf, x->i, i);
+        }
+    } else {
+        for (Node *st = n->body->body; st; st = st->next) plain_stmt(x, st);
+    }
+    g->indent--;
+    emit(g, "}");
+}
+
 /* Inside `for (int64_t I = start; I < HI;) {` of element-wise loop N, whose
  * arrays' element pointers are set (Gen.unchecked_elems): the whole blocks,
  * then the end of the block the caller runs checked from I. */
@@ -201,16 +304,21 @@ const char *gen_vec_blocks(Gen *g, Node *n, const char *i, const char *hi) {
     Vec x = {.g = g, .var = n->sym, .i = cname(g, n->sym), .ov = new_tmp(g, "ov")};
     for (Node *st = n->body->body; st; st = st->next) pre_stmt(&x, st);
     bool overflow_pass = false;
-    for (size_t k = 0; k < x.pres.len; k++) overflow_pass |= x.pres.items[k].checks;
+    for (size_t k = 0; k < x.pres.len; k++) overflow_pass |= x.pres.items[k].keep;
+    bool buffered =
+        overflow_pass && !x.float_stores && x.written.len > 0 && x.written.len <= BUFFERS_MAX;
     const char *ov = x.ov;
     x.ov = NULL;
     const char *head = gstr(g, "MP_VECTOR for (int64_t %s = %s; %s < %s + %d; %s++) {", x.i, i, x.i,
                             i, BLOCK, x.i);
-    emit(g, "if (%s - %s >= %d) { /* a whole block: unchecked (vectorized) if nothing overflows */",
-         hi, i, BLOCK);
+    emit(g,
+         "if (%s - %s >= %d%s) { /* a whole block: unchecked (vectorized) if nothing overflows */",
+         hi, i, BLOCK, overflow_pass ? distinct_arrays(&x) : "");
     g->indent++;
     if (overflow_pass) {
         emit(g, "int64_t %s = 0; /* its sign bit: an operation would overflow */", ov);
+        if (buffered) add_buffer_stores(&x, i);
+        touch_written(&x, i);
         map(g, n);
         emit(g, "%s", head);
         g->indent++;
@@ -220,12 +328,7 @@ const char *gen_vec_blocks(Gen *g, Node *n, const char *i, const char *hi) {
         emit(g, "if (%s >= 0) {", ov);
         g->indent++;
     }
-    map(g, n);
-    emit(g, "%s", head);
-    g->indent++;
-    for (Node *st = n->body->body; st; st = st->next) plain_stmt(&x, st);
-    g->indent--;
-    emit(g, "}");
+    emit_stores(&x, n, head, buffered, i);
     emit(g, "%s += %d;", i, BLOCK);
     emit(g, "continue;");
     if (overflow_pass) {
@@ -241,5 +344,6 @@ const char *gen_vec_blocks(Gen *g, Node *n, const char *i, const char *hi) {
          end, hi, i, BLOCK, i, BLOCK, hi);
     vec_free(&x.pres);
     vec_free(&x.vals);
+    vec_free(&x.written);
     return end;
 }

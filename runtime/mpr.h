@@ -689,6 +689,17 @@ static inline int64_t mp_neg_ov(int64_t a, int64_t *ov) {
     return r;
 }
 
+/* Before an element-wise block reads an int array whose elements it will
+ * store: an atomic addition of 0 to one of them, which changes nothing but
+ * makes the access a write, so that a page this process has not mapped
+ * yet is mapped by a write fault, writable and dirty at once. Were the
+ * block's read first, its first store would still have to mark the page
+ * dirty, which costs about a fault on a virtual machine that shadows the
+ * page tables (bench/RESULTS.md, 2026-12-03). */
+static inline void mp_touch_for_write(int64_t *p) {
+    (void)__atomic_fetch_add(p, 0, __ATOMIC_RELAXED);
+}
+
 /* Before a loop of an element-wise block: no iteration depends on another
  * (each touches index i of whole arrays only), so the compiler may
  * vectorize without testing whether the arrays overlap, and unrolls. */
