@@ -186,7 +186,10 @@ SymX *sema_lookup(Sema *S, const char *name, SymX **parent_hit) {
             b = b->outer;
         }
     }
-    return b ? b->sym : NULL;
+    if (!b) return NULL;
+    Type *t = b->sym->s.type;
+    if (t && (t->kind == TY_VALUE || t->kind == TY_ARRAY)) sema_def_holds(S, SF_DEF_SHARED);
+    return b->sym;
 }
 
 SymX *sema_builtin(Sema *S, const char *name) {
@@ -924,6 +927,7 @@ static bool check_for(Sema *S, Node *n) {
 }
 
 static bool check_lock(Sema *S, Node *n) {
+    sema_def_holds(S, SF_DEF_SHARED);
     Type *t = sema_expr(S, n->lhs, NULL);
     const char *kw = n->with ? "with" : "lock";
     if (t->kind != TY_VALUE && t->kind != TY_ARRAY && t->kind != TY_ERROR && !type_is_lockish(t)) {
@@ -1023,6 +1027,7 @@ static bool check_handler(Sema *S, Node *try_node, Node *h) {
 /* try: the end is reached when the body (then its else) or any handler
  * ends normally, and the finally block does. */
 static bool check_try(Sema *S, Node *n) {
+    sema_def_holds(S, SF_DEF_TRIES);
     bool completes = check_block(S, n->lhs);
     if (n->els) completes = check_block(S, n->els) && completes;
     for (Node *h = n->then; h; h = h->next) completes |= check_handler(S, n, h);
@@ -1582,6 +1587,7 @@ static void check_recursion(Sema *S, Node *n, SymX *f) {
 }
 
 static void check_process(Sema *S, Node *n) {
+    sema_def_holds(S, SF_DEF_PROCS);
     bool group = n->lhs != NULL;
     if (group) check_int_expr(S, n->lhs, "the number of processes in '%s'", n->name);
     if (n->index_name) {
