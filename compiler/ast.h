@@ -180,6 +180,12 @@ enum {
     SF_NESTED = 1u << 6,    /* queue or pipe end: a def hands it on to a process it
                              declares itself (directly or through calls) */
     SF_NO_UNUSED = 1u << 7, /* variable: never warned as unused */
+    /* def: what its body holds, found while sema checks it, so that the
+     * walks after it (sema_facts.c, sema_hoist.c) visit only the defs
+     * where they can find something */
+    SF_DEF_TRIES = 1u << 8,  /* a try statement, or a pool running a def */
+    SF_DEF_SHARED = 1u << 9, /* a shared value or array named, or a lock block */
+    SF_DEF_PROCS = 1u << 10, /* a process declaration */
 };
 
 /* Built-in functions, methods and attributes (Symbol.builtin, Node.builtin

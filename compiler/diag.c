@@ -51,11 +51,27 @@ static void located_error(Diag *d, uint32_t off, const char *fmt, ...) {
     d->errors++;
 }
 
+/* Bytes from P on (at most N) that are ASCII and not NUL, counted eight at
+ * a time, so a whole word of plain text costs one test (a source is almost
+ * all ASCII); the scan stops at the word holding the first other byte. */
+static size_t plain_ascii_run(const unsigned char *p, size_t n) {
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (((w - ones) | w) & highs) break; /* a NUL (borrow) or a high bit */
+    }
+    return i;
+}
+
 /* A NUL byte or bad UTF-8 is rejected before scanning, so the scanner and
  * everything after it only ever see valid text. */
 static bool src_validate(const Source *s, Diag *d) {
     const unsigned char *p = (const unsigned char *)s->text;
     for (size_t i = 0; i < s->len;) {
+        i += plain_ascii_run(p + i, s->len - i);
+        if (i == s->len) break;
         if (p[i] == 0) {
             located_error(d, (uint32_t)i, "NUL byte in source file");
             return false;

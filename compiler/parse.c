@@ -136,35 +136,56 @@ Node *parse_node(Parser *P, NodeKind kind, Span at) {
     return node_new(sh->arena, kind, at);
 }
 
-/* A name being looked up: the bytes in the source, not NUL-terminated. */
-typedef struct NameRef {
-    const char *s;
-    size_t len;
-} NameRef;
+/* Every word the scanner sees is looked up once in the word table, which
+ * answers both questions the scanner asks of it: is it a keyword, and
+ * which copy do the occurrences of the name share (a big program names
+ * the same few identifiers millions of times). The copies live in the
+ * arena; the table only while parsing. */
 
-static bool name_is(const void *stored, const void *ref) {
-    const NameRef *r = ref;
-    const char *s = stored;
-    return strncmp(s, r->s, r->len) == 0 && s[r->len] == '\0';
+static uint32_t word_hash(const char *s, uint32_t n) {
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (uint32_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
 }
 
-/* Every occurrence of a name shares one copy: a big program names the
- * same few identifiers millions of times. The copies live in the arena;
- * the table only while parsing. */
-const char *parse_name(Parser *P, Span at) {
+/* The slot of S[0..N) with hash H, or the empty slot where it would go. */
+static Word *word_slot(const ParseShared *sh, const char *s, uint32_t n, uint32_t h) {
+    uint32_t mask = sh->words_cap - 1;
+    for (uint32_t i = h & mask;; i = (i + 1) & mask) {
+        Word *w = &sh->words[i];
+        if (!w->s || (w->hash == h && w->len == n && memcmp(w->s, s, n) == 0)) return w;
+    }
+}
+
+/* Doubles the table (from 1024 slots), at most three quarters full. */
+static void words_grow(ParseShared *sh) {
+    Word *old = sh->words;
+    uint32_t ocap = sh->words_cap;
+    sh->words_cap = ocap ? ocap * 2 : 1024;
+    sh->words = xcalloc(sh->words_cap, sizeof *sh->words);
+    for (uint32_t i = 0; i < ocap; i++)
+        if (old[i].s) *word_slot(sh, old[i].s, old[i].len, old[i].hash) = old[i];
+    free(old);
+}
+
+const Word *parse_word(Parser *P, Span at) {
     ParseShared *sh = P->sh;
     uint32_t len = at.end - at.begin;
     if (len > NAME_MAX_BYTES)
         parse_error(P, at, "name is too long (%u characters; the limit is %d)", len,
                     NAME_MAX_BYTES);
-    NameRef ref = {sh->src->text + at.begin, len};
-    HEnt *e = hmap_insert(&sh->names, &ref, hash_bytes(ref.s, len), name_is);
-    if (!e->val) {
-        e->val = arena_strndup(sh->arena, ref.s, len);
-        e->key = e->val; /* it was REF, which goes out of scope */
+    if ((sh->nwords + 1) * 4 > sh->words_cap * 3) words_grow(sh);
+    const char *s = sh->src->text + at.begin;
+    uint32_t h = word_hash(s, len);
+    Word *w = word_slot(sh, s, len, h);
+    if (!w->s) {
+        *w = (Word){arena_strndup(sh->arena, s, len), len, h, parse_keyword(s, len)};
+        sh->nwords++;
     }
-    return e->val;
+    return w;
 }
+
+const char *parse_name(Parser *P, Span at) { return parse_word(P, at)->s; }
 
 /* ---- numbers ----------------------------------------------------------- */
 
@@ -950,7 +971,7 @@ static Node *parse_fragment(Parser *P, uint32_t begin, uint32_t end) {
 static void shared_free(ParseShared *sh) {
     for (int i = 0; i <= PARSE_MAX_LEVEL; i++) lex_free(sh->sub[i]);
     free(sh->buf);
-    hmap_free(&sh->names);
+    free(sh->words);
 }
 
 bool parse_program(const Source *src, Arena *a, Diag *d, Program *out) {

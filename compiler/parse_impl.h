@@ -54,6 +54,14 @@ typedef struct Bracket {
     int ops;            /* the operator count to restore when it closes */
 } Bracket;
 
+/* A word of the source (a name or a keyword) in the parse's word table. */
+typedef struct Word {
+    const char *s; /* the one copy every occurrence shares (arena) */
+    uint32_t len;
+    uint32_t hash;
+    int tok; /* the token it scans as: a keyword's, or 0 for a name */
+} Word;
+
 /* State of one parse shared with the parses of its interpolations. */
 typedef struct ParseShared {
     const Source *src;
@@ -68,7 +76,9 @@ typedef struct ParseShared {
     Node *defs, *defs_tail;         /* the program being built */
     Node *top, *top_tail;
     int nhidden; /* hidden variables made for unpacking so far */
-    HMap names;  /* each name's one copy (parse_name) */
+    /* every word seen (parse_word): open addressing, a power of 2 slots */
+    Word *words;
+    uint32_t nwords, words_cap;
 } ParseShared;
 
 /* One parse: a scanner over [pos, end) of the source and its state. */
@@ -109,6 +119,10 @@ struct Parser {
 void parse_error(Parser *P, Span at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void parse_note(Parser *P, Span at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void parse_fatal(Parser *P, Span at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The word at AT, looked up once: a name's shared copy and whether it
+ * is a keyword (a name too long is reported here). */
+const Word *parse_word(Parser *P, Span at);
+/* The shared copy of the name at AT. */
 const char *parse_name(Parser *P, Span at);
 Node *parse_int_literal(Parser *P, Span at);
 Node *parse_float_literal(Parser *P, Span at);

@@ -186,7 +186,10 @@ SymX *sema_lookup(Sema *S, const char *name, SymX **parent_hit) {
             b = b->outer;
         }
     }
-    return b ? b->sym : NULL;
+    if (!b) return NULL;
+    Type *t = b->sym->s.type;
+    if (t && (t->kind == TY_VALUE || t->kind == TY_ARRAY)) sema_def_holds(S, SF_DEF_SHARED);
+    return b->sym;
 }
 
 SymX *sema_builtin(Sema *S, const char *name) {
@@ -811,14 +814,18 @@ static bool scan_child(void *ctx, Node *c, const char *role) {
     return ast_children(c, false, scan_child, ctx);
 }
 
-/* A loop `for i in range(E)` whose body runs once for each i in order
- * (no break, continue or assignment to i): `start w[i]` directly in it,
- * with E the size of w, starts every member once. */
-static bool member_loop(Node *n) {
+/* A loop `for i in range(E)`, one argument: `start w[i]` directly in it
+ * may start every member of w once (member_at). */
+static bool member_range(Node *n) {
     Node *it = n->rhs;
-    if (it->kind != ND_CALL || it->builtin != B_RANGE || !it->args || it->args->next ||
-        it->args->kind == ND_KWARG)
-        return false;
+    return it->kind == ND_CALL && it->builtin == B_RANGE && it->args && !it->args->next &&
+           it->args->kind != ND_KWARG;
+}
+
+/* The body of loop N runs once for each value in order: no break,
+ * continue or assignment to its variable. Asked only when a `start`
+ * needs it: a walk of the whole body. */
+static bool runs_each_once(Node *n) {
     LoopScan l = {n->name, false};
     if (n->body) scan_child(&l, n->body, NULL);
     return !l.found;
@@ -913,7 +920,7 @@ static bool check_for(Sema *S, Node *n) {
     Node *outer_loop = S->member_loop;
     Scope *outer_scope = S->member_loop_scope;
     bool top = S->scope->parent == (S->def ? S->def_scope : S->parent_scope);
-    S->member_loop = top && member_loop(n) ? n : NULL;
+    S->member_loop = top && member_range(n) ? n : NULL;
     S->member_loop_scope = S->scope;
     check_list(S, n->body ? (n->body->kind == ND_BLOCK ? n->body->body : n->body) : NULL);
     S->member_loop = outer_loop;
@@ -924,6 +931,7 @@ static bool check_for(Sema *S, Node *n) {
 }
 
 static bool check_lock(Sema *S, Node *n) {
+    sema_def_holds(S, SF_DEF_SHARED);
     Type *t = sema_expr(S, n->lhs, NULL);
     const char *kw = n->with ? "with" : "lock";
     if (t->kind != TY_VALUE && t->kind != TY_ARRAY && t->kind != TY_ERROR && !type_is_lockish(t)) {
@@ -1023,6 +1031,7 @@ static bool check_handler(Sema *S, Node *try_node, Node *h) {
 /* try: the end is reached when the body (then its else) or any handler
  * ends normally, and the finally block does. */
 static bool check_try(Sema *S, Node *n) {
+    sema_def_holds(S, SF_DEF_TRIES);
     bool completes = check_block(S, n->lhs);
     if (n->els) completes = check_block(S, n->els) && completes;
     for (Node *h = n->then; h; h = h->next) completes |= check_handler(S, n, h);
@@ -1582,6 +1591,7 @@ static void check_recursion(Sema *S, Node *n, SymX *f) {
 }
 
 static void check_process(Sema *S, Node *n) {
+    sema_def_holds(S, SF_DEF_PROCS);
     bool group = n->lhs != NULL;
     if (group) check_int_expr(S, n->lhs, "the number of processes in '%s'", n->name);
     if (n->index_name) {
@@ -1690,7 +1700,7 @@ static MemberAt member_at(Sema *S, Node *t, SymX *g) {
     if (sema_at_body(S) && k->kind == ND_INT) return AT_LITERAL;
     Node *loop = S->member_loop;
     if (loop && S->scope == S->member_loop_scope && k->kind == ND_NAME && k->sym == loop->sym &&
-        covers_group(loop->rhs->args, g))
+        covers_group(loop->rhs->args, g) && runs_each_once(loop))
         return AT_LOOP;
     return AT_UNKNOWN;
 }

@@ -2421,6 +2421,7 @@ static Type *method_call(Sema *S, Node *call, bool range_ok) {
     m->type = ty(TY_FUNC);
     Builtin id = builtin_id(me);
     m->builtin = call->builtin = id;
+    if (sema_pool_runs_def(id)) sema_def_holds(S, SF_DEF_TRIES);
     if ((id == M_TASK_DONE || id == M_QJOIN) && !t->joinable) not_joinable(S, m, t);
     if (checkers[id]) { /* several parameters: the hook binds them */
         BCall bc = {call, me, NULL, 0, range_ok, t, NULL};

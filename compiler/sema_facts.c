@@ -8,6 +8,10 @@
 
 #include <stdlib.h>
 
+/* Whether def D holds what a walk looks for (SF_DEF_*, noted by sema):
+ * the walks below skip the defs that hold none of it. */
+static bool def_holds(const Node *d, unsigned flag) { return d->sym && (d->sym->flags & flag); }
+
 /* ---- the parent's processes, queues and pipes ------------------------- */
 
 /* The queue or pipe end S is used by top-level statement N itself (not
@@ -182,7 +186,8 @@ static bool def_gives_handles(void *found, Node *n, const char *role) {
  * the guess (a second process on a lock-free side is a runtime error). */
 static void spsc_facts(Program *p) {
     bool found = false;
-    for (Node *d = p->defs; d; d = d->next) def_gives_handles(&found, d->body, NULL);
+    for (Node *d = p->defs; d; d = d->next)
+        if (def_holds(d, SF_DEF_PROCS)) def_gives_handles(&found, d->body, NULL);
     if (found) return;
     for (Node *d = p->top; d; d = d->next) {
         if (d->kind != ND_QUEUE) continue;
@@ -378,9 +383,11 @@ static bool mark_shared(void *gs, Node *n, const char *role) {
 
 static void shared_facts(Program *p) {
     Guards gs = {0};
-    for (Node *d = p->defs; d; d = d->next) find_guarded(&gs, d, NULL);
+    for (Node *d = p->defs; d; d = d->next)
+        if (def_holds(d, SF_DEF_SHARED)) find_guarded(&gs, d, NULL);
     for (Node *n = p->top; n; n = n->next) find_guarded(&gs, n, NULL);
-    for (Node *d = p->defs; d; d = d->next) mark_shared(&gs, d, NULL);
+    for (Node *d = p->defs; d; d = d->next)
+        if (def_holds(d, SF_DEF_SHARED)) mark_shared(&gs, d, NULL);
     for (Node *n = p->top; n; n = n->next) mark_shared(&gs, n, NULL);
     vec_free(&gs.objs);
     vec_free(&gs.types);
@@ -397,12 +404,16 @@ typedef struct Reach {
     size_t ntodo;
 } Reach;
 
+bool sema_pool_runs_def(Builtin id) {
+    return id == M_POOL_MAP || id == M_POOL_STARMAP || id == M_POOL_IMAP ||
+           id == M_POOL_IMAP_UNORDERED || id == M_POOL_APPLY_ASYNC;
+}
+
 /* A pool's map (starmap, imap, ...) of a def. */
 static bool pool_runs(const Node *n) {
     return n->kind == ND_CALL && n->argc > 0 && n->argv && n->argv[0] &&
-           (n->builtin == M_POOL_MAP || n->builtin == M_POOL_STARMAP || n->builtin == M_POOL_IMAP ||
-            n->builtin == M_POOL_IMAP_UNORDERED || n->builtin == M_POOL_APPLY_ASYNC) &&
-           n->argv[0]->sym && n->argv[0]->sym->kind == SYM_FUNC;
+           sema_pool_runs_def((Builtin)n->builtin) && n->argv[0]->sym &&
+           n->argv[0]->sym->kind == SYM_FUNC;
 }
 
 static void mark_try_reachable(Reach *r, Symbol *def) {
@@ -435,7 +446,8 @@ static void try_reach(Program *p) {
     for (Node *d = p->defs; d; d = d->next) ndefs++;
     Reach r = {false, false, xmalloc((ndefs + 1) * sizeof(Symbol *)), 0};
     for (Node *n = p->top; n; n = n->next) reach_child(&r, n, NULL);
-    for (Node *d = p->defs; d; d = d->next) reach_child(&r, d->body, NULL);
+    for (Node *d = p->defs; d; d = d->next)
+        if (def_holds(d, SF_DEF_TRIES)) reach_child(&r, d->body, NULL);
     r.all = true;
     while (r.ntodo > 0) {
         Symbol *def = r.todo[--r.ntodo];

@@ -168,6 +168,8 @@ static bool hoist_walk(void *ctx, Node *n, const char *role) {
 
 void sema_hoist(Program *p, Arena *a) {
     HoistWalk w = {a, false};
-    for (Node *d = p->defs; d; d = d->next) hoist_walk(&w, d, NULL);
+    /* a def that names no array has no `a[i]` to hoist */
+    for (Node *d = p->defs; d; d = d->next)
+        if (d->sym && (d->sym->flags & SF_DEF_SHARED)) hoist_walk(&w, d, NULL);
     for (Node *n = p->top; n; n = n->next) hoist_walk(&w, n, NULL);
 }

@@ -275,8 +275,16 @@ void flow_pipe_arg(Sema *S, SymX *end, SymX *param, Node *arg, const char *calle
 void flow_alias(Sema *S, SymX *obj, SymX *p1, SymX *p2, Node *arg, const char *callee);
 void flow_solve(Sema *S);
 
+/* Notes FLAG (SF_DEF_*) on the def being checked, if any. */
+static inline void sema_def_holds(Sema *S, unsigned flag) {
+    if (S->def_sym) S->def_sym->s.flags |= flag;
+}
+
 /* sema_facts.c: after flow_solve, on a program without errors */
 void facts_compute(Program *p);
+/* Whether pool method ID runs the def it is given (in a worker, inside a
+ * try whose exception goes back to the caller). */
+bool sema_pool_runs_def(Builtin id);
 /* sema_hoist.c: Symbol.hoist on range loops whose bounds checks can be
  * made once (after facts_compute, which marks guarded arrays). */
 void sema_hoist(Program *p, Arena *a);
