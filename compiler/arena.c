@@ -1,3 +1,4 @@
+#define _DEFAULT_SOURCE /* madvise */
 #include "arena.h"
 #include "util.h"
 
@@ -6,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 struct ArenaBlock {
     ArenaBlock *prev;
     size_t used, cap;
+    size_t ready; /* bytes of data whose pages are in place (see ahead) */
     alignas(max_align_t) unsigned char data[];
 };
 
@@ -37,6 +40,27 @@ enum { REDZONE = 0 };
  * the one before, up to ARENA_BLOCK_MAX: a big tree (hundreds of MB for a
  * million lines) takes few blocks, a small one stays small. */
 enum { ARENA_BLOCK = 1024 * 1024, ARENA_BLOCK_MAX = 32 * 1024 * 1024 };
+
+/* A page fault costs several microseconds on a virtual machine, and a
+ * million-line tree touches 100,000 fresh pages: a third of `mpc check`'s
+ * time went in the faults. So a block's pages are put in place a chunk
+ * ahead of use, by one system call per chunk (MADV_POPULATE_WRITE, Linux
+ * 5.14; elsewhere the call fails and the pages come by faults as before).
+ * A chunk, not the whole block: peak memory grows by one chunk at most. */
+enum { ARENA_AHEAD = 2 * 1024 * 1024 };
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+static void ahead(ArenaBlock *b, size_t end) {
+    size_t page = 4096, from = b->ready;
+    size_t to = end + ARENA_AHEAD < b->cap ? end + ARENA_AHEAD : b->cap;
+    uintptr_t lo = ((uintptr_t)(b->data + from) + page - 1) & ~(uintptr_t)(page - 1);
+    uintptr_t hi = (uintptr_t)(b->data + to) & ~(uintptr_t)(page - 1);
+    if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+    b->ready = to;
+}
 
 void arena_init(Arena *a) {
     a->head = NULL;
@@ -83,6 +107,7 @@ void *arena_alloc_aligned(Arena *a, size_t size, size_t align) {
         b->prev = a->head;
         b->used = 0;
         b->cap = cap;
+        b->ready = 0;
         a->head = b;
         ASAN_POISON_MEMORY_REGION(b->data, cap);
         at = 0;
@@ -90,6 +115,7 @@ void *arena_alloc_aligned(Arena *a, size_t size, size_t align) {
     void *p = b->data + at;
     ASAN_UNPOISON_MEMORY_REGION(p, size);
     b->used = at + need;
+    if (b->used > b->ready) ahead(b, b->used);
     a->total += need;
     return p;
 }
