@@ -179,6 +179,9 @@ static inline bool mpr_units_give(mpr_units *u, uint32_t max) {
     if (__atomic_load_n(&u->sleepers, __ATOMIC_SEQ_CST)) mpr_futex_wake(&u->value, 1, true);
     return true;
 }
+/* Takes a unit by looking for one now and then for a few microseconds
+ * (as a Lock's waiter, sync.c); false if none came free. */
+bool mpr_units_watch(mpr_units *u, const mpr_deadline *d);
 /* Sleeps while no unit is free, until woken or D; false when D passed.
  * A sleeper giving up passes on a wake it may have had. */
 bool mpr_units_sleep(mpr_units *u, const mpr_deadline *d);

@@ -23,8 +23,10 @@
  * dead swaps its own identity in for the dead one's, so exactly one
  * process recovers the lock; the bit is kept, since others may sleep. */
 
-#define SPIN 100 /* looks at a held lock before sleeping on it */
-#define POLL 0.1 /* seconds a sleeper waits before asking after the holder */
+#define SPIN 100       /* looks at a held lock before sleeping on it */
+#define POLL 0.1       /* seconds a sleeper waits before asking after the holder */
+#define LOOK_NS 2000   /* a language Lock's waiter looks at the word this often... */
+#define WATCH_NS 20000 /* ...for this long, before it sleeps */
 
 int mpr_rlock_init(mpr_rlock *l) {
     __atomic_store_n(&l->word, 0, __ATOMIC_RELAXED);
@@ -66,13 +68,55 @@ static int give_up(mpr_rlock *l, uint32_t me) {
     return -1;
 }
 
+static int64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* A language Lock's waiter first watches the word: it looks every LOOK_NS
+ * for WATCH_NS at most (not past D) and takes the lock if it finds it
+ * free; true if it did. Between looks it touches nothing shared, so the
+ * holder keeps the word's cache line, and nobody makes a system call.
+ *
+ * Why: the user's section may be short, and a holder that takes the lock
+ * again at once leaves it free only for a moment. A waiter that sleeps at
+ * once is woken by nearly every release (a system call for the holder,
+ * another for the waiter, each a microsecond or more on a virtual
+ * machine) and mostly finds the lock taken again; one that looks often
+ * keeps pulling the cache line from the holder and slows every section.
+ * Looking seldom lets the holder run its sections at full speed, and the
+ * waiter still gets the lock within LOOK_NS of a release that is not
+ * followed at once by another take (bench/RESULTS.md has the figures).
+ * A section longer than WATCH_NS costs its waiter WATCH_NS of CPU time,
+ * then it sleeps. */
+static bool take_free(void *obj, uint32_t me) {
+    mpr_rlock *l = obj;
+    return __atomic_load_n(&l->word, __ATOMIC_RELAXED) == 0 && take(l, 0, me);
+}
+
+static bool watch(bool (*try_take)(void *, uint32_t), void *obj, uint32_t me,
+                  const mpr_deadline *d) {
+    int64_t t = now_ns(), next = t + LOOK_NS, end = t + WATCH_NS;
+    if (!d->forever) {
+        int64_t at = (int64_t)d->at.tv_sec * 1000000000 + d->at.tv_nsec;
+        if (at < end) end = at;
+    }
+    for (;;) {
+        mpr_cpu_relax();
+        t = now_ns();
+        if (t < next) continue;
+        if (try_take(obj, me)) return true;
+        if (t >= end) return false;
+        next = t + LOOK_NS;
+    }
+}
+
 /* SELF: what a holder taking it again gets: EDEADLK, or (false) a wait
  * like anyone's, for a lock that another process may release. The
  * runtime's own locks guard a few loads and stores, so a waiter spins
- * first; the language's Lock guards the user's code, and a waiter that
- * spins there keeps pulling the word's cache line from the holder, which
- * slows every section (two processes taking turns: 1.5 times as long as
- * sleeping at once, as C's mutex and Python's lock do). */
+ * first, looking all the time; the language's Lock guards the user's
+ * code, and its waiter watches (above). */
 static int acquire_slow(mpr_rlock *l, uint32_t *seq, uint32_t me, const mpr_deadline *d,
                         int32_t *dead, bool self) {
     for (int i = 0; self && i < SPIN; i++) {
@@ -86,6 +130,7 @@ static int acquire_slow(mpr_rlock *l, uint32_t *seq, uint32_t me, const mpr_dead
         mpr_deadline_set(&forever, -1);
         d = &forever;
     }
+    if (seq && !d->now && watch(take_free, l, me, d)) return 0;
     /* Between a look at the word and the sleep as little as may be: the
      * holder is asked after once per holder and sleep slice (a slice that
      * ends asks again), and the slice's end is reckoned once. */
@@ -168,6 +213,15 @@ void mpr_rlock_destroy(mpr_rlock *l) {
 }
 
 /* ---- counting word ---------------------------------------------------- */
+
+static bool take_unit(void *obj, uint32_t me) {
+    (void)me;
+    return mpr_units_take(obj);
+}
+
+bool mpr_units_watch(mpr_units *u, const mpr_deadline *d) {
+    return !d->now && watch(take_unit, u, 0, d);
+}
 
 bool mpr_units_sleep(mpr_units *u, const mpr_deadline *d) {
     __atomic_add_fetch(&u->sleepers, 1, __ATOMIC_SEQ_CST);
@@ -325,6 +379,7 @@ mp_sem *mp_sem_new(int64_t value, const char *name) {
 int mp_sem_acquire(mp_sem *s, double timeout) {
     mpr_deadline d;
     if (mpr_deadline_set(&d, timeout) < 0) return -1;
+    if (mpr_units_take(&s->units) || mpr_units_watch(&s->units, &d)) return 0;
     while (!mpr_units_take(&s->units))
         if (!mpr_units_sleep(&s->units, &d) && !mpr_units_take(&s->units)) {
             errno = ETIMEDOUT;

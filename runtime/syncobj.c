@@ -35,7 +35,6 @@ struct holder {
     int32_t count;            /* units it holds; written by it alone while it lives */
 };
 #define HOLDER_BUSY UINT32_MAX /* being freed */
-#define SPIN 30                /* looks at a semaphore without units before sleeping */
 
 struct waiter {
     int32_t pid;
@@ -313,15 +312,11 @@ static struct holder *holder_claim(mp_sync *s, mp_loc loc) {
     return NULL;
 }
 
-/* Takes a unit that was not free at the first look: a few more looks,
- * then sleeps, waking every POLL seconds to look for dead holders; false
- * when D passed first. */
+/* Takes a unit that was not free at the first look: watches for one for
+ * a few microseconds (sync.c), then sleeps, waking every POLL seconds to
+ * look for dead holders; false when D passed first. */
 static bool sem_wait_unit(mp_sync *s, const mpr_deadline *d, mp_loc loc) {
-    for (int i = 0; i < SPIN; i++) {
-        if (mpr_units_take(&s->units)) return true;
-        if (d->now) break;
-        mpr_cpu_relax();
-    }
+    if (mpr_units_watch(&s->units, d)) return true;
     for (;;) {
         reclaim(s, loc);
         if (mpr_units_take(&s->units)) return true;
