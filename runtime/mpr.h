@@ -391,11 +391,33 @@ mp_list *mp_list_ref(mp_list *l); /* returns l */
 void mp_list_unref(mp_list *l);   /* NULL ok; frees str/list elems */
 int64_t mp_list_len(const mp_list *l);
 void mp_list_push(mp_list *l, mp_val v); /* takes v */
-/* l[i], borrowed; negative i from the end; out of range: runtime error
- * "list index out of range" at loc. */
-mp_val mp_list_get(const mp_list *l, int64_t i, mp_loc loc);
-void mp_list_set(mp_list *l, int64_t i, mp_val v, mp_loc loc); /* takes v */
-mp_list *mp_list_concat(const mp_list *a, const mp_list *b);   /* new ref */
+/* The layout is here so that an index in range costs no call in a hot
+ * loop (below); only value.c changes a list's fields. */
+struct mp_list {
+    intptr_t refs;
+    const mp_type *type; /* the list type (kind MP_LIST) */
+    int64_t len, cap;
+    mp_val *items;
+};
+/* Any index: negative from the end; out of range: runtime error "list
+ * index out of range" ("list assignment index ...") at loc. */
+mp_val mpr_list_get_any(const mp_list *l, int64_t i, mp_loc loc);
+void mpr_list_set_any(mp_list *l, int64_t i, mp_val v, mp_loc loc);
+/* l[i], borrowed, as mpr_list_get_any. */
+static inline mp_val mp_list_get(const mp_list *l, int64_t i, mp_loc loc) {
+    if ((uint64_t)i < (uint64_t)l->len) return l->items[i];
+    return mpr_list_get_any(l, i, loc);
+}
+/* l[i] = v, taking v; the old item is let go. */
+static inline void mp_list_set(mp_list *l, int64_t i, mp_val v, mp_loc loc) {
+    mp_kind k = l->type->elem->kind;
+    if ((uint64_t)i < (uint64_t)l->len && (k <= MP_BOOL || k == MP_NONE)) {
+        l->items[i] = v; /* nothing to let go */
+        return;
+    }
+    mpr_list_set_any(l, i, v, loc);
+}
+mp_list *mp_list_concat(const mp_list *a, const mp_list *b); /* new ref */
 /* l += other, in place (aliases see it); other may be l itself. */
 void mp_list_extend(mp_list *l, const mp_list *other);
 mp_list *mp_list_repeat(const mp_list *l, int64_t n); /* new ref */

@@ -414,13 +414,6 @@ void mpr_queue_get_fail(mp_queue *q, int r, mp_loc loc);
 
 /* ---- value.c: lists (list.c works on them too) -------------------- */
 
-struct mp_list {
-    intptr_t refs;
-    const mp_type *type; /* the list type (kind MP_LIST) */
-    int64_t len, cap;
-    mp_val *items;
-};
-
 /* Makes room for NEED items. */
 void mpr_list_grow(mp_list *l, int64_t need);
 

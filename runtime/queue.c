@@ -434,7 +434,37 @@ static void write_item(mp_queue *q, uint64_t p, size_t len, mp_val v) {
     mpr_frame_write(&w, q->type, v);
 }
 
+/* The put of one producer into 8-byte slots with room at once: the whole
+ * put without the general path's checks, as the single-producer ring of
+ * C would do it (a busy queue of numbers spends most of its puts here).
+ * false: take the general path (a first put claims the side there). */
+static inline bool put_fast(mp_queue *q, mp_val v) {
+    struct qshm *s = q->s;
+    if (q->put_pid != mpr_rt.pid || !__atomic_load_n(&s->solo_put, __ATOMIC_RELAXED) || !s->slot8 ||
+        s->joinable || s->rendezvous || mpr_test_queue_hook)
+        return false;
+    uint64_t p = __atomic_load_n(&s->pub, __ATOMIC_RELAXED), c = s->pcache_con;
+    if (!fits(q, p, c, 8)) {
+        c = __atomic_load_n(&s->con, __ATOMIC_ACQUIRE);
+        s->pcache_con = c;
+        if (!fits(q, p, c, 8)) return false;
+    }
+    int64_t x = q->type->kind == MP_BOOL ? (int64_t)v.b : v.i; /* as write_item */
+    memcpy(q->ring + (OFF(p) & q->mask), &x, 8);
+    __atomic_store_n(&s->pub, pack(CNT(p) + 1, OFF(p) + 8), __ATOMIC_SEQ_CST); /* as below */
+    wake_if_wanted(&s->data_seq, &s->data_want);
+    sel_notify(q);
+    return true;
+}
+
+static int put_slow(mp_queue *q, mp_val v, double timeout);
+
 int mp_queue_put(mp_queue *q, mp_val v, double timeout) {
+    return put_fast(q, v) ? 0 : put_slow(q, v, timeout);
+}
+
+/* Out of line, so that the fast path saves no registers for it. */
+__attribute__((noinline)) static int put_slow(mp_queue *q, mp_val v, double timeout) {
     struct qshm *s = q->s;
     mpr_deadline d;
     bool dset = false;
@@ -503,7 +533,35 @@ static int get_item(mp_queue *q, mp_val *out, double timeout, bool *counted);
  * item or without: a rendezvous put_nowait hands over only to a get that
  * is waiting. Only rendezvous queues count (the word shares the line the
  * producers read on every put). */
+/* The get of the one consumer of 8-byte slots with an item at once (see
+ * put_fast). */
+static inline bool get_fast(mp_queue *q, mp_val *out) {
+    struct qshm *s = q->s;
+    if (q->get_pid != mpr_rt.pid || !__atomic_load_n(&s->solo_get, __ATOMIC_RELAXED) || !s->slot8 ||
+        mpr_test_queue_get_hook)
+        return false;
+    uint64_t c = __atomic_load_n(&s->con, __ATOMIC_RELAXED), p = s->ccache_pub;
+    if (OFF(p) == OFF(c)) {
+        p = __atomic_load_n(&s->pub, __ATOMIC_ACQUIRE);
+        s->ccache_pub = p;
+        if (OFF(p) == OFF(c)) return false;
+    }
+    int64_t x; /* as read_item */
+    memcpy(&x, q->ring + (OFF(c) & q->mask), 8);
+    if (q->type->kind == MP_BOOL) out->b = x != 0;
+    else out->i = x;
+    __atomic_store_n(&s->con, pack(CNT(c) + 1, OFF(c) + 8), __ATOMIC_SEQ_CST);
+    wake_if_wanted(&s->space_seq, &s->space_want);
+    return true;
+}
+
+static int get_slow(mp_queue *q, mp_val *out, double timeout);
+
 int mp_queue_get(mp_queue *q, mp_val *out, double timeout) {
+    return get_fast(q, out) ? 0 : get_slow(q, out, timeout);
+}
+
+__attribute__((noinline)) static int get_slow(mp_queue *q, mp_val *out, double timeout) {
     struct qshm *s = q->s;
     bool counted = false;
     int r = get_item(q, out, timeout, &counted);
@@ -736,7 +794,7 @@ static void put_fail(mp_queue *q, mp_val v, mp_loc loc) {
 }
 
 void mp_put(mp_queue *q, mp_val v, mp_loc loc) {
-    if (mp_queue_put(q, v, -1) < 0) put_fail(q, v, loc);
+    if (!put_fast(q, v) && put_slow(q, v, -1) < 0) put_fail(q, v, loc);
 }
 
 /* End of stream stays fatal: Python's get() would wait forever. */
@@ -768,7 +826,8 @@ bool mp_get_timeout(mp_queue *q, double timeout, mp_val *out, mp_loc loc) {
 }
 
 bool mp_get_next(mp_queue *q, mp_val *out, mp_loc loc) {
-    int r = mp_queue_get(q, out, -1);
+    if (get_fast(q, out)) return true;
+    int r = get_slow(q, out, -1);
     if (r == 0) return true;
     if (r == MP_EOF) return false;
     mpr_queue_get_fail(q, r, loc);

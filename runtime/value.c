@@ -235,12 +235,12 @@ static int64_t list_index(const mp_list *l, int64_t i, const char *what, mp_loc 
     return j;
 }
 
-mp_val mp_list_get(const mp_list *l, int64_t i, mp_loc loc) {
+mp_val mpr_list_get_any(const mp_list *l, int64_t i, mp_loc loc) {
     int64_t j = list_index(l, i, "list", loc);
     return j < 0 ? (mp_val){0} : l->items[j];
 }
 
-void mp_list_set(mp_list *l, int64_t i, mp_val v, mp_loc loc) {
+void mpr_list_set_any(mp_list *l, int64_t i, mp_val v, mp_loc loc) {
     int64_t j = list_index(l, i, "list assignment", loc);
     if (j < 0) {
         mp_val_unref(l->type->elem, v);
