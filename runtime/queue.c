@@ -529,10 +529,6 @@ static bool get_ready(mp_queue *q) {
 
 static int get_item(mp_queue *q, mp_val *out, double timeout, bool *counted);
 
-/* A get that had to wait counts in `getters` until it leaves, with an
- * item or without: a rendezvous put_nowait hands over only to a get that
- * is waiting. Only rendezvous queues count (the word shares the line the
- * producers read on every put). */
 /* The get of the one consumer of 8-byte slots with an item at once (see
  * put_fast). */
 static inline bool get_fast(mp_queue *q, mp_val *out) {
@@ -561,6 +557,10 @@ int mp_queue_get(mp_queue *q, mp_val *out, double timeout) {
     return get_fast(q, out) ? 0 : get_slow(q, out, timeout);
 }
 
+/* A get that had to wait counts in `getters` until it leaves, with an
+ * item or without: a rendezvous put_nowait hands over only to a get that
+ * is waiting. Only rendezvous queues count (the word shares the line the
+ * producers read on every put). Out of line, as put_slow. */
 __attribute__((noinline)) static int get_slow(mp_queue *q, mp_val *out, double timeout) {
     struct qshm *s = q->s;
     bool counted = false;

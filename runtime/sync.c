@@ -75,9 +75,10 @@ static int64_t now_ns(void) {
 }
 
 /* A language Lock's waiter first watches the word: it looks every LOOK_NS
- * for WATCH_NS at most (not past D) and takes the lock if it finds it
- * free; true if it did. Between looks it touches nothing shared, so the
- * holder keeps the word's cache line, and nobody makes a system call.
+ * for WATCH_NS at most (not past D) and takes the lock (TRY_TAKE; a
+ * semaphore's waiter takes a unit) if it finds it free; true if it did.
+ * Between looks it touches nothing shared, so the holder keeps the
+ * word's cache line, and nobody makes a system call.
  *
  * Why: the user's section may be short, and a holder that takes the lock
  * again at once leaves it free only for a moment. A waiter that sleeps at
@@ -90,11 +91,6 @@ static int64_t now_ns(void) {
  * followed at once by another take (bench/RESULTS.md has the figures).
  * A section longer than WATCH_NS costs its waiter WATCH_NS of CPU time,
  * then it sleeps. */
-static bool take_free(void *obj, uint32_t me) {
-    mpr_rlock *l = obj;
-    return __atomic_load_n(&l->word, __ATOMIC_RELAXED) == 0 && take(l, 0, me);
-}
-
 static bool watch(bool (*try_take)(void *, uint32_t), void *obj, uint32_t me,
                   const mpr_deadline *d) {
     int64_t t = now_ns(), next = t + LOOK_NS, end = t + WATCH_NS;
@@ -110,6 +106,11 @@ static bool watch(bool (*try_take)(void *, uint32_t), void *obj, uint32_t me,
         if (t >= end) return false;
         next = t + LOOK_NS;
     }
+}
+
+static bool take_free(void *obj, uint32_t me) {
+    mpr_rlock *l = obj;
+    return __atomic_load_n(&l->word, __ATOMIC_RELAXED) == 0 && take(l, 0, me);
 }
 
 /* SELF: what a holder taking it again gets: EDEADLK, or (false) a wait
