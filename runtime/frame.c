@@ -134,6 +134,18 @@ void mpr_frame_write(mpr_wr *w, const mp_type *t, mp_val v) {
     case MP_LIST: {
         int64_t n = mp_list_len(v.l);
         wr_head(w, TAG_LIST, (uint32_t)n);
+        mp_kind ek = t->elem->kind;
+        if ((ek == MP_INT || ek == MP_FLOAT) && (size_t)n <= w->n / 9) {
+            /* numbers into one stretch of buffer: no call per item */
+            unsigned char *p = w->p, tag = kind_tag[ek];
+            for (int64_t i = 0; i < n; i++, p += 9) {
+                p[0] = tag;
+                memcpy(p + 1, &v.l->items[i].i, 8); /* a float's bits too */
+            }
+            w->p = p;
+            w->n -= 9 * (size_t)n;
+            break;
+        }
         for (int64_t i = 0; i < n; i++)
             mpr_frame_write(w, t->elem, mp_list_get(v.l, i, MP_LOC(0, 0)));
         break;
@@ -265,6 +277,21 @@ static int rd_val(struct rd *r, const mp_type *t, mp_val *out) {
             n > (size_t)(r->end - r->p) / kind_min[t->elem->kind])
             return -1;
         mp_list *l = mp_list_new(t, n);
+        mp_kind ek = t->elem->kind;
+        if (ek == MP_INT || ek == MP_FLOAT) { /* n fit: checked above */
+            const unsigned char *p = r->p, tag = kind_tag[ek];
+            for (uint32_t i = 0; i < n; i++, p += 9) {
+                if (p[0] != tag) {
+                    mp_list_unref(l);
+                    return -1;
+                }
+                memcpy(&l->items[i].i, p + 1, 8);
+            }
+            l->len = n;
+            r->p = p;
+            out->l = l;
+            return 0;
+        }
         for (uint32_t i = 0; i < n; i++) {
             mp_val e;
             if (rd_val(r, t->elem, &e) < 0) {
