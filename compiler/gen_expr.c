@@ -980,6 +980,8 @@ static const char *range_list(Gen *g, Node *r) {
     const char *s = new_tmp(g, "s"), *i = new_tmp(g, "i"), *hi = new_tmp(g, "n");
     emit(g, "int64_t %s = %s;", hi, stop);
     emit(g, "int64_t %s = mp_range_step(%s, %s);", s, step, loc(g, r->span));
+    /* room for every value at once: no regrowth, no copies */
+    emit(g, "mp_list_reserve(%s, mp_range_count(%s, %s, %s));", l, start, hi, s);
     emit(g, "for (int64_t %s = %s; %s > 0 ? %s < %s : %s > %s; %s = mp_range_next(%s, %s, %s))", i,
          start, s, i, hi, i, hi, i, i, s, hi);
     g->indent++;

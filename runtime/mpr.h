@@ -391,6 +391,9 @@ mp_list *mp_list_ref(mp_list *l); /* returns l */
 void mp_list_unref(mp_list *l);   /* NULL ok; frees str/list elems */
 int64_t mp_list_len(const mp_list *l);
 void mp_list_push(mp_list *l, mp_val v); /* takes v */
+/* Room for n items in all (a negative n, as a count past INT64_MAX, is
+ * out of memory). */
+void mp_list_reserve(mp_list *l, int64_t n);
 /* The layout is here so that an index in range costs no call in a hot
  * loop (below); only value.c changes a list's fields. */
 struct mp_list {
@@ -769,6 +772,16 @@ static inline int64_t mp_range_step(int64_t step, mp_loc loc) {
         return 0;
     }
     return step;
+}
+
+/* How many values range(start, stop, step) has (0 for a step of 0); a
+ * count past INT64_MAX comes out negative, which no list can hold. */
+static inline int64_t mp_range_count(int64_t start, int64_t stop, int64_t step) {
+    if (step > 0 && start < stop)
+        return (int64_t)(((uint64_t)stop - (uint64_t)start - 1) / (uint64_t)step + 1);
+    if (step < 0 && start > stop)
+        return (int64_t)(((uint64_t)start - (uint64_t)stop - 1) / (0 - (uint64_t)step) + 1);
+    return 0;
 }
 
 /* The value after i in a range stepping by step towards stop. Past the

@@ -220,6 +220,11 @@ void mpr_list_grow(mp_list *l, int64_t need) {
     l->cap = cap;
 }
 
+void mp_list_reserve(mp_list *l, int64_t n) {
+    if (n < 0) mpr_oom();
+    mpr_list_grow(l, n);
+}
+
 void mp_list_push(mp_list *l, mp_val v) {
     mpr_list_grow(l, l->len + 1);
     l->items[l->len++] = v;

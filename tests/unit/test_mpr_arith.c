@@ -146,6 +146,32 @@ static void int_op(void *arg) {
     }
 }
 
+/* len(range(start, stop, step)) as Python gives it, to the int64 ends;
+ * a count past INT64_MAX is negative (no list can hold it). */
+static void test_range_count(void **state) {
+    (void)state;
+    static const struct {
+        int64_t start, stop, step, count;
+    } cases[] = {
+        {0, 10, 1, 10},
+        {0, 10, 3, 4},
+        {10, 0, -3, 4},
+        {0, 0, 1, 0},
+        {5, 0, 1, 0},
+        {0, 5, -1, 0},
+        {-5, 5, 2, 5},
+        {INT64_MAX - 1, INT64_MAX, 1, 1},
+        {INT64_MIN, INT64_MAX, INT64_MAX, 3},
+        {INT64_MAX, INT64_MIN, INT64_MIN, 2},
+        {INT64_MIN, INT64_MIN + 10, INT64_MAX, 1},
+        {0, 7, 0, 0},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
+        assert_int_equal(mp_range_count(cases[k].start, cases[k].stop, cases[k].step),
+                         cases[k].count);
+    assert_true(mp_range_count(INT64_MIN, INT64_MAX, 1) < 0);
+}
+
 static void test_int_errors(void **state) {
     (void)state;
     static const struct {
@@ -275,6 +301,7 @@ int main(void) {
         cmocka_unit_test(test_int_ops),     cmocka_unit_test(test_int_errors),
         cmocka_unit_test(test_float_ops),   cmocka_unit_test(test_float_errors),
         cmocka_unit_test(test_exact_mixed), cmocka_unit_test(test_overflow_flags),
+        cmocka_unit_test(test_range_count),
     };
     int r = cmocka_run_group_tests_name("mpr_arith", tests, NULL, NULL);
     mp_finish();

@@ -226,6 +226,30 @@ static void test_every_truncation_fails(void **state) {
     mp_list_unref(n);
 }
 
+/* Lists of numbers are read and written in one loop: every item's tag is
+ * still checked, every truncation still fails, and the bits survive. */
+static void test_number_lists(void **state) {
+    (void)state;
+    mp_list *li = mp_list_new(&t_list_int, 0), *lf = mp_list_new(&t_list_float, 0);
+    for (int64_t k = 0; k < 1000; k++) {
+        mp_list_push(li, (mp_val){.i = k * 7919 - (INT64_C(1) << 40)});
+        mp_list_push(lf, (mp_val){.f = (double)k / 3 - 100.5});
+    }
+    mp_list_push(li, (mp_val){.i = INT64_MIN});
+    mp_list_push(lf, (mp_val){.f = -0.0});
+    roundtrip(&t_list_int, (mp_val){.l = li});
+    roundtrip(&t_list_float, (mp_val){.l = lf});
+    size_t len;
+    unsigned char *buf = encode(&t_list_int, (mp_val){.l = li}, &len);
+    for (size_t k = 0; k < len; k += 97) assert_int_equal(decode_bytes(&t_list_int, buf, k), -1);
+    assert_int_equal(decode_bytes(&t_list_float, buf, len), -1); /* int tags */
+    buf[5 + 9 * 500] = buf[5 + 9 * 500] + 1;                     /* one tag wrong */
+    assert_int_equal(decode_bytes(&t_list_int, buf, len), -1);
+    free(buf);
+    mp_list_unref(li);
+    mp_list_unref(lf);
+}
+
 static void test_bad_inputs(void **state) {
     (void)state;
     unsigned char b[64];
@@ -388,6 +412,7 @@ int main(void) {
         cmocka_unit_test(test_optional_bad_inputs), cmocka_unit_test(test_tuple_roundtrips),
         cmocka_unit_test(test_dict_roundtrips),     cmocka_unit_test(test_every_truncation_fails),
         cmocka_unit_test(test_bad_inputs),          cmocka_unit_test(test_random_mutations),
+        cmocka_unit_test(test_number_lists),
     };
     int r = cmocka_run_group_tests_name("mpr_frame", tests, NULL, NULL);
     mp_finish();
