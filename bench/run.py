@@ -165,6 +165,7 @@ METRICS = [
     M("pool", "map 100,000 items", "ns/item", "cost", 1e-9,
       lambda p: p["items"],
       dict(workers=4, items=100000, chunk=1000), base=dict(items=0),
+      target=(1.1, None, "mpc/C <= 1.1"),
       quick=dict(all=dict(items=20000, chunk=200)),
       note="4 workers, chunksize 1000; C: fork pool, int64 chunks"),
 ]
