@@ -415,13 +415,22 @@ bool mp_queue_is_spsc(const mp_queue *q) {
            __atomic_load_n(&q->s->solo_get, __ATOMIC_SEQ_CST);
 }
 
+/* An 8-byte slot's bits for V (a float's bits as they are), and back. */
+static inline int64_t slot_bits(const mp_queue *q, mp_val v) {
+    return q->type->kind == MP_BOOL ? (int64_t)v.b : v.i;
+}
+
+static inline void slot_value(const mp_queue *q, int64_t x, mp_val *out) {
+    if (q->type->kind == MP_BOOL) out->b = x != 0;
+    else out->i = x;
+}
+
 /* The item's bytes: one slot, or a record (header, then the frame.c
  * encoding, which may wrap around the ring's end). */
 static void write_item(mp_queue *q, uint64_t p, size_t len, mp_val v) {
     uint64_t off = OFF(p) & q->mask;
-    mp_kind kind = q->type->kind;
     if (q->s->slot8) {
-        int64_t x = kind == MP_BOOL ? (int64_t)v.b : v.i; /* a float's bits */
+        int64_t x = slot_bits(q, v);
         if (mpr_test_queue_hook) mpr_test_queue_hook();
         memcpy(q->ring + off, &x, 8);
         return;
@@ -449,7 +458,7 @@ static inline bool put_fast(mp_queue *q, mp_val v) {
         s->pcache_con = c;
         if (!fits(q, p, c, 8)) return false;
     }
-    int64_t x = q->type->kind == MP_BOOL ? (int64_t)v.b : v.i; /* as write_item */
+    int64_t x = slot_bits(q, v);
     memcpy(q->ring + (OFF(p) & q->mask), &x, 8);
     __atomic_store_n(&s->pub, pack(CNT(p) + 1, OFF(p) + 8), __ATOMIC_SEQ_CST); /* as below */
     wake_if_wanted(&s->data_seq, &s->data_want);
@@ -542,10 +551,9 @@ static inline bool get_fast(mp_queue *q, mp_val *out) {
         s->ccache_pub = p;
         if (OFF(p) == OFF(c)) return false;
     }
-    int64_t x; /* as read_item */
+    int64_t x;
     memcpy(&x, q->ring + (OFF(c) & q->mask), 8);
-    if (q->type->kind == MP_BOOL) out->b = x != 0;
-    else out->i = x;
+    slot_value(q, x, out);
     __atomic_store_n(&s->con, pack(CNT(c) + 1, OFF(c) + 8), __ATOMIC_SEQ_CST);
     wake_if_wanted(&s->space_seq, &s->space_want);
     return true;
@@ -578,8 +586,7 @@ static int read_item(mp_queue *q, uint64_t p, uint64_t c, mp_val *out, uint64_t 
         int64_t x;
         memcpy(&x, q->ring + off, 8);
         if (mpr_test_queue_get_hook) mpr_test_queue_get_hook();
-        if (q->type->kind == MP_BOOL) out->b = x != 0;
-        else out->i = x; /* a float's bits */
+        slot_value(q, x, out);
         *rec = 8;
         return 0;
     }
