@@ -844,6 +844,13 @@ static Node *unpack_items(Parser *P, const char *h, Node *targets, bool let) {
     int count = count_list(targets), k = 0;
     for (Node *t = targets; t; t = t->next, k++) {
         Node *st;
+        if (let && t->kind != ND_NAME) {
+            /* name_list also takes `w[i]` (for start and join); a
+             * declaration takes names only */
+            parse_error(P, t->span,
+                        "expected a name, not an item: 'let' and 'for' unpack into new names");
+            continue;
+        }
         if (let) {
             st = parse_node(P, ND_LET, t->span);
             st->name = t->name;
