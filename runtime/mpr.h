@@ -390,18 +390,24 @@ mp_list *mp_list_new(const mp_type *list_type, size_t cap);
 mp_list *mp_list_ref(mp_list *l); /* returns l */
 void mp_list_unref(mp_list *l);   /* NULL ok; frees str/list elems */
 int64_t mp_list_len(const mp_list *l);
-void mp_list_push(mp_list *l, mp_val v); /* takes v */
 /* Room for n items in all (a negative n, as a count past INT64_MAX, is
  * out of memory). */
 void mp_list_reserve(mp_list *l, int64_t n);
-/* The layout is here so that an index in range costs no call in a hot
- * loop (below); only value.c changes a list's fields. */
+/* The layout is here so that an index in range, or a push with room,
+ * costs no call in a hot loop (below); only value.c and these inline
+ * functions change a list's fields. */
 struct mp_list {
     intptr_t refs;
     const mp_type *type; /* the list type (kind MP_LIST) */
     int64_t len, cap;
     mp_val *items;
 };
+void mpr_list_push_grow(mp_list *l, mp_val v);
+/* Appends v, taking it; the list grows out of line. */
+static inline void mp_list_push(mp_list *l, mp_val v) {
+    if (l->len < l->cap) l->items[l->len++] = v;
+    else mpr_list_push_grow(l, v);
+}
 /* Any index: negative from the end; out of range: runtime error "list
  * index out of range" ("list assignment index ...") at loc. */
 mp_val mpr_list_get_any(const mp_list *l, int64_t i, mp_loc loc);

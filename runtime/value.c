@@ -225,7 +225,7 @@ void mp_list_reserve(mp_list *l, int64_t n) {
     mpr_list_grow(l, n);
 }
 
-void mp_list_push(mp_list *l, mp_val v) {
+void mpr_list_push_grow(mp_list *l, mp_val v) {
     mpr_list_grow(l, l->len + 1);
     l->items[l->len++] = v;
 }
