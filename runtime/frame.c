@@ -4,7 +4,9 @@
  * peers run on the same machine):
  *     int    0x01, 8 bytes          float 0x02, 8 bytes (IEEE 754 bits)
  *     bool   0x03, 1 byte (0 or 1)  str   0x04, u32 length, bytes
- *     list   0x05, u32 count, count values of the element type
+ *     list   0x05, u32 count, count values of the element type; a list
+ *            of ints or floats: the element tag once, then count 8-byte
+ *            bodies (one copy of the list's items each way)
  *     None   0x06 (alone)
  *     tuple  0x07, then its items in order (their count is the type's)
  *     dict   0x08, u32 count, count (key, value) pairs in insertion order
@@ -45,6 +47,11 @@ static const size_t kind_min[] = {
     [MP_NONE] = 1, [MP_OPT] = 1,   [MP_TUPLE] = 1, [MP_DICT] = 5, [MP_SET] = 5,
 };
 
+/* A list type whose items are 8-byte numbers, sent as one stretch. */
+static bool packed(const mp_type *t) {
+    return t->elem && (t->elem->kind == MP_INT || t->elem->kind == MP_FLOAT);
+}
+
 /* The key type of a dict or set type (NULL when malformed). */
 static const mp_type *keys_of(const mp_type *t) {
     return t->kind == MP_SET ? t->elem : mp_dict_key_type(t);
@@ -59,7 +66,7 @@ size_t mp_frame_size(const mp_type *t, mp_val v) {
     case MP_LIST: {
         int64_t n = mp_list_len(v.l);
         size_t total = 5;
-        if (t->elem->kind == MP_INT || t->elem->kind == MP_FLOAT) return total + 9 * (size_t)n;
+        if (packed(t)) return total + 1 + 8 * (size_t)n;
         if (t->elem->kind == MP_BOOL) return total + 2 * (size_t)n;
         for (int64_t i = 0; i < n; i++)
             total += mp_frame_size(t->elem, mp_list_get(v.l, i, MP_LOC(0, 0)));
@@ -134,16 +141,9 @@ void mpr_frame_write(mpr_wr *w, const mp_type *t, mp_val v) {
     case MP_LIST: {
         int64_t n = mp_list_len(v.l);
         wr_head(w, TAG_LIST, (uint32_t)n);
-        mp_kind ek = t->elem->kind;
-        if ((ek == MP_INT || ek == MP_FLOAT) && (size_t)n <= w->n / 9) {
-            /* numbers into one stretch of buffer: no call per item */
-            unsigned char *p = w->p, tag = kind_tag[ek];
-            for (int64_t i = 0; i < n; i++, p += 9) {
-                p[0] = tag;
-                memcpy(p + 1, &v.l->items[i].i, 8); /* a float's bits too */
-            }
-            w->p = p;
-            w->n -= 9 * (size_t)n;
+        if (packed(t)) { /* an item is its 8 bytes: a float's bits too */
+            wr(w, &kind_tag[t->elem->kind], 1);
+            if (n) wr(w, v.l->items, 8 * (size_t)n);
             break;
         }
         for (int64_t i = 0; i < n; i++)
@@ -247,6 +247,31 @@ bad:
     return -1;
 }
 
+/* Whether the bytes left could hold N items of list type T: checked
+ * before room for them is allocated. */
+static bool items_fit(const struct rd *r, const mp_type *t, uint32_t n) {
+    size_t left = (size_t)(r->end - r->p);
+    if (packed(t)) return left > 0 && n <= (left - 1) / 8;
+    return n <= left / kind_min[t->elem->kind];
+}
+
+/* The N items of a list of type T (after its head) into DST, new refs;
+ * on failure none is left there. N fits (items_fit). */
+static int rd_items(struct rd *r, const mp_type *t, uint32_t n, mp_val *dst) {
+    if (packed(t)) {
+        if (r->p[0] != kind_tag[t->elem->kind]) return -1;
+        if (n) memcpy(dst, r->p + 1, 8 * (size_t)n);
+        r->p += 1 + 8 * (size_t)n;
+        return 0;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        if (rd_val(r, t->elem, &dst[i]) < 0) {
+            while (i > 0) mp_val_unref(t->elem, dst[--i]);
+            return -1;
+        }
+    return 0;
+}
+
 static int rd_val(struct rd *r, const mp_type *t, mp_val *out) {
     uint32_t n;
     if (t->kind == MP_OPT) return rd_opt(r, t, out);
@@ -273,33 +298,13 @@ static int rd_val(struct rd *r, const mp_type *t, mp_val *out) {
         r->p += n;
         return 0;
     case MP_LIST: {
-        if (!t->elem || rd_head(r, TAG_LIST, &n) < 0 ||
-            n > (size_t)(r->end - r->p) / kind_min[t->elem->kind])
-            return -1;
+        if (!t->elem || rd_head(r, TAG_LIST, &n) < 0 || !items_fit(r, t, n)) return -1;
         mp_list *l = mp_list_new(t, n);
-        mp_kind ek = t->elem->kind;
-        if (ek == MP_INT || ek == MP_FLOAT) { /* n fit: checked above */
-            const unsigned char *p = r->p, tag = kind_tag[ek];
-            for (uint32_t i = 0; i < n; i++, p += 9) {
-                if (p[0] != tag) {
-                    mp_list_unref(l);
-                    return -1;
-                }
-                memcpy(&l->items[i].i, p + 1, 8);
-            }
-            l->len = n;
-            r->p = p;
-            out->l = l;
-            return 0;
+        if (rd_items(r, t, n, l->items) < 0) {
+            mp_list_unref(l);
+            return -1;
         }
-        for (uint32_t i = 0; i < n; i++) {
-            mp_val e;
-            if (rd_val(r, t->elem, &e) < 0) {
-                mp_list_unref(l);
-                return -1;
-            }
-            mp_list_push(l, e);
-        }
+        l->len = n;
         out->l = l;
         return 0;
     }
@@ -325,6 +330,22 @@ static int rd_val(struct rd *r, const mp_type *t, mp_val *out) {
     case MP_SET: return rd_dict(r, t, out);
     case MP_OPT: break; /* read by rd_opt */
     }
+    return -1;
+}
+
+int mpr_frame_decode_items(const mp_type *t, const void *buf, size_t len, mp_val *dst, int64_t n) {
+    struct rd r = {buf, (const unsigned char *)buf + len};
+    uint32_t count;
+    if (t->kind != MP_LIST || !t->elem || rd_head(&r, TAG_LIST, &count) < 0 || count != n ||
+        !items_fit(&r, t, count) || rd_items(&r, t, count, dst) < 0)
+        goto bad;
+    if (r.p != r.end) {
+        for (int64_t i = 0; i < n; i++) mp_val_unref(t->elem, dst[i]);
+        goto bad;
+    }
+    return 0;
+bad:
+    errno = EPROTO;
     return -1;
 }
 

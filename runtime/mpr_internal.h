@@ -382,6 +382,10 @@ typedef struct mpr_wr {
     unsigned char *p2; /* continues here, or NULL */
 } mpr_wr;
 void mpr_frame_write(mpr_wr *w, const mp_type *t, mp_val v);
+/* Decodes a frame of list type T holding exactly N items straight into
+ * DST[0..N) (new refs), as mp_frame_decode would decode the list: 0, or
+ * -1 with errno EPROTO and nothing left in DST. */
+int mpr_frame_decode_items(const mp_type *t, const void *buf, size_t len, mp_val *dst, int64_t n);
 
 /* ---- queue.c ------------------------------------------------------ */
 

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "mpr_api.h"
+#include "mpr_internal.h" /* mpr_wr: a writer across the end of a ring */
 
 static const mp_type t_list_int = {MP_LIST, &mp_t_int};
 static const mp_type t_list_str = {MP_LIST, &mp_t_str};
@@ -103,7 +104,7 @@ static void test_roundtrips(void **state) {
     roundtrip(&t_list_int, (mp_val){.l = l});
     for (int i = 0; i < 1000; i++) mp_list_push(l, (mp_val){.i = i * 7919});
     roundtrip(&t_list_int, (mp_val){.l = l});
-    assert_int_equal(mp_frame_size(&t_list_int, (mp_val){.l = l}), 5 + 9 * 1000);
+    assert_int_equal(mp_frame_size(&t_list_int, (mp_val){.l = l}), 5 + 1 + 8 * 1000);
     mp_list_unref(l);
 
     mp_list *b = mp_list_new(&t_list_bool, 0);
@@ -239,12 +240,34 @@ static void test_number_lists(void **state) {
     mp_list_push(lf, (mp_val){.f = -0.0});
     roundtrip(&t_list_int, (mp_val){.l = li});
     roundtrip(&t_list_float, (mp_val){.l = lf});
+    mp_list *empty = mp_list_new(&t_list_float, 0);
+    roundtrip(&t_list_float, (mp_val){.l = empty});
+    mp_list_unref(empty);
     size_t len;
     unsigned char *buf = encode(&t_list_int, (mp_val){.l = li}, &len);
+    /* the head, the element tag once, the items' 8 bytes as they are */
+    assert_int_equal(len, 5 + 1 + 8 * 1001);
+    assert_int_equal(buf[5], 1);
+    assert_memory_equal(buf + 6, &li->items[0].i, 8);
+    assert_memory_equal(buf + 6 + 8 * 1000, &li->items[1000].i, 8);
     for (size_t k = 0; k < len; k += 97) assert_int_equal(decode_bytes(&t_list_int, buf, k), -1);
-    assert_int_equal(decode_bytes(&t_list_float, buf, len), -1); /* int tags */
-    buf[5 + 9 * 500] = buf[5 + 9 * 500] + 1;                     /* one tag wrong */
+    assert_int_equal(decode_bytes(&t_list_int, buf, len - 1), -1); /* the last item cut */
+    assert_int_equal(decode_bytes(&t_list_float, buf, len), -1);   /* an int's tag */
+    uint32_t more = 1002;                                          /* more than the bytes */
+    memcpy(buf + 1, &more, 4);
     assert_int_equal(decode_bytes(&t_list_int, buf, len), -1);
+    free(buf);
+    /* written across the end of a ring: the items split at any byte */
+    buf = encode(&t_list_float, (mp_val){.l = lf}, &len);
+    unsigned char *a = malloc(len), *b = malloc(len);
+    for (size_t cut = 0; cut < len; cut += 61) {
+        mpr_wr w = {a, cut, b};
+        mpr_frame_write(&w, &t_list_float, (mp_val){.l = lf});
+        assert_memory_equal(a, buf, cut);
+        assert_memory_equal(b, buf + cut, len - cut);
+    }
+    free(a);
+    free(b);
     free(buf);
     mp_list_unref(li);
     mp_list_unref(lf);
