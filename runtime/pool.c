@@ -326,9 +326,14 @@ struct run {
     const mp_pool_fn *fn;
     const mp_list *items;
     int64_t size, nchunks, next, done;
-    mp_list **res;    /* per chunk */
-    int64_t *arrival; /* chunks in the order they finished */
-    int64_t exc_seq;  /* the first failed chunk, -1: none */
+    mp_pool_order order;
+    /* The results, each chunk's decoded straight into place: by chunk
+     * (ordered) or after those that came before it (unordered). Its len
+     * stays 0 until every chunk is in. */
+    mp_list *out;
+    int64_t placed;  /* results in out */
+    int64_t *at;     /* per chunk: where its results start in out, -1: none */
+    int64_t exc_seq; /* the first failed chunk, -1: none */
     mp_exc_kind exc_kind;
     mp_str *exc_msg; /* encoded (mpr_exc_encode) */
 };
@@ -351,10 +356,15 @@ static const char *running(const struct worker *w, const struct run *r) {
     return r ? r->fn->name : "?";
 }
 
+/* How many items chunk SEQ has. */
+static int64_t chunk_len(const struct run *r, int64_t seq) {
+    int64_t lo = seq * r->size;
+    return r->items->len - lo < r->size ? r->items->len - lo : r->size;
+}
+
 /* Hands chunk r->next to idle worker W. */
 static void dispatch(struct run *r, struct worker *w, mp_loc loc) {
-    int64_t seq = r->next++, lo = seq * r->size;
-    int64_t len = r->items->len - lo < r->size ? r->items->len - lo : r->size;
+    int64_t seq = r->next++, lo = seq * r->size, len = chunk_len(r, seq);
     /* a view of the chunk, never referenced past the send */
     mp_list view = {MP_IMMORTAL, r->items->type, len, len, r->items->items + lo};
     struct msg m = {0, (uint64_t)(uintptr_t)r->fn, seq, -1};
@@ -386,7 +396,7 @@ static void feed(mp_pool *p, struct run *r, mp_loc loc) {
 
 static void collect_chunk(struct run *r, struct msg *m, char *body, struct worker *w, mp_loc loc) {
     int64_t seq = m->seq;
-    r->arrival[r->done++] = seq;
+    r->done++;
     if (m->kind >= 0) {
         if (r->exc_seq < 0 || seq < r->exc_seq) {
             mp_str_unref(r->exc_msg);
@@ -396,9 +406,11 @@ static void collect_chunk(struct run *r, struct msg *m, char *body, struct worke
         }
         return;
     }
-    mp_val v;
-    if (mp_frame_decode(r->fn->results, body, m->len, &v) < 0) worker_died(w, r->fn->name, loc);
-    r->res[seq] = v.l;
+    int64_t n = chunk_len(r, seq), at = r->order == MP_POOL_ORDERED ? seq * r->size : r->placed;
+    if (mpr_frame_decode_items(r->fn->results, body, m->len, r->out->items + at, n) < 0)
+        worker_died(w, r->fn->name, loc);
+    r->at[seq] = at;
+    r->placed += n;
 }
 
 static void collect_job(struct job *j, struct msg *m, char *body, struct worker *w, mp_loc loc) {
@@ -461,17 +473,13 @@ static int64_t default_chunksize(int64_t len, int workers) {
     return len / per + (len % per != 0);
 }
 
-/* The results of every chunk, in the order asked for, as one list. */
-static mp_list *gather(struct run *r, mp_pool_order order) {
-    mp_list *out = mp_list_new(r->fn->results, (size_t)r->items->len);
-    for (int64_t k = 0; k < r->nchunks; k++) {
-        mp_list *c = r->res[order == MP_POOL_ORDERED ? k : r->arrival[k]];
-        mpr_list_grow(out, out->len + c->len);
-        memcpy(out->items + out->len, c->items, (size_t)c->len * sizeof *c->items);
-        out->len += c->len;
-        c->len = 0; /* the items moved */
-    }
-    return out;
+/* A map that failed: lets go of the results that came. */
+static void drop_results(struct run *r) {
+    const mp_type *et = r->fn->results->elem;
+    for (int64_t seq = 0; seq < r->nchunks; seq++)
+        for (int64_t i = 0, n = r->at[seq] < 0 ? 0 : chunk_len(r, seq); i < n; i++)
+            mp_val_unref(et, r->out->items[r->at[seq] + i]);
+    mp_list_unref(r->out);
 }
 
 mp_list *mp_pool_map(mp_pool *p, const mp_pool_fn *fn, const mp_list *items, int64_t chunksize,
@@ -486,24 +494,26 @@ mp_list *mp_pool_map(mp_pool *p, const mp_pool_fn *fn, const mp_list *items, int
         return NULL;
     }
     if (items->len == 0) return mp_list_new(fn->results, 0);
-    struct run r = {.p = p, .fn = fn, .items = items, .size = chunksize, .exc_seq = -1};
+    struct run r = {
+        .p = p, .fn = fn, .items = items, .size = chunksize, .order = order, .exc_seq = -1};
     r.nchunks = items->len / chunksize + (items->len % chunksize != 0);
-    r.res = mpr_calloc((size_t)r.nchunks, sizeof *r.res);
-    r.arrival = mpr_calloc((size_t)r.nchunks, sizeof *r.arrival);
+    r.out = mp_list_new(fn->results, (size_t)items->len);
+    r.at = mpr_malloc((size_t)r.nchunks * sizeof *r.at);
+    for (int64_t k = 0; k < r.nchunks; k++) r.at[k] = -1;
     mpr_deadline forever;
     mpr_deadline_set(&forever, -1);
     while (r.done < r.nchunks) {
         feed(p, &r, loc);
         wait_some(p, &r, &forever, loc);
     }
-    mp_list *out = r.exc_seq < 0 ? gather(&r, order) : NULL;
-    for (int64_t k = 0; k < r.nchunks; k++) mp_list_unref(r.res[k]);
-    free(r.res);
-    free(r.arrival);
-    if (r.exc_seq >= 0) { /* as Python: raised once every chunk is done */
+    mp_list *out = r.out;
+    if (r.exc_seq < 0) out->len = items->len;
+    else { /* as Python: raised once every chunk is done */ drop_results(&r);
+        out = NULL;
         mpr_raise_encoded(r.exc_kind, r.exc_msg, loc);
         mp_str_unref(r.exc_msg);
     }
+    free(r.at);
     return out;
 }
 

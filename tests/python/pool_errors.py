@@ -35,6 +35,12 @@ def safe(x):
         return -1
 
 
+def label(x):
+    if x == 13:
+        raise ValueError(f"no label for {x}")
+    return f"item {x}"
+
+
 def ratio(a, b):
     return a / b
 
@@ -62,6 +68,16 @@ if __name__ == "__main__":
     except ArithmeticError as e:
         print("ArithmeticError:", e)
     print(P.map(safe, [5, 0, 2]))
+    print(P.map(label, range(5), chunksize=2))
+    try:
+        print(P.map(label, range(30), chunksize=2))
+    except ValueError as e:
+        print("label:", e)
+    print(sorted(P.imap_unordered(label, range(7), chunksize=3)))
+    try:
+        print(sorted(P.imap_unordered(label, range(20), chunksize=3)))
+    except ValueError as e:
+        print("unordered:", e)
     try:
         print(P.starmap(ratio, [(1, 2), (3, 0)]))
     except ZeroDivisionError as e:
